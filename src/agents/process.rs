@@ -1,0 +1,220 @@
+//! Process supervision: spawn an agent as argv (never through a shell) in
+//! its own process group, stream its output to the turn's log, and end it
+//! on timeout or cancellation — SIGTERM first, SIGKILL after a grace period.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::policy::Exit;
+
+/// How long the wait loop sleeps between looks at the cancel flag.
+const TICK: Duration = Duration::from_millis(50);
+/// How much of the end of the output is kept as the final message.
+const TAIL: usize = 4096;
+
+/// Start time of a process in clock ticks since boot, from
+/// `/proc/<pid>/stat`; together with the pid it names one process for good.
+pub fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields are counted
+    // after its closing parenthesis (field 3 is the state, 22 the start).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.first() == Some(&"Z") {
+        return None;
+    }
+    fields.get(19)?.parse().ok()
+}
+
+/// True when the process `pid` runs and is the one that started at `start`
+/// (a pid reused by a later process does not count).
+pub fn is_alive(pid: u32, start: Option<u64>) -> bool {
+    if Path::new("/proc/self/stat").exists() {
+        match (start_time(pid), start) {
+            (Some(now), Some(then)) => now == then,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    } else {
+        // SAFETY: kill with signal 0 only checks that the pid exists.
+        unsafe { libc::kill(pid as i32, 0) == 0 }
+    }
+}
+
+/// Sends `signal` to a whole process group; a group that is gone is fine.
+pub fn signal_group(pgid: u32, signal: i32) {
+    // SAFETY: kill on a negative pid addresses the group; no memory involved.
+    unsafe {
+        libc::kill(-(pgid as i32), signal);
+    }
+}
+
+/// Sends `signal` to one process.
+pub fn signal_process(pid: u32, signal: i32) -> std::io::Result<()> {
+    // SAFETY: plain kill(2).
+    if unsafe { libc::kill(pid as i32, signal) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// What to run and how.
+pub struct Spawn<'a> {
+    pub argv: &'a [String],
+    pub cwd: &'a Path,
+    pub env: Vec<(String, String)>,
+    pub log: &'a Path,
+    pub timeout: Option<Duration>,
+    pub grace: Duration,
+    /// Set (by a signal handler) to ask for cancellation.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// How a supervised run ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub exit: Exit,
+    /// The last few KiB of output, lossy UTF-8.
+    pub tail: String,
+    /// Whether the agent printed anything but whitespace.
+    pub printed: bool,
+}
+
+/// Spawns the agent, reports its pid and start time to `started`, and
+/// supervises it to the end. Output (stdout and stderr) goes to `log`.
+pub fn run(spawn: Spawn<'_>, started: impl FnOnce(u32, Option<u64>)) -> std::io::Result<Finished> {
+    let (program, args) = spawn
+        .argv
+        .split_first()
+        .ok_or_else(|| std::io::Error::other("the agent command is empty"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(spawn.cwd)
+        .envs(spawn.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe; it makes the agent get SIGTERM if
+    // its supervisor dies, so a killed supervisor leaves no agent behind.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let log = Arc::new(Mutex::new(
+        File::options().create(true).append(true).open(spawn.log)?,
+    ));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start `{program}`: {e}")))?;
+    let pid = child.id();
+    started(pid, start_time(pid));
+
+    let tail = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let printed = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut stream| {
+        let (log, tail, printed) = (log.clone(), tail.clone(), printed.clone());
+        thread::spawn(move || {
+            let mut buf = [0u8; 16 * 1024];
+            while let Ok(n) = stream.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = &buf[..n];
+                if let Ok(mut f) = log.lock() {
+                    let _ = f.write_all(chunk);
+                }
+                if chunk.iter().any(|b| !b.is_ascii_whitespace()) {
+                    printed.store(true, Ordering::Relaxed);
+                }
+                if let Ok(mut t) = tail.lock() {
+                    t.extend_from_slice(chunk);
+                    let excess = t.len().saturating_sub(TAIL);
+                    t.drain(..excess);
+                }
+            }
+        })
+    })
+    .collect();
+
+    let (tx, rx) = channel();
+    let waiter = thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let begun = Instant::now();
+    let mut ending: Option<(Exit, Instant)> = None;
+    let status = loop {
+        match rx.recv_timeout(TICK) {
+            Ok(status) => break status?,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(std::io::Error::other("lost the agent's wait thread"));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        match ending {
+            None => {
+                let why = if spawn.cancel.load(Ordering::Relaxed) {
+                    Some(Exit::Cancelled)
+                } else if spawn.timeout.is_some_and(|t| begun.elapsed() >= t) {
+                    Some(Exit::TimedOut)
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    signal_group(pid, libc::SIGTERM);
+                    ending = Some((why, Instant::now() + spawn.grace));
+                }
+            }
+            Some((_, deadline)) if Instant::now() >= deadline => {
+                signal_group(pid, libc::SIGKILL);
+            }
+            Some(_) => {}
+        }
+    };
+    let _ = waiter.join();
+    // Whatever the agent left running in its group would go on writing to
+    // the worktree and hold the output pipes open: the turn is over.
+    signal_group(pid, libc::SIGKILL);
+    for r in readers {
+        let _ = r.join();
+    }
+    let exit = match ending {
+        Some((why, _)) => why,
+        None => match (status.code(), status.signal()) {
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(sig)) => Exit::Signal(sig),
+            (None, None) => Exit::Code(-1),
+        },
+    };
+    let tail =
+        String::from_utf8_lossy(&tail.lock().map(|t| t.clone()).unwrap_or_default()).into_owned();
+    Ok(Finished {
+        exit,
+        tail,
+        printed: printed.load(Ordering::Relaxed),
+    })
+}

@@ -1,0 +1,388 @@
+//! Isolated turns: resolve what to run, create the turn, supervise the agent
+//! in its worktree, commit what it left, classify the end and apply policy.
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use git2::Oid;
+
+use super::process::{self, Spawn};
+use crate::checkpoint;
+use crate::config;
+use crate::event::Event;
+use crate::model::{DecidedBy, Decision, RiskClass, TurnKind, TurnState};
+use crate::policy::{self, Exit, TurnEnd, Verdict};
+use crate::workspace::{Error, Result, Workspace, crash_point, io_error, turn_ref};
+
+/// What the operator asked to run (`leash run`'s options).
+#[derive(Debug, Clone, Default)]
+pub struct TurnSpec {
+    pub task: Option<String>,
+    pub agent: Option<String>,
+    pub risk: Option<RiskClass>,
+    pub title: Option<String>,
+    pub prompt: Option<String>,
+    /// A command given after `--`: a generic agent.
+    pub command: Vec<String>,
+    pub timeout: Option<Duration>,
+}
+
+/// A spec resolved against the workspace's tasks and agents.
+#[derive(Debug, Clone)]
+struct Resolved {
+    task: Option<String>,
+    agent: String,
+    argv: Vec<String>,
+    risk: RiskClass,
+    title: String,
+    prompt: Option<String>,
+    deliverable: Option<String>,
+    autonomy: Option<crate::model::AutonomyLevel>,
+}
+
+const TITLE_MAX: usize = 72;
+
+fn one_line(s: &str) -> String {
+    let line = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() > TITLE_MAX {
+        let cut: String = line.chars().take(TITLE_MAX - 1).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}
+
+impl Workspace {
+    fn resolve(&self, spec: &TurnSpec) -> Result<Resolved> {
+        let task = match &spec.task {
+            Some(name) => Some(self.tasks.find(name).cloned().ok_or_else(|| {
+                Error::Refused(format!("no task `{name}` in {}", config::TASKS_FILE))
+            })?),
+            None => None,
+        };
+        let prompt = spec
+            .prompt
+            .clone()
+            .or_else(|| task.as_ref().and_then(|t| t.prompt.clone()))
+            .map(|p| config::expand_date_placeholders(&p, chrono::Local::now().date_naive()));
+        let command = if !spec.command.is_empty() {
+            Some(spec.command.clone())
+        } else if spec.agent.is_none() {
+            task.as_ref().and_then(|t| t.command.clone())
+        } else {
+            None
+        };
+        let agent_name = spec
+            .agent
+            .clone()
+            .or_else(|| task.as_ref().and_then(|t| t.agent.clone()));
+        let (agent, argv) = match (command, agent_name) {
+            (Some(_), Some(a)) if !spec.command.is_empty() => {
+                return Err(Error::Refused(format!(
+                    "give either --agent {a} or a command after `--`, not both"
+                )));
+            }
+            (Some(argv), _) => ("generic".to_string(), argv),
+            (None, Some(name)) => {
+                let agent = self.config.agents.get(&name).ok_or_else(|| {
+                    Error::Refused(format!(
+                        "no agent `{name}` in {} (configured: {})",
+                        config::CONFIG_FILE,
+                        if self.config.agents.is_empty() {
+                            "none".to_string()
+                        } else {
+                            self.config
+                                .agents
+                                .keys()
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        }
+                    ))
+                })?;
+                let needs_prompt = agent.command.iter().any(|a| a.contains("{prompt}"));
+                if needs_prompt && prompt.is_none() {
+                    return Err(Error::Refused(format!(
+                        "agent `{name}` needs a prompt: give --prompt or a task with one"
+                    )));
+                }
+                (name, agent.command.clone())
+            }
+            (None, None) => {
+                return Err(Error::Refused(
+                    "nothing to run: give a command after `--`, --agent with --prompt, or --task"
+                        .into(),
+                ));
+            }
+        };
+        // "{prompt}" becomes exactly one argument, whatever it contains.
+        let argv: Vec<String> = argv
+            .into_iter()
+            .map(|a| match &prompt {
+                Some(p) => a.replace("{prompt}", p),
+                None => a,
+            })
+            .collect();
+        let risk = spec
+            .risk
+            .or(task.as_ref().and_then(|t| t.risk))
+            .unwrap_or(self.config.default_risk);
+        let title = spec
+            .title
+            .clone()
+            .or_else(|| task.as_ref().and_then(|t| t.title.clone()))
+            .or_else(|| prompt.as_deref().map(one_line))
+            .or_else(|| task.as_ref().map(|t| t.name.clone()))
+            .unwrap_or_else(|| one_line(&argv.join(" ")));
+        Ok(Resolved {
+            task: task.as_ref().map(|t| t.name.clone()),
+            agent,
+            argv,
+            risk,
+            title,
+            prompt,
+            deliverable: task.as_ref().and_then(|t| t.deliverable.clone()),
+            autonomy: task.as_ref().and_then(|t| t.autonomy),
+        })
+    }
+
+    /// Creates a turn: resolves the spec, records `turn_created` (owned by
+    /// this process until `turn_started`), and raises its class by the
+    /// command rules. Returns the new id.
+    pub fn create_turn(&mut self, spec: &TurnSpec) -> Result<String> {
+        let r = self.resolve(spec)?;
+        let branch = checkpoint::current_branch(&self.repo)?;
+        let base = checkpoint::head_commit(&self.repo)?.map(|o| o.to_string());
+        let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
+        let hits: Vec<_> = if r.agent == "generic" {
+            policy::command_subjects(&r.argv)
+                .iter()
+                .filter_map(|s| rules.classify_command(s))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (_, escalations) = policy::escalate(r.risk, hits);
+        // Ids are never reused, even if a journal was lost while refs stayed.
+        let taken = self.highest_turn_ref();
+        let pid = std::process::id();
+        let id = self.transact(|state| {
+            let id = crate::model::turn_id(state.max_turn.max(taken) + 1);
+            let mut events = vec![Event::TurnCreated {
+                turn: id.clone(),
+                task: r.task.clone(),
+                agent: r.agent.clone(),
+                turn_kind: TurnKind::Isolated,
+                risk: r.risk,
+                base: base.clone(),
+                branch: branch.clone(),
+                command: Some(r.argv.clone()),
+                prompt: r.prompt.clone(),
+                title: r.title.clone(),
+                deliverable: r.deliverable.clone(),
+                autonomy: r.autonomy,
+                supervisor_pid: Some(pid),
+                supervisor_start: process::start_time(pid),
+            }];
+            events.extend(escalations.iter().map(|e| Event::RiskEscalated {
+                turn: id.clone(),
+                from: e.from,
+                to: e.to,
+                because: e.because.clone(),
+            }));
+            Ok((events, id))
+        })?;
+        let dir = self.turn_dir(&id);
+        fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        Ok(id)
+    }
+
+    fn highest_turn_ref(&self) -> u64 {
+        let Ok(refs) = self.repo.references_glob("refs/leash/*/t*") else {
+            return 0;
+        };
+        refs.flatten()
+            .filter_map(|r| {
+                r.name()
+                    .ok()
+                    .and_then(|n| n.rsplit('/').next())
+                    .and_then(crate::model::turn_number)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Runs a created turn to its end: worktree, agent, turn commit,
+    /// escalation by the paths it touched, failure class, policy — and
+    /// lands it when policy says so. Returns the turn's final state.
+    pub fn supervise(&mut self, id: &str, spec: &TurnSpec) -> Result<TurnState> {
+        let turn = self.turn(id)?.clone();
+        let argv = turn.command.clone().unwrap_or_default();
+        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        let worktree = self.worktree_path(id);
+        // Cancellation: a signal to the supervisor ends the agent gracefully.
+        let cancel = Arc::new(AtomicBool::new(false));
+        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+            signal_hook::flag::register(sig, cancel.clone()).map_err(io_error(&worktree))?;
+        }
+        checkpoint::create_worktree(&self.repo, id, &worktree, base)?;
+        let log = self.turn_dir(id).join("output.log");
+        let env = vec![
+            ("LEASH_TURN".to_string(), id.to_string()),
+            (
+                "LEASH_WORKSPACE".to_string(),
+                self.root.display().to_string(),
+            ),
+        ];
+        let timeout = spec.timeout.or(self.config.run.timeout);
+        let me = std::process::id();
+        let mut started_event = None;
+        let finished = process::run(
+            Spawn {
+                argv: &argv,
+                cwd: &worktree,
+                env,
+                log: &log,
+                timeout,
+                grace: self.config.run.grace,
+                cancel,
+            },
+            |agent_pid, agent_start| {
+                started_event = Some(Event::TurnStarted {
+                    turn: id.to_string(),
+                    supervisor_pid: me,
+                    supervisor_start: process::start_time(me),
+                    agent_pid,
+                    agent_start,
+                    worktree: Some(worktree.display().to_string()),
+                });
+            },
+        );
+        // The start is journaled after spawning returns, so the agent's pid
+        // is known; the log shows it began.
+        if let Some(ev) = started_event {
+            self.append(vec![ev])?;
+        }
+        crash_point("agent_exited");
+        let (exit, printed, spawn_error) = match finished {
+            Ok(f) => (f.exit, f.printed, None),
+            Err(e) => {
+                let _ = fs::write(&log, format!("leash: {e}\n"));
+                (Exit::Code(127), false, Some(e.to_string()))
+            }
+        };
+        self.finish(id, &worktree, base, exit, printed, spawn_error)
+    }
+
+    fn finish(
+        &mut self,
+        id: &str,
+        worktree: &PathBuf,
+        base: Option<Oid>,
+        exit: Exit,
+        printed: bool,
+        spawn_error: Option<String>,
+    ) -> Result<TurnState> {
+        let turn = self.turn(id)?.clone();
+        let message = self.turn_message(&turn);
+        let commit = checkpoint::commit_worktree(worktree, base, &message, &turn_ref(id))?;
+        let stats = {
+            let base_tree = checkpoint::tree_of(&self.repo, base)?;
+            let tree = checkpoint::tree_of(&self.repo, Some(commit))?;
+            checkpoint::stats(&self.repo, &base_tree, &tree)?
+        };
+        let changed = stats.files_changed > 0;
+
+        let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
+        let (class, escalations) = policy::escalate(
+            turn.risk,
+            stats.paths.iter().filter_map(|p| rules.classify_path(p)),
+        );
+        let deliverable_ok = turn.deliverable.as_deref().map(|d| {
+            let rel = config::expand_date_placeholders(d, chrono::Local::now().date_naive());
+            fs::metadata(worktree.join(rel)).is_ok_and(|m| m.is_file() && m.len() > 0)
+        });
+        let failure = policy::end_failure(exit, changed, !printed, deliverable_ok, None);
+        let mut with_class = turn.clone();
+        with_class.risk = class;
+        let level = self.level_for(&with_class);
+        let verdict = policy::verdict(&TurnEnd {
+            changed,
+            failure,
+            class,
+            level,
+            // No invariant kinds run yet: a workspace without invariants
+            // passes them.
+            invariants_pass: true,
+        });
+        let mut reason = match &verdict {
+            Verdict::Land { rule } => rule.clone(),
+            Verdict::Review { reason } | Verdict::Failed { reason } => reason.clone(),
+            Verdict::NoChanges => "no changes; the agent answered without editing".into(),
+        };
+        if let Some(e) = &spawn_error {
+            reason = format!("{e}; {reason}");
+        }
+        let (code, signal) = match exit {
+            Exit::Code(c) => (Some(c), None),
+            Exit::Signal(s) => (None, Some(s)),
+            Exit::TimedOut | Exit::Cancelled => (None, Some(libc::SIGTERM)),
+        };
+        // Policy landing holds the land lock from the decision on, so no
+        // operator decision can slip in between.
+        let _lock = matches!(verdict, Verdict::Land { .. })
+            .then(|| self.land_lock())
+            .transpose()?;
+        let mut events: Vec<Event> = escalations
+            .iter()
+            .map(|e| Event::RiskEscalated {
+                turn: id.to_string(),
+                from: e.from,
+                to: e.to,
+                because: e.because.clone(),
+            })
+            .collect();
+        events.push(Event::TurnFinished {
+            turn: id.to_string(),
+            exit: code,
+            signal,
+            failure,
+            commit: Some(commit.to_string()),
+            files_changed: stats.files_changed,
+            insertions: stats.insertions,
+            deletions: stats.deletions,
+            autonomy: Some(level),
+            reason: reason.clone(),
+            paths: stats.paths.clone(),
+            message_empty: !printed,
+        });
+        if let Verdict::Land { rule } = &verdict {
+            events.push(Event::TurnDecided {
+                turn: id.to_string(),
+                decision: Decision::Approve,
+                by: DecidedBy::Policy,
+                reason: Some(rule.clone()),
+            });
+        }
+        self.append(events)?;
+        match verdict {
+            Verdict::Land { .. } => {
+                if let Err(e) = self.land_decided(id) {
+                    self.notices.push(format!(
+                        "{id} was not landed by policy: {e}; it waits for review"
+                    ));
+                }
+            }
+            Verdict::NoChanges | Verdict::Failed { .. } => self.discard_worktree(id),
+            Verdict::Review { .. } => {}
+        }
+        Ok(self.turn(id)?.state)
+    }
+}

@@ -1,0 +1,141 @@
+//! Git as leash's content store: worktrees of isolated turns, turn commits,
+//! landing onto the branch with a safe checkout, and rollback by revert.
+//! Nothing here deletes a commit, a branch or a file leash did not create.
+
+mod land;
+mod worktree;
+
+use std::sync::Once;
+
+use git2::{Oid, Repository, Signature, Tree};
+
+pub use land::{
+    Prepared, WorkdirState, apply, force_paths, patch_text, prepare_land, prepare_revert,
+    workdir_state,
+};
+pub use worktree::{
+    commit_worktree, create_worktree, remove_worktree, worktree_diff, worktree_name,
+};
+
+/// Errors of git work, with the paths a person needs to act on.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error(
+        "local edits would be overwritten; nothing was changed. Commit or stash these files first: {}",
+        .0.join(", ")
+    )]
+    LocalEdits(Vec<String>),
+    #[error("conflict in {}", .0.join(", "))]
+    Conflict(Vec<String>),
+    #[error("{0}")]
+    Refused(String),
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Switches libgit2's fsync on: its default writes are atomic but not
+/// durable, and a landed turn must survive a power cut.
+pub fn enable_fsync() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: git_libgit2_opts with ENABLE_FSYNC_GITDIR takes one int;
+        // it is called once, before leash opens any repository.
+        unsafe {
+            libgit2_sys::init();
+            libgit2_sys::git_libgit2_opts(libgit2_sys::GIT_OPT_ENABLE_FSYNC_GITDIR as i32, 1);
+        }
+    });
+}
+
+/// The signature leash commits with: the user's, else a clear stand-in.
+pub fn signature(repo: &Repository) -> Signature<'static> {
+    repo.signature()
+        .map(|s| s.to_owned())
+        .or_else(|_| Signature::now("leash", "leash@localhost"))
+        .expect("a literal signature is valid")
+}
+
+/// The tree of a commit, or the empty tree for `None` (an unborn branch).
+pub fn tree_of<'r>(repo: &'r Repository, commit: Option<Oid>) -> Result<Tree<'r>, git2::Error> {
+    match commit {
+        Some(oid) => repo.find_commit(oid)?.tree(),
+        None => {
+            let empty = repo.treebuilder(None)?.write()?;
+            repo.find_tree(empty)
+        }
+    }
+}
+
+/// What a change between two trees amounts to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub files_changed: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+    /// Every path touched (old and new side), repo-relative, sorted.
+    pub paths: Vec<String>,
+}
+
+/// Counts the change from `old` to `new`.
+pub fn stats(repo: &Repository, old: &Tree<'_>, new: &Tree<'_>) -> Result<Stats, git2::Error> {
+    let diff = repo.diff_tree_to_tree(Some(old), Some(new), None)?;
+    let s = diff.stats()?;
+    let mut paths: Vec<String> = diff
+        .deltas()
+        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+        .flatten()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Ok(Stats {
+        files_changed: s.files_changed(),
+        insertions: s.insertions(),
+        deletions: s.deletions(),
+        paths,
+    })
+}
+
+/// The branch HEAD points at (`main` for `refs/heads/main`), or `None`
+/// when HEAD is detached.
+pub fn current_branch(repo: &Repository) -> Result<Option<String>, git2::Error> {
+    let head = repo.find_reference("HEAD")?;
+    Ok(head
+        .symbolic_target()?
+        .and_then(|t| t.strip_prefix("refs/heads/"))
+        .map(str::to_string))
+}
+
+/// The commit a branch points at; `None` while it is unborn.
+pub fn branch_tip(repo: &Repository, branch: &str) -> Result<Option<Oid>, git2::Error> {
+    match repo.find_reference(&format!("refs/heads/{branch}")) {
+        Ok(r) => Ok(r.target()),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The commit HEAD resolves to, `None` when unborn.
+pub fn head_commit(repo: &Repository) -> Result<Option<Oid>, git2::Error> {
+    match repo.head() {
+        Ok(h) => Ok(h.target()),
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The short form of a commit id, as people read it.
+pub fn short(oid: &str) -> &str {
+    &oid[..oid.len().min(8)]
+}

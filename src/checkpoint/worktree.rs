@@ -1,0 +1,117 @@
+//! Worktrees of isolated turns and the commits that capture them.
+//!
+//! libgit2 only adds worktrees on a branch, and a branch per turn would
+//! litter the user's branch list; so leash writes the linked-worktree files
+//! itself (the same layout `git worktree add --detach` writes) and checks the
+//! base out into it. `git worktree list` shows them like any other.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use git2::build::CheckoutBuilder;
+use git2::{DiffOptions, IndexAddOption, Oid, Repository};
+
+use super::{GitError, signature, tree_of};
+
+/// The name under `.git/worktrees/` of a turn's worktree.
+pub fn worktree_name(turn: &str) -> String {
+    format!("leash-{turn}")
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> GitError + '_ {
+    move |source| GitError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Creates a worktree at `path` with `base` checked out (detached), or an
+/// empty one on an unborn branch.
+pub fn create_worktree(
+    repo: &Repository,
+    turn: &str,
+    path: &Path,
+    base: Option<Oid>,
+) -> Result<(), GitError> {
+    let admin = repo.commondir().join("worktrees").join(worktree_name(turn));
+    if admin.exists() || path.join(".git").exists() {
+        return Err(GitError::Refused(format!(
+            "a worktree for {turn} already exists at {} — leash does not reuse it",
+            path.display()
+        )));
+    }
+    fs::create_dir_all(&admin).map_err(io(&admin))?;
+    fs::create_dir_all(path).map_err(io(path))?;
+    let path = path.canonicalize().map_err(io(path))?;
+    let admin = admin.canonicalize().map_err(io(&admin))?;
+    let write = |p: PathBuf, text: String| fs::write(&p, text).map_err(io(&p));
+    write(
+        admin.join("gitdir"),
+        format!("{}\n", path.join(".git").display()),
+    )?;
+    write(admin.join("commondir"), "../..\n".to_string())?;
+    write(
+        admin.join("HEAD"),
+        match base {
+            Some(oid) => format!("{oid}\n"),
+            None => format!("ref: refs/leash/unborn/{turn}\n"),
+        },
+    )?;
+    write(path.join(".git"), format!("gitdir: {}\n", admin.display()))?;
+    let wt = Repository::open(&path)?;
+    let tree = tree_of(&wt, base)?;
+    wt.checkout_tree(tree.as_object(), Some(CheckoutBuilder::new().force()))?;
+    let mut index = wt.index()?;
+    index.read_tree(&tree)?;
+    index.write()?;
+    Ok(())
+}
+
+/// Commits everything in the worktree (untracked files included, ignored
+/// files excluded) on top of `base`, and points `refname` at it.
+pub fn commit_worktree(
+    path: &Path,
+    base: Option<Oid>,
+    message: &str,
+    refname: &str,
+) -> Result<Oid, GitError> {
+    let wt = Repository::open(path)?;
+    let mut index = wt.index()?;
+    index.add_all(["*"], IndexAddOption::DEFAULT, None)?;
+    index.update_all(["*"], None)?;
+    index.write()?;
+    let tree = wt.find_tree(index.write_tree()?)?;
+    let sig = signature(&wt);
+    let parent = base.map(|b| wt.find_commit(b)).transpose()?;
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    let oid = wt.commit(None, &sig, &sig, message, &tree, &parents)?;
+    wt.reference(refname, oid, true, "leash: turn commit")?;
+    Ok(oid)
+}
+
+/// The unified diff of a worktree's current content against `base`,
+/// untracked files included: the partial work of a running or interrupted
+/// turn.
+pub fn worktree_diff(path: &Path, base: Option<Oid>) -> Result<String, GitError> {
+    let wt = Repository::open(path)?;
+    let tree = tree_of(&wt, base)?;
+    let mut opts = DiffOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .show_untracked_content(true);
+    let diff = wt.diff_tree_to_workdir(Some(&tree), Some(&mut opts))?;
+    super::land::patch_text(&diff)
+}
+
+/// Removes a worktree whose content is safe in a commit: its files and its
+/// admin entry under `.git/worktrees/`.
+pub fn remove_worktree(repo: &Repository, turn: &str, path: &Path) -> Result<(), GitError> {
+    if path.exists() {
+        fs::remove_dir_all(path).map_err(io(path))?;
+    }
+    let admin = repo.commondir().join("worktrees").join(worktree_name(turn));
+    if admin.exists() {
+        fs::remove_dir_all(&admin).map_err(io(&admin))?;
+    }
+    Ok(())
+}

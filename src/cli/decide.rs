@@ -1,0 +1,127 @@
+//! `leash approve | reject | rollback | cancel | autonomy`.
+
+use super::{
+    ApproveArgs, AutonomyArgs, CliResult, Failure, RejectArgs, TurnArg, parse_level, print_json,
+};
+use crate::checkpoint::short;
+use crate::model::{AutonomyLevel, RiskClass};
+use crate::workspace::{AutonomyTarget, Workspace};
+
+pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+    let landing = ws.approve(&a.turn, a.reason)?;
+    if a.json {
+        print_json(&serde_json::json!({"turn": a.turn, "state": "landed", "landing": landing}));
+    } else {
+        println!(
+            "{} landed on {} as {}",
+            a.turn,
+            landing.branch,
+            short(&landing.commit)
+        );
+        if let Some(from) = &landing.drift_from {
+            println!(
+                "note: {} had moved since the turn started (now past {}); the turn was applied onto it",
+                landing.branch,
+                short(from)
+            );
+        }
+    }
+    Ok(0)
+}
+
+pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
+    let kept_at = ws.reject(&a.turn, a.reason)?;
+    if a.json {
+        print_json(&serde_json::json!({"turn": a.turn, "state": "rejected", "kept_at": kept_at}));
+    } else {
+        println!("{} rejected; its commit is kept at {kept_at}", a.turn);
+    }
+    Ok(0)
+}
+
+pub fn rollback(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+    let landing = ws.rollback(&a.turn, a.reason)?;
+    if a.json {
+        print_json(&serde_json::json!({"turn": a.turn, "state": "rolled_back", "revert": landing}));
+    } else {
+        println!(
+            "{} rolled back on {} by {}",
+            a.turn,
+            landing.branch,
+            short(&landing.commit)
+        );
+    }
+    Ok(0)
+}
+
+pub fn cancel(ws: &Workspace, a: TurnArg) -> CliResult {
+    ws.cancel(&a.turn)?;
+    if a.json {
+        print_json(&serde_json::json!({"turn": a.turn, "cancel": "requested"}));
+    } else {
+        println!(
+            "asked {}'s supervisor to cancel it; its agent gets SIGTERM, then SIGKILL after {}",
+            a.turn,
+            humantime::format_duration(ws.config.run.grace)
+        );
+    }
+    Ok(0)
+}
+
+pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
+    let usage = |m: &str| Failure {
+        code: 2,
+        message: format!(
+            "{m}; usage: leash autonomy [CLASS LEVEL] | leash autonomy --task T LEVEL"
+        ),
+    };
+    match (&a.task, a.words.as_slice()) {
+        (None, []) => {}
+        (Some(task), [level]) => {
+            let level = parse_level(level)?;
+            ws.set_autonomy(AutonomyTarget::Task(task.clone()), level)?;
+        }
+        (None, [class, level]) => {
+            let class: RiskClass = class.parse().map_err(|e: String| usage(&e))?;
+            let level = parse_level(level)?;
+            ws.set_autonomy(AutonomyTarget::Class(class), level)?;
+        }
+        (Some(_), _) => return Err(usage("with --task give exactly one LEVEL")),
+        (None, _) => return Err(usage("give a CLASS and a LEVEL")),
+    }
+    let sliders = ws.sliders();
+    let tasks: serde_json::Map<String, serde_json::Value> = ws
+        .tasks
+        .tasks
+        .iter()
+        .filter_map(|t| {
+            ws.task_autonomy(&t.name)
+                .map(|l| (t.name.clone(), serde_json::json!(l)))
+        })
+        .collect();
+    if a.json {
+        print_json(&serde_json::json!({
+            "low": sliders.low, "medium": sliders.medium, "high": sliders.high, "tasks": tasks,
+        }));
+    } else {
+        for class in RiskClass::ALL {
+            let level = sliders.get(*class);
+            let bar: String = AutonomyLevel::ALL
+                .iter()
+                .map(|l| {
+                    if *l == level {
+                        format!("[{l}]")
+                    } else {
+                        format!(" {l} ")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("");
+            println!("{:<7}{bar}", class.as_str());
+        }
+        for (task, level) in &tasks {
+            println!("task {task}: {}", level.as_str().unwrap_or_default());
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,62 @@
+//! `leash init`: write the workspace's commented config and tasks files.
+
+use std::fs;
+use std::path::Path;
+
+use super::{CliResult, Failure, print_json};
+use crate::config::{CONFIG_FILE, CONFIG_TEMPLATE, TASKS_FILE, TASKS_TEMPLATE};
+
+/// Writes `.leash/config.toml` and `.leash/tasks.toml`; refuses (exit 1)
+/// if either exists, writing neither.
+pub fn init(dir: &Path, json: bool) -> CliResult {
+    let repo = git2::Repository::discover(dir)
+        .map_err(|e| format!("{} is not inside a git repository ({e})", dir.display()))?;
+    let root = repo
+        .workdir()
+        .ok_or("leash needs a repository with a working tree")?
+        .to_path_buf();
+    let files = [(CONFIG_FILE, CONFIG_TEMPLATE), (TASKS_FILE, TASKS_TEMPLATE)];
+    let existing: Vec<String> = files
+        .iter()
+        .map(|(f, _)| root.join(f))
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() {
+        return Err(Failure {
+            code: 1,
+            message: format!(
+                "{} already exist{}; leash init never overwrites. Edit {} or remove {} first",
+                existing.join(" and "),
+                if existing.len() == 1 { "s" } else { "" },
+                if existing.len() == 1 { "it" } else { "them" },
+                if existing.len() == 1 { "it" } else { "them" },
+            ),
+        });
+    }
+    let dir = root.join(".leash");
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    for (file, text) in files {
+        let path = root.join(file);
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path.display().to_string());
+    }
+    if json {
+        print_json(&serde_json::json!({ "written": written }));
+    } else {
+        for w in &written {
+            println!("wrote {w}");
+        }
+        println!(
+            "Next: review the risk rules and agents in {CONFIG_FILE}, commit both files, \
+             then try `leash run --risk low -- sh -c 'echo hi > note.md'`."
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,306 @@
+//! The command line: one file per group of subcommands, each a thin layer
+//! over [`crate::workspace::Workspace`]. Exit codes: 0 done, 1 refused or a
+//! check failed (reason on stderr), 2 usage error.
+
+mod decide;
+mod init;
+mod run;
+mod turns;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::model::{AutonomyLevel, RiskClass, TurnState};
+use crate::workspace::Workspace;
+
+const ABOUT: &str = "Supervise AI agents while they change a git repository.";
+
+const LONG_ABOUT: &str = "\
+leash runs AI coding and writing agents (Claude Code, Codex, or any command) \
+in turns. Each turn works in a git worktree of its own; when it ends, \
+everything it changed is one commit. Policy decides what happens next: a \
+turn lands on your branch by itself only when its risk class allows it \
+(the autonomy slider), otherwise it waits for you to approve or reject it. \
+Every landed turn can be rolled back with one command.
+
+Start with `leash init` in a git repository, then try:
+  leash run --risk low -- sh -c 'echo hi > note.md'
+  leash turns
+  leash show t1";
+
+/// leash's command line.
+#[derive(Debug, Parser)]
+#[command(name = "leash", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// The repository to work on (default: the one holding the current directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write .leash/config.toml and .leash/tasks.toml, every key commented (never overwrites).
+    Init(JsonFlag),
+    /// Start an isolated turn: the agent runs in a worktree of its own, its changes become one commit.
+    #[command(long_about = "\
+Start an isolated turn. The agent (a command after `--`, a configured --agent with \
+--prompt, or a --task from .leash/tasks.toml) runs in a fresh git worktree outside your \
+checkout, with LEASH_TURN and LEASH_WORKSPACE set. Its output goes to \
+.git/leash/turns/<id>/output.log. When it exits, everything it left (untracked files \
+included, ignored files excluded) is committed on refs/leash/turns/<id>, and policy \
+decides: land by itself, wait for review, or fail.
+
+Prints the turn's id, then waits for the end unless --detach is given. Exit status: \
+0 when the turn landed, waits for review or needed no changes; 1 when it failed.")]
+    Run(RunArgs),
+    /// List turns, newest last.
+    Turns(TurnsArgs),
+    /// Everything about one turn: state, risk and why, decision, failure, events.
+    Show(TurnArg),
+    /// The turn's changes as a unified diff (partial changes for a running or interrupted turn).
+    Diff(DiffArgs),
+    /// Land a turn that awaits review on its branch.
+    Approve(ApproveArgs),
+    /// Reject a turn that awaits review; its commit is kept at refs/leash/rejected/<id>.
+    Reject(RejectArgs),
+    /// Revert a landed turn with a new commit (history is never rewritten).
+    Rollback(ApproveArgs),
+    /// Cancel a running turn: its agent gets SIGTERM, then SIGKILL after the grace period.
+    Cancel(TurnArg),
+    /// Show the autonomy sliders, or move one: `leash autonomy high review`, `leash autonomy --task T auto`.
+    #[command(long_about = "\
+Show or set how much an agent may do alone, per risk class:
+  manual   every mutating action waits for you; the diff waits for approval
+  review   actions run freely inside the turn's worktree; the diff waits for approval
+  guarded  lands by itself if every invariant passes and nothing failed
+  auto     lands by itself; problems are flagged for later rollback
+A failed turn never lands by itself, at any level. Each change is journaled.")]
+    Autonomy(AutonomyArgs),
+    /// The journal, readable (or as JSON lines with --json).
+    Log(LogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A task from .leash/tasks.toml (supplies agent, prompt, risk, deliverable).
+    #[arg(long, value_name = "T")]
+    pub task: Option<String>,
+    /// An agent from .leash/config.toml [agents.NAME].
+    #[arg(long, value_name = "A")]
+    pub agent: Option<String>,
+    /// Declared risk class: low, medium or high (default: the task's, else default_risk).
+    #[arg(long, value_name = "R")]
+    pub risk: Option<RiskClass>,
+    /// The turn's title (default: the prompt's first line or the command).
+    #[arg(long, value_name = "S")]
+    pub title: Option<String>,
+    /// The prompt; replaces "{prompt}" in the agent's command as one argument.
+    #[arg(long, value_name = "P")]
+    pub prompt: Option<String>,
+    /// Return at once; the turn's supervisor runs on in its own session.
+    #[arg(long)]
+    pub detach: bool,
+    /// End the agent after this long, e.g. 90s, 10m (default: [run] timeout, else none).
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// Print the finished turn as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The command to run, as argv (never through a shell).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TurnsArgs {
+    /// Only turns in this state (running, awaiting_review, landed, rejected, failed, no_changes, interrupted, rolled_back).
+    #[arg(long, value_name = "S")]
+    pub state: Option<TurnState>,
+    /// Print a JSON array.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TurnArg {
+    /// The turn's id, e.g. t3.
+    pub turn: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The turn's id, e.g. t3.
+    pub turn: String,
+    /// Only the changed files and line counts.
+    #[arg(long)]
+    pub stat: bool,
+    /// Colour: auto, always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorWhen,
+    /// Print JSON (files, counts and the patch).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The turn's id, e.g. t3.
+    pub turn: String,
+    /// Why (kept in the journal and the commit's trailers).
+    #[arg(long, value_name = "R")]
+    pub reason: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// The turn's id, e.g. t3.
+    pub turn: String,
+    /// Why the turn is rejected.
+    #[arg(long, value_name = "R", required = true)]
+    pub reason: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AutonomyArgs {
+    /// Set a task's own override instead of a class slider.
+    #[arg(long, value_name = "T")]
+    pub task: Option<String>,
+    /// `CLASS LEVEL` (e.g. `high review`), or `LEVEL` with --task.
+    #[arg(value_name = "CLASS LEVEL", num_args = 0..=2)]
+    pub words: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Keep printing new events as they are appended.
+    #[arg(long)]
+    pub follow: bool,
+    /// One JSON object per line, as stored.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("expected a duration such as \"90s\" or \"10m\" ({e})"))
+}
+
+/// A failure that maps to an exit code.
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Result of a command.
+pub type CliResult = Result<i32, Failure>;
+
+/// Parses the arguments, runs the command, prints errors; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("leash: {}", f.message);
+            f.code
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> CliResult {
+    let dir = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let Some(command) = cli.command else {
+        return turns::status(&dir);
+    };
+    if let Command::Init(a) = &command {
+        return init::init(&dir, a.json);
+    }
+    if let Command::Run(a) = &command
+        && a.detach
+        && std::env::var_os(run::DETACHED_ENV).is_none()
+    {
+        return run::detach();
+    }
+    let mut ws = open(&dir)?;
+    match command {
+        Command::Init(_) => unreachable!("handled above"),
+        Command::Run(a) => run::run(&mut ws, a),
+        Command::Turns(a) => turns::turns(&ws, a),
+        Command::Show(a) => turns::show(&ws, a),
+        Command::Diff(a) => turns::diff(&ws, a),
+        Command::Log(a) => turns::log(&mut ws, a),
+        Command::Approve(a) => decide::approve(&mut ws, a),
+        Command::Reject(a) => decide::reject(&mut ws, a),
+        Command::Rollback(a) => decide::rollback(&mut ws, a),
+        Command::Cancel(a) => decide::cancel(&ws, a),
+        Command::Autonomy(a) => decide::autonomy(&mut ws, a),
+    }
+}
+
+/// Opens the workspace and tells the operator what opening found.
+pub(crate) fn open(dir: &std::path::Path) -> Result<Workspace, Failure> {
+    let ws = Workspace::open(dir)?;
+    for n in &ws.notices {
+        eprintln!("leash: {n}");
+    }
+    Ok(ws)
+}
+
+/// Prints a JSON value on stdout.
+pub(crate) fn print_json(v: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("values of leash serialize")
+    );
+}
+
+/// Parses words like `high` / `review` with the error a person needs.
+pub(crate) fn parse_level(s: &str) -> Result<AutonomyLevel, Failure> {
+    s.parse().map_err(|e: String| Failure {
+        code: 2,
+        message: e,
+    })
+}

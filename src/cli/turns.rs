@@ -1,0 +1,456 @@
+//! `leash turns | show | diff | log`, and the status shown by a bare `leash`.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::{CliResult, ColorWhen, DiffArgs, LogArgs, TurnArg, TurnsArgs, open, print_json};
+use crate::checkpoint::{self, short};
+use crate::event::Event;
+use crate::journal::{self, Record};
+use crate::model::{DecidedBy, TurnState};
+use crate::state::Turn;
+use crate::workspace::Workspace;
+
+/// A turn as `--json` shows it: every folded field, with `autonomy` filled
+/// in for turns that have not finished yet.
+pub fn turn_json(ws: &Workspace, turn: &Turn) -> Value {
+    let mut v = serde_json::to_value(turn).expect("turns serialize");
+    if turn.autonomy.is_none() {
+        v["autonomy"] = json!(ws.level_for(turn));
+    }
+    v
+}
+
+/// "3m ago" from a journal time stamp.
+fn age(ts: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
+        return "?".into();
+    };
+    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m", secs / 60),
+        3600..=86399 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
+/// One sentence on where a turn stands and why.
+pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
+    let mut s = format!("{} {}", t.id, t.state);
+    match t.state {
+        TurnState::Landed => {
+            if let Some(c) = &t.landed_commit {
+                s.push_str(&format!(
+                    " as {} on {}",
+                    short(c),
+                    t.branch.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        TurnState::Rejected => {
+            if let Some(k) = &t.kept_at {
+                s.push_str(&format!(" (kept at {k})"));
+            }
+        }
+        _ => {}
+    }
+    if let Some(f) = t.failure {
+        s.push_str(&format!(" — {f}: {}", f.shown_as()));
+    }
+    if !t.reason.is_empty() {
+        s.push_str(&format!(" — {}", t.reason));
+    }
+    if t.state == TurnState::AwaitingReview {
+        s.push_str(&format!(
+            "\n  review: leash diff {0} · leash approve {0} · leash reject {0} --reason …",
+            t.id
+        ));
+    }
+    let _ = ws;
+    s
+}
+
+/// Bare `leash`: where the workspace stands.
+pub fn status(dir: &Path) -> CliResult {
+    let ws = open(dir)?;
+    let branch = checkpoint::current_branch(&ws.repo)?.unwrap_or_else(|| "(detached)".into());
+    let head = checkpoint::head_commit(&ws.repo)?
+        .map(|h| short(&h.to_string()).to_string())
+        .unwrap_or_else(|| "(no commits)".into());
+    let count = |s: TurnState| ws.state.turns().iter().filter(|t| t.state == s).count();
+    println!(
+        "workspace {}  branch {branch}  head {head}",
+        ws.root.display()
+    );
+    println!(
+        "{} turns: {} running, {} awaiting review, {} landed",
+        ws.state.turns().len(),
+        count(TurnState::Running),
+        count(TurnState::AwaitingReview),
+        count(TurnState::Landed)
+    );
+    println!("`leash --help` lists the commands; `leash turns` lists the turns.");
+    Ok(0)
+}
+
+pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
+    let list: Vec<&Turn> = ws
+        .state
+        .turns()
+        .iter()
+        .filter(|t| a.state.is_none_or(|s| t.state == s))
+        .collect();
+    if a.json {
+        let v: Vec<Value> = list.iter().map(|t| turn_json(ws, t)).collect();
+        print_json(&v);
+        return Ok(0);
+    }
+    if list.is_empty() {
+        println!("no turns yet — start one with `leash run`");
+        return Ok(0);
+    }
+    println!(
+        "{:<6}{:<17}{:<9}{:<9}{:<20}{:>12}{:>6}  TITLE",
+        "ID", "STATE", "RISK", "AUTONOMY", "FAILURE", "+/-", "AGE"
+    );
+    for t in list {
+        let risk = if t.escalations.is_empty() {
+            t.risk.to_string()
+        } else {
+            format!("{}↑", t.risk)
+        };
+        let level = t.autonomy.unwrap_or_else(|| ws.level_for(t));
+        println!(
+            "{:<6}{:<17}{:<9}{:<9}{:<20}{:>12}{:>6}  {}",
+            t.id,
+            t.state.as_str(),
+            risk,
+            level.as_str(),
+            t.failure.map(|f| f.as_str()).unwrap_or("-"),
+            format!("+{} -{}", t.insertions, t.deletions),
+            age(&t.created),
+            t.title
+        );
+    }
+    Ok(0)
+}
+
+fn turn_records(ws: &Workspace, t: &Turn) -> Vec<Record> {
+    let (records, _) = journal::read_all(ws.journal_path());
+    records
+        .into_iter()
+        .filter(|r| t.events.binary_search(&r.seq).is_ok())
+        .collect()
+}
+
+pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
+    let t = ws.turn(&a.turn)?;
+    let records = turn_records(ws, t);
+    let log = ws.turn_dir(&t.id).join("output.log");
+    if a.json {
+        let mut v = turn_json(ws, t);
+        v["events"] = serde_json::to_value(&records).expect("records serialize");
+        v["output_log"] = json!(log.display().to_string());
+        print_json(&v);
+        return Ok(0);
+    }
+    println!("{}  {}", t.id, t.title);
+    println!("  state      {}", t.state);
+    let level = t.autonomy.unwrap_or_else(|| ws.level_for(t));
+    println!(
+        "  risk       {} (declared {}) · autonomy {level}",
+        t.risk, t.declared_risk
+    );
+    for e in &t.escalations {
+        println!("  escalated  {} → {}: {}", e.from, e.to, e.because);
+    }
+    if !t.reason.is_empty() {
+        println!("  why        {}", t.reason);
+    }
+    if let Some(f) = t.failure {
+        println!("  failure    {f} ({})", f.shown_as());
+    }
+    let agent = match &t.command {
+        Some(argv) => format!("{} · {}", t.agent, argv.join(" ")),
+        None => t.agent.clone(),
+    };
+    println!("  agent      {agent}");
+    if let Some(task) = &t.task {
+        println!("  task       {task}");
+    }
+    println!(
+        "  base       {} on {}",
+        t.base.as_deref().map(short).unwrap_or("(unborn)"),
+        t.branch.as_deref().unwrap_or("(detached HEAD)")
+    );
+    match (t.exit, t.signal) {
+        (Some(c), _) => println!("  exit       {c}"),
+        (None, Some(s)) => println!("  exit       signal {s}"),
+        _ => {}
+    }
+    if t.state != TurnState::Running {
+        println!(
+            "  changes    {} files, +{} -{}",
+            t.files_changed, t.insertions, t.deletions
+        );
+    }
+    if let Some(c) = &t.commit {
+        println!("  commit     {} (refs/leash/turns/{})", short(c), t.id);
+    }
+    if let Some(d) = &t.decision {
+        let by = match d.by {
+            DecidedBy::Policy => "policy".to_string(),
+            other => other.to_string(),
+        };
+        println!(
+            "  decision   {} by {by}{}",
+            d.decision,
+            d.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(c) = &t.landed_commit {
+        println!("  landed     {}", short(c));
+    }
+    if let Some(from) = &t.drift_from {
+        println!(
+            "  drift      the branch had moved to {} during the turn",
+            short(from)
+        );
+    }
+    if let Some(c) = &t.rollback_commit {
+        println!("  reverted   by {}", short(c));
+    }
+    if let Some(k) = &t.kept_at {
+        println!("  kept at    {k}");
+    }
+    if let Some(w) = &t.worktree
+        && Path::new(w).exists()
+    {
+        println!("  worktree   {w}");
+    }
+    for n in &t.notes {
+        println!("  note       {n}");
+    }
+    println!("  output     {}", log.display());
+    println!("  events");
+    for r in &records {
+        println!("    {:>4} {}  {}", r.seq, &r.ts, describe(&r.event));
+    }
+    Ok(0)
+}
+
+/// One readable line for an event.
+pub fn describe(e: &Event) -> String {
+    match e {
+        Event::TurnCreated {
+            turn,
+            agent,
+            risk,
+            title,
+            ..
+        } => format!("turn_created {turn} ({agent}, {risk}): {title}"),
+        Event::TurnStarted {
+            turn,
+            supervisor_pid,
+            agent_pid,
+            ..
+        } => format!("turn_started {turn} supervisor pid {supervisor_pid}, agent pid {agent_pid}"),
+        Event::TurnFinished {
+            turn,
+            exit,
+            failure,
+            files_changed,
+            reason,
+            ..
+        } => format!(
+            "turn_finished {turn} exit {} · {files_changed} files{}{}",
+            exit.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            failure.map(|f| format!(" · {f}")).unwrap_or_default(),
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" · {reason}")
+            }
+        ),
+        Event::RiskEscalated {
+            turn,
+            from,
+            to,
+            because,
+        } => format!("risk_escalated {turn} {from} → {to}: {because}"),
+        Event::TurnDecided {
+            turn,
+            decision,
+            by,
+            reason,
+        } => format!(
+            "turn_decided {turn} {decision} by {by}{}",
+            reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+        Event::LandingStarted {
+            turn,
+            target,
+            branch,
+            ..
+        } => format!("landing_started {turn} → {branch} at {}", short(target)),
+        Event::TurnLanded { turn, commit, .. } => {
+            format!("turn_landed {turn} as {}", short(commit))
+        }
+        Event::LandingAborted { turn, reason, .. } => format!("landing_aborted {turn}: {reason}"),
+        Event::TurnRejected { turn, kept_at } => format!("turn_rejected {turn} kept at {kept_at}"),
+        Event::RollbackStarted { turn, target, .. } => {
+            format!("rollback_started {turn} revert {}", short(target))
+        }
+        Event::TurnRolledBack { turn, commit } => format!(
+            "turn_rolled_back {turn}{}",
+            commit
+                .as_deref()
+                .map(|c| format!(" by {}", short(c)))
+                .unwrap_or_default()
+        ),
+        Event::RollbackAborted { turn, reason } => format!("rollback_aborted {turn}: {reason}"),
+        Event::TurnInterrupted { turn, reason } => format!(
+            "turn_interrupted {turn}{}",
+            reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+        Event::AutonomySet {
+            class,
+            task,
+            level,
+            by,
+        } => format!(
+            "autonomy_set {} = {level} by {by}",
+            class
+                .map(|c| c.to_string())
+                .or(task.as_ref().map(|t| format!("task {t}")))
+                .unwrap_or_default()
+        ),
+        other => format!(
+            "{} {}",
+            other.kind(),
+            serde_json::to_string(other).unwrap_or_default()
+        ),
+    }
+}
+
+pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
+    let t = ws.turn(&a.turn)?;
+    let patch = ws.diff_text(&t.id)?;
+    let files = file_stats(&patch);
+    if a.json {
+        print_json(&json!({
+            "turn": t.id,
+            "state": t.state,
+            "partial": t.commit.is_none(),
+            "files": files.iter().map(|(p, i, d)| json!({"path": p, "insertions": i, "deletions": d})).collect::<Vec<_>>(),
+            "patch": patch,
+        }));
+        return Ok(0);
+    }
+    if t.commit.is_none() && !patch.is_empty() {
+        eprintln!(
+            "leash: {} is {}: these are the partial changes in its worktree",
+            t.id, t.state
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    if a.stat {
+        for (p, i, d) in &files {
+            let _ = writeln!(out, " {p} | +{i} -{d}");
+        }
+        let _ = writeln!(
+            out,
+            " {} files changed, {} insertions(+), {} deletions(-)",
+            files.len(),
+            files.iter().map(|f| f.1).sum::<usize>(),
+            files.iter().map(|f| f.2).sum::<usize>()
+        );
+        return Ok(0);
+    }
+    let color = match a.color {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => std::io::stdout().is_terminal(),
+    };
+    for line in patch.lines() {
+        // Diff text is untrusted: control characters are made visible so a
+        // file's content cannot drive the terminal.
+        let safe: String = line
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    char::from_u32(0x2400 + (c as u32).min(0x1f)).unwrap_or('?')
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let painted = match (color, safe.chars().next()) {
+            (true, Some('+')) if !safe.starts_with("+++") => format!("\x1b[32m{safe}\x1b[0m"),
+            (true, Some('-')) if !safe.starts_with("---") => format!("\x1b[31m{safe}\x1b[0m"),
+            (true, Some('@')) => format!("\x1b[36m{safe}\x1b[0m"),
+            (true, _) if safe.starts_with("diff --git") => format!("\x1b[1m{safe}\x1b[0m"),
+            _ => safe,
+        };
+        let _ = writeln!(out, "{painted}");
+    }
+    Ok(0)
+}
+
+/// Per-file insertions and deletions counted from a unified patch.
+fn file_stats(patch: &str) -> Vec<(String, usize, usize)> {
+    let mut files: Vec<(String, usize, usize)> = Vec::new();
+    for line in patch.lines() {
+        if let Some(rest) = line.strip_prefix("diff --git a/") {
+            let path = rest.split(" b/").last().unwrap_or(rest).to_string();
+            files.push((path, 0, 0));
+        } else if let Some(f) = files.last_mut() {
+            if line.starts_with('+') && !line.starts_with("+++") {
+                f.1 += 1;
+            } else if line.starts_with('-') && !line.starts_with("---") {
+                f.2 += 1;
+            }
+        }
+    }
+    files
+}
+
+pub fn log(ws: &mut Workspace, a: LogArgs) -> CliResult {
+    let path = ws.journal_path().to_path_buf();
+    let mut offset = 0u64;
+    loop {
+        let (records, next) = journal::read_from(&path, offset);
+        offset = next;
+        let mut out = std::io::stdout().lock();
+        for r in &records {
+            let line = if a.json {
+                serde_json::to_string(r).expect("records serialize")
+            } else {
+                format!("{:>5} {}  {}", r.seq, r.ts, describe(&r.event))
+            };
+            if writeln!(out, "{line}").is_err() {
+                return Ok(0);
+            }
+        }
+        let _ = out.flush();
+        if !a.follow {
+            return Ok(0);
+        }
+        // Following is a person watching a file: a short poll is plenty.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,265 @@
+//! The journal's events (schema v1, DESIGN §2). Each variant is one `kind`;
+//! its fields are the line's other keys. Optional fields are omitted when
+//! empty so that lines stay short and old readers stay happy.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
+
+/// One event of the journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A turn exists. `turn_kind` is DESIGN's `kind: isolated|in_place`,
+    /// renamed because `kind` is the event's own tag.
+    TurnCreated {
+        turn: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task: Option<String>,
+        agent: String,
+        turn_kind: TurnKind,
+        risk: RiskClass,
+        /// The commit the turn starts from; `None` on an unborn branch.
+        base: Option<String>,
+        /// The branch the turn will land on; `None` when HEAD is detached.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        branch: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deliverable: Option<String>,
+        /// The task's own autonomy override, if it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        autonomy: Option<AutonomyLevel>,
+        /// The process that owns the turn until `turn_started`, so that a
+        /// turn whose creator died before starting is not left running.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supervisor_pid: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supervisor_start: Option<u64>,
+    },
+    TurnStarted {
+        turn: String,
+        supervisor_pid: u32,
+        /// Start time of the supervisor (clock ticks since boot), to tell
+        /// it from a later process that reused its pid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supervisor_start: Option<u64>,
+        agent_pid: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_start: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worktree: Option<String>,
+    },
+    ActionRequested {
+        turn: String,
+        action: String,
+        tool: String,
+        summary: String,
+        #[serde(default)]
+        input: serde_json::Value,
+        risk: RiskClass,
+        needs: Needs,
+    },
+    ActionDecided {
+        action: String,
+        decision: ActionDecision,
+        by: DecidedBy,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    ActionDone {
+        action: String,
+        ok: bool,
+        #[serde(default)]
+        paths_read: Vec<String>,
+        #[serde(default)]
+        paths_written: Vec<String>,
+        #[serde(default)]
+        urls: Vec<String>,
+    },
+    Usage {
+        turn: String,
+        input_tokens: u64,
+        output_tokens: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context_window: Option<u64>,
+    },
+    TurnFinished {
+        turn: String,
+        /// Exit code; `None` when the agent was killed by a signal.
+        exit: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signal: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<FailureClass>,
+        /// The turn commit on `refs/leash/turns/<turn>`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+        files_changed: usize,
+        insertions: usize,
+        deletions: usize,
+        /// The level that governed the decision at the end.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        autonomy: Option<AutonomyLevel>,
+        /// Why the turn ends the way it does, in a sentence.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+        /// Every repo-relative path the diff touches.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        paths: Vec<String>,
+        /// Whether the agent printed a final message at all.
+        #[serde(default)]
+        message_empty: bool,
+    },
+    RiskEscalated {
+        turn: String,
+        from: RiskClass,
+        to: RiskClass,
+        because: String,
+    },
+    InvariantsChecked {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn: Option<String>,
+        tree: String,
+        #[serde(default)]
+        results: Vec<serde_json::Value>,
+    },
+    TurnDecided {
+        turn: String,
+        decision: Decision,
+        by: DecidedBy,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Write-ahead intent: `branch` is about to move from `old` to `target`.
+    LandingStarted {
+        turn: String,
+        target: String,
+        branch: String,
+        old: Option<String>,
+    },
+    TurnLanded {
+        turn: String,
+        commit: String,
+        /// The branch head when it had moved since the turn's base.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drift_from: Option<String>,
+    },
+    /// A landing intent that did not complete; the turn waits again.
+    LandingAborted {
+        turn: String,
+        reason: String,
+        /// Set when the refusal names the turn's failure (a conflict with a
+        /// moved branch is `concurrent_drift`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<FailureClass>,
+    },
+    TurnRejected {
+        turn: String,
+        kept_at: String,
+    },
+    /// Write-ahead intent of a rollback, shaped like `landing_started`.
+    RollbackStarted {
+        turn: String,
+        target: String,
+        branch: String,
+        old: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    TurnRolledBack {
+        turn: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+    },
+    RollbackAborted {
+        turn: String,
+        reason: String,
+    },
+    TurnInterrupted {
+        turn: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    AutonomySet {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<RiskClass>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task: Option<String>,
+        level: AutonomyLevel,
+        by: DecidedBy,
+    },
+}
+
+/// Whether an action waits for the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Needs {
+    Approval,
+    None,
+}
+
+/// The answer to an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionDecision {
+    Allow,
+    Deny,
+}
+
+impl Event {
+    /// The `kind` word of the event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::TurnCreated { .. } => "turn_created",
+            Event::TurnStarted { .. } => "turn_started",
+            Event::ActionRequested { .. } => "action_requested",
+            Event::ActionDecided { .. } => "action_decided",
+            Event::ActionDone { .. } => "action_done",
+            Event::Usage { .. } => "usage",
+            Event::TurnFinished { .. } => "turn_finished",
+            Event::RiskEscalated { .. } => "risk_escalated",
+            Event::InvariantsChecked { .. } => "invariants_checked",
+            Event::TurnDecided { .. } => "turn_decided",
+            Event::LandingStarted { .. } => "landing_started",
+            Event::TurnLanded { .. } => "turn_landed",
+            Event::LandingAborted { .. } => "landing_aborted",
+            Event::TurnRejected { .. } => "turn_rejected",
+            Event::RollbackStarted { .. } => "rollback_started",
+            Event::TurnRolledBack { .. } => "turn_rolled_back",
+            Event::RollbackAborted { .. } => "rollback_aborted",
+            Event::TurnInterrupted { .. } => "turn_interrupted",
+            Event::AutonomySet { .. } => "autonomy_set",
+        }
+    }
+
+    /// The turn an event belongs to, when it names one directly.
+    pub fn turn(&self) -> Option<&str> {
+        match self {
+            Event::TurnCreated { turn, .. }
+            | Event::TurnStarted { turn, .. }
+            | Event::ActionRequested { turn, .. }
+            | Event::Usage { turn, .. }
+            | Event::TurnFinished { turn, .. }
+            | Event::RiskEscalated { turn, .. }
+            | Event::TurnDecided { turn, .. }
+            | Event::LandingStarted { turn, .. }
+            | Event::TurnLanded { turn, .. }
+            | Event::LandingAborted { turn, .. }
+            | Event::TurnRejected { turn, .. }
+            | Event::RollbackStarted { turn, .. }
+            | Event::TurnRolledBack { turn, .. }
+            | Event::RollbackAborted { turn, .. }
+            | Event::TurnInterrupted { turn, .. } => Some(turn),
+            Event::InvariantsChecked { turn, .. } => turn.as_deref(),
+            Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => {
+                action.split('.').next()
+            }
+            Event::AutonomySet { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! The journal: `.git/leash/journal.jsonl`, the append-only event log that is
+//! the single source of truth for leash's state and the bus between its
+//! processes (DESIGN §2).
+//!
+//! Appends take an exclusive `flock`, re-read whatever other processes
+//! appended since this process last looked, let the caller decide on that
+//! fresh state, write whole lines with `O_APPEND` and `fdatasync` before the
+//! lock is released. A torn last line (a crash mid-write) is moved aside to
+//! `journal.torn.<n>` on open, never silently dropped.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Event;
+use crate::state::State;
+
+/// The journal's schema version, written into every line.
+pub const VERSION: u32 = 1;
+
+/// One line of the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub v: u32,
+    pub seq: u64,
+    pub ts: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Errors of the journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("journal {path}: cannot encode event: {source}")]
+    Encode {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// A line that could not be used while reading; reported, never fatal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub offset: u64,
+    pub message: String,
+}
+
+/// The journal file and what this process has folded of it so far.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    /// Byte offset up to which the file has been folded into `state`.
+    offset: u64,
+}
+
+/// Kinds this binary knows; any other kind is skipped with a warning so
+/// that old binaries can read journals written by newer ones.
+const KNOWN_KINDS: &[&str] = &[
+    "turn_created",
+    "turn_started",
+    "action_requested",
+    "action_decided",
+    "action_done",
+    "usage",
+    "turn_finished",
+    "risk_escalated",
+    "invariants_checked",
+    "turn_decided",
+    "landing_started",
+    "turn_landed",
+    "landing_aborted",
+    "turn_rejected",
+    "rollback_started",
+    "turn_rolled_back",
+    "rollback_aborted",
+    "turn_interrupted",
+    "autonomy_set",
+];
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path`, repairs a torn last
+    /// line, and folds the whole file into `state`. Returns the paths of
+    /// files a torn line was moved to.
+    pub fn open(
+        path: &Path,
+        state: &mut State,
+    ) -> Result<(Journal, Option<PathBuf>), JournalError> {
+        let dir = path.parent().expect("journal path has a parent");
+        fs::create_dir_all(dir).map_err(|e| io_err(path, e))?;
+        let file = open_rw(path)?;
+        file.lock().map_err(|e| io_err(path, e))?;
+        let torn = repair(&file, path)?;
+        let mut journal = Journal {
+            path: path.to_path_buf(),
+            offset: 0,
+        };
+        journal.catch_up(&file, state)?;
+        drop(file);
+        Ok((journal, torn))
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Byte offset folded so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Folds whatever other processes appended since the last look.
+    /// Never blocks on the lock: a half-written line is left for later.
+    pub fn refresh(&mut self, state: &mut State) -> Result<usize, JournalError> {
+        let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
+        self.catch_up(&file, state)
+    }
+
+    /// The compare-and-append primitive. Under the exclusive lock: fold what
+    /// others appended, hand the fresh state to `decide`, and append the
+    /// events it returns (durably) before the lock is released. An `Err`
+    /// from `decide` appends nothing.
+    pub fn transact<T, E>(
+        &mut self,
+        state: &mut State,
+        decide: impl FnOnce(&State) -> Result<(Vec<Event>, T), E>,
+    ) -> Result<T, E>
+    where
+        E: From<JournalError>,
+    {
+        let file = open_rw(&self.path)?;
+        file.lock().map_err(|e| io_err(&self.path, e))?;
+        self.catch_up(&file, state)?;
+        let (events, value) = decide(state)?;
+        if !events.is_empty() {
+            self.write_locked(&file, state, events)?;
+        }
+        drop(file);
+        Ok(value)
+    }
+
+    /// Appends events unconditionally (still under the lock, still folding
+    /// first so that `seq` stays dense).
+    pub fn append(&mut self, state: &mut State, events: Vec<Event>) -> Result<(), JournalError> {
+        self.transact(state, |_| Ok::<_, JournalError>((events, ())))
+    }
+
+    fn write_locked(
+        &mut self,
+        mut file: &File,
+        state: &mut State,
+        events: Vec<Event>,
+    ) -> Result<(), JournalError> {
+        let ts = now();
+        let mut buf = Vec::new();
+        let mut records = Vec::with_capacity(events.len());
+        for (i, event) in events.into_iter().enumerate() {
+            let record = Record {
+                v: VERSION,
+                seq: state.last_seq + 1 + i as u64,
+                ts: ts.clone(),
+                event,
+            };
+            serde_json::to_writer(&mut buf, &record).map_err(|e| JournalError::Encode {
+                path: self.path.clone(),
+                source: e,
+            })?;
+            buf.push(b'\n');
+            records.push(record);
+        }
+        // One write of whole lines: with O_APPEND the lines land together at
+        // the end, and only a crash can tear them.
+        file.write_all(&buf).map_err(|e| io_err(&self.path, e))?;
+        file.sync_data().map_err(|e| io_err(&self.path, e))?;
+        self.offset += buf.len() as u64;
+        for record in records {
+            state.apply(&record);
+        }
+        Ok(())
+    }
+
+    fn catch_up(&mut self, mut file: &File, state: &mut State) -> Result<usize, JournalError> {
+        let len = file.metadata().map_err(|e| io_err(&self.path, e))?.len();
+        if len < self.offset {
+            // Only repair truncates, and only a torn tail we never folded.
+            self.offset = len;
+        }
+        if len == self.offset {
+            return Ok(0);
+        }
+        file.seek(SeekFrom::Start(self.offset))
+            .map_err(|e| io_err(&self.path, e))?;
+        let mut buf = Vec::with_capacity((len - self.offset) as usize);
+        file.take(len - self.offset)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_err(&self.path, e))?;
+        let whole = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None => return Ok(0),
+        };
+        let mut count = 0;
+        let mut at = self.offset;
+        for line in buf[..whole].split_inclusive(|&b| b == b'\n') {
+            let text = &line[..line.len() - 1];
+            if !text.iter().all(u8::is_ascii_whitespace) {
+                match parse_line(text) {
+                    Ok(record) => {
+                        state.apply(&record);
+                        count += 1;
+                    }
+                    Err(message) => state.warnings.push(format!(
+                        "{}: byte {at}: {message}; line skipped",
+                        self.path.display()
+                    )),
+                }
+            }
+            at += line.len() as u64;
+        }
+        self.offset += whole as u64;
+        Ok(count)
+    }
+}
+
+/// Parses one journal line, telling an unknown kind (from a newer leash)
+/// apart from a damaged line.
+pub fn parse_line(text: &[u8]) -> Result<Record, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(text).map_err(|e| format!("not a JSON object ({e})"))?;
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .ok_or("event has no \"kind\"")?
+        .to_string();
+    if !KNOWN_KINDS.contains(&kind.as_str()) {
+        return Err(format!(
+            "unknown event kind `{kind}` (written by a newer leash?)"
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| format!("malformed `{kind}` event: {e}"))
+}
+
+/// Moves a torn last line (no trailing newline, or not JSON) aside and
+/// truncates the file to the last whole line. Caller holds the lock.
+fn repair(mut file: &File, path: &Path) -> Result<Option<PathBuf>, JournalError> {
+    let len = file.metadata().map_err(|e| io_err(path, e))?.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    // The tail is read in growing windows until a newline before the last
+    // line is found, so a long journal costs one small read.
+    let mut window = 64 * 1024u64;
+    let (start, tail) = loop {
+        let start = len.saturating_sub(window);
+        file.seek(SeekFrom::Start(start))
+            .map_err(|e| io_err(path, e))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail).map_err(|e| io_err(path, e))?;
+        let body = &tail[..tail.len() - usize::from(tail.last() == Some(&b'\n'))];
+        if start == 0 || body.contains(&b'\n') {
+            break (start, tail);
+        }
+        window *= 4;
+    };
+    let ends_whole = tail.last() == Some(&b'\n');
+    let body = &tail[..tail.len() - usize::from(ends_whole)];
+    let line_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let last = &body[line_start..];
+    let torn = !ends_whole || serde_json::from_slice::<serde_json::Value>(last).is_err();
+    if !torn {
+        return Ok(None);
+    }
+    let keep = start + line_start as u64;
+    let dir = path.parent().expect("journal path has a parent");
+    let mut n = 1;
+    let aside = loop {
+        let candidate = dir.join(format!("journal.torn.{n}"));
+        if !candidate.exists() {
+            break candidate;
+        }
+        n += 1;
+    };
+    let mut out = File::create(&aside).map_err(|e| io_err(&aside, e))?;
+    out.write_all(&tail[line_start..])
+        .and_then(|_| out.sync_all())
+        .map_err(|e| io_err(&aside, e))?;
+    file.set_len(keep).map_err(|e| io_err(path, e))?;
+    file.sync_all().map_err(|e| io_err(path, e))?;
+    Ok(Some(aside))
+}
+
+fn open_rw(path: &Path) -> Result<File, JournalError> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| io_err(path, e))
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> JournalError {
+    JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Now, as the journal writes time stamps.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Reads every usable record of a journal without locking or repairing it,
+/// for display; returns the records and warnings about skipped lines.
+pub fn read_all(path: &Path) -> (Vec<Record>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let records = read_lines(path, 0, &mut warnings).0;
+    (records, warnings)
+}
+
+/// Reads the whole lines after byte `offset`; returns them and the offset
+/// to continue from (a half-written last line is left for the next call).
+/// Damaged lines are skipped here; `leash` reports them when it opens.
+pub fn read_from(path: &Path, offset: u64) -> (Vec<Record>, u64) {
+    read_lines(path, offset, &mut Vec::new())
+}
+
+fn read_lines(path: &Path, offset: u64, warnings: &mut Vec<String>) -> (Vec<Record>, u64) {
+    let Ok(mut file) = File::open(path) else {
+        return (Vec::new(), offset);
+    };
+    if file.seek(SeekFrom::Start(offset)).is_err() {
+        return (Vec::new(), offset);
+    }
+    let mut buf = Vec::new();
+    if file.read_to_end(&mut buf).is_err() {
+        return (Vec::new(), offset);
+    }
+    let whole = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut records = Vec::new();
+    for line in buf[..whole].split(|&b| b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match parse_line(line) {
+            Ok(r) => records.push(r),
+            Err(e) => warnings.push(e),
+        }
+    }
+    (records, offset + whole as u64)
+}

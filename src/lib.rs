@@ -1,0 +1,16 @@
+//! leash: a terminal console in which a person supervises AI coding and
+//! writing agents while they change a git repository.
+//!
+//! The library holds all logic; `cli` and (later) `ui` are front ends over
+//! [`workspace::Workspace`].
+
+pub mod agents;
+pub mod checkpoint;
+pub mod cli;
+pub mod config;
+pub mod event;
+pub mod journal;
+pub mod model;
+pub mod policy;
+pub mod state;
+pub mod workspace;

@@ -1,0 +1,246 @@
+//! The words of leash's domain: risk classes, autonomy levels, turn states,
+//! failure classes and decisions. Plain data, shared by every other module.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Generates `as_str`, `Display`, `FromStr` (with an error listing the
+/// accepted words) and `ALL` for a fieldless enum whose serde names are
+/// snake_case.
+macro_rules! words {
+    ($ty:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The word used in files, the journal and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $word),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($word => Ok($ty::$variant),)+
+                    _ => Err(format!(
+                        "`{s}` is not a {}; expected one of: {}",
+                        $what,
+                        [$($word),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+/// How much harm a turn can do. Ordered: `Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskClass {
+    Low,
+    Medium,
+    High,
+}
+
+words!(RiskClass, "risk class", { Low => "low", Medium => "medium", High => "high" });
+
+/// A stop on the autonomy slider. Ordered from least to most freedom:
+/// `Manual < Review < Guarded < Auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AutonomyLevel {
+    Manual,
+    Review,
+    Guarded,
+    Auto,
+}
+
+words!(AutonomyLevel, "autonomy level", {
+    Manual => "manual",
+    Review => "review",
+    Guarded => "guarded",
+    Auto => "auto",
+});
+
+/// Whether leash spawned the agent in a worktree of its own, or observes an
+/// interactive agent in the user's checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnKind {
+    Isolated,
+    InPlace,
+}
+
+words!(TurnKind, "turn kind", { Isolated => "isolated", InPlace => "in_place" });
+
+/// Where a turn is in its life (DESIGN §3, "Turn states").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnState {
+    Running,
+    AwaitingReview,
+    Landed,
+    Rejected,
+    Failed,
+    NoChanges,
+    Interrupted,
+    RolledBack,
+}
+
+words!(TurnState, "turn state", {
+    Running => "running",
+    AwaitingReview => "awaiting_review",
+    Landed => "landed",
+    Rejected => "rejected",
+    Failed => "failed",
+    NoChanges => "no_changes",
+    Interrupted => "interrupted",
+    RolledBack => "rolled_back",
+});
+
+impl TurnState {
+    /// True once nothing more will happen to the turn without an operator
+    /// (a landed turn can still be rolled back).
+    pub fn is_finished(self) -> bool {
+        !matches!(self, TurnState::Running)
+    }
+}
+
+/// The named kind of a failed or suspect turn (DESIGN §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    ContextOverflow,
+    EmptyDeliverable,
+    DanglingReference,
+    ConcurrentDrift,
+    ContractViolation,
+    Degraded,
+    RateLimited,
+    Overloaded,
+    Auth,
+    Crashed,
+    TimedOut,
+    Interrupted,
+}
+
+words!(FailureClass, "failure class", {
+    ContextOverflow => "context_overflow",
+    EmptyDeliverable => "empty_deliverable",
+    DanglingReference => "dangling_reference",
+    ConcurrentDrift => "concurrent_drift",
+    ContractViolation => "contract_violation",
+    Degraded => "degraded",
+    RateLimited => "rate_limited",
+    Overloaded => "overloaded",
+    Auth => "auth",
+    Crashed => "crashed",
+    TimedOut => "timed_out",
+    Interrupted => "interrupted",
+});
+
+impl FailureClass {
+    /// The badge a person sees: what the failure is, in the words of the
+    /// failure it resembles.
+    pub fn shown_as(self) -> &'static str {
+        match self {
+            FailureClass::ContextOverflow => "segfault: context overflow",
+            FailureClass::EmptyDeliverable => "silent corruption: empty result",
+            FailureClass::DanglingReference => "dangling pointer",
+            FailureClass::ConcurrentDrift => "race: base moved",
+            FailureClass::ContractViolation => "type error",
+            FailureClass::Degraded => "degraded",
+            FailureClass::RateLimited => "rate limited",
+            FailureClass::Overloaded => "overloaded",
+            FailureClass::Auth => "auth",
+            FailureClass::Crashed => "crashed",
+            FailureClass::TimedOut => "timed out",
+            FailureClass::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// The operator's (or policy's) verdict on a finished turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+words!(Decision, "decision", { Approve => "approve", Reject => "reject" });
+
+/// Who made a decision. A policy decision is recorded exactly like an
+/// operator's, so every landing answers "who let this in".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    Operator,
+    Policy,
+    Timeout,
+    Unattended,
+}
+
+words!(DecidedBy, "decider", {
+    Operator => "operator",
+    Policy => "policy",
+    Timeout => "timeout",
+    Unattended => "unattended",
+});
+
+/// The id of the n-th turn of a workspace: `t1`, `t2`, …
+pub fn turn_id(n: u64) -> String {
+    format!("t{n}")
+}
+
+/// The number inside a turn id (`t42` → 42), if it is one.
+pub fn turn_number(id: &str) -> Option<u64> {
+    id.strip_prefix('t')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_levels_are_ordered() {
+        assert!(RiskClass::Low < RiskClass::Medium && RiskClass::Medium < RiskClass::High);
+        assert!(AutonomyLevel::Manual < AutonomyLevel::Review);
+        assert!(AutonomyLevel::Review < AutonomyLevel::Guarded);
+        assert!(AutonomyLevel::Guarded < AutonomyLevel::Auto);
+    }
+
+    #[test]
+    fn words_round_trip_through_text_and_json() {
+        for s in TurnState::ALL {
+            assert_eq!(s.as_str().parse::<TurnState>().unwrap(), *s);
+            assert_eq!(serde_json::to_string(s).unwrap(), format!("\"{s}\""));
+        }
+        for f in FailureClass::ALL {
+            assert_eq!(f.as_str().parse::<FailureClass>().unwrap(), *f);
+            assert_eq!(serde_json::to_string(f).unwrap(), format!("\"{f}\""));
+        }
+        let err = "hihg".parse::<RiskClass>().unwrap_err();
+        assert!(err.contains("low, medium, high"), "{err}");
+    }
+
+    #[test]
+    fn turn_ids() {
+        assert_eq!(turn_id(42), "t42");
+        assert_eq!(turn_number("t42"), Some(42));
+        assert_eq!(turn_number("x1"), None);
+    }
+}

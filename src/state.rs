@@ -1,0 +1,379 @@
+//! Leash's state, derived by folding the journal's events (event sourcing).
+//! Folding is pure: the same journal always gives the same state.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::event::Event;
+use crate::journal::Record;
+use crate::model::{
+    AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind, TurnState, turn_number,
+};
+use crate::policy::Escalation;
+
+/// Everything known about one turn.
+#[derive(Debug, Clone, Serialize)]
+pub struct Turn {
+    pub id: String,
+    pub task: Option<String>,
+    pub agent: String,
+    pub kind: TurnKind,
+    pub state: TurnState,
+    /// Current class: declared, then raised by escalations.
+    pub risk: RiskClass,
+    pub declared_risk: RiskClass,
+    /// Level that governed the end-of-turn decision (set when it finished).
+    pub autonomy: Option<AutonomyLevel>,
+    /// The task's own autonomy override, captured when the turn was created.
+    pub task_autonomy: Option<AutonomyLevel>,
+    pub failure: Option<FailureClass>,
+    pub base: Option<String>,
+    pub branch: Option<String>,
+    /// The turn commit (`refs/leash/turns/<id>`).
+    pub commit: Option<String>,
+    pub landed_commit: Option<String>,
+    pub rollback_commit: Option<String>,
+    pub kept_at: Option<String>,
+    pub title: String,
+    pub command: Option<Vec<String>>,
+    pub prompt: Option<String>,
+    pub deliverable: Option<String>,
+    pub created: String,
+    pub started: Option<String>,
+    pub finished: Option<String>,
+    pub exit: Option<i32>,
+    pub signal: Option<i32>,
+    pub files_changed: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+    pub paths: Vec<String>,
+    pub message_empty: bool,
+    pub reason: String,
+    pub escalations: Vec<Escalation>,
+    pub decision: Option<TurnDecision>,
+    pub drift_from: Option<String>,
+    pub supervisor_pid: Option<u32>,
+    pub supervisor_start: Option<u64>,
+    pub agent_pid: Option<u32>,
+    pub agent_start: Option<u64>,
+    pub worktree: Option<String>,
+    /// A write-ahead intent (landing or rollback) not yet completed.
+    pub pending: Option<Intent>,
+    /// Things worth telling about the turn: aborted landings, interruptions.
+    pub notes: Vec<String>,
+    /// Sequence numbers of every event about this turn, in order.
+    pub events: Vec<u64>,
+}
+
+/// A recorded decision on a turn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TurnDecision {
+    pub decision: Decision,
+    pub by: DecidedBy,
+    pub reason: Option<String>,
+    pub ts: String,
+}
+
+/// A git mutation that was announced but whose completion is not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Intent {
+    pub op: IntentOp,
+    pub target: String,
+    pub branch: String,
+    pub old: Option<String>,
+}
+
+/// Which write-ahead operation an intent is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentOp {
+    Land,
+    Rollback,
+}
+
+/// The folded state of a workspace's journal.
+#[derive(Debug, Default, Clone)]
+pub struct State {
+    pub last_seq: u64,
+    turns: Vec<Turn>,
+    index: HashMap<String, usize>,
+    /// Slider positions set by operators; the config's `[autonomy]` applies
+    /// to a class with no entry here.
+    pub autonomy: BTreeMap<RiskClass, AutonomyLevel>,
+    /// Per-task overrides set by operators.
+    pub task_autonomy: BTreeMap<String, AutonomyLevel>,
+    /// Lines that could not be used (damaged or of an unknown kind).
+    pub warnings: Vec<String>,
+    /// The highest turn number seen, so new ids never collide.
+    pub max_turn: u64,
+}
+
+impl State {
+    /// All turns, oldest first.
+    pub fn turns(&self) -> &[Turn] {
+        &self.turns
+    }
+
+    /// One turn by id.
+    pub fn turn(&self, id: &str) -> Option<&Turn> {
+        self.index.get(id).map(|&i| &self.turns[i])
+    }
+
+    /// The id the next turn gets.
+    pub fn next_turn_id(&self) -> String {
+        crate::model::turn_id(self.max_turn + 1)
+    }
+
+    fn turn_mut(&mut self, id: &str) -> Option<&mut Turn> {
+        self.index.get(id).map(|&i| &mut self.turns[i])
+    }
+
+    /// Folds one record into the state.
+    pub fn apply(&mut self, record: &Record) {
+        self.last_seq = self.last_seq.max(record.seq);
+        let seq = record.seq;
+        let ts = &record.ts;
+        if let Event::TurnCreated {
+            turn,
+            task,
+            agent,
+            turn_kind,
+            risk,
+            base,
+            branch,
+            command,
+            prompt,
+            title,
+            deliverable,
+            autonomy,
+            supervisor_pid,
+            supervisor_start,
+        } = &record.event
+        {
+            if self.index.contains_key(turn) {
+                self.warnings
+                    .push(format!("event {seq}: turn {turn} created twice; ignored"));
+                return;
+            }
+            if let Some(n) = turn_number(turn) {
+                self.max_turn = self.max_turn.max(n);
+            }
+            self.index.insert(turn.clone(), self.turns.len());
+            self.turns.push(Turn {
+                id: turn.clone(),
+                task: task.clone(),
+                agent: agent.clone(),
+                kind: *turn_kind,
+                state: TurnState::Running,
+                risk: *risk,
+                declared_risk: *risk,
+                autonomy: None,
+                task_autonomy: *autonomy,
+                failure: None,
+                base: base.clone(),
+                branch: branch.clone(),
+                commit: None,
+                landed_commit: None,
+                rollback_commit: None,
+                kept_at: None,
+                title: title.clone(),
+                command: command.clone(),
+                prompt: prompt.clone(),
+                deliverable: deliverable.clone(),
+                created: ts.clone(),
+                started: None,
+                finished: None,
+                exit: None,
+                signal: None,
+                files_changed: 0,
+                insertions: 0,
+                deletions: 0,
+                paths: Vec::new(),
+                message_empty: false,
+                reason: String::new(),
+                escalations: Vec::new(),
+                decision: None,
+                drift_from: None,
+                supervisor_pid: *supervisor_pid,
+                supervisor_start: *supervisor_start,
+                agent_pid: None,
+                agent_start: None,
+                worktree: None,
+                pending: None,
+                notes: Vec::new(),
+                events: vec![seq],
+            });
+            return;
+        }
+        if let Event::AutonomySet {
+            class, task, level, ..
+        } = &record.event
+        {
+            if let Some(class) = class {
+                self.autonomy.insert(*class, *level);
+            }
+            if let Some(task) = task {
+                self.task_autonomy.insert(task.clone(), *level);
+            }
+            return;
+        }
+        let Some(id) = record.event.turn().map(str::to_string) else {
+            return;
+        };
+        let Some(t) = self.turn_mut(&id) else {
+            self.warnings.push(format!(
+                "event {seq} ({}) names unknown turn {id}; ignored",
+                record.event.kind()
+            ));
+            return;
+        };
+        t.events.push(seq);
+        match &record.event {
+            Event::TurnStarted {
+                supervisor_pid,
+                supervisor_start,
+                agent_pid,
+                agent_start,
+                worktree,
+                ..
+            } => {
+                t.started = Some(ts.clone());
+                t.supervisor_pid = Some(*supervisor_pid);
+                t.supervisor_start = *supervisor_start;
+                t.agent_pid = Some(*agent_pid);
+                t.agent_start = *agent_start;
+                t.worktree = worktree.clone();
+            }
+            Event::RiskEscalated {
+                from, to, because, ..
+            } => {
+                t.risk = t.risk.max(*to);
+                t.escalations.push(Escalation {
+                    from: *from,
+                    to: *to,
+                    because: because.clone(),
+                });
+            }
+            Event::TurnFinished {
+                exit,
+                signal,
+                failure,
+                commit,
+                files_changed,
+                insertions,
+                deletions,
+                autonomy,
+                reason,
+                paths,
+                message_empty,
+                ..
+            } => {
+                t.finished = Some(ts.clone());
+                t.exit = *exit;
+                t.signal = *signal;
+                t.failure = *failure;
+                t.commit = commit.clone();
+                t.files_changed = *files_changed;
+                t.insertions = *insertions;
+                t.deletions = *deletions;
+                t.autonomy = *autonomy;
+                t.reason = reason.clone();
+                t.paths = paths.clone();
+                t.message_empty = *message_empty;
+                t.state = if *files_changed > 0 {
+                    TurnState::AwaitingReview
+                } else if failure.is_some() {
+                    TurnState::Failed
+                } else {
+                    TurnState::NoChanges
+                };
+            }
+            Event::TurnDecided {
+                decision,
+                by,
+                reason,
+                ..
+            } => {
+                t.decision = Some(TurnDecision {
+                    decision: *decision,
+                    by: *by,
+                    reason: reason.clone(),
+                    ts: ts.clone(),
+                });
+            }
+            Event::LandingStarted {
+                target,
+                branch,
+                old,
+                ..
+            } => {
+                t.pending = Some(Intent {
+                    op: IntentOp::Land,
+                    target: target.clone(),
+                    branch: branch.clone(),
+                    old: old.clone(),
+                });
+            }
+            Event::TurnLanded {
+                commit, drift_from, ..
+            } => {
+                t.pending = None;
+                t.landed_commit = Some(commit.clone());
+                t.drift_from = drift_from.clone();
+                t.state = TurnState::Landed;
+            }
+            Event::LandingAborted {
+                reason, failure, ..
+            } => {
+                t.pending = None;
+                if failure.is_some() {
+                    t.failure = *failure;
+                }
+                t.decision = None;
+                t.notes.push(format!("landing did not complete: {reason}"));
+            }
+            Event::TurnRejected { kept_at, .. } => {
+                t.kept_at = Some(kept_at.clone());
+                t.state = TurnState::Rejected;
+            }
+            Event::RollbackStarted {
+                target,
+                branch,
+                old,
+                ..
+            } => {
+                t.pending = Some(Intent {
+                    op: IntentOp::Rollback,
+                    target: target.clone(),
+                    branch: branch.clone(),
+                    old: old.clone(),
+                });
+            }
+            Event::TurnRolledBack { commit, .. } => {
+                t.pending = None;
+                t.rollback_commit = commit.clone();
+                t.state = TurnState::RolledBack;
+            }
+            Event::RollbackAborted { reason, .. } => {
+                t.pending = None;
+                t.notes.push(format!("rollback did not complete: {reason}"));
+            }
+            Event::TurnInterrupted { reason, .. } => {
+                t.state = TurnState::Interrupted;
+                t.finished.get_or_insert_with(|| ts.clone());
+                t.failure.get_or_insert(FailureClass::Interrupted);
+                if let Some(reason) = reason {
+                    t.notes.push(reason.clone());
+                }
+            }
+            Event::TurnCreated { .. }
+            | Event::AutonomySet { .. }
+            | Event::ActionRequested { .. }
+            | Event::ActionDecided { .. }
+            | Event::ActionDone { .. }
+            | Event::Usage { .. }
+            | Event::InvariantsChecked { .. } => {}
+        }
+    }
+}

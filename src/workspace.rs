@@ -1,0 +1,859 @@
+//! The facade over leash's library: open a workspace, create and supervise
+//! turns, decide, land, reject and roll them back. The CLI and the console
+//! are two front ends over these calls and hold no logic of their own.
+
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository};
+
+use crate::checkpoint::{self, GitError, Prepared};
+use crate::config::{
+    self, ConfigError, Sliders, TasksConfig, WorkspaceConfig, load_tasks, load_workspace_config,
+};
+use crate::event::Event;
+use crate::journal::{Journal, JournalError};
+use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnState};
+use crate::policy::{self, TaskOverride};
+use crate::state::{IntentOp, State, Turn};
+
+/// Errors of workspace operations. Each says what happened and, where it
+/// helps, what to do; the CLI exits 1 on any of them.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path} is not inside a git repository ({source})")]
+    NotARepo {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    #[error("{0}")]
+    Git(#[from] GitError),
+    #[error("no turn {0} in this workspace (see `leash turns`)")]
+    UnknownTurn(String),
+    #[error("{turn} is already decided: {what}")]
+    AlreadyDecided { turn: String, what: String },
+    #[error("{0}")]
+    Refused(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        Error::Git(GitError::Git(e))
+    }
+}
+
+/// Result of workspace operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A crash-simulation point for tests: when `LEASH_TEST_CRASH_AT` names
+/// `point`, the process aborts there, as a `kill -9` would leave it.
+pub fn crash_point(point: &str) {
+    if std::env::var("LEASH_TEST_CRASH_AT").is_ok_and(|p| p == point) {
+        std::process::abort();
+    }
+}
+
+/// An open workspace: the repository, its config and the folded journal.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub repo: Repository,
+    leash_dir: PathBuf,
+    journal: Journal,
+    pub state: State,
+    pub config: WorkspaceConfig,
+    pub tasks: TasksConfig,
+    /// Things the operator should hear about from opening: a torn journal
+    /// line moved aside, recovered intents, interrupted turns, warnings.
+    pub notices: Vec<String>,
+}
+
+/// Who or what an autonomy setting applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutonomyTarget {
+    Class(RiskClass),
+    Task(String),
+}
+
+/// An exclusive lock on a file, released on drop.
+pub struct FileLock {
+    _file: File,
+}
+
+impl FileLock {
+    fn acquire(path: &Path, wait: bool) -> Result<Option<FileLock>> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io_error(path))?;
+        if wait {
+            file.lock().map_err(io_error(path))?;
+            return Ok(Some(FileLock { _file: file }));
+        }
+        match file.try_lock() {
+            Ok(()) => Ok(Some(FileLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(io_error(path)(e)),
+        }
+    }
+}
+
+impl Workspace {
+    /// Opens the workspace holding `dir`: loads its config, opens and
+    /// repairs the journal, folds it, finishes or undoes interrupted
+    /// landings and marks turns whose supervisor is gone as interrupted.
+    pub fn open(dir: &Path) -> Result<Workspace> {
+        checkpoint::enable_fsync();
+        let repo = Repository::discover(dir).map_err(|source| Error::NotARepo {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let root = repo
+            .workdir()
+            .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
+            .to_path_buf();
+        let root = root.canonicalize().unwrap_or(root);
+        let config = load_workspace_config(&root)?;
+        let tasks = load_tasks(&root)?;
+        config::check_tasks(&tasks, &config, &root.join(config::TASKS_FILE))?;
+        let leash_dir = repo.commondir().join("leash");
+        let mut state = State::default();
+        let (journal, torn) = Journal::open(&leash_dir.join("journal.jsonl"), &mut state)?;
+        let mut notices = Vec::new();
+        if let Some(torn) = torn {
+            notices.push(format!(
+                "the journal's last line was torn (a crash mid-write); it was moved to {}",
+                torn.display()
+            ));
+        }
+        let mut ws = Workspace {
+            root,
+            repo,
+            leash_dir,
+            journal,
+            state,
+            config,
+            tasks,
+            notices,
+        };
+        ws.recover()?;
+        ws.notices.extend(ws.state.warnings.iter().cloned());
+        Ok(ws)
+    }
+
+    /// `.git/leash`: journal, turn logs, locks.
+    pub fn leash_dir(&self) -> &Path {
+        &self.leash_dir
+    }
+
+    /// `.git/leash/turns/<id>`: the turn's output log and supervisor log.
+    pub fn turn_dir(&self, id: &str) -> PathBuf {
+        self.leash_dir.join("turns").join(id)
+    }
+
+    /// Where an isolated turn's worktree lives: the data directory, never
+    /// inside the user's checkout.
+    pub fn worktree_path(&self, id: &str) -> PathBuf {
+        let data = std::env::var_os("LEASH_DATA_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                directories::ProjectDirs::from("", "", "leash").map(|d| d.data_dir().to_path_buf())
+            })
+            .unwrap_or_else(|| std::env::temp_dir().join("leash"));
+        let name = self
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "repo".into());
+        let hash = Oid::hash_object(
+            git2::ObjectType::Blob,
+            self.repo.commondir().to_string_lossy().as_bytes(),
+        )
+        .map(|o| o.to_string()[..10].to_string())
+        .unwrap_or_default();
+        data.join("worktrees")
+            .join(format!("{name}-{hash}"))
+            .join(id)
+    }
+
+    /// Folds whatever other processes appended since the last look.
+    pub fn refresh(&mut self) -> Result<usize> {
+        Ok(self.journal.refresh(&mut self.state)?)
+    }
+
+    /// Appends events (under the journal lock).
+    pub fn append(&mut self, events: Vec<Event>) -> Result<()> {
+        Ok(self.journal.append(&mut self.state, events)?)
+    }
+
+    /// Compare-and-append: `decide` sees the freshest state under the lock.
+    pub fn transact<T>(
+        &mut self,
+        decide: impl FnOnce(&State) -> Result<(Vec<Event>, T)>,
+    ) -> Result<T> {
+        self.journal.transact(&mut self.state, decide)
+    }
+
+    /// The journal file.
+    pub fn journal_path(&self) -> &Path {
+        self.journal.path()
+    }
+
+    /// One turn by id.
+    pub fn turn(&self, id: &str) -> Result<&Turn> {
+        self.state
+            .turn(id)
+            .ok_or_else(|| Error::UnknownTurn(id.to_string()))
+    }
+
+    /// The sliders as they stand: the config's `[autonomy]` overlaid with
+    /// every `autonomy_set` in the journal.
+    pub fn sliders(&self) -> Sliders {
+        let mut s = self.config.autonomy;
+        for (class, level) in &self.state.autonomy {
+            s.set(*class, *level);
+        }
+        s
+    }
+
+    /// A task's autonomy override: the operator's (journal) or the file's.
+    pub fn task_autonomy(&self, task: &str) -> Option<AutonomyLevel> {
+        self.state
+            .task_autonomy
+            .get(task)
+            .copied()
+            .or_else(|| self.tasks.find(task).and_then(|t| t.autonomy))
+    }
+
+    /// The level that governs a turn at its current class.
+    pub fn level_for(&self, turn: &Turn) -> AutonomyLevel {
+        let task = turn.task.as_deref().and_then(|t| {
+            self.state
+                .task_autonomy
+                .get(t)
+                .copied()
+                .or(turn.task_autonomy)
+        });
+        policy::autonomy_for(
+            turn.risk,
+            &self.sliders(),
+            task.map(|level| TaskOverride {
+                declared: turn.declared_risk,
+                level,
+            }),
+        )
+    }
+
+    /// Moves a slider (or a task's override), journaled as `autonomy_set`.
+    pub fn set_autonomy(&mut self, target: AutonomyTarget, level: AutonomyLevel) -> Result<()> {
+        if let AutonomyTarget::Task(name) = &target
+            && self.tasks.find(name).is_none()
+        {
+            return Err(Error::Refused(format!(
+                "no task `{name}` in {}",
+                config::TASKS_FILE
+            )));
+        }
+        let (class, task) = match target {
+            AutonomyTarget::Class(c) => (Some(c), None),
+            AutonomyTarget::Task(t) => (None, Some(t)),
+        };
+        self.append(vec![Event::AutonomySet {
+            class,
+            task,
+            level,
+            by: DecidedBy::Operator,
+        }])
+    }
+
+    /// Takes the lock that serialises landings, rejections and rollbacks.
+    pub(crate) fn land_lock(&self) -> Result<FileLock> {
+        fs::create_dir_all(&self.leash_dir).map_err(io_error(&self.leash_dir))?;
+        Ok(FileLock::acquire(&self.leash_dir.join("land.lock"), true)?.expect("waited for lock"))
+    }
+
+    /// Approves a turn that awaits review and lands it. Exactly one of two
+    /// concurrent deciders wins; the other gets `AlreadyDecided`.
+    pub fn approve(&mut self, id: &str, reason: Option<String>) -> Result<Landing> {
+        let _lock = self.land_lock()?;
+        self.transact(|state| {
+            let turn = decidable(state, id)?;
+            let _ = turn;
+            Ok((
+                vec![Event::TurnDecided {
+                    turn: id.to_string(),
+                    decision: Decision::Approve,
+                    by: DecidedBy::Operator,
+                    reason: reason.clone(),
+                }],
+                (),
+            ))
+        })?;
+        self.land_decided(id)
+    }
+
+    /// Lands a turn whose approval is recorded. The caller holds the land
+    /// lock. On refusal the approval is withdrawn (`landing_aborted`) and the
+    /// turn waits again, so nothing is half-done.
+    pub(crate) fn land_decided(&mut self, id: &str) -> Result<Landing> {
+        let turn = self.turn(id)?.clone();
+        let abort = |ws: &mut Workspace, reason: String, failure: Option<FailureClass>| {
+            ws.append(vec![Event::LandingAborted {
+                turn: id.to_string(),
+                reason,
+                failure,
+            }])
+        };
+        let Some(branch) = turn.branch.clone() else {
+            let msg = format!("{id} was started on a detached HEAD; it has no branch to land on");
+            abort(self, msg.clone(), None)?;
+            return Err(Error::Refused(msg));
+        };
+        let Some(commit) = turn.commit.as_deref().map(Oid::from_str).transpose()? else {
+            let msg = format!("{id} has no turn commit to land");
+            abort(self, msg.clone(), None)?;
+            return Err(Error::Refused(msg));
+        };
+        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        let message = self.landed_message(&turn);
+        let prepared = match checkpoint::prepare_land(&self.repo, &branch, base, commit, &message) {
+            Ok(p) => p,
+            Err(e) => {
+                let failure =
+                    matches!(e, GitError::Conflict(_)).then_some(FailureClass::ConcurrentDrift);
+                let msg = match &e {
+                    GitError::Conflict(files) => format!(
+                        "{branch} moved since {id} started and the changes conflict in: {}",
+                        files.join(", ")
+                    ),
+                    other => other.to_string(),
+                };
+                abort(self, msg.clone(), failure)?;
+                return Err(Error::Refused(msg));
+            }
+        };
+        self.append(vec![Event::LandingStarted {
+            turn: id.to_string(),
+            target: prepared.target.to_string(),
+            branch: branch.clone(),
+            old: prepared.old.map(|o| o.to_string()),
+        }])?;
+        crash_point("landing_started");
+        if let Err(e) = checkpoint::apply(&self.repo, &prepared, || crash_point("before_ref")) {
+            let msg = e.to_string();
+            abort(self, msg.clone(), None)?;
+            return Err(Error::Git(e));
+        }
+        self.append(vec![Event::TurnLanded {
+            turn: id.to_string(),
+            commit: prepared.target.to_string(),
+            drift_from: prepared.drift_from.map(|d| d.to_string()),
+        }])?;
+        self.discard_worktree(id);
+        Ok(Landing {
+            commit: prepared.target.to_string(),
+            branch,
+            drift_from: prepared.drift_from.map(|d| d.to_string()),
+        })
+    }
+
+    /// Rejects a turn that awaits review; its commit stays reachable at
+    /// `refs/leash/rejected/<id>`.
+    pub fn reject(&mut self, id: &str, reason: String) -> Result<String> {
+        let _lock = self.land_lock()?;
+        self.transact(|state| {
+            decidable(state, id)?;
+            Ok((
+                vec![Event::TurnDecided {
+                    turn: id.to_string(),
+                    decision: Decision::Reject,
+                    by: DecidedBy::Operator,
+                    reason: Some(reason.clone()),
+                }],
+                (),
+            ))
+        })?;
+        self.finish_reject(id)
+    }
+
+    fn finish_reject(&mut self, id: &str) -> Result<String> {
+        let turn = self.turn(id)?.clone();
+        let kept_at = format!("refs/leash/rejected/{id}");
+        if let Some(commit) = turn.commit.as_deref() {
+            let oid = Oid::from_str(commit)?;
+            self.repo
+                .reference(&kept_at, oid, true, "leash: rejected turn")?;
+            if let Ok(mut r) = self.repo.find_reference(&turn_ref(id)) {
+                r.delete()?;
+            }
+        }
+        self.append(vec![Event::TurnRejected {
+            turn: id.to_string(),
+            kept_at: kept_at.clone(),
+        }])?;
+        self.discard_worktree(id);
+        Ok(kept_at)
+    }
+
+    /// Reverts a landed turn with a commit of its own (history is never
+    /// rewritten), landed the same safe way. Refused, naming the files, when
+    /// later commits changed the same lines.
+    pub fn rollback(&mut self, id: &str, reason: Option<String>) -> Result<Landing> {
+        let _lock = self.land_lock()?;
+        self.refresh()?;
+        let turn = self.turn(id)?.clone();
+        if turn.state == TurnState::RolledBack {
+            return Err(Error::AlreadyDecided {
+                turn: id.to_string(),
+                what: "it was already rolled back".into(),
+            });
+        }
+        let (Some(landed), TurnState::Landed) = (turn.landed_commit.as_deref(), turn.state) else {
+            return Err(Error::Refused(format!(
+                "{id} is {}, not landed; only a landed turn can be rolled back",
+                turn.state
+            )));
+        };
+        let branch = turn
+            .branch
+            .clone()
+            .ok_or_else(|| Error::Refused(format!("{id} has no branch")))?;
+        let landed = Oid::from_str(landed)?;
+        let mut message = format!("Revert \"{}\"\n\n", turn.title);
+        message.push_str(&format!("This reverts commit {landed}.\n\n"));
+        message.push_str(&format!("Leash-Reverts: {id}\n"));
+        message.push_str(&format!(
+            "Leash-Decision: rolled back by operator{}\n",
+            reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+        let prepared = checkpoint::prepare_revert(&self.repo, &branch, landed, &message).map_err(
+            |e| match e {
+                GitError::Conflict(files) => Error::Refused(format!(
+                    "cannot roll back {id}: later changes touch the same lines in {}; \
+                     nothing was changed",
+                    files.join(", ")
+                )),
+                other => Error::Git(other),
+            },
+        )?;
+        self.transact(|state| {
+            let t = state
+                .turn(id)
+                .ok_or_else(|| Error::UnknownTurn(id.to_string()))?;
+            if t.state != TurnState::Landed || t.pending.is_some() {
+                return Err(Error::AlreadyDecided {
+                    turn: id.to_string(),
+                    what: format!("it is {} now", t.state),
+                });
+            }
+            Ok((
+                vec![Event::RollbackStarted {
+                    turn: id.to_string(),
+                    target: prepared.target.to_string(),
+                    branch: branch.clone(),
+                    old: prepared.old.map(|o| o.to_string()),
+                    reason: reason.clone(),
+                }],
+                (),
+            ))
+        })?;
+        crash_point("rollback_started");
+        if let Err(e) = checkpoint::apply(&self.repo, &prepared, || crash_point("before_ref")) {
+            self.append(vec![Event::RollbackAborted {
+                turn: id.to_string(),
+                reason: e.to_string(),
+            }])?;
+            return Err(Error::Git(e));
+        }
+        self.append(vec![Event::TurnRolledBack {
+            turn: id.to_string(),
+            commit: Some(prepared.target.to_string()),
+        }])?;
+        Ok(Landing {
+            commit: prepared.target.to_string(),
+            branch,
+            drift_from: None,
+        })
+    }
+
+    /// The unified diff of a turn: its commit against its base, or for a
+    /// turn without a commit (running, interrupted) the partial changes in
+    /// its worktree.
+    pub fn diff_text(&self, id: &str) -> Result<String> {
+        let turn = self.turn(id)?;
+        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        if let Some(commit) = turn.commit.as_deref() {
+            let commit = Oid::from_str(commit)?;
+            let old = checkpoint::tree_of(&self.repo, base)?;
+            let new = checkpoint::tree_of(&self.repo, Some(commit))?;
+            let diff = self.repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
+            return Ok(checkpoint::patch_text(&diff)?);
+        }
+        let path = turn
+            .worktree
+            .as_deref()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.worktree_path(id));
+        if path.join(".git").exists() {
+            return Ok(checkpoint::worktree_diff(&path, base)?);
+        }
+        Ok(String::new())
+    }
+
+    /// Asks a running turn's supervisor to cancel it (SIGTERM; the
+    /// supervisor ends the agent and records the turn).
+    pub fn cancel(&self, id: &str) -> Result<()> {
+        let turn = self.turn(id)?;
+        if turn.state != TurnState::Running {
+            return Err(Error::Refused(format!(
+                "{id} is {}, not running",
+                turn.state
+            )));
+        }
+        let pid = turn
+            .supervisor_pid
+            .ok_or_else(|| Error::Refused(format!("{id} has no supervisor to ask")))?;
+        if !crate::agents::process::is_alive(pid, turn.supervisor_start) {
+            return Err(Error::Refused(format!(
+                "{id}'s supervisor (pid {pid}) is gone; the turn will show as interrupted"
+            )));
+        }
+        crate::agents::process::signal_process(pid, libc::SIGTERM)
+            .map_err(io_error(Path::new("kill")))
+    }
+
+    /// The commit message of a landed turn: its title, then the trailers
+    /// that answer "who let this in, and under which rule".
+    fn landed_message(&self, turn: &Turn) -> String {
+        let mut m = self.turn_message(turn);
+        let decision = match &turn.decision {
+            Some(d) if d.by == DecidedBy::Policy => format!(
+                "landed by policy{}",
+                d.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+            Some(d) => format!(
+                "approved by {}{}",
+                d.by,
+                d.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+            None => "approved".into(),
+        };
+        m.push_str(&format!("Leash-Decision: {decision}\n"));
+        m.push_str(&format!(
+            "Leash-Invariants: {}\n",
+            if self.config.invariants.is_empty() {
+                "none configured".to_string()
+            } else {
+                format!(
+                    "{} configured, not yet checked",
+                    self.config.invariants.len()
+                )
+            }
+        ));
+        m
+    }
+
+    /// The commit message of a turn commit: title and the trailers known
+    /// when the agent exits.
+    pub(crate) fn turn_message(&self, turn: &Turn) -> String {
+        let mut m = format!("{}\n\n", turn.title);
+        m.push_str(&format!("Leash-Turn: {}\n", turn.id));
+        if let Some(task) = &turn.task {
+            m.push_str(&format!("Leash-Task: {task}\n"));
+        }
+        let agent = match (&turn.agent[..], &turn.command) {
+            ("generic", Some(argv)) => format!(
+                "generic ({})",
+                argv.first().map(String::as_str).unwrap_or("?")
+            ),
+            (a, _) => a.to_string(),
+        };
+        m.push_str(&format!("Leash-Agent: {agent}\n"));
+        let why = turn
+            .escalations
+            .last()
+            .map(|e| e.because.clone())
+            .unwrap_or_else(|| "declared".into());
+        m.push_str(&format!("Leash-Risk: {} ({why})\n", turn.risk));
+        m
+    }
+
+    /// Removes a turn's worktree once its content is safe in a commit (or
+    /// there was none). Failure to remove is reported, never fatal.
+    pub(crate) fn discard_worktree(&mut self, id: &str) {
+        let path = self
+            .turn(id)
+            .ok()
+            .and_then(|t| t.worktree.clone())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.worktree_path(id));
+        if let Err(e) = checkpoint::remove_worktree(&self.repo, id, &path) {
+            self.notices
+                .push(format!("could not remove the worktree of {id}: {e}"));
+        }
+    }
+
+    /// Finishes or undoes what crashed processes left half-done, and marks
+    /// turns whose supervisor is gone as interrupted.
+    fn recover(&mut self) -> Result<()> {
+        // A live lander holds this lock for its whole landing, so what we
+        // find under it is truly abandoned.
+        let Some(_lock) = FileLock::acquire(&self.leash_dir.join("land.lock"), false)? else {
+            return Ok(());
+        };
+        let turns: Vec<Turn> = self.state.turns().to_vec();
+        for t in &turns {
+            if let Some(intent) = &t.pending {
+                self.recover_intent(t, intent.op, intent)?;
+            } else if t.state == TurnState::AwaitingReview
+                && let Some(d) = &t.decision
+            {
+                match d.decision {
+                    Decision::Approve => {
+                        self.append(vec![Event::LandingAborted {
+                            turn: t.id.clone(),
+                            reason: "the process landing it stopped before it began; \
+                                     the turn waits for a decision again"
+                                .into(),
+                            failure: None,
+                        }])?;
+                        self.notices.push(format!(
+                            "{}: an approval was interrupted before landing began; it waits again",
+                            t.id
+                        ));
+                    }
+                    Decision::Reject => {
+                        self.finish_reject(&t.id)?;
+                        self.notices
+                            .push(format!("{}: finished an interrupted rejection", t.id));
+                    }
+                }
+            }
+        }
+        self.mark_interrupted()
+    }
+
+    fn recover_intent(
+        &mut self,
+        t: &Turn,
+        op: IntentOp,
+        intent: &crate::state::Intent,
+    ) -> Result<()> {
+        let target = Oid::from_str(&intent.target)?;
+        let old = intent.old.as_deref().map(Oid::from_str).transpose()?;
+        let tip = checkpoint::branch_tip(&self.repo, &intent.branch)?;
+        let done = |ws: &mut Workspace| -> Result<()> {
+            let ev = match op {
+                IntentOp::Land => Event::TurnLanded {
+                    turn: t.id.clone(),
+                    commit: intent.target.clone(),
+                    drift_from: None,
+                },
+                IntentOp::Rollback => Event::TurnRolledBack {
+                    turn: t.id.clone(),
+                    commit: Some(intent.target.clone()),
+                },
+            };
+            ws.append(vec![ev])?;
+            ws.notices.push(format!(
+                "{}: finished an interrupted {}",
+                t.id,
+                if op == IntentOp::Land {
+                    "landing"
+                } else {
+                    "rollback"
+                }
+            ));
+            Ok(())
+        };
+        let undo = |ws: &mut Workspace, reason: String| -> Result<()> {
+            ws.notices.push(format!("{}: {reason}", t.id));
+            let ev = match op {
+                IntentOp::Land => Event::LandingAborted {
+                    turn: t.id.clone(),
+                    reason,
+                    failure: None,
+                },
+                IntentOp::Rollback => Event::RollbackAborted {
+                    turn: t.id.clone(),
+                    reason,
+                },
+            };
+            ws.append(vec![ev])
+        };
+        if tip == Some(target) {
+            return done(self);
+        }
+        if tip != old {
+            return undo(
+                self,
+                format!(
+                    "branch {} moved elsewhere while the {} was interrupted; nothing was changed",
+                    intent.branch,
+                    if op == IntentOp::Land {
+                        "landing"
+                    } else {
+                        "rollback"
+                    }
+                ),
+            );
+        }
+        let checked_out =
+            checkpoint::current_branch(&self.repo)?.as_deref() == Some(intent.branch.as_str());
+        if checked_out {
+            let files = checkpoint::workdir_state(&self.repo, old, target)?;
+            if files.at_target.is_empty() {
+                return undo(
+                    self,
+                    "interrupted before any file changed; nothing was changed".into(),
+                );
+            }
+            if !files.other.is_empty() {
+                return undo(
+                    self,
+                    format!(
+                        "interrupted mid-checkout and these files were edited since: {}; \
+                         the other files already hold the turn's content, uncommitted",
+                        files.other.join(", ")
+                    ),
+                );
+            }
+            let tree = checkpoint::tree_of(&self.repo, Some(target))?;
+            checkpoint::force_paths(&self.repo, &tree, &files.at_old)?;
+        }
+        let prepared = Prepared {
+            branch: intent.branch.clone(),
+            old,
+            target,
+            drift_from: None,
+        };
+        let refname = format!("refs/heads/{}", prepared.branch);
+        match old {
+            Some(o) => {
+                self.repo
+                    .reference_matching(&refname, target, true, o, "leash: finish landing")?
+            }
+            None => self
+                .repo
+                .reference(&refname, target, false, "leash: finish landing")?,
+        };
+        done(self)
+    }
+
+    fn mark_interrupted(&mut self) -> Result<()> {
+        let gone: Vec<(String, Option<(u32, Option<u64>)>)> = self
+            .state
+            .turns()
+            .iter()
+            .filter(|t| t.state == TurnState::Running)
+            .filter(|t| match t.supervisor_pid {
+                Some(pid) => !crate::agents::process::is_alive(pid, t.supervisor_start),
+                None => true,
+            })
+            .map(|t| (t.id.clone(), t.agent_pid.map(|p| (p, t.agent_start))))
+            .collect();
+        for (id, agent) in gone {
+            // An agent that outlived its supervisor would go on changing the
+            // worktree behind everyone's back.
+            if let Some((pid, start)) = agent
+                && crate::agents::process::is_alive(pid, start)
+            {
+                crate::agents::process::signal_group(pid, libc::SIGTERM);
+            }
+            let interrupted = self.transact(|state| {
+                let still = state
+                    .turn(&id)
+                    .is_some_and(|t| t.state == TurnState::Running);
+                let ev = Event::TurnInterrupted {
+                    turn: id.clone(),
+                    reason: Some(
+                        "its supervisor is gone; the worktree is kept — see `leash diff`".into(),
+                    ),
+                };
+                Ok((if still { vec![ev] } else { vec![] }, still))
+            })?;
+            if interrupted {
+                self.notices.push(format!(
+                    "{id} was interrupted (its supervisor is gone); its worktree is kept"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The ref of a turn commit.
+pub fn turn_ref(id: &str) -> String {
+    format!("refs/leash/turns/{id}")
+}
+
+/// Where a landing (or rollback) put the branch.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Landing {
+    pub commit: String,
+    pub branch: String,
+    pub drift_from: Option<String>,
+}
+
+/// The turn, if an operator may decide it now.
+fn decidable<'s>(state: &'s State, id: &str) -> Result<&'s Turn> {
+    let turn = state
+        .turn(id)
+        .ok_or_else(|| Error::UnknownTurn(id.to_string()))?;
+    if let Some(d) = &turn.decision {
+        return Err(Error::AlreadyDecided {
+            turn: id.to_string(),
+            what: format!(
+                "{} by {} at {}",
+                match d.decision {
+                    Decision::Approve => "approved",
+                    Decision::Reject => "rejected",
+                },
+                d.by,
+                d.ts
+            ),
+        });
+    }
+    if turn.state != TurnState::AwaitingReview {
+        return Err(match turn.state {
+            TurnState::Landed | TurnState::Rejected | TurnState::RolledBack => {
+                Error::AlreadyDecided {
+                    turn: id.to_string(),
+                    what: format!("it is {}", turn.state),
+                }
+            }
+            other => Error::Refused(format!(
+                "{id} is {other}; only a turn awaiting review can be decided"
+            )),
+        });
+    }
+    Ok(turn)
+}
