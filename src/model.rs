@@ -36,7 +36,7 @@ macro_rules! words {
                 match s {
                     $($word => Ok($ty::$variant),)+
                     _ => Err(format!(
-                        "`{s}` is not a {}; expected one of: {}",
+                        "`{s}` is not {}; expected one of: {}",
                         $what,
                         [$($word),+].join(", ")
                     )),
@@ -55,7 +55,7 @@ pub enum RiskClass {
     High,
 }
 
-words!(RiskClass, "risk class", { Low => "low", Medium => "medium", High => "high" });
+words!(RiskClass, "a risk class", { Low => "low", Medium => "medium", High => "high" });
 
 /// A stop on the autonomy slider. Ordered from least to most freedom:
 /// `Manual < Review < Guarded < Auto`.
@@ -68,7 +68,7 @@ pub enum AutonomyLevel {
     Auto,
 }
 
-words!(AutonomyLevel, "autonomy level", {
+words!(AutonomyLevel, "an autonomy level", {
     Manual => "manual",
     Review => "review",
     Guarded => "guarded",
@@ -84,7 +84,7 @@ pub enum TurnKind {
     InPlace,
 }
 
-words!(TurnKind, "turn kind", { Isolated => "isolated", InPlace => "in_place" });
+words!(TurnKind, "a turn kind", { Isolated => "isolated", InPlace => "in_place" });
 
 /// Where a turn is in its life (DESIGN §3, "Turn states").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -100,7 +100,7 @@ pub enum TurnState {
     RolledBack,
 }
 
-words!(TurnState, "turn state", {
+words!(TurnState, "a turn state", {
     Running => "running",
     AwaitingReview => "awaiting_review",
     Landed => "landed",
@@ -137,7 +137,7 @@ pub enum FailureClass {
     Interrupted,
 }
 
-words!(FailureClass, "failure class", {
+words!(FailureClass, "a failure class", {
     ContextOverflow => "context_overflow",
     EmptyDeliverable => "empty_deliverable",
     DanglingReference => "dangling_reference",
@@ -181,7 +181,7 @@ pub enum Decision {
     Reject,
 }
 
-words!(Decision, "decision", { Approve => "approve", Reject => "reject" });
+words!(Decision, "a decision", { Approve => "approve", Reject => "reject" });
 
 /// Who made a decision. A policy decision is recorded exactly like an
 /// operator's, so every landing answers "who let this in".
@@ -194,7 +194,7 @@ pub enum DecidedBy {
     Unattended,
 }
 
-words!(DecidedBy, "decider", {
+words!(DecidedBy, "a decider", {
     Operator => "operator",
     Policy => "policy",
     Timeout => "timeout",

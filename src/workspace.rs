@@ -769,7 +769,9 @@ impl Workspace {
     }
 
     fn mark_interrupted(&mut self) -> Result<()> {
-        let gone: Vec<(String, Option<(u32, Option<u64>)>)> = self
+        // (turn, its agent's pid and start time)
+        type Gone = (String, Option<(u32, Option<u64>)>);
+        let gone: Vec<Gone> = self
             .state
             .turns()
             .iter()
@@ -783,10 +785,8 @@ impl Workspace {
         for (id, agent) in gone {
             // An agent that outlived its supervisor would go on changing the
             // worktree behind everyone's back.
-            if let Some((pid, start)) = agent
-                && crate::agents::process::is_alive(pid, start)
-            {
-                crate::agents::process::signal_group(pid, libc::SIGTERM);
+            if let Some((pid, start)) = agent {
+                crate::agents::process::kill_orphans(pid, start);
             }
             let interrupted = self.transact(|state| {
                 let still = state

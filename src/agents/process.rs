@@ -49,6 +49,42 @@ pub fn is_alive(pid: u32, start: Option<u64>) -> bool {
     }
 }
 
+/// Ends what is left of an agent whose supervisor died: every process in
+/// process group `pgid` that started no earlier than the agent did, so a
+/// later, unrelated group that reused the number is never touched.
+pub fn kill_orphans(pgid: u32, agent_start: Option<u64>) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut killed = 0;
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        let group = fields.get(2).and_then(|f| f.parse::<u32>().ok());
+        let start = fields.get(19).and_then(|f| f.parse::<u64>().ok());
+        let young_enough = match (agent_start, start) {
+            (Some(a), Some(s)) => s >= a,
+            _ => false,
+        };
+        if group == Some(pgid) && young_enough && signal_process(pid, libc::SIGKILL).is_ok() {
+            killed += 1;
+        }
+    }
+    killed
+}
+
 /// Sends `signal` to a whole process group; a group that is gone is fine.
 pub fn signal_group(pgid: u32, signal: i32) {
     // SAFETY: kill on a negative pid addresses the group; no memory involved.

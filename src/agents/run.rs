@@ -2,7 +2,7 @@
 //! in its worktree, commit what it left, classify the end and apply policy.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -284,7 +284,7 @@ impl Workspace {
     fn finish(
         &mut self,
         id: &str,
-        worktree: &PathBuf,
+        worktree: &Path,
         base: Option<Oid>,
         exit: Exit,
         printed: bool,

@@ -5,7 +5,7 @@
 //! concurrent move is detected rather than overwritten.
 
 use git2::build::CheckoutBuilder;
-use git2::{CheckoutNotificationType, Diff, Index, Oid, Repository, Tree};
+use git2::{Diff, Index, Oid, Repository, StatusOptions, Tree};
 
 use super::{GitError, branch_tip, current_branch, signature, tree_of};
 
@@ -148,33 +148,40 @@ pub fn apply(
 }
 
 /// Checks `tree` out over HEAD's tree, refusing without changing anything
-/// when a file the checkout would write or delete has local edits.
+/// when a file the checkout would write or delete has local edits (staged,
+/// unstaged, or an untracked or ignored file in the way).
 fn checkout_safely(repo: &Repository, tree: &Tree<'_>) -> Result<(), GitError> {
-    let mut conflicts = Vec::new();
-    {
-        let mut dry = CheckoutBuilder::new();
-        dry.safe()
-            .dry_run()
-            .notify_on(CheckoutNotificationType::CONFLICT)
-            .notify(|_, path, _, _, _| {
-                if let Some(p) = path {
-                    conflicts.push(p.to_string_lossy().into_owned());
-                }
-                true
-            });
-        // A dry run with conflicts reports an error too; the paths are what
-        // matter.
-        let result = repo.checkout_tree(tree.as_object(), Some(&mut dry));
-        drop(dry);
-        if conflicts.is_empty() {
-            result?;
-        }
+    let head_tree = tree_of(repo, super::head_commit(repo)?)?;
+    let diff = repo.diff_tree_to_tree(Some(&head_tree), Some(tree), None)?;
+    let touched: Vec<String> = diff
+        .deltas()
+        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+        .flatten()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if touched.is_empty() {
+        return Ok(());
     }
-    if !conflicts.is_empty() {
-        conflicts.sort();
-        conflicts.dedup();
-        return Err(GitError::LocalEdits(conflicts));
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(true)
+        .disable_pathspec_match(true);
+    for p in &touched {
+        opts.pathspec(p);
     }
+    let mut edited: Vec<String> = repo
+        .statuses(Some(&mut opts))?
+        .iter()
+        .filter(|e| !e.status().is_empty())
+        .filter_map(|e| e.path().ok().map(str::to_string))
+        .collect();
+    if !edited.is_empty() {
+        edited.sort();
+        edited.dedup();
+        return Err(GitError::LocalEdits(edited));
+    }
+    // libgit2's safe checkout checks again before it writes anything.
     repo.checkout_tree(tree.as_object(), Some(CheckoutBuilder::new().safe()))?;
     Ok(())
 }
