@@ -242,8 +242,9 @@ impl Workspace {
             ),
         ];
         let timeout = spec.timeout.or(self.config.run.timeout);
+        let grace = self.config.run.grace;
         let me = std::process::id();
-        let mut started_event = None;
+        let mut journal_error = None;
         let finished = process::run(
             Spawn {
                 argv: &argv,
@@ -251,24 +252,23 @@ impl Workspace {
                 env,
                 log: &log,
                 timeout,
-                grace: self.config.run.grace,
+                grace,
                 cancel,
             },
             |agent_pid, agent_start| {
-                started_event = Some(Event::TurnStarted {
+                let started = Event::TurnStarted {
                     turn: id.to_string(),
                     supervisor_pid: me,
                     supervisor_start: process::start_time(me),
                     agent_pid,
                     agent_start,
                     worktree: Some(worktree.display().to_string()),
-                });
+                };
+                journal_error = self.append(vec![started]).err();
             },
         );
-        // The start is journaled after spawning returns, so the agent's pid
-        // is known; the log shows it began.
-        if let Some(ev) = started_event {
-            self.append(vec![ev])?;
+        if let Some(e) = journal_error {
+            self.notices.push(format!("could not journal the start of {id}: {e}"));
         }
         crash_point("agent_exited");
         let (exit, printed, spawn_error) = match finished {

@@ -1,0 +1,292 @@
+//! Never losing work: detached supervisors that die, cancellation, torn
+//! journal lines, and crashes in the middle of landing or rolling back.
+
+mod common;
+
+use common::{Repo, alive, wait_until};
+
+fn started(r: &Repo, id: &str) -> serde_json::Value {
+    r.wait_for_event(&format!("{id} to start"), |e| {
+        e["kind"] == "turn_started" && e["turn"] == id
+    })
+}
+
+#[test]
+fn detach_returns_at_once_and_the_turn_runs_on() {
+    let r = Repo::initialised();
+    let out = r.ok(&["run", "--detach", "--risk", "low", "--", "sh", "-c", "echo d > d.md"]);
+    assert_eq!(out.stdout.trim(), "t1");
+    r.wait_for_event("t1 to land", |e| e["kind"] == "turn_landed");
+    assert_eq!(r.read("d.md"), "d\n");
+    let started = started(&r, "t1");
+    let sup = started["supervisor_pid"].as_u64().unwrap();
+    wait_until("the supervisor to exit", || (!alive(sup)).then_some(()));
+}
+
+#[test]
+fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_work() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run", "--detach", "--", "sh", "-c",
+        "echo partial > partial.md; exec sleep 120",
+    ]);
+    let ev = started(&r, "t1");
+    let sup = ev["supervisor_pid"].as_u64().unwrap();
+    let agent = ev["agent_pid"].as_u64().unwrap();
+    let worktree = std::path::PathBuf::from(ev["worktree"].as_str().unwrap());
+    wait_until("the agent's first file", || {
+        worktree.join("partial.md").exists().then_some(())
+    });
+    // While it runs, the diff already shows the partial work.
+    let live = r.ok(&["diff", "t1", "--color", "never"]);
+    assert!(live.stdout.contains("+partial"), "{}", live.stdout);
+    assert_eq!(r.turn("t1")["state"], "running");
+
+    std::process::Command::new("kill")
+        .args(["-9", &sup.to_string()])
+        .status()
+        .unwrap();
+    wait_until("the supervisor to die", || (!alive(sup)).then_some(()));
+
+    let out = r.ok(&["turns", "--json"]);
+    assert!(out.stderr.contains("t1 was interrupted"), "{}", out.stderr);
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "interrupted");
+    assert_eq!(t["failure"], "interrupted");
+    assert!(worktree.join("partial.md").exists(), "the worktree is kept");
+    let diff = r.ok(&["diff", "t1", "--color", "never"]);
+    assert!(diff.stdout.contains("+partial"), "{}", diff.stdout);
+    assert!(diff.stderr.contains("partial changes"), "{}", diff.stderr);
+    wait_until("the orphaned agent to be ended", || (!alive(agent)).then_some(()));
+    // Marked once: opening again adds nothing.
+    let before = r.events().len();
+    r.ok(&["turns"]);
+    assert_eq!(r.events().len(), before);
+}
+
+#[test]
+fn cancel_ends_a_running_turn_and_names_it_interrupted() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--detach", "--", "sh", "-c", "exec sleep 120"]);
+    let ev = started(&r, "t1");
+    let agent = ev["agent_pid"].as_u64().unwrap();
+    let out = r.ok(&["cancel", "t1", "--json"]).json();
+    assert_eq!(out["cancel"], "requested");
+    r.wait_for_event("t1 to finish", |e| e["kind"] == "turn_finished");
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "failed");
+    assert_eq!(t["failure"], "interrupted");
+    assert!(!alive(agent));
+    let again = r.run(&["cancel", "t1"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("not running"), "{}", again.stderr);
+}
+
+#[test]
+fn a_torn_last_line_is_moved_aside_and_the_journal_goes_on() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let whole = std::fs::read_to_string(r.journal()).unwrap();
+    let torn = "{\"v\":1,\"seq\":99,\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"turn_fin";
+    std::fs::write(r.journal(), format!("{whole}{torn}")).unwrap();
+
+    let out = r.ok(&["turns", "--json"]);
+    assert!(out.stderr.contains("torn"), "{}", out.stderr);
+    assert!(out.stderr.contains("journal.torn.1"), "{}", out.stderr);
+    let aside = std::fs::read_to_string(r.path().join(".git/leash/journal.torn.1")).unwrap();
+    assert_eq!(aside, torn, "the torn bytes are kept, not dropped");
+    assert_eq!(std::fs::read_to_string(r.journal()).unwrap(), whole);
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+
+    // A whole but unparsable last line goes aside too, to the next file.
+    std::fs::write(r.journal(), format!("{whole}not json at all\n")).unwrap();
+    let out = r.ok(&["turns"]);
+    assert!(out.stderr.contains("journal.torn.2"), "{}", out.stderr);
+
+    // And the journal goes on with dense sequence numbers.
+    r.ok(&["approve", "t1"]);
+    let seqs: Vec<u64> = r.events().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
+    assert_eq!(seqs, expected);
+}
+
+#[test]
+fn unknown_event_kinds_are_skipped_with_a_warning() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let mut text = std::fs::read_to_string(r.journal()).unwrap();
+    text.insert_str(
+        0,
+        "{\"v\":2,\"seq\":0,\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"hologram_projected\",\"turn\":\"t1\"}\n",
+    );
+    std::fs::write(r.journal(), text).unwrap();
+    let out = r.ok(&["turns", "--json"]);
+    assert!(out.stderr.contains("unknown event kind `hologram_projected`"), "{}", out.stderr);
+    assert_eq!(out.json()[0]["state"], "awaiting_review");
+    assert!(std::fs::read_to_string(r.journal()).unwrap().contains("hologram_projected"), "kept in the file");
+}
+
+#[test]
+fn a_crash_after_the_checkout_is_finished_on_the_next_open() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let head = r.head();
+    let out = r.cmd(&["approve", "t1"]).env("LEASH_TEST_CRASH_AT", "before_ref").output().unwrap();
+    assert!(!out.status.success(), "the process died mid-landing");
+    assert_eq!(r.head(), head, "the branch had not moved yet");
+    assert_eq!(r.read("a.md"), "a\n", "the checkout had been updated");
+
+    let open = r.ok(&["turns"]);
+    assert!(open.stderr.contains("finished an interrupted landing"), "{}", open.stderr);
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "landed");
+    assert_eq!(r.head(), t["landed_commit"].as_str().unwrap());
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_crash_before_anything_moved_is_undone_and_the_turn_waits_again() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let head = r.head();
+    let out = r.cmd(&["approve", "t1"]).env("LEASH_TEST_CRASH_AT", "landing_started").output().unwrap();
+    assert!(!out.status.success());
+    let open = r.ok(&["turns"]);
+    assert!(open.stderr.contains("nothing was changed"), "{}", open.stderr);
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    assert_eq!(r.head(), head);
+    assert!(!r.file("a.md").exists());
+    r.ok(&["approve", "t1"]);
+    assert_eq!(r.read("a.md"), "a\n");
+}
+
+#[test]
+fn a_crash_mid_rollback_is_finished_on_the_next_open() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "low", "--", "sh", "-c", "echo a > a.md"]);
+    let out = r.cmd(&["rollback", "t1"]).env("LEASH_TEST_CRASH_AT", "before_ref").output().unwrap();
+    assert!(!out.status.success());
+    r.ok(&["turns"]);
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "rolled_back");
+    assert_eq!(r.head(), t["rollback_commit"].as_str().unwrap());
+    assert!(!r.file("a.md").exists());
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_supervisor_that_dies_after_the_agent_exits_keeps_the_work() {
+    let r = Repo::initialised();
+    let out = r
+        .cmd(&["run", "--", "sh", "-c", "echo kept > kept.md"])
+        .env("LEASH_TEST_CRASH_AT", "agent_exited")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(r.turn("t1")["state"], "interrupted");
+    let diff = r.ok(&["diff", "t1", "--color", "never"]);
+    assert!(diff.stdout.contains("+kept"), "{}", diff.stdout);
+}
+
+#[test]
+fn a_broken_config_names_file_line_column_and_what_was_expected() {
+    let r = Repo::initialised();
+    r.write(".leash/config.toml", "default_risk = \"medium\"\n\n[autonomy]\nlow = \"sometimes\"\n");
+    let out = r.run(&["turns"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains(".leash/config.toml:4:"), "{}", out.stderr);
+    assert!(out.stderr.contains("manual, review, guarded, auto"), "{}", out.stderr);
+    r.write(".leash/config.toml", "defualt_risk = \"low\"\n");
+    let out = r.run(&["turns"]);
+    assert!(out.stderr.contains(".leash/config.toml:1:1"), "{}", out.stderr);
+    assert!(out.stderr.contains("unknown field `defualt_risk`"), "{}", out.stderr);
+}
+
+#[test]
+fn init_writes_commented_files_and_never_overwrites() {
+    let r = Repo::new();
+    let out = r.ok(&["init", "--json"]).json();
+    assert_eq!(out["written"].as_array().unwrap().len(), 2);
+    let config = r.read(".leash/config.toml");
+    for key in ["default_risk", "[autonomy]", "[[risk]]", "[agents.claude]", "[agents.codex]", "[gate]", "approval_timeout", "unattended", "[[invariant]]"] {
+        assert!(config.contains(key), "config template lacks {key}");
+    }
+    assert!(config.lines().filter(|l| l.trim_start().starts_with('#')).count() > 20);
+    assert!(r.read(".leash/tasks.toml").contains("[[task]]"));
+    r.write(".leash/tasks.toml", "# mine\n");
+    let again = r.run(&["init"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("never overwrites"), "{}", again.stderr);
+    assert_eq!(r.read(".leash/tasks.toml"), "# mine\n");
+}
+
+#[test]
+fn every_json_output_parses() {
+    let r = Repo::initialised();
+    assert!(r.ok(&["run", "--json", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]).json()["id"] == "t1");
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo b > b.md"]);
+    r.ok(&["turns", "--json"]).json();
+    r.ok(&["turns", "--state", "awaiting_review", "--json"]).json();
+    let show = r.ok(&["show", "t1", "--json"]).json();
+    assert!(show["events"].as_array().unwrap().len() >= 3);
+    let diff = r.ok(&["diff", "t1", "--json"]).json();
+    assert_eq!(diff["files"][0]["path"], "a.md");
+    assert!(r.ok(&["approve", "t1", "--json"]).json()["landing"]["commit"].is_string());
+    r.ok(&["reject", "t2", "--reason", "no", "--json"]).json();
+    r.ok(&["rollback", "t1", "--json"]).json();
+    r.ok(&["autonomy", "--json"]).json();
+    let log = r.ok(&["log", "--json"]);
+    for line in log.stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["v"], 1);
+    }
+    let fields = r.turns()[0].clone();
+    for f in ["id", "task", "agent", "kind", "state", "risk", "autonomy", "failure", "base", "commit", "landed_commit", "title", "created", "finished", "files_changed", "insertions", "deletions"] {
+        assert!(fields.get(f).is_some(), "turns --json lacks {f}");
+    }
+}
+
+#[test]
+fn help_explains_and_usage_errors_exit_2() {
+    let r = Repo::new();
+    let help = r.ok(&["--help"]);
+    assert!(help.stdout.contains("autonomy"), "{}", help.stdout);
+    assert!(help.stdout.contains("leash init"), "{}", help.stdout);
+    for sub in ["init", "run", "turns", "show", "diff", "approve", "reject", "rollback", "cancel", "autonomy", "log"] {
+        let h = r.ok(&[sub, "--help"]);
+        assert!(h.stdout.len() > 100, "{sub} --help is too thin:\n{}", h.stdout);
+    }
+    assert_eq!(r.run(&["frobnicate"]).code, 2);
+    assert_eq!(r.run(&["run", "--risk", "extreme", "--", "true"]).code, 2);
+    let outside = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
+        .arg("turns")
+        .current_dir(outside.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
+}
+
+#[test]
+fn concurrent_writers_never_lose_or_tear_a_line() {
+    let r = Repo::initialised();
+    let levels = ["manual", "review", "guarded", "auto"];
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            let mut c = r.cmd(&["autonomy", "low", levels[i % 4]]);
+            c.stdout(std::process::Stdio::null());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let text = std::fs::read_to_string(r.journal()).unwrap();
+    assert!(text.ends_with('\n'));
+    let seqs: Vec<u64> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=6).collect::<Vec<u64>>(), "dense, ordered, none lost");
+}
