@@ -357,3 +357,124 @@ fn read_lines(path: &Path, offset: u64, warnings: &mut Vec<String>) -> (Vec<Reco
     }
     (records, offset + whole as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AutonomyLevel, DecidedBy, RiskClass};
+
+    fn set(level: AutonomyLevel) -> Event {
+        Event::AutonomySet {
+            class: Some(RiskClass::Low),
+            task: None,
+            level,
+            by: DecidedBy::Operator,
+        }
+    }
+
+    #[test]
+    fn lines_carry_the_envelope_and_fold_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut state = State::default();
+        let (mut j, torn) = Journal::open(&path, &mut state).unwrap();
+        assert!(torn.is_none());
+        j.append(
+            &mut state,
+            vec![set(AutonomyLevel::Auto), set(AutonomyLevel::Review)],
+        )
+        .unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["v"], 1);
+        assert_eq!(first["seq"], 1);
+        assert_eq!(first["kind"], "autonomy_set");
+        assert!(first["ts"].as_str().unwrap().ends_with('Z'));
+        let mut again = State::default();
+        Journal::open(&path, &mut again).unwrap();
+        assert_eq!(again.last_seq, 2);
+        assert_eq!(again.autonomy[&RiskClass::Low], AutonomyLevel::Review);
+    }
+
+    #[test]
+    fn refresh_folds_what_another_handle_appended_and_leaves_half_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let (mut s1, mut s2) = (State::default(), State::default());
+        let (mut j1, _) = Journal::open(&path, &mut s1).unwrap();
+        let (mut j2, _) = Journal::open(&path, &mut s2).unwrap();
+        j1.append(&mut s1, vec![set(AutonomyLevel::Auto)]).unwrap();
+        assert_eq!(j2.refresh(&mut s2).unwrap(), 1);
+        assert_eq!(s2.autonomy[&RiskClass::Low], AutonomyLevel::Auto);
+        // A line still being written is not folded until it is whole.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"v\":1,\"seq\":2,").unwrap();
+        let at = j2.offset();
+        assert_eq!(j2.refresh(&mut s2).unwrap(), 0);
+        assert_eq!(j2.offset(), at);
+        f.write_all(b"\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"autonomy_set\",\"class\":\"low\",\"level\":\"manual\",\"by\":\"operator\"}\n").unwrap();
+        assert_eq!(j2.refresh(&mut s2).unwrap(), 1);
+        assert_eq!(s2.autonomy[&RiskClass::Low], AutonomyLevel::Manual);
+        // The next append numbers after what the other process wrote.
+        j1.append(&mut s1, vec![set(AutonomyLevel::Guarded)])
+            .unwrap();
+        assert_eq!(s1.last_seq, 3);
+    }
+
+    #[test]
+    fn transact_sees_fresh_state_and_an_error_appends_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let (mut s1, mut s2) = (State::default(), State::default());
+        let (mut j1, _) = Journal::open(&path, &mut s1).unwrap();
+        let (mut j2, _) = Journal::open(&path, &mut s2).unwrap();
+        j1.append(&mut s1, vec![set(AutonomyLevel::Auto)]).unwrap();
+        let seen = j2
+            .transact(&mut s2, |s| {
+                Ok::<_, JournalError>((vec![], s.autonomy.get(&RiskClass::Low).copied()))
+            })
+            .unwrap();
+        assert_eq!(
+            seen,
+            Some(AutonomyLevel::Auto),
+            "decided on the freshest state"
+        );
+        let len = fs::metadata(&path).unwrap().len();
+        let r: Result<(), String> = j2.transact(&mut s2, |_| Err("refused".to_string()));
+        assert!(r.is_err());
+        assert_eq!(fs::metadata(&path).unwrap().len(), len);
+    }
+
+    impl From<JournalError> for String {
+        fn from(e: JournalError) -> String {
+            e.to_string()
+        }
+    }
+
+    #[test]
+    fn repair_moves_only_the_torn_tail_and_numbers_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut s = State::default();
+        let (mut j, _) = Journal::open(&path, &mut s).unwrap();
+        j.append(&mut s, vec![set(AutonomyLevel::Auto)]).unwrap();
+        let whole = fs::read(&path).unwrap();
+        for (n, tail) in [(1, &b"{\"v\":1,"[..]), (2, &b"garbage\n"[..])] {
+            let mut bytes = whole.clone();
+            bytes.extend_from_slice(tail);
+            fs::write(&path, &bytes).unwrap();
+            let mut s = State::default();
+            let (_, torn) = Journal::open(&path, &mut s).unwrap();
+            let torn = torn.unwrap();
+            assert_eq!(torn, dir.path().join(format!("journal.torn.{n}")));
+            assert_eq!(fs::read(&torn).unwrap(), tail);
+            assert_eq!(fs::read(&path).unwrap(), whole);
+            assert_eq!(s.last_seq, 1);
+        }
+        // A journal that is one torn line and nothing else becomes empty.
+        fs::write(&path, b"{\"v\"").unwrap();
+        let (_, torn) = Journal::open(&path, &mut State::default()).unwrap();
+        assert!(torn.is_some());
+        assert_eq!(fs::metadata(&path).unwrap().len(), 0);
+    }
+}

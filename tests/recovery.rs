@@ -14,7 +14,16 @@ fn started(r: &Repo, id: &str) -> serde_json::Value {
 #[test]
 fn detach_returns_at_once_and_the_turn_runs_on() {
     let r = Repo::initialised();
-    let out = r.ok(&["run", "--detach", "--risk", "low", "--", "sh", "-c", "echo d > d.md"]);
+    let out = r.ok(&[
+        "run",
+        "--detach",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        "echo d > d.md",
+    ]);
     assert_eq!(out.stdout.trim(), "t1");
     r.wait_for_event("t1 to land", |e| e["kind"] == "turn_landed");
     assert_eq!(r.read("d.md"), "d\n");
@@ -27,7 +36,11 @@ fn detach_returns_at_once_and_the_turn_runs_on() {
 fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_work() {
     let r = Repo::initialised();
     r.ok(&[
-        "run", "--detach", "--", "sh", "-c",
+        "run",
+        "--detach",
+        "--",
+        "sh",
+        "-c",
         "echo partial > partial.md; exec sleep 120",
     ]);
     let ev = started(&r, "t1");
@@ -42,10 +55,8 @@ fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_w
     assert!(live.stdout.contains("+partial"), "{}", live.stdout);
     assert_eq!(r.turn("t1")["state"], "running");
 
-    std::process::Command::new("kill")
-        .args(["-9", &sup.to_string()])
-        .status()
-        .unwrap();
+    // SAFETY: kill(2) on the supervisor this test started.
+    assert_eq!(unsafe { libc::kill(sup as i32, libc::SIGKILL) }, 0);
     wait_until("the supervisor to die", || (!alive(sup)).then_some(()));
 
     let out = r.ok(&["turns", "--json"]);
@@ -57,7 +68,9 @@ fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_w
     let diff = r.ok(&["diff", "t1", "--color", "never"]);
     assert!(diff.stdout.contains("+partial"), "{}", diff.stdout);
     assert!(diff.stderr.contains("partial changes"), "{}", diff.stderr);
-    wait_until("the orphaned agent to be ended", || (!alive(agent)).then_some(()));
+    wait_until("the orphaned agent to be ended", || {
+        (!alive(agent)).then_some(())
+    });
     // Marked once: opening again adds nothing.
     let before = r.events().len();
     r.ok(&["turns"]);
@@ -105,7 +118,11 @@ fn a_torn_last_line_is_moved_aside_and_the_journal_goes_on() {
 
     // And the journal goes on with dense sequence numbers.
     r.ok(&["approve", "t1"]);
-    let seqs: Vec<u64> = r.events().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    let seqs: Vec<u64> = r
+        .events()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
     let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
     assert_eq!(seqs, expected);
 }
@@ -121,9 +138,19 @@ fn unknown_event_kinds_are_skipped_with_a_warning() {
     );
     std::fs::write(r.journal(), text).unwrap();
     let out = r.ok(&["turns", "--json"]);
-    assert!(out.stderr.contains("unknown event kind `hologram_projected`"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("unknown event kind `hologram_projected`"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.json()[0]["state"], "awaiting_review");
-    assert!(std::fs::read_to_string(r.journal()).unwrap().contains("hologram_projected"), "kept in the file");
+    assert!(
+        std::fs::read_to_string(r.journal())
+            .unwrap()
+            .contains("hologram_projected"),
+        "kept in the file"
+    );
 }
 
 #[test]
@@ -131,13 +158,21 @@ fn a_crash_after_the_checkout_is_finished_on_the_next_open() {
     let r = Repo::initialised();
     r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
     let head = r.head();
-    let out = r.cmd(&["approve", "t1"]).env("LEASH_TEST_CRASH_AT", "before_ref").output().unwrap();
+    let out = r
+        .cmd(&["approve", "t1"])
+        .env("LEASH_TEST_CRASH_AT", "before_ref")
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "the process died mid-landing");
     assert_eq!(r.head(), head, "the branch had not moved yet");
     assert_eq!(r.read("a.md"), "a\n", "the checkout had been updated");
 
     let open = r.ok(&["turns"]);
-    assert!(open.stderr.contains("finished an interrupted landing"), "{}", open.stderr);
+    assert!(
+        open.stderr.contains("finished an interrupted landing"),
+        "{}",
+        open.stderr
+    );
     let t = r.turn("t1");
     assert_eq!(t["state"], "landed");
     assert_eq!(r.head(), t["landed_commit"].as_str().unwrap());
@@ -149,10 +184,18 @@ fn a_crash_before_anything_moved_is_undone_and_the_turn_waits_again() {
     let r = Repo::initialised();
     r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
     let head = r.head();
-    let out = r.cmd(&["approve", "t1"]).env("LEASH_TEST_CRASH_AT", "landing_started").output().unwrap();
+    let out = r
+        .cmd(&["approve", "t1"])
+        .env("LEASH_TEST_CRASH_AT", "landing_started")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let open = r.ok(&["turns"]);
-    assert!(open.stderr.contains("nothing was changed"), "{}", open.stderr);
+    assert!(
+        open.stderr.contains("nothing was changed"),
+        "{}",
+        open.stderr
+    );
     assert_eq!(r.turn("t1")["state"], "awaiting_review");
     assert_eq!(r.head(), head);
     assert!(!r.file("a.md").exists());
@@ -164,7 +207,11 @@ fn a_crash_before_anything_moved_is_undone_and_the_turn_waits_again() {
 fn a_crash_mid_rollback_is_finished_on_the_next_open() {
     let r = Repo::initialised();
     r.ok(&["run", "--risk", "low", "--", "sh", "-c", "echo a > a.md"]);
-    let out = r.cmd(&["rollback", "t1"]).env("LEASH_TEST_CRASH_AT", "before_ref").output().unwrap();
+    let out = r
+        .cmd(&["rollback", "t1"])
+        .env("LEASH_TEST_CRASH_AT", "before_ref")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     r.ok(&["turns"]);
     let t = r.turn("t1");
@@ -191,15 +238,34 @@ fn a_supervisor_that_dies_after_the_agent_exits_keeps_the_work() {
 #[test]
 fn a_broken_config_names_file_line_column_and_what_was_expected() {
     let r = Repo::initialised();
-    r.write(".leash/config.toml", "default_risk = \"medium\"\n\n[autonomy]\nlow = \"sometimes\"\n");
+    r.write(
+        ".leash/config.toml",
+        "default_risk = \"medium\"\n\n[autonomy]\nlow = \"sometimes\"\n",
+    );
     let out = r.run(&["turns"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains(".leash/config.toml:4:"), "{}", out.stderr);
-    assert!(out.stderr.contains("manual, review, guarded, auto"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(".leash/config.toml:4:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("manual, review, guarded, auto"),
+        "{}",
+        out.stderr
+    );
     r.write(".leash/config.toml", "defualt_risk = \"low\"\n");
     let out = r.run(&["turns"]);
-    assert!(out.stderr.contains(".leash/config.toml:1:1"), "{}", out.stderr);
-    assert!(out.stderr.contains("unknown field `defualt_risk`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(".leash/config.toml:1:1"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("unknown field `defualt_risk`"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -208,25 +274,59 @@ fn init_writes_commented_files_and_never_overwrites() {
     let out = r.ok(&["init", "--json"]).json();
     assert_eq!(out["written"].as_array().unwrap().len(), 2);
     let config = r.read(".leash/config.toml");
-    for key in ["default_risk", "[autonomy]", "[[risk]]", "[agents.claude]", "[agents.codex]", "[gate]", "approval_timeout", "unattended", "[[invariant]]"] {
+    for key in [
+        "default_risk",
+        "[autonomy]",
+        "[[risk]]",
+        "[agents.claude]",
+        "[agents.codex]",
+        "[gate]",
+        "approval_timeout",
+        "unattended",
+        "[[invariant]]",
+    ] {
         assert!(config.contains(key), "config template lacks {key}");
     }
-    assert!(config.lines().filter(|l| l.trim_start().starts_with('#')).count() > 20);
+    assert!(
+        config
+            .lines()
+            .filter(|l| l.trim_start().starts_with('#'))
+            .count()
+            > 20
+    );
     assert!(r.read(".leash/tasks.toml").contains("[[task]]"));
     r.write(".leash/tasks.toml", "# mine\n");
     let again = r.run(&["init"]);
     assert_eq!(again.code, 1);
-    assert!(again.stderr.contains("never overwrites"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("never overwrites"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(r.read(".leash/tasks.toml"), "# mine\n");
 }
 
 #[test]
 fn every_json_output_parses() {
     let r = Repo::initialised();
-    assert!(r.ok(&["run", "--json", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]).json()["id"] == "t1");
+    assert!(
+        r.ok(&[
+            "run",
+            "--json",
+            "--risk",
+            "high",
+            "--",
+            "sh",
+            "-c",
+            "echo a > a.md"
+        ])
+        .json()["id"]
+            == "t1"
+    );
     r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo b > b.md"]);
     r.ok(&["turns", "--json"]).json();
-    r.ok(&["turns", "--state", "awaiting_review", "--json"]).json();
+    r.ok(&["turns", "--state", "awaiting_review", "--json"])
+        .json();
     let show = r.ok(&["show", "t1", "--json"]).json();
     assert!(show["events"].as_array().unwrap().len() >= 3);
     let diff = r.ok(&["diff", "t1", "--json"]).json();
@@ -241,7 +341,25 @@ fn every_json_output_parses() {
         assert_eq!(v["v"], 1);
     }
     let fields = r.turns()[0].clone();
-    for f in ["id", "task", "agent", "kind", "state", "risk", "autonomy", "failure", "base", "commit", "landed_commit", "title", "created", "finished", "files_changed", "insertions", "deletions"] {
+    for f in [
+        "id",
+        "task",
+        "agent",
+        "kind",
+        "state",
+        "risk",
+        "autonomy",
+        "failure",
+        "base",
+        "commit",
+        "landed_commit",
+        "title",
+        "created",
+        "finished",
+        "files_changed",
+        "insertions",
+        "deletions",
+    ] {
         assert!(fields.get(f).is_some(), "turns --json lacks {f}");
     }
 }
@@ -252,9 +370,16 @@ fn help_explains_and_usage_errors_exit_2() {
     let help = r.ok(&["--help"]);
     assert!(help.stdout.contains("autonomy"), "{}", help.stdout);
     assert!(help.stdout.contains("leash init"), "{}", help.stdout);
-    for sub in ["init", "run", "turns", "show", "diff", "approve", "reject", "rollback", "cancel", "autonomy", "log"] {
+    for sub in [
+        "init", "run", "turns", "show", "diff", "approve", "reject", "rollback", "cancel",
+        "autonomy", "log",
+    ] {
         let h = r.ok(&[sub, "--help"]);
-        assert!(h.stdout.len() > 100, "{sub} --help is too thin:\n{}", h.stdout);
+        assert!(
+            h.stdout.len() > 100,
+            "{sub} --help is too thin:\n{}",
+            h.stdout
+        );
     }
     assert_eq!(r.run(&["frobnicate"]).code, 2);
     assert_eq!(r.run(&["run", "--risk", "extreme", "--", "true"]).code, 2);
@@ -286,7 +411,15 @@ fn concurrent_writers_never_lose_or_tear_a_line() {
     assert!(text.ends_with('\n'));
     let seqs: Vec<u64> = text
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].as_u64().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
-    assert_eq!(seqs, (1..=6).collect::<Vec<u64>>(), "dense, ordered, none lost");
+    assert_eq!(
+        seqs,
+        (1..=6).collect::<Vec<u64>>(),
+        "dense, ordered, none lost"
+    );
 }

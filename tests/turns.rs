@@ -494,3 +494,52 @@ fn deciding_a_turn_that_is_not_waiting_is_refused() {
         out.stderr
     );
 }
+
+#[test]
+fn a_declared_deliverable_that_is_missing_fails_the_turn_even_with_other_changes() {
+    let r = Repo::new();
+    r.ok(&["init"]);
+    r.write(
+        ".leash/tasks.toml",
+        r#"
+[[task]]
+name = "report"
+risk = "low"
+command = ["sh", "-c", "mkdir -p memory && echo wrong > memory/other.md"]
+deliverable = "memory/{today}/report.md"
+
+[[task]]
+name = "report-ok"
+risk = "low"
+command = ["sh", "-c", "d=memory/$(date +%Y-%m-%d); mkdir -p $d && echo done > $d/report.md"]
+deliverable = "memory/{today}/report.md"
+"#,
+    );
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "tasks"]);
+    r.ok(&["run", "--task", "report"]);
+    let t = r.turn("t1");
+    assert_eq!(t["failure"], "empty_deliverable");
+    assert_eq!(
+        t["state"], "awaiting_review",
+        "it changed files: a person decides"
+    );
+    assert!(
+        !r.file("memory/other.md").exists(),
+        "a failure never lands by itself"
+    );
+    r.ok(&["run", "--task", "report-ok"]);
+    assert_eq!(r.turn("t2")["state"], "landed");
+}
+
+#[test]
+fn an_agent_killed_by_a_signal_is_crashed() {
+    let r = Repo::initialised();
+    let out = r.run(&["run", "--", "sh", "-c", "echo x > x.md; kill -SEGV $$"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let t = r.turn("t1");
+    assert_eq!(t["failure"], "crashed");
+    assert_eq!(t["signal"], 11);
+    assert!(t["exit"].is_null());
+    assert_eq!(t["state"], "awaiting_review");
+}

@@ -268,7 +268,8 @@ impl Workspace {
             },
         );
         if let Some(e) = journal_error {
-            self.notices.push(format!("could not journal the start of {id}: {e}"));
+            self.notices
+                .push(format!("could not journal the start of {id}: {e}"));
         }
         crash_point("agent_exited");
         let (exit, printed, spawn_error) = match finished {
