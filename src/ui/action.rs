@@ -1,0 +1,154 @@
+//! What a key can ask the console to do. Keymaps name these in snake_case;
+//! key handlers only ever produce an `Action`, and `App::update` is the one
+//! place that changes state in response.
+
+use serde::{Deserialize, Serialize};
+
+/// A bindable console action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // Leaving and help
+    Quit,
+    Help,
+    // Focus
+    NextPane,
+    PrevPane,
+    // Movement inside the focused pane
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Left,
+    Right,
+    /// Open the selected item (a turn into the detail pane, a queue entry).
+    Open,
+    /// Close a dialog or overlay, or step back out of a pane.
+    Back,
+    // Decisions on the selected turn or action
+    /// Approve the selected turn / allow the selected action.
+    Approve,
+    /// Reject the selected turn / deny the selected action (asks a reason).
+    Reject,
+    /// Roll back the selected landed turn (asks to confirm).
+    Rollback,
+    /// Start a new turn (pick a task, or type a command and a risk class).
+    NewTurn,
+    /// Start the selected turn again, on its base, as a new turn.
+    Replay,
+    /// Cancel the selected running turn.
+    CancelTurn,
+    // The autonomy panel
+    /// Show or hide the autonomy panel and focus it.
+    AutonomyPanel,
+    /// Move the selected slider one stop towards `manual`.
+    SliderLeft,
+    /// Move the selected slider one stop towards `auto`.
+    SliderRight,
+    // Detail tabs
+    TabOutput,
+    TabDiff,
+    TabEvents,
+    TabInvariants,
+    TabProvenance,
+    NextTab,
+    PrevTab,
+    // Diff navigation
+    NextHunk,
+    PrevHunk,
+    NextFile,
+    PrevFile,
+    /// Follow the end of a live output (toggle).
+    Follow,
+    // Dialogs
+    Confirm,
+    Cancel,
+}
+
+impl Action {
+    /// Every action, for help generation and keymap validation.
+    pub const ALL: &'static [Action] = &[
+        Action::Quit,
+        Action::Help,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Left,
+        Action::Right,
+        Action::Open,
+        Action::Back,
+        Action::Approve,
+        Action::Reject,
+        Action::Rollback,
+        Action::NewTurn,
+        Action::Replay,
+        Action::CancelTurn,
+        Action::AutonomyPanel,
+        Action::SliderLeft,
+        Action::SliderRight,
+        Action::TabOutput,
+        Action::TabDiff,
+        Action::TabEvents,
+        Action::TabInvariants,
+        Action::TabProvenance,
+        Action::NextTab,
+        Action::PrevTab,
+        Action::NextHunk,
+        Action::PrevHunk,
+        Action::NextFile,
+        Action::PrevFile,
+        Action::Follow,
+        Action::Confirm,
+        Action::Cancel,
+    ];
+
+    /// A short description for the help overlay and the footer.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Left => "left",
+            Action::Right => "right",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::Approve => "approve / allow",
+            Action::Reject => "reject / deny",
+            Action::Rollback => "roll back",
+            Action::NewTurn => "new turn",
+            Action::Replay => "replay turn",
+            Action::CancelTurn => "cancel turn",
+            Action::AutonomyPanel => "autonomy",
+            Action::SliderLeft => "less autonomy",
+            Action::SliderRight => "more autonomy",
+            Action::TabOutput => "output",
+            Action::TabDiff => "diff",
+            Action::TabEvents => "events",
+            Action::TabInvariants => "invariants",
+            Action::TabProvenance => "provenance",
+            Action::NextTab => "next tab",
+            Action::PrevTab => "previous tab",
+            Action::NextHunk => "next hunk",
+            Action::PrevHunk => "previous hunk",
+            Action::NextFile => "next file",
+            Action::PrevFile => "previous file",
+            Action::Follow => "follow output",
+            Action::Confirm => "confirm",
+            Action::Cancel => "cancel",
+        }
+    }
+}
