@@ -1,16 +1,20 @@
 //! leash: a terminal console in which a person supervises AI coding and
 //! writing agents while they change a git repository.
 //!
-//! The library holds all logic; `cli` and (later) `ui` are front ends over
+//! The library holds all logic; `cli` and `ui` are front ends over
 //! [`workspace::Workspace`].
 
 pub mod agents;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
+pub mod demo;
+pub mod diff;
 pub mod event;
 pub mod journal;
 pub mod model;
 pub mod policy;
+pub mod sanitize;
 pub mod state;
+pub mod ui;
 pub mod workspace;

@@ -64,6 +64,18 @@ pub struct Turn {
     pub notes: Vec<String>,
     /// Sequence numbers of every event about this turn, in order.
     pub events: Vec<u64>,
+    /// Those events as readable lines, for the console's Events tab.
+    #[serde(skip)]
+    pub log: Vec<EventLine>,
+}
+
+/// One event of a turn, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventLine {
+    pub seq: u64,
+    pub ts: String,
+    pub kind: &'static str,
+    pub text: String,
 }
 
 /// A recorded decision on a turn.
@@ -203,6 +215,12 @@ impl State {
                 pending: None,
                 notes: Vec::new(),
                 events: vec![seq],
+                log: vec![EventLine {
+                    seq,
+                    ts: ts.clone(),
+                    kind: record.event.kind(),
+                    text: record.event.describe(),
+                }],
             });
             return;
         }
@@ -229,6 +247,12 @@ impl State {
             return;
         };
         t.events.push(seq);
+        t.log.push(EventLine {
+            seq,
+            ts: ts.clone(),
+            kind: record.event.kind(),
+            text: record.event.describe(),
+        });
         match &record.event {
             Event::TurnStarted {
                 supervisor_pid,

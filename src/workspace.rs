@@ -122,6 +122,17 @@ impl Workspace {
     /// repairs the journal, folds it, finishes or undoes interrupted
     /// landings and marks turns whose supervisor is gone as interrupted.
     pub fn open(dir: &Path) -> Result<Workspace> {
+        Self::open_with(dir, false).map(|(ws, _)| ws)
+    }
+
+    /// Like `open`, but a broken `.leash/config.toml` or `tasks.toml` does
+    /// not stop it: the built-in defaults are used and the errors returned,
+    /// for a console that must still start and say what is wrong.
+    pub fn open_lenient(dir: &Path) -> Result<(Workspace, Vec<String>)> {
+        Self::open_with(dir, true)
+    }
+
+    fn open_with(dir: &Path, lenient: bool) -> Result<(Workspace, Vec<String>)> {
         checkpoint::enable_fsync();
         let repo = Repository::discover(dir).map_err(|source| Error::NotARepo {
             path: dir.to_path_buf(),
@@ -132,9 +143,25 @@ impl Workspace {
             .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
             .to_path_buf();
         let root = root.canonicalize().unwrap_or(root);
-        let config = load_workspace_config(&root)?;
-        let tasks = load_tasks(&root)?;
-        config::check_tasks(&tasks, &config, &root.join(config::TASKS_FILE))?;
+        let mut problems = Vec::new();
+        let mut config = load_workspace_config(&root);
+        let mut tasks = load_tasks(&root);
+        if let (Ok(c), Ok(t)) = (&config, &tasks)
+            && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
+        {
+            tasks = Err(e);
+        }
+        if lenient {
+            if let Err(e) = &config {
+                problems.push(format!("{e} — running on the built-in defaults"));
+                config = Ok(WorkspaceConfig::default());
+            }
+            if let Err(e) = &tasks {
+                problems.push(format!("{e} — no tasks loaded"));
+                tasks = Ok(TasksConfig::default());
+            }
+        }
+        let (config, tasks) = (config?, tasks?);
         let leash_dir = repo.commondir().join("leash");
         let mut state = State::default();
         let (journal, torn) = Journal::open(&leash_dir.join("journal.jsonl"), &mut state)?;
@@ -156,8 +183,8 @@ impl Workspace {
             notices,
         };
         ws.recover()?;
-        ws.notices.extend(ws.state.warnings.iter().cloned());
-        Ok(ws)
+        ws.notices.append(&mut ws.state.warnings);
+        Ok((ws, problems))
     }
 
     /// `.git/leash`: journal, turn logs, locks.

@@ -1,6 +1,9 @@
-//! Running agents: process supervision and isolated turns. Adapters for
-//! Claude Code, Codex and the demo agent come here too.
+//! Running agents: process supervision, isolated turns, and the adapters
+//! that read Claude Code's and Codex's JSON streams.
 
+pub mod adapter;
+pub mod claude;
+pub mod codex;
 pub mod process;
 pub mod run;
 

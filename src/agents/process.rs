@@ -125,9 +125,22 @@ pub struct Finished {
     pub printed: bool,
 }
 
-/// Spawns the agent, reports its pid and start time to `started`, and
-/// supervises it to the end. Output (stdout and stderr) goes to `log`.
-pub fn run(spawn: Spawn<'_>, started: impl FnOnce(u32, Option<u64>)) -> std::io::Result<Finished> {
+/// Told what happens while an agent runs, on the supervising thread.
+pub trait Observer {
+    /// The agent process exists.
+    fn started(&mut self, pid: u32, start: Option<u64>);
+    /// One whole line the agent printed on stdout (for stream adapters).
+    fn line(&mut self, line: &str);
+}
+
+enum Event {
+    Line(String),
+    Exited(std::io::Result<std::process::ExitStatus>),
+}
+
+/// Spawns the agent, reports its start and its stdout lines to `observer`,
+/// and supervises it to the end. Output (stdout and stderr) goes to `log`.
+pub fn run(spawn: Spawn<'_>, observer: &mut dyn Observer) -> std::io::Result<Finished> {
     let (program, args) = spawn
         .argv
         .split_first()
@@ -156,7 +169,8 @@ pub fn run(spawn: Spawn<'_>, started: impl FnOnce(u32, Option<u64>)) -> std::io:
         .spawn()
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot start `{program}`: {e}")))?;
     let pid = child.id();
-    started(pid, start_time(pid));
+    observer.started(pid, start_time(pid));
+    let (tx, rx) = channel::<Event>();
 
     let tail = Arc::new(Mutex::new(Vec::<u8>::new()));
     let printed = Arc::new(AtomicBool::new(false));
@@ -172,15 +186,27 @@ pub fn run(spawn: Spawn<'_>, started: impl FnOnce(u32, Option<u64>)) -> std::io:
     ]
     .into_iter()
     .flatten()
-    .map(|mut stream| {
+    .enumerate()
+    .map(|(i, mut stream)| {
         let (log, tail, printed) = (log.clone(), tail.clone(), printed.clone());
+        // Only stdout carries an agent's stream; stderr is just logged.
+        let lines = (i == 0).then(|| tx.clone());
         thread::spawn(move || {
             let mut buf = [0u8; 16 * 1024];
+            let mut pending: Vec<u8> = Vec::new();
             while let Ok(n) = stream.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
                 let chunk = &buf[..n];
+                if let Some(tx) = &lines {
+                    pending.extend_from_slice(chunk);
+                    while let Some(i) = pending.iter().position(|&b| b == b'\n') {
+                        let line: Vec<u8> = pending.drain(..=i).collect();
+                        let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                        let _ = tx.send(Event::Line(text));
+                    }
+                }
                 if let Ok(mut f) = log.lock() {
                     let _ = f.write_all(chunk);
                 }
@@ -193,19 +219,28 @@ pub fn run(spawn: Spawn<'_>, started: impl FnOnce(u32, Option<u64>)) -> std::io:
                     t.drain(..excess);
                 }
             }
+            if let Some(tx) = &lines
+                && !pending.is_empty()
+            {
+                let _ = tx.send(Event::Line(String::from_utf8_lossy(&pending).into_owned()));
+            }
         })
     })
     .collect();
 
-    let (tx, rx) = channel();
-    let waiter = thread::spawn(move || {
-        let _ = tx.send(child.wait());
-    });
+    let waiter = {
+        let tx = tx.clone();
+        thread::spawn(move || {
+            let _ = tx.send(Event::Exited(child.wait()));
+        })
+    };
+    drop(tx);
     let begun = Instant::now();
     let mut ending: Option<(Exit, Instant)> = None;
     let status = loop {
         match rx.recv_timeout(TICK) {
-            Ok(status) => break status?,
+            Ok(Event::Exited(status)) => break status?,
+            Ok(Event::Line(line)) => observer.line(&line),
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(std::io::Error::other("lost the agent's wait thread"));
             }
@@ -237,6 +272,12 @@ pub fn run(spawn: Spawn<'_>, started: impl FnOnce(u32, Option<u64>)) -> std::io:
     signal_group(pid, libc::SIGKILL);
     for r in readers {
         let _ = r.join();
+    }
+    // The last lines may have arrived after the exit was seen.
+    while let Ok(ev) = rx.try_recv() {
+        if let Event::Line(line) = ev {
+            observer.line(&line);
+        }
     }
     let exit = match ending {
         Some((why, _)) => why,

@@ -9,9 +9,15 @@ use std::time::Duration;
 
 use git2::Oid;
 
+use std::collections::HashMap;
+
+use super::adapter::{Item, StreamFormat, Summary, ToolUse, Usage};
+use super::claude::Claude;
+use super::codex::Codex;
 use super::process::{self, Spawn};
 use crate::checkpoint;
 use crate::config;
+use crate::config::AgentFormat;
 use crate::event::Event;
 use crate::model::{DecidedBy, Decision, RiskClass, TurnKind, TurnState};
 use crate::policy::{self, Exit, TurnEnd, Verdict};
@@ -28,6 +34,8 @@ pub struct TurnSpec {
     /// A command given after `--`: a generic agent.
     pub command: Vec<String>,
     pub timeout: Option<Duration>,
+    /// Start from this commit instead of the branch head (a replay).
+    pub base: Option<String>,
 }
 
 /// A spec resolved against the workspace's tasks and agents.
@@ -159,7 +167,17 @@ impl Workspace {
     pub fn create_turn(&mut self, spec: &TurnSpec) -> Result<String> {
         let r = self.resolve(spec)?;
         let branch = checkpoint::current_branch(&self.repo)?;
-        let base = checkpoint::head_commit(&self.repo)?.map(|o| o.to_string());
+        let base = match &spec.base {
+            Some(b) => Some(
+                self.repo
+                    .revparse_single(b)
+                    .and_then(|o| o.peel_to_commit())
+                    .map_err(|e| Error::Refused(format!("base `{b}` is not a commit: {e}")))?
+                    .id()
+                    .to_string(),
+            ),
+            None => checkpoint::head_commit(&self.repo)?.map(|o| o.to_string()),
+        };
         let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
         let hits: Vec<_> = if r.agent == "generic" {
             policy::command_subjects(&r.argv)
@@ -243,8 +261,26 @@ impl Workspace {
         ];
         let timeout = spec.timeout.or(self.config.run.timeout);
         let grace = self.config.run.grace;
-        let me = std::process::id();
-        let mut journal_error = None;
+        let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
+        let cwd = Some(worktree.display().to_string());
+        let parser: Option<Box<dyn StreamFormat>> =
+            match self.config.agents.get(&turn.agent).map(|a| a.format) {
+                Some(AgentFormat::Claude) => Some(Box::new(Claude { cwd })),
+                Some(AgentFormat::Codex) => Some(Box::new(Codex { cwd })),
+                _ => None,
+            };
+        let mut observer = TurnObserver {
+            ws: self,
+            turn: id.to_string(),
+            worktree: worktree.display().to_string(),
+            parser,
+            summary: Summary::default(),
+            open: HashMap::new(),
+            actions: 0,
+            risk: turn.risk,
+            rules,
+            last_usage: None,
+        };
         let finished = process::run(
             Spawn {
                 argv: &argv,
@@ -255,31 +291,37 @@ impl Workspace {
                 grace,
                 cancel,
             },
-            |agent_pid, agent_start| {
-                let started = Event::TurnStarted {
-                    turn: id.to_string(),
-                    supervisor_pid: me,
-                    supervisor_start: process::start_time(me),
-                    agent_pid,
-                    agent_start,
-                    worktree: Some(worktree.display().to_string()),
-                };
-                journal_error = self.append(vec![started]).err();
-            },
+            &mut observer,
         );
-        if let Some(e) = journal_error {
-            self.notices
-                .push(format!("could not journal the start of {id}: {e}"));
-        }
+        let structured = observer.parser.is_some();
+        let summary = observer.summary;
         crash_point("agent_exited");
-        let (exit, printed, spawn_error) = match finished {
+        let (exit, mut printed, spawn_error) = match finished {
             Ok(f) => (f.exit, f.printed, None),
             Err(e) => {
                 let _ = fs::write(&log, format!("leash: {e}\n"));
                 (Exit::Code(127), false, Some(e.to_string()))
             }
         };
-        self.finish(id, &worktree, base, exit, printed, spawn_error)
+        let reported = summary.failure.as_ref().map(|(class, _)| *class);
+        if structured {
+            // A known stream's final message is its result, not the JSON.
+            printed = summary
+                .final_message
+                .as_deref()
+                .is_some_and(|m| !m.trim().is_empty());
+        }
+        self.finish(
+            id,
+            &worktree,
+            base,
+            Ended {
+                exit,
+                printed,
+                spawn_error,
+                reported,
+            },
+        )
     }
 
     fn finish(
@@ -287,10 +329,14 @@ impl Workspace {
         id: &str,
         worktree: &Path,
         base: Option<Oid>,
-        exit: Exit,
-        printed: bool,
-        spawn_error: Option<String>,
+        ended: Ended,
     ) -> Result<TurnState> {
+        let Ended {
+            exit,
+            printed,
+            spawn_error,
+            reported,
+        } = ended;
         let turn = self.turn(id)?.clone();
         let message = self.turn_message(&turn);
         let commit = checkpoint::commit_worktree(worktree, base, &message, &turn_ref(id))?;
@@ -310,7 +356,7 @@ impl Workspace {
             let rel = config::expand_date_placeholders(d, chrono::Local::now().date_naive());
             fs::metadata(worktree.join(rel)).is_ok_and(|m| m.is_file() && m.len() > 0)
         });
-        let failure = policy::end_failure(exit, changed, !printed, deliverable_ok, None);
+        let failure = policy::end_failure(exit, changed, !printed, deliverable_ok, reported);
         let mut with_class = turn.clone();
         with_class.risk = class;
         let level = self.level_for(&with_class);
@@ -385,5 +431,155 @@ impl Workspace {
             Verdict::Review { .. } => {}
         }
         Ok(self.turn(id)?.state)
+    }
+}
+
+/// How the agent's run ended, as the supervisor saw it.
+struct Ended {
+    exit: Exit,
+    printed: bool,
+    spawn_error: Option<String>,
+    reported: Option<crate::model::FailureClass>,
+}
+
+/// Turns what a running agent says into journal events as it says it:
+/// each tool call is an action (`action_requested`, then `action_done`),
+/// token usage is journaled, and an action that writes under a high-risk
+/// path or runs a high-risk command raises the turn's class at once.
+struct TurnObserver<'w> {
+    ws: &'w mut Workspace,
+    turn: String,
+    worktree: String,
+    parser: Option<Box<dyn StreamFormat>>,
+    summary: Summary,
+    /// Tool calls waiting for their result: tool_use id → (action id, call).
+    open: HashMap<String, (String, ToolUse)>,
+    actions: usize,
+    risk: RiskClass,
+    rules: policy::RiskRules,
+    last_usage: Option<Usage>,
+}
+
+/// Longest string kept in a journaled tool input; the journal holds state,
+/// not file contents.
+const INPUT_MAX: usize = 2000;
+
+fn shorten(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(s) if s.len() > INPUT_MAX => {
+            let mut cut = INPUT_MAX;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            serde_json::Value::String(format!("{}… ({} more bytes)", &s[..cut], s.len() - cut))
+        }
+        serde_json::Value::Object(m) => {
+            serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), shorten(v))).collect())
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(shorten).collect()),
+        other => other.clone(),
+    }
+}
+
+impl TurnObserver<'_> {
+    fn action_events(&mut self, items: &[Item]) -> Vec<Event> {
+        let mut events = Vec::new();
+        for item in items {
+            match item {
+                Item::ToolUse(t) => {
+                    self.actions += 1;
+                    let action = format!("{}.a{}", self.turn, self.actions);
+                    let hits: Vec<_> = t
+                        .paths_written
+                        .iter()
+                        .filter_map(|p| self.rules.classify_path(p))
+                        .chain(
+                            t.commands
+                                .iter()
+                                .filter_map(|c| self.rules.classify_command(c)),
+                        )
+                        .collect();
+                    let class = hits
+                        .iter()
+                        .map(|h| h.class)
+                        .max()
+                        .unwrap_or(self.risk)
+                        .max(self.risk);
+                    let (to, escalations) = policy::escalate(self.risk, hits);
+                    self.risk = to;
+                    events.extend(escalations.into_iter().map(|e| Event::RiskEscalated {
+                        turn: self.turn.clone(),
+                        from: e.from,
+                        to: e.to,
+                        because: e.because,
+                    }));
+                    events.push(Event::ActionRequested {
+                        turn: self.turn.clone(),
+                        action: action.clone(),
+                        tool: t.tool.clone(),
+                        summary: t.summary.clone(),
+                        input: shorten(&t.input),
+                        risk: class,
+                        needs: crate::event::Needs::None,
+                    });
+                    self.open.insert(t.id.clone(), (action, t.clone()));
+                }
+                Item::ToolResult { id, ok, .. } => {
+                    if let Some((action, t)) = self.open.remove(id) {
+                        events.push(Event::ActionDone {
+                            action,
+                            ok: *ok,
+                            paths_read: t.paths_read,
+                            paths_written: t.paths_written,
+                            urls: t.urls,
+                        });
+                    }
+                }
+                Item::Usage(u) if self.last_usage != Some(*u) => {
+                    self.last_usage = Some(*u);
+                    events.push(Event::Usage {
+                        turn: self.turn.clone(),
+                        input_tokens: u.input_tokens,
+                        output_tokens: u.output_tokens,
+                        context_window: u.context_window,
+                    });
+                }
+                _ => {}
+            }
+        }
+        events
+    }
+}
+
+impl process::Observer for TurnObserver<'_> {
+    fn started(&mut self, agent_pid: u32, agent_start: Option<u64>) {
+        let me = std::process::id();
+        let started = Event::TurnStarted {
+            turn: self.turn.clone(),
+            supervisor_pid: me,
+            supervisor_start: process::start_time(me),
+            agent_pid,
+            agent_start,
+            worktree: Some(self.worktree.clone()),
+        };
+        if let Err(e) = self.ws.append(vec![started]) {
+            self.ws
+                .notices
+                .push(format!("could not journal the start of {}: {e}", self.turn));
+        }
+    }
+
+    fn line(&mut self, line: &str) {
+        let Some(parser) = &self.parser else { return };
+        let items = parser.parse_line(line);
+        self.summary.feed(&items);
+        let events = self.action_events(&items);
+        if !events.is_empty()
+            && let Err(e) = self.ws.append(events)
+        {
+            self.ws
+                .notices
+                .push(format!("could not journal an action of {}: {e}", self.turn));
+        }
     }
 }

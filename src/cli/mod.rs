@@ -7,6 +7,7 @@ mod init;
 mod run;
 mod turns;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -81,6 +82,30 @@ A failed turn never lands by itself, at any level. Each change is journaled.")]
     Autonomy(AutonomyArgs),
     /// The journal, readable (or as JSON lines with --json).
     Log(LogArgs),
+    /// Build a demo workspace, start demo turns with a scripted demo agent, and open the console.
+    #[command(long_about = "\
+Build a demo workspace shaped like an agent's working folder (AGENTS.md, operations/, \
+docs/, memory/<date>/), with risk rules and tasks, start six demo turns run by leash's \
+scripted demo agent (a real subprocess that edits real files and speaks Claude Code's \
+stream-json), and open the console on it. Needs nothing but git. Everything demo is \
+labelled demo.")]
+    Demo(DemoArgs),
+    /// The scripted demo agent (used by `leash demo`).
+    #[command(hide = true)]
+    DemoAgent {
+        /// The demo scenario's prompt.
+        prompt: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to build the demo workspace (an empty or new folder; default: a new temp folder).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Build and start the demo turns, print the workspace path, and do not open the console.
+    #[arg(long)]
+    pub no_console: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +138,9 @@ pub struct RunArgs {
     /// End the agent after this long, e.g. 90s, 10m (default: [run] timeout, else none).
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
+    /// Start from this commit instead of the branch head (replaying a turn on its base).
+    #[arg(long, value_name = "COMMIT")]
+    pub base: Option<String>,
     /// Print the finished turn as JSON.
     #[arg(long)]
     pub json: bool,
@@ -253,10 +281,22 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> CliResult {
     let dir = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let Some(command) = cli.command else {
+        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            crate::ui::run(&dir, false).map_err(|e| format!("{e:#}"))?;
+            return Ok(0);
+        }
         return turns::status(&dir);
     };
-    if let Command::Init(a) = &command {
-        return init::init(&dir, a.json);
+    match &command {
+        Command::Init(a) => return init::init(&dir, a.json),
+        Command::Demo(a) => {
+            crate::demo::run(a.dir.as_deref(), a.no_console).map_err(|e| format!("{e:#}"))?;
+            return Ok(0);
+        }
+        Command::DemoAgent { prompt } => {
+            return crate::demo::agent(prompt).map_err(|e| Failure::from(format!("{e:#}")));
+        }
+        _ => {}
     }
     if let Command::Run(a) = &command
         && a.detach
@@ -266,7 +306,9 @@ fn dispatch(cli: Cli) -> CliResult {
     }
     let mut ws = open(&dir)?;
     match command {
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Demo(_) | Command::DemoAgent { .. } => {
+            unreachable!("handled above")
+        }
         Command::Run(a) => run::run(&mut ws, a),
         Command::Turns(a) => turns::turns(&ws, a),
         Command::Show(a) => turns::show(&ws, a),

@@ -82,6 +82,7 @@ pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
         prompt: a.prompt,
         command: a.command,
         timeout: a.timeout,
+        base: a.base,
     };
     let id = ws.create_turn(&spec)?;
     let detached = std::env::var_os(DETACHED_ENV).is_some();

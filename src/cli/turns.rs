@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::{CliResult, ColorWhen, DiffArgs, LogArgs, TurnArg, TurnsArgs, open, print_json};
 use crate::checkpoint::{self, short};
-use crate::event::Event;
 use crate::journal::{self, Record};
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
@@ -242,109 +241,9 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
     println!("  output     {}", log.display());
     println!("  events");
     for r in &records {
-        println!("    {:>4} {}  {}", r.seq, &r.ts, describe(&r.event));
+        println!("    {:>4} {}  {}", r.seq, &r.ts, r.event.describe());
     }
     Ok(0)
-}
-
-/// One readable line for an event.
-pub fn describe(e: &Event) -> String {
-    match e {
-        Event::TurnCreated {
-            turn,
-            agent,
-            risk,
-            title,
-            ..
-        } => format!("turn_created {turn} ({agent}, {risk}): {title}"),
-        Event::TurnStarted {
-            turn,
-            supervisor_pid,
-            agent_pid,
-            ..
-        } => format!("turn_started {turn} supervisor pid {supervisor_pid}, agent pid {agent_pid}"),
-        Event::TurnFinished {
-            turn,
-            exit,
-            failure,
-            files_changed,
-            reason,
-            ..
-        } => format!(
-            "turn_finished {turn} exit {} · {files_changed} files{}{}",
-            exit.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-            failure.map(|f| format!(" · {f}")).unwrap_or_default(),
-            if reason.is_empty() {
-                String::new()
-            } else {
-                format!(" · {reason}")
-            }
-        ),
-        Event::RiskEscalated {
-            turn,
-            from,
-            to,
-            because,
-        } => format!("risk_escalated {turn} {from} → {to}: {because}"),
-        Event::TurnDecided {
-            turn,
-            decision,
-            by,
-            reason,
-        } => format!(
-            "turn_decided {turn} {decision} by {by}{}",
-            reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        ),
-        Event::LandingStarted {
-            turn,
-            target,
-            branch,
-            ..
-        } => format!("landing_started {turn} → {branch} at {}", short(target)),
-        Event::TurnLanded { turn, commit, .. } => {
-            format!("turn_landed {turn} as {}", short(commit))
-        }
-        Event::LandingAborted { turn, reason, .. } => format!("landing_aborted {turn}: {reason}"),
-        Event::TurnRejected { turn, kept_at } => format!("turn_rejected {turn} kept at {kept_at}"),
-        Event::RollbackStarted { turn, target, .. } => {
-            format!("rollback_started {turn} revert {}", short(target))
-        }
-        Event::TurnRolledBack { turn, commit } => format!(
-            "turn_rolled_back {turn}{}",
-            commit
-                .as_deref()
-                .map(|c| format!(" by {}", short(c)))
-                .unwrap_or_default()
-        ),
-        Event::RollbackAborted { turn, reason } => format!("rollback_aborted {turn}: {reason}"),
-        Event::TurnInterrupted { turn, reason } => format!(
-            "turn_interrupted {turn}{}",
-            reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
-        ),
-        Event::AutonomySet {
-            class,
-            task,
-            level,
-            by,
-        } => format!(
-            "autonomy_set {} = {level} by {by}",
-            class
-                .map(|c| c.to_string())
-                .or(task.as_ref().map(|t| format!("task {t}")))
-                .unwrap_or_default()
-        ),
-        other => format!(
-            "{} {}",
-            other.kind(),
-            serde_json::to_string(other).unwrap_or_default()
-        ),
-    }
 }
 
 pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
@@ -440,7 +339,7 @@ pub fn log(ws: &mut Workspace, a: LogArgs) -> CliResult {
             let line = if a.json {
                 serde_json::to_string(r).expect("records serialize")
             } else {
-                format!("{:>5} {}  {}", r.seq, r.ts, describe(&r.event))
+                format!("{:>5} {}  {}", r.seq, r.ts, r.event.describe())
             };
             if writeln!(out, "{line}").is_err() {
                 return Ok(0);

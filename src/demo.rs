@@ -1,0 +1,357 @@
+//! `leash demo`: a demo workspace shaped like an agent's working folder,
+//! demo turns run by a scripted demo agent, then the console. The demo
+//! agent (`leash demo-agent SCENARIO`) is a real subprocess that edits real
+//! files and speaks Claude Code's stream-json, so every demo turn goes
+//! through the same supervisor, adapter, policy and git paths as a real one.
+//! Everything here is labelled demo.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+/// The demo scenarios, as (task name, risk, prompt).
+pub const SCENARIOS: &[(&str, &str, &str)] = &[
+    ("note", "low", "demo: write today's stand-up note"),
+    (
+        "draft",
+        "medium",
+        "demo: draft the post from docs/outline.md",
+    ),
+    ("runbook", "low", "demo: add a restart step to the runbook"),
+    ("overflow", "medium", "demo: summarise the whole archive"),
+    ("empty", "low", "demo: tidy nothing"),
+    (
+        "hostile",
+        "medium",
+        "demo: paste the vendor's release notes",
+    ),
+];
+
+fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
+fn write(root: &Path, rel: &str, text: &str) -> anyhow::Result<()> {
+    let p = root.join(rel);
+    if let Some(dir) = p.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))
+}
+
+fn git(root: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let st = std::process::Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running git (the demo uses it to make its first commit)")?;
+    if !st.success() {
+        bail!("git {} failed in {}", args.join(" "), root.display());
+    }
+    Ok(())
+}
+
+/// Creates the demo workspace at `dir` (a fresh temp dir when `None`) and
+/// returns its path.
+pub fn build_workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let root = match dir {
+        Some(d) => {
+            if d.exists() && std::fs::read_dir(d)?.next().is_some() {
+                bail!(
+                    "{} is not empty; the demo builds its workspace in an empty or new folder",
+                    d.display()
+                );
+            }
+            std::fs::create_dir_all(d)?;
+            d.canonicalize()?
+        }
+        None => tempfile::Builder::new()
+            .prefix("leash-demo-")
+            .tempdir()?
+            .keep(),
+    };
+    let exe = std::env::current_exe().context("finding leash's own binary")?;
+    let day = today();
+    write(
+        &root,
+        "AGENTS.md",
+        &format!(
+            "# Demo agent boot file\n\nThis is a leash demo workspace. Read these, in order, before any work:\n\n\
+             1. `operations/README.md` — how this workspace runs\n\
+             2. `docs/outline.md` — what we are writing\n\
+             3. `memory/{day}/notes.md` — today's notes\n"
+        ),
+    )?;
+    write(
+        &root,
+        "operations/README.md",
+        "# Operations (demo)\n\nInstructions live here; artifacts never do.\n\n- `runbook.md` — what to do when the service is down\n",
+    )?;
+    write(
+        &root,
+        "operations/runbook.md",
+        "# Runbook (demo)\n\n1. Check the dashboard.\n2. Read the last deploy's log.\n",
+    )?;
+    write(
+        &root,
+        "docs/README.md",
+        "# Docs (demo)\n\nDrafts and outlines.\n",
+    )?;
+    write(
+        &root,
+        "docs/outline.md",
+        "# Outline (demo)\n\n- Why supervised agents beat unsupervised ones\n- What a checkpoint buys you\n- Rolling back in one key\n",
+    )?;
+    write(
+        &root,
+        &format!("memory/{day}/notes.md"),
+        "# Notes (demo)\n\n- Started the demo.\n",
+    )?;
+    let agent = serde_json::to_string(&exe.display().to_string())?;
+    write(
+        &root,
+        ".leash/config.toml",
+        &format!(
+            "# leash demo workspace policy (demo).\n\
+             default_risk = \"medium\"\n\n\
+             [autonomy]\nlow = \"guarded\"\nmedium = \"review\"\nhigh = \"manual\"\n\n\
+             # Instructions are high risk: an agent that edits them waits for you.\n\
+             [[risk]]\npaths = [\"operations/**\", \"AGENTS.md\"]\nclass = \"high\"\n\n\
+             [[risk]]\ncommands = [\"git push*\", \"curl *\", \"rm -rf *\"]\nclass = \"high\"\n\n\
+             # The scripted demo agent: a real subprocess speaking Claude Code's stream-json.\n\
+             [agents.demo]\ncommand = [{agent}, \"demo-agent\", \"{{prompt}}\"]\nformat = \"claude\"\n"
+        ),
+    )?;
+    let mut tasks = String::from("# Demo tasks: each one is a scripted demo turn.\n");
+    for (name, risk, prompt) in SCENARIOS {
+        tasks.push_str(&format!(
+            "\n[[task]]\nname = \"{name}\"\nagent = \"demo\"\nrisk = \"{risk}\"\nprompt = \"{prompt}\"\n"
+        ));
+    }
+    write(&root, ".leash/tasks.toml", &tasks)?;
+    git(&root, &["init", "-q", "-b", "main"])?;
+    git(&root, &["config", "user.name", "leash demo"])?;
+    git(&root, &["config", "user.email", "demo@leash.invalid"])?;
+    git(&root, &["add", "-A"])?;
+    git(&root, &["commit", "-q", "-m", "Demo workspace"])?;
+    Ok(root)
+}
+
+/// Starts every demo turn as a detached `leash run --task …`.
+pub fn start_turns(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for (name, _, _) in SCENARIOS {
+        let args = vec!["--task".to_string(), name.to_string()];
+        let id = crate::ui::worker::start_detached(root, &args)
+            .map_err(|e| anyhow::anyhow!("starting the demo turn {name}: {e}"))?;
+        ids.push(id.trim_start_matches("started ").to_string());
+    }
+    Ok(ids)
+}
+
+/// `leash demo`: build, start, open the console.
+pub fn run(dir: Option<&Path>, no_console: bool) -> anyhow::Result<()> {
+    let root = build_workspace(dir)?;
+    eprintln!("leash demo: workspace at {}", root.display());
+    let ids = start_turns(&root)?;
+    eprintln!("leash demo: started demo turns {}", ids.join(", "));
+    if no_console {
+        println!("{}", root.display());
+        return Ok(());
+    }
+    crate::ui::run(&root, true)
+}
+
+// ---- the scripted demo agent ----------------------------------------
+
+struct Script {
+    session: String,
+    msg: u32,
+    tool: u32,
+    fast: bool,
+}
+
+impl Script {
+    fn emit(&self, v: Value) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{v}");
+        let _ = out.flush();
+    }
+
+    fn pause(&self) {
+        if !self.fast {
+            std::thread::sleep(Duration::from_millis(350));
+        }
+    }
+
+    fn usage(&self) -> Value {
+        json!({"input_tokens": 900 + 400 * self.msg, "cache_read_input_tokens": 12000 + 6000 * self.msg, "cache_creation_input_tokens": 0, "output_tokens": 120 * self.msg})
+    }
+
+    fn text(&mut self, text: &str) {
+        self.msg += 1;
+        self.pause();
+        self.emit(json!({"type": "assistant", "session_id": self.session, "message": {
+            "id": format!("msg_demo_{}", self.msg), "type": "message", "role": "assistant",
+            "model": "claude-demo", "content": [{"type": "text", "text": text}], "usage": self.usage()}}));
+    }
+
+    fn tool(&mut self, name: &str, input: Value, result: &str) {
+        self.msg += 1;
+        self.tool += 1;
+        let id = format!("toolu_demo_{}", self.tool);
+        self.pause();
+        self.emit(json!({"type": "assistant", "session_id": self.session, "message": {
+            "id": format!("msg_demo_{}", self.msg), "type": "message", "role": "assistant",
+            "model": "claude-demo", "content": [{"type": "tool_use", "id": id, "name": name, "input": input}],
+            "usage": self.usage()}}));
+        self.pause();
+        self.emit(json!({"type": "user", "session_id": self.session, "message": {"role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": id, "content": result, "is_error": false}]}}));
+    }
+
+    fn result(&self, text: &str, is_error: bool, extra: Value) {
+        let mut v = json!({"type": "result", "subtype": "success", "is_error": is_error,
+            "result": text, "num_turns": self.msg, "duration_ms": 1200, "total_cost_usd": 0.0,
+            "session_id": self.session, "usage": self.usage(), "permission_denials": [],
+            "modelUsage": {"claude-demo": {"inputTokens": 900 + 400 * self.msg, "outputTokens": 120 * self.msg,
+                "contextWindow": 200_000}}});
+        if let (Some(obj), Value::Object(more)) = (v.as_object_mut(), extra) {
+            obj.extend(more);
+        }
+        self.emit(v);
+    }
+}
+
+/// `leash demo-agent PROMPT`: plays the scenario the prompt names, in the
+/// current directory (the turn's worktree). Returns the exit code.
+pub fn agent(prompt: &str) -> anyhow::Result<i32> {
+    let cwd = std::env::current_dir()?;
+    let fast = std::env::var_os("LEASH_DEMO_FAST").is_some();
+    let scenario = SCENARIOS
+        .iter()
+        .find(|(_, _, p)| *p == prompt)
+        .map(|(n, _, _)| *n)
+        .unwrap_or_else(|| prompt.trim_start_matches("demo:").trim());
+    let mut s = Script {
+        session: format!("demo-{}", std::process::id()),
+        msg: 0,
+        tool: 0,
+        fast,
+    };
+    let at = |rel: &str| cwd.join(rel).display().to_string();
+    s.emit(
+        json!({"type": "system", "subtype": "init", "cwd": cwd.display().to_string(),
+        "session_id": s.session, "model": "claude-demo", "tools": ["Read", "Write", "Edit", "Bash"],
+        "permissionMode": "acceptEdits", "apiKeySource": "none (leash demo agent)"}),
+    );
+    let day = today();
+    match scenario {
+        "note" => {
+            s.text("I'll write today's stand-up note into memory.");
+            let rel = format!("memory/{day}/standup.md");
+            let body = "# Stand-up (demo)\n\n- Yesterday: wired the demo workspace.\n- Today: review the waiting turns.\n";
+            write(&cwd, &rel, body)?;
+            s.tool(
+                "Write",
+                json!({"file_path": at(&rel), "content": body}),
+                "File created successfully",
+            );
+            s.text("Done: the note is in memory.");
+            s.result("Wrote today's stand-up note.", false, json!({}));
+            Ok(0)
+        }
+        "draft" => {
+            s.text("Reading the outline first.");
+            let outline = std::fs::read_to_string(cwd.join("docs/outline.md")).unwrap_or_default();
+            s.tool(
+                "Read",
+                json!({"file_path": at("docs/outline.md")}),
+                &outline,
+            );
+            let body = "# Supervised agents (demo draft)\n\nAn agent that works in checkpoints can be trusted with more: every turn is one commit,\nand a bad one is rolled back in one key.\n\n## Why supervise\n\nBecause review is cheaper than repair.\n";
+            write(&cwd, "docs/draft.md", body)?;
+            s.tool(
+                "Write",
+                json!({"file_path": at("docs/draft.md"), "content": body}),
+                "File created successfully",
+            );
+            s.result(
+                "Drafted docs/draft.md from the outline; it needs your review.",
+                false,
+                json!({}),
+            );
+            Ok(0)
+        }
+        "runbook" => {
+            s.text("Adding a restart step to the runbook.");
+            let path = cwd.join("operations/runbook.md");
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            let old = "2. Read the last deploy's log.\n";
+            let new = "2. Read the last deploy's log.\n3. Restart the service with `systemctl restart demo`.\n";
+            text = text.replace(old, new);
+            std::fs::write(&path, &text)?;
+            s.tool("Edit", json!({"file_path": at("operations/runbook.md"), "old_string": old, "new_string": new}), "The file has been updated.");
+            s.result("Added step 3 to the runbook.", false, json!({}));
+            Ok(0)
+        }
+        "overflow" => {
+            s.text("Summarising the whole archive: reading everything first.");
+            s.tool(
+                "Read",
+                json!({"file_path": at("docs/outline.md")}),
+                "(4 lines)",
+            );
+            s.msg += 1;
+            s.pause();
+            s.emit(json!({"type": "assistant", "session_id": s.session, "message": {
+                "id": "msg_demo_overflow", "type": "message", "role": "assistant", "model": "<synthetic>",
+                "content": [{"type": "text", "text": "prompt is too long: 212417 tokens > 200000 maximum"}],
+                "usage": {"input_tokens": 0, "output_tokens": 0}}, "error": "invalid_request"}));
+            s.result(
+                "prompt is too long: 212417 tokens > 200000 maximum",
+                true,
+                json!({"terminal_reason": "prompt_too_long", "api_error_status": 400}),
+            );
+            Ok(1)
+        }
+        "empty" => {
+            s.text("");
+            s.result("", false, json!({}));
+            Ok(0)
+        }
+        "hostile" => {
+            s.text("Pasting the vendor's release notes verbatim:");
+            let hostile = "Release 4.2 \u{1b}]0;you have been pwned\u{7}\u{1b}[2J\u{1b}[H\u{1b}]52;c;cm0gLXJmIH4=\u{7}\
+                           fixed login \u{202e}gnp.exe\u{202c} and a\u{200b}dmin checks \u{1b}[31mred\u{1b}[0m \u{1b}]8;;http://evil.invalid\u{1b}\\link\u{1b}]8;;\u{1b}\\";
+            s.text(hostile);
+            let body = format!("# Vendor notes (demo, pasted)\n\n{hostile}\n");
+            write(&cwd, "docs/vendor-notes.md", &body)?;
+            s.tool(
+                "Write",
+                json!({"file_path": at("docs/vendor-notes.md"), "content": body}),
+                "File created successfully",
+            );
+            // Raw bytes on stderr too: the log holds them as they came.
+            eprintln!("stderr: \u{1b}[?1049h\u{1b}[31;1mALERT\u{1b}[0m \u{7}\u{9b}2J done");
+            s.result(
+                "Pasted the release notes into docs/vendor-notes.md.",
+                false,
+                json!({}),
+            );
+            Ok(0)
+        }
+        other => {
+            s.result(
+                &format!("the demo agent has no scenario `{other}`"),
+                true,
+                json!({}),
+            );
+            Ok(2)
+        }
+    }
+}

@@ -1,0 +1,972 @@
+//! The console's state and the one place it changes: keys become actions
+//! (through the layered keymap), actions and finished background work
+//! change state, and whatever must happen outside (jobs, operator actions,
+//! the bell) is put in the outbox for the event loop to carry out.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::agents::TurnSpec;
+use crate::config::AgentFormat;
+use crate::diff::{Body, FileDiff};
+use crate::model::{AutonomyLevel, RiskClass, TurnState};
+use crate::state::Turn;
+use crate::ui::action::Action;
+use crate::ui::keymap::{Key, Keymap, Layer};
+use crate::ui::settings::UserSettings;
+use crate::ui::theme::Theme;
+use crate::ui::transcript::Format;
+use crate::ui::worker::{CLASSES, Done, Highlighted, Job, Op, OutputWindow, run_args};
+use crate::workspace::{AutonomyTarget, Workspace};
+
+/// The panes that can hold focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Turns,
+    Queue,
+    Detail,
+    Autonomy,
+}
+
+const PANES: [Pane; 4] = [Pane::Turns, Pane::Queue, Pane::Detail, Pane::Autonomy];
+
+/// The detail pane's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Output,
+    Diff,
+    Events,
+    Invariants,
+    Provenance,
+}
+
+/// Every tab, in key order (1…5).
+pub const TABS: [Tab; 5] = [
+    Tab::Output,
+    Tab::Diff,
+    Tab::Events,
+    Tab::Invariants,
+    Tab::Provenance,
+];
+
+impl Tab {
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Output => "Output",
+            Tab::Diff => "Diff",
+            Tab::Events => "Events",
+            Tab::Invariants => "Invariants",
+            Tab::Provenance => "Provenance",
+        }
+    }
+}
+
+/// A modal dialog; it takes every key while open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// Asks why a turn is rejected.
+    Reason { turn: String, input: String },
+    /// Asks to confirm an operator action, showing what it will do.
+    Confirm {
+        title: String,
+        lines: Vec<String>,
+        op: Op,
+    },
+    /// Starts a new turn: a task from tasks.toml, or a typed command.
+    NewTurn(NewTurn),
+    /// Tells something that needs reading (errors, broken config files).
+    Notice { title: String, lines: Vec<String> },
+}
+
+/// The new-turn dialog's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTurn {
+    /// Index into the tasks; `tasks.len()` is "type a command".
+    pub selected: usize,
+    pub command: String,
+    pub risk: RiskClass,
+}
+
+/// A line of feedback at the bottom: the result of the last action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// One display row of the diff view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    File(usize),
+    Hunk(usize, usize),
+    Line(usize, usize, usize),
+    /// A file without text hunks (binary, too large, timed out).
+    Note(usize),
+}
+
+/// The diff of the selected turn, flattened into rows.
+#[derive(Debug, Default)]
+pub struct DiffView {
+    pub files: Option<Result<Arc<Vec<FileDiff>>, String>>,
+    pub rows: Vec<Row>,
+    pub scroll: usize,
+    pub highlights: HashMap<(usize, usize), Arc<Highlighted>>,
+    requested: HashSet<(usize, usize)>,
+}
+
+impl DiffView {
+    fn set(&mut self, files: Result<Arc<Vec<FileDiff>>, String>) {
+        self.rows.clear();
+        if let Ok(files) = &files {
+            for (fi, f) in files.iter().enumerate() {
+                self.rows.push(Row::File(fi));
+                match &f.body {
+                    Body::Text(hunks) => {
+                        for (hi, h) in hunks.iter().enumerate() {
+                            self.rows.push(Row::Hunk(fi, hi));
+                            self.rows
+                                .extend((0..h.lines.len()).map(|li| Row::Line(fi, hi, li)));
+                        }
+                    }
+                    _ => self.rows.push(Row::Note(fi)),
+                }
+            }
+        }
+        self.scroll = self.scroll.min(self.rows.len().saturating_sub(1));
+        self.highlights.clear();
+        self.requested.clear();
+        self.files = Some(files);
+    }
+
+    fn jump(&mut self, forward: bool, is_target: impl Fn(&Row) -> bool) {
+        let found = if forward {
+            (self.scroll + 1..self.rows.len()).find(|&i| is_target(&self.rows[i]))
+        } else {
+            (0..self.scroll).rev().find(|&i| is_target(&self.rows[i]))
+        };
+        if let Some(i) = found {
+            self.scroll = i;
+        }
+    }
+}
+
+/// The output of the selected turn.
+#[derive(Debug, Default)]
+pub struct OutputView {
+    pub window: OutputWindow,
+    /// Lines scrolled up from the end of the window.
+    pub from_bottom: usize,
+    pub follow: bool,
+    pub loaded: bool,
+}
+
+/// What the event loop must carry out after an update.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pub jobs: Vec<Job>,
+    pub ops: Vec<Op>,
+    /// Ring the bell (and, if enabled, notify) with this text.
+    pub bells: Vec<String>,
+}
+
+/// The console.
+pub struct App {
+    pub ws: Workspace,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub settings: UserSettings,
+    pub focus: Pane,
+    /// The selected turn, by id (stable while turns arrive).
+    pub selected: Option<String>,
+    pub queue_sel: usize,
+    pub slider_sel: usize,
+    pub tab: Tab,
+    pub diff: DiffView,
+    pub output: OutputView,
+    pub events_scroll: usize,
+    pub dialog: Option<Dialog>,
+    pub help: Option<usize>,
+    pub status: Option<Status>,
+    pub quit: bool,
+    pub outbox: Outbox,
+    /// Height of the detail pane's body at the last draw, for paging.
+    pub page: usize,
+    waiting_known: HashSet<String>,
+    /// Set in `leash demo`: everything demo is labelled demo.
+    pub demo: bool,
+}
+
+impl App {
+    /// A console over an open workspace. `problems` are config errors found
+    /// on the way (the console runs on defaults and says so).
+    pub fn new(
+        ws: Workspace,
+        keymap: Keymap,
+        theme: Theme,
+        settings: UserSettings,
+        problems: Vec<String>,
+    ) -> App {
+        let waiting_known = ws
+            .state
+            .turns()
+            .iter()
+            .filter(|t| t.state == TurnState::AwaitingReview)
+            .map(|t| t.id.clone())
+            .collect();
+        let mut app = App {
+            ws,
+            keymap,
+            theme,
+            settings,
+            focus: Pane::Turns,
+            selected: None,
+            queue_sel: 0,
+            slider_sel: 0,
+            tab: Tab::Output,
+            diff: DiffView::default(),
+            output: OutputView {
+                follow: true,
+                ..OutputView::default()
+            },
+            events_scroll: 0,
+            dialog: None,
+            help: None,
+            status: None,
+            quit: false,
+            outbox: Outbox::default(),
+            page: 10,
+            waiting_known,
+            demo: false,
+        };
+        let mut notices: Vec<String> = app.ws.notices.drain(..).collect();
+        notices.extend(problems);
+        if !notices.is_empty() {
+            app.dialog = Some(Dialog::Notice {
+                title: "Heads up".into(),
+                lines: notices,
+            });
+        }
+        let first = app.turns().first().map(|t| t.id.clone());
+        app.select(first);
+        app
+    }
+
+    /// Turns, newest first.
+    pub fn turns(&self) -> Vec<&Turn> {
+        self.ws.state.turns().iter().rev().collect()
+    }
+
+    /// What waits for the operator: turns awaiting review, highest risk
+    /// first, then oldest first.
+    pub fn queue(&self) -> Vec<&Turn> {
+        let mut q: Vec<&Turn> = self
+            .ws
+            .state
+            .turns()
+            .iter()
+            .filter(|t| t.state == TurnState::AwaitingReview && t.pending.is_none())
+            .collect();
+        q.sort_by(|a, b| b.risk.cmp(&a.risk).then(a.created.cmp(&b.created)));
+        q
+    }
+
+    /// The selected turn.
+    pub fn current(&self) -> Option<&Turn> {
+        self.selected
+            .as_deref()
+            .and_then(|id| self.ws.state.turn(id))
+    }
+
+    fn select(&mut self, id: Option<String>) {
+        if id == self.selected {
+            return;
+        }
+        self.selected = id;
+        self.diff = DiffView::default();
+        self.output = OutputView {
+            follow: true,
+            ..OutputView::default()
+        };
+        self.events_scroll = 0;
+        self.request_detail();
+    }
+
+    /// How the Output tab reads a turn's log, in words.
+    pub fn format_label(&self, turn: &Turn) -> &'static str {
+        match self.format_of(turn) {
+            Format::Claude => "Claude Code stream",
+            Format::Codex => "Codex stream",
+            Format::Raw => "raw output",
+        }
+    }
+
+    /// The format a turn's output is written in.
+    pub fn format_of(&self, turn: &Turn) -> Format {
+        self.ws
+            .config
+            .agents
+            .get(&turn.agent)
+            .map(|a| Format::from(a.format))
+            .unwrap_or(if turn.agent == "demo" {
+                Format::from(AgentFormat::Claude)
+            } else {
+                Format::Raw
+            })
+    }
+
+    fn request_detail(&mut self) {
+        let Some(t) = self.current().cloned() else {
+            return;
+        };
+        self.outbox.jobs.push(Job::Diff {
+            turn: t.id.clone(),
+            base: t.base.clone(),
+            commit: t.commit.clone(),
+            worktree: t.worktree.as_ref().map(Into::into),
+        });
+        self.request_output(None);
+    }
+
+    fn request_output(&mut self, end: Option<u64>) {
+        let Some(t) = self.current() else { return };
+        let job = Job::Output {
+            turn: t.id.clone(),
+            path: self.ws.turn_dir(&t.id).join("output.log"),
+            format: self.format_of(t),
+            end,
+        };
+        self.outbox.jobs.push(job);
+    }
+
+    /// The layers that see a key now, top first.
+    pub fn layers(&self) -> Vec<Layer> {
+        if self.dialog.is_some() {
+            return vec![Layer::Dialog];
+        }
+        if self.help.is_some() {
+            return vec![Layer::Help, Layer::Global];
+        }
+        let pane = match self.focus {
+            Pane::Turns => Layer::Turns,
+            Pane::Queue => Layer::Queue,
+            Pane::Detail => Layer::Detail,
+            Pane::Autonomy => Layer::Autonomy,
+        };
+        vec![pane, Layer::Global]
+    }
+
+    /// A key press. Text dialogs take printable characters as typing.
+    pub fn on_key(&mut self, ev: KeyEvent) {
+        let typing = ev.modifiers.difference(KeyModifiers::SHIFT).is_empty();
+        match (&mut self.dialog, ev.code) {
+            (Some(Dialog::Reason { input, .. }), KeyCode::Char(c)) if typing => {
+                input.push(c);
+                return;
+            }
+            (Some(Dialog::Reason { input, .. }), KeyCode::Backspace) => {
+                input.pop();
+                return;
+            }
+            (Some(Dialog::NewTurn(nt)), KeyCode::Char(c))
+                if typing && nt.selected == self.ws.tasks.tasks.len() =>
+            {
+                nt.command.push(c);
+                return;
+            }
+            (Some(Dialog::NewTurn(nt)), KeyCode::Backspace) => {
+                nt.command.pop();
+                return;
+            }
+            _ => {}
+        }
+        let key = Key::from_event(&ev);
+        match self.keymap.resolve(key, &self.layers()) {
+            Some(action) => self.update(action),
+            None => {
+                if self.dialog.is_none() && self.help.is_none() {
+                    self.status = Some(Status {
+                        text: format!("{key} does nothing here — ? shows the keys"),
+                        error: false,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Applies an action.
+    pub fn update(&mut self, action: Action) {
+        if self.dialog.is_some() {
+            self.update_dialog(action);
+            return;
+        }
+        if self.help.is_some() {
+            match action {
+                Action::Back | Action::Help | Action::Cancel => self.help = None,
+                Action::Down => self.help = self.help.map(|s| s + 1),
+                Action::Up => self.help = self.help.map(|s| s.saturating_sub(1)),
+                Action::Quit => self.quit = true,
+                _ => {}
+            }
+            return;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.help = Some(0),
+            Action::NextPane | Action::PrevPane => {
+                let i = PANES.iter().position(|p| *p == self.focus).unwrap_or(0);
+                let n = PANES.len();
+                let j = if action == Action::NextPane {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.focus = PANES[j];
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => self.move_cursor(action),
+            Action::Left | Action::SliderLeft if self.focus == Pane::Autonomy => {
+                self.move_slider(false)
+            }
+            Action::Right | Action::SliderRight if self.focus == Pane::Autonomy => {
+                self.move_slider(true)
+            }
+            Action::SliderLeft | Action::SliderRight => {
+                self.focus = Pane::Autonomy;
+                self.move_slider(action == Action::SliderRight);
+            }
+            Action::Left | Action::Right => {}
+            Action::Open => match self.focus {
+                Pane::Turns | Pane::Queue => self.focus = Pane::Detail,
+                Pane::Detail | Pane::Autonomy => {}
+            },
+            Action::Back => {
+                self.focus = Pane::Turns;
+                self.status = None;
+            }
+            Action::AutonomyPanel => {
+                self.focus = if self.focus == Pane::Autonomy {
+                    Pane::Turns
+                } else {
+                    Pane::Autonomy
+                };
+            }
+            Action::Approve => self.approve(),
+            Action::Reject => self.reject(),
+            Action::Rollback => self.rollback(),
+            Action::NewTurn => {
+                self.dialog = Some(Dialog::NewTurn(NewTurn {
+                    selected: 0,
+                    command: String::new(),
+                    risk: self.ws.config.default_risk,
+                }))
+            }
+            Action::Replay => self.replay(),
+            Action::CancelTurn => self.cancel(),
+            Action::TabOutput => self.tab = Tab::Output,
+            Action::TabDiff => self.tab = Tab::Diff,
+            Action::TabEvents => self.tab = Tab::Events,
+            Action::TabInvariants => self.tab = Tab::Invariants,
+            Action::TabProvenance => self.tab = Tab::Provenance,
+            Action::NextTab | Action::PrevTab => {
+                let i = TABS.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let j = if action == Action::NextTab {
+                    (i + 1) % TABS.len()
+                } else {
+                    (i + TABS.len() - 1) % TABS.len()
+                };
+                self.tab = TABS[j];
+            }
+            Action::NextHunk | Action::PrevHunk => {
+                self.tab = Tab::Diff;
+                self.diff.jump(action == Action::NextHunk, |r| {
+                    matches!(r, Row::Hunk(..) | Row::Note(_))
+                });
+            }
+            Action::NextFile | Action::PrevFile => {
+                self.tab = Tab::Diff;
+                self.diff
+                    .jump(action == Action::NextFile, |r| matches!(r, Row::File(_)));
+            }
+            Action::Follow => {
+                self.output.follow = !self.output.follow;
+                if self.output.follow {
+                    self.output.from_bottom = 0;
+                    self.request_output(None);
+                }
+            }
+            Action::Confirm | Action::Cancel => {}
+        }
+    }
+
+    fn move_cursor(&mut self, action: Action) {
+        let page = self.page.max(1);
+        let step = |pos: usize, len: usize| -> usize {
+            let last = len.saturating_sub(1);
+            match action {
+                Action::Up => pos.saturating_sub(1),
+                Action::Down => (pos + 1).min(last),
+                Action::PageUp => pos.saturating_sub(page),
+                Action::PageDown => (pos + page).min(last),
+                Action::Top => 0,
+                _ => last,
+            }
+        };
+        match self.focus {
+            Pane::Turns => {
+                let ids: Vec<String> = self.turns().iter().map(|t| t.id.clone()).collect();
+                let pos = self
+                    .selected
+                    .as_ref()
+                    .and_then(|s| ids.iter().position(|i| i == s))
+                    .unwrap_or(0);
+                let next = ids.get(step(pos, ids.len())).cloned();
+                self.select(next);
+            }
+            Pane::Queue => {
+                let ids: Vec<String> = self.queue().iter().map(|t| t.id.clone()).collect();
+                self.queue_sel = step(self.queue_sel, ids.len());
+                let next = ids.get(self.queue_sel).cloned();
+                if next.is_some() {
+                    self.select(next);
+                }
+            }
+            Pane::Autonomy => {
+                self.slider_sel = step(self.slider_sel, CLASSES.len());
+            }
+            Pane::Detail => match self.tab {
+                Tab::Diff => self.diff.scroll = step(self.diff.scroll, self.diff.rows.len()),
+                Tab::Output => {
+                    let len = self.output.window.rendered.lines.len();
+                    // Output scrolls from the bottom: up means older.
+                    let inverted = match action {
+                        Action::Up => Action::Down,
+                        Action::Down => Action::Up,
+                        Action::PageUp => Action::PageDown,
+                        Action::PageDown => Action::PageUp,
+                        Action::Top => Action::Bottom,
+                        _ => Action::Top,
+                    };
+                    let from_bottom = match inverted {
+                        Action::Up => self.output.from_bottom.saturating_sub(1),
+                        Action::Down => (self.output.from_bottom + 1).min(len.saturating_sub(1)),
+                        Action::PageUp => self.output.from_bottom.saturating_sub(page),
+                        Action::PageDown => {
+                            (self.output.from_bottom + page).min(len.saturating_sub(1))
+                        }
+                        Action::Top => 0,
+                        _ => len.saturating_sub(1),
+                    };
+                    self.output.from_bottom = from_bottom;
+                    self.output.follow = from_bottom == 0;
+                    let at_top = len > 0 && from_bottom + page >= len;
+                    if at_top && self.output.window.start > 0 {
+                        // Older output lives on disk: read the window before.
+                        self.output.from_bottom = 0;
+                        self.request_output(Some(self.output.window.start));
+                    }
+                }
+                _ => {
+                    self.events_scroll = step(self.events_scroll, self.detail_len());
+                }
+            },
+        }
+    }
+
+    fn detail_len(&self) -> usize {
+        self.current().map(|t| t.events.len()).unwrap_or(0)
+    }
+
+    fn move_slider(&mut self, up: bool) {
+        let class = CLASSES[self.slider_sel.min(CLASSES.len() - 1)];
+        let now = self.ws.sliders().get(class);
+        let i = AutonomyLevel::ALL
+            .iter()
+            .position(|l| *l == now)
+            .unwrap_or(0);
+        let j = if up {
+            (i + 1).min(AutonomyLevel::ALL.len() - 1)
+        } else {
+            i.saturating_sub(1)
+        };
+        if i == j {
+            self.status = Some(Status {
+                text: format!("{class} is already at {now}"),
+                error: false,
+            });
+            return;
+        }
+        let level = AutonomyLevel::ALL[j];
+        self.outbox
+            .ops
+            .push(Op::SetAutonomy(AutonomyTarget::Class(class), level));
+        self.status = Some(Status {
+            text: format!("setting {class} to {level}…"),
+            error: false,
+        });
+    }
+
+    fn refuse(&mut self, text: String) {
+        self.status = Some(Status { text, error: true });
+    }
+
+    /// The turn an action applies to: the queue's selection when the queue
+    /// has focus, else the selected turn.
+    fn target(&self) -> Option<Turn> {
+        if self.focus == Pane::Queue
+            && let Some(t) = self.queue().get(self.queue_sel)
+        {
+            return Some((*t).clone());
+        }
+        self.current().cloned()
+    }
+
+    fn approve(&mut self) {
+        let Some(t) = self.target() else {
+            return self.refuse("no turn selected".into());
+        };
+        if t.state != TurnState::AwaitingReview {
+            return self.refuse(format!(
+                "{} is {}; only a turn awaiting review can be approved",
+                t.id, t.state
+            ));
+        }
+        self.status = Some(Status {
+            text: format!("landing {}…", t.id),
+            error: false,
+        });
+        self.outbox.ops.push(Op::Approve(t.id));
+    }
+
+    fn reject(&mut self) {
+        let Some(t) = self.target() else {
+            return self.refuse("no turn selected".into());
+        };
+        if t.state != TurnState::AwaitingReview {
+            return self.refuse(format!(
+                "{} is {}; only a turn awaiting review can be rejected",
+                t.id, t.state
+            ));
+        }
+        self.dialog = Some(Dialog::Reason {
+            turn: t.id,
+            input: String::new(),
+        });
+    }
+
+    fn rollback(&mut self) {
+        let Some(t) = self.target() else {
+            return self.refuse("no turn selected".into());
+        };
+        if t.state != TurnState::Landed {
+            return self.refuse(format!(
+                "{} is {}; only a landed turn can be rolled back",
+                t.id, t.state
+            ));
+        }
+        let mut lines = vec![
+            format!("Revert {} “{}”", t.id, t.title),
+            format!(
+                "with a new commit on {} — history is not rewritten.",
+                t.branch.as_deref().unwrap_or("the branch")
+            ),
+            String::new(),
+            format!(
+                "{} files, +{} −{} will be undone:",
+                t.files_changed, t.insertions, t.deletions
+            ),
+        ];
+        lines.extend(
+            t.paths
+                .iter()
+                .take(12)
+                .map(|p| format!("  {}", crate::sanitize::plain(p))),
+        );
+        if t.paths.len() > 12 {
+            lines.push(format!("  … and {} more", t.paths.len() - 12));
+        }
+        self.dialog = Some(Dialog::Confirm {
+            title: format!("Roll back {}?", t.id),
+            lines,
+            op: Op::Rollback(t.id),
+        });
+    }
+
+    fn replay(&mut self) {
+        let Some(t) = self.target() else {
+            return self.refuse("no turn selected".into());
+        };
+        let spec = TurnSpec {
+            task: t.task.clone(),
+            agent: (t.agent != "generic").then(|| t.agent.clone()),
+            risk: Some(t.declared_risk),
+            title: Some(format!("replay of {}: {}", t.id, t.title)),
+            prompt: t.prompt.clone(),
+            command: if t.agent == "generic" {
+                t.command.clone().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+            timeout: None,
+            base: t.base.clone(),
+        };
+        let spec = TurnSpec {
+            // A task supplies its own agent and command.
+            agent: if spec.task.is_some() {
+                None
+            } else {
+                spec.agent
+            },
+            command: if spec.task.is_some() {
+                Vec::new()
+            } else {
+                spec.command
+            },
+            ..spec
+        };
+        self.dialog = Some(Dialog::Confirm {
+            title: format!("Replay {}?", t.id),
+            lines: vec![
+                format!("Start “{}” again as a new turn,", t.title),
+                format!(
+                    "on its base {} — the same {}.",
+                    t.base
+                        .as_deref()
+                        .map(crate::checkpoint::short)
+                        .unwrap_or("(unborn)"),
+                    if t.prompt.is_some() {
+                        "prompt"
+                    } else {
+                        "command"
+                    }
+                ),
+            ],
+            op: Op::Start(run_args(&spec)),
+        });
+    }
+
+    fn cancel(&mut self) {
+        let Some(t) = self.target() else {
+            return self.refuse("no turn selected".into());
+        };
+        if t.state != TurnState::Running {
+            return self.refuse(format!("{} is {}, not running", t.id, t.state));
+        }
+        self.dialog = Some(Dialog::Confirm {
+            title: format!("Cancel {}?", t.id),
+            lines: vec![
+                format!("Stop “{}”.", t.title),
+                "Its agent gets SIGTERM, then SIGKILL after the grace period;".into(),
+                "what it changed so far is kept for review.".into(),
+            ],
+            op: Op::Cancel(t.id),
+        });
+    }
+
+    fn update_dialog(&mut self, action: Action) {
+        let Some(dialog) = self.dialog.take() else {
+            return;
+        };
+        match (dialog, action) {
+            (_, Action::Quit) => self.quit = true,
+            (_, Action::Cancel | Action::Back) => {
+                self.status = Some(Status {
+                    text: "cancelled".into(),
+                    error: false,
+                })
+            }
+            (Dialog::Notice { .. }, Action::Confirm | Action::Open) => {}
+            (Dialog::Reason { turn, input }, Action::Confirm | Action::Open) => {
+                let reason = input.trim().to_string();
+                if reason.is_empty() {
+                    self.dialog = Some(Dialog::Reason { turn, input });
+                    self.refuse("a rejection needs a reason".into());
+                } else {
+                    self.status = Some(Status {
+                        text: format!("rejecting {turn}…"),
+                        error: false,
+                    });
+                    self.outbox.ops.push(Op::Reject(turn, reason));
+                }
+            }
+            (Dialog::Confirm { op, .. }, Action::Confirm | Action::Open) => {
+                self.status = Some(Status {
+                    text: "working…".into(),
+                    error: false,
+                });
+                self.outbox.ops.push(op);
+            }
+            (Dialog::NewTurn(mut nt), a) => {
+                let n = self.ws.tasks.tasks.len();
+                match a {
+                    Action::Up => nt.selected = nt.selected.saturating_sub(1),
+                    Action::Down => nt.selected = (nt.selected + 1).min(n),
+                    Action::Left | Action::Right | Action::NextPane | Action::PrevPane => {
+                        let i = RiskClass::ALL
+                            .iter()
+                            .position(|r| *r == nt.risk)
+                            .unwrap_or(0);
+                        let up = matches!(a, Action::Right | Action::NextPane);
+                        let j = if up { (i + 1) % 3 } else { (i + 2) % 3 };
+                        nt.risk = RiskClass::ALL[j];
+                    }
+                    Action::Confirm | Action::Open => {
+                        let args = if nt.selected < n {
+                            let task = &self.ws.tasks.tasks[nt.selected];
+                            vec!["--task".to_string(), task.name.clone()]
+                        } else {
+                            let argv: Vec<String> =
+                                nt.command.split_whitespace().map(str::to_string).collect();
+                            if argv.is_empty() {
+                                self.dialog = Some(Dialog::NewTurn(nt));
+                                return self.refuse("type a command to run".into());
+                            }
+                            let mut a =
+                                vec!["--risk".to_string(), nt.risk.to_string(), "--".into()];
+                            a.extend(argv);
+                            a
+                        };
+                        self.status = Some(Status {
+                            text: "starting a turn…".into(),
+                            error: false,
+                        });
+                        self.outbox.ops.push(Op::Start(args));
+                        return;
+                    }
+                    _ => {}
+                }
+                self.dialog = Some(Dialog::NewTurn(nt));
+            }
+            (d, _) => self.dialog = Some(d),
+        }
+    }
+
+    /// The journal or a log changed: fold, follow, and ring the bell when
+    /// something new waits for the operator.
+    pub fn on_changed(&mut self) {
+        let before = self.current().map(|t| (t.state, t.commit.clone()));
+        if let Err(e) = self.ws.refresh() {
+            self.refuse(format!("reading the journal: {e}"));
+            return;
+        }
+        for w in self.ws.state.warnings.drain(..) {
+            self.status = Some(Status {
+                text: w,
+                error: true,
+            });
+        }
+        let waiting: Vec<(String, String)> = self
+            .ws
+            .state
+            .turns()
+            .iter()
+            .filter(|t| t.state == TurnState::AwaitingReview)
+            .filter(|t| !self.waiting_known.contains(&t.id))
+            .map(|t| (t.id.clone(), t.title.clone()))
+            .collect();
+        for (id, title) in waiting {
+            self.waiting_known.insert(id.clone());
+            self.outbox
+                .bells
+                .push(format!("leash: {id} waits for review: {title}"));
+        }
+        if self.selected.is_none() {
+            let first = self.turns().first().map(|t| t.id.clone());
+            self.select(first);
+            return;
+        }
+        let after = self.current().map(|t| (t.state, t.commit.clone()));
+        if before != after {
+            self.request_detail();
+        } else if self.output.follow {
+            self.request_output(None);
+        }
+    }
+
+    /// Background work finished.
+    pub fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Diff { turn, result } => {
+                if self.selected.as_deref() == Some(turn.as_str()) {
+                    self.diff.set(result);
+                }
+            }
+            Done::Output { turn, window } => {
+                if self.selected.as_deref() == Some(turn.as_str()) {
+                    self.output.window = window;
+                    self.output.loaded = true;
+                }
+            }
+            Done::Highlight { key, spans } => {
+                if self.selected.as_deref() == Some(key.0.as_str()) {
+                    self.diff.highlights.insert((key.1, key.2), spans);
+                }
+            }
+            Done::Op { op, result } => {
+                self.status = Some(match result {
+                    Ok(text) => Status { text, error: false },
+                    Err(text) => Status {
+                        text: format!("{}: {text}", op_name(&op)),
+                        error: true,
+                    },
+                });
+                self.on_changed();
+            }
+        }
+    }
+
+    /// Asks for syntax colours of the hunks in rows `from..to` (the
+    /// visible ones) that are not coloured or asked for yet.
+    pub fn want_highlights(&mut self, from: usize, to: usize) {
+        let Some(Ok(files)) = &self.diff.files else {
+            return;
+        };
+        let Some(turn) = self.selected.clone() else {
+            return;
+        };
+        let mut wanted = Vec::new();
+        for row in
+            self.diff.rows[from.min(self.diff.rows.len())..to.min(self.diff.rows.len())].iter()
+        {
+            let (Row::Hunk(f, h) | Row::Line(f, h, _)) = *row else {
+                continue;
+            };
+            if !self.diff.requested.contains(&(f, h)) {
+                wanted.push((f, h));
+            }
+        }
+        wanted.dedup();
+        // One at a time: the newest request replaces older ones, so ask for
+        // the first missing hunk; the next draw asks for the next.
+        if let Some(&(f, h)) = wanted.first() {
+            let file = &files[f];
+            if let Body::Text(hunks) = &file.body {
+                let lines = hunks[h].lines.iter().map(|l| l.text.clone()).collect();
+                self.diff.requested.insert((f, h));
+                self.outbox.jobs.push(Job::Highlight {
+                    key: (turn, f, h),
+                    path: file.path().to_string(),
+                    lines,
+                    theme: self.theme.syntax_theme().to_string(),
+                });
+            }
+        }
+    }
+}
+
+fn op_name(op: &Op) -> String {
+    match op {
+        Op::Approve(id) => format!("approve {id}"),
+        Op::Reject(id, _) => format!("reject {id}"),
+        Op::Rollback(id) => format!("roll back {id}"),
+        Op::Cancel(id) => format!("cancel {id}"),
+        Op::SetAutonomy(..) => "autonomy".into(),
+        Op::Start(_) => "new turn".into(),
+    }
+}

@@ -1,0 +1,223 @@
+//! The console: a full-screen TUI over the workspace. It tails the journal
+//! and the turn logs (file watching, with a polling fallback), draws only
+//! when something changed, and does git, diff, highlighting and file reads
+//! on worker threads so it never freezes while agents stream.
+
+pub mod action;
+pub mod app;
+pub mod highlight;
+pub mod keymap;
+pub mod settings;
+pub mod theme;
+pub mod transcript;
+pub mod views;
+pub mod worker;
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, Event, KeyEventKind};
+use notify::Watcher;
+
+use crate::workspace::Workspace;
+use app::App;
+use worker::{Done, Worker};
+
+/// What wakes the event loop.
+pub enum Msg {
+    Key(crossterm::event::KeyEvent),
+    /// The terminal was resized or needs a redraw.
+    Redraw,
+    /// Something under `.git/leash` changed (journal or a turn log).
+    Changed,
+    /// The polling fallback and the clock in the age column.
+    Tick,
+    Done(Done),
+}
+
+/// How often the fallback poll looks at the files.
+const TICK: Duration = Duration::from_millis(500);
+/// At most this often a frame is drawn.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Holds `.git/leash/console.lock` while the console is open, so hooks know
+/// an operator is present.
+pub struct ConsoleLock {
+    _file: File,
+}
+
+impl ConsoleLock {
+    /// Takes the lock; `None` when another console already holds it.
+    pub fn acquire(leash_dir: &Path) -> Option<ConsoleLock> {
+        std::fs::create_dir_all(leash_dir).ok()?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(leash_dir.join("console.lock"))
+            .ok()?;
+        file.try_lock().ok()?;
+        Some(ConsoleLock { _file: file })
+    }
+}
+
+/// Builds the app: workspace (on default config if the files are broken),
+/// user settings, keymap and theme, each error collected to be shown.
+pub fn build_app(dir: &Path) -> anyhow::Result<App> {
+    let (ws, mut problems) = Workspace::open_lenient(dir)?;
+    let config_dir = settings::config_dir();
+    let (settings, e) = settings::load_settings(config_dir.as_deref());
+    problems.extend(e.map(|e| e.to_string()));
+    let (keymap, e) = keymap::load_from(config_dir.as_deref(), &settings.keymap);
+    problems.extend(e.map(|e| format!("{e} — using the built-in keymap")));
+    let (theme, e) = theme::load_from(config_dir.as_deref(), &settings.theme);
+    problems.extend(e.map(|e| format!("{e} — using the built-in theme")));
+    Ok(App::new(ws, keymap, theme, settings, problems))
+}
+
+/// Opens the console on the workspace holding `dir`.
+pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
+    let mut app = build_app(dir)?;
+    app.demo = demo;
+    let _lock = ConsoleLock::acquire(app.ws.leash_dir());
+    let (tx, rx) = channel::<Msg>();
+    let worker = Worker::start(app.ws.root.clone(), tx.clone(), Msg::Done);
+    let _watcher = watch(app.ws.leash_dir(), tx.clone());
+    spawn_input(tx.clone());
+    spawn_ticks(tx);
+    let mut terminal = ratatui::init();
+    let result = event_loop(&mut terminal, &mut app, &worker, &rx);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    worker: &Worker,
+    rx: &Receiver<Msg>,
+) -> anyhow::Result<()> {
+    let journal_len = |app: &App| {
+        std::fs::metadata(app.ws.journal_path())
+            .map(|m| m.len())
+            .ok()
+    };
+    let mut last_len = journal_len(app);
+    let mut last_draw = Instant::now() - FRAME;
+    let mut dirty = true;
+    loop {
+        for job in app.outbox.jobs.drain(..) {
+            worker.request(job);
+        }
+        for op in app.outbox.ops.drain(..) {
+            worker.op(op);
+        }
+        for text in app.outbox.bells.drain(..) {
+            ring(&app.settings, &text);
+        }
+        if app.quit {
+            return Ok(());
+        }
+        if dirty {
+            let wait = FRAME.saturating_sub(last_draw.elapsed());
+            if wait.is_zero() {
+                terminal.draw(|f| views::draw(f, app))?;
+                last_draw = Instant::now();
+                dirty = false;
+                // Drawing may ask for highlights of what became visible.
+                continue;
+            }
+        }
+        let msg = if dirty {
+            match rx.recv_timeout(FRAME.saturating_sub(last_draw.elapsed())) {
+                Ok(m) => m,
+                Err(_) => continue,
+            }
+        } else {
+            match rx.recv() {
+                Ok(m) => m,
+                Err(_) => return Ok(()),
+            }
+        };
+        dirty = true;
+        match msg {
+            Msg::Key(k) => app.on_key(k),
+            Msg::Redraw => {}
+            Msg::Changed => {
+                last_len = journal_len(app);
+                app.on_changed();
+            }
+            Msg::Tick => {
+                let len = journal_len(app);
+                let log_grew = app.current().is_some_and(|t| {
+                    std::fs::metadata(app.ws.turn_dir(&t.id).join("output.log"))
+                        .map(|m| m.len())
+                        .unwrap_or(0)
+                        != app.output.window.file_len
+                });
+                if len != last_len || log_grew {
+                    last_len = len;
+                    app.on_changed();
+                }
+            }
+            Msg::Done(d) => app.on_done(d),
+        }
+    }
+}
+
+/// Rings the terminal bell, and sends a desktop notification (OSC 9) when
+/// the user asked for it.
+fn ring(settings: &settings::UserSettings, text: &str) {
+    let mut out = std::io::stdout();
+    if settings.bell {
+        let _ = out.write_all(b"\x07");
+    }
+    if settings.notify_osc9 {
+        let safe: String = crate::sanitize::plain(text)
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let _ = write!(out, "\x1b]9;{safe}\x07");
+    }
+    let _ = out.flush();
+}
+
+fn watch(dir: &Path, tx: Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+    let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if res.is_ok() {
+            let _ = tx.send(Msg::Changed);
+        }
+    })
+    .ok()?;
+    // Without a watcher the tick's polling still sees every change.
+    w.watch(dir, notify::RecursiveMode::Recursive).ok()?;
+    Some(w)
+}
+
+fn spawn_input(tx: Sender<Msg>) {
+    thread::spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Ok(Event::Resize(..)) | Ok(Event::FocusGained) => Msg::Redraw,
+                Ok(_) => continue,
+                Err(_) => return,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+fn spawn_ticks(tx: Sender<Msg>) {
+    thread::spawn(move || {
+        while tx.send(Msg::Tick).is_ok() {
+            thread::sleep(TICK);
+        }
+    });
+}

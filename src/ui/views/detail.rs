@@ -1,0 +1,472 @@
+//! The detail pane: the selected turn's Output, Diff, Events, Invariants
+//! and Provenance. Only the rows that fit are styled and drawn.
+
+use std::ops::Range;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::pane_block;
+use super::text::{fit, safe, spans};
+use crate::checkpoint::short;
+use crate::diff::{Body, FileStatus, LineKind};
+use crate::sanitize;
+use crate::state::Turn;
+use crate::ui::app::{App, Pane, Row, TABS, Tab};
+use crate::ui::theme::Theme;
+
+/// Draws the pane for the selected turn.
+pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
+    let th = &app.theme;
+    let title = match app.current() {
+        Some(t) => Line::from(vec![
+            Span::styled(format!(" {} ", t.id), th.style("text.title")),
+            Span::styled(
+                format!("{} ", t.state.as_str()),
+                th.style(&format!("state.{}", t.state.as_str())),
+            ),
+            safe(
+                &fit(&t.title, area.width.saturating_sub(30) as usize),
+                th.style("text"),
+            ),
+            Span::raw(" "),
+        ]),
+        None => Line::styled(" Detail ", th.style("text.title")),
+    };
+    let block = pane_block(app, title, Some(Pane::Detail));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let titles: Vec<Line> = TABS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
+        .collect();
+    let selected = TABS.iter().position(|t| *t == app.tab).unwrap_or(0);
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(selected)
+            .style(th.style("tab"))
+            .highlight_style(th.style("tab.active"))
+            .divider("│"),
+        tabs,
+    );
+    app.page = body.height.saturating_sub(1).max(1) as usize;
+    let Some(turn) = app.current().cloned() else {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "Select a turn on the left.",
+                app.theme.style("text.muted"),
+            )),
+            body,
+        );
+        return;
+    };
+    match app.tab {
+        Tab::Output => draw_output(frame, app, &turn, body),
+        Tab::Diff => draw_diff(frame, app, body),
+        Tab::Events => draw_events(frame, app, &turn, body),
+        Tab::Invariants => draw_invariants(frame, app, &turn, body),
+        Tab::Provenance => draw_provenance(frame, app, &turn, body),
+    }
+}
+
+fn muted<'a>(app: &App, text: impl Into<String>) -> Line<'a> {
+    Line::styled(text.into(), app.theme.style("text.muted"))
+}
+
+fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
+    let th = &app.theme;
+    let [gauge, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let w = &app.output.window;
+    let mut info = vec![Span::styled(
+        format!(
+            "{} · {} ",
+            app.format_label(turn),
+            if app.output.follow {
+                "following"
+            } else {
+                "scrolled"
+            }
+        ),
+        th.style("text.muted"),
+    )];
+    if let Some(u) = w.rendered.usage {
+        let used = u.input_tokens + u.output_tokens;
+        match u.context_window {
+            Some(win) if win > 0 => {
+                let pct = (used * 100 / win).min(100);
+                let cells = 20;
+                let filled = (pct as usize * cells) / 100;
+                let role = if pct >= 80 { "gauge.high" } else { "gauge" };
+                info.push(Span::styled(
+                    format!("context {}k/{}k ", used / 1000, win / 1000),
+                    th.style("text.muted"),
+                ));
+                info.push(Span::styled("█".repeat(filled), th.style(role)));
+                info.push(Span::styled(
+                    "░".repeat(cells - filled),
+                    th.style("text.muted"),
+                ));
+                info.push(Span::styled(format!(" {pct}%"), th.style(role)));
+            }
+            _ => info.push(Span::styled(
+                format!("{} tokens in, {} out", u.input_tokens, u.output_tokens),
+                th.style("text.muted"),
+            )),
+        }
+    }
+    let findings = w
+        .rendered
+        .lines
+        .iter()
+        .fold(sanitize::Findings::default(), |mut f, l| {
+            f.merge(l.text.findings);
+            f
+        });
+    if findings.is_suspicious() {
+        info.push(Span::styled(
+            format!(
+                "  ⚠ hidden characters: {} escape sequences removed, {} bidi, {} zero-width — shown as markers",
+                findings.escapes_removed, findings.bidi, findings.zero_width
+            ),
+            th.style("warning"),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(info)), gauge);
+    if !app.output.loaded {
+        frame.render_widget(Paragraph::new(muted(app, "reading output…")), body);
+        return;
+    }
+    let lines = &w.rendered.lines;
+    if lines.is_empty() {
+        frame.render_widget(
+            Paragraph::new(muted(
+                app,
+                if turn.state == crate::model::TurnState::Running {
+                    "no output yet"
+                } else {
+                    "the agent printed nothing"
+                },
+            )),
+            body,
+        );
+        return;
+    }
+    // Wrap only what is visible: walk up from the bottom until the pane is
+    // full.
+    let width = body.width.max(1) as usize;
+    let end = lines.len().saturating_sub(app.output.from_bottom);
+    let mut rows = 0usize;
+    let mut start = end;
+    while start > 0 && rows < body.height as usize {
+        start -= 1;
+        let l = &lines[start];
+        let w = l.prefix.width() + l.text.width();
+        rows += w.div_ceil(width).max(1);
+    }
+    let mut shown: Vec<Line> = Vec::new();
+    if start == 0 && w.start > 0 {
+        shown.push(muted(app, "… older output: scroll up to read it"));
+        rows += 1;
+    }
+    for l in &lines[start..end] {
+        let base = th.style(l.role);
+        let mut s = vec![Span::styled(l.prefix, base)];
+        s.extend(spans(&l.text, base, th));
+        shown.push(Line::from(s));
+    }
+    let scroll = rows.saturating_sub(body.height as usize) as u16;
+    frame.render_widget(
+        Paragraph::new(shown)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        body,
+    );
+}
+
+fn status_word(s: FileStatus) -> &'static str {
+    match s {
+        FileStatus::Added => "added",
+        FileStatus::Deleted => "deleted",
+        FileStatus::Modified => "modified",
+        FileStatus::Renamed => "renamed",
+        FileStatus::TypeChanged => "type changed",
+    }
+}
+
+fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
+    let files = match &app.diff.files {
+        None => {
+            frame.render_widget(Paragraph::new(muted(app, "computing the diff…")), area);
+            return;
+        }
+        Some(Err(e)) => {
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!("cannot diff: {}", sanitize::plain(e)),
+                    app.theme.style("error"),
+                )),
+                area,
+            );
+            return;
+        }
+        Some(Ok(files)) => files.clone(),
+    };
+    if files.is_empty() {
+        frame.render_widget(Paragraph::new(muted(app, "no changes")), area);
+        return;
+    }
+    let [stats, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let s = crate::diff::stats(&files);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(format!("{} files ", s.files), app.theme.style("text.muted")),
+            Span::styled(format!("+{} ", s.insertions), app.theme.style("diff.added")),
+            Span::styled(format!("−{}", s.deletions), app.theme.style("diff.removed")),
+            Span::styled(
+                "   ] [ hunk · } { file".to_string(),
+                app.theme.style("text.muted"),
+            ),
+        ])),
+        stats,
+    );
+    let height = body.height as usize;
+    let first = app.diff.scroll.min(app.diff.rows.len().saturating_sub(1));
+    let last = (first + height).min(app.diff.rows.len());
+    app.want_highlights(first, last);
+    let th = &app.theme;
+    let width = body.width as usize;
+    let mut lines = Vec::with_capacity(height);
+    for row in &app.diff.rows[first..last] {
+        let line = match *row {
+            Row::File(fi) => {
+                let f = &files[fi];
+                let name = match (&f.old_path, &f.new_path) {
+                    (Some(o), Some(n)) if o != n => format!("{o} → {n}"),
+                    _ => f.path().to_string(),
+                };
+                Line::from(vec![
+                    Span::styled("▌ ", th.style("diff.file")),
+                    safe(&name, th.style("diff.file")),
+                    Span::styled(
+                        format!(
+                            "  {}  +{} −{}",
+                            status_word(f.status),
+                            f.insertions,
+                            f.deletions
+                        ),
+                        th.style("text.muted"),
+                    ),
+                ])
+            }
+            Row::Hunk(fi, hi) => {
+                let Body::Text(h) = &files[fi].body else {
+                    continue;
+                };
+                Line::styled(fit(&h[hi].header, width), th.style("diff.hunk"))
+            }
+            Row::Note(fi) => {
+                let text = match &files[fi].body {
+                    Body::Binary { old_size, new_size } => {
+                        format!("  binary file: {old_size} → {new_size} bytes")
+                    }
+                    Body::TooLarge { old_size, new_size } => format!(
+                        "  too large to show ({old_size} → {new_size} bytes); `leash diff` prints it"
+                    ),
+                    Body::TimedOut => "  not diffed: the diff took too long".to_string(),
+                    Body::Text(_) => String::new(),
+                };
+                Line::styled(text, th.style("text.muted"))
+            }
+            Row::Line(fi, hi, li) => {
+                let Body::Text(h) = &files[fi].body else {
+                    continue;
+                };
+                let dl = &h[hi].lines[li];
+                let hl = app.diff.highlights.get(&(fi, hi)).and_then(|v| v.get(li));
+                diff_line(th, dl, hl.map(|v| v.as_slice()))
+            }
+        };
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+}
+
+fn num(n: Option<u32>) -> String {
+    n.map(|n| format!("{n:>4}"))
+        .unwrap_or_else(|| "    ".into())
+}
+
+/// One diff line: numbers, sign, and text with syntax colours and changed
+/// words emphasised over the line's background.
+fn diff_line<'a>(
+    th: &Theme,
+    dl: &crate::diff::DiffLine,
+    syntax: Option<&[(Style, Range<usize>)]>,
+) -> Line<'a> {
+    let (role, sign) = match dl.kind {
+        LineKind::Added => ("diff.added", "+"),
+        LineKind::Removed => ("diff.removed", "-"),
+        LineKind::Context => ("diff.context", " "),
+    };
+    let base = th.style(role);
+    let mut out = vec![
+        Span::styled(
+            format!("{} {} ", num(dl.old_no), num(dl.new_no)),
+            th.style("text.muted"),
+        ),
+        Span::styled(sign.to_string(), base),
+    ];
+    // A CRLF line end is shown as one quiet marker, not as hostile text.
+    let (text, crlf) = match dl.text.strip_suffix('\r') {
+        Some(t) => (t, true),
+        None => (dl.text.as_str(), false),
+    };
+    let safe = sanitize::sanitize_line(text, 1000);
+    if safe.plain() != text {
+        // The text needed escaping: show the safe form, without syntax.
+        out.extend(spans(&safe, base, th));
+        return Line::from(out);
+    }
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    for (_, r) in syntax.unwrap_or(&[]) {
+        cuts.extend([r.start, r.end]);
+    }
+    for r in &dl.emphasis {
+        cuts.extend([r.start, r.end]);
+    }
+    cuts.retain(|&c| c <= text.len() && text.is_char_boundary(c));
+    cuts.sort_unstable();
+    cuts.dedup();
+    let emph = th.style(&format!("{role}.emphasis"));
+    for pair in cuts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let mut st = base;
+        if let Some((s, _)) = syntax
+            .unwrap_or(&[])
+            .iter()
+            .find(|(_, r)| r.start <= a && a < r.end)
+        {
+            if let Some(fg) = s.fg {
+                st = st.fg(fg);
+            }
+            st = st.add_modifier(s.add_modifier);
+        }
+        if dl.emphasis.iter().any(|r| r.start <= a && a < r.end) {
+            st = st.patch(emph);
+        }
+        out.push(Span::styled(text[a..b].to_string(), st));
+    }
+    if crlf {
+        out.push(Span::styled("␍", th.style("text.muted")));
+    }
+    Line::from(out)
+}
+
+fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
+    let th = &app.theme;
+    let lines: Vec<Line> = turn
+        .log
+        .iter()
+        .skip(app.events_scroll)
+        .take(area.height as usize)
+        .map(|e| {
+            let role = match e.kind {
+                "risk_escalated" => "risk.escalated",
+                "turn_decided" | "action_decided" => "info",
+                "landing_aborted" | "rollback_aborted" | "turn_interrupted" => "warning",
+                _ => "text",
+            };
+            Line::from(vec![
+                Span::styled(format!("{:>5} ", e.seq), th.style("text.muted")),
+                Span::styled(
+                    e.ts.get(11..19).unwrap_or(&e.ts).to_string() + " ",
+                    th.style("text.muted"),
+                ),
+                safe(&e.text, th.style(role)),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
+    let invs = &app.ws.config.invariants;
+    let mut lines = Vec::new();
+    if invs.is_empty() {
+        lines.push(muted(
+            app,
+            "No invariants are configured: a workspace without invariants passes them.",
+        ));
+        lines.push(muted(
+            app,
+            "Add [[invariant]] tables to .leash/config.toml (see the comments `leash init` wrote).",
+        ));
+    } else {
+        lines.push(muted(app, format!("{} invariants configured:", invs.len())));
+        for i in invs {
+            lines.push(Line::from(vec![
+                Span::styled("  • ", app.theme.style("text.muted")),
+                safe(&i.name, app.theme.style("text")),
+                Span::styled(format!("  ({})", i.kind), app.theme.style("text.muted")),
+            ]));
+        }
+        lines.push(muted(
+            app,
+            "This leash does not run invariant checks yet; none of them gates a landing.",
+        ));
+    }
+    if let Some(level) = turn.autonomy {
+        lines.push(Line::raw(""));
+        lines.push(muted(app, format!("{}: {}", level, turn.reason)));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
+    let th = &app.theme;
+    let mut lines = vec![Line::from(vec![
+        Span::styled("base      ", th.style("text.muted")),
+        Span::styled(
+            turn.base
+                .as_deref()
+                .map(short)
+                .unwrap_or("(unborn)")
+                .to_string(),
+            th.style("text"),
+        ),
+        Span::styled(
+            format!("  on {}", turn.branch.as_deref().unwrap_or("(detached)")),
+            th.style("text.muted"),
+        ),
+    ])];
+    if let Some(p) = &turn.prompt {
+        lines.push(Line::from(vec![
+            Span::styled("prompt    ", th.style("text.muted")),
+            safe(p, th.style("text")),
+        ]));
+    }
+    if let Some(c) = &turn.command {
+        lines.push(Line::from(vec![
+            Span::styled("command   ", th.style("text.muted")),
+            safe(&c.join(" "), th.style("text")),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("agent     ", th.style("text.muted")),
+        safe(&turn.agent, th.style("text")),
+    ]));
+    if !turn.paths.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(muted(app, "wrote:"));
+        for p in turn.paths.iter().take(area.height as usize) {
+            lines.push(Line::from(vec![Span::raw("  "), safe(p, th.style("text"))]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

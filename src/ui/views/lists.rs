@@ -1,0 +1,228 @@
+//! The left column: the turns list, the queue of what waits for the
+//! operator, and the autonomy panel.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{List, ListItem, ListState, Paragraph};
+
+use super::pane_block;
+use super::text::{fit, safe};
+use crate::model::{AutonomyLevel, TurnState};
+use crate::state::Turn;
+use crate::ui::app::{App, Pane};
+use crate::ui::worker::CLASSES;
+
+/// A glyph per state, so the list reads at a glance.
+pub fn state_glyph(s: TurnState) -> &'static str {
+    match s {
+        TurnState::Running => "▶",
+        TurnState::AwaitingReview => "◆",
+        TurnState::Landed => "✓",
+        TurnState::Rejected => "✗",
+        TurnState::Failed => "!",
+        TurnState::NoChanges => "○",
+        TurnState::Interrupted => "‖",
+        TurnState::RolledBack => "↶",
+    }
+}
+
+/// "3m" from a journal time stamp.
+pub fn age(ts: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
+        return "?".into();
+    };
+    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m", secs / 60),
+        3600..=86399 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
+fn turn_line<'a>(app: &App, t: &Turn, width: usize) -> Line<'a> {
+    let th = &app.theme;
+    let state_role = format!("state.{}", t.state.as_str());
+    let risk_role = if t.escalations.is_empty() {
+        format!("risk.{}", t.risk)
+    } else {
+        "risk.escalated".to_string()
+    };
+    let level = t.autonomy.unwrap_or_else(|| app.ws.level_for(t));
+    let mut spans = vec![
+        Span::styled(format!("{} ", state_glyph(t.state)), th.style(&state_role)),
+        Span::styled(format!("{:<4}", t.id), th.style("text.title")),
+        Span::styled(
+            format!("{:<6}", t.risk.as_str()) + if t.escalations.is_empty() { " " } else { "↑" },
+            th.style(&risk_role),
+        ),
+        Span::styled(format!("{:<8}", level.as_str()), th.style("text.muted")),
+    ];
+    let mut used = 2 + 4 + 7 + 8;
+    if let Some(f) = t.failure {
+        let badge = format!("{} ", f.shown_as());
+        used += badge.chars().count();
+        spans.push(Span::styled(badge, th.style("failure")));
+    }
+    let tail = format!(" +{} −{} {}", t.insertions, t.deletions, age(&t.created));
+    let title_w = width.saturating_sub(used + tail.chars().count());
+    spans.push(safe(&fit(&t.title, title_w), th.style("text")));
+    let pad =
+        width.saturating_sub(used + fit(&t.title, title_w).chars().count() + tail.chars().count());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(tail, th.style("text.muted")));
+    Line::from(spans)
+}
+
+/// The turns, newest first, with state, risk (↑ when escalated), autonomy,
+/// failure badge, +/− and age.
+pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) {
+    let turns = app.turns();
+    let title = Line::from(vec![
+        Span::styled(" Turns ", app.theme.style("text.title")),
+        Span::styled(format!("{} ", turns.len()), app.theme.style("text.muted")),
+    ]);
+    let block = pane_block(app, title, Some(Pane::Turns));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if turns.is_empty() {
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::styled("No turns yet.", app.theme.style("text.muted")),
+                Line::styled(
+                    "n starts one; `leash run` in another terminal shows here at once.",
+                    app.theme.style("text.muted"),
+                ),
+            ]),
+            inner,
+        );
+        return;
+    }
+    let width = inner.width as usize;
+    let selected = app
+        .selected
+        .as_ref()
+        .and_then(|s| turns.iter().position(|t| &t.id == s));
+    // Only the rows that can be seen are built.
+    let height = inner.height as usize;
+    let sel = selected.unwrap_or(0);
+    let first = sel.saturating_sub(height.saturating_sub(1));
+    let items: Vec<ListItem> = turns
+        .iter()
+        .skip(first)
+        .take(height)
+        .map(|t| ListItem::new(turn_line(app, t, width)))
+        .collect();
+    let mut state = ListState::default().with_selected(selected.map(|s| s - first));
+    let list = List::new(items).highlight_style(app.theme.style("selection"));
+    frame.render_stateful_widget(list, inner, &mut state);
+}
+
+/// What waits for the operator, highest risk and oldest first.
+pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
+    let q = app.queue();
+    let th = &app.theme;
+    let title = Line::from(vec![
+        Span::styled(" Waiting for you ", th.style("text.title")),
+        Span::styled(
+            format!("{} ", q.len()),
+            if q.is_empty() {
+                th.style("text.muted")
+            } else {
+                th.style("state.awaiting_review")
+            },
+        ),
+    ]);
+    let block = pane_block(app, title, Some(Pane::Queue));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if q.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("nothing waits", th.style("text.muted"))),
+            inner,
+        );
+        return;
+    }
+    let width = inner.width as usize;
+    let items: Vec<ListItem> = q
+        .iter()
+        .take(inner.height as usize)
+        .map(|t| {
+            let head = format!("{:<4}{:<7}", t.id, t.risk.as_str());
+            let tail = format!(" {}", age(&t.created));
+            let w = width.saturating_sub(head.chars().count() + tail.chars().count());
+            ListItem::new(Line::from(vec![
+                Span::styled(head, th.style(&format!("queue.{}", t.risk))),
+                safe(&fit(&t.title, w), th.style("text")),
+                Span::styled(tail, th.style("text.muted")),
+            ]))
+        })
+        .collect();
+    let selected = (app.focus == Pane::Queue).then_some(app.queue_sel.min(q.len() - 1));
+    let mut state = ListState::default().with_selected(selected);
+    frame.render_stateful_widget(
+        List::new(items).highlight_style(th.style("selection")),
+        inner,
+        &mut state,
+    );
+}
+
+/// One slider per risk class (four stops), and the per-task overrides.
+pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
+    let th = &app.theme;
+    let block = pane_block(
+        app,
+        Line::styled(" Autonomy ", th.style("text.title")),
+        Some(Pane::Autonomy),
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let sliders = app.ws.sliders();
+    let mut lines = Vec::new();
+    for (i, class) in CLASSES.iter().enumerate() {
+        let level = sliders.get(*class);
+        let chosen = app.focus == Pane::Autonomy && app.slider_sel == i;
+        let mut spans = vec![Span::styled(
+            format!("{}{:<7}", if chosen { "›" } else { " " }, class.as_str()),
+            th.style(&format!("risk.{class}")),
+        )];
+        for (j, l) in AutonomyLevel::ALL.iter().enumerate() {
+            if j > 0 {
+                spans.push(Span::styled("─", th.style("slider.track")));
+            }
+            if *l == level {
+                spans.push(Span::styled(
+                    format!("[{l}]"),
+                    th.style("slider.knob")
+                        .patch(th.style(&format!("slider.level.{l}")))
+                        .add_modifier(Modifier::BOLD),
+                ));
+            } else {
+                spans.push(Span::styled(format!(" {l} "), th.style("slider.track")));
+            }
+        }
+        let line = Line::from(spans);
+        lines.push(if chosen {
+            line.style(th.style("selection"))
+        } else {
+            line
+        });
+    }
+    for task in &app.ws.tasks.tasks {
+        if let Some(level) = app.ws.task_autonomy(&task.name) {
+            lines.push(Line::from(vec![
+                Span::styled(" task ", th.style("text.muted")),
+                safe(&task.name, th.style("text")),
+                Span::styled(
+                    format!(" → {level}"),
+                    th.style(&format!("slider.level.{level}")),
+                ),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).style(Style::default()), inner);
+}

@@ -1,0 +1,369 @@
+//! Background work, off the draw path: diffs, output windows, highlighting
+//! and operator actions. Each kind of job keeps only its newest request
+//! (a request for another turn makes an older one pointless), and reports
+//! back through the app's message channel.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+
+use git2::{Oid, Repository};
+use ratatui::style::Style;
+
+use crate::agents::TurnSpec;
+use crate::diff::{self, FileDiff, Limits};
+use crate::model::{AutonomyLevel, RiskClass};
+use crate::ui::highlight::Highlighter;
+use crate::ui::transcript::{self, Rendered};
+use crate::workspace::{AutonomyTarget, Workspace};
+
+/// How much of an output log one window holds.
+pub const WINDOW_BYTES: u64 = 256 * 1024;
+
+/// Something for the background to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// The diff of a turn: its commit against its base, or its worktree.
+    Diff {
+        turn: String,
+        base: Option<String>,
+        commit: Option<String>,
+        worktree: Option<PathBuf>,
+    },
+    /// A window of a turn's output log ending at `end` (None: the end).
+    Output {
+        turn: String,
+        path: PathBuf,
+        format: transcript::Format,
+        end: Option<u64>,
+    },
+    /// Syntax colours for one hunk's lines.
+    Highlight {
+        key: HighlightKey,
+        path: String,
+        lines: Vec<String>,
+        theme: String,
+    },
+}
+
+/// Names one highlighted hunk: (turn, file index, hunk index).
+pub type HighlightKey = (String, usize, usize);
+
+/// Per line: (style, byte range) spans.
+pub type Highlighted = Vec<Vec<(Style, std::ops::Range<usize>)>>;
+
+/// An operator action, run where it cannot freeze the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    Approve(String),
+    Reject(String, String),
+    Rollback(String),
+    Cancel(String),
+    SetAutonomy(AutonomyTarget, AutonomyLevel),
+    /// Start a detached `leash run` with these arguments (after `run`).
+    Start(Vec<String>),
+}
+
+/// What came back.
+#[derive(Debug)]
+pub enum Done {
+    Diff {
+        turn: String,
+        result: Result<Arc<Vec<FileDiff>>, String>,
+    },
+    Output {
+        turn: String,
+        window: OutputWindow,
+    },
+    Highlight {
+        key: HighlightKey,
+        spans: Arc<Highlighted>,
+    },
+    Op {
+        op: Op,
+        result: Result<String, String>,
+    },
+}
+
+/// A window of a turn's output, parsed and sanitized.
+#[derive(Debug, Clone, Default)]
+pub struct OutputWindow {
+    /// Byte range of the log this window covers.
+    pub start: u64,
+    pub end: u64,
+    /// The log's length when read.
+    pub file_len: u64,
+    pub rendered: Rendered,
+}
+
+/// One slot per job kind: the newest request replaces an unstarted one.
+struct Slots {
+    jobs: Mutex<HashMap<&'static str, Job>>,
+    ready: Condvar,
+}
+
+/// The handle the app uses to ask for work.
+pub struct Worker {
+    slots: Arc<Slots>,
+    ops: Sender<Op>,
+}
+
+fn slot_of(job: &Job) -> &'static str {
+    match job {
+        Job::Diff { .. } => "diff",
+        Job::Output { .. } => "output",
+        Job::Highlight { .. } => "highlight",
+    }
+}
+
+impl Worker {
+    /// Starts the data thread and the operations thread for the workspace
+    /// at `root`; results arrive on `done` wrapped by `wrap`.
+    pub fn start<M: Send + 'static>(root: PathBuf, done: Sender<M>, wrap: fn(Done) -> M) -> Worker {
+        let slots = Arc::new(Slots {
+            jobs: Mutex::new(HashMap::new()),
+            ready: Condvar::new(),
+        });
+        let data_slots = slots.clone();
+        let data_done = done.clone();
+        let data_root = root.clone();
+        thread::spawn(move || data_loop(&data_root, &data_slots, &data_done, wrap));
+        let (ops, ops_rx) = channel();
+        thread::spawn(move || ops_loop(&root, ops_rx, &done, wrap));
+        Worker { slots, ops }
+    }
+
+    /// Asks for a job; an unstarted job of the same kind is dropped.
+    pub fn request(&self, job: Job) {
+        let mut jobs = self.slots.jobs.lock().expect("worker lock");
+        jobs.insert(slot_of(&job), job);
+        self.slots.ready.notify_one();
+    }
+
+    /// Queues an operator action (these are never dropped).
+    pub fn op(&self, op: Op) {
+        let _ = self.ops.send(op);
+    }
+}
+
+fn data_loop<M>(root: &Path, slots: &Slots, done: &Sender<M>, wrap: fn(Done) -> M) {
+    let repo = Repository::open(root).ok();
+    // Loading syntaxes takes tens of milliseconds: do it here, once.
+    let highlighter = Highlighter::new();
+    loop {
+        let job = {
+            let mut jobs = slots.jobs.lock().expect("worker lock");
+            loop {
+                // Diffs and output first: highlighting only decorates them.
+                let next = ["diff", "output", "highlight"]
+                    .iter()
+                    .find_map(|k| jobs.remove(k));
+                if let Some(j) = next {
+                    break j;
+                }
+                jobs = slots.ready.wait(jobs).expect("worker lock");
+            }
+        };
+        let result = match job {
+            Job::Diff {
+                turn,
+                base,
+                commit,
+                worktree,
+            } => Done::Diff {
+                turn,
+                result: compute_diff(repo.as_ref(), base, commit, worktree),
+            },
+            Job::Output {
+                turn,
+                path,
+                format,
+                end,
+            } => Done::Output {
+                turn,
+                window: read_window(&path, format, end),
+            },
+            Job::Highlight {
+                key,
+                path,
+                lines,
+                theme,
+            } => {
+                let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+                Done::Highlight {
+                    key,
+                    spans: Arc::new(highlighter.highlight(&path, &refs, &theme)),
+                }
+            }
+        };
+        if done.send(wrap(result)).is_err() {
+            return;
+        }
+    }
+}
+
+fn compute_diff(
+    repo: Option<&Repository>,
+    base: Option<String>,
+    commit: Option<String>,
+    worktree: Option<PathBuf>,
+) -> Result<Arc<Vec<FileDiff>>, String> {
+    let parse = |s: Option<String>| -> Result<Option<Oid>, String> {
+        s.map(|s| Oid::from_str(&s).map_err(|e| e.to_string()))
+            .transpose()
+    };
+    let base = parse(base)?;
+    let limits = Limits::default();
+    let files = match (parse(commit)?, worktree) {
+        (Some(commit), _) => {
+            let repo = repo.ok_or("the workspace repository could not be opened")?;
+            diff::diff_trees(repo, base, Some(commit), &limits).map_err(|e| e.to_string())?
+        }
+        (None, Some(wt)) if wt.join(".git").exists() => {
+            let wt_repo = Repository::open(&wt).map_err(|e| e.to_string())?;
+            diff::diff_tree_to_workdir(&wt_repo, base, &limits).map_err(|e| e.to_string())?
+        }
+        _ => Vec::new(),
+    };
+    Ok(Arc::new(files))
+}
+
+/// Reads the window of a log that ends at `end` (or at its end), starting
+/// on a line boundary, and renders it.
+pub fn read_window(path: &Path, format: transcript::Format, end: Option<u64>) -> OutputWindow {
+    let Ok(mut f) = File::open(path) else {
+        return OutputWindow::default();
+    };
+    let file_len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let end = end.unwrap_or(file_len).min(file_len);
+    let mut start = end.saturating_sub(WINDOW_BYTES);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err()
+        || f.by_ref().take(end - start).read_to_end(&mut buf).is_err()
+    {
+        return OutputWindow::default();
+    }
+    if start > 0 {
+        // Drop the partial first line: it belongs to the previous window.
+        let cut = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1);
+        buf.drain(..cut);
+        start += cut as u64;
+    }
+    OutputWindow {
+        start,
+        end,
+        file_len,
+        rendered: transcript::render(&buf, format),
+    }
+}
+
+fn ops_loop<M>(root: &Path, ops: Receiver<Op>, done: &Sender<M>, wrap: fn(Done) -> M) {
+    let mut ws: Option<Workspace> = None;
+    for op in ops {
+        if ws.is_none() {
+            ws = Workspace::open(root).ok();
+        }
+        let result = match ws.as_mut() {
+            Some(ws) => {
+                let _ = ws.refresh();
+                run_op(ws, &op)
+            }
+            None => Workspace::open(root)
+                .map(|_| String::new())
+                .map_err(|e| e.to_string()),
+        };
+        if done.send(wrap(Done::Op { op, result })).is_err() {
+            return;
+        }
+    }
+}
+
+fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
+    let short = |c: &str| crate::checkpoint::short(c).to_string();
+    match op {
+        Op::Approve(id) => ws
+            .approve(id, None)
+            .map(|l| format!("{id} landed on {} as {}", l.branch, short(&l.commit)))
+            .map_err(|e| e.to_string()),
+        Op::Reject(id, reason) => ws
+            .reject(id, reason.clone())
+            .map(|k| format!("{id} rejected; kept at {k}"))
+            .map_err(|e| e.to_string()),
+        Op::Rollback(id) => ws
+            .rollback(id, None)
+            .map(|l| format!("{id} rolled back by {}", short(&l.commit)))
+            .map_err(|e| e.to_string()),
+        Op::Cancel(id) => ws
+            .cancel(id)
+            .map(|()| format!("asked {id} to stop"))
+            .map_err(|e| e.to_string()),
+        Op::SetAutonomy(target, level) => {
+            let what = match target {
+                AutonomyTarget::Class(c) => c.to_string(),
+                AutonomyTarget::Task(t) => format!("task {t}"),
+            };
+            ws.set_autonomy(target.clone(), *level)
+                .map(|()| format!("autonomy {what} = {level}"))
+                .map_err(|e| e.to_string())
+        }
+        Op::Start(args) => start_detached(&ws.root, args),
+    }
+}
+
+/// Runs `leash run --detach ARGS` and returns the new turn's id.
+pub fn start_detached(root: &Path, args: &[String]) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .arg("--repo")
+        .arg(root)
+        .arg("run")
+        .arg("--detach")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start leash run: {e}"))?;
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if out.status.success() && !id.is_empty() {
+        Ok(format!("started {id}"))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr)
+            .trim()
+            .trim_start_matches("leash: ")
+            .to_string())
+    }
+}
+
+/// The `leash run` arguments that start `spec` again.
+pub fn run_args(spec: &TurnSpec) -> Vec<String> {
+    let mut a = Vec::new();
+    let mut opt = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            a.push(k.to_string());
+            a.push(v.clone());
+        }
+    };
+    opt("--task", &spec.task);
+    opt("--agent", &spec.agent);
+    opt("--title", &spec.title);
+    opt("--prompt", &spec.prompt);
+    opt("--base", &spec.base);
+    if let Some(r) = spec.risk {
+        a.push("--risk".into());
+        a.push(r.to_string());
+    }
+    if !spec.command.is_empty() {
+        a.push("--".into());
+        a.extend(spec.command.iter().cloned());
+    }
+    a
+}
+
+/// The risk classes in slider order, for the autonomy panel.
+pub const CLASSES: [RiskClass; 3] = [RiskClass::Low, RiskClass::Medium, RiskClass::High];
