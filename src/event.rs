@@ -364,10 +364,70 @@ impl Event {
                     .or(task.as_ref().map(|t| format!("task {t}")))
                     .unwrap_or_default()
             ),
-            other => format!(
-                "{} {}",
-                other.kind(),
-                serde_json::to_string(other).unwrap_or_default()
+            Event::ActionRequested {
+                action,
+                summary,
+                risk,
+                needs,
+                ..
+            } => format!(
+                "action_requested {action} {summary} ({risk}{})",
+                if *needs == Needs::Approval {
+                    ", needs approval"
+                } else {
+                    ""
+                }
+            ),
+            Event::ActionDecided {
+                action,
+                decision,
+                by,
+                reason,
+            } => format!(
+                "action_decided {action} {} by {by}{}",
+                match decision {
+                    ActionDecision::Allow => "allow",
+                    ActionDecision::Deny => "deny",
+                },
+                reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ),
+            Event::ActionDone {
+                action,
+                ok,
+                paths_read,
+                paths_written,
+                urls,
+            } => {
+                let mut s = format!("action_done {action} {}", if *ok { "ok" } else { "failed" });
+                for (what, list) in [
+                    ("read", paths_read),
+                    ("wrote", paths_written),
+                    ("fetched", urls),
+                ] {
+                    if !list.is_empty() {
+                        s.push_str(&format!(" · {what} {}", list.join(", ")));
+                    }
+                }
+                s
+            }
+            Event::Usage {
+                input_tokens,
+                output_tokens,
+                context_window,
+                ..
+            } => format!(
+                "usage {input_tokens} tokens in, {output_tokens} out{}",
+                context_window
+                    .map(|w| format!(" of a {w}-token window"))
+                    .unwrap_or_default()
+            ),
+            Event::InvariantsChecked { tree, results, .. } => format!(
+                "invariants_checked {} · {} results",
+                short(tree),
+                results.len()
             ),
         }
     }

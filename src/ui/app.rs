@@ -336,6 +336,7 @@ impl App {
             turn: t.id.clone(),
             path: self.ws.turn_dir(&t.id).join("output.log"),
             format: self.format_of(t),
+            cwd: t.worktree.clone(),
             end,
         };
         self.outbox.jobs.push(job);

@@ -3,7 +3,7 @@
 //! their inputs, shortened results), raw text otherwise. Everything passes
 //! through `sanitize` on the way.
 
-use crate::agents::adapter::{Item, StreamFormat, Usage};
+use crate::agents::adapter::{Item, StreamFormat, Usage, relative_to};
 use crate::agents::{claude::Claude, codex::Codex};
 use crate::config::AgentFormat;
 use crate::sanitize::{self, SafeLine};
@@ -66,11 +66,16 @@ fn lines(role: &'static str, prefix: &'static str, text: &str, limit: usize) -> 
     out
 }
 
-fn input_text(input: &serde_json::Value) -> String {
+/// A tool's input, one `key: value` per line, with paths inside the
+/// agent's working directory shown relative to it.
+fn input_text(input: &serde_json::Value, cwd: Option<&str>) -> String {
     match input {
         serde_json::Value::Object(map) => map
             .iter()
             .map(|(k, v)| match v {
+                serde_json::Value::String(s) if s.starts_with('/') => {
+                    format!("{k}: {}", relative_to(s, cwd))
+                }
                 serde_json::Value::String(s) => format!("{k}: {s}"),
                 other => format!("{k}: {other}"),
             })
@@ -81,11 +86,17 @@ fn input_text(input: &serde_json::Value) -> String {
 }
 
 /// Renders raw log bytes in `format`.
-pub fn render(bytes: &[u8], format: Format) -> Rendered {
+/// `cwd` is the agent's working directory: paths inside it are shown
+/// relative to it.
+pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
     let parser: Option<Box<dyn StreamFormat>> = match format {
         Format::Raw => None,
-        Format::Claude => Some(Box::new(Claude { cwd: None })),
-        Format::Codex => Some(Box::new(Codex { cwd: None })),
+        Format::Claude => Some(Box::new(Claude {
+            cwd: cwd.map(str::to_string),
+        })),
+        Format::Codex => Some(Box::new(Codex {
+            cwd: cwd.map(str::to_string),
+        })),
     };
     let Some(parser) = parser else {
         let lines = sanitize::sanitize_bytes(bytes, MAX_WIDTH)
@@ -103,8 +114,18 @@ pub fn render(bytes: &[u8], format: Format) -> Rendered {
     // Per-request usage says how full the context is; a run total (which
     // carries the window) does not, but names the window.
     let (mut request, mut total): (Option<Usage>, Option<Usage>) = (None, None);
+    let mut last_failure = None;
     for raw in text.lines() {
         for item in parser.parse_line(raw) {
+            // A failure is often reported twice (the API message, then the
+            // result): say it once.
+            if let Item::Failure { class, message } = &item {
+                let key = (*class, message.clone());
+                if last_failure.as_ref() == Some(&key) {
+                    continue;
+                }
+                last_failure = Some(key);
+            }
             if let Item::Usage(u) = &item {
                 if u.context_window.is_some() {
                     total = Some(*u);
@@ -112,7 +133,7 @@ pub fn render(bytes: &[u8], format: Format) -> Rendered {
                     request = Some(*u);
                 }
             }
-            out.lines.extend(item_lines(item));
+            out.lines.extend(item_lines(item, cwd));
         }
     }
     let window = total.and_then(|t| t.context_window);
@@ -123,7 +144,7 @@ pub fn render(bytes: &[u8], format: Format) -> Rendered {
     out
 }
 
-fn item_lines(item: Item) -> Vec<OutLine> {
+fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {
     match item {
         Item::Session { id, model, .. } => lines(
             "text.muted",
@@ -141,7 +162,7 @@ fn item_lines(item: Item) -> Vec<OutLine> {
             v.extend(lines(
                 "text.muted",
                 "  │ ",
-                &input_text(&t.input),
+                &input_text(&t.input, cwd),
                 DETAIL_LINES,
             ));
             v

@@ -39,6 +39,8 @@ pub enum Job {
         turn: String,
         path: PathBuf,
         format: transcript::Format,
+        /// The agent's working directory, to show paths relative to it.
+        cwd: Option<String>,
         end: Option<u64>,
     },
     /// Syntax colours for one hunk's lines.
@@ -168,40 +170,47 @@ fn data_loop<M>(root: &Path, slots: &Slots, done: &Sender<M>, wrap: fn(Done) -> 
                 jobs = slots.ready.wait(jobs).expect("worker lock");
             }
         };
-        let result = match job {
-            Job::Diff {
-                turn,
-                base,
-                commit,
-                worktree,
-            } => Done::Diff {
-                turn,
-                result: compute_diff(repo.as_ref(), base, commit, worktree),
-            },
-            Job::Output {
-                turn,
-                path,
-                format,
-                end,
-            } => Done::Output {
-                turn,
-                window: read_window(&path, format, end),
-            },
-            Job::Highlight {
-                key,
-                path,
-                lines,
-                theme,
-            } => {
-                let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-                Done::Highlight {
-                    key,
-                    spans: Arc::new(highlighter.highlight(&path, &refs, &theme)),
-                }
-            }
-        };
+        let result = run_job(repo.as_ref(), &highlighter, job);
         if done.send(wrap(result)).is_err() {
             return;
+        }
+    }
+}
+
+/// Does one data job here and now (the data thread's work; tests call it
+/// directly to settle the console without threads).
+pub fn run_job(repo: Option<&Repository>, highlighter: &Highlighter, job: Job) -> Done {
+    match job {
+        Job::Diff {
+            turn,
+            base,
+            commit,
+            worktree,
+        } => Done::Diff {
+            turn,
+            result: compute_diff(repo, base, commit, worktree),
+        },
+        Job::Output {
+            turn,
+            path,
+            format,
+            cwd,
+            end,
+        } => Done::Output {
+            turn,
+            window: read_window(&path, format, cwd.as_deref(), end),
+        },
+        Job::Highlight {
+            key,
+            path,
+            lines,
+            theme,
+        } => {
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            Done::Highlight {
+                key,
+                spans: Arc::new(highlighter.highlight(&path, &refs, &theme)),
+            }
         }
     }
 }
@@ -234,7 +243,12 @@ fn compute_diff(
 
 /// Reads the window of a log that ends at `end` (or at its end), starting
 /// on a line boundary, and renders it.
-pub fn read_window(path: &Path, format: transcript::Format, end: Option<u64>) -> OutputWindow {
+pub fn read_window(
+    path: &Path,
+    format: transcript::Format,
+    cwd: Option<&str>,
+    end: Option<u64>,
+) -> OutputWindow {
     let Ok(mut f) = File::open(path) else {
         return OutputWindow::default();
     };
@@ -260,7 +274,7 @@ pub fn read_window(path: &Path, format: transcript::Format, end: Option<u64>) ->
         start,
         end,
         file_len,
-        rendered: transcript::render(&buf, format),
+        rendered: transcript::render(&buf, format, cwd),
     }
 }
 
@@ -285,7 +299,9 @@ fn ops_loop<M>(root: &Path, ops: Receiver<Op>, done: &Sender<M>, wrap: fn(Done) 
     }
 }
 
-fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
+/// Carries out an operator action on the workspace; the text says what
+/// happened, or why not.
+pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
     let short = |c: &str| crate::checkpoint::short(c).to_string();
     match op {
         Op::Approve(id) => ws

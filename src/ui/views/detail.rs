@@ -129,13 +129,17 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             f
         });
     if findings.is_suspicious() {
-        info.push(Span::styled(
-            format!(
-                "  ⚠ hidden characters: {} escape sequences removed, {} bidi, {} zero-width — shown as markers",
-                findings.escapes_removed, findings.bidi, findings.zero_width
+        // The warning goes first: it must not be cut off by a narrow pane.
+        info.insert(
+            0,
+            Span::styled(
+                format!(
+                    "⚠ hidden characters shown as markers ({} escapes, {} bidi, {} zero-width) ",
+                    findings.escapes_removed, findings.bidi, findings.zero_width
+                ),
+                th.style("warning"),
             ),
-            th.style("warning"),
-        ));
+        );
     }
     frame.render_widget(Paragraph::new(Line::from(info)), gauge);
     if !app.output.loaded {

@@ -44,7 +44,9 @@ pub fn age(ts: &str) -> String {
     }
 }
 
-fn turn_line<'a>(app: &App, t: &Turn, width: usize) -> Line<'a> {
+/// A turn as two lines: what it is (state, id, risk with ↑ when it
+/// escalated, autonomy, +/−, age), then its failure badge and title.
+fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
     let th = &app.theme;
     let state_role = format!("state.{}", t.state.as_str());
     let risk_role = if t.escalations.is_empty() {
@@ -53,29 +55,37 @@ fn turn_line<'a>(app: &App, t: &Turn, width: usize) -> Line<'a> {
         "risk.escalated".to_string()
     };
     let level = t.autonomy.unwrap_or_else(|| app.ws.level_for(t));
-    let mut spans = vec![
+    let head = vec![
         Span::styled(format!("{} ", state_glyph(t.state)), th.style(&state_role)),
         Span::styled(format!("{:<4}", t.id), th.style("text.title")),
+        Span::styled(format!("{:<16}", t.state.as_str()), th.style(&state_role)),
         Span::styled(
             format!("{:<6}", t.risk.as_str()) + if t.escalations.is_empty() { " " } else { "↑" },
             th.style(&risk_role),
         ),
         Span::styled(format!("{:<8}", level.as_str()), th.style("text.muted")),
     ];
-    let mut used = 2 + 4 + 7 + 8;
+    let used: usize = head.iter().map(|s| s.content.chars().count()).sum();
+    // Fixed-width tail, so rows line up and a ticking age moves nothing.
+    let tail = format!("+{} −{} {:>3}", t.insertions, t.deletions, age(&t.created));
+    let pad = width.saturating_sub(used + tail.chars().count());
+    let mut first = head;
+    first.push(Span::raw(" ".repeat(pad)));
+    first.push(Span::styled(tail, th.style("text.muted")));
+    let mut second = vec![Span::raw("  ")];
+    let mut room = width.saturating_sub(2);
     if let Some(f) = t.failure {
-        let badge = format!("{} ", f.shown_as());
-        used += badge.chars().count();
-        spans.push(Span::styled(badge, th.style("failure")));
+        let badge = fit(f.shown_as(), room);
+        room = room.saturating_sub(badge.chars().count() + 3);
+        second.push(Span::styled(badge, th.style("failure")));
+        if room > 0 {
+            second.push(Span::styled(" — ", th.style("text.muted")));
+        }
     }
-    let tail = format!(" +{} −{} {}", t.insertions, t.deletions, age(&t.created));
-    let title_w = width.saturating_sub(used + tail.chars().count());
-    spans.push(safe(&fit(&t.title, title_w), th.style("text")));
-    let pad =
-        width.saturating_sub(used + fit(&t.title, title_w).chars().count() + tail.chars().count());
-    spans.push(Span::raw(" ".repeat(pad)));
-    spans.push(Span::styled(tail, th.style("text.muted")));
-    Line::from(spans)
+    if room > 0 {
+        second.push(safe(&fit(&t.title, room), th.style("text")));
+    }
+    ListItem::new(vec![Line::from(first), Line::from(second)])
 }
 
 /// The turns, newest first, with state, risk (↑ when escalated), autonomy,
@@ -107,15 +117,15 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) {
         .selected
         .as_ref()
         .and_then(|s| turns.iter().position(|t| &t.id == s));
-    // Only the rows that can be seen are built.
-    let height = inner.height as usize;
+    // Only the rows that can be seen are built; a turn takes two.
+    let height = (inner.height as usize / 2).max(1);
     let sel = selected.unwrap_or(0);
     let first = sel.saturating_sub(height.saturating_sub(1));
     let items: Vec<ListItem> = turns
         .iter()
         .skip(first)
         .take(height)
-        .map(|t| ListItem::new(turn_line(app, t, width)))
+        .map(|t| turn_item(app, t, width))
         .collect();
     let mut state = ListState::default().with_selected(selected.map(|s| s - first));
     let list = List::new(items).highlight_style(app.theme.style("selection"));
@@ -153,7 +163,7 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
         .take(inner.height as usize)
         .map(|t| {
             let head = format!("{:<4}{:<7}", t.id, t.risk.as_str());
-            let tail = format!(" {}", age(&t.created));
+            let tail = format!(" {:>3}", age(&t.created));
             let w = width.saturating_sub(head.chars().count() + tail.chars().count());
             ListItem::new(Line::from(vec![
                 Span::styled(head, th.style(&format!("queue.{}", t.risk))),

@@ -1,0 +1,454 @@
+//! The console rendered into ratatui's TestBackend over a real demo
+//! workspace: snapshots of every view, theme styles on the buffer, and the
+//! proof that hostile agent output never reaches the terminal unescaped.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use leash::ui::action::Action;
+use leash::ui::app::{App, Dialog, Pane, Tab};
+use leash::ui::highlight::Highlighter;
+use leash::ui::keymap::Keymap;
+use leash::ui::settings::UserSettings;
+use leash::ui::theme::Theme;
+use leash::ui::worker::{Done, run_job, run_op};
+use leash::workspace::Workspace;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+/// A demo workspace whose six demo turns have all finished.
+struct Demo {
+    _dir: tempfile::TempDir,
+    _data: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn demo() -> Demo {
+    let dir = tempfile::Builder::new()
+        .prefix("leash-con")
+        .tempdir()
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["demo", "--no-console", "--dir"])
+        .arg(&root)
+        .env("LEASH_DEMO_FAST", "1")
+        .env("LEASH_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let journal = root.join(".git/leash/journal.jsonl");
+    common::wait_until("the six demo turns to finish", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        let finished = text.matches("\"kind\":\"turn_finished\"").count();
+        let landed = text.contains("\"kind\":\"turn_landed\"");
+        (finished == 6 && landed).then_some(())
+    });
+    Demo {
+        root: root.canonicalize().unwrap(),
+        _dir: dir,
+        _data: data,
+    }
+}
+
+fn app_with(root: &Path, theme: &str) -> App {
+    let ws = Workspace::open(root).unwrap();
+    let mut app = App::new(
+        ws,
+        Keymap::builtin("default").unwrap(),
+        Theme::builtin(theme).unwrap(),
+        UserSettings::default(),
+        Vec::new(),
+    );
+    app.demo = true;
+    settle(&mut app);
+    app
+}
+
+fn highlighter() -> &'static Highlighter {
+    static H: OnceLock<Highlighter> = OnceLock::new();
+    H.get_or_init(Highlighter::new)
+}
+
+/// Runs what the app asked for, in this thread, until it asks for nothing.
+fn settle(app: &mut App) {
+    let repo = git2::Repository::open(&app.ws.root).ok();
+    for _ in 0..50 {
+        let jobs: Vec<_> = app.outbox.jobs.drain(..).collect();
+        let ops: Vec<_> = app.outbox.ops.drain(..).collect();
+        app.outbox.bells.clear();
+        if jobs.is_empty() && ops.is_empty() {
+            return;
+        }
+        for job in jobs {
+            let done = run_job(repo.as_ref(), highlighter(), job);
+            app.on_done(done);
+        }
+        for op in ops {
+            let mut ws = Workspace::open(&app.ws.root).unwrap();
+            let result = run_op(&mut ws, &op);
+            app.on_done(Done::Op { op, result });
+        }
+    }
+    panic!("the app kept asking for work");
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    // Drawing asks for what became visible (highlights): draw, settle, draw.
+    term.draw(|f| leash::ui::views::draw(f, app)).unwrap();
+    settle(app);
+    term.draw(|f| leash::ui::views::draw(f, app)).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    settle(app);
+}
+
+fn select(app: &mut App, id: &str) {
+    app.focus = Pane::Turns;
+    app.update(Action::Top);
+    settle(app);
+    for _ in 0..20 {
+        if app.selected.as_deref() == Some(id) {
+            return;
+        }
+        app.update(Action::Down);
+        settle(app);
+    }
+    panic!("could not select {id}");
+}
+
+macro_rules! snap {
+    ($name:expr, $root:expr, $buf:expr) => {{
+        let root = $root.display().to_string();
+        let date = chrono::Local::now().format("%Y-%m-%d").to_string();
+        insta::with_settings!({
+            filters => vec![
+                (regex_escape(&root), "[ws]"),
+                (date.as_str().to_string(), "[date]"),
+                (r"\s+\d+ \d\d:\d\d:\d\d".to_string(), " [seq] [time]"),
+                (r"\b[0-9a-f]{7,40}\b".to_string(), "[hash]"),
+                (r"pid \d+".to_string(), "pid [pid]"),
+                (r"demo-\d+".to_string(), "demo-[pid]"),
+                (r"\s+\d+[smhd]\b".to_string(), " [age]"),
+            ].iter().map(|(a, b)| (a.as_str(), *b)).collect::<Vec<_>>(),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!($name, text(&$buf));
+        });
+    }};
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_view_renders_as_expected() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    let (w, h) = (130, 34);
+
+    select(&mut app, "t2");
+    snap!("main_output", d.root, render(&mut app, w, h));
+
+    key(&mut app, KeyCode::Char('2'));
+    snap!("diff", d.root, render(&mut app, w, h));
+
+    key(&mut app, KeyCode::Char('3'));
+    snap!("events", d.root, render(&mut app, w, h));
+
+    key(&mut app, KeyCode::Char('4'));
+    snap!("invariants", d.root, render(&mut app, w, h));
+
+    key(&mut app, KeyCode::Char('5'));
+    snap!("provenance", d.root, render(&mut app, w, h));
+
+    select(&mut app, "t4");
+    key(&mut app, KeyCode::Char('1'));
+    snap!("overflow_output", d.root, render(&mut app, w, h));
+
+    select(&mut app, "t6");
+    snap!("hostile_output", d.root, render(&mut app, w, h));
+
+    app.update(Action::AutonomyPanel);
+    snap!("autonomy_focused", d.root, render(&mut app, w, h));
+
+    app.focus = Pane::Queue;
+    snap!("queue_focused", d.root, render(&mut app, w, h));
+
+    app.focus = Pane::Turns;
+    key(&mut app, KeyCode::Char('?'));
+    snap!("help", d.root, render(&mut app, w, h));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.help.is_none());
+
+    select(&mut app, "t2");
+    key(&mut app, KeyCode::Char('r'));
+    for c in "too vague".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    snap!("reject_dialog", d.root, render(&mut app, w, h));
+    key(&mut app, KeyCode::Esc);
+
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('u'));
+    snap!("rollback_confirm", d.root, render(&mut app, w, h));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.dialog.is_none(), "n cancels in a dialog");
+
+    key(&mut app, KeyCode::Char('n'));
+    assert!(
+        matches!(app.dialog, Some(Dialog::NewTurn(_))),
+        "n starts a new turn in a pane"
+    );
+    snap!("new_turn_dialog", d.root, render(&mut app, w, h));
+}
+
+#[test]
+fn an_empty_workspace_and_a_broken_config_say_so() {
+    let r = common::Repo::new();
+    r.write(".leash/config.toml", "[autonomy]\nlow = \"sometimes\"\n");
+    let (ws, problems) = Workspace::open_lenient(r.path()).unwrap();
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].contains("config.toml:2:7"), "{problems:?}");
+    let mut app = App::new(
+        ws,
+        Keymap::builtin("default").unwrap(),
+        Theme::builtin("dark").unwrap(),
+        UserSettings::default(),
+        problems,
+    );
+    settle(&mut app);
+    let root = r.path().canonicalize().unwrap();
+    snap!("broken_config_notice", root, render(&mut app, 100, 24));
+    key(&mut app, KeyCode::Enter);
+    snap!("empty_workspace", root, render(&mut app, 100, 24));
+}
+
+/// Where `needle` is drawn, as (x, y) of its first cell.
+fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    let area = buf.area;
+    for y in 0..area.height {
+        let mut row = String::new();
+        let mut xs = Vec::new();
+        for x in 0..area.width {
+            let sym = buf[(x, y)].symbol();
+            for _ in sym.chars() {
+                xs.push(x);
+            }
+            row.push_str(sym);
+        }
+        if let Some(byte) = row.find(needle) {
+            let idx = row[..byte].chars().count();
+            return (xs[idx], y);
+        }
+    }
+    panic!("{needle:?} is not on screen:\n{}", text(buf));
+}
+
+#[test]
+fn themes_style_the_roles_that_matter() {
+    let d = demo();
+    for name in Theme::builtin_names() {
+        let mut app = app_with(&d.root, name);
+        let theme = Theme::builtin(name).unwrap();
+        select(&mut app, "t1");
+        let buf = render(&mut app, 130, 34);
+        let cell = |needle: &str| {
+            let (x, y) = find(&buf, needle);
+            buf[(x, y)].style()
+        };
+        assert_eq!(
+            cell("segfault: context overflow").fg,
+            theme.style("failure").fg,
+            "{name}"
+        );
+        assert_eq!(
+            cell("◆ t6").fg,
+            theme.style("state.awaiting_review").fg,
+            "{name}"
+        );
+
+        select(&mut app, "t6");
+        let buf = render(&mut app, 130, 34);
+        let (x, y) = find(&buf, "<RLO>");
+        assert_eq!(
+            buf[(x, y)].style().fg,
+            theme.style("marker.bidi").fg,
+            "{name}"
+        );
+        let (x, y) = find(&buf, "⟨esc⟩");
+        assert_eq!(
+            buf[(x, y)].style().fg,
+            theme.style("marker.removed").fg,
+            "{name}"
+        );
+
+        select(&mut app, "t2");
+        key(&mut app, KeyCode::Char('2'));
+        let buf = render(&mut app, 130, 34);
+        let (x, y) = find(&buf, "+# Supervised");
+        assert_eq!(
+            buf[(x, y)].style().bg,
+            theme.style("diff.added").bg,
+            "{name}"
+        );
+        // Syntax colours reach the diff (a Markdown heading is coloured).
+        let heading = buf[(x + 1, y)].style().fg;
+        assert!(heading.is_some(), "{name}: the heading has a syntax colour");
+    }
+}
+
+#[test]
+fn hostile_output_never_reaches_the_backend_unescaped() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t6");
+    for tab in ['1', '2', '3', '5'] {
+        key(&mut app, KeyCode::Char(tab));
+        let buf = render(&mut app, 130, 34);
+        for cell in buf.content() {
+            for c in cell.symbol().chars() {
+                let bad = c.is_control()
+                    || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF | 0x061C);
+                assert!(!bad, "tab {tab}: {:?} reached the backend", c);
+            }
+        }
+    }
+    key(&mut app, KeyCode::Char('1'));
+    let screen = text(&render(&mut app, 130, 34));
+    assert!(screen.contains("<RLO>gnp.exe<PDF>"), "{screen}");
+    assert!(screen.contains("a<ZWSP>dmin"), "{screen}");
+    assert!(
+        screen.contains("hidden characters"),
+        "the turn carries a warning:\n{screen}"
+    );
+    assert!(
+        !screen.contains("pwned"),
+        "OSC payloads are removed, not shown"
+    );
+    assert!(!screen.contains("evil.invalid"), "link targets are removed");
+}
+
+#[test]
+fn keys_reach_the_top_layer_first_and_actions_change_state() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t3");
+    assert_eq!(app.tab, Tab::Output);
+    key(&mut app, KeyCode::Char(']'));
+    assert_eq!(app.tab, Tab::Diff, "next hunk shows the diff");
+    key(&mut app, KeyCode::Char('a'));
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("t3 landed on main"),
+        "{:?}",
+        app.status
+    );
+    assert_eq!(app.current().unwrap().state.as_str(), "landed");
+
+    // A denied (refused) action says why; nothing silent.
+    key(&mut app, KeyCode::Char('a'));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.error && status.text.contains("only a turn awaiting review"),
+        "{status:?}"
+    );
+
+    // Sliders move by keys and are journaled.
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.focus, Pane::Autonomy);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.ws.sliders().medium.as_str(), "guarded");
+    let journal = std::fs::read_to_string(d.root.join(".git/leash/journal.jsonl")).unwrap();
+    assert!(
+        journal.contains("\"kind\":\"autonomy_set\",\"class\":\"medium\",\"level\":\"guarded\"")
+    );
+
+    // A reason dialog takes letters as text: `n` and `y` do not close it.
+    app.update(Action::Back);
+    select(&mut app, "t2");
+    key(&mut app, KeyCode::Char('r'));
+    for c in "no yes".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    match &app.dialog {
+        Some(Dialog::Reason { input, .. }) => assert_eq!(input, "no yes"),
+        other => panic!("{other:?}"),
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.current().unwrap().state.as_str(), "rejected");
+    let git = common::git(&d.root, &["rev-parse", "refs/leash/rejected/t2"]);
+    assert_eq!(git.len(), 40);
+}
+
+#[test]
+fn a_turn_started_elsewhere_appears_and_rings_the_bell() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    let before = app.turns().len();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args([
+            "run",
+            "--risk",
+            "high",
+            "--",
+            "sh",
+            "-c",
+            "echo x > elsewhere.md",
+        ])
+        .current_dir(&d.root)
+        .env("LEASH_DATA_DIR", d._data.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    app.on_changed();
+    assert_eq!(app.turns().len(), before + 1);
+    assert_eq!(app.outbox.bells.len(), 1, "one new turn waits: one bell");
+    assert!(app.outbox.bells[0].contains("t7 waits for review"));
+    app.outbox.bells.clear();
+    app.on_changed();
+    assert!(
+        app.outbox.bells.is_empty(),
+        "the same turn does not ring twice"
+    );
+}
