@@ -182,6 +182,12 @@ impl Script {
         let _ = out.flush();
     }
 
+    fn emit_raw(&self, line: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
     fn pause(&self) {
         if !self.fast {
             std::thread::sleep(Duration::from_millis(350));
@@ -336,8 +342,8 @@ pub fn agent(prompt: &str) -> anyhow::Result<i32> {
                 json!({"file_path": at("docs/vendor-notes.md"), "content": body}),
                 "File created successfully",
             );
-            // Raw bytes on stderr too: the log holds them as they came.
-            eprintln!("stderr: \u{1b}[?1049h\u{1b}[31;1mALERT\u{1b}[0m \u{7}\u{9b}2J done");
+            // A raw, non-JSON line too: the log holds its bytes as they came.
+            s.emit_raw("raw: \u{1b}[?1049h\u{1b}[31;1mALERT\u{1b}[0m \u{7}\u{9b}2J done");
             s.result(
                 "Pasted the release notes into docs/vendor-notes.md.",
                 false,

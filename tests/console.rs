@@ -157,6 +157,8 @@ macro_rules! snap {
                 (r"pid \d+".to_string(), "pid [pid]"),
                 (r"demo-\d+".to_string(), "demo-[pid]"),
                 (r"\s+\d+[smhd]\b".to_string(), " [age]"),
+                // Volatile numbers change widths: padding before a border is not content.
+                (r" +([│┃])".to_string(), " $1"),
             ].iter().map(|(a, b)| (a.as_str(), *b)).collect::<Vec<_>>(),
             prepend_module_to_snapshot => false,
         }, {

@@ -425,6 +425,7 @@ impl App {
                     (i + n - 1) % n
                 };
                 self.focus = PANES[j];
+                self.follow_queue();
             }
             Action::Up
             | Action::Down
@@ -503,6 +504,19 @@ impl App {
                 }
             }
             Action::Confirm | Action::Cancel => {}
+        }
+    }
+
+    /// With the queue focused, the detail pane shows the queue's entry: what
+    /// a decision would apply to is always what is on screen.
+    fn follow_queue(&mut self) {
+        if self.focus != Pane::Queue {
+            return;
+        }
+        let ids: Vec<String> = self.queue().iter().map(|t| t.id.clone()).collect();
+        self.queue_sel = self.queue_sel.min(ids.len().saturating_sub(1));
+        if let Some(id) = ids.get(self.queue_sel).cloned() {
+            self.select(Some(id));
         }
     }
 
@@ -881,6 +895,13 @@ impl App {
             let first = self.turns().first().map(|t| t.id.clone());
             self.select(first);
             return;
+        }
+        if self.focus == Pane::Queue {
+            let before = self.selected.clone();
+            self.follow_queue();
+            if self.selected != before {
+                return;
+            }
         }
         let after = self.current().map(|t| (t.state, t.commit.clone()));
         if before != after {

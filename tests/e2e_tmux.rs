@@ -1,0 +1,160 @@
+//! End to end, as a person would: `leash demo` in a real terminal (tmux),
+//! driven by key presses; approve, reject and roll back, then the git
+//! history is checked. Needs `tmux` (`.ci/run` installs it).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux is installed (apt-get install tmux; .ci/run does it)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "e2e", k]);
+        }
+    }
+
+    /// Waits until the screen shows `text`.
+    fn wait_for(&self, text: &str) -> String {
+        common::wait_until(&format!("the screen to show {text:?}"), || {
+            let s = self.screen();
+            s.contains(text).then_some(s)
+        })
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn log(dir: &Path) -> String {
+    common::git(dir, &["log", "--format=%s%n%b"])
+}
+
+#[test]
+fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("ws");
+    let data = base.path().join("data");
+    let config = base.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let tmux = Tmux {
+        socket: format!("leash-e2e-{}", std::process::id()),
+    };
+    let command = format!(
+        "env LEASH_DEMO_FAST=1 LEASH_DATA_DIR={} LEASH_CONFIG_DIR={} {} demo --dir {}",
+        data.display(),
+        config.display(),
+        env!("CARGO_BIN_EXE_leash"),
+        dir.display()
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "150",
+        "-y",
+        "45",
+        &command,
+    ]);
+    // The six demo turns: one lands by itself, three wait, two fail.
+    let screen = tmux.wait_for("3 waiting");
+    assert!(screen.contains("DEMO"), "{screen}");
+    tmux.wait_for("6 turns");
+    let journal = dir.join(".git/leash/journal.jsonl");
+    common::wait_until("every demo turn to finish", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        (text.matches("\"turn_finished\"").count() == 6).then_some(())
+    });
+    assert!(
+        log(&dir).contains("demo: write today's stand-up note"),
+        "{}",
+        log(&dir)
+    );
+
+    // The hostile turn is on screen: its escapes are markers, and the
+    // terminal's title was not touched.
+    let screen = tmux.wait_for("<RLO>");
+    assert!(screen.contains("⟨esc⟩"), "{screen}");
+    let title = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_title}"]);
+    assert!(
+        !title.contains("pwned"),
+        "the agent set the terminal title: {title}"
+    );
+
+    // Approve the highest-risk waiting turn from the queue.
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("┏ Waiting for you");
+    tmux.wait_for("t3 awaiting_review demo: add a restart step");
+    tmux.keys(&["a"]);
+    tmux.wait_for("t3 landed on main");
+    assert!(log(&dir).contains("demo: add a restart step to the runbook"));
+    assert!(log(&dir).contains("Leash-Decision: approved by operator"));
+
+    // Reject the next one, with a reason typed into the dialog.
+    tmux.wait_for("t2 awaiting_review demo: draft the post");
+    tmux.keys(&["r"]);
+    tmux.wait_for("Why is it rejected?");
+    tmux.keys(&["too vague", "Enter"]);
+    tmux.wait_for("t2 rejected");
+    let kept = common::git(&dir, &["rev-parse", "--verify", "refs/leash/rejected/t2"]);
+    assert_eq!(kept.len(), 40);
+
+    // Back to the turns (the queue now shows t6), down to t3, and roll it
+    // back behind a confirmation.
+    tmux.wait_for("t6 awaiting_review");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("┏ Turns");
+    tmux.keys(&["j", "j", "j"]);
+    tmux.wait_for("t3 landed demo: add a restart step");
+    tmux.keys(&["u"]);
+    tmux.wait_for("Roll back t3?");
+    tmux.keys(&["y"]);
+    tmux.wait_for("t3 rolled back");
+    let history = log(&dir);
+    assert!(
+        history.contains("Revert \"demo: add a restart step to the runbook\""),
+        "{history}"
+    );
+    assert!(history.contains("Leash-Reverts: t3"), "{history}");
+    let runbook = std::fs::read_to_string(dir.join("operations/runbook.md")).unwrap();
+    assert!(
+        !runbook.contains("Restart the service"),
+        "the revert undid the edit"
+    );
+
+    tmux.keys(&["q"]);
+    common::wait_until("the console to quit", || {
+        let panes = tmux.cmd(&[
+            "list-panes",
+            "-a",
+            "-F",
+            "#{pane_dead} #{pane_current_command}",
+        ]);
+        (!panes.contains("leash")).then_some(())
+    });
+}
