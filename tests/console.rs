@@ -61,6 +61,7 @@ fn demo() -> Demo {
 }
 
 fn app_with(root: &Path, theme: &str) -> App {
+    leash::ui::worker::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
     let ws = Workspace::open(root).unwrap();
     let mut app = App::new(
         ws,
@@ -453,4 +454,59 @@ fn a_turn_started_elsewhere_appears_and_rings_the_bell() {
         app.outbox.bells.is_empty(),
         "the same turn does not ring twice"
     );
+}
+
+#[test]
+fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t2");
+    let base = app.current().unwrap().base.clone();
+    key(&mut app, KeyCode::Char('p'));
+    assert!(matches!(app.dialog, Some(Dialog::Confirm { .. })), "replay asks first");
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.status.as_ref().unwrap().text.contains("started t7"), "{:?}", app.status);
+    let journal = d.root.join(".git/leash/journal.jsonl");
+    common::wait_until("the replay to finish", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        text.contains("\"kind\":\"turn_finished\",\"turn\":\"t7\"").then_some(())
+    });
+    app.on_changed();
+    let t7 = app.ws.state.turn("t7").unwrap();
+    assert_eq!(t7.base, base, "replayed on the original base");
+    assert_eq!(t7.task.as_deref(), Some("draft"));
+    assert!(t7.title.starts_with("replay of t2"), "{}", t7.title);
+    assert_eq!(t7.state.as_str(), "awaiting_review");
+}
+
+#[test]
+fn a_keymap_overlay_rebinds_a_key_and_a_broken_one_is_reported() {
+    let d = demo();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(config.path().join("keymaps")).unwrap();
+    std::fs::write(
+        config.path().join("keymaps/default.toml"),
+        "[turns]\na = \"none\"\nA = \"approve\"\n",
+    )
+    .unwrap();
+    let (keymap, err) = leash::ui::keymap::load_from(Some(config.path()), "default");
+    assert!(err.is_none(), "{err:?}");
+    let ws = Workspace::open(&d.root).unwrap();
+    let mut app = App::new(ws, keymap, Theme::builtin("dark").unwrap(), UserSettings::default(), vec![]);
+    settle(&mut app);
+    select(&mut app, "t3");
+    key(&mut app, KeyCode::Char('a'));
+    assert_eq!(app.current().unwrap().state.as_str(), "awaiting_review", "a is unbound now");
+    key(&mut app, KeyCode::Char('A'));
+    assert_eq!(app.current().unwrap().state.as_str(), "landed", "A approves");
+    key(&mut app, KeyCode::Char('?'));
+    let screen = text(&render(&mut app, 130, 60));
+    assert!(screen.contains("A           approve"), "help follows the active keymap:\n{screen}");
+
+    std::fs::write(config.path().join("keymaps/default.toml"), "[turns]\nctrl-q = \"quitt\"\n").unwrap();
+    let (keymap, err) = leash::ui::keymap::load_from(Some(config.path()), "default");
+    let err = err.expect("a broken overlay is reported").to_string();
+    assert!(err.contains("keymaps/default.toml:2:1"), "{err}");
+    assert!(err.contains("quitt"), "{err}");
+    assert_eq!(keymap, leash::ui::keymap::Keymap::builtin("default").unwrap(), "defaults stay");
 }

@@ -333,9 +333,25 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
     }
 }
 
+static LEASH_BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Names the `leash` binary that new turns are started with, for a process
+/// that is not itself `leash` (the test suites). Set once; later calls are
+/// ignored.
+pub fn set_leash_binary(path: PathBuf) {
+    let _ = LEASH_BINARY.set(path);
+}
+
+fn leash_binary() -> Result<PathBuf, String> {
+    match LEASH_BINARY.get() {
+        Some(p) => Ok(p.clone()),
+        None => std::env::current_exe().map_err(|e| format!("cannot find leash's binary: {e}")),
+    }
+}
+
 /// Runs `leash run --detach ARGS` and returns the new turn's id.
 pub fn start_detached(root: &Path, args: &[String]) -> Result<String, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let exe = leash_binary()?;
     let out = std::process::Command::new(exe)
         .arg("--repo")
         .arg(root)
