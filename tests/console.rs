@@ -4,146 +4,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use common::console::{app_with, demo, key, render, select, settle, text};
+use crossterm::event::KeyCode;
 use leash::ui::action::Action;
 use leash::ui::app::{App, Dialog, Pane, Tab};
-use leash::ui::highlight::Highlighter;
 use leash::ui::keymap::Keymap;
 use leash::ui::settings::UserSettings;
 use leash::ui::theme::Theme;
-use leash::ui::worker::{Done, run_job, run_op};
 use leash::workspace::Workspace;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-
-/// A demo workspace whose six demo turns have all finished.
-struct Demo {
-    _dir: tempfile::TempDir,
-    _data: tempfile::TempDir,
-    root: PathBuf,
-}
-
-fn demo() -> Demo {
-    let dir = tempfile::Builder::new()
-        .prefix("leash-con")
-        .tempdir()
-        .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let root = dir.path().join("ws");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
-        .args(["demo", "--no-console", "--dir"])
-        .arg(&root)
-        .env("LEASH_DEMO_FAST", "1")
-        .env("LEASH_DATA_DIR", data.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let journal = root.join(".git/leash/journal.jsonl");
-    common::wait_until("the six demo turns to finish", || {
-        let text = std::fs::read_to_string(&journal).ok()?;
-        let finished = text.matches("\"kind\":\"turn_finished\"").count();
-        let landed = text.contains("\"kind\":\"turn_landed\"");
-        (finished == 6 && landed).then_some(())
-    });
-    Demo {
-        root: root.canonicalize().unwrap(),
-        _dir: dir,
-        _data: data,
-    }
-}
-
-fn app_with(root: &Path, theme: &str) -> App {
-    leash::ui::worker::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
-    let ws = Workspace::open(root).unwrap();
-    let mut app = App::new(
-        ws,
-        Keymap::builtin("default").unwrap(),
-        Theme::builtin(theme).unwrap(),
-        UserSettings::default(),
-        Vec::new(),
-    );
-    app.demo = true;
-    settle(&mut app);
-    app
-}
-
-fn highlighter() -> &'static Highlighter {
-    static H: OnceLock<Highlighter> = OnceLock::new();
-    H.get_or_init(Highlighter::new)
-}
-
-/// Runs what the app asked for, in this thread, until it asks for nothing.
-fn settle(app: &mut App) {
-    let repo = git2::Repository::open(&app.ws.root).ok();
-    for _ in 0..50 {
-        let jobs: Vec<_> = app.outbox.jobs.drain(..).collect();
-        let ops: Vec<_> = app.outbox.ops.drain(..).collect();
-        app.outbox.bells.clear();
-        if jobs.is_empty() && ops.is_empty() {
-            return;
-        }
-        for job in jobs {
-            let done = run_job(repo.as_ref(), highlighter(), job);
-            app.on_done(done);
-        }
-        for op in ops {
-            let mut ws = Workspace::open(&app.ws.root).unwrap();
-            let result = run_op(&mut ws, &op);
-            app.on_done(Done::Op { op, result });
-        }
-    }
-    panic!("the app kept asking for work");
-}
-
-fn render(app: &mut App, w: u16, h: u16) -> Buffer {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    // Drawing asks for what became visible (highlights): draw, settle, draw.
-    term.draw(|f| leash::ui::views::draw(f, app)).unwrap();
-    settle(app);
-    term.draw(|f| leash::ui::views::draw(f, app)).unwrap();
-    term.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let area = buf.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        let mut line = String::new();
-        for x in 0..area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-    settle(app);
-}
-
-fn select(app: &mut App, id: &str) {
-    app.focus = Pane::Turns;
-    app.update(Action::Top);
-    settle(app);
-    for _ in 0..20 {
-        if app.selected.as_deref() == Some(id) {
-            return;
-        }
-        app.update(Action::Down);
-        settle(app);
-    }
-    panic!("could not select {id}");
-}
 
 macro_rules! snap {
     ($name:expr, $root:expr, $buf:expr) => {{
@@ -463,13 +332,21 @@ fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
     select(&mut app, "t2");
     let base = app.current().unwrap().base.clone();
     key(&mut app, KeyCode::Char('p'));
-    assert!(matches!(app.dialog, Some(Dialog::Confirm { .. })), "replay asks first");
+    assert!(
+        matches!(app.dialog, Some(Dialog::Confirm { .. })),
+        "replay asks first"
+    );
     key(&mut app, KeyCode::Char('y'));
-    assert!(app.status.as_ref().unwrap().text.contains("started t7"), "{:?}", app.status);
+    assert!(
+        app.status.as_ref().unwrap().text.contains("started t7"),
+        "{:?}",
+        app.status
+    );
     let journal = d.root.join(".git/leash/journal.jsonl");
     common::wait_until("the replay to finish", || {
         let text = std::fs::read_to_string(&journal).ok()?;
-        text.contains("\"kind\":\"turn_finished\",\"turn\":\"t7\"").then_some(())
+        text.contains("\"kind\":\"turn_finished\",\"turn\":\"t7\"")
+            .then_some(())
     });
     app.on_changed();
     let t7 = app.ws.state.turn("t7").unwrap();
@@ -492,21 +369,46 @@ fn a_keymap_overlay_rebinds_a_key_and_a_broken_one_is_reported() {
     let (keymap, err) = leash::ui::keymap::load_from(Some(config.path()), "default");
     assert!(err.is_none(), "{err:?}");
     let ws = Workspace::open(&d.root).unwrap();
-    let mut app = App::new(ws, keymap, Theme::builtin("dark").unwrap(), UserSettings::default(), vec![]);
+    let mut app = App::new(
+        ws,
+        keymap,
+        Theme::builtin("dark").unwrap(),
+        UserSettings::default(),
+        vec![],
+    );
     settle(&mut app);
     select(&mut app, "t3");
     key(&mut app, KeyCode::Char('a'));
-    assert_eq!(app.current().unwrap().state.as_str(), "awaiting_review", "a is unbound now");
+    assert_eq!(
+        app.current().unwrap().state.as_str(),
+        "awaiting_review",
+        "a is unbound now"
+    );
     key(&mut app, KeyCode::Char('A'));
-    assert_eq!(app.current().unwrap().state.as_str(), "landed", "A approves");
+    assert_eq!(
+        app.current().unwrap().state.as_str(),
+        "landed",
+        "A approves"
+    );
     key(&mut app, KeyCode::Char('?'));
     let screen = text(&render(&mut app, 130, 60));
-    assert!(screen.contains("A           approve"), "help follows the active keymap:\n{screen}");
+    assert!(
+        screen.contains("A           approve"),
+        "help follows the active keymap:\n{screen}"
+    );
 
-    std::fs::write(config.path().join("keymaps/default.toml"), "[turns]\nctrl-q = \"quitt\"\n").unwrap();
+    std::fs::write(
+        config.path().join("keymaps/default.toml"),
+        "[turns]\nctrl-q = \"quitt\"\n",
+    )
+    .unwrap();
     let (keymap, err) = leash::ui::keymap::load_from(Some(config.path()), "default");
     let err = err.expect("a broken overlay is reported").to_string();
     assert!(err.contains("keymaps/default.toml:2:1"), "{err}");
     assert!(err.contains("quitt"), "{err}");
-    assert_eq!(keymap, leash::ui::keymap::Keymap::builtin("default").unwrap(), "defaults stay");
+    assert_eq!(
+        keymap,
+        leash::ui::keymap::Keymap::builtin("default").unwrap(),
+        "defaults stay"
+    );
 }

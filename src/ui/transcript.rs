@@ -169,7 +169,7 @@ fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {
         }
         Item::ToolResult { ok, text, .. } => lines(
             if ok { "text.muted" } else { "error" },
-            "  ⎿ ",
+            "  └ ",
             if text.is_empty() {
                 "(no output)"
             } else {
