@@ -222,6 +222,13 @@ fn hostile_output_never_reaches_the_backend_unescaped() {
             }
         }
     }
+    key(&mut app, KeyCode::Char('2'));
+    let screen = text(&render(&mut app, 130, 34));
+    assert!(screen.contains("docs/vendor-notes.md  added"), "{screen}");
+    assert!(
+        screen.contains("⚠ hidden characters"),
+        "the file carries a warning:\n{screen}"
+    );
     key(&mut app, KeyCode::Char('1'));
     let screen = text(&render(&mut app, 130, 34));
     assert!(screen.contains("<RLO>gnp.exe<PDF>"), "{screen}");

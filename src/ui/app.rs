@@ -115,16 +115,38 @@ pub struct DiffView {
     pub scroll: usize,
     pub highlights: HashMap<(usize, usize), Arc<Highlighted>>,
     requested: HashSet<(usize, usize)>,
+    /// Files whose name or text hides characters (escapes, bidi controls,
+    /// zero-width): their header carries a warning.
+    pub suspicious: HashSet<usize>,
+}
+
+/// Whether text holds characters a reader would not see as they are.
+fn hides_characters(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && c != '\t' && c != '\r')
+            || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF | 0x061C)
+    })
 }
 
 impl DiffView {
     fn set(&mut self, files: Result<Arc<Vec<FileDiff>>, String>) {
         self.rows.clear();
+        self.suspicious.clear();
         if let Ok(files) = &files {
             for (fi, f) in files.iter().enumerate() {
                 self.rows.push(Row::File(fi));
+                if hides_characters(f.path()) || f.old_path.as_deref().is_some_and(hides_characters)
+                {
+                    self.suspicious.insert(fi);
+                }
                 match &f.body {
                     Body::Text(hunks) => {
+                        if hunks
+                            .iter()
+                            .any(|h| h.lines.iter().any(|l| hides_characters(&l.text)))
+                        {
+                            self.suspicious.insert(fi);
+                        }
                         for (hi, h) in hunks.iter().enumerate() {
                             self.rows.push(Row::Hunk(fi, hi));
                             self.rows

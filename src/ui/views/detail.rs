@@ -254,7 +254,7 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
                     (Some(o), Some(n)) if o != n => format!("{o} → {n}"),
                     _ => f.path().to_string(),
                 };
-                Line::from(vec![
+                let mut spans = vec![
                     Span::styled("▌ ", th.style("diff.file")),
                     safe(&name, th.style("diff.file")),
                     Span::styled(
@@ -266,7 +266,14 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
                         ),
                         th.style("text.muted"),
                     ),
-                ])
+                ];
+                if app.diff.suspicious.contains(&fi) {
+                    spans.push(Span::styled(
+                        "  ⚠ hidden characters, shown as markers",
+                        th.style("warning"),
+                    ));
+                }
+                Line::from(spans)
             }
             Row::Hunk(fi, hi) => {
                 let Body::Text(h) = &files[fi].body else {
