@@ -318,6 +318,23 @@ fn io_err(path: &Path, source: std::io::Error) -> JournalError {
     }
 }
 
+/// How long ago a journal time stamp was, as people say it: "42s", "3m",
+/// "5h", "2d" ("?" for a stamp that does not parse).
+pub fn age(ts: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
+        return "?".into();
+    };
+    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+        .num_seconds()
+        .max(0);
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m", secs / 60),
+        3600..=86399 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
 /// Now, as the journal writes time stamps.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -22,22 +22,6 @@ pub fn turn_json(ws: &Workspace, turn: &Turn) -> Value {
     v
 }
 
-/// "3m ago" from a journal time stamp.
-fn age(ts: &str) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
-        return "?".into();
-    };
-    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-        .num_seconds()
-        .max(0);
-    match secs {
-        0..=59 => format!("{secs}s"),
-        60..=3599 => format!("{}m", secs / 60),
-        3600..=86399 => format!("{}h", secs / 3600),
-        _ => format!("{}d", secs / 86400),
-    }
-}
-
 /// One sentence on where a turn stands and why.
 pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
     let mut s = format!("{} {}", t.id, t.state);
@@ -132,7 +116,7 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
             level.as_str(),
             t.failure.map(|f| f.as_str()).unwrap_or("-"),
             format!("+{} -{}", t.insertions, t.deletions),
-            age(&t.created),
+            crate::journal::age(&t.created),
             t.title
         );
     }

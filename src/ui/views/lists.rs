@@ -28,22 +28,6 @@ pub fn state_glyph(s: TurnState) -> &'static str {
     }
 }
 
-/// "3m" from a journal time stamp.
-pub fn age(ts: &str) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
-        return "?".into();
-    };
-    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-        .num_seconds()
-        .max(0);
-    match secs {
-        0..=59 => format!("{secs}s"),
-        60..=3599 => format!("{}m", secs / 60),
-        3600..=86399 => format!("{}h", secs / 3600),
-        _ => format!("{}d", secs / 86400),
-    }
-}
-
 /// A turn as two lines: what it is (state, id, risk with ↑ when it
 /// escalated, autonomy, +/−, age), then its failure badge and title.
 fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
@@ -67,7 +51,12 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
     ];
     let used: usize = head.iter().map(|s| s.content.chars().count()).sum();
     // Fixed-width tail, so rows line up and a ticking age moves nothing.
-    let tail = format!("+{} −{} {:>3}", t.insertions, t.deletions, age(&t.created));
+    let tail = format!(
+        "+{} −{} {:>3}",
+        t.insertions,
+        t.deletions,
+        crate::journal::age(&t.created)
+    );
     let pad = width.saturating_sub(used + tail.chars().count());
     let mut first = head;
     first.push(Span::raw(" ".repeat(pad)));
@@ -163,7 +152,7 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
         .take(inner.height as usize)
         .map(|t| {
             let head = format!("{:<4}{:<7}", t.id, t.risk.as_str());
-            let tail = format!(" {:>3}", age(&t.created));
+            let tail = format!(" {:>3}", crate::journal::age(&t.created));
             let w = width.saturating_sub(head.chars().count() + tail.chars().count());
             ListItem::new(Line::from(vec![
                 Span::styled(head, th.style(&format!("queue.{}", t.risk))),
