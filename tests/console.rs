@@ -419,3 +419,44 @@ fn a_keymap_overlay_rebinds_a_key_and_a_broken_one_is_reported() {
         "defaults stay"
     );
 }
+
+#[test]
+fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    key(&mut app, KeyCode::Char('n'));
+    for _ in 0..10 {
+        key(&mut app, KeyCode::Down);
+    }
+    for c in "sh -c 'echo typed > typed.md'".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Left);
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.status.as_ref().unwrap().text.contains("started t7"),
+        "{:?}",
+        app.status
+    );
+    let journal = d.root.join(".git/leash/journal.jsonl");
+    common::wait_until("t7 to land", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        text.contains("\"kind\":\"turn_landed\",\"turn\":\"t7\"")
+            .then_some(())
+    });
+    app.on_changed();
+    let t7 = app.ws.state.turn("t7").unwrap();
+    assert_eq!(
+        t7.command.as_deref().unwrap(),
+        ["sh", "-c", "echo typed > typed.md"]
+    );
+    assert_eq!(
+        t7.risk.as_str(),
+        "low",
+        "left moved the risk from medium to low"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.root.join("typed.md")).unwrap(),
+        "typed\n"
+    );
+}

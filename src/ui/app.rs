@@ -858,12 +858,19 @@ impl App {
                             let task = &self.ws.tasks.tasks[nt.selected];
                             vec!["--task".to_string(), task.name.clone()]
                         } else {
-                            let argv: Vec<String> =
-                                nt.command.split_whitespace().map(str::to_string).collect();
-                            if argv.is_empty() {
-                                self.dialog = Some(Dialog::NewTurn(nt));
-                                return self.refuse("type a command to run".into());
-                            }
+                            // Quoting as in a shell (`sh -c 'echo hi'`), but the
+                            // words go to the program as argv: no shell runs.
+                            let argv = match shell_words::split(&nt.command) {
+                                Ok(argv) if !argv.is_empty() => argv,
+                                Ok(_) => {
+                                    self.dialog = Some(Dialog::NewTurn(nt));
+                                    return self.refuse("type a command to run".into());
+                                }
+                                Err(e) => {
+                                    self.dialog = Some(Dialog::NewTurn(nt));
+                                    return self.refuse(format!("cannot read the command: {e}"));
+                                }
+                            };
                             let mut a =
                                 vec!["--risk".to_string(), nt.risk.to_string(), "--".into()];
                             a.extend(argv);
