@@ -101,6 +101,7 @@ fn long_journal(turns: usize) -> tempfile::TempDir {
             autonomy: None,
             supervisor_pid: None,
             supervisor_start: None,
+            session: None,
         });
         for a in 1..=7 {
             batch.push(Event::ActionDone {

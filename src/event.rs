@@ -42,6 +42,9 @@ pub enum Event {
         supervisor_pid: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         supervisor_start: Option<u64>,
+        /// The agent session an in-place turn belongs to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
     },
     TurnStarted {
         turn: String,
@@ -65,6 +68,9 @@ pub enum Event {
         input: serde_json::Value,
         risk: RiskClass,
         needs: Needs,
+        /// The agent's own id of the tool call, to pair its result.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tool_use_id: Option<String>,
     },
     ActionDecided {
         action: String,
@@ -187,6 +193,19 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An interactive agent session began (its SessionStart hook).
+    SessionStarted {
+        session: String,
+        agent: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwd: Option<String>,
+    },
+    /// An interactive agent session ended (its SessionEnd hook).
+    SessionEnded {
+        session: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     AutonomySet {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         class: Option<RiskClass>,
@@ -236,6 +255,8 @@ impl Event {
             Event::RollbackAborted { .. } => "rollback_aborted",
             Event::TurnInterrupted { .. } => "turn_interrupted",
             Event::AutonomySet { .. } => "autonomy_set",
+            Event::SessionStarted { .. } => "session_started",
+            Event::SessionEnded { .. } => "session_ended",
         }
     }
 
@@ -261,7 +282,9 @@ impl Event {
             Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => {
                 action.split('.').next()
             }
-            Event::AutonomySet { .. } => None,
+            Event::AutonomySet { .. }
+            | Event::SessionStarted { .. }
+            | Event::SessionEnded { .. } => None,
         }
     }
 
@@ -422,6 +445,16 @@ impl Event {
                 "usage {input_tokens} tokens in, {output_tokens} out{}",
                 context_window
                     .map(|w| format!(" of a {w}-token window"))
+                    .unwrap_or_default()
+            ),
+            Event::SessionStarted { session, agent, .. } => {
+                format!("session_started {session} ({agent})")
+            }
+            Event::SessionEnded { session, reason } => format!(
+                "session_ended {session}{}",
+                reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
                     .unwrap_or_default()
             ),
             Event::InvariantsChecked { tree, results, .. } => format!(

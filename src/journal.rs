@@ -84,6 +84,8 @@ const KNOWN_KINDS: &[&str] = &[
     "rollback_aborted",
     "turn_interrupted",
     "autonomy_set",
+    "session_started",
+    "session_ended",
 ];
 
 impl Journal {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::event::Event;
+use crate::event::{ActionDecision, Event, Needs};
 use crate::journal::Record;
 use crate::model::{
     AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind, TurnState, turn_number,
@@ -67,6 +67,47 @@ pub struct Turn {
     /// Those events as readable lines, for the console's Events tab.
     #[serde(skip)]
     pub log: Vec<EventLine>,
+    /// The agent session of an in-place turn.
+    pub session: Option<String>,
+    /// The turn's actions (tool calls), in order.
+    pub actions: Vec<ActionInfo>,
+}
+
+/// One action (tool call) of a turn, as far as the journal knows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionInfo {
+    pub id: String,
+    pub tool: String,
+    pub summary: String,
+    pub input: serde_json::Value,
+    pub risk: RiskClass,
+    /// Whether it waited (or waits) for the operator.
+    pub needs_approval: bool,
+    pub tool_use_id: Option<String>,
+    pub requested: String,
+    pub decision: Option<ActionVerdict>,
+    /// `Some(ok)` once it ran.
+    pub done: Option<bool>,
+    pub paths_read: Vec<String>,
+    pub paths_written: Vec<String>,
+}
+
+/// The answer an action got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionVerdict {
+    pub decision: ActionDecision,
+    pub by: DecidedBy,
+    pub reason: Option<String>,
+}
+
+/// An interactive agent session seen through its hooks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub agent: String,
+    pub cwd: Option<String>,
+    pub started: String,
+    pub ended: Option<String>,
 }
 
 /// One event of a turn, ready to show.
@@ -119,6 +160,8 @@ pub struct State {
     pub warnings: Vec<String>,
     /// The highest turn number seen, so new ids never collide.
     pub max_turn: u64,
+    /// Interactive sessions, by id.
+    pub sessions: BTreeMap<String, Session>,
 }
 
 impl State {
@@ -135,6 +178,31 @@ impl State {
     /// The id the next turn gets.
     pub fn next_turn_id(&self) -> String {
         crate::model::turn_id(self.max_turn + 1)
+    }
+
+    /// Actions waiting for the operator: asked for approval, not yet
+    /// answered, oldest first.
+    pub fn waiting_actions(&self) -> Vec<(&Turn, &ActionInfo)> {
+        self.turns
+            .iter()
+            .flat_map(|t| t.actions.iter().map(move |a| (t, a)))
+            .filter(|(_, a)| a.needs_approval && a.decision.is_none())
+            .collect()
+    }
+
+    /// One action by id (`t5.a2`), with its turn.
+    pub fn action(&self, id: &str) -> Option<(&Turn, &ActionInfo)> {
+        let turn = self.turn(id.split('.').next()?)?;
+        turn.actions.iter().find(|a| a.id == id).map(|a| (turn, a))
+    }
+
+    /// The running in-place turn of an agent session, if any.
+    pub fn running_in_place(&self, session: &str) -> Option<&Turn> {
+        self.turns.iter().rev().find(|t| {
+            t.kind == TurnKind::InPlace
+                && t.state == TurnState::Running
+                && t.session.as_deref() == Some(session)
+        })
     }
 
     fn turn_mut(&mut self, id: &str) -> Option<&mut Turn> {
@@ -161,6 +229,7 @@ impl State {
             autonomy,
             supervisor_pid,
             supervisor_start,
+            session,
         } = &record.event
         {
             if self.index.contains_key(turn) {
@@ -221,8 +290,36 @@ impl State {
                     kind: record.event.kind(),
                     text: record.event.describe(),
                 }],
+                session: session.clone(),
+                actions: Vec::new(),
             });
             return;
+        }
+        match &record.event {
+            Event::SessionStarted {
+                session,
+                agent,
+                cwd,
+            } => {
+                self.sessions.insert(
+                    session.clone(),
+                    Session {
+                        id: session.clone(),
+                        agent: agent.clone(),
+                        cwd: cwd.clone(),
+                        started: ts.clone(),
+                        ended: None,
+                    },
+                );
+                return;
+            }
+            Event::SessionEnded { session, .. } => {
+                if let Some(s) = self.sessions.get_mut(session) {
+                    s.ended = Some(ts.clone());
+                }
+                return;
+            }
+            _ => {}
         }
         if let Event::AutonomySet {
             class, task, level, ..
@@ -391,11 +488,60 @@ impl State {
                     t.notes.push(reason.clone());
                 }
             }
+            Event::ActionRequested {
+                action,
+                tool,
+                summary,
+                input,
+                risk,
+                needs,
+                tool_use_id,
+                ..
+            } => t.actions.push(ActionInfo {
+                id: action.clone(),
+                tool: tool.clone(),
+                summary: summary.clone(),
+                input: input.clone(),
+                risk: *risk,
+                needs_approval: *needs == Needs::Approval,
+                tool_use_id: tool_use_id.clone(),
+                requested: ts.clone(),
+                decision: None,
+                done: None,
+                paths_read: Vec::new(),
+                paths_written: Vec::new(),
+            }),
+            Event::ActionDecided {
+                action,
+                decision,
+                by,
+                reason,
+            } => {
+                if let Some(a) = t.actions.iter_mut().find(|a| &a.id == action) {
+                    a.decision.get_or_insert(ActionVerdict {
+                        decision: *decision,
+                        by: *by,
+                        reason: reason.clone(),
+                    });
+                }
+            }
+            Event::ActionDone {
+                action,
+                ok,
+                paths_read,
+                paths_written,
+                ..
+            } => {
+                if let Some(a) = t.actions.iter_mut().find(|a| &a.id == action) {
+                    a.done = Some(*ok);
+                    a.paths_read = paths_read.clone();
+                    a.paths_written = paths_written.clone();
+                }
+            }
             Event::TurnCreated { .. }
             | Event::AutonomySet { .. }
-            | Event::ActionRequested { .. }
-            | Event::ActionDecided { .. }
-            | Event::ActionDone { .. }
+            | Event::SessionStarted { .. }
+            | Event::SessionEnded { .. }
             | Event::Usage { .. }
             | Event::InvariantsChecked { .. } => {}
         }

@@ -208,6 +208,7 @@ impl Workspace {
                 autonomy: r.autonomy,
                 supervisor_pid: Some(pid),
                 supervisor_start: process::start_time(pid),
+                session: None,
             }];
             events.extend(escalations.iter().map(|e| Event::RiskEscalated {
                 turn: id.clone(),
@@ -521,6 +522,7 @@ impl TurnObserver<'_> {
                         input: shorten(&t.input),
                         risk: class,
                         needs: crate::event::Needs::None,
+                        tool_use_id: Some(t.id.clone()),
                     });
                     self.open.insert(t.id.clone(), (action, t.clone()));
                 }
