@@ -312,6 +312,60 @@ impl Workspace {
         }])
     }
 
+    /// Answers an action that waits for the operator (`leash allow|deny`, or
+    /// the console). The first answer stands; a second is "already decided".
+    pub fn decide_action(
+        &mut self,
+        action: &str,
+        decision: crate::event::ActionDecision,
+        reason: Option<String>,
+    ) -> Result<()> {
+        self.transact(|state| {
+            let (_, a) = state.action(action).ok_or_else(|| {
+                Error::Refused(format!(
+                    "no action {action} in this workspace (see `leash actions`)"
+                ))
+            })?;
+            if let Some(d) = &a.decision {
+                return Err(Error::AlreadyDecided {
+                    turn: action.to_string(),
+                    what: format!(
+                        "{} by {}",
+                        match d.decision {
+                            crate::event::ActionDecision::Allow => "allowed",
+                            crate::event::ActionDecision::Deny => "denied",
+                        },
+                        d.by
+                    ),
+                });
+            }
+            if !a.needs_approval {
+                return Err(Error::Refused(format!(
+                    "{action} did not wait for an operator"
+                )));
+            }
+            Ok((
+                vec![Event::ActionDecided {
+                    action: action.to_string(),
+                    decision,
+                    by: DecidedBy::Operator,
+                    reason: reason.clone(),
+                }],
+                (),
+            ))
+        })
+    }
+
+    /// True while a console holds `.git/leash/console.lock`: an operator is
+    /// there to answer.
+    pub fn console_present(&self) -> bool {
+        let path = self.leash_dir.join("console.lock");
+        if !path.exists() {
+            return false;
+        }
+        matches!(FileLock::acquire(&path, false), Ok(None))
+    }
+
     /// Takes the lock that serialises landings, rejections and rollbacks.
     pub(crate) fn land_lock(&self) -> Result<FileLock> {
         fs::create_dir_all(&self.leash_dir).map_err(io_error(&self.leash_dir))?;
@@ -343,6 +397,9 @@ impl Workspace {
     /// turn waits again, so nothing is half-done.
     pub(crate) fn land_decided(&mut self, id: &str) -> Result<Landing> {
         let turn = self.turn(id)?.clone();
+        if turn.kind == crate::model::TurnKind::InPlace {
+            return self.accept_in_place(&turn);
+        }
         let abort = |ws: &mut Workspace, reason: String, failure: Option<FailureClass>| {
             ws.append(vec![Event::LandingAborted {
                 turn: id.to_string(),
@@ -400,12 +457,13 @@ impl Workspace {
             commit: prepared.target.to_string(),
             branch,
             drift_from: prepared.drift_from.map(|d| d.to_string()),
+            skipped: Vec::new(),
         })
     }
 
     /// Rejects a turn that awaits review; its commit stays reachable at
     /// `refs/leash/rejected/<id>`.
-    pub fn reject(&mut self, id: &str, reason: String) -> Result<String> {
+    pub fn reject(&mut self, id: &str, reason: String) -> Result<Rejected> {
         let _lock = self.land_lock()?;
         self.transact(|state| {
             decidable(state, id)?;
@@ -419,7 +477,16 @@ impl Workspace {
                 (),
             ))
         })?;
-        self.finish_reject(id)
+        let turn = self.turn(id)?.clone();
+        if turn.kind == crate::model::TurnKind::InPlace {
+            return self.reject_in_place(&turn);
+        }
+        let kept_at = self.finish_reject(id)?;
+        Ok(Rejected {
+            kept_at,
+            restored: Vec::new(),
+            skipped: Vec::new(),
+        })
     }
 
     fn finish_reject(&mut self, id: &str) -> Result<String> {
@@ -452,6 +519,20 @@ impl Workspace {
             return Err(Error::AlreadyDecided {
                 turn: id.to_string(),
                 what: "it was already rolled back".into(),
+            });
+        }
+        if turn.kind == crate::model::TurnKind::InPlace && turn.state == TurnState::Landed {
+            let restore = self.restore_in_place(&turn)?;
+            let safety = restore.safety.map(|o| o.to_string());
+            self.append(vec![Event::TurnRolledBack {
+                turn: id.to_string(),
+                commit: safety.clone(),
+            }])?;
+            return Ok(Landing {
+                commit: safety.unwrap_or_default(),
+                branch: turn.branch.clone().unwrap_or_default(),
+                drift_from: None,
+                skipped: restore.skipped,
             });
         }
         let (Some(landed), TurnState::Landed) = (turn.landed_commit.as_deref(), turn.state) else {
@@ -522,6 +603,7 @@ impl Workspace {
             commit: prepared.target.to_string(),
             branch,
             drift_from: None,
+            skipped: Vec::new(),
         })
     }
 
@@ -678,7 +760,11 @@ impl Workspace {
                         ));
                     }
                     Decision::Reject => {
-                        self.finish_reject(&t.id)?;
+                        if t.kind == crate::model::TurnKind::InPlace {
+                            self.reject_in_place(t)?;
+                        } else {
+                            self.finish_reject(&t.id)?;
+                        }
                         self.notices
                             .push(format!("{}: finished an interrupted rejection", t.id));
                     }
@@ -803,6 +889,8 @@ impl Workspace {
             .turns()
             .iter()
             .filter(|t| t.state == TurnState::Running)
+            // An in-place turn has no supervisor: its agent's hooks end it.
+            .filter(|t| t.kind == crate::model::TurnKind::Isolated)
             .filter(|t| match t.supervisor_pid {
                 Some(pid) => !crate::agents::process::is_alive(pid, t.supervisor_start),
                 None => true,
@@ -848,6 +936,21 @@ pub struct Landing {
     pub commit: String,
     pub branch: String,
     pub drift_from: Option<String>,
+    /// Files an in-place rollback left alone because they were edited
+    /// since, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<(String, String)>,
+}
+
+/// What a rejection did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rejected {
+    /// Where the turn's content stays reachable.
+    pub kept_at: String,
+    /// In-place turns: files put back to their start content.
+    pub restored: Vec<String>,
+    /// In-place turns: files left alone because they were edited since.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// The turn, if an operator may decide it now.

@@ -4,6 +4,9 @@
 pub mod adapter;
 pub mod claude;
 pub mod codex;
+pub mod gate;
+pub mod hooks_config;
+pub mod in_place;
 pub mod process;
 pub mod run;
 

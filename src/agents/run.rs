@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use super::adapter::{Item, StreamFormat, Summary, ToolUse, Usage};
 use super::claude::Claude;
 use super::codex::Codex;
+use super::hooks_config;
 use super::process::{self, Spawn};
 use crate::checkpoint;
 use crate::config;
@@ -223,6 +224,49 @@ impl Workspace {
         Ok(id)
     }
 
+    /// The agent's argv with leash's hook gate added, so the gate decides
+    /// tool calls inside isolated turns too: Claude gets `--settings` with
+    /// leash's hooks, Codex `-c hooks.…` overrides (and the trust bypass its
+    /// headless mode needs for hooks it has not reviewed).
+    fn with_gate(
+        &self,
+        id: &str,
+        format: Option<AgentFormat>,
+        mut argv: Vec<String>,
+    ) -> Result<Vec<String>> {
+        let exe = std::env::current_exe().map_err(io_error(Path::new("leash")))?;
+        let timeout = self.config.gate.approval_timeout.as_secs() + 30;
+        match format {
+            Some(AgentFormat::Claude) if !argv.is_empty() => {
+                let path = self.turn_dir(id).join("claude-settings.json");
+                let settings =
+                    hooks_config::settings_for_turn(&exe, hooks_config::Agent::Claude, timeout);
+                fs::write(&path, settings).map_err(io_error(&path))?;
+                argv.splice(1..1, ["--settings".to_string(), path.display().to_string()]);
+            }
+            Some(AgentFormat::Codex) if !argv.is_empty() => {
+                let command = hooks_config::hook_command(&exe, hooks_config::Agent::Codex);
+                let at = if argv.get(1).map(String::as_str) == Some("exec") {
+                    2
+                } else {
+                    1
+                };
+                let mut extra = Vec::new();
+                for (event, t) in [("PreToolUse", timeout), ("PostToolUse", 30)] {
+                    extra.push("-c".to_string());
+                    extra.push(format!(
+                        "hooks.{event}=[{{matcher=\"*\",hooks=[{{type=\"command\",command={},timeout={t}}}]}}]",
+                        toml_string(&command)
+                    ));
+                }
+                extra.push("--dangerously-bypass-hook-trust".to_string());
+                argv.splice(at..at, extra);
+            }
+            _ => {}
+        }
+        Ok(argv)
+    }
+
     fn highest_turn_ref(&self) -> u64 {
         let Ok(refs) = self.repo.references_glob("refs/leash/*/t*") else {
             return 0;
@@ -243,7 +287,11 @@ impl Workspace {
     /// lands it when policy says so. Returns the turn's final state.
     pub fn supervise(&mut self, id: &str, spec: &TurnSpec) -> Result<TurnState> {
         let turn = self.turn(id)?.clone();
-        let argv = turn.command.clone().unwrap_or_default();
+        let format = self.config.agents.get(&turn.agent).map(|a| a.format);
+        let argv = self.with_gate(id, format, turn.command.clone().unwrap_or_default())?;
+        // With the gate in the agent's hooks, actions are journaled by the
+        // gate; the stream adapter only reads usage and the outcome.
+        let gated = matches!(format, Some(AgentFormat::Claude | AgentFormat::Codex));
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         let worktree = self.worktree_path(id);
         // Cancellation: a signal to the supervisor ends the agent gracefully.
@@ -277,7 +325,7 @@ impl Workspace {
             parser,
             summary: Summary::default(),
             open: HashMap::new(),
-            actions: 0,
+            journal_actions: !gated,
             risk: turn.risk,
             rules,
             last_usage: None,
@@ -435,6 +483,11 @@ impl Workspace {
     }
 }
 
+/// A TOML string holding `s`, for a `-c key=value` override.
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
 /// How the agent's run ended, as the supervisor saw it.
 struct Ended {
     exit: Exit,
@@ -455,7 +508,8 @@ struct TurnObserver<'w> {
     summary: Summary,
     /// Tool calls waiting for their result: tool_use id → (action id, call).
     open: HashMap<String, (String, ToolUse)>,
-    actions: usize,
+    /// False when the hook gate journals the actions itself.
+    journal_actions: bool,
     risk: RiskClass,
     rules: policy::RiskRules,
     last_usage: Option<Usage>,
@@ -465,7 +519,8 @@ struct TurnObserver<'w> {
 /// not file contents.
 const INPUT_MAX: usize = 2000;
 
-fn shorten(v: &serde_json::Value) -> serde_json::Value {
+/// A tool input with long strings cut, fit for the journal.
+pub(crate) fn shorten(v: &serde_json::Value) -> serde_json::Value {
     match v {
         serde_json::Value::String(s) if s.len() > INPUT_MAX => {
             let mut cut = INPUT_MAX;
@@ -487,9 +542,18 @@ impl TurnObserver<'_> {
         let mut events = Vec::new();
         for item in items {
             match item {
-                Item::ToolUse(t) => {
-                    self.actions += 1;
-                    let action = format!("{}.a{}", self.turn, self.actions);
+                Item::ToolUse(t) if self.journal_actions => {
+                    let n = self
+                        .ws
+                        .state
+                        .turn(&self.turn)
+                        .map_or(0, |t| t.actions.len())
+                        + 1
+                        + events
+                            .iter()
+                            .filter(|e| matches!(e, Event::ActionRequested { .. }))
+                            .count();
+                    let action = format!("{}.a{n}", self.turn);
                     let hits: Vec<_> = t
                         .paths_written
                         .iter()

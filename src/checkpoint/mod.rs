@@ -3,6 +3,7 @@
 //! Nothing here deletes a commit, a branch or a file leash did not create.
 
 mod land;
+pub mod shadow;
 mod worktree;
 
 use std::sync::Once;

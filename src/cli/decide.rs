@@ -30,11 +30,20 @@ pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
 }
 
 pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
-    let kept_at = ws.reject(&a.turn, a.reason)?;
+    let r = ws.reject(&a.turn, a.reason)?;
     if a.json {
-        print_json(&serde_json::json!({"turn": a.turn, "state": "rejected", "kept_at": kept_at}));
+        print_json(&serde_json::json!({
+            "turn": a.turn, "state": "rejected", "kept_at": r.kept_at,
+            "restored": r.restored, "skipped": r.skipped,
+        }));
     } else {
-        println!("{} rejected; its commit is kept at {kept_at}", a.turn);
+        println!("{} rejected; its content is kept at {}", a.turn, r.kept_at);
+        if !r.restored.is_empty() {
+            println!("restored to their start content: {}", r.restored.join(", "));
+        }
+        for (path, why) in &r.skipped {
+            println!("left as it is: {path} ({why})");
+        }
     }
     Ok(0)
 }
@@ -50,6 +59,9 @@ pub fn rollback(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
             landing.branch,
             short(&landing.commit)
         );
+        for (path, why) in &landing.skipped {
+            println!("left as it is: {path} ({why})");
+        }
     }
     Ok(0)
 }

@@ -2,6 +2,7 @@
 //! over [`crate::workspace::Workspace`]. Exit codes: 0 done, 1 refused or a
 //! check failed (reason on stderr), 2 usage error.
 
+mod actions;
 mod decide;
 mod init;
 mod run;
@@ -82,6 +83,38 @@ A failed turn never lands by itself, at any level. Each change is journaled.")]
     Autonomy(AutonomyArgs),
     /// The journal, readable (or as JSON lines with --json).
     Log(LogArgs),
+    /// Actions (tool calls) waiting for the operator's answer.
+    Actions(JsonFlag),
+    /// Let a waiting action run.
+    Allow(ActionArg),
+    /// Refuse a waiting action; the agent is told the reason.
+    Deny(DenyArgs),
+    /// The hook endpoint the agents call: reads one hook event as JSON on stdin, answers in the agent's dialect.
+    #[command(long_about = "\
+The hook endpoint Claude Code and Codex call (install it with `leash hooks install`). \
+It reads one hook event as JSON on stdin, records sessions, in-place turns and actions in \
+the journal, and answers a tool call by policy: when the action's risk class is at \
+`manual` it waits for an operator (the console, or `leash allow|deny` in any terminal) up \
+to [gate] approval_timeout; with no console open it answers at once by [gate] unattended. \
+Malformed input or an internal error is a deny that says why.")]
+    Hook {
+        /// Which agent calls: claude or codex.
+        agent: HookAgent,
+    },
+    /// Install or remove leash's hooks in an agent's settings in this repository.
+    #[command(long_about = "\
+`leash hooks install claude` merges leash's entries into .claude/settings.json \
+(`codex`: .codex/hooks.json), keeping your own hooks and keys; running it again changes \
+nothing. `leash hooks uninstall claude` takes exactly leash's entries out again.")]
+    Hooks {
+        /// install or uninstall.
+        op: HooksOp,
+        /// claude or codex.
+        agent: HookAgent,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Build a demo workspace, start demo turns with a scripted demo agent, and open the console.
     #[command(long_about = "\
 Build a demo workspace shaped like an agent's working folder (AGENTS.md, operations/, \
@@ -96,6 +129,39 @@ labelled demo.")]
         /// The demo scenario's prompt.
         prompt: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum HookAgent {
+    Claude,
+    Codex,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum HooksOp {
+    Install,
+    Uninstall,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionArg {
+    /// The action's id, e.g. t3.a2 (see `leash actions`).
+    pub action: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DenyArgs {
+    /// The action's id, e.g. t3.a2 (see `leash actions`).
+    pub action: String,
+    /// Why; the agent is told.
+    #[arg(long, value_name = "R", required = true)]
+    pub reason: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -296,6 +362,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::DemoAgent { prompt } => {
             return crate::demo::agent(prompt).map_err(|e| Failure::from(format!("{e:#}")));
         }
+        Command::Hook { agent } => return Ok(actions::hook(*agent)),
+        Command::Hooks { op, agent, json } => return actions::hooks(&dir, *op, *agent, *json),
         _ => {}
     }
     if let Command::Run(a) = &command
@@ -306,9 +374,14 @@ fn dispatch(cli: Cli) -> CliResult {
     }
     let mut ws = open(&dir)?;
     match command {
-        Command::Init(_) | Command::Demo(_) | Command::DemoAgent { .. } => {
-            unreachable!("handled above")
-        }
+        Command::Init(_)
+        | Command::Demo(_)
+        | Command::DemoAgent { .. }
+        | Command::Hook { .. }
+        | Command::Hooks { .. } => unreachable!("handled above"),
+        Command::Actions(a) => actions::list(&ws, a.json),
+        Command::Allow(a) => actions::allow(&mut ws, a),
+        Command::Deny(a) => actions::deny(&mut ws, a),
         Command::Run(a) => run::run(&mut ws, a),
         Command::Turns(a) => turns::turns(&ws, a),
         Command::Show(a) => turns::show(&ws, a),

@@ -12,7 +12,7 @@ use crate::agents::TurnSpec;
 use crate::config::AgentFormat;
 use crate::diff::{Body, FileDiff};
 use crate::model::{AutonomyLevel, RiskClass, TurnState};
-use crate::state::Turn;
+use crate::state::{ActionInfo, Turn};
 use crate::ui::action::Action;
 use crate::ui::keymap::{Key, Keymap, Layer};
 use crate::ui::settings::UserSettings;
@@ -67,8 +67,13 @@ impl Tab {
 /// A modal dialog; it takes every key while open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dialog {
-    /// Asks why a turn is rejected.
-    Reason { turn: String, input: String },
+    /// Asks why a turn is rejected (or, with `action`, why an action is
+    /// denied).
+    Reason {
+        turn: String,
+        input: String,
+        action: bool,
+    },
     /// Asks to confirm an operator action, showing what it will do.
     Confirm {
         title: String,
@@ -88,6 +93,24 @@ pub struct NewTurn {
     pub selected: usize,
     pub command: String,
     pub risk: RiskClass,
+}
+
+/// An entry of the queue of what waits for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Waiting {
+    /// A tool call held by the hook gate until the operator answers.
+    Action { turn: String, action: String },
+    /// A turn awaiting review.
+    Turn(String),
+}
+
+impl Waiting {
+    /// The turn the entry belongs to.
+    pub fn turn(&self) -> &str {
+        match self {
+            Waiting::Action { turn, .. } | Waiting::Turn(turn) => turn,
+        }
+    }
 }
 
 /// A line of feedback at the bottom: the result of the last action.
@@ -293,6 +316,38 @@ impl App {
             .collect();
         q.sort_by(|a, b| b.risk.cmp(&a.risk).then(a.created.cmp(&b.created)));
         q
+    }
+
+    /// Everything that waits for the operator: actions first (an agent is
+    /// blocked on each, oldest first), then turns awaiting review.
+    pub fn waiting(&self) -> Vec<Waiting> {
+        let mut w: Vec<Waiting> = self
+            .ws
+            .state
+            .waiting_actions()
+            .into_iter()
+            .map(|(t, a)| Waiting::Action {
+                turn: t.id.clone(),
+                action: a.id.clone(),
+            })
+            .collect();
+        w.extend(
+            self.queue()
+                .into_iter()
+                .map(|t| Waiting::Turn(t.id.clone())),
+        );
+        w
+    }
+
+    /// The waiting action under the cursor, when the queue has focus.
+    pub fn selected_action(&self) -> Option<(&Turn, &ActionInfo)> {
+        if self.focus != Pane::Queue {
+            return None;
+        }
+        match self.waiting().get(self.queue_sel)? {
+            Waiting::Action { action, .. } => self.ws.state.action(action),
+            Waiting::Turn(_) => None,
+        }
     }
 
     /// The selected turn.
@@ -535,7 +590,11 @@ impl App {
         if self.focus != Pane::Queue {
             return;
         }
-        let ids: Vec<String> = self.queue().iter().map(|t| t.id.clone()).collect();
+        let ids: Vec<String> = self
+            .waiting()
+            .iter()
+            .map(|w| w.turn().to_string())
+            .collect();
         self.queue_sel = self.queue_sel.min(ids.len().saturating_sub(1));
         if let Some(id) = ids.get(self.queue_sel).cloned() {
             self.select(Some(id));
@@ -567,7 +626,11 @@ impl App {
                 self.select(next);
             }
             Pane::Queue => {
-                let ids: Vec<String> = self.queue().iter().map(|t| t.id.clone()).collect();
+                let ids: Vec<String> = self
+                    .waiting()
+                    .iter()
+                    .map(|w| w.turn().to_string())
+                    .collect();
                 self.queue_sel = step(self.queue_sel, ids.len());
                 let next = ids.get(self.queue_sel).cloned();
                 if next.is_some() {
@@ -657,14 +720,23 @@ impl App {
     /// has focus, else the selected turn.
     fn target(&self) -> Option<Turn> {
         if self.focus == Pane::Queue
-            && let Some(t) = self.queue().get(self.queue_sel)
+            && let Some(w) = self.waiting().get(self.queue_sel)
         {
-            return Some((*t).clone());
+            return self.ws.state.turn(w.turn()).cloned();
         }
         self.current().cloned()
     }
 
     fn approve(&mut self) {
+        if let Some((_, a)) = self.selected_action() {
+            let id = a.id.clone();
+            self.status = Some(Status {
+                text: format!("allowing {id}…"),
+                error: false,
+            });
+            self.outbox.ops.push(Op::Allow(id));
+            return;
+        }
         let Some(t) = self.target() else {
             return self.refuse("no turn selected".into());
         };
@@ -682,6 +754,14 @@ impl App {
     }
 
     fn reject(&mut self) {
+        if let Some((_, a)) = self.selected_action() {
+            self.dialog = Some(Dialog::Reason {
+                turn: a.id.clone(),
+                input: String::new(),
+                action: true,
+            });
+            return;
+        }
         let Some(t) = self.target() else {
             return self.refuse("no turn selected".into());
         };
@@ -694,6 +774,7 @@ impl App {
         self.dialog = Some(Dialog::Reason {
             turn: t.id,
             input: String::new(),
+            action: false,
         });
     }
 
@@ -819,11 +900,28 @@ impl App {
                 })
             }
             (Dialog::Notice { .. }, Action::Confirm | Action::Open) => {}
-            (Dialog::Reason { turn, input }, Action::Confirm | Action::Open) => {
+            (
+                Dialog::Reason {
+                    turn,
+                    input,
+                    action,
+                },
+                Action::Confirm | Action::Open,
+            ) => {
                 let reason = input.trim().to_string();
                 if reason.is_empty() {
-                    self.dialog = Some(Dialog::Reason { turn, input });
-                    self.refuse("a rejection needs a reason".into());
+                    self.dialog = Some(Dialog::Reason {
+                        turn,
+                        input,
+                        action,
+                    });
+                    self.refuse("say why: the reason is kept, and an agent is told it".into());
+                } else if action {
+                    self.status = Some(Status {
+                        text: format!("denying {turn}…"),
+                        error: false,
+                    });
+                    self.outbox.ops.push(Op::Deny(turn, reason));
                 } else {
                     self.status = Some(Status {
                         text: format!("rejecting {turn}…"),
@@ -919,6 +1017,20 @@ impl App {
             self.outbox
                 .bells
                 .push(format!("leash: {id} waits for review: {title}"));
+        }
+        let actions: Vec<(String, String)> = self
+            .ws
+            .state
+            .waiting_actions()
+            .into_iter()
+            .filter(|(_, a)| !self.waiting_known.contains(&a.id))
+            .map(|(_, a)| (a.id.clone(), a.summary.clone()))
+            .collect();
+        for (id, summary) in actions {
+            self.waiting_known.insert(id.clone());
+            self.outbox
+                .bells
+                .push(format!("leash: {id} waits for you: {summary}"));
         }
         if self.selected.is_none() {
             let first = self.turns().first().map(|t| t.id.clone());
@@ -1019,5 +1131,7 @@ fn op_name(op: &Op) -> String {
         Op::Cancel(id) => format!("cancel {id}"),
         Op::SetAutonomy(..) => "autonomy".into(),
         Op::Start(_) => "new turn".into(),
+        Op::Allow(id) => format!("allow {id}"),
+        Op::Deny(id, _) => format!("deny {id}"),
     }
 }

@@ -68,6 +68,10 @@ pub enum Op {
     SetAutonomy(AutonomyTarget, AutonomyLevel),
     /// Start a detached `leash run` with these arguments (after `run`).
     Start(Vec<String>),
+    /// Let a waiting action run.
+    Allow(String),
+    /// Refuse a waiting action, with the reason the agent is told.
+    Deny(String, String),
 }
 
 /// What came back.
@@ -310,7 +314,17 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
             .map_err(|e| e.to_string()),
         Op::Reject(id, reason) => ws
             .reject(id, reason.clone())
-            .map(|k| format!("{id} rejected; kept at {k}"))
+            .map(|r| {
+                let mut text = format!("{id} rejected; kept at {}", r.kept_at);
+                if !r.restored.is_empty() {
+                    text.push_str(&format!("; restored {}", r.restored.join(", ")));
+                }
+                if !r.skipped.is_empty() {
+                    let left: Vec<&str> = r.skipped.iter().map(|(p, _)| p.as_str()).collect();
+                    text.push_str(&format!("; left as edited since: {}", left.join(", ")));
+                }
+                text
+            })
             .map_err(|e| e.to_string()),
         Op::Rollback(id) => ws
             .rollback(id, None)
@@ -330,6 +344,14 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 .map_err(|e| e.to_string())
         }
         Op::Start(args) => start_detached(&ws.root, args),
+        Op::Allow(id) => ws
+            .decide_action(id, crate::event::ActionDecision::Allow, None)
+            .map(|()| format!("{id} allowed; the agent goes on"))
+            .map_err(|e| e.to_string()),
+        Op::Deny(id, reason) => ws
+            .decide_action(id, crate::event::ActionDecision::Deny, Some(reason.clone()))
+            .map(|()| format!("{id} denied; the agent is told why"))
+            .map_err(|e| e.to_string()),
     }
 }
 

@@ -66,6 +66,11 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         );
         return;
     };
+    if let Some((_, action)) = app.selected_action() {
+        let action = action.clone();
+        draw_action(frame, app, &action, area_of(tabs, body));
+        return;
+    }
     match app.tab {
         Tab::Output => draw_output(frame, app, &turn, body),
         Tab::Diff => draw_diff(frame, app, body),
@@ -480,4 +485,70 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         }
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The tabs row and the body together: an action preview takes both.
+fn area_of(tabs: Rect, body: Rect) -> Rect {
+    tabs.union(body)
+}
+
+/// A held action: what it would do, in full enough to decide on — the
+/// file content or edit as diff lines, the patch, or the command.
+fn draw_action(frame: &mut Frame, app: &App, a: &crate::state::ActionInfo, area: Rect) {
+    let th = &app.theme;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} ", a.id), th.style("text.title")),
+            Span::styled(
+                format!("{} ", a.risk),
+                th.style(&format!("risk.{}", a.risk)),
+            ),
+            safe(&a.summary, th.style("text")),
+        ]),
+        Line::styled(
+            "held for you: a allows it · r denies it (the agent is told why)",
+            th.style("state.awaiting_review"),
+        ),
+        Line::raw(""),
+    ];
+    let input = &a.input;
+    let s = |k: &str| input.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    let push_text = |lines: &mut Vec<Line>, sign: &'static str, role: &str, text: &str| {
+        for l in crate::sanitize::sanitize_text(text, 500) {
+            let base = th.style(role);
+            let mut v = vec![Span::styled(sign, base)];
+            v.extend(spans(&l, base, th));
+            lines.push(Line::from(v));
+        }
+    };
+    match a.tool.as_str() {
+        "Write" => push_text(&mut lines, "+", "diff.added", s("content")),
+        "Edit" | "MultiEdit" => {
+            push_text(&mut lines, "-", "diff.removed", s("old_string"));
+            push_text(&mut lines, "+", "diff.added", s("new_string"));
+        }
+        "apply_patch" => {
+            for l in s("command").lines() {
+                let role = if l.starts_with('+') {
+                    "diff.added"
+                } else if l.starts_with('-') {
+                    "diff.removed"
+                } else if l.starts_with("***") || l.starts_with("@@") {
+                    "diff.hunk"
+                } else {
+                    "diff.context"
+                };
+                push_text(&mut lines, "", role, l);
+            }
+        }
+        "Bash" => {
+            lines.push(Line::styled("command:", th.style("text.muted")));
+            push_text(&mut lines, "$ ", "text", s("command"));
+        }
+        _ => {
+            let pretty = serde_json::to_string_pretty(input).unwrap_or_default();
+            push_text(&mut lines, "", "text.muted", &pretty);
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

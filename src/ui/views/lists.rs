@@ -11,7 +11,7 @@ use super::pane_block;
 use super::text::{fit, safe};
 use crate::model::{AutonomyLevel, TurnState};
 use crate::state::Turn;
-use crate::ui::app::{App, Pane};
+use crate::ui::app::{App, Pane, Waiting};
 use crate::ui::worker::CLASSES;
 
 /// A glyph per state, so the list reads at a glance.
@@ -121,9 +121,10 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_stateful_widget(list, inner, &mut state);
 }
 
-/// What waits for the operator, highest risk and oldest first.
+/// What waits for the operator: held actions first, then turns awaiting
+/// review, highest risk and oldest first.
 pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
-    let q = app.queue();
+    let q = app.waiting();
     let th = &app.theme;
     let title = Line::from(vec![
         Span::styled(" Waiting for you ", th.style("text.title")),
@@ -150,15 +151,35 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
     let items: Vec<ListItem> = q
         .iter()
         .take(inner.height as usize)
-        .map(|t| {
-            let head = format!("{:<4}{:<7}", t.id, t.risk.as_str());
-            let tail = format!(" {:>3}", crate::journal::age(&t.created));
+        .filter_map(|w| {
+            let (head, risk, text, when) = match w {
+                Waiting::Action { action, .. } => {
+                    let (_, a) = app.ws.state.action(action)?;
+                    (
+                        format!("⏸ {:<7}", a.id),
+                        a.risk,
+                        a.summary.clone(),
+                        a.requested.clone(),
+                    )
+                }
+                Waiting::Turn(id) => {
+                    let t = app.ws.state.turn(id)?;
+                    (
+                        format!("{:<4}", t.id),
+                        t.risk,
+                        t.title.clone(),
+                        t.created.clone(),
+                    )
+                }
+            };
+            let head = format!("{head}{:<7}", risk.as_str());
+            let tail = format!(" {:>3}", crate::journal::age(&when));
             let w = width.saturating_sub(head.chars().count() + tail.chars().count());
-            ListItem::new(Line::from(vec![
-                Span::styled(head, th.style(&format!("queue.{}", t.risk))),
-                safe(&fit(&t.title, w), th.style("text")),
+            Some(ListItem::new(Line::from(vec![
+                Span::styled(head, th.style(&format!("queue.{risk}"))),
+                safe(&fit(&text, w), th.style("text")),
                 Span::styled(tail, th.style("text.muted")),
-            ]))
+            ])))
         })
         .collect();
     let selected = (app.focus == Pane::Queue).then_some(app.queue_sel.min(q.len() - 1));

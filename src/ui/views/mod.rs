@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Min(20)]).areas(body);
-    let queue_len = app.queue().len() as u16;
+    let queue_len = app.waiting().len() as u16;
     let [turns, queue, autonomy] = Layout::vertical([
         Constraint::Min(5),
         Constraint::Length(queue_len.clamp(1, 6) + 2),
@@ -94,7 +94,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         .map(|h| short(&h.to_string()).to_string())
         .unwrap_or_else(|| "(no commits)".into());
     let turns = app.ws.state.turns();
-    let waiting = app.queue().len();
+    let waiting = app.waiting().len();
     let running = turns
         .iter()
         .filter(|x| x.state == TurnState::Running)

@@ -72,11 +72,23 @@ pub fn draw_dialog(frame: &mut Frame, app: &App, area: Rect) {
     let yes = key_hint(app, Action::Confirm);
     let no = key_hint(app, Action::Cancel);
     let (title, mut lines): (String, Vec<Line>) = match d {
-        Dialog::Reason { turn, input } => (
-            format!(" Reject {turn} "),
+        Dialog::Reason {
+            turn,
+            input,
+            action,
+        } => (
+            if *action {
+                format!(" Deny {turn} ")
+            } else {
+                format!(" Reject {turn} ")
+            },
             vec![
                 Line::styled(
-                    "Why is it rejected? (kept in the journal)",
+                    if *action {
+                        "Why is it denied? (the agent is told; kept in the journal)"
+                    } else {
+                        "Why is it rejected? (kept in the journal)"
+                    },
                     th.style("text"),
                 ),
                 Line::raw(""),
@@ -87,7 +99,11 @@ pub fn draw_dialog(frame: &mut Frame, app: &App, area: Rect) {
                 ]),
                 Line::raw(""),
                 Line::styled(
-                    "enter rejects · esc cancels".to_string(),
+                    if *action {
+                        "enter denies · esc cancels"
+                    } else {
+                        "enter rejects · esc cancels"
+                    },
                     th.style("text.muted"),
                 ),
             ],

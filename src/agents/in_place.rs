@@ -1,0 +1,218 @@
+//! In-place turns: an interactive agent working in the user's own checkout,
+//! observed through its hooks. A shadow snapshot of the working tree is
+//! taken when a prompt is submitted and again when the agent stops; the
+//! turn's diff is end minus start, so edits made through shell commands are
+//! caught too. Landing accepts what is already in the checkout; rejecting
+//! restores the start content where files still hold the end content.
+
+use git2::Oid;
+
+use crate::checkpoint::shadow;
+use crate::event::Event;
+use crate::model::{DecidedBy, Decision, TurnKind};
+use crate::policy::{self, TurnEnd, Verdict};
+use crate::state::Turn;
+use crate::workspace::{Error, Landing, Rejected, Result, Workspace};
+
+const TITLE_MAX: usize = 72;
+
+fn title(prompt: &str, agent: &str) -> String {
+    let line = prompt
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.is_empty() {
+        return format!("{agent} session (in place)");
+    }
+    if line.chars().count() > TITLE_MAX {
+        let cut: String = line.chars().take(TITLE_MAX - 1).collect();
+        format!("{cut}…")
+    } else {
+        line.to_string()
+    }
+}
+
+fn shadow_err(e: shadow::ShadowError) -> Error {
+    Error::Refused(format!("snapshot of the working tree: {e}"))
+}
+
+impl Workspace {
+    /// Starts an in-place turn for an agent session: ends the session's
+    /// previous turn if it never saw a Stop, snapshots the working tree, and
+    /// records the turn with that snapshot as its base.
+    pub fn start_in_place(&mut self, session: &str, agent: &str, prompt: &str) -> Result<String> {
+        if let Some(id) = self.state.running_in_place(session).map(|t| t.id.clone()) {
+            self.finish_in_place(&id, true)?;
+        }
+        let start = shadow::snapshot(&self.repo, session, "start of an in-place turn")
+            .map_err(shadow_err)?;
+        let branch = crate::checkpoint::current_branch(&self.repo)?;
+        let risk = self.config.default_risk;
+        let title = title(prompt, agent);
+        let id = self.transact(|state| {
+            let id = crate::model::turn_id(state.max_turn + 1);
+            Ok((
+                vec![Event::TurnCreated {
+                    turn: id.clone(),
+                    task: None,
+                    agent: agent.to_string(),
+                    turn_kind: TurnKind::InPlace,
+                    risk,
+                    base: Some(start.to_string()),
+                    branch: branch.clone(),
+                    command: None,
+                    prompt: Some(prompt.to_string()).filter(|p| !p.is_empty()),
+                    title: title.clone(),
+                    deliverable: None,
+                    autonomy: None,
+                    // The hook process that records the turn is gone in a
+                    // moment: an in-place turn has no supervisor to watch.
+                    supervisor_pid: None,
+                    supervisor_start: None,
+                    session: Some(session.to_string()),
+                }],
+                id,
+            ))
+        })?;
+        Ok(id)
+    }
+
+    /// Ends an in-place turn: snapshots the working tree, raises its class
+    /// by the paths it changed, and applies policy — an accepted turn is
+    /// simply recorded as landed (its changes are already in the checkout).
+    pub fn finish_in_place(&mut self, id: &str, answered: bool) -> Result<()> {
+        let turn = self.turn(id)?.clone();
+        let session = turn
+            .session
+            .clone()
+            .ok_or_else(|| Error::Refused(format!("{id} is not an in-place turn")))?;
+        let start = turn
+            .base
+            .as_deref()
+            .map(Oid::from_str)
+            .transpose()?
+            .ok_or_else(|| Error::Refused(format!("{id} has no start snapshot")))?;
+        let end =
+            shadow::snapshot(&self.repo, &session, &format!("end of {id}")).map_err(shadow_err)?;
+        let change = shadow::changes(&self.repo, start, end).map_err(shadow_err)?;
+        let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
+        let (class, escalations) = policy::escalate(
+            turn.risk,
+            change.paths.iter().filter_map(|p| rules.classify_path(p)),
+        );
+        let changed = !change.paths.is_empty();
+        let failure =
+            (!changed && !answered).then_some(crate::model::FailureClass::EmptyDeliverable);
+        let mut at_class = turn.clone();
+        at_class.risk = class;
+        let level = self.level_for(&at_class);
+        let verdict = policy::verdict(&TurnEnd {
+            changed,
+            failure,
+            class,
+            level,
+            invariants_pass: true,
+        });
+        let reason = match &verdict {
+            Verdict::Land { rule } => format!("{rule}; accepted in place"),
+            Verdict::Review { reason } | Verdict::Failed { reason } => reason.clone(),
+            Verdict::NoChanges => "no changes; the agent answered without editing".into(),
+        };
+        let mut events: Vec<Event> = escalations
+            .into_iter()
+            .map(|e| Event::RiskEscalated {
+                turn: id.to_string(),
+                from: e.from,
+                to: e.to,
+                because: e.because,
+            })
+            .collect();
+        events.push(Event::TurnFinished {
+            turn: id.to_string(),
+            exit: Some(0),
+            signal: None,
+            failure,
+            commit: Some(end.to_string()),
+            files_changed: change.paths.len(),
+            insertions: change.insertions,
+            deletions: change.deletions,
+            autonomy: Some(level),
+            reason,
+            paths: change.paths.clone(),
+            message_empty: !answered,
+        });
+        if let Verdict::Land { rule } = verdict {
+            events.push(Event::TurnDecided {
+                turn: id.to_string(),
+                decision: Decision::Approve,
+                by: DecidedBy::Policy,
+                reason: Some(rule),
+            });
+            events.push(Event::TurnLanded {
+                turn: id.to_string(),
+                commit: end.to_string(),
+                drift_from: None,
+            });
+        }
+        let still_running = |state: &crate::state::State| {
+            state
+                .turn(id)
+                .is_some_and(|t| t.state == crate::model::TurnState::Running)
+        };
+        self.transact(|state| Ok((if still_running(state) { events } else { vec![] }, ())))
+    }
+
+    /// Accepts an in-place turn that awaits review: nothing moves, the turn
+    /// is recorded as landed.
+    pub(crate) fn accept_in_place(&mut self, turn: &Turn) -> Result<Landing> {
+        let end = turn
+            .commit
+            .clone()
+            .ok_or_else(|| Error::Refused(format!("{} has no end snapshot", turn.id)))?;
+        self.append(vec![Event::TurnLanded {
+            turn: turn.id.clone(),
+            commit: end.clone(),
+            drift_from: None,
+        }])?;
+        Ok(Landing {
+            commit: end,
+            branch: turn.branch.clone().unwrap_or_default(),
+            drift_from: None,
+            skipped: Vec::new(),
+        })
+    }
+
+    /// Restores the start content of an in-place turn's files where they
+    /// still hold its end content (after a safety snapshot).
+    pub(crate) fn restore_in_place(&mut self, turn: &Turn) -> Result<shadow::Restore> {
+        let session = turn.session.clone().unwrap_or_default();
+        let parse = |s: &Option<String>| s.as_deref().map(Oid::from_str).transpose();
+        let (Some(start), Some(end)) = (parse(&turn.base)?, parse(&turn.commit)?) else {
+            return Err(Error::Refused(format!(
+                "{} has no start and end snapshots to restore from",
+                turn.id
+            )));
+        };
+        shadow::restore(&self.repo, &session, start, end).map_err(shadow_err)
+    }
+
+    /// Rejects an in-place turn: its files go back to their start content
+    /// where nobody edited them since; the rest is reported.
+    pub(crate) fn reject_in_place(&mut self, turn: &Turn) -> Result<Rejected> {
+        let restore = self.restore_in_place(turn)?;
+        let kept_at = format!(
+            "refs/leash/shadow/{}",
+            turn.session.as_deref().unwrap_or_default()
+        );
+        self.append(vec![Event::TurnRejected {
+            turn: turn.id.clone(),
+            kept_at: kept_at.clone(),
+        }])?;
+        Ok(Rejected {
+            kept_at,
+            restored: restore.restored,
+            skipped: restore.skipped,
+        })
+    }
+}

@@ -1,0 +1,373 @@
+//! leash with the real Claude Code and Codex CLIs, run against the scripted
+//! model servers of `../shared/harness/` on loopback.
+//!
+//! Opt-in, because the CLIs are an ~800 MB npm download:
+//!
+//! ```sh
+//! .ci/real-agents        # installs the CLIs, then runs these tests
+//! ```
+//!
+//! (or `LEASH_REAL_AGENTS=1 cargo test --test agents_real` once they are
+//! installed). Without `LEASH_REAL_AGENTS` every test here says so and
+//! returns.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::{Repo, wait_until};
+use serde_json::{Value, json};
+
+const HARNESS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/harness");
+
+fn enabled() -> bool {
+    if std::env::var_os("LEASH_REAL_AGENTS").is_some() {
+        return true;
+    }
+    eprintln!("skipped: set LEASH_REAL_AGENTS=1 (see .ci/real-agents) to run the real CLIs");
+    false
+}
+
+fn agent_bin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("LEASH_AGENTS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/leash-test-agents")
+        });
+    let bin = dir.join("node_modules/.bin").join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: run ../shared/harness/install-agents.sh",
+        bin.display()
+    );
+    bin
+}
+
+/// A scripted model server on a free loopback port, stopped on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    _logs: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(script: &str, scenarios: &str) -> Server {
+        let logs = tempfile::tempdir().unwrap();
+        let port_file = logs.path().join("port");
+        let child = Command::new("python3")
+            .arg(Path::new(HARNESS).join(script))
+            .args(["--port", "0", "--port-file"])
+            .arg(&port_file)
+            .arg("--scenarios")
+            .arg(Path::new(HARNESS).join("scenarios").join(scenarios))
+            .arg("--log-dir")
+            .arg(logs.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs the fake model server");
+        let port = wait_until("the fake model server's port", || {
+            std::fs::read_to_string(&port_file)
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        });
+        Server {
+            child,
+            port,
+            _logs: logs,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The environment an agent needs to talk to the fake server and nothing else.
+fn claude_env(cmd: &mut Command, home: &Path, port: u16) {
+    cmd.env("HOME", home)
+        .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("ANTHROPIC_API_KEY", "test")
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("TERM", "dumb");
+}
+
+fn claude_repo(extra_rules: &str) -> Repo {
+    let r = Repo::new();
+    r.ok(&["init"]);
+    let claude = agent_bin("claude");
+    let mut config = r.read(".leash/config.toml");
+    config = config.replace(
+        "command = [\"claude\", \"-p\", \"{prompt}\", \"--output-format\", \"stream-json\", \"--verbose\"]",
+        &format!(
+            "command = [{}, \"-p\", \"{{prompt}}\", \"--output-format\", \"stream-json\", \"--verbose\", \"--permission-mode\", \"acceptEdits\"]",
+            serde_json::to_string(&claude.display().to_string()).unwrap()
+        ),
+    );
+    assert!(
+        config.contains(&claude.display().to_string()),
+        "the template's claude entry"
+    );
+    config.push_str(extra_rules);
+    r.write(".leash/config.toml", &config);
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "leash"]);
+    r
+}
+
+#[test]
+fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = claude_repo("");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&[
+        "run",
+        "--agent",
+        "claude",
+        "--risk",
+        "low",
+        "--prompt",
+        "make a hello note",
+    ]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "landed", "{t}");
+    assert!(r.file("notes/hello.md").exists());
+    // The gate saw the Write through the hooks passed with --settings.
+    let events = r.events();
+    let req = events
+        .iter()
+        .find(|e| e["kind"] == "action_requested")
+        .expect("the gate recorded the Write");
+    assert_eq!(req["summary"], "Write notes/hello.md");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "action_done" && e["ok"] == true)
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(show.contains("Write notes/hello.md"), "{show}");
+}
+
+#[test]
+fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_leash_allow() {
+    if !enabled() {
+        return;
+    }
+    let r = claude_repo("\n[[risk]]\npaths = [\"notes/**\"]\nclass = \"high\"\n");
+    r.ok(&["hooks", "install", "claude"]);
+    let drive = |r: &Repo| {
+        let mut c = Command::new("python3");
+        c.arg(Path::new(HARNESS).join("run_claude.py"))
+            .args([
+                "--prompt",
+                "make a hello note",
+                "--no-hooks",
+                "--cleanup",
+                "--proj",
+            ])
+            .arg(r.path())
+            .args(["--claude"])
+            .arg(agent_bin("claude"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    };
+    // No console: the gate answers at once, by `unattended = deny`.
+    let out = drive(&r).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !r.file("notes/hello.md").exists(),
+        "a denied Write never ran"
+    );
+    let denied = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "action_decided" && e["by"] == "unattended")
+        .expect("an unattended deny");
+    assert_eq!(denied["decision"], "deny");
+
+    // An operator is present (the console lock is held); the hook waits and
+    // `leash allow` from another process lets the agent go on.
+    std::fs::create_dir_all(r.path().join(".git/leash")).unwrap();
+    let console = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(r.path().join(".git/leash/console.lock"))
+        .unwrap();
+    console.lock().unwrap();
+    let agent = drive(&r).spawn().unwrap();
+    let waiting = r.wait_for_event("the Write to wait for an operator", |e| {
+        e["kind"] == "action_requested"
+            && e["needs"] == "approval"
+            && e["action"] != denied["action"]
+    });
+    let action = waiting["action"].as_str().unwrap().to_string();
+    r.ok(&["allow", &action]);
+    let out = agent.wait_with_output().unwrap();
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["exit_code"], 0, "{summary}");
+    assert!(r.file("notes/hello.md").exists(), "the allowed Write ran");
+    drop(console);
+    // The in-place turns ended at Stop and are in the journal.
+    let turns = r.turns();
+    assert!(turns.iter().all(|t| t["kind"] == "in_place"), "{turns:?}");
+    assert!(turns.iter().any(|t| t["files_changed"] == 1));
+}
+
+#[test]
+fn codex_isolated_turn_parses_its_command_and_file_change() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_openai.py", "codex.json");
+    let r = Repo::new();
+    r.ok(&["init"]);
+    let codex = agent_bin("codex");
+    let mut config = r.read(".leash/config.toml");
+    let line = config
+        .lines()
+        .find(|l| l.starts_with("command = [\"codex\""))
+        .expect("the template's codex entry")
+        .to_string();
+    config = config.replace(
+        &line,
+        &format!(
+            "command = [{}, \"exec\", \"--json\", \"--skip-git-repo-check\", \"--sandbox\", \"workspace-write\", \"{{prompt}}\"]",
+            serde_json::to_string(&codex.display().to_string()).unwrap()
+        ),
+    );
+    r.write(".leash/config.toml", &config);
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "leash"]);
+    let codex_home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        codex_home.path().join("config.toml"),
+        format!(
+            "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
+             base_url = \"http://127.0.0.1:{}/v1\"\nenv_key = \"FAKE_OPENAI_KEY\"\nwire_api = \"responses\"\n\
+             request_max_retries = 1\nstream_max_retries = 1\n\n[analytics]\nenabled = false\n\n\
+             [features]\nplugins = false\nremote_plugin = false\napps = false\nin_app_updates = false\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = r
+        .cmd(&[
+            "run",
+            "--agent",
+            "codex",
+            "--risk",
+            "low",
+            "--prompt",
+            "make a hello file",
+        ])
+        .env("HOME", home.path())
+        .env("CODEX_HOME", codex_home.path())
+        .env("FAKE_OPENAI_KEY", "test")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["paths"], json!(["hello.txt"]), "{t}");
+    let events = r.events();
+    let cmd = events
+        .iter()
+        .find(|e| e["kind"] == "action_requested" && e["tool"] == "Bash")
+        .expect("the command, seen by the gate");
+    assert!(
+        cmd["input"]["command"]
+            .as_str()
+            .unwrap()
+            .contains("echo hello-from-codex > hello.txt"),
+        "{cmd}"
+    );
+    assert_eq!(t["state"], "landed");
+}
+
+#[test]
+fn overflow_is_named_context_overflow_for_both_agents() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = claude_repo("");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "overflow please"]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let t = r.turn("t1");
+    assert_eq!(t["failure"], "context_overflow", "{t}");
+    assert_eq!(t["state"], "failed");
+
+    let server = Server::start("fake_openai.py", "codex.json");
+    let codex = agent_bin("codex");
+    let mut config = r.read(".leash/config.toml");
+    let line = config
+        .lines()
+        .find(|l| l.starts_with("command = [\"codex\""))
+        .unwrap()
+        .to_string();
+    config = config.replace(
+        &line,
+        &format!(
+            "command = [{}, \"exec\", \"--json\", \"--skip-git-repo-check\", \"{{prompt}}\"]",
+            serde_json::to_string(&codex.display().to_string()).unwrap()
+        ),
+    );
+    r.write(".leash/config.toml", &config);
+    let codex_home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        codex_home.path().join("config.toml"),
+        format!(
+            "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n[model_providers.fake]\nname = \"fake\"\n\
+             base_url = \"http://127.0.0.1:{}/v1\"\nenv_key = \"FAKE_OPENAI_KEY\"\nwire_api = \"responses\"\n\
+             request_max_retries = 0\nstream_max_retries = 0\n[features]\nplugins = false\nremote_plugin = false\napps = false\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    let out = r
+        .cmd(&["run", "--agent", "codex", "--prompt", "overflow"])
+        .env("HOME", home.path())
+        .env("CODEX_HOME", codex_home.path())
+        .env("FAKE_OPENAI_KEY", "test")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(r.turn("t2")["failure"], "context_overflow");
+}
