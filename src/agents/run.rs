@@ -234,6 +234,10 @@ impl Workspace {
         format: Option<AgentFormat>,
         mut argv: Vec<String>,
     ) -> Result<Vec<String>> {
+        // The scripted demo agent speaks Claude's stream but runs no hooks.
+        if argv.get(1).map(String::as_str) == Some("demo-agent") {
+            return Ok(argv);
+        }
         let exe = std::env::current_exe().map_err(io_error(Path::new("leash")))?;
         let timeout = self.config.gate.approval_timeout.as_secs() + 30;
         match format {
@@ -291,7 +295,7 @@ impl Workspace {
         let argv = self.with_gate(id, format, turn.command.clone().unwrap_or_default())?;
         // With the gate in the agent's hooks, actions are journaled by the
         // gate; the stream adapter only reads usage and the outcome.
-        let gated = matches!(format, Some(AgentFormat::Claude | AgentFormat::Codex));
+        let gated = argv.len() > turn.command.as_ref().map_or(0, Vec::len);
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         let worktree = self.worktree_path(id);
         // Cancellation: a signal to the supervisor ends the agent gracefully.

@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use git2::build::CheckoutBuilder;
 use git2::{
-    Commit, Diff, ErrorCode, Index, IndexAddOption, IndexTime, ObjectType, Oid, Repository,
-    Signature, Tree,
+    Commit, Diff, DiffOptions, ErrorCode, Index, IndexTime, ObjectType, Oid, Repository, Signature,
+    Tree,
 };
 
 /// Errors from taking, comparing or restoring shadow snapshots.
@@ -40,10 +40,10 @@ pub enum ShadowError {
     },
 }
 
-/// The paths that differ between two snapshots (repo-relative, '/'-separated, sorted), with insertions/deletions totals.
+/// The paths that differ between two snapshots, with line totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Change {
-    /// Every path added, deleted, modified or mode-changed, sorted.
+    /// Every path added, deleted, modified or mode-changed (repo-relative, '/'-separated, sorted).
     pub paths: Vec<String>,
     /// Lines added over all text files.
     pub insertions: usize,
@@ -77,10 +77,15 @@ pub fn shadow_ref(session: &str) -> String {
     format!("{REF_PREFIX}{session}")
 }
 
-/// Takes a snapshot of the working tree (tracked and untracked files, ignored excluded — respect .gitignore and .git/info/exclude) as a commit whose parent is the previous snapshot of this session (or none), points `refs/leash/shadow/<session>` at it, and returns it.
+/// Commits the working tree onto `refs/leash/shadow/<session>` and returns the snapshot.
 ///
-/// `label` goes in the commit message (e.g. "start t5", "end t5"). The user's
-/// `.git/index`, HEAD, branch and working tree are not modified.
+/// The snapshot holds what `git add -A` would stage: tracked and untracked
+/// files, minus those ignored by .gitignore, .git/info/exclude or
+/// core.excludesFile (files the user tracks stay in even when ignored). Its
+/// parent is the session's previous snapshot, if any. `label` goes in the
+/// commit message (e.g. "start t5", "end t5"). The user's `.git/index`,
+/// HEAD, branch and working tree are not modified; unchanged files are not
+/// re-hashed, thanks to the session's private index under `.git/leash/shadow/`.
 pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, ShadowError> {
     check_session(session)?;
     let workdir = workdir_of(repo)?;
@@ -91,21 +96,14 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
         fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     }
     let mut index = open_private_index(&index_path)?;
-    // add_all needs an owning repository; attaching the index to our own
-    // handle keeps the caller's handle (and its idea of "the index") intact.
+    // Diffing and adding by path need an owning repository; attaching the
+    // index to our own handle keeps the caller's handle (and its idea of
+    // "the index") intact.
     handle.set_index(&mut index)?;
 
     let tracked = seed_from_user_index(repo, &mut index)?;
 
-    // add_all diffs the private index against the working tree and adds
-    // modified and untracked files *and* removes entries whose file is gone
-    // (apply_each_file in libgit2's index.c), so no update_all pass is needed.
-    // Untracked nested repositories come back as "dir/" and cannot be stored
-    // as file content, so they are skipped rather than failing the snapshot.
-    let mut skip_nested_repos = |path: &Path, _spec: &[u8]| -> i32 {
-        i32::from(path.as_os_str().as_encoded_bytes().ends_with(b"/"))
-    };
-    index.add_all(["*"], IndexAddOption::DEFAULT, Some(&mut skip_nested_repos))?;
+    refresh_from_workdir(&handle, &mut index)?;
     drop_newly_ignored(&handle, &mut index, &tracked)?;
 
     // Writing the index back stores fresh stat data, which is what lets the
@@ -117,6 +115,7 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
 
 /// Lists what changed between two snapshot commits.
 pub fn changes(repo: &Repository, start: Oid, end: Oid) -> Result<Change, ShadowError> {
+    let repo = &detached_handle(repo)?;
     let start_tree = repo.find_commit(start)?.tree()?;
     let end_tree = repo.find_commit(end)?.tree()?;
     let diff = repo.diff_tree_to_tree(Some(&start_tree), Some(&end_tree), None)?;
@@ -131,15 +130,17 @@ pub fn changes(repo: &Repository, start: Oid, end: Oid) -> Result<Change, Shadow
     })
 }
 
-/// Restores every path changed between `start` and `end` to its `start` content, only where the file on disk still equals its `end` content.
+/// Rolls back the turn `start..end` wherever the working tree still holds the turn's result.
 ///
-/// Files the turn created are deleted, files it deleted are recreated, and
-/// file modes (including the executable bit) are put back. A file that was
-/// edited, deleted or recreated after the end snapshot is reported in
-/// `skipped` and left alone. A safety snapshot of the session is taken first so
-/// the restore itself can be undone. The user's index, HEAD and branch are
-/// never touched, nor any path outside the change; a directory is removed
-/// only when deleting created files left it empty.
+/// Every path changed between the two snapshots is restored to its `start`
+/// content, but only where the file on disk still equals its `end` content:
+/// files the turn created are deleted, files it deleted are recreated, and
+/// file modes (including the executable bit) are put back. A file edited,
+/// deleted or recreated after the end snapshot is reported in `skipped` and
+/// left alone. A safety snapshot of the session is taken first so the restore
+/// itself can be undone. The user's index, HEAD and branch are never touched,
+/// nor any path outside the change; a directory is removed only when deleting
+/// created files left it empty.
 pub fn restore(
     repo: &Repository,
     session: &str,
@@ -148,13 +149,15 @@ pub fn restore(
 ) -> Result<Restore, ShadowError> {
     check_session(session)?;
     let workdir = workdir_of(repo)?.to_path_buf();
+    let caller = repo;
+    let repo = &detached_handle(caller)?;
     // Resolve both snapshots before the safety snapshot so that bad ids fail
     // without adding a commit to the session.
     let start_tree = repo.find_commit(start)?.tree()?;
     let end_tree = repo.find_commit(end)?.tree()?;
 
     let safety = snapshot(
-        repo,
+        caller,
         session,
         &format!("safety before restore of {}..{}", short(start), short(end)),
     )?;
@@ -196,9 +199,14 @@ pub fn restore(
             report.skipped.push((shown, why.to_string()));
             continue;
         }
-        // A snapshot cannot see ignored files or directories, so "absent in
-        // both" still has to be confirmed on disk before recreating the file.
-        if at_end.is_none() && fs::symlink_metadata(workdir.join(&rel)).is_ok() {
+        // A snapshot cannot see ignored files or empty directories, so "absent
+        // in both" still has to be confirmed on disk before recreating the
+        // file, unless the turn itself left a directory there (its files are
+        // in the change and get deleted first).
+        if at_end.is_none()
+            && !is_dir_in(&end_tree, &rel)
+            && fs::symlink_metadata(workdir.join(&rel)).is_ok()
+        {
             report.skipped.push((
                 shown,
                 "something exists there again since the turn ended".to_string(),
@@ -212,12 +220,12 @@ pub fn restore(
         }
     }
 
-    let staging = staging_dir(repo, session);
+    let staging = staging_dir(caller, session);
     remove_dir_all_if_present(&staging)?;
     // Staging the start content first means a failing checkout (bad filter,
     // missing object) aborts before the working tree has been touched.
     if !writes.is_empty() {
-        stage_start_content(repo, &workdir, &start_tree, &writes, &staging)?;
+        stage_start_content(repo, &start_tree, &writes, &staging)?;
     }
 
     let mut emptied: BTreeSet<PathBuf> = BTreeSet::new();
@@ -295,6 +303,17 @@ fn private_handle(repo: &Repository, workdir: &Path) -> Result<Repository, Shado
     Ok(handle)
 }
 
+/// A private handle whose index is an empty in-memory one.
+///
+/// Diffs and checkouts consult the repository's index (for .gitattributes);
+/// through this handle they never load the user's index, which libgit2 may
+/// not even be able to parse (split or sparse index), let alone write it.
+fn detached_handle(repo: &Repository) -> Result<Repository, ShadowError> {
+    let handle = private_handle(repo, workdir_of(repo)?)?;
+    handle.set_index(&mut Index::new()?)?;
+    Ok(handle)
+}
+
 /// `.git/leash/shadow/<session>.index`, the session's private index file.
 fn private_index_path(repo: &Repository, session: &str) -> PathBuf {
     repo.path()
@@ -335,7 +354,11 @@ fn seed_from_user_index(
     index: &mut Index,
 ) -> Result<HashSet<Vec<u8>>, ShadowError> {
     let user_path = repo.path().join("index");
-    let user = Index::open(&user_path)?;
+    // An index libgit2 cannot parse (split index, sparse index) only costs
+    // the seeding; the snapshot itself never depends on the user's index.
+    let Ok(user) = Index::open(&user_path) else {
+        return Ok(HashSet::new());
+    };
     // Entries written in the same second as the user's index may be "racily
     // clean"; their stat data is not proof of content, so they get re-hashed.
     let stamp_secs = fs::metadata(&user_path)
@@ -362,14 +385,55 @@ fn seed_from_user_index(
         entry.flags &= !ENTRY_VALID;
         entry.flags_extended = 0;
         // An entry whose object is missing (e.g. a partial clone) cannot be
-        // copied; add_all then hashes the file from disk like any other.
+        // copied; the refresh then hashes the file from disk like any other.
         let _ = index.add(&entry);
     }
     Ok(tracked)
 }
 
+/// Brings the private index in line with the working tree in a single pass:
+/// adds modified and untracked (non-ignored) files, removes deleted ones, and
+/// refreshes the stat data of files whose content turned out unchanged.
+///
+/// This is `Index::add_all` plus the stat refresh add_all lacks: without it a
+/// file that was only touched (or was copied from the user's index with
+/// stale stat data) would be re-hashed on every snapshot.
+fn refresh_from_workdir(handle: &Repository, index: &mut Index) -> Result<(), ShadowError> {
+    let mut opts = DiffOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_typechange(true)
+        // Writes refreshed stat data into the handle's index, which is the
+        // private one (set_index); on the caller's handle this would rewrite
+        // the user's .git/index.
+        .update_index(true);
+    let diff = handle.diff_index_to_workdir(Some(index), Some(&mut opts))?;
+    let mut work = Vec::new();
+    for delta in diff.deltas() {
+        let file = delta.new_file();
+        let Some(path) = file.path_bytes().or_else(|| delta.old_file().path_bytes()) else {
+            continue;
+        };
+        // Untracked nested repositories come back as "dir/" and cannot be
+        // stored as file content, so they are left out rather than failing.
+        if path.ends_with(b"/") {
+            continue;
+        }
+        work.push((git_path(path), file.exists()));
+    }
+    drop(diff);
+    for (path, exists) in work {
+        if exists {
+            index.add_path(&path)?;
+        } else {
+            index.remove_path(&path)?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes entries that the user does not track and that are now ignored,
-/// since add_all keeps anything it once added even after it becomes ignored.
+/// since the refresh (like `git add -A`) never drops an entry for being ignored.
 fn drop_newly_ignored(
     handle: &Repository,
     index: &mut Index,
@@ -441,22 +505,23 @@ fn file_entry(tree: &Tree<'_>, path: &Path) -> Result<Option<(Oid, i32)>, Shadow
     }
 }
 
-/// Checks the start content of `paths` out into `staging`, through a handle
-/// whose index is a throwaway in-memory one, so that smudge filters (line
-/// endings), modes and symlinks are applied exactly as git would.
+/// Whether `tree` has a directory at `path`.
+fn is_dir_in(tree: &Tree<'_>, path: &Path) -> bool {
+    matches!(tree.get_path(path), Ok(entry) if entry.kind() == Some(ObjectType::Tree))
+}
+
+/// Checks the start content of `paths` out into `staging` so that smudge
+/// filters (line endings), modes and symlinks are applied exactly as git would.
+///
+/// `handle` must be a `detached_handle`: its in-memory index has no file to
+/// write, and as it is not "on disk" checkout uses an empty baseline, i.e.
+/// writes every requested path.
 fn stage_start_content(
-    repo: &Repository,
-    workdir: &Path,
+    handle: &Repository,
     start_tree: &Tree<'_>,
     paths: &[Vec<u8>],
     staging: &Path,
 ) -> Result<(), ShadowError> {
-    let handle = private_handle(repo, workdir)?;
-    // An in-memory index has no file to write, and as it is not "on disk"
-    // checkout uses an empty baseline, i.e. writes every requested path.
-    let mut scratch = Index::new()?;
-    handle.set_index(&mut scratch)?;
-    let tree = handle.find_tree(start_tree.id())?;
     let mut opts = CheckoutBuilder::new();
     opts.force()
         .update_index(false)
@@ -467,7 +532,7 @@ fn stage_start_content(
     for path in paths {
         opts.path(path.clone());
     }
-    handle.checkout_tree(tree.as_object(), Some(&mut opts))?;
+    handle.checkout_tree(start_tree.as_object(), Some(&mut opts))?;
     Ok(())
 }
 
@@ -478,7 +543,9 @@ fn remove_emptied_dirs(workdir: &Path, candidates: BTreeSet<PathBuf>, writes: &[
     let mut dirs: Vec<PathBuf> = candidates
         .into_iter()
         .filter(|d| !d.as_os_str().is_empty())
-        .filter(|d| !needed.iter().any(|w| w.starts_with(d)))
+        // A restored file *at* the directory's path needs it gone; only files
+        // restored *inside* it keep it.
+        .filter(|d| !needed.iter().any(|w| w != d && w.starts_with(d)))
         .collect();
     dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
     for dir in dirs {
@@ -491,12 +558,12 @@ fn remove_emptied_dirs(workdir: &Path, candidates: BTreeSet<PathBuf>, writes: &[
 /// Moves a staged file over `target`, falling back to copying when the git
 /// directory lives on another filesystem than the working tree.
 fn move_into_place(staged: &Path, target: &Path) -> io::Result<()> {
-    if fs::rename(staged, target).is_ok() {
-        return Ok(());
+    match fs::rename(staged, target) {
+        Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {}
+        other => return other,
     }
-    let meta = fs::symlink_metadata(staged)?;
     #[cfg(unix)]
-    if meta.file_type().is_symlink() {
+    if fs::symlink_metadata(staged)?.file_type().is_symlink() {
         let link = fs::read_link(staged)?;
         match fs::remove_file(target) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -504,7 +571,6 @@ fn move_into_place(staged: &Path, target: &Path) -> io::Result<()> {
         }
         return std::os::unix::fs::symlink(link, target);
     }
-    let _ = meta;
     fs::copy(staged, target).map(|_| ())
 }
 
@@ -539,5 +605,692 @@ fn io_error(path: &Path, source: io::Error) -> ShadowError {
     ShadowError::Io {
         path: path.display().to_string(),
         source,
+    }
+}
+
+// The tests drive real repositories through the git CLI and rely on Unix
+// permission bits and symlinks.
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use git2::IndexAddOption;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Command;
+    use std::time::SystemTime;
+    use tempfile::TempDir;
+
+    /// Runs git in `dir`, panicking with its stderr on failure.
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 git output")
+    }
+
+    /// Whether git succeeds in `dir`.
+    fn git_ok(dir: &Path, args: &[&str]) -> bool {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .expect("run git")
+            .status
+            .success()
+    }
+
+    /// Writes `content` to `rel`, creating parent directories like a shell would.
+    fn write(dir: &Path, rel: &str, content: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+
+    /// Reads `rel` as text.
+    fn read(dir: &Path, rel: &str) -> String {
+        fs::read_to_string(dir.join(rel)).unwrap()
+    }
+
+    /// Sets the permission bits of `rel`.
+    fn chmod(dir: &Path, rel: &str, mode: u32) {
+        fs::set_permissions(dir.join(rel), fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// Whether `rel` is executable by its owner.
+    fn executable(dir: &Path, rel: &str) -> bool {
+        fs::metadata(dir.join(rel)).unwrap().permissions().mode() & 0o100 != 0
+    }
+
+    /// A fresh repository on branch `main` with a repo-local identity and `files` written (not added).
+    fn init(files: &[(&str, &str)]) -> (TempDir, Repository) {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        git(dir, &["config", "user.name", "Test User"]);
+        git(dir, &["config", "user.email", "test@example.com"]);
+        for (rel, content) in files {
+            write(dir, rel, content);
+        }
+        let repo = Repository::open(dir).unwrap();
+        (tmp, repo)
+    }
+
+    /// Like `init`, with every file committed.
+    fn init_committed(files: &[(&str, &str)]) -> (TempDir, Repository) {
+        let (tmp, repo) = init(files);
+        git(tmp.path(), &["add", "-A"]);
+        git(tmp.path(), &["commit", "-q", "-m", "initial"]);
+        (tmp, repo)
+    }
+
+    /// Everything about the user's git state that leash must never change.
+    #[derive(Debug, PartialEq, Eq)]
+    struct UserState {
+        index: Option<(Vec<u8>, SystemTime)>,
+        head: String,
+        branch: Option<String>,
+        status: String,
+    }
+
+    /// Captures the user's index file (bytes and mtime), HEAD, branch and status.
+    fn user_state(dir: &Path) -> UserState {
+        let index_path = dir.join(".git/index");
+        let index = fs::read(&index_path).ok().map(|bytes| {
+            (
+                bytes,
+                fs::metadata(&index_path).unwrap().modified().unwrap(),
+            )
+        });
+        let branch = git_ok(dir, &["rev-parse", "--verify", "-q", "refs/heads/main"])
+            .then(|| git(dir, &["rev-parse", "refs/heads/main"]));
+        UserState {
+            index,
+            head: fs::read_to_string(dir.join(".git/HEAD")).unwrap(),
+            branch,
+            status: status(dir),
+        }
+    }
+
+    /// `git status` without letting git itself refresh (rewrite) the index.
+    fn status(dir: &Path) -> String {
+        git(
+            dir,
+            &[
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--untracked-files=all",
+            ],
+        )
+    }
+
+    /// `git ls-tree -r` of a snapshot: one "mode type id\tpath" line per file.
+    fn ls_tree(dir: &Path, oid: Oid) -> String {
+        git(dir, &["ls-tree", "-r", &oid.to_string()])
+    }
+
+    /// The mode of `rel` in snapshot `oid`, if present.
+    fn mode_in(dir: &Path, oid: Oid, rel: &str) -> Option<String> {
+        ls_tree(dir, oid).lines().find_map(|line| {
+            let (meta, path) = line.split_once('\t')?;
+            (path == rel).then(|| meta.split(' ').next().unwrap().to_string())
+        })
+    }
+
+    /// The content of `rel` in snapshot `oid`.
+    fn show(dir: &Path, oid: Oid, rel: &str) -> String {
+        git(dir, &["show", &format!("{oid}:{rel}")])
+    }
+
+    #[test]
+    fn snapshot_sees_shell_edits_and_leaves_user_state_alone() {
+        let (tmp, repo) = init_committed(&[
+            ("a.txt", "one\ntwo\n"),
+            ("b.txt", "b1\nb2\n"),
+            ("c.txt", "c1\nc2\nc3\n"),
+            ("run.sh", "#!/bin/sh\necho hi\n"),
+            (".gitignore", "*.log\nbuild/\n"),
+        ]);
+        let dir = tmp.path();
+        write(dir, ".git/info/exclude", "secret/\n");
+        // The user has a staged change that must survive untouched.
+        write(dir, "a.txt", "one\ntwo\nstaged\n");
+        git(dir, &["add", "a.txt"]);
+        let user = user_state(dir);
+
+        let start = snapshot(&repo, "s1", "start t1").unwrap();
+        assert_eq!(user_state(dir), user);
+
+        // The "shell" edits of the turn.
+        write(dir, "b.txt", "b1\nchanged\n");
+        fs::remove_file(dir.join("c.txt")).unwrap();
+        write(dir, "new.txt", "n\n");
+        chmod(dir, "run.sh", 0o755);
+        write(dir, "deep/er/x.rs", "fn x() {}\n");
+        write(dir, ".hidden/conf", "k=v\n");
+        write(dir, "debug.log", "noise\n");
+        write(dir, "build/out.bin", "bin\n");
+        write(dir, "secret/key", "hunter2\n");
+        let user = user_state(dir);
+
+        let end = snapshot(&repo, "s1", "end t1").unwrap();
+        assert_eq!(user_state(dir), user);
+        assert_eq!(git(dir, &["diff", "--cached", "--name-only"]), "a.txt\n");
+        // The caller's handle still works with the user's index.
+        assert_eq!(
+            repo.index().unwrap().path().unwrap(),
+            repo.path().join("index")
+        );
+
+        let change = changes(&repo, start, end).unwrap();
+        assert_eq!(
+            change,
+            Change {
+                paths: vec![
+                    ".hidden/conf".into(),
+                    "b.txt".into(),
+                    "c.txt".into(),
+                    "deep/er/x.rs".into(),
+                    "new.txt".into(),
+                    "run.sh".into(),
+                ],
+                insertions: 4,
+                deletions: 4,
+            }
+        );
+
+        // Snapshots hold the working tree, not the index.
+        assert_eq!(show(dir, start, "a.txt"), "one\ntwo\nstaged\n");
+        assert_eq!(mode_in(dir, start, "run.sh").as_deref(), Some("100644"));
+        assert_eq!(mode_in(dir, end, "run.sh").as_deref(), Some("100755"));
+        let files = ls_tree(dir, end);
+        for ignored in ["debug.log", "build/out.bin", "secret/key"] {
+            assert!(!files.contains(ignored), "{ignored} in snapshot:\n{files}");
+        }
+
+        assert_eq!(repo.refname_to_id(&shadow_ref("s1")).unwrap(), end);
+        let end_commit = repo.find_commit(end).unwrap();
+        assert_eq!(end_commit.parent_ids().collect::<Vec<_>>(), vec![start]);
+        assert!(end_commit.message().unwrap().contains("end t1"));
+        assert_eq!(repo.find_commit(start).unwrap().parent_count(), 0);
+        assert_eq!(end_commit.author().name().unwrap(), "Test User");
+    }
+
+    #[test]
+    fn set_index_only_swaps_the_handles_in_memory_index() {
+        let (tmp, repo) = init_committed(&[("a.txt", "a\n")]);
+        let dir = tmp.path();
+        write(dir, "a.txt", "staged\n");
+        git(dir, &["add", "a.txt"]);
+        write(dir, "new.txt", "n\n");
+        let user = user_state(dir);
+
+        let private = dir.join(".git/probe.index");
+        let mut index = Index::open(&private).unwrap();
+        repo.set_index(&mut index).unwrap();
+        index.add_all(["*"], IndexAddOption::DEFAULT, None).unwrap();
+        index.write().unwrap();
+
+        assert_eq!(user_state(dir), user);
+        assert!(private.exists());
+        // The handle itself is redirected, which is why snapshot() works on a
+        // second handle rather than the caller's.
+        assert_eq!(repo.index().unwrap().path(), Some(private.as_path()));
+        let fresh = Repository::open(dir).unwrap();
+        assert!(
+            fresh
+                .index()
+                .unwrap()
+                .get_path(Path::new("new.txt"), 0)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn second_snapshot_reuses_the_private_index() {
+        let (tmp, repo) = init_committed(&[("keep.txt", "AAAA\n")]);
+        let dir = tmp.path();
+        // Without ctime in the comparison, identical size and mtime are all
+        // the stat cache looks at, so a same-size rewrite with the old mtime
+        // is only noticed by hashing.
+        git(dir, &["config", "core.trustctime", "false"]);
+        let old_mtime = ["-d", "@946684800", "keep.txt"];
+        assert!(
+            Command::new("touch")
+                .current_dir(dir)
+                .args(old_mtime)
+                .status()
+                .unwrap()
+                .success()
+        );
+
+        let first = snapshot(&repo, "s", "start").unwrap();
+        let index_file = dir.join(".git/leash/shadow/s.index");
+        assert!(index_file.exists());
+        assert_eq!(show(dir, first, "keep.txt"), "AAAA\n");
+
+        write(dir, "keep.txt", "BBBB\n");
+        assert!(
+            Command::new("touch")
+                .current_dir(dir)
+                .args(old_mtime)
+                .status()
+                .unwrap()
+                .success()
+        );
+        write(dir, "other.txt", "new\n");
+        let second = snapshot(&repo, "s", "end").unwrap();
+        // The cached stat data vouched for keep.txt, so it was not re-hashed...
+        assert_eq!(show(dir, second, "keep.txt"), "AAAA\n");
+        // ...while files whose stat changed were.
+        assert_eq!(show(dir, second, "other.txt"), "new\n");
+
+        // Control: without the private index the same tree is hashed afresh.
+        fs::remove_file(&index_file).unwrap();
+        let third = snapshot(&repo, "s", "fresh").unwrap();
+        assert_eq!(show(dir, third, "keep.txt"), "BBBB\n");
+    }
+
+    #[test]
+    fn restore_puts_back_start_content_and_reports_later_edits() {
+        let (tmp, repo) = init_committed(&[
+            ("a.txt", "a1\n"),
+            ("b.txt", "b1\n"),
+            ("c.txt", "c1\n"),
+            ("run.sh", "#!/bin/sh\n"),
+            ("docs/readme.md", "docs\n"),
+            (".gitignore", "*.log\n"),
+        ]);
+        let dir = tmp.path();
+        let start = snapshot(&repo, "s2", "start t2").unwrap();
+
+        write(dir, "a.txt", "a-turn\n");
+        write(dir, "b.txt", "b-turn\n");
+        fs::remove_file(dir.join("c.txt")).unwrap();
+        chmod(dir, "run.sh", 0o755);
+        write(dir, "new/dir/n.txt", "n\n");
+        write(dir, "docs/new.md", "new doc\n");
+        write(dir, "out/gen.rs", "gen\n");
+        write(dir, "out/x.log", "ignored\n");
+        write(dir, "top.txt", "top\n");
+        let end = snapshot(&repo, "s2", "end t2").unwrap();
+
+        // The user keeps working after the turn ended.
+        write(dir, "b.txt", "b-user\n");
+        let user = user_state(dir);
+
+        let report = restore(&repo, "s2", start, end).unwrap();
+        assert_eq!(
+            report.skipped,
+            vec![(
+                "b.txt".to_string(),
+                "edited since the turn ended".to_string()
+            )]
+        );
+        assert_eq!(
+            report.restored,
+            [
+                "a.txt",
+                "c.txt",
+                "docs/new.md",
+                "new/dir/n.txt",
+                "out/gen.rs",
+                "run.sh",
+                "top.txt"
+            ]
+        );
+        assert_eq!(read(dir, "a.txt"), "a1\n");
+        assert_eq!(read(dir, "b.txt"), "b-user\n");
+        assert_eq!(read(dir, "c.txt"), "c1\n");
+        assert!(!executable(dir, "run.sh"));
+        assert!(!dir.join("top.txt").exists());
+        // Directories leash emptied go; ones still holding anything stay.
+        assert!(!dir.join("new").exists());
+        assert!(!dir.join("docs/new.md").exists());
+        assert_eq!(read(dir, "docs/readme.md"), "docs\n");
+        assert!(!dir.join("out/gen.rs").exists());
+        assert_eq!(read(dir, "out/x.log"), "ignored\n");
+
+        // Only the working tree changed: index, HEAD and branch are as they were.
+        let after = user_state(dir);
+        assert_eq!(
+            (&after.index, &after.head, &after.branch),
+            (&user.index, &user.head, &user.branch)
+        );
+
+        // The safety snapshot holds the pre-restore state, on top of the end snapshot.
+        let safety = report.safety.unwrap();
+        assert_eq!(repo.refname_to_id(&shadow_ref("s2")).unwrap(), safety);
+        let safety_commit = repo.find_commit(safety).unwrap();
+        assert_eq!(safety_commit.parent_id(0).unwrap(), end);
+        assert!(
+            safety_commit
+                .message()
+                .unwrap()
+                .contains("safety before restore")
+        );
+        assert_eq!(show(dir, safety, "a.txt"), "a-turn\n");
+        assert_eq!(show(dir, safety, "b.txt"), "b-user\n");
+        assert_eq!(show(dir, safety, "new/dir/n.txt"), "n\n");
+        assert_eq!(mode_in(dir, safety, "run.sh").as_deref(), Some("100755"));
+        assert_eq!(mode_in(dir, safety, "c.txt"), None);
+
+        // Afterwards the tree equals the start except for the user's own edit.
+        let now = snapshot(&repo, "s2", "after").unwrap();
+        assert_eq!(changes(&repo, start, now).unwrap().paths, ["b.txt"]);
+    }
+
+    #[test]
+    fn restore_leaves_files_deleted_or_recreated_since_the_end_alone() {
+        let (tmp, repo) = init_committed(&[("x.txt", "x\n"), ("y.txt", "y\n")]);
+        let dir = tmp.path();
+        let start = snapshot(&repo, "s3", "start").unwrap();
+        write(dir, "x.txt", "x-turn\n");
+        fs::remove_file(dir.join("y.txt")).unwrap();
+        write(dir, "z.txt", "z-turn\n");
+        let end = snapshot(&repo, "s3", "end").unwrap();
+
+        fs::remove_file(dir.join("x.txt")).unwrap();
+        write(dir, "y.txt", "mine\n");
+        write(dir, "z.txt", "z-user\n");
+
+        let report = restore(&repo, "s3", start, end).unwrap();
+        assert!(report.restored.is_empty());
+        assert_eq!(
+            report.skipped,
+            vec![
+                (
+                    "x.txt".to_string(),
+                    "deleted or replaced since the turn ended".to_string()
+                ),
+                (
+                    "y.txt".to_string(),
+                    "created again since the turn ended".to_string()
+                ),
+                (
+                    "z.txt".to_string(),
+                    "edited since the turn ended".to_string()
+                ),
+            ]
+        );
+        assert!(!dir.join("x.txt").exists());
+        assert_eq!(read(dir, "y.txt"), "mine\n");
+        assert_eq!(read(dir, "z.txt"), "z-user\n");
+    }
+
+    #[test]
+    fn restore_swaps_files_and_directories_back() {
+        let (tmp, repo) = init_committed(&[
+            ("keep/a.txt", "a\n"),
+            ("was_file", "file\n"),
+            ("was_dir/inner.txt", "inner\n"),
+        ]);
+        let dir = tmp.path();
+        chmod(dir, "keep", 0o750);
+        let start = snapshot(&repo, "s8", "start").unwrap();
+
+        fs::remove_file(dir.join("keep/a.txt")).unwrap();
+        write(dir, "keep/b.txt", "b\n");
+        fs::remove_file(dir.join("was_file")).unwrap();
+        write(dir, "was_file/x.txt", "x\n");
+        fs::remove_dir_all(dir.join("was_dir")).unwrap();
+        write(dir, "was_dir", "now a file\n");
+        let end = snapshot(&repo, "s8", "end").unwrap();
+
+        let report = restore(&repo, "s8", start, end).unwrap();
+        assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+        assert_eq!(read(dir, "keep/a.txt"), "a\n");
+        assert!(!dir.join("keep/b.txt").exists());
+        // A directory that restored files go into is kept, not recreated.
+        let keep_mode = fs::metadata(dir.join("keep")).unwrap().permissions().mode();
+        assert_eq!(keep_mode & 0o777, 0o750);
+        assert_eq!(read(dir, "was_file"), "file\n");
+        assert_eq!(read(dir, "was_dir/inner.txt"), "inner\n");
+        let now = snapshot(&repo, "s8", "after").unwrap();
+        assert!(changes(&repo, start, now).unwrap().paths.is_empty());
+    }
+
+    #[test]
+    fn racily_clean_user_entries_are_rehashed() {
+        let (tmp, repo) = init(&[("f.txt", "AAAA\n")]);
+        let dir = tmp.path();
+        git(dir, &["config", "core.trustctime", "false"]);
+        let at = |file: &str| {
+            let args = ["-d", "@946684800", file];
+            assert!(
+                Command::new("touch")
+                    .current_dir(dir)
+                    .args(args)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+        };
+        at("f.txt");
+        git(dir, &["add", "f.txt"]);
+        // Same-size rewrite with the same mtime as the entry *and* the index
+        // file: only the entry's raciness says its stat data proves nothing.
+        write(dir, "f.txt", "BBBB\n");
+        at("f.txt");
+        at(".git/index");
+        let oid = snapshot(&repo, "s9", "start").unwrap();
+        assert_eq!(show(dir, oid, "f.txt"), "BBBB\n");
+    }
+
+    #[test]
+    fn works_in_a_linked_worktree() {
+        let (tmp, _main) = init_committed(&[("a.txt", "a\n")]);
+        let wt = tmp.path().join("wt");
+        git(tmp.path(), &["worktree", "add", "-q", "-b", "side", "wt"]);
+        let repo = Repository::open(&wt).unwrap();
+        let index_before = fs::read(repo.path().join("index")).unwrap();
+
+        let start = snapshot(&repo, "w1", "start").unwrap();
+        write(&wt, "a.txt", "changed\n");
+        let end = snapshot(&repo, "w1", "end").unwrap();
+        assert_eq!(changes(&repo, start, end).unwrap().paths, ["a.txt"]);
+        // The private index is per worktree; the session ref is shared.
+        assert!(repo.path().join("leash/shadow/w1.index").exists());
+        assert_eq!(
+            git(tmp.path(), &["rev-parse", "refs/leash/shadow/w1"]).trim(),
+            end.to_string()
+        );
+
+        let report = restore(&repo, "w1", start, end).unwrap();
+        assert_eq!(report.restored, ["a.txt"]);
+        assert_eq!(read(&wt, "a.txt"), "a\n");
+        assert_eq!(read(tmp.path(), "a.txt"), "a\n");
+        assert_eq!(fs::read(repo.path().join("index")).unwrap(), index_before);
+    }
+
+    #[test]
+    fn works_with_a_separate_git_dir_on_another_filesystem() {
+        // On Linux /dev/shm is usually tmpfs, so staged files cannot simply be
+        // renamed into the working tree and have to be copied.
+        let shm = Path::new("/dev/shm");
+        let git_tmp = if shm.is_dir() {
+            TempDir::new_in(shm).unwrap()
+        } else {
+            TempDir::new().unwrap()
+        };
+        let work_tmp = TempDir::new().unwrap();
+        let gitdir = git_tmp.path().join("repo.git");
+        let work = work_tmp.path();
+        let gitdir_arg = gitdir.to_str().unwrap();
+        git(
+            work,
+            &["init", "-q", "-b", "main", "--separate-git-dir", gitdir_arg],
+        );
+        git(work, &["config", "user.name", "Test User"]);
+        git(work, &["config", "user.email", "test@example.com"]);
+        write(work, "a.txt", "a\n");
+        write(work, "run.sh", "#!/bin/sh\n");
+        chmod(work, "run.sh", 0o755);
+        std::os::unix::fs::symlink("a.txt", work.join("link")).unwrap();
+        git(work, &["add", "-A"]);
+        git(work, &["commit", "-q", "-m", "initial"]);
+        let repo = Repository::open(work).unwrap();
+        let start = snapshot(&repo, "g1", "start").unwrap();
+
+        write(work, "a.txt", "changed\n");
+        fs::remove_file(work.join("run.sh")).unwrap();
+        fs::remove_file(work.join("link")).unwrap();
+        write(work, "b.txt", "b\n");
+        let end = snapshot(&repo, "g1", "end").unwrap();
+        assert_eq!(
+            changes(&repo, start, end).unwrap().paths,
+            ["a.txt", "b.txt", "link", "run.sh"]
+        );
+        assert!(gitdir.join("leash/shadow/g1.index").exists());
+
+        let report = restore(&repo, "g1", start, end).unwrap();
+        assert_eq!(report.restored, ["a.txt", "b.txt", "link", "run.sh"]);
+        assert_eq!(read(work, "a.txt"), "a\n");
+        assert!(executable(work, "run.sh"));
+        assert_eq!(
+            fs::read_link(work.join("link")).unwrap(),
+            Path::new("a.txt")
+        );
+        assert!(!work.join("b.txt").exists());
+        assert!(!gitdir.join("leash/shadow/g1.restore").exists());
+    }
+
+    #[test]
+    fn survives_indexes_it_cannot_read() {
+        let (tmp, repo) = init_committed(&[("a.txt", "a\n")]);
+        let dir = tmp.path();
+        // libgit2 cannot parse a split index ("link" is a required extension).
+        git(dir, &["update-index", "--split-index"]);
+        write(dir, "b.txt", "b\n");
+        let user = user_state(dir);
+        let first = snapshot(&repo, "s10", "first").unwrap();
+        assert_eq!(user_state(dir), user);
+        assert_eq!(show(dir, first, "a.txt"), "a\n");
+
+        // A damaged private index is only a cache: it is rebuilt.
+        fs::write(dir.join(".git/leash/shadow/s10.index"), "garbage").unwrap();
+        write(dir, "a.txt", "a2\n");
+        let second = snapshot(&repo, "s10", "second").unwrap();
+        assert_eq!(changes(&repo, first, second).unwrap().paths, ["a.txt"]);
+        let report = restore(&repo, "s10", first, second).unwrap();
+        assert_eq!(report.restored, ["a.txt"]);
+        assert_eq!(read(dir, "a.txt"), "a\n");
+        let after = user_state(dir);
+        assert_eq!((&after.index, &after.head), (&user.index, &user.head));
+    }
+
+    #[test]
+    fn restore_recreates_symlinks() {
+        let (tmp, repo) = init_committed(&[("target.txt", "t\n")]);
+        let dir = tmp.path();
+        std::os::unix::fs::symlink("target.txt", dir.join("link")).unwrap();
+        let start = snapshot(&repo, "s4", "start").unwrap();
+        assert_eq!(mode_in(dir, start, "link").as_deref(), Some("120000"));
+
+        fs::remove_file(dir.join("link")).unwrap();
+        write(dir, "link", "now a file\n");
+        let end = snapshot(&repo, "s4", "end").unwrap();
+
+        let report = restore(&repo, "s4", start, end).unwrap();
+        assert_eq!(report.restored, ["link"]);
+        assert_eq!(
+            fs::read_link(dir.join("link")).unwrap(),
+            Path::new("target.txt")
+        );
+    }
+
+    #[test]
+    fn restore_applies_line_ending_filters() {
+        let (tmp, repo) = init_committed(&[
+            (".gitattributes", "*.txt text eol=crlf\n"),
+            ("win.txt", "l1\r\nl2\r\n"),
+        ]);
+        let dir = tmp.path();
+        let start = snapshot(&repo, "s5", "start").unwrap();
+        // Snapshots store normalized content, as `git add` would.
+        assert_eq!(show(dir, start, "win.txt"), "l1\nl2\n");
+        write(dir, "win.txt", "l1\r\nchanged\r\n");
+        let end = snapshot(&repo, "s5", "end").unwrap();
+
+        let report = restore(&repo, "s5", start, end).unwrap();
+        assert_eq!(report.restored, ["win.txt"]);
+        assert_eq!(read(dir, "win.txt"), "l1\r\nl2\r\n");
+    }
+
+    #[test]
+    fn works_on_an_unborn_branch() {
+        let (tmp, repo) = init(&[("f.txt", "f1\n"), ("g.txt", "g\n")]);
+        let dir = tmp.path();
+        let user = user_state(dir);
+        assert!(user.index.is_none());
+
+        let start = snapshot(&repo, "s6", "start").unwrap();
+        write(dir, "f.txt", "f2\n");
+        write(dir, "h/h.txt", "h\n");
+        let end = snapshot(&repo, "s6", "end").unwrap();
+        assert_eq!(user_state(dir).index, None);
+        assert_eq!(
+            changes(&repo, start, end).unwrap(),
+            Change {
+                paths: vec!["f.txt".into(), "h/h.txt".into()],
+                insertions: 2,
+                deletions: 1,
+            }
+        );
+
+        let report = restore(&repo, "s6", start, end).unwrap();
+        assert_eq!(report.restored, ["f.txt", "h/h.txt"]);
+        assert_eq!(read(dir, "f.txt"), "f1\n");
+        assert!(!dir.join("h").exists());
+        assert_eq!(user_state(dir), user);
+        assert!(!git_ok(dir, &["rev-parse", "--verify", "-q", "HEAD"]));
+    }
+
+    #[test]
+    fn follows_ignore_rules_as_git_status_does() {
+        let (tmp, repo) = init(&[(".gitignore", "*.env\n"), ("app.env", "K=1\n")]);
+        let dir = tmp.path();
+        // A file the user force-added stays part of the tree despite .gitignore.
+        git(dir, &["add", "-f", "app.env", ".gitignore"]);
+        git(dir, &["commit", "-q", "-m", "initial"]);
+        let first = snapshot(&repo, "s7", "first").unwrap();
+        assert_eq!(show(dir, first, "app.env"), "K=1\n");
+
+        write(dir, "later.txt", "l\n");
+        let second = snapshot(&repo, "s7", "second").unwrap();
+        assert_eq!(show(dir, second, "later.txt"), "l\n");
+
+        // A file that becomes ignored leaves the snapshot; an untracked nested
+        // repository (even one without commits) is skipped, not an error.
+        write(dir, ".gitignore", "*.env\nlater.txt\n");
+        write(dir, "app.env", "K=2\n");
+        git(dir, &["init", "-q", "nested"]);
+        write(dir, "nested/f.txt", "f\n");
+        let third = snapshot(&repo, "s7", "third").unwrap();
+        assert_eq!(
+            changes(&repo, second, third).unwrap().paths,
+            [".gitignore", "app.env", "later.txt"]
+        );
+    }
+
+    #[test]
+    fn rejects_session_names_that_escape_the_namespace() {
+        let (tmp, repo) = init(&[("a.txt", "a\n")]);
+        for bad in ["", "../x", "a/b", ".hidden", "x.lock", "a b", "a..b"] {
+            assert!(
+                matches!(snapshot(&repo, bad, "l"), Err(ShadowError::Git(_))),
+                "{bad:?} accepted"
+            );
+        }
+        assert!(!tmp.path().join(".git/leash").exists());
+        assert!(snapshot(&repo, "0b9e-4c1a_session.2", "ok").is_ok());
     }
 }
