@@ -620,11 +620,15 @@ impl Workspace {
             let diff = self.repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
             return Ok(checkpoint::patch_text(&diff)?);
         }
-        let path = turn
-            .worktree
-            .as_deref()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| self.worktree_path(id));
+        // A running in-place turn works in the user's own checkout.
+        let path = if turn.kind == crate::model::TurnKind::InPlace {
+            self.root.clone()
+        } else {
+            turn.worktree
+                .as_deref()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| self.worktree_path(id))
+        };
         if path.join(".git").exists() {
             return Ok(checkpoint::worktree_diff(&path, base)?);
         }

@@ -371,3 +371,52 @@ fn overflow_is_named_context_overflow_for_both_agents() {
     );
     assert_eq!(r.turn("t2")["failure"], "context_overflow");
 }
+
+#[test]
+fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
+    if !enabled() {
+        return;
+    }
+    let r = claude_repo("");
+    r.ok(&["hooks", "install", "claude"]);
+    let out = Command::new("python3")
+        .arg(Path::new(HARNESS).join("run_claude.py"))
+        .args(["--prompt", "run a command", "--no-hooks", "--cleanup"])
+        .args([
+            "--permission-mode",
+            "bypassPermissions",
+            "--env",
+            "IS_SANDBOX=1",
+        ])
+        .arg("--proj")
+        .arg(r.path())
+        .arg("--claude")
+        .arg(agent_bin("claude"))
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["exit_code"], 0, "{summary}");
+    assert!(
+        r.file("bash_out.txt").exists(),
+        "the agent's Bash command ran"
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["kind"], "in_place");
+    assert_eq!(t["state"], "awaiting_review", "{t}");
+    assert_eq!(
+        t["paths"],
+        json!(["bash_out.txt"]),
+        "the shell's edit is in the turn's diff"
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(
+        show.contains("Bash: echo hello-from-bash"),
+        "the action is in `leash show`:\n{show}"
+    );
+    r.ok(&["reject", "t1", "--reason", "no stray files"]);
+    assert!(
+        !r.file("bash_out.txt").exists(),
+        "reject undid the Bash edit"
+    );
+    assert_eq!(r.read("README.md"), "original line\n");
+}

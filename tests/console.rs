@@ -460,3 +460,87 @@ fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
         "typed\n"
     );
 }
+
+#[test]
+fn a_held_action_heads_the_queue_with_its_preview_and_is_allowed_or_denied_by_key() {
+    use std::io::Write;
+    let r = common::Repo::initialised();
+    std::fs::create_dir_all(r.path().join(".git/leash")).unwrap();
+    let console = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(r.path().join(".git/leash/console.lock"))
+        .unwrap();
+    console.lock().unwrap();
+    let hook = |content: &str, id: &str| {
+        let input = serde_json::json!({
+            "session_id": "s1", "cwd": r.path().display().to_string(),
+            "hook_event_name": "PreToolUse", "tool_name": "Write", "tool_use_id": id,
+            "tool_input": {"file_path": r.file("operations/run.md").display().to_string(), "content": content},
+        });
+        let mut child = r
+            .cmd(&["hook", "claude"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.to_string().as_bytes())
+            .unwrap();
+        child
+    };
+    let waiting = hook("step one\nstep two\n", "toolu_a");
+    r.wait_for_event("the action to be held", |e| e["kind"] == "action_requested");
+    let ws = Workspace::open(r.path()).unwrap();
+    let mut app = App::new(
+        ws,
+        Keymap::builtin("default").unwrap(),
+        Theme::builtin("dark").unwrap(),
+        UserSettings::default(),
+        vec![],
+    );
+    settle(&mut app);
+    app.focus = Pane::Queue;
+    app.on_changed();
+    settle(&mut app);
+    let screen = text(&render(&mut app, 120, 30));
+    assert!(
+        screen.contains("⏸ t1.a1"),
+        "the action heads the queue:\n{screen}"
+    );
+    assert!(screen.contains("held for you"), "{screen}");
+    assert!(
+        screen.contains("+step two"),
+        "the Write's content is previewed:\n{screen}"
+    );
+    key(&mut app, KeyCode::Char('a'));
+    let out = waiting.wait_with_output().unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "allow");
+
+    let waiting = hook("again\n", "toolu_b");
+    r.wait_for_event("the second action", |e| {
+        e["kind"] == "action_requested" && e["action"] == "t1.a2"
+    });
+    app.on_changed();
+    settle(&mut app);
+    key(&mut app, KeyCode::Char('r'));
+    for c in "wrong runbook".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let out = waiting.wait_with_output().unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny");
+    assert!(
+        answer["hookSpecificOutput"]["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .contains("wrong runbook")
+    );
+    drop(console);
+}

@@ -402,7 +402,11 @@ impl App {
             turn: t.id.clone(),
             base: t.base.clone(),
             commit: t.commit.clone(),
-            worktree: t.worktree.as_ref().map(Into::into),
+            worktree: if t.kind == crate::model::TurnKind::InPlace {
+                Some(self.ws.root.clone())
+            } else {
+                t.worktree.as_ref().map(Into::into)
+            },
         });
         self.request_output(None);
     }
