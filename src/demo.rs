@@ -28,6 +28,13 @@ pub const SCENARIOS: &[(&str, &str, &str)] = &[
         "medium",
         "demo: paste the vendor's release notes",
     ),
+    (
+        "dangling",
+        "low",
+        "demo: link today's notes to the design doc",
+    ),
+    ("flat", "low", "demo: jot a memory note"),
+    ("hang", "low", "demo: add the slow test fixture"),
 ];
 
 fn today() -> String {
@@ -122,6 +129,15 @@ pub fn build_workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
              # Instructions are high risk: an agent that edits them waits for you.\n\
              [[risk]]\npaths = [\"operations/**\", \"AGENTS.md\"]\nclass = \"high\"\n\n\
              [[risk]]\ncommands = [\"git push*\", \"curl *\", \"rm -rf *\"]\nclass = \"high\"\n\n\
+             # Integrity checks run on every turn's tree before policy decides.\n\
+             [[invariant]]\nname = \"boot sequence\"\nkind = \"boot\"\nmanifest = \"AGENTS.md\"\n\n\
+             [[invariant]]\nname = \"folders have a README\"\nkind = \"readme\"\nroots = [\"operations\", \"docs\"]\n\n\
+             [[invariant]]\nname = \"routing table\"\nkind = \"routing\"\ntable = \"operations/README.md\"\nfolders = [\"operations\"]\n\n\
+             [[invariant]]\nname = \"no dangling pointers\"\nkind = \"references\"\nroots = [\".\"]\n\n\
+             [[invariant]]\nname = \"store separation\"\nkind = \"separation\"\nunder = \"operations\"\nforbid = [\"**/feedback*\", \"**/*.log\"]\n\n\
+             [[invariant]]\nname = \"memory layout\"\nkind = \"layout\"\nroot = \"memory\"\npattern = \"YYYY-MM-DD/**\"\nfix = \"YYYY-MM-DD/durable_notes.md\"\n\n\
+             [[invariant]]\nname = \"deliverable\"\nkind = \"deliverable\"\n\n\
+             [[invariant]]\nname = \"fixtures load\"\nkind = \"command\"\ncommand = [\"sh\", \"-c\", \"test ! -e docs/slow-fixture.md || sleep 60\"]\ntimeout = \"2s\"\n\n\
              # The scripted demo agent: a real subprocess speaking Claude Code's stream-json.\n\
              [agents.demo]\ncommand = [{agent}, \"demo-agent\", \"{{prompt}}\"]\nformat = \"claude\"\n"
         ),
@@ -131,6 +147,9 @@ pub fn build_workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
         tasks.push_str(&format!(
             "\n[[task]]\nname = \"{name}\"\nagent = \"demo\"\nrisk = \"{risk}\"\nprompt = \"{prompt}\"\n"
         ));
+        if *name == "draft" {
+            tasks.push_str("deliverable = \"docs/draft.md\"\n");
+        }
     }
     write(&root, ".leash/tasks.toml", &tasks)?;
     git(&root, &["init", "-q", "-b", "main"])?;
@@ -349,6 +368,48 @@ pub fn agent(prompt: &str) -> anyhow::Result<i32> {
                 false,
                 json!({}),
             );
+            Ok(0)
+        }
+        "dangling" => {
+            s.text("Linking today's notes to the design doc.");
+            let rel = format!("memory/{day}/links.md");
+            let body = "# Links (demo)\n\n- The design: [design](../../docs/design.md), also `docs/design.md`.\n";
+            write(&cwd, &rel, body)?;
+            s.tool(
+                "Write",
+                json!({"file_path": at(&rel), "content": body}),
+                "File created successfully",
+            );
+            s.result("Linked the notes to docs/design.md.", false, json!({}));
+            Ok(0)
+        }
+        "flat" => {
+            s.text("Jotting a memory note.");
+            let yesterday = (chrono::Local::now().date_naive() - chrono::Duration::days(1))
+                .format("%Y-%m-%d")
+                .to_string();
+            let rel = format!("memory/{yesterday}.md");
+            let body = "# Yesterday (demo)\n\n- Remember to rotate the keys.\n";
+            write(&cwd, &rel, body)?;
+            s.tool(
+                "Write",
+                json!({"file_path": at(&rel), "content": body}),
+                "File created successfully",
+            );
+            s.result(&format!("Wrote {rel}."), false, json!({}));
+            Ok(0)
+        }
+        "hang" => {
+            s.text("Adding the slow test fixture.");
+            let body =
+                "# Slow fixture (demo)\n\nIts presence makes the `fixtures load` check hang.\n";
+            write(&cwd, "docs/slow-fixture.md", body)?;
+            s.tool(
+                "Write",
+                json!({"file_path": at("docs/slow-fixture.md"), "content": body}),
+                "File created successfully",
+            );
+            s.result("Added docs/slow-fixture.md.", false, json!({}));
             Ok(0)
         }
         other => {

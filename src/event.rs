@@ -135,6 +135,10 @@ pub enum Event {
         tree: String,
         #[serde(default)]
         results: Vec<serde_json::Value>,
+        /// Names of the failing invariants the turn introduced (the other
+        /// failures were inherited from its base).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        introduced: Vec<String>,
     },
     TurnDecided {
         turn: String,
@@ -457,11 +461,31 @@ impl Event {
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default()
             ),
-            Event::InvariantsChecked { tree, results, .. } => format!(
-                "invariants_checked {} · {} results",
-                short(tree),
-                results.len()
-            ),
+            Event::InvariantsChecked {
+                tree,
+                results,
+                introduced,
+                ..
+            } => {
+                let parsed = crate::checks::parse_results(results);
+                let mut s = format!(
+                    "invariants_checked {} · {}",
+                    short(tree),
+                    crate::invariants::summary(&parsed)
+                );
+                let failing: Vec<&str> = parsed
+                    .iter()
+                    .filter(|r| !crate::checks::passes(r))
+                    .map(|r| r.name.as_str())
+                    .collect();
+                if !failing.is_empty() {
+                    s.push_str(&format!(" · failing: {}", failing.join(", ")));
+                }
+                if !introduced.is_empty() {
+                    s.push_str(&format!(" · introduced: {}", introduced.join(", ")));
+                }
+                s
+            }
         }
     }
 }

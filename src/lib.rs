@@ -6,11 +6,13 @@
 
 pub mod agents;
 pub mod checkpoint;
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod event;
+pub mod invariants;
 pub mod journal;
 pub mod model;
 pub mod policy;

@@ -71,6 +71,19 @@ pub struct Turn {
     pub session: Option<String>,
     /// The turn's actions (tool calls), in order.
     pub actions: Vec<ActionInfo>,
+    /// The latest invariant results on the turn's tree.
+    pub invariants: Vec<crate::invariants::CheckResult>,
+    /// Failing invariants the turn introduced (the rest it inherited).
+    pub introduced: Vec<String>,
+}
+
+/// The latest check of the workspace as a whole (`leash check`, or a turn's
+/// tree, whichever came last).
+#[derive(Debug, Clone, Serialize)]
+pub struct LastCheck {
+    pub ts: String,
+    pub turn: Option<String>,
+    pub results: Vec<crate::invariants::CheckResult>,
 }
 
 /// One action (tool call) of a turn, as far as the journal knows it.
@@ -162,6 +175,8 @@ pub struct State {
     pub max_turn: u64,
     /// Interactive sessions, by id.
     pub sessions: BTreeMap<String, Session>,
+    /// The latest invariant check.
+    pub last_check: Option<LastCheck>,
 }
 
 impl State {
@@ -292,6 +307,8 @@ impl State {
                 }],
                 session: session.clone(),
                 actions: Vec::new(),
+                invariants: Vec::new(),
+                introduced: Vec::new(),
             });
             return;
         }
@@ -332,6 +349,13 @@ impl State {
                 self.task_autonomy.insert(task.clone(), *level);
             }
             return;
+        }
+        if let Event::InvariantsChecked { turn, results, .. } = &record.event {
+            self.last_check = Some(LastCheck {
+                ts: ts.clone(),
+                turn: turn.clone(),
+                results: crate::checks::parse_results(results),
+            });
         }
         let Some(id) = record.event.turn().map(str::to_string) else {
             return;
@@ -538,12 +562,19 @@ impl State {
                     a.paths_written = paths_written.clone();
                 }
             }
+            Event::InvariantsChecked {
+                results,
+                introduced,
+                ..
+            } => {
+                t.invariants = crate::checks::parse_results(results);
+                t.introduced = introduced.clone();
+            }
             Event::TurnCreated { .. }
             | Event::AutonomySet { .. }
             | Event::SessionStarted { .. }
             | Event::SessionEnded { .. }
-            | Event::Usage { .. }
-            | Event::InvariantsChecked { .. } => {}
+            | Event::Usage { .. } => {}
         }
     }
 }

@@ -435,6 +435,38 @@ impl Workspace {
                 return Err(Error::Refused(msg));
             }
         };
+        // The branch moved: the merged tree is new, so the invariants run
+        // again on it; a policy landing stops if they now fail.
+        if prepared.drift_from.is_some() && !self.config.invariants.is_empty() {
+            let results = self.check_commit(Some(prepared.target), turn.deliverable.as_deref())?;
+            let check = crate::checks::TurnCheck {
+                results,
+                introduced: Vec::new(),
+            };
+            self.append(vec![Self::checked_event(
+                Some(id),
+                prepared.target.to_string(),
+                &check,
+            )])?;
+            let by_policy = turn
+                .decision
+                .as_ref()
+                .is_some_and(|d| d.by == DecidedBy::Policy);
+            if by_policy && !check.all_pass() {
+                let failing: Vec<&str> = check
+                    .results
+                    .iter()
+                    .filter(|r| !crate::checks::passes(r))
+                    .map(|r| r.name.as_str())
+                    .collect();
+                let msg = format!(
+                    "{branch} moved since {id} started, and on the merged tree these invariants fail: {}",
+                    failing.join(", ")
+                );
+                abort(self, msg.clone(), Some(FailureClass::ConcurrentDrift))?;
+                return Err(Error::Refused(msg));
+            }
+        }
         self.append(vec![Event::LandingStarted {
             turn: id.to_string(),
             target: prepared.target.to_string(),
@@ -680,17 +712,35 @@ impl Workspace {
             None => "approved".into(),
         };
         m.push_str(&format!("Leash-Decision: {decision}\n"));
+        use crate::invariants::Outcome;
+        let count = |o: Outcome| turn.invariants.iter().filter(|r| r.outcome == o).count();
         m.push_str(&format!(
             "Leash-Invariants: {}\n",
             if self.config.invariants.is_empty() {
                 "none configured".to_string()
+            } else if turn.invariants.is_empty() {
+                "not checked".to_string()
             } else {
-                format!(
-                    "{} configured, not yet checked",
-                    self.config.invariants.len()
-                )
+                let mut s = format!(
+                    "{} pass, {} fail, {} fixed",
+                    count(Outcome::Pass),
+                    count(Outcome::Fail),
+                    count(Outcome::Fixed)
+                );
+                if count(Outcome::Degraded) > 0 {
+                    s.push_str(&format!(", {} degraded", count(Outcome::Degraded)));
+                }
+                s
             }
         ));
+        // A fix turn names what it fixed.
+        for r in turn
+            .invariants
+            .iter()
+            .filter(|r| r.outcome == Outcome::Fixed)
+        {
+            m.push_str(&format!("Leash-Fix: {}\n", r.name));
+        }
         m
     }
 

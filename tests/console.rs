@@ -323,7 +323,12 @@ fn a_turn_started_elsewhere_appears_and_rings_the_bell() {
     app.on_changed();
     assert_eq!(app.turns().len(), before + 1);
     assert_eq!(app.outbox.bells.len(), 1, "one new turn waits: one bell");
-    assert!(app.outbox.bells[0].contains("t7 waits for review"));
+    let next = format!("t{} waits for review", leash::demo::SCENARIOS.len() + 1);
+    assert!(
+        app.outbox.bells[0].contains(&next),
+        "{:?}",
+        app.outbox.bells
+    );
     app.outbox.bells.clear();
     app.on_changed();
     assert!(
@@ -344,19 +349,24 @@ fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
         "replay asks first"
     );
     key(&mut app, KeyCode::Char('y'));
+    let new = format!("t{}", leash::demo::SCENARIOS.len() + 1);
     assert!(
-        app.status.as_ref().unwrap().text.contains("started t7"),
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains(&format!("started {new}")),
         "{:?}",
         app.status
     );
     let journal = d.root.join(".git/leash/journal.jsonl");
     common::wait_until("the replay to finish", || {
         let text = std::fs::read_to_string(&journal).ok()?;
-        text.contains("\"kind\":\"turn_finished\",\"turn\":\"t7\"")
+        text.contains(&format!("\"kind\":\"turn_finished\",\"turn\":\"{new}\""))
             .then_some(())
     });
     app.on_changed();
-    let t7 = app.ws.state.turn("t7").unwrap();
+    let t7 = app.ws.state.turn(&new).unwrap();
     assert_eq!(t7.base, base, "replayed on the original base");
     assert_eq!(t7.task.as_deref(), Some("draft"));
     assert!(t7.title.starts_with("replay of t2"), "{}", t7.title);
@@ -433,19 +443,24 @@ fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
     }
     key(&mut app, KeyCode::Left);
     key(&mut app, KeyCode::Enter);
+    let new = format!("t{}", leash::demo::SCENARIOS.len() + 1);
     assert!(
-        app.status.as_ref().unwrap().text.contains("started t7"),
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains(&format!("started {new}")),
         "{:?}",
         app.status
     );
     let journal = d.root.join(".git/leash/journal.jsonl");
     common::wait_until("t7 to land", || {
         let text = std::fs::read_to_string(&journal).ok()?;
-        text.contains("\"kind\":\"turn_landed\",\"turn\":\"t7\"")
+        text.contains(&format!("\"kind\":\"turn_landed\",\"turn\":\"{new}\""))
             .then_some(())
     });
     app.on_changed();
-    let t7 = app.ws.state.turn("t7").unwrap();
+    let t7 = app.ws.state.turn(&new).unwrap();
     assert_eq!(
         t7.command.as_deref().unwrap(),
         ["sh", "-c", "echo typed > typed.md"]
@@ -543,4 +558,57 @@ fn a_held_action_heads_the_queue_with_its_preview_and_is_allowed_or_denied_by_ke
             .contains("wrong runbook")
     );
     drop(console);
+}
+
+#[test]
+fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_diff() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t7");
+    app.focus = Pane::Detail;
+    key(&mut app, KeyCode::Char('4'));
+    let dash = app.dashboard();
+    assert_eq!(&dash.turns[..3], ["t9", "t8", "t7"], "newest turns first");
+    assert_eq!(
+        &dash.rows[..3],
+        ["fixtures load", "memory layout", "no dangling pointers"],
+        "the newest breaks first"
+    );
+    let screen = text(&render(&mut app, 130, 34));
+    assert!(screen.contains("fixtures load"), "{screen}");
+    // The header and the turn rows carry the summaries.
+    assert!(screen.contains("invariants 6 ✓ 1 ~"), "{screen}");
+    assert!(
+        screen.contains("guarded 1✗"),
+        "t7's row shows its failing check:\n{screen}"
+    );
+
+    app.inv_row = 2;
+    app.inv_col = 2;
+    let screen = text(&render(&mut app, 130, 34));
+    assert!(
+        screen.contains("no dangling pointers on t7 fail"),
+        "{screen}"
+    );
+    assert!(screen.contains("introduced by this turn"), "{screen}");
+    assert!(
+        screen.contains("links.md:3"),
+        "the finding with its line:\n{screen}"
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.tab, Tab::Diff);
+    assert_eq!(app.selected.as_deref(), Some("t7"));
+    let screen = text(&render(&mut app, 130, 34));
+    assert!(
+        screen.contains("docs/design.md"),
+        "the diff is at the dangling line:\n{screen}"
+    );
+
+    // A degraded cell says what happened.
+    key(&mut app, KeyCode::Char('4'));
+    app.inv_row = 0;
+    app.inv_col = 0;
+    let screen = text(&render(&mut app, 130, 34));
+    assert!(screen.contains("fixtures load on t9 degraded"), "{screen}");
+    assert!(screen.contains("timed out"), "{screen}");
 }

@@ -81,23 +81,25 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
         "45",
         &command,
     ]);
-    // The six demo turns: one lands by itself, three wait, two fail.
-    let screen = tmux.wait_for("3 waiting");
-    assert!(screen.contains("DEMO"), "{screen}");
-    tmux.wait_for("6 turns");
+    // The demo turns: one lands by itself, two fail, the rest wait.
+    let n = leash::demo::SCENARIOS.len();
+    tmux.wait_for(&format!("{n} turns"));
     let journal = dir.join(".git/leash/journal.jsonl");
     common::wait_until("every demo turn to finish", || {
         let text = std::fs::read_to_string(&journal).ok()?;
-        (text.matches("\"turn_finished\"").count() == 6).then_some(())
+        (text.matches("\"turn_finished\"").count() == n).then_some(())
     });
+    let screen = tmux.wait_for(&format!("{} waiting", n - 3));
+    assert!(screen.contains("DEMO"), "{screen}");
     assert!(
         log(&dir).contains("demo: write today's stand-up note"),
         "{}",
         log(&dir)
     );
 
-    // The hostile turn is on screen: its escapes are markers, and the
-    // terminal's title was not touched.
+    // Down to the hostile turn (t6; the newest is on top): its escapes are
+    // markers, and the terminal's title was not touched.
+    tmux.keys(&["j", "j", "j"]);
     let screen = tmux.wait_for("<RLO>");
     assert!(screen.contains("⟨esc⟩"), "{screen}");
     let title = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_title}"]);

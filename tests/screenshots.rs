@@ -219,6 +219,18 @@ fn make_screenshots() {
         &out.join("hostile-output.png"),
     );
 
+    select(&mut app, "t7");
+    app.focus = Pane::Detail;
+    key(&mut app, KeyCode::Char('4'));
+    app.inv_row = 2;
+    app.inv_col = 2;
+    save(
+        &render(&mut app, w, h),
+        &fonts,
+        &out.join("invariant-dashboard.png"),
+    );
+    app.focus = Pane::Turns;
+
     key(&mut app, KeyCode::Char('?'));
     save(
         &render(&mut app, w, h),

@@ -409,7 +409,11 @@ impl Workspace {
             let rel = config::expand_date_placeholders(d, chrono::Local::now().date_naive());
             fs::metadata(worktree.join(rel)).is_ok_and(|m| m.is_file() && m.len() > 0)
         });
-        let failure = policy::end_failure(exit, changed, !printed, deliverable_ok, reported);
+        // The invariants run on the turn's tree (its worktree) before
+        // policy decides; a newly dangling reference names the failure.
+        let check = self.check_turn(worktree, base, turn.deliverable.as_deref())?;
+        let failure = policy::end_failure(exit, changed, !printed, deliverable_ok, reported)
+            .or_else(|| check.failure().filter(|_| changed));
         let mut with_class = turn.clone();
         with_class.risk = class;
         let level = self.level_for(&with_class);
@@ -418,15 +422,25 @@ impl Workspace {
             failure,
             class,
             level,
-            // No invariant kinds run yet: a workspace without invariants
-            // passes them.
-            invariants_pass: true,
+            invariants_pass: check.all_pass(),
         });
         let mut reason = match &verdict {
             Verdict::Land { rule } => rule.clone(),
             Verdict::Review { reason } | Verdict::Failed { reason } => reason.clone(),
             Verdict::NoChanges => "no changes; the agent answered without editing".into(),
         };
+        if !check.all_pass() {
+            let failing: Vec<&str> = check
+                .results
+                .iter()
+                .filter(|r| !crate::checks::passes(r))
+                .map(|r| r.name.as_str())
+                .collect();
+            reason.push_str(&format!("; invariants failing: {}", failing.join(", ")));
+            if !check.introduced.is_empty() {
+                reason.push_str(&format!(" (introduced: {})", check.introduced.join(", ")));
+            }
+        }
         if let Some(e) = &spawn_error {
             reason = format!("{e}; {reason}");
         }
@@ -449,6 +463,9 @@ impl Workspace {
                 because: e.because.clone(),
             })
             .collect();
+        if !self.config.invariants.is_empty() {
+            events.push(Self::checked_event(Some(id), commit.to_string(), &check));
+        }
         events.push(Event::TurnFinished {
             turn: id.to_string(),
             exit: code,

@@ -3,6 +3,7 @@
 //! check failed (reason on stderr), 2 usage error.
 
 mod actions;
+mod check;
 mod decide;
 mod init;
 mod run;
@@ -83,6 +84,15 @@ A failed turn never lands by itself, at any level. Each change is journaled.")]
     Autonomy(AutonomyArgs),
     /// The journal, readable (or as JSON lines with --json).
     Log(LogArgs),
+    /// Run the invariants on the workspace (exit 1 when any fails).
+    #[command(long_about = "\
+Run the [[invariant]] checks of .leash/config.toml on the checkout as it is: boot manifest, \
+READMEs, routing table, dangling references, store separation, dated memory layout, the \
+deliverable, and commands. Each result is pass, fail (with file:line findings), fixed, \
+degraded (timed out, crashed, unreadable — never counted as pass) or skipped, and is \
+journaled. With --fix, the fixable ones (layout) are fixed in a commit of their own with a \
+Leash-Fix trailer, landed as a turn — so `leash rollback` undoes it like any turn.")]
+    Check(CheckArgs),
     /// Actions (tool calls) waiting for the operator's answer.
     Actions(JsonFlag),
     /// Let a waiting action run.
@@ -129,6 +139,16 @@ labelled demo.")]
         /// The demo scenario's prompt.
         prompt: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Apply the fixes of fixable invariants, as a commit of their own.
+    #[arg(long)]
+    pub fix: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -335,6 +355,16 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    if !matches!(cli.command, Some(Command::Hook { .. })) {
+        // `leash log | head` should end quietly, as other command-line tools
+        // do. The hook gate keeps Rust's default: it must always exit 0 with
+        // its answer, never die of a signal the agent would read as "go on".
+        // SAFETY: restoring the default disposition of SIGPIPE at start-up,
+        // before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(f) => {
@@ -380,6 +410,7 @@ fn dispatch(cli: Cli) -> CliResult {
         | Command::Hook { .. }
         | Command::Hooks { .. } => unreachable!("handled above"),
         Command::Actions(a) => actions::list(&ws, a.json),
+        Command::Check(a) => check::check(&mut ws, a),
         Command::Allow(a) => actions::allow(&mut ws, a),
         Command::Deny(a) => actions::deny(&mut ws, a),
         Command::Run(a) => run::run(&mut ws, a),

@@ -40,6 +40,8 @@ pub enum Action {
     Replay,
     /// Cancel the selected running turn.
     CancelTurn,
+    /// Apply the fixable invariants' fixes as a turn of their own.
+    FixInvariants,
     // The autonomy panel
     /// Show or hide the autonomy panel and focus it.
     AutonomyPanel,
@@ -90,6 +92,7 @@ impl Action {
         Action::NewTurn,
         Action::Replay,
         Action::CancelTurn,
+        Action::FixInvariants,
         Action::AutonomyPanel,
         Action::SliderLeft,
         Action::SliderRight,
@@ -132,6 +135,7 @@ impl Action {
             Action::NewTurn => "new turn",
             Action::Replay => "replay turn",
             Action::CancelTurn => "cancel turn",
+            Action::FixInvariants => "fix invariants",
             Action::AutonomyPanel => "autonomy",
             Action::SliderLeft => "less autonomy",
             Action::SliderRight => "more autonomy",

@@ -232,6 +232,13 @@ pub struct App {
     pub diff: DiffView,
     pub output: OutputView,
     pub events_scroll: usize,
+    /// The invariant dashboard's cursor: row (invariant) and column (turn).
+    pub inv_row: usize,
+    pub inv_col: usize,
+    /// Which finding of the selected cell `enter` opens.
+    pub inv_finding: usize,
+    /// A file and line to show once the selected turn's diff arrives.
+    pending_jump: Option<(String, Option<u32>)>,
     pub dialog: Option<Dialog>,
     pub help: Option<usize>,
     pub status: Option<Status>,
@@ -277,6 +284,10 @@ impl App {
                 ..OutputView::default()
             },
             events_scroll: 0,
+            inv_row: 0,
+            inv_col: 0,
+            inv_finding: 0,
+            pending_jump: None,
             dialog: None,
             help: None,
             status: None,
@@ -524,9 +535,21 @@ impl App {
                 self.focus = Pane::Autonomy;
                 self.move_slider(action == Action::SliderRight);
             }
+            Action::Left | Action::Right
+                if self.focus == Pane::Detail && self.tab == Tab::Invariants =>
+            {
+                let cols = self.dashboard().turns.len();
+                self.inv_col = if action == Action::Right {
+                    (self.inv_col + 1).min(cols.saturating_sub(1))
+                } else {
+                    self.inv_col.saturating_sub(1)
+                };
+                self.inv_finding = 0;
+            }
             Action::Left | Action::Right => {}
             Action::Open => match self.focus {
                 Pane::Turns | Pane::Queue => self.focus = Pane::Detail,
+                Pane::Detail if self.tab == Tab::Invariants => self.open_finding(),
                 Pane::Detail | Pane::Autonomy => {}
             },
             Action::Back => {
@@ -552,6 +575,20 @@ impl App {
             }
             Action::Replay => self.replay(),
             Action::CancelTurn => self.cancel(),
+            Action::FixInvariants => {
+                if self.ws.config.invariants.is_empty() {
+                    return self.refuse("no invariants are configured".into());
+                }
+                self.dialog = Some(Dialog::Confirm {
+                    title: "Fix invariants?".into(),
+                    lines: vec![
+                        "Apply the fixes of fixable invariants (a flat memory file moves into".into(),
+                        "its dated folder, references to it are rewritten) to the branch head,".into(),
+                        "as a commit of its own with a Leash-Fix trailer — a turn you can roll back.".into(),
+                    ],
+                    op: Op::Fix,
+                });
+            }
             Action::TabOutput => self.tab = Tab::Output,
             Action::TabDiff => self.tab = Tab::Diff,
             Action::TabEvents => self.tab = Tab::Events,
@@ -565,6 +602,16 @@ impl App {
                     (i + TABS.len() - 1) % TABS.len()
                 };
                 self.tab = TABS[j];
+            }
+            Action::NextHunk | Action::PrevHunk
+                if self.focus == Pane::Detail && self.tab == Tab::Invariants =>
+            {
+                let n = self.dashboard_cell().map_or(0, |(_, r)| r.findings.len());
+                self.inv_finding = if action == Action::NextHunk {
+                    (self.inv_finding + 1).min(n.saturating_sub(1))
+                } else {
+                    self.inv_finding.saturating_sub(1)
+                };
             }
             Action::NextHunk | Action::PrevHunk => {
                 self.tab = Tab::Diff;
@@ -675,6 +722,10 @@ impl App {
                         self.output.from_bottom = 0;
                         self.request_output(Some(self.output.window.start));
                     }
+                }
+                Tab::Invariants => {
+                    self.inv_row = step(self.inv_row, self.dashboard().rows.len());
+                    self.inv_finding = 0;
                 }
                 _ => {
                     self.events_scroll = step(self.events_scroll, self.detail_len());
@@ -1062,6 +1113,9 @@ impl App {
             Done::Diff { turn, result } => {
                 if self.selected.as_deref() == Some(turn.as_str()) {
                     self.diff.set(result);
+                    if let Some((path, line)) = self.pending_jump.take() {
+                        self.jump_to(&path, line);
+                    }
                 }
             }
             Done::Output { turn, window } => {
@@ -1127,6 +1181,123 @@ impl App {
     }
 }
 
+/// The invariant dashboard: invariants × recent checked turns.
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard {
+    /// Turn ids, newest first.
+    pub turns: Vec<String>,
+    /// Invariant names, the newest breaks first.
+    pub rows: Vec<String>,
+}
+
+impl App {
+    /// Builds the dashboard from the folded journal: the recent turns whose
+    /// trees were checked, and the invariants ordered by how recently they
+    /// broke (fail or degraded), the never-broken last.
+    pub fn dashboard(&self) -> Dashboard {
+        let turns: Vec<&Turn> = self
+            .ws
+            .state
+            .turns()
+            .iter()
+            .rev()
+            .filter(|t| !t.invariants.is_empty())
+            .take(24)
+            .collect();
+        let mut names: Vec<String> = self
+            .ws
+            .config
+            .invariants
+            .iter()
+            .map(|i| i.name.clone())
+            .collect();
+        for t in &turns {
+            for r in &t.invariants {
+                if !names.contains(&r.name) {
+                    names.push(r.name.clone());
+                }
+            }
+        }
+        let newest_break = |name: &str| {
+            turns.iter().position(|t| {
+                t.invariants
+                    .iter()
+                    .any(|r| r.name == name && !crate::checks::passes(r))
+            })
+        };
+        names.sort_by_key(|n| newest_break(n).unwrap_or(usize::MAX));
+        Dashboard {
+            turns: turns.iter().map(|t| t.id.clone()).collect(),
+            rows: names,
+        }
+    }
+
+    /// The result under the dashboard's cursor, with its turn.
+    pub fn dashboard_cell(&self) -> Option<(&Turn, &crate::invariants::CheckResult)> {
+        let d = self.dashboard();
+        let turn = self.ws.state.turn(d.turns.get(self.inv_col)?)?;
+        let name = d.rows.get(self.inv_row)?;
+        turn.invariants
+            .iter()
+            .find(|r| &r.name == name)
+            .map(|r| (turn, r))
+    }
+
+    /// Opens the selected finding: its turn's diff at the file and line.
+    fn open_finding(&mut self) {
+        let Some((turn, result)) = self.dashboard_cell() else {
+            return self.refuse("no check result here".into());
+        };
+        let Some(f) = result.findings.get(self.inv_finding).cloned() else {
+            return self.refuse(format!("{}: no findings to open", result.name));
+        };
+        if f.path.is_empty() {
+            return self.refuse(format!("{}: {}", result.name, f.message));
+        }
+        let id = turn.id.clone();
+        self.tab = Tab::Diff;
+        if self.selected.as_deref() == Some(id.as_str()) && self.diff.files.is_some() {
+            self.jump_to(&f.path, f.line);
+        } else {
+            self.pending_jump = Some((f.path.clone(), f.line));
+            self.select(Some(id));
+        }
+    }
+
+    /// Scrolls the diff to a file (and line, when the diff shows it); says
+    /// so when the file is not part of the turn's changes.
+    fn jump_to(&mut self, path: &str, line: Option<u32>) {
+        let Some(Ok(files)) = &self.diff.files else {
+            return;
+        };
+        let Some(fi) = files.iter().position(|f| f.path() == path) else {
+            self.status = Some(Status {
+                text: format!(
+                    "{path}{} is not changed by this turn: the finding is in what it inherited",
+                    line.map(|l| format!(":{l}")).unwrap_or_default()
+                ),
+                error: false,
+            });
+            return;
+        };
+        let at_line = |r: &Row| match (*r, &files[fi].body, line) {
+            (Row::Line(f, h, l), Body::Text(hunks), Some(want)) if f == fi => {
+                hunks[h].lines[l].new_no == Some(want)
+            }
+            _ => false,
+        };
+        let row = self
+            .diff
+            .rows
+            .iter()
+            .position(at_line)
+            .or_else(|| self.diff.rows.iter().position(|r| *r == Row::File(fi)));
+        if let Some(r) = row {
+            self.diff.scroll = r.saturating_sub(2);
+        }
+    }
+}
+
 fn op_name(op: &Op) -> String {
     match op {
         Op::Approve(id) => format!("approve {id}"),
@@ -1136,6 +1307,7 @@ fn op_name(op: &Op) -> String {
         Op::SetAutonomy(..) => "autonomy".into(),
         Op::Start(_) => "new turn".into(),
         Op::Allow(id) => format!("allow {id}"),
+        Op::Fix => "fix invariants".into(),
         Op::Deny(id, _) => format!("deny {id}"),
     }
 }

@@ -70,6 +70,8 @@ pub enum Op {
     Start(Vec<String>),
     /// Let a waiting action run.
     Allow(String),
+    /// `leash check --fix`.
+    Fix,
     /// Refuse a waiting action, with the reason the agent is told.
     Deny(String, String),
 }
@@ -344,6 +346,26 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 .map_err(|e| e.to_string())
         }
         Op::Start(args) => start_detached(&ws.root, args),
+        Op::Fix => match ws.fix_workspace() {
+            Ok(Some((id, results, landing))) => {
+                let names: Vec<&str> = results
+                    .iter()
+                    .filter(|r| r.outcome == crate::invariants::Outcome::Fixed)
+                    .map(|r| r.name.as_str())
+                    .collect();
+                let _ = ws.check_workspace();
+                Ok(format!(
+                    "fixed {} in {} ({id}; roll it back like a turn)",
+                    names.join(", "),
+                    short(&landing.commit)
+                ))
+            }
+            Ok(None) => {
+                let _ = ws.check_workspace();
+                Ok("nothing to fix".into())
+            }
+            Err(e) => Err(e.to_string()),
+        },
         Op::Allow(id) => ws
             .decide_action(id, crate::event::ActionDecision::Allow, None)
             .map(|()| format!("{id} allowed; the agent goes on"))

@@ -44,11 +44,11 @@ pub fn demo() -> Demo {
         String::from_utf8_lossy(&out.stderr)
     );
     let journal = root.join(".git/leash/journal.jsonl");
-    super::wait_until("the six demo turns to finish", || {
+    super::wait_until("every demo turn to finish", || {
         let text = std::fs::read_to_string(&journal).ok()?;
         let finished = text.matches("\"kind\":\"turn_finished\"").count();
         let landed = text.contains("\"kind\":\"turn_landed\"");
-        (finished == 6 && landed).then_some(())
+        (finished == leash::demo::SCENARIOS.len() && landed).then_some(())
     });
     Demo {
         root: root.canonicalize().unwrap(),

@@ -411,37 +411,145 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+fn outcome_cell(o: crate::invariants::Outcome) -> (&'static str, &'static str) {
+    use crate::invariants::Outcome;
+    match o {
+        Outcome::Pass => (" ✓ ", "state.landed"),
+        Outcome::Fail => (" ✗ ", "failure"),
+        Outcome::Fixed => (" F ", "info"),
+        Outcome::Degraded => (" ~ ", "warning"),
+        Outcome::Skipped => (" · ", "text.muted"),
+    }
+}
+
+/// The invariant dashboard: invariants × recent turns (newest left), the
+/// newest breaks on top; the findings of the cell under the cursor below.
 fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
-    let invs = &app.ws.config.invariants;
+    let th = &app.theme;
+    if app.ws.config.invariants.is_empty() {
+        frame.render_widget(
+            Paragraph::new(vec![
+                muted(app, "No invariants are configured: a workspace without invariants passes them."),
+                muted(app, "Add [[invariant]] tables to .leash/config.toml (see the comments `leash init` wrote)."),
+            ])
+            .wrap(Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
+    let d = app.dashboard();
+    let name_w = d
+        .rows
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(10)
+        .min(28)
+        + 1;
+    let cols = ((area.width as usize).saturating_sub(name_w) / 4).min(d.turns.len());
     let mut lines = Vec::new();
-    if invs.is_empty() {
-        lines.push(muted(
-            app,
-            "No invariants are configured: a workspace without invariants passes them.",
-        ));
-        lines.push(muted(
-            app,
-            "Add [[invariant]] tables to .leash/config.toml (see the comments `leash init` wrote).",
-        ));
-    } else {
-        lines.push(muted(app, format!("{} invariants configured:", invs.len())));
-        for i in invs {
-            lines.push(Line::from(vec![
-                Span::styled("  • ", app.theme.style("text.muted")),
-                safe(&i.name, app.theme.style("text")),
-                Span::styled(format!("  ({})", i.kind), app.theme.style("text.muted")),
-            ]));
+    let mut head = vec![Span::styled(
+        format!("{:<name_w$}", ""),
+        th.style("text.muted"),
+    )];
+    for (c, id) in d.turns.iter().take(cols).enumerate() {
+        let style = if c == app.inv_col {
+            th.style("tab.active")
+        } else {
+            th.style("text.muted")
+        };
+        head.push(Span::styled(format!("{:^4}", id), style));
+    }
+    lines.push(Line::from(head));
+    for (r, name) in d.rows.iter().enumerate() {
+        let mut row = vec![safe(
+            &format!("{:<name_w$}", fit(name, name_w - 1)),
+            if r == app.inv_row {
+                th.style("selection")
+            } else {
+                th.style("text")
+            },
+        )];
+        for (c, id) in d.turns.iter().take(cols).enumerate() {
+            let result = app
+                .ws
+                .state
+                .turn(id)
+                .and_then(|t| t.invariants.iter().find(|x| &x.name == name));
+            let (glyph, role) = result.map_or((" - ", "text.muted"), |x| outcome_cell(x.outcome));
+            let mut style = th.style(role);
+            if r == app.inv_row && c == app.inv_col {
+                style = style.patch(th.style("selection"));
+            }
+            row.push(Span::styled(format!("{glyph} "), style));
         }
-        lines.push(muted(
+        lines.push(Line::from(row));
+    }
+    lines.push(Line::raw(""));
+    match app.dashboard_cell() {
+        Some((t, res)) => {
+            let introduced = t.introduced.contains(&res.name);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} on {} ", res.name, t.id), th.style("text.title")),
+                Span::styled(
+                    format!("{:?}", res.outcome).to_lowercase(),
+                    th.style(outcome_cell(res.outcome).1),
+                ),
+                Span::styled(
+                    if crate::checks::passes(res) {
+                        String::new()
+                    } else if introduced {
+                        "  introduced by this turn".to_string()
+                    } else {
+                        "  inherited from its base".to_string()
+                    },
+                    th.style("text.muted"),
+                ),
+            ]));
+            for (i, f) in res.findings.iter().enumerate() {
+                let at = match f.line {
+                    Some(l) => format!("{}:{l}", f.path),
+                    None => f.path.clone(),
+                };
+                let style = if i == app.inv_finding {
+                    th.style("selection")
+                } else {
+                    th.style("text")
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        if i == app.inv_finding { "› " } else { "  " },
+                        th.style("help.key"),
+                    ),
+                    safe(&at, style),
+                    Span::styled("  ", style),
+                    safe(&f.message, style),
+                ]));
+            }
+            if !res.detail.is_empty() && !crate::checks::passes(res) {
+                for l in res.detail.lines().take(6) {
+                    lines.push(Line::from(safe(
+                        &format!("  | {l}"),
+                        th.style("text.muted"),
+                    )));
+                }
+            }
+            lines.push(muted(
+                app,
+                "←→ turn · ↑↓ invariant · ] [ finding · enter opens it in the diff",
+            ));
+        }
+        None => lines.push(muted(
             app,
-            "This leash does not run invariant checks yet; none of them gates a landing.",
-        ));
+            if d.turns.is_empty() {
+                "No turn has been checked yet."
+            } else {
+                "Not checked on this turn."
+            },
+        )),
     }
-    if let Some(level) = turn.autonomy {
-        lines.push(Line::raw(""));
-        lines.push(muted(app, format!("{}: {}", level, turn.reason)));
-    }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    let _ = turn;
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {

@@ -49,6 +49,32 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
         ),
         Span::styled(format!("{:<8}", level.as_str()), th.style("text.muted")),
     ];
+    let mut head = head;
+    if !t.invariants.is_empty() {
+        // Compact: the list is narrow, and the dashboard has the detail.
+        use crate::invariants::Outcome;
+        let n = |o: Outcome| t.invariants.iter().filter(|r| r.outcome == o).count();
+        let (fail, degraded) = (n(Outcome::Fail), n(Outcome::Degraded));
+        let mut badge = String::new();
+        if fail > 0 {
+            badge.push_str(&format!("{fail}✗"));
+        }
+        if degraded > 0 {
+            badge.push_str(&format!("{degraded}~"));
+        }
+        let failing = !badge.is_empty();
+        if !failing {
+            badge.push('✓');
+        }
+        head.push(Span::styled(
+            format!("{badge} "),
+            if failing {
+                th.style("failure")
+            } else {
+                th.style("text.muted")
+            },
+        ));
+    }
     let used: usize = head.iter().map(|s| s.content.chars().count()).sum();
     // Fixed-width tail, so rows line up and a ticking age moves nothing.
     let tail = format!(

@@ -130,6 +130,20 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         ),
         Span::styled(format!(" {} turns ", turns.len()), t.style("text.muted")),
     ]);
+    if let Some(check) = &app.ws.state.last_check {
+        let failing = check.results.iter().any(|r| !crate::checks::passes(r));
+        spans.push(Span::styled(
+            format!(
+                " invariants {} ",
+                crate::invariants::summary(&check.results)
+            ),
+            if failing {
+                t.style("failure")
+            } else {
+                t.style("state.landed")
+            },
+        ));
+    }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("header")),
         area,

@@ -1,0 +1,250 @@
+//! Invariants in the life of a workspace: checking a turn's tree before
+//! policy decides, telling what a turn introduced from what it inherited,
+//! `leash check`, and fixes made as turns of their own (so a fix lands as a
+//! commit with a trailer naming the invariant, and rolls back like a turn).
+
+use std::path::Path;
+
+use git2::Oid;
+use git2::build::CheckoutBuilder;
+
+use crate::checkpoint;
+use crate::event::Event;
+use crate::invariants::{self, CheckResult, Context, Outcome};
+use crate::model::{DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
+use crate::workspace::{Error, Landing, Result, Workspace, io_error, turn_ref};
+
+/// What checking a turn's tree found.
+#[derive(Debug, Clone, Default)]
+pub struct TurnCheck {
+    pub results: Vec<CheckResult>,
+    /// Names of the failing invariants the turn introduced (the rest of the
+    /// failures were there at its base).
+    pub introduced: Vec<String>,
+}
+
+impl TurnCheck {
+    /// True when nothing failed and nothing was degraded.
+    pub fn all_pass(&self) -> bool {
+        self.results.iter().all(passes)
+    }
+
+    /// The failure class the check gives the turn: a newly failing
+    /// `references` check is a dangling pointer.
+    pub fn failure(&self) -> Option<FailureClass> {
+        self.results
+            .iter()
+            .any(|r| r.kind == "references" && self.introduced.contains(&r.name))
+            .then_some(FailureClass::DanglingReference)
+    }
+}
+
+/// Whether a result lets a guarded turn land.
+pub fn passes(r: &CheckResult) -> bool {
+    matches!(r.outcome, Outcome::Pass | Outcome::Fixed | Outcome::Skipped)
+}
+
+impl Workspace {
+    fn context(&self, deliverable: Option<&str>, fix: bool) -> Context {
+        let today = chrono::Local::now().date_naive();
+        Context {
+            today,
+            deliverable: deliverable.map(|d| crate::config::expand_date_placeholders(d, today)),
+            fix,
+        }
+    }
+
+    /// Runs the configured invariants over a directory holding a tree.
+    pub fn check_dir(&self, dir: &Path, deliverable: Option<&str>, fix: bool) -> Vec<CheckResult> {
+        invariants::run_all(
+            dir,
+            &self.config.invariants,
+            &self.context(deliverable, fix),
+        )
+    }
+
+    /// Runs the invariants over a commit's tree, written out to a temporary
+    /// directory (the user's checkout and index are not touched).
+    pub fn check_commit(
+        &self,
+        commit: Option<Oid>,
+        deliverable: Option<&str>,
+    ) -> Result<Vec<CheckResult>> {
+        let dir = tempfile::Builder::new()
+            .prefix("leash-check-")
+            .tempdir()
+            .map_err(io_error(Path::new("temp dir")))?;
+        let tree = checkpoint::tree_of(&self.repo, commit)?;
+        let mut opts = CheckoutBuilder::new();
+        opts.force().target_dir(dir.path()).update_index(false);
+        self.repo.checkout_tree(tree.as_object(), Some(&mut opts))?;
+        Ok(self.check_dir(dir.path(), deliverable, false))
+    }
+
+    /// Checks a finished turn's tree (in `dir`) and, when something fails,
+    /// its base too, to tell introduced failures from inherited ones.
+    pub(crate) fn check_turn(
+        &self,
+        dir: &Path,
+        base: Option<Oid>,
+        deliverable: Option<&str>,
+    ) -> Result<TurnCheck> {
+        if self.config.invariants.is_empty() {
+            return Ok(TurnCheck::default());
+        }
+        let results = self.check_dir(dir, deliverable, false);
+        let introduced = if results.iter().all(passes) {
+            Vec::new()
+        } else {
+            let before = self.check_commit(base, deliverable)?;
+            invariants::introduced(&results, &before)
+                .into_iter()
+                .map(|r| r.name.clone())
+                .collect()
+        };
+        Ok(TurnCheck {
+            results,
+            introduced,
+        })
+    }
+
+    /// The journal event of a check.
+    pub(crate) fn checked_event(turn: Option<&str>, tree: String, check: &TurnCheck) -> Event {
+        Event::InvariantsChecked {
+            turn: turn.map(str::to_string),
+            tree,
+            results: check
+                .results
+                .iter()
+                .map(|r| serde_json::to_value(r).expect("results serialize"))
+                .collect(),
+            introduced: check.introduced.clone(),
+        }
+    }
+
+    /// `leash check`: the invariants over the checkout as it is, journaled.
+    pub fn check_workspace(&mut self) -> Result<Vec<CheckResult>> {
+        let results = self.check_dir(&self.root.clone(), None, false);
+        let tree = checkpoint::head_commit(&self.repo)?
+            .map(|c| c.to_string())
+            .unwrap_or_default();
+        let check = TurnCheck {
+            results: results.clone(),
+            introduced: Vec::new(),
+        };
+        self.append(vec![Self::checked_event(None, tree, &check)])?;
+        Ok(results)
+    }
+
+    /// `leash check --fix`: applies the fixable invariants' fixes to the
+    /// branch head as a turn of leash's own — worktree, commit with a
+    /// `Leash-Fix` trailer naming each fixed invariant, landed at the
+    /// operator's request — so the fix can be rolled back like any turn.
+    /// `None` when there was nothing to fix.
+    pub fn fix_workspace(&mut self) -> Result<Option<(String, Vec<CheckResult>, Landing)>> {
+        let branch = checkpoint::current_branch(&self.repo)?.ok_or_else(|| {
+            Error::Refused("HEAD is detached; check out a branch to fix it".into())
+        })?;
+        let base = checkpoint::head_commit(&self.repo)?;
+        let id = self.transact(|state| {
+            let id = crate::model::turn_id(state.max_turn + 1);
+            Ok((
+                vec![Event::TurnCreated {
+                    turn: id.clone(),
+                    task: None,
+                    agent: "leash-fix".into(),
+                    turn_kind: TurnKind::Isolated,
+                    risk: RiskClass::Low,
+                    base: base.map(|b| b.to_string()),
+                    branch: Some(branch.clone()),
+                    command: None,
+                    prompt: None,
+                    title: "Fix invariants".into(),
+                    deliverable: None,
+                    autonomy: None,
+                    supervisor_pid: Some(std::process::id()),
+                    supervisor_start: crate::agents::process::start_time(std::process::id()),
+                    session: None,
+                }],
+                id,
+            ))
+        })?;
+        let worktree = self.worktree_path(&id);
+        checkpoint::create_worktree(&self.repo, &id, &worktree, base)?;
+        let results = self.check_dir(&worktree, None, true);
+        let fixed: Vec<&CheckResult> = results
+            .iter()
+            .filter(|r| r.outcome == Outcome::Fixed)
+            .collect();
+        let mut message = format!(
+            "Fix invariants: {}\n\n",
+            if fixed.is_empty() {
+                "nothing to fix".to_string()
+            } else {
+                fixed
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        message.push_str(&format!(
+            "Leash-Turn: {id}\nLeash-Agent: leash (invariant fixes)\n"
+        ));
+        for r in &fixed {
+            message.push_str(&format!("Leash-Fix: {}\n", r.name));
+        }
+        let commit = checkpoint::commit_worktree(&worktree, base, &message, &turn_ref(&id))?;
+        let stats = {
+            let old = checkpoint::tree_of(&self.repo, base)?;
+            let new = checkpoint::tree_of(&self.repo, Some(commit))?;
+            checkpoint::stats(&self.repo, &old, &new)?
+        };
+        let check = TurnCheck {
+            results: results.clone(),
+            introduced: Vec::new(),
+        };
+        let tree = commit.to_string();
+        let title = message.lines().next().unwrap_or_default().to_string();
+        let mut events = vec![
+            Self::checked_event(Some(&id), tree, &check),
+            Event::TurnFinished {
+                turn: id.clone(),
+                exit: Some(0),
+                signal: None,
+                failure: None,
+                commit: Some(commit.to_string()),
+                files_changed: stats.files_changed,
+                insertions: stats.insertions,
+                deletions: stats.deletions,
+                autonomy: None,
+                reason: title,
+                paths: stats.paths.clone(),
+                message_empty: false,
+            },
+        ];
+        if stats.files_changed == 0 {
+            self.append(events)?;
+            self.discard_worktree(&id);
+            return Ok(None);
+        }
+        let _lock = self.land_lock()?;
+        events.push(Event::TurnDecided {
+            turn: id.clone(),
+            decision: Decision::Approve,
+            by: DecidedBy::Operator,
+            reason: Some("leash check --fix".into()),
+        });
+        self.append(events)?;
+        let landing = self.land_decided(&id)?;
+        Ok(Some((id, results, landing)))
+    }
+}
+
+/// The parsed results of an `invariants_checked` event.
+pub fn parse_results(values: &[serde_json::Value]) -> Vec<CheckResult> {
+    values
+        .iter()
+        .filter_map(|v| serde_json::from_value(v.clone()).ok())
+        .collect()
+}

@@ -1,0 +1,91 @@
+//! `leash check [--json] [--fix]`.
+
+use super::{CheckArgs, CliResult, print_json};
+use crate::checks::passes;
+use crate::invariants::{self, CheckResult, Outcome};
+use crate::workspace::Workspace;
+
+fn glyph(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "✓",
+        Outcome::Fail => "✗",
+        Outcome::Fixed => "✓ fixed",
+        Outcome::Degraded => "~ degraded",
+        Outcome::Skipped => "- skipped",
+    }
+}
+
+fn print(results: &[CheckResult]) {
+    for r in results {
+        println!(
+            "{} {} ({})",
+            glyph(r.outcome),
+            crate::sanitize::plain(&r.name),
+            r.kind
+        );
+        for f in &r.findings {
+            let at = match f.line {
+                Some(l) => format!("{}:{l}", f.path),
+                None => f.path.clone(),
+            };
+            println!(
+                "    {}: {}",
+                crate::sanitize::plain(&at),
+                crate::sanitize::plain(&f.message)
+            );
+        }
+        if !r.detail.is_empty() && r.outcome != Outcome::Pass {
+            for line in r.detail.lines().take(8) {
+                println!("    | {}", crate::sanitize::plain(line));
+            }
+        }
+    }
+    println!("{}", invariants::summary(results));
+}
+
+pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
+    if ws.config.invariants.is_empty() {
+        if a.json {
+            print_json(&serde_json::json!({"results": [], "summary": ""}));
+        } else {
+            println!(
+                "no invariants are configured: add [[invariant]] tables to .leash/config.toml \
+                 (see the commented examples `leash init` wrote)"
+            );
+        }
+        return Ok(0);
+    }
+    let mut fix = None;
+    if a.fix {
+        fix = ws.fix_workspace()?;
+        if !a.json {
+            match &fix {
+                Some((id, results, landing)) => {
+                    let names: Vec<&str> = results
+                        .iter()
+                        .filter(|r| r.outcome == Outcome::Fixed)
+                        .map(|r| r.name.as_str())
+                        .collect();
+                    println!(
+                        "fixed {} in {} (turn {id}); `leash rollback {id}` undoes it",
+                        names.join(", "),
+                        crate::checkpoint::short(&landing.commit)
+                    );
+                }
+                None => println!("nothing to fix"),
+            }
+        }
+    }
+    let results = ws.check_workspace()?;
+    let failing = results.iter().any(|r| !passes(r));
+    if a.json {
+        print_json(&serde_json::json!({
+            "results": results,
+            "summary": invariants::summary(&results),
+            "fix": fix.as_ref().map(|(id, _, landing)| serde_json::json!({"turn": id, "landing": landing})),
+        }));
+    } else {
+        print(&results);
+    }
+    Ok(if failing { 1 } else { 0 })
+}

@@ -1,0 +1,483 @@
+//! Finds what Markdown text points at: link destinations, backticked paths
+//! and (for boot manifests) bare words that look like paths.
+//!
+//! Not a full CommonMark parser: it reads line by line, which is what the
+//! hand-written instruction files of agent workspaces need, and it is fast
+//! on thousands of files. Everything inside fenced code blocks (``` or ~~~)
+//! is ignored, links and backticks alike: a fence shows an example, not a
+//! pointer. Indented code blocks are not recognised (indentation is far more
+//! often a list continuation in these files).
+
+/// File extensions that make a bare or backticked word a path.
+const PATH_EXTENSIONS: &[&str] = &[".md", ".txt", ".toml", ".json", ".yaml", ".yml"];
+
+/// How a mention was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// `[text](path)`, `![alt](path)` or a `[label]: path` definition.
+    Link,
+    /// `` `path` ``
+    Code,
+    /// A bare word such as operations/MEMORY.md.
+    Bare,
+}
+
+/// One place the text points at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Mention {
+    /// 1-based line number.
+    pub line: u32,
+    /// Byte range of `raw` in the scanned text (the path only: no anchor,
+    /// no title, no angle brackets), so a fix can rewrite it in place.
+    pub start: usize,
+    pub end: usize,
+    /// The path as written.
+    pub raw: String,
+    /// The path to resolve: `raw` percent-decoded for links.
+    pub path: String,
+    pub style: Style,
+}
+
+/// The mentions in `text`, in order. Bare words are only looked for when
+/// `bare` is set, and never inside links or code spans.
+pub(crate) fn scan(text: &str, bare: bool) -> Vec<Mention> {
+    let mut out = Vec::new();
+    let mut fence: Option<(u8, usize)> = None;
+    let mut offset = 0;
+    for (i, full) in text.split_inclusive('\n').enumerate() {
+        let line_start = offset;
+        offset += full.len();
+        let line = full.trim_end_matches(['\n', '\r']);
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if let Some(f) = fence_marker(line) {
+            match fence {
+                None => {
+                    fence = Some(f);
+                    continue;
+                }
+                Some((c, n)) if f.0 == c && f.1 >= n && is_closing_fence(line) => {
+                    fence = None;
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
+        if fence.is_some() {
+            continue;
+        }
+        scan_line(line, line_start, line_no, bare, &mut out);
+    }
+    out
+}
+
+/// The fence character and length when `line` opens or closes a fence.
+fn fence_marker(line: &str) -> Option<(u8, usize)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line.as_bytes()[indent..];
+    let c = *rest.first()?;
+    if c != b'`' && c != b'~' {
+        return None;
+    }
+    let n = rest.iter().take_while(|&&b| b == c).count();
+    (n >= 3).then_some((c, n))
+}
+
+/// A closing fence carries no info string.
+fn is_closing_fence(line: &str) -> bool {
+    line.trim().bytes().all(|b| b == b'`' || b == b'~')
+}
+
+fn scan_line(line: &str, base: usize, line_no: u32, bare: bool, out: &mut Vec<Mention>) {
+    let bytes = line.as_bytes();
+    // Code spans are found first and blanked out of `masked`, so that link
+    // syntax inside them is not taken for a link.
+    let mut masked = bytes.to_vec();
+    let mut found: Vec<Mention> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'`' {
+            i += 1;
+            continue;
+        }
+        let n = bytes[i..].iter().take_while(|&&b| b == b'`').count();
+        let open_end = i + n;
+        match find_run(bytes, open_end, n) {
+            Some(close) => {
+                let inner = &line[open_end..close];
+                let lead = inner.len() - inner.trim_start().len();
+                let content = inner.trim();
+                let (path, _) = split_code_path(content);
+                if looks_like_path(path) {
+                    let start = open_end + lead;
+                    found.push(mention(line_no, base + start, path, path, Style::Code));
+                }
+                masked[i..close + n].fill(b' ');
+                i = close + n;
+            }
+            None => i = open_end,
+        }
+    }
+    if let Some(m) = definition(line, line_no, base) {
+        let end = m.end - base;
+        masked[..end].fill(b' ');
+        found.push(m);
+    }
+    find_links(line, &mut masked, base, line_no, &mut found);
+    if bare {
+        find_bare(line, &masked, base, line_no, &mut found);
+    }
+    found.sort_by_key(|m| m.start);
+    out.extend(found);
+}
+
+fn mention(line: u32, start: usize, raw: &str, path: &str, style: Style) -> Mention {
+    Mention {
+        line,
+        start,
+        end: start + raw.len(),
+        raw: raw.to_string(),
+        path: path.to_string(),
+        style,
+    }
+}
+
+/// The start of the next run of exactly `n` backticks at or after `from`.
+fn find_run(bytes: &[u8], from: usize, n: usize) -> Option<usize> {
+    let mut j = from;
+    while j < bytes.len() {
+        if bytes[j] == b'`' {
+            let m = bytes[j..].iter().take_while(|&&b| b == b'`').count();
+            if m == n {
+                return Some(j);
+            }
+            j += m;
+        } else {
+            j += 1;
+        }
+    }
+    None
+}
+
+/// `path#anchor` and `path:12` (or `path:12:3`) name `path`.
+fn split_code_path(s: &str) -> (&str, &str) {
+    let s = s.split('#').next().unwrap_or(s);
+    let mut end = s.len();
+    for _ in 0..2 {
+        match s[..end].rfind(':') {
+            Some(c) if c + 1 < end && s[c + 1..end].bytes().all(|b| b.is_ascii_digit()) => end = c,
+            _ => break,
+        }
+    }
+    (&s[..end], &s[end..])
+}
+
+/// A `[label]: destination` link reference definition.
+fn definition(line: &str, line_no: u32, base: usize) -> Option<Mention> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 || !line[indent..].starts_with('[') || line[indent..].starts_with("[^") {
+        return None;
+    }
+    let close = indent + line[indent..].find("]:")?;
+    let after = close + 2;
+    let ws = line[after..].len() - line[after..].trim_start().len();
+    let (start, raw) = destination(line, after + ws)?;
+    link_mention(line_no, base + start, raw)
+}
+
+/// Finds `](destination)` after a `[`, records the destination and blanks
+/// the whole link out of `masked`.
+fn find_links(line: &str, masked: &mut [u8], base: usize, line_no: u32, out: &mut Vec<Mention>) {
+    let mut from = 0;
+    while let Some(k) = find_bytes(masked, from, b"](") {
+        from = k + 2;
+        let Some(open) = masked[..k].iter().rposition(|&b| b == b'[') else {
+            continue;
+        };
+        let ws = line[k + 2..].len() - line[k + 2..].trim_start().len();
+        let Some((start, raw)) = destination(line, k + 2 + ws) else {
+            continue;
+        };
+        let close = line[start + raw.len()..]
+            .find(')')
+            .map_or(line.len(), |c| start + raw.len() + c + 1);
+        if let Some(m) = link_mention(line_no, base + start, raw) {
+            out.push(m);
+        }
+        masked[open..close].fill(b' ');
+        from = close;
+    }
+}
+
+fn find_bytes(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// A link destination at byte `at`: `<...>` or a run without spaces, with
+/// balanced parentheses. Returns where it starts and its text.
+fn destination(line: &str, at: usize) -> Option<(usize, &str)> {
+    let rest = &line[at..];
+    if let Some(inner) = rest.strip_prefix('<') {
+        let end = inner.find('>')?;
+        return Some((at + 1, &inner[..end]));
+    }
+    let mut depth = 0usize;
+    let mut end = rest.len();
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                end = i;
+                break;
+            }
+            ')' => depth -= 1,
+            c if c.is_whitespace() => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    Some((at, &rest[..end]))
+}
+
+/// A link mention, unless the destination is a URL, an anchor or empty.
+fn link_mention(line: u32, start: usize, dest: &str) -> Option<Mention> {
+    if dest.is_empty() || dest.starts_with('#') || dest.starts_with("//") || has_scheme(dest) {
+        return None;
+    }
+    let raw = dest.split(['#', '?']).next().unwrap_or(dest);
+    if raw.is_empty() {
+        return None;
+    }
+    Some(mention(line, start, raw, &percent_decode(raw), Style::Link))
+}
+
+/// `http:`, `mailto:`, `file:` and every other `scheme:` prefix.
+fn has_scheme(s: &str) -> bool {
+    let Some(colon) = s.find(':') else {
+        return false;
+    };
+    let scheme = &s[..colon];
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+}
+
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Words outside links and code spans that look like paths.
+fn find_bare(line: &str, masked: &[u8], base: usize, line_no: u32, out: &mut Vec<Mention>) {
+    let mut i = 0;
+    while i < masked.len() {
+        if masked[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < masked.len() && !masked[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let word = &line[start..i];
+        let lead = word.len()
+            - word
+                .trim_start_matches(['"', '\'', '(', '*', '_', '[', '<'])
+                .len();
+        let trimmed = word[lead..].trim_end_matches([
+            '"', '\'', ')', ',', '.', ';', ':', '!', '?', '*', '_', ']', '>',
+        ]);
+        // A trailing dot is punctuation, but `./` and `../` are paths.
+        let trimmed = if trimmed.is_empty() {
+            &word[lead..]
+        } else {
+            trimmed
+        };
+        let (path, _) = split_code_path(trimmed);
+        let numeric = path.bytes().all(|b| b.is_ascii_digit() || b == b'/');
+        if !numeric && looks_like_path(path) {
+            out.push(mention(
+                line_no,
+                base + start + lead,
+                path,
+                path,
+                Style::Bare,
+            ));
+        }
+    }
+}
+
+/// Whether a backticked or bare word names a path in the tree: it contains
+/// a `/` or ends in a known extension, and is not a URL, an absolute or
+/// home path, a glob, a command line or a placeholder such as `<date>`,
+/// `YYYY-MM-DD` or `…`. `{today}` and `{yesterday}` are allowed.
+pub(crate) fn looks_like_path(s: &str) -> bool {
+    if s.is_empty() || s.starts_with(['/', '~', '-']) || s.contains("://") {
+        return false;
+    }
+    let plain = s.replace("{today}", "").replace("{yesterday}", "");
+    let forbidden = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '*' | '?'
+                    | '['
+                    | ']'
+                    | '('
+                    | ')'
+                    | '<'
+                    | '>'
+                    | '{'
+                    | '}'
+                    | '|'
+                    | '"'
+                    | '\''
+                    | '$'
+                    | '='
+                    | ','
+                    | ';'
+                    | '!'
+                    | '@'
+                    | '^'
+                    | '`'
+                    | ':'
+                    | '\\'
+                    | '…'
+            )
+    };
+    if plain.chars().any(forbidden) || plain.contains("...") || plain.contains("YYYY") {
+        return false;
+    }
+    if !plain.chars().any(|c| c.is_alphanumeric()) && !matches!(s, "." | ".." | "./" | "../") {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    s.contains('/')
+        || PATH_EXTENSIONS
+            .iter()
+            .any(|e| lower.ends_with(e) && lower.len() > e.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(text: &str, bare: bool) -> Vec<(u32, String, Style)> {
+        scan(text, bare)
+            .into_iter()
+            .map(|m| (m.line, m.path, m.style))
+            .collect()
+    }
+
+    #[test]
+    fn links_code_and_definitions() {
+        let text = "See [a](docs/a.md#top) and ![i](img/x.png \"t\").\n\
+                    Run `cargo test` then read `ops/RUN.md:12`.\n\
+                    [ref]: <notes/my%20file.md>\n\
+                    [^1]: a footnote, not a link\n\
+                    [web](https://example.com) [mail](mailto:a@b) [anchor](#x) `http://x/y`\n";
+        assert_eq!(
+            paths(text, false),
+            vec![
+                (1, "docs/a.md".into(), Style::Link),
+                (1, "img/x.png".into(), Style::Link),
+                (2, "ops/RUN.md".into(), Style::Code),
+                (3, "notes/my file.md".into(), Style::Link),
+            ]
+        );
+    }
+
+    #[test]
+    fn byte_ranges_point_at_the_path() {
+        let text = "x\n[a](./b/c.md#h) `d/e.md`\n";
+        for m in scan(text, false) {
+            assert_eq!(&text[m.start..m.end], m.raw);
+        }
+        let m = &scan(text, false)[0];
+        assert_eq!((m.raw.as_str(), m.line), ("./b/c.md", 2));
+    }
+
+    #[test]
+    fn fenced_code_is_ignored() {
+        let text = "```sh\ncat `a/b.md` [x](c/d.md)\n```\n~~~\n`e/f.md`\n~~~\n`g/h.md`\n";
+        assert_eq!(paths(text, true), vec![(7, "g/h.md".into(), Style::Code)]);
+    }
+
+    #[test]
+    fn link_syntax_inside_code_is_not_a_link() {
+        assert!(paths("`[x](missing.md)`", false).is_empty());
+    }
+
+    #[test]
+    fn bare_words() {
+        let text = "Read operations/MEMORY.md. Then notes.txt, and/or 1/2 of [x](y/z.md).\n\
+                    Not https://a.b/c.md nor /etc/hosts nor memory/<date>/x.md; but memory/{today}/plan.md\n";
+        assert_eq!(
+            paths(text, true),
+            vec![
+                (1, "operations/MEMORY.md".into(), Style::Bare),
+                (1, "notes.txt".into(), Style::Bare),
+                (1, "and/or".into(), Style::Bare),
+                (1, "y/z.md".into(), Style::Link),
+                (2, "memory/{today}/plan.md".into(), Style::Bare),
+            ]
+        );
+    }
+
+    #[test]
+    fn path_likeness() {
+        for yes in [
+            "a/b",
+            "README.md",
+            "x/",
+            "../up.md",
+            "memory/{today}/n.md",
+            "C.YML",
+        ] {
+            assert!(looks_like_path(yes), "{yes}");
+        }
+        for no in [
+            "cargo test",
+            "main.rs",
+            "*.md",
+            "/etc/x",
+            "~/x",
+            "--a/b",
+            "memory/YYYY-MM-DD/",
+            "a/…",
+            "a/{x}.md",
+            "key: v",
+            ".md",
+            "https://x/y",
+            "<a>/b",
+        ] {
+            assert!(!looks_like_path(no), "{no}");
+        }
+    }
+}

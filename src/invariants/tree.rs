@@ -1,0 +1,374 @@
+//! The tree a check looks at: repo-relative paths, lexical path arithmetic,
+//! date placeholders, and a walker that never leaves the root.
+//!
+//! Paths are `/`-separated strings relative to the root ("" is the root
+//! itself), so findings read the same on every machine and compare cheaply.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+/// What a repo-relative path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entry {
+    Missing,
+    /// A symlink whose target lies outside the root: present in the tree,
+    /// but never read, because its content depends on the machine.
+    Outside,
+    File,
+    Dir,
+    /// A fifo, socket or device: present, never read.
+    Other,
+}
+
+impl Entry {
+    /// Whether the name resolves to something in the tree.
+    pub(crate) fn exists(self) -> bool {
+        self != Entry::Missing
+    }
+}
+
+/// What a walk found below its start, in sorted order.
+#[derive(Debug, Default)]
+pub(crate) struct Walk {
+    pub files: Vec<String>,
+    pub dirs: Vec<String>,
+}
+
+/// A checkout being checked, with a cache of lookups (references look up
+/// the same targets again and again).
+pub(crate) struct Tree {
+    root: PathBuf,
+    canon: PathBuf,
+    cache: RefCell<HashMap<String, Entry>>,
+}
+
+impl Tree {
+    /// Opens the tree at `root`, which must be a directory.
+    pub(crate) fn new(root: &Path) -> Result<Tree, String> {
+        let canon = fs::canonicalize(root)
+            .map_err(|e| format!("cannot open the tree at {}: {e}", root.display()))?;
+        if !canon.is_dir() {
+            return Err(format!("{} is not a directory", root.display()));
+        }
+        Ok(Tree {
+            root: root.to_path_buf(),
+            canon,
+            cache: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Drops what was looked up, after the tree was changed.
+    pub(crate) fn forget(&self) {
+        self.cache.borrow_mut().clear();
+    }
+
+    /// The filesystem path of a repo-relative path.
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
+        if rel.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        }
+    }
+
+    /// What `rel` names, following symlinks only while they stay inside.
+    pub(crate) fn stat(&self, rel: &str) -> Entry {
+        if let Some(e) = self.cache.borrow().get(rel) {
+            return *e;
+        }
+        let e = self.stat_uncached(rel);
+        self.cache.borrow_mut().insert(rel.to_string(), e);
+        e
+    }
+
+    fn stat_uncached(&self, rel: &str) -> Entry {
+        let path = self.path(rel);
+        if fs::symlink_metadata(&path).is_err() {
+            return Entry::Missing;
+        }
+        // Canonicalizing catches symlinks anywhere along the path, not just
+        // at its last component; a dangling one does not resolve.
+        let Ok(real) = fs::canonicalize(&path) else {
+            return Entry::Missing;
+        };
+        if !real.starts_with(&self.canon) {
+            return Entry::Outside;
+        }
+        match fs::metadata(&real) {
+            Ok(m) if m.is_file() => Entry::File,
+            Ok(m) if m.is_dir() => Entry::Dir,
+            Ok(_) => Entry::Other,
+            Err(_) => Entry::Missing,
+        }
+    }
+
+    /// Whether `rel` resolves to something in the tree.
+    pub(crate) fn exists(&self, rel: &str) -> bool {
+        self.stat(rel).exists()
+    }
+
+    /// The bytes of a regular file inside the tree.
+    pub(crate) fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
+        match self.stat(rel) {
+            Entry::File => fs::read(self.path(rel)).map_err(|e| format!("cannot read {rel}: {e}")),
+            Entry::Outside => Err(format!("{rel} points outside the tree")),
+            _ => Err(format!("{rel} is not a file")),
+        }
+    }
+
+    /// Whether a file inside the tree holds nothing but whitespace. Reads
+    /// only up to the first visible byte, so a huge file costs one block.
+    pub(crate) fn is_blank(&self, rel: &str) -> Result<bool, String> {
+        let mut f =
+            fs::File::open(self.path(rel)).map_err(|e| format!("cannot read {rel}: {e}"))?;
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = f
+                .read(&mut buf)
+                .map_err(|e| format!("cannot read {rel}: {e}"))?;
+            if n == 0 {
+                return Ok(true);
+            }
+            if buf[..n].iter().any(|b| !b.is_ascii_whitespace()) {
+                return Ok(false);
+            }
+        }
+    }
+
+    /// Whether a folder inside the tree has any entry at all.
+    pub(crate) fn dir_has_entries(&self, rel: &str) -> Result<bool, String> {
+        let mut it = fs::read_dir(self.path(rel)).map_err(|e| format!("cannot list {rel}: {e}"))?;
+        Ok(it.next().is_some())
+    }
+
+    /// Every file and folder below `start` (a folder), sorted. `.git` (a
+    /// folder, or a file in a worktree) is never entered, nor is `.leash`
+    /// (leash's own config is not workspace content). Symlinks count as what they point at when it
+    /// is inside the root, are left out otherwise, and are never descended
+    /// (a link back up would loop).
+    pub(crate) fn walk(&self, start: &str) -> Result<Walk, String> {
+        let mut out = Walk::default();
+        let mut stack = vec![start.to_string()];
+        while let Some(dir) = stack.pop() {
+            let mut names = Vec::new();
+            let rd = fs::read_dir(self.path(&dir))
+                .map_err(|e| format!("cannot list {}: {e}", show(&dir)))?;
+            for entry in rd {
+                let entry = entry.map_err(|e| format!("cannot list {}: {e}", show(&dir)))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name == ".git" || name == ".leash" {
+                    continue;
+                }
+                let ft = entry
+                    .file_type()
+                    .map_err(|e| format!("cannot list {}: {e}", show(&dir)))?;
+                names.push((name, ft));
+            }
+            names.sort_by(|a, b| a.0.cmp(&b.0));
+            // Pushed in reverse so the walk visits folders in sorted order.
+            let mut subdirs = Vec::new();
+            for (name, ft) in names {
+                let rel = join_name(&dir, &name);
+                if ft.is_dir() {
+                    out.dirs.push(rel.clone());
+                    subdirs.push(rel);
+                } else if ft.is_file() {
+                    out.files.push(rel);
+                } else if ft.is_symlink() {
+                    match self.stat(&rel) {
+                        Entry::File => out.files.push(rel),
+                        Entry::Dir => out.dirs.push(rel),
+                        _ => {}
+                    }
+                }
+            }
+            stack.extend(subdirs.into_iter().rev());
+        }
+        out.files.sort();
+        out.dirs.sort();
+        Ok(out)
+    }
+
+    /// The direct subfolders of `dir` (symlinked ones inside the root too).
+    pub(crate) fn subdirs(&self, dir: &str) -> Result<Vec<String>, String> {
+        let rd =
+            fs::read_dir(self.path(dir)).map_err(|e| format!("cannot list {}: {e}", show(dir)))?;
+        let mut out = Vec::new();
+        for entry in rd {
+            let entry = entry.map_err(|e| format!("cannot list {}: {e}", show(dir)))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = join_name(dir, &name);
+            if name != ".git" && self.stat(&rel) == Entry::Dir {
+                out.push(rel);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// A repo-relative path as shown to people: the root is ".".
+pub(crate) fn show(rel: &str) -> &str {
+    if rel.is_empty() { "." } else { rel }
+}
+
+/// `dir/name`, where `dir` may be the root.
+pub(crate) fn join_name(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The last component of a repo-relative path.
+pub(crate) fn file_name(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap_or(rel)
+}
+
+/// The folder holding `rel` ("" for a file at the root).
+pub(crate) fn parent(rel: &str) -> &str {
+    rel.rfind('/').map_or("", |i| &rel[..i])
+}
+
+/// Resolves `.` and `..` lexically; `None` when the path climbs out of the
+/// root. A leading `/` is dropped (the caller decides what it means).
+pub(crate) fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// `path` taken relative to the folder `dir`, normalized.
+pub(crate) fn join(dir: &str, path: &str) -> Option<String> {
+    normalize(&join_name(dir, path))
+}
+
+/// The places a reference written in a file in `dir` may mean, file-relative
+/// first: relative to the file, then to the root; only the root for a
+/// leading `/` (as forges read it). Empty when every reading leaves the root.
+pub(crate) fn candidates(dir: &str, path: &str) -> Vec<String> {
+    if let Some(rooted) = path.strip_prefix('/') {
+        return normalize(rooted).into_iter().collect();
+    }
+    let mut out: Vec<String> = join(dir, path).into_iter().collect();
+    if let Some(r) = normalize(path)
+        && !out.contains(&r)
+    {
+        out.push(r);
+    }
+    out
+}
+
+/// How to write `to` from inside the folder `from_dir`.
+pub(crate) fn relative(from_dir: &str, to: &str) -> String {
+    let from: Vec<&str> = from_dir.split('/').filter(|c| !c.is_empty()).collect();
+    let to_parts: Vec<&str> = to.split('/').filter(|c| !c.is_empty()).collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out: Vec<&str> = vec![".."; from.len() - common];
+    out.extend(&to_parts[common..]);
+    out.join("/")
+}
+
+/// Replaces `{today}` and `{yesterday}` with ISO dates.
+pub(crate) fn expand_dates(s: &str, today: NaiveDate) -> String {
+    if !s.contains('{') {
+        return s.to_string();
+    }
+    let yesterday = today.pred_opt().unwrap_or(today);
+    s.replace("{today}", &today.format("%Y-%m-%d").to_string())
+        .replace("{yesterday}", &yesterday.format("%Y-%m-%d").to_string())
+}
+
+/// A real calendar date written exactly as `YYYY-MM-DD`.
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_and_candidates() {
+        assert_eq!(normalize("./a/../b/c/").as_deref(), Some("b/c"));
+        assert_eq!(normalize("a/../.."), None);
+        assert_eq!(candidates("docs", "x.md"), vec!["docs/x.md", "x.md"]);
+        assert_eq!(candidates("", "x.md"), vec!["x.md"]);
+        assert_eq!(candidates("docs", "/x.md"), vec!["x.md"]);
+        assert_eq!(candidates("docs", "../x.md"), vec!["x.md"]);
+        assert!(candidates("", "../x.md").is_empty());
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative("docs", "memory/a/b.md"), "../memory/a/b.md");
+        assert_eq!(relative("", "memory/a.md"), "memory/a.md");
+        assert_eq!(relative("memory", "memory/a/b.md"), "a/b.md");
+        assert_eq!(relative("memory/a", "docs/x.md"), "../../docs/x.md");
+    }
+
+    #[test]
+    fn dates() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(
+            expand_dates("m/{yesterday}/{today}", d),
+            "m/2026-02-28/2026-03-01"
+        );
+        assert!(parse_date("2026-02-13").is_some());
+        assert!(parse_date("2026-02-30").is_none());
+        assert!(parse_date("2026-2-13").is_none());
+        assert!(parse_date("+2026-02-1").is_none());
+    }
+
+    #[test]
+    fn walk_skips_git_and_outside_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        fs::create_dir_all(r.join(".git/objects")).unwrap();
+        fs::create_dir_all(r.join("a/b")).unwrap();
+        fs::create_dir_all(r.join(".leash")).unwrap();
+        fs::write(r.join(".leash/config.toml"), "").unwrap();
+        fs::write(r.join("a/b/x.md"), "x").unwrap();
+        fs::write(outside.path().join("secret.md"), "s").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), r.join("a/out.md")).unwrap();
+        std::os::unix::fs::symlink("b/x.md", r.join("a/in.md")).unwrap();
+        std::os::unix::fs::symlink("..", r.join("a/loop")).unwrap();
+        let t = Tree::new(r).unwrap();
+        let w = t.walk("").unwrap();
+        assert_eq!(w.files, vec!["a/b/x.md", "a/in.md"]);
+        assert_eq!(w.dirs, vec!["a", "a/b", "a/loop"]);
+        assert_eq!(t.stat("a/out.md"), Entry::Outside);
+        assert!(t.read("a/out.md").is_err());
+        assert_eq!(t.stat("a/nope.md"), Entry::Missing);
+    }
+}
