@@ -110,19 +110,58 @@ unattended = "deny"
 # (SIGTERM) and killed (SIGKILL) if it still runs this long afterwards.
 grace = "10s"
 
-# Invariants are integrity checks run on each turn's tree before a decision,
-# and on demand with `leash check`. Each has a unique `name`, a `kind`, and
-# options of its own. Kinds: boot, readme, routing, references, separation,
-# layout, deliverable, command. Remove the leading "# " to switch one on.
+# Invariants are integrity checks run on each turn's tree before a decision
+# (a `guarded` turn lands only if all pass), again on the merged tree when
+# the branch moved, and on demand with `leash check [--fix]`. Each has a
+# unique `name`, a `kind`, and options of its own. A check that times out or
+# cannot run is `degraded`, never a pass. Remove the leading "# " to switch
+# one on.
+#
+# [[invariant]]
+# name = "boot sequence"
+# kind = "boot"          # each file the manifest names exists and is non-empty
+# manifest = "AGENTS.md" # names files as `path`, [text](path) or bare words like operations/MEMORY.md;
+#                        # {today} and {yesterday} stand for dates
+#
+# [[invariant]]
+# name = "folders have a README"
+# kind = "readme"        # each folder under the roots has a non-empty README.md
+# roots = ["operations", "docs"]
+#
+# [[invariant]]
+# name = "routing table"
+# kind = "routing"       # each route of the table resolves, each folder is routed
+# table = "operations/README.md"   # its links / backticked paths are the routes
+# folders = ["operations"]         # every subfolder must be routed
 #
 # [[invariant]]
 # name = "no dangling pointers"
 # kind = "references"    # relative links and backticked paths in Markdown resolve
-# roots = ["."]
+# roots = ["."]          # relative to their file or to the workspace root
+#
+# [[invariant]]
+# name = "store separation"
+# kind = "separation"    # instructions and artifacts stay apart
+# under = "operations"
+# forbid = ["**/feedback*", "**/*.log"]
+#
+# [[invariant]]
+# name = "memory layout"
+# kind = "layout"        # paths under root match the pattern (YYYY-MM-DD is a date)
+# root = "memory"
+# pattern = "YYYY-MM-DD/**"
+# fix = "YYYY-MM-DD/durable_notes.md"   # optional: `leash check --fix` moves a flat
+#                                       # memory/<date>.md here and rewrites links to it
+#
+# [[invariant]]
+# name = "deliverable"
+# kind = "deliverable"   # the task's declared `deliverable` exists and is non-empty
+# json = false           # optional: it must parse as JSON
+# headings = []          # optional: Markdown headings it must contain
 #
 # [[invariant]]
 # name = "tests pass"
-# kind = "command"       # passes when the command exits 0
+# kind = "command"       # passes when the command exits 0 (argv, no shell)
 # command = ["cargo", "test"]
 # timeout = "10m"
 "##;
@@ -1049,11 +1088,17 @@ impl Source<'_> {
                 ),
             ));
         }
-        Ok(InvariantConfig {
+        let inv = InvariantConfig {
             name: name.into_inner(),
             kind: kind.into_inner(),
             options: raw.options,
-        })
+        };
+        // The kind's own keys are checked here too, so a typo is reported
+        // where it is written rather than as a degraded check later.
+        if let Err(message) = crate::invariants::validate(&inv) {
+            return Err(self.err(span, format!("invariant `{}`: {message}", inv.name)));
+        }
+        Ok(inv)
     }
 
     fn task(
@@ -1438,14 +1483,27 @@ mod tests {
         let c = cfg(&on);
         assert_eq!(c.run.timeout, Some(Duration::from_secs(30 * 60)));
         let names: Vec<_> = c.invariants.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["no dangling pointers", "tests pass"]);
-        assert_eq!(c.invariants[0].kind, "references");
         assert_eq!(
-            c.invariants[0].options.get("roots"),
+            names,
+            [
+                "boot sequence",
+                "folders have a README",
+                "routing table",
+                "no dangling pointers",
+                "store separation",
+                "memory layout",
+                "deliverable",
+                "tests pass"
+            ]
+        );
+        // Every kind of DESIGN §6 has its commented example.
+        let kinds: Vec<_> = c.invariants.iter().map(|i| i.kind.as_str()).collect();
+        assert_eq!(kinds, INVARIANT_KINDS);
+        assert_eq!(
+            c.invariants[3].options.get("roots"),
             Some(&toml::Value::Array(vec![toml::Value::String(".".into())]))
         );
-        assert_eq!(c.invariants[1].kind, "command");
-        assert_eq!(c.invariants[1].options.len(), 2);
+        assert_eq!(c.invariants[7].options.len(), 2);
         // Apart from what was switched on, nothing changed.
         let mut rest = c.clone();
         rest.invariants.clear();
@@ -1536,9 +1594,8 @@ grace = "500ms"
 name = "layout"
 kind = "layout"
 root = "memory"
-fix = true
-[invariant.pattern]
-dated = "YYYY-MM-DD"
+pattern = "YYYY-MM-DD/**"
+fix = "YYYY-MM-DD/notes.md"
 "#);
         assert_eq!(c.default_risk, Low);
         assert_eq!(
@@ -1563,15 +1620,13 @@ dated = "YYYY-MM-DD"
             inv.options.get("root").and_then(|v| v.as_str()),
             Some("memory")
         );
-        assert_eq!(inv.options.get("fix").and_then(|v| v.as_bool()), Some(true));
-        let pattern = inv
-            .options
-            .get("pattern")
-            .and_then(|v| v.as_table())
-            .unwrap();
         assert_eq!(
-            pattern.get("dated").and_then(|v| v.as_str()),
-            Some("YYYY-MM-DD")
+            inv.options.get("fix").and_then(|v| v.as_str()),
+            Some("YYYY-MM-DD/notes.md")
+        );
+        assert_eq!(
+            inv.options.get("pattern").and_then(|v| v.as_str()),
+            Some("YYYY-MM-DD/**")
         );
         assert!(!inv.options.contains_key("name") && !inv.options.contains_key("kind"));
     }
@@ -1973,8 +2028,8 @@ dated = "YYYY-MM-DD"
             ],
         );
         cfg_err(
-            "[[invariant]]\nname = \"x\"\nkind = \"boot\"\n[[invariant]]\nname = \"x\"\nkind = \"readme\"\n",
-            5,
+            "[[invariant]]\nname = \"x\"\nkind = \"boot\"\nmanifest = \"A.md\"\n[[invariant]]\nname = \"x\"\nkind = \"readme\"\n",
+            6,
             8,
             &["duplicate invariant name `x`", "line 2"],
         );
@@ -1983,6 +2038,13 @@ dated = "YYYY-MM-DD"
             3,
             8,
             &["expected a string"],
+        );
+        // A kind's own keys are checked when the file is read.
+        cfg_err(
+            "[[invariant]]\nname = \"r\"\nkind = \"readme\"\nrots = [\".\"]\n",
+            1,
+            1,
+            &["invariant `r`", "unknown option `rots`"],
         );
     }
 

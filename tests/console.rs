@@ -612,3 +612,33 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
     assert!(screen.contains("fixtures load on t9 degraded"), "{screen}");
     assert!(screen.contains("timed out"), "{screen}");
 }
+
+#[test]
+fn the_fix_key_fixes_a_flat_memory_file_as_a_turn_of_its_own() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t8");
+    key(&mut app, KeyCode::Char('a'));
+    assert!(
+        app.status.as_ref().unwrap().text.contains("t8 landed"),
+        "{:?}",
+        app.status
+    );
+    key(&mut app, KeyCode::Char('F'));
+    assert!(
+        matches!(app.dialog, Some(Dialog::Confirm { .. })),
+        "the fix asks first"
+    );
+    key(&mut app, KeyCode::Char('y'));
+    let status = app.status.clone().unwrap();
+    assert!(status.text.contains("fixed memory layout"), "{status:?}");
+    let memory = std::fs::read_dir(d.root.join("memory")).unwrap();
+    let flat: Vec<String> = memory
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".md"))
+        .collect();
+    assert!(flat.is_empty(), "no flat memory file is left: {flat:?}");
+    let msg = common::git(&d.root, &["log", "-1", "--format=%B"]);
+    assert!(msg.contains("Leash-Fix: memory layout"), "{msg}");
+}
