@@ -211,14 +211,7 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
 
     // An operator is present (the console lock is held); the hook waits and
     // `leash allow` from another process lets the agent go on.
-    std::fs::create_dir_all(r.path().join(".git/leash")).unwrap();
-    let console = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(r.path().join(".git/leash/console.lock"))
-        .unwrap();
-    console.lock().unwrap();
+    let console = r.hold_console();
     let agent = drive(&r).spawn().unwrap();
     let waiting = r.wait_for_event("the Write to wait for an operator", |e| {
         e["kind"] == "action_requested"

@@ -480,14 +480,7 @@ fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
 fn a_held_action_heads_the_queue_with_its_preview_and_is_allowed_or_denied_by_key() {
     use std::io::Write;
     let r = common::Repo::initialised();
-    std::fs::create_dir_all(r.path().join(".git/leash")).unwrap();
-    let console = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(r.path().join(".git/leash/console.lock"))
-        .unwrap();
-    console.lock().unwrap();
+    let console = r.hold_console();
     let hook = |content: &str, id: &str| {
         let input = serde_json::json!({
             "session_id": "s1", "cwd": r.path().display().to_string(),

@@ -84,19 +84,6 @@ fn write(r: &Repo, rel: &str, id: &str) -> Value {
     )
 }
 
-/// Holds the console lock, as an open console does.
-fn operator(r: &Repo) -> std::fs::File {
-    std::fs::create_dir_all(r.path().join(".git/leash")).unwrap();
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(r.path().join(".git/leash/console.lock"))
-        .unwrap();
-    f.lock().unwrap();
-    f
-}
-
 #[test]
 fn malformed_input_is_a_deny_that_says_why() {
     let r = Repo::initialised();
@@ -213,7 +200,7 @@ fn a_low_risk_write_and_a_read_pass_by_policy_and_are_recorded() {
 #[test]
 fn with_an_operator_present_the_hook_waits_for_allow_or_deny_from_another_terminal() {
     let r = Repo::initialised();
-    let _console = operator(&r);
+    let _console = r.hold_console();
     let child = hook(
         &r,
         "claude",
@@ -253,7 +240,7 @@ fn an_unanswered_action_is_denied_at_the_approval_timeout() {
         "the template sets approval_timeout"
     );
     r.write(".leash/config.toml", &config);
-    let _console = operator(&r);
+    let _console = r.hold_console();
     let (_, v, _) = call(&r, "claude", &write(&r, "operations/x.md", "toolu_6"));
     assert_eq!(decision(&v).as_deref(), Some("deny"));
     assert!(reason(&v).contains("timeout"), "{}", reason(&v));

@@ -157,6 +157,20 @@ impl Repo {
             .unwrap_or_else(|| panic!("no turn {id}"))
     }
 
+    /// Holds `.git/leash/console.lock` as an open console does (an operator
+    /// is present) until the returned file is dropped.
+    pub fn hold_console(&self) -> std::fs::File {
+        std::fs::create_dir_all(self.path().join(".git/leash")).unwrap();
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path().join(".git/leash/console.lock"))
+            .unwrap();
+        f.lock().unwrap();
+        f
+    }
+
     pub fn journal(&self) -> PathBuf {
         self.path().join(".git/leash/journal.jsonl")
     }
