@@ -13,47 +13,83 @@ use crate::ui::app::{App, Dialog};
 use crate::ui::keymap::Layer;
 
 const HELP_LAYERS: [(Layer, &str); 6] = [
-    (Layer::Global, "Everywhere"),
     (Layer::Turns, "Turns list"),
     (Layer::Queue, "Waiting for you"),
     (Layer::Detail, "Detail pane"),
     (Layer::Autonomy, "Autonomy panel"),
+    (Layer::Global, "Everywhere"),
     (Layer::Dialog, "Dialogs"),
 ];
 
-/// The keys of every layer, as the active keymap binds them.
+/// The keys of every layer, as the active keymap binds them: one line per
+/// action with all its keys, in two columns when the screen is wide.
 pub fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
     let th = &app.theme;
-    let mut lines = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
     for (layer, title) in HELP_LAYERS {
-        let b = app.keymap.bindings(layer);
-        if b.is_empty() {
+        let mut by_action: Vec<(crate::ui::action::Action, Vec<String>)> = Vec::new();
+        for (key, action) in app.keymap.bindings(layer) {
+            match by_action.iter_mut().find(|(a, _)| *a == action) {
+                Some((_, keys)) => keys.push(key.to_string()),
+                None => by_action.push((action, vec![key.to_string()])),
+            }
+        }
+        if by_action.is_empty() {
             continue;
         }
         lines.push(Line::styled(title.to_string(), th.style("text.title")));
-        for (key, action) in b {
+        for (action, keys) in by_action {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", key.to_string()), th.style("help.key")),
+                Span::styled(
+                    format!("  {:<16}", fit(&keys.join(" "), 15)),
+                    th.style("help.key"),
+                ),
                 Span::styled(action.describe().to_string(), th.style("help.action")),
             ]));
         }
         lines.push(Line::raw(""));
     }
-    let rect = centered(area, 60, area.height.saturating_sub(4));
-    let scroll = app.help.unwrap_or(0).min(lines.len().saturating_sub(1));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .scroll((scroll as u16, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(th.style("dialog.border"))
-                    .title(Line::styled(" Keys (esc closes) ", th.style("text.title"))),
-            )
-            .style(th.style("dialog")),
-        rect,
+    let two = area.width >= 100;
+    let width = if two { 96 } else { 52 };
+    // Split at the section break nearest the middle, so no section's title
+    // ends one column and its keys start the next.
+    let half = lines.len().div_ceil(2);
+    let per_column = if two {
+        (0..lines.len())
+            .filter(|&i| lines[i].spans.is_empty() || lines[i].width() == 0)
+            .map(|i| i + 1)
+            .min_by_key(|&i| i.abs_diff(half))
+            .unwrap_or(half)
+    } else {
+        lines.len()
+    };
+    let tallest = per_column.max(lines.len() - per_column);
+    let rect = centered(
+        area,
+        width,
+        (tallest as u16 + 2).min(area.height.saturating_sub(2)),
     );
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(th.style("dialog.border"))
+        .title(Line::styled(" Keys (esc closes) ", th.style("text.title")))
+        .style(th.style("dialog"));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let scroll = app.help.unwrap_or(0).min(tallest.saturating_sub(1)) as u16;
+    if two {
+        let right: Vec<Line> = lines.split_off(per_column);
+        let [l, r] = ratatui::layout::Layout::horizontal([
+            ratatui::layout::Constraint::Percentage(50),
+            ratatui::layout::Constraint::Percentage(50),
+        ])
+        .areas(inner);
+        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), l);
+        frame.render_widget(Paragraph::new(right).scroll((scroll, 0)), r);
+    } else {
+        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    }
 }
 
 fn key_hint(app: &App, action: crate::ui::action::Action) -> String {
