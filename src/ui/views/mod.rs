@@ -8,7 +8,6 @@ pub mod text;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
@@ -265,9 +264,4 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
     .areas(mid);
     c
-}
-
-/// A style, for text that has none of its own.
-pub fn plain_style() -> Style {
-    Style::default()
 }
