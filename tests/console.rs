@@ -21,6 +21,7 @@ macro_rules! snap {
         insta::with_settings!({
             filters => vec![
                 (regex_escape(&root), "[ws]"),
+                (regex_escape(env!("CARGO_BIN_EXE_leash")), "[leash]"),
                 (date.as_str().to_string(), "[date]"),
                 (r"\s+\d+ \d\d:\d\d:\d\d".to_string(), " [seq] [time]"),
                 (r"\b[0-9a-f]{7,40}\b".to_string(), "[hash]"),

@@ -576,9 +576,17 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         ]));
     }
     if let Some(c) = &turn.command {
+        // The program by its name: where it is installed says little here
+        // (`leash show` prints the full argv).
+        let mut shown: Vec<String> = c.clone();
+        if let Some(first) = shown.first_mut()
+            && let Some(name) = std::path::Path::new(first.as_str()).file_name()
+        {
+            *first = name.to_string_lossy().into_owned();
+        }
         lines.push(Line::from(vec![
             Span::styled("command   ", th.style("text.muted")),
-            safe(&c.join(" "), th.style("text")),
+            safe(&shown.join(" "), th.style("text")),
         ]));
     }
     lines.push(Line::from(vec![
@@ -592,7 +600,39 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             lines.push(Line::from(vec![Span::raw("  "), safe(p, th.style("text"))]));
         }
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    // What each action read before what it wrote: the sources behind the
+    // changed lines, as the agent's hooks or stream reported them.
+    if !turn.actions.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(muted(
+            app,
+            "actions, in order (what was read before what was written):",
+        ));
+        for a in &turn.actions {
+            let verdict = match (&a.decision, a.done) {
+                (Some(d), _) if d.decision == crate::event::ActionDecision::Deny => {
+                    format!("denied by {}", d.by)
+                }
+                (_, Some(true)) => "ran".to_string(),
+                (_, Some(false)) => "failed".to_string(),
+                _ => "no result".to_string(),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<7}", a.id), th.style("text.muted")),
+                safe(&a.summary, th.style("text")),
+                Span::styled(format!("  ({verdict})"), th.style("text.muted")),
+            ]));
+            for (what, list) in [("read", &a.paths_read), ("wrote", &a.paths_written)] {
+                if !list.is_empty() {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("           {what} "), th.style("text.muted")),
+                        safe(&list.join(", "), th.style("text")),
+                    ]));
+                }
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
 /// The tabs row and the body together: an action preview takes both.
