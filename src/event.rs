@@ -203,6 +203,10 @@ pub enum Event {
         agent: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cwd: Option<String>,
+        /// The agent's own transcript file, shown as an in-place turn's
+        /// output.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transcript: Option<String>,
     },
     /// An interactive agent session ended (its SessionEnd hook).
     SessionEnded {

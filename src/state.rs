@@ -119,6 +119,7 @@ pub struct Session {
     pub id: String,
     pub agent: String,
     pub cwd: Option<String>,
+    pub transcript: Option<String>,
     pub started: String,
     pub ended: Option<String>,
 }
@@ -317,6 +318,7 @@ impl State {
                 session,
                 agent,
                 cwd,
+                transcript,
             } => {
                 self.sessions.insert(
                     session.clone(),
@@ -324,6 +326,7 @@ impl State {
                         id: session.clone(),
                         agent: agent.clone(),
                         cwd: cwd.clone(),
+                        transcript: transcript.clone(),
                         started: ts.clone(),
                         ended: None,
                     },

@@ -640,3 +640,59 @@ fn the_fix_key_fixes_a_flat_memory_file_as_a_turn_of_its_own() {
     let msg = common::git(&d.root, &["log", "-1", "--format=%B"]);
     assert!(msg.contains("Leash-Fix: memory layout"), "{msg}");
 }
+
+#[test]
+fn an_in_place_turn_shows_its_sessions_transcript_as_output() {
+    use std::io::Write;
+    let r = common::Repo::initialised();
+    let transcript = r.path().join(".git/transcript.jsonl");
+    std::fs::write(
+        &transcript,
+        concat!(
+            r#"{"type":"user","message":{"role":"user","content":"tidy the notes"},"sessionId":"s1"}"#, "\n",
+            r#"{"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"text","text":"Tidying the notes now."}]},"sessionId":"s1"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    for (event, extra) in [
+        ("SessionStart", serde_json::json!({"source": "startup"})),
+        (
+            "UserPromptSubmit",
+            serde_json::json!({"prompt": "tidy the notes"}),
+        ),
+    ] {
+        let mut input = serde_json::json!({
+            "session_id": "s1", "cwd": r.path().display().to_string(),
+            "transcript_path": transcript.display().to_string(), "hook_event_name": event,
+        });
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let mut child = r
+            .cmd(&["hook", "claude"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.to_string().as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+    let ws = Workspace::open(r.path()).unwrap();
+    let mut app = App::new(
+        ws,
+        Keymap::builtin("default").unwrap(),
+        Theme::builtin("dark").unwrap(),
+        UserSettings::default(),
+        vec![],
+    );
+    settle(&mut app);
+    let screen = text(&render(&mut app, 120, 30));
+    assert!(screen.contains("1 in-place session"), "{screen}");
+    assert!(screen.contains("the session's transcript"), "{screen}");
+    assert!(screen.contains("Tidying the notes now."), "{screen}");
+}

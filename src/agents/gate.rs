@@ -175,6 +175,15 @@ fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
+fn session_started(dialect: Dialect, session: &str, value: &Value) -> Event {
+    Event::SessionStarted {
+        session: session.to_string(),
+        agent: dialect.name().into(),
+        cwd: text(value, "cwd").map(str::to_string),
+        transcript: text(value, "transcript_path").map(str::to_string),
+    }
+}
+
 fn open(value: &Value, env: &GateEnv) -> Result<Workspace> {
     let dir = env
         .workspace
@@ -191,17 +200,17 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
         "SessionStart" => {
             let mut ws = open(value, env)?;
             if env.turn.is_none() {
-                ws.append(vec![Event::SessionStarted {
-                    session,
-                    agent: dialect.name().into(),
-                    cwd: text(value, "cwd").map(str::to_string),
-                }])?;
+                ws.append(vec![session_started(dialect, &session, value)])?;
             }
             Ok(Answer::default())
         }
         "UserPromptSubmit" => {
             if env.turn.is_none() {
                 let mut ws = open(value, env)?;
+                // Hooks installed mid-session never saw its start.
+                if !ws.state.sessions.contains_key(&session) {
+                    ws.append(vec![session_started(dialect, &session, value)])?;
+                }
                 let prompt = text(value, "prompt").unwrap_or("").to_string();
                 ws.start_in_place(&session, dialect.name(), &prompt)?;
             }

@@ -387,6 +387,9 @@ impl App {
 
     /// How the Output tab reads a turn's log, in words.
     pub fn format_label(&self, turn: &Turn) -> &'static str {
+        if self.transcript_of(turn).is_some() {
+            return "the session's transcript (in place)";
+        }
         match self.format_of(turn) {
             Format::Claude => "Claude Code stream",
             Format::Codex => "Codex stream",
@@ -427,14 +430,37 @@ impl App {
 
     fn request_output(&mut self, end: Option<u64>) {
         let Some(t) = self.current() else { return };
-        let job = Job::Output {
-            turn: t.id.clone(),
-            path: self.ws.turn_dir(&t.id).join("output.log"),
-            format: self.format_of(t),
-            cwd: t.worktree.clone(),
-            end,
+        let job = match self.transcript_of(t) {
+            // An in-place turn's output is the agent's own transcript.
+            Some(path) => Job::Output {
+                turn: t.id.clone(),
+                path: path.into(),
+                format: if t.agent == "claude" {
+                    Format::Claude
+                } else {
+                    Format::Raw
+                },
+                cwd: Some(self.ws.root.display().to_string()),
+                end,
+            },
+            None => Job::Output {
+                turn: t.id.clone(),
+                path: self.ws.turn_dir(&t.id).join("output.log"),
+                format: self.format_of(t),
+                cwd: t.worktree.clone(),
+                end,
+            },
         };
         self.outbox.jobs.push(job);
+    }
+
+    /// The transcript file of an in-place turn's agent session, if known.
+    pub fn transcript_of(&self, t: &Turn) -> Option<String> {
+        if t.kind != crate::model::TurnKind::InPlace {
+            return None;
+        }
+        let session = self.ws.state.sessions.get(t.session.as_deref()?)?;
+        session.transcript.clone()
     }
 
     /// The layers that see a key now, top first.

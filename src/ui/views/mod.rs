@@ -129,6 +129,22 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         ),
         Span::styled(format!(" {} turns ", turns.len()), t.style("text.muted")),
     ]);
+    let sessions = app
+        .ws
+        .state
+        .sessions
+        .values()
+        .filter(|s| s.ended.is_none())
+        .count();
+    if sessions > 0 {
+        spans.push(Span::styled(
+            format!(
+                " {sessions} in-place session{} ",
+                if sessions == 1 { "" } else { "s" }
+            ),
+            t.style("info"),
+        ));
+    }
     if let Some(check) = &app.ws.state.last_check {
         let failing = check.results.iter().any(|r| !crate::checks::passes(r));
         spans.push(Span::styled(
