@@ -174,16 +174,17 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
     }
     let r = claude_repo("\n[[risk]]\npaths = [\"notes/**\"]\nclass = \"high\"\n");
     r.ok(&["hooks", "install", "claude"]);
+    // The driver's work dirs (the agent's HOME, with its transcripts) stay
+    // until the test ends.
+    let work = tempfile::tempdir().unwrap();
+    let runs = std::cell::Cell::new(0);
     let drive = |r: &Repo| {
+        runs.set(runs.get() + 1);
         let mut c = Command::new("python3");
         c.arg(Path::new(HARNESS).join("run_claude.py"))
-            .args([
-                "--prompt",
-                "make a hello note",
-                "--no-hooks",
-                "--cleanup",
-                "--proj",
-            ])
+            .arg("--workdir")
+            .arg(work.path().join(format!("run{}", runs.get())))
+            .args(["--prompt", "make a hello note", "--no-hooks", "--proj"])
             .arg(r.path())
             .args(["--claude"])
             .arg(agent_bin("claude"))
@@ -208,6 +209,23 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
         .find(|e| e["kind"] == "action_decided" && e["by"] == "unattended")
         .expect("an unattended deny");
     assert_eq!(denied["decision"], "deny");
+    // The session's transcript is known, and reads as the turn's output.
+    let started = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "session_started")
+        .expect("the session was journaled");
+    let transcript = std::fs::read(started["transcript"].as_str().unwrap()).unwrap();
+    let rendered = leash::ui::transcript::render(
+        &transcript,
+        leash::ui::transcript::Format::Claude,
+        Some(&r.path().display().to_string()),
+    );
+    let text: Vec<String> = rendered.lines.iter().map(|l| l.text.plain()).collect();
+    assert!(
+        text.iter().any(|l| l.contains("I'll create the note.")),
+        "{text:#?}"
+    );
 
     // An operator is present (the console lock is held); the hook waits and
     // `leash allow` from another process lets the agent go on.
