@@ -671,13 +671,19 @@ impl Workspace {
 
     /// Asks a running turn's supervisor to cancel it (SIGTERM; the
     /// supervisor ends the agent and records the turn).
-    pub fn cancel(&self, id: &str) -> Result<()> {
+    /// An in-place turn has no supervisor: cancelling it ends it where it
+    /// stands (an agent that crashed never sends its Stop), so its changes
+    /// are snapshotted and decided like any ended turn.
+    pub fn cancel(&mut self, id: &str) -> Result<()> {
         let turn = self.turn(id)?;
         if turn.state != TurnState::Running {
             return Err(Error::Refused(format!(
                 "{id} is {}, not running",
                 turn.state
             )));
+        }
+        if turn.kind == crate::model::TurnKind::InPlace {
+            return self.finish_in_place(id, true);
         }
         let pid = turn
             .supervisor_pid

@@ -426,3 +426,20 @@ fn the_hook_answers_silently_for_events_it_does_not_gate() {
         .count();
     assert_eq!(started, 1, "SessionStart is journaled");
 }
+
+#[test]
+fn cancelling_an_in_place_turn_whose_agent_vanished_ends_it_for_review() {
+    let r = Repo::initialised();
+    call(
+        &r,
+        "claude",
+        &event(&r, "UserPromptSubmit", json!({"prompt": "then it crashed"})),
+    );
+    std::fs::write(r.file("half.md"), "half\n").unwrap();
+    // No Stop ever comes.
+    let out = r.ok(&["cancel", "t1"]);
+    assert!(out.stdout.contains("t1 ended in place"), "{}", out.stdout);
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "awaiting_review");
+    assert_eq!(t["paths"], json!(["half.md"]));
+}

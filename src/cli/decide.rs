@@ -66,8 +66,18 @@ pub fn rollback(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
     Ok(0)
 }
 
-pub fn cancel(ws: &Workspace, a: TurnArg) -> CliResult {
+pub fn cancel(ws: &mut Workspace, a: TurnArg) -> CliResult {
+    let in_place = ws.turn(&a.turn)?.kind == crate::model::TurnKind::InPlace;
     ws.cancel(&a.turn)?;
+    if in_place {
+        let state = ws.turn(&a.turn)?.state;
+        if a.json {
+            print_json(&serde_json::json!({"turn": a.turn, "cancel": "ended", "state": state}));
+        } else {
+            println!("{} ended in place; it is {state}", a.turn);
+        }
+        return Ok(0);
+    }
     if a.json {
         print_json(&serde_json::json!({"turn": a.turn, "cancel": "requested"}));
     } else {

@@ -421,7 +421,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Approve(a) => decide::approve(&mut ws, a),
         Command::Reject(a) => decide::reject(&mut ws, a),
         Command::Rollback(a) => decide::rollback(&mut ws, a),
-        Command::Cancel(a) => decide::cancel(&ws, a),
+        Command::Cancel(a) => decide::cancel(&mut ws, a),
         Command::Autonomy(a) => decide::autonomy(&mut ws, a),
     }
 }

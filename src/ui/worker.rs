@@ -332,10 +332,16 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
             .rollback(id, None)
             .map(|l| format!("{id} rolled back by {}", short(&l.commit)))
             .map_err(|e| e.to_string()),
-        Op::Cancel(id) => ws
-            .cancel(id)
-            .map(|()| format!("asked {id} to stop"))
-            .map_err(|e| e.to_string()),
+        Op::Cancel(id) => {
+            ws.cancel(id)
+                .map_err(|e| e.to_string())
+                .map(|()| match ws.state.turn(id) {
+                    Some(t) if t.kind == crate::model::TurnKind::InPlace => {
+                        format!("{id} ended in place; it is {}", t.state)
+                    }
+                    _ => format!("asked {id} to stop"),
+                })
+        }
         Op::SetAutonomy(target, level) => {
             let what = match target {
                 AutonomyTarget::Class(c) => c.to_string(),

@@ -170,13 +170,23 @@ impl App {
         if t.state != TurnState::Running {
             return self.refuse(format!("{} is {}, not running", t.id, t.state));
         }
-        self.dialog = Some(Dialog::Confirm {
-            title: format!("Cancel {}?", t.id),
-            lines: vec![
+        let lines = if t.kind == crate::model::TurnKind::InPlace {
+            vec![
+                format!("End “{}” where it stands.", t.title),
+                "The agent runs in its own terminal and is not touched; the checkout".into(),
+                "is snapshotted now, and the turn's changes are decided like any ended turn."
+                    .into(),
+            ]
+        } else {
+            vec![
                 format!("Stop “{}”.", t.title),
                 "Its agent gets SIGTERM, then SIGKILL after the grace period;".into(),
                 "what it changed so far is kept for review.".into(),
-            ],
+            ]
+        };
+        self.dialog = Some(Dialog::Confirm {
+            title: format!("Cancel {}?", t.id),
+            lines,
             op: Op::Cancel(t.id),
         });
     }
