@@ -367,11 +367,15 @@ fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
             .then_some(())
     });
     app.on_changed();
-    let t7 = app.ws.state.turn(&new).unwrap();
-    assert_eq!(t7.base, base, "replayed on the original base");
-    assert_eq!(t7.task.as_deref(), Some("draft"));
-    assert!(t7.title.starts_with("replay of t2"), "{}", t7.title);
-    assert_eq!(t7.state.as_str(), "awaiting_review");
+    let replayed = app.ws.state.turn(&new).unwrap();
+    assert_eq!(replayed.base, base, "replayed on the original base");
+    assert_eq!(replayed.task.as_deref(), Some("draft"));
+    assert!(
+        replayed.title.starts_with("replay of t2"),
+        "{}",
+        replayed.title
+    );
+    assert_eq!(replayed.state.as_str(), "awaiting_review");
 }
 
 #[test]
@@ -459,19 +463,19 @@ fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
         app.status
     );
     let journal = d.root.join(".git/leash/journal.jsonl");
-    common::wait_until("t7 to land", || {
+    common::wait_until("the new turn to land", || {
         let text = std::fs::read_to_string(&journal).ok()?;
         text.contains(&format!("\"kind\":\"turn_landed\",\"turn\":\"{new}\""))
             .then_some(())
     });
     app.on_changed();
-    let t7 = app.ws.state.turn(&new).unwrap();
+    let typed = app.ws.state.turn(&new).unwrap();
     assert_eq!(
-        t7.command.as_deref().unwrap(),
+        typed.command.as_deref().unwrap(),
         ["sh", "-c", "echo typed > typed.md"]
     );
     assert_eq!(
-        t7.risk.as_str(),
+        typed.risk.as_str(),
         "low",
         "left moved the risk from medium to low"
     );
