@@ -29,10 +29,12 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     ])
     .areas(area);
     draw_header(frame, app, header);
-    let left_width = if body.width >= 120 {
-        52
-    } else {
-        body.width * 2 / 5
+    // The list gets room for titles on wide screens; the detail pane (diffs,
+    // transcripts) keeps the rest.
+    let left_width = match body.width {
+        160.. => 60,
+        120.. => 52,
+        w => w * 2 / 5,
     };
     let [left, right] =
         Layout::horizontal([Constraint::Length(left_width), Constraint::Min(20)]).areas(body);
