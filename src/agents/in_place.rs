@@ -14,22 +14,10 @@ use crate::policy::{self, TurnEnd, Verdict};
 use crate::state::Turn;
 use crate::workspace::{Error, Landing, Rejected, Result, Workspace};
 
-const TITLE_MAX: usize = 72;
-
 fn title(prompt: &str, agent: &str) -> String {
-    let line = prompt
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    if line.is_empty() {
-        return format!("{agent} session (in place)");
-    }
-    if line.chars().count() > TITLE_MAX {
-        let cut: String = line.chars().take(TITLE_MAX - 1).collect();
-        format!("{cut}…")
-    } else {
-        line.to_string()
+    match super::run::one_line(prompt) {
+        t if t.is_empty() => format!("{agent} session (in place)"),
+        t => t,
     }
 }
 

@@ -54,7 +54,9 @@ struct Resolved {
 
 const TITLE_MAX: usize = 72;
 
-fn one_line(s: &str) -> String {
+/// A turn's title from text: its first non-blank line, cut to a commit
+/// subject's length.
+pub(crate) fn one_line(s: &str) -> String {
     let line = s
         .lines()
         .find(|l| !l.trim().is_empty())

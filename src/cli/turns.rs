@@ -270,18 +270,9 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
         ColorWhen::Auto => std::io::stdout().is_terminal(),
     };
     for line in patch.lines() {
-        // Diff text is untrusted: control characters are made visible so a
-        // file's content cannot drive the terminal.
-        let safe: String = line
-            .chars()
-            .map(|c| {
-                if c.is_control() && c != '\t' {
-                    char::from_u32(0x2400 + (c as u32).min(0x1f)).unwrap_or('?')
-                } else {
-                    c
-                }
-            })
-            .collect();
+        // Diff text is untrusted: escapes and control characters become
+        // visible markers so a file's content cannot drive the terminal.
+        let safe = crate::sanitize::plain(line);
         let painted = match (color, safe.chars().next()) {
             (true, Some('+')) if !safe.starts_with("+++") => format!("\x1b[32m{safe}\x1b[0m"),
             (true, Some('-')) if !safe.starts_with("---") => format!("\x1b[31m{safe}\x1b[0m"),
