@@ -152,13 +152,7 @@ pub fn apply(
 /// unstaged, or an untracked or ignored file in the way).
 fn checkout_safely(repo: &Repository, tree: &Tree<'_>) -> Result<(), GitError> {
     let head_tree = tree_of(repo, super::head_commit(repo)?)?;
-    let diff = repo.diff_tree_to_tree(Some(&head_tree), Some(tree), None)?;
-    let touched: Vec<String> = diff
-        .deltas()
-        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
-        .flatten()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
+    let touched = super::stats(repo, &head_tree, tree)?.paths;
     if touched.is_empty() {
         return Ok(());
     }

@@ -252,6 +252,23 @@ pub struct App {
     waiting_known: HashSet<String>,
     /// Set in `leash demo`: everything demo is labelled demo.
     pub demo: bool,
+    /// The branch and short head commit the header shows, read when the
+    /// journal changes rather than on every frame.
+    pub head: (String, String),
+}
+
+/// The checked-out branch and head commit, as the header shows them.
+fn read_head(ws: &Workspace) -> (String, String) {
+    let branch = crate::checkpoint::current_branch(&ws.repo)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "(detached)".into());
+    let head = crate::checkpoint::head_commit(&ws.repo)
+        .ok()
+        .flatten()
+        .map(|h| crate::checkpoint::short(&h.to_string()).to_string())
+        .unwrap_or_else(|| "(no commits)".into());
+    (branch, head)
 }
 
 impl App {
@@ -299,7 +316,9 @@ impl App {
             page: 10,
             waiting_known,
             demo: false,
+            head: (String::new(), String::new()),
         };
+        app.head = read_head(&app.ws);
         let mut notices: Vec<String> = app.ws.notices.drain(..).collect();
         notices.extend(problems);
         if !notices.is_empty() {
@@ -808,6 +827,7 @@ impl App {
             self.refuse(format!("reading the journal: {e}"));
             return;
         }
+        self.head = read_head(&self.ws);
         for w in self.ws.state.warnings.drain(..) {
             self.status = Some(Status {
                 text: w,

@@ -41,6 +41,17 @@ pub struct OutLine {
 pub struct Rendered {
     pub lines: Vec<OutLine>,
     pub usage: Option<Usage>,
+    /// Hidden characters found in the window, for the turn's warning.
+    pub findings: sanitize::Findings,
+}
+
+impl Rendered {
+    fn with_findings(mut self) -> Rendered {
+        for l in &self.lines {
+            self.findings.merge(l.text.findings);
+        }
+        self
+    }
 }
 
 /// Longest line kept; the rest is cut with a visible marker.
@@ -107,7 +118,11 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
                 text,
             })
             .collect();
-        return Rendered { lines, usage: None };
+        return Rendered {
+            lines,
+            ..Rendered::default()
+        }
+        .with_findings();
     };
     let text = String::from_utf8_lossy(bytes);
     let mut out = Rendered::default();
@@ -141,7 +156,7 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
         context_window: window.or(u.context_window),
         ..u
     });
-    out
+    out.with_findings()
 }
 
 fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {

@@ -125,14 +125,7 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             )),
         }
     }
-    let findings = w
-        .rendered
-        .lines
-        .iter()
-        .fold(sanitize::Findings::default(), |mut f, l| {
-            f.merge(l.text.findings);
-            f
-        });
+    let findings = w.rendered.findings;
     if findings.is_suspicious() {
         // The warning goes first: it must not be cut off by a narrow pane.
         info.insert(

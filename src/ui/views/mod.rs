@@ -11,7 +11,6 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
-use crate::checkpoint::short;
 use crate::model::TurnState;
 use crate::ui::action::Action;
 use crate::ui::app::{App, Pane};
@@ -85,15 +84,7 @@ pub fn pane_block<'a>(app: &App, title: Line<'a>, pane: Option<Pane>) -> Block<'
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let branch = crate::checkpoint::current_branch(&app.ws.repo)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "(detached)".into());
-    let head = crate::checkpoint::head_commit(&app.ws.repo)
-        .ok()
-        .flatten()
-        .map(|h| short(&h.to_string()).to_string())
-        .unwrap_or_else(|| "(no commits)".into());
+    let (branch, head) = (&app.head.0, &app.head.1);
     let turns = app.ws.state.turns();
     let waiting = app.waiting().len();
     let running = turns
