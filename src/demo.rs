@@ -175,11 +175,11 @@ pub fn start_turns(root: &Path) -> anyhow::Result<Vec<String>> {
 /// `leash demo`: build, start, open the console.
 pub fn run(dir: Option<&Path>, no_console: bool) -> anyhow::Result<()> {
     let root = build_workspace(dir)?;
-    eprintln!("leash demo: workspace at {}", root.display());
+    crate::tell!("leash demo: workspace at {}", root.display());
     let ids = start_turns(&root)?;
-    eprintln!("leash demo: started demo turns {}", ids.join(", "));
+    crate::tell!("leash demo: started demo turns {}", ids.join(", "));
     if no_console {
-        println!("{}", root.display());
+        crate::say!("{}", root.display());
         return Ok(());
     }
     crate::ui::run(&root, true)

@@ -195,6 +195,23 @@ pub fn plain(input: &str) -> String {
     sanitize_with(input, 0, false).plain()
 }
 
+/// Like [`plain`], with what was found, for output layers that warn when
+/// something was hidden.
+pub fn plain_line(input: &str) -> SafeLine {
+    sanitize_with(input, 0, false)
+}
+
+/// Whether `c` is a character a terminal could act on or a reader could not
+/// see: C0 and C1 controls, DEL, line and paragraph separators, bidi
+/// controls and zero-width or invisible characters. Output that must keep
+/// text byte-for-byte (JSON) escapes these instead of showing markers.
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}')
+        || bidi_name(c).is_some()
+        || invisible_marker(c).is_some()
+}
+
 fn sanitize_with(input: &str, max_width: usize, keep_sgr: bool) -> SafeLine {
     let mut b = Builder::new(max_width, keep_sgr);
     let mut cur = Cursor { rest: input };

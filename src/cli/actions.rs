@@ -3,10 +3,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{ActionArg, CliResult, DenyArgs, HookAgent, HooksOp, print_json};
+use super::{ActionArg, CliResult, DenyArgs, HookAgent, HooksOp, out, print_json};
 use crate::agents::gate::{self, Dialect, GateEnv};
 use crate::agents::hooks_config::{self, Agent};
 use crate::event::ActionDecision;
+use crate::say;
 use crate::workspace::Workspace;
 
 pub fn list(ws: &Workspace, json: bool) -> CliResult {
@@ -24,20 +25,20 @@ pub fn list(ws: &Workspace, json: bool) -> CliResult {
         return Ok(0);
     }
     if waiting.is_empty() {
-        println!("no action waits for an answer");
+        say!("no action waits for an answer");
         return Ok(0);
     }
     for (t, a) in waiting {
-        println!(
+        say!(
             "{:<8} {:<7} {}  (turn {} · {})",
             a.id,
             a.risk.as_str(),
-            crate::sanitize::plain(&a.summary),
+            out::field(&a.summary),
             t.id,
             crate::journal::age(&a.requested)
         );
     }
-    println!("answer with `leash allow ACTION` or `leash deny ACTION --reason …`");
+    say!("answer with `leash allow ACTION` or `leash deny ACTION --reason …`");
     Ok(0)
 }
 
@@ -46,7 +47,7 @@ pub fn allow(ws: &mut Workspace, a: ActionArg) -> CliResult {
     if a.json {
         print_json(&serde_json::json!({"action": a.action, "decision": "allow"}));
     } else {
-        println!("{} allowed", a.action);
+        say!("{} allowed", a.action);
     }
     Ok(0)
 }
@@ -58,7 +59,7 @@ pub fn deny(ws: &mut Workspace, a: DenyArgs) -> CliResult {
             &serde_json::json!({"action": a.action, "decision": "deny", "reason": a.reason}),
         );
     } else {
-        println!("{} denied", a.action);
+        say!("{} denied", a.action);
     }
     Ok(0)
 }
@@ -113,12 +114,12 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: HookAgent, json: bool) -> CliResult
             "unchanged": change.unchanged,
         }));
     } else if change.unchanged {
-        println!(
+        say!(
             "{}: already as asked; nothing changed",
             change.path.display()
         );
     } else {
-        println!(
+        say!(
             "{}: {}{}",
             change.path.display(),
             if change.added.is_empty() {

@@ -1,8 +1,9 @@
 //! `leash check [--json] [--fix]`.
 
-use super::{CheckArgs, CliResult, print_json};
+use super::{CheckArgs, CliResult, out, print_json};
 use crate::checks::passes;
 use crate::invariants::{self, CheckResult, Outcome};
+use crate::say;
 use crate::workspace::Workspace;
 
 fn glyph(o: Outcome) -> &'static str {
@@ -17,30 +18,21 @@ fn glyph(o: Outcome) -> &'static str {
 
 fn print(results: &[CheckResult]) {
     for r in results {
-        println!(
-            "{} {} ({})",
-            glyph(r.outcome),
-            crate::sanitize::plain(&r.name),
-            r.kind
-        );
+        say!("{} {} ({})", glyph(r.outcome), out::field(&r.name), r.kind);
         for f in &r.findings {
             let at = match f.line {
                 Some(l) => format!("{}:{l}", f.path),
                 None => f.path.clone(),
             };
-            println!(
-                "    {}: {}",
-                crate::sanitize::plain(&at),
-                crate::sanitize::plain(&f.message)
-            );
+            say!("    {}: {}", out::field(&at), out::field(&f.message));
         }
         if !r.detail.is_empty() && r.outcome != Outcome::Pass {
             for line in r.detail.lines().take(8) {
-                println!("    | {}", crate::sanitize::plain(line));
+                say!("    | {}", out::field(line));
             }
         }
     }
-    println!("{}", invariants::summary(results));
+    say!("{}", invariants::summary(results));
 }
 
 pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
@@ -48,7 +40,7 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
         if a.json {
             print_json(&serde_json::json!({"results": [], "summary": ""}));
         } else {
-            println!(
+            say!(
                 "no invariants are configured: add [[invariant]] tables to .leash/config.toml \
                  (see the commented examples `leash init` wrote)"
             );
@@ -66,13 +58,13 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
                         .filter(|r| r.outcome == Outcome::Fixed)
                         .map(|r| r.name.as_str())
                         .collect();
-                    println!(
+                    say!(
                         "fixed {} in {} (turn {id}); `leash rollback {id}` undoes it",
                         names.join(", "),
                         crate::checkpoint::short(&landing.commit)
                     );
                 }
-                None => println!("nothing to fix"),
+                None => say!("nothing to fix"),
             }
         }
     }

@@ -5,6 +5,7 @@ use super::{
 };
 use crate::checkpoint::short;
 use crate::model::{AutonomyLevel, RiskClass};
+use crate::say;
 use crate::workspace::{AutonomyTarget, Workspace};
 
 pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
@@ -12,14 +13,14 @@ pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
     if a.json {
         print_json(&serde_json::json!({"turn": a.turn, "state": "landed", "landing": landing}));
     } else {
-        println!(
+        say!(
             "{} landed on {} as {}",
             a.turn,
             landing.branch,
             short(&landing.commit)
         );
         if let Some(from) = &landing.drift_from {
-            println!(
+            say!(
                 "note: {} had moved since the turn started (now past {}); the turn was applied onto it",
                 landing.branch,
                 short(from)
@@ -37,12 +38,12 @@ pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
             "restored": r.restored, "skipped": r.skipped,
         }));
     } else {
-        println!("{} rejected; its content is kept at {}", a.turn, r.kept_at);
+        say!("{} rejected; its content is kept at {}", a.turn, r.kept_at);
         if !r.restored.is_empty() {
-            println!("restored to their start content: {}", r.restored.join(", "));
+            say!("restored to their start content: {}", r.restored.join(", "));
         }
         for (path, why) in &r.skipped {
-            println!("left as it is: {path} ({why})");
+            say!("left as it is: {path} ({why})");
         }
     }
     Ok(0)
@@ -53,14 +54,14 @@ pub fn rollback(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
     if a.json {
         print_json(&serde_json::json!({"turn": a.turn, "state": "rolled_back", "revert": landing}));
     } else {
-        println!(
+        say!(
             "{} rolled back on {} by {}",
             a.turn,
             landing.branch,
             short(&landing.commit)
         );
         for (path, why) in &landing.skipped {
-            println!("left as it is: {path} ({why})");
+            say!("left as it is: {path} ({why})");
         }
     }
     Ok(0)
@@ -74,14 +75,14 @@ pub fn cancel(ws: &mut Workspace, a: TurnArg) -> CliResult {
         if a.json {
             print_json(&serde_json::json!({"turn": a.turn, "cancel": "ended", "state": state}));
         } else {
-            println!("{} ended in place; it is {state}", a.turn);
+            say!("{} ended in place; it is {state}", a.turn);
         }
         return Ok(0);
     }
     if a.json {
         print_json(&serde_json::json!({"turn": a.turn, "cancel": "requested"}));
     } else {
-        println!(
+        say!(
             "asked {}'s supervisor to cancel it; its agent gets SIGTERM, then SIGKILL after {}",
             a.turn,
             humantime::format_duration(ws.config.run.grace)
@@ -139,10 +140,10 @@ pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
                 })
                 .collect::<Vec<_>>()
                 .join("");
-            println!("{:<7}{bar}", class.as_str());
+            say!("{:<7}{bar}", class.as_str());
         }
         for (task, level) in &tasks {
-            println!("task {task}: {}", level.as_str().unwrap_or_default());
+            say!("task {task}: {}", level.as_str().unwrap_or_default());
         }
     }
     Ok(0)

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{CliResult, Failure, print_json};
 use crate::config::{CONFIG_FILE, CONFIG_TEMPLATE, TASKS_FILE, TASKS_TEMPLATE};
+use crate::say;
 
 /// Writes `.leash/config.toml` and `.leash/tasks.toml`; refuses (exit 1)
 /// if either exists, writing neither.
@@ -51,9 +52,9 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
         print_json(&serde_json::json!({ "written": written }));
     } else {
         for w in &written {
-            println!("wrote {w}");
+            say!("wrote {w}");
         }
-        println!(
+        say!(
             "Next: review the risk rules and agents in {CONFIG_FILE}, commit both files, \
              then try `leash run --risk low -- sh -c 'echo hi > note.md'`."
         );

@@ -6,6 +6,7 @@ mod actions;
 mod check;
 mod decide;
 mod init;
+pub mod out;
 mod run;
 mod turns;
 
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AutonomyLevel, RiskClass, TurnState};
+use crate::tell;
 use crate::workspace::Workspace;
 
 const ABOUT: &str = "Supervise AI agents while they change a git repository.";
@@ -365,13 +367,15 @@ pub fn main() -> i32 {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
-    match dispatch(cli) {
+    let code = match dispatch(cli) {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("leash: {}", f.message);
+            tell!("leash: {}", f.message);
             f.code
         }
-    }
+    };
+    out::finish();
+    code
 }
 
 fn dispatch(cli: Cli) -> CliResult {
@@ -430,17 +434,21 @@ fn dispatch(cli: Cli) -> CliResult {
 pub(crate) fn open(dir: &std::path::Path) -> Result<Workspace, Failure> {
     let ws = Workspace::open(dir)?;
     for n in &ws.notices {
-        eprintln!("leash: {n}");
+        tell!("leash: {n}");
     }
     Ok(ws)
 }
 
 /// Prints a JSON value on stdout.
 pub(crate) fn print_json(v: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("values of leash serialize")
-    );
+    say_json(&out::json_pretty(v));
+}
+
+/// Prints JSON that [`out`] has escaped: its text is ASCII-safe already and
+/// must reach the reader byte for byte.
+pub(crate) fn say_json(json: &str) -> bool {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{json}").is_ok()
 }
 
 /// Parses words like `high` / `review` with the error a person needs.

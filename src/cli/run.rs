@@ -11,6 +11,7 @@ use super::{CliResult, Failure, RunArgs, print_json};
 use crate::agents::TurnSpec;
 use crate::model::TurnState;
 use crate::workspace::Workspace;
+use crate::{say, tell};
 
 /// Set in the environment of the re-executed, detached supervisor.
 pub const DETACHED_ENV: &str = "LEASH_DETACHED_SUPERVISOR";
@@ -43,7 +44,7 @@ pub fn detach() -> CliResult {
         .map_err(|e| format!("reading the supervisor's report: {e}"))?;
     let id = line.trim();
     if !id.is_empty() {
-        println!("{id}");
+        say!("{id}");
         return Ok(0);
     }
     // The supervisor ended before creating the turn: pass on why.
@@ -52,7 +53,9 @@ pub fn detach() -> CliResult {
         let _ = s.read_to_string(&mut err);
     }
     let status = child.wait().map_err(|e| e.to_string())?;
-    eprint!("{err}");
+    for line in err.lines() {
+        tell!("{line}");
+    }
     Ok(status.code().unwrap_or(1))
 }
 
@@ -96,7 +99,7 @@ pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
         let _ = out.flush();
         redirect_output(&log, &[1])?;
     } else if !a.json {
-        println!("{id}");
+        say!("{id}");
         let _ = std::io::stdout().flush();
     }
     let state = ws.supervise(&id, &spec)?;
@@ -104,9 +107,9 @@ pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
     if a.json {
         print_json(&turn_json(ws, turn));
     }
-    eprintln!("{}", summary_line(ws, turn));
+    tell!("{}", summary_line(ws, turn));
     for n in &ws.notices {
-        eprintln!("leash: {n}");
+        tell!("leash: {n}");
     }
     Ok(match state {
         TurnState::Failed | TurnState::Interrupted => 1,

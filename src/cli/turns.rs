@@ -5,12 +5,13 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{CliResult, ColorWhen, DiffArgs, LogArgs, TurnArg, TurnsArgs, open, print_json};
+use super::{CliResult, ColorWhen, DiffArgs, LogArgs, TurnArg, TurnsArgs, open, out, print_json};
 use crate::checkpoint::{self, short};
 use crate::journal::{self, Record};
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
 use crate::workspace::Workspace;
+use crate::{say, tell};
 
 /// A turn as `--json` shows it: every folded field, with `autonomy` filled
 /// in for turns that have not finished yet.
@@ -24,7 +25,7 @@ pub fn turn_json(ws: &Workspace, turn: &Turn) -> Value {
 
 /// One sentence on where a turn stands and why.
 pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
-    let mut s = format!("{} {}", t.id, t.state);
+    let mut s = format!("{} {}", out::field(&t.id), t.state);
     match t.state {
         TurnState::Landed => {
             if let Some(c) = &t.landed_commit {
@@ -46,7 +47,7 @@ pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
         s.push_str(&format!(" — {f}: {}", f.shown_as()));
     }
     if !t.reason.is_empty() {
-        s.push_str(&format!(" — {}", t.reason));
+        s.push_str(&format!(" — {}", out::field(&t.reason)));
     }
     if t.state == TurnState::AwaitingReview {
         s.push_str(&format!(
@@ -66,18 +67,18 @@ pub fn status(dir: &Path) -> CliResult {
         .map(|h| short(&h.to_string()).to_string())
         .unwrap_or_else(|| "(no commits)".into());
     let count = |s: TurnState| ws.state.turns().iter().filter(|t| t.state == s).count();
-    println!(
+    say!(
         "workspace {}  branch {branch}  head {head}",
         ws.root.display()
     );
-    println!(
+    say!(
         "{} turns: {} running, {} awaiting review, {} landed",
         ws.state.turns().len(),
         count(TurnState::Running),
         count(TurnState::AwaitingReview),
         count(TurnState::Landed)
     );
-    println!("`leash --help` lists the commands; `leash turns` lists the turns.");
+    say!("`leash --help` lists the commands; `leash turns` lists the turns.");
     Ok(0)
 }
 
@@ -94,12 +95,18 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
         return Ok(0);
     }
     if list.is_empty() {
-        println!("no turns yet — start one with `leash run`");
+        say!("no turns yet — start one with `leash run`");
         return Ok(0);
     }
-    println!(
+    say!(
         "{:<6}{:<17}{:<9}{:<9}{:<20}{:>12}{:>6}  TITLE",
-        "ID", "STATE", "RISK", "AUTONOMY", "FAILURE", "+/-", "AGE"
+        "ID",
+        "STATE",
+        "RISK",
+        "AUTONOMY",
+        "FAILURE",
+        "+/-",
+        "AGE"
     );
     for t in list {
         let risk = if t.escalations.is_empty() {
@@ -108,7 +115,7 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
             format!("{}↑", t.risk)
         };
         let level = t.autonomy.unwrap_or_else(|| ws.level_for(t));
-        println!(
+        say!(
             "{:<6}{:<17}{:<9}{:<9}{:<20}{:>12}{:>6}  {}",
             t.id,
             t.state.as_str(),
@@ -142,55 +149,58 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         print_json(&v);
         return Ok(0);
     }
-    println!("{}  {}", t.id, t.title);
-    println!("  state      {}", t.state);
+    say!("{}  {}", t.id, t.title);
+    say!("  state      {}", t.state);
     let level = t.autonomy.unwrap_or_else(|| ws.level_for(t));
-    println!(
+    say!(
         "  risk       {} (declared {}) · autonomy {level}",
-        t.risk, t.declared_risk
+        t.risk,
+        t.declared_risk
     );
     for e in &t.escalations {
-        println!("  escalated  {} → {}: {}", e.from, e.to, e.because);
+        say!("  escalated  {} → {}: {}", e.from, e.to, e.because);
     }
     if !t.reason.is_empty() {
-        println!("  why        {}", t.reason);
+        say!("  why        {}", t.reason);
     }
     if let Some(f) = t.failure {
-        println!("  failure    {f} ({})", f.shown_as());
+        say!("  failure    {f} ({})", f.shown_as());
     }
     let agent = match &t.command {
         Some(argv) => format!("{} · {}", t.agent, argv.join(" ")),
         None => t.agent.clone(),
     };
-    println!("  agent      {agent}");
+    say!("  agent      {agent}");
     if let Some(task) = &t.task {
-        println!("  task       {task}");
+        say!("  task       {task}");
     }
-    println!(
+    say!(
         "  base       {} on {}",
         t.base.as_deref().map(short).unwrap_or("(unborn)"),
         t.branch.as_deref().unwrap_or("(detached HEAD)")
     );
     match (t.exit, t.signal) {
-        (Some(c), _) => println!("  exit       {c}"),
-        (None, Some(s)) => println!("  exit       signal {s}"),
+        (Some(c), _) => say!("  exit       {c}"),
+        (None, Some(s)) => say!("  exit       signal {s}"),
         _ => {}
     }
     if t.state != TurnState::Running {
-        println!(
+        say!(
             "  changes    {} files, +{} -{}",
-            t.files_changed, t.insertions, t.deletions
+            t.files_changed,
+            t.insertions,
+            t.deletions
         );
     }
     if let Some(c) = &t.commit {
-        println!("  commit     {} (refs/leash/turns/{})", short(c), t.id);
+        say!("  commit     {} (refs/leash/turns/{})", short(c), t.id);
     }
     if let Some(d) = &t.decision {
         let by = match d.by {
             DecidedBy::Policy => "policy".to_string(),
             other => other.to_string(),
         };
-        println!(
+        say!(
             "  decision   {} by {by}{}",
             d.decision,
             d.reason
@@ -200,32 +210,32 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         );
     }
     if let Some(c) = &t.landed_commit {
-        println!("  landed     {}", short(c));
+        say!("  landed     {}", short(c));
     }
     if let Some(from) = &t.drift_from {
-        println!(
+        say!(
             "  drift      the branch had moved to {} during the turn",
             short(from)
         );
     }
     if let Some(c) = &t.rollback_commit {
-        println!("  reverted   by {}", short(c));
+        say!("  reverted   by {}", short(c));
     }
     if let Some(k) = &t.kept_at {
-        println!("  kept at    {k}");
+        say!("  kept at    {k}");
     }
     if let Some(w) = &t.worktree
         && Path::new(w).exists()
     {
-        println!("  worktree   {w}");
+        say!("  worktree   {w}");
     }
     for n in &t.notes {
-        println!("  note       {n}");
+        say!("  note       {n}");
     }
-    println!("  output     {}", log.display());
-    println!("  events");
+    say!("  output     {}", log.display());
+    say!("  events");
     for r in &records {
-        println!("    {:>4} {}  {}", r.seq, &r.ts, r.event.describe());
+        say!("    {:>4} {}  {}", r.seq, &r.ts, r.event.describe());
     }
     Ok(0)
 }
@@ -245,18 +255,18 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
         return Ok(0);
     }
     if t.commit.is_none() && !patch.is_empty() {
-        eprintln!(
+        tell!(
             "leash: {} is {}: these are the partial changes in its worktree",
-            t.id, t.state
+            t.id,
+            t.state
         );
     }
     let mut out = std::io::stdout().lock();
     if a.stat {
         for (p, i, d) in &files {
-            let _ = writeln!(out, " {p} | +{i} -{d}");
+            say!(" {p} | +{i} -{d}");
         }
-        let _ = writeln!(
-            out,
+        say!(
             " {} files changed, {} insertions(+), {} deletions(-)",
             files.len(),
             files.iter().map(|f| f.1).sum::<usize>(),
@@ -272,15 +282,16 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
     for line in patch.lines() {
         // Diff text is untrusted: escapes and control characters become
         // visible markers so a file's content cannot drive the terminal.
-        let safe = crate::sanitize::plain(line);
-        let painted = match (color, safe.chars().next()) {
-            (true, Some('+')) if !safe.starts_with("+++") => format!("\x1b[32m{safe}\x1b[0m"),
-            (true, Some('-')) if !safe.starts_with("---") => format!("\x1b[31m{safe}\x1b[0m"),
-            (true, Some('@')) => format!("\x1b[36m{safe}\x1b[0m"),
-            (true, _) if safe.starts_with("diff --git") => format!("\x1b[1m{safe}\x1b[0m"),
-            _ => safe,
+        let sgr = match (color, line.chars().next()) {
+            (true, Some('+')) if !line.starts_with("+++") => Some("32"),
+            (true, Some('-')) if !line.starts_with("---") => Some("31"),
+            (true, Some('@')) => Some("36"),
+            (true, _) if line.starts_with("diff --git") => Some("1"),
+            _ => None,
         };
-        let _ = writeln!(out, "{painted}");
+        if writeln!(out, "{}", out::painted(sgr, line)).is_err() {
+            return Ok(0);
+        }
     }
     Ok(0)
 }
@@ -312,9 +323,9 @@ pub fn log(ws: &mut Workspace, a: LogArgs) -> CliResult {
         let mut out = std::io::stdout().lock();
         for r in &records {
             let line = if a.json {
-                serde_json::to_string(r).expect("records serialize")
+                out::json_line(r)
             } else {
-                format!("{:>5} {}  {}", r.seq, r.ts, r.event.describe())
+                out::field(&format!("{:>5} {}  {}", r.seq, r.ts, r.event.describe()))
             };
             if writeln!(out, "{line}").is_err() {
                 return Ok(0);
