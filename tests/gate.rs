@@ -158,15 +158,20 @@ fn a_low_risk_write_and_a_read_pass_by_policy_and_are_recorded() {
     let r = Repo::initialised();
     r.ok(&["autonomy", "medium", "review"]);
     let (code, v, _) = call(&r, "claude", &write(&r, "notes/a.md", "toolu_2"));
+    assert_eq!(code, 0);
     assert_eq!(
-        (code, v),
-        (0, None),
-        "no answer: the agent's own permissions apply"
+        decision(&v).as_deref(),
+        Some("allow"),
+        "an explicit allow: the agent's own prompts do not second-guess policy"
     );
     let mut read = write(&r, "operations/x.md", "toolu_3");
     read["tool_name"] = json!("Read");
     let (_, v, _) = call(&r, "claude", &read);
-    assert_eq!(v, None, "reading never waits");
+    assert_eq!(
+        decision(&v).as_deref(),
+        Some("allow"),
+        "reading never waits"
+    );
     let decided: Vec<Value> = r
         .events()
         .into_iter()
@@ -442,4 +447,309 @@ fn cancelling_an_in_place_turn_whose_agent_vanished_ends_it_for_review() {
     let t = r.turn("t1");
     assert_eq!(t["state"], "awaiting_review");
     assert_eq!(t["paths"], json!(["half.md"]));
+}
+
+/// Hook inputs that are valid JSON but that leash cannot read, with what
+/// the deny's reason must name.
+fn unreadable(r: &Repo) -> Vec<(&'static str, Value, &'static str)> {
+    let good = write(r, "notes/a.md", "toolu_m");
+    let with = |key: &str, v: Value| {
+        let mut e = good.clone();
+        e[key] = v;
+        e
+    };
+    let without = |key: &str| {
+        let mut e = good.clone();
+        e.as_object_mut().unwrap().remove(key);
+        e
+    };
+    let input = |key: &str, v: Value| {
+        let mut e = good.clone();
+        e["tool_input"][key] = v;
+        e
+    };
+    let tool = |name: &str, key: &str, v: Value| {
+        let mut e = good.clone();
+        e["tool_name"] = json!(name);
+        e["tool_input"] = json!({ key: v });
+        e
+    };
+    vec![
+        ("empty object", json!({}), "`hook_event_name` is missing"),
+        (
+            "tool_input a string",
+            with("tool_input", json!("x")),
+            "`tool_input` must be an object, got a string",
+        ),
+        (
+            "tool_input null",
+            with("tool_input", Value::Null),
+            "`tool_input` must be an object, got null",
+        ),
+        (
+            "tool_input missing",
+            without("tool_input"),
+            "`tool_input` is missing",
+        ),
+        (
+            "tool_name missing",
+            without("tool_name"),
+            "`tool_name` is missing",
+        ),
+        (
+            "tool_name a number",
+            with("tool_name", json!(7)),
+            "`tool_name` must be a string, got a number",
+        ),
+        (
+            "hook_event_name missing",
+            without("hook_event_name"),
+            "`hook_event_name` is missing",
+        ),
+        (
+            "hook_event_name unknown",
+            with("hook_event_name", json!("PreToolUseX")),
+            "\"PreToolUseX\" is not a hook event leash answers",
+        ),
+        (
+            "hook_event_name a number",
+            with("hook_event_name", json!(1)),
+            "`hook_event_name` must be a string, got a number",
+        ),
+        (
+            "file_path an array",
+            input("file_path", json!(["/etc/passwd"])),
+            "`tool_input.file_path` must be a string, got an array",
+        ),
+        (
+            "cwd a number",
+            with("cwd", json!(42)),
+            "`cwd` must be a string, got a number",
+        ),
+        (
+            "session_id an object",
+            with("session_id", json!({"id": 1})),
+            "`session_id` must be a string, got an object",
+        ),
+        (
+            "Bash command a number",
+            tool("Bash", "command", json!(1)),
+            "`tool_input.command` must be a string, got a number",
+        ),
+        (
+            "apply_patch without its patch",
+            tool("apply_patch", "patch", json!("*** Begin Patch")),
+            "`tool_input.command` is missing",
+        ),
+    ]
+}
+
+#[test]
+fn every_unreadable_tool_call_is_denied_with_the_field_named_in_both_dialects() {
+    let r = Repo::initialised();
+    for agent in ["claude", "codex"] {
+        for (name, input, expected) in unreadable(&r) {
+            let (code, v, stderr) = call(&r, agent, &input);
+            assert_eq!(code, 0, "{agent} {name}: {stderr}");
+            assert_eq!(
+                decision(&v).as_deref(),
+                Some("deny"),
+                "{agent} {name}: an explicit answer, never silence"
+            );
+            let why = reason(&v);
+            assert!(
+                why.contains(expected) && why.contains("could not read the hook input"),
+                "{agent} {name}: {why}"
+            );
+        }
+    }
+    // Nothing unreadable was acted on.
+    assert!(
+        r.events().iter().all(|e| e["kind"] != "action_requested"),
+        "{:?}",
+        r.events()
+    );
+}
+
+#[test]
+fn unreadable_events_that_are_not_tool_calls_pass_and_say_why_on_stderr() {
+    let r = Repo::initialised();
+    for agent in ["claude", "codex"] {
+        for (name, extra, expected) in [
+            ("SessionStart", json!({"cwd": 3}), "`cwd` must be a string"),
+            (
+                "Stop",
+                json!({"session_id": []}),
+                "`session_id` must be a string",
+            ),
+            (
+                "PostToolUse",
+                json!({"tool_name": "Write", "tool_input": "x"}),
+                "`tool_input` must be an object",
+            ),
+            (
+                "UserPromptSubmit",
+                json!({"prompt": {"text": "hi"}}),
+                "`prompt` must be a string",
+            ),
+        ] {
+            let (code, v, stderr) = call(&r, agent, &event(&r, name, extra));
+            assert_eq!((code, v), (0, None), "{agent} {name}: never blocks");
+            assert!(stderr.contains(expected), "{agent} {name}: {stderr}");
+        }
+    }
+    assert!(r.events().is_empty(), "{:?}", r.events());
+}
+
+#[test]
+fn policy_allow_is_explicit_in_each_dialect_and_journaled_as_allow() {
+    let r = Repo::initialised();
+    r.ok(&["autonomy", "medium", "review"]);
+    let claude = write(&r, "notes/a.md", "toolu_c");
+    let (_, v, _) = call(&r, "claude", &claude);
+    let out = &v.as_ref().unwrap()["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "allow");
+    assert!(out.get("updatedInput").is_none(), "{out}");
+
+    // Codex honours allow only with updatedInput: its own input, unchanged.
+    let patch = "*** Begin Patch\n*** Add File: notes/b.md\n+b\n*** End Patch\n";
+    let mut codex = event(
+        &r,
+        "PreToolUse",
+        json!({"tool_name": "apply_patch", "tool_use_id": "call_1",
+               "tool_input": {"command": patch}}),
+    );
+    codex["session_id"] = json!("sess-codex");
+    let (_, v, _) = call(&r, "codex", &codex);
+    let out = &v.as_ref().unwrap()["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "allow");
+    assert_eq!(out["updatedInput"], json!({"command": patch}));
+    assert!(!out["permissionDecisionReason"].as_str().unwrap().is_empty());
+
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided.len(), 2);
+    assert!(
+        decided
+            .iter()
+            .all(|d| d["decision"] == "allow" && d["by"] == "policy"),
+        "{decided:?}"
+    );
+}
+
+#[test]
+fn allowed_defer_answers_nothing_and_journals_deferred_never_allow() {
+    let r = Repo::initialised();
+    r.ok(&["autonomy", "medium", "review"]);
+    let config = r
+        .read(".leash/config.toml")
+        .replace("allowed = \"explicit\"", "allowed = \"defer\"");
+    assert!(
+        config.contains("allowed = \"defer\""),
+        "the template sets it"
+    );
+    r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "defer"]);
+    for agent in ["claude", "codex"] {
+        let mut e = write(&r, "notes/a.md", &format!("toolu_{agent}"));
+        e["session_id"] = json!(agent);
+        let (code, v, _) = call(&r, agent, &e);
+        assert_eq!(
+            (code, v),
+            (0, None),
+            "{agent}: the agent's own rules decide"
+        );
+    }
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided.len(), 2);
+    assert!(
+        decided.iter().all(|d| d["decision"] == "defer"),
+        "{decided:?}"
+    );
+    let log = r.ok(&["show", "t1"]).stdout;
+    assert!(log.contains("deferred to the agent"), "{log}");
+
+    // A wrong word is refused with the file, its position and the choices.
+    r.write(
+        ".leash/config.toml",
+        &config.replace("allowed = \"defer\"", "allowed = \"sometimes\""),
+    );
+    let bad = r.run(&["turns"]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains(".leash/config.toml:")
+            && bad.stderr.contains("gate.allowed")
+            && bad.stderr.contains("explicit, defer"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn hooks_in_a_repository_without_leash_deny_tool_calls_and_say_how_to_fix_it() {
+    let r = Repo::new();
+    for agent in ["claude", "codex"] {
+        for tool in ["Write", "Read"] {
+            let mut e = write(&r, "notes/a.md", "toolu_x");
+            e["tool_name"] = json!(tool);
+            let (code, v, _) = call(&r, agent, &e);
+            assert_eq!(code, 0);
+            assert_eq!(decision(&v).as_deref(), Some("deny"), "{agent} {tool}");
+            let why = reason(&v);
+            let root = r.path().canonicalize().unwrap();
+            assert!(
+                why.contains(&format!(
+                    "leash is not initialised in {}: run `leash init` or `leash hooks uninstall`",
+                    root.display()
+                )),
+                "{why}"
+            );
+        }
+        // Other events pass, with the same news on stderr.
+        let (code, v, stderr) = call(&r, agent, &event(&r, "SessionStart", json!({})));
+        assert_eq!((code, v), (0, None));
+        assert!(stderr.contains("not initialised"), "{stderr}");
+    }
+    assert!(
+        !r.path().join(".git/leash").exists(),
+        "nothing was written into a repository leash is not on"
+    );
+
+    // Outside any git repository: a deny that says so.
+    let nowhere = tempfile::tempdir().unwrap();
+    let mut e = write(&r, "notes/a.md", "toolu_y");
+    e["cwd"] = json!(nowhere.path().display().to_string());
+    e["tool_input"]["file_path"] = json!(nowhere.path().join("a.md").display().to_string());
+    let out = r
+        .cmd(&["hook", "claude"])
+        .current_dir(nowhere.path())
+        .env_remove("LEASH_TURN")
+        .env_remove("LEASH_WORKSPACE")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(e.to_string().as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let (_, v, _) = answer(out);
+    assert_eq!(decision(&v).as_deref(), Some("deny"));
+    assert!(
+        reason(&v).contains("found no git repository"),
+        "{}",
+        reason(&v)
+    );
 }

@@ -195,6 +195,12 @@ fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {
         // Usage is shown as the context gauge, not as a line.
         Item::Usage(_) => Vec::new(),
         Item::Warning { message } => lines("warning", "! ", &message, DETAIL_LINES),
+        Item::Refused { message, .. } => lines(
+            "error",
+            "✗ ",
+            &format!("refused by the agent: {message}"),
+            DETAIL_LINES,
+        ),
         Item::Final { text, is_error } => {
             let role = if is_error { "error" } else { "text.title" };
             let body = if text.trim().is_empty() {

@@ -379,14 +379,24 @@ fn diff_line<'a>(
 
 fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
-    let lines: Vec<Line> = turn
-        .log
+    // Denied actions head the list: how many, by whom, the first reason.
+    let head: Vec<Line> = turn
+        .denials
         .iter()
-        .skip(app.events_scroll)
-        .take(area.height as usize)
-        .map(|e| {
+        .map(|d| {
+            Line::from(vec![safe(
+                &format!("⊘ {}", d.sentence()),
+                th.style("warning"),
+            )])
+        })
+        .collect();
+    let room = (area.height as usize).saturating_sub(head.len());
+    let lines: Vec<Line> = head
+        .into_iter()
+        .chain(turn.log.iter().skip(app.events_scroll).take(room).map(|e| {
             let role = match e.kind {
                 "risk_escalated" => "risk.escalated",
+                "action_decided" if e.text.contains(" deny by ") => "warning",
                 "turn_decided" | "action_decided" => "info",
                 "landing_aborted" | "rollback_aborted" | "turn_interrupted" => "warning",
                 _ => "text",
@@ -399,7 +409,7 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                 ),
                 safe(&e.text, th.style(role)),
             ])
-        })
+        }))
         .collect();
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -603,6 +613,12 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         ));
         for a in &turn.actions {
             let verdict = match (&a.decision, a.done) {
+                (Some(d), _)
+                    if d.decision == crate::event::ActionDecision::Deny
+                        && d.by == crate::model::DecidedBy::Agent =>
+                {
+                    "refused by the agent".to_string()
+                }
                 (Some(d), _) if d.decision == crate::event::ActionDecision::Deny => {
                     format!("denied by {}", d.by)
                 }
