@@ -753,3 +753,207 @@ fn hooks_in_a_repository_without_leash_deny_tool_calls_and_say_how_to_fix_it() {
         reason(&v)
     );
 }
+
+/// A shell function for agent scripts: `pre TOOL_USE_ID PATH` asks leash's
+/// gate (as Claude's hook would) about a Write of PATH from the agent's
+/// directory, and prints the answer.
+const PRE: &str = r#"pre() {
+  printf '{"hook_event_name":"PreToolUse","session_id":"s","cwd":"%s","tool_name":"Write","tool_use_id":"%s","tool_input":{"file_path":"%s","content":"x"}}' "$PWD" "$1" "$2" | "$LEASH_BIN" hook claude
+}
+"#;
+
+#[test]
+fn an_isolated_turn_edits_its_own_worktree_freely_and_everything_else_is_gated() {
+    let r = Repo::initialised();
+    let out = tempfile::tempdir().unwrap();
+    let outside = out.path().join("outside.md");
+    let script = format!(
+        "{PRE}
+         pre w1 \"$PWD/notes/a.md\" > \"$OUT/inside.json\"
+         grep -q '\"allow\"' \"$OUT/inside.json\" && mkdir -p notes && echo a > notes/a.md
+         pre w2 \"$OUT/outside.md\" > \"$OUT/outside.json\"
+         pre w3 \"$PWD/.leash/config.toml\" > \"$OUT/protected.json\"
+         pre w4 \"$PWD/notes/../../escape.md\" > \"$OUT/escape.json\"
+         true"
+    );
+    // High risk is `manual`, and no console is open.
+    let run = r
+        .cmd(&["run", "--risk", "high", "--", "sh", "-c", &script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |name: &str| -> Option<Value> {
+        Some(
+            serde_json::from_str(&std::fs::read_to_string(out.path().join(name)).unwrap()).unwrap(),
+        )
+    };
+    let inside = read("inside.json");
+    assert_eq!(
+        decision(&inside).as_deref(),
+        Some("allow"),
+        "an edit inside the turn's own worktree needs no operator: {inside:?}"
+    );
+    assert!(reason(&inside).contains("its diff waits at the turn's end"));
+    for escaped in ["outside.json", "protected.json", "escape.json"] {
+        let v = read(escaped);
+        assert_eq!(decision(&v).as_deref(), Some("deny"), "{escaped}: {v:?}");
+        assert!(reason(&v).contains("no operator is present"), "{escaped}");
+    }
+    assert!(!outside.exists());
+    // The diff still waits at the turn gate (high = manual).
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "awaiting_review", "{t}");
+    assert_eq!(t["paths"], json!(["notes/a.md"]));
+    assert_eq!(t["denials"]["count"], 3, "{t}");
+    assert!(
+        t["reason"].as_str().unwrap().contains("3 actions denied"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_turn_whose_edits_were_denied_says_so_instead_of_no_changes_answered() {
+    let r = Repo::initialised();
+    let out = tempfile::tempdir().unwrap();
+    let script =
+        format!("{PRE}\npre w1 \"$OUT/outside.md\" > /dev/null\necho I could not write it");
+    let run = r
+        .cmd(&["run", "--risk", "high", "--", "sh", "-c", &script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "no_changes", "{t}");
+    let why = t["reason"].as_str().unwrap();
+    assert!(!why.contains("answered without editing"), "{why}");
+    assert!(
+        why.contains("1 action denied (1 unattended") && why.contains("no operator is present"),
+        "{why}"
+    );
+    assert_eq!(t["denials"]["count"], 1);
+    assert_eq!(
+        t["denials"]["by"],
+        json!([{"by": "unattended", "count": 1}])
+    );
+    assert!(
+        t["denials"]["first_reason"]
+            .as_str()
+            .unwrap()
+            .contains("no operator is present")
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(
+        show.contains("denied     1 action denied (1 unattended"),
+        "{show}"
+    );
+    let json = r.ok(&["show", "t1", "--json"]).json();
+    assert_eq!(json["denials"]["count"], 1);
+}
+
+#[test]
+fn a_write_the_agent_refuses_after_leash_allowed_it_is_a_denial_by_the_agent() {
+    let r = Repo::initialised();
+    let out = tempfile::tempdir().unwrap();
+    // A stand-in for Claude Code in `-p` mode refusing a Write by its own
+    // permission mode after the gate allowed it: the stream it prints then.
+    let agent = out.path().join("claude-like");
+    let lines = [
+        json!({"type":"system","subtype":"init","cwd":"WT","session_id":"s1","model":"m"}),
+        json!({"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"toolu_1","name":"Write","input":{"file_path":"WT/notes/hello.md","content":"hi"}}]},"session_id":"s1"}),
+        json!({"type":"system","subtype":"permission_denied","tool_name":"Write","tool_use_id":"toolu_1","message":"Claude requested permissions to write to WT/notes/hello.md, but you haven't granted it yet."}),
+        json!({"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","is_error":true,"content":"Claude requested permissions to write to WT/notes/hello.md, but you haven't granted it yet."}]},"session_id":"s1"}),
+        json!({"type":"assistant","message":{"id":"m2","content":[{"type":"text","text":"I could not write the note."}]},"session_id":"s1"}),
+        json!({"type":"result","subtype":"success","is_error":false,"result":"I could not write the note.","session_id":"s1","permission_denials":[{"tool_name":"Write","tool_use_id":"toolu_1","tool_input":{"file_path":"WT/notes/hello.md","content":"hi"}}]}),
+    ];
+    let stream: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(out.path().join("stream.jsonl"), stream).unwrap();
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\n{PRE}\npre toolu_1 \"$PWD/notes/hello.md\" > \"$OUT/answer.json\"\n\
+             sed \"s|WT|$PWD|g\" \"$OUT/stream.jsonl\"\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut config = r.read(".leash/config.toml");
+    config.push_str(&format!(
+        "\n[agents.claudelike]\ncommand = [{}, \"{{prompt}}\"]\nformat = \"claude\"\n",
+        json!(agent.display().to_string())
+    ));
+    r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "a claude-like agent"]);
+    let run = r
+        .cmd(&[
+            "run",
+            "--agent",
+            "claudelike",
+            "--risk",
+            "low",
+            "--prompt",
+            "make a hello note",
+        ])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    let answer: Option<Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("answer.json")).unwrap())
+            .ok();
+    assert_eq!(decision(&answer).as_deref(), Some("allow"), "{answer:?}");
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided" && e["action"] == "t1.a1")
+        .collect();
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert_eq!(decided[0]["by"], "policy");
+    assert_eq!(decided[1]["by"], "agent");
+    assert_eq!(decided[1]["decision"], "deny");
+    assert!(
+        decided[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("you haven't granted it yet"),
+        "{decided:?}"
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["failure"], "contract_violation", "{t}");
+    assert_eq!(t["state"], "failed");
+    assert_eq!(t["denials"]["by"], json!([{"by": "agent", "count": 1}]));
+    let action = &t["actions"][0];
+    assert_eq!(action["decision"]["by"], "agent");
+    assert_eq!(action["overruled"]["by"], "policy");
+    assert!(
+        !t["reason"]
+            .as_str()
+            .unwrap()
+            .contains("answered without editing"),
+        "{t}"
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(show.contains("1 action denied (1 by the agent)"), "{show}");
+    assert!(
+        show.contains("deny by agent"),
+        "the event, in the log: {show}"
+    );
+}
