@@ -693,3 +693,123 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TurnKind;
+
+    fn fold(events: Vec<Event>) -> State {
+        let mut state = State::default();
+        for (i, event) in events.into_iter().enumerate() {
+            state.apply(&Record {
+                v: crate::journal::VERSION,
+                seq: i as u64 + 1,
+                ts: "2026-01-01T00:00:00.000Z".into(),
+                event,
+            });
+        }
+        state
+    }
+
+    fn created() -> Event {
+        Event::TurnCreated {
+            turn: "t1".into(),
+            task: None,
+            agent: "claude".into(),
+            turn_kind: TurnKind::Isolated,
+            risk: RiskClass::Low,
+            base: None,
+            branch: None,
+            command: None,
+            prompt: None,
+            title: "t".into(),
+            deliverable: None,
+            autonomy: None,
+            supervisor_pid: None,
+            supervisor_start: None,
+            session: None,
+        }
+    }
+
+    fn requested(action: &str) -> Event {
+        Event::ActionRequested {
+            turn: "t1".into(),
+            action: action.into(),
+            tool: "Write".into(),
+            summary: format!("Write {action}.md"),
+            input: serde_json::Value::Null,
+            risk: RiskClass::Low,
+            needs: Needs::None,
+            tool_use_id: None,
+        }
+    }
+
+    fn decided(action: &str, decision: ActionDecision, by: DecidedBy, why: &str) -> Event {
+        Event::ActionDecided {
+            action: action.into(),
+            decision,
+            by,
+            reason: Some(why.into()),
+        }
+    }
+
+    #[test]
+    fn an_agent_refusal_overrules_leash_allow_and_is_counted_as_a_denial() {
+        use ActionDecision::*;
+        let s = fold(vec![
+            created(),
+            requested("t1.a1"),
+            decided("t1.a1", Allow, DecidedBy::Policy, "runs freely"),
+            decided("t1.a1", Deny, DecidedBy::Agent, "not granted"),
+            // A second report of the same refusal changes nothing.
+            decided("t1.a1", Deny, DecidedBy::Agent, "listed again"),
+            requested("t1.a2"),
+            decided("t1.a2", Deny, DecidedBy::Unattended, "no operator"),
+            // Leash's deny stands: an agent cannot un-deny or re-deny it.
+            decided("t1.a2", Deny, DecidedBy::Agent, "also refused"),
+            requested("t1.a3"),
+            decided("t1.a3", Deny, DecidedBy::Timeout, "late"),
+            // The first decision stands between operator and timeout.
+            decided("t1.a3", Allow, DecidedBy::Operator, "too late"),
+        ]);
+        let t = s.turn("t1").unwrap();
+        let a1 = &t.actions[0];
+        let d = a1.decision.as_ref().unwrap();
+        assert_eq!((d.decision, d.by), (Deny, DecidedBy::Agent));
+        assert_eq!(d.reason.as_deref(), Some("not granted"));
+        assert_eq!(a1.overruled.as_ref().unwrap().by, DecidedBy::Policy);
+        assert_eq!(
+            t.actions[1].decision.as_ref().unwrap().by,
+            DecidedBy::Unattended
+        );
+        assert_eq!(
+            t.actions[2].decision.as_ref().unwrap().by,
+            DecidedBy::Timeout
+        );
+        let denials = t.denials.as_ref().unwrap();
+        assert_eq!(denials.count, 3);
+        assert!(denials.by_agent());
+        assert_eq!(
+            denials.sentence(),
+            "3 actions denied (1 by the agent, 1 unattended (no operator present), 1 by timeout); \
+             first: Write t1.a1.md — not granted"
+        );
+    }
+
+    #[test]
+    fn a_deferred_action_is_not_a_denial_until_the_agent_refuses_it() {
+        use ActionDecision::*;
+        let mut events = vec![
+            created(),
+            requested("t1.a1"),
+            decided("t1.a1", Defer, DecidedBy::Policy, "left to the agent"),
+        ];
+        assert!(fold(events.clone()).turn("t1").unwrap().denials.is_none());
+        events.push(decided("t1.a1", Deny, DecidedBy::Agent, "refused"));
+        let s = fold(events);
+        let a = &s.turn("t1").unwrap().actions[0];
+        assert_eq!(a.overruled.as_ref().unwrap().decision, Defer);
+        assert_eq!(a.decision.as_ref().unwrap().by, DecidedBy::Agent);
+    }
+}

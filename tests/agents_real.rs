@@ -92,6 +92,7 @@ impl Drop for Server {
 /// The environment an agent needs to talk to the fake server and nothing else.
 fn claude_env(cmd: &mut Command, home: &Path, port: u16) {
     cmd.env("HOME", home)
+        .env("PATH", agents_path())
         .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("ANTHROPIC_API_KEY", "test")
         .env("DISABLE_TELEMETRY", "1")
@@ -101,20 +102,27 @@ fn claude_env(cmd: &mut Command, home: &Path, port: u16) {
         .env("TERM", "dumb");
 }
 
+/// `PATH` with the pinned CLIs first, so that the agent commands `leash
+/// init` writes (`claude …`, `codex …`) run as they are, with no flag added.
+fn agents_path() -> std::ffi::OsString {
+    let bin = agent_bin("claude").parent().unwrap().to_path_buf();
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// A repository initialised by `leash init`, its config committed as the
+/// template wrote it, plus `extra_rules`.
 fn claude_repo(extra_rules: &str) -> Repo {
     let r = Repo::new();
     r.ok(&["init"]);
-    let claude = agent_bin("claude");
     let mut config = r.read(".leash/config.toml");
-    config = config.replace(
-        "command = [\"claude\", \"-p\", \"{prompt}\", \"--output-format\", \"stream-json\", \"--verbose\"]",
-        &format!(
-            "command = [{}, \"-p\", \"{{prompt}}\", \"--output-format\", \"stream-json\", \"--verbose\", \"--permission-mode\", \"acceptEdits\"]",
-            serde_json::to_string(&claude.display().to_string()).unwrap()
-        ),
-    );
     assert!(
-        config.contains(&claude.display().to_string()),
+        config.contains(
+            "command = [\"claude\", \"-p\", \"{prompt}\", \"--output-format\", \"stream-json\", \"--verbose\"]"
+        ),
         "the template's claude entry"
     );
     config.push_str(extra_rules);
@@ -165,6 +173,96 @@ fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
     );
     let show = r.ok(&["show", "t1"]).stdout;
     assert!(show.contains("Write notes/hello.md"), "{show}");
+}
+
+/// The path a user takes: `leash init`, then `leash run --agent claude`
+/// with the default risk. Claude runs in `-p` mode under its default
+/// permission mode, where a Write needs a permission nobody can grant: the
+/// gate's explicit allow is what lets it land in the turn.
+#[test]
+fn claude_isolated_turn_with_the_init_defaults_lands_its_write() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = claude_repo("");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t1");
+    // medium = review: the diff waits, with the note in it.
+    assert_eq!(t["state"], "awaiting_review", "{t}");
+    assert_eq!(t["paths"], json!(["notes/hello.md"]), "{t}");
+    assert!(t["failure"].is_null(), "{t}");
+    assert!(t["denials"].is_null(), "nobody refused the Write: {t}");
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided.len(), 1, "{decided:?}");
+    assert_eq!(decided[0]["decision"], "allow");
+    assert_eq!(decided[0]["by"], "policy");
+    r.ok(&["approve", "t1"]);
+    assert!(r.file("notes/hello.md").exists());
+}
+
+/// `[gate] allowed = "defer"` leaves the Write to Claude's own permission
+/// mode, which in `-p` refuses it: the journal says so (deferred, then
+/// denied by the agent) and the turn is a contract_violation, never
+/// `no_changes`.
+#[test]
+fn claude_refusing_a_deferred_write_is_journaled_as_its_denial() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = Repo::new();
+    r.ok(&["init"]);
+    let config = r
+        .read(".leash/config.toml")
+        .replace("allowed = \"explicit\"", "allowed = \"defer\"");
+    assert!(config.contains("allowed = \"defer\""));
+    r.write(".leash/config.toml", &config);
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "leash"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    let t = r.turn("t1");
+    assert_eq!(
+        t["failure"],
+        "contract_violation",
+        "{t}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t["state"], "failed");
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided[0]["decision"], "defer", "{decided:?}");
+    let refusal = decided
+        .iter()
+        .find(|d| d["by"] == "agent")
+        .expect("the agent's refusal, journaled");
+    assert_eq!(refusal["decision"], "deny");
+    assert!(
+        refusal["reason"]
+            .as_str()
+            .unwrap()
+            .contains("haven't granted it yet"),
+        "{refusal}"
+    );
+    assert!(!r.file("notes/hello.md").exists());
 }
 
 #[test]
@@ -257,21 +355,13 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
     let server = Server::start("fake_openai.py", "codex.json");
     let r = Repo::new();
     r.ok(&["init"]);
-    let codex = agent_bin("codex");
-    let mut config = r.read(".leash/config.toml");
-    let line = config
-        .lines()
-        .find(|l| l.starts_with("command = [\"codex\""))
-        .expect("the template's codex entry")
-        .to_string();
-    config = config.replace(
-        &line,
-        &format!(
-            "command = [{}, \"exec\", \"--json\", \"--skip-git-repo-check\", \"--sandbox\", \"workspace-write\", \"{{prompt}}\"]",
-            serde_json::to_string(&codex.display().to_string()).unwrap()
+    // `leash init`'s codex command, unchanged: the CLI is found on PATH.
+    assert!(
+        r.read(".leash/config.toml").contains(
+            "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"workspace-write\", \"{prompt}\"]"
         ),
+        "the template's codex entry"
     );
-    r.write(".leash/config.toml", &config);
     r.git(&["add", ".leash"]);
     r.git(&["commit", "-q", "-m", "leash"]);
     let codex_home = tempfile::tempdir().unwrap();
@@ -298,6 +388,7 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
             "make a hello file",
         ])
         .env("HOME", home.path())
+        .env("PATH", agents_path())
         .env("CODEX_HOME", codex_home.path())
         .env("FAKE_OPENAI_KEY", "test")
         .output()
@@ -309,6 +400,21 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
     );
     let t = r.turn("t1");
     assert_eq!(t["paths"], json!(["hello.txt"]), "{t}");
+    // The gate allowed it explicitly (allow with Codex's own input as
+    // `updatedInput`), Codex ran it, and nobody refused it.
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert!(
+        decided
+            .iter()
+            .all(|d| d["decision"] == "allow" && d["by"] == "policy"),
+        "{decided:?}"
+    );
+    assert!(!decided.is_empty());
+    assert!(t["denials"].is_null(), "{t}");
     let events = r.events();
     let cmd = events
         .iter()
@@ -341,21 +447,6 @@ fn overflow_is_named_context_overflow_for_both_agents() {
     assert_eq!(t["state"], "failed");
 
     let server = Server::start("fake_openai.py", "codex.json");
-    let codex = agent_bin("codex");
-    let mut config = r.read(".leash/config.toml");
-    let line = config
-        .lines()
-        .find(|l| l.starts_with("command = [\"codex\""))
-        .unwrap()
-        .to_string();
-    config = config.replace(
-        &line,
-        &format!(
-            "command = [{}, \"exec\", \"--json\", \"--skip-git-repo-check\", \"{{prompt}}\"]",
-            serde_json::to_string(&codex.display().to_string()).unwrap()
-        ),
-    );
-    r.write(".leash/config.toml", &config);
     let codex_home = tempfile::tempdir().unwrap();
     std::fs::write(
         codex_home.path().join("config.toml"),
@@ -370,6 +461,7 @@ fn overflow_is_named_context_overflow_for_both_agents() {
     let out = r
         .cmd(&["run", "--agent", "codex", "--prompt", "overflow"])
         .env("HOME", home.path())
+        .env("PATH", agents_path())
         .env("CODEX_HOME", codex_home.path())
         .env("FAKE_OPENAI_KEY", "test")
         .output()

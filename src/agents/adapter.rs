@@ -58,6 +58,8 @@ pub enum Item {
     Refused {
         /// Id of the [`ToolUse`] refused; empty when the agent names none.
         id: String,
+        /// The tool's name, in Claude's words ("Write", "Bash", "apply_patch").
+        tool: String,
         /// One line naming the call: "Write notes/a.md", "Bash: …".
         summary: String,
         /// The agent's own words for it.

@@ -140,6 +140,7 @@ impl Claude {
             let tool = describe_tool(id, name, input, self.cwd.as_deref());
             items.push(Item::Refused {
                 id: id.to_string(),
+                tool: name.to_string(),
                 message: format!("permission denied: {}", tool.summary),
                 summary: tool.summary,
             });
@@ -196,6 +197,7 @@ fn system(value: &Value) -> Vec<Item> {
             let why = str_at(value, "message").unwrap_or("no reason given");
             vec![Item::Refused {
                 id: str_at(value, "tool_use_id").unwrap_or("").to_string(),
+                tool: tool.to_string(),
                 summary: tool.to_string(),
                 message: format!("permission denied: {tool}: {}", one_line(why)),
             }]

@@ -650,23 +650,38 @@ impl TurnObserver<'_> {
     /// had let it through (allowed or deferred), that refusal is what
     /// happened to it, journaled as a deny by the agent. A call leash
     /// denied itself, or one already refused, is left as it is.
-    fn refused(&mut self, id: &str, message: &str) -> Result<()> {
-        if id.is_empty() {
-            return Ok(());
-        }
+    ///
+    /// Claude's stream names the call by the id its hooks saw; Codex's
+    /// stream has ids of its own, so its refusal is matched to the latest
+    /// open action of the same tool (and, for a command, the same line).
+    fn refused(&mut self, id: &str, tool: &str, summary: &str, message: &str) -> Result<()> {
+        use crate::event::ActionDecision;
         let turn = self.turn.clone();
         self.ws.transact(|state| {
+            let open = |a: &&crate::state::ActionInfo| {
+                a.done.is_none()
+                    && a.decision
+                        .as_ref()
+                        .is_none_or(|d| d.decision != ActionDecision::Deny)
+            };
             let action = state.turn(&turn).and_then(|t| {
-                t.actions
+                let by_id = t
+                    .actions
                     .iter()
                     .rev()
-                    .find(|a| a.tool_use_id.as_deref() == Some(id))
+                    .find(|a| !id.is_empty() && a.tool_use_id.as_deref() == Some(id));
+                match by_id {
+                    Some(a) => Some(a).filter(|a| {
+                        a.decision
+                            .as_ref()
+                            .is_none_or(|d| d.decision != ActionDecision::Deny)
+                    }),
+                    None => t.actions.iter().rev().filter(open).find(|a| {
+                        a.tool == tool && (tool == "apply_patch" || a.summary == summary)
+                    }),
+                }
             });
-            let Some(a) = action.filter(|a| {
-                a.decision
-                    .as_ref()
-                    .is_none_or(|d| d.decision != crate::event::ActionDecision::Deny)
-            }) else {
+            let Some(a) = action else {
                 return Ok((vec![], ()));
             };
             Ok((
@@ -713,8 +728,13 @@ impl process::Observer for TurnObserver<'_> {
                 .push(format!("could not journal an action of {}: {e}", self.turn));
         }
         for item in &items {
-            if let Item::Refused { id, message, .. } = item
-                && let Err(e) = self.refused(id, message)
+            if let Item::Refused {
+                id,
+                tool,
+                summary,
+                message,
+            } = item
+                && let Err(e) = self.refused(id, tool, summary, message)
             {
                 self.ws.notices.push(format!(
                     "could not journal the agent's refusal in {}: {e}",
