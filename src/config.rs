@@ -1711,7 +1711,7 @@ fix = "YYYY-MM-DD/notes.md"
             1,
             &[
                 "unknown field `timeout`",
-                "expected `approval_timeout` or `unattended`",
+                "expected one of `approval_timeout`, `unattended`, `allowed`",
             ],
         );
         cfg_err(

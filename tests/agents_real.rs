@@ -284,6 +284,10 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
             .arg(work.path().join(format!("run{}", runs.get())))
             .args(["--prompt", "make a hello note", "--no-hooks", "--proj"])
             .arg(r.path())
+            // Claude's own default mode (the driver would pick acceptEdits):
+            // the Write runs because leash allows it, not because Claude
+            // was told to accept edits.
+            .args(["--permission-mode", "manual"])
             .args(["--claude"])
             .arg(agent_bin("claude"))
             .stdout(Stdio::piped())
@@ -485,12 +489,9 @@ fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
     let out = Command::new("python3")
         .arg(Path::new(HARNESS).join("run_claude.py"))
         .args(["--prompt", "run a command", "--no-hooks", "--cleanup"])
-        .args([
-            "--permission-mode",
-            "bypassPermissions",
-            "--env",
-            "IS_SANDBOX=1",
-        ])
+        // Claude's own default mode, which would refuse a shell redirection
+        // into the project: the command runs because leash allows it.
+        .args(["--permission-mode", "manual"])
         .arg("--proj")
         .arg(r.path())
         .arg("--claude")

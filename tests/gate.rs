@@ -638,6 +638,20 @@ fn policy_allow_is_explicit_in_each_dialect_and_journaled_as_allow() {
             .all(|d| d["decision"] == "allow" && d["by"] == "policy"),
         "{decided:?}"
     );
+
+    // Reading outside the agent's directory is left to the agent's own
+    // checks, which an explicit allow would skip; the journal says so.
+    let mut read = write(&r, "notes/a.md", "toolu_r");
+    read["tool_name"] = json!("Read");
+    read["tool_input"] = json!({"file_path": "/etc/hostname"});
+    let (code, v, _) = call(&r, "claude", &read);
+    assert_eq!((code, v), (0, None));
+    let last = r
+        .events()
+        .into_iter()
+        .rfind(|e| e["kind"] == "action_decided")
+        .unwrap();
+    assert_eq!(last["decision"], "defer", "{last}");
 }
 
 #[test]

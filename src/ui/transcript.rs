@@ -219,3 +219,23 @@ fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {
         Item::Raw { text } => lines("text", "", &text, usize::MAX),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agent_refusal_reads_as_one_in_the_output() {
+        let line = br#"{"type":"system","subtype":"permission_denied","tool_name":"Write","tool_use_id":"toolu_1","message":"Claude requested permissions to write to /w/notes/a.md, but you haven't granted it yet."}
+"#;
+        let rendered = render(line, Format::Claude, Some("/w"));
+        let text: Vec<String> = rendered.lines.iter().map(|l| l.text.plain()).collect();
+        assert!(
+            text.iter().any(|l| l.contains(
+                "refused by the agent: permission denied: Write: Claude requested permissions"
+            )),
+            "{text:?}"
+        );
+        assert!(rendered.lines.iter().any(|l| l.role == "error"));
+    }
+}
