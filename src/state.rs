@@ -160,7 +160,7 @@ fn by_words(by: DecidedBy) -> &'static str {
         DecidedBy::Operator => "by the operator",
         DecidedBy::Policy => "by policy",
         DecidedBy::Timeout => "by timeout",
-        DecidedBy::Unattended => "unattended (no operator present)",
+        DecidedBy::Unattended => "unattended",
         DecidedBy::Agent => "by the agent",
     }
 }
@@ -792,7 +792,7 @@ mod tests {
         assert!(denials.by_agent());
         assert_eq!(
             denials.sentence(),
-            "3 actions denied (1 by the agent, 1 unattended (no operator present), 1 by timeout); \
+            "3 actions denied (1 by the agent, 1 unattended, 1 by timeout); \
              first: Write t1.a1.md — not granted"
         );
     }

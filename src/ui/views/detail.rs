@@ -380,20 +380,28 @@ fn diff_line<'a>(
 fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
     // Denied actions head the list: how many, by whom, the first reason.
-    let head: Vec<Line> = turn
-        .denials
+    let area = match &turn.denials {
+        Some(d) => {
+            let head = format!("⊘ {}", d.sentence());
+            let width = area.width.max(1) as usize;
+            let rows = (head.chars().count().div_ceil(width) as u16).clamp(1, 3);
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(area);
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![safe(&head, th.style("warning"))]))
+                    .wrap(Wrap { trim: false }),
+                top,
+            );
+            rest
+        }
+        None => area,
+    };
+    let lines: Vec<Line> = turn
+        .log
         .iter()
-        .map(|d| {
-            Line::from(vec![safe(
-                &format!("⊘ {}", d.sentence()),
-                th.style("warning"),
-            )])
-        })
-        .collect();
-    let room = (area.height as usize).saturating_sub(head.len());
-    let lines: Vec<Line> = head
-        .into_iter()
-        .chain(turn.log.iter().skip(app.events_scroll).take(room).map(|e| {
+        .skip(app.events_scroll)
+        .take(area.height as usize)
+        .map(|e| {
             let role = match e.kind {
                 "risk_escalated" => "risk.escalated",
                 "action_decided" if e.text.contains(" deny by ") => "warning",
@@ -409,7 +417,7 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                 ),
                 safe(&e.text, th.style(role)),
             ])
-        }))
+        })
         .collect();
     frame.render_widget(Paragraph::new(lines), area);
 }
