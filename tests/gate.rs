@@ -788,6 +788,11 @@ fn an_isolated_turn_edits_its_own_worktree_freely_and_everything_else_is_gated()
          pre w2 \"$OUT/outside.md\" > \"$OUT/outside.json\"
          pre w3 \"$PWD/.leash/config.toml\" > \"$OUT/protected.json\"
          pre w4 \"$PWD/notes/../../escape.md\" > \"$OUT/escape.json\"
+         ln -s \"$OUT\" link && ln -s \"$OUT/new.md\" dangling && ln -s \"$OUT/sub\" up && mkdir \"$OUT/sub\"
+         pre w5 \"$PWD/link/x.md\" > \"$OUT/through_link.json\"
+         pre w6 \"$PWD/dangling\" > \"$OUT/dangling.json\"
+         pre w7 \"$PWD/up/../y.md\" > \"$OUT/link_then_up.json\"
+         rm link dangling up
          true"
     );
     // High risk is `manual`, and no console is open.
@@ -814,7 +819,14 @@ fn an_isolated_turn_edits_its_own_worktree_freely_and_everything_else_is_gated()
         "an edit inside the turn's own worktree needs no operator: {inside:?}"
     );
     assert!(reason(&inside).contains("its diff waits at the turn's end"));
-    for escaped in ["outside.json", "protected.json", "escape.json"] {
+    for escaped in [
+        "outside.json",
+        "protected.json",
+        "escape.json",
+        "through_link.json",
+        "dangling.json",
+        "link_then_up.json",
+    ] {
         let v = read(escaped);
         assert_eq!(decision(&v).as_deref(), Some("deny"), "{escaped}: {v:?}");
         assert!(reason(&v).contains("no operator is present"), "{escaped}");
@@ -824,9 +836,9 @@ fn an_isolated_turn_edits_its_own_worktree_freely_and_everything_else_is_gated()
     let t = r.turn("t1");
     assert_eq!(t["state"], "awaiting_review", "{t}");
     assert_eq!(t["paths"], json!(["notes/a.md"]));
-    assert_eq!(t["denials"]["count"], 3, "{t}");
+    assert_eq!(t["denials"]["count"], 6, "{t}");
     assert!(
-        t["reason"].as_str().unwrap().contains("3 actions denied"),
+        t["reason"].as_str().unwrap().contains("6 actions denied"),
         "{t}"
     );
 }

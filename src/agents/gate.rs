@@ -452,8 +452,23 @@ fn edits_only_the_turns_worktree(
     let Ok(worktree) = ws.worktree_path(turn).canonicalize() else {
         return false;
     };
+    // The paths as the agent gave them: the classification's paths are
+    // normalised by text, which would take `link/..` past a symlink.
+    let raw: Vec<String> = if tool.tool == "apply_patch" {
+        patch_paths(text(&tool.input, "command").unwrap_or(""))
+    } else {
+        ["file_path", "notebook_path"]
+            .iter()
+            .find_map(|k| text(&tool.input, k))
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    };
+    if raw.len() != tool.paths_written.len() {
+        return false;
+    }
     let base = cwd.map(std::path::Path::new);
-    tool.paths_written.iter().all(|p| {
+    raw.iter().all(|p| {
         let p = std::path::Path::new(p);
         let full = match base {
             _ if p.is_absolute() => p.to_path_buf(),
@@ -470,36 +485,47 @@ fn edits_only_the_turns_worktree(
     })
 }
 
-/// `path` with `.` and `..` resolved and every symlink among its existing
-/// ancestors followed: where a write to it would land.
+/// Where a write to `path` would land: the longest part of it that exists
+/// resolved by the file system (symlinks followed, `..` taken after them,
+/// as the kernel does), the part that does not exist yet appended. `None`
+/// when that cannot be told safely: a dangling symlink (a write would
+/// create its target, wherever it points), or an existing file with other
+/// hard links (a write would change them too).
 fn resolved(path: &std::path::Path) -> Option<PathBuf> {
-    use std::path::Component;
-    let mut lexical = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir => {
-                lexical.pop();
-            }
-            Component::CurDir => {}
-            other => lexical.push(other),
-        }
+    use std::os::unix::fs::MetadataExt;
+    enum Part {
+        Up,
+        Name(std::ffi::OsString),
     }
-    // The longest part that exists is resolved by the file system (a link
-    // to elsewhere is followed); the rest does not exist yet.
-    let mut existing = lexical.clone();
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.nlink() > 1) {
+        return None;
+    }
+    let mut existing = path.to_path_buf();
     let mut rest = Vec::new();
     loop {
         if let Ok(real) = existing.canonicalize() {
             let mut out = real;
-            for r in rest.iter().rev() {
-                out.push(r);
+            for part in rest.iter().rev() {
+                match part {
+                    Part::Up => {
+                        out.pop();
+                    }
+                    Part::Name(name) => out.push(name),
+                }
             }
             return Some(out);
         }
-        rest.push(existing.file_name()?.to_os_string());
-        if !existing.pop() {
+        if existing.symlink_metadata().is_ok() {
             return None;
         }
+        rest.push(match existing.components().next_back()? {
+            std::path::Component::ParentDir => Part::Up,
+            std::path::Component::Normal(name) => Part::Name(name.to_os_string()),
+            // `.` adds nothing; a root or prefix always exists.
+            _ => Part::Name(Default::default()),
+        });
+        let parent = existing.parent()?.to_path_buf();
+        existing = parent;
     }
 }
 
