@@ -113,7 +113,10 @@ fn gate_dir(value: &Value, env: &GateEnv) -> Option<PathBuf> {
 /// Whether leash is on where the hook was called: a git repository with a
 /// working tree whose `.leash/config.toml` is committed or present. Hooks
 /// installed in a repository leash was never initialised in, or called
-/// outside any repository, must not pass tool calls unrecorded.
+/// outside any repository, must not pass tool calls unrecorded. Reads are
+/// denied there too: an allow from leash skips the agent's own checks, and
+/// with no policy to apply and no journal to record it in, leash has no
+/// ground to grant one; the deny says how to turn leash on or off.
 fn initialised(value: &Value, env: &GateEnv) -> std::result::Result<(), String> {
     let Some(dir) = gate_dir(value, env) else {
         return Err(
