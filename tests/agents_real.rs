@@ -432,6 +432,38 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
         "{cmd}"
     );
     assert_eq!(t["state"], "landed");
+
+    // A patch at the default risk: explicitly allowed as an edit of the
+    // turn's own worktree, applied by Codex, and waiting in the diff.
+    let out = r
+        .cmd(&["run", "--agent", "codex", "--prompt", "make a hello note"])
+        .env("HOME", home.path())
+        .env("PATH", agents_path())
+        .env("CODEX_HOME", codex_home.path())
+        .env("FAKE_OPENAI_KEY", "test")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t2");
+    assert_eq!(t["state"], "awaiting_review", "{t}");
+    assert_eq!(t["paths"], json!(["notes/hello.md"]), "{t}");
+    let patch = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "action_decided" && e["action"] == "t2.a1")
+        .expect("the patch, decided by the gate");
+    assert_eq!(patch["decision"], "allow", "{patch}");
+    assert!(
+        patch["reason"]
+            .as_str()
+            .unwrap()
+            .contains("edits only the turn's own worktree"),
+        "{patch}"
+    );
 }
 
 #[test]
