@@ -101,6 +101,12 @@ approval_timeout = "10m"
 # a reason saying that no operator is present; "ask" waits for an operator
 # anyway (`leash allow`, `leash deny`), up to approval_timeout.
 unattended = "deny"
+# What a hook answers when policy lets an action run: "explicit" says allow
+# in the agent's own words, so the agent runs it without a prompt of its
+# own; "defer" says nothing, so the agent's own permission mode decides (for
+# in-place sessions where you want your agent's prompts). The journal then
+# records the action as deferred to the agent, never as allowed.
+allowed = "explicit"
 
 # Turns that leash starts itself (`leash run`, or `n` in the console).
 [run]
@@ -384,11 +390,30 @@ pub enum Unattended {
 
 config_words!(Unattended, "an unattended policy", { Deny => "deny", Ask => "ask" });
 
+/// What a hook answers to a tool call that policy lets run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Allowed {
+    /// Say `allow` in the agent's dialect: the agent runs the tool without
+    /// a prompt of its own, so the journal's `allow` is what happened.
+    #[default]
+    Explicit,
+    /// Say nothing: the agent's own permission mode decides, and the
+    /// journal records the action as deferred to the agent.
+    Defer,
+}
+
+config_words!(Allowed, "a gate answer for allowed actions", {
+    Explicit => "explicit",
+    Defer => "defer",
+});
+
 /// The `[gate]` table: how hooks wait for the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GateConfig {
     pub approval_timeout: Duration,
     pub unattended: Unattended,
+    pub allowed: Allowed,
 }
 
 impl Default for GateConfig {
@@ -396,6 +421,7 @@ impl Default for GateConfig {
         GateConfig {
             approval_timeout: Duration::from_secs(10 * 60),
             unattended: Unattended::Deny,
+            allowed: Allowed::Explicit,
         }
     }
 }
@@ -549,6 +575,9 @@ pub fn parse_workspace_config(text: &str, path: &Path) -> Result<WorkspaceConfig
         if let Some(u) = gate.unattended {
             cfg.gate.unattended = u.0;
         }
+        if let Some(a) = gate.allowed {
+            cfg.gate.allowed = a.0;
+        }
     }
     if let Some(run) = raw.run {
         if let Some(t) = run.timeout {
@@ -682,6 +711,13 @@ impl Words for Unattended {
     }
 }
 
+impl Words for Allowed {
+    const WHAT: &'static str = "a gate answer for allowed actions";
+    fn words() -> Vec<&'static str> {
+        Allowed::ALL.iter().map(|c| c.as_str()).collect()
+    }
+}
+
 /// A word parsed with its `FromStr`, so that a wrong word is answered with
 /// the list of accepted ones (serde's own enum error is terser).
 struct Word<T>(T);
@@ -809,11 +845,12 @@ struct RawAgent {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a [gate] table with `approval_timeout` and `unattended`"
+    expecting = "a [gate] table with `approval_timeout`, `unattended` and `allowed`"
 )]
 struct RawGate {
     approval_timeout: Option<Spanned<Dur>>,
     unattended: Option<Word<Unattended>>,
+    allowed: Option<Word<Allowed>>,
 }
 
 #[derive(Deserialize)]
@@ -1674,7 +1711,7 @@ fix = "YYYY-MM-DD/notes.md"
             1,
             &[
                 "unknown field `timeout`",
-                "expected `approval_timeout` or `unattended`",
+                "expected one of `approval_timeout`, `unattended`, `allowed`",
             ],
         );
         cfg_err(

@@ -238,6 +238,21 @@ pub enum Needs {
 pub enum ActionDecision {
     Allow,
     Deny,
+    /// Left to the agent's own permission rules: leash neither allowed nor
+    /// denied it (`[gate] allowed = "defer"`, or `unattended = "ask"`).
+    Defer,
+}
+
+impl ActionDecision {
+    /// The word for it in sentences: "allowed", "denied", "deferred to
+    /// the agent".
+    pub fn done_word(self) -> &'static str {
+        match self {
+            ActionDecision::Allow => "allowed",
+            ActionDecision::Deny => "denied",
+            ActionDecision::Defer => "deferred to the agent",
+        }
+    }
 }
 
 impl Event {
@@ -419,6 +434,7 @@ impl Event {
                 match decision {
                     ActionDecision::Allow => "allow",
                     ActionDecision::Deny => "deny",
+                    ActionDecision::Defer => "deferred to the agent",
                 },
                 reason
                     .as_deref()

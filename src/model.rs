@@ -192,6 +192,8 @@ pub enum DecidedBy {
     Policy,
     Timeout,
     Unattended,
+    /// The agent itself, refusing a tool call leash had let through.
+    Agent,
 }
 
 words!(DecidedBy, "a decider", {
@@ -199,6 +201,7 @@ words!(DecidedBy, "a decider", {
     Policy => "policy",
     Timeout => "timeout",
     Unattended => "unattended",
+    Agent => "agent",
 });
 
 /// The id of the n-th turn of a workspace: `t1`, `t2`, …

@@ -424,6 +424,37 @@ pub fn verdict(end: &TurnEnd) -> Verdict {
     }
 }
 
+/// The failure to name from what the agent's stream reported: its own
+/// failure (context overflow, rate limit, …) when it reported one, else
+/// `contract_violation` when the agent refused a tool call that leash had
+/// let through — the turn then lacks what leash allowed it to do, whether
+/// or not other files changed. The result is [`end_failure`]'s `reported`.
+pub fn reported_failure(
+    stream: Option<FailureClass>,
+    refused_by_agent: bool,
+) -> Option<FailureClass> {
+    stream.or(refused_by_agent.then_some(FailureClass::ContractViolation))
+}
+
+/// The sentence a finished turn's outcome reads: the verdict's reason,
+/// and, when actions were denied, how many, by whom and the first reason —
+/// so that a turn whose edits were denied never reads as an agent that
+/// simply answered without editing.
+pub fn outcome_reason(verdict: &Verdict, denials: Option<&crate::state::Denials>) -> String {
+    let base = match verdict {
+        Verdict::Land { rule } => rule.clone(),
+        Verdict::Review { reason } | Verdict::Failed { reason } => reason.clone(),
+        Verdict::NoChanges => match denials {
+            Some(d) => return format!("no changes: {}", d.sentence()),
+            None => "no changes; the agent answered without editing".into(),
+        },
+    };
+    match denials {
+        Some(d) => format!("{base}; {}", d.sentence()),
+        None => base,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -789,6 +820,68 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_agent_refusal_is_a_contract_violation_unless_the_stream_named_a_failure() {
+        use FailureClass::*;
+        assert_eq!(reported_failure(None, false), None);
+        assert_eq!(reported_failure(None, true), Some(ContractViolation));
+        assert_eq!(
+            reported_failure(Some(ContextOverflow), true),
+            Some(ContextOverflow)
+        );
+        // Passed on as `reported`, it wins over a clean empty exit.
+        assert_eq!(
+            end_failure(
+                Exit::Code(0),
+                false,
+                false,
+                None,
+                reported_failure(None, true)
+            ),
+            Some(ContractViolation)
+        );
+    }
+
+    #[test]
+    fn an_outcome_with_denials_names_them() {
+        use crate::model::DecidedBy;
+        use crate::state::{Denials, DeniedBy};
+        let d = Denials {
+            count: 2,
+            by: vec![
+                DeniedBy {
+                    by: DecidedBy::Agent,
+                    count: 1,
+                },
+                DeniedBy {
+                    by: DecidedBy::Unattended,
+                    count: 1,
+                },
+            ],
+            first_action: "t1.a1".into(),
+            first_summary: "Write notes/a.md".into(),
+            first_reason: Some("permission denied: Write".into()),
+        };
+        let none = outcome_reason(&Verdict::NoChanges, Some(&d));
+        assert!(!none.contains("answered without editing"), "{none}");
+        assert!(
+            none.contains("2 actions denied (1 by the agent, 1 unattended"),
+            "{none}"
+        );
+        assert!(
+            none.contains("first: Write notes/a.md — permission denied"),
+            "{none}"
+        );
+        assert_eq!(
+            outcome_reason(&Verdict::NoChanges, None),
+            "no changes; the agent answered without editing"
+        );
+        let review = Verdict::Review {
+            reason: "low = review: the diff waits for approval".into(),
+        };
+        assert!(outcome_reason(&review, Some(&d)).starts_with("low = review"));
     }
 
     #[test]

@@ -75,6 +75,94 @@ pub struct Turn {
     pub invariants: Vec<crate::invariants::CheckResult>,
     /// Failing invariants the turn introduced (the rest it inherited).
     pub introduced: Vec<String>,
+    /// The actions that were denied, by leash or by the agent; `None` when
+    /// none was.
+    pub denials: Option<Denials>,
+}
+
+/// The denied actions of a turn, in a form that fits in its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Denials {
+    /// How many actions were denied.
+    pub count: usize,
+    /// How many each decider denied, in the order they first denied.
+    pub by: Vec<DeniedBy>,
+    /// The first denied action.
+    pub first_action: String,
+    /// What it was ("Write notes/a.md").
+    pub first_summary: String,
+    /// Why it was denied, when someone said.
+    pub first_reason: Option<String>,
+}
+
+/// How many actions one decider denied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeniedBy {
+    pub by: DecidedBy,
+    pub count: usize,
+}
+
+impl Denials {
+    /// The denials among `actions`, if any.
+    pub fn of(actions: &[ActionInfo]) -> Option<Denials> {
+        let denied: Vec<(&ActionInfo, &ActionVerdict)> = actions
+            .iter()
+            .filter_map(|a| a.decision.as_ref().map(|d| (a, d)))
+            .filter(|(_, d)| d.decision == ActionDecision::Deny)
+            .collect();
+        let (first, verdict) = denied.first()?;
+        let mut by: Vec<DeniedBy> = Vec::new();
+        for (_, d) in &denied {
+            match by.iter_mut().find(|b| b.by == d.by) {
+                Some(b) => b.count += 1,
+                None => by.push(DeniedBy { by: d.by, count: 1 }),
+            }
+        }
+        Some(Denials {
+            count: denied.len(),
+            by,
+            first_action: first.id.clone(),
+            first_summary: first.summary.clone(),
+            first_reason: verdict.reason.clone(),
+        })
+    }
+
+    /// One sentence: "2 actions denied (1 by the agent, 1 unattended);
+    /// first: Write notes/a.md — why".
+    pub fn sentence(&self) -> String {
+        let by: Vec<String> = self
+            .by
+            .iter()
+            .map(|b| format!("{} {}", b.count, by_words(b.by)))
+            .collect();
+        format!(
+            "{} {} denied ({}); first: {}{}",
+            self.count,
+            if self.count == 1 { "action" } else { "actions" },
+            by.join(", "),
+            self.first_summary,
+            self.first_reason
+                .as_deref()
+                .map(|r| format!(" — {r}"))
+                .unwrap_or_default()
+        )
+    }
+
+    /// Whether the agent itself refused any of them.
+    pub fn by_agent(&self) -> bool {
+        self.by.iter().any(|b| b.by == DecidedBy::Agent)
+    }
+}
+
+/// "by the operator", "unattended", "by the agent", …
+fn by_words(by: DecidedBy) -> &'static str {
+    match by {
+        DecidedBy::Operator => "by the operator",
+        DecidedBy::Policy => "by policy",
+        DecidedBy::Timeout => "by timeout",
+        DecidedBy::Unattended => "unattended",
+        DecidedBy::Agent => "by the agent",
+    }
 }
 
 /// The latest check of the workspace as a whole (`leash check`, or a turn's
@@ -98,7 +186,12 @@ pub struct ActionInfo {
     pub needs_approval: bool,
     pub tool_use_id: Option<String>,
     pub requested: String,
+    /// The decision that applied: leash's, or the agent's refusal of a call
+    /// leash let through.
     pub decision: Option<ActionVerdict>,
+    /// Leash's own decision when the agent overruled it (refused a call
+    /// leash allowed or deferred to it).
+    pub overruled: Option<ActionVerdict>,
     /// `Some(ok)` once it ran.
     pub done: Option<bool>,
     pub paths_read: Vec<String>,
@@ -310,6 +403,7 @@ impl State {
                 actions: Vec::new(),
                 invariants: Vec::new(),
                 introduced: Vec::new(),
+                denials: None,
             });
             return;
         }
@@ -534,6 +628,7 @@ impl State {
                 tool_use_id: tool_use_id.clone(),
                 requested: ts.clone(),
                 decision: None,
+                overruled: None,
                 done: None,
                 paths_read: Vec::new(),
                 paths_written: Vec::new(),
@@ -545,11 +640,28 @@ impl State {
                 reason,
             } => {
                 if let Some(a) = t.actions.iter_mut().find(|a| &a.id == action) {
-                    a.decision.get_or_insert(ActionVerdict {
+                    let verdict = ActionVerdict {
                         decision: *decision,
                         by: *by,
                         reason: reason.clone(),
-                    });
+                    };
+                    match &a.decision {
+                        // Whoever decided first stands (an operator and a
+                        // timeout may race)…
+                        None => a.decision = Some(verdict),
+                        // …except that an agent refusing a call leash let
+                        // through is what really happened to it.
+                        Some(d)
+                            if *by == DecidedBy::Agent
+                                && *decision == ActionDecision::Deny
+                                && d.decision != ActionDecision::Deny
+                                && a.overruled.is_none() =>
+                        {
+                            a.overruled = a.decision.replace(verdict);
+                        }
+                        Some(_) => {}
+                    }
+                    t.denials = Denials::of(&t.actions);
                 }
             }
             Event::ActionDone {
@@ -579,5 +691,125 @@ impl State {
             | Event::SessionEnded { .. }
             | Event::Usage { .. } => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TurnKind;
+
+    fn fold(events: Vec<Event>) -> State {
+        let mut state = State::default();
+        for (i, event) in events.into_iter().enumerate() {
+            state.apply(&Record {
+                v: crate::journal::VERSION,
+                seq: i as u64 + 1,
+                ts: "2026-01-01T00:00:00.000Z".into(),
+                event,
+            });
+        }
+        state
+    }
+
+    fn created() -> Event {
+        Event::TurnCreated {
+            turn: "t1".into(),
+            task: None,
+            agent: "claude".into(),
+            turn_kind: TurnKind::Isolated,
+            risk: RiskClass::Low,
+            base: None,
+            branch: None,
+            command: None,
+            prompt: None,
+            title: "t".into(),
+            deliverable: None,
+            autonomy: None,
+            supervisor_pid: None,
+            supervisor_start: None,
+            session: None,
+        }
+    }
+
+    fn requested(action: &str) -> Event {
+        Event::ActionRequested {
+            turn: "t1".into(),
+            action: action.into(),
+            tool: "Write".into(),
+            summary: format!("Write {action}.md"),
+            input: serde_json::Value::Null,
+            risk: RiskClass::Low,
+            needs: Needs::None,
+            tool_use_id: None,
+        }
+    }
+
+    fn decided(action: &str, decision: ActionDecision, by: DecidedBy, why: &str) -> Event {
+        Event::ActionDecided {
+            action: action.into(),
+            decision,
+            by,
+            reason: Some(why.into()),
+        }
+    }
+
+    #[test]
+    fn an_agent_refusal_overrules_leash_allow_and_is_counted_as_a_denial() {
+        use ActionDecision::*;
+        let s = fold(vec![
+            created(),
+            requested("t1.a1"),
+            decided("t1.a1", Allow, DecidedBy::Policy, "runs freely"),
+            decided("t1.a1", Deny, DecidedBy::Agent, "not granted"),
+            // A second report of the same refusal changes nothing.
+            decided("t1.a1", Deny, DecidedBy::Agent, "listed again"),
+            requested("t1.a2"),
+            decided("t1.a2", Deny, DecidedBy::Unattended, "no operator"),
+            // Leash's deny stands: an agent cannot un-deny or re-deny it.
+            decided("t1.a2", Deny, DecidedBy::Agent, "also refused"),
+            requested("t1.a3"),
+            decided("t1.a3", Deny, DecidedBy::Timeout, "late"),
+            // The first decision stands between operator and timeout.
+            decided("t1.a3", Allow, DecidedBy::Operator, "too late"),
+        ]);
+        let t = s.turn("t1").unwrap();
+        let a1 = &t.actions[0];
+        let d = a1.decision.as_ref().unwrap();
+        assert_eq!((d.decision, d.by), (Deny, DecidedBy::Agent));
+        assert_eq!(d.reason.as_deref(), Some("not granted"));
+        assert_eq!(a1.overruled.as_ref().unwrap().by, DecidedBy::Policy);
+        assert_eq!(
+            t.actions[1].decision.as_ref().unwrap().by,
+            DecidedBy::Unattended
+        );
+        assert_eq!(
+            t.actions[2].decision.as_ref().unwrap().by,
+            DecidedBy::Timeout
+        );
+        let denials = t.denials.as_ref().unwrap();
+        assert_eq!(denials.count, 3);
+        assert!(denials.by_agent());
+        assert_eq!(
+            denials.sentence(),
+            "3 actions denied (1 by the agent, 1 unattended, 1 by timeout); \
+             first: Write t1.a1.md — not granted"
+        );
+    }
+
+    #[test]
+    fn a_deferred_action_is_not_a_denial_until_the_agent_refuses_it() {
+        use ActionDecision::*;
+        let mut events = vec![
+            created(),
+            requested("t1.a1"),
+            decided("t1.a1", Defer, DecidedBy::Policy, "left to the agent"),
+        ];
+        assert!(fold(events.clone()).turn("t1").unwrap().denials.is_none());
+        events.push(decided("t1.a1", Deny, DecidedBy::Agent, "refused"));
+        let s = fold(events);
+        let a = &s.turn("t1").unwrap().actions[0];
+        assert_eq!(a.overruled.as_ref().unwrap().decision, Defer);
+        assert_eq!(a.decision.as_ref().unwrap().by, DecidedBy::Agent);
     }
 }

@@ -331,14 +331,7 @@ impl Workspace {
             if let Some(d) = &a.decision {
                 return Err(Error::AlreadyDecided {
                     turn: action.to_string(),
-                    what: format!(
-                        "{} by {}",
-                        match d.decision {
-                            crate::event::ActionDecision::Allow => "allowed",
-                            crate::event::ActionDecision::Deny => "denied",
-                        },
-                        d.by
-                    ),
+                    what: format!("{} by {}", d.decision.done_word(), d.by),
                 });
             }
             if !a.needs_approval {

@@ -97,6 +97,7 @@ impl Drop for Server {
 /// The environment an agent needs to talk to the fake server and nothing else.
 fn claude_env(cmd: &mut Command, home: &Path, port: u16) {
     cmd.env("HOME", home)
+        .env("PATH", agents_path())
         .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("ANTHROPIC_API_KEY", "test")
         .env("DISABLE_TELEMETRY", "1")
@@ -106,20 +107,27 @@ fn claude_env(cmd: &mut Command, home: &Path, port: u16) {
         .env("TERM", "dumb");
 }
 
+/// `PATH` with the pinned CLIs first, so that the agent commands `leash
+/// init` writes (`claude …`, `codex …`) run as they are, with no flag added.
+fn agents_path() -> std::ffi::OsString {
+    let bin = agent_bin("claude").parent().unwrap().to_path_buf();
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// A repository initialised by `leash init`, its config committed as the
+/// template wrote it, plus `extra_rules`.
 fn claude_repo(extra_rules: &str) -> Repo {
     let r = Repo::new();
     r.ok(&["init"]);
-    let claude = agent_bin("claude");
     let mut config = r.read(".leash/config.toml");
-    config = config.replace(
-        "command = [\"claude\", \"-p\", \"{prompt}\", \"--output-format\", \"stream-json\", \"--verbose\"]",
-        &format!(
-            "command = [{}, \"-p\", \"{{prompt}}\", \"--output-format\", \"stream-json\", \"--verbose\", \"--permission-mode\", \"acceptEdits\"]",
-            serde_json::to_string(&claude.display().to_string()).unwrap()
-        ),
-    );
     assert!(
-        config.contains(&claude.display().to_string()),
+        config.contains(
+            "command = [\"claude\", \"-p\", \"{prompt}\", \"--output-format\", \"stream-json\", \"--verbose\"]"
+        ),
         "the template's claude entry"
     );
     config.push_str(extra_rules);
@@ -172,6 +180,96 @@ fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
     assert!(show.contains("Write notes/hello.md"), "{show}");
 }
 
+/// The path a user takes: `leash init`, then `leash run --agent claude`
+/// with the default risk. Claude runs in `-p` mode under its default
+/// permission mode, where a Write needs a permission nobody can grant: the
+/// gate's explicit allow is what lets it land in the turn.
+#[test]
+fn claude_isolated_turn_with_the_init_defaults_lands_its_write() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = claude_repo("");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t1");
+    // medium = review: the diff waits, with the note in it.
+    assert_eq!(t["state"], "awaiting_review", "{t}");
+    assert_eq!(t["paths"], json!(["notes/hello.md"]), "{t}");
+    assert!(t["failure"].is_null(), "{t}");
+    assert!(t["denials"].is_null(), "nobody refused the Write: {t}");
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided.len(), 1, "{decided:?}");
+    assert_eq!(decided[0]["decision"], "allow");
+    assert_eq!(decided[0]["by"], "policy");
+    r.ok(&["approve", "t1"]);
+    assert!(r.file("notes/hello.md").exists());
+}
+
+/// `[gate] allowed = "defer"` leaves the Write to Claude's own permission
+/// mode, which in `-p` refuses it: the journal says so (deferred, then
+/// denied by the agent) and the turn is a contract_violation, never
+/// `no_changes`.
+#[test]
+fn claude_refusing_a_deferred_write_is_journaled_as_its_denial() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = Repo::new();
+    r.ok(&["init"]);
+    let config = r
+        .read(".leash/config.toml")
+        .replace("allowed = \"explicit\"", "allowed = \"defer\"");
+    assert!(config.contains("allowed = \"defer\""));
+    r.write(".leash/config.toml", &config);
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "leash"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    let t = r.turn("t1");
+    assert_eq!(
+        t["failure"],
+        "contract_violation",
+        "{t}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t["state"], "failed");
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided[0]["decision"], "defer", "{decided:?}");
+    let refusal = decided
+        .iter()
+        .find(|d| d["by"] == "agent")
+        .expect("the agent's refusal, journaled");
+    assert_eq!(refusal["decision"], "deny");
+    assert!(
+        refusal["reason"]
+            .as_str()
+            .unwrap()
+            .contains("haven't granted it yet"),
+        "{refusal}"
+    );
+    assert!(!r.file("notes/hello.md").exists());
+}
+
 #[test]
 fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_leash_allow() {
     if !enabled() {
@@ -191,6 +289,10 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
             .arg(work.path().join(format!("run{}", runs.get())))
             .args(["--prompt", "make a hello note", "--no-hooks", "--proj"])
             .arg(r.path())
+            // Claude's own default mode (the driver would pick acceptEdits):
+            // the Write runs because leash allows it, not because Claude
+            // was told to accept edits.
+            .args(["--permission-mode", "manual"])
             .args(["--claude"])
             .arg(agent_bin("claude"))
             .stdout(Stdio::piped())
@@ -262,21 +364,13 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
     let server = Server::start("fake_openai.py", "codex.json");
     let r = Repo::new();
     r.ok(&["init"]);
-    let codex = agent_bin("codex");
-    let mut config = r.read(".leash/config.toml");
-    let line = config
-        .lines()
-        .find(|l| l.starts_with("command = [\"codex\""))
-        .expect("the template's codex entry")
-        .to_string();
-    config = config.replace(
-        &line,
-        &format!(
-            "command = [{}, \"exec\", \"--json\", \"--skip-git-repo-check\", \"--sandbox\", \"workspace-write\", \"{{prompt}}\"]",
-            serde_json::to_string(&codex.display().to_string()).unwrap()
+    // `leash init`'s codex command, unchanged: the CLI is found on PATH.
+    assert!(
+        r.read(".leash/config.toml").contains(
+            "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"workspace-write\", \"{prompt}\"]"
         ),
+        "the template's codex entry"
     );
-    r.write(".leash/config.toml", &config);
     r.git(&["add", ".leash"]);
     r.git(&["commit", "-q", "-m", "leash"]);
     let codex_home = tempfile::tempdir().unwrap();
@@ -303,6 +397,7 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
             "make a hello file",
         ])
         .env("HOME", home.path())
+        .env("PATH", agents_path())
         .env("CODEX_HOME", codex_home.path())
         .env("FAKE_OPENAI_KEY", "test")
         .output()
@@ -314,6 +409,21 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
     );
     let t = r.turn("t1");
     assert_eq!(t["paths"], json!(["hello.txt"]), "{t}");
+    // The gate allowed it explicitly (allow with Codex's own input as
+    // `updatedInput`), Codex ran it, and nobody refused it.
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert!(
+        decided
+            .iter()
+            .all(|d| d["decision"] == "allow" && d["by"] == "policy"),
+        "{decided:?}"
+    );
+    assert!(!decided.is_empty());
+    assert!(t["denials"].is_null(), "{t}");
     let events = r.events();
     let cmd = events
         .iter()
@@ -327,6 +437,38 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
         "{cmd}"
     );
     assert_eq!(t["state"], "landed");
+
+    // A patch at the default risk: explicitly allowed as an edit of the
+    // turn's own worktree, applied by Codex, and waiting in the diff.
+    let out = r
+        .cmd(&["run", "--agent", "codex", "--prompt", "make a hello note"])
+        .env("HOME", home.path())
+        .env("PATH", agents_path())
+        .env("CODEX_HOME", codex_home.path())
+        .env("FAKE_OPENAI_KEY", "test")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t2");
+    assert_eq!(t["state"], "awaiting_review", "{t}");
+    assert_eq!(t["paths"], json!(["notes/hello.md"]), "{t}");
+    let patch = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "action_decided" && e["action"] == "t2.a1")
+        .expect("the patch, decided by the gate");
+    assert_eq!(patch["decision"], "allow", "{patch}");
+    assert!(
+        patch["reason"]
+            .as_str()
+            .unwrap()
+            .contains("edits only the turn's own worktree"),
+        "{patch}"
+    );
 }
 
 #[test]
@@ -346,21 +488,6 @@ fn overflow_is_named_context_overflow_for_both_agents() {
     assert_eq!(t["state"], "failed");
 
     let server = Server::start("fake_openai.py", "codex.json");
-    let codex = agent_bin("codex");
-    let mut config = r.read(".leash/config.toml");
-    let line = config
-        .lines()
-        .find(|l| l.starts_with("command = [\"codex\""))
-        .unwrap()
-        .to_string();
-    config = config.replace(
-        &line,
-        &format!(
-            "command = [{}, \"exec\", \"--json\", \"--skip-git-repo-check\", \"{{prompt}}\"]",
-            serde_json::to_string(&codex.display().to_string()).unwrap()
-        ),
-    );
-    r.write(".leash/config.toml", &config);
     let codex_home = tempfile::tempdir().unwrap();
     std::fs::write(
         codex_home.path().join("config.toml"),
@@ -375,6 +502,7 @@ fn overflow_is_named_context_overflow_for_both_agents() {
     let out = r
         .cmd(&["run", "--agent", "codex", "--prompt", "overflow"])
         .env("HOME", home.path())
+        .env("PATH", agents_path())
         .env("CODEX_HOME", codex_home.path())
         .env("FAKE_OPENAI_KEY", "test")
         .output()
@@ -398,12 +526,9 @@ fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
     let out = Command::new("python3")
         .arg(Path::new(HARNESS).join("run_claude.py"))
         .args(["--prompt", "run a command", "--no-hooks", "--cleanup"])
-        .args([
-            "--permission-mode",
-            "bypassPermissions",
-            "--env",
-            "IS_SANDBOX=1",
-        ])
+        // Claude's own default mode, which would refuse a shell redirection
+        // into the project: the command runs because leash allows it.
+        .args(["--permission-mode", "manual"])
         .arg("--proj")
         .arg(r.path())
         .arg("--claude")

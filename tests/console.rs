@@ -700,3 +700,36 @@ fn an_in_place_turn_shows_its_sessions_transcript_as_output() {
     assert!(screen.contains("the session's transcript"), "{screen}");
     assert!(screen.contains("Tidying the notes now."), "{screen}");
 }
+
+#[test]
+fn a_turn_with_denied_actions_names_them_in_the_list_and_the_events_tab() {
+    let r = common::Repo::initialised();
+    let out = tempfile::tempdir().unwrap();
+    // A high-risk isolated turn (manual, no console) whose write outside
+    // its worktree the gate denies.
+    let script = r#"printf '{"hook_event_name":"PreToolUse","session_id":"s","cwd":"%s","tool_name":"Write","tool_use_id":"w1","tool_input":{"file_path":"%s/x.md","content":"x"}}' "$PWD" "$OUT" | "$LEASH_BIN" hook claude > /dev/null; echo I was not allowed"#;
+    let run = r
+        .cmd(&["run", "--risk", "high", "--", "sh", "-c", script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('3'));
+    let screen = text(&render(&mut app, 130, 30));
+    assert!(screen.contains("⊘ 1 denied"), "the turn list:\n{screen}");
+    assert!(
+        screen.contains("⊘ 1 action denied (1 unattended); first: Write"),
+        "the Events tab heads with the denials:\n{screen}"
+    );
+    assert!(
+        screen.contains("action_decided t1.a1 deny by unattended"),
+        "{screen}"
+    );
+}

@@ -158,15 +158,20 @@ fn a_low_risk_write_and_a_read_pass_by_policy_and_are_recorded() {
     let r = Repo::initialised();
     r.ok(&["autonomy", "medium", "review"]);
     let (code, v, _) = call(&r, "claude", &write(&r, "notes/a.md", "toolu_2"));
+    assert_eq!(code, 0);
     assert_eq!(
-        (code, v),
-        (0, None),
-        "no answer: the agent's own permissions apply"
+        decision(&v).as_deref(),
+        Some("allow"),
+        "an explicit allow: the agent's own prompts do not second-guess policy"
     );
     let mut read = write(&r, "operations/x.md", "toolu_3");
     read["tool_name"] = json!("Read");
     let (_, v, _) = call(&r, "claude", &read);
-    assert_eq!(v, None, "reading never waits");
+    assert_eq!(
+        decision(&v).as_deref(),
+        Some("allow"),
+        "reading never waits"
+    );
     let decided: Vec<Value> = r
         .events()
         .into_iter()
@@ -442,4 +447,539 @@ fn cancelling_an_in_place_turn_whose_agent_vanished_ends_it_for_review() {
     let t = r.turn("t1");
     assert_eq!(t["state"], "awaiting_review");
     assert_eq!(t["paths"], json!(["half.md"]));
+}
+
+/// Hook inputs that are valid JSON but that leash cannot read, with what
+/// the deny's reason must name.
+fn unreadable(r: &Repo) -> Vec<(&'static str, Value, &'static str)> {
+    let good = write(r, "notes/a.md", "toolu_m");
+    let with = |key: &str, v: Value| {
+        let mut e = good.clone();
+        e[key] = v;
+        e
+    };
+    let without = |key: &str| {
+        let mut e = good.clone();
+        e.as_object_mut().unwrap().remove(key);
+        e
+    };
+    let input = |key: &str, v: Value| {
+        let mut e = good.clone();
+        e["tool_input"][key] = v;
+        e
+    };
+    let tool = |name: &str, key: &str, v: Value| {
+        let mut e = good.clone();
+        e["tool_name"] = json!(name);
+        e["tool_input"] = json!({ key: v });
+        e
+    };
+    vec![
+        ("empty object", json!({}), "`hook_event_name` is missing"),
+        (
+            "tool_input a string",
+            with("tool_input", json!("x")),
+            "`tool_input` must be an object, got a string",
+        ),
+        (
+            "tool_input null",
+            with("tool_input", Value::Null),
+            "`tool_input` must be an object, got null",
+        ),
+        (
+            "tool_input missing",
+            without("tool_input"),
+            "`tool_input` is missing",
+        ),
+        (
+            "tool_name missing",
+            without("tool_name"),
+            "`tool_name` is missing",
+        ),
+        (
+            "tool_name a number",
+            with("tool_name", json!(7)),
+            "`tool_name` must be a string, got a number",
+        ),
+        (
+            "hook_event_name missing",
+            without("hook_event_name"),
+            "`hook_event_name` is missing",
+        ),
+        (
+            "hook_event_name unknown",
+            with("hook_event_name", json!("PreToolUseX")),
+            "\"PreToolUseX\" is not a hook event leash answers",
+        ),
+        (
+            "hook_event_name a number",
+            with("hook_event_name", json!(1)),
+            "`hook_event_name` must be a string, got a number",
+        ),
+        (
+            "file_path an array",
+            input("file_path", json!(["/etc/passwd"])),
+            "`tool_input.file_path` must be a string, got an array",
+        ),
+        (
+            "cwd a number",
+            with("cwd", json!(42)),
+            "`cwd` must be a string, got a number",
+        ),
+        (
+            "session_id an object",
+            with("session_id", json!({"id": 1})),
+            "`session_id` must be a string, got an object",
+        ),
+        (
+            "Bash command a number",
+            tool("Bash", "command", json!(1)),
+            "`tool_input.command` must be a string, got a number",
+        ),
+        (
+            "apply_patch without its patch",
+            tool("apply_patch", "patch", json!("*** Begin Patch")),
+            "`tool_input.command` is missing",
+        ),
+    ]
+}
+
+#[test]
+fn every_unreadable_tool_call_is_denied_with_the_field_named_in_both_dialects() {
+    let r = Repo::initialised();
+    for agent in ["claude", "codex"] {
+        for (name, input, expected) in unreadable(&r) {
+            let (code, v, stderr) = call(&r, agent, &input);
+            assert_eq!(code, 0, "{agent} {name}: {stderr}");
+            assert_eq!(
+                decision(&v).as_deref(),
+                Some("deny"),
+                "{agent} {name}: an explicit answer, never silence"
+            );
+            let why = reason(&v);
+            assert!(
+                why.contains(expected) && why.contains("could not read the hook input"),
+                "{agent} {name}: {why}"
+            );
+        }
+    }
+    // Nothing unreadable was acted on.
+    assert!(
+        r.events().iter().all(|e| e["kind"] != "action_requested"),
+        "{:?}",
+        r.events()
+    );
+}
+
+#[test]
+fn unreadable_events_that_are_not_tool_calls_pass_and_say_why_on_stderr() {
+    let r = Repo::initialised();
+    for agent in ["claude", "codex"] {
+        for (name, extra, expected) in [
+            ("SessionStart", json!({"cwd": 3}), "`cwd` must be a string"),
+            (
+                "Stop",
+                json!({"session_id": []}),
+                "`session_id` must be a string",
+            ),
+            (
+                "PostToolUse",
+                json!({"tool_name": "Write", "tool_input": "x"}),
+                "`tool_input` must be an object",
+            ),
+            (
+                "UserPromptSubmit",
+                json!({"prompt": {"text": "hi"}}),
+                "`prompt` must be a string",
+            ),
+        ] {
+            let (code, v, stderr) = call(&r, agent, &event(&r, name, extra));
+            assert_eq!((code, v), (0, None), "{agent} {name}: never blocks");
+            assert!(stderr.contains(expected), "{agent} {name}: {stderr}");
+        }
+    }
+    assert!(r.events().is_empty(), "{:?}", r.events());
+}
+
+#[test]
+fn policy_allow_is_explicit_in_each_dialect_and_journaled_as_allow() {
+    let r = Repo::initialised();
+    r.ok(&["autonomy", "medium", "review"]);
+    let claude = write(&r, "notes/a.md", "toolu_c");
+    let (_, v, _) = call(&r, "claude", &claude);
+    let out = &v.as_ref().unwrap()["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "allow");
+    assert!(out.get("updatedInput").is_none(), "{out}");
+
+    // Codex honours allow only with updatedInput: its own input, unchanged.
+    let patch = "*** Begin Patch\n*** Add File: notes/b.md\n+b\n*** End Patch\n";
+    let mut codex = event(
+        &r,
+        "PreToolUse",
+        json!({"tool_name": "apply_patch", "tool_use_id": "call_1",
+               "tool_input": {"command": patch}}),
+    );
+    codex["session_id"] = json!("sess-codex");
+    let (_, v, _) = call(&r, "codex", &codex);
+    let out = &v.as_ref().unwrap()["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "allow");
+    assert_eq!(out["updatedInput"], json!({"command": patch}));
+    assert!(!out["permissionDecisionReason"].as_str().unwrap().is_empty());
+
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided.len(), 2);
+    assert!(
+        decided
+            .iter()
+            .all(|d| d["decision"] == "allow" && d["by"] == "policy"),
+        "{decided:?}"
+    );
+
+    // Reading outside the agent's directory is left to the agent's own
+    // checks, which an explicit allow would skip; the journal says so.
+    let mut read = write(&r, "notes/a.md", "toolu_r");
+    read["tool_name"] = json!("Read");
+    read["tool_input"] = json!({"file_path": "/etc/hostname"});
+    let (code, v, _) = call(&r, "claude", &read);
+    assert_eq!((code, v), (0, None));
+    let last = r
+        .events()
+        .into_iter()
+        .rfind(|e| e["kind"] == "action_decided")
+        .unwrap();
+    assert_eq!(last["decision"], "defer", "{last}");
+}
+
+#[test]
+fn allowed_defer_answers_nothing_and_journals_deferred_never_allow() {
+    let r = Repo::initialised();
+    r.ok(&["autonomy", "medium", "review"]);
+    let config = r
+        .read(".leash/config.toml")
+        .replace("allowed = \"explicit\"", "allowed = \"defer\"");
+    assert!(
+        config.contains("allowed = \"defer\""),
+        "the template sets it"
+    );
+    r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "defer"]);
+    for agent in ["claude", "codex"] {
+        let mut e = write(&r, "notes/a.md", &format!("toolu_{agent}"));
+        e["session_id"] = json!(agent);
+        let (code, v, _) = call(&r, agent, &e);
+        assert_eq!(
+            (code, v),
+            (0, None),
+            "{agent}: the agent's own rules decide"
+        );
+    }
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided.len(), 2);
+    assert!(
+        decided.iter().all(|d| d["decision"] == "defer"),
+        "{decided:?}"
+    );
+    let log = r.ok(&["show", "t1"]).stdout;
+    assert!(log.contains("deferred to the agent"), "{log}");
+
+    // A wrong word is refused with the file, its position and the choices.
+    r.write(
+        ".leash/config.toml",
+        &config.replace("allowed = \"defer\"", "allowed = \"sometimes\""),
+    );
+    let bad = r.run(&["turns"]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains(".leash/config.toml:")
+            && bad.stderr.contains("gate.allowed")
+            && bad.stderr.contains("explicit, defer"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn hooks_in_a_repository_without_leash_deny_tool_calls_and_say_how_to_fix_it() {
+    let r = Repo::new();
+    for agent in ["claude", "codex"] {
+        for tool in ["Write", "Read"] {
+            let mut e = write(&r, "notes/a.md", "toolu_x");
+            e["tool_name"] = json!(tool);
+            let (code, v, _) = call(&r, agent, &e);
+            assert_eq!(code, 0);
+            assert_eq!(decision(&v).as_deref(), Some("deny"), "{agent} {tool}");
+            let why = reason(&v);
+            let root = r.path().canonicalize().unwrap();
+            assert!(
+                why.contains(&format!(
+                    "leash is not initialised in {}: run `leash init` or `leash hooks uninstall`",
+                    root.display()
+                )),
+                "{why}"
+            );
+        }
+        // Other events pass, with the same news on stderr.
+        let (code, v, stderr) = call(&r, agent, &event(&r, "SessionStart", json!({})));
+        assert_eq!((code, v), (0, None));
+        assert!(stderr.contains("not initialised"), "{stderr}");
+    }
+    assert!(
+        !r.path().join(".git/leash").exists(),
+        "nothing was written into a repository leash is not on"
+    );
+
+    // Outside any git repository: a deny that says so.
+    let nowhere = tempfile::tempdir().unwrap();
+    let mut e = write(&r, "notes/a.md", "toolu_y");
+    e["cwd"] = json!(nowhere.path().display().to_string());
+    e["tool_input"]["file_path"] = json!(nowhere.path().join("a.md").display().to_string());
+    let out = r
+        .cmd(&["hook", "claude"])
+        .current_dir(nowhere.path())
+        .env_remove("LEASH_TURN")
+        .env_remove("LEASH_WORKSPACE")
+        .env_remove("CLAUDE_PROJECT_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(e.to_string().as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let (_, v, _) = answer(out);
+    assert_eq!(decision(&v).as_deref(), Some("deny"));
+    assert!(
+        reason(&v).contains("found no git repository"),
+        "{}",
+        reason(&v)
+    );
+}
+
+/// A shell function for agent scripts: `pre TOOL_USE_ID PATH` asks leash's
+/// gate (as Claude's hook would) about a Write of PATH from the agent's
+/// directory, and prints the answer.
+const PRE: &str = r#"pre() {
+  printf '{"hook_event_name":"PreToolUse","session_id":"s","cwd":"%s","tool_name":"Write","tool_use_id":"%s","tool_input":{"file_path":"%s","content":"x"}}' "$PWD" "$1" "$2" | "$LEASH_BIN" hook claude
+}
+"#;
+
+#[test]
+fn an_isolated_turn_edits_its_own_worktree_freely_and_everything_else_is_gated() {
+    let r = Repo::initialised();
+    let out = tempfile::tempdir().unwrap();
+    let outside = out.path().join("outside.md");
+    let script = format!(
+        "{PRE}
+         pre w1 \"$PWD/notes/a.md\" > \"$OUT/inside.json\"
+         grep -q '\"allow\"' \"$OUT/inside.json\" && mkdir -p notes && echo a > notes/a.md
+         pre w2 \"$OUT/outside.md\" > \"$OUT/outside.json\"
+         pre w3 \"$PWD/.leash/config.toml\" > \"$OUT/protected.json\"
+         pre w4 \"$PWD/notes/../../escape.md\" > \"$OUT/escape.json\"
+         ln -s \"$OUT\" link && ln -s \"$OUT/new.md\" dangling && ln -s \"$OUT/sub\" up && mkdir \"$OUT/sub\"
+         pre w5 \"$PWD/link/x.md\" > \"$OUT/through_link.json\"
+         pre w6 \"$PWD/dangling\" > \"$OUT/dangling.json\"
+         pre w7 \"$PWD/up/../y.md\" > \"$OUT/link_then_up.json\"
+         rm link dangling up
+         true"
+    );
+    // High risk is `manual`, and no console is open.
+    let run = r
+        .cmd(&["run", "--risk", "high", "--", "sh", "-c", &script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let read = |name: &str| -> Option<Value> {
+        Some(
+            serde_json::from_str(&std::fs::read_to_string(out.path().join(name)).unwrap()).unwrap(),
+        )
+    };
+    let inside = read("inside.json");
+    assert_eq!(
+        decision(&inside).as_deref(),
+        Some("allow"),
+        "an edit inside the turn's own worktree needs no operator: {inside:?}"
+    );
+    assert!(reason(&inside).contains("its diff waits at the turn's end"));
+    for escaped in [
+        "outside.json",
+        "protected.json",
+        "escape.json",
+        "through_link.json",
+        "dangling.json",
+        "link_then_up.json",
+    ] {
+        let v = read(escaped);
+        assert_eq!(decision(&v).as_deref(), Some("deny"), "{escaped}: {v:?}");
+        assert!(reason(&v).contains("no operator is present"), "{escaped}");
+    }
+    assert!(!outside.exists());
+    // The diff still waits at the turn gate (high = manual).
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "awaiting_review", "{t}");
+    assert_eq!(t["paths"], json!(["notes/a.md"]));
+    assert_eq!(t["denials"]["count"], 6, "{t}");
+    assert!(
+        t["reason"].as_str().unwrap().contains("6 actions denied"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_turn_whose_edits_were_denied_says_so_instead_of_no_changes_answered() {
+    let r = Repo::initialised();
+    let out = tempfile::tempdir().unwrap();
+    let script =
+        format!("{PRE}\npre w1 \"$OUT/outside.md\" > /dev/null\necho I could not write it");
+    let run = r
+        .cmd(&["run", "--risk", "high", "--", "sh", "-c", &script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "no_changes", "{t}");
+    let why = t["reason"].as_str().unwrap();
+    assert!(!why.contains("answered without editing"), "{why}");
+    assert!(
+        why.contains("1 action denied (1 unattended") && why.contains("no operator is present"),
+        "{why}"
+    );
+    assert_eq!(t["denials"]["count"], 1);
+    assert_eq!(
+        t["denials"]["by"],
+        json!([{"by": "unattended", "count": 1}])
+    );
+    assert!(
+        t["denials"]["first_reason"]
+            .as_str()
+            .unwrap()
+            .contains("no operator is present")
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(
+        show.contains("denied     1 action denied (1 unattended"),
+        "{show}"
+    );
+    let json = r.ok(&["show", "t1", "--json"]).json();
+    assert_eq!(json["denials"]["count"], 1);
+}
+
+#[test]
+fn a_write_the_agent_refuses_after_leash_allowed_it_is_a_denial_by_the_agent() {
+    let r = Repo::initialised();
+    let out = tempfile::tempdir().unwrap();
+    // A stand-in for Claude Code in `-p` mode refusing a Write by its own
+    // permission mode after the gate allowed it: the stream it prints then.
+    let agent = out.path().join("claude-like");
+    let lines = [
+        json!({"type":"system","subtype":"init","cwd":"WT","session_id":"s1","model":"m"}),
+        json!({"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"toolu_1","name":"Write","input":{"file_path":"WT/notes/hello.md","content":"hi"}}]},"session_id":"s1"}),
+        json!({"type":"system","subtype":"permission_denied","tool_name":"Write","tool_use_id":"toolu_1","message":"Claude requested permissions to write to WT/notes/hello.md, but you haven't granted it yet."}),
+        json!({"type":"user","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","is_error":true,"content":"Claude requested permissions to write to WT/notes/hello.md, but you haven't granted it yet."}]},"session_id":"s1"}),
+        json!({"type":"assistant","message":{"id":"m2","content":[{"type":"text","text":"I could not write the note."}]},"session_id":"s1"}),
+        json!({"type":"result","subtype":"success","is_error":false,"result":"I could not write the note.","session_id":"s1","permission_denials":[{"tool_name":"Write","tool_use_id":"toolu_1","tool_input":{"file_path":"WT/notes/hello.md","content":"hi"}}]}),
+    ];
+    let stream: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(out.path().join("stream.jsonl"), stream).unwrap();
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\n{PRE}\npre toolu_1 \"$PWD/notes/hello.md\" > \"$OUT/answer.json\"\n\
+             sed \"s|WT|$PWD|g\" \"$OUT/stream.jsonl\"\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut config = r.read(".leash/config.toml");
+    config.push_str(&format!(
+        "\n[agents.claudelike]\ncommand = [{}, \"{{prompt}}\"]\nformat = \"claude\"\n",
+        json!(agent.display().to_string())
+    ));
+    r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "a claude-like agent"]);
+    let run = r
+        .cmd(&[
+            "run",
+            "--agent",
+            "claudelike",
+            "--risk",
+            "low",
+            "--prompt",
+            "make a hello note",
+        ])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    let answer: Option<Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("answer.json")).unwrap())
+            .ok();
+    assert_eq!(decision(&answer).as_deref(), Some("allow"), "{answer:?}");
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided" && e["action"] == "t1.a1")
+        .collect();
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert_eq!(decided[0]["by"], "policy");
+    assert_eq!(decided[1]["by"], "agent");
+    assert_eq!(decided[1]["decision"], "deny");
+    assert!(
+        decided[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("you haven't granted it yet"),
+        "{decided:?}"
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["failure"], "contract_violation", "{t}");
+    assert_eq!(t["state"], "failed");
+    assert_eq!(t["denials"]["by"], json!([{"by": "agent", "count": 1}]));
+    let action = &t["actions"][0];
+    assert_eq!(action["decision"]["by"], "agent");
+    assert_eq!(action["overruled"]["by"], "policy");
+    assert!(
+        !t["reason"]
+            .as_str()
+            .unwrap()
+            .contains("answered without editing"),
+        "{t}"
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(show.contains("1 action denied (1 by the agent)"), "{show}");
+    assert!(
+        show.contains("deny by agent"),
+        "the event, in the log: {show}"
+    );
 }

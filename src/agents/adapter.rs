@@ -53,6 +53,18 @@ pub enum Item {
     },
     /// Token usage as last reported.
     Usage(Usage),
+    /// The agent itself refused a tool call by its own permission rules
+    /// (Claude's `permission_denied`, or its run's `permission_denials`).
+    Refused {
+        /// Id of the [`ToolUse`] refused; empty when the agent names none.
+        id: String,
+        /// The tool's name, in Claude's words ("Write", "Bash", "apply_patch").
+        tool: String,
+        /// One line naming the call: "Write notes/a.md", "Bash: …".
+        summary: String,
+        /// The agent's own words for it.
+        message: String,
+    },
     /// Something the operator should see that does not fail the turn.
     Warning {
         /// One line, naming what happened.
@@ -177,7 +189,9 @@ impl Summary {
                     }
                 }
                 Item::Usage(usage) => self.usage = Some(*usage),
-                Item::Warning { message } => self.warnings.push(message.clone()),
+                Item::Warning { message } | Item::Refused { message, .. } => {
+                    self.warnings.push(message.clone())
+                }
                 // Claude reports an API failure twice (synthetic message,
                 // then result); the first names the cause.
                 Item::Failure { class, message } if self.failure.is_none() => {

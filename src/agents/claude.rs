@@ -138,8 +138,11 @@ impl Claude {
             let input = denial.get("tool_input").cloned().unwrap_or(Value::Null);
             let id = str_at(denial, "tool_use_id").unwrap_or("");
             let tool = describe_tool(id, name, input, self.cwd.as_deref());
-            items.push(Item::Warning {
+            items.push(Item::Refused {
+                id: id.to_string(),
+                tool: name.to_string(),
                 message: format!("permission denied: {}", tool.summary),
+                summary: tool.summary,
             });
         }
         // Trust `is_error`, not `subtype`: API failures come as "success".
@@ -192,7 +195,12 @@ fn system(value: &Value) -> Vec<Item> {
         Some("permission_denied") => {
             let tool = str_at(value, "tool_name").unwrap_or("a tool");
             let why = str_at(value, "message").unwrap_or("no reason given");
-            warning(format!("permission denied: {tool}: {}", one_line(why)))
+            vec![Item::Refused {
+                id: str_at(value, "tool_use_id").unwrap_or("").to_string(),
+                tool: tool.to_string(),
+                summary: tool.to_string(),
+                message: format!("permission denied: {tool}: {}", one_line(why)),
+            }]
         }
         Some("notification") => match str_at(value, "text") {
             Some(text) => warning(one_line(text)),
@@ -572,6 +580,18 @@ mod tests {
                         .iter()
                         .any(|i| matches!(i, Item::ToolResult { ok: false, .. }));
                     assert!(refused, "{name}");
+                    // The agent's own refusal names the call it refused.
+                    let by_agent: Vec<&str> = items
+                        .iter()
+                        .filter_map(|i| match i {
+                            Item::Refused { id, .. } => Some(id.as_str()),
+                            _ => None,
+                        })
+                        .collect();
+                    assert_eq!(
+                        by_agent,
+                        ["toolu_fake_0001_c8395c5c", "toolu_fake_0001_c8395c5c"]
+                    );
                     assert_eq!(fail, None);
                     assert_eq!(summary.final_message.as_deref(), Some("done"));
                 }

@@ -127,14 +127,23 @@ impl Codex {
                     "mcp_tool_call" => mcp_call(id, item),
                     _ => web_search(id, item),
                 };
-                vec![
+                // Codex's own refusal of a call (its approval policy).
+                let refused = (str_at(item, "status") == Some("declined")).then(|| Item::Refused {
+                    id: id.to_string(),
+                    tool: tool.tool.clone(),
+                    message: format!("declined by Codex: {}", tool.summary),
+                    summary: tool.summary.clone(),
+                });
+                let mut items = vec![
                     Item::ToolUse(tool),
                     Item::ToolResult {
                         id: id.to_string(),
                         ok,
                         text: shorten(&text, RESULT_CHARS),
                     },
-                ]
+                ];
+                items.extend(refused);
+                items
             }
             _ => Vec::new(),
         }
@@ -495,6 +504,17 @@ mod tests {
                 text: "declined".into()
             }
         );
+        // A declined call is Codex refusing it, named for the supervisor.
+        assert_eq!(
+            declined[2],
+            Item::Refused {
+                id: "c".into(),
+                tool: "Bash".into(),
+                summary: "Bash: cargo test".into(),
+                message: "declined by Codex: Bash: cargo test".into()
+            }
+        );
+        assert_eq!(failed.len(), 2, "a failed command is not a refusal");
         let fine = line("0", "completed", "");
         assert_eq!(
             fine[1],

@@ -14,36 +14,13 @@ use serde_json::{Value, json};
 
 use super::adapter::ToolUse;
 use super::claude::describe_tool;
-use crate::config::Unattended;
+use super::hook_answer::{self, allow, ask, deny};
+pub use super::hook_answer::{Answer, Dialect};
+use crate::config::{self, Allowed, Unattended};
 use crate::event::{ActionDecision, Event, Needs};
 use crate::model::{AutonomyLevel, DecidedBy};
 use crate::policy::{self, TaskOverride};
 use crate::workspace::{Error, Result, Workspace};
-
-/// Which agent's hook dialect to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Claude,
-    Codex,
-}
-
-impl Dialect {
-    /// The agent's name in the journal.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Claude => "claude",
-            Dialect::Codex => "codex",
-        }
-    }
-}
-
-/// What the hook process prints and how it exits.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Answer {
-    pub stdout: String,
-    pub stderr: String,
-    pub code: i32,
-}
 
 /// Where the gate runs: the variables leash and the agents set.
 #[derive(Debug, Clone, Default)]
@@ -73,59 +50,6 @@ impl GateEnv {
     }
 }
 
-/// Both agents take Claude's shape of a deny; Codex insists on a non-empty
-/// reason, so there always is one.
-fn deny(reason: &str) -> Answer {
-    let reason = if reason.trim().is_empty() {
-        "denied by leash"
-    } else {
-        reason
-    };
-    Answer {
-        stdout: json!({"hookSpecificOutput": {
-            "hookEventName": "PreToolUse",
-            "permissionDecision": "deny",
-            "permissionDecisionReason": reason,
-        }})
-        .to_string(),
-        stderr: String::new(),
-        code: 0,
-    }
-}
-
-fn allow(dialect: Dialect, reason: &str) -> Answer {
-    match dialect {
-        Dialect::Claude => Answer {
-            stdout: json!({"hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "allow",
-                "permissionDecisionReason": reason,
-            }})
-            .to_string(),
-            ..Answer::default()
-        },
-        // Codex honours "allow" only with updatedInput; saying nothing lets
-        // the tool run.
-        Dialect::Codex => Answer::default(),
-    }
-}
-
-fn ask(dialect: Dialect, reason: &str) -> Answer {
-    match dialect {
-        Dialect::Claude => Answer {
-            stdout: json!({"hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": "ask",
-                "permissionDecisionReason": reason,
-            }})
-            .to_string(),
-            ..Answer::default()
-        },
-        // Codex rejects "ask"; silence leaves the choice to it.
-        Dialect::Codex => Answer::default(),
-    }
-}
-
 /// Handles one hook call. Never panics into an open gate: the caller also
 /// wraps it, and any error on a tool call becomes a deny.
 pub fn handle(dialect: Dialect, input: &[u8], env: &GateEnv) -> Answer {
@@ -146,29 +70,90 @@ pub fn handle(dialect: Dialect, input: &[u8], env: &GateEnv) -> Answer {
             return if text.contains("PreToolUse") || !text.contains("hook_event_name") {
                 deny(&reason)
             } else {
-                Answer {
-                    stderr: reason,
-                    ..Answer::default()
-                }
+                Answer::note(reason)
             };
         }
     };
-    let event = value
-        .get("hook_event_name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let tool_call = hook_answer::is_tool_call(&value);
+    // An input leash cannot read is a deny that names the field, for a
+    // tool call; any other event goes on, with the problem on stderr.
+    if let Some(problem) = hook_answer::problem(&value) {
+        let reason = format!("leash could not read the hook input: {problem}");
+        return if tool_call {
+            deny(&reason)
+        } else {
+            Answer::note(format!("leash: {reason}"))
+        };
+    }
+    let event = text(&value, "hook_event_name").unwrap_or("").to_string();
+    if let Err(reason) = initialised(&value, env) {
+        return if tool_call {
+            deny(&reason)
+        } else {
+            Answer::note(format!("leash: {reason}"))
+        };
+    }
     match gate(dialect, &event, &value, env) {
         Ok(answer) => answer,
-        Err(e) if event == "PreToolUse" || event.is_empty() => {
-            deny(&format!("leash could not decide this tool call: {e}"))
-        }
+        Err(e) if tool_call => deny(&format!("leash could not decide this tool call: {e}")),
         // Other events never block the agent; the problem is reported.
-        Err(e) => Answer {
-            stderr: format!("leash: {event}: {e}"),
-            ..Answer::default()
-        },
+        Err(e) => Answer::note(format!("leash: {event}: {e}")),
     }
+}
+
+/// The directory the gate works for: the workspace of an isolated turn,
+/// else the hook's `cwd`, else the agent's project directory.
+fn gate_dir(value: &Value, env: &GateEnv) -> Option<PathBuf> {
+    env.workspace
+        .clone()
+        .or_else(|| text(value, "cwd").map(PathBuf::from))
+        .or_else(|| env.project_dir.clone())
+}
+
+/// Whether leash is on where the hook was called: a git repository with a
+/// working tree whose `.leash/config.toml` is committed or present. Hooks
+/// installed in a repository leash was never initialised in, or called
+/// outside any repository, must not pass tool calls unrecorded. Reads are
+/// denied there too: an allow from leash skips the agent's own checks, and
+/// with no policy to apply and no journal to record it in, leash has no
+/// ground to grant one; the deny says how to turn leash on or off.
+fn initialised(value: &Value, env: &GateEnv) -> std::result::Result<(), String> {
+    let Some(dir) = gate_dir(value, env) else {
+        return Err(
+            "the hook input names no working directory (`cwd`), so leash cannot \
+                    tell which repository this tool call is in"
+                .into(),
+        );
+    };
+    let repo = git2::Repository::discover(&dir).map_err(|_| {
+        format!(
+            "leash found no git repository at {}: leash supervises agents in a git \
+             repository; run the agent inside one, or remove leash's hooks from this \
+             agent's settings",
+            dir.display()
+        )
+    })?;
+    let Some(root) = repo.workdir() else {
+        return Err(format!(
+            "{} is a bare repository: leash needs a working tree",
+            dir.display()
+        ));
+    };
+    let present = root.join(config::CONFIG_FILE).is_file();
+    let committed = || {
+        repo.head().and_then(|h| h.peel_to_tree()).is_ok_and(|t| {
+            t.get_path(std::path::Path::new(config::CONFIG_FILE))
+                .is_ok()
+        })
+    };
+    if present || committed() {
+        return Ok(());
+    }
+    let root: PathBuf = root.components().collect();
+    Err(format!(
+        "leash is not initialised in {}: run `leash init` or `leash hooks uninstall`",
+        root.display()
+    ))
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -185,11 +170,7 @@ fn session_started(dialect: Dialect, session: &str, value: &Value) -> Event {
 }
 
 fn open(value: &Value, env: &GateEnv) -> Result<Workspace> {
-    let dir = env
-        .workspace
-        .clone()
-        .or_else(|| text(value, "cwd").map(PathBuf::from))
-        .or_else(|| env.project_dir.clone())
+    let dir = gate_dir(value, env)
         .ok_or_else(|| Error::Refused("the hook input names no working directory".into()))?;
     Workspace::open(&dir)
 }
@@ -361,10 +342,20 @@ fn pre_tool_use(
         });
     let level = policy::autonomy_for(class, &ws.sliders(), task);
     let mutating = !READ_ONLY.contains(&tool.tool.as_str());
-    let needs = mutating && level == AutonomyLevel::Manual;
+    let contained = edits_only_the_turns_worktree(ws, env, &tool, cwd.as_deref());
+    let needs = mutating && level == AutonomyLevel::Manual && !contained;
     let operator = ws.console_present();
     let unattended = ws.config.gate.unattended;
     let what = tool.summary.clone();
+    let free = (!needs).then(|| {
+        free_pass(
+            ws.config.gate.allowed,
+            &tool,
+            mutating,
+            contained,
+            format!("{class} = {level}"),
+        )
+    });
     // Allocate the action id and record it under the journal lock.
     let action = ws.transact(|state| {
         let t = state
@@ -390,16 +381,12 @@ fn pre_tool_use(
             needs: if needs { Needs::Approval } else { Needs::None },
             tool_use_id: Some(tool.id.clone()).filter(|i| !i.is_empty()),
         });
-        if !needs {
+        if let Some((decision, reason)) = &free {
             events.push(Event::ActionDecided {
                 action: action.clone(),
-                decision: ActionDecision::Allow,
+                decision: *decision,
                 by: DecidedBy::Policy,
-                reason: Some(if mutating {
-                    format!("{class} = {level}: runs freely")
-                } else {
-                    "reads only".to_string()
-                }),
+                reason: Some(reason.clone()),
             });
         } else if !operator {
             let (decision, reason) = match unattended {
@@ -411,7 +398,7 @@ fn pre_tool_use(
                     ),
                 ),
                 Unattended::Ask => (
-                    ActionDecision::Allow,
+                    ActionDecision::Defer,
                     format!("no operator is present; {what} is left to the agent to ask"),
                 ),
             };
@@ -424,9 +411,8 @@ fn pre_tool_use(
         }
         Ok((events, action))
     })?;
-    if !needs {
-        // Policy needs no operator: the agent's own permissions apply.
-        return Ok(Answer::default());
+    if let Some((decision, reason)) = free {
+        return Ok(answer_to(dialect, decision, &reason, &tool.input));
     }
     if !operator {
         let (_, a) = ws.state.action(&action).expect("just recorded");
@@ -440,7 +426,153 @@ fn pre_tool_use(
             Unattended::Ask => ask(dialect, &format!("leash: {reason}")),
         });
     }
-    wait_for_operator(ws, dialect, &action, env)
+    wait_for_operator(ws, dialect, &action, &tool.input, env)
+}
+
+/// The file-editing tools, whose every written path is named in their input.
+const FILE_EDITS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch"];
+
+/// Folders inside a worktree whose edits are never taken as the turn's own
+/// work: leash's policy, git's data and the agents' settings.
+const NOT_WORK: &[&str] = &[".git", ".leash", ".claude", ".codex", ".gemini"];
+
+/// True when `tool` is a file edit of an isolated turn and every path it
+/// writes lies inside that turn's own worktree (symlinks resolved): such
+/// an edit is the turn's work, and its diff waits at the turn's end anyway,
+/// so it needs no operator one action at a time.
+fn edits_only_the_turns_worktree(
+    ws: &Workspace,
+    env: &GateEnv,
+    tool: &ToolUse,
+    cwd: Option<&str>,
+) -> bool {
+    let Some(turn) = &env.turn else {
+        return false;
+    };
+    if !FILE_EDITS.contains(&tool.tool.as_str()) || tool.paths_written.is_empty() {
+        return false;
+    }
+    let Ok(worktree) = ws.worktree_path(turn).canonicalize() else {
+        return false;
+    };
+    // The paths as the agent gave them: the classification's paths are
+    // normalised by text, which would take `link/..` past a symlink.
+    let raw: Vec<String> = if tool.tool == "apply_patch" {
+        patch_paths(text(&tool.input, "command").unwrap_or(""))
+    } else {
+        ["file_path", "notebook_path"]
+            .iter()
+            .find_map(|k| text(&tool.input, k))
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    };
+    if raw.len() != tool.paths_written.len() {
+        return false;
+    }
+    let base = cwd.map(std::path::Path::new);
+    raw.iter().all(|p| {
+        let p = std::path::Path::new(p);
+        let full = match base {
+            _ if p.is_absolute() => p.to_path_buf(),
+            Some(b) if b.is_absolute() => b.join(p),
+            _ => return false,
+        };
+        resolved(&full)
+            .and_then(|r| r.strip_prefix(&worktree).ok().map(|r| r.to_path_buf()))
+            .is_some_and(|rel| {
+                rel.components()
+                    .next()
+                    .is_some_and(|first| !NOT_WORK.iter().any(|n| first.as_os_str() == *n))
+            })
+    })
+}
+
+/// Where a write to `path` would land: the longest part of it that exists
+/// resolved by the file system (symlinks followed, `..` taken after them,
+/// as the kernel does), the part that does not exist yet appended. `None`
+/// when that cannot be told safely: a dangling symlink (a write would
+/// create its target, wherever it points), or an existing file with other
+/// hard links (a write would change them too).
+fn resolved(path: &std::path::Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    enum Part {
+        Up,
+        Name(std::ffi::OsString),
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.nlink() > 1) {
+        return None;
+    }
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                match part {
+                    Part::Up => {
+                        out.pop();
+                    }
+                    Part::Name(name) => out.push(name),
+                }
+            }
+            return Some(out);
+        }
+        if existing.symlink_metadata().is_ok() {
+            return None;
+        }
+        rest.push(match existing.components().next_back()? {
+            std::path::Component::ParentDir => Part::Up,
+            std::path::Component::Normal(name) => Part::Name(name.to_os_string()),
+            // `.` adds nothing; a root or prefix always exists.
+            _ => Part::Name(Default::default()),
+        });
+        let parent = existing.parent()?.to_path_buf();
+        existing = parent;
+    }
+}
+
+/// What leash decides for a call that needs no operator, and why.
+fn free_pass(
+    allowed: Allowed,
+    tool: &ToolUse,
+    mutating: bool,
+    contained: bool,
+    autonomy: String,
+) -> (ActionDecision, String) {
+    let explicit = match allowed {
+        Allowed::Explicit => ActionDecision::Allow,
+        Allowed::Defer => ActionDecision::Defer,
+    };
+    if !mutating {
+        // An explicit allow would skip the agent's own checks on reading
+        // outside its directory, which leash's policy does not cover.
+        if tool.paths_read.iter().any(|p| p.starts_with('/')) {
+            return (
+                ActionDecision::Defer,
+                "reads outside the agent's directory: left to the agent's own permissions".into(),
+            );
+        }
+        return (explicit, "reads only".into());
+    }
+    if contained {
+        return (
+            explicit,
+            format!(
+                "{autonomy}: edits only the turn's own worktree; its diff waits at the turn's end"
+            ),
+        );
+    }
+    (explicit, format!("{autonomy}: runs freely"))
+}
+
+/// The agent-dialect answer to a decision leash made without an operator.
+fn answer_to(dialect: Dialect, decision: ActionDecision, reason: &str, input: &Value) -> Answer {
+    match decision {
+        ActionDecision::Allow => allow(dialect, &format!("leash: {reason}"), input),
+        ActionDecision::Deny => deny(&format!("leash: {reason}")),
+        ActionDecision::Defer => Answer::silence(),
+    }
 }
 
 /// Waits for `action_decided` on `action`, from the console or `leash
@@ -449,6 +581,7 @@ fn wait_for_operator(
     ws: &mut Workspace,
     dialect: Dialect,
     action: &str,
+    input: &Value,
     env: &GateEnv,
 ) -> Result<Answer> {
     let deadline = Instant::now() + ws.config.gate.approval_timeout;
@@ -465,8 +598,9 @@ fn wait_for_operator(
             let reason = d.reason.clone().unwrap_or_default();
             return Ok(match d.decision {
                 ActionDecision::Allow => {
-                    allow(dialect, &format!("allowed by the {} in leash", d.by))
+                    allow(dialect, &format!("allowed by the {} in leash", d.by), input)
                 }
+                ActionDecision::Defer => Answer::silence(),
                 ActionDecision::Deny => deny(&format!(
                     "leash: denied by the {}{}",
                     d.by,
@@ -561,14 +695,13 @@ pub fn read_input(from: impl std::io::Read) -> Vec<u8> {
 /// The answer when the gate itself panicked: a tool call is denied, any
 /// other event passes with the problem on stderr.
 pub fn handle_panic(_dialect: Dialect, input: &[u8]) -> Answer {
-    let text = String::from_utf8_lossy(input);
     let reason = "leash's hook gate failed internally; the tool call is denied to be safe";
-    if text.contains("PreToolUse") || !text.contains("hook_event_name") {
+    let tool_call = serde_json::from_slice::<Value>(input)
+        .map(|v| hook_answer::is_tool_call(&v))
+        .unwrap_or(true);
+    if tool_call {
         deny(reason)
     } else {
-        Answer {
-            stderr: format!("leash: {reason}"),
-            ..Answer::default()
-        }
+        Answer::note(format!("leash: {reason}"))
     }
 }

@@ -103,10 +103,12 @@ impl Workspace {
             invariants_pass: true,
         });
         let reason = match &verdict {
-            Verdict::Land { rule } => format!("{rule}; accepted in place"),
-            Verdict::Review { reason } | Verdict::Failed { reason } => reason.clone(),
-            Verdict::NoChanges => "no changes; the agent answered without editing".into(),
+            Verdict::Land { rule } => Verdict::Land {
+                rule: format!("{rule}; accepted in place"),
+            },
+            other => other.clone(),
         };
+        let reason = policy::outcome_reason(&reason, turn.denials.as_ref());
         let mut events: Vec<Event> = escalations
             .into_iter()
             .map(|e| Event::RiskEscalated {

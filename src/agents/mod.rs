@@ -5,6 +5,7 @@ pub mod adapter;
 pub mod claude;
 pub mod codex;
 pub mod gate;
+pub mod hook_answer;
 pub mod hooks_config;
 pub mod in_place;
 pub mod process;

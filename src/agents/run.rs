@@ -358,7 +358,16 @@ impl Workspace {
                 (Exit::Code(127), false, Some(e.to_string()))
             }
         };
-        let reported = summary.failure.as_ref().map(|(class, _)| *class);
+        self.refresh()?;
+        let refused_by_agent = self
+            .turn(id)?
+            .denials
+            .as_ref()
+            .is_some_and(|d| d.by_agent());
+        let reported = policy::reported_failure(
+            summary.failure.as_ref().map(|(class, _)| *class),
+            refused_by_agent,
+        );
         if structured {
             // A known stream's final message is its result, not the JSON.
             printed = summary
@@ -426,11 +435,7 @@ impl Workspace {
             level,
             invariants_pass: check.all_pass(),
         });
-        let mut reason = match &verdict {
-            Verdict::Land { rule } => rule.clone(),
-            Verdict::Review { reason } | Verdict::Failed { reason } => reason.clone(),
-            Verdict::NoChanges => "no changes; the agent answered without editing".into(),
-        };
+        let mut reason = policy::outcome_reason(&verdict, turn.denials.as_ref());
         if !check.all_pass() {
             let failing: Vec<&str> = check
                 .results
@@ -640,6 +645,58 @@ impl TurnObserver<'_> {
     }
 }
 
+impl TurnObserver<'_> {
+    /// The agent refused the tool call `id` by its own rules: when leash
+    /// had let it through (allowed or deferred), that refusal is what
+    /// happened to it, journaled as a deny by the agent. A call leash
+    /// denied itself, or one already refused, is left as it is.
+    ///
+    /// Claude's stream names the call by the id its hooks saw; Codex's
+    /// stream has ids of its own, so its refusal is matched to the latest
+    /// open action of the same tool (and, for a command, the same line).
+    fn refused(&mut self, id: &str, tool: &str, summary: &str, message: &str) -> Result<()> {
+        use crate::event::ActionDecision;
+        let turn = self.turn.clone();
+        self.ws.transact(|state| {
+            let open = |a: &&crate::state::ActionInfo| {
+                a.done.is_none()
+                    && a.decision
+                        .as_ref()
+                        .is_none_or(|d| d.decision != ActionDecision::Deny)
+            };
+            let action = state.turn(&turn).and_then(|t| {
+                let by_id = t
+                    .actions
+                    .iter()
+                    .rev()
+                    .find(|a| !id.is_empty() && a.tool_use_id.as_deref() == Some(id));
+                match by_id {
+                    Some(a) => Some(a).filter(|a| {
+                        a.decision
+                            .as_ref()
+                            .is_none_or(|d| d.decision != ActionDecision::Deny)
+                    }),
+                    None => t.actions.iter().rev().filter(open).find(|a| {
+                        a.tool == tool && (tool == "apply_patch" || a.summary == summary)
+                    }),
+                }
+            });
+            let Some(a) = action else {
+                return Ok((vec![], ()));
+            };
+            Ok((
+                vec![Event::ActionDecided {
+                    action: a.id.clone(),
+                    decision: crate::event::ActionDecision::Deny,
+                    by: DecidedBy::Agent,
+                    reason: Some(super::adapter::shorten(message, 400)),
+                }],
+                (),
+            ))
+        })
+    }
+}
+
 impl process::Observer for TurnObserver<'_> {
     fn started(&mut self, agent_pid: u32, agent_start: Option<u64>) {
         let me = std::process::id();
@@ -669,6 +726,21 @@ impl process::Observer for TurnObserver<'_> {
             self.ws
                 .notices
                 .push(format!("could not journal an action of {}: {e}", self.turn));
+        }
+        for item in &items {
+            if let Item::Refused {
+                id,
+                tool,
+                summary,
+                message,
+            } = item
+                && let Err(e) = self.refused(id, tool, summary, message)
+            {
+                self.ws.notices.push(format!(
+                    "could not journal the agent's refusal in {}: {e}",
+                    self.turn
+                ));
+            }
         }
     }
 }

@@ -166,6 +166,9 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
     if let Some(f) = t.failure {
         say!("  failure    {f} ({})", f.shown_as());
     }
+    if let Some(d) = &t.denials {
+        println!("  denied     {}", d.sentence());
+    }
     let agent = match &t.command {
         Some(argv) => format!("{} · {}", t.agent, argv.join(" ")),
         None => t.agent.clone(),

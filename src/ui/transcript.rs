@@ -195,6 +195,12 @@ fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {
         // Usage is shown as the context gauge, not as a line.
         Item::Usage(_) => Vec::new(),
         Item::Warning { message } => lines("warning", "! ", &message, DETAIL_LINES),
+        Item::Refused { message, .. } => lines(
+            "error",
+            "✗ ",
+            &format!("refused by the agent: {message}"),
+            DETAIL_LINES,
+        ),
         Item::Final { text, is_error } => {
             let role = if is_error { "error" } else { "text.title" };
             let body = if text.trim().is_empty() {
@@ -211,5 +217,25 @@ fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {
             DETAIL_LINES,
         ),
         Item::Raw { text } => lines("text", "", &text, usize::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_agent_refusal_reads_as_one_in_the_output() {
+        let line = br#"{"type":"system","subtype":"permission_denied","tool_name":"Write","tool_use_id":"toolu_1","message":"Claude requested permissions to write to /w/notes/a.md, but you haven't granted it yet."}
+"#;
+        let rendered = render(line, Format::Claude, Some("/w"));
+        let text: Vec<String> = rendered.lines.iter().map(|l| l.text.plain()).collect();
+        assert!(
+            text.iter().any(|l| l.contains(
+                "refused by the agent: permission denied: Write: Claude requested permissions"
+            )),
+            "{text:?}"
+        );
+        assert!(rendered.lines.iter().any(|l| l.role == "error"));
     }
 }

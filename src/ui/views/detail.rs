@@ -379,6 +379,23 @@ fn diff_line<'a>(
 
 fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
+    // Denied actions head the list: how many, by whom, the first reason.
+    let area = match &turn.denials {
+        Some(d) => {
+            let head = format!("⊘ {}", d.sentence());
+            let width = area.width.max(1) as usize;
+            let rows = (head.chars().count().div_ceil(width) as u16).clamp(1, 3);
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(area);
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![safe(&head, th.style("warning"))]))
+                    .wrap(Wrap { trim: false }),
+                top,
+            );
+            rest
+        }
+        None => area,
+    };
     let lines: Vec<Line> = turn
         .log
         .iter()
@@ -387,6 +404,7 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         .map(|e| {
             let role = match e.kind {
                 "risk_escalated" => "risk.escalated",
+                "action_decided" if e.text.contains(" deny by ") => "warning",
                 "turn_decided" | "action_decided" => "info",
                 "landing_aborted" | "rollback_aborted" | "turn_interrupted" => "warning",
                 _ => "text",
@@ -603,6 +621,12 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         ));
         for a in &turn.actions {
             let verdict = match (&a.decision, a.done) {
+                (Some(d), _)
+                    if d.decision == crate::event::ActionDecision::Deny
+                        && d.by == crate::model::DecidedBy::Agent =>
+                {
+                    "refused by the agent".to_string()
+                }
                 (Some(d), _) if d.decision == crate::event::ActionDecision::Deny => {
                     format!("denied by {}", d.by)
                 }

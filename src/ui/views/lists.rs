@@ -89,6 +89,14 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
     first.push(Span::styled(tail, th.style("text.muted")));
     let mut second = vec![Span::raw("  ")];
     let mut room = width.saturating_sub(2);
+    if let Some(d) = &t.denials {
+        let badge = fit(&format!("⊘ {} denied", d.count), room);
+        room = room.saturating_sub(badge.chars().count() + 3);
+        second.push(Span::styled(badge, th.style("warning")));
+        if room > 0 {
+            second.push(Span::styled(" — ", th.style("text.muted")));
+        }
+    }
     if let Some(f) = t.failure {
         let badge = fit(f.shown_as(), room);
         room = room.saturating_sub(badge.chars().count() + 3);
