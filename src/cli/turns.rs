@@ -167,7 +167,7 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         say!("  failure    {f} ({})", f.shown_as());
     }
     if let Some(d) = &t.denials {
-        println!("  denied     {}", d.sentence());
+        say!("  denied     {}", d.sentence());
     }
     let agent = match &t.command {
         Some(argv) => format!("{} · {}", t.agent, argv.join(" ")),
