@@ -78,17 +78,16 @@ fn event(r: &Repo, name: &str, extra: Value) -> Value {
 fn hostile_text_in_every_field_never_reaches_stdout_or_stderr_raw() {
     let r = Repo::initialised();
     // The file the turns write is named by the agent, escapes and all.
-    let script = format!(
-        "printf '%s\\n' \"$1\" > \"$(printf 'n\\033]0;x\\007\\342\\200\\256.md')\"; echo \"$1\""
-    );
+    let script =
+        "printf '%s\\n' \"$1\" > \"$(printf 'n\\033]0;x\\007\\342\\200\\256.md')\"; echo \"$1\"";
     // t1: isolated, rejected with a hostile reason.
     r.ok(&[
-        "run", "--risk", "high", "--title", HOSTILE, "--", "sh", "-c", &script, "sh", HOSTILE,
+        "run", "--risk", "high", "--title", HOSTILE, "--", "sh", "-c", script, "sh", HOSTILE,
     ]);
     r.ok(&["reject", "t1", "--reason", HOSTILE]);
     // t2: isolated, approved then rolled back, both with hostile reasons.
     r.ok(&[
-        "run", "--risk", "high", "--title", HOSTILE, "--", "sh", "-c", &script, "sh", HOSTILE,
+        "run", "--risk", "high", "--title", HOSTILE, "--", "sh", "-c", script, "sh", HOSTILE,
     ]);
     r.ok(&["approve", "t2", "--reason", HOSTILE]);
     r.ok(&["rollback", "t2", "--reason", HOSTILE]);
