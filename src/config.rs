@@ -305,6 +305,8 @@ impl Sliders {
 pub struct RiskRule {
     pub paths: Vec<String>,
     pub commands: Vec<String>,
+    /// Tool names (globs): `mcp__*`, `WebFetch`.
+    pub tools: Vec<String>,
     pub class: RiskClass,
 }
 
@@ -513,6 +515,138 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
             format!("cannot read the file: {e}"),
         )),
     }
+}
+
+/// The notice for a policy file whose working-tree copy differs from the
+/// committed one.
+pub const UNCOMMITTED_POLICY: &str = "uncommitted policy change ignored until committed";
+
+/// The text of `rel` in `commit`'s tree; `None` when there is no commit or
+/// the file is not in it.
+fn committed_text(
+    repo: &git2::Repository,
+    commit: Option<git2::Oid>,
+    rel: &str,
+    path: &Path,
+) -> Result<Option<Vec<u8>>, ConfigError> {
+    let Some(commit) = commit else {
+        return Ok(None);
+    };
+    let cannot = |e: git2::Error| {
+        ConfigError::new(
+            path,
+            Pos::default(),
+            format!(
+                "cannot read the committed version at {}: {}",
+                crate::checkpoint::short(&commit.to_string()),
+                e.message()
+            ),
+        )
+    };
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(cannot)?;
+    let entry = match tree.get_path(Path::new(rel)) {
+        Ok(e) => e,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    let object = entry.to_object(repo).map_err(cannot)?;
+    match object.as_blob() {
+        Some(blob) => Ok(Some(blob.content().to_vec())),
+        None => Err(ConfigError::new(
+            path,
+            Pos::default(),
+            format!(
+                "the committed {rel} at {} is not a file",
+                crate::checkpoint::short(&commit.to_string())
+            ),
+        )),
+    }
+}
+
+/// Says, in an error about a committed file, that it is the committed
+/// version that is broken.
+fn committed_error(mut e: ConfigError, commit: git2::Oid) -> ConfigError {
+    e.message = format!(
+        "{} (in the version committed at {}; leash reads policy from the branch's commit, \
+         not the working tree)",
+        e.message,
+        crate::checkpoint::short(&commit.to_string())
+    );
+    e
+}
+
+/// Parses a committed file with `parse`, naming it as committed in errors.
+fn parse_committed<T: Default>(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+    rel: &str,
+    parse: fn(&str, &Path) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    let path = root.join(rel);
+    let Some(bytes) = committed_text(repo, commit, rel, &path)? else {
+        return Ok(T::default());
+    };
+    let commit = commit.expect("a committed text has a commit");
+    let text = String::from_utf8(bytes).map_err(|e| {
+        committed_error(
+            ConfigError::new(
+                &path,
+                Pos::default(),
+                format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            ),
+            commit,
+        )
+    })?;
+    parse(&text, &path).map_err(|e| committed_error(e, commit))
+}
+
+/// The workspace policy as committed at `commit` (the branch's head, or an
+/// isolated turn's base): an agent's uncommitted edit to
+/// `.leash/config.toml` never changes what it may do. No commit, or no
+/// config in it, means the built-in defaults.
+pub fn load_committed_config(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Result<WorkspaceConfig, ConfigError> {
+    parse_committed(repo, root, commit, CONFIG_FILE, parse_workspace_config)
+}
+
+/// The tasks as committed at `commit`; see [`load_committed_config`].
+pub fn load_committed_tasks(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Result<TasksConfig, ConfigError> {
+    parse_committed(repo, root, commit, TASKS_FILE, parse_tasks)
+}
+
+/// The policy files whose working-tree copy differs from the version
+/// committed at `commit` (changed, added or deleted): those edits are
+/// ignored until committed.
+pub fn uncommitted_policy_files(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Vec<&'static str> {
+    [CONFIG_FILE, TASKS_FILE]
+        .into_iter()
+        .filter(|rel| {
+            let path = root.join(rel);
+            let on_disk = match std::fs::read(&path) {
+                Ok(b) => Some(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                // Unreadable: it cannot be what was committed.
+                Err(_) => Some(Vec::new()),
+            };
+            let committed = committed_text(repo, commit, rel, &path).ok().flatten();
+            on_disk != committed
+        })
+        .collect()
 }
 
 /// Parses and checks the text of a workspace config; `path` is only used in
@@ -786,13 +920,15 @@ struct RawSliders {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a [[risk]] table with `paths` and/or `commands`, and `class`"
+    expecting = "a [[risk]] table with `paths`, `commands` and/or `tools`, and `class`"
 )]
 struct RawRisk {
     #[serde(default)]
     paths: Vec<Spanned<String>>,
     #[serde(default)]
     commands: Vec<Spanned<String>>,
+    #[serde(default)]
+    tools: Vec<Spanned<String>>,
     class: Option<Word<RiskClass>>,
 }
 
@@ -942,11 +1078,12 @@ impl Source<'_> {
                 ),
             ));
         };
-        if raw.paths.is_empty() && raw.commands.is_empty() {
+        if raw.paths.is_empty() && raw.commands.is_empty() && raw.tools.is_empty() {
             return Err(self.err(
                 span,
-                "this [[risk]] rule has neither `paths` nor `commands`; expected \
-                 paths = [\"glob\", …] and/or commands = [\"glob\", …]",
+                "this [[risk]] rule has neither `paths` nor `commands` nor `tools`; expected \
+                 paths = [\"glob\", …], commands = [\"git push*\", …] and/or \
+                 tools = [\"mcp__*\", …]",
             ));
         }
         let mut paths = Vec::new();
@@ -981,20 +1118,38 @@ impl Source<'_> {
             if pattern.trim().is_empty() {
                 return Err(self.err(
                     c.span(),
-                    "empty command pattern; expected a glob such as \"git push*\"",
+                    "empty command pattern; expected a command such as \"git push*\"",
                 ));
             }
-            if let Err(e) = command_glob(pattern) {
+            if let Err(e) = crate::policy::CommandPattern::parse(pattern) {
                 return Err(self.err(
                     c.span(),
-                    format!("invalid command glob `{pattern}`: {}", e.kind()),
+                    format!("invalid command pattern `{pattern}`: {e}"),
                 ));
             }
             commands.push(c.into_inner());
         }
+        let mut tools = Vec::new();
+        for t in raw.tools {
+            let pattern = t.get_ref();
+            if pattern.trim().is_empty() {
+                return Err(self.err(
+                    t.span(),
+                    "empty tool pattern; expected a tool name or glob such as \"mcp__*\"",
+                ));
+            }
+            if let Err(e) = command_glob(pattern) {
+                return Err(self.err(
+                    t.span(),
+                    format!("invalid tool glob `{pattern}`: {}", e.kind()),
+                ));
+            }
+            tools.push(t.into_inner());
+        }
         Ok(RiskRule {
             paths,
             commands,
+            tools,
             class: class.0,
         })
     }
@@ -1380,11 +1535,13 @@ mod tests {
                 RiskRule {
                     paths: argv(&["operations/**", "AGENTS.md"]),
                     commands: vec![],
+                    tools: vec![],
                     class: High,
                 },
                 RiskRule {
                     paths: vec![],
                     commands: argv(&["git push*", "curl *", "rm -rf *"]),
+                    tools: vec![],
                     class: High,
                 },
             ]
