@@ -42,12 +42,17 @@ pub const INVARIANT_KINDS: &[&str] = &[
 pub const CONFIG_TEMPLATE: &str = r##"# leash workspace policy.
 #
 # This file is tracked in git, so everyone working on this repository, and
-# every script, gets the same rules. Durations are written like "90s", "10m"
+# every script, gets the same rules. leash reads it (and tasks.toml) as
+# committed on the branch -- an isolated turn as committed where it started
+# -- so an edit counts only once it is committed: an agent cannot loosen its
+# own leash by editing this file. Durations are written like "90s", "10m"
 # or "1h 30m". An unknown key is an error, so a typo never goes unnoticed.
 
-# The risk class of a turn whose task declares none: "low", "medium" or
-# "high". A turn's class is the highest of its task's class and the classes
-# of every [[risk]] rule below that its changes or commands match.
+# The risk class of a turn whose task declares none, and of a call to a
+# tool leash does not know (an MCP tool such as mcp__github__create_pr, or
+# a tool newer than leash): "low", "medium" or "high". A turn's class is the
+# highest of its task's class and the classes of every [[risk]] rule below
+# that its changes, commands or tools match.
 default_risk = "medium"
 
 # How much an agent may do alone: one slider per risk class. From least to
@@ -67,19 +72,48 @@ high = "manual"
 
 # Risk rules only ever raise a turn's class, never lower it.
 #
+# Some things no rule can lower: writes to .leash/**, .git/**, the agents'
+# own settings (.claude/**, .codex/**, .gemini/**) and anything outside the
+# workspace, and an agent running `leash` itself, are class "high" and never
+# run above "manual", whatever the sliders or a task say (rule `protected`).
+#
 # `paths` are globs over repo-relative paths: `*` stays inside one folder,
 # `**` crosses folders, and a bare name such as "AGENTS.md" means the file
-# at the root only. Matching is case-sensitive.
+# at the root only. Matching is case-sensitive. A write is classed where it
+# lands: through a symlink, both the link's path and its target count.
 [[risk]]
 paths = ["operations/**", "AGENTS.md"]
 class = "high"
 
-# `commands` are globs over the command lines an agent runs; here `*`
-# matches anything, spaces and slashes included. Each part of a chained line
-# such as `cd x && git push` is checked on its own as well.
+# `commands` name commands, matched against every simple command an agent
+# runs -- leash reads the line as a shell would: `cd x && git push`, `a | b`,
+# `(a; b)`, `$(b)` and backticks are split apart; `VAR=1 cmd` and wrappers
+# such as env, sudo, nohup, time, command, exec, xargs, nice, timeout and
+# stdbuf are looked through; `sh -c '...'`, `bash -c`, `eval` are read
+# inside. A line leash cannot read (an unclosed quote, a `case`, a command
+# name only known at run time such as `$CMD`) is class "high". A rule is
+# words, as a shell would split them:
+#   - the first word is the command: "git" also matches /usr/bin/git; a
+#     path such as "./deploy.sh" matches only that path; globs work ("python*")
+#   - words starting with "-" are options that must all be present, in any
+#     order or grouping: "rm -rf *" matches rm -rf, rm -fr, rm -r -f, rm -Rf
+#     and rm --recursive --force (leash knows the long names of common
+#     options of rm, cp, mv, ln, chmod, chown, git, curl, sed, ...)
+#   - other words are globs matched in order against the command's words
+#     that are not options: "git push*" matches git push, git push origin,
+#     git -C dir push --force, GIT_TRACE=1 git push, env git push
+#   - a last word "*" (or a last word ending in "*") lets any further words
+#     follow; without it, "make deploy" matches `make deploy` but not
+#     `make deploy prod`
 [[risk]]
 commands = ["git push*", "curl *", "rm -rf *"]
 class = "high"
+
+# `tools` are globs over tool names, for tools leash does not read (others
+# get default_risk), e.g. every MCP tool:
+# [[risk]]
+# tools = ["mcp__*"]
+# class = "high"
 
 # The agents leash can start, by name. `command` is an argv array, run
 # without a shell; "{prompt}" becomes exactly one argument. `format` says how
@@ -1619,6 +1653,7 @@ mod tests {
             "[[risk]]",
             "paths",
             "commands",
+            "tools",
             "class",
             "[agents.",
             "command",
@@ -1662,7 +1697,10 @@ mod tests {
         );
         assert_eq!(c.invariants[7].options.len(), 2);
         // Apart from what was switched on, nothing changed.
+        // The commented `tools` rule.
+        assert_eq!(c.risk.last().map(|r| r.tools.clone()), Some(vec!["mcp__*".to_string()]));
         let mut rest = c.clone();
+        rest.risk.pop();
         rest.invariants.clear();
         rest.run.timeout = None;
         assert_eq!(rest, template_config());
@@ -2059,10 +2097,42 @@ fix = "YYYY-MM-DD/notes.md"
             5,
             3,
             &[
-                "invalid command glob `git {push,pull`",
+                "invalid command pattern `git {push,pull`",
                 "unclosed alternate group",
             ],
         );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ncommands = [\"git push\", \"git 'push\"]\n",
+            3,
+            25,
+            &["invalid command pattern `git 'push`", "quote is never closed"],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ncommands = [\"-rf *\"]\n",
+            3,
+            13,
+            &["expected the command's name first"],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ncommands = [\"*\"]\n",
+            3,
+            13,
+            &["would match every command"],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ntools = [\"mcp__*\", \"mcp__[x\"]\n",
+            3,
+            20,
+            &["invalid tool glob `mcp__[x`", "unclosed character class"],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ntools = [\"\"]\n",
+            3,
+            10,
+            &["empty tool pattern"],
+        );
+        let c = cfg("[[risk]]\nclass = \"high\"\ntools = [\"mcp__*\"]\n");
+        assert_eq!(c.risk[0].tools, ["mcp__*"]);
         cfg_err(
             "[[risk]]\npaths = [\"[z-a]\"]\nclass = \"low\"\n",
             2,
@@ -2373,6 +2443,66 @@ fix = "YYYY-MM-DD/notes.md"
             2,
             1,
             &["has a prompt but no agent", "no agents are configured"],
+        );
+    }
+
+    #[test]
+    fn policy_is_read_from_the_commit_and_uncommitted_edits_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = git2::Repository::init(root).unwrap();
+        let commit = |message: &str| {
+            let mut index = repo.index().unwrap();
+            index
+                .add_all(["."], git2::IndexAddOption::DEFAULT, None)
+                .unwrap();
+            index.write().unwrap();
+            let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+            let sig = git2::Signature::now("t", "t@example.com").unwrap();
+            let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+            let parents: Vec<&git2::Commit> = parent.iter().collect();
+            repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+                .unwrap()
+        };
+        // No commit yet, a config in the working tree: defaults, and named.
+        std::fs::create_dir_all(root.join(".leash")).unwrap();
+        std::fs::write(root.join(CONFIG_FILE), "[autonomy]\nhigh = \"auto\"\n").unwrap();
+        let c = load_committed_config(&repo, root, None).unwrap();
+        assert_eq!(c, WorkspaceConfig::default());
+        assert_eq!(uncommitted_policy_files(&repo, root, None), [CONFIG_FILE]);
+        // Committed: read from the commit; nothing uncommitted.
+        let first = commit("policy");
+        let c = load_committed_config(&repo, root, Some(first)).unwrap();
+        assert_eq!(c.autonomy.high, AutonomyLevel::Auto);
+        assert!(uncommitted_policy_files(&repo, root, Some(first)).is_empty());
+        // An edit in the working tree changes nothing until committed.
+        std::fs::write(root.join(CONFIG_FILE), "[autonomy]\nhigh = \"manual\"\n").unwrap();
+        std::fs::write(root.join(TASKS_FILE), "").unwrap();
+        let c = load_committed_config(&repo, root, Some(first)).unwrap();
+        assert_eq!(c.autonomy.high, AutonomyLevel::Auto);
+        assert_eq!(
+            uncommitted_policy_files(&repo, root, Some(first)),
+            [CONFIG_FILE, TASKS_FILE]
+        );
+        // A broken committed file names the file and says it is committed.
+        std::fs::write(root.join(CONFIG_FILE), "[gate]\nunattended = \"nope\"\n").unwrap();
+        let broken = commit("broken");
+        let e = load_committed_config(&repo, root, Some(broken)).unwrap_err();
+        assert_eq!(e.path, root.join(CONFIG_FILE));
+        assert_eq!((e.line, e.column), (2, 14));
+        assert!(e.message.contains("`nope` is not an unattended policy"), "{e}");
+        assert!(e.message.contains("in the version committed at"), "{e}");
+        // The older commit still reads as it was.
+        assert_eq!(
+            load_committed_config(&repo, root, Some(first))
+                .unwrap()
+                .autonomy
+                .high,
+            AutonomyLevel::Auto
+        );
+        assert_eq!(
+            load_committed_tasks(&repo, root, Some(broken)).unwrap(),
+            TasksConfig::default()
         );
     }
 

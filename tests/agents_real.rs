@@ -356,6 +356,7 @@ fn overflow_is_named_context_overflow_for_both_agents() {
         ),
     );
     r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "codex"]);
     let codex_home = tempfile::tempdir().unwrap();
     std::fs::write(
         codex_home.path().join("config.toml"),
