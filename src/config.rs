@@ -604,8 +604,7 @@ fn committed_text(
 /// version that is broken.
 fn committed_error(mut e: ConfigError, commit: git2::Oid) -> ConfigError {
     e.message = format!(
-        "{} (in the version committed at {}; leash reads policy from the branch's commit, \
-         not the working tree)",
+        "{} (in the committed version, {})",
         e.message,
         crate::checkpoint::short(&commit.to_string())
     );
@@ -2491,7 +2490,7 @@ fix = "YYYY-MM-DD/notes.md"
         assert_eq!(e.path, root.join(CONFIG_FILE));
         assert_eq!((e.line, e.column), (2, 14));
         assert!(e.message.contains("`nope` is not an unattended policy"), "{e}");
-        assert!(e.message.contains("in the version committed at"), "{e}");
+        assert!(e.message.contains("(in the committed version, "), "{e}");
         // The older commit still reads as it was.
         assert_eq!(
             load_committed_config(&repo, root, Some(first))

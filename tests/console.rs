@@ -123,7 +123,7 @@ fn an_empty_workspace_and_a_broken_config_say_so() {
     assert_eq!(problems.len(), 1);
     assert!(problems[0].contains("config.toml:2:7"), "{problems:?}");
     assert!(
-        problems[0].contains("in the version committed at"),
+        problems[0].contains("(in the committed version, "),
         "{problems:?}"
     );
     let mut app = App::new(

@@ -264,7 +264,7 @@ fn a_broken_config_names_file_line_column_and_what_was_expected() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("in the version committed at"),
+        out.stderr.contains("(in the committed version, "),
         "{}",
         out.stderr
     );
