@@ -1697,7 +1697,10 @@ mod tests {
         assert_eq!(c.invariants[7].options.len(), 2);
         // Apart from what was switched on, nothing changed.
         // The commented `tools` rule.
-        assert_eq!(c.risk.last().map(|r| r.tools.clone()), Some(vec!["mcp__*".to_string()]));
+        assert_eq!(
+            c.risk.last().map(|r| r.tools.clone()),
+            Some(vec!["mcp__*".to_string()])
+        );
         let mut rest = c.clone();
         rest.risk.pop();
         rest.invariants.clear();
@@ -2104,7 +2107,10 @@ fix = "YYYY-MM-DD/notes.md"
             "[[risk]]\nclass = \"high\"\ncommands = [\"git push\", \"git 'push\"]\n",
             3,
             25,
-            &["invalid command pattern `git 'push`", "quote is never closed"],
+            &[
+                "invalid command pattern `git 'push`",
+                "quote is never closed",
+            ],
         );
         cfg_err(
             "[[risk]]\nclass = \"high\"\ncommands = [\"-rf *\"]\n",
@@ -2489,7 +2495,10 @@ fix = "YYYY-MM-DD/notes.md"
         let e = load_committed_config(&repo, root, Some(broken)).unwrap_err();
         assert_eq!(e.path, root.join(CONFIG_FILE));
         assert_eq!((e.line, e.column), (2, 14));
-        assert!(e.message.contains("`nope` is not an unattended policy"), "{e}");
+        assert!(
+            e.message.contains("`nope` is not an unattended policy"),
+            "{e}"
+        );
         assert!(e.message.contains("(in the committed version, "), "{e}");
         // The older commit still reads as it was.
         assert_eq!(

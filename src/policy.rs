@@ -831,13 +831,19 @@ mod tests {
         assert_eq!(got.hits[0].kind, HitKind::Unreadable);
         assert_eq!(got.hits[0].class, High);
         assert!(
-            got.hits[0].to_string().contains("cannot be read (a single quote is never closed)"),
+            got.hits[0]
+                .to_string()
+                .contains("cannot be read (a single quote is never closed)"),
             "{}",
             got.hits[0]
         );
         let got = r.classify_command_line("X=git; $X push");
         assert_eq!(got.hits[0].kind, HitKind::Unreadable);
-        assert!(got.hits[0].to_string().contains("only known when the line runs"));
+        assert!(
+            got.hits[0]
+                .to_string()
+                .contains("only known when the line runs")
+        );
         // Plain commands raise nothing; redirections are writes to class.
         let got = r.classify_command_line("ls -la > .claude/settings.json");
         assert!(got.hits.is_empty());
@@ -872,7 +878,11 @@ mod tests {
         assert_eq!(hits[0].subject, "operations/x.md");
         let hits = r.classify_write(&root, &root, "/etc/x");
         assert!(any_protected(&hits));
-        assert!(hits[0].to_string().contains("outside the workspace"), "{}", hits[0]);
+        assert!(
+            hits[0].to_string().contains("outside the workspace"),
+            "{}",
+            hits[0]
+        );
 
         assert_eq!(floor_level(Auto, true), Manual);
         assert_eq!(floor_level(Guarded, true), Manual);
@@ -883,7 +893,10 @@ mod tests {
         let r = RiskRules::compile(&with_tools).unwrap();
         let h = r.classify_tool("mcp__github__create_pr", Medium).unwrap();
         assert_eq!((h.class, h.pattern.as_str()), (High, "mcp__*"));
-        assert_eq!(h.to_string(), "tool mcp__github__create_pr matches rule `mcp__*` (high)");
+        assert_eq!(
+            h.to_string(),
+            "tool mcp__github__create_pr matches rule `mcp__*` (high)"
+        );
         let h = r.classify_tool("BrandNewTool", Medium).unwrap();
         assert_eq!(h.class, Medium);
         assert_eq!(

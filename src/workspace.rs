@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use git2::{Oid, Repository};
 
 use crate::checkpoint::{self, GitError};
-use crate::config::{
-    self, ConfigError, Sliders, TasksConfig, WorkspaceConfig};
+use crate::config::{self, ConfigError, Sliders, TasksConfig, WorkspaceConfig};
 use crate::event::Event;
 use crate::journal::{Journal, JournalError};
 use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnState};

@@ -500,7 +500,10 @@ fn denied_as_protected(r: &Repo, input: &Value, id: &str) {
     let (req, dec) = decided(r, id);
     assert_eq!(req["risk"], "high", "{id}");
     assert_eq!(req["needs"], "approval", "{id}");
-    assert_eq!((&dec["decision"], &dec["by"]), (&json!("deny"), &json!("unattended")));
+    assert_eq!(
+        (&dec["decision"], &dec["by"]),
+        (&json!("deny"), &json!("unattended"))
+    );
 }
 
 /// Asserts the gate let the call run by policy (whatever it answers).
@@ -509,7 +512,11 @@ fn allowed_by_policy(r: &Repo, input: &Value, id: &str) {
     assert_eq!(code, 0);
     assert_ne!(decision(&v).as_deref(), Some("deny"), "{id}: {v:?}");
     let (_, dec) = decided(r, id);
-    assert_eq!((&dec["decision"], &dec["by"]), (&json!("allow"), &json!("policy")), "{id}");
+    assert_eq!(
+        (&dec["decision"], &dec["by"]),
+        (&json!("allow"), &json!("policy")),
+        "{id}"
+    );
 }
 
 /// Asserts the gate held the call for an operator (denied unattended)
@@ -517,7 +524,11 @@ fn allowed_by_policy(r: &Repo, input: &Value, id: &str) {
 fn held(r: &Repo, input: &Value, id: &str) -> Value {
     let (_, v, _) = call(r, "claude", input);
     assert_eq!(decision(&v).as_deref(), Some("deny"), "{id}: {v:?}");
-    assert!(reason(&v).contains("no operator is present"), "{}", reason(&v));
+    assert!(
+        reason(&v).contains("no operator is present"),
+        "{}",
+        reason(&v)
+    );
     let (req, _) = decided(r, id);
     assert_eq!(req["needs"], "approval", "{id}");
     req
@@ -554,8 +565,16 @@ fn an_agent_cannot_loosen_its_own_policy_by_editing_it() {
     // Once committed (by a person), it applies; protection does not move.
     r.git(&["commit", "-qam", "high is auto"]);
     assert!(!r.ok(&["check"]).stderr.contains("uncommitted"));
-    allowed_by_policy(&r, &write(&r, "operations/y.md", "toolu_ops2"), "toolu_ops2");
-    denied_as_protected(&r, &write(&r, ".leash/tasks.toml", "toolu_tasks"), "toolu_tasks");
+    allowed_by_policy(
+        &r,
+        &write(&r, "operations/y.md", "toolu_ops2"),
+        "toolu_ops2",
+    );
+    denied_as_protected(
+        &r,
+        &write(&r, ".leash/tasks.toml", "toolu_tasks"),
+        "toolu_tasks",
+    );
 }
 
 #[test]
@@ -627,7 +646,11 @@ fn an_agent_running_leash_itself_is_protected() {
         let id = format!("toolu_l{i}");
         denied_as_protected(&r, &bash(&r, command, &id), &id);
     }
-    allowed_by_policy(&r, &bash(&r, "echo leash approve", "toolu_echo"), "toolu_echo");
+    allowed_by_policy(
+        &r,
+        &bash(&r, "echo leash approve", "toolu_echo"),
+        "toolu_echo",
+    );
 }
 
 #[test]
@@ -639,7 +662,11 @@ fn a_write_through_a_symlink_is_classed_where_it_lands() {
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), r.file("notes/out")).unwrap();
     std::os::unix::fs::symlink("../.claude", r.file("notes/cl")).unwrap();
-    let req = held(&r, &write(&r, "notes/oplink/x.md", "toolu_link"), "toolu_link");
+    let req = held(
+        &r,
+        &write(&r, "notes/oplink/x.md", "toolu_link"),
+        "toolu_link",
+    );
     assert_eq!(req["risk"], "high");
     let because = r
         .events()
@@ -652,8 +679,16 @@ fn a_write_through_a_symlink_is_classed_where_it_lands() {
         "path operations/x.md matches rule `operations/**` (high)"
     );
     denied_as_protected(&r, &write(&r, "notes/out/x.md", "toolu_out"), "toolu_out");
-    denied_as_protected(&r, &write(&r, "notes/cl/settings.json", "toolu_cl"), "toolu_cl");
-    allowed_by_policy(&r, &write(&r, "notes/plain.md", "toolu_plain"), "toolu_plain");
+    denied_as_protected(
+        &r,
+        &write(&r, "notes/cl/settings.json", "toolu_cl"),
+        "toolu_cl",
+    );
+    allowed_by_policy(
+        &r,
+        &write(&r, "notes/plain.md", "toolu_plain"),
+        "toolu_plain",
+    );
 }
 
 #[test]
@@ -692,7 +727,11 @@ fn command_rules_match_parsed_commands() {
     );
     // A line leash cannot read is high, and says why.
     let r = Repo::initialised();
-    held(&r, &bash(&r, "echo 'unclosed && git push", "toolu_u"), "toolu_u");
+    held(
+        &r,
+        &bash(&r, "echo 'unclosed && git push", "toolu_u"),
+        "toolu_u",
+    );
     let because = r
         .events()
         .into_iter()

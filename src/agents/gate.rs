@@ -350,7 +350,9 @@ fn pre_tool_use(
         &rules,
         ws.config.default_risk,
         &root,
-        &cwd.as_deref().map(PathBuf::from).unwrap_or_else(|| root.clone()),
+        &cwd.as_deref()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.clone()),
         &tool.tool,
         &tool.paths_written,
         &tool.commands,

@@ -321,10 +321,10 @@ impl Workspace {
         let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
         let cwd = Some(worktree.display().to_string());
         let parser: Option<Box<dyn StreamFormat>> = match format {
-                Some(AgentFormat::Claude) => Some(Box::new(Claude { cwd })),
-                Some(AgentFormat::Codex) => Some(Box::new(Codex { cwd })),
-                _ => None,
-            };
+            Some(AgentFormat::Claude) => Some(Box::new(Claude { cwd })),
+            Some(AgentFormat::Codex) => Some(Box::new(Codex { cwd })),
+            _ => None,
+        };
         let default_risk = self.config.default_risk;
         let mut observer = TurnObserver {
             ws: self,

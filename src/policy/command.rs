@@ -835,13 +835,16 @@ fn unwrap(name: &str, argv: &[String]) -> Inner {
             at(argv, skip_options(argv, 1, "", &[]))
         }
         "command" | "exec" => at(argv, skip_options(argv, 1, "a", &[])),
-        "time" => at(
-            argv,
-            skip_options(argv, 1, "fo", &["format", "output"]),
-        ),
+        "time" => at(argv, skip_options(argv, 1, "fo", &["format", "output"])),
         "nice" => at(argv, skip_options(argv, 1, "n", &["adjustment"])),
-        "ionice" => at(argv, skip_options(argv, 1, "cnp", &["class", "classdata", "pid"])),
-        "stdbuf" => at(argv, skip_options(argv, 1, "ioe", &["input", "output", "error"])),
+        "ionice" => at(
+            argv,
+            skip_options(argv, 1, "cnp", &["class", "classdata", "pid"]),
+        ),
+        "stdbuf" => at(
+            argv,
+            skip_options(argv, 1, "ioe", &["input", "output", "error"]),
+        ),
         "timeout" => {
             let i = skip_options(argv, 1, "sk", &["signal", "kill-after"]);
             // Then the duration.
@@ -885,10 +888,7 @@ fn unwrap(name: &str, argv: &[String]) -> Inner {
             let mut lists = Vec::new();
             let mut i = 1;
             while i < argv.len() {
-                if matches!(
-                    argv[i].as_str(),
-                    "-exec" | "-execdir" | "-ok" | "-okdir"
-                ) {
+                if matches!(argv[i].as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
                     let start = i + 1;
                     let mut end = start;
                     while end < argv.len() && argv[end] != ";" && argv[end] != "+" {
@@ -925,7 +925,10 @@ fn shell_string(name: &str, argv: &[String]) -> Inner {
             break;
         }
         if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
-            if matches!(a.as_str(), "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
+            if matches!(
+                a.as_str(),
+                "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file"
+            ) {
                 i += 2;
                 continue;
             }
@@ -1170,22 +1173,22 @@ mod tests {
     #[test]
     fn compound_lines_are_split_into_simple_commands() {
         assert_eq!(cmds("cd x && git push"), ["cd x", "git push"]);
-        assert_eq!(cmds("a || b; c | d & e |& f"), ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(
+            cmds("a || b; c | d & e |& f"),
+            ["a", "b", "c", "d", "e", "f"]
+        );
         assert_eq!(cmds("a\nb"), ["a", "b"]);
         assert_eq!(cmds("(cd x; git push)"), ["cd x", "git push"]);
         assert_eq!(cmds("echo $(git push)"), ["git push", "echo $(git push)"]);
         assert_eq!(cmds("echo `git push`"), ["git push", "echo `git push`"]);
-        assert_eq!(cmds("echo \"$(git push)\""), ["git push", "echo $(git push)"]);
+        assert_eq!(
+            cmds("echo \"$(git push)\""),
+            ["git push", "echo $(git push)"]
+        );
         assert_eq!(cmds("diff <(git show) >(cat)"), ["git show", "cat", "diff"]);
         assert_eq!(cmds("{ git push; }"), ["git push"]);
-        assert_eq!(
-            cmds("if true; then git push; fi"),
-            ["true", "git push"]
-        );
-        assert_eq!(
-            cmds("for f in $(ls); do rm $f; done"),
-            ["ls", "rm $f"]
-        );
+        assert_eq!(cmds("if true; then git push; fi"), ["true", "git push"]);
+        assert_eq!(cmds("for f in $(ls); do rm $f; done"), ["ls", "rm $f"]);
         assert_eq!(cmds("while read l; do echo; done"), ["read l", "echo"]);
         assert_eq!(cmds("! git push"), ["git push"]);
         assert_eq!(cmds("ls # && git push"), ["ls"]);
@@ -1235,7 +1238,10 @@ mod tests {
         );
         assert_eq!(cmds("env -S 'git push'")[1], "git push");
         assert_eq!(cmds("find . -exec rm -rf {} \\;")[1], "rm -rf {}");
-        assert_eq!(cmds("git -C repo -c a=b push"), ["git push", "git -C repo -c a=b push"]);
+        assert_eq!(
+            cmds("git -C repo -c a=b push"),
+            ["git push", "git -C repo -c a=b push"]
+        );
     }
 
     #[test]
@@ -1245,7 +1251,10 @@ mod tests {
             ["bash -c git push origin", "git push origin"]
         );
         assert_eq!(cmds("sh -lc 'cd x && git push'")[2], "git push");
-        assert_eq!(cmds("zsh -c 'dash -c \"git push\"'").last().unwrap(), "git push");
+        assert_eq!(
+            cmds("zsh -c 'dash -c \"git push\"'").last().unwrap(),
+            "git push"
+        );
         assert_eq!(cmds("eval 'git push'")[1], "git push");
         assert_eq!(cmds("sh script.sh"), ["sh script.sh"]);
         // Too deep is unreadable, never skipped.
@@ -1259,7 +1268,10 @@ mod tests {
     #[test]
     fn here_documents_are_read() {
         let line = "git commit -m \"$(cat <<'EOF'\nmsg; git push\nEOF\n)\"";
-        assert_eq!(cmds(line), ["cat", "git commit -m $(cat <<'EOF'\nmsg; git push\nEOF\n)"]);
+        assert_eq!(
+            cmds(line),
+            ["cat", "git commit -m $(cat <<'EOF'\nmsg; git push\nEOF\n)"]
+        );
         // An unquoted end word lets the body's substitutions run.
         assert_eq!(cmds("cat <<EOF\n$(git push)\nEOF\n"), ["cat", "git push"]);
         assert_eq!(cmds("cat <<-X > f\n\tbody\n\tX\nls"), ["cat", "ls"]);
@@ -1360,9 +1372,21 @@ mod tests {
     #[test]
     fn bad_rules_are_refused_with_why() {
         assert!(CommandPattern::parse("").unwrap_err().contains("empty"));
-        assert!(CommandPattern::parse("*").unwrap_err().contains("every command"));
-        assert!(CommandPattern::parse("git 'push").unwrap_err().contains("quote"));
-        assert!(CommandPattern::parse("-rf x").unwrap_err().contains("name first"));
+        assert!(
+            CommandPattern::parse("*")
+                .unwrap_err()
+                .contains("every command")
+        );
+        assert!(
+            CommandPattern::parse("git 'push")
+                .unwrap_err()
+                .contains("quote")
+        );
+        assert!(
+            CommandPattern::parse("-rf x")
+                .unwrap_err()
+                .contains("name first")
+        );
         assert!(
             CommandPattern::parse("git {push")
                 .unwrap_err()
