@@ -535,7 +535,7 @@ fn held(r: &Repo, input: &Value, id: &str) -> Value {
 }
 
 #[test]
-fn an_agent_cannot_loosen_its_own_policy_by_editing_it() {
+fn an_agent_cannot_write_its_own_policy() {
     let r = Repo::initialised();
     // Seen: a medium-risk Write put `high = "auto"` into the config. The
     // write itself is now protected.
@@ -547,8 +547,18 @@ fn an_agent_cannot_loosen_its_own_policy_by_editing_it() {
                               "content": "[autonomy]\nhigh = \"auto\"\n"}}),
     );
     denied_as_protected(&r, &loosen, "toolu_cfg");
-    // Even with the file changed on disk, uncommitted, the next high-risk
-    // write is denied as before.
+}
+
+#[test]
+fn an_uncommitted_policy_edit_changes_nothing_until_committed() {
+    let r = Repo::initialised();
+    held(
+        &r,
+        &write(&r, "operations/x.md", "toolu_before"),
+        "toolu_before",
+    );
+    // With the file changed on disk, uncommitted, the next high-risk write
+    // is denied as before.
     let config = r
         .read(".leash/config.toml")
         .replace("high = \"manual\"", "high = \"auto\"");
