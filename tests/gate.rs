@@ -631,6 +631,17 @@ fn protected_paths_are_high_and_manual_whatever_the_sliders_say() {
     // Ordinary writes run freely at auto.
     allowed_by_policy(&r, &write(&r, "notes/a.md", "toolu_ok"), "toolu_ok");
     allowed_by_policy(&r, &write(&r, "operations/a.md", "toolu_ok2"), "toolu_ok2");
+    // Unattended "ask" never leaves a protected write to the agent.
+    let config = r
+        .read(".leash/config.toml")
+        .replace("unattended = \"deny\"", "unattended = \"ask\"");
+    assert!(config.contains("unattended = \"ask\""));
+    commit_policy(&r, &config);
+    denied_as_protected(
+        &r,
+        &write(&r, ".claude/settings.json", "toolu_ask"),
+        "toolu_ask",
+    );
 }
 
 #[test]
@@ -794,4 +805,69 @@ fn tools_rules_class_tools_leash_does_not_know() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn an_isolated_turn_is_gated_in_its_worktree_by_the_policy_of_its_base() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run", "--detach", "--risk", "low", "--", "sh", "-c", "sleep 60",
+    ]);
+    r.wait_for_event("the turn's start", |e| e["kind"] == "turn_started");
+    let worktree = std::path::PathBuf::from(
+        r.ok(&["show", "t1", "--json"]).json()["worktree"]
+            .as_str()
+            .unwrap(),
+    );
+    // The branch's policy changes after the turn started: the turn keeps
+    // the policy of its base.
+    let config = r
+        .read(".leash/config.toml")
+        .replace("low = \"guarded\"", "low = \"manual\"");
+    commit_policy(&r, &config);
+    let in_turn = |path: &std::path::Path, id: &str| {
+        let input = json!({
+            "session_id": "sess-iso",
+            "cwd": worktree.display().to_string(),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Write",
+            "tool_use_id": id,
+            "tool_input": {"file_path": path.display().to_string(), "content": "x\n"},
+        });
+        let mut child = r
+            .cmd(&["hook", "claude"])
+            .env("LEASH_TURN", "t1")
+            .env("LEASH_WORKSPACE", r.path())
+            .current_dir(&worktree)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.to_string().as_bytes())
+            .unwrap();
+        answer(child.wait_with_output().unwrap())
+    };
+    let (_, v, _) = in_turn(&worktree.join("notes/a.md"), "toolu_in");
+    assert_ne!(decision(&v).as_deref(), Some("deny"), "{v:?}");
+    let (_, dec) = decided(&r, "toolu_in");
+    assert_eq!(dec["by"], "policy", "low = guarded at the turn's base");
+    // Out of its worktree, into the operator's checkout: protected.
+    for (path, id) in [
+        (r.file("notes/a.md"), "toolu_checkout"),
+        (worktree.join(".leash/config.toml"), "toolu_wt_cfg"),
+        (worktree.join(".claude/settings.json"), "toolu_wt_claude"),
+    ] {
+        let (_, v, _) = in_turn(&path, id);
+        assert_eq!(decision(&v).as_deref(), Some("deny"), "{id}: {v:?}");
+        assert!(reason(&v).contains("rule `protected`"), "{}", reason(&v));
+        let (req, _) = decided(&r, id);
+        assert_eq!(req["risk"], "high", "{id}");
+    }
+    r.ok(&["cancel", "t1"]);
+    r.wait_for_event("the turn's end", |e| e["kind"] == "turn_finished");
 }

@@ -425,7 +425,8 @@ fn pre_tool_use(
             });
         } else if !operator {
             let (decision, reason) = match (unattended, &protected) {
-                (Unattended::Deny, Some(rule)) => (
+                // A protected action is never left to the agent to ask.
+                (_, Some(rule)) => (
                     ActionDecision::Deny,
                     format!(
                         "no operator is present (no leash console is open) to approve {what}, \
@@ -464,9 +465,9 @@ fn pre_tool_use(
             .as_ref()
             .and_then(|d| d.reason.clone())
             .unwrap_or_default();
-        return Ok(match unattended {
-            Unattended::Deny => deny(&format!("leash: {reason}")),
-            Unattended::Ask => ask(dialect, &format!("leash: {reason}")),
+        return Ok(match (unattended, &protected) {
+            (Unattended::Ask, None) => ask(dialect, &format!("leash: {reason}")),
+            _ => deny(&format!("leash: {reason}")),
         });
     }
     wait_for_operator(ws, dialect, &action, env)

@@ -593,7 +593,7 @@ impl Reader<'_> {
                         .and_then(char::from_u32)
                     {
                         Some(ch) => w.text.push(ch),
-                        None => return err(format!("a `$'` escape that names no character")),
+                        None => return err("a `$'` escape that names no character"),
                     }
                 }
                 c => w.text.push(c),
