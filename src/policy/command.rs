@@ -270,18 +270,11 @@ impl Reader<'_> {
             }
             return self.redirect_target(false);
         }
-        // `>`, `>>`, `>|`, `>&`.
-        let mut dup = false;
-        match self.peek() {
-            Some('>') | Some('|') => self.i += 1,
-            Some('&') => {
-                self.i += 1;
-                dup = true;
-            }
-            _ => {}
+        // `>>`, `>|`, and `>&`: `>&2` duplicates a descriptor (a number is
+        // never recorded as a write), `>&file` writes the file.
+        if matches!(self.peek(), Some('>' | '|' | '&')) {
+            self.i += 1;
         }
-        // `>&2` duplicates a descriptor; `>&file` writes the file.
-        let _ = dup;
         self.redirect_target(true)
     }
 
