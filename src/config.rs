@@ -91,8 +91,10 @@ class = "high"
 # such as env, sudo, nohup, time, command, exec, xargs, nice, timeout and
 # stdbuf are looked through; `sh -c '...'`, `bash -c`, `eval` are read
 # inside. A line leash cannot read (an unclosed quote, a `case`, a command
-# name only known at run time such as `$CMD`) is class "high". A rule is
-# words, as a shell would split them:
+# name only known at run time such as `$CMD`) is class "high". A file a
+# command writes by name (`> f`, cp, mv, tee, sed -i, git add, ...) is
+# classed by the `paths` rules and protection too. A rule is words, as a
+# shell would split them:
 #   - the first word is the command: "git" also matches /usr/bin/git; a
 #     path such as "./deploy.sh" matches only that path; globs work ("python*")
 #   - words starting with "-" are options that must all be present, in any

@@ -428,9 +428,9 @@ pub fn classify_action(
     for c in commands {
         let class = rules.classify_command_line(c);
         hits.extend(class.hits);
-        // A redirection writes a file: classed like a write inside the
-        // workspace. (Commands write outside it in too many ways for a
-        // redirection alone to say anything.)
+        // A redirection, or `cp`/`sed -i`/`git add`… naming a file, writes
+        // it: classed like a write inside the workspace. (Commands write
+        // outside it in too many ways for these alone to say anything.)
         for w in class.writes {
             for place in protected::places(root, cwd, &w) {
                 if let Place::Inside(rel) = place {

@@ -628,6 +628,15 @@ fn protected_paths_are_high_and_manual_whatever_the_sliders_say() {
         &bash(&r, "echo '{}' > .claude/settings.json", "toolu_redir"),
         "toolu_redir",
     );
+    // So is a command that edits or copies over a file it names.
+    for (command, id) in [
+        ("sed -i 's/manual/auto/' .leash/config.toml", "toolu_sed"),
+        ("cp /tmp/mine.json .claude/settings.json", "toolu_cp"),
+        ("tee -a .codex/config.toml < x", "toolu_tee"),
+        ("git add .leash && git commit -m policy", "toolu_git"),
+    ] {
+        denied_as_protected(&r, &bash(&r, command, id), id);
+    }
     // Ordinary writes run freely at auto.
     allowed_by_policy(&r, &write(&r, "notes/a.md", "toolu_ok"), "toolu_ok");
     allowed_by_policy(&r, &write(&r, "operations/a.md", "toolu_ok2"), "toolu_ok2");

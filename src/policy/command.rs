@@ -41,8 +41,9 @@ pub struct Parsed {
     /// Every simple command, nested ones included, in reading order. A
     /// wrapped command appears both with and without its wrappers.
     pub commands: Vec<SimpleCommand>,
-    /// Files the line writes through redirections (`> f`, `>> f`, `&> f`),
-    /// as written.
+    /// Files the line writes, as written: through redirections (`> f`,
+    /// `>> f`, `&> f`) and as the operands of commands that write the files
+    /// they name (`cp`, `mv`, `tee`, `sed -i`, `git add`, …).
     pub writes: Vec<String>,
     /// Parts leash cannot know before the line runs, each with why.
     pub opaque: Vec<String>,
@@ -683,6 +684,7 @@ fn record(argv: Vec<String>, depth: usize, out: &mut Parsed) -> Result<(), Parse
             }
         }
         out.commands.push(SimpleCommand { argv: argv.clone() });
+        out.writes.extend(written_operands(&name, &argv));
         match unwrap(&name, &argv) {
             Inner::None => return Ok(()),
             Inner::Argv(i) => argv = argv[i..].to_vec(),
@@ -703,6 +705,43 @@ fn record(argv: Vec<String>, depth: usize, out: &mut Parsed) -> Result<(), Parse
         }
     }
     err("too many wrappers around one command")
+}
+
+/// The files a command writes by naming them: every operand of the
+/// commands that create, change, move or remove the files they are given
+/// (a source of `cp` is listed too: over-listing only raises a class).
+fn written_operands(name: &str, argv: &[String]) -> Vec<String> {
+    let words = &argv[1..];
+    let all = || operands(words).into_iter().map(str::to_string).collect();
+    match name {
+        "cp" | "mv" | "ln" | "install" | "rsync" | "tee" | "touch" | "rm" | "rmdir" | "mkdir"
+        | "truncate" | "chmod" | "chown" | "chgrp" | "shred" | "unlink" | "patch" => all(),
+        "sed" | "perl" | "ruby"
+            if options_of(name, words)
+                .iter()
+                .any(|o| o == "in-place" || o == "-i") =>
+        {
+            all()
+        }
+        "dd" => words
+            .iter()
+            .filter_map(|w| w.strip_prefix("of="))
+            .map(str::to_string)
+            .collect(),
+        "git" => {
+            let plain = git_without_global_options(argv);
+            match plain.get(1).map(String::as_str) {
+                Some(
+                    "add" | "rm" | "mv" | "checkout" | "restore" | "apply" | "commit" | "stash",
+                ) => operands(&plain[2..])
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// What a wrapper runs.
@@ -1278,6 +1317,27 @@ mod tests {
         assert_eq!(p.commands[0].argv, ["echo", "hi"]);
         assert_eq!(p.writes, ["a.md", "b/c.md", "d", "/dev/null"]);
         assert_eq!(parse("echo >$F").unwrap().writes, Vec::<String>::new());
+    }
+
+    #[test]
+    fn commands_that_write_the_files_they_name_are_writes() {
+        let w = |line: &str| parse(line).unwrap().writes;
+        assert_eq!(
+            w("cp a .claude/settings.json"),
+            ["a", ".claude/settings.json"]
+        );
+        assert_eq!(
+            w("sed -i s/manual/auto/ .leash/config.toml")[1],
+            ".leash/config.toml"
+        );
+        assert_eq!(w("sed --in-place=.bak s/a/b/ f")[1], "f");
+        assert!(w("sed s/a/b/ f").is_empty(), "sed without -i only reads");
+        assert_eq!(w("echo x | tee -a notes/a.md"), ["notes/a.md"]);
+        assert_eq!(w("dd if=/dev/zero of=.git/HEAD"), [".git/HEAD"]);
+        assert_eq!(w("git -C . add -- .leash"), [".leash"]);
+        assert!(w("git status .leash").is_empty());
+        assert_eq!(w("sudo rm -rf .git"), [".git"]);
+        assert!(w("cat .leash/config.toml").is_empty());
     }
 
     #[test]
