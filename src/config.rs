@@ -42,12 +42,17 @@ pub const INVARIANT_KINDS: &[&str] = &[
 pub const CONFIG_TEMPLATE: &str = r##"# leash workspace policy.
 #
 # This file is tracked in git, so everyone working on this repository, and
-# every script, gets the same rules. Durations are written like "90s", "10m"
+# every script, gets the same rules. leash reads it (and tasks.toml) as
+# committed on the branch -- an isolated turn as committed where it started
+# -- so an edit counts only once it is committed: an agent cannot loosen its
+# own leash by editing this file. Durations are written like "90s", "10m"
 # or "1h 30m". An unknown key is an error, so a typo never goes unnoticed.
 
-# The risk class of a turn whose task declares none: "low", "medium" or
-# "high". A turn's class is the highest of its task's class and the classes
-# of every [[risk]] rule below that its changes or commands match.
+# The risk class of a turn whose task declares none, and of a call to a
+# tool leash does not know (an MCP tool such as mcp__github__create_pr, or
+# a tool newer than leash): "low", "medium" or "high". A turn's class is the
+# highest of its task's class and the classes of every [[risk]] rule below
+# that its changes, commands or tools match.
 default_risk = "medium"
 
 # How much an agent may do alone: one slider per risk class. From least to
@@ -67,19 +72,50 @@ high = "manual"
 
 # Risk rules only ever raise a turn's class, never lower it.
 #
+# Some things no rule can lower: writes to .leash/**, .git/**, the agents'
+# own settings (.claude/**, .codex/**, .gemini/**) and anything outside the
+# workspace, and an agent running `leash` itself, are class "high" and never
+# run above "manual", whatever the sliders or a task say (rule `protected`).
+#
 # `paths` are globs over repo-relative paths: `*` stays inside one folder,
 # `**` crosses folders, and a bare name such as "AGENTS.md" means the file
-# at the root only. Matching is case-sensitive.
+# at the root only. Matching is case-sensitive. A write is classed where it
+# lands: through a symlink, both the link's path and its target count.
 [[risk]]
 paths = ["operations/**", "AGENTS.md"]
 class = "high"
 
-# `commands` are globs over the command lines an agent runs; here `*`
-# matches anything, spaces and slashes included. Each part of a chained line
-# such as `cd x && git push` is checked on its own as well.
+# `commands` name commands, matched against every simple command an agent
+# runs -- leash reads the line as a shell would: `cd x && git push`, `a | b`,
+# `(a; b)`, `$(b)` and backticks are split apart; `VAR=1 cmd` and wrappers
+# such as env, sudo, nohup, time, command, exec, xargs, nice, timeout and
+# stdbuf are looked through; `sh -c '...'`, `bash -c`, `eval` are read
+# inside. A line leash cannot read (an unclosed quote, a `case`, a command
+# name only known at run time such as `$CMD`) is class "high". A file a
+# command writes by name (`> f`, cp, mv, tee, sed -i, git add, ...) is
+# classed by the `paths` rules and protection too. A rule is words, as a
+# shell would split them:
+#   - the first word is the command: "git" also matches /usr/bin/git; a
+#     path such as "./deploy.sh" matches only that path; globs work ("python*")
+#   - words starting with "-" are options that must all be present, in any
+#     order or grouping: "rm -rf *" matches rm -rf, rm -fr, rm -r -f, rm -Rf
+#     and rm --recursive --force (leash knows the long names of common
+#     options of rm, cp, mv, ln, chmod, chown, git, curl, sed, ...)
+#   - other words are globs matched in order against the command's words
+#     that are not options: "git push*" matches git push, git push origin,
+#     git -C dir push --force, GIT_TRACE=1 git push, env git push
+#   - a last word "*" (or a last word ending in "*") lets any further words
+#     follow; without it, "make deploy" matches `make deploy` but not
+#     `make deploy prod`
 [[risk]]
 commands = ["git push*", "curl *", "rm -rf *"]
 class = "high"
+
+# `tools` are globs over tool names, for tools leash does not read (others
+# get default_risk), e.g. every MCP tool:
+# [[risk]]
+# tools = ["mcp__*"]
+# class = "high"
 
 # The agents leash can start, by name. `command` is an argv array, run
 # without a shell; "{prompt}" becomes exactly one argument. `format` says how
@@ -311,6 +347,8 @@ impl Sliders {
 pub struct RiskRule {
     pub paths: Vec<String>,
     pub commands: Vec<String>,
+    /// Tool names (globs): `mcp__*`, `WebFetch`.
+    pub tools: Vec<String>,
     pub class: RiskClass,
 }
 
@@ -539,6 +577,137 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
             format!("cannot read the file: {e}"),
         )),
     }
+}
+
+/// The notice for a policy file whose working-tree copy differs from the
+/// committed one.
+pub const UNCOMMITTED_POLICY: &str = "uncommitted policy change ignored until committed";
+
+/// The text of `rel` in `commit`'s tree; `None` when there is no commit or
+/// the file is not in it.
+fn committed_text(
+    repo: &git2::Repository,
+    commit: Option<git2::Oid>,
+    rel: &str,
+    path: &Path,
+) -> Result<Option<Vec<u8>>, ConfigError> {
+    let Some(commit) = commit else {
+        return Ok(None);
+    };
+    let cannot = |e: git2::Error| {
+        ConfigError::new(
+            path,
+            Pos::default(),
+            format!(
+                "cannot read the committed version at {}: {}",
+                crate::checkpoint::short(&commit.to_string()),
+                e.message()
+            ),
+        )
+    };
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(cannot)?;
+    let entry = match tree.get_path(Path::new(rel)) {
+        Ok(e) => e,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    let object = entry.to_object(repo).map_err(cannot)?;
+    match object.as_blob() {
+        Some(blob) => Ok(Some(blob.content().to_vec())),
+        None => Err(ConfigError::new(
+            path,
+            Pos::default(),
+            format!(
+                "the committed {rel} at {} is not a file",
+                crate::checkpoint::short(&commit.to_string())
+            ),
+        )),
+    }
+}
+
+/// Says, in an error about a committed file, that it is the committed
+/// version that is broken.
+fn committed_error(mut e: ConfigError, commit: git2::Oid) -> ConfigError {
+    e.message = format!(
+        "{} (in the committed version, {})",
+        e.message,
+        crate::checkpoint::short(&commit.to_string())
+    );
+    e
+}
+
+/// Parses a committed file with `parse`, naming it as committed in errors.
+fn parse_committed<T: Default>(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+    rel: &str,
+    parse: fn(&str, &Path) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    let path = root.join(rel);
+    let Some(bytes) = committed_text(repo, commit, rel, &path)? else {
+        return Ok(T::default());
+    };
+    let commit = commit.expect("a committed text has a commit");
+    let text = String::from_utf8(bytes).map_err(|e| {
+        committed_error(
+            ConfigError::new(
+                &path,
+                Pos::default(),
+                format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            ),
+            commit,
+        )
+    })?;
+    parse(&text, &path).map_err(|e| committed_error(e, commit))
+}
+
+/// The workspace policy as committed at `commit` (the branch's head, or an
+/// isolated turn's base): an agent's uncommitted edit to
+/// `.leash/config.toml` never changes what it may do. No commit, or no
+/// config in it, means the built-in defaults.
+pub fn load_committed_config(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Result<WorkspaceConfig, ConfigError> {
+    parse_committed(repo, root, commit, CONFIG_FILE, parse_workspace_config)
+}
+
+/// The tasks as committed at `commit`; see [`load_committed_config`].
+pub fn load_committed_tasks(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Result<TasksConfig, ConfigError> {
+    parse_committed(repo, root, commit, TASKS_FILE, parse_tasks)
+}
+
+/// The policy files whose working-tree copy differs from the version
+/// committed at `commit` (changed, added or deleted): those edits are
+/// ignored until committed.
+pub fn uncommitted_policy_files(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Vec<&'static str> {
+    [CONFIG_FILE, TASKS_FILE]
+        .into_iter()
+        .filter(|rel| {
+            let path = root.join(rel);
+            let on_disk = match std::fs::read(&path) {
+                Ok(b) => Some(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                // Unreadable: it cannot be what was committed.
+                Err(_) => Some(Vec::new()),
+            };
+            let committed = committed_text(repo, commit, rel, &path).ok().flatten();
+            on_disk != committed
+        })
+        .collect()
 }
 
 /// Parses and checks the text of a workspace config; `path` is only used in
@@ -822,13 +991,15 @@ struct RawSliders {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a [[risk]] table with `paths` and/or `commands`, and `class`"
+    expecting = "a [[risk]] table with `paths`, `commands` and/or `tools`, and `class`"
 )]
 struct RawRisk {
     #[serde(default)]
     paths: Vec<Spanned<String>>,
     #[serde(default)]
     commands: Vec<Spanned<String>>,
+    #[serde(default)]
+    tools: Vec<Spanned<String>>,
     class: Option<Word<RiskClass>>,
 }
 
@@ -979,11 +1150,12 @@ impl Source<'_> {
                 ),
             ));
         };
-        if raw.paths.is_empty() && raw.commands.is_empty() {
+        if raw.paths.is_empty() && raw.commands.is_empty() && raw.tools.is_empty() {
             return Err(self.err(
                 span,
-                "this [[risk]] rule has neither `paths` nor `commands`; expected \
-                 paths = [\"glob\", …] and/or commands = [\"glob\", …]",
+                "this [[risk]] rule has neither `paths` nor `commands` nor `tools`; expected \
+                 paths = [\"glob\", …], commands = [\"git push*\", …] and/or \
+                 tools = [\"mcp__*\", …]",
             ));
         }
         let mut paths = Vec::new();
@@ -1018,20 +1190,38 @@ impl Source<'_> {
             if pattern.trim().is_empty() {
                 return Err(self.err(
                     c.span(),
-                    "empty command pattern; expected a glob such as \"git push*\"",
+                    "empty command pattern; expected a command such as \"git push*\"",
                 ));
             }
-            if let Err(e) = command_glob(pattern) {
+            if let Err(e) = crate::policy::CommandPattern::parse(pattern) {
                 return Err(self.err(
                     c.span(),
-                    format!("invalid command glob `{pattern}`: {}", e.kind()),
+                    format!("invalid command pattern `{pattern}`: {e}"),
                 ));
             }
             commands.push(c.into_inner());
         }
+        let mut tools = Vec::new();
+        for t in raw.tools {
+            let pattern = t.get_ref();
+            if pattern.trim().is_empty() {
+                return Err(self.err(
+                    t.span(),
+                    "empty tool pattern; expected a tool name or glob such as \"mcp__*\"",
+                ));
+            }
+            if let Err(e) = command_glob(pattern) {
+                return Err(self.err(
+                    t.span(),
+                    format!("invalid tool glob `{pattern}`: {}", e.kind()),
+                ));
+            }
+            tools.push(t.into_inner());
+        }
         Ok(RiskRule {
             paths,
             commands,
+            tools,
             class: class.0,
         })
     }
@@ -1417,11 +1607,13 @@ mod tests {
                 RiskRule {
                     paths: argv(&["operations/**", "AGENTS.md"]),
                     commands: vec![],
+                    tools: vec![],
                     class: High,
                 },
                 RiskRule {
                     paths: vec![],
                     commands: argv(&["git push*", "curl *", "rm -rf *"]),
+                    tools: vec![],
                     class: High,
                 },
             ]
@@ -1499,6 +1691,7 @@ mod tests {
             "[[risk]]",
             "paths",
             "commands",
+            "tools",
             "class",
             "[agents.",
             "command",
@@ -1542,7 +1735,13 @@ mod tests {
         );
         assert_eq!(c.invariants[7].options.len(), 2);
         // Apart from what was switched on, nothing changed.
+        // The commented `tools` rule.
+        assert_eq!(
+            c.risk.last().map(|r| r.tools.clone()),
+            Some(vec!["mcp__*".to_string()])
+        );
         let mut rest = c.clone();
+        rest.risk.pop();
         rest.invariants.clear();
         rest.run.timeout = None;
         assert_eq!(rest, template_config());
@@ -1939,10 +2138,45 @@ fix = "YYYY-MM-DD/notes.md"
             5,
             3,
             &[
-                "invalid command glob `git {push,pull`",
+                "invalid command pattern `git {push,pull`",
                 "unclosed alternate group",
             ],
         );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ncommands = [\"git push\", \"git 'push\"]\n",
+            3,
+            25,
+            &[
+                "invalid command pattern `git 'push`",
+                "quote is never closed",
+            ],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ncommands = [\"-rf *\"]\n",
+            3,
+            13,
+            &["expected the command's name first"],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ncommands = [\"*\"]\n",
+            3,
+            13,
+            &["would match every command"],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ntools = [\"mcp__*\", \"mcp__[x\"]\n",
+            3,
+            20,
+            &["invalid tool glob `mcp__[x`", "unclosed character class"],
+        );
+        cfg_err(
+            "[[risk]]\nclass = \"high\"\ntools = [\"\"]\n",
+            3,
+            10,
+            &["empty tool pattern"],
+        );
+        let c = cfg("[[risk]]\nclass = \"high\"\ntools = [\"mcp__*\"]\n");
+        assert_eq!(c.risk[0].tools, ["mcp__*"]);
         cfg_err(
             "[[risk]]\npaths = [\"[z-a]\"]\nclass = \"low\"\n",
             2,
@@ -2253,6 +2487,69 @@ fix = "YYYY-MM-DD/notes.md"
             2,
             1,
             &["has a prompt but no agent", "no agents are configured"],
+        );
+    }
+
+    #[test]
+    fn policy_is_read_from_the_commit_and_uncommitted_edits_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = git2::Repository::init(root).unwrap();
+        let commit = |message: &str| {
+            let mut index = repo.index().unwrap();
+            index
+                .add_all(["."], git2::IndexAddOption::DEFAULT, None)
+                .unwrap();
+            index.write().unwrap();
+            let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+            let sig = git2::Signature::now("t", "t@example.com").unwrap();
+            let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+            let parents: Vec<&git2::Commit> = parent.iter().collect();
+            repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+                .unwrap()
+        };
+        // No commit yet, a config in the working tree: defaults, and named.
+        std::fs::create_dir_all(root.join(".leash")).unwrap();
+        std::fs::write(root.join(CONFIG_FILE), "[autonomy]\nhigh = \"auto\"\n").unwrap();
+        let c = load_committed_config(&repo, root, None).unwrap();
+        assert_eq!(c, WorkspaceConfig::default());
+        assert_eq!(uncommitted_policy_files(&repo, root, None), [CONFIG_FILE]);
+        // Committed: read from the commit; nothing uncommitted.
+        let first = commit("policy");
+        let c = load_committed_config(&repo, root, Some(first)).unwrap();
+        assert_eq!(c.autonomy.high, AutonomyLevel::Auto);
+        assert!(uncommitted_policy_files(&repo, root, Some(first)).is_empty());
+        // An edit in the working tree changes nothing until committed.
+        std::fs::write(root.join(CONFIG_FILE), "[autonomy]\nhigh = \"manual\"\n").unwrap();
+        std::fs::write(root.join(TASKS_FILE), "").unwrap();
+        let c = load_committed_config(&repo, root, Some(first)).unwrap();
+        assert_eq!(c.autonomy.high, AutonomyLevel::Auto);
+        assert_eq!(
+            uncommitted_policy_files(&repo, root, Some(first)),
+            [CONFIG_FILE, TASKS_FILE]
+        );
+        // A broken committed file names the file and says it is committed.
+        std::fs::write(root.join(CONFIG_FILE), "[gate]\nunattended = \"nope\"\n").unwrap();
+        let broken = commit("broken");
+        let e = load_committed_config(&repo, root, Some(broken)).unwrap_err();
+        assert_eq!(e.path, root.join(CONFIG_FILE));
+        assert_eq!((e.line, e.column), (2, 14));
+        assert!(
+            e.message.contains("`nope` is not an unattended policy"),
+            "{e}"
+        );
+        assert!(e.message.contains("(in the committed version, "), "{e}");
+        // The older commit still reads as it was.
+        assert_eq!(
+            load_committed_config(&repo, root, Some(first))
+                .unwrap()
+                .autonomy
+                .high,
+            AutonomyLevel::Auto
+        );
+        assert_eq!(
+            load_committed_tasks(&repo, root, Some(broken)).unwrap(),
+            TasksConfig::default()
         );
     }
 

@@ -6,12 +6,19 @@
 //! supervisor, the hook gate and the console reach the same answer.
 
 use std::fmt;
+use std::path::Path;
 
 use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{RiskRule, Sliders};
 use crate::model::{AutonomyLevel, FailureClass, RiskClass};
+
+pub mod command;
+pub mod protected;
+
+pub use command::CommandPattern;
+pub use protected::{PROTECTED_DIRS, Place, protected_rel};
 
 /// Compiles a path rule: `*` stays inside one path component and `**`
 /// crosses them, so `AGENTS.md` means the root file only.
@@ -39,17 +46,36 @@ pub fn command_glob(pattern: &str) -> Result<Glob, globset::Error> {
 pub enum HitKind {
     Path,
     Command,
+    /// A `tools` rule, or `default_risk` for a tool leash does not know.
+    Tool,
+    /// A protected path or command (`leash` itself): class high, never
+    /// above manual, whatever the config says.
+    Protected,
+    /// A command line leash cannot read: class high.
+    Unreadable,
 }
 
 /// One risk rule pattern that matched one subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleHit {
     pub class: RiskClass,
-    /// The pattern as written in the config.
+    /// The pattern as written in the config; for protected hits the rule's
+    /// own words ("`.leash/**` is protected"), for unreadable commands why.
     pub pattern: String,
-    /// The path or command (segment) that matched.
+    /// The path, command (segment) or tool that matched.
     pub subject: String,
     pub kind: HitKind,
+}
+
+impl RuleHit {
+    fn protected(subject: impl Into<String>, why: impl Into<String>) -> RuleHit {
+        RuleHit {
+            class: RiskClass::High,
+            pattern: why.into(),
+            subject: subject.into(),
+            kind: HitKind::Protected,
+        }
+    }
 }
 
 impl fmt::Display for RuleHit {
@@ -57,9 +83,94 @@ impl fmt::Display for RuleHit {
         match self.kind {
             HitKind::Path => write!(f, "path {}", self.subject)?,
             HitKind::Command => write!(f, "command `{}`", self.subject)?,
+            HitKind::Tool if self.pattern.is_empty() => {
+                return write!(
+                    f,
+                    "tool {} is not one leash knows: default_risk ({})",
+                    self.subject, self.class
+                );
+            }
+            HitKind::Tool => write!(f, "tool {}", self.subject)?,
+            HitKind::Protected => {
+                return write!(
+                    f,
+                    "{}: {} (rule `{}`: {}, never above manual)",
+                    self.subject,
+                    self.pattern,
+                    protected::RULE,
+                    self.class
+                );
+            }
+            HitKind::Unreadable => {
+                return write!(
+                    f,
+                    "command `{}` cannot be read ({}), so it is classed {}",
+                    self.subject, self.pattern, self.class
+                );
+            }
         }
         write!(f, " matches rule `{}` ({})", self.pattern, self.class)
     }
+}
+
+/// True when a hit is protected: the level is then never above manual.
+pub fn any_protected<'a>(hits: impl IntoIterator<Item = &'a RuleHit>) -> bool {
+    hits.into_iter().any(|h| h.kind == HitKind::Protected)
+}
+
+/// The level with protection applied: a protected hit floors it at manual.
+pub fn floor_level(level: AutonomyLevel, protected: bool) -> AutonomyLevel {
+    if protected {
+        level.min(AutonomyLevel::Manual)
+    } else {
+        level
+    }
+}
+
+/// Tool names leash knows, from Claude Code and Codex; any other tool (an
+/// MCP tool `mcp__server__tool`, a tool newer than leash) gets
+/// `default_risk` unless a `tools` rule names it.
+pub const KNOWN_TOOLS: &[&str] = &[
+    "Read",
+    "Write",
+    "Edit",
+    "MultiEdit",
+    "NotebookEdit",
+    "NotebookRead",
+    "Bash",
+    "BashOutput",
+    "KillShell",
+    "KillBash",
+    "Grep",
+    "Glob",
+    "LS",
+    "WebFetch",
+    "WebSearch",
+    "TodoWrite",
+    "Task",
+    "Agent",
+    "ExitPlanMode",
+    "ToolSearch",
+    "ListMcpResourcesTool",
+    "ReadMcpResourceTool",
+    "SlashCommand",
+    "Skill",
+    "apply_patch",
+    "shell",
+    "exec_command",
+    "local_shell",
+    "write_stdin",
+    "update_plan",
+    "view_image",
+    "web_search",
+];
+
+/// What a command line raises a class by, and the files it redirects
+/// output into (to be classed as writes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandClass {
+    pub hits: Vec<RuleHit>,
+    pub writes: Vec<String>,
 }
 
 /// One pattern inside a compiled set, with what it stands for.
@@ -74,8 +185,9 @@ struct Entry {
 pub struct RiskRules {
     paths: GlobSet,
     path_entries: Vec<Entry>,
-    commands: GlobSet,
-    command_entries: Vec<Entry>,
+    commands: Vec<(CommandPattern, Entry)>,
+    tools: GlobSet,
+    tool_entries: Vec<Entry>,
 }
 
 impl Default for RiskRules {
@@ -83,8 +195,9 @@ impl Default for RiskRules {
         RiskRules {
             paths: GlobSet::empty(),
             path_entries: Vec::new(),
-            commands: GlobSet::empty(),
-            command_entries: Vec::new(),
+            commands: Vec::new(),
+            tools: GlobSet::empty(),
+            tool_entries: Vec::new(),
         }
     }
 }
@@ -95,8 +208,9 @@ impl RiskRules {
     pub fn compile(rules: &[RiskRule]) -> Result<RiskRules, String> {
         let mut paths = GlobSetBuilder::new();
         let mut path_entries = Vec::new();
-        let mut commands = GlobSetBuilder::new();
-        let mut command_entries = Vec::new();
+        let mut commands = Vec::new();
+        let mut tools = GlobSetBuilder::new();
+        let mut tool_entries = Vec::new();
         for rule in rules {
             for p in &rule.paths {
                 let glob = path_glob(p).map_err(|e| bad_glob("path", p, &e))?;
@@ -107,25 +221,37 @@ impl RiskRules {
                 });
             }
             for c in &rule.commands {
-                let glob = command_glob(c).map_err(|e| bad_glob("command", c, &e))?;
-                commands.add(glob);
-                command_entries.push(Entry {
+                let pattern = CommandPattern::parse(c)
+                    .map_err(|e| format!("invalid command pattern `{c}`: {e}"))?;
+                commands.push((
+                    pattern,
+                    Entry {
+                        class: rule.class,
+                        pattern: c.clone(),
+                    },
+                ));
+            }
+            for t in &rule.tools {
+                let glob = command_glob(t).map_err(|e| bad_glob("tool", t, &e))?;
+                tools.add(glob);
+                tool_entries.push(Entry {
                     class: rule.class,
-                    pattern: c.clone(),
+                    pattern: t.clone(),
                 });
             }
         }
         Ok(RiskRules {
             paths: paths.build().map_err(|e| e.to_string())?,
             path_entries,
-            commands: commands.build().map_err(|e| e.to_string())?,
-            command_entries,
+            commands,
+            tools: tools.build().map_err(|e| e.to_string())?,
+            tool_entries,
         })
     }
 
     /// True when there is no rule at all.
     pub fn is_empty(&self) -> bool {
-        self.path_entries.is_empty() && self.command_entries.is_empty()
+        self.path_entries.is_empty() && self.commands.is_empty() && self.tool_entries.is_empty()
     }
 
     /// The highest-class rule matching a repo-relative path ('/'-separated), if any.
@@ -138,42 +264,183 @@ impl RiskRules {
         })
     }
 
-    /// The highest-class rule matching a command line, if any.
-    ///
-    /// Besides the whole line, each simple command of a compound line
-    /// (`cd x && git push`, `a; b`, `a | b`, `$(b)`) is tried on its own,
-    /// since agents chain commands and a rule such as `git push*` must not
-    /// be sidestepped by a `cd` in front. The reported subject is the whole
-    /// line when that matches at the winning class, else the segment.
-    pub fn classify_command(&self, command: &str) -> Option<RuleHit> {
-        let mut subjects = vec![command.trim()];
-        let segments = shell_segments(command);
-        if segments.len() > 1 || segments.first().is_some_and(|s| *s != command.trim()) {
-            subjects.extend(segments);
+    /// A repo-relative path a turn changed (as a diff lists it): its rule
+    /// and, if it is protected, the protection.
+    pub fn classify_changed(&self, path: &str) -> Vec<RuleHit> {
+        let mut hits: Vec<RuleHit> = self.classify_path(path).into_iter().collect();
+        if let Some(why) = protected_rel(path) {
+            hits.push(RuleHit::protected(format!("path {path}"), why));
         }
-        let mut found: Option<(usize, &str)> = None;
-        for subject in subjects {
-            let Some(i) = best_index(&self.commands, &self.command_entries, subject) else {
-                continue;
-            };
-            let better = match found {
-                None => true,
-                Some((j, _)) => {
-                    let (a, b) = (&self.command_entries[i], &self.command_entries[j]);
-                    a.class > b.class || (a.class == b.class && i < j)
-                }
-            };
-            if better {
-                found = Some((i, subject));
+        hits
+    }
+
+    /// A path an action writes, classed where it lands: as written and
+    /// through its symlinks, relative to `root` (the workspace, or an
+    /// isolated turn's worktree); relative paths are taken from `cwd`.
+    /// Outside `root` it is protected.
+    pub fn classify_write(&self, root: &Path, cwd: &Path, path: &str) -> Vec<RuleHit> {
+        let mut hits = Vec::new();
+        for place in protected::places(root, cwd, path) {
+            match place {
+                Place::Inside(rel) => hits.extend(self.classify_changed(&rel)),
+                Place::Outside(abs) => hits.push(RuleHit::protected(
+                    format!("path {}", abs.display()),
+                    "it is outside the workspace",
+                )),
             }
         }
-        found.map(|(i, subject)| RuleHit {
-            class: self.command_entries[i].class,
-            pattern: self.command_entries[i].pattern.clone(),
-            subject: subject.to_string(),
+        hits
+    }
+
+    /// The highest-class rule matching one of the simple commands of a
+    /// command line, if any (see [`command`] for how a line is read). A
+    /// line that cannot be read matches nothing here;
+    /// [`RiskRules::classify_command_line`] classes it.
+    pub fn classify_command(&self, line: &str) -> Option<RuleHit> {
+        let parsed = command::parse(line).ok()?;
+        self.best_command(&parsed)
+    }
+
+    fn best_command(&self, parsed: &command::Parsed) -> Option<RuleHit> {
+        let mut found: Option<(usize, &command::SimpleCommand)> = None;
+        for cmd in &parsed.commands {
+            for (i, (pattern, entry)) in self.commands.iter().enumerate() {
+                if !pattern.matches(&cmd.argv) {
+                    continue;
+                }
+                let better = match found {
+                    None => true,
+                    Some((j, _)) => entry.class > self.commands[j].1.class,
+                };
+                if better {
+                    found = Some((i, cmd));
+                }
+            }
+        }
+        found.map(|(i, cmd)| RuleHit {
+            class: self.commands[i].1.class,
+            pattern: self.commands[i].1.pattern.clone(),
+            subject: cmd.line(),
             kind: HitKind::Command,
         })
     }
+
+    /// Everything a command line raises a class by: the best command rule,
+    /// `leash` itself run by the agent (protected), a line that cannot be
+    /// read or runs a command only known at run time (high); and the files
+    /// it redirects output into.
+    pub fn classify_command_line(&self, line: &str) -> CommandClass {
+        self.classify_parsed(
+            command::parse(line),
+            crate::agents::adapter::first_line(line),
+        )
+    }
+
+    /// Like [`RiskRules::classify_command_line`], for a command run without
+    /// a shell (a generic turn's argv).
+    pub fn classify_argv(&self, argv: &[String]) -> CommandClass {
+        self.classify_parsed(
+            command::parse_argv(argv),
+            crate::agents::adapter::first_line(&argv.join(" ")),
+        )
+    }
+
+    fn classify_parsed(
+        &self,
+        parsed: Result<command::Parsed, command::ParseError>,
+        shown: String,
+    ) -> CommandClass {
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                return CommandClass {
+                    hits: vec![RuleHit {
+                        class: RiskClass::High,
+                        pattern: e.0,
+                        subject: shown,
+                        kind: HitKind::Unreadable,
+                    }],
+                    writes: Vec::new(),
+                };
+            }
+        };
+        let mut hits = Vec::new();
+        if let Some(c) = parsed.commands.iter().find(|c| command::is_leash(&c.argv)) {
+            hits.push(RuleHit::protected(
+                format!("command `{}`", c.line()),
+                "an agent must not run leash itself (it would answer its own checkpoints)",
+            ));
+        }
+        if let Some(why) = parsed.opaque.first() {
+            hits.push(RuleHit {
+                class: RiskClass::High,
+                pattern: why.clone(),
+                subject: shown,
+                kind: HitKind::Unreadable,
+            });
+        }
+        hits.extend(self.best_command(&parsed));
+        CommandClass {
+            hits,
+            writes: parsed.writes,
+        }
+    }
+
+    /// A tool by name: the highest `tools` rule that names it; else, for a
+    /// tool leash does not know, `default_risk`.
+    pub fn classify_tool(&self, tool: &str, default_risk: RiskClass) -> Option<RuleHit> {
+        if let Some(e) = best(&self.tools, &self.tool_entries, tool) {
+            return Some(RuleHit {
+                class: e.class,
+                pattern: e.pattern.clone(),
+                subject: tool.to_string(),
+                kind: HitKind::Tool,
+            });
+        }
+        (!KNOWN_TOOLS.contains(&tool)).then(|| RuleHit {
+            class: default_risk,
+            pattern: String::new(),
+            subject: tool.to_string(),
+            kind: HitKind::Tool,
+        })
+    }
+}
+
+/// Everything one tool call raises a class by: the paths it writes (where
+/// they land, protected ones included), the command lines it runs (with
+/// the files they redirect into), and the tool itself (`tools` rules, or
+/// `default_risk` for a tool leash does not know). `root` is the
+/// workspace, or an isolated turn's worktree; relative paths are taken
+/// from `cwd`.
+pub fn classify_action(
+    rules: &RiskRules,
+    default_risk: RiskClass,
+    root: &Path,
+    cwd: &Path,
+    tool: &str,
+    paths_written: &[String],
+    commands: &[String],
+) -> Vec<RuleHit> {
+    let mut hits = Vec::new();
+    for p in paths_written {
+        hits.extend(rules.classify_write(root, cwd, p));
+    }
+    for c in commands {
+        let class = rules.classify_command_line(c);
+        hits.extend(class.hits);
+        // A redirection, or `cp`/`sed -i`/`git add`… naming a file, writes
+        // it: classed like a write inside the workspace. (Commands write
+        // outside it in too many ways for these alone to say anything.)
+        for w in class.writes {
+            for place in protected::places(root, cwd, &w) {
+                if let Place::Inside(rel) = place {
+                    hits.extend(rules.classify_changed(&rel));
+                }
+            }
+        }
+    }
+    hits.extend(rules.classify_tool(tool, default_risk));
+    hits
 }
 
 fn bad_glob(what: &str, pattern: &str, e: &globset::Error) -> String {
@@ -196,43 +463,6 @@ fn best_index(set: &GlobSet, entries: &[Entry], subject: &str) -> Option<usize> 
 
 fn best<'a>(set: &GlobSet, entries: &'a [Entry], subject: &str) -> Option<&'a Entry> {
     best_index(set, entries, subject).map(|i| &entries[i])
-}
-
-/// Splits a shell command line into its simple commands at `;`, `&`, `|`,
-/// newlines, parentheses and backticks that are outside quotes. It does not
-/// try to be a shell parser: a wrong split can only add subjects, and extra
-/// subjects can only raise a class, never lower it.
-fn shell_segments(line: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut single = false;
-    let mut double = false;
-    let mut escaped = false;
-    for (i, ch) in line.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match ch {
-            '\\' if !single => escaped = true,
-            '\'' if !double => single = !single,
-            '"' if !single => double = !double,
-            ';' | '&' | '|' | '\n' | '(' | ')' | '`' if !single && !double => {
-                push_segment(&mut out, &line[start..i]);
-                start = i + ch.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    push_segment(&mut out, &line[start..]);
-    out
-}
-
-fn push_segment<'a>(out: &mut Vec<&'a str>, s: &'a str) {
-    let s = s.trim().trim_start_matches('$').trim();
-    if !s.is_empty() {
-        out.push(s);
-    }
 }
 
 /// One rise of a turn's risk class, and the rule that caused it.
@@ -268,24 +498,6 @@ pub fn escalate(
         }
     }
     (class, steps)
-}
-
-/// The strings a command rule is matched against for an argv: the whole argv joined by spaces, plus every single argument that itself contains a space.
-///
-/// So `sh -c 'git push origin'` is caught by `git push*`. Duplicates are
-/// dropped; the joined line always comes first.
-pub fn command_subjects(argv: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    if argv.is_empty() {
-        return out;
-    }
-    out.push(argv.join(" "));
-    for arg in argv {
-        if arg.contains(' ') && !out.contains(arg) {
-            out.push(arg.clone());
-        }
-    }
-    out
 }
 
 /// A task's own autonomy level, and the class the task declared.
@@ -465,6 +677,7 @@ mod tests {
         RiskRule {
             paths: paths.iter().map(|s| s.to_string()).collect(),
             commands: commands.iter().map(|s| s.to_string()).collect(),
+            tools: Vec::new(),
             class,
         }
     }
@@ -558,8 +771,8 @@ mod tests {
         );
         assert_eq!(c("rm -rf /"), Some((High, "rm -rf *".into())));
         assert_eq!(c("rm -rf ./build"), Some((High, "rm -rf *".into())));
-        // "curl *" needs the space: a bare `curl` has no argument to fetch.
-        assert_eq!(c("curl"), None);
+        // A last word `*` lets any further words follow, none included.
+        assert_eq!(c("curl"), Some((High, "curl *".into())));
         assert_eq!(c("git status"), Some((Low, "git *".into())));
         assert_eq!(c("cargo test --all"), Some((Low, "cargo *".into())));
         assert_eq!(c("ls -la"), None);
@@ -587,41 +800,142 @@ mod tests {
         // Quoted separators do not split, so this is one `echo`.
         assert_eq!(c("echo 'a; git push'"), None);
         assert_eq!(c("echo \"a && curl x\""), None);
-        // The whole line wins when it matches at the same class.
-        assert_eq!(
-            c("git push && curl x"),
-            Some((High, "git push && curl x".into()))
-        );
-        // A higher class in a later segment beats a lower whole-line match.
+        // Among equals, the first simple command is reported.
+        assert_eq!(c("git push && curl x"), Some((High, "git push".into())));
+        // A higher class in a later command beats a lower earlier one.
         assert_eq!(c("git status && git push"), Some((High, "git push".into())));
     }
 
+    /// The seen cases: each slipped past string rules.
     #[test]
-    fn command_subjects_add_arguments_with_spaces() {
-        let argv: Vec<String> = ["sh", "-c", "git push origin"].map(String::from).to_vec();
-        assert_eq!(
-            command_subjects(&argv),
-            vec![
-                "sh -c git push origin".to_string(),
-                "git push origin".to_string()
-            ]
-        );
+    fn command_rules_match_parsed_commands_not_strings() {
         let r = design_rules();
-        let hits: Vec<_> = command_subjects(&argv)
-            .iter()
-            .filter_map(|s| r.classify_command(s))
-            .collect();
+        let c = |s: &str| r.classify_command(s).map(|h| (h.class, h.pattern));
+        let push = Some((High, "git push*".to_string()));
+        let rm = Some((High, "rm -rf *".to_string()));
+        for line in [
+            "git  push",
+            "GIT_TRACE=1 git push",
+            "env git push",
+            "bash -c \"git push origin\"",
+            "cd x && git push",
+            "echo $(git push)",
+            "git -C . push",
+            "\\git push",
+        ] {
+            assert_eq!(c(line), push, "{line}");
+        }
+        for line in [
+            "rm -fr /",
+            "sudo rm -r -f x",
+            "xargs rm -rf",
+            "rm --recursive --force x",
+            "rm -Rf x",
+        ] {
+            assert_eq!(c(line), rm, "{line}");
+        }
+    }
+
+    #[test]
+    fn command_lines_running_leash_or_unreadable_are_high() {
+        let r = design_rules();
+        for line in [
+            "leash allow t1.a1",
+            "leash autonomy high auto",
+            "/usr/local/bin/leash approve t1",
+            "./target/debug/leash deny t1.a2",
+            "true && (leash reject t1 --reason x)",
+            "sh -c 'leash rollback t1'",
+        ] {
+            let got = r.classify_command_line(line);
+            let h = got
+                .hits
+                .iter()
+                .find(|h| h.kind == HitKind::Protected)
+                .unwrap_or_else(|| panic!("{line}: {got:?}"));
+            assert_eq!(h.class, High);
+            assert!(h.to_string().contains("rule `protected`"), "{h}");
+            assert!(any_protected(&got.hits));
+        }
+        let got = r.classify_command_line("echo 'unclosed");
+        assert_eq!(got.hits.len(), 1);
+        assert_eq!(got.hits[0].kind, HitKind::Unreadable);
+        assert_eq!(got.hits[0].class, High);
         assert!(
-            hits.iter()
-                .any(|h| h.class == High && h.pattern == "git push*")
+            got.hits[0]
+                .to_string()
+                .contains("cannot be read (a single quote is never closed)"),
+            "{}",
+            got.hits[0]
+        );
+        let got = r.classify_command_line("X=git; $X push");
+        assert_eq!(got.hits[0].kind, HitKind::Unreadable);
+        assert!(
+            got.hits[0]
+                .to_string()
+                .contains("only known when the line runs")
+        );
+        // Plain commands raise nothing; redirections are writes to class.
+        let got = r.classify_command_line("ls -la > .claude/settings.json");
+        assert!(got.hits.is_empty());
+        assert_eq!(got.writes, [".claude/settings.json"]);
+        assert!(r.classify_command_line("echo leash").hits.is_empty());
+        // An argv run without a shell is read the same way.
+        let argv: Vec<String> = ["sh", "-c", "git push origin"].map(String::from).to_vec();
+        assert_eq!(r.classify_argv(&argv).hits[0].pattern, "git push*");
+    }
+
+    #[test]
+    fn protected_paths_and_tools() {
+        let r = design_rules();
+        let hits = r.classify_changed(".leash/config.toml");
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].kind, HitKind::Protected);
+        assert_eq!(
+            hits[0].to_string(),
+            "path .leash/config.toml: .leash/** is protected (rule `protected`: high, never above manual)"
+        );
+        assert!(r.classify_changed("notes/a.md").is_empty());
+        assert_eq!(r.classify_changed("operations/a.md")[0].kind, HitKind::Path);
+
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(root.join("operations")).unwrap();
+        std::fs::create_dir_all(root.join("notes")).unwrap();
+        std::os::unix::fs::symlink("../operations", root.join("notes/oplink")).unwrap();
+        let hits = r.classify_write(&root, &root, "notes/oplink/x.md");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].pattern, "operations/**");
+        assert_eq!(hits[0].subject, "operations/x.md");
+        let hits = r.classify_write(&root, &root, "/etc/x");
+        assert!(any_protected(&hits));
+        assert!(
+            hits[0].to_string().contains("outside the workspace"),
+            "{}",
+            hits[0]
         );
 
-        let plain: Vec<String> = ["git", "push"].map(String::from).to_vec();
-        assert_eq!(command_subjects(&plain), vec!["git push".to_string()]);
-        assert!(command_subjects(&[]).is_empty());
-        // An argument equal to the whole line is not listed twice.
-        let one = vec!["a b".to_string()];
-        assert_eq!(command_subjects(&one), vec!["a b".to_string()]);
+        assert_eq!(floor_level(Auto, true), Manual);
+        assert_eq!(floor_level(Guarded, true), Manual);
+        assert_eq!(floor_level(Auto, false), Auto);
+
+        let mut with_tools = vec![rule(&[], &[], High)];
+        with_tools[0].tools = vec!["mcp__*".into()];
+        let r = RiskRules::compile(&with_tools).unwrap();
+        let h = r.classify_tool("mcp__github__create_pr", Medium).unwrap();
+        assert_eq!((h.class, h.pattern.as_str()), (High, "mcp__*"));
+        assert_eq!(
+            h.to_string(),
+            "tool mcp__github__create_pr matches rule `mcp__*` (high)"
+        );
+        let h = r.classify_tool("BrandNewTool", Medium).unwrap();
+        assert_eq!(h.class, Medium);
+        assert_eq!(
+            h.to_string(),
+            "tool BrandNewTool is not one leash knows: default_risk (medium)"
+        );
+        assert_eq!(r.classify_tool("Write", Medium), None);
+        assert_eq!(r.classify_tool("Bash", Low), None);
     }
 
     #[test]

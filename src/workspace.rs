@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use git2::{Oid, Repository};
 
 use crate::checkpoint::{self, GitError};
-use crate::config::{
-    self, ConfigError, Sliders, TasksConfig, WorkspaceConfig, load_tasks, load_workspace_config,
-};
+use crate::config::{self, ConfigError, Sliders, TasksConfig, WorkspaceConfig};
 use crate::event::Event;
 use crate::journal::{Journal, JournalError};
 use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnState};
@@ -146,8 +144,11 @@ impl Workspace {
             .to_path_buf();
         let root = root.canonicalize().unwrap_or(root);
         let mut problems = Vec::new();
-        let mut config = load_workspace_config(&root);
-        let mut tasks = load_tasks(&root);
+        // Policy is what the branch's commit says: an uncommitted edit (an
+        // agent's above all) changes nothing until someone commits it.
+        let head = checkpoint::head_commit(&repo)?;
+        let mut config = config::load_committed_config(&repo, &root, head);
+        let mut tasks = config::load_committed_tasks(&repo, &root, head);
         if let (Ok(c), Ok(t)) = (&config, &tasks)
             && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
         {
@@ -168,6 +169,9 @@ impl Workspace {
         let mut state = State::default();
         let (journal, torn) = Journal::open(&leash_dir.join("journal.jsonl"), &mut state)?;
         let mut notices = Vec::new();
+        if let Some(n) = uncommitted_notice(&repo, &root, head) {
+            notices.push(n);
+        }
         if let Some(torn) = torn {
             notices.push(format!(
                 "the journal's last line was torn (a crash mid-write); it was moved to {}",
@@ -187,6 +191,23 @@ impl Workspace {
         ws.recover()?;
         ws.notices.append(&mut ws.state.warnings);
         Ok((ws, problems))
+    }
+
+    /// The notice about policy files edited but not committed, if any.
+    pub fn uncommitted_policy(&self) -> Option<String> {
+        let head = checkpoint::head_commit(&self.repo).ok().flatten();
+        uncommitted_notice(&self.repo, &self.root, head)
+    }
+
+    /// Replaces the policy with the one committed at `commit`: an isolated
+    /// turn is governed by the policy of the commit it started from.
+    pub fn use_policy_at(&mut self, commit: Option<Oid>) -> Result<()> {
+        let cfg = config::load_committed_config(&self.repo, &self.root, commit)?;
+        let tasks = config::load_committed_tasks(&self.repo, &self.root, commit)?;
+        config::check_tasks(&tasks, &cfg, &self.root.join(config::TASKS_FILE))?;
+        self.config = cfg;
+        self.tasks = tasks;
+        Ok(())
     }
 
     /// `.git/leash`: journal, turn logs, locks.
@@ -784,6 +805,24 @@ impl Workspace {
                 .push(format!("could not remove the worktree of {id}: {e}"));
         }
     }
+}
+
+/// "uncommitted policy change ignored until committed: …", when a policy
+/// file in the working tree differs from the commit at `head`.
+fn uncommitted_notice(repo: &Repository, root: &Path, head: Option<Oid>) -> Option<String> {
+    let files = config::uncommitted_policy_files(repo, root, head);
+    (!files.is_empty()).then(|| {
+        format!(
+            "{}: {} differ{} from {}; leash applies the committed policy",
+            config::UNCOMMITTED_POLICY,
+            files.join(" and "),
+            if files.len() == 1 { "s" } else { "" },
+            match head {
+                Some(h) => format!("the commit {}", checkpoint::short(&h.to_string())),
+                None => "the (still empty) branch".to_string(),
+            }
+        )
+    })
 }
 
 /// The ref of a turn commit.

@@ -116,9 +116,16 @@ fn every_view_renders_as_expected() {
 fn an_empty_workspace_and_a_broken_config_say_so() {
     let r = common::Repo::new();
     r.write(".leash/config.toml", "[autonomy]\nlow = \"sometimes\"\n");
+    // Policy is read as committed.
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "broken policy"]);
     let (ws, problems) = Workspace::open_lenient(r.path()).unwrap();
     assert_eq!(problems.len(), 1);
     assert!(problems[0].contains("config.toml:2:7"), "{problems:?}");
+    assert!(
+        problems[0].contains("(in the committed version, "),
+        "{problems:?}"
+    );
     let mut app = App::new(
         ws,
         Keymap::builtin("default").unwrap(),
@@ -131,6 +138,44 @@ fn an_empty_workspace_and_a_broken_config_say_so() {
     snap!("broken_config_notice", root, render(&mut app, 100, 24));
     key(&mut app, KeyCode::Enter);
     snap!("empty_workspace", root, render(&mut app, 100, 24));
+}
+
+#[test]
+fn an_uncommitted_policy_edit_is_ignored_and_the_console_says_so() {
+    let r = common::Repo::initialised();
+    // An agent loosens the policy in the working tree, without committing.
+    r.write(".leash/config.toml", "[autonomy]\nhigh = \"auto\"\n");
+    let (ws, problems) = Workspace::open_lenient(r.path()).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(ws.config.autonomy.high, leash::model::AutonomyLevel::Manual);
+    assert_eq!(ws.config.agents.len(), 2, "the committed template applies");
+    let mut app = App::new(
+        ws,
+        Keymap::builtin("default").unwrap(),
+        Theme::builtin("dark").unwrap(),
+        UserSettings::default(),
+        problems,
+    );
+    settle(&mut app);
+    let screen = text(&render(&mut app, 200, 30));
+    assert!(
+        screen.contains("uncommitted policy change ignored until committed: .leash/config.toml"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&mut app, 200, 30));
+    assert!(app.dialog.is_none());
+    // The header keeps saying it once the notice is closed.
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains("uncommitted policy change ignored until committed"),
+        "{header}"
+    );
+    // Committed, the edit applies and the warning goes.
+    r.git(&["commit", "-qam", "loosen"]);
+    app.on_changed();
+    let screen = text(&render(&mut app, 200, 30));
+    assert!(!screen.contains("uncommitted policy"), "{screen}");
 }
 
 /// Where `needle` is drawn, as (x, y) of its first cell.

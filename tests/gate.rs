@@ -245,6 +245,7 @@ fn an_unanswered_action_is_denied_at_the_approval_timeout() {
         "the template sets approval_timeout"
     );
     r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "a short approval timeout"]);
     let _console = r.hold_console();
     let (_, v, _) = call(&r, "claude", &write(&r, "operations/x.md", "toolu_6"));
     assert_eq!(decision(&v).as_deref(), Some("deny"));
@@ -695,6 +696,8 @@ fn allowed_defer_answers_nothing_and_journals_deferred_never_allow() {
         ".leash/config.toml",
         &config.replace("allowed = \"defer\"", "allowed = \"sometimes\""),
     );
+    // Policy is read as committed.
+    r.git(&["commit", "-qam", "a wrong word"]);
     let bad = r.run(&["turns"]);
     assert_ne!(bad.code, 0);
     assert!(
@@ -982,4 +985,440 @@ fn a_write_the_agent_refuses_after_leash_allowed_it_is_a_denial_by_the_agent() {
         show.contains("deny by agent"),
         "the event, in the log: {show}"
     );
+}
+
+fn bash(r: &Repo, command: &str, id: &str) -> Value {
+    event(
+        r,
+        "PreToolUse",
+        json!({"tool_name": "Bash", "tool_use_id": id,
+               "tool_input": {"command": command}}),
+    )
+}
+
+/// Commits `.leash/` as it is in the working tree.
+fn commit_policy(r: &Repo, config: &str) {
+    r.write(".leash/config.toml", config);
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "policy"]);
+}
+
+/// The template with every slider at `auto`, committed: whatever is still
+/// held is held by protection, not by the sliders.
+fn all_auto(r: &Repo) {
+    let config = r
+        .read(".leash/config.toml")
+        .replace("low = \"guarded\"", "low = \"auto\"")
+        .replace("medium = \"review\"", "medium = \"auto\"")
+        .replace("high = \"manual\"", "high = \"auto\"");
+    assert_eq!(config.matches("= \"auto\"").count(), 3, "{config}");
+    commit_policy(r, &config);
+}
+
+/// The decision the journal holds for the action of `tool_use_id`.
+fn decided(r: &Repo, tool_use_id: &str) -> (Value, Value) {
+    let events = r.events();
+    let req = events
+        .iter()
+        .find(|e| e["kind"] == "action_requested" && e["tool_use_id"] == tool_use_id)
+        .unwrap_or_else(|| panic!("no action for {tool_use_id}"))
+        .clone();
+    let dec = events
+        .iter()
+        .find(|e| e["kind"] == "action_decided" && e["action"] == req["action"])
+        .unwrap_or_else(|| panic!("no decision for {tool_use_id}"))
+        .clone();
+    (req, dec)
+}
+
+/// Asserts the gate denied the call as protected, unattended.
+fn denied_as_protected(r: &Repo, input: &Value, id: &str) {
+    let (code, v, _) = call(r, "claude", input);
+    assert_eq!(code, 0);
+    assert_eq!(decision(&v).as_deref(), Some("deny"), "{id}: {v:?}");
+    let why = reason(&v);
+    assert!(why.contains("rule `protected`"), "{id}: {why}");
+    assert!(why.contains("never above manual"), "{id}: {why}");
+    let (req, dec) = decided(r, id);
+    assert_eq!(req["risk"], "high", "{id}");
+    assert_eq!(req["needs"], "approval", "{id}");
+    assert_eq!(
+        (&dec["decision"], &dec["by"]),
+        (&json!("deny"), &json!("unattended"))
+    );
+}
+
+/// Asserts the gate let the call run by policy (whatever it answers).
+fn allowed_by_policy(r: &Repo, input: &Value, id: &str) {
+    let (code, v, _) = call(r, "claude", input);
+    assert_eq!(code, 0);
+    assert_ne!(decision(&v).as_deref(), Some("deny"), "{id}: {v:?}");
+    let (_, dec) = decided(r, id);
+    assert_eq!(
+        (&dec["decision"], &dec["by"]),
+        (&json!("allow"), &json!("policy")),
+        "{id}"
+    );
+}
+
+/// Asserts the gate held the call for an operator (denied unattended)
+/// without it being protected.
+fn held(r: &Repo, input: &Value, id: &str) -> Value {
+    let (_, v, _) = call(r, "claude", input);
+    assert_eq!(decision(&v).as_deref(), Some("deny"), "{id}: {v:?}");
+    assert!(
+        reason(&v).contains("no operator is present"),
+        "{}",
+        reason(&v)
+    );
+    let (req, _) = decided(r, id);
+    assert_eq!(req["needs"], "approval", "{id}");
+    req
+}
+
+#[test]
+fn an_agent_cannot_write_its_own_policy() {
+    let r = Repo::initialised();
+    // Seen: a medium-risk Write put `high = "auto"` into the config. The
+    // write itself is now protected.
+    let loosen = event(
+        &r,
+        "PreToolUse",
+        json!({"tool_name": "Write", "tool_use_id": "toolu_cfg",
+               "tool_input": {"file_path": r.file(".leash/config.toml").display().to_string(),
+                              "content": "[autonomy]\nhigh = \"auto\"\n"}}),
+    );
+    denied_as_protected(&r, &loosen, "toolu_cfg");
+}
+
+#[test]
+fn an_uncommitted_policy_edit_changes_nothing_until_committed() {
+    let r = Repo::initialised();
+    held(
+        &r,
+        &write(&r, "operations/x.md", "toolu_before"),
+        "toolu_before",
+    );
+    // With the file changed on disk, uncommitted, the next high-risk write
+    // is denied as before.
+    let config = r
+        .read(".leash/config.toml")
+        .replace("high = \"manual\"", "high = \"auto\"");
+    r.write(".leash/config.toml", &config);
+    held(&r, &write(&r, "operations/x.md", "toolu_ops"), "toolu_ops");
+    // The CLI says the edit is ignored.
+    let out = r.ok(&["check"]);
+    assert!(
+        out.stderr
+            .contains("uncommitted policy change ignored until committed: .leash/config.toml"),
+        "{}",
+        out.stderr
+    );
+    // Once committed (by a person), it applies; protection does not move.
+    r.git(&["commit", "-qam", "high is auto"]);
+    assert!(!r.ok(&["check"]).stderr.contains("uncommitted"));
+    allowed_by_policy(
+        &r,
+        &write(&r, "operations/y.md", "toolu_ops2"),
+        "toolu_ops2",
+    );
+    denied_as_protected(
+        &r,
+        &write(&r, ".leash/tasks.toml", "toolu_tasks"),
+        "toolu_tasks",
+    );
+}
+
+#[test]
+fn protected_paths_are_high_and_manual_whatever_the_sliders_say() {
+    let r = Repo::initialised();
+    all_auto(&r);
+    // An operator's slider in the journal cannot lower it either.
+    r.ok(&["autonomy", "high", "auto"]);
+    let outside = tempfile::tempdir().unwrap();
+    for (i, path) in [
+        r.file(".claude/settings.json"),
+        r.file(".claude/settings.local.json"),
+        r.file(".codex/config.toml"),
+        r.file(".gemini/settings.json"),
+        r.file(".git/hooks/pre-commit"),
+        r.file(".leash/config.toml"),
+        outside.path().join("elsewhere.md"),
+        r.file("notes/../../escape.md"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = format!("toolu_p{i}");
+        let mut e = write(&r, "x", &id);
+        e["tool_input"]["file_path"] = json!(path.display().to_string());
+        denied_as_protected(&r, &e, &id);
+    }
+    // Codex's patches too.
+    let patch = json!({"command": "*** Begin Patch\n*** Add File: .codex/hooks.json\n+{}\n*** End Patch\n"});
+    let e = event(
+        &r,
+        "PreToolUse",
+        json!({"tool_name": "apply_patch", "tool_use_id": "toolu_patch", "tool_input": patch}),
+    );
+    let (_, v, _) = call(&r, "codex", &e);
+    assert_eq!(decision(&v).as_deref(), Some("deny"));
+    assert!(reason(&v).contains("rule `protected`"), "{}", reason(&v));
+    // A redirection into the agents' settings is a write there.
+    denied_as_protected(
+        &r,
+        &bash(&r, "echo '{}' > .claude/settings.json", "toolu_redir"),
+        "toolu_redir",
+    );
+    // So is a command that edits or copies over a file it names.
+    for (command, id) in [
+        ("sed -i 's/manual/auto/' .leash/config.toml", "toolu_sed"),
+        ("cp /tmp/mine.json .claude/settings.json", "toolu_cp"),
+        ("tee -a .codex/config.toml < x", "toolu_tee"),
+        ("git add .leash && git commit -m policy", "toolu_git"),
+    ] {
+        denied_as_protected(&r, &bash(&r, command, id), id);
+    }
+    // Ordinary writes run freely at auto.
+    allowed_by_policy(&r, &write(&r, "notes/a.md", "toolu_ok"), "toolu_ok");
+    allowed_by_policy(&r, &write(&r, "operations/a.md", "toolu_ok2"), "toolu_ok2");
+    // Unattended "ask" never leaves a protected write to the agent.
+    let config = r
+        .read(".leash/config.toml")
+        .replace("unattended = \"deny\"", "unattended = \"ask\"");
+    assert!(config.contains("unattended = \"ask\""));
+    commit_policy(&r, &config);
+    denied_as_protected(
+        &r,
+        &write(&r, ".claude/settings.json", "toolu_ask"),
+        "toolu_ask",
+    );
+}
+
+#[test]
+fn an_agent_running_leash_itself_is_protected() {
+    let r = Repo::initialised();
+    all_auto(&r);
+    for (i, command) in [
+        "leash allow t1.a1",
+        "leash autonomy high auto",
+        "leash approve t1",
+        "leash deny t1.a2",
+        "leash reject t1 --reason x",
+        "leash rollback t1",
+        "/usr/local/bin/leash approve t1",
+        "./target/debug/leash allow t1.a1",
+        "cd /tmp && leash approve t1",
+        "sh -c 'leash approve t1'",
+        "env LEASH=1 nohup leash allow t1.a1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = format!("toolu_l{i}");
+        denied_as_protected(&r, &bash(&r, command, &id), &id);
+    }
+    allowed_by_policy(
+        &r,
+        &bash(&r, "echo leash approve", "toolu_echo"),
+        "toolu_echo",
+    );
+}
+
+#[test]
+fn a_write_through_a_symlink_is_classed_where_it_lands() {
+    let r = Repo::initialised();
+    std::fs::create_dir_all(r.file("operations")).unwrap();
+    std::fs::create_dir_all(r.file("notes")).unwrap();
+    std::os::unix::fs::symlink("../operations", r.file("notes/oplink")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), r.file("notes/out")).unwrap();
+    std::os::unix::fs::symlink("../.claude", r.file("notes/cl")).unwrap();
+    let req = held(
+        &r,
+        &write(&r, "notes/oplink/x.md", "toolu_link"),
+        "toolu_link",
+    );
+    assert_eq!(req["risk"], "high");
+    let because = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "risk_escalated")
+        .unwrap()["because"]
+        .clone();
+    assert_eq!(
+        because,
+        "path operations/x.md matches rule `operations/**` (high)"
+    );
+    denied_as_protected(&r, &write(&r, "notes/out/x.md", "toolu_out"), "toolu_out");
+    denied_as_protected(
+        &r,
+        &write(&r, "notes/cl/settings.json", "toolu_cl"),
+        "toolu_cl",
+    );
+    allowed_by_policy(
+        &r,
+        &write(&r, "notes/plain.md", "toolu_plain"),
+        "toolu_plain",
+    );
+}
+
+#[test]
+fn command_rules_match_parsed_commands() {
+    let r = Repo::initialised();
+    for (i, command) in [
+        "git  push",
+        "GIT_TRACE=1 git push",
+        "env git push",
+        "rm -fr /",
+        "sudo rm -r -f x",
+        "bash -c \"git push origin\"",
+        "cd x && git push",
+        "echo $(git push)",
+        "ls | xargs rm -rf",
+        "rm --recursive --force build",
+        "git -C . push --force",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = format!("toolu_c{i}");
+        let req = held(&r, &bash(&r, command, &id), &id);
+        assert_eq!(req["risk"], "high", "{command}");
+    }
+    let steps: Vec<String> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "risk_escalated")
+        .map(|e| e["because"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        steps,
+        ["command `git push` matches rule `git push*` (high)"],
+        "one step to high, by the first command"
+    );
+    // A line leash cannot read is high, and says why.
+    let r = Repo::initialised();
+    held(
+        &r,
+        &bash(&r, "echo 'unclosed && git push", "toolu_u"),
+        "toolu_u",
+    );
+    let because = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "risk_escalated")
+        .unwrap()["because"]
+        .clone();
+    assert!(
+        because
+            .as_str()
+            .unwrap()
+            .contains("cannot be read (a single quote is never closed)"),
+        "{because}"
+    );
+    // Plain commands still run freely.
+    let r = Repo::initialised();
+    r.ok(&["autonomy", "medium", "review"]);
+    allowed_by_policy(&r, &bash(&r, "git status && git log", "toolu_s"), "toolu_s");
+}
+
+#[test]
+fn tools_rules_class_tools_leash_does_not_know() {
+    let r = Repo::initialised();
+    let config = r.read(".leash/config.toml")
+        + "\n[[risk]]\ntools = [\"mcp__deploy__*\"]\nclass = \"high\"\n";
+    commit_policy(&r, &config);
+    let mcp = |name: &str, id: &str| {
+        event(
+            &r,
+            "PreToolUse",
+            json!({"tool_name": name, "tool_use_id": id, "tool_input": {"env": "prod"}}),
+        )
+    };
+    let req = held(&r, &mcp("mcp__deploy__release", "toolu_m1"), "toolu_m1");
+    assert_eq!(req["risk"], "high");
+    // Another tool leash does not know gets default_risk (medium here).
+    allowed_by_policy(&r, &mcp("mcp__notes__search", "toolu_m2"), "toolu_m2");
+    let (req, _) = decided(&r, "toolu_m2");
+    assert_eq!(req["risk"], "medium");
+    // A bad tool pattern is an error with file, line and column.
+    r.write(
+        ".leash/config.toml",
+        &(config + "\n[[risk]]\ntools = [\"mcp__[x\"]\nclass = \"high\"\n"),
+    );
+    r.git(&["commit", "-qam", "bad pattern"]);
+    let out = r.run(&["turns"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains(".leash/config.toml:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid tool glob `mcp__[x`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_isolated_turn_is_gated_in_its_worktree_by_the_policy_of_its_base() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run", "--detach", "--risk", "low", "--", "sh", "-c", "sleep 60",
+    ]);
+    r.wait_for_event("the turn's start", |e| e["kind"] == "turn_started");
+    let worktree = std::path::PathBuf::from(
+        r.ok(&["show", "t1", "--json"]).json()["worktree"]
+            .as_str()
+            .unwrap(),
+    );
+    // The branch's policy changes after the turn started: the turn keeps
+    // the policy of its base.
+    let config = r
+        .read(".leash/config.toml")
+        .replace("low = \"guarded\"", "low = \"manual\"");
+    commit_policy(&r, &config);
+    let in_turn = |path: &std::path::Path, id: &str| {
+        let input = json!({
+            "session_id": "sess-iso",
+            "cwd": worktree.display().to_string(),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Write",
+            "tool_use_id": id,
+            "tool_input": {"file_path": path.display().to_string(), "content": "x\n"},
+        });
+        let mut child = r
+            .cmd(&["hook", "claude"])
+            .env("LEASH_TURN", "t1")
+            .env("LEASH_WORKSPACE", r.path())
+            .current_dir(&worktree)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.to_string().as_bytes())
+            .unwrap();
+        answer(child.wait_with_output().unwrap())
+    };
+    let (_, v, _) = in_turn(&worktree.join("notes/a.md"), "toolu_in");
+    assert_ne!(decision(&v).as_deref(), Some("deny"), "{v:?}");
+    let (_, dec) = decided(&r, "toolu_in");
+    assert_eq!(dec["by"], "policy", "low = guarded at the turn's base");
+    // Out of its worktree, into the operator's checkout: protected.
+    for (path, id) in [
+        (r.file("notes/a.md"), "toolu_checkout"),
+        (worktree.join(".leash/config.toml"), "toolu_wt_cfg"),
+        (worktree.join(".claude/settings.json"), "toolu_wt_claude"),
+    ] {
+        let (_, v, _) = in_turn(&path, id);
+        assert_eq!(decision(&v).as_deref(), Some("deny"), "{id}: {v:?}");
+        assert!(reason(&v).contains("rule `protected`"), "{}", reason(&v));
+        let (req, _) = decided(&r, id);
+        assert_eq!(req["risk"], "high", "{id}");
+    }
+    r.ok(&["cancel", "t1"]);
+    r.wait_for_event("the turn's end", |e| e["kind"] == "turn_finished");
 }

@@ -242,6 +242,15 @@ fn a_broken_config_names_file_line_column_and_what_was_expected() {
         ".leash/config.toml",
         "default_risk = \"medium\"\n\n[autonomy]\nlow = \"sometimes\"\n",
     );
+    // Uncommitted, the edit is ignored (and named).
+    let out = r.ok(&["turns"]);
+    assert!(
+        out.stderr
+            .contains("uncommitted policy change ignored until committed: .leash/config.toml"),
+        "{}",
+        out.stderr
+    );
+    r.git(&["commit", "-qam", "broken policy"]);
     let out = r.run(&["turns"]);
     assert_eq!(out.code, 1);
     assert!(
@@ -254,7 +263,13 @@ fn a_broken_config_names_file_line_column_and_what_was_expected() {
         "{}",
         out.stderr
     );
+    assert!(
+        out.stderr.contains("(in the committed version, "),
+        "{}",
+        out.stderr
+    );
     r.write(".leash/config.toml", "defualt_risk = \"low\"\n");
+    r.git(&["commit", "-qam", "broken policy"]);
     let out = r.run(&["turns"]);
     assert!(
         out.stderr.contains(".leash/config.toml:1:1"),

@@ -543,3 +543,42 @@ fn an_agent_killed_by_a_signal_is_crashed() {
     assert!(t["exit"].is_null());
     assert_eq!(t["state"], "awaiting_review");
 }
+
+#[test]
+fn a_turn_whose_diff_touches_a_protected_path_never_lands_by_itself() {
+    let r = Repo::initialised();
+    // Every slider at auto: only protection can hold these turns.
+    for class in ["low", "medium", "high"] {
+        r.ok(&["autonomy", class, "auto"]);
+    }
+    for (i, path) in [
+        ".leash/config.toml",
+        ".claude/settings.json",
+        ".codex/config.toml",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = format!("t{}", i + 1);
+        let script = format!("mkdir -p \"$(dirname {path})\" && echo 'x = 1' >> {path}");
+        r.ok(&["run", "--risk", "low", "--", "sh", "-c", &script]);
+        let t = r.turn(&id);
+        assert_eq!(t["state"], "awaiting_review", "{path}: {t}");
+        assert_eq!(t["risk"], "high", "{path}");
+        assert_eq!(t["autonomy"], "manual", "{path}");
+        let show = r.ok(&["show", &id]).stdout;
+        assert!(show.contains("rule `protected`"), "{show}");
+        r.ok(&["reject", &id, "--reason", "no"]);
+    }
+    // The same turn elsewhere lands by itself.
+    r.ok(&[
+        "run",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        "echo x > notes.md",
+    ]);
+    assert_eq!(r.turn("t4")["state"], "landed");
+}

@@ -313,24 +313,41 @@ fn pre_tool_use(
     let turn_id = turn_for(ws, dialect, session, env)?;
     let cwd = text(value, "cwd").map(str::to_string);
     let tool = describe(dialect, value, cwd.as_deref());
-    let rules = policy::RiskRules::compile(&ws.config.risk).map_err(Error::Refused)?;
-    let hits: Vec<_> = tool
-        .paths_written
-        .iter()
-        .filter_map(|p| rules.classify_path(p))
-        .chain(
-            tool.commands
-                .iter()
-                .filter_map(|c| rules.classify_command(c)),
-        )
-        .collect();
     let turn = ws.turn(&turn_id)?.clone();
+    // An isolated turn works in its own worktree under the policy committed
+    // at its base; an in-place turn in the checkout under the branch's.
+    let root = if env.turn.is_some() {
+        let base = turn.base.as_deref().map(git2::Oid::from_str).transpose()?;
+        ws.use_policy_at(base)?;
+        turn.worktree
+            .as_deref()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| ws.worktree_path(&turn_id))
+    } else {
+        ws.root.clone()
+    };
+    let rules = policy::RiskRules::compile(&ws.config.risk).map_err(Error::Refused)?;
+    let hits = policy::classify_action(
+        &rules,
+        ws.config.default_risk,
+        &root,
+        &cwd.as_deref()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.clone()),
+        &tool.tool,
+        &tool.paths_written,
+        &tool.commands,
+    );
     let class = hits
         .iter()
         .map(|h| h.class)
         .max()
         .unwrap_or(turn.declared_risk)
         .max(turn.declared_risk);
+    let protected = hits
+        .iter()
+        .find(|h| h.kind == policy::HitKind::Protected)
+        .map(|h| h.to_string());
     let (_, escalations) = policy::escalate(turn.risk, hits);
     let task = turn
         .task
@@ -340,9 +357,16 @@ fn pre_tool_use(
             declared: turn.declared_risk,
             level,
         });
-    let level = policy::autonomy_for(class, &ws.sliders(), task);
+    // Protected paths and commands never run above manual, whatever the
+    // sliders or a task say.
+    let level = policy::floor_level(
+        policy::autonomy_for(class, &ws.sliders(), task),
+        protected.is_some(),
+    );
     let mutating = !READ_ONLY.contains(&tool.tool.as_str());
-    let contained = edits_only_the_turns_worktree(ws, env, &tool, cwd.as_deref());
+    // A protected path is never the turn's own work, inside its worktree or not.
+    let contained =
+        protected.is_none() && edits_only_the_turns_worktree(ws, env, &tool, cwd.as_deref());
     let needs = mutating && level == AutonomyLevel::Manual && !contained;
     let operator = ws.console_present();
     let unattended = ws.config.gate.unattended;
@@ -389,15 +413,23 @@ fn pre_tool_use(
                 reason: Some(reason.clone()),
             });
         } else if !operator {
-            let (decision, reason) = match unattended {
-                Unattended::Deny => (
+            let (decision, reason) = match (unattended, &protected) {
+                // A protected action is never left to the agent to ask.
+                (_, Some(rule)) => (
+                    ActionDecision::Deny,
+                    format!(
+                        "no operator is present (no leash console is open) to approve {what}, \
+                         and {rule}; open `leash` to supervise"
+                    ),
+                ),
+                (Unattended::Deny, None) => (
                     ActionDecision::Deny,
                     format!(
                         "no operator is present (no leash console is open) to approve {what} \
                          ({class} = manual); open `leash` to supervise, or change the autonomy"
                     ),
                 ),
-                Unattended::Ask => (
+                (Unattended::Ask, _) => (
                     ActionDecision::Defer,
                     format!("no operator is present; {what} is left to the agent to ask"),
                 ),
@@ -421,9 +453,9 @@ fn pre_tool_use(
             .as_ref()
             .and_then(|d| d.reason.clone())
             .unwrap_or_default();
-        return Ok(match unattended {
-            Unattended::Deny => deny(&format!("leash: {reason}")),
-            Unattended::Ask => ask(dialect, &format!("leash: {reason}")),
+        return Ok(match (unattended, &protected) {
+            (Unattended::Ask, None) => ask(dialect, &format!("leash: {reason}")),
+            _ => deny(&format!("leash: {reason}")),
         });
     }
     wait_for_operator(ws, dialect, &action, &tool.input, env)

@@ -85,16 +85,19 @@ impl Workspace {
             shadow::snapshot(&self.repo, &session, &format!("end of {id}")).map_err(shadow_err)?;
         let change = shadow::changes(&self.repo, start, end).map_err(shadow_err)?;
         let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
-        let (class, escalations) = policy::escalate(
-            turn.risk,
-            change.paths.iter().filter_map(|p| rules.classify_path(p)),
-        );
+        let hits: Vec<_> = change
+            .paths
+            .iter()
+            .flat_map(|p| rules.classify_changed(p))
+            .collect();
+        let protected = policy::any_protected(&hits);
+        let (class, escalations) = policy::escalate(turn.risk, hits);
         let changed = !change.paths.is_empty();
         let failure =
             (!changed && !answered).then_some(crate::model::FailureClass::EmptyDeliverable);
         let mut at_class = turn.clone();
         at_class.risk = class;
-        let level = self.level_for(&at_class);
+        let level = policy::floor_level(self.level_for(&at_class), protected);
         let verdict = policy::verdict(&TurnEnd {
             changed,
             failure,

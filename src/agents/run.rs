@@ -183,10 +183,7 @@ impl Workspace {
         };
         let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
         let hits: Vec<_> = if r.agent == "generic" {
-            policy::command_subjects(&r.argv)
-                .iter()
-                .filter_map(|s| rules.classify_command(s))
-                .collect()
+            rules.classify_argv(&r.argv).hits
         } else {
             Vec::new()
         };
@@ -295,10 +292,15 @@ impl Workspace {
         let turn = self.turn(id)?.clone();
         let format = self.config.agents.get(&turn.agent).map(|a| a.format);
         let argv = self.with_gate(id, format, turn.command.clone().unwrap_or_default())?;
+        // The turn is governed by the policy committed at its base, as its
+        // gate is; how to run its agent was resolved when it was created.
+        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        if spec.base.is_some() {
+            self.use_policy_at(base)?;
+        }
         // With the gate in the agent's hooks, actions are journaled by the
         // gate; the stream adapter only reads usage and the outcome.
         let gated = argv.len() > turn.command.as_ref().map_or(0, Vec::len);
-        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         let worktree = self.worktree_path(id);
         // Cancellation: a signal to the supervisor ends the agent gracefully.
         let cancel = Arc::new(AtomicBool::new(false));
@@ -318,12 +320,12 @@ impl Workspace {
         let grace = self.config.run.grace;
         let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
         let cwd = Some(worktree.display().to_string());
-        let parser: Option<Box<dyn StreamFormat>> =
-            match self.config.agents.get(&turn.agent).map(|a| a.format) {
-                Some(AgentFormat::Claude) => Some(Box::new(Claude { cwd })),
-                Some(AgentFormat::Codex) => Some(Box::new(Codex { cwd })),
-                _ => None,
-            };
+        let parser: Option<Box<dyn StreamFormat>> = match format {
+            Some(AgentFormat::Claude) => Some(Box::new(Claude { cwd })),
+            Some(AgentFormat::Codex) => Some(Box::new(Codex { cwd })),
+            _ => None,
+        };
+        let default_risk = self.config.default_risk;
         let mut observer = TurnObserver {
             ws: self,
             turn: id.to_string(),
@@ -334,6 +336,7 @@ impl Workspace {
             journal_actions: !gated,
             risk: turn.risk,
             rules,
+            default_risk,
             last_usage: None,
         };
         let finished = process::run(
@@ -412,10 +415,21 @@ impl Workspace {
         let changed = stats.files_changed > 0;
 
         let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
-        let (class, escalations) = policy::escalate(
-            turn.risk,
-            stats.paths.iter().filter_map(|p| rules.classify_path(p)),
-        );
+        let hits: Vec<_> = stats
+            .paths
+            .iter()
+            .flat_map(|p| rules.classify_changed(p))
+            .collect();
+        // A diff that touches a protected path (or a generic turn that runs
+        // leash itself) never lands by itself.
+        let protected = policy::any_protected(&hits)
+            || (turn.agent == "generic"
+                && policy::any_protected(
+                    &rules
+                        .classify_argv(turn.command.as_deref().unwrap_or_default())
+                        .hits,
+                ));
+        let (class, escalations) = policy::escalate(turn.risk, hits);
         let deliverable_ok = turn.deliverable.as_deref().map(|d| {
             let rel = config::expand_date_placeholders(d, chrono::Local::now().date_naive());
             fs::metadata(worktree.join(rel)).is_ok_and(|m| m.is_file() && m.len() > 0)
@@ -427,7 +441,7 @@ impl Workspace {
             .or_else(|| check.failure().filter(|_| changed));
         let mut with_class = turn.clone();
         with_class.risk = class;
-        let level = self.level_for(&with_class);
+        let level = policy::floor_level(self.level_for(&with_class), protected);
         let verdict = policy::verdict(&TurnEnd {
             changed,
             failure,
@@ -540,6 +554,7 @@ struct TurnObserver<'w> {
     journal_actions: bool,
     risk: RiskClass,
     rules: policy::RiskRules,
+    default_risk: RiskClass,
     last_usage: Option<Usage>,
 }
 
@@ -582,16 +597,16 @@ impl TurnObserver<'_> {
                             .filter(|e| matches!(e, Event::ActionRequested { .. }))
                             .count();
                     let action = format!("{}.a{n}", self.turn);
-                    let hits: Vec<_> = t
-                        .paths_written
-                        .iter()
-                        .filter_map(|p| self.rules.classify_path(p))
-                        .chain(
-                            t.commands
-                                .iter()
-                                .filter_map(|c| self.rules.classify_command(c)),
-                        )
-                        .collect();
+                    let worktree = Path::new(&self.worktree);
+                    let hits = policy::classify_action(
+                        &self.rules,
+                        self.default_risk,
+                        worktree,
+                        worktree,
+                        &t.tool,
+                        &t.paths_written,
+                        &t.commands,
+                    );
                     let class = hits
                         .iter()
                         .map(|h| h.class)

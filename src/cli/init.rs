@@ -55,8 +55,10 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
             say!("wrote {w}");
         }
         say!(
-            "Next: review the risk rules and agents in {CONFIG_FILE}, commit both files, \
-             then try `leash run --risk low -- sh -c 'echo hi > note.md'`."
+            "Next: review the risk rules and agents in {CONFIG_FILE}, then commit both files \
+             (`git add .leash && git commit -m \"leash policy\"`): leash applies the policy \
+             as committed, never uncommitted edits. Then try \
+             `leash run --risk low -- sh -c 'echo hi > note.md'`."
         );
     }
     Ok(0)

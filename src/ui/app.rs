@@ -255,6 +255,9 @@ pub struct App {
     /// The branch and short head commit the header shows, read when the
     /// journal changes rather than on every frame.
     pub head: (String, String),
+    /// Set while a policy file in the working tree differs from the
+    /// committed one (which is what applies); read with the head.
+    pub policy_uncommitted: bool,
 }
 
 /// The checked-out branch and head commit, as the header shows them.
@@ -317,8 +320,10 @@ impl App {
             waiting_known,
             demo: false,
             head: (String::new(), String::new()),
+            policy_uncommitted: false,
         };
         app.head = read_head(&app.ws);
+        app.policy_uncommitted = app.ws.uncommitted_policy().is_some();
         let mut notices: Vec<String> = app.ws.notices.drain(..).collect();
         notices.extend(problems);
         if !notices.is_empty() {
@@ -828,6 +833,7 @@ impl App {
             return;
         }
         self.head = read_head(&self.ws);
+        self.policy_uncommitted = self.ws.uncommitted_policy().is_some();
         for w in self.ws.state.warnings.drain(..) {
             self.status = Some(Status {
                 text: w,

@@ -138,6 +138,12 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             t.style("info"),
         ));
     }
+    if app.policy_uncommitted {
+        spans.push(Span::styled(
+            format!(" {} ", crate::config::UNCOMMITTED_POLICY),
+            t.style("warning"),
+        ));
+    }
     if let Some(check) = &app.ws.state.last_check {
         let failing = check.results.iter().any(|r| !crate::checks::passes(r));
         spans.push(Span::styled(

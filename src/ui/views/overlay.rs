@@ -236,7 +236,11 @@ pub fn draw_dialog(frame: &mut Frame, app: &App, area: Rect) {
     if app.demo {
         lines.insert(0, Line::styled("demo workspace", th.style("text.muted")));
     }
-    let h = (lines.len() as u16 + 2).min(area.height);
+    // Long lines wrap: count the rows they take, so that nothing (a notice's
+    // end, the key hint) is cut off.
+    let inner = usize::from(72.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let h = (rows as u16 + 2).min(area.height);
     let rect = centered(area, 72, h);
     frame.render_widget(Clear, rect);
     frame.render_widget(
