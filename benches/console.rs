@@ -105,6 +105,7 @@ fn long_journal(turns: usize) -> tempfile::TempDir {
             supervisor_pid: None,
             supervisor_start: None,
             session: None,
+            policy: None,
         });
         for a in 1..=7 {
             batch.push(Event::ActionDone {

@@ -165,6 +165,7 @@ impl Workspace {
                     supervisor_pid: Some(std::process::id()),
                     supervisor_start: crate::agents::process::start_time(std::process::id()),
                     session: None,
+                    policy: None,
                 }],
                 id,
             ))

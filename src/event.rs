@@ -45,6 +45,13 @@ pub enum Event {
         /// The agent session an in-place turn belongs to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         session: Option<String>,
+        /// The commit whose committed `.leash/` policy governs an in-place
+        /// turn: the branch head when its session's first turn began, kept
+        /// for the whole session, so that an agent that commits a looser
+        /// config (or moves HEAD to one) is still judged by the policy its
+        /// session started under.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<String>,
     },
     TurnStarted {
         turn: String,

@@ -69,6 +69,10 @@ pub struct Turn {
     pub log: Vec<EventLine>,
     /// The agent session of an in-place turn.
     pub session: Option<String>,
+    /// The commit whose committed policy governs an in-place turn (see
+    /// `turn_created`'s `policy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     /// The turn's actions (tool calls), in order.
     pub actions: Vec<ActionInfo>,
     /// The latest invariant results on the turn's tree.
@@ -339,6 +343,7 @@ impl State {
             supervisor_pid,
             supervisor_start,
             session,
+            policy,
         } = &record.event
         {
             if self.index.contains_key(turn) {
@@ -400,6 +405,7 @@ impl State {
                     text: record.event.describe(),
                 }],
                 session: session.clone(),
+                policy: policy.clone(),
                 actions: Vec::new(),
                 invariants: Vec::new(),
                 introduced: Vec::new(),
@@ -729,6 +735,7 @@ mod tests {
             supervisor_pid: None,
             supervisor_start: None,
             session: None,
+            policy: None,
         }
     }
 

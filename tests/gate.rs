@@ -1114,19 +1114,46 @@ fn an_uncommitted_policy_edit_changes_nothing_until_committed() {
         "{}",
         out.stderr
     );
-    // Once committed (by a person), it applies; protection does not move.
+    // Once committed (by a person), it applies to the sessions that start
+    // after it; protection does not move.
     r.git(&["commit", "-qam", "high is auto"]);
     assert!(!r.ok(&["check"]).stderr.contains("uncommitted"));
-    allowed_by_policy(
-        &r,
-        &write(&r, "operations/y.md", "toolu_ops2"),
-        "toolu_ops2",
-    );
+    let mut later = write(&r, "operations/y.md", "toolu_ops2");
+    later["session_id"] = json!("sess-after-commit");
+    allowed_by_policy(&r, &later, "toolu_ops2");
     denied_as_protected(
         &r,
         &write(&r, ".leash/tasks.toml", "toolu_tasks"),
         "toolu_tasks",
     );
+}
+
+#[test]
+fn a_session_keeps_the_policy_it_started_under_when_the_agent_commits_a_looser_one() {
+    let r = Repo::initialised();
+    held(&r, &write(&r, "operations/x.md", "toolu_a"), "toolu_a");
+    // The agent loosens the config by a way no rule classes (a script) and
+    // commits it: HEAD now says `high = "auto"`.
+    let loose = r
+        .read(".leash/config.toml")
+        .replace("high = \"manual\"", "high = \"auto\"");
+    r.write(".leash/config.toml", &loose);
+    r.git(&["commit", "-qam", "agent: tidy config"]);
+    // Same session, even after a new prompt: still held.
+    call(
+        &r,
+        "claude",
+        &event(
+            &r,
+            "UserPromptSubmit",
+            json!({"prompt": "now the ops file"}),
+        ),
+    );
+    held(&r, &write(&r, "operations/y.md", "toolu_b"), "toolu_b");
+    let turns = r.turns();
+    assert_eq!(turns.len(), 2, "{turns:?}");
+    assert_eq!(turns[0]["policy"], turns[1]["policy"]);
+    assert_ne!(turns[1]["policy"], json!(r.head()));
 }
 
 #[test]

@@ -315,7 +315,8 @@ fn pre_tool_use(
     let tool = describe(dialect, value, cwd.as_deref());
     let turn = ws.turn(&turn_id)?.clone();
     // An isolated turn works in its own worktree under the policy committed
-    // at its base; an in-place turn in the checkout under the branch's.
+    // at its base; an in-place turn in the checkout under the policy its
+    // session started under (the branch head then).
     let root = if env.turn.is_some() {
         let base = turn.base.as_deref().map(git2::Oid::from_str).transpose()?;
         ws.use_policy_at(base)?;
@@ -324,6 +325,8 @@ fn pre_tool_use(
             .map(PathBuf::from)
             .unwrap_or_else(|| ws.worktree_path(&turn_id))
     } else {
+        // The policy the session started under, whatever HEAD holds now.
+        ws.use_policy_of(turn.policy.as_deref())?;
         ws.root.clone()
     };
     let rules = policy::RiskRules::compile(&ws.config.risk).map_err(Error::Refused)?;

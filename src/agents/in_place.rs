@@ -36,6 +36,12 @@ impl Workspace {
         let start = shadow::snapshot(&self.repo, session, "start of an in-place turn")
             .map_err(shadow_err)?;
         let branch = crate::checkpoint::current_branch(&self.repo)?;
+        // The session keeps the policy it started under.
+        let policy = match self.session_policy(session) {
+            Some(p) => Some(p),
+            None => crate::checkpoint::head_commit(&self.repo)?.map(|h| h.to_string()),
+        };
+        self.use_policy_of(policy.as_deref())?;
         let risk = self.config.default_risk;
         let title = title(prompt, agent);
         let id = self.transact(|state| {
@@ -59,6 +65,7 @@ impl Workspace {
                     supervisor_pid: None,
                     supervisor_start: None,
                     session: Some(session.to_string()),
+                    policy: policy.clone(),
                 }],
                 id,
             ))
@@ -69,8 +76,28 @@ impl Workspace {
     /// Ends an in-place turn: snapshots the working tree, raises its class
     /// by the paths it changed, and applies policy — an accepted turn is
     /// simply recorded as landed (its changes are already in the checkout).
+    /// The policy commit of a session's turns so far, if it has any.
+    pub fn session_policy(&self, session: &str) -> Option<String> {
+        self.state
+            .turns()
+            .iter()
+            .rev()
+            .filter(|t| t.session.as_deref() == Some(session))
+            .find_map(|t| t.policy.clone())
+    }
+
+    /// Governs what follows by the policy committed at `commit` (an in-place
+    /// turn's pinned policy); `None` leaves the policy as it is.
+    pub fn use_policy_of(&mut self, commit: Option<&str>) -> Result<()> {
+        match commit {
+            Some(c) => self.use_policy_at(Some(Oid::from_str(c)?)),
+            None => Ok(()),
+        }
+    }
+
     pub fn finish_in_place(&mut self, id: &str, answered: bool) -> Result<()> {
         let turn = self.turn(id)?.clone();
+        self.use_policy_of(turn.policy.as_deref())?;
         let session = turn
             .session
             .clone()

@@ -209,6 +209,7 @@ impl Workspace {
                 supervisor_pid: Some(pid),
                 supervisor_start: process::start_time(pid),
                 session: None,
+                policy: None,
             }];
             events.extend(escalations.iter().map(|e| Event::RiskEscalated {
                 turn: id.clone(),
