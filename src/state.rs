@@ -146,6 +146,8 @@ pub struct TurnDecision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Intent {
     pub op: IntentOp,
+    /// The journal line that announced it.
+    pub seq: u64,
     pub target: String,
     pub branch: String,
     pub old: Option<String>,
@@ -246,6 +248,7 @@ impl State {
             supervisor_pid,
             supervisor_start,
             session,
+            worktree,
         } = &record.event
         {
             if self.index.contains_key(turn) {
@@ -296,7 +299,7 @@ impl State {
                 supervisor_start: *supervisor_start,
                 agent_pid: None,
                 agent_start: None,
-                worktree: None,
+                worktree: worktree.clone(),
                 pending: None,
                 notes: Vec::new(),
                 events: vec![seq],
@@ -391,7 +394,9 @@ impl State {
                 t.supervisor_start = *supervisor_start;
                 t.agent_pid = Some(*agent_pid);
                 t.agent_start = *agent_start;
-                t.worktree = worktree.clone();
+                if worktree.is_some() {
+                    t.worktree = worktree.clone();
+                }
             }
             Event::RiskEscalated {
                 from, to, because, ..
@@ -458,6 +463,7 @@ impl State {
             } => {
                 t.pending = Some(Intent {
                     op: IntentOp::Land,
+                    seq,
                     target: target.clone(),
                     branch: branch.clone(),
                     old: old.clone(),
@@ -493,6 +499,7 @@ impl State {
             } => {
                 t.pending = Some(Intent {
                     op: IntentOp::Rollback,
+                    seq,
                     target: target.clone(),
                     branch: branch.clone(),
                     old: old.clone(),
@@ -574,6 +581,7 @@ impl State {
                 t.introduced = introduced.clone();
             }
             Event::TurnCreated { .. }
+            | Event::LockRemoved { .. }
             | Event::AutonomySet { .. }
             | Event::SessionStarted { .. }
             | Event::SessionEnded { .. }

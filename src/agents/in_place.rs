@@ -59,6 +59,7 @@ impl Workspace {
                     supervisor_pid: None,
                     supervisor_start: None,
                     session: Some(session.to_string()),
+                    worktree: None,
                 }],
                 id,
             ))
