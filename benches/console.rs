@@ -102,6 +102,7 @@ fn long_journal(turns: usize) -> tempfile::TempDir {
             supervisor_pid: None,
             supervisor_start: None,
             session: None,
+            worktree: None,
         });
         for a in 1..=7 {
             batch.push(Event::ActionDone {

@@ -406,14 +406,14 @@ impl Event {
             Event::TurnRolledBack { commit, .. } => {
                 oids.extend(commit.as_deref().map(|c| ("commit", c)));
             }
-            Event::TurnRejected { kept_at, .. } => {
-                if !kept_at.starts_with("refs/leash/") || !git2::Reference::is_valid_name(kept_at)
-                {
-                    return Err(format!(
-                        "kept_at `{}` is not a ref under refs/leash/",
-                        one_line(kept_at)
-                    ));
-                }
+            Event::TurnRejected { kept_at, .. }
+                if !kept_at.starts_with("refs/leash/")
+                    || !git2::Reference::is_valid_name(kept_at) =>
+            {
+                return Err(format!(
+                    "kept_at `{}` is not a ref under refs/leash/",
+                    one_line(kept_at)
+                ));
             }
             _ => {}
         }
@@ -427,7 +427,10 @@ impl Event {
         }
         for b in branches {
             if !git2::Reference::is_valid_name(&format!("refs/heads/{b}")) {
-                return Err(format!("branch `{}` is not a valid branch name", one_line(b)));
+                return Err(format!(
+                    "branch `{}` is not a valid branch name",
+                    one_line(b)
+                ));
             }
         }
         if let Some(w) = worktree {

@@ -612,7 +612,9 @@ mod tests {
         j.append(&mut s, vec![set(AutonomyLevel::Auto)]).unwrap();
         let first = fs::read_to_string(&path).unwrap();
         let bad = "{\"v\":1,\"seq\":2,\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"turn_interrupted\",\"turn\":\"../../x\"}\n";
-        let after = first.replace("\"seq\":1", "\"seq\":3").replace("auto", "manual");
+        let after = first
+            .replace("\"seq\":1", "\"seq\":3")
+            .replace("\"level\":\"auto\"", "\"level\":\"manual\"");
         fs::write(&path, format!("{first}{bad}{after}")).unwrap();
         let len = fs::metadata(&path).unwrap().len();
 
@@ -621,9 +623,20 @@ mod tests {
         assert!(torn.is_none(), "the last line is whole");
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
         assert!(s.warnings[0].contains("../../x"), "{}", s.warnings[0]);
-        assert!(s.warnings[0].contains("journal.torn.1"), "{}", s.warnings[0]);
-        assert_eq!(fs::read_to_string(dir.path().join("journal.torn.1")).unwrap(), bad);
-        assert_eq!(s.autonomy[&RiskClass::Low], AutonomyLevel::Manual, "kept after it");
+        assert!(
+            s.warnings[0].contains("journal.torn.1"),
+            "{}",
+            s.warnings[0]
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("journal.torn.1")).unwrap(),
+            bad
+        );
+        assert_eq!(
+            s.autonomy[&RiskClass::Low],
+            AutonomyLevel::Manual,
+            "kept after it"
+        );
         assert_eq!(fs::metadata(&path).unwrap().len(), len, "offsets unchanged");
 
         // Reported once: the next open finds a blank line.
@@ -647,9 +660,17 @@ mod tests {
         let path = dir.path().join("journal.jsonl");
         let mut s = State::default();
         let (mut j, _) = Journal::open(&path, &mut s).unwrap();
-        j.append(&mut s, vec![set(AutonomyLevel::Auto), set(AutonomyLevel::Manual)])
-            .unwrap();
-        let second = fs::read_to_string(&path).unwrap().lines().nth(1).unwrap().to_string();
+        j.append(
+            &mut s,
+            vec![set(AutonomyLevel::Auto), set(AutonomyLevel::Manual)],
+        )
+        .unwrap();
+        let second = fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .to_string();
         let aside = j.quarantine_seq(2).unwrap().unwrap();
         assert_eq!(fs::read_to_string(aside).unwrap(), format!("{second}\n"));
         let mut again = State::default();

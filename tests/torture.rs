@@ -191,7 +191,12 @@ impl Trials {
             Op::Cancel => return self.cancel(kill),
             Op::Fix => {
                 self.n += 1;
-                let date = format!("{}-{:02}-{:02}", 2000 + self.n / 300, 1 + self.n % 12, 1 + self.n % 28);
+                let date = format!(
+                    "{}-{:02}-{:02}",
+                    2000 + self.n / 300,
+                    1 + self.n % 12,
+                    1 + self.n % 28
+                );
                 self.r
                     .write(&format!("memory/{date}.md"), &format!("# {date}\n"));
                 self.r.git(&["add", "memory"]);
@@ -207,7 +212,10 @@ impl Trials {
         }
         let child = cmd.spawn().unwrap();
         let died = self.stop(child, &kill);
-        format!("{op:?} {args:?} {kill:?}{}", if died { " (killed)" } else { "" })
+        format!(
+            "{op:?} {args:?} {kill:?}{}",
+            if died { " (killed)" } else { "" }
+        )
     }
 
     /// Waits for the child, or kills it after the delay. True when it died
@@ -257,10 +265,18 @@ impl Trials {
     /// Everything that must hold after a kill; an error names what broke.
     fn check(&self) -> Result<(), String> {
         let r = &self.r;
-        for args in [&["turns", "--json"][..], &["log"], &["actions"], &["autonomy"]] {
+        for args in [
+            &["turns", "--json"][..],
+            &["log"],
+            &["actions"],
+            &["autonomy"],
+        ] {
             let out = r.run(args);
             if out.code != 0 {
-                return Err(format!("leash {args:?} exited {}: {}", out.code, out.stderr));
+                return Err(format!(
+                    "leash {args:?} exited {}: {}",
+                    out.code, out.stderr
+                ));
             }
         }
         let turns = r.turns();
@@ -269,7 +285,10 @@ impl Trials {
             for args in [["show", id], ["diff", id]] {
                 let out = r.run(&args);
                 if out.code != 0 {
-                    return Err(format!("leash {args:?} exited {}: {}", out.code, out.stderr));
+                    return Err(format!(
+                        "leash {args:?} exited {}: {}",
+                        out.code, out.stderr
+                    ));
                 }
             }
         }
@@ -293,7 +312,13 @@ impl Trials {
                 }
             }
         }
-        let log = git(r, &["log", "--format=%H %(trailers:key=Leash-Turn,valueonly,separator=%x2C)"])?;
+        let log = git(
+            r,
+            &[
+                "log",
+                "--format=%H %(trailers:key=Leash-Turn,valueonly,separator=%x2C)",
+            ],
+        )?;
         for line in log.lines() {
             let Some((commit, turn)) = line.split_once(' ') else {
                 continue;

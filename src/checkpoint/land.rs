@@ -201,11 +201,7 @@ fn put_back(repo: &Repository, prepared: &Prepared) {
 /// Checks `tree` out over HEAD's tree, refusing without changing anything
 /// when a file the checkout would write or delete has local edits (staged,
 /// unstaged, or an untracked or ignored file in the way).
-fn checkout_safely(
-    repo: &Repository,
-    tree: &Tree<'_>,
-    touched: &[String],
-) -> Result<(), GitError> {
+fn checkout_safely(repo: &Repository, tree: &Tree<'_>, touched: &[String]) -> Result<(), GitError> {
     if touched.is_empty() {
         return Ok(());
     }
@@ -300,7 +296,9 @@ pub fn force_paths(repo: &Repository, tree: &Tree<'_>, paths: &[String]) -> Resu
             .components()
             .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            return Err(GitError::Refused(format!("refusing to write outside the checkout: {p}")));
+            return Err(GitError::Refused(format!(
+                "refusing to write outside the checkout: {p}"
+            )));
         }
         let file = root.join(rel);
         let entry = match tree.get_path(rel) {
@@ -465,7 +463,10 @@ mod tests {
                 "{err}"
             );
             assert!(err.to_string().contains("rm '"), "{err}");
-            assert_eq!(std::fs::read_to_string(p.join("README.md")).unwrap(), "old\n");
+            assert_eq!(
+                std::fs::read_to_string(p.join("README.md")).unwrap(),
+                "old\n"
+            );
             assert!(!p.join("new.md").exists());
             assert_eq!(repo.head().unwrap().target(), prepared.old);
             std::fs::remove_file(p.join(".git").join(lock)).unwrap();
@@ -486,7 +487,10 @@ mod tests {
         .unwrap_err();
         std::fs::remove_dir_all(&refpath).unwrap();
         std::fs::write(&refpath, format!("{}\n", prepared.old.unwrap())).unwrap();
-        assert_eq!(std::fs::read_to_string(p.join("README.md")).unwrap(), "old\n");
+        assert_eq!(
+            std::fs::read_to_string(p.join("README.md")).unwrap(),
+            "old\n"
+        );
         assert!(!p.join("new.md").exists());
         assert_eq!(git(p, &["status", "--porcelain"]), "");
     }

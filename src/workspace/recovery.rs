@@ -29,6 +29,8 @@ enum Owner {
     Leash(Option<String>, &'static str),
     /// A live leash process working on a turn: left alone.
     Live,
+    /// Another worktree's own files, which leash never writes: left alone.
+    Elsewhere,
     /// Possibly another process.
     Unknown,
 }
@@ -161,7 +163,7 @@ impl Workspace {
                         reason,
                     }])?;
                 }
-                Owner::Live => {}
+                Owner::Live | Owner::Elsewhere => {}
                 Owner::Unknown => {
                     let msg = format!(
                         "{} exists: a git process is using the repository, or one was killed \
@@ -208,6 +210,9 @@ impl Workspace {
             };
             crate::model::is_turn_id(id).then(|| id.to_string())
         };
+        if stem.starts_with("worktrees/") && !stem.starts_with("worktrees/leash-") {
+            return Owner::Elsewhere;
+        }
         if let Some(id) = turn_of(stem) {
             return if turn_alive(&id) {
                 Owner::Live
