@@ -434,14 +434,10 @@ impl Event {
             }
         }
         if let Some(w) = worktree {
-            let path = std::path::Path::new(w);
-            let named = path
+            let named = std::path::Path::new(w)
                 .file_name()
                 .is_some_and(|n| Some(n.to_string_lossy().as_ref()) == self.turn());
-            let plain = path
-                .components()
-                .all(|c| !matches!(c, std::path::Component::ParentDir));
-            if !named || !plain {
+            if !named {
                 return Err(format!(
                     "worktree `{}` is not a path named for its turn",
                     one_line(w)

@@ -292,6 +292,15 @@ impl Trials {
                 }
             }
         }
+        // A command that changes the repository works too: a turn runs,
+        // commits and cleans up after itself.
+        let out = r.run(&["run", "--risk", "high", "--", "echo", "nothing to change"]);
+        if out.code != 0 {
+            return Err(format!(
+                "leash run after the kill exited {}: {}",
+                out.code, out.stderr
+            ));
+        }
         let locks = git_locks(r);
         if !locks.is_empty() {
             return Err(format!("lock files left: {locks:?}"));
