@@ -737,3 +737,28 @@ fn an_intent_naming_a_commit_that_does_not_exist_is_quarantined() {
     assert_eq!(r.head(), head);
     r.ok(&["approve", "t1"]);
 }
+
+#[test]
+fn a_worktree_whose_git_file_was_cut_short_is_pruned_and_diff_works() {
+    let r = Repo::initialised();
+    crash(
+        &r,
+        "worktree_half_made",
+        &["run", "--", "sh", "-c", "echo x > x.md"],
+    );
+    // Killed a moment later: HEAD written, the checkout's `.git` file empty.
+    let admin = r.path().join(".git/worktrees/leash-t1");
+    let gitdir = std::fs::read_to_string(admin.join("gitdir")).unwrap();
+    let checkout = std::path::Path::new(gitdir.trim())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    std::fs::write(admin.join("HEAD"), format!("{}\n", r.head())).unwrap();
+    std::fs::write(checkout.join(".git"), "").unwrap();
+    let out = r.ok(&["diff", "t1"]);
+    assert!(out.stderr.contains("half-made worktree"), "{}", out.stderr);
+    assert!(!admin.exists());
+    assert!(!checkout.exists(), "nothing of the agent's was in it");
+    fsck_ok(&r);
+    r.ok(&["diff", "t1"]);
+}

@@ -133,18 +133,20 @@ pub fn remove_worktree(repo: &Repository, turn: &str, path: &Path) -> Result<(),
 
 /// Whether a turn's worktree is whole: its admin entry under
 /// `.git/worktrees/` has `gitdir`, `commondir` and `HEAD`, and `gitdir`
-/// names a `.git` file that exists. `None` when there is no admin entry.
+/// names a `.git` file that points back. `None` when there is no admin
+/// entry.
 pub fn worktree_is_whole(repo: &Repository, turn: &str) -> Option<bool> {
     let admin = repo.commondir().join("worktrees").join(worktree_name(turn));
     if !admin.exists() {
         return None;
     }
     let gitdir = fs::read_to_string(admin.join("gitdir")).ok();
-    Some(
-        admin.join("commondir").is_file()
-            && admin.join("HEAD").is_file()
-            && gitdir.is_some_and(|g| Path::new(g.trim()).is_file()),
-    )
+    // The checkout's `.git` file must point back (a kill mid-write leaves
+    // it empty).
+    let back = gitdir
+        .and_then(|g| fs::read_to_string(g.trim()).ok())
+        .is_some_and(|g| g.starts_with("gitdir: "));
+    Some(admin.join("commondir").is_file() && admin.join("HEAD").is_file() && back)
 }
 
 /// Removes a turn's worktree admin entry and, when given, its directory —

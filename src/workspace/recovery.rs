@@ -457,18 +457,21 @@ impl Workspace {
             let prune = match whole {
                 Some(false) => true,
                 Some(true) => removable,
-                // No admin entry: a stray directory of a worktree that was
-                // half removed.
-                None => removable && path.join(".git").exists(),
+                // No admin entry: a stray directory of a worktree half
+                // made or half removed.
+                None => removable && path.exists(),
             };
             if !prune {
                 continue;
             }
             // A directory is removed only when it holds no work and is this
-            // turn's: named for it, its `.git` (if any) naming its entry.
+            // turn's: named for it, its `.git` (if any, and whole) naming
+            // its entry.
             let ours = path.file_name().is_some_and(|n| n == t.id.as_str())
-                && std::fs::read_to_string(path.join(".git"))
-                    .map_or(true, |g| g.contains(&checkpoint::worktree_name(&t.id)));
+                && std::fs::read_to_string(path.join(".git")).map_or(true, |g| {
+                    g.strip_prefix("gitdir: ")
+                        .is_none_or(|to| to.contains(&checkpoint::worktree_name(&t.id)))
+                });
             let dir = (ours && removable).then_some(path.as_path());
             match checkpoint::prune_worktree(&self.repo, &t.id, dir) {
                 Ok(()) => {
