@@ -150,7 +150,16 @@ impl Workspace {
                     match std::fs::remove_file(&lock) {
                         Ok(()) => {}
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                        Err(e) => return Err(super::io_error(&lock)(e)),
+                        Err(e) => {
+                            let msg = format!(
+                                "{} was left by {what} that was killed, but could not be                                  removed ({e}); remove it: rm '{}'",
+                                lock.display(),
+                                lock.display()
+                            );
+                            self.notices.push(msg.clone());
+                            self.blocked.push(msg);
+                            continue;
+                        }
                     }
                     let reason = format!("left by {what} that was killed; no process holds it");
                     self.notices.push(format!(
