@@ -106,6 +106,7 @@ fn long_journal(turns: usize) -> tempfile::TempDir {
             supervisor_start: None,
             session: None,
             policy: None,
+            worktree: None,
         });
         for a in 1..=7 {
             batch.push(Event::ActionDone {

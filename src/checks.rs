@@ -142,10 +142,13 @@ impl Workspace {
     /// operator's request — so the fix can be rolled back like any turn.
     /// `None` when there was nothing to fix.
     pub fn fix_workspace(&mut self) -> Result<Option<(String, Vec<CheckResult>, Landing)>> {
+        self.ensure_unblocked()?;
         let branch = checkpoint::current_branch(&self.repo)?.ok_or_else(|| {
             Error::Refused("HEAD is detached; check out a branch to fix it".into())
         })?;
         let base = checkpoint::head_commit(&self.repo)?;
+        let worktrees = self.worktree_path("t0");
+        let worktrees = worktrees.parent().expect("a worktree path has a parent");
         let id = self.transact(|state| {
             let id = crate::model::turn_id(state.max_turn + 1);
             Ok((
@@ -166,12 +169,14 @@ impl Workspace {
                     supervisor_start: crate::agents::process::start_time(std::process::id()),
                     session: None,
                     policy: None,
+                    worktree: Some(worktrees.join(&id).display().to_string()),
                 }],
                 id,
             ))
         })?;
         let worktree = self.worktree_path(&id);
         checkpoint::create_worktree(&self.repo, &id, &worktree, base)?;
+        crate::workspace::crash_point("fix_worktree_created");
         let results = self.check_dir(&worktree, None, true);
         let fixed: Vec<&CheckResult> = results
             .iter()

@@ -52,6 +52,10 @@ pub enum Event {
         /// session started under.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         policy: Option<String>,
+        /// Where an isolated turn's worktree will be created: journaled
+        /// before creation starts, so recovery can prune a half-made one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worktree: Option<String>,
     },
     TurnStarted {
         turn: String,
@@ -221,6 +225,15 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A git lock file that a killed leash process left under `.git`,
+    /// removed by recovery before it finished or undid that process's work.
+    LockRemoved {
+        /// The lock file, relative to the repository's `.git`.
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn: Option<String>,
+        reason: String,
+    },
     AutonomySet {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         class: Option<RiskClass>,
@@ -229,6 +242,25 @@ pub enum Event {
         level: AutonomyLevel,
         by: DecidedBy,
     },
+}
+
+/// True for a full object id as leash writes them: 40 lowercase or
+/// uppercase hex digits (SHA-1) or 64 (SHA-256).
+pub fn is_full_oid(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A hostile id shown in a message: one line, at most 60 characters.
+fn one_line(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(60)
+        .collect();
+    if s.chars().count() > 60 {
+        out.push('…');
+    }
+    out
 }
 
 /// Whether an action waits for the operator.
@@ -284,6 +316,7 @@ impl Event {
             Event::TurnRolledBack { .. } => "turn_rolled_back",
             Event::RollbackAborted { .. } => "rollback_aborted",
             Event::TurnInterrupted { .. } => "turn_interrupted",
+            Event::LockRemoved { .. } => "lock_removed",
             Event::AutonomySet { .. } => "autonomy_set",
             Event::SessionStarted { .. } => "session_started",
             Event::SessionEnded { .. } => "session_ended",
@@ -308,7 +341,9 @@ impl Event {
             | Event::TurnRolledBack { turn, .. }
             | Event::RollbackAborted { turn, .. }
             | Event::TurnInterrupted { turn, .. } => Some(turn),
-            Event::InvariantsChecked { turn, .. } => turn.as_deref(),
+            Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
+                turn.as_deref()
+            }
             Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => {
                 action.split('.').next()
             }
@@ -316,6 +351,122 @@ impl Event {
             | Event::SessionStarted { .. }
             | Event::SessionEnded { .. } => None,
         }
+    }
+
+    /// Checks the ids an event carries against leash's own grammar: turn
+    /// ids `t<digits>`, action ids `t<digits>.a<digits>`, full hex object
+    /// ids, valid branch and ref names, worktree paths named for their turn.
+    /// A line that fails is damaged and never acted on.
+    pub fn check_ids(&self) -> Result<(), String> {
+        use crate::model::{is_action_id, is_turn_id};
+        if let Some(turn) = self.turn()
+            && !is_turn_id(turn)
+        {
+            return Err(format!("turn id `{}` is not t<digits>", one_line(turn)));
+        }
+        let action = match self {
+            Event::ActionRequested { action, turn, .. } => {
+                if action.split_once(".a").map(|(t, _)| t) != Some(turn.as_str()) {
+                    return Err(format!(
+                        "action id `{}` does not belong to {turn}",
+                        one_line(action)
+                    ));
+                }
+                Some(action)
+            }
+            Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => Some(action),
+            _ => None,
+        };
+        if let Some(a) = action
+            && !is_action_id(a)
+        {
+            return Err(format!(
+                "action id `{}` is not t<digits>.a<digits>",
+                one_line(a)
+            ));
+        }
+        let mut oids: Vec<(&str, &str)> = Vec::new();
+        let mut branches: Vec<&str> = Vec::new();
+        let mut worktree = None;
+        match self {
+            Event::TurnCreated {
+                base,
+                branch,
+                worktree: w,
+                ..
+            } => {
+                oids.extend(base.as_deref().map(|b| ("base", b)));
+                branches.extend(branch.as_deref());
+                worktree = w.as_deref();
+            }
+            Event::TurnStarted { worktree: w, .. } => worktree = w.as_deref(),
+            Event::TurnFinished { commit, .. } => {
+                oids.extend(commit.as_deref().map(|c| ("commit", c)));
+            }
+            Event::LandingStarted {
+                target,
+                branch,
+                old,
+                ..
+            }
+            | Event::RollbackStarted {
+                target,
+                branch,
+                old,
+                ..
+            } => {
+                oids.push(("target", target));
+                oids.extend(old.as_deref().map(|o| ("old", o)));
+                branches.push(branch);
+            }
+            Event::TurnLanded {
+                commit, drift_from, ..
+            } => {
+                oids.push(("commit", commit));
+                oids.extend(drift_from.as_deref().map(|d| ("drift_from", d)));
+            }
+            Event::TurnRolledBack { commit, .. } => {
+                oids.extend(commit.as_deref().map(|c| ("commit", c)));
+            }
+            Event::TurnRejected { kept_at, .. }
+                if !kept_at.starts_with("refs/leash/")
+                    || !git2::Reference::is_valid_name(kept_at) =>
+            {
+                return Err(format!(
+                    "kept_at `{}` is not a ref under refs/leash/",
+                    one_line(kept_at)
+                ));
+            }
+            _ => {}
+        }
+        for (field, oid) in oids {
+            if !is_full_oid(oid) {
+                return Err(format!(
+                    "{field} `{}` is not a full object id (40 hex digits)",
+                    one_line(oid)
+                ));
+            }
+        }
+        for b in branches {
+            if !git2::Reference::is_valid_name(&format!("refs/heads/{b}")) {
+                return Err(format!(
+                    "branch `{}` is not a valid branch name",
+                    one_line(b)
+                ));
+            }
+        }
+        if let Some(w) = worktree {
+            let named = std::path::Path::new(w)
+                .file_name()
+                .is_some_and(|n| Some(n.to_string_lossy().as_ref()) == self.turn());
+            if !named {
+                return Err(format!(
+                    "worktree `{}` is not a path named for its turn",
+                    one_line(w)
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// One readable line for the event.
@@ -481,6 +632,7 @@ impl Event {
             Event::SessionStarted { session, agent, .. } => {
                 format!("session_started {session} ({agent})")
             }
+            Event::LockRemoved { path, reason, .. } => format!("lock_removed {path}: {reason}"),
             Event::SessionEnded { session, reason } => format!(
                 "session_ended {session}{}",
                 reason

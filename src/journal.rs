@@ -84,6 +84,7 @@ const KNOWN_KINDS: &[&str] = &[
     "rollback_aborted",
     "turn_interrupted",
     "autonomy_set",
+    "lock_removed",
     "session_started",
     "session_ended",
 ];
@@ -105,9 +106,38 @@ impl Journal {
             path: path.to_path_buf(),
             offset: 0,
         };
-        journal.catch_up(&file, state)?;
+        journal.fold(&file, state, true)?;
         drop(file);
         Ok((journal, torn))
+    }
+
+    /// Moves the line carrying `seq` aside (to `journal.torn.<n>`) and
+    /// blanks it in place, so no process acts on it again; for a line that
+    /// parses but names what does not exist. Returns where it went, or
+    /// `None` when no such line is left. The caller refolds from scratch.
+    pub fn quarantine_seq(&mut self, seq: u64) -> Result<Option<PathBuf>, JournalError> {
+        let file = open_rw(&self.path)?;
+        file.lock().map_err(|e| io_err(&self.path, e))?;
+        let mut buf = Vec::new();
+        (&file)
+            .read_to_end(&mut buf)
+            .map_err(|e| io_err(&self.path, e))?;
+        let mut at = 0u64;
+        let mut found = None;
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if line.last() == Some(&b'\n')
+                && let Ok(r) = parse_line(&line[..line.len() - 1])
+                && r.seq == seq
+            {
+                found = Some((at, line.len() - 1));
+            }
+            at += line.len() as u64;
+        }
+        let Some((offset, len)) = found else {
+            return Ok(None);
+        };
+        let start = offset as usize;
+        set_aside(&self.path, &buf[start..start + len + 1], offset, len).map(Some)
     }
 
     /// The journal's path.
@@ -124,7 +154,7 @@ impl Journal {
     /// Never blocks on the lock: a half-written line is left for later.
     pub fn refresh(&mut self, state: &mut State) -> Result<usize, JournalError> {
         let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
-        self.catch_up(&file, state)
+        self.fold(&file, state, false)
     }
 
     /// The compare-and-append primitive. Under the exclusive lock: fold what
@@ -141,7 +171,7 @@ impl Journal {
     {
         let file = open_rw(&self.path)?;
         file.lock().map_err(|e| io_err(&self.path, e))?;
-        self.catch_up(&file, state)?;
+        self.fold(&file, state, false)?;
         let (events, value) = decide(state)?;
         if !events.is_empty() {
             self.write_locked(&file, state, events)?;
@@ -190,7 +220,18 @@ impl Journal {
         Ok(())
     }
 
-    fn catch_up(&mut self, mut file: &File, state: &mut State) -> Result<usize, JournalError> {
+    /// Folds the whole lines after `offset`. With `quarantine` (on open,
+    /// under the lock) a damaged line — not JSON, a malformed event, ids
+    /// outside leash's grammar — is moved aside and blanked in place, so it
+    /// is reported once and the lines after it are kept; without, it is
+    /// skipped with a warning. Blank lines keep every offset valid for
+    /// readers that are already past them.
+    fn fold(
+        &mut self,
+        mut file: &File,
+        state: &mut State,
+        quarantine: bool,
+    ) -> Result<usize, JournalError> {
         let len = file.metadata().map_err(|e| io_err(&self.path, e))?.len();
         if len < self.offset {
             // Only repair truncates, and only a torn tail we never folded.
@@ -214,15 +255,25 @@ impl Journal {
         for line in buf[..whole].split_inclusive(|&b| b == b'\n') {
             let text = &line[..line.len() - 1];
             if !text.iter().all(u8::is_ascii_whitespace) {
-                match parse_line(text) {
+                match read_line(text) {
                     Ok(record) => {
                         state.apply(&record);
                         count += 1;
                     }
-                    Err(message) => state.warnings.push(format!(
-                        "{}: byte {at}: {message}; line skipped",
-                        self.path.display()
-                    )),
+                    Err(LineError::Damaged(message)) if quarantine => {
+                        let aside = set_aside(&self.path, line, at, text.len())?;
+                        state.warnings.push(format!(
+                            "{}: byte {at}: {message}; the line was moved to {} and is not acted on",
+                            self.path.display(),
+                            aside.display()
+                        ));
+                    }
+                    Err(LineError::Damaged(message) | LineError::Unknown(message)) => {
+                        state.warnings.push(format!(
+                            "{}: byte {at}: {message}; line skipped",
+                            self.path.display()
+                        ))
+                    }
                 }
             }
             at += line.len() as u64;
@@ -232,27 +283,85 @@ impl Journal {
     }
 }
 
+/// Why a line could not be used.
+enum LineError {
+    /// A kind this binary does not know (from a newer leash): skipped, kept.
+    Unknown(String),
+    /// Not a usable event: quarantined on open.
+    Damaged(String),
+}
+
 /// Parses one journal line, telling an unknown kind (from a newer leash)
-/// apart from a damaged line.
+/// apart from a damaged line. A line whose ids do not follow leash's
+/// grammar is damaged (see [`Event::check_ids`]).
 pub fn parse_line(text: &[u8]) -> Result<Record, String> {
+    read_line(text).map_err(|(LineError::Unknown(m) | LineError::Damaged(m))| m)
+}
+
+fn read_line(text: &[u8]) -> Result<Record, LineError> {
     // The common case in one pass; the slower look is only for a line that
     // does not parse, to say why.
-    if let Ok(record) = serde_json::from_slice::<Record>(text) {
-        return Ok(record);
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(text).map_err(|e| format!("not a JSON object ({e})"))?;
+    let record = match serde_json::from_slice::<Record>(text) {
+        Ok(record) => record,
+        Err(_) => parse_slowly(text)?,
+    };
+    record
+        .event
+        .check_ids()
+        .map_err(|e| LineError::Damaged(format!("`{}` event: {e}", record.event.kind())))?;
+    Ok(record)
+}
+
+fn parse_slowly(text: &[u8]) -> Result<Record, LineError> {
+    let value: serde_json::Value = serde_json::from_slice(text)
+        .map_err(|e| LineError::Damaged(format!("not a JSON object ({e})")))?;
     let kind = value
         .get("kind")
         .and_then(|k| k.as_str())
-        .ok_or("event has no \"kind\"")?
+        .ok_or_else(|| LineError::Damaged("event has no \"kind\"".into()))?
         .to_string();
     if !KNOWN_KINDS.contains(&kind.as_str()) {
-        return Err(format!(
+        return Err(LineError::Unknown(format!(
             "unknown event kind `{kind}` (written by a newer leash?)"
-        ));
+        )));
     }
-    serde_json::from_value(value).map_err(|e| format!("malformed `{kind}` event: {e}"))
+    serde_json::from_value(value)
+        .map_err(|e| LineError::Damaged(format!("malformed `{kind}` event: {e}")))
+}
+
+/// The next free `journal.torn.<n>` beside the journal.
+fn torn_path(path: &Path) -> PathBuf {
+    let dir = path.parent().expect("journal path has a parent");
+    let mut n = 1;
+    loop {
+        let candidate = dir.join(format!("journal.torn.{n}"));
+        if !candidate.exists() {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+/// Copies `bytes` (a damaged line) to the next `journal.torn.<n>`, durably,
+/// then overwrites the `len` bytes at `offset` of the journal with spaces:
+/// the line is gone for every reader, every other byte stays where it was.
+/// Caller holds the journal lock.
+fn set_aside(path: &Path, bytes: &[u8], offset: u64, len: usize) -> Result<PathBuf, JournalError> {
+    use std::os::unix::fs::FileExt;
+    let aside = torn_path(path);
+    let mut out = File::create(&aside).map_err(|e| io_err(&aside, e))?;
+    out.write_all(bytes)
+        .and_then(|_| out.sync_all())
+        .map_err(|e| io_err(&aside, e))?;
+    // Not O_APPEND: the blanks must land where the line was.
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| io_err(path, e))?;
+    file.write_all_at(&vec![b' '; len], offset)
+        .and_then(|_| file.sync_data())
+        .map_err(|e| io_err(path, e))?;
+    Ok(aside)
 }
 
 /// Moves a torn last line (no trailing newline, or not JSON) aside and
@@ -286,15 +395,7 @@ fn repair(mut file: &File, path: &Path) -> Result<Option<PathBuf>, JournalError>
         return Ok(None);
     }
     let keep = start + line_start as u64;
-    let dir = path.parent().expect("journal path has a parent");
-    let mut n = 1;
-    let aside = loop {
-        let candidate = dir.join(format!("journal.torn.{n}"));
-        if !candidate.exists() {
-            break candidate;
-        }
-        n += 1;
-    };
+    let aside = torn_path(path);
     let mut out = File::create(&aside).map_err(|e| io_err(&aside, e))?;
     out.write_all(&tail[line_start..])
         .and_then(|_| out.sync_all())
@@ -500,5 +601,81 @@ mod tests {
         let (_, torn) = Journal::open(&path, &mut State::default()).unwrap();
         assert!(torn.is_some());
         assert_eq!(fs::metadata(&path).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_damaged_line_mid_file_is_moved_aside_blanked_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut s = State::default();
+        let (mut j, _) = Journal::open(&path, &mut s).unwrap();
+        j.append(&mut s, vec![set(AutonomyLevel::Auto)]).unwrap();
+        let first = fs::read_to_string(&path).unwrap();
+        let bad = "{\"v\":1,\"seq\":2,\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"turn_interrupted\",\"turn\":\"../../x\"}\n";
+        let after = first
+            .replace("\"seq\":1", "\"seq\":3")
+            .replace("\"level\":\"auto\"", "\"level\":\"manual\"");
+        fs::write(&path, format!("{first}{bad}{after}")).unwrap();
+        let len = fs::metadata(&path).unwrap().len();
+
+        let mut s = State::default();
+        let (_, torn) = Journal::open(&path, &mut s).unwrap();
+        assert!(torn.is_none(), "the last line is whole");
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(s.warnings[0].contains("../../x"), "{}", s.warnings[0]);
+        assert!(
+            s.warnings[0].contains("journal.torn.1"),
+            "{}",
+            s.warnings[0]
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("journal.torn.1")).unwrap(),
+            bad
+        );
+        assert_eq!(
+            s.autonomy[&RiskClass::Low],
+            AutonomyLevel::Manual,
+            "kept after it"
+        );
+        assert_eq!(fs::metadata(&path).unwrap().len(), len, "offsets unchanged");
+
+        // Reported once: the next open finds a blank line.
+        let mut again = State::default();
+        Journal::open(&path, &mut again).unwrap();
+        assert!(again.warnings.is_empty(), "{:?}", again.warnings);
+        assert_eq!(again.autonomy[&RiskClass::Low], AutonomyLevel::Manual);
+        // An unknown kind from a newer leash stays where it is.
+        let newer = "{\"v\":2,\"seq\":4,\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"hologram\"}\n";
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(newer.as_bytes()).unwrap();
+        let mut third = State::default();
+        Journal::open(&path, &mut third).unwrap();
+        assert_eq!(third.warnings.len(), 1);
+        assert!(fs::read_to_string(&path).unwrap().ends_with(newer));
+    }
+
+    #[test]
+    fn quarantine_seq_moves_one_line_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut s = State::default();
+        let (mut j, _) = Journal::open(&path, &mut s).unwrap();
+        j.append(
+            &mut s,
+            vec![set(AutonomyLevel::Auto), set(AutonomyLevel::Manual)],
+        )
+        .unwrap();
+        let second = fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .to_string();
+        let aside = j.quarantine_seq(2).unwrap().unwrap();
+        assert_eq!(fs::read_to_string(aside).unwrap(), format!("{second}\n"));
+        let mut again = State::default();
+        Journal::open(&path, &mut again).unwrap();
+        assert_eq!(again.autonomy[&RiskClass::Low], AutonomyLevel::Auto);
+        assert!(j.quarantine_seq(2).unwrap().is_none());
     }
 }

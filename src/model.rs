@@ -211,7 +211,23 @@ pub fn turn_id(n: u64) -> String {
 
 /// The number inside a turn id (`t42` → 42), if it is one.
 pub fn turn_number(id: &str) -> Option<u64> {
-    id.strip_prefix('t')?.parse().ok()
+    let digits = id.strip_prefix('t')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// True for an id leash gives turns: `t` and digits (`t7`).
+pub fn is_turn_id(id: &str) -> bool {
+    turn_number(id).is_some()
+}
+
+/// True for an id leash gives actions: a turn id, `.a` and digits (`t7.a3`).
+pub fn is_action_id(id: &str) -> bool {
+    id.split_once(".a").is_some_and(|(turn, n)| {
+        is_turn_id(turn) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 #[cfg(test)]
@@ -245,5 +261,12 @@ mod tests {
         assert_eq!(turn_id(42), "t42");
         assert_eq!(turn_number("t42"), Some(42));
         assert_eq!(turn_number("x1"), None);
+        for bad in ["t", "t+5", "t-1", "../../x", "t1/..", "t1 ", "T1"] {
+            assert!(!is_turn_id(bad), "{bad}");
+        }
+        assert!(is_action_id("t7.a3"));
+        for bad in ["t7", "t7.a", "t7.a3x", "x.a1", "t7.a+1", "../t1.a1"] {
+            assert!(!is_action_id(bad), "{bad}");
+        }
     }
 }

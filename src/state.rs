@@ -243,6 +243,8 @@ pub struct TurnDecision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Intent {
     pub op: IntentOp,
+    /// The journal line that announced it.
+    pub seq: u64,
     pub target: String,
     pub branch: String,
     pub old: Option<String>,
@@ -344,6 +346,7 @@ impl State {
             supervisor_start,
             session,
             policy,
+            worktree,
         } = &record.event
         {
             if self.index.contains_key(turn) {
@@ -394,7 +397,7 @@ impl State {
                 supervisor_start: *supervisor_start,
                 agent_pid: None,
                 agent_start: None,
-                worktree: None,
+                worktree: worktree.clone(),
                 pending: None,
                 notes: Vec::new(),
                 events: vec![seq],
@@ -491,7 +494,9 @@ impl State {
                 t.supervisor_start = *supervisor_start;
                 t.agent_pid = Some(*agent_pid);
                 t.agent_start = *agent_start;
-                t.worktree = worktree.clone();
+                if worktree.is_some() {
+                    t.worktree = worktree.clone();
+                }
             }
             Event::RiskEscalated {
                 from, to, because, ..
@@ -558,6 +563,7 @@ impl State {
             } => {
                 t.pending = Some(Intent {
                     op: IntentOp::Land,
+                    seq,
                     target: target.clone(),
                     branch: branch.clone(),
                     old: old.clone(),
@@ -593,6 +599,7 @@ impl State {
             } => {
                 t.pending = Some(Intent {
                     op: IntentOp::Rollback,
+                    seq,
                     target: target.clone(),
                     branch: branch.clone(),
                     old: old.clone(),
@@ -692,6 +699,7 @@ impl State {
                 t.introduced = introduced.clone();
             }
             Event::TurnCreated { .. }
+            | Event::LockRemoved { .. }
             | Event::AutonomySet { .. }
             | Event::SessionStarted { .. }
             | Event::SessionEnded { .. }
@@ -736,6 +744,7 @@ mod tests {
             supervisor_start: None,
             session: None,
             policy: None,
+            worktree: None,
         }
     }
 

@@ -83,6 +83,9 @@ pub struct Workspace {
     /// Things the operator should hear about from opening: a torn journal
     /// line moved aside, recovered intents, interrupted turns, warnings.
     pub notices: Vec<String>,
+    /// Why recovery could not finish (a git lock someone else may hold):
+    /// reading works, but commands that change the repository refuse.
+    pub blocked: Vec<String>,
 }
 
 /// Who or what an autonomy setting applies to.
@@ -187,6 +190,7 @@ impl Workspace {
             config,
             tasks,
             notices,
+            blocked: Vec::new(),
         };
         ws.recover()?;
         ws.notices.append(&mut ws.state.warnings);
@@ -382,8 +386,18 @@ impl Workspace {
         matches!(FileLock::acquire(&path, false), Ok(None))
     }
 
+    /// Refuses to change the repository while recovery is blocked (a git
+    /// lock file that may be someone else's), saying what to do.
+    pub(crate) fn ensure_unblocked(&self) -> Result<()> {
+        match self.blocked.first() {
+            Some(why) => Err(Error::Refused(why.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// Takes the lock that serialises landings, rejections and rollbacks.
     pub(crate) fn land_lock(&self) -> Result<FileLock> {
+        self.ensure_unblocked()?;
         fs::create_dir_all(&self.leash_dir).map_err(io_error(&self.leash_dir))?;
         Ok(FileLock::acquire(&self.leash_dir.join("land.lock"), true)?.expect("waited for lock"))
     }
@@ -500,6 +514,7 @@ impl Workspace {
             commit: prepared.target.to_string(),
             drift_from: prepared.drift_from.map(|d| d.to_string()),
         }])?;
+        crash_point("turn_landed");
         self.discard_worktree(id);
         Ok(Landing {
             commit: prepared.target.to_string(),
@@ -525,6 +540,7 @@ impl Workspace {
                 (),
             ))
         })?;
+        crash_point("reject_decided");
         let turn = self.turn(id)?.clone();
         if turn.kind == crate::model::TurnKind::InPlace {
             return self.reject_in_place(&turn);
@@ -544,6 +560,7 @@ impl Workspace {
             let oid = Oid::from_str(commit)?;
             self.repo
                 .reference(&kept_at, oid, true, "leash: rejected turn")?;
+            crash_point("rejected_ref");
             if let Ok(mut r) = self.repo.find_reference(&turn_ref(id)) {
                 r.delete()?;
             }

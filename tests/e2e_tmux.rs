@@ -33,11 +33,18 @@ impl Tmux {
     }
 
     /// Waits until the screen shows `text`.
+    /// Waits for `text` on the screen; a timeout shows the last screen.
     fn wait_for(&self, text: &str) -> String {
-        common::wait_until(&format!("the screen to show {text:?}"), || {
-            let s = self.screen();
-            s.contains(text).then_some(s)
-        })
+        let last = std::cell::RefCell::new(String::new());
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            common::wait_until(&format!("the screen to show {text:?}"), || {
+                let s = self.screen();
+                let hit = s.contains(text).then(|| s.clone());
+                *last.borrow_mut() = s;
+                hit
+            })
+        }));
+        found.unwrap_or_else(|_| panic!("the last screen:\n{}", last.borrow()))
     }
 }
 

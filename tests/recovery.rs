@@ -438,3 +438,342 @@ fn concurrent_writers_never_lose_or_tear_a_line() {
         "dense, ordered, none lost"
     );
 }
+
+// ---- A kill -9 at any point leaves a repository that works ----------------
+
+/// Git lock files under `.git`, leash's own flock files aside.
+fn git_locks(r: &Repo) -> Vec<String> {
+    let git = r.path().join(".git");
+    let mut found = Vec::new();
+    let mut stack = vec![git.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p == git.join("leash") || p == git.join("objects") {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "lock") {
+                found.push(p.strip_prefix(&git).unwrap().display().to_string());
+            }
+        }
+    }
+    found
+}
+
+fn fsck_ok(r: &Repo) {
+    let out = std::process::Command::new("git")
+        .args(["fsck", "--no-progress"])
+        .current_dir(r.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git fsck failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn crash(r: &Repo, point: &str, args: &[&str]) {
+    let out = r
+        .cmd(args)
+        .env("LEASH_TEST_CRASH_AT", point)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "leash {args:?} should have died at {point}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_lock_left_by_a_killed_landing_is_removed_journaled_and_the_landing_finished() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    // Killed while it writes the branch's ref, the landing leaves the ref's
+    // lock behind (leash holds it from before the checkout to the write).
+    crash(&r, "before_ref", &["approve", "t1"]);
+    let lock = r.path().join(".git/refs/heads/main.lock");
+    if !lock.exists() {
+        std::fs::write(&lock, "").unwrap();
+    }
+    assert_eq!(git_locks(&r), ["refs/heads/main.lock"]);
+
+    let open = r.ok(&["turns"]);
+    assert!(
+        open.stderr.contains("removed .git/refs/heads/main.lock"),
+        "{}",
+        open.stderr
+    );
+    assert!(
+        open.stderr.contains("finished an interrupted landing"),
+        "{}",
+        open.stderr
+    );
+    assert!(git_locks(&r).is_empty());
+    r.ok(&["log"]);
+    let removed: Vec<_> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "lock_removed")
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["path"], "refs/heads/main.lock");
+    assert_eq!(removed[0]["turn"], "t1");
+    assert_eq!(r.turn("t1")["state"], "landed");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    fsck_ok(&r);
+}
+
+#[test]
+fn a_lock_that_may_be_someone_elses_is_named_reading_works_and_changing_refuses() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let lock = r.path().join(".git/refs/heads/main.lock");
+    std::fs::write(&lock, "").unwrap();
+    for args in [&["turns"][..], &["log"], &["show", "t1"], &["diff", "t1"]] {
+        let out = r.ok(args);
+        assert!(out.stderr.contains("main.lock"), "{args:?}: {}", out.stderr);
+    }
+    let head = r.head();
+    let refused = r.run(&["approve", "t1"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains(&format!("rm '{}'", lock.display())),
+        "names the command that clears it: {}",
+        refused.stderr
+    );
+    assert_eq!(r.head(), head);
+    assert!(!r.file("a.md").exists(), "nothing was written");
+    assert!(lock.exists(), "not leash's to remove");
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    let run = r.run(&["run", "--", "true"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("main.lock"), "{}", run.stderr);
+
+    std::fs::remove_file(&lock).unwrap();
+    r.ok(&["approve", "t1"]);
+    assert_eq!(r.read("a.md"), "a\n");
+}
+
+#[test]
+fn an_interrupted_landing_is_finished_file_by_file_index_included() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "echo a > a.md; echo changed > README.md",
+    ]);
+    crash(&r, "landing_started", &["approve", "t1"]);
+    // Killed mid-checkout: one file written, the index not yet.
+    r.write("a.md", "a\n");
+    let open = r.ok(&["turns"]);
+    assert!(
+        open.stderr.contains("finished an interrupted landing"),
+        "{}",
+        open.stderr
+    );
+    assert_eq!(r.turn("t1")["state"], "landed");
+    assert_eq!(r.read("README.md"), "changed\n");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    // And the next landing on the same file goes through.
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "echo again >> README.md",
+    ]);
+    r.ok(&["approve", "t2"]);
+    assert_eq!(r.read("README.md"), "changed\nagain\n");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_file_left_empty_by_a_kill_mid_write_is_restored_from_the_target() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "echo changed > README.md",
+    ]);
+    crash(&r, "landing_started", &["approve", "t1"]);
+    // A kill in the middle of writing the file: truncated, nothing else.
+    r.write("README.md", "");
+    let open = r.ok(&["turns"]);
+    assert!(
+        !open.stderr.contains("nothing was changed"),
+        "an empty file is neither side: {}",
+        open.stderr
+    );
+    assert_eq!(r.turn("t1")["state"], "landed");
+    assert_eq!(r.read("README.md"), "changed\n");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_rollback_interrupted_mid_checkout_is_finished_with_the_index() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        "echo a > a.md; echo changed > README.md",
+    ]);
+    crash(&r, "rollback_started", &["rollback", "t1"]);
+    std::fs::remove_file(r.file("a.md")).unwrap();
+    r.write("README.md", "orig");
+    r.ok(&["turns"]);
+    assert_eq!(r.turn("t1")["state"], "rolled_back");
+    assert!(!r.file("a.md").exists());
+    assert_eq!(r.read("README.md"), "original line\n");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_kill_while_a_worktree_is_made_is_pruned_and_fsck_is_clean() {
+    let r = Repo::initialised();
+    crash(
+        &r,
+        "worktree_half_made",
+        &["run", "--", "sh", "-c", "echo x > x.md"],
+    );
+    let admin = r.path().join(".git/worktrees/leash-t1");
+    assert!(admin.exists(), "the half-made entry is there");
+    let open = r.ok(&["turns"]);
+    assert!(
+        open.stderr.contains("half-made worktree"),
+        "{}",
+        open.stderr
+    );
+    assert!(!admin.exists());
+    assert_eq!(r.turn("t1")["state"], "interrupted");
+    fsck_ok(&r);
+    assert_eq!(r.git(&["worktree", "list"]).lines().count(), 1);
+    // The next turn goes on.
+    r.ok(&["run", "--risk", "low", "--", "sh", "-c", "echo y > y.md"]);
+    assert_eq!(r.read("y.md"), "y\n");
+}
+
+#[test]
+fn journal_lines_with_bad_ids_are_quarantined_never_acted_on() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let head = r.head();
+    let whole = std::fs::read_to_string(r.journal()).unwrap();
+    let line = |seq: u64, body: &str| {
+        format!("{{\"v\":1,\"seq\":{seq},\"ts\":\"2026-01-01T00:00:00Z\",{body}}}\n")
+    };
+    let short = line(
+        90,
+        &format!(
+            "\"kind\":\"landing_started\",\"turn\":\"t1\",\"target\":\"deadbeef\",\"branch\":\"main\",\"old\":\"{head}\""
+        ),
+    );
+    let escape = line(
+        91,
+        "\"kind\":\"turn_decided\",\"turn\":\"../../x\",\"decision\":\"reject\",\"by\":\"operator\"",
+    );
+    // A good line after the bad ones must survive.
+    let good = line(
+        92,
+        "\"kind\":\"autonomy_set\",\"class\":\"low\",\"level\":\"manual\",\"by\":\"operator\"",
+    );
+    std::fs::write(r.journal(), format!("{whole}{short}{escape}{good}")).unwrap();
+
+    let out = r.ok(&["turns"]);
+    assert!(out.stderr.contains("deadbeef"), "{}", out.stderr);
+    assert!(out.stderr.contains("journal.torn.1"), "{}", out.stderr);
+    assert!(out.stderr.contains("journal.torn.2"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(r.path().join(".git/leash/journal.torn.1")).unwrap(),
+        short
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.path().join(".git/leash/journal.torn.2")).unwrap(),
+        escape
+    );
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    assert_eq!(r.head(), head);
+    assert!(!r.path().join("x").exists() && !r.path().join("../../x").exists());
+    let autonomy = r.ok(&["autonomy", "--json"]).json();
+    assert!(
+        autonomy.to_string().contains("manual"),
+        "the line after the bad ones was kept: {autonomy}"
+    );
+    // Reported once.
+    let again = r.ok(&["turns"]);
+    assert!(!again.stderr.contains("journal.torn"), "{}", again.stderr);
+    r.ok(&["approve", "t1"]);
+    assert_eq!(r.read("a.md"), "a\n");
+}
+
+#[test]
+fn an_intent_naming_a_commit_that_does_not_exist_is_quarantined() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let head = r.head();
+    let mut text = std::fs::read_to_string(r.journal()).unwrap();
+    let seq = text.lines().count() + 1;
+    let intent = format!(
+        "{{\"v\":1,\"seq\":{seq},\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"landing_started\",\
+         \"turn\":\"t1\",\"target\":\"{}\",\"branch\":\"main\",\"old\":\"{head}\"}}\n",
+        "deadbeef".repeat(5)
+    );
+    text.push_str(&intent);
+    std::fs::write(r.journal(), text).unwrap();
+    let out = r.ok(&["turns"]);
+    assert!(
+        out.stderr.contains("not in the repository"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.path().join(".git/leash/journal.torn.1")).unwrap(),
+        intent
+    );
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    assert_eq!(r.head(), head);
+    r.ok(&["approve", "t1"]);
+}
+
+#[test]
+fn a_worktree_whose_git_file_was_cut_short_is_pruned_and_diff_works() {
+    let r = Repo::initialised();
+    crash(
+        &r,
+        "worktree_half_made",
+        &["run", "--", "sh", "-c", "echo x > x.md"],
+    );
+    // Killed a moment later: HEAD written, the checkout's `.git` file empty.
+    let admin = r.path().join(".git/worktrees/leash-t1");
+    let gitdir = std::fs::read_to_string(admin.join("gitdir")).unwrap();
+    let checkout = std::path::Path::new(gitdir.trim())
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    std::fs::write(admin.join("HEAD"), format!("{}\n", r.head())).unwrap();
+    std::fs::write(checkout.join(".git"), "").unwrap();
+    let out = r.ok(&["diff", "t1"]);
+    assert!(out.stderr.contains("half-made worktree"), "{}", out.stderr);
+    assert!(!admin.exists());
+    assert!(!checkout.exists(), "nothing of the agent's was in it");
+    fsck_ok(&r);
+    r.ok(&["diff", "t1"]);
+}

@@ -66,6 +66,7 @@ impl Workspace {
                     supervisor_start: None,
                     session: Some(session.to_string()),
                     policy: policy.clone(),
+                    worktree: None,
                 }],
                 id,
             ))

@@ -2,7 +2,7 @@
 //! in its worktree, commit what it left, classify the end and apply policy.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -168,6 +168,7 @@ impl Workspace {
     /// this process until `turn_started`), and raises its class by the
     /// command rules. Returns the new id.
     pub fn create_turn(&mut self, spec: &TurnSpec) -> Result<String> {
+        self.ensure_unblocked()?;
         let r = self.resolve(spec)?;
         let branch = checkpoint::current_branch(&self.repo)?;
         let base = match &spec.base {
@@ -191,6 +192,8 @@ impl Workspace {
         // Ids are never reused, even if a journal was lost while refs stayed.
         let taken = self.highest_turn_ref();
         let pid = std::process::id();
+        let worktrees = self.worktree_path("t0");
+        let worktrees = worktrees.parent().expect("a worktree path has a parent");
         let id = self.transact(|state| {
             let id = crate::model::turn_id(state.max_turn.max(taken) + 1);
             let mut events = vec![Event::TurnCreated {
@@ -210,6 +213,7 @@ impl Workspace {
                 supervisor_start: process::start_time(pid),
                 session: None,
                 policy: None,
+                worktree: Some(worktrees.join(&id).display().to_string()),
             }];
             events.extend(escalations.iter().map(|e| Event::RiskEscalated {
                 turn: id.clone(),
@@ -302,13 +306,20 @@ impl Workspace {
         // With the gate in the agent's hooks, actions are journaled by the
         // gate; the stream adapter only reads usage and the outcome.
         let gated = argv.len() > turn.command.as_ref().map_or(0, Vec::len);
-        let worktree = self.worktree_path(id);
+        let worktree = turn
+            .worktree
+            .as_deref()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.worktree_path(id));
         // Cancellation: a signal to the supervisor ends the agent gracefully.
         let cancel = Arc::new(AtomicBool::new(false));
         for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
             signal_hook::flag::register(sig, cancel.clone()).map_err(io_error(&worktree))?;
         }
-        checkpoint::create_worktree(&self.repo, id, &worktree, base)?;
+        crash_point("worktree_creating");
+        checkpoint::create_worktree_with(&self.repo, id, &worktree, base, || {
+            crash_point("worktree_half_made")
+        })?;
         let log = self.turn_dir(id).join("output.log");
         let env = vec![
             ("LEASH_TURN".to_string(), id.to_string()),

@@ -116,16 +116,24 @@ fn commit_on(
     repo.commit(None, &sig, &sig, message, tree, &parents)
 }
 
-/// Makes `prepared.target` the branch head: a safe checkout first when the
+/// Makes `prepared.target` the branch head. The branch ref is locked
+/// first (a lock someone else holds refuses the move before any file is
+/// touched), then the checkout is updated with a safe checkout when the
 /// branch is checked out (nothing moves if it would overwrite local edits),
-/// then a compare-and-swap of the branch ref. `before_ref` runs between the
-/// two, so a crash there can be simulated.
+/// then the ref is written under its lock — a compare-and-swap, since the
+/// tip is read under the same lock. When anything fails after the checkout
+/// began, the files are put back, so the checkout never runs ahead of the
+/// branch. `before_ref` runs between the checkout and the ref, so a crash
+/// there can be simulated.
 pub fn apply(
     repo: &Repository,
     prepared: &Prepared,
     before_ref: impl FnOnce(),
 ) -> Result<(), GitError> {
     let refname = format!("refs/heads/{}", prepared.branch);
+    let mut tx = repo.transaction()?;
+    tx.lock_ref(&refname)
+        .map_err(|e| locked(e, repo.commondir().join(format!("{refname}.lock"))))?;
     if branch_tip(repo, &prepared.branch)? != prepared.old {
         return Err(GitError::Refused(format!(
             "branch {} moved while leash was working; try again",
@@ -134,25 +142,66 @@ pub fn apply(
     }
     let checked_out =
         !repo.is_bare() && current_branch(repo)?.as_deref() == Some(prepared.branch.as_str());
+    let mut restore = false;
     if checked_out {
+        let index_lock = repo.path().join("index.lock");
+        if index_lock.exists() {
+            return Err(GitError::Locked(index_lock));
+        }
         let target_tree = repo.find_commit(prepared.target)?.tree()?;
-        checkout_safely(repo, &target_tree)?;
+        let head_tree = tree_of(repo, super::head_commit(repo)?)?;
+        let touched = super::stats(repo, &head_tree, &target_tree)?.paths;
+        if let Err(e) = checkout_safely(repo, &target_tree, &touched) {
+            if !matches!(e, GitError::LocalEdits(_)) {
+                put_back(repo, prepared);
+            }
+            return Err(e);
+        }
+        restore = true;
     }
     before_ref();
     let log = "leash: land";
-    match prepared.old {
-        Some(old) => repo.reference_matching(&refname, prepared.target, true, old, log)?,
-        None => repo.reference(&refname, prepared.target, false, log)?,
-    };
+    let moved = tx
+        .set_target(&refname, prepared.target, None, log)
+        .and_then(|()| tx.commit());
+    if let Err(e) = moved {
+        if restore {
+            put_back(repo, prepared);
+        }
+        return Err(e.into());
+    }
     Ok(())
+}
+
+/// Names the lock file when libgit2 could not take it.
+fn locked(e: git2::Error, path: std::path::PathBuf) -> GitError {
+    if e.code() == git2::ErrorCode::Locked || path.exists() {
+        GitError::Locked(path)
+    } else {
+        GitError::Git(e)
+    }
+}
+
+/// Puts the files a move that did not happen had already written back to
+/// their content at `old` (files and index). Only paths holding the
+/// target's content are touched — those leash wrote; a path someone edited
+/// meanwhile is left as it is. Best effort: the move's own error is the one
+/// reported.
+fn put_back(repo: &Repository, prepared: &Prepared) {
+    let Ok(files) = workdir_state(repo, prepared.old, prepared.target) else {
+        return;
+    };
+    let Ok(tree) = tree_of(repo, prepared.old) else {
+        return;
+    };
+    let _ = force_paths(repo, &tree, &files.at_target)
+        .and_then(|()| sync_index(repo, &tree, &files.at_target));
 }
 
 /// Checks `tree` out over HEAD's tree, refusing without changing anything
 /// when a file the checkout would write or delete has local edits (staged,
 /// unstaged, or an untracked or ignored file in the way).
-fn checkout_safely(repo: &Repository, tree: &Tree<'_>) -> Result<(), GitError> {
-    let head_tree = tree_of(repo, super::head_commit(repo)?)?;
-    let touched = super::stats(repo, &head_tree, tree)?.paths;
+fn checkout_safely(repo: &Repository, tree: &Tree<'_>, touched: &[String]) -> Result<(), GitError> {
     if touched.is_empty() {
         return Ok(());
     }
@@ -161,7 +210,7 @@ fn checkout_safely(repo: &Repository, tree: &Tree<'_>) -> Result<(), GitError> {
         .recurse_untracked_dirs(true)
         .include_ignored(true)
         .disable_pathspec_match(true);
-    for p in &touched {
+    for p in touched {
         opts.pathspec(p);
     }
     let mut edited: Vec<String> = repo
@@ -226,18 +275,107 @@ pub fn workdir_state(
     Ok(state)
 }
 
-/// Brings the given paths to their content in `tree`, overwriting them: used
-/// only by recovery, for paths known to hold leash's own old content.
+/// Brings the given paths to their content in `tree`, overwriting them; a
+/// path not in the tree is deleted (and directories it leaves empty). Each
+/// file is written to a temporary name and renamed into place, so a crash
+/// leaves either the old or the new file, never half of one. Used only for
+/// paths known to hold leash's own content (or a leash write cut short).
 pub fn force_paths(repo: &Repository, tree: &Tree<'_>, paths: &[String]) -> Result<(), GitError> {
+    use std::os::unix::fs::PermissionsExt;
+    let root = repo
+        .workdir()
+        .ok_or_else(|| GitError::Refused("the workspace has no working tree".into()))?
+        .to_path_buf();
+    let io = |p: &std::path::Path| {
+        let p = p.display().to_string();
+        move |source| GitError::Io { path: p, source }
+    };
+    for p in paths {
+        let rel = std::path::Path::new(p);
+        if rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(GitError::Refused(format!(
+                "refusing to write outside the checkout: {p}"
+            )));
+        }
+        let file = root.join(rel);
+        let entry = match tree.get_path(rel) {
+            Ok(e) => Some(e),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        let Some(entry) = entry else {
+            match std::fs::symlink_metadata(&file) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => std::fs::remove_file(&file).map_err(io(&file))?,
+                Err(_) => {}
+            }
+            let mut dir = file.parent();
+            while let Some(d) = dir {
+                if d == root || std::fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+            continue;
+        };
+        let blob = repo.find_blob(entry.id())?;
+        let parent = file.parent().expect("a path in the checkout has a parent");
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        let tmp = parent.join(format!(
+            ".{}.leash-tmp",
+            file.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        let _ = std::fs::remove_file(&tmp);
+        if entry.filemode() == i32::from(git2::FileMode::Link) {
+            let target = String::from_utf8_lossy(blob.content()).into_owned();
+            std::os::unix::fs::symlink(target, &tmp).map_err(io(&tmp))?;
+        } else {
+            let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+            std::io::Write::write_all(&mut f, blob.content())
+                .and_then(|()| f.sync_all())
+                .map_err(io(&tmp))?;
+            let mode = if entry.filemode() == i32::from(git2::FileMode::BlobExecutable) {
+                0o755
+            } else {
+                0o644
+            };
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+                .map_err(io(&tmp))?;
+        }
+        if std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_dir()) {
+            // Only an empty directory gives way; anything in it is not leash's.
+            std::fs::remove_dir(&file).map_err(io(&file))?;
+        }
+        std::fs::rename(&tmp, &file).map_err(io(&file))?;
+    }
+    Ok(())
+}
+
+/// Makes the index entries of `paths` match `tree`: a path in the tree is
+/// added from the checkout (which holds the tree's content), a path not in
+/// it is removed. Other entries — the user's staged work — are left alone.
+pub fn sync_index(repo: &Repository, tree: &Tree<'_>, paths: &[String]) -> Result<(), GitError> {
     if paths.is_empty() {
         return Ok(());
     }
-    let mut b = CheckoutBuilder::new();
-    b.force();
+    let mut index = repo.index()?;
+    index.read(true)?;
     for p in paths {
-        b.path(p.as_str());
+        let path = std::path::Path::new(p);
+        match tree.get_path(path) {
+            Ok(_) => index.add_path(path)?,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => match index.remove_path(path) {
+                Ok(()) => {}
+                Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+                Err(e) => return Err(e.into()),
+            },
+            Err(e) => return Err(e.into()),
+        }
     }
-    repo.checkout_tree(tree.as_object(), Some(&mut b))?;
+    index.write()?;
     Ok(())
 }
 
@@ -252,4 +390,131 @@ pub fn patch_text(diff: &Diff<'_>) -> Result<String, GitError> {
         true
     })?;
     Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A repository on `main` and a prepared move that changes README.md
+    /// and adds new.md.
+    fn prepared() -> (tempfile::TempDir, Repository, Prepared) {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path();
+        git(p, &["init", "-q", "-b", "main"]);
+        git(p, &["config", "user.name", "T"]);
+        git(p, &["config", "user.email", "t@example.com"]);
+        std::fs::write(p.join("README.md"), "old\n").unwrap();
+        git(p, &["add", "."]);
+        git(p, &["commit", "-q", "-m", "init"]);
+        let repo = Repository::open(p).unwrap();
+        let head = repo.head().unwrap().target().unwrap();
+        let mut index = Index::new().unwrap();
+        index
+            .read_tree(&repo.find_commit(head).unwrap().tree().unwrap())
+            .unwrap();
+        for (path, text) in [("README.md", "new\n"), ("new.md", "added\n")] {
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            let mut e = index.get_path(Path::new("README.md"), 0).unwrap();
+            e.id = blob;
+            e.path = path.as_bytes().to_vec();
+            e.file_size = text.len() as u32;
+            index.add(&e).unwrap();
+        }
+        let tree = repo.find_tree(index.write_tree_to(&repo).unwrap()).unwrap();
+        let target = commit_on(&repo, Some(head), &tree, "turn").unwrap();
+        drop(tree);
+        let prepared = Prepared {
+            branch: "main".into(),
+            old: Some(head),
+            target,
+            drift_from: None,
+        };
+        (tmp, repo, prepared)
+    }
+
+    #[test]
+    fn a_held_ref_lock_refuses_the_move_before_any_file_is_written() {
+        for lock in ["refs/heads/main.lock", "index.lock"] {
+            let (tmp, repo, prepared) = prepared();
+            let p = tmp.path();
+            std::fs::write(p.join(".git").join(lock), "").unwrap();
+            let err = apply(&repo, &prepared, || {}).unwrap_err();
+            assert!(
+                matches!(&err, GitError::Locked(path) if path.ends_with(lock)),
+                "{err}"
+            );
+            assert!(err.to_string().contains("rm '"), "{err}");
+            assert_eq!(
+                std::fs::read_to_string(p.join("README.md")).unwrap(),
+                "old\n"
+            );
+            assert!(!p.join("new.md").exists());
+            assert_eq!(repo.head().unwrap().target(), prepared.old);
+            std::fs::remove_file(p.join(".git").join(lock)).unwrap();
+            assert_eq!(git(p, &["status", "--porcelain"]), "", "{lock}");
+        }
+    }
+
+    #[test]
+    fn a_ref_write_that_fails_after_the_checkout_puts_the_files_back() {
+        let (tmp, repo, prepared) = prepared();
+        let p = tmp.path();
+        // The ref file replaced by a directory: the write under the lock fails.
+        let refpath = p.join(".git/refs/heads/main");
+        apply(&repo, &prepared, || {
+            std::fs::remove_file(&refpath).unwrap();
+            std::fs::create_dir_all(refpath.join("blocker")).unwrap();
+        })
+        .unwrap_err();
+        std::fs::remove_dir_all(&refpath).unwrap();
+        std::fs::write(&refpath, format!("{}\n", prepared.old.unwrap())).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(p.join("README.md")).unwrap(),
+            "old\n"
+        );
+        assert!(!p.join("new.md").exists());
+        assert_eq!(git(p, &["status", "--porcelain"]), "");
+    }
+
+    #[test]
+    fn force_paths_and_sync_index_bring_files_and_index_to_a_tree() {
+        let (tmp, repo, prepared) = prepared();
+        let p = tmp.path();
+        std::fs::write(p.join("README.md"), "").unwrap();
+        let target = repo.find_commit(prepared.target).unwrap().tree().unwrap();
+        let paths = vec!["README.md".to_string(), "new.md".to_string()];
+        force_paths(&repo, &target, &paths).unwrap();
+        sync_index(&repo, &target, &paths).unwrap();
+        repo.reference("refs/heads/main", prepared.target, true, "t")
+            .unwrap();
+        assert_eq!(git(p, &["status", "--porcelain"]), "");
+        let old = tree_of(&repo, prepared.old).unwrap();
+        force_paths(&repo, &old, &paths).unwrap();
+        sync_index(&repo, &old, &paths).unwrap();
+        assert!(!p.join("new.md").exists());
+        assert_eq!(
+            git(p, &["status", "--porcelain"]),
+            "M  README.md\nD  new.md",
+            "the index follows the files"
+        );
+    }
 }

@@ -12,10 +12,11 @@ use git2::{Oid, Repository, Signature, Tree};
 
 pub use land::{
     Prepared, WorkdirState, apply, force_paths, patch_text, prepare_land, prepare_revert,
-    workdir_state,
+    sync_index, workdir_state,
 };
 pub use worktree::{
-    commit_worktree, create_worktree, remove_worktree, worktree_diff, worktree_name,
+    commit_worktree, create_worktree, create_worktree_with, prune_worktree, remove_worktree,
+    worktree_diff, worktree_is_whole, worktree_name,
 };
 
 /// Errors of git work, with the paths a person needs to act on.
@@ -28,6 +29,12 @@ pub enum GitError {
     LocalEdits(Vec<String>),
     #[error("conflict in {}", .0.join(", "))]
     Conflict(Vec<String>),
+    #[error(
+        "{} exists: a git process is using the repository, or one was killed mid-write. \
+         Nothing was changed. If no git or leash process is running, remove it: rm '{}'",
+        .0.display(), .0.display()
+    )]
+    Locked(std::path::PathBuf),
     #[error("{0}")]
     Refused(String),
     #[error("git: {0}")]

@@ -33,6 +33,18 @@ pub fn create_worktree(
     path: &Path,
     base: Option<Oid>,
 ) -> Result<(), GitError> {
+    create_worktree_with(repo, turn, path, base, || {})
+}
+
+/// `create_worktree` with `half_made` run while the admin entry is only
+/// partly written, so a crash there can be simulated.
+pub fn create_worktree_with(
+    repo: &Repository,
+    turn: &str,
+    path: &Path,
+    base: Option<Oid>,
+    half_made: impl FnOnce(),
+) -> Result<(), GitError> {
     let admin = repo.commondir().join("worktrees").join(worktree_name(turn));
     if admin.exists() || path.join(".git").exists() {
         return Err(GitError::Refused(format!(
@@ -50,6 +62,7 @@ pub fn create_worktree(
         format!("{}\n", path.join(".git").display()),
     )?;
     write(admin.join("commondir"), "../..\n".to_string())?;
+    half_made();
     write(
         admin.join("HEAD"),
         match base {
@@ -106,7 +119,43 @@ pub fn worktree_diff(path: &Path, base: Option<Oid>) -> Result<String, GitError>
 /// Removes a worktree whose content is safe in a commit: its files and its
 /// admin entry under `.git/worktrees/`.
 pub fn remove_worktree(repo: &Repository, turn: &str, path: &Path) -> Result<(), GitError> {
+    // The admin entry goes first: a crash in between leaves a stray
+    // directory outside the repository, never a broken `.git/worktrees/`.
+    let admin = repo.commondir().join("worktrees").join(worktree_name(turn));
+    if admin.exists() {
+        fs::remove_dir_all(&admin).map_err(io(&admin))?;
+    }
     if path.exists() {
+        fs::remove_dir_all(path).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+/// Whether a turn's worktree is whole: its admin entry under
+/// `.git/worktrees/` has `gitdir`, `commondir` and `HEAD`, and `gitdir`
+/// names a `.git` file that points back. `None` when there is no admin
+/// entry.
+pub fn worktree_is_whole(repo: &Repository, turn: &str) -> Option<bool> {
+    let admin = repo.commondir().join("worktrees").join(worktree_name(turn));
+    if !admin.exists() {
+        return None;
+    }
+    let gitdir = fs::read_to_string(admin.join("gitdir")).ok();
+    // The checkout's `.git` file must point back (a kill mid-write leaves
+    // it empty).
+    let back = gitdir
+        .and_then(|g| fs::read_to_string(g.trim()).ok())
+        .is_some_and(|g| g.starts_with("gitdir: "));
+    Some(admin.join("commondir").is_file() && admin.join("HEAD").is_file() && back)
+}
+
+/// Removes a turn's worktree admin entry and, when given, its directory —
+/// what `git worktree prune` does for an entry whose checkout is gone, for
+/// a worktree leash made (or half-made) and no process works in.
+pub fn prune_worktree(repo: &Repository, turn: &str, path: Option<&Path>) -> Result<(), GitError> {
+    if let Some(path) = path
+        && path.exists()
+    {
         fs::remove_dir_all(path).map_err(io(path))?;
     }
     let admin = repo.commondir().join("worktrees").join(worktree_name(turn));

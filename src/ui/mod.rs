@@ -16,6 +16,8 @@ pub mod worker;
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -86,11 +88,12 @@ pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     let _lock = ConsoleLock::acquire(app.ws.leash_dir());
     let (tx, rx) = channel::<Msg>();
     let worker = Worker::start(app.ws.root.clone(), tx.clone(), Msg::Done);
-    let _watcher = watch(app.ws.leash_dir(), tx.clone());
+    let pending = Arc::new(AtomicBool::new(false));
+    let _watcher = watch(app.ws.leash_dir(), tx.clone(), pending.clone());
     spawn_input(tx.clone());
     spawn_ticks(tx);
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, &worker, &rx);
+    let result = event_loop(&mut terminal, &mut app, &worker, &rx, &pending);
     ratatui::restore();
     result
 }
@@ -100,6 +103,7 @@ fn event_loop(
     app: &mut App,
     worker: &Worker,
     rx: &Receiver<Msg>,
+    pending: &AtomicBool,
 ) -> anyhow::Result<()> {
     let journal_len = |app: &App| {
         std::fs::metadata(app.ws.journal_path())
@@ -148,6 +152,8 @@ fn event_loop(
             Msg::Key(k) => app.on_key(k),
             Msg::Redraw => {}
             Msg::Changed => {
+                // Changes from here on ask for another look.
+                pending.store(false, Ordering::SeqCst);
                 last_len = journal_len(app);
                 app.on_changed();
             }
@@ -186,9 +192,33 @@ fn ring(settings: &settings::UserSettings, text: &str) {
     let _ = out.flush();
 }
 
-fn watch(dir: &Path, tx: Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+/// Whether a file-system event can change what the console shows: content
+/// written, a file made, renamed or removed. Opening and reading a file —
+/// which the console itself does on every look — is not, or each look
+/// would cause the next and an idle console would never sleep.
+fn changes_content(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
+    }
+}
+
+/// Watches `dir` and sends one `Msg::Changed` per burst of changes: while
+/// one waits in the queue (`pending`), further events add nothing.
+fn watch(
+    dir: &Path,
+    tx: Sender<Msg>,
+    pending: Arc<AtomicBool>,
+) -> Option<notify::RecommendedWatcher> {
     let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if res.is_ok() {
+        if let Ok(event) = res
+            && changes_content(&event.kind)
+            && !pending.swap(true, Ordering::SeqCst)
+        {
             let _ = tx.send(Msg::Changed);
         }
     })

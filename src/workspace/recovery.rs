@@ -1,93 +1,300 @@
-//! Opening a workspace after a crash: write-ahead intents (landing,
-//! rollback) finished or undone by comparing refs and files with them, and
-//! turns whose supervisor is gone marked interrupted.
+//! Opening a workspace after a crash. Recovery owns what a dead leash
+//! process left behind:
+//!
+//! | found on open | what recovery does |
+//! |---|---|
+//! | an intent naming commits that do not exist | the line is moved aside, never acted on |
+//! | a git lock file of an interrupted leash operation | removed and journaled (`lock_removed`) |
+//! | a git lock file that may be someone else's | named with the command that clears it; mutating commands refuse |
+//! | a landing or rollback intent without its end | finished or undone, checkout, index and branch brought to one commit file by file |
+//! | an approval or rejection that never began | withdrawn, or finished |
+//! | a running turn whose supervisor is gone | marked interrupted, its worktree kept |
+//! | a half-made (or half-removed) worktree | pruned |
+
+use std::path::{Path, PathBuf};
 
 use git2::Oid;
 
 use super::{FileLock, Result, Workspace};
-use crate::checkpoint::{self, Prepared};
+use crate::checkpoint;
 use crate::event::Event;
-use crate::model::{Decision, TurnState};
-use crate::state::{IntentOp, Turn};
+use crate::journal::Journal;
+use crate::model::{Decision, TurnKind, TurnState};
+use crate::state::{Intent, IntentOp, State, Turn};
+
+/// Who a git lock file under `.git` belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    /// An interrupted leash operation (of this turn, if it names one).
+    Leash(Option<String>, &'static str),
+    /// A live leash process working on a turn: left alone.
+    Live,
+    /// Another worktree's own files, which leash never writes: left alone.
+    Elsewhere,
+    /// Possibly another process.
+    Unknown,
+}
 
 impl Workspace {
     /// Finishes or undoes what crashed processes left half-done, and marks
-    /// turns whose supervisor is gone as interrupted.
+    /// turns whose supervisor is gone as interrupted. A step that cannot be
+    /// done (a lock someone else holds) is reported and blocks mutating
+    /// commands, but never stops the workspace from opening.
     pub(super) fn recover(&mut self) -> Result<()> {
         // A live lander holds this lock for its whole landing, so what we
         // find under it is truly abandoned.
         let Some(_lock) = FileLock::acquire(&self.leash_dir.join("land.lock"), false)? else {
             return Ok(());
         };
+        self.quarantine_dangling_intents()?;
+        self.clear_locks()?;
         let turns: Vec<Turn> = self.state.turns().to_vec();
         for t in &turns {
-            if let Some(intent) = &t.pending {
-                self.recover_intent(t, intent.op, intent)?;
+            let step = if let Some(intent) = &t.pending {
+                self.recover_intent(t, intent)
             } else if t.state == TurnState::AwaitingReview
                 && let Some(d) = &t.decision
             {
-                match d.decision {
-                    Decision::Approve => {
-                        self.append(vec![Event::LandingAborted {
-                            turn: t.id.clone(),
-                            reason: "the process landing it stopped before it began; \
-                                     the turn waits for a decision again"
-                                .into(),
-                            failure: None,
-                        }])?;
-                        self.notices.push(format!(
-                            "{}: an approval was interrupted before landing began; it waits again",
-                            t.id
-                        ));
-                    }
-                    Decision::Reject => {
-                        if t.kind == crate::model::TurnKind::InPlace {
-                            self.reject_in_place(t)?;
-                        } else {
-                            self.finish_reject(&t.id)?;
+                self.recover_decision(t, d.decision)
+            } else {
+                Ok(())
+            };
+            if let Err(e) = step {
+                let msg = format!("{}: could not finish what was interrupted: {e}", t.id);
+                self.notices.push(msg.clone());
+                self.blocked.push(msg);
+            }
+        }
+        self.mark_interrupted()?;
+        self.prune_worktrees();
+        Ok(())
+    }
+
+    fn recover_decision(&mut self, t: &Turn, decision: Decision) -> Result<()> {
+        match decision {
+            Decision::Approve => {
+                self.append(vec![Event::LandingAborted {
+                    turn: t.id.clone(),
+                    reason: "the process landing it stopped before it began; \
+                             the turn waits for a decision again"
+                        .into(),
+                    failure: None,
+                }])?;
+                self.notices.push(format!(
+                    "{}: an approval was interrupted before landing began; it waits again",
+                    t.id
+                ));
+            }
+            Decision::Reject => {
+                if t.kind == TurnKind::InPlace {
+                    self.reject_in_place(t)?;
+                } else {
+                    self.finish_reject(&t.id)?;
+                }
+                self.notices
+                    .push(format!("{}: finished an interrupted rejection", t.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// An intent whose commits are not in the repository cannot be finished
+    /// or undone: its line is damaged. It is moved aside like a torn line
+    /// and the journal folded again without it.
+    fn quarantine_dangling_intents(&mut self) -> Result<()> {
+        loop {
+            let dangling = self.state.turns().iter().find_map(|t| {
+                let intent = t.pending.as_ref()?;
+                let missing = [Some(&intent.target), intent.old.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .find(|oid| {
+                        Oid::from_str(oid)
+                            .and_then(|o| self.repo.find_commit(o))
+                            .is_err()
+                    })?;
+                Some((t.id.clone(), intent.seq, missing.clone()))
+            });
+            let Some((id, seq, missing)) = dangling else {
+                return Ok(());
+            };
+            let Some(aside) = self.journal.quarantine_seq(seq)? else {
+                return Ok(());
+            };
+            self.notices.push(format!(
+                "{}: the journal's intent for {id} (event {seq}) names commit {missing}, \
+                 which is not in the repository; the line was moved to {} and is not acted on",
+                self.journal.path().display(),
+                aside.display()
+            ));
+            let mut state = State::default();
+            let (journal, _) = Journal::open(self.journal.path(), &mut state)?;
+            self.notices.append(&mut state.warnings);
+            self.state = state;
+            self.journal = journal;
+        }
+    }
+
+    /// Removes the git lock files an interrupted leash operation left, and
+    /// names the ones that may be someone else's.
+    fn clear_locks(&mut self) -> Result<()> {
+        let git = self.repo.commondir().to_path_buf();
+        for lock in git_locks(&git) {
+            let rel = lock
+                .strip_prefix(&git)
+                .unwrap_or(&lock)
+                .to_string_lossy()
+                .into_owned();
+            match self.lock_owner(&rel) {
+                Owner::Leash(turn, what) => {
+                    match std::fs::remove_file(&lock) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                        Err(e) => {
+                            let msg = format!(
+                                "{} was left by {what} that was killed, but could not be                                  removed ({e}); remove it: rm '{}'",
+                                lock.display(),
+                                lock.display()
+                            );
+                            self.notices.push(msg.clone());
+                            self.blocked.push(msg);
+                            continue;
                         }
-                        self.notices
-                            .push(format!("{}: finished an interrupted rejection", t.id));
                     }
+                    let reason = format!("left by {what} that was killed; no process holds it");
+                    self.notices.push(format!(
+                        "removed {} — {reason}",
+                        Path::new(".git").join(&rel).display()
+                    ));
+                    self.append(vec![Event::LockRemoved {
+                        path: rel,
+                        turn,
+                        reason,
+                    }])?;
+                }
+                Owner::Live | Owner::Elsewhere => {}
+                Owner::Unknown => {
+                    let msg = format!(
+                        "{} exists: a git process is using the repository, or one was killed \
+                         mid-write. Until it is gone leash changes nothing (reading works). \
+                         If no git or leash process is running, remove it: rm '{}'",
+                        lock.display(),
+                        lock.display()
+                    );
+                    self.notices.push(msg.clone());
+                    self.blocked.push(msg);
                 }
             }
         }
-        self.mark_interrupted()
+        Ok(())
     }
 
-    fn recover_intent(
-        &mut self,
-        t: &Turn,
-        op: IntentOp,
-        intent: &crate::state::Intent,
-    ) -> Result<()> {
+    /// Decides whose a lock file is (its path relative to `.git`). Called
+    /// with the land lock held, so no leash process is landing, rejecting or
+    /// rolling back.
+    fn lock_owner(&self, rel: &str) -> Owner {
+        let stem = rel.strip_suffix(".lock").unwrap_or(rel);
+        let turn_alive = |id: &str| {
+            self.state.turn(id).is_some_and(|t| {
+                t.state == TurnState::Running
+                    && t.kind == TurnKind::Isolated
+                    && t.supervisor_pid
+                        .is_some_and(|p| crate::agents::process::is_alive(p, t.supervisor_start))
+            })
+        };
+        // A turn's own worktree admin files and refs: its supervisor, or a
+        // lander (none is alive), wrote them.
+        let turn_of = |s: &str| -> Option<String> {
+            let id = if let Some(rest) = s.strip_prefix("worktrees/leash-") {
+                rest.split('/').next()?
+            } else {
+                let rest = s
+                    .strip_prefix("refs/leash/")
+                    .or_else(|| s.strip_prefix("logs/refs/leash/"))?;
+                let (kind, id) = rest.split_once('/')?;
+                if !matches!(kind, "turns" | "rejected" | "unborn") {
+                    return None;
+                }
+                id
+            };
+            crate::model::is_turn_id(id).then(|| id.to_string())
+        };
+        if stem.starts_with("worktrees/") && !stem.starts_with("worktrees/leash-") {
+            return Owner::Elsewhere;
+        }
+        if let Some(id) = turn_of(stem) {
+            return if turn_alive(&id) {
+                Owner::Live
+            } else {
+                Owner::Leash(Some(id), "a leash process working on this turn")
+            };
+        }
+        let intents: Vec<(&Turn, &Intent)> = self
+            .state
+            .turns()
+            .iter()
+            .filter_map(|t| t.pending.as_ref().map(|i| (t, i)))
+            .collect();
+        let checked_out = checkpoint::current_branch(&self.repo).ok().flatten();
+        let landing = |t: &Turn, i: &Intent| {
+            Owner::Leash(
+                Some(t.id.clone()),
+                if i.op == IntentOp::Land {
+                    "a landing"
+                } else {
+                    "a rollback"
+                },
+            )
+        };
+        let branch = stem
+            .strip_prefix("refs/heads/")
+            .or_else(|| stem.strip_prefix("logs/refs/heads/"));
+        if let Some(b) = branch
+            && let Some((t, i)) = intents.iter().find(|(_, i)| i.branch == b)
+        {
+            return landing(t, i);
+        }
+        if matches!(stem, "index" | "HEAD" | "logs/HEAD")
+            && let Some((t, i)) = intents
+                .iter()
+                .find(|(_, i)| checked_out.as_deref() == Some(i.branch.as_str()))
+        {
+            return landing(t, i);
+        }
+        if stem == "packed-refs" {
+            if let Some((t, i)) = intents.first() {
+                return landing(t, i);
+            }
+            // Deleting a turn's ref rewrites packed-refs when it is packed.
+            if let Some(t) = self.state.turns().iter().find(|t| {
+                t.state == TurnState::AwaitingReview
+                    && t.decision.as_ref().map(|d| d.decision) == Some(Decision::Reject)
+            }) {
+                return Owner::Leash(Some(t.id.clone()), "a rejection");
+            }
+        }
+        Owner::Unknown
+    }
+
+    /// Finishes or undoes an interrupted landing or rollback so that the
+    /// branch, the checkout and the index stand at the same commit. Each
+    /// path the move changes is compared with both its old and its new
+    /// content: when the checkout had begun (a path holds new content, or
+    /// neither — a write cut short), the move is finished and every path
+    /// brought to the new content; when every path still holds its old
+    /// content, nothing had changed and the intent is withdrawn.
+    fn recover_intent(&mut self, t: &Turn, intent: &Intent) -> Result<()> {
+        let op = intent.op;
+        let what = if op == IntentOp::Land {
+            "landing"
+        } else {
+            "rollback"
+        };
         let target = Oid::from_str(&intent.target)?;
         let old = intent.old.as_deref().map(Oid::from_str).transpose()?;
         let tip = checkpoint::branch_tip(&self.repo, &intent.branch)?;
-        let done = |ws: &mut Workspace| -> Result<()> {
-            let ev = match op {
-                IntentOp::Land => Event::TurnLanded {
-                    turn: t.id.clone(),
-                    commit: intent.target.clone(),
-                    drift_from: None,
-                },
-                IntentOp::Rollback => Event::TurnRolledBack {
-                    turn: t.id.clone(),
-                    commit: Some(intent.target.clone()),
-                },
-            };
-            ws.append(vec![ev])?;
-            ws.notices.push(format!(
-                "{}: finished an interrupted {}",
-                t.id,
-                if op == IntentOp::Land {
-                    "landing"
-                } else {
-                    "rollback"
-                }
-            ));
-            Ok(())
-        };
+        let checked_out = !self.repo.is_bare()
+            && checkpoint::current_branch(&self.repo)?.as_deref() == Some(intent.branch.as_str());
         let undo = |ws: &mut Workspace, reason: String| -> Result<()> {
             ws.notices.push(format!("{}: {reason}", t.id));
             let ev = match op {
@@ -103,63 +310,84 @@ impl Workspace {
             };
             ws.append(vec![ev])
         };
-        if tip == Some(target) {
-            return done(self);
-        }
-        if tip != old {
+        if tip != Some(target) && tip != old {
             return undo(
                 self,
                 format!(
-                    "branch {} moved elsewhere while the {} was interrupted; nothing was changed",
-                    intent.branch,
-                    if op == IntentOp::Land {
-                        "landing"
-                    } else {
-                        "rollback"
-                    }
+                    "branch {} moved elsewhere while the {what} was interrupted; nothing was changed",
+                    intent.branch
                 ),
             );
         }
-        let checked_out =
-            checkpoint::current_branch(&self.repo)?.as_deref() == Some(intent.branch.as_str());
+        let mut kept = Vec::new();
         if checked_out {
             let files = checkpoint::workdir_state(&self.repo, old, target)?;
-            if files.at_target.is_empty() {
+            let all: Vec<String> = [&files.at_old, &files.at_target, &files.other]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            if tip == old && files.at_target.is_empty() && files.other.is_empty() {
+                {
+                    let tree = checkpoint::tree_of(&self.repo, old)?;
+                    checkpoint::sync_index(&self.repo, &tree, &all)?;
+                }
                 return undo(
                     self,
                     "interrupted before any file changed; nothing was changed".into(),
                 );
             }
-            if !files.other.is_empty() {
-                return undo(
-                    self,
-                    format!(
-                        "interrupted mid-checkout and these files were edited since: {}; \
-                         the other files already hold the turn's content, uncommitted",
-                        files.other.join(", ")
-                    ),
-                );
+            // A file that holds neither side is a write cut short — or an
+            // edit made since; its bytes are kept as a blob either way.
+            for p in &files.other {
+                if let Ok(bytes) = std::fs::read(self.root.join(p))
+                    && !bytes.is_empty()
+                {
+                    let blob = self.repo.blob(&bytes)?;
+                    kept.push(format!("{p} (its content was kept as blob {blob})"));
+                }
             }
+            let stale: Vec<String> = files.at_old.iter().chain(&files.other).cloned().collect();
             let tree = checkpoint::tree_of(&self.repo, Some(target))?;
-            checkpoint::force_paths(&self.repo, &tree, &files.at_old)?;
+            checkpoint::force_paths(&self.repo, &tree, &stale)?;
+            checkpoint::sync_index(&self.repo, &tree, &all)?;
+            drop(tree);
         }
-        let prepared = Prepared {
-            branch: intent.branch.clone(),
-            old,
-            target,
-            drift_from: None,
+        if tip != Some(target) {
+            let refname = format!("refs/heads/{}", intent.branch);
+            let log = format!("leash: finish interrupted {what}");
+            match old {
+                Some(o) => self
+                    .repo
+                    .reference_matching(&refname, target, true, o, &log)?,
+                None => self.repo.reference(&refname, target, false, &log)?,
+            };
+        }
+        let ev = match op {
+            IntentOp::Land => Event::TurnLanded {
+                turn: t.id.clone(),
+                commit: intent.target.clone(),
+                drift_from: None,
+            },
+            IntentOp::Rollback => Event::TurnRolledBack {
+                turn: t.id.clone(),
+                commit: Some(intent.target.clone()),
+            },
         };
-        let refname = format!("refs/heads/{}", prepared.branch);
-        match old {
-            Some(o) => {
-                self.repo
-                    .reference_matching(&refname, target, true, o, "leash: finish landing")?
-            }
-            None => self
-                .repo
-                .reference(&refname, target, false, "leash: finish landing")?,
-        };
-        done(self)
+        self.append(vec![ev])?;
+        self.notices
+            .push(format!("{}: finished an interrupted {what}", t.id));
+        if !kept.is_empty() {
+            self.notices.push(format!(
+                "{}: brought to the turn's content: {}",
+                t.id,
+                kept.join(", ")
+            ));
+        }
+        if op == IntentOp::Land {
+            self.discard_worktree(&t.id);
+        }
+        Ok(())
     }
 
     fn mark_interrupted(&mut self) -> Result<()> {
@@ -171,7 +399,7 @@ impl Workspace {
             .iter()
             .filter(|t| t.state == TurnState::Running)
             // An in-place turn has no supervisor: its agent's hooks end it.
-            .filter(|t| t.kind == crate::model::TurnKind::Isolated)
+            .filter(|t| t.kind == TurnKind::Isolated)
             .filter(|t| match t.supervisor_pid {
                 Some(pid) => !crate::agents::process::is_alive(pid, t.supervisor_start),
                 None => true,
@@ -184,24 +412,123 @@ impl Workspace {
             if let Some((pid, start)) = agent {
                 crate::agents::process::kill_orphans(pid, start);
             }
+            let reason = if agent.is_some() {
+                "its supervisor is gone; the worktree is kept — see `leash diff`"
+            } else {
+                "its supervisor is gone before the agent started; there is no work to keep"
+            };
             let interrupted = self.transact(|state| {
                 let still = state
                     .turn(&id)
                     .is_some_and(|t| t.state == TurnState::Running);
                 let ev = Event::TurnInterrupted {
                     turn: id.clone(),
-                    reason: Some(
-                        "its supervisor is gone; the worktree is kept — see `leash diff`".into(),
-                    ),
+                    reason: Some(reason.into()),
                 };
                 Ok((if still { vec![ev] } else { vec![] }, still))
             })?;
             if interrupted {
-                self.notices.push(format!(
-                    "{id} was interrupted (its supervisor is gone); its worktree is kept"
-                ));
+                self.notices.push(if agent.is_some() {
+                    format!("{id} was interrupted (its supervisor is gone); its worktree is kept")
+                } else {
+                    format!("{id} was interrupted before its agent started")
+                });
             }
         }
         Ok(())
     }
+
+    /// Prunes worktrees no process works in and no one needs: a half-made
+    /// or half-removed one (its admin entry under `.git/worktrees/` broken),
+    /// one whose agent never started, one of a turn already landed or
+    /// rejected. An interrupted turn's whole worktree is kept.
+    fn prune_worktrees(&mut self) {
+        let turns: Vec<Turn> = self
+            .state
+            .turns()
+            .iter()
+            .filter(|t| t.kind == TurnKind::Isolated && t.state != TurnState::Running)
+            .cloned()
+            .collect();
+        for t in turns {
+            let path = t
+                .worktree
+                .as_deref()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| self.worktree_path(&t.id));
+            let whole = checkpoint::worktree_is_whole(&self.repo, &t.id);
+            let never_started = t.state == TurnState::Interrupted && t.agent_pid.is_none();
+            let done = matches!(
+                t.state,
+                TurnState::Landed | TurnState::Rejected | TurnState::RolledBack
+            );
+            let removable = never_started || done;
+            let prune = match whole {
+                Some(false) => true,
+                Some(true) => removable,
+                // No admin entry: a stray directory of a worktree half
+                // made or half removed.
+                None => removable && path.exists(),
+            };
+            if !prune {
+                continue;
+            }
+            // A directory is removed only when it holds no work and is this
+            // turn's: named for it, its `.git` (if any, and whole) naming
+            // its entry.
+            let ours = path.file_name().is_some_and(|n| n == t.id.as_str())
+                && std::fs::read_to_string(path.join(".git")).map_or(true, |g| {
+                    g.strip_prefix("gitdir: ")
+                        .is_none_or(|to| to.contains(&checkpoint::worktree_name(&t.id)))
+                });
+            let dir = (ours && removable).then_some(path.as_path());
+            match checkpoint::prune_worktree(&self.repo, &t.id, dir) {
+                Ok(()) => {
+                    if whole == Some(false) {
+                        self.notices.push(format!(
+                            "{}: pruned a half-made worktree entry under .git/worktrees/",
+                            t.id
+                        ));
+                    }
+                }
+                Err(e) => self
+                    .notices
+                    .push(format!("{}: could not prune its worktree: {e}", t.id)),
+            }
+        }
+    }
+}
+
+/// Every `*.lock` file under `.git` that git or libgit2 may have left:
+/// refs, logs, the index, HEAD, packed-refs, config, worktree admin files.
+/// leash's own `flock` files under `.git/leash/` and the object store are
+/// not searched.
+fn git_locks(git: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![git.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                let skip = dir == git
+                    && matches!(
+                        entry.file_name().to_str(),
+                        Some("leash" | "objects" | "hooks" | "info" | "lfs" | "modules")
+                    );
+                if !skip {
+                    stack.push(path);
+                }
+            } else if kind.is_file() && path.extension().is_some_and(|e| e == "lock") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
 }
