@@ -6,8 +6,10 @@ pub mod claude;
 pub mod codex;
 pub mod gate;
 pub mod hooks_config;
+pub mod hooks_status;
 pub mod in_place;
 pub mod process;
+pub mod procs;
 pub mod run;
 
 pub use run::TurnSpec;

@@ -6,7 +6,9 @@ use std::path::Path;
 use super::{ActionArg, CliResult, DenyArgs, HookAgent, HooksOp, print_json};
 use crate::agents::gate::{self, Dialect, GateEnv};
 use crate::agents::hooks_config::{self, Agent};
+use crate::agents::hooks_status::{self, Homes, Status};
 use crate::event::ActionDecision;
+use crate::sanitize;
 use crate::workspace::Workspace;
 
 pub fn list(ws: &Workspace, json: bool) -> CliResult {
@@ -84,17 +86,58 @@ pub fn hook(agent: HookAgent) -> i32 {
     answer.code
 }
 
-pub fn hooks(dir: &Path, op: HooksOp, agent: HookAgent, json: bool) -> CliResult {
+pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> CliResult {
     let repo = git2::Repository::discover(dir)
         .map_err(|e| format!("{} is not inside a git repository ({e})", dir.display()))?;
     let root = repo
         .workdir()
         .ok_or("leash needs a repository with a working tree")?
         .to_path_buf();
-    let agent = match agent {
+    let to_agent = |a: HookAgent| match a {
         HookAgent::Claude => Agent::Claude,
         HookAgent::Codex => Agent::Codex,
     };
+    let homes = Homes::from_env();
+    let journal = repo.commondir().join("leash").join("journal.jsonl");
+    // The journal read as it stands, without locking or repairing it.
+    let initialised = journal.exists() || root.join(".leash").is_dir();
+    let state = || {
+        initialised.then(|| {
+            let mut state = crate::state::State::default();
+            for record in crate::journal::read_all(&journal).0 {
+                state.apply(&record);
+            }
+            state
+        })
+    };
+    if let HooksOp::Status = op {
+        let agents = match agent {
+            Some(a) => vec![to_agent(a)],
+            None => vec![Agent::Claude, Agent::Codex],
+        };
+        let state = state();
+        let statuses: Vec<Status> = agents
+            .into_iter()
+            .map(|a| hooks_status::status(a, &root, &homes, state.as_ref()))
+            .collect();
+        if json {
+            print_json(&sanitized_json(&serde_json::to_value(&statuses)?));
+        } else {
+            for (i, s) in statuses.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                print_status(s, state.is_some());
+            }
+        }
+        return Ok(0);
+    }
+    let Some(agent) = agent else {
+        return Err(
+            "name the agent: `leash hooks install claude` or `leash hooks install codex`".into(),
+        );
+    };
+    let agent = to_agent(agent);
     let exe = std::env::current_exe().map_err(|e| format!("cannot find leash's binary: {e}"))?;
     // The hook waits for an operator up to the approval timeout: the agent
     // must wait at least as long.
@@ -104,23 +147,32 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: HookAgent, json: bool) -> CliResult
     let change = match op {
         HooksOp::Install => hooks_config::install(&root, agent, &exe, timeout)?,
         HooksOp::Uninstall => hooks_config::uninstall(&root, agent)?,
+        HooksOp::Status => unreachable!("handled above"),
     };
+    // What the agent's own config says, so nobody takes an installed hook
+    // for a running one.
+    let after =
+        matches!(op, HooksOp::Install).then(|| hooks_status::status(agent, &root, &homes, None));
     if json {
-        print_json(&serde_json::json!({
+        let mut v = serde_json::json!({
             "path": change.path.display().to_string(),
             "added": change.added,
             "removed": change.removed,
             "unchanged": change.unchanged,
-        }));
-    } else if change.unchanged {
-        println!(
-            "{}: already as asked; nothing changed",
-            change.path.display()
-        );
+        });
+        if let Some(s) = &after {
+            v["loads"] = serde_json::json!(s.loads);
+            v["needs"] = serde_json::json!(s.blockers);
+        }
+        print_json(&sanitized_json(&v));
+        return Ok(0);
+    }
+    let path = sanitize::plain(&change.path.display().to_string());
+    if change.unchanged {
+        println!("{path}: already as asked; nothing changed");
     } else {
         println!(
-            "{}: {}{}",
-            change.path.display(),
+            "{path}: {}{}",
             if change.added.is_empty() {
                 String::new()
             } else {
@@ -133,5 +185,82 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: HookAgent, json: bool) -> CliResult
             }
         );
     }
+    if let Some(s) = after {
+        if s.loads {
+            println!(
+                "{}'s config lets it run them; `leash hooks status {}` shows when a session \
+                 reports to leash",
+                s.agent, s.agent
+            );
+        } else {
+            println!(
+                "{} will not run them yet; until it does, its sessions here are not supervised:",
+                s.agent
+            );
+            for b in &s.blockers {
+                println!("  - {}", sanitize::plain(b));
+            }
+        }
+    }
     Ok(0)
+}
+
+/// Every string in a JSON value through the sanitizer, so that paths and
+/// ids read from config files or agents print as plain text.
+fn sanitized_json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(sanitize::plain(s)),
+        Value::Array(a) => Value::Array(a.iter().map(sanitized_json).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (sanitize::plain(k), sanitized_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn print_status(s: &Status, initialised: bool) {
+    let p = sanitize::plain;
+    println!("{}", s.agent);
+    if s.installed.is_empty() {
+        println!("  installed:   no");
+    }
+    for i in &s.installed {
+        println!(
+            "  installed:   {} ({}): {}",
+            p(&i.path),
+            i.scope,
+            p(&i.events.join(", "))
+        );
+    }
+    if s.loads {
+        println!("  will run:    yes, as far as its config says");
+    } else {
+        println!("  will run:    no");
+        for b in &s.blockers {
+            println!("    - {}", p(b));
+        }
+    }
+    for n in &s.notes {
+        println!("  note:        {}", p(n));
+    }
+    match &s.last_report {
+        Some(r) => println!(
+            "  last report: {} ago ({}; {}{})",
+            crate::journal::age(&r.ts),
+            p(&r.ts),
+            p(&r.what),
+            r.session
+                .as_deref()
+                .map(|id| format!(", session {}", p(id)))
+                .unwrap_or_default()
+        ),
+        None if initialised => println!(
+            "  last report: never: no {} session has reported to leash in this repository",
+            s.agent
+        ),
+        None => println!("  last report: none: leash is not initialised here (`leash init`)"),
+    }
 }
