@@ -255,6 +255,9 @@ pub struct App {
     /// The branch and short head commit the header shows, read when the
     /// journal changes rather than on every frame.
     pub head: (String, String),
+    /// Agent processes running in the repository (Claude Code, Codex), as
+    /// the tick thread last found them.
+    pub agent_procs: Vec<crate::agents::procs::AgentProcess>,
 }
 
 /// The checked-out branch and head commit, as the header shows them.
@@ -317,6 +320,7 @@ impl App {
             waiting_known,
             demo: false,
             head: (String::new(), String::new()),
+            agent_procs: Vec::new(),
         };
         app.head = read_head(&app.ws);
         let mut notices: Vec<String> = app.ws.notices.drain(..).collect();
@@ -353,6 +357,23 @@ impl App {
 
     /// Everything that waits for the operator: actions first (an agent is
     /// blocked on each, oldest first), then turns awaiting review.
+    /// Agents running in the repository with no session of theirs reporting
+    /// to leash (their hooks are not installed, not trusted or not
+    /// reviewed): one entry per agent, with its processes' ids.
+    pub fn unsupervised(&self) -> Vec<(&'static str, Vec<u32>)> {
+        let mut out: Vec<(&'static str, Vec<u32>)> = Vec::new();
+        for p in &self.agent_procs {
+            if crate::agents::hooks_status::session_reports(&self.ws.state, p.agent, p.started) {
+                continue;
+            }
+            match out.iter_mut().find(|(a, _)| *a == p.agent) {
+                Some((_, pids)) => pids.push(p.pid),
+                None => out.push((p.agent, vec![p.pid])),
+            }
+        }
+        out
+    }
+
     pub fn waiting(&self) -> Vec<Waiting> {
         let mut w: Vec<Waiting> = self
             .ws
