@@ -227,7 +227,7 @@ fn spawn_ticks(tx: Sender<Msg>, root: std::path::PathBuf) {
         let mut known: Vec<AgentProcess> = Vec::new();
         let mut n: u32 = 0;
         loop {
-            if n % AGENT_SCAN_TICKS == 0 {
+            if n.is_multiple_of(AGENT_SCAN_TICKS) {
                 let found = procs::agents_in(&root);
                 if found != known {
                     known = found.clone();
