@@ -176,12 +176,19 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> C
             if change.added.is_empty() {
                 String::new()
             } else {
-                format!("added leash's {} hooks", change.added.join(", "))
+                format!(
+                    "added leash's {} hooks",
+                    sanitize::plain(&change.added.join(", "))
+                )
             },
             if change.removed.is_empty() {
                 String::new()
             } else {
-                format!("removed leash's {} hooks", change.removed.join(", "))
+                // Event names come from the user's settings file.
+                format!(
+                    "removed leash's {} hooks",
+                    sanitize::plain(&change.removed.join(", "))
+                )
             }
         );
     }
