@@ -265,14 +265,14 @@ fn the_console_header_warns_of_an_agent_running_here_that_reports_nothing() {
     );
     settle(&mut app);
     // What the console's tick thread finds.
-    app.agent_procs = leash::agents::procs::agents_in(&root);
-    assert!(
-        app.agent_procs
+    // (Right after exec its command line may not be readable yet.)
+    app.agent_procs = common::wait_until("the scan to find the agent process", || {
+        let found = leash::agents::procs::agents_in(&root);
+        found
             .iter()
-            .any(|p| p.pid == pid && p.agent == "codex"),
-        "{:?}",
-        app.agent_procs
-    );
+            .any(|p| p.pid == pid && p.agent == "codex")
+            .then_some(found)
+    });
     let screen = text(&render(&mut app, 200, 30));
     let header = screen.lines().next().unwrap();
     assert!(

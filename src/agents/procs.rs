@@ -172,7 +172,16 @@ mod tests {
             .current_dir(repo.join("sub"))
             .spawn()
             .unwrap();
-        let found = agents_in(&repo);
+        // Right after exec the new command line may not be readable yet:
+        // look again until it is (a scan finds it on its next round too).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let found = loop {
+            let found = agents_in(&repo);
+            if found.iter().any(|p| p.pid == child.id()) || std::time::Instant::now() > deadline {
+                break found;
+            }
+            std::thread::yield_now();
+        };
         let elsewhere = agents_in(dir.path().join("other").as_path());
         child.kill().unwrap();
         child.wait().unwrap();
