@@ -12,6 +12,8 @@ pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod invariants;
 pub mod journal;
 pub mod model;

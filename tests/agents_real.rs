@@ -561,3 +561,199 @@ fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
     );
     assert_eq!(r.read("README.md"), "original line\n");
 }
+
+/// A repository where `leash init` ran with a rule that makes `echo`
+/// commands high risk (held, so denied with no console open), and where
+/// `leash hooks install codex` put leash's hooks into `.codex/hooks.json`.
+fn codex_in_place_repo() -> Repo {
+    let r = Repo::new();
+    r.ok(&["init"]);
+    let mut config = r.read(".leash/config.toml");
+    config.push_str("\n[[risk]]\ncommands = [\"echo *\"]\nclass = \"high\"\n");
+    r.write(".leash/config.toml", &config);
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "leash"]);
+    r.ok(&["hooks", "install", "codex"]);
+    r
+}
+
+/// One `codex exec` in the repository through the harness driver, with no
+/// hooks of the driver's own: only what Codex loads from the repository
+/// runs. `extra_toml` goes into its `config.toml`, `extra` onto its command
+/// line. Returns the driver's summary.
+fn drive_codex(r: &Repo, workdir: &Path, prompt: &str, extra_toml: &str, extra: &[&str]) -> Value {
+    let mut c = Command::new("python3");
+    c.arg(Path::new(HARNESS).join("run_codex.py"))
+        .arg("--workdir")
+        .arg(workdir)
+        .args(["--prompt", prompt, "--no-hooks", "--proj"])
+        .arg(r.path())
+        .arg("--codex")
+        .arg(agent_bin("codex"))
+        .args(["--extra-toml", extra_toml]);
+    if !extra.is_empty() {
+        c.arg("--extra").args(extra);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["exit_code"], 0, "{summary:#}");
+    summary
+}
+
+/// `leash hooks status codex --json` as seen with the driver's Codex home.
+fn codex_status(r: &Repo, workdir: &Path) -> Value {
+    let run = r
+        .cmd(&["hooks", "status", "codex", "--json"])
+        .env("HOME", workdir.join("home"))
+        .env("CODEX_HOME", workdir.join("codex_home"))
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    serde_json::from_slice::<Value>(&run.stdout).unwrap()[0].clone()
+}
+
+/// Asserts the journal holds Codex's `echo` tool call, denied with no
+/// operator present, and that it did not run.
+fn assert_echo_was_gated(r: &Repo) {
+    assert!(
+        !r.file("hello.txt").exists(),
+        "the denied command never ran"
+    );
+    let events = r.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "session_started" && e["agent"] == "codex"),
+        "the session reported: {events:#?}"
+    );
+    let req = events
+        .iter()
+        .find(|e| {
+            e["kind"] == "action_requested"
+                && e["summary"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("echo hello-from-codex"))
+        })
+        .unwrap_or_else(|| panic!("the command is in the journal: {events:#?}"));
+    assert_eq!(req["risk"], "high");
+    let decided = events
+        .iter()
+        .find(|e| e["kind"] == "action_decided" && e["action"] == req["action"])
+        .expect("the command was decided");
+    assert_eq!(decided["decision"], "deny", "{decided}");
+    assert_eq!(decided["by"], "unattended", "{decided}");
+}
+
+#[test]
+fn codex_in_place_with_bypassed_hook_trust_is_gated() {
+    if !enabled() {
+        return;
+    }
+    let r = codex_in_place_repo();
+    let work = tempfile::tempdir().unwrap();
+    drive_codex(
+        &r,
+        &work.path().join("run1"),
+        "make a hello file",
+        "",
+        &["--trust", "--dangerously-bypass-hook-trust"],
+    );
+    assert_echo_was_gated(&r);
+    // A tool call policy lets through runs, and is journaled too.
+    drive_codex(
+        &r,
+        &work.path().join("run2"),
+        "make a hello note",
+        "",
+        &["--trust", "--dangerously-bypass-hook-trust"],
+    );
+    assert!(r.file("notes/hello.md").exists(), "the allowed patch ran");
+    let events = r.events();
+    let patch = events
+        .iter()
+        .find(|e| e["kind"] == "action_requested" && e["tool"] == "apply_patch")
+        .unwrap_or_else(|| panic!("the patch is in the journal: {events:#?}"));
+    assert_eq!(patch["summary"], "apply_patch: notes/hello.md");
+}
+
+#[test]
+fn codex_in_place_with_reviewed_hooks_is_gated_and_reported_as_running() {
+    if !enabled() {
+        return;
+    }
+    let r = codex_in_place_repo();
+    let root = r.path().canonicalize().unwrap();
+    // What Codex records when the project is trusted and leash's hooks are
+    // reviewed in its /hooks screen (the hashes are pinned to what Codex
+    // writes by the unit tests of hooks_status).
+    let file = root.join(".codex/hooks.json");
+    let settings = leash::agents::hooks_config::read_settings(&file)
+        .unwrap()
+        .unwrap();
+    let mut toml = format!(
+        "[projects.{:?}]\ntrust_level = \"trusted\"\n",
+        root.display().to_string()
+    );
+    for e in leash::agents::hooks_config::leash_entries(&settings) {
+        let label: String = e
+            .event
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let sep = (i > 0 && c.is_ascii_uppercase()).then_some('_');
+                sep.into_iter()
+                    .chain(std::iter::once(c.to_ascii_lowercase()))
+            })
+            .collect();
+        toml.push_str(&format!(
+            "[hooks.state.\"{}:{label}:{}:{}\"]\ntrusted_hash = \"{}\"\n",
+            file.display(),
+            e.group,
+            e.index,
+            leash::agents::hooks_status::codex_hook_hash(&e)
+        ));
+    }
+    let work = tempfile::tempdir().unwrap();
+    let run = work.path().join("run");
+    drive_codex(&r, &run, "make a hello file", &toml, &[]);
+    assert_echo_was_gated(&r);
+    let s = codex_status(&r, &run);
+    assert_eq!(s["loads"], true, "{s:#}");
+    assert!(
+        s["last_report"]["ts"].is_string(),
+        "the session's report is dated: {s:#}"
+    );
+}
+
+#[test]
+fn codex_in_place_with_unreviewed_hooks_runs_unsupervised_and_status_says_so() {
+    if !enabled() {
+        return;
+    }
+    let r = codex_in_place_repo();
+    let work = tempfile::tempdir().unwrap();
+    let run = work.path().join("run");
+    // Trusted (`--trust`), but nobody reviewed leash's hooks: Codex skips them.
+    drive_codex(&r, &run, "make a hello file", "", &["--trust"]);
+    assert!(
+        r.file("hello.txt").exists(),
+        "Codex ran the command leash would have denied"
+    );
+    assert!(
+        r.events()
+            .iter()
+            .all(|e| e["kind"] != "session_started" && e["kind"] != "action_requested"),
+        "nothing reported to leash"
+    );
+    let s = codex_status(&r, &run);
+    assert_eq!(s["loads"], false, "{s:#}");
+    assert_eq!(s["last_report"], Value::Null, "{s:#}");
+    let blockers = s["blockers"].as_array().unwrap();
+    assert_eq!(blockers.len(), 1, "the project is trusted: {s:#}");
+    assert!(blockers[0].as_str().unwrap().contains("/hooks"), "{s:#}");
+}

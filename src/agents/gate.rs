@@ -55,23 +55,27 @@ impl GateEnv {
 pub fn handle(dialect: Dialect, input: &[u8], env: &GateEnv) -> Answer {
     let value: Value = match serde_json::from_slice(input) {
         Ok(v @ Value::Object(_)) => v,
-        Ok(_) | Err(_) => {
-            let text = String::from_utf8_lossy(input);
-            let reason = format!(
+        // Input that cannot be placed as any event is answered as a tool
+        // call would be: a deny that says why (harmless to other events).
+        Ok(other) => {
+            return deny(&format!(
+                "leash could not read the hook input: expected one JSON object with \
+                 \"hook_event_name\", got {}",
+                hook_answer::kind_of(&other)
+            ));
+        }
+        Err(e) => {
+            let empty = input.iter().all(u8::is_ascii_whitespace);
+            return deny(&format!(
                 "leash could not read the hook input: expected one JSON object with \
                  \"hook_event_name\", got {} bytes{}",
                 input.len(),
-                if text.trim().is_empty() {
+                if empty {
                     " (empty)".to_string()
                 } else {
-                    String::new()
+                    format!(" that are not JSON ({e})")
                 }
-            );
-            return if text.contains("PreToolUse") || !text.contains("hook_event_name") {
-                deny(&reason)
-            } else {
-                Answer::note(reason)
-            };
+            ));
         }
     };
     let tool_call = hook_answer::is_tool_call(&value);

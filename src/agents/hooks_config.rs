@@ -242,6 +242,64 @@ pub fn uninstall(repo_root: &Path, agent: Agent) -> Result<Change, HooksError> {
     })
 }
 
+/// Reads a hook settings file as install does: `None` when it does not exist, a parse error
+/// that says where when it is not JSON of the expected shape.
+pub fn read_settings(path: &Path) -> Result<Option<Map<String, Value>>, HooksError> {
+    Ok(load(path)?.map(|l| l.settings))
+}
+
+/// One hook handler of leash's in a settings file, where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeashEntry {
+    /// The event it is installed for (`PreToolUse`, …).
+    pub event: String,
+    /// Index of its group among the event's groups.
+    pub group: usize,
+    /// Index of the handler within its group.
+    pub index: usize,
+    /// The group's `matcher`, if it has one.
+    pub matcher: Option<Value>,
+    /// The handler object as written (`type`, `command`, `timeout`, …).
+    pub handler: Map<String, Value>,
+}
+
+/// Leash's hook handlers in a settings object, in file order.
+pub fn leash_entries(settings: &Map<String, Value>) -> Vec<LeashEntry> {
+    let mut out = Vec::new();
+    let Some(Value::Object(hooks)) = settings.get("hooks") else {
+        return out;
+    };
+    for (event, groups) in hooks {
+        let Value::Array(groups) = groups else {
+            continue;
+        };
+        for (g, group) in groups.iter().enumerate() {
+            let Some(Value::Array(handlers)) = group.get("hooks") else {
+                continue;
+            };
+            for (i, handler) in handlers.iter().enumerate() {
+                let Value::Object(handler) = handler else {
+                    continue;
+                };
+                if handler
+                    .get("command")
+                    .and_then(Value::as_str)
+                    .is_some_and(is_leash_command)
+                {
+                    out.push(LeashEntry {
+                        event: event.clone(),
+                        group: g,
+                        index: i,
+                        matcher: group.get("matcher").cloned(),
+                        handler: handler.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// For an isolated Claude turn: the settings JSON text to pass with `claude --settings <file>` holding only leash's hooks (same entries as install).
 pub fn settings_for_turn(leash_binary: &Path, agent: Agent, timeout_secs: u64) -> String {
     let hooks: Map<String, Value> = leash_groups(leash_binary, agent, timeout_secs)

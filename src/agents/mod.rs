@@ -7,8 +7,10 @@ pub mod codex;
 pub mod gate;
 pub mod hook_answer;
 pub mod hooks_config;
+pub mod hooks_status;
 pub mod in_place;
 pub mod process;
+pub mod procs;
 pub mod run;
 
 pub use run::TurnSpec;

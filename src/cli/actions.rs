@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{ActionArg, CliResult, DenyArgs, HookAgent, HooksOp, out, print_json};
 use crate::agents::gate::{self, Dialect, GateEnv};
 use crate::agents::hooks_config::{self, Agent};
+use crate::agents::hooks_status::{self, Homes, Status};
 use crate::event::ActionDecision;
 use crate::say;
 use crate::workspace::Workspace;
@@ -85,17 +86,58 @@ pub fn hook(agent: HookAgent) -> i32 {
     answer.code
 }
 
-pub fn hooks(dir: &Path, op: HooksOp, agent: HookAgent, json: bool) -> CliResult {
+pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> CliResult {
     let repo = git2::Repository::discover(dir)
         .map_err(|e| format!("{} is not inside a git repository ({e})", dir.display()))?;
     let root = repo
         .workdir()
         .ok_or("leash needs a repository with a working tree")?
         .to_path_buf();
-    let agent = match agent {
+    let to_agent = |a: HookAgent| match a {
         HookAgent::Claude => Agent::Claude,
         HookAgent::Codex => Agent::Codex,
     };
+    let homes = Homes::from_env();
+    let journal = repo.commondir().join("leash").join("journal.jsonl");
+    // The journal read as it stands, without locking or repairing it.
+    let initialised = journal.exists() || root.join(".leash").is_dir();
+    let state = || {
+        initialised.then(|| {
+            let mut state = crate::state::State::default();
+            for record in crate::journal::read_all(&journal).0 {
+                state.apply(&record);
+            }
+            state
+        })
+    };
+    if let HooksOp::Status = op {
+        let agents = match agent {
+            Some(a) => vec![to_agent(a)],
+            None => vec![Agent::Claude, Agent::Codex],
+        };
+        let state = state();
+        let statuses: Vec<Status> = agents
+            .into_iter()
+            .map(|a| hooks_status::status(a, &root, &homes, state.as_ref()))
+            .collect();
+        if json {
+            print_json(&statuses);
+        } else {
+            for (i, s) in statuses.iter().enumerate() {
+                if i > 0 {
+                    say!("");
+                }
+                print_status(s, state.is_some());
+            }
+        }
+        return Ok(0);
+    }
+    let Some(agent) = agent else {
+        return Err(
+            "name the agent: `leash hooks install claude` or `leash hooks install codex`".into(),
+        );
+    };
+    let agent = to_agent(agent);
     let exe = std::env::current_exe().map_err(|e| format!("cannot find leash's binary: {e}"))?;
     // The hook waits for an operator up to the approval timeout: the agent
     // must wait at least as long.
@@ -105,34 +147,112 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: HookAgent, json: bool) -> CliResult
     let change = match op {
         HooksOp::Install => hooks_config::install(&root, agent, &exe, timeout)?,
         HooksOp::Uninstall => hooks_config::uninstall(&root, agent)?,
+        HooksOp::Status => unreachable!("handled above"),
     };
+    // What the agent's own config says, so nobody takes an installed hook
+    // for a running one.
+    let after =
+        matches!(op, HooksOp::Install).then(|| hooks_status::status(agent, &root, &homes, None));
     if json {
-        print_json(&serde_json::json!({
+        let mut v = serde_json::json!({
             "path": change.path.display().to_string(),
             "added": change.added,
             "removed": change.removed,
             "unchanged": change.unchanged,
-        }));
-    } else if change.unchanged {
-        say!(
-            "{}: already as asked; nothing changed",
-            change.path.display()
-        );
+        });
+        if let Some(s) = &after {
+            v["loads"] = serde_json::json!(s.loads);
+            v["needs"] = serde_json::json!(s.blockers);
+        }
+        print_json(&v);
+        return Ok(0);
+    }
+    let path = out::field(&change.path.display().to_string());
+    if change.unchanged {
+        say!("{path}: already as asked; nothing changed");
     } else {
         say!(
-            "{}: {}{}",
-            change.path.display(),
+            "{path}: {}{}",
             if change.added.is_empty() {
                 String::new()
             } else {
-                format!("added leash's {} hooks", change.added.join(", "))
+                format!(
+                    "added leash's {} hooks",
+                    out::field(&change.added.join(", "))
+                )
             },
             if change.removed.is_empty() {
                 String::new()
             } else {
-                format!("removed leash's {} hooks", change.removed.join(", "))
+                // Event names come from the user's settings file.
+                format!(
+                    "removed leash's {} hooks",
+                    out::field(&change.removed.join(", "))
+                )
             }
         );
     }
+    if let Some(s) = after {
+        if s.loads {
+            say!(
+                "{}'s config lets it run them; `leash hooks status {}` shows when a session \
+                 reports to leash",
+                s.agent,
+                s.agent
+            );
+        } else {
+            say!(
+                "{} will not run them yet; until it does, its sessions here are not supervised:",
+                s.agent
+            );
+            for b in &s.blockers {
+                say!("  - {}", out::field(b));
+            }
+        }
+    }
     Ok(0)
+}
+
+fn print_status(s: &Status, initialised: bool) {
+    let p = out::field;
+    say!("{}", s.agent);
+    if s.installed.is_empty() {
+        say!("  installed:   no");
+    }
+    for i in &s.installed {
+        say!(
+            "  installed:   {} ({}): {}",
+            p(&i.path),
+            i.scope,
+            p(&i.events.join(", "))
+        );
+    }
+    if s.loads {
+        say!("  will run:    yes, as far as its config says");
+    } else {
+        say!("  will run:    no");
+        for b in &s.blockers {
+            say!("    - {}", p(b));
+        }
+    }
+    for n in &s.notes {
+        say!("  note:        {}", p(n));
+    }
+    match &s.last_report {
+        Some(r) => say!(
+            "  last report: {} ago ({}; {}{})",
+            crate::journal::age(&r.ts),
+            p(&r.ts),
+            p(&r.what),
+            r.session
+                .as_deref()
+                .map(|id| format!(", session {}", p(id)))
+                .unwrap_or_default()
+        ),
+        None if initialised => say!(
+            "  last report: never: no {} session has reported to leash in this repository",
+            s.agent
+        ),
+        None => say!("  last report: none: leash is not initialised here (`leash init`)"),
+    }
 }

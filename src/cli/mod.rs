@@ -113,16 +113,21 @@ Malformed input or an internal error is a deny that says why.")]
         /// Which agent calls: claude or codex.
         agent: HookAgent,
     },
-    /// Install or remove leash's hooks in an agent's settings in this repository.
+    /// Install, remove or check leash's hooks in an agent's settings in this repository.
     #[command(long_about = "\
 `leash hooks install claude` merges leash's entries into .claude/settings.json \
 (`codex`: .codex/hooks.json), keeping your own hooks and keys; running it again changes \
-nothing. `leash hooks uninstall claude` takes exactly leash's entries out again.")]
+nothing, and it says what the agent still needs before it runs them. `leash hooks \
+uninstall claude` takes exactly leash's entries out again. `leash hooks status [claude|codex]` \
+tells, per agent, where leash's hooks are installed, whether the agent will run them (what \
+its own config says: Codex runs project hooks only in a trusted project and only once they \
+are reviewed in its /hooks screen; Claude Code runs none with disableAllHooks), and when a \
+session of it last reported to leash in this repository.")]
     Hooks {
-        /// install or uninstall.
+        /// install, uninstall or status.
         op: HooksOp,
-        /// claude or codex.
-        agent: HookAgent,
+        /// claude or codex (status: both when left out).
+        agent: Option<HookAgent>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -163,6 +168,7 @@ pub enum HookAgent {
 pub enum HooksOp {
     Install,
     Uninstall,
+    Status,
 }
 
 #[derive(Debug, Args)]

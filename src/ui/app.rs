@@ -258,6 +258,9 @@ pub struct App {
     /// Set while a policy file in the working tree differs from the
     /// committed one (which is what applies); read with the head.
     pub policy_uncommitted: bool,
+    /// Agent processes running in the repository (Claude Code, Codex), as
+    /// the tick thread last found them.
+    pub agent_procs: Vec<crate::agents::procs::AgentProcess>,
 }
 
 /// The checked-out branch and head commit, as the header shows them.
@@ -321,6 +324,7 @@ impl App {
             demo: false,
             head: (String::new(), String::new()),
             policy_uncommitted: false,
+            agent_procs: Vec::new(),
         };
         app.head = read_head(&app.ws);
         app.policy_uncommitted = app.ws.uncommitted_policy().is_some();
@@ -358,6 +362,23 @@ impl App {
 
     /// Everything that waits for the operator: actions first (an agent is
     /// blocked on each, oldest first), then turns awaiting review.
+    /// Agents running in the repository with no session of theirs reporting
+    /// to leash (their hooks are not installed, not trusted or not
+    /// reviewed): one entry per agent, with its processes' ids.
+    pub fn unsupervised(&self) -> Vec<(&'static str, Vec<u32>)> {
+        let mut out: Vec<(&'static str, Vec<u32>)> = Vec::new();
+        for p in &self.agent_procs {
+            if crate::agents::hooks_status::session_reports(&self.ws.state, p.agent, p.started) {
+                continue;
+            }
+            match out.iter_mut().find(|(a, _)| *a == p.agent) {
+                Some((_, pids)) => pids.push(p.pid),
+                None => out.push((p.agent, vec![p.pid])),
+            }
+        }
+        out
+    }
+
     pub fn waiting(&self) -> Vec<Waiting> {
         let mut w: Vec<Waiting> = self
             .ws

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self, Event, KeyEventKind};
 use notify::Watcher;
 
+use crate::agents::procs::{self, AgentProcess};
 use crate::workspace::Workspace;
 use app::App;
 use worker::{Done, Worker};
@@ -39,10 +40,16 @@ pub enum Msg {
     /// The polling fallback and the clock in the age column.
     Tick,
     Done(Done),
+    /// The agent processes running in the repository changed.
+    Agents(Vec<AgentProcess>),
 }
 
 /// How often the fallback poll looks at the files.
 const TICK: Duration = Duration::from_millis(500);
+/// Every this many ticks the tick thread looks for agent processes in the
+/// repository (a walk over `/proc`), and wakes the loop only when what it
+/// finds changed.
+const AGENT_SCAN_TICKS: u32 = 10;
 /// At most this often a frame is drawn.
 const FRAME: Duration = Duration::from_millis(16);
 
@@ -91,7 +98,7 @@ pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     let pending = Arc::new(AtomicBool::new(false));
     let _watcher = watch(app.ws.leash_dir(), tx.clone(), pending.clone());
     spawn_input(tx.clone());
-    spawn_ticks(tx);
+    spawn_ticks(tx, app.ws.root.clone());
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, &mut app, &worker, &rx, &pending);
     ratatui::restore();
@@ -171,6 +178,7 @@ fn event_loop(
                 }
             }
             Msg::Done(d) => app.on_done(d),
+            Msg::Agents(list) => app.agent_procs = list,
         }
     }
 }
@@ -244,9 +252,24 @@ fn spawn_input(tx: Sender<Msg>) {
     });
 }
 
-fn spawn_ticks(tx: Sender<Msg>) {
+fn spawn_ticks(tx: Sender<Msg>, root: std::path::PathBuf) {
     thread::spawn(move || {
-        while tx.send(Msg::Tick).is_ok() {
+        let mut known: Vec<AgentProcess> = Vec::new();
+        let mut n: u32 = 0;
+        loop {
+            if n.is_multiple_of(AGENT_SCAN_TICKS) {
+                let found = procs::agents_in(&root);
+                if found != known {
+                    known = found.clone();
+                    if tx.send(Msg::Agents(found)).is_err() {
+                        return;
+                    }
+                }
+            }
+            n = n.wrapping_add(1);
+            if tx.send(Msg::Tick).is_err() {
+                return;
+            }
             thread::sleep(TICK);
         }
     });

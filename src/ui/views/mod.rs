@@ -95,6 +95,21 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     if app.demo {
         spans.push(Span::styled(" DEMO ", t.style("warning")));
     }
+    // An agent at work here that leash does not see is the first thing to know,
+    // so it comes before what a narrow screen may cut off.
+    for (agent, pids) in app.unsupervised() {
+        spans.push(Span::styled(
+            format!(
+                " ⚠ {agent} (pid {}) runs here unsupervised: no session reports to leash · \
+                 leash hooks status {agent} ",
+                pids.iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            t.style("warning"),
+        ));
+    }
     spans.extend([
         Span::styled(
             format!(
