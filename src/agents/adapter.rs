@@ -378,9 +378,10 @@ pub(crate) mod testing {
 
     use super::{Item, StreamFormat, Summary};
 
-    /// Where the captured agent streams live: `shared/` is a sibling of the
-    /// crate root (in the scratch crate, a symlink to /work/shared).
-    pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/harness/samples");
+    /// Where the captured agent streams live: copies of the real Claude Code
+    /// and Codex streams the harness recorded, kept in the repository so a
+    /// clone tests on its own.
+    pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/streams");
 
     /// Every sample whose file name starts with `prefix` and ends in
     /// `.jsonl`, as (name, text), sorted by name. Panics when there are
