@@ -11,22 +11,7 @@ use common::Repo;
 use serde_json::{Value, json};
 
 fn hook(r: &Repo, agent: &str, input: &str) -> std::process::Child {
-    let mut child = r
-        .cmd(&["hook", agent])
-        .env_remove("LEASH_TURN")
-        .env_remove("LEASH_WORKSPACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child
+    r.hook(agent, input)
 }
 
 fn answer(out: Output) -> (i32, Option<Value>, String) {
@@ -1412,23 +1397,15 @@ fn an_isolated_turn_is_gated_in_its_worktree_by_the_policy_of_its_base() {
             "tool_use_id": id,
             "tool_input": {"file_path": path.display().to_string(), "content": "x\n"},
         });
-        let mut child = r
-            .cmd(&["hook", "claude"])
-            .env("LEASH_TURN", "t1")
+        let mut cmd = r.cmd(&["hook", "claude"]);
+        cmd.env("LEASH_TURN", "t1")
             .env("LEASH_WORKSPACE", r.path())
-            .current_dir(&worktree)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.to_string().as_bytes())
-            .unwrap();
-        answer(child.wait_with_output().unwrap())
+            .current_dir(&worktree);
+        answer(
+            common::feed(cmd, &input.to_string())
+                .wait_with_output()
+                .unwrap(),
+        )
     };
     let (_, v, _) = in_turn(&worktree.join("notes/a.md"), "toolu_in");
     assert_ne!(decision(&v).as_deref(), Some("deny"), "{v:?}");

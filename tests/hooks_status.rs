@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use common::{Repo, Run};
 use serde_json::{Value, json};
 
@@ -84,22 +81,10 @@ impl Homes {
 }
 
 fn hook(r: &Repo, agent: &str, input: &Value) {
-    let mut child = r
-        .cmd(&["hook", agent])
-        .env_remove("LEASH_TURN")
-        .env_remove("LEASH_WORKSPACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let out = r
+        .hook(agent, &input.to_string())
+        .wait_with_output()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
 }
 

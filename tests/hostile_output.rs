@@ -6,9 +6,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::Stdio;
-
 use common::Repo;
 use serde_json::{Value, json};
 
@@ -42,22 +39,7 @@ fn assert_clean(what: &str, out: &str) {
 }
 
 fn hook(r: &Repo, input: &Value) -> std::process::Child {
-    let mut child = r
-        .cmd(&["hook", "claude"])
-        .env_remove("LEASH_TURN")
-        .env_remove("LEASH_WORKSPACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    child
+    r.hook("claude", &input.to_string())
 }
 
 fn event(r: &Repo, name: &str, extra: Value) -> Value {

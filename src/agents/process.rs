@@ -20,8 +20,19 @@ const TICK: Duration = Duration::from_millis(50);
 /// How much of the end of the output is kept as the final message.
 const TAIL: usize = 4096;
 
+/// The ids of the processes `/proc` lists (none where there is no `/proc`).
+pub fn pids() -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .collect()
+}
+
 /// Start time of a process in clock ticks since boot, from
 /// `/proc/<pid>/stat`; together with the pid it names one process for good.
+/// `None` for a zombie.
 pub fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: fields are counted
@@ -53,18 +64,8 @@ pub fn is_alive(pid: u32, start: Option<u64>) -> bool {
 /// process group `pgid` that started no earlier than the agent did, so a
 /// later, unrelated group that reused the number is never touched.
 pub fn kill_orphans(pgid: u32, agent_start: Option<u64>) -> usize {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
     let mut killed = 0;
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in pids() {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };

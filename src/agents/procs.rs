@@ -55,23 +55,13 @@ pub fn agent_of(exe: Option<&str>, argv: &[&str]) -> Option<&'static str> {
 pub fn agents_in(root: &Path) -> Vec<AgentProcess> {
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let me = std::process::id();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
     let boot = boot_time();
     let mut out = Vec::new();
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in super::process::pids() {
         if pid == me {
             continue;
         }
-        let base = entry.path();
+        let base = Path::new("/proc").join(pid.to_string());
         // The working directory first: most processes are elsewhere.
         let Ok(cwd) = std::fs::read_link(base.join("cwd")) else {
             continue;
@@ -94,7 +84,7 @@ pub fn agents_in(root: &Path) -> Vec<AgentProcess> {
         out.push(AgentProcess {
             pid,
             agent,
-            started: start_time(&base, boot),
+            started: start_time(pid, boot),
         });
     }
     out.sort_by_key(|p| (p.started, p.pid));
@@ -115,15 +105,10 @@ fn boot_time() -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// A process's start, from field 22 of `/proc/<pid>/stat` (clock ticks
-/// after boot).
+/// When a process started, from its start in clock ticks after boot.
 #[cfg(target_os = "linux")]
-fn start_time(base: &Path, boot: Option<u64>) -> Option<SystemTime> {
-    let stat = std::fs::read_to_string(base.join("stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: count
-    // fields after its closing parenthesis.
-    let after = &stat[stat.rfind(')')? + 1..];
-    let ticks: u64 = after.split_whitespace().nth(19)?.parse().ok()?;
+fn start_time(pid: u32, boot: Option<u64>) -> Option<SystemTime> {
+    let ticks = super::process::start_time(pid)?;
     // SAFETY: sysconf with a valid name has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     let hz = u64::try_from(hz).ok().filter(|&h| h > 0)?;

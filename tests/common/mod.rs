@@ -140,6 +140,14 @@ impl Repo {
         r
     }
 
+    /// `leash hook AGENT` in the checkout (not inside an isolated turn),
+    /// with `input` on stdin.
+    pub fn hook(&self, agent: &str, input: &str) -> std::process::Child {
+        let mut cmd = self.cmd(&["hook", agent]);
+        cmd.env_remove("LEASH_TURN").env_remove("LEASH_WORKSPACE");
+        feed(cmd, input)
+    }
+
     /// `leash turns --json`, as a vector.
     pub fn turns(&self) -> Vec<Value> {
         self.ok(&["turns", "--json"])
@@ -189,6 +197,25 @@ impl Repo {
     pub fn wait_for_event(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         wait_until(what, || self.events().into_iter().find(|e| pred(e)))
     }
+}
+
+/// Starts `cmd` with its output piped and `input` written to its stdin
+/// (closed after), as an agent calls a hook.
+pub fn feed(mut cmd: Command, input: &str) -> std::process::Child {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("leash starts");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input.as_bytes())
+        .expect("the hook reads its input");
+    child
 }
 
 /// Polls `probe` until it yields a value (a condition, not a fixed delay);
