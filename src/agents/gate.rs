@@ -334,15 +334,18 @@ fn pre_tool_use(
         ws.root.clone()
     };
     let rules = policy::RiskRules::compile(&ws.config.risk).map_err(Error::Refused)?;
+    let work_dir = cwd
+        .as_deref()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.clone());
+    let written = written_as_given(&tool);
     let hits = policy::classify_action(
         &rules,
         ws.config.default_risk,
         &root,
-        &cwd.as_deref()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.clone()),
+        &work_dir,
         &tool.tool,
-        &tool.paths_written,
+        &written,
         &tool.commands,
     );
     let class = hits
@@ -371,9 +374,8 @@ fn pre_tool_use(
         protected.is_some(),
     );
     let mutating = !READ_ONLY.contains(&tool.tool.as_str());
-    // A protected path is never the turn's own work, inside its worktree or not.
     let contained =
-        protected.is_none() && edits_only_the_turns_worktree(ws, env, &tool, cwd.as_deref());
+        edits_only_the_turns_worktree(env, &tool, &written, &work_dir, protected.is_some());
     let needs = mutating && level == AutonomyLevel::Manual && !contained;
     let operator = ws.console_present();
     let unattended = ws.config.gate.unattended;
@@ -471,32 +473,12 @@ fn pre_tool_use(
 /// The file-editing tools, whose every written path is named in their input.
 const FILE_EDITS: &[&str] = &["Write", "Edit", "MultiEdit", "NotebookEdit", "apply_patch"];
 
-/// Folders inside a worktree whose edits are never taken as the turn's own
-/// work: leash's policy, git's data and the agents' settings.
-const NOT_WORK: &[&str] = &[".git", ".leash", ".claude", ".codex", ".gemini"];
-
-/// True when `tool` is a file edit of an isolated turn and every path it
-/// writes lies inside that turn's own worktree (symlinks resolved): such
-/// an edit is the turn's work, and its diff waits at the turn's end anyway,
-/// so it needs no operator one action at a time.
-fn edits_only_the_turns_worktree(
-    ws: &Workspace,
-    env: &GateEnv,
-    tool: &ToolUse,
-    cwd: Option<&str>,
-) -> bool {
-    let Some(turn) = &env.turn else {
-        return false;
-    };
-    if !FILE_EDITS.contains(&tool.tool.as_str()) || tool.paths_written.is_empty() {
-        return false;
-    }
-    let Ok(worktree) = ws.worktree_path(turn).canonicalize() else {
-        return false;
-    };
-    // The paths as the agent gave them: the classification's paths are
-    // normalised by text, which would take `link/..` past a symlink.
-    let raw: Vec<String> = if tool.tool == "apply_patch" {
+/// The paths a tool writes as the agent named them (absolute, or relative
+/// to its `cwd`): the summary's paths are normalised by text, which would
+/// take `link/..` past a symlink the kernel follows. Tools whose input
+/// names no path keep the summary's.
+fn written_as_given(tool: &ToolUse) -> Vec<String> {
+    let given: Vec<String> = if tool.tool == "apply_patch" {
         patch_paths(text(&tool.input, "command").unwrap_or(""))
     } else {
         ["file_path", "notebook_path"]
@@ -506,69 +488,34 @@ fn edits_only_the_turns_worktree(
             .into_iter()
             .collect()
     };
-    if raw.len() != tool.paths_written.len() {
-        return false;
+    if given.len() == tool.paths_written.len() {
+        given
+    } else {
+        tool.paths_written.clone()
     }
-    let base = cwd.map(std::path::Path::new);
-    raw.iter().all(|p| {
-        let p = std::path::Path::new(p);
-        let full = match base {
-            _ if p.is_absolute() => p.to_path_buf(),
-            Some(b) if b.is_absolute() => b.join(p),
-            _ => return false,
-        };
-        resolved(&full)
-            .and_then(|r| r.strip_prefix(&worktree).ok().map(|r| r.to_path_buf()))
-            .is_some_and(|rel| {
-                rel.components()
-                    .next()
-                    .is_some_and(|first| !NOT_WORK.iter().any(|n| first.as_os_str() == *n))
-            })
-    })
 }
 
-/// Where a write to `path` would land: the longest part of it that exists
-/// resolved by the file system (symlinks followed, `..` taken after them,
-/// as the kernel does), the part that does not exist yet appended. `None`
-/// when that cannot be told safely: a dangling symlink (a write would
-/// create its target, wherever it points), or an existing file with other
-/// hard links (a write would change them too).
-fn resolved(path: &std::path::Path) -> Option<PathBuf> {
+/// True when `tool` is a file edit of an isolated turn that is its own
+/// work: nothing it writes is protected (so, with the turn's worktree as
+/// the workspace, every path lands inside it, symlinks followed) and no
+/// file it changes has other hard links, which the edit would change too.
+/// Its diff waits at the turn's end anyway, so it needs no operator one
+/// action at a time.
+fn edits_only_the_turns_worktree(
+    env: &GateEnv,
+    tool: &ToolUse,
+    written: &[String],
+    cwd: &std::path::Path,
+    protected: bool,
+) -> bool {
     use std::os::unix::fs::MetadataExt;
-    enum Part {
-        Up,
-        Name(std::ffi::OsString),
-    }
-    if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.nlink() > 1) {
-        return None;
-    }
-    let mut existing = path.to_path_buf();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            let mut out = real;
-            for part in rest.iter().rev() {
-                match part {
-                    Part::Up => {
-                        out.pop();
-                    }
-                    Part::Name(name) => out.push(name),
-                }
-            }
-            return Some(out);
-        }
-        if existing.symlink_metadata().is_ok() {
-            return None;
-        }
-        rest.push(match existing.components().next_back()? {
-            std::path::Component::ParentDir => Part::Up,
-            std::path::Component::Normal(name) => Part::Name(name.to_os_string()),
-            // `.` adds nothing; a root or prefix always exists.
-            _ => Part::Name(Default::default()),
-        });
-        let parent = existing.parent()?.to_path_buf();
-        existing = parent;
-    }
+    env.turn.is_some()
+        && !protected
+        && FILE_EDITS.contains(&tool.tool.as_str())
+        && !written.is_empty()
+        && written.iter().all(|p| {
+            std::fs::metadata(cwd.join(p)).map_or(true, |m| !(m.is_file() && m.nlink() > 1))
+        })
 }
 
 /// What leash decides for a call that needs no operator, and why.

@@ -55,13 +55,15 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// `path` with every symlink followed, of the file itself and of each
-/// parent; parts that do not exist (yet) are kept as written. Gives up
-/// following after 40 links (a loop), keeping what it has.
+/// `path` (absolute) with every symlink followed, of the file itself and
+/// of each parent, and each `..` taken after the links before it, as the
+/// kernel does (`link/..` is the parent of where `link` points); parts that
+/// do not exist (yet) are kept as written. Gives up following after 40
+/// links (a loop), keeping what it has.
 pub fn resolve(path: &Path) -> PathBuf {
     let mut queue: VecDeque<OsString> = VecDeque::new();
     let mut out = PathBuf::from("/");
-    for c in normalize(path).components() {
+    for c in path.components() {
         match c {
             Component::RootDir | Component::Prefix(_) => {}
             other => queue.push_back(other.as_os_str().to_os_string()),
@@ -140,7 +142,7 @@ pub fn places(root: &Path, cwd: &Path, path: &str) -> Vec<Place> {
         r
     };
     let mut out = vec![place_in(&lexical, &roots)];
-    let landed = place_in(&resolve(&lexical), &roots);
+    let landed = place_in(&resolve(&abs), &roots);
     if !out.contains(&landed) {
         out.push(landed);
     }
@@ -210,6 +212,14 @@ mod tests {
         assert_eq!(
             p("../escape.md"),
             vec![Place::Outside(normalize(&dir.path().join("escape.md")))]
+        );
+        // `..` after a link is taken from where the link points, as the
+        // kernel does: `deep/..` is `operations/sub/..`, not the root.
+        std::fs::create_dir_all(root.join("operations/sub")).unwrap();
+        std::os::unix::fs::symlink("../operations/sub", root.join("notes/deep")).unwrap();
+        assert_eq!(
+            p("notes/deep/../x.md")[1],
+            Place::Inside("operations/x.md".into())
         );
         assert_eq!(
             p("/etc/passwd"),
