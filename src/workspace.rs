@@ -86,6 +86,30 @@ pub struct Workspace {
     /// Why recovery could not finish (a git lock someone else may hold):
     /// reading works, but commands that change the repository refuse.
     pub blocked: Vec<String>,
+    /// The commit whose committed policy `config` and `tasks` hold, when
+    /// they were read from one (not the defaults a broken config fell back
+    /// to), so that asking for the same policy again reads nothing.
+    policy_at: Option<Option<Oid>>,
+}
+
+/// The config and tasks committed at `commit`, the tasks checked against
+/// the config.
+fn committed_policy(
+    repo: &Repository,
+    root: &Path,
+    commit: Option<Oid>,
+) -> (
+    std::result::Result<WorkspaceConfig, ConfigError>,
+    std::result::Result<TasksConfig, ConfigError>,
+) {
+    let config = config::load_committed_config(repo, root, commit);
+    let mut tasks = config::load_committed_tasks(repo, root, commit);
+    if let (Ok(c), Ok(t)) = (&config, &tasks)
+        && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
+    {
+        tasks = Err(e);
+    }
+    (config, tasks)
 }
 
 /// Who or what an autonomy setting applies to.
@@ -150,13 +174,8 @@ impl Workspace {
         // Policy is what the branch's commit says: an uncommitted edit (an
         // agent's above all) changes nothing until someone commits it.
         let head = checkpoint::head_commit(&repo)?;
-        let mut config = config::load_committed_config(&repo, &root, head);
-        let mut tasks = config::load_committed_tasks(&repo, &root, head);
-        if let (Ok(c), Ok(t)) = (&config, &tasks)
-            && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
-        {
-            tasks = Err(e);
-        }
+        let (mut config, mut tasks) = committed_policy(&repo, &root, head);
+        let policy_at = (config.is_ok() && tasks.is_ok()).then_some(head);
         if lenient {
             if let Err(e) = &config {
                 problems.push(format!("{e} — running on the built-in defaults"));
@@ -191,6 +210,7 @@ impl Workspace {
             tasks,
             notices,
             blocked: Vec::new(),
+            policy_at,
         };
         ws.recover()?;
         ws.notices.append(&mut ws.state.warnings);
@@ -206,11 +226,14 @@ impl Workspace {
     /// Replaces the policy with the one committed at `commit`: an isolated
     /// turn is governed by the policy of the commit it started from.
     pub fn use_policy_at(&mut self, commit: Option<Oid>) -> Result<()> {
-        let cfg = config::load_committed_config(&self.repo, &self.root, commit)?;
-        let tasks = config::load_committed_tasks(&self.repo, &self.root, commit)?;
-        config::check_tasks(&tasks, &cfg, &self.root.join(config::TASKS_FILE))?;
+        if self.policy_at == Some(commit) {
+            return Ok(());
+        }
+        let (cfg, tasks) = committed_policy(&self.repo, &self.root, commit);
+        let (cfg, tasks) = (cfg?, tasks?);
         self.config = cfg;
         self.tasks = tasks;
+        self.policy_at = Some(commit);
         Ok(())
     }
 
