@@ -421,15 +421,20 @@ fn io_err(path: &Path, source: std::io::Error) -> JournalError {
     }
 }
 
+/// A journal timestamp (RFC 3339) as a UTC time.
+pub fn parse_ts(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// How long ago a journal time stamp was, as people say it: "42s", "3m",
 /// "5h", "2d" ("?" for a stamp that does not parse).
 pub fn age(ts: &str) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) else {
+    let Some(t) = parse_ts(ts) else {
         return "?".into();
     };
-    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-        .num_seconds()
-        .max(0);
+    let secs = (chrono::Utc::now() - t).num_seconds().max(0);
     match secs {
         0..=59 => format!("{secs}s"),
         60..=3599 => format!("{}m", secs / 60),

@@ -127,16 +127,7 @@ pub fn is_tool_call(value: &Value) -> bool {
 }
 
 /// "a string", "a number", …: what a JSON value is, for messages.
-pub fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub use super::hooks_config::kind as kind_of;
 
 /// Fields every event may carry; when present they must be strings.
 const TEXT_FIELDS: &[&str] = &[

@@ -490,8 +490,8 @@ fn load(path: &Path) -> Result<Option<Loaded>, HooksError> {
     Ok(Some(Loaded { settings, style }))
 }
 
-/// A JSON value's kind, as said in an error message.
-fn kind(value: &Value) -> &'static str {
+/// A JSON value's kind, as said in an error message: "a string", "null", …
+pub fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::hooks_config::{self, Agent, LeashEntry};
+use crate::journal::parse_ts;
 use crate::state::State;
 
 /// Where the agents keep their own configuration.
@@ -504,12 +505,6 @@ fn codex(root: &Path, homes: &Homes) -> Status {
         notes,
         last_report: None,
     }
-}
-
-fn parse_ts(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(ts)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// The newest thing a session of `agent` reported through its hooks here:
