@@ -33,12 +33,17 @@ static HIDDEN: Mutex<Findings> = Mutex::new(Findings {
 /// command an agent wrote with a newline, which could forge a row of a
 /// table) shows as `␊`. Counts what was hidden.
 pub fn field(text: &str) -> String {
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if printable_ascii(text) {
         return text.to_string();
     }
     let safe = sanitize::plain_line(text);
     note(safe.findings);
     safe.plain()
+}
+
+/// Nothing to sanitize: printable ASCII only (the common case, kept fast).
+fn printable_ascii(text: &str) -> bool {
+    text.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 fn note(found: Findings) {
@@ -60,7 +65,7 @@ pub fn clean(text: &str) -> String {
             out.push('\n');
         }
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        if printable_ascii(line) {
             out.push_str(line);
             continue;
         }
@@ -90,7 +95,7 @@ pub fn stderr_line(text: &str) {
 /// Text sanitized first, then wrapped in a colour leash chose (`sgr` such
 /// as `"32"`); `None` prints it plain.
 pub fn painted(sgr: Option<&str>, text: &str) -> String {
-    let safe = clean(text);
+    let safe = field(text);
     match sgr {
         Some(code) => format!("\x1b[{code}m{safe}\x1b[0m"),
         None => safe,
