@@ -152,7 +152,8 @@ impl Workspace {
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                         Err(e) => {
                             let msg = format!(
-                                "{} was left by {what} that was killed, but could not be                                  removed ({e}); remove it: rm '{}'",
+                                "{} was left by {what} that was killed, but could not be \
+                                 removed ({e}); remove it: rm '{}'",
                                 lock.display(),
                                 lock.display()
                             );
