@@ -11,6 +11,7 @@
 //! | a running turn whose supervisor is gone | marked interrupted, its worktree kept |
 //! | a half-made (or half-removed) worktree | pruned |
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
@@ -443,20 +444,41 @@ impl Workspace {
     /// or half-removed one (its admin entry under `.git/worktrees/` broken),
     /// one whose agent never started, one of a turn already landed or
     /// rejected. An interrupted turn's whole worktree is kept.
+    ///
+    /// Runs on every open, over a history of any length: what exists is
+    /// listed once (the admin entries, the folders worktrees live in), and
+    /// only turns found there are looked at.
     fn prune_worktrees(&mut self) {
-        let turns: Vec<Turn> = self
-            .state
-            .turns()
-            .iter()
-            .filter(|t| t.kind == TurnKind::Isolated && t.state != TurnState::Running)
-            .cloned()
-            .collect();
-        for t in turns {
-            let path = t
-                .worktree
-                .as_deref()
-                .map(PathBuf::from)
-                .unwrap_or_else(|| self.worktree_path(&t.id));
+        let names = |dir: &Path| -> HashSet<std::ffi::OsString> {
+            std::fs::read_dir(dir)
+                .map(|d| d.flatten().map(|e| e.file_name()).collect())
+                .unwrap_or_default()
+        };
+        let admin = names(&self.repo.commondir().join("worktrees"));
+        let default_dir = self.worktree_path("t0").parent().map(Path::to_path_buf);
+        let mut listed: HashMap<PathBuf, HashSet<std::ffi::OsString>> = HashMap::new();
+        let mut turns = Vec::new();
+        for t in self.state.turns() {
+            if t.kind != TurnKind::Isolated || t.state == TurnState::Running {
+                continue;
+            }
+            let path = match (&t.worktree, &default_dir) {
+                (Some(w), _) => PathBuf::from(w),
+                (None, Some(d)) => d.join(&t.id),
+                (None, None) => continue,
+            };
+            let on_disk = match (path.parent(), path.file_name()) {
+                (Some(dir), Some(name)) => listed
+                    .entry(dir.to_path_buf())
+                    .or_insert_with(|| names(dir))
+                    .contains(name),
+                _ => false,
+            };
+            if on_disk || admin.contains(std::ffi::OsStr::new(&checkpoint::worktree_name(&t.id))) {
+                turns.push((t.clone(), path));
+            }
+        }
+        for (t, path) in turns {
             let whole = checkpoint::worktree_is_whole(&self.repo, &t.id);
             let never_started = t.state == TurnState::Interrupted && t.agent_pid.is_none();
             let done = matches!(
