@@ -342,6 +342,18 @@ impl Workspace {
             .tempdir()
             .map_err(io_error(Path::new("temp dir")))?;
         let path = dir.path().join(&scratch);
+        // The agent's own commit stays reachable before the turn's ref
+        // moves off it.
+        // (A turn fixed twice keeps the agent's first.)
+        let unfixed = format!("refs/leash/unfixed/{id}");
+        if self.repo.find_reference(&unfixed).is_err() {
+            self.repo.reference(
+                &unfixed,
+                commit,
+                false,
+                "leash: the agent's commit, before fixes",
+            )?;
+        }
         let _ = checkpoint::remove_worktree(&self.repo, &scratch, &path);
         checkpoint::create_worktree(&self.repo, &scratch, &path, Some(commit))?;
         let made = (|| -> Result<(Vec<CheckResult>, Oid)> {
@@ -366,13 +378,6 @@ impl Workspace {
         })();
         let _ = checkpoint::remove_worktree(&self.repo, &scratch, &path);
         let (fixing, new) = made?;
-        let unfixed = format!("refs/leash/unfixed/{id}");
-        self.repo.reference(
-            &unfixed,
-            commit,
-            true,
-            "leash: the agent's commit, before fixes",
-        )?;
         // Re-check the fixed tree as a turn is checked; what was fixed
         // keeps its `fixed` outcome, so the landed commit names the fix.
         let dir2 = tempfile::Builder::new()

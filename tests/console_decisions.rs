@@ -163,6 +163,16 @@ fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
     assert_eq!(app.focus, Pane::Detail);
     assert_eq!(app.selected.as_deref(), Some("t3"));
 
+    // A cursor left at the queue's end is not where Tab lands next time.
+    app.update(Action::Back);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::End);
+    assert_eq!(app.selected.as_deref(), Some("t9"));
+    app.update(Action::Back);
+    assert_eq!(app.selected.as_deref(), Some("t9"), "leaving keeps it");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.selected.as_deref(), Some("t3"), "the head again");
+
     // The queue's cursor stays on its entry, not on an index: deciding the
     // entry before it (from the command line) does not move it.
     app.update(Action::Back);

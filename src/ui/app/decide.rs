@@ -57,37 +57,24 @@ impl App {
         self.outbox.ops.push(Op::Approve(t.id));
     }
 
-    /// Focus entered the waiting queue: its cursor is on its head (or on
-    /// the entry it was on, while that still waits), and the selection
-    /// becomes that entry — said in the status line, never silently.
+    /// Focus entered the waiting queue: its cursor goes to its head — what
+    /// waits first, the riskiest — and the selection becomes that entry,
+    /// said in the status line, never silently.
     pub(super) fn enter_queue(&mut self) {
-        let waiting = self.waiting();
-        let Some(head) = waiting.first() else {
+        let Some(head) = self.waiting().first().cloned() else {
             self.status = Some(Status {
                 text: "nothing waits for you".into(),
                 error: false,
             });
             return;
         };
-        let i = self
-            .queue_entry
-            .as_ref()
-            .and_then(|e| waiting.iter().position(|w| w == e))
-            .unwrap_or(0);
-        let entry = waiting[i].clone();
-        let head_turn = head.turn().to_string();
-        drop(waiting);
-        self.queue_sel = i;
-        self.queue_entry = Some(entry.clone());
-        let id = entry.turn().to_string();
+        self.queue_sel = 0;
+        self.queue_entry = Some(head.clone());
+        let id = head.turn().to_string();
         if self.selected.as_deref() != Some(id.as_str()) {
             let was = self.selected.clone().unwrap_or_else(|| "nothing".into());
             self.status = Some(Status {
-                text: if id == head_turn {
-                    format!("{id} selected (was {was}): it heads the waiting queue")
-                } else {
-                    format!("{id} selected (was {was}): the waiting queue's cursor")
-                },
+                text: format!("{id} selected (was {was}): it heads the waiting queue"),
                 error: false,
             });
             self.select(Some(id));
