@@ -316,6 +316,21 @@ fn sliders_ask_before_auto_or_an_inversion_and_mark_an_override() {
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.ws.sliders().high.as_str(), "guarded");
 
+    // Moving a lower class down under a higher one asks too.
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Left);
+    let (title, lines) = confirm_lines(&app);
+    assert_eq!(title, "Move low to review?");
+    assert!(
+        lines.contains("high (guarded) would be freer than low (review)"),
+        "{lines}"
+    );
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.ws.sliders().low.as_str(), "guarded");
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+
     // The moves override the committed policy, and the panel says so.
     let wide = text(&render(&mut app, 200, 60));
     assert!(wide.contains("›high*"), "{wide}");

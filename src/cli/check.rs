@@ -91,7 +91,7 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
                     );
                 }
                 None => say!(
-                    "nothing to fix: no fixable invariant fails on the branch head (nothing was written)"
+                    "nothing to fix: no fixable invariant fails on the branch head (no commit, no turn)"
                 ),
             }
         }

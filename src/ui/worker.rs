@@ -370,7 +370,7 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
             }
             Ok(None) => {
                 let _ = ws.check_workspace();
-                Ok("nothing to fix on the branch head: no fixable invariant fails (nothing was written)".into())
+                Ok("nothing to fix on the branch head: no fixable invariant fails (no commit, no turn)".into())
             }
             Err(e) => Err(e.to_string()),
         },

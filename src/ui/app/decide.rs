@@ -169,7 +169,7 @@ impl App {
             ));
             lines.push("(flagged for you to roll back); a turn that failed still waits.".into());
         }
-        if let Some(inverted) = inversion(&after) {
+        if let Some(inverted) = inversion(&after, class) {
             if !lines.is_empty() {
                 lines.push(String::new());
             }
@@ -520,12 +520,13 @@ pub fn approve_warnings(t: &Turn) -> Option<Vec<String>> {
     Some(lines)
 }
 
-/// A setting in which a higher class is freer than a lower one, in words.
-pub fn inversion(s: &Sliders) -> Option<String> {
+/// Where `moved`'s slider leaves a higher class freer than a lower one,
+/// in words.
+pub fn inversion(s: &Sliders, moved: RiskClass) -> Option<String> {
     let classes = RiskClass::ALL;
     for (i, lower) in classes.iter().enumerate() {
         for higher in &classes[i + 1..] {
-            if s.get(*higher) > s.get(*lower) {
+            if (*lower == moved || *higher == moved) && s.get(*higher) > s.get(*lower) {
                 return Some(
                     format!(
                         "Inverted: {higher} ({}) would be freer than {lower} ({}) —",
