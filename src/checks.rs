@@ -147,6 +147,11 @@ impl Workspace {
             Error::Refused("HEAD is detached; check out a branch to fix it".into())
         })?;
         let base = checkpoint::head_commit(&self.repo)?;
+        // A fix that would change nothing leaves nothing behind: try the
+        // fixes on a scratch copy of the head first.
+        if !self.fixes_something(base)? {
+            return Ok(None);
+        }
         let worktrees = self.worktree_path("t0");
         let worktrees = worktrees.parent().expect("a worktree path has a parent");
         let id = self.transact(|state| {
@@ -244,6 +249,194 @@ impl Workspace {
         self.append(events)?;
         let landing = self.land_decided(&id)?;
         Ok(Some((id, results, landing)))
+    }
+}
+
+/// What fixing a turn awaiting review did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TurnFix {
+    pub turn: String,
+    /// The names of the invariants fixed.
+    pub fixed: Vec<String>,
+    /// The turn's new commit (base + the agent's changes + the fixes).
+    pub commit: String,
+    /// Where the agent's own commit stays.
+    pub unfixed: String,
+    /// The invariants on the fixed tree.
+    pub results: Vec<CheckResult>,
+}
+
+impl TurnFix {
+    /// The re-check, in words.
+    pub fn summary(&self) -> String {
+        let failing: Vec<&str> = self
+            .results
+            .iter()
+            .filter(|r| !passes(r))
+            .map(|r| r.name.as_str())
+            .collect();
+        if failing.is_empty() {
+            "every invariant passes now".into()
+        } else {
+            format!("still failing: {}", failing.join(", "))
+        }
+    }
+}
+
+impl Workspace {
+    /// Whether applying the fixable invariants' fixes to `commit`'s tree
+    /// would change anything (tried on a scratch copy).
+    fn fixes_something(&self, commit: Option<Oid>) -> Result<bool> {
+        let dir = tempfile::Builder::new()
+            .prefix("leash-fix-")
+            .tempdir()
+            .map_err(io_error(Path::new("temp dir")))?;
+        let tree = checkpoint::tree_of(&self.repo, commit)?;
+        let mut opts = CheckoutBuilder::new();
+        opts.force().target_dir(dir.path()).update_index(false);
+        self.repo.checkout_tree(tree.as_object(), Some(&mut opts))?;
+        Ok(self
+            .check_dir(dir.path(), None, true)
+            .iter()
+            .any(|r| r.outcome == Outcome::Fixed))
+    }
+
+    /// `F` on a turn awaiting review (`leash check --fix --turn T`): the
+    /// fixable invariants' fixes go into the turn itself. Its turn commit
+    /// is replaced by one on the same base holding the agent's changes and
+    /// the fixes (with a `Leash-Fix` trailer each), the agent's own commit
+    /// stays at `refs/leash/unfixed/<id>`, the invariants run again, and
+    /// the turn waits for review as before — so approving it lands the
+    /// work fixed, and a branch that moved meanwhile still gets all of it.
+    /// `None` (and nothing written) when no fix applies.
+    pub fn fix_turn(&mut self, id: &str) -> Result<Option<TurnFix>> {
+        self.ensure_unblocked()?;
+        if self.config.invariants.is_empty() {
+            return Err(Error::Refused("no invariants are configured".into()));
+        }
+        let _lock = self.land_lock()?;
+        self.refresh()?;
+        let turn = self.turn(id)?.clone();
+        if turn.state != crate::model::TurnState::AwaitingReview || turn.pending.is_some() {
+            return Err(Error::Refused(format!(
+                "{id} is {}; only a turn awaiting review can be fixed (F with no such turn selected fixes the branch head)",
+                turn.state
+            )));
+        }
+        if turn.kind == TurnKind::InPlace {
+            return Err(Error::Refused(format!(
+                "{id} changed the checkout in place; decide it, then fix the branch head"
+            )));
+        }
+        let Some(commit) = turn.commit.as_deref().map(Oid::from_str).transpose()? else {
+            return Err(Error::Refused(format!("{id} has no turn commit to fix")));
+        };
+        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        if !self.fixes_something(Some(commit))? {
+            return Ok(None);
+        }
+        // A scratch worktree at the turn commit: the fixes are made there.
+        let scratch = format!("{id}-fix");
+        let dir = tempfile::Builder::new()
+            .prefix("leash-fix-")
+            .tempdir()
+            .map_err(io_error(Path::new("temp dir")))?;
+        let path = dir.path().join(&scratch);
+        // The agent's own commit stays reachable before the turn's ref
+        // moves off it.
+        // (A turn fixed twice keeps the agent's first.)
+        let unfixed = format!("refs/leash/unfixed/{id}");
+        if self.repo.find_reference(&unfixed).is_err() {
+            self.repo.reference(
+                &unfixed,
+                commit,
+                false,
+                "leash: the agent's commit, before fixes",
+            )?;
+        }
+        let _ = checkpoint::remove_worktree(&self.repo, &scratch, &path);
+        checkpoint::create_worktree(&self.repo, &scratch, &path, Some(commit))?;
+        let made = (|| -> Result<(Vec<CheckResult>, Oid)> {
+            let fixing = self.check_dir(&path, turn.deliverable.as_deref(), true);
+            let fixed: Vec<&CheckResult> = fixing
+                .iter()
+                .filter(|r| r.outcome == Outcome::Fixed)
+                .collect();
+            let agent_message = self
+                .repo
+                .find_commit(commit)?
+                .message()
+                .unwrap_or_default()
+                .trim_end()
+                .to_string();
+            let mut message = format!("{agent_message}\n");
+            for r in &fixed {
+                message.push_str(&format!("Leash-Fix: {}\n", r.name));
+            }
+            let new = checkpoint::commit_worktree(&path, base, &message, &turn_ref(id))?;
+            Ok((fixing, new))
+        })();
+        let _ = checkpoint::remove_worktree(&self.repo, &scratch, &path);
+        let (fixing, new) = made?;
+        // Re-check the fixed tree as a turn is checked; what was fixed
+        // keeps its `fixed` outcome, so the landed commit names the fix.
+        let dir2 = tempfile::Builder::new()
+            .prefix("leash-check-")
+            .tempdir()
+            .map_err(io_error(Path::new("temp dir")))?;
+        let tree = checkpoint::tree_of(&self.repo, Some(new))?;
+        let mut opts = CheckoutBuilder::new();
+        opts.force().target_dir(dir2.path()).update_index(false);
+        self.repo.checkout_tree(tree.as_object(), Some(&mut opts))?;
+        let mut check = self.check_turn(dir2.path(), base, turn.deliverable.as_deref())?;
+        let fixed: Vec<String> = fixing
+            .iter()
+            .filter(|r| r.outcome == Outcome::Fixed)
+            .map(|r| r.name.clone())
+            .collect();
+        for r in &mut check.results {
+            if r.outcome == Outcome::Pass && fixed.contains(&r.name) {
+                r.outcome = Outcome::Fixed;
+            }
+        }
+        let stats = {
+            let old = checkpoint::tree_of(&self.repo, base)?;
+            checkpoint::stats(&self.repo, &old, &tree)?
+        };
+        drop(tree);
+        // A dangling pointer the fix resolved is no longer the turn's
+        // failure; any other failure stays.
+        let failure = match turn.failure {
+            Some(FailureClass::DanglingReference) | None => check.failure(),
+            other => other,
+        };
+        self.append(vec![
+            Self::checked_event(Some(id), new.to_string(), &check),
+            Event::TurnFinished {
+                turn: id.to_string(),
+                exit: turn.exit,
+                signal: turn.signal,
+                failure,
+                commit: Some(new.to_string()),
+                files_changed: stats.files_changed,
+                insertions: stats.insertions,
+                deletions: stats.deletions,
+                autonomy: turn.autonomy,
+                reason: format!(
+                    "fixed by leash ({}) on top of the agent's work; waits for review",
+                    fixed.join(", ")
+                ),
+                paths: stats.paths.clone(),
+                message_empty: turn.message_empty,
+            },
+        ])?;
+        Ok(Some(TurnFix {
+            turn: id.to_string(),
+            fixed,
+            commit: new.to_string(),
+            unfixed,
+            results: check.results,
+        }))
     }
 }
 

@@ -300,6 +300,11 @@ fn keys_reach_the_top_layer_first_and_actions_change_state() {
     assert_eq!(app.tab, Tab::Diff, "next hunk shows the diff");
     key(&mut app, KeyCode::Char('a'));
     assert!(
+        matches!(app.dialog, Some(Dialog::Confirm { .. })),
+        "a high turn asks first"
+    );
+    key(&mut app, KeyCode::Char('y'));
+    assert!(
         app.status
             .as_ref()
             .unwrap()
@@ -308,9 +313,10 @@ fn keys_reach_the_top_layer_first_and_actions_change_state() {
         "{:?}",
         app.status
     );
-    assert_eq!(app.current().unwrap().state.as_str(), "landed");
+    assert_eq!(app.ws.state.turn("t3").unwrap().state.as_str(), "landed");
 
     // A denied (refused) action says why; nothing silent.
+    select(&mut app, "t3");
     key(&mut app, KeyCode::Char('a'));
     let status = app.status.clone().unwrap();
     assert!(
@@ -341,7 +347,7 @@ fn keys_reach_the_top_layer_first_and_actions_change_state() {
         other => panic!("{other:?}"),
     }
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.current().unwrap().state.as_str(), "rejected");
+    assert_eq!(app.ws.state.turn("t2").unwrap().state.as_str(), "rejected");
     let git = common::git(&d.root, &["rev-parse", "refs/leash/rejected/t2"]);
     assert_eq!(git.len(), 40);
 }
@@ -452,8 +458,9 @@ fn a_keymap_overlay_rebinds_a_key_and_a_broken_one_is_reported() {
         "a is unbound now"
     );
     key(&mut app, KeyCode::Char('A'));
+    key(&mut app, KeyCode::Char('y'));
     assert_eq!(
-        app.current().unwrap().state.as_str(),
+        app.ws.state.turn("t3").unwrap().state.as_str(),
         "landed",
         "A approves"
     );
@@ -666,11 +673,14 @@ fn the_fix_key_fixes_a_flat_memory_file_as_a_turn_of_its_own() {
     let mut app = app_with(&d.root, "dark");
     select(&mut app, "t8");
     key(&mut app, KeyCode::Char('a'));
+    key(&mut app, KeyCode::Char('y'));
     assert!(
         app.status.as_ref().unwrap().text.contains("t8 landed"),
         "{:?}",
         app.status
     );
+    // With no turn awaiting review selected, F fixes the branch head.
+    select(&mut app, "t8");
     key(&mut app, KeyCode::Char('F'));
     assert!(
         matches!(app.dialog, Some(Dialog::Confirm { .. })),

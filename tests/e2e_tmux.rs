@@ -120,6 +120,10 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
     tmux.wait_for("┏ Waiting for you");
     tmux.wait_for("t3 awaiting_review demo: add a restart step");
     tmux.keys(&["a"]);
+    // A high turn asks first, showing its class.
+    let screen = tmux.wait_for("Approve t3?");
+    assert!(screen.contains("class: high"), "{screen}");
+    tmux.keys(&["y"]);
     tmux.wait_for("t3 landed on main");
     assert!(log(&dir).contains("demo: add a restart step to the runbook"));
     assert!(log(&dir).contains("Leash-Decision: approved by operator"));

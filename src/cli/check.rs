@@ -47,6 +47,32 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
         }
         return Ok(0);
     }
+    if let Some(id) = &a.turn {
+        let fixed = ws.fix_turn(id)?;
+        if a.json {
+            print_json(&serde_json::json!({ "turn": id, "fix": fixed }));
+        } else {
+            match &fixed {
+                Some(f) => {
+                    say!(
+                        "fixed {} in {id} (its turn commit is now {}; the agent's own is kept at {}); {} — it waits for review",
+                        f.fixed.join(", "),
+                        crate::checkpoint::short(&f.commit),
+                        f.unfixed,
+                        f.summary()
+                    );
+                    print(&f.results);
+                }
+                None => say!(
+                    "nothing to fix in {id}: no fixable invariant fails on it (nothing was written)"
+                ),
+            }
+        }
+        return Ok(match &fixed {
+            Some(f) if f.results.iter().any(|r| !passes(r)) => 1,
+            _ => 0,
+        });
+    }
     let mut fix = None;
     if a.fix {
         fix = ws.fix_workspace()?;
@@ -64,7 +90,9 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
                         crate::checkpoint::short(&landing.commit)
                     );
                 }
-                None => say!("nothing to fix"),
+                None => say!(
+                    "nothing to fix: no fixable invariant fails on the branch head (no commit, no turn)"
+                ),
             }
         }
     }

@@ -4,6 +4,7 @@ use super::{
     ApproveArgs, AutonomyArgs, CliResult, Failure, RejectArgs, TurnArg, parse_level, print_json,
 };
 use crate::checkpoint::short;
+use crate::config::Sliders;
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::say;
 use crate::workspace::{AutonomyTarget, Workspace};
@@ -95,10 +96,15 @@ pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
     let usage = |m: &str| Failure {
         code: 2,
         message: format!(
-            "{m}; usage: leash autonomy [CLASS LEVEL] | leash autonomy --task T LEVEL"
+            "{m}; usage: leash autonomy [CLASS LEVEL] [--save] | leash autonomy --task T LEVEL"
         ),
     };
     match (&a.task, a.words.as_slice()) {
+        (Some(_), _) if a.save => {
+            return Err(usage(
+                "--save writes the class levels; a task's level belongs in .leash/tasks.toml",
+            ));
+        }
         (None, []) => {}
         (Some(task), [level]) => {
             let level = parse_level(level)?;
@@ -113,6 +119,25 @@ pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
         (None, _) => return Err(usage("give a CLASS and a LEVEL")),
     }
     let sliders = ws.sliders();
+    let saved = if a.save {
+        Some(save_levels(&ws.root, &sliders)?)
+    } else {
+        None
+    };
+    let committed = ws.config.autonomy;
+    let overrides: Vec<RiskClass> = RiskClass::ALL
+        .iter()
+        .copied()
+        .filter(|c| sliders.get(*c) != committed.get(*c))
+        .collect();
+    let mut notes = Vec::new();
+    if ws.config.invariants.is_empty()
+        && RiskClass::ALL
+            .iter()
+            .any(|c| sliders.get(*c) == AutonomyLevel::Guarded)
+    {
+        notes.push(GUARDED_IS_AUTO.to_string());
+    }
     let tasks: serde_json::Map<String, serde_json::Value> = ws
         .tasks
         .tasks
@@ -125,26 +150,194 @@ pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
     if a.json {
         print_json(&serde_json::json!({
             "low": sliders.low, "medium": sliders.medium, "high": sliders.high, "tasks": tasks,
+            "committed": {"low": committed.low, "medium": committed.medium, "high": committed.high},
+            "overrides": overrides,
+            "saved": saved,
+            "notes": notes,
         }));
-    } else {
-        for class in RiskClass::ALL {
-            let level = sliders.get(*class);
-            let bar: String = AutonomyLevel::ALL
-                .iter()
-                .map(|l| {
-                    if *l == level {
-                        format!("[{l}]")
-                    } else {
-                        format!(" {l} ")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("");
+        return Ok(0);
+    }
+    for class in RiskClass::ALL {
+        let level = sliders.get(*class);
+        let bar: String = AutonomyLevel::ALL
+            .iter()
+            .map(|l| {
+                if *l == level {
+                    format!("[{l}]")
+                } else {
+                    format!(" {l} ")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("");
+        if overrides.contains(class) {
+            say!(
+                "{:<7}{bar}  (override; committed: {})",
+                class.as_str(),
+                committed.get(*class)
+            );
+        } else {
             say!("{:<7}{bar}", class.as_str());
         }
-        for (task, level) in &tasks {
-            say!("task {task}: {}", level.as_str().unwrap_or_default());
-        }
+    }
+    for (task, level) in &tasks {
+        say!("task {task}: {}", level.as_str().unwrap_or_default());
+    }
+    for n in &notes {
+        say!("note: {n}");
+    }
+    if let Some(path) = &saved {
+        say!(
+            "wrote low = {}, medium = {}, high = {} into {path}; commit it \
+             (`git commit {} -m \"leash autonomy\"`): leash applies the committed policy",
+            sliders.low,
+            sliders.medium,
+            sliders.high,
+            crate::config::CONFIG_FILE
+        );
+    } else if !overrides.is_empty() {
+        say!(
+            "an override is a level moved in the journal, away from {}; \
+             `leash autonomy --save` writes the levels there (then commit the file)",
+            crate::config::CONFIG_FILE
+        );
     }
     Ok(0)
+}
+
+/// What `leash init` and `leash autonomy` say when `guarded` cannot hold a
+/// turn back.
+pub const GUARDED_IS_AUTO: &str = "guarded = auto here: no invariants configured, so a guarded \
+     turn that did not fail lands by itself (add [[invariant]] tables to .leash/config.toml)";
+
+/// Writes the class levels into `.leash/config.toml`'s `[autonomy]` table,
+/// keeping every other line (and comments) as it is; returns the path. The
+/// result is parsed back before it is written: a file this cannot edit
+/// safely is left alone, with what to do.
+fn save_levels(root: &std::path::Path, s: &Sliders) -> Result<String, Failure> {
+    let path = root.join(crate::config::CONFIG_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("{}: {e}", path.display()).into()),
+    };
+    let edited = set_autonomy_table(&text, s).ok_or_else(|| {
+        format!(
+            "{} sets autonomy in a form this cannot edit safely (not an [autonomy] table); \
+             set low = \"{}\", medium = \"{}\", high = \"{}\" there by hand",
+            path.display(),
+            s.low,
+            s.medium,
+            s.high
+        )
+    })?;
+    let parsed = crate::config::parse_workspace_config(&edited, &path).map_err(|e| {
+        format!(
+            "the edited {} would not parse; nothing written: {e}",
+            path.display()
+        )
+    })?;
+    if parsed.autonomy != *s {
+        return Err(format!(
+            "{} would not say what the sliders say after the edit; nothing written",
+            path.display()
+        )
+        .into());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let tmp = path.with_extension("toml.leash-save");
+    std::fs::write(&tmp, &edited)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(crate::config::CONFIG_FILE.to_string())
+}
+
+/// The config text with `[autonomy]`'s `low`, `medium` and `high` set to
+/// the sliders: values replaced in place (a trailing comment kept), missing
+/// keys added at the table's end, the table added at the file's end when
+/// there is none. `None` when autonomy is written another way (dotted keys,
+/// an inline table).
+pub fn set_autonomy_table(text: &str, s: &Sliders) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let header = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with('[') && !t.starts_with("[[") && {
+            let name = t[1..].split(']').next().unwrap_or("").trim();
+            name == "autonomy"
+        }
+    };
+    let is_table = |l: &str| l.trim_start().starts_with('[');
+    let key_of = |l: &str| -> Option<String> {
+        let t = l.trim_start();
+        if t.starts_with('#') {
+            return None;
+        }
+        let (k, _) = t.split_once('=')?;
+        Some(k.trim().trim_matches('"').to_string())
+    };
+    // Autonomy set any other way (a dotted key or inline table at the top
+    // level) is not edited by hand-rolled rules.
+    let top_end = lines
+        .iter()
+        .position(|l| is_table(l))
+        .unwrap_or(lines.len());
+    if lines[..top_end]
+        .iter()
+        .filter_map(|l| key_of(l))
+        .any(|k| k == "autonomy" || k.starts_with("autonomy."))
+    {
+        return None;
+    }
+    let value = |c: RiskClass| format!("\"{}\"", s.get(c));
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    match lines.iter().position(|l| header(l)) {
+        None => {
+            if out.last().is_some_and(|l| !l.trim().is_empty()) {
+                out.push(String::new());
+            }
+            out.push("[autonomy]".into());
+            for c in RiskClass::ALL {
+                out.push(format!("{} = {}", c.as_str(), value(*c)));
+            }
+        }
+        Some(h) => {
+            let end = lines[h + 1..]
+                .iter()
+                .position(|l| is_table(l))
+                .map_or(lines.len(), |i| h + 1 + i);
+            let mut last_key = h;
+            let mut seen = Vec::new();
+            for (i, line) in lines.iter().enumerate().take(end).skip(h + 1) {
+                let Some(k) = key_of(line) else { continue };
+                last_key = i;
+                let Some(c) = RiskClass::ALL.iter().find(|c| c.as_str() == k) else {
+                    continue;
+                };
+                let (before, after) = line.split_once('=')?;
+                let after = after.trim_start();
+                // The old value: a quoted string; what follows it (a
+                // comment) stays.
+                let rest = after.strip_prefix('"')?;
+                let close = rest.find('"')?;
+                let tail = &rest[close + 1..];
+                out[i] = format!("{before}= {}{tail}", value(*c));
+                seen.push(*c);
+            }
+            let missing: Vec<String> = RiskClass::ALL
+                .iter()
+                .filter(|c| !seen.contains(c))
+                .map(|c| format!("{} = {}", c.as_str(), value(*c)))
+                .collect();
+            for (n, line) in missing.into_iter().enumerate() {
+                out.insert(last_key + 1 + n, line);
+            }
+        }
+    }
+    let mut edited = out.join("\n");
+    if text.ends_with('\n') || text.is_empty() {
+        edited.push('\n');
+    }
+    Some(edited)
 }

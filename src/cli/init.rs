@@ -48,11 +48,25 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
             .map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(path.display().to_string());
     }
+    // Said now, not found out later: with no invariant, `guarded` holds
+    // nothing back.
+    let mut notes = Vec::new();
+    if let Ok(cfg) = crate::config::load_workspace_config(&root)
+        && cfg.invariants.is_empty()
+        && crate::model::RiskClass::ALL
+            .iter()
+            .any(|c| cfg.autonomy.get(*c) == crate::model::AutonomyLevel::Guarded)
+    {
+        notes.push(super::decide::GUARDED_IS_AUTO);
+    }
     if json {
-        print_json(&serde_json::json!({ "written": written }));
+        print_json(&serde_json::json!({ "written": written, "notes": notes }));
     } else {
         for w in &written {
             say!("wrote {w}");
+        }
+        for n in &notes {
+            say!("note: {n}");
         }
         say!(
             "Next: review the risk rules and agents in {CONFIG_FILE}, then commit both files \

@@ -82,7 +82,9 @@ Show or set how much an agent may do alone, per risk class:
   review   actions run freely inside the turn's worktree; the diff waits for approval
   guarded  lands by itself if every invariant passes and nothing failed
   auto     lands by itself; problems are flagged for later rollback
-A failed turn never lands by itself, at any level. Each change is journaled.")]
+A failed turn never lands by itself, at any level. Each change is journaled, and
+overrides the committed .leash/config.toml (shown as an override); --save writes
+the current levels into .leash/config.toml for you to commit.")]
     Autonomy(AutonomyArgs),
     /// The journal, readable (or as JSON lines with --json).
     Log(LogArgs),
@@ -153,6 +155,10 @@ pub struct CheckArgs {
     /// Apply the fixes of fixable invariants, as a commit of their own.
     #[arg(long)]
     pub fix: bool,
+    /// With --fix: fix this turn awaiting review instead of the branch head
+    /// (its turn commit gets the fixes; it waits for review again).
+    #[arg(long, value_name = "T", requires = "fix")]
+    pub turn: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -316,6 +322,11 @@ pub struct AutonomyArgs {
     /// `CLASS LEVEL` (e.g. `high review`), or `LEVEL` with --task.
     #[arg(value_name = "CLASS LEVEL", num_args = 0..=2)]
     pub words: Vec<String>,
+    /// Write the current class levels into .leash/config.toml (the rest of
+    /// the file and its comments are kept); commit the file to make it the
+    /// policy.
+    #[arg(long)]
+    pub save: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

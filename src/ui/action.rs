@@ -40,7 +40,8 @@ pub enum Action {
     Replay,
     /// Cancel the selected running turn.
     CancelTurn,
-    /// Apply the fixable invariants' fixes as a turn of their own.
+    /// Apply the fixable invariants' fixes: to the selected turn awaiting
+    /// review (its commit gets them), else to the branch head as a turn.
     FixInvariants,
     // The autonomy panel
     /// Show or hide the autonomy panel and focus it.

@@ -18,7 +18,7 @@ use crate::ui::settings::UserSettings;
 use crate::ui::theme::Theme;
 use crate::ui::transcript::Format;
 use crate::ui::worker::{CLASSES, Done, Highlighted, Job, Op, OutputWindow};
-use crate::workspace::{AutonomyTarget, Workspace};
+use crate::workspace::Workspace;
 
 mod dashboard;
 mod decide;
@@ -230,6 +230,9 @@ pub struct App {
     /// The selected turn, by id (stable while turns arrive).
     pub selected: Option<String>,
     pub queue_sel: usize,
+    /// The entry under the queue's cursor, so the cursor stays on it while
+    /// entries come and go (and goes to the head when it is decided).
+    queue_entry: Option<Waiting>,
     pub slider_sel: usize,
     pub tab: Tab,
     pub diff: DiffView,
@@ -302,6 +305,7 @@ impl App {
             focus: Pane::Turns,
             selected: None,
             queue_sel: 0,
+            queue_entry: None,
             slider_sel: 0,
             tab: Tab::Output,
             diff: DiffView::default(),
@@ -591,7 +595,9 @@ impl App {
                     (i + n - 1) % n
                 };
                 self.focus = PANES[j];
-                self.follow_queue();
+                if self.focus == Pane::Queue {
+                    self.enter_queue();
+                }
             }
             Action::Up
             | Action::Down
@@ -649,20 +655,7 @@ impl App {
             }
             Action::Replay => self.replay(),
             Action::CancelTurn => self.cancel(),
-            Action::FixInvariants => {
-                if self.ws.config.invariants.is_empty() {
-                    return self.refuse("no invariants are configured".into());
-                }
-                self.dialog = Some(Dialog::Confirm {
-                    title: "Fix invariants?".into(),
-                    lines: vec![
-                        "Apply the fixes of fixable invariants (a flat memory file moves into".into(),
-                        "its dated folder, references to it are rewritten) to the branch head,".into(),
-                        "as a commit of its own with a Leash-Fix trailer — a turn you can roll back.".into(),
-                    ],
-                    op: Op::Fix,
-                });
-            }
+            Action::FixInvariants => self.fix(),
             Action::TabOutput => self.tab = Tab::Output,
             Action::TabDiff => self.tab = Tab::Diff,
             Action::TabEvents => self.tab = Tab::Events,
@@ -710,18 +703,22 @@ impl App {
     }
 
     /// With the queue focused, the detail pane shows the queue's entry: what
-    /// a decision would apply to is always what is on screen.
+    /// a decision would apply to is always what is on screen. The cursor
+    /// stays on its entry as others come and go; when its entry is decided
+    /// or removed, it goes to the head.
     fn follow_queue(&mut self) {
         if self.focus != Pane::Queue {
             return;
         }
-        let ids: Vec<String> = self
-            .waiting()
-            .iter()
-            .map(|w| w.turn().to_string())
-            .collect();
-        self.queue_sel = self.queue_sel.min(ids.len().saturating_sub(1));
-        if let Some(id) = ids.get(self.queue_sel).cloned() {
+        let waiting = self.waiting();
+        let at = self
+            .queue_entry
+            .as_ref()
+            .and_then(|e| waiting.iter().position(|w| w == e))
+            .unwrap_or(0);
+        self.queue_sel = at;
+        self.queue_entry = waiting.get(at).cloned();
+        if let Some(id) = self.queue_entry.as_ref().map(|w| w.turn().to_string()) {
             self.select(Some(id));
         }
     }
@@ -757,6 +754,7 @@ impl App {
                     .map(|w| w.turn().to_string())
                     .collect();
                 self.queue_sel = step(self.queue_sel, ids.len());
+                self.queue_entry = self.waiting().get(self.queue_sel).cloned();
                 let next = ids.get(self.queue_sel).cloned();
                 if next.is_some() {
                     self.select(next);
@@ -831,14 +829,7 @@ impl App {
             });
             return;
         }
-        let level = AutonomyLevel::ALL[j];
-        self.outbox
-            .ops
-            .push(Op::SetAutonomy(AutonomyTarget::Class(class), level));
-        self.status = Some(Status {
-            text: format!("setting {class} to {level}…"),
-            error: false,
-        });
+        self.slide(class, AutonomyLevel::ALL[j]);
     }
 
     fn refuse(&mut self, text: String) {
@@ -933,6 +924,7 @@ impl App {
                 }
             }
             Done::Op { op, result } => {
+                let decided = result.is_ok() && is_decision(&op);
                 self.status = Some(match result {
                     Ok(text) => Status { text, error: false },
                     Err(text) => Status {
@@ -941,6 +933,9 @@ impl App {
                     },
                 });
                 self.on_changed();
+                if decided {
+                    self.after_decision();
+                }
             }
         }
     }
@@ -984,6 +979,14 @@ impl App {
     }
 }
 
+/// Whether an operation decides something that waited for the operator.
+fn is_decision(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Approve(_) | Op::Reject(..) | Op::Rollback(_) | Op::Allow(_) | Op::Deny(..)
+    )
+}
+
 fn op_name(op: &Op) -> String {
     match op {
         Op::Approve(id) => format!("approve {id}"),
@@ -994,6 +997,7 @@ fn op_name(op: &Op) -> String {
         Op::Start(_) => "new turn".into(),
         Op::Allow(id) => format!("allow {id}"),
         Op::Fix => "fix invariants".into(),
+        Op::FixTurn(id) => format!("fix invariants of {id}"),
         Op::Deny(id, _) => format!("deny {id}"),
     }
 }

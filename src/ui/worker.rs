@@ -72,6 +72,8 @@ pub enum Op {
     Allow(String),
     /// `leash check --fix`.
     Fix,
+    /// `leash check --fix --turn T`: fix a turn awaiting review.
+    FixTurn(String),
     /// Refuse a waiting action, with the reason the agent is told.
     Deny(String, String),
 }
@@ -368,8 +370,19 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
             }
             Ok(None) => {
                 let _ = ws.check_workspace();
-                Ok("nothing to fix".into())
+                Ok("nothing to fix on the branch head: no fixable invariant fails (no commit, no turn)".into())
             }
+            Err(e) => Err(e.to_string()),
+        },
+        Op::FixTurn(id) => match ws.fix_turn(id) {
+            Ok(Some(fixed)) => Ok(format!(
+                "fixed {} in {id}; {} — it waits for your review",
+                fixed.fixed.join(", "),
+                fixed.summary()
+            )),
+            Ok(None) => Ok(format!(
+                "nothing to fix in {id}: no fixable invariant fails on it (nothing was written)"
+            )),
             Err(e) => Err(e.to_string()),
         },
         Op::Allow(id) => ws

@@ -4,10 +4,12 @@
 
 use super::{App, Dialog, Pane, Status};
 use crate::agents::TurnSpec;
-use crate::model::{RiskClass, TurnState};
+use crate::config::Sliders;
+use crate::model::{AutonomyLevel, RiskClass, TurnState};
 use crate::state::Turn;
 use crate::ui::action::Action;
 use crate::ui::worker::{Op, run_args};
+use crate::workspace::AutonomyTarget;
 
 impl App {
     /// The turn an action applies to: the queue's selection when the queue
@@ -40,11 +42,158 @@ impl App {
                 t.id, t.state
             ));
         }
+        if let Some(lines) = approve_warnings(&t) {
+            self.dialog = Some(Dialog::Confirm {
+                title: format!("Approve {}?", t.id),
+                lines,
+                op: Op::Approve(t.id),
+            });
+            return;
+        }
         self.status = Some(Status {
             text: format!("landing {}…", t.id),
             error: false,
         });
         self.outbox.ops.push(Op::Approve(t.id));
+    }
+
+    /// Focus entered the waiting queue: its cursor goes to its head — what
+    /// waits first, the riskiest — and the selection becomes that entry,
+    /// said in the status line, never silently.
+    pub(super) fn enter_queue(&mut self) {
+        let Some(head) = self.waiting().first().cloned() else {
+            self.status = Some(Status {
+                text: "nothing waits for you".into(),
+                error: false,
+            });
+            return;
+        };
+        self.queue_sel = 0;
+        self.queue_entry = Some(head.clone());
+        let id = head.turn().to_string();
+        if self.selected.as_deref() != Some(id.as_str()) {
+            let was = self.selected.clone().unwrap_or_else(|| "nothing".into());
+            self.status = Some(Status {
+                text: format!("{id} selected (was {was}): it heads the waiting queue"),
+                error: false,
+            });
+            self.select(Some(id));
+        }
+    }
+
+    /// A decision went through: the selection moves to what waits next
+    /// (the queue's head), so the next decision starts from there.
+    pub(super) fn after_decision(&mut self) {
+        let Some(head) = self.waiting().first().cloned() else {
+            return;
+        };
+        self.queue_sel = 0;
+        self.queue_entry = Some(head.clone());
+        self.select(Some(head.turn().to_string()));
+    }
+
+    /// `F`: fixes the waiting turn the action applies to, or — with none —
+    /// the branch head; the dialog says which.
+    pub(super) fn fix(&mut self) {
+        if self.ws.config.invariants.is_empty() {
+            return self.refuse("no invariants are configured".into());
+        }
+        if let Some(t) = self.target()
+            && t.state == TurnState::AwaitingReview
+        {
+            if t.kind == crate::model::TurnKind::InPlace {
+                return self.refuse(format!(
+                    "{} changed your checkout in place: decide it first; F then fixes the branch head",
+                    t.id
+                ));
+            }
+            let failing: Vec<String> = t
+                .invariants
+                .iter()
+                .filter(|r| !crate::checks::passes(r))
+                .map(|r| crate::sanitize::plain(&r.name))
+                .collect();
+            self.dialog = Some(Dialog::Confirm {
+                title: format!("Fix invariants of {}?", t.id),
+                lines: vec![
+                    format!(
+                        "Apply the fixes of fixable invariants to {} “{}”:",
+                        t.id,
+                        crate::sanitize::plain(&t.title)
+                    ),
+                    "its turn commit gets the fixes (a Leash-Fix trailer names each), the".into(),
+                    "invariants run again, and it waits for your review as before.".into(),
+                    format!(
+                        "The agent's own commit stays at refs/leash/unfixed/{}.",
+                        t.id
+                    ),
+                    format!(
+                        "Failing now: {}",
+                        if failing.is_empty() {
+                            "none".into()
+                        } else {
+                            failing.join(", ")
+                        }
+                    ),
+                ],
+                op: Op::FixTurn(t.id),
+            });
+            return;
+        }
+        self.dialog = Some(Dialog::Confirm {
+            title: "Fix invariants on the branch head?".into(),
+            lines: vec![
+                format!(
+                    "No turn awaiting review is selected: this fixes {} at {}.",
+                    self.head.0, self.head.1
+                ),
+                "Apply the fixes of fixable invariants (a flat memory file moves into".into(),
+                "its dated folder, references to it are rewritten) to the branch head,".into(),
+                "as a commit of its own with a Leash-Fix trailer — a turn you can roll back."
+                    .into(),
+                "Nothing fixable: nothing is written.".into(),
+            ],
+            op: Op::Fix,
+        });
+    }
+
+    /// Moves the selected slider one stop; a move to `auto`, or one that
+    /// makes a higher class freer than a lower one, asks first.
+    pub(super) fn slide(&mut self, class: RiskClass, level: AutonomyLevel) {
+        let mut after = self.ws.sliders();
+        after.set(class, level);
+        let mut lines = Vec::new();
+        if level == AutonomyLevel::Auto {
+            lines.push(format!(
+                "{class} turns would land by themselves, even when an invariant fails"
+            ));
+            lines.push("(flagged for you to roll back); a turn that failed still waits.".into());
+        }
+        if let Some(inverted) = inversion(&after, class) {
+            if !lines.is_empty() {
+                lines.push(String::new());
+            }
+            lines.push(inverted);
+        }
+        let committed = self.ws.config.autonomy.get(class);
+        lines.push(String::new());
+        lines.push(format!(
+            "Kept in the journal as an override: .leash/config.toml says {class} = {committed}."
+        ));
+        let op = Op::SetAutonomy(AutonomyTarget::Class(class), level);
+        if lines.len() > 2 {
+            self.dialog = Some(Dialog::Confirm {
+                title: format!("Move {class} to {level}?"),
+                lines,
+                op,
+            });
+            return;
+        }
+        self.outbox.ops.push(op);
+        self.status = Some(Status {
+            text: format!("setting {class} to {level}…"),
+            error: false,
+        });
     }
 
     pub(super) fn reject(&mut self) {
@@ -292,4 +441,101 @@ impl App {
             (d, _) => self.dialog = Some(d),
         }
     }
+}
+
+/// Why approving a turn deserves a second look — it is `high`, it failed,
+/// or an invariant does not pass on its tree — as the confirm dialog's
+/// lines; `None` for a clean low or medium turn (one key lands it).
+pub fn approve_warnings(t: &Turn) -> Option<Vec<String>> {
+    use crate::invariants::Outcome;
+    let failing: Vec<&crate::invariants::CheckResult> = t
+        .invariants
+        .iter()
+        .filter(|r| !crate::checks::passes(r))
+        .collect();
+    let failed = t.failure.is_some() || t.exit.is_some_and(|e| e != 0) || t.signal.is_some();
+    if t.risk != RiskClass::High && !failed && failing.is_empty() {
+        return None;
+    }
+    let plain = crate::sanitize::plain;
+    let mut lines = vec![format!(
+        "Land {} “{}” on {}.",
+        t.id,
+        plain(&t.title),
+        t.branch.as_deref().unwrap_or("its branch")
+    )];
+    let mut class = format!("class: {}", t.risk);
+    if let Some(e) = t.escalations.last() {
+        class.push_str(&format!(
+            " (raised from {}: {})",
+            t.declared_risk,
+            plain(&e.because)
+        ));
+    }
+    lines.push(class);
+    if let Some(f) = t.failure {
+        lines.push(format!("failed: {} ({})", f, f.shown_as()));
+    } else if failed {
+        lines.push(match (t.exit, t.signal) {
+            (_, Some(s)) => format!("failed: the agent was killed by signal {s}"),
+            (Some(e), _) => format!("failed: the agent exited {e}"),
+            _ => "failed".into(),
+        });
+    }
+    if !failing.is_empty() {
+        lines.push("invariants that do not pass:".into());
+    }
+    let mut shown = 0;
+    for r in &failing {
+        let origin = if t.introduced.contains(&r.name) {
+            "introduced by this turn"
+        } else if r.outcome == Outcome::Fail {
+            "inherited from its base"
+        } else {
+            "could not run fully"
+        };
+        let outcome = if r.outcome == Outcome::Fail {
+            "fail"
+        } else {
+            "degraded"
+        };
+        lines.push(format!("  ✗ {} ({outcome}) — {origin}", plain(&r.name)));
+        for f in r.findings.iter().take(3) {
+            if shown >= 8 {
+                break;
+            }
+            shown += 1;
+            let at = match f.line {
+                Some(l) => format!("{}:{l}", f.path),
+                None => f.path.clone(),
+            };
+            lines.push(format!("      {}: {}", plain(&at), plain(&f.message)));
+        }
+        if r.findings.is_empty()
+            && let Some(d) = r.detail.lines().next()
+        {
+            lines.push(format!("      {}", plain(d)));
+        }
+    }
+    Some(lines)
+}
+
+/// Where `moved`'s slider leaves a higher class freer than a lower one,
+/// in words.
+pub fn inversion(s: &Sliders, moved: RiskClass) -> Option<String> {
+    let classes = RiskClass::ALL;
+    for (i, lower) in classes.iter().enumerate() {
+        for higher in &classes[i + 1..] {
+            if (*lower == moved || *higher == moved) && s.get(*higher) > s.get(*lower) {
+                return Some(
+                    format!(
+                        "Inverted: {higher} ({}) would be freer than {lower} ({}) —",
+                        s.get(*higher),
+                        s.get(*lower)
+                    ) + " riskier turns would need less review.",
+                );
+            }
+        }
+    }
+    None
 }

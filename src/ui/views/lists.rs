@@ -225,6 +225,43 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
+/// What the autonomy panel says under its sliders: which slider the
+/// journal overrides (against the committed `.leash/config.toml`), and that
+/// `guarded` is `auto` when no invariant is configured. Each note comes
+/// longest first, then shorter forms for narrow panels.
+pub fn autonomy_notes(app: &App) -> Vec<Vec<String>> {
+    let sliders = app.ws.sliders();
+    let committed = app.ws.config.autonomy;
+    let mut notes = Vec::new();
+    let overridden: Vec<String> = CLASSES
+        .iter()
+        .filter(|c| sliders.get(**c) != committed.get(**c))
+        .map(|c| format!("{c} {}", committed.get(*c)))
+        .collect();
+    if !overridden.is_empty() {
+        let was = overridden.join(", ");
+        notes.push(vec![
+            format!("* override; committed: {was} (leash autonomy --save)"),
+            format!("* override; committed: {was} (autonomy --save)"),
+            format!("* override; committed: {was}"),
+            format!("* committed: {was}"),
+            "* override: not in config.toml".into(),
+        ]);
+    }
+    if app.ws.config.invariants.is_empty()
+        && CLASSES
+            .iter()
+            .any(|c| sliders.get(*c) == AutonomyLevel::Guarded)
+    {
+        notes.push(vec![
+            "guarded = auto here: no invariants configured".into(),
+            "guarded = auto (no invariants)".into(),
+            "guarded = auto: no invariants".into(),
+        ]);
+    }
+    notes
+}
+
 /// One slider per risk class (four stops), and the per-task overrides.
 pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
     let th = &app.theme;
@@ -240,8 +277,14 @@ pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
     for (i, class) in CLASSES.iter().enumerate() {
         let level = sliders.get(*class);
         let chosen = app.focus == Pane::Autonomy && app.slider_sel == i;
+        // `*`: the journal moved this slider away from the committed policy.
+        let overridden = level != app.ws.config.autonomy.get(*class);
         let mut spans = vec![Span::styled(
-            format!("{}{:<7}", if chosen { "›" } else { " " }, class.as_str()),
+            format!(
+                "{}{:<7}",
+                if chosen { "›" } else { " " },
+                format!("{}{}", class.as_str(), if overridden { "*" } else { "" })
+            ),
             th.style(&format!("risk.{class}")),
         )];
         for (j, l) in AutonomyLevel::ALL.iter().enumerate() {
@@ -265,6 +308,14 @@ pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             line
         });
+    }
+    for forms in autonomy_notes(app) {
+        let room = usize::from(inner.width).saturating_sub(1);
+        let note = forms
+            .iter()
+            .find(|f| f.chars().count() <= room)
+            .unwrap_or(&forms[forms.len() - 1]);
+        lines.push(Line::styled(format!(" {note}"), th.style("warning")));
     }
     for task in &app.ws.tasks.tasks {
         if let Some(level) = app.ws.task_autonomy(&task.name) {

@@ -41,7 +41,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     let [turns, queue, autonomy] = Layout::vertical([
         Constraint::Min(5),
         Constraint::Length(queue_len.clamp(1, 6) + 2),
-        Constraint::Length(3 + 2 + overrides_height(app)),
+        Constraint::Length(3 + 2 + overrides_height(app) + lists::autonomy_notes(app).len() as u16),
     ])
     .areas(left);
     lists::draw_turns(frame, app, turns);
