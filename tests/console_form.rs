@@ -374,3 +374,68 @@ fn the_form_at_80x24_and_120x40() {
     snap!("form_replay_80x24", d.root, render(&mut app, 80, 24));
     snap!("form_replay_120x40", d.root, render(&mut app, 120, 40));
 }
+
+#[test]
+fn a_drifted_turn_replays_on_the_current_head_by_default() {
+    use leash::ui::keymap::Keymap;
+    use leash::ui::settings::UserSettings;
+    use leash::ui::theme::Theme;
+    let r = common::Repo::initialised();
+    let id = r
+        .ok(&[
+            "run",
+            "--risk",
+            "high",
+            "--",
+            "sh",
+            "-c",
+            "echo 'turn line' > README.md",
+        ])
+        .stdout
+        .trim()
+        .to_string();
+    r.write("README.md", "user line\n");
+    r.git(&["commit", "-q", "-am", "user edit"]);
+    let head = r.head();
+    leash::ui::worker::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
+    let ws = leash::workspace::Workspace::open(r.path()).unwrap();
+    let mut app = App::new(
+        ws,
+        Keymap::builtin("default").unwrap(),
+        Theme::builtin("dark").unwrap(),
+        UserSettings::default(),
+        vec![],
+    );
+    // (Approving lands nothing: the branch moved and the changes conflict.)
+    assert_eq!(r.run(&["approve", &id]).code, 1);
+    app.on_changed();
+    settle(&mut app);
+    select(&mut app, &id);
+    assert_eq!(
+        app.current().unwrap().failure,
+        Some(leash::model::FailureClass::ConcurrentDrift)
+    );
+    key(&mut app, KeyCode::Char('p'));
+    assert!(
+        form(&app).replay.as_ref().unwrap().on_head,
+        "a drifted turn replays on the current head unless told otherwise"
+    );
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("[the current head"), "{screen}");
+    key(&mut app, KeyCode::Enter);
+    let new = "t2";
+    assert_eq!(app.selected.as_deref(), Some(new), "{:?}", app.status);
+    let journal = r.journal();
+    common::wait_until("the replay to finish", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        text.contains(&format!("\"kind\":\"turn_finished\",\"turn\":\"{new}\""))
+            .then_some(())
+    });
+    app.on_changed();
+    let t = app.ws.state.turn(new).unwrap();
+    assert_eq!(t.base.as_deref(), Some(head.as_str()));
+    assert_eq!(
+        t.command.as_deref().unwrap(),
+        ["sh", "-c", "echo 'turn line' > README.md"]
+    );
+}
