@@ -13,10 +13,14 @@ use leash::ui::app::{App, Dialog, Field, NewTurn, Source};
 macro_rules! snap {
     ($name:expr, $root:expr, $buf:expr) => {{
         let root = $root.display().to_string();
+        let date = chrono::Local::now().format("%Y-%m-%d").to_string();
         insta::with_settings!({
             filters => vec![
                 (regex_escape(&root), "[ws]"),
+                (date.as_str().to_string(), "[date]"),
                 (r"\b[0-9a-f]{7,40}\b".to_string(), "[hash]"),
+                (r"pid \d+".to_string(), "pid [pid]"),
+                (r"demo-\d+".to_string(), "demo-[pid]"),
                 (r"\s+\d+[smhd]\b".to_string(), " [age]"),
                 (r" +([│┃])".to_string(), " $1"),
             ].iter().map(|(a, b)| (a.as_str(), *b)).collect::<Vec<_>>(),
@@ -373,6 +377,14 @@ fn the_form_at_80x24_and_120x40() {
     key(&mut app, KeyCode::Char('p'));
     snap!("form_replay_80x24", d.root, render(&mut app, 80, 24));
     snap!("form_replay_120x40", d.root, render(&mut app, 120, 40));
+    // Tiny terminals draw what fits, without a panic.
+    for (w, h) in [(30, 8), (12, 4), (80, 12)] {
+        render(&mut app, w, h);
+    }
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('n'));
+    let screen = text(&render(&mut app, 80, 14));
+    assert!(screen.contains("↓"), "a list cut short says how many rows are below:\n{screen}");
 }
 
 #[test]
