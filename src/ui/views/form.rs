@@ -344,3 +344,38 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, cursor: usize) -> TextField {
+        TextField {
+            text: text.into(),
+            cursor,
+        }
+    }
+
+    #[test]
+    fn a_field_shows_the_cursor_and_marks_cut_text() {
+        assert_eq!(field_view(&at("short", 5), 10), ("short".into(), 5));
+        assert_eq!(field_view(&at("short", 0), 10), ("short".into(), 0));
+        // Cursor at the end of a long text: cut on the left.
+        let (shown, col) = field_view(&at("abcdefghijklmnop", 16), 10);
+        assert_eq!(shown, "…jklmnop");
+        assert_eq!(col, 8);
+        // Cursor at the start: cut on the right.
+        let (shown, col) = field_view(&at("abcdefghijklmnop", 0), 10);
+        assert_eq!(shown, "abcdefghi…");
+        assert_eq!(col, 0);
+        // In the middle: both, and the cursor's character is shown.
+        let (shown, col) = field_view(&at("abcdefghijklmnop", 12), 10);
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(shown.chars().nth(col), Some('m'), "{shown} {col}");
+        assert!(shown.width() <= 10);
+        // Wide characters take two columns.
+        let (shown, col) = field_view(&at("日本語のテキスト", 8), 10);
+        assert!(shown.width() <= 10, "{shown}");
+        assert_eq!(col, shown.width());
+    }
+}
