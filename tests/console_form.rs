@@ -384,7 +384,10 @@ fn the_form_at_80x24_and_120x40() {
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('n'));
     let screen = text(&render(&mut app, 80, 14));
-    assert!(screen.contains("↓"), "a list cut short says how many rows are below:\n{screen}");
+    assert!(
+        screen.contains("↓"),
+        "a list cut short says how many rows are below:\n{screen}"
+    );
 }
 
 #[test]
