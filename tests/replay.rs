@@ -71,6 +71,15 @@ fn replay_by_default_starts_from_the_turns_own_base() {
     let new = out.stdout.lines().next().unwrap().trim().to_string();
     assert_eq!(r.turn(&new)["base"].as_str().unwrap(), old_base);
     assert_ne!(r.head(), old_base);
+
+    // Detached, it returns with the id at once; the turn runs on.
+    let out = r.ok(&["replay", &id, "--on-head", "--detach"]);
+    let detached = out.stdout.trim().to_string();
+    assert_ne!(detached, new);
+    r.wait_for_event("the detached replay to finish", |e| {
+        e["kind"] == "turn_finished" && e["turn"] == detached.as_str()
+    });
+    assert_eq!(r.turn(&detached)["base"].as_str().unwrap(), r.head());
 }
 
 #[test]
