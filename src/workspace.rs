@@ -479,8 +479,9 @@ impl Workspace {
                     matches!(e, GitError::Conflict(_)).then_some(FailureClass::ConcurrentDrift);
                 let msg = match &e {
                     GitError::Conflict(files) => format!(
-                        "{branch} moved since {id} started and the changes conflict in: {}",
-                        files.join(", ")
+                        "{branch} moved since {id} started and the changes conflict in: {}; {}",
+                        files.join(", "),
+                        replay_on_head(id)
                     ),
                     other => other.to_string(),
                 };
@@ -513,8 +514,9 @@ impl Workspace {
                     .map(|r| r.name.as_str())
                     .collect();
                 let msg = format!(
-                    "{branch} moved since {id} started, and on the merged tree these invariants fail: {}",
-                    failing.join(", ")
+                    "{branch} moved since {id} started, and on the merged tree these invariants fail: {}; {}",
+                    failing.join(", "),
+                    replay_on_head(id)
                 );
                 abort(self, msg.clone(), Some(FailureClass::ConcurrentDrift))?;
                 return Err(Error::Refused(msg));
@@ -863,6 +865,12 @@ fn uncommitted_notice(repo: &Repository, root: &Path, head: Option<Oid>) -> Opti
             }
         )
     })
+}
+
+/// The way forward for a turn whose branch moved under it: its work again,
+/// on the branch as it is now.
+fn replay_on_head(id: &str) -> String {
+    format!("replay it on the current head: `leash replay {id} --on-head` (p in the console)")
 }
 
 /// The ref of a turn commit.

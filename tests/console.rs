@@ -397,10 +397,10 @@ fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
     let base = app.current().unwrap().base.clone();
     key(&mut app, KeyCode::Char('p'));
     assert!(
-        matches!(app.dialog, Some(Dialog::Confirm { .. })),
-        "replay asks first"
+        matches!(app.dialog, Some(Dialog::NewTurn(_))),
+        "replay asks first, in the form"
     );
-    key(&mut app, KeyCode::Char('y'));
+    key(&mut app, KeyCode::Enter);
     let new = format!("t{}", leash::demo::SCENARIOS.len() + 1);
     assert!(
         app.status
@@ -496,12 +496,11 @@ fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
     let d = demo();
     let mut app = app_with(&d.root, "dark");
     key(&mut app, KeyCode::Char('n'));
-    for _ in 0..10 {
-        key(&mut app, KeyCode::Down);
-    }
+    key(&mut app, KeyCode::End);
     for c in "sh -c 'echo typed > typed.md'".chars() {
         key(&mut app, KeyCode::Char(c));
     }
+    key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Left);
     key(&mut app, KeyCode::Enter);
     let new = format!("t{}", leash::demo::SCENARIOS.len() + 1);

@@ -171,3 +171,82 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
         (!panes.contains("leash")).then_some(())
     });
 }
+
+#[test]
+fn the_new_turn_form_in_a_real_terminal_takes_typing_and_a_paste_and_starts_one_turn() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("ws");
+    let data = base.path().join("data");
+    let config = base.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let tmux = Tmux {
+        socket: format!("leash-e2e-form-{}", std::process::id()),
+    };
+    let command = format!(
+        "env LEASH_DEMO_FAST=1 LEASH_DATA_DIR={} LEASH_CONFIG_DIR={} {} demo --dir {}",
+        data.display(),
+        config.display(),
+        env!("CARGO_BIN_EXE_leash"),
+        dir.display()
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &command,
+    ]);
+    let n = leash::demo::SCENARIOS.len();
+    let journal = dir.join(".git/leash/journal.jsonl");
+    common::wait_until("every demo turn to finish", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        (text.matches("\"turn_finished\"").count() == n).then_some(())
+    });
+    tmux.wait_for(&format!("{} waiting", n - 3));
+    let created = || {
+        std::fs::read_to_string(&journal)
+            .unwrap()
+            .matches("\"kind\":\"turn_created\"")
+            .count()
+    };
+
+    // With the first task highlighted, typing writes the prompt.
+    tmux.keys(&["n"]);
+    tmux.wait_for("› Source");
+    tmux.keys(&["yes, only"]);
+    tmux.wait_for("› Prompt   yes, only");
+    // A paste with a line break stays text: it starts nothing.
+    tmux.cmd(&["set-buffer", " the new notes\nplease"]);
+    tmux.cmd(&["paste-buffer", "-p", "-t", "e2e"]);
+    tmux.wait_for("yes, only the new notes please");
+    assert_eq!(created(), n, "the paste started no turn");
+    tmux.keys(&["Enter"]);
+    let new = format!("t{}", n + 1);
+    // The new turn is selected: the detail pane shows it.
+    tmux.wait_for(&format!("╭ {new} "));
+    common::wait_until("the new turn to finish", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        text.contains(&format!("\"kind\":\"turn_finished\",\"turn\":\"{new}\""))
+            .then_some(())
+    });
+    assert_eq!(created(), n + 1, "exactly one turn");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.contains("\"prompt\":\"yes, only the new notes please\""),
+        "the turn got the typed and pasted prompt"
+    );
+    tmux.keys(&["q"]);
+    common::wait_until("the console to quit", || {
+        let panes = tmux.cmd(&[
+            "list-panes",
+            "-a",
+            "-F",
+            "#{pane_dead} #{pane_current_command}",
+        ]);
+        (!panes.contains("leash")).then_some(())
+    });
+}

@@ -71,6 +71,45 @@ pub(crate) fn one_line(s: &str) -> String {
 }
 
 impl Workspace {
+    /// The spec that starts turn `id`'s work again as a new turn: the same
+    /// task (while tasks.toml still has it), agent or command, declared risk
+    /// and prompt — or `prompt` instead — on the turn's own base, or on the
+    /// branch head with `on_head` (the way forward for a turn whose branch
+    /// moved under it).
+    pub fn replay_spec(&self, id: &str, on_head: bool, prompt: Option<String>) -> Result<TurnSpec> {
+        let t = self.turn(id)?;
+        let task = t
+            .task
+            .clone()
+            .filter(|name| self.tasks.find(name).is_some());
+        let agent =
+            (task.is_none() && self.config.agents.contains_key(&t.agent)).then(|| t.agent.clone());
+        let command = if task.is_none() && agent.is_none() {
+            match &t.command {
+                Some(argv) if !argv.is_empty() => argv.clone(),
+                _ => {
+                    return Err(Error::Refused(format!(
+                        "{id} ran `{}`, which is neither a configured agent nor a recorded command: \
+                         there is nothing to start again",
+                        t.agent
+                    )));
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        Ok(TurnSpec {
+            task,
+            agent,
+            risk: Some(t.declared_risk),
+            title: Some(format!("replay of {id}: {}", t.title)),
+            prompt: prompt.or_else(|| t.prompt.clone()),
+            command,
+            timeout: None,
+            base: if on_head { None } else { t.base.clone() },
+        })
+    }
+
     fn resolve(&self, spec: &TurnSpec) -> Result<Resolved> {
         let task = match &spec.task {
             Some(name) => Some(self.tasks.find(name).cloned().ok_or_else(|| {

@@ -75,6 +75,14 @@ Prints the turn's id, then waits for the end unless --detach is given. Exit stat
     Rollback(ApproveArgs),
     /// Cancel a running turn: its agent gets SIGTERM, then SIGKILL after the grace period.
     Cancel(TurnArg),
+    /// Start a turn's work again as a new turn: on its base, or on the branch head with --on-head.
+    #[command(long_about = "\
+Start a turn's work again as a new turn: the same task, agent or command, declared risk and \
+prompt, by default on the commit the turn started from. --on-head starts it on the branch \
+head instead (the way forward for a turn whose branch moved under it, `concurrent_drift`); \
+--prompt gives it a new prompt. Prints the new turn's id, then waits for its end unless \
+--detach is given; exit status as for `leash run`.")]
+    Replay(ReplayArgs),
     /// Show the autonomy sliders, or move one: `leash autonomy high review`, `leash autonomy --task T auto`.
     #[command(long_about = "\
 Show or set how much an agent may do alone, per risk class:
@@ -250,6 +258,24 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The turn to start again, e.g. t3.
+    pub turn: String,
+    /// Start from the branch head instead of the turn's base.
+    #[arg(long)]
+    pub on_head: bool,
+    /// A new prompt instead of the turn's.
+    #[arg(long, value_name = "P")]
+    pub prompt: Option<String>,
+    /// Return at once; the turn's supervisor runs on in its own session.
+    #[arg(long)]
+    pub detach: bool,
+    /// Print the finished turn as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct TurnsArgs {
     /// Only turns in this state (running, awaiting_review, landed, rejected, failed, no_changes, interrupted, rolled_back).
     #[arg(long, value_name = "S")]
@@ -417,10 +443,12 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Hooks { op, agent, json } => return actions::hooks(&dir, *op, *agent, *json),
         _ => {}
     }
-    if let Command::Run(a) = &command
-        && a.detach
-        && std::env::var_os(run::DETACHED_ENV).is_none()
-    {
+    let detach = match &command {
+        Command::Run(a) => a.detach,
+        Command::Replay(a) => a.detach,
+        _ => false,
+    };
+    if detach && std::env::var_os(run::DETACHED_ENV).is_none() {
         return run::detach();
     }
     let mut ws = open(&dir)?;
@@ -435,6 +463,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Allow(a) => actions::allow(&mut ws, a),
         Command::Deny(a) => actions::deny(&mut ws, a),
         Command::Run(a) => run::run(&mut ws, a),
+        Command::Replay(a) => run::replay(&mut ws, a),
         Command::Turns(a) => turns::turns(&ws, a),
         Command::Show(a) => turns::show(&ws, a),
         Command::Diff(a) => turns::diff(&ws, a),

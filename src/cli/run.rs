@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 use super::turns::{summary_line, turn_json};
-use super::{CliResult, Failure, RunArgs, print_json};
+use super::{CliResult, Failure, ReplayArgs, RunArgs, print_json};
 use crate::agents::TurnSpec;
 use crate::model::TurnState;
 use crate::workspace::Workspace;
@@ -87,7 +87,18 @@ pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
         timeout: a.timeout,
         base: a.base,
     };
-    let id = ws.create_turn(&spec)?;
+    run_spec(ws, &spec, a.json)
+}
+
+/// `leash replay`: the turn's work again, as a new turn run like `leash run`.
+pub fn replay(ws: &mut Workspace, a: ReplayArgs) -> CliResult {
+    let spec = ws.replay_spec(&a.turn, a.on_head, a.prompt)?;
+    run_spec(ws, &spec, a.json)
+}
+
+/// Creates the turn `spec` asks for and supervises it to its end.
+fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
+    let id = ws.create_turn(spec)?;
     let detached = std::env::var_os(DETACHED_ENV).is_some();
     if detached {
         // From here on nobody reads our terminal output: keep it with the
@@ -98,13 +109,13 @@ pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
         let _ = writeln!(out, "{id}");
         let _ = out.flush();
         redirect_output(&log, &[1])?;
-    } else if !a.json {
+    } else if !json {
         say!("{id}");
         let _ = std::io::stdout().flush();
     }
-    let state = ws.supervise(&id, &spec)?;
+    let state = ws.supervise(&id, spec)?;
     let turn = ws.turn(&id)?;
-    if a.json {
+    if json {
         print_json(&turn_json(ws, turn));
     }
     tell!("{}", summary_line(ws, turn));

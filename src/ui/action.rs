@@ -34,9 +34,10 @@ pub enum Action {
     Reject,
     /// Roll back the selected landed turn (asks to confirm).
     Rollback,
-    /// Start a new turn (pick a task, or type a command and a risk class).
+    /// Start a new turn (a form: a task, an agent with a prompt, or a command).
     NewTurn,
-    /// Start the selected turn again, on its base, as a new turn.
+    /// Start the selected turn again as a new turn (on its base or the
+    /// current head, its prompt editable).
     Replay,
     /// Cancel the selected running turn.
     CancelTurn,

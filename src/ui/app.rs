@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::config::AgentFormat;
 use crate::diff::{Body, FileDiff};
-use crate::model::{AutonomyLevel, RiskClass, TurnState};
+use crate::model::{AutonomyLevel, TurnState};
 use crate::state::{ActionInfo, Turn};
 use crate::ui::action::Action;
 use crate::ui::keymap::{Key, Keymap, Layer};
@@ -22,7 +22,9 @@ use crate::workspace::Workspace;
 
 mod dashboard;
 mod decide;
+mod form;
 pub use dashboard::Dashboard;
+pub use form::{Field, NewTurn, Replay, Source, TextField};
 
 /// The panes that can hold focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,19 +85,11 @@ pub enum Dialog {
         lines: Vec<String>,
         op: Op,
     },
-    /// Starts a new turn: a task from tasks.toml, or a typed command.
+    /// Starts a new turn (a task, an agent with a prompt, or a command),
+    /// or replays one: the form of `form.rs`.
     NewTurn(NewTurn),
     /// Tells something that needs reading (errors, broken config files).
     Notice { title: String, lines: Vec<String> },
-}
-
-/// The new-turn dialog's state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTurn {
-    /// Index into the tasks; `tasks.len()` is "type a command".
-    pub selected: usize,
-    pub command: String,
-    pub risk: RiskClass,
 }
 
 /// An entry of the queue of what waits for the operator.
@@ -541,16 +535,7 @@ impl App {
                 input.pop();
                 return;
             }
-            (Some(Dialog::NewTurn(nt)), KeyCode::Char(c))
-                if typing && nt.selected == self.ws.tasks.tasks.len() =>
-            {
-                nt.command.push(c);
-                return;
-            }
-            (Some(Dialog::NewTurn(nt)), KeyCode::Backspace) => {
-                nt.command.pop();
-                return;
-            }
+            (Some(Dialog::NewTurn(_)), _) => return self.form_key(ev),
             _ => {}
         }
         let key = Key::from_event(&ev);
@@ -646,13 +631,7 @@ impl App {
             Action::Approve => self.approve(),
             Action::Reject => self.reject(),
             Action::Rollback => self.rollback(),
-            Action::NewTurn => {
-                self.dialog = Some(Dialog::NewTurn(NewTurn {
-                    selected: 0,
-                    command: String::new(),
-                    risk: self.ws.config.default_risk,
-                }))
-            }
+            Action::NewTurn => self.open_new_turn(),
             Action::Replay => self.replay(),
             Action::CancelTurn => self.cancel(),
             Action::FixInvariants => self.fix(),
@@ -925,6 +904,7 @@ impl App {
             }
             Done::Op { op, result } => {
                 let decided = result.is_ok() && is_decision(&op);
+                let started = form::started(&op, &result);
                 self.status = Some(match result {
                     Ok(text) => Status { text, error: false },
                     Err(text) => Status {
@@ -936,6 +916,7 @@ impl App {
                 if decided {
                     self.after_decision();
                 }
+                self.select_started(started);
             }
         }
     }

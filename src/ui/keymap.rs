@@ -88,6 +88,15 @@ pub struct Key {
     pub mods: KeyModifiers,
 }
 
+impl Key {
+    /// Whether a text field takes this key as typing (a character with no
+    /// modifier but shift).
+    pub fn types_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_))
+            && self.mods.difference(KeyModifiers::SHIFT).is_empty()
+    }
+}
+
 // Modifier prefixes in the order `Display` writes them. SHIFT goes last so
 // that BackTab with ctrl reads "ctrl-shift-tab".
 const MODIFIERS: &[(&str, KeyModifiers)] = &[

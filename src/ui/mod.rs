@@ -33,6 +33,8 @@ use worker::{Done, Worker};
 /// What wakes the event loop.
 pub enum Msg {
     Key(crossterm::event::KeyEvent),
+    /// Text pasted into the terminal (bracketed paste), in one piece.
+    Paste(String),
     /// The terminal was resized or needs a redraw.
     Redraw,
     /// Something under `.git/leash` changed (journal or a turn log).
@@ -100,7 +102,10 @@ pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     spawn_input(tx.clone());
     spawn_ticks(tx, app.ws.root.clone());
     let mut terminal = ratatui::init();
+    // A paste arrives as one piece, so its line breaks are not enter keys.
+    let _ = crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
     let result = event_loop(&mut terminal, &mut app, &worker, &rx, &pending);
+    let _ = crossterm::execute!(std::io::stdout(), event::DisableBracketedPaste);
     ratatui::restore();
     result
 }
@@ -157,6 +162,7 @@ fn event_loop(
         dirty = true;
         match msg {
             Msg::Key(k) => app.on_key(k),
+            Msg::Paste(text) => app.on_paste(&text),
             Msg::Redraw => {}
             Msg::Changed => {
                 // Changes from here on ask for another look.
@@ -241,6 +247,7 @@ fn spawn_input(tx: Sender<Msg>) {
         loop {
             let msg = match event::read() {
                 Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                Ok(Event::Paste(text)) => Msg::Paste(text),
                 Ok(Event::Resize(..)) | Ok(Event::FocusGained) => Msg::Redraw,
                 Ok(_) => continue,
                 Err(_) => return,

@@ -435,6 +435,12 @@ pub fn start_detached(root: &Path, args: &[String]) -> Result<String, String> {
     }
 }
 
+/// The new turn's id in what `start_detached` answers.
+pub fn started_id(text: &str) -> Option<&str> {
+    text.strip_prefix("started ")
+        .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+}
+
 /// The `leash run` arguments that start `spec` again.
 pub fn run_args(spec: &TurnSpec) -> Vec<String> {
     let mut a = Vec::new();

@@ -1,14 +1,14 @@
 //! Operator decisions from the console: approve, reject (with a reason),
-//! roll back, replay and cancel — each behind the dialog it needs — and the
-//! dialogs' own keys. What they decide goes to the outbox as an `Op`.
+//! roll back and cancel — each behind the dialog it needs — and the
+//! dialogs' own keys (the new-turn and replay form has its own module).
+//! What they decide goes to the outbox as an `Op`.
 
 use super::{App, Dialog, Pane, Status};
-use crate::agents::TurnSpec;
 use crate::config::Sliders;
 use crate::model::{AutonomyLevel, RiskClass, TurnState};
 use crate::state::Turn;
 use crate::ui::action::Action;
-use crate::ui::worker::{Op, run_args};
+use crate::ui::worker::Op;
 use crate::workspace::AutonomyTarget;
 
 impl App {
@@ -259,59 +259,6 @@ impl App {
         });
     }
 
-    pub(super) fn replay(&mut self) {
-        let Some(t) = self.target() else {
-            return self.refuse("no turn selected".into());
-        };
-        let spec = TurnSpec {
-            task: t.task.clone(),
-            agent: (t.agent != "generic").then(|| t.agent.clone()),
-            risk: Some(t.declared_risk),
-            title: Some(format!("replay of {}: {}", t.id, t.title)),
-            prompt: t.prompt.clone(),
-            command: if t.agent == "generic" {
-                t.command.clone().unwrap_or_default()
-            } else {
-                Vec::new()
-            },
-            timeout: None,
-            base: t.base.clone(),
-        };
-        let spec = TurnSpec {
-            // A task supplies its own agent and command.
-            agent: if spec.task.is_some() {
-                None
-            } else {
-                spec.agent
-            },
-            command: if spec.task.is_some() {
-                Vec::new()
-            } else {
-                spec.command
-            },
-            ..spec
-        };
-        self.dialog = Some(Dialog::Confirm {
-            title: format!("Replay {}?", t.id),
-            lines: vec![
-                format!("Start “{}” again as a new turn,", t.title),
-                format!(
-                    "on its base {} — the same {}.",
-                    t.base
-                        .as_deref()
-                        .map(crate::checkpoint::short)
-                        .unwrap_or("(unborn)"),
-                    if t.prompt.is_some() {
-                        "prompt"
-                    } else {
-                        "command"
-                    }
-                ),
-            ],
-            op: Op::Start(run_args(&spec)),
-        });
-    }
-
     pub(super) fn cancel(&mut self) {
         let Some(t) = self.target() else {
             return self.refuse("no turn selected".into());
@@ -390,54 +337,7 @@ impl App {
                 });
                 self.outbox.ops.push(op);
             }
-            (Dialog::NewTurn(mut nt), a) => {
-                let n = self.ws.tasks.tasks.len();
-                match a {
-                    Action::Up => nt.selected = nt.selected.saturating_sub(1),
-                    Action::Down => nt.selected = (nt.selected + 1).min(n),
-                    Action::Left | Action::Right | Action::NextPane | Action::PrevPane => {
-                        let i = RiskClass::ALL
-                            .iter()
-                            .position(|r| *r == nt.risk)
-                            .unwrap_or(0);
-                        let up = matches!(a, Action::Right | Action::NextPane);
-                        let j = if up { (i + 1) % 3 } else { (i + 2) % 3 };
-                        nt.risk = RiskClass::ALL[j];
-                    }
-                    Action::Confirm | Action::Open => {
-                        let args = if nt.selected < n {
-                            let task = &self.ws.tasks.tasks[nt.selected];
-                            vec!["--task".to_string(), task.name.clone()]
-                        } else {
-                            // Quoting as in a shell (`sh -c 'echo hi'`), but the
-                            // words go to the program as argv: no shell runs.
-                            let argv = match shell_words::split(&nt.command) {
-                                Ok(argv) if !argv.is_empty() => argv,
-                                Ok(_) => {
-                                    self.dialog = Some(Dialog::NewTurn(nt));
-                                    return self.refuse("type a command to run".into());
-                                }
-                                Err(e) => {
-                                    self.dialog = Some(Dialog::NewTurn(nt));
-                                    return self.refuse(format!("cannot read the command: {e}"));
-                                }
-                            };
-                            let mut a =
-                                vec!["--risk".to_string(), nt.risk.to_string(), "--".into()];
-                            a.extend(argv);
-                            a
-                        };
-                        self.status = Some(Status {
-                            text: "starting a turn…".into(),
-                            error: false,
-                        });
-                        self.outbox.ops.push(Op::Start(args));
-                        return;
-                    }
-                    _ => {}
-                }
-                self.dialog = Some(Dialog::NewTurn(nt));
-            }
+            (Dialog::NewTurn(form), a) => self.form_action(form, a),
             (d, _) => self.dialog = Some(d),
         }
     }

@@ -2,6 +2,7 @@
 //! Only visible rows are built; nothing here does I/O.
 
 mod detail;
+mod form;
 mod lists;
 mod overlay;
 pub mod text;
@@ -250,13 +251,19 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     }
     let (layer, actions) = footer_actions(app);
     let mut spans = Vec::new();
+    // In a dialog that takes text, a letter types itself: offer keys that
+    // do not (enter confirm, esc cancel — not y and n).
+    let typing = matches!(
+        app.dialog,
+        Some(crate::ui::app::Dialog::Reason { .. } | crate::ui::app::Dialog::NewTurn(_))
+    );
     for a in actions {
         let key = app
             .keymap
             .keys_for(layer, a)
             .into_iter()
             .chain(app.keymap.keys_for(Layer::Global, a))
-            .next();
+            .find(|k| !(typing && k.types_text()));
         if let Some(k) = key {
             spans.push(Span::styled(format!(" {k} "), t.style("footer.key")));
             spans.push(Span::styled(

@@ -8,7 +8,6 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::centered;
 use super::text::{fit, safe};
-use crate::model::RiskClass;
 use crate::ui::app::{App, Dialog};
 use crate::ui::keymap::Layer;
 
@@ -168,70 +167,7 @@ pub fn draw_dialog(frame: &mut Frame, app: &App, area: Rect) {
             ));
             (format!(" {title} "), v)
         }
-        Dialog::NewTurn(nt) => {
-            let tasks = &app.ws.tasks.tasks;
-            let mut v = vec![Line::styled(
-                "Start a turn: pick a task, or type a command.",
-                th.style("text"),
-            )];
-            v.push(Line::raw(""));
-            for (i, t) in tasks.iter().enumerate() {
-                let chosen = nt.selected == i;
-                let what = t
-                    .prompt
-                    .clone()
-                    .or_else(|| t.command.as_ref().map(|c| c.join(" ")))
-                    .unwrap_or_default();
-                let line = Line::from(vec![
-                    Span::styled(if chosen { "› " } else { "  " }, th.style("help.key")),
-                    safe(&t.name, th.style("text.title")),
-                    Span::styled(
-                        format!(
-                            "  {}  ",
-                            t.risk
-                                .map(|r| r.to_string())
-                                .unwrap_or_else(|| "default risk".into())
-                        ),
-                        th.style("text.muted"),
-                    ),
-                    safe(&fit(&what, 40), th.style("text.muted")),
-                ]);
-                v.push(if chosen {
-                    line.style(th.style("selection"))
-                } else {
-                    line
-                });
-            }
-            let custom = nt.selected == tasks.len();
-            let risk_spans: Vec<Span> = RiskClass::ALL
-                .iter()
-                .map(|r| {
-                    if *r == nt.risk {
-                        Span::styled(format!("[{r}]"), th.style(&format!("risk.{r}")))
-                    } else {
-                        Span::styled(format!(" {r} "), th.style("text.muted"))
-                    }
-                })
-                .collect();
-            let mut cmd = vec![
-                Span::styled(if custom { "› " } else { "  " }, th.style("help.key")),
-                Span::styled("command: ", th.style("text.title")),
-                safe(&nt.command, th.style("text")),
-            ];
-            if custom {
-                cmd.push(Span::styled("▏", th.style("help.key")));
-            }
-            v.push(Line::from(cmd));
-            let mut risk = vec![Span::styled("  risk: ", th.style("text.muted"))];
-            risk.extend(risk_spans);
-            v.push(Line::from(risk));
-            v.push(Line::raw(""));
-            v.push(Line::styled(
-                "↑↓ choose · ←→ risk · enter start (a detached `leash run`) · esc cancel",
-                th.style("text.muted"),
-            ));
-            (" New turn ".to_string(), v)
-        }
+        Dialog::NewTurn(form) => return super::form::draw(frame, app, form, area),
     };
     if app.demo {
         lines.insert(0, Line::styled("demo workspace", th.style("text.muted")));

@@ -1,0 +1,538 @@
+//! The new-turn form (`n`) and the replay form (`p`): what to run (a task,
+//! an agent with a free-form prompt, or a command), its prompt, risk and
+//! title — and, for a replay, on which base. Tab and shift-tab move between
+//! fields; a text field edits like one (cursor, ←/→, home/end, backspace,
+//! delete, insertion, paste); typing while a list or a choice has focus
+//! writes the prompt, so no key press goes nowhere. Enter starts exactly
+//! one turn (a detached `leash run`, through the worker), esc cancels.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{App, Dialog, Pane, Status};
+use crate::agents::TurnSpec;
+use crate::model::{FailureClass, RiskClass};
+use crate::state::Turn;
+use crate::ui::action::Action;
+use crate::ui::keymap::{Key, Layer};
+use crate::ui::worker::{Op, run_args, started_id};
+
+/// A one-line text field: its text and a cursor, counted in characters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextField {
+    pub text: String,
+    pub cursor: usize,
+}
+
+/// Text as one line a field can show as it is: line breaks and tabs become
+/// spaces; controls, bidi controls and invisible characters are dropped.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' => Some(' '),
+            c if crate::sanitize::is_hidden_char(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+impl TextField {
+    /// A field holding `text`, the cursor at its end.
+    pub fn new(text: &str) -> TextField {
+        let text = one_line(text);
+        TextField {
+            cursor: text.chars().count(),
+            text,
+        }
+    }
+
+    fn byte(&self, i: usize) -> usize {
+        self.text
+            .char_indices()
+            .nth(i)
+            .map_or(self.text.len(), |(b, _)| b)
+    }
+
+    fn len(&self) -> usize {
+        self.text.chars().count()
+    }
+
+    /// Inserts text at the cursor and moves the cursor past it.
+    pub fn insert(&mut self, s: &str) {
+        let s = one_line(s);
+        let at = self.byte(self.cursor);
+        self.text.insert_str(at, &s);
+        self.cursor += s.chars().count();
+    }
+
+    /// Applies an editing key; false when the key is not one.
+    pub fn edit(&mut self, ev: &KeyEvent) -> bool {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+        let n = self.len();
+        match ev.code {
+            KeyCode::Left if ctrl || alt => self.cursor = self.word_left(),
+            KeyCode::Right if ctrl || alt => self.cursor = self.word_right(),
+            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Right => self.cursor = (self.cursor + 1).min(n),
+            KeyCode::Home => self.cursor = 0,
+            KeyCode::End => self.cursor = n,
+            KeyCode::Char('a') if ctrl => self.cursor = 0,
+            KeyCode::Char('e') if ctrl => self.cursor = n,
+            KeyCode::Char('b') if ctrl => self.cursor = self.cursor.saturating_sub(1),
+            KeyCode::Char('f') if ctrl => self.cursor = (self.cursor + 1).min(n),
+            KeyCode::Backspace if ctrl || alt => self.remove(self.word_left(), self.cursor),
+            KeyCode::Char('w') if ctrl => self.remove(self.word_left(), self.cursor),
+            KeyCode::Backspace => self.remove(self.cursor.saturating_sub(1), self.cursor),
+            KeyCode::Char('h') if ctrl => self.remove(self.cursor.saturating_sub(1), self.cursor),
+            KeyCode::Delete => self.remove(self.cursor, (self.cursor + 1).min(n)),
+            KeyCode::Char('d') if ctrl => self.remove(self.cursor, (self.cursor + 1).min(n)),
+            KeyCode::Char('u') if ctrl => self.remove(0, self.cursor),
+            KeyCode::Char('k') if ctrl => self.remove(self.cursor, n),
+            _ => return false,
+        }
+        true
+    }
+
+    fn remove(&mut self, from: usize, to: usize) {
+        let (a, b) = (self.byte(from), self.byte(to));
+        self.text.replace_range(a..b, "");
+        self.cursor = from;
+    }
+
+    fn word_left(&self) -> usize {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut i = self.cursor;
+        while i > 0 && chars[i - 1].is_whitespace() {
+            i -= 1;
+        }
+        while i > 0 && !chars[i - 1].is_whitespace() {
+            i -= 1;
+        }
+        i
+    }
+
+    fn word_right(&self) -> usize {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut i = self.cursor;
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        while i < chars.len() && !chars[i].is_whitespace() {
+            i += 1;
+        }
+        i
+    }
+}
+
+/// What a new turn runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A task from `.leash/tasks.toml`, by name.
+    Task(String),
+    /// An agent from `.leash/config.toml`, given a free-form prompt.
+    Agent(String),
+    /// A command line (argv, never through a shell).
+    Command,
+}
+
+/// A field of the form, in tab order (`Base` only in a replay, first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Base,
+    Source,
+    Prompt,
+    Risk,
+    Title,
+}
+
+/// What a replay starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    /// The turn replayed.
+    pub turn: String,
+    /// Its base commit (none on an unborn branch).
+    pub base: Option<String>,
+    /// The branch head now.
+    pub head: Option<String>,
+    /// Start on the head instead of the turn's base.
+    pub on_head: bool,
+}
+
+/// The form's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTurn {
+    /// Every source, in list order: tasks, agents, then the command line.
+    pub sources: Vec<Source>,
+    /// The chosen source (an index into `sources`).
+    pub source: usize,
+    pub focus: Field,
+    /// The prompt, for a task or an agent.
+    pub prompt: TextField,
+    /// The command line, for the command source.
+    pub command: TextField,
+    pub risk: RiskClass,
+    /// Empty: the default title (the prompt's first line, the task's title).
+    pub title: TextField,
+    /// Set for a replay.
+    pub replay: Option<Replay>,
+    /// The prompt as the chosen task gives it: while the field still reads
+    /// that, the task's own prompt is used and a new choice replaces it.
+    prefilled: String,
+    /// Whether the operator chose the risk (a new source then keeps it).
+    risk_chosen: bool,
+}
+
+impl NewTurn {
+    /// An empty form over the workspace's tasks and agents, the first task
+    /// (or the first agent, or the command line) chosen.
+    pub fn new(app: &App) -> NewTurn {
+        let mut sources: Vec<Source> = app
+            .ws
+            .tasks
+            .tasks
+            .iter()
+            .map(|t| Source::Task(t.name.clone()))
+            .collect();
+        sources.extend(app.ws.config.agents.keys().cloned().map(Source::Agent));
+        sources.push(Source::Command);
+        let mut form = NewTurn {
+            sources,
+            source: 0,
+            focus: Field::Source,
+            prompt: TextField::default(),
+            command: TextField::default(),
+            risk: app.ws.config.default_risk,
+            title: TextField::default(),
+            replay: None,
+            prefilled: String::new(),
+            risk_chosen: false,
+        };
+        form.chose(app);
+        form
+    }
+
+    /// The form prefilled with turn `t`'s work, to start again.
+    pub fn replay(app: &App, t: &Turn) -> Result<NewTurn, String> {
+        let spec = app
+            .ws
+            .replay_spec(&t.id, false, None)
+            .map_err(|e| e.to_string())?;
+        let mut form = NewTurn::new(app);
+        let source = match (&spec.task, &spec.agent) {
+            (Some(task), _) => Source::Task(task.clone()),
+            (None, Some(agent)) => Source::Agent(agent.clone()),
+            (None, None) => Source::Command,
+        };
+        form.source = form
+            .sources
+            .iter()
+            .position(|s| *s == source)
+            .unwrap_or(form.sources.len() - 1);
+        form.command = TextField::new(&shell_words::join(&spec.command));
+        form.prompt = TextField::new(spec.prompt.as_deref().unwrap_or(""));
+        // A replay keeps the turn's prompt as recorded (dates and all).
+        form.prefilled = String::new();
+        form.risk = spec.risk.unwrap_or(app.ws.config.default_risk);
+        form.risk_chosen = true;
+        form.title = TextField::new(spec.title.as_deref().unwrap_or(""));
+        form.replay = Some(Replay {
+            turn: t.id.clone(),
+            base: t.base.clone(),
+            head: crate::checkpoint::head_commit(&app.ws.repo)
+                .ok()
+                .flatten()
+                .map(|h| h.to_string()),
+            // Its old base would only drift again.
+            on_head: t.failure == Some(FailureClass::ConcurrentDrift),
+        });
+        form.focus = Field::Base;
+        Ok(form)
+    }
+
+    /// The fields in tab order.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut f = Vec::new();
+        if self.replay.is_some() {
+            f.push(Field::Base);
+        }
+        f.extend([Field::Source, Field::Prompt, Field::Risk, Field::Title]);
+        f
+    }
+
+    /// The chosen source.
+    pub fn chosen(&self) -> &Source {
+        &self.sources[self.source.min(self.sources.len() - 1)]
+    }
+
+    /// The text field the second row edits: the command line for the
+    /// command source, else the prompt.
+    pub fn text(&self) -> &TextField {
+        match self.chosen() {
+            Source::Command => &self.command,
+            _ => &self.prompt,
+        }
+    }
+
+    fn text_mut(&mut self, field: Field) -> Option<&mut TextField> {
+        match (field, self.chosen()) {
+            (Field::Prompt, Source::Command) => Some(&mut self.command),
+            (Field::Prompt, _) => Some(&mut self.prompt),
+            (Field::Title, _) => Some(&mut self.title),
+            _ => None,
+        }
+    }
+
+    /// A new source was chosen: a prompt or risk the operator did not
+    /// write or choose follows it.
+    fn chose(&mut self, app: &App) {
+        let task = match self.chosen() {
+            Source::Task(name) => app.ws.tasks.find(name),
+            _ => None,
+        };
+        if self.prompt.text == self.prefilled {
+            self.prefilled = one_line(task.and_then(|t| t.prompt.as_deref()).unwrap_or(""));
+            self.prompt = TextField::new(&self.prefilled);
+        }
+        if !self.risk_chosen {
+            self.risk = task
+                .and_then(|t| t.risk)
+                .unwrap_or(app.ws.config.default_risk);
+        }
+    }
+
+    fn step_field(&mut self, forward: bool) {
+        let fields = self.fields();
+        let i = fields.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = fields.len();
+        self.focus = fields[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
+    }
+
+    /// The `leash run` arguments the form asks for, or the field to fix
+    /// and why.
+    pub fn args(&self, app: &App) -> Result<Vec<String>, (Field, String)> {
+        let prompt = self.prompt.text.trim();
+        let mut spec = TurnSpec {
+            risk: Some(self.risk),
+            title: Some(self.title.text.trim().to_string()).filter(|t| !t.is_empty()),
+            base: match &self.replay {
+                Some(r) if !r.on_head => r.base.clone(),
+                _ => None,
+            },
+            ..TurnSpec::default()
+        };
+        match self.chosen() {
+            Source::Task(name) => {
+                spec.task = Some(name.clone());
+                if !prompt.is_empty()
+                    && (self.replay.is_some() || self.prompt.text != self.prefilled)
+                {
+                    spec.prompt = Some(prompt.to_string());
+                }
+            }
+            Source::Agent(name) => {
+                let needs = app
+                    .ws
+                    .config
+                    .agents
+                    .get(name)
+                    .is_some_and(|a| a.command.iter().any(|w| w.contains("{prompt}")));
+                if prompt.is_empty() && needs {
+                    return Err((Field::Prompt, format!("write the prompt for {name}")));
+                }
+                spec.agent = Some(name.clone());
+                spec.prompt = Some(prompt.to_string()).filter(|p| !p.is_empty());
+            }
+            Source::Command => {
+                // Quoting as in a shell (`sh -c 'echo hi'`), but the words
+                // go to the program as argv: no shell runs.
+                spec.command = match shell_words::split(&self.command.text) {
+                    Ok(argv) if !argv.is_empty() => argv,
+                    Ok(_) => return Err((Field::Prompt, "type a command to run".into())),
+                    Err(e) => {
+                        return Err((Field::Prompt, format!("cannot read the command: {e}")));
+                    }
+                };
+            }
+        }
+        Ok(run_args(&spec))
+    }
+}
+
+impl App {
+    /// Opens the new-turn form.
+    pub(super) fn open_new_turn(&mut self) {
+        self.dialog = Some(Dialog::NewTurn(NewTurn::new(self)));
+    }
+
+    /// Opens the replay form for the selected turn: enter starts it again
+    /// as it was; its prompt can be edited and its base moved to the head.
+    pub(super) fn replay(&mut self) {
+        let Some(t) = self.target() else {
+            return self.refuse("no turn selected".into());
+        };
+        match NewTurn::replay(self, &t) {
+            Ok(form) => self.dialog = Some(Dialog::NewTurn(form)),
+            Err(e) => self.refuse(e),
+        }
+    }
+
+    /// A key press while the form is open.
+    pub(super) fn form_key(&mut self, ev: KeyEvent) {
+        let Some(Dialog::NewTurn(mut form)) = self.dialog.take() else {
+            return;
+        };
+        let typing = ev.modifiers.difference(KeyModifiers::SHIFT).is_empty();
+        let text_focus = form.text_mut(form.focus).is_some();
+        let action = self.keymap.resolve(Key::from_event(&ev), &[Layer::Dialog]);
+        match ev.code {
+            KeyCode::Char(c) if typing => {
+                // Typing on a list or a choice writes the prompt: a new
+                // one, unless the operator already wrote some of it.
+                if !text_focus {
+                    form.focus = Field::Prompt;
+                    if form.prompt.text == form.prefilled {
+                        form.prompt = TextField::default();
+                    }
+                }
+                if let Some(f) = form.text_mut(form.focus) {
+                    f.insert(&c.to_string());
+                }
+            }
+            KeyCode::Tab => form.step_field(true),
+            KeyCode::BackTab => form.step_field(false),
+            KeyCode::Enter => return self.submit(form),
+            KeyCode::Esc => return self.cancel_form(),
+            KeyCode::Up | KeyCode::Down if form.focus == Field::Source => {
+                let last = form.sources.len() - 1;
+                form.source = if ev.code == KeyCode::Up {
+                    form.source.saturating_sub(1)
+                } else {
+                    (form.source + 1).min(last)
+                };
+                form.chose(self);
+            }
+            KeyCode::PageUp | KeyCode::Home if form.focus == Field::Source => {
+                form.source = 0;
+                form.chose(self);
+            }
+            KeyCode::PageDown | KeyCode::End if form.focus == Field::Source => {
+                form.source = form.sources.len() - 1;
+                form.chose(self);
+            }
+            KeyCode::Up | KeyCode::Down => form.step_field(ev.code == KeyCode::Down),
+            KeyCode::Left | KeyCode::Right if form.focus == Field::Risk => {
+                let i = RiskClass::ALL
+                    .iter()
+                    .position(|r| *r == form.risk)
+                    .unwrap_or(0);
+                let j = if ev.code == KeyCode::Right {
+                    (i + 1).min(RiskClass::ALL.len() - 1)
+                } else {
+                    i.saturating_sub(1)
+                };
+                form.risk = RiskClass::ALL[j];
+                form.risk_chosen = true;
+            }
+            KeyCode::Left | KeyCode::Right if form.focus == Field::Base => {
+                if let Some(r) = &mut form.replay {
+                    r.on_head = ev.code == KeyCode::Right;
+                }
+            }
+            _ => {
+                let edited = match form.text_mut(form.focus) {
+                    Some(f) => f.edit(&ev),
+                    None => false,
+                };
+                if !edited {
+                    match action {
+                        Some(Action::Quit) => self.quit = true,
+                        Some(Action::Cancel | Action::Back) => return self.cancel_form(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.dialog = Some(Dialog::NewTurn(form));
+    }
+
+    /// Pasted text goes into the focused text field, or the prompt.
+    pub fn on_paste(&mut self, text: &str) {
+        match &mut self.dialog {
+            Some(Dialog::NewTurn(form)) => {
+                if form.text_mut(form.focus).is_none() {
+                    form.focus = Field::Prompt;
+                }
+                if let Some(f) = form.text_mut(form.focus) {
+                    f.insert(text);
+                }
+            }
+            Some(Dialog::Reason { input, .. }) => input.push_str(&one_line(text)),
+            _ => {}
+        }
+    }
+
+    /// An action (from a key the form did not take itself, or a caller).
+    pub(super) fn form_action(&mut self, mut form: NewTurn, action: Action) {
+        match action {
+            Action::Confirm | Action::Open => return self.submit(form),
+            Action::Quit => self.quit = true,
+            Action::Cancel | Action::Back => return self.cancel_form(),
+            Action::NextPane | Action::PrevPane => form.step_field(action == Action::NextPane),
+            _ => {}
+        }
+        self.dialog = Some(Dialog::NewTurn(form));
+    }
+
+    fn cancel_form(&mut self) {
+        self.dialog = None;
+        self.status = Some(Status {
+            text: "cancelled".into(),
+            error: false,
+        });
+    }
+
+    /// Starts the turn the form describes (exactly one), or says what to
+    /// fix and keeps the form open on that field.
+    fn submit(&mut self, mut form: NewTurn) {
+        match form.args(self) {
+            Ok(args) => {
+                self.status = Some(Status {
+                    text: match &form.replay {
+                        Some(r) => format!("replaying {}…", r.turn),
+                        None => "starting a turn…".into(),
+                    },
+                    error: false,
+                });
+                self.outbox.ops.push(Op::Start(args));
+            }
+            Err((field, why)) => {
+                form.focus = field;
+                self.dialog = Some(Dialog::NewTurn(form));
+                self.refuse(why);
+            }
+        }
+    }
+
+    /// A turn started from the console: select it in the list.
+    pub(super) fn select_started(&mut self, id: Option<String>) {
+        let Some(id) = id.filter(|id| self.ws.state.turn(id).is_some()) else {
+            return;
+        };
+        if self.focus == Pane::Queue {
+            self.focus = Pane::Turns;
+        }
+        self.select(Some(id));
+    }
+}
+
+/// The id of the turn an operation started, if it started one.
+pub(super) fn started(op: &Op, result: &Result<String, String>) -> Option<String> {
+    match (op, result) {
+        (Op::Start(_), Ok(text)) => started_id(text).map(str::to_string),
+        _ => None,
+    }
+}
