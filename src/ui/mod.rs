@@ -22,7 +22,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
 use notify::Watcher;
 
 use crate::agents::procs::{self, AgentProcess};
@@ -33,6 +33,8 @@ use worker::{Done, Worker};
 /// What wakes the event loop.
 pub enum Msg {
     Key(crossterm::event::KeyEvent),
+    /// A click or a wheel notch.
+    Mouse(crossterm::event::MouseEvent),
     /// The terminal was resized or needs a redraw.
     Redraw,
     /// Something under `.git/leash` changed (journal or a turn log).
@@ -85,6 +87,11 @@ pub fn build_app(dir: &Path) -> anyhow::Result<App> {
     problems.extend(e.map(|e| format!("{e} — using the built-in keymap")));
     let (theme, e) = theme::load_from(config_dir.as_deref(), &settings.theme);
     problems.extend(e.map(|e| format!("{e} — using the built-in theme")));
+    let theme = if theme::Theme::colour_forbidden() {
+        theme.without_colour()
+    } else {
+        theme
+    };
     Ok(App::new(ws, keymap, theme, settings, problems))
 }
 
@@ -100,9 +107,27 @@ pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     spawn_input(tx.clone());
     spawn_ticks(tx, app.ws.root.clone());
     let mut terminal = ratatui::init();
+    mouse_capture();
     let result = event_loop(&mut terminal, &mut app, &worker, &rx, &pending);
+    mouse_release();
     ratatui::restore();
     result
+}
+
+/// Asks the terminal for mouse events (a click selects, the wheel scrolls),
+/// and gives them back before a panic's message is printed.
+fn mouse_capture() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        mouse_release();
+        hook(info);
+    }));
+}
+
+/// Gives the mouse back to the terminal (its own selection and scrolling).
+fn mouse_release() {
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
 }
 
 fn event_loop(
@@ -157,6 +182,7 @@ fn event_loop(
         dirty = true;
         match msg {
             Msg::Key(k) => app.on_key(k),
+            Msg::Mouse(m) => app.on_mouse(m),
             Msg::Redraw => {}
             Msg::Changed => {
                 // Changes from here on ask for another look.
@@ -241,6 +267,17 @@ fn spawn_input(tx: Sender<Msg>) {
         loop {
             let msg = match event::read() {
                 Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                // Clicks and the wheel; moving the mouse wakes nothing.
+                Ok(Event::Mouse(m))
+                    if matches!(
+                        m.kind,
+                        MouseEventKind::Down(_)
+                            | MouseEventKind::ScrollUp
+                            | MouseEventKind::ScrollDown
+                    ) =>
+                {
+                    Msg::Mouse(m)
+                }
                 Ok(Event::Resize(..)) | Ok(Event::FocusGained) => Msg::Redraw,
                 Ok(_) => continue,
                 Err(_) => return,
