@@ -449,6 +449,15 @@ fn slash_filters_the_turns_list_and_esc_clears_it() {
     key(&mut app, KeyCode::Esc);
     let screen = text(&render(&mut app, 130, 34));
     assert!(screen.contains("Turns 9 "), "esc clears it:\n{screen}");
+    // Typing into the filter, ctrl-c still quits.
+    key(&mut app, KeyCode::Char('/'));
+    key(&mut app, KeyCode::Char('q'));
+    assert!(!app.quit, "q is typed into the filter");
+    app.on_key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    ));
+    assert!(app.quit, "ctrl-c quits while typing a filter");
 }
 
 fn mouse(app: &mut App, kind: MouseEventKind, (x, y): (u16, u16)) {

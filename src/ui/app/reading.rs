@@ -155,18 +155,21 @@ impl App {
 
     /// A key while the filter is being typed; true when the filter took it.
     pub(super) fn filter_key(&mut self, ev: &KeyEvent) -> bool {
+        let focused = self.focus == Pane::Turns;
         let Some(f) = self.reading.filter.as_mut().filter(|f| f.editing) else {
             return false;
         };
+        if !focused {
+            // Focus moved on (a click, Tab): the filter stays, typing ends.
+            f.editing = false;
+            return false;
+        }
+        let typing = ev
+            .modifiers
+            .difference(crossterm::event::KeyModifiers::SHIFT)
+            .is_empty();
         match ev.code {
-            KeyCode::Char(c)
-                if ev
-                    .modifiers
-                    .difference(crossterm::event::KeyModifiers::SHIFT)
-                    .is_empty() =>
-            {
-                f.text.push(c)
-            }
+            KeyCode::Char(c) if typing => f.text.push(c),
             KeyCode::Backspace => {
                 f.text.pop();
             }
@@ -177,9 +180,8 @@ impl App {
                 }
             }
             KeyCode::Esc => self.reading.filter = None,
-            // Moving through what the filter leaves works while typing.
-            KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => return false,
-            _ => return true,
+            // Other keys (arrows, Tab, ctrl-c) keep their meaning.
+            _ => return false,
         }
         self.keep_selection_in_filter();
         true

@@ -290,18 +290,20 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
     }
     let [stats, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let s = crate::diff::stats(&files);
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(format!("{} files ", s.files), app.theme.style("text.muted")),
-            Span::styled(format!("+{} ", s.insertions), app.theme.style("diff.added")),
-            Span::styled(format!("−{}", s.deletions), app.theme.style("diff.removed")),
-            Span::styled(
-                "   ] [ hunk · } { file".to_string(),
-                app.theme.style("text.muted"),
-            ),
-        ])),
-        stats,
-    );
+    let mut head = Line::from(vec![
+        Span::styled(format!("{} files ", s.files), app.theme.style("text.muted")),
+        Span::styled(format!("+{} ", s.insertions), app.theme.style("diff.added")),
+        Span::styled(format!("−{}", s.deletions), app.theme.style("diff.removed")),
+        Span::styled(
+            "   ] [ hunk · } { file · ←→ scroll · w wraps".to_string(),
+            app.theme.style("text.muted"),
+        ),
+    ]);
+    if head.width() > stats.width as usize {
+        // The keys hint goes before the counts are cut.
+        head.spans.pop();
+    }
+    frame.render_widget(Paragraph::new(head), stats);
     let height = body.height as usize;
     let first = app.diff.scroll.min(app.diff.rows.len().saturating_sub(1));
     let last = (first + height).min(app.diff.rows.len());
@@ -647,7 +649,7 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             }
             lines.push(muted(
                 app,
-                "←→ turn · ↑↓ invariant · ] [ finding · enter opens it in the diff",
+                "←→ turn · ↑↓ invariant · ] [ finding · enter opens it in the diff · w wraps",
             ));
         }
         None => lines.push(muted(
