@@ -185,10 +185,29 @@ fn the_header_and_findings_mark_their_cuts() {
     select(&mut app, "t9");
     detail(&mut app, '4');
     let buf = render(&mut app, 64, 24);
-    let screen = text(&buf);
     // The header keeps what matters and marks the cut.
     let header = row(&buf, 0);
     assert!(header.contains("waiting"), "{header}");
+    // An unsupervised agent: the fact stays, the advice goes when narrow,
+    // and what still does not fit is cut at a marker.
+    app.agent_procs = vec![leash::agents::procs::AgentProcess {
+        pid: 4242,
+        agent: "claude",
+        started: None,
+    }];
+    let wide = row(&render(&mut app, 200, 24), 0);
+    assert!(wide.contains("leash hooks status claude"), "{wide}");
+    let header = row(&render(&mut app, 80, 24), 0);
+    assert!(
+        header.contains("claude (pid 4242) runs here unsupervised"),
+        "{header}"
+    );
+    assert!(header.contains("6 waiting"), "{header}");
+    let header = row(&render(&mut app, 40, 24), 0);
+    assert!(header.trim_end().ends_with('→'), "{header}");
+    app.agent_procs.clear();
+    let buf = render(&mut app, 64, 24);
+    let screen = text(&buf);
     // The findings line is cut with a marker.
     let (_, y) = at(&buf, "←→ turn");
     assert!(marked(&row(&buf, y)), "{screen}");

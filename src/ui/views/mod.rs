@@ -108,12 +108,12 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     // An agent at work here that leash does not see is the first thing to know,
     // so it comes before what a narrow screen may cut off.
     for (agent, pids) in app.unsupervised() {
+        // The fact stays at any width; what to do about it goes first.
         parts.push((
             0,
             Span::styled(
                 format!(
-                    " ⚠ {agent} (pid {}) runs here unsupervised: no session reports to leash · \
-                 leash hooks status {agent} ",
+                    " ⚠ {agent} (pid {}) runs here unsupervised",
                     pids.iter()
                         .map(u32::to_string)
                         .collect::<Vec<_>>()
@@ -122,10 +122,18 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
                 t.style("warning"),
             ),
         ));
+        parts.push((
+            5,
+            Span::styled(
+                format!(": no session reports to leash · leash hooks status {agent}"),
+                t.style("warning"),
+            ),
+        ));
+        parts.push((0, Span::styled(" ", t.style("warning"))));
     }
     parts.extend([
         (
-            6,
+            7,
             Span::styled(
                 format!(
                     " {} ",
@@ -161,7 +169,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             ),
         ),
         (
-            5,
+            6,
             Span::styled(format!(" {} turns ", turns.len()), t.style("text.muted")),
         ),
     ]);
