@@ -228,6 +228,9 @@ fn the_mouse_clicks_and_scrolls_in_a_real_terminal_and_no_color_keeps_the_select
     common::wait_until("the console to ask for the mouse", || {
         (flag("mouse_sgr_flag") == "1").then_some(())
     });
+    // Clicks and the wheel, not motion: moving the mouse sends nothing.
+    assert_eq!(flag("mouse_standard_flag"), "1");
+    assert_eq!(flag("mouse_all_flag"), "0", "no motion reports");
 
     // NO_COLOR: no colour reaches the terminal, the selection is reverse.
     let styled = tmux.cmd(&["capture-pane", "-p", "-e", "-t", "e2e"]);
@@ -243,7 +246,7 @@ fn the_mouse_clicks_and_scrolls_in_a_real_terminal_and_no_color_keeps_the_select
     // A click on a tab opens it; a click on a turn selects it.
     let (x, y) = cell_of(&screen, "2 Diff");
     tmux.keys(&["-l", &format!("\u{1b}[<0;{x};{y}M\u{1b}[<0;{x};{y}m")]);
-    tmux.wait_for("] [ hunk");
+    tmux.wait_for("@@ -0,0");
     let screen = tmux.screen();
     let (x, y) = cell_of(&screen, "◆ t8");
     tmux.keys(&["-l", &format!("\u{1b}[<0;{x};{y}M\u{1b}[<0;{x};{y}m")]);

@@ -114,10 +114,14 @@ pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     result
 }
 
-/// Asks the terminal for mouse events (a click selects, the wheel scrolls),
-/// and gives them back before a panic's message is printed.
+/// Asks the terminal for clicks and the wheel (a click selects, the wheel
+/// scrolls) — not for motion, so moving the mouse sends nothing — and gives
+/// them back before a panic's message is printed.
 fn mouse_capture() {
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+    // Button presses and releases, wheel included (1000), in SGR form (1006).
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x1b[?1000h\x1b[?1006h");
+    let _ = out.flush();
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         mouse_release();
@@ -127,7 +131,9 @@ fn mouse_capture() {
 
 /// Gives the mouse back to the terminal (its own selection and scrolling).
 fn mouse_release() {
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x1b[?1006l\x1b[?1000l");
+    let _ = out.flush();
 }
 
 fn event_loop(
