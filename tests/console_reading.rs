@@ -414,8 +414,6 @@ fn no_color_keeps_every_selection_cue_with_reverse_video() {
     key(&mut app, KeyCode::Char('4'));
     let buf = render(&mut app, 130, 34);
     let (x, y) = at(&buf, "fixtures load");
-    let cells = row(&buf, y);
-    let _ = cells;
     let reversed = |x: u16, y: u16| {
         buf[(x, y)]
             .style()

@@ -44,7 +44,7 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
     // then shorten risk and autonomy, then tighten the +/− and age: every
     // column stays.
     let tier = (0..5)
-        .find(|&tier| row_width(app, t, tier) <= width)
+        .find(|&tier| row_width(t, tier) <= width)
         .unwrap_or(4);
     let escalated = if t.escalations.is_empty() { " " } else { "↑" };
     let mut head = vec![
@@ -71,7 +71,7 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
                 format!("{:<4}", short_risk(t.risk)) + escalated,
                 th.style(&risk_role),
             ),
-            Span::styled(format!("{:<4}", short_level(level)), th.style("text.muted")),
+            Span::styled(format!("{:<5}", short_level(level)), th.style("text.muted")),
         ]);
     } else {
         // The narrowest: risk and autonomy by their initials (`H↑m`).
@@ -165,7 +165,7 @@ fn row_tail(t: &Turn, tier: usize) -> String {
 }
 
 /// The first line's width of a turn row at a tier of narrowing.
-fn row_width(app: &App, t: &Turn, tier: usize) -> usize {
+fn row_width(t: &Turn, tier: usize) -> usize {
     let badge = if t.invariants.is_empty() {
         0
     } else {
@@ -175,11 +175,10 @@ fn row_width(app: &App, t: &Turn, tier: usize) -> usize {
         let digits = |x: usize| if x > 0 { x.to_string().len() + 1 } else { 0 };
         (digits(f) + digits(d)).max(1) + 1
     };
-    let _ = app;
     let cols = match tier {
         0 => 2 + 4 + 16 + 7 + 8,
         1 => 2 + 4 + 7 + 8,
-        2 | 3 => 2 + 4 + 5 + 4,
+        2 | 3 => 2 + 4 + 5 + 5,
         _ => 2 + 4 + 2 + 2,
     };
     cols + badge + row_tail(t, tier).chars().count()
