@@ -176,6 +176,25 @@ fn long_lines_end_in_a_marker_scroll_sideways_and_wrap_with_w() {
         "the time stays: {}",
         row(&buf, y2)
     );
+
+    // Output wraps by default; w cuts it at the marker, → scrolls it.
+    detail(&mut app, '1');
+    let buf = render(&mut app, 80, 24);
+    let (_, y) = at(&buf, "An agent that works");
+    assert!(!marked(&row(&buf, y)), "{}", text(&buf));
+    assert!(text(&buf).contains("trusted with more"), "{}", text(&buf));
+    key(&mut app, KeyCode::Char('w'));
+    let buf = render(&mut app, 80, 24);
+    let (_, y) = at(&buf, "An agent that works");
+    assert!(marked(&row(&buf, y)), "{}", text(&buf));
+    key(&mut app, KeyCode::Right);
+    let buf = render(&mut app, 80, 24);
+    let (_, y) = at(&buf, "│ ←");
+    assert!(
+        row(&buf, y).contains("  │ ←"),
+        "the prefix stays: {}",
+        row(&buf, y)
+    );
 }
 
 #[test]

@@ -181,3 +181,57 @@ pub fn cut_lines<'a>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(spans: &[Span]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn cut(text: &str, offset: usize, width: usize) -> String {
+        shown(&clip(
+            vec![Span::raw(text.to_string())],
+            offset,
+            width,
+            Style::default(),
+        ))
+    }
+
+    #[test]
+    fn clip_marks_each_side_it_cuts_and_nothing_that_fits() {
+        assert_eq!(cut("short", 0, 10), "short");
+        assert_eq!(cut("exactly10!", 0, 10), "exactly10!");
+        assert_eq!(cut("exactly 11!", 0, 10), "exactly 1→");
+        assert_eq!(cut("0123456789abcdef", 4, 6), "←5678→");
+        assert_eq!(cut("0123456789", 4, 10), "←56789");
+        // Scrolled past the end: only the sign that text is to the left.
+        assert_eq!(cut("0123", 8, 6), "←");
+        // Wide characters are never split: a half is blank.
+        assert_eq!(cut("漢字漢字漢字", 0, 5), "漢字→");
+        assert_eq!(cut("a漢字漢字", 1, 5), "← 字→");
+        assert_eq!(cut("anything", 0, 0), "");
+    }
+
+    #[test]
+    fn clip_keeps_styles_and_clip_after_keeps_its_prefix() {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let out = clip(
+            vec![Span::raw("ab"), Span::styled("cdef", bold)],
+            2,
+            3,
+            Style::default(),
+        );
+        assert_eq!(shown(&out), "←d→");
+        assert_eq!(out[1].style, bold);
+        let out = clip_after(
+            vec![Span::raw("12 ")],
+            vec![Span::raw("abcdefgh")],
+            3,
+            8,
+            Style::default(),
+        );
+        assert_eq!(shown(&out), "12 ←efgh");
+    }
+}
