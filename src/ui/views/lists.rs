@@ -282,9 +282,9 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
     let mut title = title;
     let rows = area.height.saturating_sub(2) as usize;
     if q.len() > rows {
-        // Entries below the fold are counted, so none goes unseen.
+        // Entries out of view are counted, so none goes unseen.
         title.push_span(Span::styled(
-            format!("+{} below ", q.len() - rows),
+            format!("+{} more ", q.len() - rows),
             th.style("text.muted"),
         ));
     }
