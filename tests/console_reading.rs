@@ -375,6 +375,16 @@ fn the_queue_aligns_its_ages_and_end_shows_the_last_page() {
         text(&buf)
     );
 
+    // At 80×24 the queue shows three entries, counts the rest, and keeps
+    // its selection in view.
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(screen.contains("Waiting for you 6 +3 more"), "{screen}");
+    app.focus = Pane::Queue;
+    key(&mut app, KeyCode::End);
+    let buf = render(&mut app, 80, 24);
+    let (_, top) = at(&buf, "Waiting for you");
+    assert!(row(&buf, top + 3).contains("t9  low"), "{}", text(&buf));
+
     // End in a diff that fits shows it all, not its last line atop.
     select(&mut app, "t2");
     detail(&mut app, '2');
