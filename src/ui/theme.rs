@@ -1213,6 +1213,31 @@ mod tests {
     }
 
     #[test]
+    fn without_colour_drops_every_colour_and_keeps_the_cues() {
+        for name in Theme::builtin_names() {
+            let t = builtin(name).without_colour();
+            for (role, style) in &t.styles {
+                assert!(
+                    style.fg.is_none() && style.bg.is_none(),
+                    "{name}: {role} keeps a colour"
+                );
+            }
+            for role in [role::SELECTION, role::TAB_ACTIVE, role::SLIDER_KNOB] {
+                assert!(
+                    t.style(role).add_modifier.contains(Modifier::REVERSED),
+                    "{name}: {role}"
+                );
+            }
+            assert!(
+                !t.style(role::TEXT)
+                    .add_modifier
+                    .contains(Modifier::REVERSED),
+                "{name}: plain text stays plain"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_theme_name_falls_back_to_dark() {
         let (t, err) = load_from(None, "nord");
         assert_eq!(t, builtin("dark"));
