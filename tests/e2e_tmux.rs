@@ -250,3 +250,99 @@ fn the_new_turn_form_in_a_real_terminal_takes_typing_and_a_paste_and_starts_one_
         (!panes.contains("leash")).then_some(())
     });
 }
+
+/// Where `needle` is on a captured screen, as 1-based (column, row) for a
+/// mouse report.
+fn cell_of(screen: &str, needle: &str) -> (usize, usize) {
+    for (y, line) in screen.lines().enumerate() {
+        if let Some(b) = line.find(needle) {
+            return (line[..b].chars().count() + 1, y + 1);
+        }
+    }
+    panic!("{needle:?} is not on the screen:\n{screen}");
+}
+
+#[test]
+fn the_mouse_clicks_and_scrolls_in_a_real_terminal_and_no_color_keeps_the_selection() {
+    let base = tempfile::tempdir().unwrap();
+    let dir = base.path().join("ws");
+    let config = base.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let tmux = Tmux {
+        socket: format!("leash-e2e-mouse-{}", std::process::id()),
+    };
+    let command = format!(
+        "env NO_COLOR=1 LEASH_DEMO_FAST=1 LEASH_DATA_DIR={} LEASH_CONFIG_DIR={} {} demo --dir {}",
+        base.path().join("data").display(),
+        config.display(),
+        env!("CARGO_BIN_EXE_leash"),
+        dir.display()
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        &command,
+    ]);
+    tmux.cmd(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
+    let flag = |name: &str| {
+        tmux.cmd(&[
+            "display-message",
+            "-p",
+            "-t",
+            "e2e",
+            &format!("#{{{name}}}"),
+        ])
+        .trim()
+        .to_string()
+    };
+    let n = leash::demo::SCENARIOS.len();
+    let journal = dir.join(".git/leash/journal.jsonl");
+    common::wait_until("every demo turn to finish", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        (text.matches("\"turn_finished\"").count() == n).then_some(())
+    });
+    let screen = tmux.wait_for(&format!("{} waiting", n - 3));
+    common::wait_until("the console to ask for the mouse", || {
+        (flag("mouse_sgr_flag") == "1").then_some(())
+    });
+    // Clicks and the wheel, not motion: moving the mouse sends nothing.
+    assert_eq!(flag("mouse_standard_flag"), "1");
+    assert_eq!(flag("mouse_all_flag"), "0", "no motion reports");
+
+    // NO_COLOR: no colour reaches the terminal, the selection is reverse.
+    let styled = tmux.cmd(&["capture-pane", "-p", "-e", "-t", "e2e"]);
+    assert!(
+        !styled.contains("[38;") && !styled.contains("[48;"),
+        "colour under NO_COLOR:\n{styled}"
+    );
+    assert!(
+        styled.contains("\u{1b}[7m") || styled.contains(";7m"),
+        "{styled}"
+    );
+
+    // A click on a tab opens it; a click on a turn selects it.
+    let (x, y) = cell_of(&screen, "2 Diff");
+    tmux.keys(&["-l", &format!("\u{1b}[<0;{x};{y}M\u{1b}[<0;{x};{y}m")]);
+    tmux.wait_for("@@ -0,0");
+    let screen = tmux.screen();
+    let (x, y) = cell_of(&screen, "◆ t8");
+    tmux.keys(&["-l", &format!("\u{1b}[<0;{x};{y}M\u{1b}[<0;{x};{y}m")]);
+    tmux.wait_for("t8 awaiting_review");
+    // The wheel over the list moves down it.
+    tmux.keys(&["-l", &format!("\u{1b}[<65;{x};{y}M")]);
+    tmux.wait_for("t7 awaiting_review");
+
+    // Quitting gives the mouse back to the terminal.
+    tmux.keys(&["q"]);
+    common::wait_until("the console to quit", || {
+        (flag("pane_dead") == "1").then_some(())
+    });
+    assert_eq!(flag("mouse_sgr_flag"), "0", "mouse capture is released");
+    assert_eq!(flag("mouse_any_flag"), "0", "mouse capture is released");
+}

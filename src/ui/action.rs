@@ -66,6 +66,14 @@ pub enum Action {
     PrevFile,
     /// Follow the end of a live output (toggle).
     Follow,
+    // Reading
+    /// Wrap long lines in the detail tab, or cut them with a marker and
+    /// scroll sideways (toggle).
+    ToggleWrap,
+    /// Show tool inputs and results in the output in full (toggle).
+    Expand,
+    /// Filter the turns list by text, state, risk or agent.
+    Filter,
     // Dialogs
     Confirm,
     Cancel,
@@ -110,6 +118,9 @@ impl Action {
         Action::NextFile,
         Action::PrevFile,
         Action::Follow,
+        Action::ToggleWrap,
+        Action::Expand,
+        Action::Filter,
         Action::Confirm,
         Action::Cancel,
     ];
@@ -127,8 +138,8 @@ impl Action {
             Action::PageDown => "page down",
             Action::Top => "top",
             Action::Bottom => "bottom",
-            Action::Left => "left",
-            Action::Right => "right",
+            Action::Left => "left / scroll text left",
+            Action::Right => "right / scroll text right",
             Action::Open => "open",
             Action::Back => "back",
             Action::Approve => "approve / allow",
@@ -153,6 +164,9 @@ impl Action {
             Action::NextFile => "next file",
             Action::PrevFile => "previous file",
             Action::Follow => "follow output",
+            Action::ToggleWrap => "wrap long lines",
+            Action::Expand => "tool inputs in full",
+            Action::Filter => "filter turns",
             Action::Confirm => "confirm",
             Action::Cancel => "cancel",
         }

@@ -23,8 +23,10 @@ use crate::workspace::Workspace;
 mod dashboard;
 mod decide;
 mod form;
+mod reading;
 pub use dashboard::Dashboard;
 pub use form::{Field, NewTurn, Replay, Source, TextField};
+pub use reading::{Areas, Filter, Reading};
 
 /// The panes that can hold focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,6 +260,8 @@ pub struct App {
     /// Agent processes running in the repository (Claude Code, Codex), as
     /// the tick thread last found them.
     pub agent_procs: Vec<crate::agents::procs::AgentProcess>,
+    /// Wrapping, sideways scrolling, the turns filter, the mouse's map.
+    pub reading: Reading,
 }
 
 /// The checked-out branch and head commit, as the header shows them.
@@ -323,6 +327,7 @@ impl App {
             head: (String::new(), String::new()),
             policy_uncommitted: false,
             agent_procs: Vec::new(),
+            reading: Reading::default(),
         };
         app.head = read_head(&app.ws);
         app.policy_uncommitted = app.ws.uncommitted_policy().is_some();
@@ -339,9 +344,16 @@ impl App {
         app
     }
 
-    /// Turns, newest first.
+    /// Turns, newest first (those the list's filter lets through).
     pub fn turns(&self) -> Vec<&Turn> {
-        self.ws.state.turns().iter().rev().collect()
+        let filter = self.reading.filter.as_ref();
+        self.ws
+            .state
+            .turns()
+            .iter()
+            .rev()
+            .filter(|t| filter.is_none_or(|f| f.matches(t)))
+            .collect()
     }
 
     /// What waits for the operator: turns awaiting review, highest risk
@@ -425,6 +437,7 @@ impl App {
             ..OutputView::default()
         };
         self.events_scroll = 0;
+        self.reading.hscroll = 0;
         self.request_detail();
     }
 
@@ -525,6 +538,9 @@ impl App {
 
     /// A key press. Text dialogs take printable characters as typing.
     pub fn on_key(&mut self, ev: KeyEvent) {
+        if self.dialog.is_none() && self.help.is_none() && self.filter_key(&ev) {
+            return;
+        }
         let typing = ev.modifiers.difference(KeyModifiers::SHIFT).is_empty();
         match (&mut self.dialog, ev.code) {
             (Some(Dialog::Reason { input, .. }), KeyCode::Char(c)) if typing => {
@@ -611,12 +627,14 @@ impl App {
                 };
                 self.inv_finding = 0;
             }
-            Action::Left | Action::Right => {}
+            Action::Left | Action::Right => self.on_reading(action),
+            Action::ToggleWrap | Action::Expand | Action::Filter => self.on_reading(action),
             Action::Open => match self.focus {
                 Pane::Turns | Pane::Queue => self.focus = Pane::Detail,
                 Pane::Detail if self.tab == Tab::Invariants => self.open_finding(),
                 Pane::Detail | Pane::Autonomy => {}
             },
+            Action::Back if self.clear_filter() => {}
             Action::Back => {
                 self.focus = Pane::Turns;
                 self.status = None;
@@ -704,13 +722,20 @@ impl App {
 
     fn move_cursor(&mut self, action: Action) {
         let page = self.page.max(1);
+        let text_tab = self.focus == Pane::Detail && matches!(self.tab, Tab::Diff | Tab::Events);
         let step = |pos: usize, len: usize| -> usize {
-            let last = len.saturating_sub(1);
+            // A text pane scrolls no further than its last page: End shows
+            // the last lines at the bottom, not one line atop an empty pane.
+            let last = if text_tab {
+                len.saturating_sub(page)
+            } else {
+                len.saturating_sub(1)
+            };
             match action {
                 Action::Up => pos.saturating_sub(1),
-                Action::Down => (pos + 1).min(last),
+                Action::Down => (pos + 1).min(last).max(pos),
                 Action::PageUp => pos.saturating_sub(page),
-                Action::PageDown => (pos + page).min(last),
+                Action::PageDown => (pos + page).min(last).max(pos),
                 Action::Top => 0,
                 _ => last,
             }
@@ -745,7 +770,7 @@ impl App {
             Pane::Detail => match self.tab {
                 Tab::Diff => self.diff.scroll = step(self.diff.scroll, self.diff.rows.len()),
                 Tab::Output => {
-                    let len = self.output.window.rendered.lines.len();
+                    let len = self.output_lines().len();
                     // Output scrolls from the bottom: up means older.
                     let inverted = match action {
                         Action::Up => Action::Down,

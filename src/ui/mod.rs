@@ -22,7 +22,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
 use notify::Watcher;
 
 use crate::agents::procs::{self, AgentProcess};
@@ -35,6 +35,8 @@ pub enum Msg {
     Key(crossterm::event::KeyEvent),
     /// Text pasted into the terminal (bracketed paste), in one piece.
     Paste(String),
+    /// A click or a wheel notch.
+    Mouse(crossterm::event::MouseEvent),
     /// The terminal was resized or needs a redraw.
     Redraw,
     /// Something under `.git/leash` changed (journal or a turn log).
@@ -87,6 +89,11 @@ pub fn build_app(dir: &Path) -> anyhow::Result<App> {
     problems.extend(e.map(|e| format!("{e} — using the built-in keymap")));
     let (theme, e) = theme::load_from(config_dir.as_deref(), &settings.theme);
     problems.extend(e.map(|e| format!("{e} — using the built-in theme")));
+    let theme = if theme::Theme::colour_forbidden() {
+        theme.without_colour()
+    } else {
+        theme
+    };
     Ok(App::new(ws, keymap, theme, settings, problems))
 }
 
@@ -104,10 +111,34 @@ pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     // A paste arrives as one piece, so its line breaks are not enter keys.
     let _ = crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
+    mouse_capture();
     let result = event_loop(&mut terminal, &mut app, &worker, &rx, &pending);
+    mouse_release();
     let _ = crossterm::execute!(std::io::stdout(), event::DisableBracketedPaste);
     ratatui::restore();
     result
+}
+
+/// Asks the terminal for clicks and the wheel (a click selects, the wheel
+/// scrolls) — not for motion, so moving the mouse sends nothing — and gives
+/// them back before a panic's message is printed.
+fn mouse_capture() {
+    // Button presses and releases, wheel included (1000), in SGR form (1006).
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x1b[?1000h\x1b[?1006h");
+    let _ = out.flush();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        mouse_release();
+        hook(info);
+    }));
+}
+
+/// Gives the mouse back to the terminal (its own selection and scrolling).
+fn mouse_release() {
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x1b[?1006l\x1b[?1000l");
+    let _ = out.flush();
 }
 
 fn event_loop(
@@ -163,6 +194,7 @@ fn event_loop(
         match msg {
             Msg::Key(k) => app.on_key(k),
             Msg::Paste(text) => app.on_paste(&text),
+            Msg::Mouse(m) => app.on_mouse(m),
             Msg::Redraw => {}
             Msg::Changed => {
                 // Changes from here on ask for another look.
@@ -248,6 +280,17 @@ fn spawn_input(tx: Sender<Msg>) {
             let msg = match event::read() {
                 Ok(Event::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
                 Ok(Event::Paste(text)) => Msg::Paste(text),
+                // Clicks and the wheel; moving the mouse wakes nothing.
+                Ok(Event::Mouse(m))
+                    if matches!(
+                        m.kind,
+                        MouseEventKind::Down(_)
+                            | MouseEventKind::ScrollUp
+                            | MouseEventKind::ScrollDown
+                    ) =>
+                {
+                    Msg::Mouse(m)
+                }
                 Ok(Event::Resize(..)) | Ok(Event::FocusGained) => Msg::Redraw,
                 Ok(_) => continue,
                 Err(_) => return,

@@ -166,6 +166,35 @@ impl Theme {
         &self.syntax
     }
 
+    /// The theme for a terminal where colour is forbidden (`NO_COLOR`): every
+    /// colour goes, and the cues colour carried stay as reverse video, bold
+    /// and underline — the selected row, the active tab, the dashboard's
+    /// cell, the focused border, the current slider stop, changed words.
+    pub fn without_colour(mut self) -> Theme {
+        for (role, style) in self.styles.iter_mut() {
+            let mut plain = Style::default()
+                .add_modifier(style.add_modifier)
+                .remove_modifier(style.sub_modifier);
+            plain = plain.add_modifier(match role.as_str() {
+                role::SELECTION | role::TAB_ACTIVE | role::SLIDER_KNOB => {
+                    Modifier::REVERSED | Modifier::BOLD
+                }
+                role::BORDER_FOCUS | role::FOOTER_KEY | role::TEXT_TITLE => Modifier::BOLD,
+                role::FAILURE | role::ERROR | role::WARNING | role::RISK_HIGH => Modifier::BOLD,
+                role::DIFF_ADDED_EMPHASIS | role::DIFF_REMOVED_EMPHASIS => Modifier::UNDERLINED,
+                role::TEXT_MUTED => Modifier::DIM,
+                _ => Modifier::empty(),
+            });
+            *style = plain;
+        }
+        self
+    }
+
+    /// Whether the environment forbids colour (`NO_COLOR` set and not empty).
+    pub fn colour_forbidden() -> bool {
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+    }
+
     /// Whether the theme gives `role` a style of its own (no fallback).
     pub fn defines(&self, role: &str) -> bool {
         self.styles.contains_key(role)
@@ -1181,6 +1210,31 @@ mod tests {
 
         let err = broken("syntax = \"\"\n");
         assert_eq!(err.key.as_deref(), Some("syntax"));
+    }
+
+    #[test]
+    fn without_colour_drops_every_colour_and_keeps_the_cues() {
+        for name in Theme::builtin_names() {
+            let t = builtin(name).without_colour();
+            for (role, style) in &t.styles {
+                assert!(
+                    style.fg.is_none() && style.bg.is_none(),
+                    "{name}: {role} keeps a colour"
+                );
+            }
+            for role in [role::SELECTION, role::TAB_ACTIVE, role::SLIDER_KNOB] {
+                assert!(
+                    t.style(role).add_modifier.contains(Modifier::REVERSED),
+                    "{name}: {role}"
+                );
+            }
+            assert!(
+                !t.style(role::TEXT)
+                    .add_modifier
+                    .contains(Modifier::REVERSED),
+                "{name}: plain text stays plain"
+            );
+        }
     }
 
     #[test]

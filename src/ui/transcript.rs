@@ -34,6 +34,34 @@ pub struct OutLine {
     /// A marker before the text ("▶ " for a tool call …).
     pub prefix: &'static str,
     pub text: SafeLine,
+    /// Whether the line belongs to the folded or the unfolded view of a
+    /// long tool input or result.
+    pub fold: Fold,
+}
+
+/// Long tool inputs and results are folded to their first lines and a
+/// `… N more lines` marker; unfolded (`e`), they show in full.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fold {
+    /// Shown either way.
+    #[default]
+    Always,
+    /// Shown only unfolded: the lines past the first few.
+    Unfolded,
+    /// Shown only folded: the `… N more lines` marker.
+    Folded,
+}
+
+impl Fold {
+    /// Whether the line shows when tool inputs are (`expand`) or are not
+    /// shown in full.
+    pub fn shows(self, expand: bool) -> bool {
+        match self {
+            Fold::Always => true,
+            Fold::Unfolded => expand,
+            Fold::Folded => !expand,
+        }
+    }
 }
 
 /// A rendered window: its lines and the last token usage reported in it.
@@ -60,19 +88,38 @@ const MAX_WIDTH: usize = 2000;
 const DETAIL_LINES: usize = 4;
 
 fn lines(role: &'static str, prefix: &'static str, text: &str, limit: usize) -> Vec<OutLine> {
-    let mut all = sanitize::sanitize_text(text, MAX_WIDTH);
+    let all = sanitize::sanitize_text(text, MAX_WIDTH);
     let extra = all.len().saturating_sub(limit);
-    all.truncate(limit);
     let mut out: Vec<OutLine> = all
         .into_iter()
-        .map(|text| OutLine { role, prefix, text })
+        .enumerate()
+        .map(|(i, text)| OutLine {
+            role,
+            prefix,
+            text,
+            fold: if i < limit {
+                Fold::Always
+            } else {
+                Fold::Unfolded
+            },
+        })
         .collect();
     if extra > 0 {
-        out.push(OutLine {
-            role: "text.muted",
-            prefix,
-            text: sanitize::sanitize_line(&format!("… {extra} more lines"), 0),
-        });
+        out.insert(
+            limit,
+            OutLine {
+                role: "text.muted",
+                prefix,
+                text: sanitize::sanitize_line(
+                    &format!(
+                        "… {extra} more line{} (e shows them)",
+                        if extra == 1 { "" } else { "s" }
+                    ),
+                    0,
+                ),
+                fold: Fold::Folded,
+            },
+        );
     }
     out
 }
@@ -116,6 +163,7 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
                 role: "text",
                 prefix: "",
                 text,
+                fold: Fold::Always,
             })
             .collect();
         return Rendered {

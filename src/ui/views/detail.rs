@@ -7,11 +7,11 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::pane_block;
-use super::text::{fit, safe, spans};
+use super::text::{cut_lines, fit, safe, spans};
 use crate::checkpoint::short;
 use crate::diff::{Body, FileStatus, LineKind};
 use crate::sanitize;
@@ -41,20 +41,8 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let titles: Vec<Line> = TABS
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Line::from(format!("{} {}", i + 1, t.title())))
-        .collect();
-    let selected = TABS.iter().position(|t| *t == app.tab).unwrap_or(0);
-    frame.render_widget(
-        Tabs::new(titles)
-            .select(selected)
-            .style(th.style("tab"))
-            .highlight_style(th.style("tab.active"))
-            .divider("│"),
-        tabs,
-    );
+    draw_tabs(frame, app, tabs);
+    app.reading.areas.detail = body;
     app.page = body.height.saturating_sub(1).max(1) as usize;
     let Some(turn) = app.current().cloned() else {
         frame.render_widget(
@@ -68,7 +56,10 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
     };
     if let Some((_, action)) = app.selected_action() {
         let action = action.clone();
-        draw_action(frame, app, &action, area_of(tabs, body));
+        // The preview has the body to itself: the tab bar stays as it is,
+        // and nothing drawn before shows through the preview's short lines.
+        frame.render_widget(ratatui::widgets::Clear, body);
+        draw_action(frame, app, &action, body);
         return;
     }
     match app.tab {
@@ -78,6 +69,70 @@ pub fn draw(frame: &mut Frame, app: &mut App, area: Rect) {
         Tab::Invariants => draw_invariants(frame, app, &turn, body),
         Tab::Provenance => draw_provenance(frame, app, &turn, body),
     }
+}
+
+/// The tab bar: full titles when they fit, short ones when not, and at the
+/// narrowest only the active tab's title beside the others' numbers — all
+/// five keys always show. Records where each tab is, for the mouse.
+fn draw_tabs(frame: &mut Frame, app: &mut App, area: Rect) {
+    let th = &app.theme;
+    let short = |t: Tab| match t {
+        Tab::Output => "Out",
+        Tab::Diff => "Diff",
+        Tab::Events => "Evts",
+        Tab::Invariants => "Inv",
+        Tab::Provenance => "Prov",
+    };
+    let label = |tier: usize, t: Tab| -> String {
+        match tier {
+            0 => t.title().to_string(),
+            1 => short(t).to_string(),
+            _ if t == app.tab => short(t).to_string(),
+            _ => String::new(),
+        }
+    };
+    let width = |tier: usize| -> usize {
+        TABS.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let l = label(tier, *t);
+                (i + 1).to_string().len() + 2 + if l.is_empty() { 0 } else { l.len() + 1 }
+            })
+            .sum::<usize>()
+            + TABS.len()
+            - 1
+    };
+    let tier = (0..3)
+        .find(|&k| width(k) <= area.width as usize)
+        .unwrap_or(2);
+    let mut spans = Vec::new();
+    let mut places = Vec::new();
+    let mut x = area.x;
+    for (i, t) in TABS.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("│", th.style("tab")));
+            x += 1;
+        }
+        let l = label(tier, *t);
+        let text = if l.is_empty() {
+            format!(" {} ", i + 1)
+        } else {
+            format!(" {} {l} ", i + 1)
+        };
+        let w = text.width() as u16;
+        let style = if *t == app.tab {
+            th.style("tab.active")
+        } else {
+            th.style("tab")
+        };
+        spans.push(Span::styled(text, style));
+        let r = Rect::new(x, area.y, w, 1).intersection(area);
+        places.push((*t, r));
+        x += w;
+    }
+    let spans = super::text::clip(spans, 0, area.width as usize, super::text::marker_style(th));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    app.reading.areas.tabs = places;
 }
 
 fn muted<'a>(app: &App, text: impl Into<String>) -> Line<'a> {
@@ -139,12 +194,13 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             ),
         );
     }
+    let info = super::text::clip(info, 0, gauge.width as usize, super::text::marker_style(th));
     frame.render_widget(Paragraph::new(Line::from(info)), gauge);
     if !app.output.loaded {
         frame.render_widget(Paragraph::new(muted(app, "reading output…")), body);
         return;
     }
-    let lines = &w.rendered.lines;
+    let lines = app.output_lines();
     if lines.is_empty() {
         frame.render_widget(
             Paragraph::new(muted(
@@ -162,6 +218,7 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     // Wrap only what is visible: walk up from the bottom until the pane is
     // full.
     let width = body.width.max(1) as usize;
+    let wrap = app.wraps();
     let end = lines.len().saturating_sub(app.output.from_bottom);
     let mut rows = 0usize;
     let mut start = end;
@@ -169,7 +226,7 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         start -= 1;
         let l = &lines[start];
         let w = l.prefix.width() + l.text.width();
-        rows += w.div_ceil(width).max(1);
+        rows += if wrap { w.div_ceil(width).max(1) } else { 1 };
     }
     let mut shown: Vec<Line> = Vec::new();
     if start == 0 && w.start > 0 {
@@ -183,12 +240,20 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         shown.push(Line::from(s));
     }
     let scroll = rows.saturating_sub(body.height as usize) as u16;
-    frame.render_widget(
-        Paragraph::new(shown)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        body,
+    // Cut, the prefix (tool call, result) stays while the text scrolls.
+    let shown = cut_lines(
+        shown,
+        |_, l| usize::from(l.spans.len() > 1),
+        wrap,
+        app.reading.hscroll,
+        width,
+        th,
     );
+    let mut p = Paragraph::new(shown).scroll((scroll, 0));
+    if wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(p, body);
 }
 
 fn status_word(s: FileStatus) -> &'static str {
@@ -225,18 +290,20 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
     }
     let [stats, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let s = crate::diff::stats(&files);
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(format!("{} files ", s.files), app.theme.style("text.muted")),
-            Span::styled(format!("+{} ", s.insertions), app.theme.style("diff.added")),
-            Span::styled(format!("−{}", s.deletions), app.theme.style("diff.removed")),
-            Span::styled(
-                "   ] [ hunk · } { file".to_string(),
-                app.theme.style("text.muted"),
-            ),
-        ])),
-        stats,
-    );
+    let mut head = Line::from(vec![
+        Span::styled(format!("{} files ", s.files), app.theme.style("text.muted")),
+        Span::styled(format!("+{} ", s.insertions), app.theme.style("diff.added")),
+        Span::styled(format!("−{}", s.deletions), app.theme.style("diff.removed")),
+        Span::styled(
+            "   ] [ hunk · } { file · ←→ scroll · w wraps".to_string(),
+            app.theme.style("text.muted"),
+        ),
+    ]);
+    if head.width() > stats.width as usize {
+        // The keys hint goes before the counts are cut.
+        head.spans.pop();
+    }
+    frame.render_widget(Paragraph::new(head), stats);
     let height = body.height as usize;
     let first = app.diff.scroll.min(app.diff.rows.len().saturating_sub(1));
     let last = (first + height).min(app.diff.rows.len());
@@ -277,7 +344,7 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
                 let Body::Text(h) = &files[fi].body else {
                     continue;
                 };
-                Line::styled(fit(&h[hi].header, width), th.style("diff.hunk"))
+                Line::styled(h[hi].header.clone(), th.style("diff.hunk"))
             }
             Row::Note(fi) => {
                 let text = match &files[fi].body {
@@ -303,7 +370,28 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
         };
         lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), body);
+    // Cut, a diff line's numbers and sign stay while its text scrolls.
+    let wrap = app.wraps();
+    let lines = cut_lines(
+        lines,
+        // File and hunk headers stay whole in place (cut with a marker).
+        |i, _| {
+            if matches!(app.diff.rows.get(first + i), Some(Row::Line(..))) {
+                2
+            } else {
+                usize::MAX
+            }
+        },
+        wrap,
+        app.reading.hscroll,
+        width,
+        th,
+    );
+    let mut p = Paragraph::new(lines);
+    if wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(p, body);
 }
 
 fn num(n: Option<u32>) -> String {
@@ -419,7 +507,21 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             ])
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), area);
+    // Cut, the number and time stay while the text scrolls.
+    let wrap = app.wraps();
+    let lines = cut_lines(
+        lines,
+        |_, _| 2,
+        wrap,
+        app.reading.hscroll,
+        area.width as usize,
+        th,
+    );
+    let mut p = Paragraph::new(lines);
+    if wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(p, area);
 }
 
 fn outcome_cell(o: crate::invariants::Outcome) -> (&'static str, &'static str) {
@@ -547,7 +649,7 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             }
             lines.push(muted(
                 app,
-                "←→ turn · ↑↓ invariant · ] [ finding · enter opens it in the diff",
+                "←→ turn · ↑↓ invariant · ] [ finding · enter opens it in the diff · w wraps",
             ));
         }
         None => lines.push(muted(
@@ -560,7 +662,14 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         )),
     }
     let _ = turn;
-    frame.render_widget(Paragraph::new(lines), area);
+    // ←→ move between turns here: a long finding wraps (w) or is cut at →.
+    let wrap = app.wraps();
+    let lines = cut_lines(lines, |_, _| 0, wrap, 0, area.width as usize, th);
+    let mut p = Paragraph::new(lines);
+    if wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(p, area);
 }
 
 fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
@@ -649,12 +758,20 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             }
         }
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
-}
-
-/// The tabs row and the body together: an action preview takes both.
-fn area_of(tabs: Rect, body: Rect) -> Rect {
-    tabs.union(body)
+    let wrap = app.wraps();
+    let lines = cut_lines(
+        lines,
+        |_, l| usize::from(l.spans.len() > 1),
+        wrap,
+        app.reading.hscroll,
+        area.width as usize,
+        th,
+    );
+    let mut p = Paragraph::new(lines);
+    if wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    frame.render_widget(p, area);
 }
 
 /// A held action: what it would do, in full enough to decide on — the

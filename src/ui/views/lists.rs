@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use super::pane_block;
 use super::text::{fit, safe};
@@ -39,17 +40,49 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
         "risk.escalated".to_string()
     };
     let level = t.autonomy.unwrap_or_else(|| app.ws.level_for(t));
-    let head = vec![
+    // Narrow lists drop the state word (the glyph and its colour say it),
+    // then shorten risk and autonomy, then tighten the +/− and age: every
+    // column stays.
+    let tier = (0..5)
+        .find(|&tier| row_width(t, tier) <= width)
+        .unwrap_or(4);
+    let escalated = if t.escalations.is_empty() { " " } else { "↑" };
+    let mut head = vec![
         Span::styled(format!("{} ", state_glyph(t.state)), th.style(&state_role)),
         Span::styled(format!("{:<4}", t.id), th.style("text.title")),
-        Span::styled(format!("{:<16}", t.state.as_str()), th.style(&state_role)),
-        Span::styled(
-            format!("{:<6}", t.risk.as_str()) + if t.escalations.is_empty() { " " } else { "↑" },
-            th.style(&risk_role),
-        ),
-        Span::styled(format!("{:<8}", level.as_str()), th.style("text.muted")),
     ];
-    let mut head = head;
+    if tier == 0 {
+        head.push(Span::styled(
+            format!("{:<16}", t.state.as_str()),
+            th.style(&state_role),
+        ));
+    }
+    if tier < 2 {
+        head.extend([
+            Span::styled(
+                format!("{:<6}", t.risk.as_str()) + escalated,
+                th.style(&risk_role),
+            ),
+            Span::styled(format!("{:<8}", level.as_str()), th.style("text.muted")),
+        ]);
+    } else if tier < 4 {
+        head.extend([
+            Span::styled(
+                format!("{:<4}", short_risk(t.risk)) + escalated,
+                th.style(&risk_role),
+            ),
+            Span::styled(format!("{:<5}", short_level(level)), th.style("text.muted")),
+        ]);
+    } else {
+        // The narrowest: risk and autonomy by their initials (`H↑m`).
+        head.extend([
+            Span::styled(
+                t.risk.as_str()[..1].to_uppercase() + escalated,
+                th.style(&risk_role),
+            ),
+            Span::styled(format!("{} ", &level.as_str()[..1]), th.style("text.muted")),
+        ]);
+    }
     if !t.invariants.is_empty() {
         // Compact: the list is narrow, and the dashboard has the detail.
         use crate::invariants::Outcome;
@@ -77,12 +110,7 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
     }
     let used: usize = head.iter().map(|s| s.content.chars().count()).sum();
     // Fixed-width tail, so rows line up and a ticking age moves nothing.
-    let tail = format!(
-        "+{} −{} {:>3}",
-        t.insertions,
-        t.deletions,
-        crate::journal::age(&t.created)
-    );
+    let tail = row_tail(t, tier);
     let pad = width.saturating_sub(used + tail.chars().count());
     let mut first = head;
     first.push(Span::raw(" ".repeat(pad)));
@@ -111,17 +139,95 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
     ListItem::new(vec![Line::from(first), Line::from(second)])
 }
 
+fn short_risk(r: crate::model::RiskClass) -> &'static str {
+    match r.as_str() {
+        "medium" => "med",
+        other => other,
+    }
+}
+
+fn short_level(l: AutonomyLevel) -> &'static str {
+    match l {
+        AutonomyLevel::Manual => "man",
+        AutonomyLevel::Review => "rev",
+        AutonomyLevel::Guarded => "grd",
+        AutonomyLevel::Auto => "auto",
+    }
+}
+
+fn row_tail(t: &Turn, tier: usize) -> String {
+    let age = crate::journal::age(&t.created);
+    if tier < 3 {
+        format!("+{} −{} {age:>3}", t.insertions, t.deletions)
+    } else {
+        format!("+{}−{}{age:>3}", t.insertions, t.deletions)
+    }
+}
+
+/// The first line's width of a turn row at a tier of narrowing.
+fn row_width(t: &Turn, tier: usize) -> usize {
+    let badge = if t.invariants.is_empty() {
+        0
+    } else {
+        use crate::invariants::Outcome;
+        let n = |o: Outcome| t.invariants.iter().filter(|r| r.outcome == o).count();
+        let (f, d) = (n(Outcome::Fail), n(Outcome::Degraded));
+        let digits = |x: usize| if x > 0 { x.to_string().len() + 1 } else { 0 };
+        (digits(f) + digits(d)).max(1) + 1
+    };
+    let cols = match tier {
+        0 => 2 + 4 + 16 + 7 + 8,
+        1 => 2 + 4 + 7 + 8,
+        2 | 3 => 2 + 4 + 5 + 5,
+        _ => 2 + 4 + 2 + 2,
+    };
+    cols + badge + row_tail(t, tier).chars().count()
+}
+
 /// The turns, newest first, with state, risk (↑ when escalated), autonomy,
 /// failure badge, +/− and age.
-pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) {
+/// Returns the index of the first row shown.
+pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
     let turns = app.turns();
-    let title = Line::from(vec![
+    let mut title = vec![
         Span::styled(" Turns ", app.theme.style("text.title")),
         Span::styled(format!("{} ", turns.len()), app.theme.style("text.muted")),
-    ]);
+    ];
+    if let Some(f) = &app.reading.filter {
+        // The filter in the title: what it holds, the caret while typing.
+        let all = app.ws.state.turns().len();
+        title.pop();
+        title.push(Span::styled(
+            format!("{}/{all} ", turns.len()),
+            app.theme.style("text.muted"),
+        ));
+        let room = (area.width as usize).saturating_sub(24);
+        title.push(Span::styled(
+            format!(
+                "/{}{} ",
+                fit(&crate::sanitize::plain(&f.text), room),
+                if f.editing { "▏" } else { "" }
+            ),
+            app.theme.style("help.key"),
+        ));
+        if f.editing {
+            title.push(Span::styled("esc clears ", app.theme.style("text.muted")));
+        }
+    }
+    let title = Line::from(title);
     let block = pane_block(app, title, Some(Pane::Turns));
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    if turns.is_empty() && app.reading.filter.is_some() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "No turn matches the filter (esc clears it).",
+                app.theme.style("text.muted"),
+            )),
+            inner,
+        );
+        return 0;
+    }
     if turns.is_empty() {
         frame.render_widget(
             Paragraph::new(vec![
@@ -133,7 +239,7 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) {
             ]),
             inner,
         );
-        return;
+        return 0;
     }
     let width = inner.width as usize;
     let selected = app
@@ -153,11 +259,13 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) {
     let mut state = ListState::default().with_selected(selected.map(|s| s - first));
     let list = List::new(items).highlight_style(app.theme.style("selection"));
     frame.render_stateful_widget(list, inner, &mut state);
+    first
 }
 
 /// What waits for the operator: held actions first, then turns awaiting
 /// review, highest risk and oldest first.
-pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
+/// Returns the index of the first entry shown.
+pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
     let q = app.waiting();
     let th = &app.theme;
     let title = Line::from(vec![
@@ -171,6 +279,15 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
             },
         ),
     ]);
+    let mut title = title;
+    let rows = area.height.saturating_sub(2) as usize;
+    if q.len() > rows {
+        // Entries out of view are counted, so none goes unseen.
+        title.push_span(Span::styled(
+            format!("+{} more ", q.len() - rows),
+            th.style("text.muted"),
+        ));
+    }
     let block = pane_block(app, title, Some(Pane::Queue));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -179,12 +296,17 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
             Paragraph::new(Line::styled("nothing waits", th.style("text.muted"))),
             inner,
         );
-        return;
+        return 0;
     }
     let width = inner.width as usize;
+    let height = (inner.height as usize).max(1);
+    let selected = (app.focus == Pane::Queue).then_some(app.queue_sel.min(q.len() - 1));
+    // The selected entry is always in view.
+    let first = selected.map_or(0, |s| s.saturating_sub(height - 1));
     let items: Vec<ListItem> = q
         .iter()
-        .take(inner.height as usize)
+        .skip(first)
+        .take(height)
         .filter_map(|w| {
             let (head, risk, text, when) = match w {
                 Waiting::Action { action, .. } => {
@@ -209,20 +331,40 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) {
             let head = format!("{head}{:<7}", risk.as_str());
             let tail = format!(" {:>3}", crate::journal::age(&when));
             let w = width.saturating_sub(head.chars().count() + tail.chars().count());
+            // Padded to its room, so every age ends at the right edge.
+            let text = fit(&crate::sanitize::plain(&text), w);
+            let text = format!("{text}{}", " ".repeat(w.saturating_sub(text.width())));
             Some(ListItem::new(Line::from(vec![
                 Span::styled(head, th.style(&format!("queue.{risk}"))),
-                safe(&fit(&text, w), th.style("text")),
+                Span::styled(text, th.style("text")),
                 Span::styled(tail, th.style("text.muted")),
             ])))
         })
         .collect();
-    let selected = (app.focus == Pane::Queue).then_some(app.queue_sel.min(q.len() - 1));
-    let mut state = ListState::default().with_selected(selected);
+    let mut state = ListState::default().with_selected(selected.map(|s| s - first));
     frame.render_stateful_widget(
         List::new(items).highlight_style(th.style("selection")),
         inner,
         &mut state,
     );
+    first
+}
+
+/// The width of a slider's four stops at a tier of narrowing, the widest
+/// current level assumed.
+fn slider_width(tier: usize) -> usize {
+    let words: usize = AutonomyLevel::ALL.iter().map(|l| l.as_str().len()).sum();
+    let widest = AutonomyLevel::ALL
+        .iter()
+        .map(|l| l.as_str().len())
+        .max()
+        .unwrap_or(0);
+    let stops = match tier {
+        0 => words + 2 * 4,
+        1 => 3 * 3 + widest + 2,
+        _ => 4 * 3,
+    };
+    stops + 3
 }
 
 /// What the autonomy panel says under its sliders: which slider the
@@ -287,19 +429,31 @@ pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
             ),
             th.style(&format!("risk.{class}")),
         )];
+        let room = (inner.width as usize).saturating_sub(8);
+        // Narrow panels shorten the other stops to their initials, then
+        // the current one to its capital: the current level always shows.
+        let tier = (0..3).find(|&k| slider_width(k) <= room).unwrap_or(2);
         for (j, l) in AutonomyLevel::ALL.iter().enumerate() {
             if j > 0 {
                 spans.push(Span::styled("─", th.style("slider.track")));
             }
+            let word = l.as_str();
+            let initial = &word[..1];
             if *l == level {
+                let shown = if tier < 2 {
+                    word.to_string()
+                } else {
+                    initial.to_uppercase()
+                };
                 spans.push(Span::styled(
-                    format!("[{l}]"),
+                    format!("[{shown}]"),
                     th.style("slider.knob")
                         .patch(th.style(&format!("slider.level.{l}")))
                         .add_modifier(Modifier::BOLD),
                 ));
             } else {
-                spans.push(Span::styled(format!(" {l} "), th.style("slider.track")));
+                let shown = if tier == 0 { word } else { initial };
+                spans.push(Span::styled(format!(" {shown} "), th.style("slider.track")));
             }
         }
         let line = Line::from(spans);

@@ -41,13 +41,21 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     let queue_len = app.waiting().len() as u16;
     let [turns, queue, autonomy] = Layout::vertical([
         Constraint::Min(5),
-        Constraint::Length(queue_len.clamp(1, 6) + 2),
+        // A short screen gives the turns the room: the queue scrolls.
+        Constraint::Length(queue_len.clamp(1, if body.height < 30 { 3 } else { 6 }) + 2),
         Constraint::Length(3 + 2 + overrides_height(app) + lists::autonomy_notes(app).len() as u16),
     ])
     .areas(left);
-    lists::draw_turns(frame, app, turns);
-    lists::draw_queue(frame, app, queue);
+    let first = lists::draw_turns(frame, app, turns);
+    let queue_first = lists::draw_queue(frame, app, queue);
     lists::draw_autonomy(frame, app, autonomy);
+    let inner = |r: Rect| r.inner(ratatui::layout::Margin::new(1, 1));
+    let areas = &mut app.reading.areas;
+    areas.turns = inner(turns);
+    areas.turns_first = first;
+    areas.queue = inner(queue);
+    areas.queue_first = queue_first;
+    areas.autonomy = inner(autonomy);
     detail::draw(frame, app, right);
     draw_footer(frame, app, footer);
     if app.help.is_some() {
@@ -92,51 +100,79 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .filter(|x| x.state == TurnState::Running)
         .count();
-    let mut spans = vec![Span::styled(" leash ", t.style("text.title"))];
+    // Each part with its priority (0 first): a narrow screen drops the
+    // least important parts whole, keeping the order of the rest.
+    let mut parts: Vec<(u8, Span)> = vec![(0, Span::styled(" leash ", t.style("text.title")))];
     if app.demo {
-        spans.push(Span::styled(" DEMO ", t.style("warning")));
+        parts.push((0, Span::styled(" DEMO ", t.style("warning"))));
     }
     // An agent at work here that leash does not see is the first thing to know,
     // so it comes before what a narrow screen may cut off.
     for (agent, pids) in app.unsupervised() {
-        spans.push(Span::styled(
-            format!(
-                " ⚠ {agent} (pid {}) runs here unsupervised: no session reports to leash · \
-                 leash hooks status {agent} ",
-                pids.iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+        // The fact stays at any width; what to do about it goes first.
+        parts.push((
+            0,
+            Span::styled(
+                format!(
+                    " ⚠ {agent} (pid {}) runs here unsupervised",
+                    pids.iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                t.style("warning"),
             ),
-            t.style("warning"),
         ));
-    }
-    spans.extend([
-        Span::styled(
-            format!(
-                " {} ",
-                crate::sanitize::plain(&app.ws.root.display().to_string())
+        parts.push((
+            5,
+            Span::styled(
+                format!(": no session reports to leash · leash hooks status {agent}"),
+                t.style("warning"),
             ),
-            t.style("header"),
+        ));
+        parts.push((0, Span::styled(" ", t.style("warning"))));
+    }
+    parts.extend([
+        (
+            7,
+            Span::styled(
+                format!(
+                    " {} ",
+                    crate::sanitize::plain(&app.ws.root.display().to_string())
+                ),
+                t.style("header"),
+            ),
         ),
-        Span::styled(format!(" ⎇ {branch} @ {head} "), t.style("header")),
-        Span::styled(
-            format!(" {waiting} waiting "),
-            if waiting > 0 {
-                t.style("state.awaiting_review")
-            } else {
-                t.style("text.muted")
-            },
+        (
+            3,
+            Span::styled(format!(" ⎇ {branch} @ {head} "), t.style("header")),
         ),
-        Span::styled(
-            format!(" {running} running "),
-            if running > 0 {
-                t.style("state.running")
-            } else {
-                t.style("text.muted")
-            },
+        (
+            1,
+            Span::styled(
+                format!(" {waiting} waiting "),
+                if waiting > 0 {
+                    t.style("state.awaiting_review")
+                } else {
+                    t.style("text.muted")
+                },
+            ),
         ),
-        Span::styled(format!(" {} turns ", turns.len()), t.style("text.muted")),
+        (
+            2,
+            Span::styled(
+                format!(" {running} running "),
+                if running > 0 {
+                    t.style("state.running")
+                } else {
+                    t.style("text.muted")
+                },
+            ),
+        ),
+        (
+            6,
+            Span::styled(format!(" {} turns ", turns.len()), t.style("text.muted")),
+        ),
     ]);
     let sessions = app
         .ws
@@ -146,38 +182,63 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         .filter(|s| s.ended.is_none())
         .count();
     if sessions > 0 {
-        spans.push(Span::styled(
-            format!(
-                " {sessions} in-place session{} ",
-                if sessions == 1 { "" } else { "s" }
+        parts.push((
+            4,
+            Span::styled(
+                format!(
+                    " {sessions} in-place session{} ",
+                    if sessions == 1 { "" } else { "s" }
+                ),
+                t.style("info"),
             ),
-            t.style("info"),
         ));
     }
     if app.policy_uncommitted {
-        spans.push(Span::styled(
-            format!(" {} ", crate::config::UNCOMMITTED_POLICY),
-            t.style("warning"),
+        parts.push((
+            1,
+            Span::styled(
+                format!(" {} ", crate::config::UNCOMMITTED_POLICY),
+                t.style("warning"),
+            ),
         ));
     }
     if let Some(check) = &app.ws.state.last_check {
         let failing = check.results.iter().any(|r| !crate::checks::passes(r));
-        spans.push(Span::styled(
-            format!(
-                " invariants {} ",
-                crate::invariants::summary(&check.results)
+        parts.push((
+            1,
+            Span::styled(
+                format!(
+                    " invariants {} ",
+                    crate::invariants::summary(&check.results)
+                ),
+                if failing {
+                    t.style("failure")
+                } else {
+                    t.style("state.landed")
+                },
             ),
-            if failing {
-                t.style("failure")
-            } else {
-                t.style("state.landed")
-            },
         ));
     }
+    let spans = by_priority(parts, area.width as usize);
+    let spans = text::clip(spans, 0, area.width as usize, text::marker_style(t));
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("header")),
         area,
     );
+}
+
+/// The parts that fit in `width` columns: the least important (highest
+/// number) go first, whole; the rest keep their order.
+fn by_priority<'a>(mut parts: Vec<(u8, Span<'a>)>, width: usize) -> Vec<Span<'a>> {
+    let total = |p: &[(u8, Span)]| p.iter().map(|(_, s)| s.width()).sum::<usize>();
+    while total(&parts) > width {
+        let Some(worst) = parts.iter().map(|(p, _)| *p).max().filter(|p| *p > 0) else {
+            break;
+        };
+        let i = parts.iter().rposition(|(p, _)| *p == worst).unwrap_or(0);
+        parts.remove(i);
+    }
+    parts.into_iter().map(|(_, s)| s).collect()
 }
 
 /// The actions the footer offers where the cursor is.
@@ -204,8 +265,10 @@ fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
             Action::NextHunk,
             Action::PrevHunk,
             Action::Follow,
+            Action::ToggleWrap,
         ]),
-        Pane::Turns | Pane::Queue => acts.extend([Action::Up, Action::Down, Action::Open]),
+        Pane::Turns => acts.extend([Action::Up, Action::Down, Action::Open, Action::Filter]),
+        Pane::Queue => acts.extend([Action::Up, Action::Down, Action::Open]),
     }
     match state {
         Some(TurnState::AwaitingReview) => acts.extend([Action::Approve, Action::Reject]),
@@ -250,7 +313,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         );
     }
     let (layer, actions) = footer_actions(app);
-    let mut spans = Vec::new();
+    let mut parts = Vec::new();
     // In a dialog that takes text, a letter types itself: offer keys that
     // do not (enter confirm, esc cancel — not y and n).
     let typing = matches!(
@@ -265,17 +328,50 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
             .chain(app.keymap.keys_for(Layer::Global, a))
             .find(|k| !(typing && k.types_text()));
         if let Some(k) = key {
-            spans.push(Span::styled(format!(" {k} "), t.style("footer.key")));
-            spans.push(Span::styled(
-                format!("{} ", a.describe()),
-                t.style("footer"),
+            // A key and its word go or stay together.
+            parts.push((
+                footer_priority(a),
+                [
+                    Span::styled(format!(" {k} "), t.style("footer.key")),
+                    Span::styled(format!("{} ", a.describe()), t.style("footer")),
+                ],
             ));
         }
     }
+    let spans = footer_fit(parts, keys.width as usize);
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("footer")),
         keys,
     );
+}
+
+/// How much an action's key matters in the footer (0 most): decisions and
+/// help always show; moving around is what a narrow footer drops first.
+fn footer_priority(a: Action) -> u8 {
+    match a {
+        Action::Help | Action::Confirm | Action::Cancel | Action::Back => 0,
+        Action::Approve | Action::Reject | Action::Rollback | Action::CancelTurn => 1,
+        Action::SliderLeft | Action::SliderRight | Action::Quit => 2,
+        Action::Open | Action::TabDiff | Action::NextHunk | Action::NewTurn => 3,
+        Action::Replay | Action::AutonomyPanel | Action::Follow | Action::TabOutput => 4,
+        _ => 5,
+    }
+}
+
+/// The footer's keys that fit in `width`: the least important go first,
+/// each key with its word; the rest keep their order.
+fn footer_fit<'a>(mut pairs: Vec<(u8, [Span<'a>; 2])>, width: usize) -> Vec<Span<'a>> {
+    let total = |p: &[(u8, [Span; 2])]| {
+        p.iter()
+            .map(|(_, [k, w])| k.width() + w.width())
+            .sum::<usize>()
+    };
+    while total(&pairs) > width && pairs.len() > 1 {
+        let worst = pairs.iter().map(|(p, _)| *p).max().unwrap_or(0);
+        let i = pairs.iter().rposition(|(p, _)| *p == worst).unwrap_or(0);
+        pairs.remove(i);
+    }
+    pairs.into_iter().flat_map(|(_, kw)| kw).collect()
 }
 
 /// A rectangle of at most `w` × `h` centred in `area`.

@@ -3,7 +3,7 @@
 //! a person sees exactly where hostile bytes were.
 
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 
 use crate::sanitize::{self, Kind, SafeLine, SgrStyle};
 use crate::ui::theme::Theme;
@@ -78,4 +78,160 @@ pub fn fit(text: &str, width: usize) -> String {
     }
     out.push('…');
     out
+}
+
+/// The part of a line a pane shows when it starts `offset` columns in and is
+/// `width` columns wide. A cut is never silent: text cut on the right ends
+/// in `→` in the last column, text scrolled off on the left starts with
+/// `←`, both in `marker`'s style.
+pub fn clip<'a>(spans: Vec<Span<'a>>, offset: usize, width: usize, marker: Style) -> Vec<Span<'a>> {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = spans.iter().map(Span::width).sum();
+    if width == 0 {
+        return Vec::new();
+    }
+    if offset == 0 && total <= width {
+        return spans;
+    }
+    let left = offset > 0;
+    let right = total > offset + width;
+    let start = offset + usize::from(left);
+    let end = (offset + width).saturating_sub(usize::from(right));
+    let mut out = Vec::new();
+    if left {
+        out.push(Span::styled("←", marker));
+    }
+    let mut col = 0;
+    for s in spans {
+        let mut piece = String::new();
+        for c in s.content.chars() {
+            let cw = c.width().unwrap_or(0);
+            if col >= start && col + cw <= end {
+                piece.push(c);
+            } else if col < start && col + cw > start {
+                // A wide character cut in half: its visible half is blank.
+                piece.push_str(&" ".repeat((col + cw).min(end) - start));
+            }
+            col += cw;
+            if col > end {
+                break;
+            }
+        }
+        if !piece.is_empty() {
+            out.push(Span::styled(piece, s.style));
+        }
+    }
+    if right {
+        let shown: usize = out.iter().map(Span::width).sum();
+        out.push(Span::raw(" ".repeat((width - 1).saturating_sub(shown))));
+        out.push(Span::styled("→", marker));
+    }
+    out
+}
+
+/// `clip` for a line whose first spans (`fixed`: line numbers, a time)
+/// stay in place while the rest scrolls sideways.
+pub fn clip_after<'a>(
+    fixed: Vec<Span<'a>>,
+    rest: Vec<Span<'a>>,
+    offset: usize,
+    width: usize,
+    marker: Style,
+) -> Vec<Span<'a>> {
+    let fw: usize = fixed.iter().map(Span::width).sum();
+    if fw >= width {
+        let mut all = fixed;
+        all.extend(rest);
+        return clip(all, 0, width, marker);
+    }
+    let mut out = fixed;
+    out.extend(clip(rest, offset, width - fw, marker));
+    out
+}
+
+/// The cut marker's style: bold in the info role, so it stands out from
+/// the text it ends (and reads without colour).
+pub fn marker_style(theme: &Theme) -> Style {
+    theme.style("info").add_modifier(Modifier::BOLD)
+}
+
+/// Lines for a pane `width` wide: as they are when the pane wraps, else
+/// each cut by `clip_after` (its first `fixed` spans stay in place).
+pub fn cut_lines<'a>(
+    lines: Vec<Line<'a>>,
+    fixed: impl Fn(usize, &Line<'a>) -> usize,
+    wrap: bool,
+    offset: usize,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    if wrap {
+        return lines;
+    }
+    let marker = marker_style(theme);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let n = fixed(i, &l).min(l.spans.len());
+            let style = l.style;
+            let mut spans = l.spans;
+            let rest = spans.split_off(n);
+            Line::from(clip_after(spans, rest, offset, width, marker)).style(style)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(spans: &[Span]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    fn cut(text: &str, offset: usize, width: usize) -> String {
+        shown(&clip(
+            vec![Span::raw(text.to_string())],
+            offset,
+            width,
+            Style::default(),
+        ))
+    }
+
+    #[test]
+    fn clip_marks_each_side_it_cuts_and_nothing_that_fits() {
+        assert_eq!(cut("short", 0, 10), "short");
+        assert_eq!(cut("exactly10!", 0, 10), "exactly10!");
+        assert_eq!(cut("exactly 11!", 0, 10), "exactly 1→");
+        assert_eq!(cut("0123456789abcdef", 4, 6), "←5678→");
+        assert_eq!(cut("0123456789", 4, 10), "←56789");
+        // Scrolled past the end: only the sign that text is to the left.
+        assert_eq!(cut("0123", 8, 6), "←");
+        // Wide characters are never split: a half is blank.
+        assert_eq!(cut("漢字漢字漢字", 0, 5), "漢字→");
+        assert_eq!(cut("a漢字漢字", 1, 5), "← 字→");
+        assert_eq!(cut("anything", 0, 0), "");
+    }
+
+    #[test]
+    fn clip_keeps_styles_and_clip_after_keeps_its_prefix() {
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let out = clip(
+            vec![Span::raw("ab"), Span::styled("cdef", bold)],
+            2,
+            3,
+            Style::default(),
+        );
+        assert_eq!(shown(&out), "←d→");
+        assert_eq!(out[1].style, bold);
+        let out = clip_after(
+            vec![Span::raw("12 ")],
+            vec![Span::raw("abcdefgh")],
+            3,
+            8,
+            Style::default(),
+        );
+        assert_eq!(shown(&out), "12 ←efgh");
+    }
 }
