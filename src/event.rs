@@ -496,8 +496,9 @@ impl Event {
                 reason,
                 ..
             } => format!(
-                "turn_finished {turn} exit {} · {files_changed} files{}{}",
+                "turn_finished {turn} exit {} · {}{}{}",
                 exit.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                crate::words::count(*files_changed, "file"),
                 failure.map(|f| format!(" · {f}")).unwrap_or_default(),
                 if reason.is_empty() {
                     String::new()

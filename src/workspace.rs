@@ -699,14 +699,23 @@ impl Workspace {
     /// turn without a commit (running, interrupted) the partial changes in
     /// its worktree.
     pub fn diff_text(&self, id: &str) -> Result<String> {
+        Ok(self.diff_patch(id)?.0)
+    }
+
+    /// [`Workspace::diff_text`] with each file's counts, from the same
+    /// diff (renames found, binary files without lines) as the journal's.
+    pub fn diff_patch(&self, id: &str) -> Result<(String, Vec<checkpoint::FileCount>)> {
         let turn = self.turn(id)?;
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         if let Some(commit) = turn.commit.as_deref() {
             let commit = Oid::from_str(commit)?;
             let old = checkpoint::tree_of(&self.repo, base)?;
             let new = checkpoint::tree_of(&self.repo, Some(commit))?;
-            let diff = self.repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
-            return Ok(checkpoint::patch_text(&diff)?);
+            let diff = checkpoint::tree_diff(&self.repo, &old, &new)?;
+            return Ok((
+                checkpoint::patch_text(&diff)?,
+                checkpoint::file_counts(&diff)?,
+            ));
         }
         // A running in-place turn works in the user's own checkout.
         let path = if turn.kind == crate::model::TurnKind::InPlace {
@@ -718,9 +727,9 @@ impl Workspace {
                 .unwrap_or_else(|| self.worktree_path(id))
         };
         if path.join(".git").exists() {
-            return Ok(checkpoint::worktree_diff(&path, base)?);
+            return Ok(checkpoint::worktree_patch(&path, base)?);
         }
-        Ok(String::new())
+        Ok((String::new(), Vec::new()))
     }
 
     /// Asks a running turn's supervisor to cancel it (SIGTERM; the

@@ -71,7 +71,10 @@ fn lines(role: &'static str, prefix: &'static str, text: &str, limit: usize) -> 
         out.push(OutLine {
             role: "text.muted",
             prefix,
-            text: sanitize::sanitize_line(&format!("… {extra} more lines"), 0),
+            text: sanitize::sanitize_line(
+                &format!("… {}", crate::words::count(extra, "more line")),
+                0,
+            ),
         });
     }
     out

@@ -90,8 +90,10 @@ impl App {
             ),
             String::new(),
             format!(
-                "{} files, +{} −{} will be undone:",
-                t.files_changed, t.insertions, t.deletions
+                "{}, +{} −{} will be undone:",
+                crate::words::count(t.files_changed, "file"),
+                t.insertions,
+                t.deletions
             ),
         ];
         lines.extend(

@@ -227,7 +227,10 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
     let s = crate::diff::stats(&files);
     frame.render_widget(
         Paragraph::new(Line::from(vec![
-            Span::styled(format!("{} files ", s.files), app.theme.style("text.muted")),
+            Span::styled(
+                format!("{} ", crate::words::count(s.files, "file")),
+                app.theme.style("text.muted"),
+            ),
             Span::styled(format!("+{} ", s.insertions), app.theme.style("diff.added")),
             Span::styled(format!("−{}", s.deletions), app.theme.style("diff.removed")),
             Span::styled(

@@ -135,7 +135,10 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
                 t.style("text.muted")
             },
         ),
-        Span::styled(format!(" {} turns ", turns.len()), t.style("text.muted")),
+        Span::styled(
+            format!(" {} ", crate::words::count(turns.len(), "turn")),
+            t.style("text.muted"),
+        ),
     ]);
     let sessions = app
         .ws
