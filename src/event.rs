@@ -500,10 +500,11 @@ impl Event {
                 exit.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
                 crate::words::count(*files_changed, "file"),
                 failure.map(|f| format!(" · {f}")).unwrap_or_default(),
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · {reason}")
+                match failure.and_then(|f| reason.strip_prefix(&f.reason_prefix())) {
+                    // The failure is named just before: say why only once.
+                    Some(rest) => format!(" · {rest}"),
+                    None if reason.is_empty() => String::new(),
+                    None => format!(" · {reason}"),
                 }
             ),
             Event::RiskEscalated {

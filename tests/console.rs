@@ -212,7 +212,7 @@ fn themes_style_the_roles_that_matter() {
             buf[(x, y)].style()
         };
         assert_eq!(
-            cell("segfault: context overflow").fg,
+            cell("context overflow").fg,
             theme.style("failure").fg,
             "{name}"
         );

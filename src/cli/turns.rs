@@ -43,11 +43,13 @@ pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
         }
         _ => {}
     }
+    let mut reason = t.reason.as_str();
     if let Some(f) = t.failure {
-        s.push_str(&format!(" — {f}: {}", f.shown_as()));
+        s.push_str(&format!(" — {} ({f})", f.shown_as()));
+        reason = reason.strip_prefix(&f.reason_prefix()).unwrap_or(reason);
     }
-    if !t.reason.is_empty() {
-        s.push_str(&format!(" — {}", out::field(&t.reason)));
+    if !reason.is_empty() {
+        s.push_str(&format!(" — {}", out::field(reason)));
     }
     if t.state == TurnState::AwaitingReview {
         s.push_str(&format!(
@@ -164,7 +166,11 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         say!("  why        {}", t.reason);
     }
     if let Some(f) = t.failure {
-        say!("  failure    {f} ({})", f.shown_as());
+        say!(
+            "  failure    {} ({f}){}",
+            f.shown_as(),
+            f.analogy().map(|a| format!(" — {a}")).unwrap_or_default()
+        );
     }
     if let Some(d) = &t.denials {
         say!("  denied     {}", d.sentence());

@@ -84,6 +84,55 @@ fn muted<'a>(app: &App, text: impl Into<String>) -> Line<'a> {
     Line::styled(text.into(), app.theme.style("text.muted"))
 }
 
+/// The context gauge: how full the agent's context was at its last
+/// request — the overflowing one when the last request overflowed.
+fn context_gauge(app: &App, r: &crate::ui::transcript::Rendered) -> Vec<Span<'static>> {
+    let th = &app.theme;
+    let over = |k: String| Span::styled(k, th.style("gauge.high"));
+    let Some(u) = r.usage else {
+        return if r.overflowed {
+            vec![over("context overflowed".into())]
+        } else {
+            Vec::new()
+        };
+    };
+    let used = u.input_tokens + u.output_tokens;
+    match u.context_window {
+        Some(win) if win > 0 && r.overflowed && used <= win => {
+            // The failure named no figures: the last known use is not the
+            // state of the context, so do not draw it as one.
+            vec![over(format!("context overflowed (limit {}k)", win / 1000))]
+        }
+        Some(win) if win > 0 => {
+            let pct = used * 100 / win;
+            let cells = 20;
+            let filled = (pct.min(100) as usize * cells) / 100;
+            let role = if pct >= 80 { "gauge.high" } else { "gauge" };
+            let mut spans = vec![
+                Span::styled(
+                    format!("context {}k/{}k ", used / 1000, win / 1000),
+                    th.style(if pct > 100 {
+                        "gauge.high"
+                    } else {
+                        "text.muted"
+                    }),
+                ),
+                Span::styled("█".repeat(filled), th.style(role)),
+                Span::styled("░".repeat(cells - filled), th.style("text.muted")),
+                Span::styled(format!(" {pct}%"), th.style(role)),
+            ];
+            if pct > 100 {
+                spans.push(over(" over the limit".into()));
+            }
+            spans
+        }
+        _ => vec![Span::styled(
+            format!("{} tokens in, {} out", u.input_tokens, u.output_tokens),
+            th.style("text.muted"),
+        )],
+    }
+}
+
 fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
     let [gauge, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
@@ -100,31 +149,7 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         ),
         th.style("text.muted"),
     )];
-    if let Some(u) = w.rendered.usage {
-        let used = u.input_tokens + u.output_tokens;
-        match u.context_window {
-            Some(win) if win > 0 => {
-                let pct = (used * 100 / win).min(100);
-                let cells = 20;
-                let filled = (pct as usize * cells) / 100;
-                let role = if pct >= 80 { "gauge.high" } else { "gauge" };
-                info.push(Span::styled(
-                    format!("context {}k/{}k ", used / 1000, win / 1000),
-                    th.style("text.muted"),
-                ));
-                info.push(Span::styled("█".repeat(filled), th.style(role)));
-                info.push(Span::styled(
-                    "░".repeat(cells - filled),
-                    th.style("text.muted"),
-                ));
-                info.push(Span::styled(format!(" {pct}%"), th.style(role)));
-            }
-            _ => info.push(Span::styled(
-                format!("{} tokens in, {} out", u.input_tokens, u.output_tokens),
-                th.style("text.muted"),
-            )),
-        }
-    }
+    info.extend(context_gauge(app, &w.rendered));
     let findings = w.rendered.findings;
     if findings.is_suspicious() {
         // The warning goes first: it must not be cut off by a narrow pane.
