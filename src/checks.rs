@@ -119,6 +119,28 @@ impl Workspace {
                 .map(|r| serde_json::to_value(r).expect("results serialize"))
                 .collect(),
             introduced: check.introduced.clone(),
+            merged: false,
+        }
+    }
+
+    /// The journal event of a check of a turn's change merged onto the
+    /// branch it lands on, which had moved since the turn's base.
+    pub(crate) fn merged_checked_event(turn: &str, tree: String, check: &TurnCheck) -> Event {
+        match Self::checked_event(Some(turn), tree, check) {
+            Event::InvariantsChecked {
+                turn,
+                tree,
+                results,
+                introduced,
+                ..
+            } => Event::InvariantsChecked {
+                turn,
+                tree,
+                results,
+                introduced,
+                merged: true,
+            },
+            other => other,
         }
     }
 

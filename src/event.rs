@@ -150,6 +150,10 @@ pub enum Event {
         /// failures were inherited from its base).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         introduced: Vec<String>,
+        /// The tree is the turn's change merged onto a branch that moved
+        /// (checked for landing), not the turn's own commit.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        merged: bool,
     },
     TurnDecided {
         turn: String,

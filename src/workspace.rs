@@ -496,8 +496,8 @@ impl Workspace {
                 results,
                 introduced: Vec::new(),
             };
-            self.append(vec![Self::checked_event(
-                Some(id),
+            self.append(vec![Self::merged_checked_event(
+                id,
                 prepared.target.to_string(),
                 &check,
             )])?;

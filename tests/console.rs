@@ -631,7 +631,6 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
     );
 
     app.inv_row = 2;
-    app.inv_col = 2;
     let screen = text(&render(&mut app, 130, 34));
     assert!(
         screen.contains("no dangling pointers on t7 fail"),
@@ -654,7 +653,7 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
     // A degraded cell says what happened.
     key(&mut app, KeyCode::Char('4'));
     app.inv_row = 0;
-    app.inv_col = 0;
+    select(&mut app, "t9");
     let screen = text(&render(&mut app, 130, 34));
     assert!(screen.contains("fixtures load on t9 degraded"), "{screen}");
     assert!(screen.contains("timed out"), "{screen}");

@@ -124,7 +124,7 @@ fn event_loop(
         for job in app.outbox.jobs.drain(..) {
             worker.request(job);
         }
-        for op in app.outbox.ops.drain(..) {
+        for op in app.take_ops() {
             worker.op(op);
         }
         for text in app.outbox.bells.drain(..) {

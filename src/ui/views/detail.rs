@@ -461,6 +461,25 @@ fn outcome_cell(o: crate::invariants::Outcome) -> (&'static str, &'static str) {
     }
 }
 
+/// Which turn columns of the dashboard are shown: `(first, count)` of
+/// `total`, keeping the selected column in view and leaving room for the
+/// count of those cut off.
+fn dashboard_window(
+    width: usize,
+    name_w: usize,
+    total: usize,
+    sel: Option<usize>,
+) -> (usize, usize) {
+    let room = width.saturating_sub(name_w);
+    if room / 4 >= total {
+        return (0, total);
+    }
+    // Room for " 99 older →".
+    let cols = (room.saturating_sub(11) / 4).max(1).min(total);
+    let first = sel.map_or(0, |s| (s + 1).saturating_sub(cols));
+    (first, cols)
+}
+
 /// The invariant dashboard: invariants × recent turns (newest left), the
 /// newest breaks on top; the findings of the cell under the cursor below.
 fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
@@ -485,19 +504,35 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         .unwrap_or(10)
         .min(28)
         + 1;
-    let cols = ((area.width as usize).saturating_sub(name_w) / 4).min(d.turns.len());
+    let sel = app.dashboard_col(&d);
+    let (first, cols) = dashboard_window(area.width as usize, name_w, d.turns.len(), sel);
+    let (newer, older) = (first, d.turns.len() - first - cols);
     let mut lines = Vec::new();
+    // Turns that do not fit are counted at the side they are on.
     let mut head = vec![Span::styled(
-        format!("{:<name_w$}", ""),
+        format!(
+            "{:<name_w$}",
+            if newer > 0 {
+                format!("← {newer} newer")
+            } else {
+                String::new()
+            }
+        ),
         th.style("text.muted"),
     )];
-    for (c, id) in d.turns.iter().take(cols).enumerate() {
-        let style = if c == app.inv_col {
+    for (c, id) in d.turns.iter().enumerate().skip(first).take(cols) {
+        let style = if Some(c) == sel {
             th.style("tab.active")
         } else {
             th.style("text.muted")
         };
         head.push(Span::styled(format!("{:^4}", id), style));
+    }
+    if older > 0 {
+        head.push(Span::styled(
+            format!(" {older} older →"),
+            th.style("text.muted"),
+        ));
     }
     lines.push(Line::from(head));
     for (r, name) in d.rows.iter().enumerate() {
@@ -509,18 +544,25 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                 th.style("text")
             },
         )];
-        for (c, id) in d.turns.iter().take(cols).enumerate() {
-            let result = app
-                .ws
-                .state
-                .turn(id)
-                .and_then(|t| t.invariants.iter().find(|x| &x.name == name));
+        for (c, id) in d.turns.iter().enumerate().skip(first).take(cols) {
+            let t = app.ws.state.turn(id);
+            let result = t.and_then(|t| t.invariants.iter().find(|x| &x.name == name));
             let (glyph, role) = result.map_or((" - ", "text.muted"), |x| outcome_cell(x.outcome));
             let mut style = th.style(role);
-            if r == app.inv_row && c == app.inv_col {
+            if r == app.inv_row && Some(c) == sel {
                 style = style.patch(th.style("selection"));
             }
-            row.push(Span::styled(format!("{glyph} "), style));
+            // `→` marks a turn whose merged tree (it landed on a moved
+            // branch) came out otherwise than its own.
+            let merged = t
+                .and_then(|t| t.merged.as_ref())
+                .and_then(|m| m.results.iter().find(|x| &x.name == name));
+            let differs = merged.is_some_and(|m| Some(m.outcome) != result.map(|x| x.outcome));
+            row.push(Span::styled(glyph.to_string(), style));
+            row.push(Span::styled(
+                if differs { "→" } else { " " },
+                th.style("text.muted"),
+            ));
         }
         lines.push(Line::from(row));
     }
@@ -545,6 +587,26 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                     th.style("text.muted"),
                 ),
             ]));
+            if let Some((tree, m)) = t.merged.as_ref().and_then(|m| {
+                m.results
+                    .iter()
+                    .find(|x| x.name == res.name)
+                    .map(|x| (&m.tree, x))
+            }) {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!(
+                            "  merged onto the moved branch ({}): ",
+                            crate::checkpoint::short(tree)
+                        ),
+                        th.style("text.muted"),
+                    ),
+                    Span::styled(
+                        format!("{:?}", m.outcome).to_lowercase(),
+                        th.style(outcome_cell(m.outcome).1),
+                    ),
+                ]));
+            }
             for (i, f) in res.findings.iter().enumerate() {
                 let at = match f.line {
                     Some(l) => format!("{}:{l}", f.path),

@@ -162,19 +162,8 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             t.style("warning"),
         ));
     }
-    if let Some(check) = &app.ws.state.last_check {
-        let failing = check.results.iter().any(|r| !crate::checks::passes(r));
-        spans.push(Span::styled(
-            format!(
-                " invariants {} ",
-                crate::invariants::summary(&check.results)
-            ),
-            if failing {
-                t.style("failure")
-            } else {
-                t.style("state.landed")
-            },
-        ));
+    if let Some((badge, role)) = app.head_badge() {
+        spans.push(Span::styled(format!(" {badge} "), t.style(role)));
     }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("header")),

@@ -1,0 +1,178 @@
+//! What the console says must be true: the invariant dashboard keeps what
+//! a turn introduced after it lands on a moved branch, follows the selected
+//! turn and says when turns are cut off; the header's badge describes the
+//! branch head; failure summaries say their failure once.
+
+mod common;
+
+use common::Repo;
+use common::console::{app_with, key, render, select, settle, text};
+use crossterm::event::KeyCode;
+use leash::ui::app::{App, Pane};
+use leash::ui::worker::{Done, Op, run_op};
+use leash::workspace::Workspace;
+use ratatui::buffer::Buffer;
+
+const CONFIG: &str = r#"
+[[invariant]]
+name = "no dangling pointers"
+kind = "references"
+roots = ["."]
+"#;
+
+/// A workspace with one invariant, checked once at its head (passing).
+fn workspace() -> Repo {
+    let r = Repo::new();
+    r.ok(&["init"]);
+    let config = r.read(".leash/config.toml") + CONFIG;
+    r.write(".leash/config.toml", &config);
+    r.write("docs/a.md", "# A\n\nSee [b](b.md).\n");
+    r.write("docs/b.md", "# B\n");
+    r.git(&["add", "."]);
+    r.git(&["commit", "-q", "-m", "workspace"]);
+    r.ok(&["check"]);
+    r
+}
+
+/// A high-risk turn (it waits for review) that writes `file`.
+fn turn(r: &Repo, file: &str, text: &str) {
+    let script = format!("mkdir -p $(dirname {file}) && printf '{text}' > {file}");
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", &script]);
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    text(&render(app, w, h))
+}
+
+/// Whether the cell at the start of `needle`, on the first line holding
+/// `line` too, carries the theme's `role` (its colour and modifiers).
+fn styled_as(app: &App, buf: &Buffer, line: &str, needle: &str, role: &str) -> bool {
+    let t = text(buf);
+    let (y, l) = t
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(line) && l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {line:?} and {needle:?}:\n{t}"));
+    let i = l.find(needle).unwrap() + needle.len() - needle.trim_start().len();
+    let x = l[..i].chars().count() as u16;
+    let cell = &buf[(x, y as u16)];
+    let want = app.theme.style(role);
+    want.fg.is_none_or(|fg| cell.fg == fg) && cell.modifier.contains(want.add_modifier)
+}
+
+#[test]
+fn an_introduced_failure_stays_introduced_after_landing_on_a_moved_branch() {
+    let r = workspace();
+    turn(&r, "docs/c.md", "See [gone](gone.md).\\n");
+    // The branch moves while t1 waits, so landing checks the merged tree.
+    r.write("docs/d.md", "# D\n");
+    r.git(&["add", "docs/d.md"]);
+    r.git(&["commit", "-q", "-m", "elsewhere"]);
+    r.ok(&["approve", "t1"]);
+    let merged = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "invariants_checked" && e["turn"] == "t1")
+        .count();
+    assert_eq!(
+        merged, 2,
+        "t1 was checked on its tree and on the merged one"
+    );
+
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    app.focus = Pane::Detail;
+    key(&mut app, KeyCode::Char('4'));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("no dangling pointers on t1 fail"), "{s}");
+    assert!(
+        s.contains("introduced by this turn"),
+        "the turn's own result keeps what it introduced:\n{s}"
+    );
+    assert!(!s.contains("inherited from its base"), "{s}");
+    assert!(
+        s.contains("merged onto the moved branch") && s.contains("): fail"),
+        "the merged tree's result is shown beside it:\n{s}"
+    );
+    // The head holds the merged tree: the badge is its result.
+    assert!(
+        s.contains("invariants 0 ✓ 1 ✗") || s.contains("invariants 1 ✗"),
+        "{s}"
+    );
+}
+
+#[test]
+fn the_header_badge_describes_the_branch_head_not_a_waiting_turn() {
+    let r = workspace();
+    turn(&r, "docs/c.md", "See [gone](gone.md).\\n");
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    let s = screen(&mut app, 160, 30);
+    let header = s.lines().next().unwrap();
+    assert!(
+        header.contains("invariants 1 ✓"),
+        "the head passes; t1's failure is not the head's:\n{s}"
+    );
+
+    // While a fix (a check of the head) runs, the badge says so.
+    app.outbox.ops.push(Op::Fix);
+    let ops = app.take_ops();
+    let s = screen(&mut app, 160, 30);
+    assert!(
+        s.lines().next().unwrap().contains("invariants checking…"),
+        "{s}"
+    );
+    for op in ops {
+        let mut ws = Workspace::open(r.path()).unwrap();
+        let result = run_op(&mut ws, &op);
+        app.on_done(Done::Op { op, result });
+    }
+    settle(&mut app);
+    let s = screen(&mut app, 160, 30);
+    let header = s.lines().next().unwrap();
+    assert!(!header.contains("checking"), "{header}");
+    assert!(header.contains("invariants 1 ✓"), "{header}");
+}
+
+#[test]
+fn the_dashboard_follows_the_selected_turn_and_counts_the_columns_cut_off() {
+    let r = workspace();
+    for i in 1..=20 {
+        turn(&r, &format!("notes/n{i}.md"), "# note\\n");
+    }
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t18");
+    app.focus = Pane::Detail;
+    key(&mut app, KeyCode::Char('4'));
+    let buf = render(&mut app, 80, 24);
+    let s = text(&buf);
+    // Newest first: t20 t19 t18 … t1; at 80 columns not all fit.
+    assert!(
+        s.contains("older →"),
+        "the columns cut off are counted:\n{s}"
+    );
+    assert!(s.contains("no dangling pointers on t18 pass"), "{s}");
+    assert!(
+        styled_as(&app, &buf, "older →", "t18", "tab.active"),
+        "the selected turn's column is marked:\n{s}"
+    );
+    assert!(!styled_as(&app, &buf, "older →", "t19", "tab.active"));
+
+    // → moves the cursor to the next (older) turn, and selects it.
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.selected.as_deref(), Some("t17"));
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("no dangling pointers on t17 pass"), "{s}");
+
+    // Selecting an old turn scrolls its column into view.
+    select(&mut app, "t2");
+    app.focus = Pane::Detail;
+    let buf = render(&mut app, 80, 24);
+    let s = text(&buf);
+    assert!(
+        s.contains("newer"),
+        "the newer columns cut off are counted:\n{s}"
+    );
+    assert!(s.contains("no dangling pointers on t2 pass"), "{s}");
+    assert!(styled_as(&app, &buf, "newer", " t2 ", "tab.active"), "{s}");
+}
