@@ -108,7 +108,7 @@ fn context_gauge(app: &App, r: &crate::ui::transcript::Rendered) -> Vec<Span<'st
             let cells = 20;
             let filled = (pct.min(100) as usize * cells) / 100;
             let role = if pct >= 80 { "gauge.high" } else { "gauge" };
-            let mut spans = vec![
+            vec![
                 Span::styled(
                     format!("context {}k/{}k ", used / 1000, win / 1000),
                     th.style(if pct > 100 {
@@ -120,11 +120,7 @@ fn context_gauge(app: &App, r: &crate::ui::transcript::Rendered) -> Vec<Span<'st
                 Span::styled("█".repeat(filled), th.style(role)),
                 Span::styled("░".repeat(cells - filled), th.style("text.muted")),
                 Span::styled(format!(" {pct}%"), th.style(role)),
-            ];
-            if pct > 100 {
-                spans.push(over(" over the limit".into()));
-            }
-            spans
+            ]
         }
         _ => vec![Span::styled(
             format!("{} tokens in, {} out", u.input_tokens, u.output_tokens),
