@@ -7,11 +7,14 @@ mod common;
 
 use common::Repo;
 use common::console::{app_with, key, render, select, settle, text};
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leash::ui::app::{App, Pane};
 use leash::ui::worker::{Done, Op, run_op};
+use leash::ui::{Msg, Seen};
 use leash::workspace::Workspace;
 use ratatui::buffer::Buffer;
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::Duration;
 
 const CONFIG: &str = r#"
 [[invariant]]
@@ -175,4 +178,59 @@ fn the_dashboard_follows_the_selected_turn_and_counts_the_columns_cut_off() {
     );
     assert!(s.contains("no dangling pointers on t2 pass"), "{s}");
     assert!(styled_as(&app, &buf, "newer", " t2 ", "tab.active"), "{s}");
+}
+
+#[test]
+fn an_idle_console_does_not_wake_itself_and_sees_a_change_once() {
+    let r = Repo::initialised();
+    let mut app = app_with(r.path(), "dark");
+    let (tx, rx) = channel();
+    let (probe, seen) = channel();
+    let keys = tx.clone();
+    // A fast tick: fifty chances a second to wake for nothing.
+    let tick = Duration::from_millis(20);
+    let console = std::thread::spawn(move || {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+        leash::ui::serve(&mut term, &mut app, tick, Some(probe), tx, rx).unwrap();
+    });
+    let next = |within: Duration| seen.recv_timeout(within);
+    assert_eq!(
+        next(Duration::from_secs(10)),
+        Ok(Seen::Drew),
+        "the first frame"
+    );
+    // Starting up may draw a few frames (work it asked for comes back);
+    // then it must fall still.
+    let mut startup = 0;
+    while next(Duration::from_millis(300)).is_ok() {
+        startup += 1;
+        assert!(
+            startup < 20,
+            "the console keeps waking with nothing changing"
+        );
+    }
+
+    // Idle: a second of ticks, and not one refresh or frame.
+    assert_eq!(
+        next(Duration::from_secs(1)),
+        Err(RecvTimeoutError::Timeout),
+        "an idle console woke itself"
+    );
+
+    // One journal append (a slider moved elsewhere) is read once and drawn.
+    r.ok(&["autonomy", "low", "review"]);
+    assert_eq!(next(Duration::from_secs(10)), Ok(Seen::Refreshed));
+    assert_eq!(next(Duration::from_secs(10)), Ok(Seen::Drew));
+    assert_eq!(
+        next(Duration::from_millis(500)),
+        Err(RecvTimeoutError::Timeout),
+        "one change, one refresh, one frame"
+    );
+
+    keys.send(Msg::Key(KeyEvent::new(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+    )))
+    .unwrap();
+    console.join().unwrap();
 }

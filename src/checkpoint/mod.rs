@@ -168,7 +168,7 @@ pub fn file_counts(diff: &git2::Diff<'_>) -> Result<Vec<FileCount>, git2::Error>
 /// Counts the change from `old` to `new`.
 pub fn stats(repo: &Repository, old: &Tree<'_>, new: &Tree<'_>) -> Result<Stats, git2::Error> {
     let diff = tree_diff(repo, old, new)?;
-    Ok(totals(&diff)?)
+    totals(&diff)
 }
 
 /// The totals of a diff's [`file_counts`], with every path it touches.
