@@ -646,11 +646,9 @@ impl Workspace {
         ));
         let prepared = checkpoint::prepare_revert(&self.repo, &branch, landed, &message).map_err(
             |e| match e {
-                GitError::Conflict(files) => Error::Refused(format!(
-                    "cannot roll back {id}: later changes touch the same lines in {}; \
-                     nothing was changed",
-                    files.join(", ")
-                )),
+                GitError::Conflict(files) => {
+                    Error::Refused(self.rollback_conflict(id, landed, &files))
+                }
                 other => Error::Git(other),
             },
         )?;
@@ -693,6 +691,44 @@ impl Workspace {
             drift_from: None,
             skipped: Vec::new(),
         })
+    }
+
+    /// Why turn `id` (landed as `landed`) cannot be rolled back when its
+    /// revert conflicts in `files`: the landed turns after it that changed
+    /// those files, newest first, are named, and the newest is the one to
+    /// roll back first.
+    fn rollback_conflict(&self, id: &str, landed: Oid, files: &[String]) -> String {
+        let later: Vec<&str> = self
+            .state
+            .turns()
+            .iter()
+            .rev()
+            .filter(|t| t.id != id && t.state == TurnState::Landed)
+            .filter(|t| t.paths.iter().any(|p| files.contains(p)))
+            .filter(|t| {
+                t.landed_commit
+                    .as_deref()
+                    .and_then(|c| Oid::from_str(c).ok())
+                    .is_some_and(|c| self.repo.graph_descendant_of(c, landed).unwrap_or(false))
+            })
+            .map(|t| t.id.as_str())
+            .collect();
+        let files = files.join(", ");
+        match later.as_slice() {
+            [] => format!(
+                "cannot roll back {id}: later changes touch the same lines in {files}; \
+                 nothing was changed"
+            ),
+            [one] => format!(
+                "cannot roll back {id}: {one} changed these lines later ({files}); \
+                 roll back {one} first; nothing was changed"
+            ),
+            [newest, ..] => format!(
+                "cannot roll back {id}: {} changed these lines later ({files}); \
+                 roll them back first, newest first ({newest}); nothing was changed",
+                later.join(", ")
+            ),
+        }
     }
 
     /// The unified diff of a turn: its commit against its base, or for a

@@ -234,3 +234,27 @@ fn an_idle_console_does_not_wake_itself_and_sees_a_change_once() {
     .unwrap();
     console.join().unwrap();
 }
+
+#[test]
+fn a_blocked_rollback_names_the_later_turn_to_roll_back_first() {
+    let r = Repo::initialised();
+    for text in ["first", "second"] {
+        let script = format!("echo {text} > README.md");
+        r.ok(&["run", "--risk", "low", "--", "sh", "-c", &script]);
+    }
+    assert_eq!(r.turn("t2")["state"], "landed");
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('u'));
+    key(&mut app, KeyCode::Char('y'));
+    let status = app.status.clone().expect("the rollback says how it went");
+    assert!(status.error, "{status:?}");
+    assert!(
+        status
+            .text
+            .contains("t2 changed these lines later (README.md); roll back t2 first"),
+        "{status:?}"
+    );
+    let s = screen(&mut app, 200, 40);
+    assert!(s.contains("roll back t2 first"), "{s}");
+}
