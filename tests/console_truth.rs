@@ -258,3 +258,43 @@ fn a_blocked_rollback_names_the_later_turn_to_roll_back_first() {
     let s = screen(&mut app, 200, 40);
     assert!(s.contains("roll back t2 first"), "{s}");
 }
+
+#[test]
+fn the_context_gauge_shows_the_request_that_overflowed() {
+    use std::os::unix::fs::PermissionsExt;
+    let r = Repo::initialised();
+    let stream = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/streams/claude_stream_overflow_400.jsonl"
+    );
+    // A recorded Claude Code run whose one request overflowed; leash adds
+    // its hook gate to the agent's arguments, which a script ignores.
+    let agent = r.data.path().join("replay");
+    std::fs::write(&agent, format!("#!/bin/sh\ncat '{stream}'\n")).unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut config = r.read(".leash/config.toml");
+    config.push_str(&format!(
+        "\n[agents.replay]\ncommand = [{:?}]\nformat = \"claude\"\n",
+        agent.display().to_string()
+    ));
+    r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "a replaying agent"]);
+    r.run(&[
+        "run",
+        "--agent",
+        "replay",
+        "--prompt",
+        "summarise everything",
+    ]);
+    assert_eq!(r.turn("t1")["failure"], "context_overflow");
+
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('1'));
+    let s = screen(&mut app, 200, 40);
+    assert!(
+        s.contains("context 210k/200k ████████████████████ 105%"),
+        "the gauge is the overflowing request:\n{s}"
+    );
+    assert!(s.contains("✗ context overflow: Prompt is too long"), "{s}");
+}
