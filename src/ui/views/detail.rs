@@ -123,7 +123,11 @@ fn context_gauge(app: &App, r: &crate::ui::transcript::Rendered) -> Vec<Span<'st
             ]
         }
         _ => vec![Span::styled(
-            format!("{} tokens in, {} out", u.input_tokens, u.output_tokens),
+            format!(
+                "{} in, {} out",
+                crate::words::count(u.input_tokens as usize, "token"),
+                u.output_tokens
+            ),
             th.style("text.muted"),
         )],
     }
@@ -153,8 +157,10 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             0,
             Span::styled(
                 format!(
-                    "⚠ hidden characters shown as markers ({} escapes, {} bidi, {} zero-width) ",
-                    findings.escapes_removed, findings.bidi, findings.zero_width
+                    "⚠ hidden characters shown as markers ({}, {} bidi, {} zero-width) ",
+                    crate::words::count(findings.escapes_removed, "escape"),
+                    findings.bidi,
+                    findings.zero_width
                 ),
                 th.style("warning"),
             ),

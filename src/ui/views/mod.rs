@@ -149,10 +149,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         .count();
     if sessions > 0 {
         spans.push(Span::styled(
-            format!(
-                " {sessions} in-place session{} ",
-                if sessions == 1 { "" } else { "s" }
-            ),
+            format!(" {} ", crate::words::count(sessions, "in-place session")),
             t.style("info"),
         ));
     }
