@@ -90,4 +90,15 @@ fn a_turn_has_one_count_in_the_row_the_diff_header_and_diff_stat() {
         screen.contains(&format!("{files} files +{ins} −{del}")),
         "diff header:\n{screen}"
     );
+    // The file rows under it add up to the same, the rename as one row.
+    let model = match &app.diff.files {
+        Some(Ok(f)) => f.clone(),
+        other => panic!("no diff: {other:?}"),
+    };
+    let s = leash::diff::stats(&model);
+    assert_eq!((s.files, s.insertions, s.deletions), (files, ins, del));
+    assert!(
+        screen.contains("notes.md → renamed.md  renamed  +1 −1"),
+        "{screen}"
+    );
 }

@@ -251,7 +251,16 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
         return;
     }
     let [stats, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let s = crate::diff::stats(&files);
+    // A finished turn's counts are the journal's, the ones its row and
+    // `leash diff --stat` show; a turn still at work has only this diff.
+    let s = match app.current() {
+        Some(t) if t.commit.is_some() => crate::diff::DiffStats {
+            files: t.files_changed,
+            insertions: t.insertions,
+            deletions: t.deletions,
+        },
+        _ => crate::diff::stats(&files),
+    };
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(
