@@ -140,42 +140,79 @@ fn the_header_badge_describes_the_branch_head_not_a_waiting_turn() {
 #[test]
 fn the_dashboard_follows_the_selected_turn_and_counts_the_columns_cut_off() {
     let r = workspace();
-    for i in 1..=20 {
+    let n = 30;
+    for i in 1..=n {
         turn(&r, &format!("notes/n{i}.md"), "# note\\n");
     }
     let mut app = app_with(r.path(), "dark");
-    select(&mut app, "t18");
+    // Every turn is accounted for: shown, or counted at its side.
+    let accounted = |s: &str| {
+        let head = s
+            .lines()
+            .find(|l| l.contains("older →") || l.contains("newer"))
+            .unwrap_or_else(|| panic!("no column header:\n{s}"));
+        let count_before = |marker: &str| {
+            head.split(marker).next().and_then(|h| {
+                h.split_whitespace()
+                    .last()
+                    .and_then(|w| w.parse::<usize>().ok())
+            })
+        };
+        let newer = head
+            .split("← ")
+            .nth(1)
+            .and_then(|h| h.split_whitespace().next())
+            .and_then(|w| w.parse::<usize>().ok())
+            .unwrap_or(0);
+        let older = count_before(" older →").unwrap_or(0);
+        let shown = head
+            .split_whitespace()
+            .filter(|w| {
+                w.strip_prefix('t')
+                    .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .count();
+        assert_eq!(newer + shown + older, n, "{head}");
+        (newer, shown, older)
+    };
+
+    select(&mut app, "t28");
     app.focus = Pane::Detail;
     key(&mut app, KeyCode::Char('4'));
     let buf = render(&mut app, 80, 24);
     let s = text(&buf);
-    // Newest first: t20 t19 t18 … t1; at 80 columns not all fit.
+    // Newest first: t30 t29 t28 …; at 80 columns not all fit.
+    let (newer, _, older) = accounted(&s);
+    assert_eq!(newer, 0);
+    assert!(older > 0, "the columns cut off are counted:\n{s}");
+    assert!(s.contains("no dangling pointers on t28 pass"), "{s}");
     assert!(
-        s.contains("older →"),
-        "the columns cut off are counted:\n{s}"
-    );
-    assert!(s.contains("no dangling pointers on t18 pass"), "{s}");
-    assert!(
-        styled_as(&app, &buf, "older →", "t18", "tab.active"),
+        styled_as(&app, &buf, "older →", "t28", "tab.active"),
         "the selected turn's column is marked:\n{s}"
     );
-    assert!(!styled_as(&app, &buf, "older →", "t19", "tab.active"));
+    assert!(!styled_as(&app, &buf, "older →", "t29", "tab.active"));
 
     // → moves the cursor to the next (older) turn, and selects it.
     key(&mut app, KeyCode::Right);
-    assert_eq!(app.selected.as_deref(), Some("t17"));
+    assert_eq!(app.selected.as_deref(), Some("t27"));
     let s = screen(&mut app, 80, 24);
-    assert!(s.contains("no dangling pointers on t17 pass"), "{s}");
+    assert!(s.contains("no dangling pointers on t27 pass"), "{s}");
 
-    // Selecting an old turn scrolls its column into view.
-    select(&mut app, "t2");
+    // Selecting an old turn (beyond the newest 24) scrolls its column into
+    // view.
+    app.focus = Pane::Turns;
+    for _ in 0..n {
+        if app.selected.as_deref() == Some("t2") {
+            break;
+        }
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.selected.as_deref(), Some("t2"));
     app.focus = Pane::Detail;
     let buf = render(&mut app, 80, 24);
     let s = text(&buf);
-    assert!(
-        s.contains("newer"),
-        "the newer columns cut off are counted:\n{s}"
-    );
+    let (newer, _, _) = accounted(&s);
+    assert!(newer > 0, "the newer columns cut off are counted:\n{s}");
     assert!(s.contains("no dangling pointers on t2 pass"), "{s}");
     assert!(styled_as(&app, &buf, "newer", " t2 ", "tab.active"), "{s}");
 }

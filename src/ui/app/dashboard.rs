@@ -13,22 +13,35 @@ pub struct Dashboard {
     pub turns: Vec<String>,
     /// Invariant names, the newest breaks first.
     pub rows: Vec<String>,
+    /// Checked turns older than those in `turns`, left out.
+    pub older: usize,
 }
+
+/// How many checked turns the dashboard takes (more when the selected
+/// turn is older, so its column is always there).
+const DASHBOARD_TURNS: usize = 24;
 
 impl App {
     /// Builds the dashboard from the folded journal: the recent turns whose
     /// trees were checked, and the invariants ordered by how recently they
     /// broke (fail or degraded), the never-broken last.
     pub fn dashboard(&self) -> Dashboard {
-        let turns: Vec<&Turn> = self
+        let mut turns: Vec<&Turn> = self
             .ws
             .state
             .turns()
             .iter()
             .rev()
             .filter(|t| !t.invariants.is_empty())
-            .take(24)
             .collect();
+        let selected = self
+            .selected
+            .as_deref()
+            .and_then(|id| turns.iter().position(|t| t.id == id));
+        let older = turns
+            .len()
+            .saturating_sub(DASHBOARD_TURNS.max(selected.map_or(0, |p| p + 1)));
+        turns.truncate(turns.len() - older);
         let mut names: Vec<String> = self
             .ws
             .config
@@ -54,6 +67,7 @@ impl App {
         Dashboard {
             turns: turns.iter().map(|t| t.id.clone()).collect(),
             rows: names,
+            older,
         }
     }
 

@@ -479,10 +479,11 @@ fn dashboard_window(
     width: usize,
     name_w: usize,
     total: usize,
+    cut_older: bool,
     sel: Option<usize>,
 ) -> (usize, usize) {
     let room = width.saturating_sub(name_w);
-    if room / 4 >= total {
+    if room / 4 >= total && !cut_older {
         return (0, total);
     }
     // Room for " 99 older →".
@@ -516,8 +517,9 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         .min(28)
         + 1;
     let sel = app.dashboard_col(&d);
-    let (first, cols) = dashboard_window(area.width as usize, name_w, d.turns.len(), sel);
-    let (newer, older) = (first, d.turns.len() - first - cols);
+    let (first, cols) =
+        dashboard_window(area.width as usize, name_w, d.turns.len(), d.older > 0, sel);
+    let (newer, older) = (first, d.turns.len() - first - cols + d.older);
     let mut lines = Vec::new();
     // Turns that do not fit are counted at the side they are on.
     let mut head = vec![Span::styled(
