@@ -334,4 +334,10 @@ fn the_context_gauge_shows_the_request_that_overflowed() {
         "the gauge is the overflowing request:\n{s}"
     );
     assert!(s.contains("✗ context overflow: Prompt is too long"), "{s}");
+    key(&mut app, KeyCode::Char('5'));
+    let s = screen(&mut app, 200, 40);
+    assert!(
+        s.contains("failure   context overflow — like a segfault: the request outgrew"),
+        "the plain name, then the analogy:\n{s}"
+    );
 }

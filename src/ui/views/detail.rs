@@ -707,6 +707,17 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         Span::styled("agent     ", th.style("text.muted")),
         safe(&turn.agent, th.style("text")),
     ]));
+    if let Some(f) = turn.failure {
+        // The plain name, then what it resembles as the explanation.
+        let mut spans = vec![
+            Span::styled("failure   ", th.style("text.muted")),
+            Span::styled(f.shown_as(), th.style("failure")),
+        ];
+        if let Some(a) = f.analogy() {
+            spans.push(Span::styled(format!(" — {a}"), th.style("text.muted")));
+        }
+        lines.push(Line::from(spans));
+    }
     if !turn.paths.is_empty() {
         lines.push(Line::raw(""));
         lines.push(muted(app, "wrote:"));
