@@ -154,17 +154,21 @@ where
             .map(|m| m.len())
             .ok()
     };
+    // The selected turn's output: its log, or an in-place turn's session
+    // transcript (which lives outside the watched folder: the tick sees it).
     let log_len = |app: &App| {
         app.current().and_then(|t| {
-            std::fs::metadata(app.ws.turn_dir(&t.id).join("output.log"))
-                .map(|m| m.len())
-                .ok()
+            let path = app
+                .transcript_of(t)
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| app.ws.turn_dir(&t.id).join("output.log"));
+            std::fs::metadata(path).map(|m| m.len()).ok()
         })
     };
-    let mut last_len = journal_len(app);
-    // What the last look saw: a burst of file events about one write (its
-    // data, then its close) is one change, seen once.
-    let mut last_look = (last_len, log_len(app));
+    // What the last look saw. A look that sees the same needs no refresh:
+    // a burst of file events about one write (its data, then its close) is
+    // one change, and a tick over unchanged files is nothing.
+    let mut last_look = (journal_len(app), log_len(app));
     let mut last_draw = Instant::now() - FRAME;
     let mut dirty = true;
     // The age labels on screen: the only thing the clock changes.
@@ -214,33 +218,18 @@ where
         match msg {
             Msg::Key(k) => app.on_key(k),
             Msg::Redraw => {}
-            Msg::Changed => {
-                // Changes from here on ask for another look.
-                pending.store(false, Ordering::SeqCst);
+            Msg::Changed | Msg::Tick => {
+                if matches!(msg, Msg::Changed) {
+                    // Changes from here on ask for another look.
+                    pending.store(false, Ordering::SeqCst);
+                }
                 let look = (journal_len(app), log_len(app));
                 if look != last_look {
                     last_look = look;
-                    last_len = look.0;
                     app.on_changed();
                     tell(Seen::Refreshed);
                     dirty = true;
-                }
-            }
-            Msg::Tick => {
-                let len = journal_len(app);
-                let log_grew = app.current().is_some_and(|t| {
-                    std::fs::metadata(app.ws.turn_dir(&t.id).join("output.log"))
-                        .map(|m| m.len())
-                        .unwrap_or(0)
-                        != app.output.window.file_len
-                });
-                if len != last_len || log_grew {
-                    last_len = len;
-                    last_look = (len, log_len(app));
-                    app.on_changed();
-                    tell(Seen::Refreshed);
-                    dirty = true;
-                } else if crate::journal::ages_moved(&ages) {
+                } else if matches!(msg, Msg::Tick) && crate::journal::ages_moved(&ages) {
                     dirty = true;
                 }
             }
