@@ -23,6 +23,44 @@ kind = "references"
 roots = ["."]
 "#;
 
+/// An insta snapshot of a screen, with what changes from run to run (the
+/// temp folder, hashes, ages) replaced.
+macro_rules! snap {
+    ($name:expr, $root:expr, $screen:expr) => {{
+        let root = $root.canonicalize().unwrap().display().to_string();
+        insta::with_settings!({
+            filters => vec![
+                (regex_escape(&root), "[ws]"),
+                (r"\b[0-9a-f]{7,40}\b".to_string(), "[hash]"),
+                (r"\s+\d+[smhd]\b".to_string(), " [age]"),
+                (r" +([│┃])".to_string(), " $1"),
+            ].iter().map(|(a, b)| (a.as_str(), *b)).collect::<Vec<_>>(),
+            prepend_module_to_snapshot => false,
+        }, {
+            insta::assert_snapshot!($name, $screen);
+        });
+    }};
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// The console over a workspace of these tests (not the demo's).
+fn console(root: &std::path::Path) -> App {
+    let mut app = app_with(root, "dark");
+    app.demo = false;
+    app
+}
+
 /// A workspace with one invariant, checked once at its head (passing).
 fn workspace() -> Repo {
     let r = Repo::new();
@@ -82,7 +120,7 @@ fn an_introduced_failure_stays_introduced_after_landing_on_a_moved_branch() {
         "t1 was checked on its tree and on the merged one"
     );
 
-    let mut app = app_with(r.path(), "dark");
+    let mut app = console(r.path());
     select(&mut app, "t1");
     app.focus = Pane::Detail;
     key(&mut app, KeyCode::Char('4'));
@@ -97,6 +135,16 @@ fn an_introduced_failure_stays_introduced_after_landing_on_a_moved_branch() {
         s.contains("merged onto the moved branch") && s.contains("): fail"),
         "the merged tree's result is shown beside it:\n{s}"
     );
+    snap!(
+        "dashboard_landed_on_a_moved_branch_200x60",
+        r.path(),
+        screen(&mut app, 200, 60)
+    );
+    snap!(
+        "dashboard_landed_on_a_moved_branch_80x24",
+        r.path(),
+        screen(&mut app, 80, 24)
+    );
     // The head holds the merged tree: the badge is its result.
     assert!(
         s.contains("invariants 0 ✓ 1 ✗") || s.contains("invariants 1 ✗"),
@@ -108,7 +156,7 @@ fn an_introduced_failure_stays_introduced_after_landing_on_a_moved_branch() {
 fn the_header_badge_describes_the_branch_head_not_a_waiting_turn() {
     let r = workspace();
     turn(&r, "docs/c.md", "See [gone](gone.md).\\n");
-    let mut app = app_with(r.path(), "dark");
+    let mut app = console(r.path());
     select(&mut app, "t1");
     let s = screen(&mut app, 160, 30);
     let header = s.lines().next().unwrap();
@@ -144,7 +192,7 @@ fn the_dashboard_follows_the_selected_turn_and_counts_the_columns_cut_off() {
     for i in 1..=n {
         turn(&r, &format!("notes/n{i}.md"), "# note\\n");
     }
-    let mut app = app_with(r.path(), "dark");
+    let mut app = console(r.path());
     // Every turn is accounted for: shown, or counted at its side.
     let accounted = |s: &str| {
         let head = s
@@ -191,6 +239,10 @@ fn the_dashboard_follows_the_selected_turn_and_counts_the_columns_cut_off() {
         "the selected turn's column is marked:\n{s}"
     );
     assert!(!styled_as(&app, &buf, "older →", "t29", "tab.active"));
+    snap!("dashboard_columns_cut_off_80x24", r.path(), s);
+    let wide = screen(&mut app, 200, 60);
+    accounted(&wide);
+    snap!("dashboard_columns_cut_off_200x60", r.path(), wide);
 
     // → moves the cursor to the next (older) turn, and selects it.
     key(&mut app, KeyCode::Right);
@@ -236,7 +288,7 @@ fn an_idle_console_does_not_wake_itself_and_sees_a_change_once() {
         })
         .collect();
     std::fs::write(r.journal(), old).unwrap();
-    let mut app = app_with(r.path(), "dark");
+    let mut app = console(r.path());
     assert_eq!(
         app.selected.as_deref(),
         Some("t2"),
@@ -307,7 +359,7 @@ fn a_blocked_rollback_names_the_later_turn_to_roll_back_first() {
         r.ok(&["run", "--risk", "low", "--", "sh", "-c", &script]);
     }
     assert_eq!(r.turn("t2")["state"], "landed");
-    let mut app = app_with(r.path(), "dark");
+    let mut app = console(r.path());
     select(&mut app, "t1");
     key(&mut app, KeyCode::Char('u'));
     key(&mut app, KeyCode::Char('y'));
@@ -352,7 +404,7 @@ fn the_context_gauge_shows_the_request_that_overflowed() {
     ]);
     assert_eq!(r.turn("t1")["failure"], "context_overflow");
 
-    let mut app = app_with(r.path(), "dark");
+    let mut app = console(r.path());
     select(&mut app, "t1");
     key(&mut app, KeyCode::Char('1'));
     let s = screen(&mut app, 200, 40);
