@@ -413,6 +413,8 @@ fn the_context_gauge_shows_the_request_that_overflowed() {
         "the gauge is the overflowing request:\n{s}"
     );
     assert!(s.contains("✗ context overflow: Prompt is too long"), "{s}");
+    snap!("gauge_overflow_200x60", r.path(), screen(&mut app, 200, 60));
+    snap!("gauge_overflow_80x24", r.path(), screen(&mut app, 80, 24));
     key(&mut app, KeyCode::Char('5'));
     let s = screen(&mut app, 200, 40);
     assert!(

@@ -86,7 +86,12 @@ fn muted<'a>(app: &App, text: impl Into<String>) -> Line<'a> {
 
 /// The context gauge: how full the agent's context was at its last
 /// request — the overflowing one when the last request overflowed.
-fn context_gauge(app: &App, r: &crate::ui::transcript::Rendered) -> Vec<Span<'static>> {
+/// `cells` is the bar's length.
+fn context_gauge(
+    app: &App,
+    r: &crate::ui::transcript::Rendered,
+    cells: usize,
+) -> Vec<Span<'static>> {
     let th = &app.theme;
     let over = |k: String| Span::styled(k, th.style("gauge.high"));
     let Some(u) = r.usage else {
@@ -105,7 +110,6 @@ fn context_gauge(app: &App, r: &crate::ui::transcript::Rendered) -> Vec<Span<'st
         }
         Some(win) if win > 0 => {
             let pct = used * 100 / win;
-            let cells = 20;
             let filled = (pct.min(100) as usize * cells) / 100;
             let role = if pct >= 80 { "gauge.high" } else { "gauge" };
             vec![
@@ -137,7 +141,13 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
     let [gauge, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let w = &app.output.window;
-    let mut info = vec![Span::styled(
+    // The gauge first: how full the context is matters more than how the
+    // log is read, and a narrow pane cuts from the right.
+    let mut info = context_gauge(app, &w.rendered, if area.width < 70 { 8 } else { 20 });
+    if !info.is_empty() {
+        info.push(Span::styled(" · ", th.style("text.muted")));
+    }
+    info.push(Span::styled(
         format!(
             "{} · {} ",
             app.format_label(turn),
@@ -148,8 +158,7 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             }
         ),
         th.style("text.muted"),
-    )];
-    info.extend(context_gauge(app, &w.rendered));
+    ));
     let findings = w.rendered.findings;
     if findings.is_suspicious() {
         // The warning goes first: it must not be cut off by a narrow pane.
