@@ -337,7 +337,10 @@ pub fn shorten(text: &str, max: usize) -> String {
         return text.to_string();
     }
     let kept: String = text.chars().take(max).collect();
-    format!("{kept}… ({} more chars)", total - max)
+    format!(
+        "{kept}… ({})",
+        crate::words::count(total - max, "more char")
+    )
 }
 
 /// The first non-blank line of `text`, marked with " …" when more follows and

@@ -103,7 +103,10 @@ impl App {
                 .map(|p| format!("  {}", crate::sanitize::plain(p))),
         );
         if t.paths.len() > 12 {
-            lines.push(format!("  … and {} more", t.paths.len() - 12));
+            lines.push(format!(
+                "  … and {}",
+                crate::words::count(t.paths.len() - 12, "more path")
+            ));
         }
         self.dialog = Some(Dialog::Confirm {
             title: format!("Roll back {}?", t.id),
