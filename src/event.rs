@@ -650,12 +650,18 @@ impl Event {
                 tree,
                 results,
                 introduced,
+                merged,
                 ..
             } => {
                 let parsed = crate::checks::parse_results(results);
                 let mut s = format!(
-                    "invariants_checked {} · {}",
+                    "invariants_checked {}{} · {}",
                     short(tree),
+                    if *merged {
+                        " (merged onto the moved branch)"
+                    } else {
+                        ""
+                    },
                     crate::invariants::summary(&parsed)
                 );
                 let failing: Vec<&str> = parsed

@@ -119,6 +119,11 @@ fn an_introduced_failure_stays_introduced_after_landing_on_a_moved_branch() {
         merged, 2,
         "t1 was checked on its tree and on the merged one"
     );
+    let log = r.ok(&["log"]).stdout;
+    assert!(
+        log.contains("(merged onto the moved branch) · "),
+        "the journal says which check is of the merged tree:\n{log}"
+    );
 
     let mut app = console(r.path());
     select(&mut app, "t1");
