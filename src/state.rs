@@ -891,4 +891,71 @@ mod tests {
         assert_eq!(a.overruled.as_ref().unwrap().decision, Defer);
         assert_eq!(a.decision.as_ref().unwrap().by, DecidedBy::Agent);
     }
+
+    fn checked(tree: &str, outcome: &str, introduced: &[&str], merged: bool) -> Event {
+        Event::InvariantsChecked {
+            turn: Some("t1".into()),
+            tree: tree.into(),
+            results: vec![serde_json::json!({
+                "name": "refs", "kind": "references", "outcome": outcome,
+                "findings": [], "millis": 1
+            })],
+            introduced: introduced.iter().map(|s| s.to_string()).collect(),
+            merged,
+        }
+    }
+
+    fn finished(commit: &str) -> Event {
+        Event::TurnFinished {
+            turn: "t1".into(),
+            exit: Some(0),
+            signal: None,
+            failure: None,
+            commit: Some(commit.into()),
+            files_changed: 1,
+            insertions: 1,
+            deletions: 0,
+            autonomy: None,
+            reason: String::new(),
+            paths: vec!["a.md".into()],
+            message_empty: false,
+        }
+    }
+
+    #[test]
+    fn a_merged_check_keeps_the_turns_own_result_and_becomes_the_heads() {
+        let landed = Event::TurnLanded {
+            turn: "t1".into(),
+            commit: "cccc".into(),
+            drift_from: Some("bbbb".into()),
+        };
+        // Recorded as merged, and (older journals) told by its tree alone.
+        for merged in [true, false] {
+            let s = fold(vec![
+                created(),
+                checked("aaaa", "fail", &["refs"], false),
+                finished("aaaa"),
+                checked("cccc", "pass", &[], merged),
+                landed.clone(),
+            ]);
+            let t = s.turn("t1").unwrap();
+            assert_eq!(t.invariants[0].outcome, crate::invariants::Outcome::Fail);
+            assert_eq!(t.introduced, ["refs"], "what the turn introduced stays");
+            let m = t.merged.as_ref().expect("the merged check is kept apart");
+            assert_eq!(m.tree, "cccc");
+            assert_eq!(m.results[0].outcome, crate::invariants::Outcome::Pass);
+            // The head holds the merged tree: its check is the head's.
+            let head = s.head_check.as_ref().unwrap();
+            assert_eq!(head.commit, "cccc");
+            assert_eq!(head.results[0].outcome, crate::invariants::Outcome::Pass);
+        }
+        // A waiting turn's check is not the head's.
+        let s = fold(vec![
+            created(),
+            checked("aaaa", "fail", &["refs"], false),
+            finished("aaaa"),
+        ]);
+        assert!(s.head_check.is_none());
+        assert!(s.last_check.is_some());
+    }
 }
