@@ -119,6 +119,28 @@ impl Workspace {
                 .map(|r| serde_json::to_value(r).expect("results serialize"))
                 .collect(),
             introduced: check.introduced.clone(),
+            merged: false,
+        }
+    }
+
+    /// The journal event of a check of a turn's change merged onto the
+    /// branch it lands on, which had moved since the turn's base.
+    pub(crate) fn merged_checked_event(turn: &str, tree: String, check: &TurnCheck) -> Event {
+        match Self::checked_event(Some(turn), tree, check) {
+            Event::InvariantsChecked {
+                turn,
+                tree,
+                results,
+                introduced,
+                ..
+            } => Event::InvariantsChecked {
+                turn,
+                tree,
+                results,
+                introduced,
+                merged: true,
+            },
+            other => other,
         }
     }
 
@@ -410,8 +432,9 @@ impl Workspace {
             Some(FailureClass::DanglingReference) | None => check.failure(),
             other => other,
         };
+        // The new commit is the turn's before its check is recorded, so the
+        // check reads as the turn's own and not as a merged tree's.
         self.append(vec![
-            Self::checked_event(Some(id), new.to_string(), &check),
             Event::TurnFinished {
                 turn: id.to_string(),
                 exit: turn.exit,
@@ -429,6 +452,7 @@ impl Workspace {
                 paths: stats.paths.clone(),
                 message_empty: turn.message_empty,
             },
+            Self::checked_event(Some(id), new.to_string(), &check),
         ])?;
         Ok(Some(TurnFix {
             turn: id.to_string(),

@@ -150,6 +150,10 @@ pub enum Event {
         /// failures were inherited from its base).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         introduced: Vec<String>,
+        /// The tree is the turn's change merged onto a branch that moved
+        /// (checked for landing), not the turn's own commit.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        merged: bool,
     },
     TurnDecided {
         turn: String,
@@ -496,13 +500,15 @@ impl Event {
                 reason,
                 ..
             } => format!(
-                "turn_finished {turn} exit {} · {files_changed} files{}{}",
+                "turn_finished {turn} exit {} · {}{}{}",
                 exit.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                crate::words::count(*files_changed, "file"),
                 failure.map(|f| format!(" · {f}")).unwrap_or_default(),
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" · {reason}")
+                match failure.and_then(|f| reason.strip_prefix(&f.reason_prefix())) {
+                    // The failure is named just before: say why only once.
+                    Some(rest) => format!(" · {rest}"),
+                    None if reason.is_empty() => String::new(),
+                    None => format!(" · {reason}"),
                 }
             ),
             Event::RiskEscalated {
@@ -644,12 +650,18 @@ impl Event {
                 tree,
                 results,
                 introduced,
+                merged,
                 ..
             } => {
                 let parsed = crate::checks::parse_results(results);
                 let mut s = format!(
-                    "invariants_checked {} · {}",
+                    "invariants_checked {}{} · {}",
                     short(tree),
+                    if *merged {
+                        " (merged onto the moved branch)"
+                    } else {
+                        ""
+                    },
                     crate::invariants::summary(&parsed)
                 );
                 let failing: Vec<&str> = parsed

@@ -431,6 +431,16 @@ pub fn parse_ts(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 /// How long ago a journal time stamp was, as people say it: "42s", "3m",
 /// "5h", "2d" ("?" for a stamp that does not parse).
 pub fn age(ts: &str) -> String {
+    let label = age_now(ts);
+    AGES.with(|a| {
+        if let Some(seen) = a.borrow_mut().as_mut() {
+            seen.push((ts.to_string(), label.clone()));
+        }
+    });
+    label
+}
+
+fn age_now(ts: &str) -> String {
     let Some(t) = parse_ts(ts) else {
         return "?".into();
     };
@@ -441,6 +451,28 @@ pub fn age(ts: &str) -> String {
         3600..=86399 => format!("{}h", secs / 3600),
         _ => format!("{}d", secs / 86400),
     }
+}
+
+thread_local! {
+    /// The age labels made while [`record_ages`] runs on this thread.
+    static AGES: std::cell::RefCell<Option<Vec<(String, String)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a frame being drawn) and returns, with its result, every age
+/// label [`age`] made meanwhile as `(time stamp, label)`: what the clock
+/// can change on screen, so the console redraws only when one of them
+/// would read otherwise ([`ages_moved`]).
+pub fn record_ages<R>(f: impl FnOnce() -> R) -> (R, Vec<(String, String)>) {
+    AGES.with(|a| *a.borrow_mut() = Some(Vec::new()));
+    let r = f();
+    let seen = AGES.with(|a| a.borrow_mut().take()).unwrap_or_default();
+    (r, seen)
+}
+
+/// Whether any of these labels would now read otherwise.
+pub fn ages_moved(labels: &[(String, String)]) -> bool {
+    labels.iter().any(|(ts, label)| age_now(ts) != *label)
 }
 
 /// Now, as the journal writes time stamps.
@@ -682,5 +714,19 @@ mod tests {
         Journal::open(&path, &mut again).unwrap();
         assert_eq!(again.autonomy[&RiskClass::Low], AutonomyLevel::Auto);
         assert!(j.quarantine_seq(2).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_frame_knows_the_age_labels_it_drew_and_when_they_move() {
+        let ts = (chrono::Utc::now() - chrono::Duration::seconds(630))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let (label, seen) = record_ages(|| age(&ts));
+        assert_eq!(label, "10m");
+        assert_eq!(seen, vec![(ts.clone(), "10m".to_string())]);
+        // Outside a recording nothing is kept.
+        assert_eq!(age(&ts), "10m");
+        assert!(record_ages(|| ()).1.is_empty());
+        assert!(!ages_moved(&seen), "10m30s reads 10m for half a minute");
+        assert!(ages_moved(&[(ts, "9m".to_string())]));
     }
 }

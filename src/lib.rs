@@ -21,4 +21,5 @@ pub mod policy;
 pub mod sanitize;
 pub mod state;
 pub mod ui;
+pub mod words;
 pub mod workspace;

@@ -153,15 +153,14 @@ words!(FailureClass, "a failure class", {
 });
 
 impl FailureClass {
-    /// The badge a person sees: what the failure is, in the words of the
-    /// failure it resembles.
+    /// The badge a person sees: what the failure is, in plain words.
     pub fn shown_as(self) -> &'static str {
         match self {
-            FailureClass::ContextOverflow => "segfault: context overflow",
-            FailureClass::EmptyDeliverable => "silent corruption: empty result",
-            FailureClass::DanglingReference => "dangling pointer",
-            FailureClass::ConcurrentDrift => "race: base moved",
-            FailureClass::ContractViolation => "type error",
+            FailureClass::ContextOverflow => "context overflow",
+            FailureClass::EmptyDeliverable => "empty result",
+            FailureClass::DanglingReference => "dangling reference",
+            FailureClass::ConcurrentDrift => "base moved",
+            FailureClass::ContractViolation => "contract violation",
             FailureClass::Degraded => "degraded",
             FailureClass::RateLimited => "rate limited",
             FailureClass::Overloaded => "overloaded",
@@ -170,6 +169,34 @@ impl FailureClass {
             FailureClass::TimedOut => "timed out",
             FailureClass::Interrupted => "interrupted",
         }
+    }
+
+    /// The failure of ordinary programs it resembles, as an explanation
+    /// after the plain name; `None` when the name says it all.
+    pub fn analogy(self) -> Option<&'static str> {
+        Some(match self {
+            FailureClass::ContextOverflow => {
+                "like a segfault: the request outgrew the model's context window"
+            }
+            FailureClass::EmptyDeliverable => {
+                "like silent corruption: it reported success with nothing in its result"
+            }
+            FailureClass::DanglingReference => {
+                "like a dangling pointer: it names a file that does not exist"
+            }
+            FailureClass::ConcurrentDrift => "like a race: the branch moved while it ran",
+            FailureClass::ContractViolation => {
+                "like a type error: its result breaks a declared contract"
+            }
+            _ => return None,
+        })
+    }
+
+    /// The reason policy gives a failed turn that it does not land: the
+    /// turn's reason begins with it, so a summary that names the failure
+    /// need not say it twice.
+    pub fn reason_prefix(self) -> String {
+        format!("failed with {self}: ")
     }
 }
 

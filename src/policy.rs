@@ -603,7 +603,7 @@ pub enum Verdict {
 pub fn verdict(end: &TurnEnd) -> Verdict {
     let (class, level) = (end.class, end.level);
     if let Some(f) = end.failure {
-        let reason = format!("failed with {f}: a failure never lands by itself");
+        let reason = format!("{}a failure never lands by itself", f.reason_prefix());
         return if end.changed {
             Verdict::Review { reason }
         } else {

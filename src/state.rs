@@ -79,6 +79,10 @@ pub struct Turn {
     pub invariants: Vec<crate::invariants::CheckResult>,
     /// Failing invariants the turn introduced (the rest it inherited).
     pub introduced: Vec<String>,
+    /// The check of the tree the turn landed as when the branch had moved
+    /// (its change merged onto the new head). It does not replace the
+    /// turn's own results: those say what the turn introduced.
+    pub merged: Option<MergedCheck>,
     /// The actions that were denied, by leash or by the agent; `None` when
     /// none was.
     pub denials: Option<Denials>,
@@ -175,6 +179,18 @@ fn by_words(by: DecidedBy) -> &'static str {
 pub struct LastCheck {
     pub ts: String,
     pub turn: Option<String>,
+    pub results: Vec<crate::invariants::CheckResult>,
+    /// The commit whose tree was checked (for `leash check`, the head the
+    /// checkout stood on).
+    #[serde(default)]
+    pub commit: String,
+}
+
+/// A check of the merged tree a turn landed as.
+#[derive(Debug, Clone, Serialize)]
+pub struct MergedCheck {
+    /// The commit checked: the merge of the turn onto the moved branch.
+    pub tree: String,
     pub results: Vec<crate::invariants::CheckResult>,
 }
 
@@ -277,6 +293,9 @@ pub struct State {
     pub sessions: BTreeMap<String, Session>,
     /// The latest invariant check.
     pub last_check: Option<LastCheck>,
+    /// The latest check of what the branch head holds: `leash check`, or
+    /// the tree a turn landed as. `commit` says which head it describes.
+    pub head_check: Option<LastCheck>,
 }
 
 impl State {
@@ -412,6 +431,7 @@ impl State {
                 actions: Vec::new(),
                 invariants: Vec::new(),
                 introduced: Vec::new(),
+                merged: None,
                 denials: None,
             });
             return;
@@ -456,12 +476,42 @@ impl State {
             }
             return;
         }
-        if let Event::InvariantsChecked { turn, results, .. } = &record.event {
-            self.last_check = Some(LastCheck {
+        if let Event::InvariantsChecked {
+            turn,
+            results,
+            tree,
+            ..
+        } = &record.event
+        {
+            let check = LastCheck {
                 ts: ts.clone(),
                 turn: turn.clone(),
                 results: crate::checks::parse_results(results),
-            });
+                commit: tree.clone(),
+            };
+            if turn.is_none() {
+                self.head_check = Some(check.clone());
+            }
+            self.last_check = Some(check);
+        }
+        if let Event::TurnLanded { turn, commit, .. } = &record.event
+            && let Some(t) = self.turn(turn)
+        {
+            // What the branch now holds is what was checked for the landing:
+            // the merged tree when the branch had moved, else the turn's own.
+            let results = t
+                .merged
+                .as_ref()
+                .map_or(&t.invariants, |m| &m.results)
+                .clone();
+            if !results.is_empty() {
+                self.head_check = Some(LastCheck {
+                    ts: ts.clone(),
+                    turn: Some(turn.clone()),
+                    results,
+                    commit: commit.clone(),
+                });
+            }
         }
         let Some(id) = record.event.turn().map(str::to_string) else {
             return;
@@ -693,10 +743,23 @@ impl State {
             Event::InvariantsChecked {
                 results,
                 introduced,
+                tree,
+                merged,
                 ..
             } => {
-                t.invariants = crate::checks::parse_results(results);
-                t.introduced = introduced.clone();
+                let results = crate::checks::parse_results(results);
+                // A check of another tree than the turn's commit is of its
+                // change merged onto a moved branch (journals from before
+                // `merged` was recorded say so only this way).
+                if *merged || t.commit.as_ref().is_some_and(|c| c != tree) {
+                    t.merged = Some(MergedCheck {
+                        tree: tree.clone(),
+                        results,
+                    });
+                } else {
+                    t.invariants = results;
+                    t.introduced = introduced.clone();
+                }
             }
             Event::TurnCreated { .. }
             | Event::LockRemoved { .. }
@@ -827,5 +890,72 @@ mod tests {
         let a = &s.turn("t1").unwrap().actions[0];
         assert_eq!(a.overruled.as_ref().unwrap().decision, Defer);
         assert_eq!(a.decision.as_ref().unwrap().by, DecidedBy::Agent);
+    }
+
+    fn checked(tree: &str, outcome: &str, introduced: &[&str], merged: bool) -> Event {
+        Event::InvariantsChecked {
+            turn: Some("t1".into()),
+            tree: tree.into(),
+            results: vec![serde_json::json!({
+                "name": "refs", "kind": "references", "outcome": outcome,
+                "findings": [], "millis": 1
+            })],
+            introduced: introduced.iter().map(|s| s.to_string()).collect(),
+            merged,
+        }
+    }
+
+    fn finished(commit: &str) -> Event {
+        Event::TurnFinished {
+            turn: "t1".into(),
+            exit: Some(0),
+            signal: None,
+            failure: None,
+            commit: Some(commit.into()),
+            files_changed: 1,
+            insertions: 1,
+            deletions: 0,
+            autonomy: None,
+            reason: String::new(),
+            paths: vec!["a.md".into()],
+            message_empty: false,
+        }
+    }
+
+    #[test]
+    fn a_merged_check_keeps_the_turns_own_result_and_becomes_the_heads() {
+        let landed = Event::TurnLanded {
+            turn: "t1".into(),
+            commit: "cccc".into(),
+            drift_from: Some("bbbb".into()),
+        };
+        // Recorded as merged, and (older journals) told by its tree alone.
+        for merged in [true, false] {
+            let s = fold(vec![
+                created(),
+                checked("aaaa", "fail", &["refs"], false),
+                finished("aaaa"),
+                checked("cccc", "pass", &[], merged),
+                landed.clone(),
+            ]);
+            let t = s.turn("t1").unwrap();
+            assert_eq!(t.invariants[0].outcome, crate::invariants::Outcome::Fail);
+            assert_eq!(t.introduced, ["refs"], "what the turn introduced stays");
+            let m = t.merged.as_ref().expect("the merged check is kept apart");
+            assert_eq!(m.tree, "cccc");
+            assert_eq!(m.results[0].outcome, crate::invariants::Outcome::Pass);
+            // The head holds the merged tree: its check is the head's.
+            let head = s.head_check.as_ref().unwrap();
+            assert_eq!(head.commit, "cccc");
+            assert_eq!(head.results[0].outcome, crate::invariants::Outcome::Pass);
+        }
+        // A waiting turn's check is not the head's.
+        let s = fold(vec![
+            created(),
+            checked("aaaa", "fail", &["refs"], false),
+            finished("aaaa"),
+        ]);
+        assert!(s.head_check.is_none());
+        assert!(s.last_check.is_some());
     }
 }

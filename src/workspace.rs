@@ -497,8 +497,8 @@ impl Workspace {
                 results,
                 introduced: Vec::new(),
             };
-            self.append(vec![Self::checked_event(
-                Some(id),
+            self.append(vec![Self::merged_checked_event(
+                id,
                 prepared.target.to_string(),
                 &check,
             )])?;
@@ -648,11 +648,9 @@ impl Workspace {
         ));
         let prepared = checkpoint::prepare_revert(&self.repo, &branch, landed, &message).map_err(
             |e| match e {
-                GitError::Conflict(files) => Error::Refused(format!(
-                    "cannot roll back {id}: later changes touch the same lines in {}; \
-                     nothing was changed",
-                    files.join(", ")
-                )),
+                GitError::Conflict(files) => {
+                    Error::Refused(self.rollback_conflict(id, landed, &files))
+                }
                 other => Error::Git(other),
             },
         )?;
@@ -697,18 +695,65 @@ impl Workspace {
         })
     }
 
+    /// Why turn `id` (landed as `landed`) cannot be rolled back when its
+    /// revert conflicts in `files`: the landed turns after it that changed
+    /// those files, newest first, are named, and the newest is the one to
+    /// roll back first.
+    fn rollback_conflict(&self, id: &str, landed: Oid, files: &[String]) -> String {
+        let later: Vec<&str> = self
+            .state
+            .turns()
+            .iter()
+            .rev()
+            .filter(|t| t.id != id && t.state == TurnState::Landed)
+            .filter(|t| t.paths.iter().any(|p| files.contains(p)))
+            .filter(|t| {
+                t.landed_commit
+                    .as_deref()
+                    .and_then(|c| Oid::from_str(c).ok())
+                    .is_some_and(|c| self.repo.graph_descendant_of(c, landed).unwrap_or(false))
+            })
+            .map(|t| t.id.as_str())
+            .collect();
+        let files = files.join(", ");
+        match later.as_slice() {
+            [] => format!(
+                "cannot roll back {id}: later changes touch the same lines in {files}; \
+                 nothing was changed"
+            ),
+            [one] => format!(
+                "cannot roll back {id}: {one} changed these lines later ({files}); \
+                 roll back {one} first; nothing was changed"
+            ),
+            [newest, ..] => format!(
+                "cannot roll back {id}: {} changed these lines later ({files}); \
+                 roll them back first, newest first ({newest}); nothing was changed",
+                later.join(", ")
+            ),
+        }
+    }
+
     /// The unified diff of a turn: its commit against its base, or for a
     /// turn without a commit (running, interrupted) the partial changes in
     /// its worktree.
     pub fn diff_text(&self, id: &str) -> Result<String> {
+        Ok(self.diff_patch(id)?.0)
+    }
+
+    /// [`Workspace::diff_text`] with each file's counts, from the same
+    /// diff (renames found, binary files without lines) as the journal's.
+    pub fn diff_patch(&self, id: &str) -> Result<(String, Vec<checkpoint::FileCount>)> {
         let turn = self.turn(id)?;
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         if let Some(commit) = turn.commit.as_deref() {
             let commit = Oid::from_str(commit)?;
             let old = checkpoint::tree_of(&self.repo, base)?;
             let new = checkpoint::tree_of(&self.repo, Some(commit))?;
-            let diff = self.repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
-            return Ok(checkpoint::patch_text(&diff)?);
+            let diff = checkpoint::tree_diff(&self.repo, &old, &new)?;
+            return Ok((
+                checkpoint::patch_text(&diff)?,
+                checkpoint::file_counts(&diff)?,
+            ));
         }
         // A running in-place turn works in the user's own checkout.
         let path = if turn.kind == crate::model::TurnKind::InPlace {
@@ -720,9 +765,9 @@ impl Workspace {
                 .unwrap_or_else(|| self.worktree_path(id))
         };
         if path.join(".git").exists() {
-            return Ok(checkpoint::worktree_diff(&path, base)?);
+            return Ok(checkpoint::worktree_patch(&path, base)?);
         }
-        Ok(String::new())
+        Ok((String::new(), Vec::new()))
     }
 
     /// Asks a running turn's supervisor to cancel it (SIGTERM; the

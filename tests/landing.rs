@@ -203,6 +203,12 @@ fn rollback_refused_when_a_later_turn_changed_the_same_lines() {
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("README.md"), "{}", out.stderr);
     assert!(out.stderr.contains("nothing was changed"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("t2 changed these lines later (README.md); roll back t2 first"),
+        "the refusal names the turn that blocks it: {}",
+        out.stderr
+    );
     assert_eq!(r.head(), head);
     assert_eq!(r.read("README.md"), "second\n");
     assert_eq!(r.turn("t1")["state"], "landed");

@@ -223,7 +223,6 @@ fn make_screenshots() {
     app.focus = Pane::Detail;
     key(&mut app, KeyCode::Char('4'));
     app.inv_row = 2;
-    app.inv_col = 2;
     save(
         &render(&mut app, w, h),
         &fonts,

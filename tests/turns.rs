@@ -216,7 +216,8 @@ fn a_turn_that_produces_nothing_fails_with_empty_deliverable() {
     assert_eq!(t["state"], "failed");
     assert_eq!(t["failure"], "empty_deliverable");
     assert!(
-        out.stderr.contains("silent corruption: empty result"),
+        out.stderr
+            .contains("t1 failed — empty result (empty_deliverable)"),
         "{}",
         out.stderr
     );

@@ -247,6 +247,45 @@ pub fn classify_error(message: &str, status: Option<u16>) -> Option<FailureClass
     }
 }
 
+/// The size of an overflowing request and the limit it broke, as an
+/// overflow message states them: `prompt is too long: 212417 tokens >
+/// 200000 maximum`, `the request is ~210000 tokens (limit 200000)`, or
+/// OpenAI's `maximum context length is 128000 tokens … resulted in 130000
+/// tokens`. `None` when the message carries no such pair.
+pub fn overflow_tokens(message: &str) -> Option<(u64, u64)> {
+    let text = message.to_lowercase();
+    let mut numbers = Vec::new();
+    let mut digits = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else if c == ',' && !digits.is_empty() && chars.peek().is_some_and(char::is_ascii_digit) {
+            // 212,417
+        } else if !digits.is_empty() {
+            numbers.push(std::mem::take(&mut digits));
+        }
+    }
+    if !digits.is_empty() {
+        numbers.push(digits);
+    }
+    // Token counts are large: small numbers are status codes and the like.
+    let big: Vec<u64> = numbers
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .filter(|&n| n >= 1000)
+        .collect();
+    let [a, b, ..] = big[..] else {
+        return None;
+    };
+    let (request, limit) = if text.contains("maximum context length is") {
+        (b, a)
+    } else {
+        (a, b)
+    };
+    (request > limit).then_some((request, limit))
+}
+
 /// True when `code` stands as a number of its own in `text`, so "429" is
 /// found in "(429)" but not in "14290 tokens".
 fn has_status(text: &str, code: &str) -> bool {
@@ -298,7 +337,10 @@ pub fn shorten(text: &str, max: usize) -> String {
         return text.to_string();
     }
     let kept: String = text.chars().take(max).collect();
-    format!("{kept}… ({} more chars)", total - max)
+    format!(
+        "{kept}… ({})",
+        crate::words::count(total - max, "more char")
+    )
 }
 
 /// The first non-blank line of `text`, marked with " …" when more follows and
@@ -763,5 +805,31 @@ mod tests {
             is_error: false,
         }]);
         assert_eq!(summary.final_message.as_deref(), Some("all done"));
+    }
+
+    #[test]
+    fn an_overflow_message_names_the_request_and_the_limit() {
+        use super::overflow_tokens;
+        assert_eq!(
+            overflow_tokens("prompt is too long: 212417 tokens > 200000 maximum"),
+            Some((212_417, 200_000))
+        );
+        assert_eq!(
+            overflow_tokens(
+                "Prompt is too long · the request is ~210000 tokens (limit 200000) but this conversation is only ~2645 tokens"
+            ),
+            Some((210_000, 200_000))
+        );
+        assert_eq!(
+            overflow_tokens(
+                "This model's maximum context length is 128,000 tokens. However, your messages resulted in 130,512 tokens."
+            ),
+            Some((130_512, 128_000))
+        );
+        assert_eq!(
+            overflow_tokens("Codex ran out of room in the model's context window."),
+            None
+        );
+        assert_eq!(overflow_tokens("error 400: 1000 of 2000 used"), None);
     }
 }

@@ -176,8 +176,11 @@ impl Codex {
                 if n > 3 {
                     names.push("…");
                 }
-                let files = if n == 1 { "file" } else { "files" };
-                format!("apply_patch: {n} {files} ({})", names.join(", "))
+                format!(
+                    "apply_patch: {} ({})",
+                    crate::words::count(n, "file"),
+                    names.join(", ")
+                )
             }
         };
         let ok = str_at(item, "status") == Some("completed");

@@ -155,7 +155,7 @@ impl Workspace {
             signal: None,
             failure,
             commit: Some(end.to_string()),
-            files_changed: change.paths.len(),
+            files_changed: change.files,
             insertions: change.insertions,
             deletions: change.deletions,
             autonomy: Some(level),

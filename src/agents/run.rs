@@ -621,7 +621,11 @@ pub(crate) fn shorten(v: &serde_json::Value) -> serde_json::Value {
             while !s.is_char_boundary(cut) {
                 cut -= 1;
             }
-            serde_json::Value::String(format!("{}… ({} more bytes)", &s[..cut], s.len() - cut))
+            serde_json::Value::String(format!(
+                "{}… ({})",
+                &s[..cut],
+                crate::words::count(s.len() - cut, "more byte")
+            ))
         }
         serde_json::Value::Object(m) => {
             serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), shorten(v))).collect())

@@ -16,7 +16,7 @@ pub use land::{
 };
 pub use worktree::{
     commit_worktree, create_worktree, create_worktree_with, prune_worktree, remove_worktree,
-    worktree_diff, worktree_is_whole, worktree_name,
+    worktree_diff, worktree_is_whole, worktree_name, worktree_patch,
 };
 
 /// Errors of git work, with the paths a person needs to act on.
@@ -90,22 +90,101 @@ pub struct Stats {
     pub paths: Vec<String>,
 }
 
+/// One file's share of a change, as every count leash shows is made of:
+/// a rename is one file (its old and new name), a binary file no lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileCount {
+    /// None for an added file.
+    pub old_path: Option<String>,
+    /// None for a deleted file.
+    pub new_path: Option<String>,
+    pub insertions: usize,
+    pub deletions: usize,
+}
+
+impl FileCount {
+    /// The name to show: `old → new` for a rename, else the one path.
+    pub fn name(&self) -> String {
+        match (&self.old_path, &self.new_path) {
+            (Some(o), Some(n)) if o != n => format!("{o} → {n}"),
+            (_, Some(p)) | (Some(p), None) => p.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// The diff of `old` → `new` as leash counts and shows it: type changes
+/// kept, renames found by content (as the console's diff finds them).
+pub fn tree_diff<'r>(
+    repo: &'r Repository,
+    old: &Tree<'_>,
+    new: &Tree<'_>,
+) -> Result<git2::Diff<'r>, git2::Error> {
+    let mut opts = git2::DiffOptions::new();
+    opts.include_typechange(true);
+    let mut diff = repo.diff_tree_to_tree(Some(old), Some(new), Some(&mut opts))?;
+    find_renames(&mut diff, false)?;
+    Ok(diff)
+}
+
+/// Pairs deleted and added files of similar content into renames (the
+/// added side may be untracked when the diff is of a working directory).
+pub fn find_renames(diff: &mut git2::Diff<'_>, untracked: bool) -> Result<(), git2::Error> {
+    diff.find_similar(Some(
+        git2::DiffFindOptions::new()
+            .renames(true)
+            .for_untracked(untracked),
+    ))
+}
+
+/// The one count of a diff: per file, its added and removed lines. The
+/// journal's totals, `leash diff --stat` and the console all come from it.
+pub fn file_counts(diff: &git2::Diff<'_>) -> Result<Vec<FileCount>, git2::Error> {
+    let path = |f: git2::DiffFile<'_>| f.path().map(|p| p.to_string_lossy().into_owned());
+    let mut out = Vec::with_capacity(diff.deltas().len());
+    for (i, d) in diff.deltas().enumerate() {
+        let (insertions, deletions) = match git2::Patch::from_diff(diff, i)? {
+            Some(p) => {
+                let (_, ins, del) = p.line_stats()?;
+                (ins, del)
+            }
+            None => (0, 0),
+        };
+        let (old_path, new_path) = match d.status() {
+            git2::Delta::Added | git2::Delta::Untracked => (None, path(d.new_file())),
+            git2::Delta::Deleted => (path(d.old_file()), None),
+            _ => (path(d.old_file()), path(d.new_file())),
+        };
+        out.push(FileCount {
+            old_path,
+            new_path,
+            insertions,
+            deletions,
+        });
+    }
+    Ok(out)
+}
+
 /// Counts the change from `old` to `new`.
 pub fn stats(repo: &Repository, old: &Tree<'_>, new: &Tree<'_>) -> Result<Stats, git2::Error> {
-    let diff = repo.diff_tree_to_tree(Some(old), Some(new), None)?;
-    let s = diff.stats()?;
-    let mut paths: Vec<String> = diff
-        .deltas()
-        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+    let diff = tree_diff(repo, old, new)?;
+    totals(&diff)
+}
+
+/// The totals of a diff's [`file_counts`], with every path it touches.
+pub fn totals(diff: &git2::Diff<'_>) -> Result<Stats, git2::Error> {
+    let files = file_counts(diff)?;
+    let mut paths: Vec<String> = files
+        .iter()
+        .flat_map(|f| [f.old_path.clone(), f.new_path.clone()])
         .flatten()
-        .map(|p| p.to_string_lossy().into_owned())
         .collect();
     paths.sort();
     paths.dedup();
     Ok(Stats {
-        files_changed: s.files_changed(),
-        insertions: s.insertions(),
-        deletions: s.deletions(),
+        files_changed: files.len(),
+        insertions: files.iter().map(|f| f.insertions).sum(),
+        deletions: files.iter().map(|f| f.deletions).sum(),
         paths,
     })
 }

@@ -45,6 +45,8 @@ pub enum ShadowError {
 pub struct Change {
     /// Every path added, deleted, modified or mode-changed (repo-relative, '/'-separated, sorted).
     pub paths: Vec<String>,
+    /// Changed files, a rename counted once.
+    pub files: usize,
     /// Lines added over all text files.
     pub insertions: usize,
     /// Lines removed over all text files.
@@ -118,15 +120,16 @@ pub fn changes(repo: &Repository, start: Oid, end: Oid) -> Result<Change, Shadow
     let repo = &detached_handle(repo)?;
     let start_tree = repo.find_commit(start)?.tree()?;
     let end_tree = repo.find_commit(end)?.tree()?;
-    let diff = repo.diff_tree_to_tree(Some(&start_tree), Some(&end_tree), None)?;
-    let stats = diff.stats()?;
+    let diff = super::tree_diff(repo, &start_tree, &end_tree)?;
+    let stats = super::totals(&diff)?;
     Ok(Change {
         paths: changed_paths(&diff)
             .iter()
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect(),
-        insertions: stats.insertions(),
-        deletions: stats.deletions(),
+        files: stats.files_changed,
+        insertions: stats.insertions,
+        deletions: stats.deletions,
     })
 }
 
@@ -802,6 +805,7 @@ mod tests {
                     "new.txt".into(),
                     "run.sh".into(),
                 ],
+                files: 6,
                 insertions: 4,
                 deletions: 4,
             }
@@ -1241,6 +1245,7 @@ mod tests {
             changes(&repo, start, end).unwrap(),
             Change {
                 paths: vec!["f.txt".into(), "h/h.txt".into()],
+                files: 2,
                 insertions: 2,
                 deletions: 1,
             }

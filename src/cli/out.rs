@@ -156,12 +156,7 @@ pub fn warning(found: &Findings) -> Option<String> {
     ]
     .iter()
     .filter(|(n, ..)| *n > 0)
-    .map(|(n, what, marker)| {
-        format!(
-            "{n} {what}{} (shown as {marker})",
-            if *n == 1 { "" } else { "s" }
-        )
-    })
+    .map(|(n, what, marker)| format!("{} (shown as {marker})", crate::words::count(*n, what)))
     .collect();
     (!parts.is_empty()).then(|| {
         format!(

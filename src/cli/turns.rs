@@ -43,11 +43,13 @@ pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
         }
         _ => {}
     }
+    let mut reason = t.reason.as_str();
     if let Some(f) = t.failure {
-        s.push_str(&format!(" — {f}: {}", f.shown_as()));
+        s.push_str(&format!(" — {} ({f})", f.shown_as()));
+        reason = reason.strip_prefix(&f.reason_prefix()).unwrap_or(reason);
     }
-    if !t.reason.is_empty() {
-        s.push_str(&format!(" — {}", out::field(&t.reason)));
+    if !reason.is_empty() {
+        s.push_str(&format!(" — {}", out::field(reason)));
     }
     if t.state == TurnState::AwaitingReview {
         s.push_str(&format!(
@@ -72,8 +74,8 @@ pub fn status(dir: &Path) -> CliResult {
         ws.root.display()
     );
     say!(
-        "{} turns: {} running, {} awaiting review, {} landed",
-        ws.state.turns().len(),
+        "{}: {} running, {} awaiting review, {} landed",
+        crate::words::count(ws.state.turns().len(), "turn"),
         count(TurnState::Running),
         count(TurnState::AwaitingReview),
         count(TurnState::Landed)
@@ -164,7 +166,11 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         say!("  why        {}", t.reason);
     }
     if let Some(f) = t.failure {
-        say!("  failure    {f} ({})", f.shown_as());
+        say!(
+            "  failure    {} ({f}){}",
+            f.shown_as(),
+            f.analogy().map(|a| format!(" — {a}")).unwrap_or_default()
+        );
     }
     if let Some(d) = &t.denials {
         say!("  denied     {}", d.sentence());
@@ -189,8 +195,8 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
     }
     if t.state != TurnState::Running {
         say!(
-            "  changes    {} files, +{} -{}",
-            t.files_changed,
+            "  changes    {}, +{} -{}",
+            crate::words::count(t.files_changed, "file"),
             t.insertions,
             t.deletions
         );
@@ -245,14 +251,18 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
 
 pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
     let t = ws.turn(&a.turn)?;
-    let patch = ws.diff_text(&t.id)?;
-    let files = file_stats(&patch);
+    let (patch, files) = ws.diff_patch(&t.id)?;
     if a.json {
         print_json(&json!({
             "turn": t.id,
             "state": t.state,
             "partial": t.commit.is_none(),
-            "files": files.iter().map(|(p, i, d)| json!({"path": p, "insertions": i, "deletions": d})).collect::<Vec<_>>(),
+            "files": files.iter().map(|f| json!({
+                "path": f.new_path.as_deref().or(f.old_path.as_deref()),
+                "old_path": f.old_path,
+                "insertions": f.insertions,
+                "deletions": f.deletions,
+            })).collect::<Vec<_>>(),
             "patch": patch,
         }));
         return Ok(0);
@@ -266,14 +276,14 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
     }
     let mut out = std::io::stdout().lock();
     if a.stat {
-        for (p, i, d) in &files {
-            say!(" {p} | +{i} -{d}");
+        for f in &files {
+            say!(" {} | +{} -{}", f.name(), f.insertions, f.deletions);
         }
         say!(
-            " {} files changed, {} insertions(+), {} deletions(-)",
-            files.len(),
-            files.iter().map(|f| f.1).sum::<usize>(),
-            files.iter().map(|f| f.2).sum::<usize>()
+            " {} changed, {}(+), {}(-)",
+            crate::words::count(files.len(), "file"),
+            crate::words::count(files.iter().map(|f| f.insertions).sum(), "insertion"),
+            crate::words::count(files.iter().map(|f| f.deletions).sum(), "deletion"),
         );
         return Ok(0);
     }
@@ -297,24 +307,6 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
         }
     }
     Ok(0)
-}
-
-/// Per-file insertions and deletions counted from a unified patch.
-fn file_stats(patch: &str) -> Vec<(String, usize, usize)> {
-    let mut files: Vec<(String, usize, usize)> = Vec::new();
-    for line in patch.lines() {
-        if let Some(rest) = line.strip_prefix("diff --git a/") {
-            let path = rest.split(" b/").last().unwrap_or(rest).to_string();
-            files.push((path, 0, 0));
-        } else if let Some(f) = files.last_mut() {
-            if line.starts_with('+') && !line.starts_with("+++") {
-                f.1 += 1;
-            } else if line.starts_with('-') && !line.starts_with("---") {
-                f.2 += 1;
-            }
-        }
-    }
-    files
 }
 
 pub fn log(ws: &mut Workspace, a: LogArgs) -> CliResult {

@@ -6,11 +6,13 @@
 //! such as operations/MEMORY.md (a bare word counts when it contains a `/`
 //! or ends in .md .txt .toml .json .yaml .yml). A name is looked up relative
 //! to the manifest's folder, then to the root; `{today}`/`{yesterday}` become
-//! dates. Each target is reported once, at its first mention.
+//! dates. Each target is reported once, at its first mention. The steps
+//! of a fenced list (`1) Read SOUL.md`, `2) Read USER.md + IDENTITY.md`)
+//! count too, and a manifest that names no file at all is a finding.
 
 use std::collections::HashSet;
 
-use super::markdown::scan;
+use super::markdown::scan_boot;
 use super::options::Options;
 use super::tree::{self, Entry, Tree};
 use super::{Context, Report, dangling, finding};
@@ -53,7 +55,16 @@ pub(crate) fn check(t: &Tree, s: &Spec, ctx: &Context) -> Result<Report, String>
     let dir = tree::parent(manifest);
     let mut seen = HashSet::new();
     let mut findings = Vec::new();
-    for m in scan(&text, true) {
+    let mentions = scan_boot(&text);
+    if mentions.is_empty() {
+        // A boot sequence that names nothing checks nothing: never a pass.
+        return Ok(Report::findings(vec![finding(
+            manifest,
+            None,
+            "the boot manifest names no file to read (name them as `path`, [text](path) or a bare name such as SOUL.md)",
+        )]));
+    }
+    for m in mentions {
         let path = tree::expand_dates(&m.path, ctx.today);
         let cands = tree::candidates(dir, &path);
         let found = cands.iter().find(|c| t.exists(c));
@@ -187,6 +198,49 @@ mod tests {
             r.detail.contains("`manifest` must be the boot file"),
             "{}",
             r.detail
+        );
+    }
+
+    #[test]
+    fn a_boot_list_in_a_fence_is_read() {
+        // The way agent workspaces write it: a fenced list of steps, names
+        // joined by `+`, `and` and commas; the shell example stays one.
+        let t = tree(&[
+            (
+                "AGENTS.md",
+                "# Every session\n\n```text\n1) Read SOUL.md\n2) Read USER.md + IDENTITY.md\n\
+                 3) Read TOOLS.md,HEARTBEAT.md and MEMORY.md\n```\n\n```sh\ncat example/only.md\n```\n",
+            ),
+            ("SOUL.md", "s"),
+            ("USER.md", " \n"),
+            ("TOOLS.md", "t"),
+            ("HEARTBEAT.md", "h"),
+            ("MEMORY.md", "m"),
+        ]);
+        let r = run_one(t.path(), &inv("boot", "boot", CFG), &ctx());
+        assert_eq!(r.outcome, Outcome::Fail, "{r:?}");
+        assert_eq!(
+            lines(&r),
+            vec![
+                "AGENTS.md:5 boot file `USER.md` is empty (USER.md) [USER.md]",
+                "AGENTS.md:5 boot file `IDENTITY.md` does not exist [IDENTITY.md]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_manifest_that_names_no_file_is_a_finding() {
+        let t = tree(&[(
+            "AGENTS.md",
+            "# Boot\nRead your soul, then your user.\n```\ncat example/only.md\n```\n",
+        )]);
+        let r = run_one(t.path(), &inv("boot", "boot", CFG), &ctx());
+        assert_eq!(r.outcome, Outcome::Fail, "{r:?}");
+        assert_eq!(
+            lines(&r),
+            vec![
+                "AGENTS.md the boot manifest names no file to read (name them as `path`, [text](path) or a bare name such as SOUL.md)"
+            ]
         );
     }
 }

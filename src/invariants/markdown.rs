@@ -5,7 +5,7 @@
 //! hand-written instruction files of agent workspaces need, and it is fast
 //! on thousands of files. Everything inside fenced code blocks (``` or ~~~)
 //! is ignored, links and backticks alike: a fence shows an example, not a
-//! pointer. Indented code blocks are not recognised (indentation is far more
+//! pointer — except, for a boot manifest, the steps of a fenced list. Indented code blocks are not recognised (indentation is far more
 //! often a list continuation in these files).
 
 /// File extensions that make a bare or backticked word a path.
@@ -41,6 +41,28 @@ pub(crate) struct Mention {
 /// The mentions in `text`, in order. Bare words are only looked for when
 /// `bare` is set, and never inside links or code spans.
 pub(crate) fn scan(text: &str, bare: bool) -> Vec<Mention> {
+    scan_with(text, bare, false)
+}
+
+/// [`scan`] for a boot manifest: the steps of a fenced list are read too
+/// (agent workspaces often write their boot sequence as ```` ```text ````
+/// then `1) Read SOUL.md`, `2) Read USER.md + IDENTITY.md`), with names
+/// joined by `+`, `and` or commas. Other fenced lines stay examples.
+pub(crate) fn scan_boot(text: &str) -> Vec<Mention> {
+    scan_with(text, true, true)
+}
+
+/// Whether a line is a step of a list: `1)`, `1.`, `-`, `*` or `+` first.
+fn is_step(line: &str) -> bool {
+    let t = line.trim_start();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 {
+        return matches!(t.as_bytes().get(digits), Some(b')' | b'.'));
+    }
+    matches!(t.as_bytes(), [b'-' | b'*' | b'+', b' ', ..])
+}
+
+fn scan_with(text: &str, bare: bool, fenced_steps: bool) -> Vec<Mention> {
     let mut out = Vec::new();
     let mut fence: Option<(u8, usize)> = None;
     let mut offset = 0;
@@ -63,6 +85,18 @@ pub(crate) fn scan(text: &str, bare: bool) -> Vec<Mention> {
             }
         }
         if fence.is_some() {
+            if fenced_steps && is_step(line) {
+                // Joiners become spaces, byte for byte, so offsets hold.
+                let split = line.replace(['+', ','], " ");
+                let (marker, _) = split
+                    .trim_start()
+                    .split_at(split.trim_start().find(' ').unwrap_or(0));
+                let skip = split.len() - split.trim_start().len() + marker.len();
+                let mut steps = String::with_capacity(split.len());
+                steps.push_str(&" ".repeat(skip));
+                steps.push_str(&split[skip..]);
+                scan_line(&steps, line_start, line_no, true, &mut out);
+            }
             continue;
         }
         scan_line(line, line_start, line_no, bare, &mut out);

@@ -234,9 +234,9 @@ pub struct App {
     pub diff: DiffView,
     pub output: OutputView,
     pub events_scroll: usize,
-    /// The invariant dashboard's cursor: row (invariant) and column (turn).
+    /// The invariant dashboard's cursor row (invariant); its column is the
+    /// selected turn.
     pub inv_row: usize,
-    pub inv_col: usize,
     /// Which finding of the selected cell `enter` opens.
     pub inv_finding: usize,
     /// A file and line to show once the selected turn's diff arrives.
@@ -254,6 +254,9 @@ pub struct App {
     /// The branch and short head commit the header shows, read when the
     /// journal changes rather than on every frame.
     pub head: (String, String),
+    /// Operator actions under way that check the branch head's invariants
+    /// (landing, fixing): the header says "checking…" meanwhile.
+    pub checks_running: usize,
     /// Set while a policy file in the working tree differs from the
     /// committed one (which is what applies); read with the head.
     pub policy_uncommitted: bool,
@@ -313,7 +316,6 @@ impl App {
             },
             events_scroll: 0,
             inv_row: 0,
-            inv_col: 0,
             inv_finding: 0,
             pending_jump: None,
             dialog: None,
@@ -325,6 +327,7 @@ impl App {
             waiting_known,
             demo: false,
             head: (String::new(), String::new()),
+            checks_running: 0,
             policy_uncommitted: false,
             agent_procs: Vec::new(),
             reading: Reading::default(),
@@ -619,13 +622,7 @@ impl App {
             Action::Left | Action::Right
                 if self.focus == Pane::Detail && self.tab == Tab::Invariants =>
             {
-                let cols = self.dashboard().turns.len();
-                self.inv_col = if action == Action::Right {
-                    (self.inv_col + 1).min(cols.saturating_sub(1))
-                } else {
-                    self.inv_col.saturating_sub(1)
-                };
-                self.inv_finding = 0;
+                self.dashboard_step(action == Action::Right);
             }
             Action::Left | Action::Right => self.on_reading(action),
             Action::ToggleWrap | Action::Expand | Action::Filter => self.on_reading(action),
@@ -930,6 +927,7 @@ impl App {
             Done::Op { op, result } => {
                 let decided = result.is_ok() && is_decision(&op);
                 let started = form::started(&op, &result);
+                self.op_done(&op);
                 self.status = Some(match result {
                     Ok(text) => Status { text, error: false },
                     Err(text) => Status {

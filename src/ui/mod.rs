@@ -48,8 +48,8 @@ pub enum Msg {
     Agents(Vec<AgentProcess>),
 }
 
-/// How often the fallback poll looks at the files.
-const TICK: Duration = Duration::from_millis(500);
+/// How often the fallback poll looks at the files (and the clock).
+pub const TICK: Duration = Duration::from_millis(500);
 /// Every this many ticks the tick thread looks for agent processes in the
 /// repository (a walk over `/proc`), and wakes the loop only when what it
 /// finds changed.
@@ -103,16 +103,12 @@ pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     app.demo = demo;
     let _lock = ConsoleLock::acquire(app.ws.leash_dir());
     let (tx, rx) = channel::<Msg>();
-    let worker = Worker::start(app.ws.root.clone(), tx.clone(), Msg::Done);
-    let pending = Arc::new(AtomicBool::new(false));
-    let _watcher = watch(app.ws.leash_dir(), tx.clone(), pending.clone());
     spawn_input(tx.clone());
-    spawn_ticks(tx, app.ws.root.clone());
     let mut terminal = ratatui::init();
     // A paste arrives as one piece, so its line breaks are not enter keys.
     let _ = crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
     mouse_capture();
-    let result = event_loop(&mut terminal, &mut app, &worker, &rx, &pending);
+    let result = serve(&mut terminal, &mut app, TICK, None, tx, rx);
     mouse_release();
     let _ = crossterm::execute!(std::io::stdout(), event::DisableBracketedPaste);
     ratatui::restore();
@@ -141,26 +137,83 @@ fn mouse_release() {
     let _ = out.flush();
 }
 
-fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+/// What the event loop did, told as it happens (see [`serve`]): how tests
+/// prove that an idle console does nothing and a change is seen once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// A frame was drawn.
+    Drew,
+    /// The journal and logs were read again.
+    Refreshed,
+}
+
+/// Runs the console on `terminal` until the app quits: the file watcher,
+/// the tick (every `tick`) and the worker are started here; keys and
+/// redraw requests come through `tx` (whose other end is `rx`). Each draw
+/// and refresh is told to `probe` when one is given.
+pub fn serve<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
+    app: &mut App,
+    tick: Duration,
+    probe: Option<Sender<Seen>>,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let worker = Worker::start(app.ws.root.clone(), tx.clone(), Msg::Done);
+    let pending = Arc::new(AtomicBool::new(false));
+    let _watcher = watch(app.ws.leash_dir(), tx.clone(), pending.clone());
+    spawn_ticks(tx, app.ws.root.clone(), tick);
+    event_loop(terminal, app, &worker, &rx, &pending, probe.as_ref())
+}
+
+fn event_loop<B: ratatui::backend::Backend>(
+    terminal: &mut ratatui::Terminal<B>,
     app: &mut App,
     worker: &Worker,
     rx: &Receiver<Msg>,
     pending: &AtomicBool,
-) -> anyhow::Result<()> {
+    probe: Option<&Sender<Seen>>,
+) -> anyhow::Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    let tell = |seen: Seen| {
+        if let Some(p) = probe {
+            let _ = p.send(seen);
+        }
+    };
     let journal_len = |app: &App| {
         std::fs::metadata(app.ws.journal_path())
             .map(|m| m.len())
             .ok()
     };
-    let mut last_len = journal_len(app);
+    // The selected turn's output: its log, or an in-place turn's session
+    // transcript (which lives outside the watched folder: the tick sees it).
+    let log_len = |app: &App| {
+        app.current().and_then(|t| {
+            let path = app
+                .transcript_of(t)
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| app.ws.turn_dir(&t.id).join("output.log"));
+            std::fs::metadata(path).map(|m| m.len()).ok()
+        })
+    };
+    // What the last look saw. A look that sees the same needs no refresh:
+    // a burst of file events about one write (its data, then its close) is
+    // one change, and a tick over unchanged files is nothing.
+    let mut last_look = (journal_len(app), log_len(app));
     let mut last_draw = Instant::now() - FRAME;
     let mut dirty = true;
+    // The age labels on screen: the only thing the clock changes.
+    let mut ages: Vec<(String, String)> = Vec::new();
     loop {
         for job in app.outbox.jobs.drain(..) {
             worker.request(job);
         }
-        for op in app.outbox.ops.drain(..) {
+        for op in app.take_ops() {
             worker.op(op);
         }
         for text in app.outbox.bells.drain(..) {
@@ -172,7 +225,12 @@ fn event_loop(
         if dirty {
             let wait = FRAME.saturating_sub(last_draw.elapsed());
             if wait.is_zero() {
-                terminal.draw(|f| views::draw(f, app))?;
+                let (drawn, seen) = crate::journal::record_ages(|| {
+                    terminal.draw(|f| views::draw(f, app)).map(drop)
+                });
+                drawn?;
+                ages = seen;
+                tell(Seen::Drew);
                 last_draw = Instant::now();
                 dirty = false;
                 // Drawing may ask for highlights of what became visible.
@@ -190,29 +248,27 @@ fn event_loop(
                 Err(_) => return Ok(()),
             }
         };
-        dirty = true;
+        // A key, a resize, finished work is worth a frame; a tick or a file
+        // event only when it changed something.
+        dirty |= !matches!(msg, Msg::Tick | Msg::Changed);
         match msg {
             Msg::Key(k) => app.on_key(k),
             Msg::Paste(text) => app.on_paste(&text),
             Msg::Mouse(m) => app.on_mouse(m),
             Msg::Redraw => {}
-            Msg::Changed => {
-                // Changes from here on ask for another look.
-                pending.store(false, Ordering::SeqCst);
-                last_len = journal_len(app);
-                app.on_changed();
-            }
-            Msg::Tick => {
-                let len = journal_len(app);
-                let log_grew = app.current().is_some_and(|t| {
-                    std::fs::metadata(app.ws.turn_dir(&t.id).join("output.log"))
-                        .map(|m| m.len())
-                        .unwrap_or(0)
-                        != app.output.window.file_len
-                });
-                if len != last_len || log_grew {
-                    last_len = len;
+            Msg::Changed | Msg::Tick => {
+                if matches!(msg, Msg::Changed) {
+                    // Changes from here on ask for another look.
+                    pending.store(false, Ordering::SeqCst);
+                }
+                let look = (journal_len(app), log_len(app));
+                if look != last_look {
+                    last_look = look;
                     app.on_changed();
+                    tell(Seen::Refreshed);
+                    dirty = true;
+                } else if matches!(msg, Msg::Tick) && crate::journal::ages_moved(&ages) {
+                    dirty = true;
                 }
             }
             Msg::Done(d) => app.on_done(d),
@@ -302,7 +358,7 @@ fn spawn_input(tx: Sender<Msg>) {
     });
 }
 
-fn spawn_ticks(tx: Sender<Msg>, root: std::path::PathBuf) {
+fn spawn_ticks(tx: Sender<Msg>, root: std::path::PathBuf, tick: Duration) {
     thread::spawn(move || {
         let mut known: Vec<AgentProcess> = Vec::new();
         let mut n: u32 = 0;
@@ -320,7 +376,39 @@ fn spawn_ticks(tx: Sender<Msg>, root: std::path::PathBuf) {
             if tx.send(Msg::Tick).is_err() {
                 return;
             }
-            thread::sleep(TICK);
+            thread::sleep(tick);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changes_content;
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, EventKind, MetadataKind, ModifyKind,
+        RemoveKind,
+    };
+
+    #[test]
+    fn only_events_that_change_content_wake_the_console() {
+        // The console's own reads: opening, reading, closing unwritten.
+        for quiet in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+            EventKind::Any,
+            EventKind::Other,
+        ] {
+            assert!(!changes_content(&quiet), "{quiet:?}");
+        }
+        for change in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+        ] {
+            assert!(changes_content(&change), "{change:?}");
+        }
+    }
 }

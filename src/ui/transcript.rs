@@ -69,6 +69,8 @@ impl Fold {
 pub struct Rendered {
     pub lines: Vec<OutLine>,
     pub usage: Option<Usage>,
+    /// The agent's last request overflowed its context window.
+    pub overflowed: bool,
     /// Hidden characters found in the window, for the turn's warning.
     pub findings: sanitize::Findings,
 }
@@ -112,8 +114,8 @@ fn lines(role: &'static str, prefix: &'static str, text: &str, limit: usize) -> 
                 prefix,
                 text: sanitize::sanitize_line(
                     &format!(
-                        "… {extra} more line{} (e shows them)",
-                        if extra == 1 { "" } else { "s" }
+                        "… {} (e shows them)",
+                        crate::words::count(extra, "more line")
                     ),
                     0,
                 ),
@@ -177,9 +179,32 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
     // Per-request usage says how full the context is; a run total (which
     // carries the window) does not, but names the window.
     let (mut request, mut total): (Option<Usage>, Option<Usage>) = (None, None);
+    // A request that overflowed never reports usage, but its failure says
+    // how big it was and what the limit is: that is the context's state.
+    let mut overflow_window = None;
     let mut last_failure = None;
     for raw in text.lines() {
         for item in parser.parse_line(raw) {
+            if let Item::Failure {
+                class: crate::model::FailureClass::ContextOverflow,
+                message,
+            } = &item
+                && let Some((tokens, limit)) = crate::agents::adapter::overflow_tokens(message)
+            {
+                request = Some(Usage {
+                    input_tokens: tokens,
+                    output_tokens: 0,
+                    context_window: Some(limit),
+                });
+                overflow_window = Some(limit);
+            }
+            if let Item::Failure {
+                class: crate::model::FailureClass::ContextOverflow,
+                ..
+            } = &item
+            {
+                out.overflowed = true;
+            }
             // A failure is often reported twice (the API message, then the
             // result): say it once.
             if let Item::Failure { class, message } = &item {
@@ -194,6 +219,8 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
                     total = Some(*u);
                 } else {
                     request = Some(*u);
+                    overflow_window = None;
+                    out.overflowed = false;
                 }
             }
             out.lines.extend(item_lines(item, cwd));
@@ -201,7 +228,7 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
     }
     let window = total.and_then(|t| t.context_window);
     out.usage = request.or(total).map(|u| Usage {
-        context_window: window.or(u.context_window),
+        context_window: overflow_window.or(window).or(u.context_window),
         ..u
     });
     out.with_findings()
@@ -285,5 +312,46 @@ mod tests {
             "{text:?}"
         );
         assert!(rendered.lines.iter().any(|l| l.role == "error"));
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/fixtures/streams/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn the_gauge_shows_the_request_that_overflowed() {
+        // A real overflow: the request is stated in the failure only.
+        let r = render(
+            &fixture("claude_stream_overflow_400.jsonl"),
+            Format::Claude,
+            None,
+        );
+        assert!(r.overflowed);
+        let u = r.usage.expect("the overflowing request is the usage");
+        assert_eq!((u.input_tokens, u.context_window), (210_000, Some(200_000)));
+
+        // A request that fit, then one that overflowed: the overflow wins.
+        let mut log = fixture("claude_stream.jsonl");
+        log.extend_from_slice(&fixture("claude_stream_overflow_400.jsonl"));
+        let r = render(&log, Format::Claude, None);
+        assert!(r.overflowed);
+        assert_eq!(r.usage.map(|u| u.input_tokens), Some(210_000));
+
+        // Codex names no figures: overflowed, with no number made up.
+        let r = render(
+            &fixture("codex_exec_overflow_400.jsonl"),
+            Format::Codex,
+            None,
+        );
+        assert!(r.overflowed);
+        assert!(r.usage.is_none_or(|u| u.input_tokens < 200_000));
+
+        // A run that did not overflow is not marked.
+        let r = render(&fixture("claude_stream.jsonl"), Format::Claude, None);
+        assert!(!r.overflowed);
     }
 }

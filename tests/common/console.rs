@@ -82,7 +82,7 @@ pub fn settle(app: &mut App) {
     let repo = git2::Repository::open(&app.ws.root).ok();
     for _ in 0..50 {
         let jobs: Vec<_> = app.outbox.jobs.drain(..).collect();
-        let ops: Vec<_> = app.outbox.ops.drain(..).collect();
+        let ops = app.take_ops();
         app.outbox.bells.clear();
         if jobs.is_empty() && ops.is_empty() {
             return;

@@ -239,8 +239,10 @@ impl App {
             ),
             String::new(),
             format!(
-                "{} files, +{} −{} will be undone:",
-                t.files_changed, t.insertions, t.deletions
+                "{}, +{} −{} will be undone:",
+                crate::words::count(t.files_changed, "file"),
+                t.insertions,
+                t.deletions
             ),
         ];
         lines.extend(
@@ -250,7 +252,10 @@ impl App {
                 .map(|p| format!("  {}", crate::sanitize::plain(p))),
         );
         if t.paths.len() > 12 {
-            lines.push(format!("  … and {} more", t.paths.len() - 12));
+            lines.push(format!(
+                "  … and {}",
+                crate::words::count(t.paths.len() - 12, "more path")
+            ));
         }
         self.dialog = Some(Dialog::Confirm {
             title: format!("Roll back {}?", t.id),

@@ -139,11 +139,70 @@ fn muted<'a>(app: &App, text: impl Into<String>) -> Line<'a> {
     Line::styled(text.into(), app.theme.style("text.muted"))
 }
 
+/// The context gauge: how full the agent's context was at its last
+/// request — the overflowing one when the last request overflowed.
+/// `cells` is the bar's length.
+fn context_gauge(
+    app: &App,
+    r: &crate::ui::transcript::Rendered,
+    cells: usize,
+) -> Vec<Span<'static>> {
+    let th = &app.theme;
+    let over = |k: String| Span::styled(k, th.style("gauge.high"));
+    let Some(u) = r.usage else {
+        return if r.overflowed {
+            vec![over("context overflowed".into())]
+        } else {
+            Vec::new()
+        };
+    };
+    let used = u.input_tokens + u.output_tokens;
+    match u.context_window {
+        Some(win) if win > 0 && r.overflowed && used <= win => {
+            // The failure named no figures: the last known use is not the
+            // state of the context, so do not draw it as one.
+            vec![over(format!("context overflowed (limit {}k)", win / 1000))]
+        }
+        Some(win) if win > 0 => {
+            let pct = used * 100 / win;
+            let filled = (pct.min(100) as usize * cells) / 100;
+            let role = if pct >= 80 { "gauge.high" } else { "gauge" };
+            vec![
+                Span::styled(
+                    format!("context {}k/{}k ", used / 1000, win / 1000),
+                    th.style(if pct > 100 {
+                        "gauge.high"
+                    } else {
+                        "text.muted"
+                    }),
+                ),
+                Span::styled("█".repeat(filled), th.style(role)),
+                Span::styled("░".repeat(cells - filled), th.style("text.muted")),
+                Span::styled(format!(" {pct}%"), th.style(role)),
+            ]
+        }
+        _ => vec![Span::styled(
+            format!(
+                "{} in, {} out",
+                crate::words::count(u.input_tokens as usize, "token"),
+                u.output_tokens
+            ),
+            th.style("text.muted"),
+        )],
+    }
+}
+
 fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
     let [gauge, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let w = &app.output.window;
-    let mut info = vec![Span::styled(
+    // The gauge first: how full the context is matters more than how the
+    // log is read, and a narrow pane cuts from the right.
+    let mut info = context_gauge(app, &w.rendered, if area.width < 70 { 8 } else { 20 });
+    if !info.is_empty() {
+        info.push(Span::styled(" · ", th.style("text.muted")));
+    }
+    info.push(Span::styled(
         format!(
             "{} · {} ",
             app.format_label(turn),
@@ -154,32 +213,7 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             }
         ),
         th.style("text.muted"),
-    )];
-    if let Some(u) = w.rendered.usage {
-        let used = u.input_tokens + u.output_tokens;
-        match u.context_window {
-            Some(win) if win > 0 => {
-                let pct = (used * 100 / win).min(100);
-                let cells = 20;
-                let filled = (pct as usize * cells) / 100;
-                let role = if pct >= 80 { "gauge.high" } else { "gauge" };
-                info.push(Span::styled(
-                    format!("context {}k/{}k ", used / 1000, win / 1000),
-                    th.style("text.muted"),
-                ));
-                info.push(Span::styled("█".repeat(filled), th.style(role)));
-                info.push(Span::styled(
-                    "░".repeat(cells - filled),
-                    th.style("text.muted"),
-                ));
-                info.push(Span::styled(format!(" {pct}%"), th.style(role)));
-            }
-            _ => info.push(Span::styled(
-                format!("{} tokens in, {} out", u.input_tokens, u.output_tokens),
-                th.style("text.muted"),
-            )),
-        }
-    }
+    ));
     let findings = w.rendered.findings;
     if findings.is_suspicious() {
         // The warning goes first: it must not be cut off by a narrow pane.
@@ -187,8 +221,10 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             0,
             Span::styled(
                 format!(
-                    "⚠ hidden characters shown as markers ({} escapes, {} bidi, {} zero-width) ",
-                    findings.escapes_removed, findings.bidi, findings.zero_width
+                    "⚠ hidden characters shown as markers ({}, {} bidi, {} zero-width) ",
+                    crate::words::count(findings.escapes_removed, "escape"),
+                    findings.bidi,
+                    findings.zero_width
                 ),
                 th.style("warning"),
             ),
@@ -289,9 +325,21 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
         return;
     }
     let [stats, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let s = crate::diff::stats(&files);
+    // A finished turn's counts are the journal's, the ones its row and
+    // `leash diff --stat` show; a turn still at work has only this diff.
+    let s = match app.current() {
+        Some(t) if t.commit.is_some() => crate::diff::DiffStats {
+            files: t.files_changed,
+            insertions: t.insertions,
+            deletions: t.deletions,
+        },
+        _ => crate::diff::stats(&files),
+    };
     let mut head = Line::from(vec![
-        Span::styled(format!("{} files ", s.files), app.theme.style("text.muted")),
+        Span::styled(
+            format!("{} ", crate::words::count(s.files, "file")),
+            app.theme.style("text.muted"),
+        ),
         Span::styled(format!("+{} ", s.insertions), app.theme.style("diff.added")),
         Span::styled(format!("−{}", s.deletions), app.theme.style("diff.removed")),
         Span::styled(
@@ -535,6 +583,26 @@ fn outcome_cell(o: crate::invariants::Outcome) -> (&'static str, &'static str) {
     }
 }
 
+/// Which turn columns of the dashboard are shown: `(first, count)` of
+/// `total`, keeping the selected column in view and leaving room for the
+/// count of those cut off.
+fn dashboard_window(
+    width: usize,
+    name_w: usize,
+    total: usize,
+    cut_older: bool,
+    sel: Option<usize>,
+) -> (usize, usize) {
+    let room = width.saturating_sub(name_w);
+    if room / 4 >= total && !cut_older {
+        return (0, total);
+    }
+    // Room for " 99 older →".
+    let cols = (room.saturating_sub(11) / 4).max(1).min(total);
+    let first = sel.map_or(0, |s| (s + 1).saturating_sub(cols));
+    (first, cols)
+}
+
 /// The invariant dashboard: invariants × recent turns (newest left), the
 /// newest breaks on top; the findings of the cell under the cursor below.
 fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
@@ -559,19 +627,36 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         .unwrap_or(10)
         .min(28)
         + 1;
-    let cols = ((area.width as usize).saturating_sub(name_w) / 4).min(d.turns.len());
+    let sel = app.dashboard_col(&d);
+    let (first, cols) =
+        dashboard_window(area.width as usize, name_w, d.turns.len(), d.older > 0, sel);
+    let (newer, older) = (first, d.turns.len() - first - cols + d.older);
     let mut lines = Vec::new();
+    // Turns that do not fit are counted at the side they are on.
     let mut head = vec![Span::styled(
-        format!("{:<name_w$}", ""),
+        format!(
+            "{:<name_w$}",
+            if newer > 0 {
+                format!("← {newer} newer")
+            } else {
+                String::new()
+            }
+        ),
         th.style("text.muted"),
     )];
-    for (c, id) in d.turns.iter().take(cols).enumerate() {
-        let style = if c == app.inv_col {
+    for (c, id) in d.turns.iter().enumerate().skip(first).take(cols) {
+        let style = if Some(c) == sel {
             th.style("tab.active")
         } else {
             th.style("text.muted")
         };
         head.push(Span::styled(format!("{:^4}", id), style));
+    }
+    if older > 0 {
+        head.push(Span::styled(
+            format!(" {older} older →"),
+            th.style("text.muted"),
+        ));
     }
     lines.push(Line::from(head));
     for (r, name) in d.rows.iter().enumerate() {
@@ -583,18 +668,25 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                 th.style("text")
             },
         )];
-        for (c, id) in d.turns.iter().take(cols).enumerate() {
-            let result = app
-                .ws
-                .state
-                .turn(id)
-                .and_then(|t| t.invariants.iter().find(|x| &x.name == name));
+        for (c, id) in d.turns.iter().enumerate().skip(first).take(cols) {
+            let t = app.ws.state.turn(id);
+            let result = t.and_then(|t| t.invariants.iter().find(|x| &x.name == name));
             let (glyph, role) = result.map_or((" - ", "text.muted"), |x| outcome_cell(x.outcome));
             let mut style = th.style(role);
-            if r == app.inv_row && c == app.inv_col {
+            if r == app.inv_row && Some(c) == sel {
                 style = style.patch(th.style("selection"));
             }
-            row.push(Span::styled(format!("{glyph} "), style));
+            // `→` marks a turn whose merged tree (it landed on a moved
+            // branch) came out otherwise than its own.
+            let merged = t
+                .and_then(|t| t.merged.as_ref())
+                .and_then(|m| m.results.iter().find(|x| &x.name == name));
+            let differs = merged.is_some_and(|m| Some(m.outcome) != result.map(|x| x.outcome));
+            row.push(Span::styled(glyph.to_string(), style));
+            row.push(Span::styled(
+                if differs { "→" } else { " " },
+                th.style("text.muted"),
+            ));
         }
         lines.push(Line::from(row));
     }
@@ -619,6 +711,26 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                     th.style("text.muted"),
                 ),
             ]));
+            if let Some((tree, m)) = t.merged.as_ref().and_then(|m| {
+                m.results
+                    .iter()
+                    .find(|x| x.name == res.name)
+                    .map(|x| (&m.tree, x))
+            }) {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!(
+                            "  merged onto the moved branch ({}): ",
+                            crate::checkpoint::short(tree)
+                        ),
+                        th.style("text.muted"),
+                    ),
+                    Span::styled(
+                        format!("{:?}", m.outcome).to_lowercase(),
+                        th.style(outcome_cell(m.outcome).1),
+                    ),
+                ]));
+            }
             for (i, f) in res.findings.iter().enumerate() {
                 let at = match f.line {
                     Some(l) => format!("{}:{l}", f.path),
@@ -713,6 +825,17 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         Span::styled("agent     ", th.style("text.muted")),
         safe(&turn.agent, th.style("text")),
     ]));
+    if let Some(f) = turn.failure {
+        // The plain name, then what it resembles as the explanation.
+        let mut spans = vec![
+            Span::styled("failure   ", th.style("text.muted")),
+            Span::styled(f.shown_as(), th.style("failure")),
+        ];
+        if let Some(a) = f.analogy() {
+            spans.push(Span::styled(format!(" — {a}"), th.style("text.muted")));
+        }
+        lines.push(Line::from(spans));
+    }
     if !turn.paths.is_empty() {
         lines.push(Line::raw(""));
         lines.push(muted(app, "wrote:"));

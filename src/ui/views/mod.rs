@@ -171,7 +171,10 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         ),
         (
             6,
-            Span::styled(format!(" {} turns ", turns.len()), t.style("text.muted")),
+            Span::styled(
+                format!(" {} ", crate::words::count(turns.len(), "turn")),
+                t.style("text.muted"),
+            ),
         ),
     ]);
     let sessions = app
@@ -185,10 +188,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         parts.push((
             4,
             Span::styled(
-                format!(
-                    " {sessions} in-place session{} ",
-                    if sessions == 1 { "" } else { "s" }
-                ),
+                format!(" {} ", crate::words::count(sessions, "in-place session")),
                 t.style("info"),
             ),
         ));
@@ -202,22 +202,8 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             ),
         ));
     }
-    if let Some(check) = &app.ws.state.last_check {
-        let failing = check.results.iter().any(|r| !crate::checks::passes(r));
-        parts.push((
-            1,
-            Span::styled(
-                format!(
-                    " invariants {} ",
-                    crate::invariants::summary(&check.results)
-                ),
-                if failing {
-                    t.style("failure")
-                } else {
-                    t.style("state.landed")
-                },
-            ),
-        ));
+    if let Some((badge, role)) = app.head_badge() {
+        parts.push((1, Span::styled(format!(" {badge} "), t.style(role))));
     }
     let spans = by_priority(parts, area.width as usize);
     let spans = text::clip(spans, 0, area.width as usize, text::marker_style(t));
