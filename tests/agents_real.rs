@@ -7,8 +7,10 @@
 //! .ci/real-agents        # installs the CLIs, then runs these tests
 //! ```
 //!
-//! (or `LEASH_REAL_AGENTS=1 cargo test --test agents_real` once they are
-//! installed). Without `LEASH_REAL_AGENTS` every test here says so and
+//! (or `LEASH_REAL_AGENTS=1 cargo test --test agents_real -- --include-ignored`
+//! once they are installed). Every test is `#[ignore]`d, so a plain
+//! `cargo test` lists them as ignored rather than passed; run with
+//! `--include-ignored` but without `LEASH_REAL_AGENTS`, each says so and
 //! returns.
 
 mod common;
@@ -108,10 +110,15 @@ fn claude_env(cmd: &mut Command, home: &Path, port: u16) {
 }
 
 /// `PATH` with the pinned CLIs first, so that the agent commands `leash
-/// init` writes (`claude …`, `codex …`) run as they are, with no flag added.
+/// init` writes (`claude …`, `codex …`) run as they are, with no flag added,
+/// and the leash under test next, as `leash hooks install` expects it there.
 fn agents_path() -> std::ffi::OsString {
     let bin = agent_bin("claude").parent().unwrap().to_path_buf();
-    let mut dirs = vec![bin];
+    let leash = Path::new(env!("CARGO_BIN_EXE_leash"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut dirs = vec![bin, leash];
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
@@ -138,6 +145,7 @@ fn claude_repo(extra_rules: &str) -> Repo {
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
     if !enabled() {
         return;
@@ -185,6 +193,7 @@ fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
 /// permission mode, where a Write needs a permission nobody can grant: the
 /// gate's explicit allow is what lets it land in the turn.
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn claude_isolated_turn_with_the_init_defaults_lands_its_write() {
     if !enabled() {
         return;
@@ -223,6 +232,7 @@ fn claude_isolated_turn_with_the_init_defaults_lands_its_write() {
 /// denied by the agent) and the turn is a contract_violation, never
 /// `no_changes`.
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn claude_refusing_a_deferred_write_is_journaled_as_its_denial() {
     if !enabled() {
         return;
@@ -271,6 +281,7 @@ fn claude_refusing_a_deferred_write_is_journaled_as_its_denial() {
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_leash_allow() {
     if !enabled() {
         return;
@@ -357,6 +368,7 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn codex_isolated_turn_parses_its_command_and_file_change() {
     if !enabled() {
         return;
@@ -472,6 +484,7 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn overflow_is_named_context_overflow_for_both_agents() {
     if !enabled() {
         return;
@@ -517,6 +530,7 @@ fn overflow_is_named_context_overflow_for_both_agents() {
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
     if !enabled() {
         return;
@@ -650,6 +664,7 @@ fn assert_echo_was_gated(r: &Repo) {
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn codex_in_place_with_bypassed_hook_trust_is_gated() {
     if !enabled() {
         return;
@@ -682,6 +697,7 @@ fn codex_in_place_with_bypassed_hook_trust_is_gated() {
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn codex_in_place_with_reviewed_hooks_is_gated_and_reported_as_running() {
     if !enabled() {
         return;
@@ -731,6 +747,7 @@ fn codex_in_place_with_reviewed_hooks_is_gated_and_reported_as_running() {
 }
 
 #[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn codex_in_place_with_unreviewed_hooks_runs_unsupervised_and_status_says_so() {
     if !enabled() {
         return;
