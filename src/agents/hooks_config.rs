@@ -755,7 +755,7 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
 
 /// `word` as one POSIX shell word: unchanged when it holds only characters no shell treats
 /// specially, else in single quotes.
-fn shell_quote(word: &str) -> String {
+pub(crate) fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()

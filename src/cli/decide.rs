@@ -31,6 +31,12 @@ pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
 }
 
 pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
+    if a.reason.trim().is_empty() {
+        return Err(Failure::usage(
+            "a rejection needs a reason (it is kept in the journal for whoever reads the \
+             turn later): --reason \"…\"",
+        ));
+    }
     let r = ws.reject(&a.turn, a.reason)?;
     if a.json {
         print_json(&serde_json::json!({
@@ -92,11 +98,10 @@ pub fn cancel(ws: &mut Workspace, a: TurnArg) -> CliResult {
 }
 
 pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
-    let usage = |m: &str| Failure {
-        code: 2,
-        message: format!(
+    let usage = |m: &str| {
+        Failure::usage(format!(
             "{m}; usage: leash autonomy [CLASS LEVEL] | leash autonomy --task T LEVEL"
-        ),
+        ))
     };
     match (&a.task, a.words.as_slice()) {
         (None, []) => {}
