@@ -365,6 +365,13 @@ fn with_json_an_error_is_a_json_object_on_stderr() {
     assert_eq!(out.code, 2);
     assert_eq!(parse(&out.stderr)["kind"], "usage");
 
+    // A usage error clap finds is JSON as well, with its exit code.
+    let out = r.run(&["reject", "t1", "--json"]);
+    assert_eq!(out.code, 2);
+    let v = parse(&out.stderr);
+    assert_eq!(v["kind"], "usage");
+    assert!(v["error"].as_str().unwrap().contains("--reason"), "{v}");
+
     let bare = Repo::new();
     let out = bare.run(&["turns", "--json"]);
     assert_eq!(out.code, 1);

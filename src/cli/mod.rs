@@ -441,6 +441,20 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // A usage error of a command that asked for JSON is JSON too.
+            let json = std::env::args()
+                .skip(1)
+                .take_while(|a| a != "--")
+                .any(|a| a == "--json");
+            if e.use_stderr() && json {
+                let text = e.render().to_string();
+                let text = text.trim();
+                report(
+                    &Failure::usage(text.strip_prefix("error: ").unwrap_or(text)),
+                    true,
+                );
+                return 2;
+            }
             let _ = e.print();
             return if e.use_stderr() { 2 } else { 0 };
         }
