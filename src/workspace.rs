@@ -772,7 +772,7 @@ impl Workspace {
             )));
         }
         if turn.kind == crate::model::TurnKind::InPlace {
-            return self.finish_in_place(id, true);
+            return self.cancel_in_place(id);
         }
         let pid = turn
             .supervisor_pid

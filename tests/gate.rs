@@ -432,6 +432,7 @@ fn cancelling_an_in_place_turn_whose_agent_vanished_ends_it_for_review() {
     assert!(out.stdout.contains("t1 ended in place"), "{}", out.stdout);
     let t = r.turn("t1");
     assert_eq!(t["state"], "awaiting_review");
+    assert_eq!(t["failure"], "cancelled");
     assert_eq!(t["paths"], json!(["half.md"]));
 }
 

@@ -81,7 +81,7 @@ pub fn cancel(ws: &mut Workspace, a: TurnArg) -> CliResult {
         if a.json {
             print_json(&serde_json::json!({"turn": a.turn, "cancel": "ended", "state": state}));
         } else {
-            say!("{} ended in place; it is {state}", a.turn);
+            say!("{} ended in place (cancelled); it is {state}", a.turn);
         }
         return Ok(0);
     }
