@@ -11,7 +11,8 @@
 //! once they are installed). Every test is `#[ignore]`d, so a plain
 //! `cargo test` lists them as ignored rather than passed; run with
 //! `--include-ignored` but without `LEASH_REAL_AGENTS`, each says so and
-//! returns.
+//! returns. Hooks are installed with `--absolute`, so the agents run the
+//! leash under test whatever their PATH holds.
 
 mod common;
 
@@ -110,15 +111,10 @@ fn claude_env(cmd: &mut Command, home: &Path, port: u16) {
 }
 
 /// `PATH` with the pinned CLIs first, so that the agent commands `leash
-/// init` writes (`claude …`, `codex …`) run as they are, with no flag added,
-/// and the leash under test next, as `leash hooks install` expects it there.
+/// init` writes (`claude …`, `codex …`) run as they are, with no flag added.
 fn agents_path() -> std::ffi::OsString {
     let bin = agent_bin("claude").parent().unwrap().to_path_buf();
-    let leash = Path::new(env!("CARGO_BIN_EXE_leash"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let mut dirs = vec![bin, leash];
+    let mut dirs = vec![bin];
     dirs.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
@@ -287,7 +283,7 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
         return;
     }
     let r = claude_repo("\n[[risk]]\npaths = [\"notes/**\"]\nclass = \"high\"\n");
-    r.ok(&["hooks", "install", "claude"]);
+    r.ok(&["hooks", "install", "claude", "--absolute"]);
     // The driver's work dirs (the agent's HOME, with its transcripts) stay
     // until the test ends.
     let work = tempfile::tempdir().unwrap();
@@ -536,7 +532,7 @@ fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
         return;
     }
     let r = claude_repo("");
-    r.ok(&["hooks", "install", "claude"]);
+    r.ok(&["hooks", "install", "claude", "--absolute"]);
     let out = Command::new("python3")
         .arg(Path::new(HARNESS).join("run_claude.py"))
         .args(["--prompt", "run a command", "--no-hooks", "--cleanup"])
@@ -587,7 +583,7 @@ fn codex_in_place_repo() -> Repo {
     r.write(".leash/config.toml", &config);
     r.git(&["add", ".leash"]);
     r.git(&["commit", "-q", "-m", "leash"]);
-    r.ok(&["hooks", "install", "codex"]);
+    r.ok(&["hooks", "install", "codex", "--absolute"]);
     r
 }
 

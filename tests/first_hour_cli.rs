@@ -438,9 +438,9 @@ fn hooks_install_writes_leash_through_the_path_unless_absolute() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("not on your PATH"),
+        !String::from_utf8_lossy(&out.stdout).contains("not on PATH"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stdout)
     );
     let cmds = hook_commands(&r);
     assert!(!cmds.is_empty());
@@ -458,11 +458,31 @@ fn hooks_install_writes_leash_through_the_path_unless_absolute() {
         .env("PATH", empty.path())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    for hint in ["not on your PATH", "cargo install --path .", "--absolute"] {
-        assert!(stderr.contains(hint), "{hint}: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for hint in [
+        "codex will not run them yet",
+        "`leash`, which is not on PATH",
+        "cargo install --path .",
+        "--absolute",
+    ] {
+        assert!(stdout.contains(hint), "{hint}: {stdout}");
     }
+    // And `hooks status` names it as what keeps the hooks from running.
+    let out = r
+        .cmd(&["hooks", "status", "codex", "--json"])
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status[0]["loads"], false, "{status}");
+    assert!(
+        status[0]["blockers"].as_array().unwrap().iter().any(|b| b
+            .as_str()
+            .unwrap()
+            .contains("`leash`, which is not on PATH")),
+        "{status}"
+    );
 
     r.ok(&["hooks", "install", "claude", "--absolute"]);
     let exe = Path::new(env!("CARGO_BIN_EXE_leash"))

@@ -111,9 +111,53 @@ pub fn status(agent: Agent, root: &Path, homes: &Homes, state: Option<&State>) -
         Agent::Claude => claude(root, homes),
         Agent::Codex => codex(root, homes),
     };
+    s.blockers.extend(unreachable_programs(agent, &s.installed));
     s.loads = !s.installed.is_empty() && s.blockers.is_empty();
     s.last_report = state.and_then(|st| last_report(st, agent.name()));
     s
+}
+
+/// The leash programs the installed hooks name that cannot be started from
+/// here: `leash` missing from PATH, or a full path (written with
+/// `--absolute`, perhaps on another machine) that is not there. Each is a
+/// hook that fails, so a session it should supervise is not supervised.
+fn unreachable_programs(agent: Agent, installed: &[Installed]) -> Vec<String> {
+    let name = agent.name();
+    let mut programs: Vec<String> = Vec::new();
+    for i in installed {
+        let Ok(Some(settings)) = hooks_config::read_settings(Path::new(&i.path)) else {
+            continue;
+        };
+        for e in hooks_config::leash_entries(&settings) {
+            if let Some(p) = e
+                .handler
+                .get("command")
+                .and_then(Value::as_str)
+                .and_then(hooks_config::leash_program)
+                && !programs.contains(&p)
+            {
+                programs.push(p);
+            }
+        }
+    }
+    programs
+        .into_iter()
+        .filter(|p| !crate::agents::run::program_found(p))
+        .map(|p| {
+            if p.contains('/') {
+                format!(
+                    "the hooks run {p}, which is not there (or not executable): run \
+                     `leash hooks install {name}` again"
+                )
+            } else {
+                format!(
+                    "the hooks run `{p}`, which is not on PATH: put leash there (`cargo install \
+                     --path .` in leash's source folder), or run `leash hooks install {name} \
+                     --absolute`"
+                )
+            }
+        })
+        .collect()
 }
 
 fn events_of(entries: &[LeashEntry]) -> Vec<String> {

@@ -8,8 +8,8 @@ use crate::agents::gate::{self, Dialect, GateEnv};
 use crate::agents::hooks_config::{self, Agent};
 use crate::agents::hooks_status::{self, Homes, Status};
 use crate::event::ActionDecision;
+use crate::say;
 use crate::workspace::Workspace;
-use crate::{say, tell};
 
 pub fn list(ws: &Workspace, json: bool) -> CliResult {
     let waiting = ws.state.waiting_actions();
@@ -189,15 +189,8 @@ pub fn hooks(
     } else {
         std::path::PathBuf::from("leash")
     };
-    let mut warnings = Vec::new();
-    if matches!(op, HooksOp::Install) && !absolute && !crate::agents::run::program_found("leash") {
-        warnings.push(
-            "`leash` is not on your PATH, so the agent cannot run `leash hook …` yet: put it \
-             there (`cargo install --path .` in leash's source folder), or install with \
-             --absolute to write this binary's full path instead"
-                .to_string(),
-        );
-    }
+    // When `leash` is not on PATH, the status printed after installing
+    // names it as what keeps the hooks from running, and what to do.
     let settings_path = agent.settings_path(&root);
     let marker = created_marker(&repo, agent);
     let existed = settings_path.exists();
@@ -222,9 +215,6 @@ pub fn hooks(
         HooksOp::Uninstall => deleted = remove_if_created_and_empty(&marker, &settings_path),
         _ => {}
     }
-    for w in &warnings {
-        tell!("leash: warning: {w}");
-    }
     // What the agent's own config says, so nobody takes an installed hook
     // for a running one.
     let after =
@@ -236,7 +226,6 @@ pub fn hooks(
             "removed": change.removed,
             "unchanged": change.unchanged,
             "deleted": deleted,
-            "warnings": warnings,
         });
         if let Some(s) = &after {
             v["loads"] = serde_json::json!(s.loads);
