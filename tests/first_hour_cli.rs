@@ -562,3 +562,29 @@ fn show_of_an_in_place_turn_calls_its_base_a_snapshot() {
     );
     assert!(!show.stdout.contains(" on main\n"), "{}", show.stdout);
 }
+
+#[test]
+fn hooks_status_names_an_absolute_leash_that_is_not_there() {
+    let r = Repo::initialised();
+    r.ok(&["hooks", "install", "claude"]);
+    // As committed from another machine with --absolute.
+    let text = r.read(".claude/settings.json").replace(
+        "\"leash hook claude\"",
+        "\"/nowhere/bin/leash hook claude\"",
+    );
+    r.write(".claude/settings.json", &text);
+    let status = r.ok(&["hooks", "status", "claude", "--json"]).json();
+    assert!(
+        !status[0]["installed"].as_array().unwrap().is_empty(),
+        "still recognised as leash's: {status}"
+    );
+    assert_eq!(status[0]["loads"], false, "{status}");
+    assert!(
+        status[0]["blockers"].as_array().unwrap().iter().any(|b| {
+            let b = b.as_str().unwrap();
+            b.contains("/nowhere/bin/leash, which is not there")
+                && b.contains("leash hooks install claude")
+        }),
+        "{status}"
+    );
+}
