@@ -588,3 +588,33 @@ fn hooks_status_names_an_absolute_leash_that_is_not_there() {
         "{status}"
     );
 }
+
+#[test]
+fn the_console_in_a_terminal_refuses_where_leash_was_never_set_up() {
+    let r = Repo::new();
+    let before = listing(&r.path().join(".git"));
+    // `script` gives leash a terminal, as a person typing `leash` has.
+    let mut child = Command::new("script")
+        .args(["-qec", env!("CARGO_BIN_EXE_leash"), "/dev/null"])
+        .current_dir(r.path())
+        .env("LEASH_DATA_DIR", r.data.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    // A console that opened would wait for keys: end it and fail.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("leash opened the console instead of refusing");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("leash is not set up here"), "{text}");
+    assert_eq!(listing(&r.path().join(".git")), before);
+}

@@ -485,6 +485,7 @@ fn dispatch(cli: Cli) -> CliResult {
     let dir = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let Some(command) = cli.command else {
         if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            ensure_set_up(&dir)?;
             crate::ui::run(&dir, false).map_err(|e| format!("{e:#}"))?;
             return Ok(0);
         }
