@@ -29,8 +29,6 @@ pub enum Error {
     NotARepo {
         /// The folder looked at, made absolute.
         path: PathBuf,
-        /// libgit2's own words, kept for debugging but not shown.
-        source: git2::Error,
     },
     #[error("{0}")]
     Config(#[from] ConfigError),
@@ -885,11 +883,17 @@ impl Workspace {
 /// The repository holding `dir`; outside one, an error naming the absolute
 /// path and what to do.
 pub fn discover(dir: &Path) -> Result<Repository> {
-    Repository::discover(dir).map_err(|source| Error::NotARepo {
-        path: std::path::absolute(dir)
-            .map(|p| p.canonicalize().unwrap_or(p))
-            .unwrap_or_else(|_| dir.to_path_buf()),
-        source,
+    Repository::discover(dir).map_err(|e| {
+        if e.code() != git2::ErrorCode::NotFound {
+            return Error::from(e);
+        }
+        // libgit2's own words (its error class and code) would tell a
+        // person nothing more than this does.
+        Error::NotARepo {
+            path: std::path::absolute(dir)
+                .map(|p| p.canonicalize().unwrap_or(p))
+                .unwrap_or_else(|_| dir.to_path_buf()),
+        }
     })
 }
 
