@@ -117,8 +117,10 @@ Malformed input or an internal error is a deny that says why.")]
     #[command(long_about = "\
 `leash hooks install claude` merges leash's entries into .claude/settings.json \
 (`codex`: .codex/hooks.json), keeping your own hooks and keys; running it again changes \
-nothing, and it says what the agent still needs before it runs them. `leash hooks \
-uninstall claude` takes exactly leash's entries out again. `leash hooks status [claude|codex]` \
+nothing, and it says what the agent still needs before it runs them. The entries run \
+`leash hook claude`, found through PATH, so the file can be committed; --absolute writes \
+this binary's full path instead. `leash hooks uninstall claude` takes exactly leash's \
+entries out again, and removes the file if install created it and nothing else is left. `leash hooks status [claude|codex]` \
 tells, per agent, where leash's hooks are installed, whether the agent will run them (what \
 its own config says: Codex runs project hooks only in a trusted project and only once they \
 are reviewed in its /hooks screen; Claude Code runs none with disableAllHooks), and when a \
