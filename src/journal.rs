@@ -111,6 +111,16 @@ impl Journal {
         Ok((journal, torn))
     }
 
+    /// A journal that does not exist yet, left uncreated: what a read-only
+    /// command sees in a workspace where nothing has happened. Folding it
+    /// finds nothing; appending to it creates it.
+    pub fn unopened(path: &Path) -> Journal {
+        Journal {
+            path: path.to_path_buf(),
+            offset: 0,
+        }
+    }
+
     /// Moves the line carrying `seq` aside (to `journal.torn.<n>`) and
     /// blanks it in place, so no process acts on it again; for a line that
     /// parses but names what does not exist. Returns where it went, or
@@ -153,7 +163,14 @@ impl Journal {
     /// Folds whatever other processes appended since the last look.
     /// Never blocks on the lock: a half-written line is left for later.
     pub fn refresh(&mut self, state: &mut State) -> Result<usize, JournalError> {
-        let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            // Not created yet (see `unopened`): nothing to fold.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.offset == 0 => {
+                return Ok(0);
+            }
+            Err(e) => return Err(io_err(&self.path, e)),
+        };
         self.fold(&file, state, false)
     }
 
@@ -169,6 +186,11 @@ impl Journal {
     where
         E: From<JournalError>,
     {
+        if self.offset == 0
+            && let Some(dir) = self.path.parent()
+        {
+            fs::create_dir_all(dir).map_err(|e| io_err(&self.path, e))?;
+        }
         let file = open_rw(&self.path)?;
         file.lock().map_err(|e| io_err(&self.path, e))?;
         self.fold(&file, state, false)?;

@@ -134,7 +134,10 @@ pub enum FailureClass {
     Auth,
     Crashed,
     TimedOut,
+    /// Its supervisor died (a crash, a reboot): nobody saw the turn end.
     Interrupted,
+    /// The operator cancelled it (`leash cancel`, or the console).
+    Cancelled,
 }
 
 words!(FailureClass, "a failure class", {
@@ -150,6 +153,7 @@ words!(FailureClass, "a failure class", {
     Crashed => "crashed",
     TimedOut => "timed_out",
     Interrupted => "interrupted",
+    Cancelled => "cancelled",
 });
 
 impl FailureClass {
@@ -168,6 +172,7 @@ impl FailureClass {
             FailureClass::Crashed => "crashed",
             FailureClass::TimedOut => "timed out",
             FailureClass::Interrupted => "interrupted",
+            FailureClass::Cancelled => "cancelled",
         }
     }
 

@@ -542,7 +542,7 @@ pub enum Exit {
 
 /// Failure class of a finished generic turn.
 ///
-/// TimedOut→timed_out, Cancelled→interrupted, Signal→crashed, nonzero
+/// TimedOut→timed_out, Cancelled→cancelled, Signal→crashed, nonzero
 /// code→crashed; exit 0 with no diff and an empty final message →
 /// empty_deliverable; a declared deliverable that is missing or empty →
 /// empty_deliverable (also when other files changed). `reported` (a failure
@@ -560,7 +560,7 @@ pub fn end_failure(
     }
     match exit {
         Exit::TimedOut => Some(FailureClass::TimedOut),
-        Exit::Cancelled => Some(FailureClass::Interrupted),
+        Exit::Cancelled => Some(FailureClass::Cancelled),
         Exit::Signal(_) => Some(FailureClass::Crashed),
         Exit::Code(c) if c != 0 => Some(FailureClass::Crashed),
         Exit::Code(_) => {
@@ -1081,10 +1081,7 @@ mod tests {
         let f = end_failure;
         // Exit status.
         assert_eq!(f(Exit::TimedOut, true, false, None, None), Some(TimedOut));
-        assert_eq!(
-            f(Exit::Cancelled, true, false, None, None),
-            Some(Interrupted)
-        );
+        assert_eq!(f(Exit::Cancelled, true, false, None, None), Some(Cancelled));
         assert_eq!(f(Exit::Signal(9), true, false, None, None), Some(Crashed));
         assert_eq!(f(Exit::Code(1), true, false, None, None), Some(Crashed));
         assert_eq!(f(Exit::Code(-1), false, true, None, None), Some(Crashed));
@@ -1255,7 +1252,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, 3 * 4 * 13 * 2 * 2);
+        assert_eq!(seen, 3 * 4 * 14 * 2 * 2);
     }
 
     #[test]

@@ -21,11 +21,14 @@ mod recovery;
 /// helps, what to do; the CLI exits 1 on any of them.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path} is not inside a git repository ({source})")]
+    #[error(
+        "{} is not inside a git repository: run `git init` there to make one, \
+         or use --repo DIR to name a repository",
+        path.display()
+    )]
     NotARepo {
+        /// The folder looked at, made absolute.
         path: PathBuf,
-        #[source]
-        source: git2::Error,
     },
     #[error("{0}")]
     Config(#[from] ConfigError),
@@ -149,22 +152,26 @@ impl Workspace {
     /// repairs the journal, folds it, finishes or undoes interrupted
     /// landings and marks turns whose supervisor is gone as interrupted.
     pub fn open(dir: &Path) -> Result<Workspace> {
-        Self::open_with(dir, false).map(|(ws, _)| ws)
+        Self::open_with(dir, false, false).map(|(ws, _)| ws)
     }
 
     /// Like `open`, but a broken `.leash/config.toml` or `tasks.toml` does
     /// not stop it: the built-in defaults are used and the errors returned,
     /// for a console that must still start and say what is wrong.
     pub fn open_lenient(dir: &Path) -> Result<(Workspace, Vec<String>)> {
-        Self::open_with(dir, true)
+        Self::open_with(dir, true, false)
     }
 
-    fn open_with(dir: &Path, lenient: bool) -> Result<(Workspace, Vec<String>)> {
+    /// For commands that only read (`leash turns`, `show`, `log`…): lenient
+    /// like [`Workspace::open_lenient`], and a journal that does not exist
+    /// yet is not created (nor anything else under `.git/leash`).
+    pub fn open_read_only(dir: &Path) -> Result<(Workspace, Vec<String>)> {
+        Self::open_with(dir, true, true)
+    }
+
+    fn open_with(dir: &Path, lenient: bool, read_only: bool) -> Result<(Workspace, Vec<String>)> {
         checkpoint::enable_fsync();
-        let repo = Repository::discover(dir).map_err(|source| Error::NotARepo {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let repo = discover(dir)?;
         let root = repo
             .workdir()
             .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
@@ -177,19 +184,35 @@ impl Workspace {
         let (mut config, mut tasks) = committed_policy(&repo, &root, head);
         let policy_at = (config.is_ok() && tasks.is_ok()).then_some(head);
         if lenient {
+            // A reader is told what still works; the console runs on.
+            let (for_config, for_tasks) = if read_only {
+                (
+                    "showing what the journal holds; commands that change the workspace \
+                     refuse until it is fixed",
+                    "showing what the journal holds; runs refuse until it is fixed",
+                )
+            } else {
+                ("running on the built-in defaults", "no tasks loaded")
+            };
             if let Err(e) = &config {
-                problems.push(format!("{e} — running on the built-in defaults"));
+                problems.push(format!("{e} — {for_config}"));
                 config = Ok(WorkspaceConfig::default());
             }
             if let Err(e) = &tasks {
-                problems.push(format!("{e} — no tasks loaded"));
+                problems.push(format!("{e} — {for_tasks}"));
                 tasks = Ok(TasksConfig::default());
             }
         }
         let (config, tasks) = (config?, tasks?);
         let leash_dir = repo.commondir().join("leash");
         let mut state = State::default();
-        let (journal, torn) = Journal::open(&leash_dir.join("journal.jsonl"), &mut state)?;
+        let journal_path = leash_dir.join("journal.jsonl");
+        let fresh = read_only && !journal_path.exists();
+        let (journal, torn) = if fresh {
+            (Journal::unopened(&journal_path), None)
+        } else {
+            Journal::open(&journal_path, &mut state)?
+        };
         let mut notices = Vec::new();
         if let Some(n) = uncommitted_notice(&repo, &root, head) {
             notices.push(n);
@@ -212,7 +235,10 @@ impl Workspace {
             blocked: Vec::new(),
             policy_at,
         };
-        ws.recover()?;
+        // With no journal there is nothing to recover.
+        if !fresh {
+            ws.recover()?;
+        }
         ws.notices.append(&mut ws.state.warnings);
         Ok((ws, problems))
     }
@@ -461,7 +487,14 @@ impl Workspace {
             }])
         };
         let Some(branch) = turn.branch.clone() else {
-            let msg = format!("{id} was started on a detached HEAD; it has no branch to land on");
+            let msg = format!(
+                "{id} was started on a detached HEAD, so it has no branch to land on. Its \
+                 changes are kept at {}: check out the branch you want them on and take them \
+                 with `git cherry-pick {}`, then `leash reject {id} --reason \"landed by hand\"`; \
+                 or reject it and run it again on a branch",
+                turn_ref(id),
+                turn_ref(id)
+            );
             abort(self, msg.clone(), None)?;
             return Err(Error::Refused(msg));
         };
@@ -784,7 +817,7 @@ impl Workspace {
             )));
         }
         if turn.kind == crate::model::TurnKind::InPlace {
-            return self.finish_in_place(id, true);
+            return self.cancel_in_place(id);
         }
         let pid = turn
             .supervisor_pid
@@ -892,6 +925,23 @@ impl Workspace {
                 .push(format!("could not remove the worktree of {id}: {e}"));
         }
     }
+}
+
+/// The repository holding `dir`; outside one, an error naming the absolute
+/// path and what to do.
+pub fn discover(dir: &Path) -> Result<Repository> {
+    Repository::discover(dir).map_err(|e| {
+        if e.code() != git2::ErrorCode::NotFound {
+            return Error::from(e);
+        }
+        // libgit2's own words (its error class and code) would tell a
+        // person nothing more than this does.
+        Error::NotARepo {
+            path: std::path::absolute(dir)
+                .map(|p| p.canonicalize().unwrap_or(p))
+                .unwrap_or_else(|_| dir.to_path_buf()),
+        }
+    })
 }
 
 /// "uncommitted policy change ignored until committed: …", when a policy

@@ -206,7 +206,9 @@ fn the_new_turn_form_in_a_real_terminal_takes_typing_and_a_paste_and_starts_one_
         let text = std::fs::read_to_string(&journal).ok()?;
         (text.matches("\"turn_finished\"").count() == n).then_some(())
     });
-    tmux.wait_for(&format!("{} waiting", n - 3));
+    let screen = tmux.wait_for(&format!("{} waiting", n - 3));
+    // Nothing is in the way of the keys: a notice would take the `n`.
+    assert!(!screen.contains("Heads up"), "{screen}");
     let created = || {
         std::fs::read_to_string(&journal)
             .unwrap()

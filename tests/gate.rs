@@ -432,6 +432,7 @@ fn cancelling_an_in_place_turn_whose_agent_vanished_ends_it_for_review() {
     assert!(out.stdout.contains("t1 ended in place"), "{}", out.stdout);
     let t = r.turn("t1");
     assert_eq!(t["state"], "awaiting_review");
+    assert_eq!(t["failure"], "cancelled");
     assert_eq!(t["paths"], json!(["half.md"]));
 }
 
@@ -683,7 +684,7 @@ fn allowed_defer_answers_nothing_and_journals_deferred_never_allow() {
     );
     // Policy is read as committed.
     r.git(&["commit", "-qam", "a wrong word"]);
-    let bad = r.run(&["turns"]);
+    let bad = r.run(&["run", "--", "true"]);
     assert_ne!(bad.code, 0);
     assert!(
         bad.stderr.contains(".leash/config.toml:")
@@ -1360,7 +1361,7 @@ fn tools_rules_class_tools_leash_does_not_know() {
         &(config + "\n[[risk]]\ntools = [\"mcp__[x\"]\nclass = \"high\"\n"),
     );
     r.git(&["commit", "-qam", "bad pattern"]);
-    let out = r.run(&["turns"]);
+    let out = r.run(&["run", "--", "true"]);
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains(".leash/config.toml:"), "{}", out.stderr);
     assert!(

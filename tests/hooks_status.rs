@@ -13,6 +13,19 @@ struct Homes {
     dir: tempfile::TempDir,
 }
 
+/// PATH with the leash under test first.
+fn path_with_leash() -> std::ffi::OsString {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_leash"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let mut dirs = vec![bin];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
 impl Homes {
     fn new() -> Homes {
         let dir = tempfile::tempdir().unwrap();
@@ -29,6 +42,8 @@ impl Homes {
         let o = r
             .cmd(args)
             .env("HOME", self.dir.path().join("home"))
+            // The hooks run `leash` through PATH, as after `cargo install`.
+            .env("PATH", path_with_leash())
             .env("CODEX_HOME", self.dir.path().join("codex_home"))
             .env_remove("CLAUDE_CONFIG_DIR")
             .output()

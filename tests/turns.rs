@@ -258,7 +258,7 @@ fn a_failing_command_with_changes_waits_for_review_and_never_lands_by_itself() {
 
 #[test]
 fn untracked_files_are_committed_and_ignored_files_are_not() {
-    let r = Repo::new();
+    let r = Repo::initialised();
     r.write(".gitignore", "*.log\n");
     r.git(&["add", ".gitignore"]);
     r.git(&["commit", "-q", "-m", "ignore logs"]);
@@ -347,19 +347,17 @@ fn a_timeout_ends_the_agent_and_names_the_failure() {
 }
 
 #[test]
-fn a_missing_program_fails_with_a_clear_reason() {
+fn a_missing_program_is_refused_before_a_turn_is_made() {
     let r = Repo::initialised();
     let out = r.run(&["run", "--", "no-such-program-xyz"]);
     assert_eq!(out.code, 1);
-    let t = r.turn("t1");
-    assert_eq!(t["state"], "failed");
     assert!(
-        t["reason"]
-            .as_str()
-            .unwrap()
-            .contains("cannot start `no-such-program-xyz`"),
-        "{t}"
+        out.stderr
+            .contains("command not found: `no-such-program-xyz`"),
+        "{}",
+        out.stderr
     );
+    assert!(r.turns().is_empty());
 }
 
 #[test]

@@ -121,6 +121,15 @@ pub fn is_leash_command(command: &str) -> bool {
     }
 }
 
+/// The program a leash hook command runs (`leash`, or a path to a leash
+/// binary), or `None` when the command is not leash's.
+pub fn leash_program(command: &str) -> Option<String> {
+    if !is_leash_command(command) {
+        return None;
+    }
+    plain_words(command).and_then(|w| w.into_iter().next())
+}
+
 /// Merges leash's entries: for each event, removes any existing leash entries (so reinstalling with a new binary path or timeout replaces them), then appends one group `{"matcher"?, "hooks":[{"type":"command","command":…,"timeout":…}]}`. A group of the user's that mixes their hook with a leash hook keeps the user's hook. Idempotent: a second install with the same arguments leaves the file byte-identical and reports unchanged. Creates the file (and folder) if missing. Writes atomically (temp file in the same dir + rename) with the user's indentation style if detectable (2 spaces default) and a trailing newline.
 pub fn install(
     repo_root: &Path,
@@ -755,7 +764,7 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
 
 /// `word` as one POSIX shell word: unchanged when it holds only characters no shell treats
 /// specially, else in single quotes.
-fn shell_quote(word: &str) -> String {
+pub(crate) fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()

@@ -111,9 +111,53 @@ pub fn status(agent: Agent, root: &Path, homes: &Homes, state: Option<&State>) -
         Agent::Claude => claude(root, homes),
         Agent::Codex => codex(root, homes),
     };
+    s.blockers.extend(unreachable_programs(agent, &s.installed));
     s.loads = !s.installed.is_empty() && s.blockers.is_empty();
     s.last_report = state.and_then(|st| last_report(st, agent.name()));
     s
+}
+
+/// The leash programs the installed hooks name that cannot be started from
+/// here: `leash` missing from PATH, or a full path (written with
+/// `--absolute`, perhaps on another machine) that is not there. Each is a
+/// hook that fails, so a session it should supervise is not supervised.
+fn unreachable_programs(agent: Agent, installed: &[Installed]) -> Vec<String> {
+    let name = agent.name();
+    let mut programs: Vec<String> = Vec::new();
+    for i in installed {
+        let Ok(Some(settings)) = hooks_config::read_settings(Path::new(&i.path)) else {
+            continue;
+        };
+        for e in hooks_config::leash_entries(&settings) {
+            if let Some(p) = e
+                .handler
+                .get("command")
+                .and_then(Value::as_str)
+                .and_then(hooks_config::leash_program)
+                && !programs.contains(&p)
+            {
+                programs.push(p);
+            }
+        }
+    }
+    programs
+        .into_iter()
+        .filter(|p| !crate::agents::run::program_found(p))
+        .map(|p| {
+            if p.contains('/') {
+                format!(
+                    "the hooks run {p}, which is not there (or not executable): run \
+                     `leash hooks install {name}` again"
+                )
+            } else {
+                format!(
+                    "the hooks run `{p}`, which is not on PATH: put leash there (`cargo install \
+                     --path .` in leash's source folder), or run `leash hooks install {name} \
+                     --absolute`"
+                )
+            }
+        })
+        .collect()
 }
 
 fn events_of(entries: &[LeashEntry]) -> Vec<String> {
@@ -583,6 +627,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// An executable `leash` under `dir/sub`, for hooks whose program must
+    /// exist for the status to call them runnable.
+    fn fake_leash(dir: &Path, sub: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = dir.join(sub);
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join("leash");
+        std::fs::write(&path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
     fn entry(event: &str, matcher: Option<&str>, command: &str, timeout: u64) -> LeashEntry {
         let Value::Object(handler) =
             json!({"type": "command", "command": command, "timeout": timeout})
@@ -679,13 +735,14 @@ mod tests {
 
     #[test]
     fn codex_hooks_load_only_in_a_trusted_project_once_reviewed() {
-        let (_dir, root, homes) = setup();
+        let (dir, root, homes) = setup();
         let s = status(Agent::Codex, &root, &homes, None);
         assert!(!s.loads);
         assert!(s.installed.is_empty());
         assert!(s.blockers[0].contains("leash hooks install codex"), "{s:?}");
 
-        hooks_config::install(&root, Agent::Codex, Path::new("/usr/bin/leash"), 630).unwrap();
+        hooks_config::install(&root, Agent::Codex, &fake_leash(dir.path(), "usr-bin"), 630)
+            .unwrap();
         let s = status(Agent::Codex, &root, &homes, None);
         assert!(!s.loads);
         assert_eq!(s.installed[0].scope, "project");
@@ -699,7 +756,7 @@ mod tests {
         assert!(s.loads, "{:#?}", s.blockers);
 
         // A new leash binary path rewrites the hooks: the review no longer holds.
-        hooks_config::install(&root, Agent::Codex, Path::new("/opt/leash"), 630).unwrap();
+        hooks_config::install(&root, Agent::Codex, &fake_leash(dir.path(), "opt"), 630).unwrap();
         let s = status(Agent::Codex, &root, &homes, None);
         assert!(!s.loads);
         assert!(
@@ -728,8 +785,9 @@ mod tests {
 
     #[test]
     fn a_broken_codex_config_is_named() {
-        let (_dir, root, homes) = setup();
-        hooks_config::install(&root, Agent::Codex, Path::new("/usr/bin/leash"), 630).unwrap();
+        let (dir, root, homes) = setup();
+        hooks_config::install(&root, Agent::Codex, &fake_leash(dir.path(), "usr-bin"), 630)
+            .unwrap();
         std::fs::write(
             homes.codex_home.as_ref().unwrap().join("config.toml"),
             "[projects\n",
@@ -741,8 +799,14 @@ mod tests {
 
     #[test]
     fn claude_hooks_load_unless_all_hooks_are_disabled() {
-        let (_dir, root, homes) = setup();
-        hooks_config::install(&root, Agent::Claude, Path::new("/usr/bin/leash"), 630).unwrap();
+        let (dir, root, homes) = setup();
+        hooks_config::install(
+            &root,
+            Agent::Claude,
+            &fake_leash(dir.path(), "usr-bin"),
+            630,
+        )
+        .unwrap();
         let s = status(Agent::Claude, &root, &homes, None);
         assert!(s.loads, "{s:?}");
         assert_eq!(s.installed[0].events.len(), 6);

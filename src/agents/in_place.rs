@@ -97,6 +97,16 @@ impl Workspace {
     }
 
     pub fn finish_in_place(&mut self, id: &str, answered: bool) -> Result<()> {
+        self.end_in_place(id, answered, false)
+    }
+
+    /// Ends an in-place turn the operator cancelled: decided like any ended
+    /// turn, recorded as `cancelled` (so it never lands by itself).
+    pub fn cancel_in_place(&mut self, id: &str) -> Result<()> {
+        self.end_in_place(id, true, true)
+    }
+
+    fn end_in_place(&mut self, id: &str, answered: bool, cancelled: bool) -> Result<()> {
         let turn = self.turn(id)?.clone();
         self.use_policy_of(turn.policy.as_deref())?;
         let session = turn
@@ -121,8 +131,11 @@ impl Workspace {
         let protected = policy::any_protected(&hits);
         let (class, escalations) = policy::escalate(turn.risk, hits);
         let changed = !change.paths.is_empty();
-        let failure =
-            (!changed && !answered).then_some(crate::model::FailureClass::EmptyDeliverable);
+        let failure = if cancelled {
+            Some(crate::model::FailureClass::Cancelled)
+        } else {
+            (!changed && !answered).then_some(crate::model::FailureClass::EmptyDeliverable)
+        };
         let mut at_class = turn.clone();
         at_class.risk = class;
         let level = policy::floor_level(self.level_for(&at_class), protected);

@@ -70,6 +70,66 @@ pub(crate) fn one_line(s: &str) -> String {
     }
 }
 
+/// A command line as a person would type it: each word quoted for a POSIX
+/// shell when it needs it (`sh -c 'echo hi > note.md'`).
+pub(crate) fn quote_argv(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| hooks_config::shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `program` can be started: a bare name is looked up in PATH as
+/// the OS would; an absolute path must be an executable file. A relative
+/// path is resolved in the turn's worktree, which does not exist yet, so it
+/// is not checked here.
+pub(crate) fn program_found(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &Path| {
+        fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return !Path::new(program).is_absolute() || executable(Path::new(program));
+    }
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| executable(&dir.join(program)))
+}
+
+/// Why a turn cannot start its program, and how to install it.
+fn program_missing(agent: &str, program: &str) -> String {
+    let name = Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| program.to_string());
+    let install = match name.as_str() {
+        "claude" => Some(("Claude Code", "npm install -g @anthropic-ai/claude-code")),
+        "codex" => Some(("Codex", "npm install -g @openai/codex")),
+        _ => None,
+    };
+    let whose = if agent == "generic" {
+        String::new()
+    } else {
+        format!(" (agent `{agent}`)")
+    };
+    match install {
+        Some((product, how)) => format!(
+            "`{program}`{whose} is not installed, or not on PATH: install {product} with \
+             `{how}`, then run this again; no turn was created"
+        ),
+        None if agent == "generic" => format!(
+            "command not found: `{program}` (not on PATH, or not executable); no turn was created"
+        ),
+        None => format!(
+            "command not found: `{program}`, the command of agent `{agent}` in {} (not on \
+             PATH, or not executable): install it or fix [agents.{agent}] command; no turn \
+             was created",
+            config::CONFIG_FILE
+        ),
+    }
+}
+
 impl Workspace {
     /// The spec that starts turn `id`'s work again as a new turn: the same
     /// task (while tasks.toml still has it), agent or command, declared risk
@@ -111,17 +171,36 @@ impl Workspace {
     }
 
     fn resolve(&self, spec: &TurnSpec) -> Result<Resolved> {
+        let today = chrono::Local::now().date_naive();
         let task = match &spec.task {
-            Some(name) => Some(self.tasks.find(name).cloned().ok_or_else(|| {
-                Error::Refused(format!("no task `{name}` in {}", config::TASKS_FILE))
-            })?),
+            Some(name) => Some(
+                self.tasks
+                    .find(name)
+                    .map(|t| t.expand_dates(today))
+                    .ok_or_else(|| {
+                        Error::Refused(format!(
+                            "no task `{name}` in {} (defined: {})",
+                            config::TASKS_FILE,
+                            if self.tasks.tasks.is_empty() {
+                                "none".to_string()
+                            } else {
+                                self.tasks
+                                    .tasks
+                                    .iter()
+                                    .map(|t| t.name.clone())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        ))
+                    })?,
+            ),
             None => None,
         };
         let prompt = spec
             .prompt
             .clone()
             .or_else(|| task.as_ref().and_then(|t| t.prompt.clone()))
-            .map(|p| config::expand_date_placeholders(&p, chrono::Local::now().date_naive()));
+            .map(|p| config::expand_date_placeholders(&p, today));
         let command = if !spec.command.is_empty() {
             Some(spec.command.clone())
         } else if spec.agent.is_none() {
@@ -190,7 +269,7 @@ impl Workspace {
             .or_else(|| task.as_ref().and_then(|t| t.title.clone()))
             .or_else(|| prompt.as_deref().map(one_line))
             .or_else(|| task.as_ref().map(|t| t.name.clone()))
-            .unwrap_or_else(|| one_line(&argv.join(" ")));
+            .unwrap_or_else(|| one_line(&quote_argv(&argv)));
         Ok(Resolved {
             task: task.as_ref().map(|t| t.name.clone()),
             agent,
@@ -210,6 +289,23 @@ impl Workspace {
         self.ensure_unblocked()?;
         let r = self.resolve(spec)?;
         let branch = checkpoint::current_branch(&self.repo)?;
+        // A turn lands on the branch it started from: on a detached HEAD it
+        // could never land, so none is created.
+        if branch.is_none() {
+            let at = checkpoint::head_commit(&self.repo)?
+                .map(|h| format!(" (at {})", checkpoint::short(&h.to_string())))
+                .unwrap_or_default();
+            return Err(Error::Refused(format!(
+                "HEAD is detached{at}: a turn lands on the branch it starts from, so check \
+                 one out first (`git switch main`, or `git switch -c NAME` to make one here); \
+                 no turn was created"
+            )));
+        }
+        if let Some(program) = r.argv.first()
+            && !program_found(program)
+        {
+            return Err(Error::Refused(program_missing(&r.agent, program)));
+        }
         let base = match &spec.base {
             Some(b) => Some(
                 self.repo

@@ -54,6 +54,11 @@ pub fn allow(ws: &mut Workspace, a: ActionArg) -> CliResult {
 }
 
 pub fn deny(ws: &mut Workspace, a: DenyArgs) -> CliResult {
+    if a.reason.trim().is_empty() {
+        return Err(super::Failure::usage(
+            "a denial needs a reason (the agent is told it): --reason \"…\"",
+        ));
+    }
     ws.decide_action(&a.action, ActionDecision::Deny, Some(a.reason.clone()))?;
     if a.json {
         print_json(
@@ -86,9 +91,48 @@ pub fn hook(agent: HookAgent) -> i32 {
     answer.code
 }
 
-pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> CliResult {
-    let repo = git2::Repository::discover(dir)
-        .map_err(|e| format!("{} is not inside a git repository ({e})", dir.display()))?;
+/// Where `leash hooks install` notes that it created an agent's settings
+/// file, so that `uninstall` removes the file again once it is empty (and
+/// never a file the user made).
+fn created_marker(repo: &git2::Repository, agent: Agent) -> std::path::PathBuf {
+    repo.commondir()
+        .join("leash")
+        .join(format!("hooks-created-{}", agent.name()))
+}
+
+/// After uninstall: removes the settings file install created if nothing is
+/// left in it, and its folder if that is empty too. True when removed.
+fn remove_if_created_and_empty(marker: &Path, settings: &Path) -> bool {
+    if !marker.exists() {
+        return false;
+    }
+    let empty = match hooks_config::read_settings(settings) {
+        Ok(Some(map)) => map.is_empty(),
+        Ok(None) => {
+            let _ = std::fs::remove_file(marker);
+            return false;
+        }
+        Err(_) => false,
+    };
+    if !empty || std::fs::remove_file(settings).is_err() {
+        return false;
+    }
+    let _ = std::fs::remove_file(marker);
+    if let Some(folder) = settings.parent() {
+        // Only succeeds when the folder is empty.
+        let _ = std::fs::remove_dir(folder);
+    }
+    true
+}
+
+pub fn hooks(
+    dir: &Path,
+    op: HooksOp,
+    agent: Option<HookAgent>,
+    absolute: bool,
+    json: bool,
+) -> CliResult {
+    let repo = crate::workspace::discover(dir)?;
     let root = repo
         .workdir()
         .ok_or("leash needs a repository with a working tree")?
@@ -138,7 +182,18 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> C
         );
     };
     let agent = to_agent(agent);
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find leash's binary: {e}"))?;
+    // Settings files are committed and shared: by default they name
+    // `leash`, found through each person's PATH, not this machine's path.
+    let exe = if absolute {
+        std::env::current_exe().map_err(|e| format!("cannot find leash's binary: {e}"))?
+    } else {
+        std::path::PathBuf::from("leash")
+    };
+    // When `leash` is not on PATH, the status printed after installing
+    // names it as what keeps the hooks from running, and what to do.
+    let settings_path = agent.settings_path(&root);
+    let marker = created_marker(&repo, agent);
+    let existed = settings_path.exists();
     // The hook waits for an operator up to the approval timeout: the agent
     // must wait at least as long.
     let timeout = crate::config::load_workspace_config(&root)
@@ -149,6 +204,17 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> C
         HooksOp::Uninstall => hooks_config::uninstall(&root, agent)?,
         HooksOp::Status => unreachable!("handled above"),
     };
+    let mut deleted = false;
+    match op {
+        HooksOp::Install if !existed && settings_path.exists() => {
+            if let Some(folder) = marker.parent() {
+                let _ = std::fs::create_dir_all(folder);
+            }
+            let _ = std::fs::write(&marker, "");
+        }
+        HooksOp::Uninstall => deleted = remove_if_created_and_empty(&marker, &settings_path),
+        _ => {}
+    }
     // What the agent's own config says, so nobody takes an installed hook
     // for a running one.
     let after =
@@ -159,6 +225,7 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> C
             "added": change.added,
             "removed": change.removed,
             "unchanged": change.unchanged,
+            "deleted": deleted,
         });
         if let Some(s) = &after {
             v["loads"] = serde_json::json!(s.loads);
@@ -168,7 +235,13 @@ pub fn hooks(dir: &Path, op: HooksOp, agent: Option<HookAgent>, json: bool) -> C
         return Ok(0);
     }
     let path = out::field(&change.path.display().to_string());
-    if change.unchanged {
+    if deleted {
+        say!(
+            "{path}: removed leash's {} hooks; the file held nothing else and leash had \
+             created it, so it is gone",
+            out::field(&change.removed.join(", "))
+        );
+    } else if change.unchanged {
         say!("{path}: already as asked; nothing changed");
     } else {
         say!(

@@ -32,6 +32,12 @@ pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
 }
 
 pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
+    if a.reason.trim().is_empty() {
+        return Err(Failure::usage(
+            "a rejection needs a reason (it is kept in the journal for whoever reads the \
+             turn later): --reason \"…\"",
+        ));
+    }
     let r = ws.reject(&a.turn, a.reason)?;
     if a.json {
         print_json(&serde_json::json!({
@@ -76,7 +82,7 @@ pub fn cancel(ws: &mut Workspace, a: TurnArg) -> CliResult {
         if a.json {
             print_json(&serde_json::json!({"turn": a.turn, "cancel": "ended", "state": state}));
         } else {
-            say!("{} ended in place; it is {state}", a.turn);
+            say!("{} ended in place (cancelled); it is {state}", a.turn);
         }
         return Ok(0);
     }
@@ -93,11 +99,10 @@ pub fn cancel(ws: &mut Workspace, a: TurnArg) -> CliResult {
 }
 
 pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
-    let usage = |m: &str| Failure {
-        code: 2,
-        message: format!(
+    let usage = |m: &str| {
+        Failure::usage(format!(
             "{m}; usage: leash autonomy [CLASS LEVEL] [--save] | leash autonomy --task T LEVEL"
-        ),
+        ))
     };
     match (&a.task, a.words.as_slice()) {
         (Some(_), _) if a.save => {

@@ -10,8 +10,7 @@ use crate::say;
 /// Writes `.leash/config.toml` and `.leash/tasks.toml`; refuses (exit 1)
 /// if either exists, writing neither.
 pub fn init(dir: &Path, json: bool) -> CliResult {
-    let repo = git2::Repository::discover(dir)
-        .map_err(|e| format!("{} is not inside a git repository ({e})", dir.display()))?;
+    let repo = crate::workspace::discover(dir)?;
     let root = repo
         .workdir()
         .ok_or("leash needs a repository with a working tree")?
@@ -24,16 +23,16 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
         .map(|p| p.display().to_string())
         .collect();
     if !existing.is_empty() {
-        return Err(Failure {
-            code: 1,
-            message: format!(
+        return Err(Failure::refused(
+            "refused",
+            format!(
                 "{} already exist{}; leash init never overwrites. Edit {} or remove {} first",
                 existing.join(" and "),
                 if existing.len() == 1 { "s" } else { "" },
                 if existing.len() == 1 { "it" } else { "them" },
                 if existing.len() == 1 { "it" } else { "them" },
             ),
-        });
+        ));
     }
     let dir = root.join(".leash");
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -61,7 +61,7 @@ decides: land by itself, wait for review, or fail.
 Prints the turn's id, then waits for the end unless --detach is given. Exit status: \
 0 when the turn landed, waits for review or needed no changes; 1 when it failed.")]
     Run(RunArgs),
-    /// List turns, newest last.
+    /// List turns, newest first (`--json`: in the order they were created).
     Turns(TurnsArgs),
     /// Everything about one turn: state, risk and why, decision, failure, events.
     Show(TurnArg),
@@ -127,8 +127,10 @@ Malformed input or an internal error is a deny that says why.")]
     #[command(long_about = "\
 `leash hooks install claude` merges leash's entries into .claude/settings.json \
 (`codex`: .codex/hooks.json), keeping your own hooks and keys; running it again changes \
-nothing, and it says what the agent still needs before it runs them. `leash hooks \
-uninstall claude` takes exactly leash's entries out again. `leash hooks status [claude|codex]` \
+nothing, and it says what the agent still needs before it runs them. The entries run \
+`leash hook claude`, found through PATH, so the file can be committed; --absolute writes \
+this binary's full path instead. `leash hooks uninstall claude` takes exactly leash's \
+entries out again, and removes the file if install created it and nothing else is left. `leash hooks status [claude|codex]` \
 tells, per agent, where leash's hooks are installed, whether the agent will run them (what \
 its own config says: Codex runs project hooks only in a trusted project and only once they \
 are reviewed in its /hooks screen; Claude Code runs none with disableAllHooks), and when a \
@@ -138,6 +140,10 @@ session of it last reported to leash in this repository.")]
         op: HooksOp,
         /// claude or codex (status: both when left out).
         agent: Option<HookAgent>,
+        /// install: write this leash binary's absolute path instead of `leash`
+        /// found through PATH (the settings file is then tied to this machine).
+        #[arg(long)]
+        absolute: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -377,13 +383,56 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 pub struct Failure {
     pub code: i32,
     pub message: String,
+    /// One word for scripts (`--json` errors): `usage`, `refused`,
+    /// `not_set_up`, `not_a_repo`, `unknown_turn`, …
+    pub kind: &'static str,
 }
 
-impl<E: std::fmt::Display> From<E> for Failure {
+impl<E: std::fmt::Display + 'static> From<E> for Failure {
     fn from(e: E) -> Self {
+        let kind = (&e as &dyn std::any::Any)
+            .downcast_ref::<crate::workspace::Error>()
+            .map(error_kind)
+            .unwrap_or("error");
         Failure {
             code: 1,
             message: e.to_string(),
+            kind,
+        }
+    }
+}
+
+/// The `kind` of a workspace error in a `--json` error object.
+fn error_kind(e: &crate::workspace::Error) -> &'static str {
+    use crate::workspace::Error as E;
+    match e {
+        E::NotARepo { .. } => "not_a_repo",
+        E::Config(_) => "config",
+        E::Journal(_) => "journal",
+        E::Git(_) => "git",
+        E::UnknownTurn(_) => "unknown_turn",
+        E::AlreadyDecided { .. } => "already_decided",
+        E::Refused(_) => "refused",
+        E::Io { .. } => "io",
+    }
+}
+
+impl Failure {
+    /// A usage error (exit 2).
+    pub(crate) fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            message: message.into(),
+            kind: "usage",
+        }
+    }
+
+    /// A refusal (exit 1) of the given kind.
+    pub(crate) fn refused(kind: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            code: 1,
+            message: message.into(),
+            kind,
         }
     }
 }
@@ -391,11 +440,61 @@ impl<E: std::fmt::Display> From<E> for Failure {
 /// Result of a command.
 pub type CliResult = Result<i32, Failure>;
 
+/// Whether the command asked for JSON (its errors are then JSON too).
+fn wants_json(command: &Option<Command>) -> bool {
+    match command {
+        None => false,
+        Some(c) => match c {
+            Command::Init(a) | Command::Actions(a) => a.json,
+            Command::Run(a) => a.json,
+            Command::Replay(a) => a.json,
+            Command::Turns(a) => a.json,
+            Command::Show(a) | Command::Cancel(a) => a.json,
+            Command::Diff(a) => a.json,
+            Command::Approve(a) | Command::Rollback(a) => a.json,
+            Command::Reject(a) => a.json,
+            Command::Autonomy(a) => a.json,
+            Command::Log(a) => a.json,
+            Command::Check(a) => a.json,
+            Command::Allow(a) => a.json,
+            Command::Deny(a) => a.json,
+            Command::Hooks { json, .. } => *json,
+            Command::Hook { .. } | Command::Demo(_) | Command::DemoAgent { .. } => false,
+        },
+    }
+}
+
+/// Writes a failure on stderr: one line of text, or with `--json` one
+/// JSON object `{"error": …, "kind": …, "code": …}`.
+fn report(f: &Failure, json: bool) {
+    if json {
+        let v = serde_json::json!({"error": f.message, "kind": f.kind, "code": f.code});
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "{}", out::json_line(&v));
+    } else {
+        tell!("leash: {}", f.message);
+    }
+}
+
 /// Parses the arguments, runs the command, prints errors; returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            // A usage error of a command that asked for JSON is JSON too.
+            let json = std::env::args()
+                .skip(1)
+                .take_while(|a| a != "--")
+                .any(|a| a == "--json");
+            if e.use_stderr() && json {
+                let text = e.render().to_string();
+                let text = text.trim();
+                report(
+                    &Failure::usage(text.strip_prefix("error: ").unwrap_or(text)),
+                    true,
+                );
+                return 2;
+            }
             let _ = e.print();
             return if e.use_stderr() { 2 } else { 0 };
         }
@@ -410,10 +509,11 @@ pub fn main() -> i32 {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
+    let json = wants_json(&cli.command);
     let code = match dispatch(cli) {
         Ok(code) => code,
         Err(f) => {
-            tell!("leash: {}", f.message);
+            report(&f, json);
             f.code
         }
     };
@@ -425,6 +525,7 @@ fn dispatch(cli: Cli) -> CliResult {
     let dir = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     let Some(command) = cli.command else {
         if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+            ensure_set_up(&dir)?;
             crate::ui::run(&dir, false).map_err(|e| format!("{e:#}"))?;
             return Ok(0);
         }
@@ -433,6 +534,18 @@ fn dispatch(cli: Cli) -> CliResult {
     match &command {
         Command::Init(a) => return init::init(&dir, a.json),
         Command::Demo(a) => {
+            // The console needs a terminal: find out before building
+            // anything or starting a turn.
+            let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+            if !a.no_console && !terminal {
+                return Err(Failure::refused(
+                    "no_terminal",
+                    "leash demo opens the console, which needs a terminal, and this \
+                     command's input or output is not one; nothing was built or started. \
+                     Run it in a terminal, or build the demo workspace and start its turns \
+                     without the console: `leash demo --no-console --dir DIR`",
+                ));
+            }
             crate::demo::run(a.dir.as_deref(), a.no_console).map_err(|e| format!("{e:#}"))?;
             return Ok(0);
         }
@@ -440,7 +553,12 @@ fn dispatch(cli: Cli) -> CliResult {
             return crate::demo::agent(prompt).map_err(|e| Failure::from(format!("{e:#}")));
         }
         Command::Hook { agent } => return Ok(actions::hook(*agent)),
-        Command::Hooks { op, agent, json } => return actions::hooks(&dir, *op, *agent, *json),
+        Command::Hooks {
+            op,
+            agent,
+            absolute,
+            json,
+        } => return actions::hooks(&dir, *op, *agent, *absolute, *json),
         _ => {}
     }
     let detach = match &command {
@@ -451,7 +569,19 @@ fn dispatch(cli: Cli) -> CliResult {
     if detach && std::env::var_os(run::DETACHED_ENV).is_none() {
         return run::detach();
     }
-    let mut ws = open(&dir)?;
+    let read_only = matches!(
+        &command,
+        Command::Turns(_)
+            | Command::Show(_)
+            | Command::Diff(_)
+            | Command::Log(_)
+            | Command::Actions(_)
+    ) || matches!(&command, Command::Autonomy(a) if a.words.is_empty() && !a.save);
+    let mut ws = if read_only {
+        open_read_only(&dir)?
+    } else {
+        open(&dir)?
+    };
     match command {
         Command::Init(_)
         | Command::Demo(_)
@@ -476,9 +606,48 @@ fn dispatch(cli: Cli) -> CliResult {
     }
 }
 
-/// Opens the workspace and tells the operator what opening found.
+/// Refuses, creating nothing, in a repository where `leash init` never
+/// ran (no `.leash/` folder): reading would answer "no turns yet" about a
+/// workspace that does not exist, and running would land by built-in rules
+/// nobody chose.
+fn ensure_set_up(dir: &std::path::Path) -> Result<(), Failure> {
+    let repo = crate::workspace::discover(dir)?;
+    let Some(root) = repo.workdir() else {
+        return Ok(());
+    };
+    if root.join(".leash").is_dir() {
+        return Ok(());
+    }
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    Err(Failure::refused(
+        "not_set_up",
+        format!(
+            "leash is not set up here ({}): run `leash init` to write its policy files",
+            root.display()
+        ),
+    ))
+}
+
+/// Opens the workspace for a command that changes it, and tells the
+/// operator what opening found.
 pub(crate) fn open(dir: &std::path::Path) -> Result<Workspace, Failure> {
+    ensure_set_up(dir)?;
     let ws = Workspace::open(dir)?;
+    for n in &ws.notices {
+        tell!("leash: {n}");
+    }
+    Ok(ws)
+}
+
+/// Opens the workspace for a command that only reads it: nothing is
+/// created, and a broken policy file is a warning (naming the file and
+/// line) rather than a refusal, so the operator can still see what happened.
+pub(crate) fn open_read_only(dir: &std::path::Path) -> Result<Workspace, Failure> {
+    ensure_set_up(dir)?;
+    let (ws, problems) = Workspace::open_read_only(dir)?;
+    for p in &problems {
+        tell!("leash: warning: {p}");
+    }
     for n in &ws.notices {
         tell!("leash: {n}");
     }
@@ -499,8 +668,5 @@ pub(crate) fn say_json(json: &str) -> bool {
 
 /// Parses words like `high` / `review` with the error a person needs.
 pub(crate) fn parse_level(s: &str) -> Result<AutonomyLevel, Failure> {
-    s.parse().map_err(|e: String| Failure {
-        code: 2,
-        message: e,
-    })
+    s.parse().map_err(Failure::usage)
 }

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{CliResult, ColorWhen, DiffArgs, LogArgs, TurnArg, TurnsArgs, open, out, print_json};
+use super::{
+    CliResult, ColorWhen, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json,
+};
 use crate::checkpoint::{self, short};
 use crate::journal::{self, Record};
 use crate::model::{DecidedBy, TurnState};
@@ -63,7 +65,7 @@ pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
 
 /// Bare `leash`: where the workspace stands.
 pub fn status(dir: &Path) -> CliResult {
-    let ws = open(dir)?;
+    let ws = open_read_only(dir)?;
     let branch = checkpoint::current_branch(&ws.repo)?.unwrap_or_else(|| "(detached)".into());
     let head = checkpoint::head_commit(&ws.repo)?
         .map(|h| short(&h.to_string()).to_string())
@@ -110,7 +112,8 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
         "+/-",
         "AGE"
     );
-    for t in list {
+    // Newest first, as in the console and `git log`.
+    for t in list.into_iter().rev() {
         let risk = if t.escalations.is_empty() {
             t.risk.to_string()
         } else {
@@ -176,18 +179,28 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         say!("  denied     {}", d.sentence());
     }
     let agent = match &t.command {
-        Some(argv) => format!("{} · {}", t.agent, argv.join(" ")),
+        Some(argv) => format!("{} · {}", t.agent, crate::agents::run::quote_argv(argv)),
         None => t.agent.clone(),
     };
     say!("  agent      {agent}");
     if let Some(task) = &t.task {
         say!("  task       {task}");
     }
-    say!(
-        "  base       {} on {}",
-        t.base.as_deref().map(short).unwrap_or("(unborn)"),
-        t.branch.as_deref().unwrap_or("(detached HEAD)")
-    );
+    if t.kind == crate::model::TurnKind::InPlace {
+        // An in-place turn's base is leash's own snapshot of the checkout,
+        // not a commit of the branch.
+        say!(
+            "  base       {} (leash's snapshot of the checkout before the turn; working on {})",
+            t.base.as_deref().map(short).unwrap_or("(none)"),
+            t.branch.as_deref().unwrap_or("a detached HEAD")
+        );
+    } else {
+        say!(
+            "  base       {} on {}",
+            t.base.as_deref().map(short).unwrap_or("(unborn)"),
+            t.branch.as_deref().unwrap_or("(detached HEAD)")
+        );
+    }
     match (t.exit, t.signal) {
         (Some(c), _) => say!("  exit       {c}"),
         (None, Some(s)) => say!("  exit       signal {s}"),
