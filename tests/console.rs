@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::console::{app_with, demo, key, render, select, settle, text};
+use common::console::{app_with, assert_screen, demo, key, render, select, settle, text};
 use crossterm::event::KeyCode;
 use leash::ui::action::Action;
 use leash::ui::app::{App, Dialog, Pane, Tab};
@@ -14,42 +14,6 @@ use leash::ui::theme::Theme;
 use leash::workspace::Workspace;
 use ratatui::buffer::Buffer;
 
-macro_rules! snap {
-    ($name:expr, $root:expr, $buf:expr) => {{
-        let root = $root.display().to_string();
-        let date = chrono::Local::now().format("%Y-%m-%d").to_string();
-        insta::with_settings!({
-            filters => vec![
-                (regex_escape(&root), "[ws]"),
-                (regex_escape(env!("CARGO_BIN_EXE_leash")), "[leash]"),
-                (date.as_str().to_string(), "[date]"),
-                (r"\s+\d+ \d\d:\d\d:\d\d".to_string(), " [seq] [time]"),
-                (r"\b[0-9a-f]{7,40}\b".to_string(), "[hash]"),
-                (r"pid \d+".to_string(), "pid [pid]"),
-                (r"demo-\d+".to_string(), "demo-[pid]"),
-                (r"\s+\d+[smhd]\b".to_string(), " [age]"),
-                // Volatile numbers change widths: padding before a border is not content.
-                (r" +([│┃])".to_string(), " $1"),
-            ].iter().map(|(a, b)| (a.as_str(), *b)).collect::<Vec<_>>(),
-            prepend_module_to_snapshot => false,
-        }, {
-            insta::assert_snapshot!($name, text(&$buf));
-        });
-    }};
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn every_view_renders_as_expected() {
     let d = demo();
@@ -57,36 +21,56 @@ fn every_view_renders_as_expected() {
     let (w, h) = (130, 34);
 
     select(&mut app, "t2");
-    snap!("main_output", d.root, render(&mut app, w, h));
+    assert_screen("main_output", &d.root, &text(&render(&mut app, w, h)), &[]);
 
     key(&mut app, KeyCode::Char('2'));
-    snap!("diff", d.root, render(&mut app, w, h));
+    assert_screen("diff", &d.root, &text(&render(&mut app, w, h)), &[]);
 
     key(&mut app, KeyCode::Char('3'));
-    snap!("events", d.root, render(&mut app, w, h));
+    assert_screen("events", &d.root, &text(&render(&mut app, w, h)), &[]);
 
     key(&mut app, KeyCode::Char('4'));
-    snap!("invariants", d.root, render(&mut app, w, h));
+    assert_screen("invariants", &d.root, &text(&render(&mut app, w, h)), &[]);
 
     key(&mut app, KeyCode::Char('5'));
-    snap!("provenance", d.root, render(&mut app, w, h));
+    assert_screen("provenance", &d.root, &text(&render(&mut app, w, h)), &[]);
 
     select(&mut app, "t4");
     key(&mut app, KeyCode::Char('1'));
-    snap!("overflow_output", d.root, render(&mut app, w, h));
+    assert_screen(
+        "overflow_output",
+        &d.root,
+        &text(&render(&mut app, w, h)),
+        &[],
+    );
 
     select(&mut app, "t6");
-    snap!("hostile_output", d.root, render(&mut app, w, h));
+    assert_screen(
+        "hostile_output",
+        &d.root,
+        &text(&render(&mut app, w, h)),
+        &[],
+    );
 
     app.update(Action::AutonomyPanel);
-    snap!("autonomy_focused", d.root, render(&mut app, w, h));
+    assert_screen(
+        "autonomy_focused",
+        &d.root,
+        &text(&render(&mut app, w, h)),
+        &[],
+    );
 
     app.focus = Pane::Queue;
-    snap!("queue_focused", d.root, render(&mut app, w, h));
+    assert_screen(
+        "queue_focused",
+        &d.root,
+        &text(&render(&mut app, w, h)),
+        &[],
+    );
 
     app.focus = Pane::Turns;
     key(&mut app, KeyCode::Char('?'));
-    snap!("help", d.root, render(&mut app, w, h));
+    assert_screen("help", &d.root, &text(&render(&mut app, w, h)), &[]);
     key(&mut app, KeyCode::Esc);
     assert!(app.help.is_none());
 
@@ -95,12 +79,22 @@ fn every_view_renders_as_expected() {
     for c in "too vague".chars() {
         key(&mut app, KeyCode::Char(c));
     }
-    snap!("reject_dialog", d.root, render(&mut app, w, h));
+    assert_screen(
+        "reject_dialog",
+        &d.root,
+        &text(&render(&mut app, w, h)),
+        &[],
+    );
     key(&mut app, KeyCode::Esc);
 
     select(&mut app, "t1");
     key(&mut app, KeyCode::Char('u'));
-    snap!("rollback_confirm", d.root, render(&mut app, w, h));
+    assert_screen(
+        "rollback_confirm",
+        &d.root,
+        &text(&render(&mut app, w, h)),
+        &[],
+    );
     key(&mut app, KeyCode::Char('n'));
     assert!(app.dialog.is_none(), "n cancels in a dialog");
 
@@ -109,7 +103,12 @@ fn every_view_renders_as_expected() {
         matches!(app.dialog, Some(Dialog::NewTurn(_))),
         "n starts a new turn in a pane"
     );
-    snap!("new_turn_dialog", d.root, render(&mut app, w, h));
+    assert_screen(
+        "new_turn_dialog",
+        &d.root,
+        &text(&render(&mut app, w, h)),
+        &[],
+    );
 }
 
 #[test]
@@ -135,9 +134,19 @@ fn an_empty_workspace_and_a_broken_config_say_so() {
     );
     settle(&mut app);
     let root = r.path().canonicalize().unwrap();
-    snap!("broken_config_notice", root, render(&mut app, 100, 24));
+    assert_screen(
+        "broken_config_notice",
+        &root,
+        &text(&render(&mut app, 100, 24)),
+        &[],
+    );
     key(&mut app, KeyCode::Enter);
-    snap!("empty_workspace", root, render(&mut app, 100, 24));
+    assert_screen(
+        "empty_workspace",
+        &root,
+        &text(&render(&mut app, 100, 24)),
+        &[],
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::console::{app_with, demo, key, render, select, settle, text};
+use common::console::{app_with, assert_screen, demo, key, render, select, settle, text};
 use crossterm::event::KeyCode;
 use leash::ui::action::Action;
 use leash::ui::app::{App, Dialog, Pane};
@@ -14,45 +14,6 @@ use leash::ui::keymap::Keymap;
 use leash::ui::settings::UserSettings;
 use leash::ui::theme::Theme;
 use leash::workspace::Workspace;
-
-macro_rules! snap {
-    ($name:expr, $root:expr, $buf:expr) => {{
-        let root = $root.display().to_string();
-        let date = chrono::Local::now().format("%Y-%m-%d").to_string();
-        let yesterday = (chrono::Local::now() - chrono::Duration::days(1))
-            .format("%Y-%m-%d")
-            .to_string();
-        insta::with_settings!({
-            filters => vec![
-                (regex_escape(&root), "[ws]"),
-                (regex_escape(env!("CARGO_BIN_EXE_leash")), "[leash]"),
-                (date.as_str().to_string(), "[date]"),
-                (yesterday.as_str().to_string(), "[yesterday]"),
-                (r"\s+\d+ \d\d:\d\d:\d\d".to_string(), " [seq] [time]"),
-                (r"\b[0-9a-f]{7,40}\b".to_string(), "[hash]"),
-                (r"pid \d+".to_string(), "pid [pid]"),
-                (r"demo-\d+".to_string(), "demo-[pid]"),
-                (r"\s+\d+[smhd]\b".to_string(), " [age]"),
-                (r" +([│┃])".to_string(), " $1"),
-            ].iter().map(|(a, b)| (a.as_str(), *b)).collect::<Vec<_>>(),
-            prepend_module_to_snapshot => false,
-        }, {
-            insta::assert_snapshot!($name, text(&$buf));
-        });
-    }};
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
 
 fn confirm_lines(app: &App) -> (String, String) {
     match &app.dialog {
@@ -83,7 +44,12 @@ fn approving_a_high_or_failing_turn_asks_first_and_a_clean_one_takes_one_key() {
     let (title, lines) = confirm_lines(&app);
     assert_eq!(title, "Approve t3?");
     assert!(lines.contains("class: high"), "{lines}");
-    snap!("approve_confirm_high_80", d.root, render(&mut app, 80, 24));
+    assert_screen(
+        "approve_confirm_high_80",
+        &d.root,
+        &text(&render(&mut app, 80, 24)),
+        &[],
+    );
     key(&mut app, KeyCode::Char('n'));
     assert!(app.dialog.is_none());
     assert_eq!(state(&app, "t3"), "awaiting_review", "n decides nothing");
@@ -100,10 +66,11 @@ fn approving_a_high_or_failing_turn_asks_first_and_a_clean_one_takes_one_key() {
         "{lines}"
     );
     assert!(lines.contains("links.md:3"), "{lines}");
-    snap!(
+    assert_screen(
         "approve_confirm_failing_200",
-        d.root,
-        render(&mut app, 200, 60)
+        &d.root,
+        &text(&render(&mut app, 200, 60)),
+        &[],
     );
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(state(&app, "t7"), "landed");
@@ -295,7 +262,12 @@ fn sliders_ask_before_auto_or_an_inversion_and_mark_an_override() {
     let (title, lines) = confirm_lines(&app);
     assert_eq!(title, "Move low to auto?");
     assert!(lines.contains("land by themselves"), "{lines}");
-    snap!("slider_confirm_auto_80", d.root, render(&mut app, 80, 24));
+    assert_screen(
+        "slider_confirm_auto_80",
+        &d.root,
+        &text(&render(&mut app, 80, 24)),
+        &[],
+    );
     key(&mut app, KeyCode::Char('n'));
     assert_eq!(app.ws.sliders().low.as_str(), "guarded");
 

@@ -141,3 +141,48 @@ pub fn select(app: &mut App, id: &str) {
     }
     panic!("could not select {id}");
 }
+
+/// Asserts a rendered screen against `tests/snapshots/<name>.snap`, with
+/// what changes from run to run masked: the workspace's path, the leash
+/// binary, dates, times, commit hashes, pids, ages, and the padding that
+/// volatile widths move before a border. `extra` adds masks of the
+/// caller's own, as `(regex, replacement)`.
+#[allow(dead_code)]
+pub fn assert_screen(name: &str, root: &Path, screen: &str, extra: &[(&str, &str)]) {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let now = chrono::Local::now();
+    let day = |d: chrono::DateTime<chrono::Local>| d.format("%Y-%m-%d").to_string();
+    let mut filters: Vec<(String, String)> = vec![
+        (regex_escape(&root.display().to_string()), "[ws]".into()),
+        (regex_escape(env!("CARGO_BIN_EXE_leash")), "[leash]".into()),
+        (day(now), "[date]".into()),
+        (day(now - chrono::Duration::days(1)), "[yesterday]".into()),
+        (r"\s+\d+ \d\d:\d\d:\d\d".into(), " [seq] [time]".into()),
+        (r"\b[0-9a-f]{7,40}\b".into(), "[hash]".into()),
+        (r"pid \d+".into(), "pid [pid]".into()),
+        (r"demo-\d+".into(), "demo-[pid]".into()),
+        (r"\s+\d+[smhd]\b".into(), " [age]".into()),
+    ];
+    filters.extend(extra.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    // Volatile numbers change widths: padding before a border is not content.
+    filters.push((r" +([│┃])".into(), " $1".into()));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    for (regex, replacement) in &filters {
+        settings.add_filter(regex, replacement.as_str());
+    }
+    settings.bind(|| insta::assert_snapshot!(name, screen));
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
