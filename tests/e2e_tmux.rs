@@ -56,52 +56,82 @@ impl Drop for Tmux {
     }
 }
 
-fn log(dir: &Path) -> String {
-    common::git(dir, &["log", "--format=%s%n%b"])
+/// `leash demo` running in a fresh tmux server of its own: its workspace,
+/// data and config folders live in `_base` and go with it.
+struct DemoTerm {
+    tmux: Tmux,
+    dir: std::path::PathBuf,
+    journal: std::path::PathBuf,
+    _base: tempfile::TempDir,
 }
 
-#[test]
-fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
+/// Starts `leash demo` in a `width`×`height` terminal, with `env` (such as
+/// `NO_COLOR=1`) before it.
+fn demo_in_tmux(name: &str, width: u16, height: u16, env: &str) -> DemoTerm {
     let base = tempfile::tempdir().unwrap();
     let dir = base.path().join("ws");
-    let data = base.path().join("data");
     let config = base.path().join("config");
     std::fs::create_dir_all(&config).unwrap();
     let tmux = Tmux {
-        socket: format!("leash-e2e-{}", std::process::id()),
+        socket: format!("leash-e2e-{name}-{}", std::process::id()),
     };
     let command = format!(
-        "env LEASH_DEMO_FAST=1 LEASH_DATA_DIR={} LEASH_CONFIG_DIR={} {} demo --dir {}",
-        data.display(),
+        "env {env} LEASH_DEMO_FAST=1 LEASH_DATA_DIR={} LEASH_CONFIG_DIR={} {} demo --dir {}",
+        base.path().join("data").display(),
         config.display(),
         env!("CARGO_BIN_EXE_leash"),
         dir.display()
     );
+    let (w, h) = (width.to_string(), height.to_string());
     tmux.cmd(&[
         "new-session",
         "-d",
         "-s",
         "e2e",
         "-x",
-        "150",
+        &w,
         "-y",
-        "45",
+        &h,
         &command,
     ]);
+    DemoTerm {
+        tmux,
+        journal: dir.join(".git/leash/journal.jsonl"),
+        dir,
+        _base: base,
+    }
+}
+
+impl DemoTerm {
+    /// Waits until every demo turn has finished and the console shows the
+    /// ones that wait; returns that screen.
+    fn settled(&self) -> String {
+        let n = leash::demo::SCENARIOS.len();
+        common::wait_until("every demo turn to finish", || {
+            let text = std::fs::read_to_string(&self.journal).ok()?;
+            (text.matches("\"turn_finished\"").count() == n).then_some(())
+        });
+        self.tmux.wait_for(&format!("{} waiting", n - 3))
+    }
+}
+
+fn log(dir: &Path) -> String {
+    common::git(dir, &["log", "--format=%s%n%b"])
+}
+
+#[test]
+fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
+    let term = demo_in_tmux("keys", 150, 45, "");
+    let (tmux, dir) = (&term.tmux, term.dir.as_path());
     // The demo turns: one lands by itself, two fail, the rest wait.
     let n = leash::demo::SCENARIOS.len();
     tmux.wait_for(&format!("{n} turns"));
-    let journal = dir.join(".git/leash/journal.jsonl");
-    common::wait_until("every demo turn to finish", || {
-        let text = std::fs::read_to_string(&journal).ok()?;
-        (text.matches("\"turn_finished\"").count() == n).then_some(())
-    });
-    let screen = tmux.wait_for(&format!("{} waiting", n - 3));
+    let screen = term.settled();
     assert!(screen.contains("DEMO"), "{screen}");
     assert!(
-        log(&dir).contains("demo: write today's stand-up note"),
+        log(dir).contains("demo: write today's stand-up note"),
         "{}",
-        log(&dir)
+        log(dir)
     );
 
     // Down to the hostile turn (t6; the newest is on top): its escapes are
@@ -125,8 +155,8 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
     assert!(screen.contains("class: high"), "{screen}");
     tmux.keys(&["y"]);
     tmux.wait_for("t3 landed on main");
-    assert!(log(&dir).contains("demo: add a restart step to the runbook"));
-    assert!(log(&dir).contains("Leash-Decision: approved by operator"));
+    assert!(log(dir).contains("demo: add a restart step to the runbook"));
+    assert!(log(dir).contains("Leash-Decision: approved by operator"));
 
     // Reject the next one, with a reason typed into the dialog.
     tmux.wait_for("t2 awaiting_review demo: draft the post");
@@ -134,7 +164,7 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
     tmux.wait_for("Why is it rejected?");
     tmux.keys(&["too vague", "Enter"]);
     tmux.wait_for("t2 rejected");
-    let kept = common::git(&dir, &["rev-parse", "--verify", "refs/leash/rejected/t2"]);
+    let kept = common::git(dir, &["rev-parse", "--verify", "refs/leash/rejected/t2"]);
     assert_eq!(kept.len(), 40);
 
     // Back to the turns (the queue now shows t6), down to t3, and roll it
@@ -148,7 +178,7 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
     tmux.wait_for("Roll back t3?");
     tmux.keys(&["y"]);
     tmux.wait_for("t3 rolled back");
-    let history = log(&dir);
+    let history = log(dir);
     assert!(
         history.contains("Revert \"demo: add a restart step to the runbook\""),
         "{history}"
@@ -174,43 +204,14 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
 
 #[test]
 fn the_new_turn_form_in_a_real_terminal_takes_typing_and_a_paste_and_starts_one_turn() {
-    let base = tempfile::tempdir().unwrap();
-    let dir = base.path().join("ws");
-    let data = base.path().join("data");
-    let config = base.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    let tmux = Tmux {
-        socket: format!("leash-e2e-form-{}", std::process::id()),
-    };
-    let command = format!(
-        "env LEASH_DEMO_FAST=1 LEASH_DATA_DIR={} LEASH_CONFIG_DIR={} {} demo --dir {}",
-        data.display(),
-        config.display(),
-        env!("CARGO_BIN_EXE_leash"),
-        dir.display()
-    );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &command,
-    ]);
+    let term = demo_in_tmux("form", 120, 40, "");
+    let (tmux, journal) = (&term.tmux, &term.journal);
     let n = leash::demo::SCENARIOS.len();
-    let journal = dir.join(".git/leash/journal.jsonl");
-    common::wait_until("every demo turn to finish", || {
-        let text = std::fs::read_to_string(&journal).ok()?;
-        (text.matches("\"turn_finished\"").count() == n).then_some(())
-    });
-    let screen = tmux.wait_for(&format!("{} waiting", n - 3));
+    let screen = term.settled();
     // Nothing is in the way of the keys: a notice would take the `n`.
     assert!(!screen.contains("Heads up"), "{screen}");
     let created = || {
-        std::fs::read_to_string(&journal)
+        std::fs::read_to_string(journal)
             .unwrap()
             .matches("\"kind\":\"turn_created\"")
             .count()
@@ -231,12 +232,12 @@ fn the_new_turn_form_in_a_real_terminal_takes_typing_and_a_paste_and_starts_one_
     // The new turn is selected: the detail pane shows it.
     tmux.wait_for(&format!("╭ {new} "));
     common::wait_until("the new turn to finish", || {
-        let text = std::fs::read_to_string(&journal).ok()?;
+        let text = std::fs::read_to_string(journal).ok()?;
         text.contains(&format!("\"kind\":\"turn_finished\",\"turn\":\"{new}\""))
             .then_some(())
     });
     assert_eq!(created(), n + 1, "exactly one turn");
-    let text = std::fs::read_to_string(&journal).unwrap();
+    let text = std::fs::read_to_string(journal).unwrap();
     assert!(
         text.contains("\"prompt\":\"yes, only the new notes please\""),
         "the turn got the typed and pasted prompt"
@@ -266,31 +267,8 @@ fn cell_of(screen: &str, needle: &str) -> (usize, usize) {
 
 #[test]
 fn the_mouse_clicks_and_scrolls_in_a_real_terminal_and_no_color_keeps_the_selection() {
-    let base = tempfile::tempdir().unwrap();
-    let dir = base.path().join("ws");
-    let config = base.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    let tmux = Tmux {
-        socket: format!("leash-e2e-mouse-{}", std::process::id()),
-    };
-    let command = format!(
-        "env NO_COLOR=1 LEASH_DEMO_FAST=1 LEASH_DATA_DIR={} LEASH_CONFIG_DIR={} {} demo --dir {}",
-        base.path().join("data").display(),
-        config.display(),
-        env!("CARGO_BIN_EXE_leash"),
-        dir.display()
-    );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        &command,
-    ]);
+    let term = demo_in_tmux("mouse", 80, 24, "NO_COLOR=1");
+    let tmux = &term.tmux;
     tmux.cmd(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
     let flag = |name: &str| {
         tmux.cmd(&[
@@ -303,13 +281,7 @@ fn the_mouse_clicks_and_scrolls_in_a_real_terminal_and_no_color_keeps_the_select
         .trim()
         .to_string()
     };
-    let n = leash::demo::SCENARIOS.len();
-    let journal = dir.join(".git/leash/journal.jsonl");
-    common::wait_until("every demo turn to finish", || {
-        let text = std::fs::read_to_string(&journal).ok()?;
-        (text.matches("\"turn_finished\"").count() == n).then_some(())
-    });
-    let screen = tmux.wait_for(&format!("{} waiting", n - 3));
+    let screen = term.settled();
     common::wait_until("the console to ask for the mouse", || {
         (flag("mouse_sgr_flag") == "1").then_some(())
     });
