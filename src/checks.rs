@@ -70,15 +70,22 @@ impl Workspace {
         commit: Option<Oid>,
         deliverable: Option<&str>,
     ) -> Result<Vec<CheckResult>> {
+        let dir = self.written_out(commit, "leash-check-")?;
+        Ok(self.check_dir(dir.path(), deliverable, false))
+    }
+
+    /// `commit`'s tree written out to a new temporary directory (the
+    /// user's checkout and index are not touched).
+    fn written_out(&self, commit: Option<Oid>, prefix: &str) -> Result<tempfile::TempDir> {
         let dir = tempfile::Builder::new()
-            .prefix("leash-check-")
+            .prefix(prefix)
             .tempdir()
             .map_err(io_error(Path::new("temp dir")))?;
         let tree = checkpoint::tree_of(&self.repo, commit)?;
         let mut opts = CheckoutBuilder::new();
         opts.force().target_dir(dir.path()).update_index(false);
         self.repo.checkout_tree(tree.as_object(), Some(&mut opts))?;
-        Ok(self.check_dir(dir.path(), deliverable, false))
+        Ok(dir)
     }
 
     /// Checks a finished turn's tree (in `dir`) and, when something fails,
@@ -309,14 +316,7 @@ impl Workspace {
     /// Whether applying the fixable invariants' fixes to `commit`'s tree
     /// would change anything (tried on a scratch copy).
     fn fixes_something(&self, commit: Option<Oid>) -> Result<bool> {
-        let dir = tempfile::Builder::new()
-            .prefix("leash-fix-")
-            .tempdir()
-            .map_err(io_error(Path::new("temp dir")))?;
-        let tree = checkpoint::tree_of(&self.repo, commit)?;
-        let mut opts = CheckoutBuilder::new();
-        opts.force().target_dir(dir.path()).update_index(false);
-        self.repo.checkout_tree(tree.as_object(), Some(&mut opts))?;
+        let dir = self.written_out(commit, "leash-fix-")?;
         Ok(self
             .check_dir(dir.path(), None, true)
             .iter()
@@ -402,14 +402,8 @@ impl Workspace {
         let (fixing, new) = made?;
         // Re-check the fixed tree as a turn is checked; what was fixed
         // keeps its `fixed` outcome, so the landed commit names the fix.
-        let dir2 = tempfile::Builder::new()
-            .prefix("leash-check-")
-            .tempdir()
-            .map_err(io_error(Path::new("temp dir")))?;
+        let dir2 = self.written_out(Some(new), "leash-check-")?;
         let tree = checkpoint::tree_of(&self.repo, Some(new))?;
-        let mut opts = CheckoutBuilder::new();
-        opts.force().target_dir(dir2.path()).update_index(false);
-        self.repo.checkout_tree(tree.as_object(), Some(&mut opts))?;
         let mut check = self.check_turn(dir2.path(), base, turn.deliverable.as_deref())?;
         let fixed: Vec<String> = fixing
             .iter()

@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::pane_block;
-use super::text::{cut_lines, fit, safe, spans};
+use super::text::{cut_paragraph, fit, safe, spans};
 use crate::checkpoint::short;
 use crate::diff::{Body, FileStatus, LineKind};
 use crate::sanitize;
@@ -277,18 +277,15 @@ fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     }
     let scroll = rows.saturating_sub(body.height as usize) as u16;
     // Cut, the prefix (tool call, result) stays while the text scrolls.
-    let shown = cut_lines(
+    let p = cut_paragraph(
         shown,
         |_, l| usize::from(l.spans.len() > 1),
         wrap,
         app.reading.hscroll,
         width,
         th,
-    );
-    let mut p = Paragraph::new(shown).scroll((scroll, 0));
-    if wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
+    )
+    .scroll((scroll, 0));
     frame.render_widget(p, body);
 }
 
@@ -420,7 +417,7 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
     }
     // Cut, a diff line's numbers and sign stay while its text scrolls.
     let wrap = app.wraps();
-    let lines = cut_lines(
+    let p = cut_paragraph(
         lines,
         // File and hunk headers stay whole in place (cut with a marker).
         |i, _| {
@@ -435,10 +432,6 @@ fn draw_diff(frame: &mut Frame, app: &mut App, area: Rect) {
         width,
         th,
     );
-    let mut p = Paragraph::new(lines);
-    if wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
     frame.render_widget(p, body);
 }
 
@@ -557,7 +550,7 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         .collect();
     // Cut, the number and time stay while the text scrolls.
     let wrap = app.wraps();
-    let lines = cut_lines(
+    let p = cut_paragraph(
         lines,
         |_, _| 2,
         wrap,
@@ -565,10 +558,6 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         area.width as usize,
         th,
     );
-    let mut p = Paragraph::new(lines);
-    if wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
     frame.render_widget(p, area);
 }
 
@@ -776,11 +765,7 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let _ = turn;
     // ←→ move between turns here: a long finding wraps (w) or is cut at →.
     let wrap = app.wraps();
-    let lines = cut_lines(lines, |_, _| 0, wrap, 0, area.width as usize, th);
-    let mut p = Paragraph::new(lines);
-    if wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
+    let p = cut_paragraph(lines, |_, _| 0, wrap, 0, area.width as usize, th);
     frame.render_widget(p, area);
 }
 
@@ -882,7 +867,7 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         }
     }
     let wrap = app.wraps();
-    let lines = cut_lines(
+    let p = cut_paragraph(
         lines,
         |_, l| usize::from(l.spans.len() > 1),
         wrap,
@@ -890,10 +875,6 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         area.width as usize,
         th,
     );
-    let mut p = Paragraph::new(lines);
-    if wrap {
-        p = p.wrap(Wrap { trim: false });
-    }
     frame.render_widget(p, area);
 }
 

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::centered;
@@ -322,12 +322,7 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
     };
     frame.render_widget(
         Paragraph::new(lines)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(th.style("dialog.border"))
-                    .title(Line::styled(title, th.style("text.title"))),
-            )
+            .block(super::overlay::dialog_block(th, title))
             .style(th.style("dialog")),
         rect,
     );

@@ -69,11 +69,7 @@ pub fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
         (tallest as u16 + 2).min(area.height.saturating_sub(2)),
     );
     frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(th.style("dialog.border"))
-        .title(Line::styled(" Keys (esc closes) ", th.style("text.title")))
-        .style(th.style("dialog"));
+    let block = dialog_block(th, " Keys (esc closes) ").style(th.style("dialog"));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let scroll = app.help.unwrap_or(0).min(tallest.saturating_sub(1)) as u16;
@@ -182,13 +178,19 @@ pub fn draw_dialog(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(th.style("dialog.border"))
-                    .title(Line::styled(title, th.style("text.title"))),
-            )
+            .block(dialog_block(th, title))
             .style(th.style("dialog")),
         rect,
     );
+}
+
+/// The frame of a dialog: a border in the dialog's colour and its title.
+pub(super) fn dialog_block<'a>(
+    th: &crate::ui::theme::Theme,
+    title: impl Into<std::borrow::Cow<'a, str>>,
+) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(th.style("dialog.border"))
+        .title(Line::styled(title, th.style("text.title")))
 }

@@ -182,6 +182,24 @@ pub fn cut_lines<'a>(
         .collect()
 }
 
+/// [`cut_lines`] as a paragraph: wrapped when `wrap`, else each line cut
+/// at `width` with its marker.
+pub fn cut_paragraph<'a>(
+    lines: Vec<Line<'a>>,
+    fixed: impl Fn(usize, &Line<'a>) -> usize,
+    wrap: bool,
+    offset: usize,
+    width: usize,
+    theme: &Theme,
+) -> ratatui::widgets::Paragraph<'a> {
+    let p = ratatui::widgets::Paragraph::new(cut_lines(lines, fixed, wrap, offset, width, theme));
+    if wrap {
+        p.wrap(ratatui::widgets::Wrap { trim: false })
+    } else {
+        p
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
