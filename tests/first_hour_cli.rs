@@ -618,3 +618,38 @@ fn the_console_in_a_terminal_refuses_where_leash_was_never_set_up() {
     assert!(text.contains("leash is not set up here"), "{text}");
     assert_eq!(listing(&r.path().join(".git")), before);
 }
+
+#[test]
+fn with_json_everything_on_stderr_is_json_too() {
+    let r = Repo::initialised();
+    // A turn whose output holds an escape sequence: the hidden-text warning.
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "printf 'hi\\033[2J\\n' > a.md",
+    ]);
+    // A broken committed config: the warning of a read-only command.
+    r.write(".leash/config.toml", "[autonomy]\nlow = \"sometimes\"\n");
+    r.git(&["add", ".leash"]);
+    r.git(&["commit", "-q", "-m", "broken policy"]);
+    for args in [&["turns", "--json"][..], &["diff", "t1", "--json"]] {
+        let out = r.run(args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        serde_json::from_str::<Value>(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {}", out.stdout));
+        assert!(!out.stderr.is_empty(), "{args:?}: the warning is said");
+        for line in out.stderr.lines() {
+            let v: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {line}"));
+            assert!(v.get("warning").is_some(), "{args:?}: {v}");
+        }
+        assert!(out.stderr.contains(".leash/config.toml:2:7"), "{}", out.stderr);
+    }
+    // Without --json the same warning is a line of text.
+    let out = r.run(&["turns"]);
+    assert!(out.stderr.starts_with("leash: warning: "), "{}", out.stderr);
+}

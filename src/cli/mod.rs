@@ -510,6 +510,7 @@ pub fn main() -> i32 {
         }
     }
     let json = wants_json(&cli.command);
+    out::set_json(json);
     let code = match dispatch(cli) {
         Ok(code) => code,
         Err(f) => {
@@ -634,7 +635,7 @@ pub(crate) fn open(dir: &std::path::Path) -> Result<Workspace, Failure> {
     ensure_set_up(dir)?;
     let ws = Workspace::open(dir)?;
     for n in &ws.notices {
-        tell!("leash: {n}");
+        out::notice("notice", n);
     }
     Ok(ws)
 }
@@ -646,10 +647,10 @@ pub(crate) fn open_read_only(dir: &std::path::Path) -> Result<Workspace, Failure
     ensure_set_up(dir)?;
     let (ws, problems) = Workspace::open_read_only(dir)?;
     for p in &problems {
-        tell!("leash: warning: {p}");
+        out::notice("warning", p);
     }
     for n in &ws.notices {
-        tell!("leash: {n}");
+        out::notice("notice", n);
     }
     Ok(ws)
 }

@@ -137,12 +137,36 @@ pub fn json_line(v: &impl serde::Serialize) -> String {
     escape_json(serde_json::to_string(v).expect("values of leash serialize"))
 }
 
+/// Set when the command asked for `--json`: what it says on stderr is then
+/// JSON too, one object per line, so a program reading it is never handed
+/// a line of prose.
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes stderr's notices JSON objects (`--json`) or lines of text.
+pub fn set_json(on: bool) {
+    JSON.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Tells the operator something on stderr that is not the command's answer
+/// (`kind`: "warning" or "notice"): `leash: warning: …` as text, or
+/// `{"warning": "…"}` with `--json`.
+pub fn notice(kind: &str, text: &str) {
+    if JSON.load(std::sync::atomic::Ordering::Relaxed) {
+        let line = json_line(&serde_json::json!({ kind: text }));
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    } else if kind == "warning" {
+        crate::tell!("leash: warning: {text}");
+    } else {
+        crate::tell!("leash: {text}");
+    }
+}
+
 /// Says on stderr, once, what this process hid from its output. Called when
 /// a command ends.
 pub fn finish() {
     let found = *HIDDEN.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(line) = warning(&found) {
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        notice("warning", &line);
     }
 }
 
@@ -160,8 +184,7 @@ pub fn warning(found: &Findings) -> Option<String> {
     .collect();
     (!parts.is_empty()).then(|| {
         format!(
-            "leash: warning: this output held text that could drive or deceive a terminal; \
-             hidden: {}",
+            "this output held text that could drive or deceive a terminal; hidden: {}",
             parts.join(", ")
         )
     })

@@ -117,10 +117,11 @@ fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
     let turn = ws.turn(&id)?;
     if json {
         print_json(&turn_json(ws, turn));
+    } else {
+        tell!("{}", summary_line(ws, turn));
     }
-    tell!("{}", summary_line(ws, turn));
     for n in &ws.notices {
-        tell!("leash: {n}");
+        super::out::notice("notice", n);
     }
     Ok(match state {
         TurnState::Failed | TurnState::Interrupted => 1,
