@@ -781,3 +781,55 @@ fn a_worktree_whose_git_file_was_cut_short_is_pruned_and_diff_works() {
     fsck_ok(&r);
     r.ok(&["diff", "t1"]);
 }
+
+/// A process's start time as /proc gives it (field 22 of its stat).
+fn start_time(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    after.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_lock_of_a_finished_turn_whose_supervisor_still_works_is_left_alone() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    // The journal says t1 finished, but its supervisor is still at work
+    // (tidying its worktree, writing its ref): a live process stands in.
+    let mut alive = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let (pid, start) = (alive.id(), start_time(alive.id()));
+    let journal = r.path().join(".git/leash/journal.jsonl");
+    let text: String = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v.get("supervisor_pid").is_some() {
+                v["supervisor_pid"] = pid.into();
+                v["supervisor_start"] = start.into();
+            }
+            format!("{v}\n")
+        })
+        .collect();
+    std::fs::write(&journal, text).unwrap();
+    let lock = r.path().join(".git/refs/leash/turns/t1.lock");
+    std::fs::write(&lock, "").unwrap();
+
+    let open = r.ok(&["turns"]);
+    assert!(lock.exists(), "a live supervisor's lock was removed: {}", open.stderr);
+    assert!(!open.stderr.contains("removed"), "{}", open.stderr);
+
+    // Once that process is gone, the lock is what a killed one left.
+    alive.kill().unwrap();
+    alive.wait().unwrap();
+    let open = r.ok(&["turns"]);
+    assert!(!lock.exists(), "{}", open.stderr);
+    assert!(
+        open.stderr.contains("removed .git/refs/leash/turns/t1.lock"),
+        "{}",
+        open.stderr
+    );
+}

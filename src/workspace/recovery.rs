@@ -196,10 +196,12 @@ impl Workspace {
     /// rolling back.
     fn lock_owner(&self, rel: &str) -> Owner {
         let stem = rel.strip_suffix(".lock").unwrap_or(rel);
+        // Whatever the journal says of the turn: a supervisor outlives its
+        // `turn_finished` (it writes the turn's ref, tidies its worktree),
+        // and while it lives, its locks are its own.
         let turn_alive = |id: &str| {
             self.state.turn(id).is_some_and(|t| {
-                t.state == TurnState::Running
-                    && t.kind == TurnKind::Isolated
+                t.kind == TurnKind::Isolated
                     && t.supervisor_pid
                         .is_some_and(|p| crate::agents::process::is_alive(p, t.supervisor_start))
             })
