@@ -581,3 +581,18 @@ fn a_turn_whose_diff_touches_a_protected_path_never_lands_by_itself() {
     ]);
     assert_eq!(r.turn("t4")["state"], "landed");
 }
+
+#[test]
+fn a_state_filter_that_matches_nothing_says_so_rather_than_no_turns_yet() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let out = r.ok(&["turns", "--state", "running"]);
+    assert!(
+        out.stdout.contains("no running turns (of 1 turn"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("no turns yet"), "{}", out.stdout);
+    let out = r.ok(&["turns", "--state", "awaiting_review"]);
+    assert!(out.stdout.contains("t1"), "{}", out.stdout);
+}

@@ -98,6 +98,14 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
         print_json(&v);
         return Ok(0);
     }
+    if list.is_empty() && !ws.state.turns().is_empty() {
+        let state = a.state.map(|s| s.as_str()).unwrap_or_default();
+        say!(
+            "no {state} turns (of {}; `leash turns` lists them all)",
+            crate::words::count(ws.state.turns().len(), "turn")
+        );
+        return Ok(0);
+    }
     if list.is_empty() {
         say!("no turns yet — start one with `leash run`");
         return Ok(0);
