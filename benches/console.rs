@@ -46,9 +46,17 @@ fn repo() -> tempfile::TempDir {
     d
 }
 
+/// The fewest samples a figure may rest on: fewer, and the bench measured
+/// something else (work that ended before it looked) — it fails, loudly.
+const MIN_SAMPLES: usize = 5;
+
 fn report(what: &str, mut times: Vec<Duration>) {
     times.sort();
     let n = times.len();
+    assert!(
+        n >= MIN_SAMPLES,
+        "{what}: only {n} samples (at least {MIN_SAMPLES} needed) — this figure would measure nothing"
+    );
     let pick = |q: f64| times[((n as f64 * q) as usize).min(n - 1)];
     println!(
         "{what:<48} n={n:<6} p50={:>9.3?} p99={:>9.3?} max={:>9.3?}",
@@ -247,6 +255,13 @@ fn bench_streaming() {
     println!(
         "streaming: 8 turns, {finished} finished after {:.1?}",
         start.elapsed()
+    );
+    // Turns that finished before the first look were not measured streaming.
+    assert!(
+        finished == 8 && ui.len() >= MIN_SAMPLES,
+        "streaming: {finished} of 8 turns finished and only {} looks were taken \
+         while they streamed — the figure would not be of streaming",
+        ui.len()
     );
     report("console thread: fold new events + draw (8 streaming)", ui);
     report("worker: output window / diff for the selected turn", work);
