@@ -86,6 +86,49 @@ pub struct Turn {
     /// The actions that were denied, by leash or by the agent; `None` when
     /// none was.
     pub denials: Option<Denials>,
+    /// How the turn's agent was confined (`turn_confined`); `None` when
+    /// the journal does not say (in-place turns, older journals).
+    pub confinement: Option<Confinement>,
+    /// Writes the kernel refused, as recognised in the agent's output.
+    pub refused_writes: Vec<String>,
+}
+
+/// How a turn's agent was confined, from its `turn_confined` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Confinement {
+    pub confined: bool,
+    pub abi: Option<u32>,
+    pub writable: Vec<String>,
+    /// TCP ports connects could reach, when the network was denied.
+    pub connect_ports: Option<Vec<u16>>,
+    pub warning: Option<String>,
+}
+
+impl Confinement {
+    /// One line for a person: "Landlock ABI 7; network denied except TCP
+    /// 443" or "not confined: …".
+    pub fn summary(&self) -> String {
+        let mut s = if self.confined {
+            format!("confined by Landlock ABI {}", self.abi.unwrap_or(0))
+        } else {
+            "NOT confined".to_string()
+        };
+        if let Some(ports) = &self.connect_ports {
+            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+            s.push_str(&format!(
+                "; network denied except TCP {}",
+                if ports.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    ports.join(", ")
+                }
+            ));
+        }
+        if let Some(w) = &self.warning {
+            s.push_str(&format!(" — {w}"));
+        }
+        s
+    }
 }
 
 /// The denied actions of a turn, in a form that fits in its outcome.
@@ -433,6 +476,8 @@ impl State {
                 introduced: Vec::new(),
                 merged: None,
                 denials: None,
+                confinement: None,
+                refused_writes: Vec::new(),
             });
             return;
         }
@@ -546,6 +591,27 @@ impl State {
                 t.agent_start = *agent_start;
                 if worktree.is_some() {
                     t.worktree = worktree.clone();
+                }
+            }
+            Event::TurnConfined {
+                confined,
+                abi,
+                writable,
+                connect_ports,
+                warning,
+                ..
+            } => {
+                t.confinement = Some(Confinement {
+                    confined: *confined,
+                    abi: *abi,
+                    writable: writable.clone(),
+                    connect_ports: connect_ports.clone(),
+                    warning: warning.clone(),
+                });
+            }
+            Event::WriteRefused { path, .. } => {
+                if !t.refused_writes.contains(path) {
+                    t.refused_writes.push(path.clone());
                 }
             }
             Event::RiskEscalated {

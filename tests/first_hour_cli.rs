@@ -647,7 +647,11 @@ fn with_json_everything_on_stderr_is_json_too() {
                 .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {line}"));
             assert!(v.get("warning").is_some(), "{args:?}: {v}");
         }
-        assert!(out.stderr.contains(".leash/config.toml:2:7"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains(".leash/config.toml:2:7"),
+            "{}",
+            out.stderr
+        );
     }
     // Without --json the same warning is a line of text.
     let out = r.run(&["turns"]);

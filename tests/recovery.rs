@@ -819,7 +819,11 @@ fn a_lock_of_a_finished_turn_whose_supervisor_still_works_is_left_alone() {
     std::fs::write(&lock, "").unwrap();
 
     let open = r.ok(&["turns"]);
-    assert!(lock.exists(), "a live supervisor's lock was removed: {}", open.stderr);
+    assert!(
+        lock.exists(),
+        "a live supervisor's lock was removed: {}",
+        open.stderr
+    );
     assert!(!open.stderr.contains("removed"), "{}", open.stderr);
 
     // Once that process is gone, the lock is what a killed one left.
@@ -828,7 +832,8 @@ fn a_lock_of_a_finished_turn_whose_supervisor_still_works_is_left_alone() {
     let open = r.ok(&["turns"]);
     assert!(!lock.exists(), "{}", open.stderr);
     assert!(
-        open.stderr.contains("removed .git/refs/leash/turns/t1.lock"),
+        open.stderr
+            .contains("removed .git/refs/leash/turns/t1.lock"),
         "{}",
         open.stderr
     );

@@ -4,6 +4,7 @@
 pub mod adapter;
 pub mod claude;
 pub mod codex;
+pub mod confine;
 pub mod gate;
 pub mod hook_answer;
 pub mod hooks_config;
