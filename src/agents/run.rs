@@ -414,6 +414,45 @@ impl Workspace {
         Ok(argv)
     }
 
+    /// How isolated turns would be confined here and now, for `leash
+    /// check`: the kernel's Landlock ABI (0: none) and, when they would not
+    /// be confined as configured, why.
+    pub fn confinement_status(&self) -> ConfinementStatus {
+        let run = &self.config.run;
+        let abi = confine::probe_abi();
+        let warning = if run.confine == ConfineMode::Off {
+            Some(format!(
+                "confinement is off ([run] confine = \"off\" in {}): isolated turns may write \
+                 anywhere their user can",
+                config::CONFIG_FILE
+            ))
+        } else if let Some(why) = self.cannot_confine(abi) {
+            Some(format!("{why}: isolated turns will be refused"))
+        } else if abi == 0 {
+            Some(
+                "this kernel has no Landlock (or it is disabled): isolated turns run \
+                 unconfined and may write anywhere their user can"
+                    .to_string(),
+            )
+        } else if run.network == NetworkMode::Deny && abi < confine::NET_ABI {
+            Some(format!(
+                "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) has \
+                 no TCP rules (ABI {} or later)",
+                confine::NET_ABI
+            ))
+        } else {
+            None
+        };
+        ConfinementStatus {
+            mode: run.confine,
+            abi,
+            confined: run.confine != ConfineMode::Off && abi > 0,
+            network: run.network,
+            allow_connect_ports: run.allow_connect_ports.clone(),
+            warning,
+        }
+    }
+
     /// Why a turn may not start on a kernel of Landlock ABI `abi` under
     /// `[run] confine = "require"`; `None` when it may.
     fn cannot_confine(&self, abi: u32) -> Option<String> {
@@ -911,6 +950,52 @@ impl Workspace {
             Verdict::Review { .. } => {}
         }
         Ok(self.turn(id)?.state)
+    }
+}
+
+/// How isolated turns would be confined, as `leash check` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConfinementStatus {
+    pub mode: ConfineMode,
+    /// The kernel's Landlock ABI; 0 when it has none.
+    pub abi: u32,
+    /// Whether turns would run confined.
+    pub confined: bool,
+    pub network: NetworkMode,
+    pub allow_connect_ports: Vec<u16>,
+    pub warning: Option<String>,
+}
+
+impl ConfinementStatus {
+    /// One line for a person.
+    pub fn sentence(&self) -> String {
+        let mut s = if self.confined {
+            format!(
+                "isolated turns run confined (Landlock ABI {}, confine = \"{}\")",
+                self.abi, self.mode
+            )
+        } else {
+            format!(
+                "isolated turns run UNCONFINED (confine = \"{}\")",
+                self.mode
+            )
+        };
+        if self.confined && self.network == NetworkMode::Deny && self.abi >= confine::NET_ABI {
+            let ports: Vec<String> = self
+                .allow_connect_ports
+                .iter()
+                .map(u16::to_string)
+                .collect();
+            s.push_str(&format!(
+                "; outbound TCP only to port {}",
+                if ports.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    ports.join(", ")
+                }
+            ));
+        }
+        s
     }
 }
 
