@@ -120,6 +120,9 @@ fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
     } else {
         tell!("{}", summary_line(ws, turn));
     }
+    if let Some(w) = turn.confinement.as_ref().and_then(|c| c.warning.as_ref()) {
+        super::out::notice("warning", &format!("{id}: {w}"));
+    }
     for n in &ws.notices {
         super::out::notice("notice", n);
     }
