@@ -676,11 +676,13 @@ impl Event {
                 connect_ports,
                 warning,
             } => {
+                // The paths themselves are in the event, `leash show` and the
+                // Provenance tab; one line here stays readable.
                 let mut s = if *confined {
                     format!(
-                        "turn_confined {turn} by Landlock ABI {} · writable: {}",
+                        "turn_confined {turn} by Landlock ABI {} · {}",
                         abi.unwrap_or(0),
-                        writable.join(", ")
+                        crate::words::count(writable.len(), "writable path")
                     )
                 } else {
                     format!("turn_confined {turn} NOT confined")

@@ -826,12 +826,6 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             Span::styled("confined  ", th.style("text.muted")),
             safe(&c.summary(), style),
         ]));
-        if !c.writable.is_empty() {
-            lines.push(Line::from(vec![
-                Span::styled("writable  ", th.style("text.muted")),
-                safe(&c.writable.join(", "), th.style("text.muted")),
-            ]));
-        }
     }
     for p in &turn.refused_writes {
         lines.push(Line::from(vec![
@@ -894,6 +888,17 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                     ]));
                 }
             }
+        }
+    }
+    // Where the kernel let the agent write (the turn's confinement).
+    if let Some(c) = turn.confinement.as_ref().filter(|c| !c.writable.is_empty()) {
+        lines.push(Line::raw(""));
+        lines.push(muted(app, "the agent could write only under:"));
+        for p in &c.writable {
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                safe(p, th.style("text.muted")),
+            ]));
         }
     }
     let wrap = app.wraps();
