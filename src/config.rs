@@ -156,11 +156,13 @@ grace = "10s"
 # worktree's git metadata and objects, and the agent's own state paths
 # ([agents.NAME] writable). "auto" confines where the kernel can and warns
 # where it cannot; "require" refuses to start a turn it cannot confine;
-# "off" never confines.
-confine = "auto"
-# "deny" refuses outbound TCP connects except to allow_connect_ports
-# (Landlock ABI 4 or later; ports only: no host filtering, UDP not covered).
-network = "open"
+# "off" never confines. Left out, it is "auto".
+# confine = "require"
+# network = "deny" refuses outbound TCP connects except to the ports in
+# allow_connect_ports (Landlock ABI 4 or later; by port only: no host
+# filtering, and UDP, DNS included, is not covered). Left out, the network
+# is left as the machine allows.
+# network = "deny"
 # allow_connect_ports = [443]
 
 # Invariants are integrity checks run on each turn's tree before a decision

@@ -6,6 +6,7 @@ pub mod claude;
 pub mod codex;
 pub mod confine;
 pub mod gate;
+pub mod gate_relay;
 pub mod hook_answer;
 pub mod hooks_config;
 pub mod hooks_status;

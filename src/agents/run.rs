@@ -488,7 +488,6 @@ impl Workspace {
         tmp: &Path,
         agent: &str,
         format: Option<AgentFormat>,
-        gated: bool,
     ) -> std::result::Result<(Event, Option<confine::Prepared>), String> {
         let run = &self.config.run;
         let unconfined = |warning: String| Event::TurnConfined {
@@ -536,23 +535,30 @@ impl Workspace {
             &common.join("worktrees").join(checkpoint::worktree_name(id)),
         ));
         writable.extend(confine::devices());
-        let state_paths = self
+        // The scripted demo agent speaks Claude's stream but keeps no state.
+        let demo = self
+            .turn(id)
+            .ok()
+            .and_then(|t| t.command.as_ref())
+            .is_some_and(|argv| argv.get(1).map(String::as_str) == Some("demo-agent"));
+        let state_paths = match self
             .config
             .agents
             .get(agent)
             .and_then(|a| a.writable.clone())
-            .unwrap_or_else(|| confine::default_writable(format.unwrap_or_default()));
+        {
+            Some(paths) => paths,
+            None if demo => Vec::new(),
+            None => confine::default_writable(format.unwrap_or_default()),
+        };
         for p in &state_paths {
             if let Some(p) = confine::expand_home(p, home.as_deref()) {
                 writable.push(p);
             }
         }
-        // The hook gate runs as the agent's child, so inside the sandbox:
-        // it appends the agent's actions to the journal. That one file is
-        // writable to gated turns (never the rest of .git/leash).
-        if gated {
-            writable.push(self.leash_dir().join("journal.jsonl"));
-        }
+        // The hook gate runs as the agent's child, inside the sandbox: it
+        // hands its calls to the supervisor (`gate_relay`), so the journal
+        // stays out of reach.
         let mut warning = None;
         let connect_ports = match run.network {
             NetworkMode::Open => None,
@@ -650,8 +656,7 @@ impl Workspace {
         for key in ["TMPDIR", "TMP", "TEMP"] {
             env.push((key.to_string(), tmp_path.clone()));
         }
-        let prepared = match self.confinement(id, &worktree, tmp.path(), &turn.agent, format, gated)
-        {
+        let prepared = match self.confinement(id, &worktree, tmp.path(), &turn.agent, format) {
             Ok((event, prepared)) => {
                 self.append(vec![event])?;
                 Ok(prepared)
@@ -662,6 +667,19 @@ impl Workspace {
         let granted: Option<Vec<PathBuf>> = match &prepared {
             Ok(Some(p)) => Some(p.writable.clone()),
             _ => None,
+        };
+        // A confined agent's hooks are answered here, outside its sandbox.
+        let _relay = match granted {
+            Some(_) => {
+                let relay = super::gate_relay::Relay::start(&self.root, id, &worktree)
+                    .map_err(io_error(&std::env::temp_dir()))?;
+                env.push((
+                    super::gate_relay::SOCKET_ENV.to_string(),
+                    relay.socket.display().to_string(),
+                ));
+                Some(relay)
+            }
+            None => None,
         };
         let timeout = spec.timeout.or(self.config.run.timeout);
         let grace = self.config.run.grace;

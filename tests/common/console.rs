@@ -165,6 +165,7 @@ pub fn assert_screen(name: &str, root: &Path, screen: &str, extra: &[(&str, &str
         // Confinement: the kernel's Landlock ABI, the private data dir and
         // a turn's own temp dir.
         (r"Landlock ABI \d+".into(), "Landlock ABI [abi]".into()),
+        (r"\d+ writable paths".into(), "[n] writable paths".into()),
         (r"/tmp/\.tmp\w+".into(), "[data]".into()),
         (r"/tmp/leash-t\d+-\w+".into(), "[turn tmp]".into()),
     ];
