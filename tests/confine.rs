@@ -258,7 +258,7 @@ fn git_status_and_add_work_inside_the_worktree() {
 
 #[test]
 fn require_refuses_to_start_without_landlock_and_creates_no_turn() {
-    let r = workspace(&[("# confine = \"require\"", "confine = \"require\"")]);
+    let r = workspace(&[("\n# confine = \"require\"\n", "\nconfine = \"require\"\n")]);
     let out = r
         .cmd(&["run", "--", "sh", "-c", "echo hi > a.md"])
         .env("LEASH_TEST_NO_LANDLOCK", "1")
@@ -320,7 +320,7 @@ fn without_landlock_a_turn_runs_unconfined_with_a_warning() {
 
 #[test]
 fn confine_off_runs_unconfined_and_says_so() {
-    let r = workspace(&[("# confine = \"require\"", "confine = \"off\"")]);
+    let r = workspace(&[("\n# confine = \"require\"\n", "\nconfine = \"off\"\n")]);
     let elsewhere = tempfile::tempdir().unwrap();
     let target = elsewhere.path().join("x");
     let t = run_sh(&r, &format!("echo out > '{}'", target.display()), None);
@@ -339,7 +339,7 @@ fn network_deny_refuses_connects_except_to_allowed_ports() {
         other.local_addr().unwrap().port(),
     );
     let r = workspace(&[
-        ("# network = \"deny\"", "network = \"deny\""),
+        ("\n# network = \"deny\"\n", "\nnetwork = \"deny\"\n"),
         (
             "# allow_connect_ports = [443]",
             &format!("allow_connect_ports = [443, {a}]"),
@@ -375,4 +375,49 @@ for port in ({a}, {o}):
         show.contains(&format!("network denied except TCP 443, {a}")),
         "{show}"
     );
+}
+
+#[test]
+fn the_hook_gate_of_a_confined_turn_still_records_and_decides() {
+    let r = workspace(&[]);
+    if no_landlock(&r, 1) {
+        return;
+    }
+    // The agent's hook (as Claude would run it, inside the sandbox) asks
+    // about a write inside the worktree and one outside; the answers are
+    // kept in the worktree, where the agent may write.
+    let outside = r.file("outside.md");
+    let script = format!(
+        r#"pre() {{ printf '{{"hook_event_name":"PreToolUse","session_id":"s","cwd":"%s","tool_name":"Write","tool_use_id":"%s","tool_input":{{"file_path":"%s","content":"x"}}}}' "$PWD" "$1" "$2" | "$LEASH_BIN" hook claude; }}
+pre w1 "$PWD/inside.md" > inside.json
+pre w2 '{}' > outside.json
+echo done"#,
+        outside.display()
+    );
+    let out = r
+        .cmd(&["run", "--", "sh", "-c", &script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t1");
+    let wt = Path::new(t["worktree"].as_str().unwrap());
+    let inside = std::fs::read_to_string(wt.join("inside.json")).unwrap();
+    let outside_answer = std::fs::read_to_string(wt.join("outside.json")).unwrap();
+    assert!(inside.contains("\"allow\""), "{inside}");
+    assert!(outside_answer.contains("\"deny\""), "{outside_answer}");
+    let requested: Vec<Value> = events_of(&r, "t1", "action_requested");
+    assert_eq!(requested.len(), 2, "the gate journaled both calls");
+    let decided: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_decided")
+        .collect();
+    assert_eq!(decided.len(), 2, "{decided:?}");
+    assert!(!outside.exists());
+    assert_eq!(events_of(&r, "t1", "turn_confined")[0]["confined"], true);
 }
