@@ -120,7 +120,10 @@ class = "high"
 # The agents leash can start, by name. `command` is an argv array, run
 # without a shell; "{prompt}" becomes exactly one argument. `format` says how
 # to read the agent's output: "claude", "codex", or "generic" (any command,
-# output shown as is).
+# output shown as is). `writable` lists the paths outside the worktree the
+# agent may write to when its turn runs confined (see [run] confine); "~" is
+# your home directory. Left out: ["~/.claude", "~/.claude.json"] for format
+# "claude", ["~/.codex"] for "codex", nothing for "generic".
 [agents.claude]
 command = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose"]
 format = "claude"
