@@ -161,10 +161,10 @@ grace = "10s"
 # where it cannot; "require" refuses to start a turn it cannot confine;
 # "off" never confines. Left out, it is "auto".
 # confine = "require"
-# network = "deny" refuses outbound TCP connects except to the ports in
-# allow_connect_ports (Landlock ABI 4 or later; by port only: no host
-# filtering, and UDP, DNS included, is not covered). Left out, the network
-# is left as the machine allows.
+# With network "deny", outbound TCP connects are refused except to the
+# ports in allow_connect_ports (Landlock ABI 4 or later; by port only: no
+# host filtering, and UDP, DNS included, is not covered). Left out, the
+# network is left as the machine allows.
 # network = "deny"
 # allow_connect_ports = [443]
 
@@ -1875,6 +1875,10 @@ mod tests {
             "[run]",
             "timeout",
             "grace",
+            "confine",
+            "network",
+            "allow_connect_ports",
+            "writable",
             "[[invariant]]",
             "name",
             "kind",
@@ -1917,6 +1921,11 @@ mod tests {
         rest.risk.pop();
         rest.invariants.clear();
         rest.run.timeout = None;
+        assert_eq!(c.run.confine, ConfineMode::Require);
+        assert_eq!(c.run.network, NetworkMode::Deny);
+        assert_eq!(c.run.allow_connect_ports, vec![443]);
+        rest.run.confine = ConfineMode::Auto;
+        rest.run.network = NetworkMode::Open;
         assert_eq!(rest, template_config());
     }
 

@@ -40,7 +40,11 @@ fn landlock_abi(r: &Repo) -> u64 {
 fn no_landlock(r: &Repo, need: u64) -> bool {
     let abi = landlock_abi(r);
     if abi < need {
-        eprintln!("skipped: this kernel's Landlock ABI is {abi}, the test needs {need}");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: this kernel's Landlock ABI is {abi}, the test needs {need}"
+        );
         return true;
     }
     false
