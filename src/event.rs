@@ -247,6 +247,10 @@ pub enum Event {
         /// output.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         transcript: Option<String>,
+        /// The Landlock ABI the session was confined by, when `leash shell`
+        /// started it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confined: Option<u32>,
     },
     /// An interactive agent session ended (its SessionEnd hook).
     SessionEnded {
@@ -664,9 +668,17 @@ impl Event {
                     .map(|w| format!(" of a {w}-token window"))
                     .unwrap_or_default()
             ),
-            Event::SessionStarted { session, agent, .. } => {
-                format!("session_started {session} ({agent})")
-            }
+            Event::SessionStarted {
+                session,
+                agent,
+                confined,
+                ..
+            } => format!(
+                "session_started {session} ({agent}){}",
+                confined
+                    .map(|abi| format!(", confined by Landlock ABI {abi} (leash shell)"))
+                    .unwrap_or_default()
+            ),
             Event::LockRemoved { path, reason, .. } => format!("lock_removed {path}: {reason}"),
             Event::TurnConfined {
                 turn,

@@ -282,6 +282,8 @@ pub struct Session {
     pub transcript: Option<String>,
     pub started: String,
     pub ended: Option<String>,
+    /// The Landlock ABI, when `leash shell` started the session confined.
+    pub confined: Option<u32>,
 }
 
 /// One event of a turn, ready to show.
@@ -491,6 +493,7 @@ impl State {
                 agent,
                 cwd,
                 transcript,
+                confined,
             } => {
                 self.sessions.insert(
                     session.clone(),
@@ -501,6 +504,7 @@ impl State {
                         transcript: transcript.clone(),
                         started: ts.clone(),
                         ended: None,
+                        confined: *confined,
                     },
                 );
                 return;

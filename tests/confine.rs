@@ -425,3 +425,117 @@ echo done"#,
     assert!(!outside.exists());
     assert_eq!(events_of(&r, "t1", "turn_confined")[0]["confined"], true);
 }
+
+#[test]
+fn leash_shell_confines_an_interactive_command_to_the_checkout() {
+    let r = workspace(&[]);
+    if no_landlock(&r, 1) {
+        return;
+    }
+    r.write("docs/notes.md", "start\n");
+    r.write(".claude/settings.json", "{}\n");
+    let home = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::Builder::new()
+        .prefix("leash-elsewhere")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let config = r.read(".git/config");
+    let policy = r.read(".leash/config.toml");
+    let script = format!(
+        "echo more >> docs/notes.md && mkdir -p docs/new && echo x > docs/new/y.md && echo INSIDE
+         echo bad >> .git/config; echo bad >> .leash/config.toml; echo bad >> .claude/settings.json
+         echo bad > '{home}/dot'; echo bad > '{elsewhere}/x'; echo bad > toplevel.md
+         echo scratch > \"$TMPDIR/s\" && echo TMP
+         exit 7",
+        home = home.path().display(),
+        elsewhere = elsewhere.path().display()
+    );
+    let out = r
+        .cmd(&["shell", "--", "sh", "-c", &script])
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "the command's exit status\n{stderr}"
+    );
+    assert!(
+        stdout.contains("INSIDE") && stdout.contains("TMP"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("leash shell: confined by Landlock ABI"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("Permission denied").count(), 6, "{stderr}");
+    assert_eq!(r.read("docs/notes.md"), "start\nmore\n");
+    assert_eq!(r.read("docs/new/y.md"), "x\n");
+    assert_eq!(r.read(".git/config"), config);
+    assert_eq!(r.read(".leash/config.toml"), policy);
+    assert_eq!(r.read(".claude/settings.json"), "{}\n");
+    assert!(!r.file("toplevel.md").exists());
+    assert!(std::fs::read_dir(home.path()).unwrap().next().is_none());
+    assert!(
+        std::fs::read_dir(elsewhere.path())
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_session_leash_shell_starts_is_recorded_as_confined() {
+    let r = workspace(&[]);
+    if no_landlock(&r, 1) {
+        return;
+    }
+    // What Claude Code's SessionStart hook does, from inside the shell.
+    let script = r#"printf '{"hook_event_name":"SessionStart","session_id":"s1","cwd":"%s"}' "$PWD" | "$LEASH_BIN" hook claude"#;
+    let out = r
+        .cmd(&["shell", "--", "sh", "-c", script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "session_started")
+        .collect();
+    assert_eq!(
+        started.len(),
+        1,
+        "the gate recorded the session: {started:?}"
+    );
+    assert!(started[0]["confined"].as_u64().unwrap() >= 1, "{started:?}");
+    let log = r.ok(&["log"]).stdout;
+    assert!(log.contains("confined by Landlock ABI"), "{log}");
+}
+
+#[test]
+fn leash_shell_with_require_refuses_without_landlock() {
+    let r = workspace(&[("\n# confine = \"require\"\n", "\nconfine = \"require\"\n")]);
+    let marker = r.file("docs/ran");
+    let out = r
+        .cmd(&[
+            "shell",
+            "--",
+            "sh",
+            "-c",
+            &format!("mkdir -p docs; echo ran > '{}'", marker.display()),
+        ])
+        .env("LEASH_TEST_NO_LANDLOCK", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("nothing was started"), "{stderr}");
+    assert!(!marker.exists());
+}

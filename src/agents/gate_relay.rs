@@ -44,17 +44,23 @@ impl Relay {
     /// Listens for the hooks of `turn` in workspace `root`; `worktree` is
     /// the project dir when a hook names none.
     pub fn start(root: &Path, turn: &str, worktree: &Path) -> std::io::Result<Relay> {
+        Relay::with_env(GateEnv {
+            workspace: Some(root.to_path_buf()),
+            turn: Some(turn.to_string()),
+            project_dir: Some(worktree.to_path_buf()),
+            poll: Duration::from_millis(100),
+            confined: None,
+        })
+    }
+
+    /// Listens for hook calls answered with `base` (the project dir of each
+    /// call is the one the hook names, else `base`'s).
+    pub fn with_env(base: GateEnv) -> std::io::Result<Relay> {
         let dir = tempfile::Builder::new().prefix("leash-gate-").tempdir()?;
         let socket = dir.path().join("gate.sock");
         let listener = UnixListener::bind(&socket)?;
         listener.set_nonblocking(true)?;
         let stop = Arc::new(AtomicBool::new(false));
-        let base = GateEnv {
-            workspace: Some(root.to_path_buf()),
-            turn: Some(turn.to_string()),
-            project_dir: Some(worktree.to_path_buf()),
-            poll: Duration::from_millis(100),
-        };
         let thread = {
             let stop = stop.clone();
             std::thread::spawn(move || {

@@ -14,5 +14,6 @@ pub mod in_place;
 pub mod process;
 pub mod procs;
 pub mod run;
+pub mod shell;
 
 pub use run::TurnSpec;

@@ -131,3 +131,23 @@ fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
         _ => 0,
     })
 }
+
+/// `leash shell -- CMD`: the command in this checkout, confined.
+pub fn shell(ws: &Workspace, a: super::ShellArgs) -> CliResult {
+    let plan = ws.shell_plan(&a.command)?;
+    if let Some(p) = &plan.prepared {
+        tell!(
+            "leash shell: confined by Landlock ABI {}: it may write in the checkout except {}, \
+             in its own temp dir, to devices and to the agent's state paths ({} paths in all); \
+             a new file directly at the top of the checkout is refused",
+            p.abi,
+            crate::agents::shell::KEPT_OUT.join(", "),
+            p.writable.len()
+        );
+    }
+    if let Some(w) = &plan.warning {
+        super::out::notice("warning", &format!("leash shell: {w}"));
+    }
+    let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+    Ok(ws.run_shell(&a.command, &cwd, plan)?)
+}

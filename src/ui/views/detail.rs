@@ -827,6 +827,21 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             safe(&c.summary(), style),
         ]));
     }
+    // An in-place turn of a session `leash shell` started confined.
+    let shell_abi = turn
+        .session
+        .as_ref()
+        .and_then(|s| app.ws.state.sessions.get(s))
+        .and_then(|s| s.confined);
+    if let (None, Some(abi)) = (&turn.confinement, shell_abi) {
+        lines.push(Line::from(vec![
+            Span::styled("confined  ", th.style("text.muted")),
+            Span::styled(
+                format!("yes, by Landlock ABI {abi} (its session was started by leash shell)"),
+                th.style("text"),
+            ),
+        ]));
+    }
     for p in &turn.refused_writes {
         lines.push(Line::from(vec![
             Span::styled("refused   ", th.style("text.muted")),
