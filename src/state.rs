@@ -885,6 +885,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn confinement_folds_and_old_lines_read_as_before() {
+        // A line written before confinement existed: no `confined` key.
+        let old: Event =
+            serde_json::from_str(r#"{"kind":"session_started","session":"s","agent":"claude"}"#)
+                .unwrap();
+        let s = fold(vec![old, created()]);
+        assert_eq!(s.sessions["s"].confined, None);
+        assert_eq!(s.turn("t1").unwrap().confinement, None);
+        let s = fold(vec![
+            created(),
+            Event::TurnConfined {
+                turn: "t1".into(),
+                confined: true,
+                abi: Some(7),
+                writable: vec!["/w/t1".into()],
+                connect_ports: Some(vec![443]),
+                warning: None,
+            },
+            Event::WriteRefused {
+                turn: "t1".into(),
+                path: "/etc/x".into(),
+                line: "sh: cannot create /etc/x: Permission denied".into(),
+            },
+        ]);
+        let t = s.turn("t1").unwrap();
+        let c = t.confinement.as_ref().unwrap();
+        assert_eq!(
+            c.summary(),
+            "yes, by Landlock ABI 7 (1 writable path); network denied except TCP 443"
+        );
+        assert_eq!(t.refused_writes, ["/etc/x"]);
+        assert!(t.log.iter().any(|l| l.kind == "write_refused"));
+    }
+
     fn requested(action: &str) -> Event {
         Event::ActionRequested {
             turn: "t1".into(),
