@@ -165,8 +165,11 @@ impl Workspace {
         }
         let relay = match &plan.prepared {
             Some(_) => {
+                // The gate runs unconfined here: it works in this workspace
+                // only, whatever `cwd` a hook call names, so the agent cannot
+                // point it at another repository's journal.
                 let relay = Relay::with_env(GateEnv {
-                    workspace: None,
+                    workspace: Some(self.root.clone()),
                     turn: None,
                     project_dir: Some(self.root.clone()),
                     poll: Duration::from_millis(100),
