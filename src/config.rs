@@ -120,7 +120,10 @@ class = "high"
 # The agents leash can start, by name. `command` is an argv array, run
 # without a shell; "{prompt}" becomes exactly one argument. `format` says how
 # to read the agent's output: "claude", "codex", or "generic" (any command,
-# output shown as is).
+# output shown as is). `writable` lists the paths outside the worktree the
+# agent may write to when its turn runs confined (see [run] confine); "~" is
+# your home directory. Left out: ["~/.claude", "~/.claude.json"] for format
+# "claude", ["~/.codex"] for "codex", nothing for "generic".
 [agents.claude]
 command = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose"]
 format = "claude"
@@ -151,6 +154,19 @@ allowed = "explicit"
 # When a turn is cancelled or times out, the agent is asked to stop
 # (SIGTERM) and killed (SIGKILL) if it still runs this long afterwards.
 grace = "10s"
+# Confinement (Linux Landlock): an isolated turn's agent, and every process
+# it starts, may write only in the turn's worktree, its own temp dir, the
+# worktree's git metadata and objects, and the agent's own state paths
+# ([agents.NAME] writable). "auto" confines where the kernel can and warns
+# where it cannot; "require" refuses to start a turn it cannot confine;
+# "off" never confines. Left out, it is "auto".
+# confine = "require"
+# With network "deny", outbound TCP connects are refused except to the
+# ports in allow_connect_ports (Landlock ABI 4 or later; by port only: no
+# host filtering, and UDP, DNS included, is not covered). Left out, the
+# network is left as the machine allows.
+# network = "deny"
+# allow_connect_ports = [443]
 
 # Invariants are integrity checks run on each turn's tree before a decision
 # (a `guarded` turn lands only if all pass), again on the merged tree when
@@ -358,6 +374,10 @@ pub struct AgentConfig {
     /// argv, never empty; `{prompt}` is substituted later as one argument.
     pub command: Vec<String>,
     pub format: AgentFormat,
+    /// Paths outside the worktree the agent may write to in a confined
+    /// turn (`~` is the home directory); `None`: the defaults for its
+    /// format.
+    pub writable: Option<Vec<String>>,
 }
 
 /// Generates `ALL`, `as_str`, `Display` and a `FromStr` whose error lists
@@ -464,13 +484,50 @@ impl Default for GateConfig {
     }
 }
 
+/// Whether isolated turns run confined with Landlock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfineMode {
+    /// Confined where the kernel has Landlock; otherwise unconfined, with
+    /// a warning on the turn.
+    #[default]
+    Auto,
+    /// Refuse to start a turn that cannot be confined.
+    Require,
+    /// Never confine.
+    Off,
+}
+
+config_words!(ConfineMode, "a confinement mode", {
+    Auto => "auto",
+    Require => "require",
+    Off => "off",
+});
+
+/// What a confined turn may do on the network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkMode {
+    /// As the machine allows.
+    #[default]
+    Open,
+    /// TCP connects only to `allow_connect_ports` (Landlock ABI ≥ 4).
+    Deny,
+}
+
+config_words!(NetworkMode, "a network mode", { Open => "open", Deny => "deny" });
+
 /// The `[run]` table: limits on turns that leash starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunConfig {
     /// No limit when `None`.
     pub timeout: Option<Duration>,
     /// Time between SIGTERM and SIGKILL on cancel or timeout.
     pub grace: Duration,
+    pub confine: ConfineMode,
+    pub network: NetworkMode,
+    /// With `network = "deny"`: the TCP ports a turn may connect to.
+    pub allow_connect_ports: Vec<u16>,
 }
 
 impl Default for RunConfig {
@@ -478,6 +535,9 @@ impl Default for RunConfig {
         RunConfig {
             timeout: None,
             grace: Duration::from_secs(10),
+            confine: ConfineMode::Auto,
+            network: NetworkMode::Open,
+            allow_connect_ports: vec![443],
         }
     }
 }
@@ -756,6 +816,15 @@ pub fn parse_workspace_config(text: &str, path: &Path) -> Result<WorkspaceConfig
         if let Some(g) = run.grace {
             cfg.run.grace = g.0;
         }
+        if let Some(c) = run.confine {
+            cfg.run.confine = c.0;
+        }
+        if let Some(n) = run.network {
+            cfg.run.network = n.0;
+        }
+        if let Some(ports) = run.allow_connect_ports {
+            cfg.run.allow_connect_ports = src.ports(ports)?;
+        }
     }
     let mut names: BTreeMap<String, Pos> = BTreeMap::new();
     for inv in raw.invariant {
@@ -877,6 +946,20 @@ impl Words for Unattended {
     const WHAT: &'static str = "an unattended policy";
     fn words() -> Vec<&'static str> {
         Unattended::ALL.iter().map(|c| c.as_str()).collect()
+    }
+}
+
+impl Words for ConfineMode {
+    const WHAT: &'static str = "a confinement mode";
+    fn words() -> Vec<&'static str> {
+        ConfineMode::ALL.iter().map(|c| c.as_str()).collect()
+    }
+}
+
+impl Words for NetworkMode {
+    const WHAT: &'static str = "a network mode";
+    fn words() -> Vec<&'static str> {
+        NetworkMode::ALL.iter().map(|c| c.as_str()).collect()
     }
 }
 
@@ -1006,11 +1089,12 @@ struct RawRisk {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "an agent table with `command` and `format`"
+    expecting = "an agent table with `command`, `format` and `writable`"
 )]
 struct RawAgent {
     command: Option<Spanned<Argv>>,
     format: Option<Word<AgentFormat>>,
+    writable: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -1027,11 +1111,14 @@ struct RawGate {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a [run] table with `timeout` and `grace`"
+    expecting = "a [run] table with `timeout`, `grace`, `confine`, `network` and `allow_connect_ports`"
 )]
 struct RawRun {
     timeout: Option<Spanned<Dur>>,
     grace: Option<Dur>,
+    confine: Option<Word<ConfineMode>>,
+    network: Option<Word<NetworkMode>>,
+    allow_connect_ports: Option<Spanned<Vec<Spanned<i64>>>>,
 }
 
 /// `name` and `kind` with their spans; every other key goes to `options`
@@ -1250,10 +1337,55 @@ impl Source<'_> {
             }
             Some(_) => {}
         }
+        let writable = match raw.writable {
+            None => None,
+            Some(list) => {
+                let mut out = Vec::new();
+                for p in list {
+                    let ok = p.get_ref() == "~"
+                        || p.get_ref().starts_with("~/")
+                        || Path::new(p.get_ref()).is_absolute();
+                    if !ok {
+                        return Err(self.err(
+                            p.span(),
+                            format!(
+                                "`{}` in the writable paths of agent `{name}` is neither \
+                                 absolute nor under `~/`; expected a path such as \
+                                 \"~/.claude\" or \"/var/cache/agent\"",
+                                p.get_ref()
+                            ),
+                        ));
+                    }
+                    out.push(p.into_inner());
+                }
+                Some(out)
+            }
+        };
         Ok(AgentConfig {
             command,
             format: raw.format.map(|f| f.0).unwrap_or_default(),
+            writable,
         })
+    }
+
+    fn ports(&self, ports: Spanned<Vec<Spanned<i64>>>) -> Result<Vec<u16>, ConfigError> {
+        let mut out = Vec::new();
+        for p in ports.into_inner() {
+            match u16::try_from(*p.get_ref()) {
+                Ok(n) if n > 0 => out.push(n),
+                _ => {
+                    return Err(self.err(
+                        p.span(),
+                        format!(
+                            "`{}` is not a TCP port; expected a number from 1 to 65535, \
+                             as in allow_connect_ports = [443]",
+                            p.get_ref()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn positive(&self, d: Spanned<Dur>, key: &str, hint: &str) -> Result<Duration, ConfigError> {
@@ -1511,6 +1643,45 @@ mod tests {
         Path::new(".leash/tasks.toml")
     }
 
+    #[test]
+    fn confinement_keys() {
+        let c = cfg(
+            "[run]\nconfine = \"require\"\nnetwork = \"deny\"\nallow_connect_ports = [443, 8443]\n",
+        );
+        assert_eq!(c.run.confine, ConfineMode::Require);
+        assert_eq!(c.run.network, NetworkMode::Deny);
+        assert_eq!(c.run.allow_connect_ports, vec![443, 8443]);
+        let d = WorkspaceConfig::default();
+        assert_eq!(d.run.confine, ConfineMode::Auto);
+        assert_eq!(d.run.network, NetworkMode::Open);
+        assert_eq!(d.run.allow_connect_ports, vec![443]);
+        cfg_err(
+            "[run]\nconfine = \"maybe\"\n",
+            2,
+            11,
+            &["`maybe` is not a confinement mode", "auto, require, off"],
+        );
+        cfg_err(
+            "[run]\nallow_connect_ports = [443, 70000]\n",
+            2,
+            29,
+            &["`70000` is not a TCP port", "1 to 65535"],
+        );
+        let a = cfg(
+            "[agents.c]\ncommand = [\"claude\"]\nformat = \"claude\"\nwritable = [\"~/.claude\", \"/var/x\"]\n",
+        );
+        assert_eq!(
+            a.agents["c"].writable,
+            Some(vec!["~/.claude".to_string(), "/var/x".to_string()])
+        );
+        cfg_err(
+            "[agents.c]\ncommand = [\"claude\"]\nwritable = [\"~/.claude\", \"rel/x\"]\n",
+            3,
+            26,
+            &["`rel/x`", "agent `c`", "neither absolute nor under `~/`"],
+        );
+    }
+
     fn cfg(text: &str) -> WorkspaceConfig {
         parse_workspace_config(text, cfg_path()).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -1631,6 +1802,7 @@ mod tests {
                     "--verbose",
                 ]),
                 format: AgentFormat::Claude,
+                writable: None,
             },
         );
         agents.insert(
@@ -1645,6 +1817,7 @@ mod tests {
                     "{prompt}",
                 ]),
                 format: AgentFormat::Codex,
+                writable: None,
             },
         );
         assert_eq!(c.agents, agents);
@@ -1702,6 +1875,10 @@ mod tests {
             "[run]",
             "timeout",
             "grace",
+            "confine",
+            "network",
+            "allow_connect_ports",
+            "writable",
             "[[invariant]]",
             "name",
             "kind",
@@ -1744,6 +1921,11 @@ mod tests {
         rest.risk.pop();
         rest.invariants.clear();
         rest.run.timeout = None;
+        assert_eq!(c.run.confine, ConfineMode::Require);
+        assert_eq!(c.run.network, NetworkMode::Deny);
+        assert_eq!(c.run.allow_connect_ports, vec![443]);
+        rest.run.confine = ConfineMode::Auto;
+        rest.run.network = NetworkMode::Open;
         assert_eq!(rest, template_config());
     }
 
@@ -2462,6 +2644,7 @@ fix = "YYYY-MM-DD/notes.md"
             AgentConfig {
                 command: argv(&["my-agent", "{prompt}"]),
                 format: AgentFormat::Generic,
+                writable: None,
             },
         );
         check(

@@ -70,6 +70,31 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         worktree: Option<String>,
     },
+    /// How an isolated turn's agent is confined, journaled just before it
+    /// starts: whether Landlock applies, its ABI, what is writable, and the
+    /// TCP ports connects may reach when the network is denied. A turn
+    /// without this event (an older journal, an in-place turn) says nothing
+    /// about confinement.
+    TurnConfined {
+        turn: String,
+        confined: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        abi: Option<u32>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        writable: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connect_ports: Option<Vec<u16>>,
+        /// Why a turn runs unconfined, or what confinement could not cover.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
+    },
+    /// A write the kernel refused to a confined turn, recognised in the
+    /// agent's own error output: the path and the line that said so.
+    WriteRefused {
+        turn: String,
+        path: String,
+        line: String,
+    },
     ActionRequested {
         turn: String,
         action: String,
@@ -222,6 +247,10 @@ pub enum Event {
         /// output.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         transcript: Option<String>,
+        /// The Landlock ABI the session was confined by, when `leash shell`
+        /// started it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confined: Option<u32>,
     },
     /// An interactive agent session ended (its SessionEnd hook).
     SessionEnded {
@@ -324,6 +353,8 @@ impl Event {
             Event::AutonomySet { .. } => "autonomy_set",
             Event::SessionStarted { .. } => "session_started",
             Event::SessionEnded { .. } => "session_ended",
+            Event::TurnConfined { .. } => "turn_confined",
+            Event::WriteRefused { .. } => "write_refused",
         }
     }
 
@@ -344,7 +375,9 @@ impl Event {
             | Event::RollbackStarted { turn, .. }
             | Event::TurnRolledBack { turn, .. }
             | Event::RollbackAborted { turn, .. }
-            | Event::TurnInterrupted { turn, .. } => Some(turn),
+            | Event::TurnInterrupted { turn, .. }
+            | Event::TurnConfined { turn, .. }
+            | Event::WriteRefused { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
             }
@@ -635,10 +668,56 @@ impl Event {
                     .map(|w| format!(" of a {w}-token window"))
                     .unwrap_or_default()
             ),
-            Event::SessionStarted { session, agent, .. } => {
-                format!("session_started {session} ({agent})")
-            }
+            Event::SessionStarted {
+                session,
+                agent,
+                confined,
+                ..
+            } => format!(
+                "session_started {session} ({agent}){}",
+                confined
+                    .map(|abi| format!(", confined by Landlock ABI {abi} (leash shell)"))
+                    .unwrap_or_default()
+            ),
             Event::LockRemoved { path, reason, .. } => format!("lock_removed {path}: {reason}"),
+            Event::TurnConfined {
+                turn,
+                confined,
+                abi,
+                writable,
+                connect_ports,
+                warning,
+            } => {
+                // The paths themselves are in the event, `leash show` and the
+                // Provenance tab; one line here stays readable.
+                let mut s = if *confined {
+                    format!(
+                        "turn_confined {turn} by Landlock ABI {} · {}",
+                        abi.unwrap_or(0),
+                        crate::words::count(writable.len(), "writable path")
+                    )
+                } else {
+                    format!("turn_confined {turn} NOT confined")
+                };
+                if let Some(ports) = connect_ports {
+                    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+                    s.push_str(&format!(
+                        " · network denied except TCP {}",
+                        if ports.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            ports.join(", ")
+                        }
+                    ));
+                }
+                if let Some(w) = warning {
+                    s.push_str(&format!(" · warning: {w}"));
+                }
+                s
+            }
+            Event::WriteRefused { turn, path, line } => {
+                format!("write_refused {turn} {path} (the agent said: {line})")
+            }
             Event::SessionEnded { session, reason } => format!(
                 "session_ended {session}{}",
                 reason

@@ -130,6 +130,7 @@ impl GateFixture {
             turn: None,
             project_dir: Some(root),
             poll: std::time::Duration::from_millis(1),
+            confined: None,
         };
         GateFixture { dir, env, calls: 0 }
     }

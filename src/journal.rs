@@ -87,6 +87,8 @@ const KNOWN_KINDS: &[&str] = &[
     "lock_removed",
     "session_started",
     "session_ended",
+    "turn_confined",
+    "write_refused",
 ];
 
 impl Journal {

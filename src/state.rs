@@ -86,6 +86,53 @@ pub struct Turn {
     /// The actions that were denied, by leash or by the agent; `None` when
     /// none was.
     pub denials: Option<Denials>,
+    /// How the turn's agent was confined (`turn_confined`); `None` when
+    /// the journal does not say (in-place turns, older journals).
+    pub confinement: Option<Confinement>,
+    /// Writes the kernel refused, as recognised in the agent's output.
+    pub refused_writes: Vec<String>,
+}
+
+/// How a turn's agent was confined, from its `turn_confined` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Confinement {
+    pub confined: bool,
+    pub abi: Option<u32>,
+    pub writable: Vec<String>,
+    /// TCP ports connects could reach, when the network was denied.
+    pub connect_ports: Option<Vec<u16>>,
+    pub warning: Option<String>,
+}
+
+impl Confinement {
+    /// One line for a person: "yes, by Landlock ABI 7 (13 writable paths);
+    /// network denied except TCP 443" or "NO — why".
+    pub fn summary(&self) -> String {
+        let mut s = if self.confined {
+            format!(
+                "yes, by Landlock ABI {} ({})",
+                self.abi.unwrap_or(0),
+                crate::words::count(self.writable.len(), "writable path")
+            )
+        } else {
+            "NO".to_string()
+        };
+        if let Some(ports) = &self.connect_ports {
+            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+            s.push_str(&format!(
+                "; network denied except TCP {}",
+                if ports.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    ports.join(", ")
+                }
+            ));
+        }
+        if let Some(w) = &self.warning {
+            s.push_str(&format!(" — {w}"));
+        }
+        s
+    }
 }
 
 /// The denied actions of a turn, in a form that fits in its outcome.
@@ -235,6 +282,8 @@ pub struct Session {
     pub transcript: Option<String>,
     pub started: String,
     pub ended: Option<String>,
+    /// The Landlock ABI, when `leash shell` started the session confined.
+    pub confined: Option<u32>,
 }
 
 /// One event of a turn, ready to show.
@@ -433,6 +482,8 @@ impl State {
                 introduced: Vec::new(),
                 merged: None,
                 denials: None,
+                confinement: None,
+                refused_writes: Vec::new(),
             });
             return;
         }
@@ -442,6 +493,7 @@ impl State {
                 agent,
                 cwd,
                 transcript,
+                confined,
             } => {
                 self.sessions.insert(
                     session.clone(),
@@ -452,6 +504,7 @@ impl State {
                         transcript: transcript.clone(),
                         started: ts.clone(),
                         ended: None,
+                        confined: *confined,
                     },
                 );
                 return;
@@ -546,6 +599,27 @@ impl State {
                 t.agent_start = *agent_start;
                 if worktree.is_some() {
                     t.worktree = worktree.clone();
+                }
+            }
+            Event::TurnConfined {
+                confined,
+                abi,
+                writable,
+                connect_ports,
+                warning,
+                ..
+            } => {
+                t.confinement = Some(Confinement {
+                    confined: *confined,
+                    abi: *abi,
+                    writable: writable.clone(),
+                    connect_ports: connect_ports.clone(),
+                    warning: warning.clone(),
+                });
+            }
+            Event::WriteRefused { path, .. } => {
+                if !t.refused_writes.contains(path) {
+                    t.refused_writes.push(path.clone());
                 }
             }
             Event::RiskEscalated {
@@ -809,6 +883,41 @@ mod tests {
             policy: None,
             worktree: None,
         }
+    }
+
+    #[test]
+    fn confinement_folds_and_old_lines_read_as_before() {
+        // A line written before confinement existed: no `confined` key.
+        let old: Event =
+            serde_json::from_str(r#"{"kind":"session_started","session":"s","agent":"claude"}"#)
+                .unwrap();
+        let s = fold(vec![old, created()]);
+        assert_eq!(s.sessions["s"].confined, None);
+        assert_eq!(s.turn("t1").unwrap().confinement, None);
+        let s = fold(vec![
+            created(),
+            Event::TurnConfined {
+                turn: "t1".into(),
+                confined: true,
+                abi: Some(7),
+                writable: vec!["/w/t1".into()],
+                connect_ports: Some(vec![443]),
+                warning: None,
+            },
+            Event::WriteRefused {
+                turn: "t1".into(),
+                path: "/etc/x".into(),
+                line: "sh: cannot create /etc/x: Permission denied".into(),
+            },
+        ]);
+        let t = s.turn("t1").unwrap();
+        let c = t.confinement.as_ref().unwrap();
+        assert_eq!(
+            c.summary(),
+            "yes, by Landlock ABI 7 (1 writable path); network denied except TCP 443"
+        );
+        assert_eq!(t.refused_writes, ["/etc/x"]);
+        assert!(t.log.iter().any(|l| l.kind == "write_refused"));
     }
 
     fn requested(action: &str) -> Event {

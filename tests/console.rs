@@ -796,3 +796,35 @@ fn a_turn_with_denied_actions_names_them_in_the_list_and_the_events_tab() {
         "{screen}"
     );
 }
+
+#[test]
+fn a_session_started_by_leash_shell_is_marked_confined_in_the_header() {
+    let r = common::Repo::initialised();
+    // What Claude Code's SessionStart hook does, from inside `leash shell`.
+    let script = r#"printf '{"hook_event_name":"SessionStart","session_id":"s1","cwd":"%s"}' "$PWD" | "$LEASH_BIN" hook claude"#;
+    let out = r
+        .cmd(&["shell", "--", "sh", "-c", script])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let confined = r
+        .events()
+        .iter()
+        .any(|e| e["kind"] == "session_started" && e["confined"].is_u64());
+    let mut app = app_with(r.path(), "dark");
+    let screen = text(&render(&mut app, 160, 30));
+    if confined {
+        assert!(
+            screen.contains("1 in-place session (1 confined)"),
+            "{screen}"
+        );
+    } else {
+        // A kernel without Landlock: the session is not marked.
+        assert!(screen.contains("1 in-place session"), "{screen}");
+    }
+}

@@ -768,6 +768,14 @@ const PRE: &str = r#"pre() {
 #[test]
 fn an_isolated_turn_edits_its_own_worktree_freely_and_everything_else_is_gated() {
     let r = Repo::initialised();
+    // The script writes what the gate answered, and files through symlinks,
+    // outside its worktree: this test is about the gate, so confinement
+    // (tests/confine.rs) is off.
+    let config =
+        r.read(".leash/config.toml")
+            .replacen("# confine = \"require\"", "confine = \"off\"", 1);
+    r.write(".leash/config.toml", &config);
+    r.git(&["commit", "-qam", "no confinement"]);
     let out = tempfile::tempdir().unwrap();
     let outside = out.path().join("outside.md");
     let script = format!(
@@ -905,9 +913,12 @@ fn a_write_the_agent_refuses_after_leash_allowed_it_is_a_denial_by_the_agent() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut config = r.read(".leash/config.toml");
+    // The agent reports what the gate answered in $OUT, outside its
+    // worktree: a path its confinement must let it write.
     config.push_str(&format!(
-        "\n[agents.claudelike]\ncommand = [{}, \"{{prompt}}\"]\nformat = \"claude\"\n",
-        json!(agent.display().to_string())
+        "\n[agents.claudelike]\ncommand = [{}, \"{{prompt}}\"]\nformat = \"claude\"\nwritable = [{}]\n",
+        json!(agent.display().to_string()),
+        json!(out.path().display().to_string())
     ));
     r.write(".leash/config.toml", &config);
     r.git(&["commit", "-qam", "a claude-like agent"]);

@@ -62,6 +62,7 @@ fn low_risk_turn_lands_by_itself_as_a_commit_with_trailers() {
         events,
         [
             "turn_created",
+            "turn_confined",
             "turn_started",
             "turn_finished",
             "turn_decided",
@@ -69,7 +70,7 @@ fn low_risk_turn_lands_by_itself_as_a_commit_with_trailers() {
             "turn_landed"
         ]
     );
-    let decided = r.events()[3].clone();
+    let decided = r.events()[4].clone();
     assert_eq!(decided["by"], "policy");
 }
 

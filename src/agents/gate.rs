@@ -33,6 +33,9 @@ pub struct GateEnv {
     pub project_dir: Option<PathBuf>,
     /// How often to look for the operator's decision while waiting.
     pub poll: Duration,
+    /// The Landlock ABI the agent runs confined by, when the gate answers
+    /// for `leash shell` (recorded on the session).
+    pub confined: Option<u32>,
 }
 
 impl GateEnv {
@@ -46,6 +49,7 @@ impl GateEnv {
                 .map(PathBuf::from)
                 .or_else(|| std::env::current_dir().ok()),
             poll: Duration::from_millis(100),
+            confined: None,
         }
     }
 }
@@ -164,12 +168,13 @@ fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
-fn session_started(dialect: Dialect, session: &str, value: &Value) -> Event {
+fn session_started(dialect: Dialect, session: &str, value: &Value, env: &GateEnv) -> Event {
     Event::SessionStarted {
         session: session.to_string(),
         agent: dialect.name().into(),
         cwd: text(value, "cwd").map(str::to_string),
         transcript: text(value, "transcript_path").map(str::to_string),
+        confined: env.confined,
     }
 }
 
@@ -185,7 +190,7 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
         "SessionStart" => {
             let mut ws = open(value, env)?;
             if env.turn.is_none() {
-                ws.append(vec![session_started(dialect, &session, value)])?;
+                ws.append(vec![session_started(dialect, &session, value, env)])?;
             }
             Ok(Answer::default())
         }
@@ -194,7 +199,7 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
                 let mut ws = open(value, env)?;
                 // Hooks installed mid-session never saw its start.
                 if !ws.state.sessions.contains_key(&session) {
-                    ws.append(vec![session_started(dialect, &session, value)])?;
+                    ws.append(vec![session_started(dialect, &session, value, env)])?;
                 }
                 let prompt = text(value, "prompt").unwrap_or("").to_string();
                 ws.start_in_place(&session, dialect.name(), &prompt)?;

@@ -4,7 +4,9 @@
 pub mod adapter;
 pub mod claude;
 pub mod codex;
+pub mod confine;
 pub mod gate;
+pub mod gate_relay;
 pub mod hook_answer;
 pub mod hooks_config;
 pub mod hooks_status;
@@ -12,5 +14,6 @@ pub mod in_place;
 pub mod process;
 pub mod procs;
 pub mod run;
+pub mod shell;
 
 pub use run::TurnSpec;

@@ -114,6 +114,9 @@ pub struct Spawn<'a> {
     pub grace: Duration,
     /// Set (by a signal handler) to ask for cancellation.
     pub cancel: Arc<AtomicBool>,
+    /// A Landlock ruleset built before the fork, enforced in the child
+    /// just before `exec` (see `confine`'s module comment).
+    pub confine: Option<super::confine::Prepared>,
 }
 
 /// How a supervised run ended.
@@ -162,6 +165,21 @@ pub fn run(spawn: Spawn<'_>, observer: &mut dyn Observer) -> std::io::Result<Fin
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
             Ok(())
         });
+    }
+    if let Some(prepared) = spawn.confine {
+        let mut slot = Some(prepared);
+        // SAFETY: the ruleset was built (paths opened, memory allocated)
+        // before the fork; here the child only takes it out of its slot and
+        // calls `enforce`, i.e. prctl(PR_SET_NO_NEW_PRIVS) and
+        // landlock_restrict_self — async-signal-safe system calls, with no
+        // allocation on either the success or the error path. A failure
+        // makes the spawn fail: the agent never runs unconfined by mistake.
+        unsafe {
+            cmd.pre_exec(move || match slot.take() {
+                Some(p) => p.enforce(),
+                None => Ok(()),
+            });
+        }
     }
     let log = Arc::new(Mutex::new(
         File::options().create(true).append(true).open(spawn.log)?,

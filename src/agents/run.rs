@@ -14,11 +14,12 @@ use std::collections::HashMap;
 use super::adapter::{Item, StreamFormat, Summary, ToolUse, Usage};
 use super::claude::Claude;
 use super::codex::Codex;
+use super::confine;
 use super::hooks_config;
 use super::process::{self, Spawn};
 use crate::checkpoint;
 use crate::config;
-use crate::config::AgentFormat;
+use crate::config::{AgentFormat, ConfineMode, NetworkMode};
 use crate::event::Event;
 use crate::model::{DecidedBy, Decision, RiskClass, TurnKind, TurnState};
 use crate::policy::{self, Exit, TurnEnd, Verdict};
@@ -306,6 +307,9 @@ impl Workspace {
         {
             return Err(Error::Refused(program_missing(&r.agent, program)));
         }
+        if let Some(why) = self.cannot_confine(confine::probe_abi()) {
+            return Err(Error::Refused(format!("{why}; no turn was created")));
+        }
         let base = match &spec.base {
             Some(b) => Some(
                 self.repo
@@ -410,6 +414,186 @@ impl Workspace {
         Ok(argv)
     }
 
+    /// How isolated turns would be confined here and now, for `leash
+    /// check`: the kernel's Landlock ABI (0: none) and, when they would not
+    /// be confined as configured, why.
+    pub fn confinement_status(&self) -> ConfinementStatus {
+        let run = &self.config.run;
+        let abi = confine::probe_abi();
+        let warning = if run.confine == ConfineMode::Off {
+            Some(format!(
+                "confinement is off ([run] confine = \"off\" in {}): isolated turns may write \
+                 anywhere their user can",
+                config::CONFIG_FILE
+            ))
+        } else if let Some(why) = self.cannot_confine(abi) {
+            Some(format!("{why}: isolated turns will be refused"))
+        } else if abi == 0 {
+            Some(
+                "this kernel has no Landlock (or it is disabled): isolated turns run \
+                 unconfined and may write anywhere their user can"
+                    .to_string(),
+            )
+        } else if run.network == NetworkMode::Deny && abi < confine::NET_ABI {
+            Some(format!(
+                "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) has \
+                 no TCP rules (ABI {} or later)",
+                confine::NET_ABI
+            ))
+        } else {
+            None
+        };
+        ConfinementStatus {
+            mode: run.confine,
+            abi,
+            confined: run.confine != ConfineMode::Off && abi > 0,
+            network: run.network,
+            allow_connect_ports: run.allow_connect_ports.clone(),
+            warning,
+        }
+    }
+
+    /// Why a turn may not start on a kernel of Landlock ABI `abi` under
+    /// `[run] confine = "require"`; `None` when it may.
+    fn cannot_confine(&self, abi: u32) -> Option<String> {
+        let run = &self.config.run;
+        if run.confine != ConfineMode::Require {
+            return None;
+        }
+        if abi == 0 {
+            return Some(format!(
+                "[run] confine = \"require\" in {}, and this kernel has no Landlock \
+                 (or it is disabled): the agent cannot be confined",
+                config::CONFIG_FILE
+            ));
+        }
+        if run.network == NetworkMode::Deny && abi < confine::NET_ABI {
+            return Some(format!(
+                "[run] confine = \"require\" and network = \"deny\" in {}, and this \
+                 kernel's Landlock (ABI {abi}) has no TCP rules (ABI {} or later)",
+                config::CONFIG_FILE,
+                confine::NET_ABI
+            ));
+        }
+        None
+    }
+
+    /// Decides how turn `id` is confined and builds its ruleset: the event
+    /// that records it, and the ruleset to enforce (none when the turn runs
+    /// unconfined). `Err` when it must not start at all.
+    fn confinement(
+        &self,
+        id: &str,
+        worktree: &Path,
+        tmp: &Path,
+        agent: &str,
+        format: Option<AgentFormat>,
+    ) -> std::result::Result<(Event, Option<confine::Prepared>), String> {
+        let run = &self.config.run;
+        let unconfined = |warning: String| Event::TurnConfined {
+            turn: id.to_string(),
+            confined: false,
+            abi: None,
+            writable: Vec::new(),
+            connect_ports: None,
+            warning: Some(warning),
+        };
+        if run.confine == ConfineMode::Off {
+            return Ok((
+                unconfined(format!(
+                    "confinement is off ([run] confine = \"off\" in {}): the agent may write \
+                     anywhere its user can",
+                    config::CONFIG_FILE
+                )),
+                None,
+            ));
+        }
+        let abi = confine::probe_abi();
+        if let Some(why) = self.cannot_confine(abi) {
+            return Err(why);
+        }
+        if abi == 0 {
+            return Ok((
+                unconfined(
+                    "this kernel has no Landlock (or it is disabled): the agent runs \
+                     unconfined and may write anywhere its user can"
+                        .to_string(),
+                ),
+                None,
+            ));
+        }
+        let home = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from);
+        let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let mut writable = vec![canon(worktree), canon(tmp)];
+        // Git in the worktree: its own admin dir (index, HEAD, logs) and
+        // the shared object store; refs, config and hooks stay out of reach.
+        let common = self.repo.commondir().to_path_buf();
+        writable.push(canon(&common.join("objects")));
+        writable.push(canon(
+            &common.join("worktrees").join(checkpoint::worktree_name(id)),
+        ));
+        writable.extend(confine::devices());
+        // The scripted demo agent speaks Claude's stream but keeps no state.
+        let demo = self
+            .turn(id)
+            .ok()
+            .and_then(|t| t.command.as_ref())
+            .is_some_and(|argv| argv.get(1).map(String::as_str) == Some("demo-agent"));
+        let state_paths = match self
+            .config
+            .agents
+            .get(agent)
+            .and_then(|a| a.writable.clone())
+        {
+            Some(paths) => paths,
+            None if demo => Vec::new(),
+            None => confine::default_writable(format.unwrap_or_default()),
+        };
+        for p in &state_paths {
+            if let Some(p) = confine::expand_home(p, home.as_deref()) {
+                writable.push(p);
+            }
+        }
+        // The hook gate runs as the agent's child, inside the sandbox: it
+        // hands its calls to the supervisor (`gate_relay`), so the journal
+        // stays out of reach.
+        let mut warning = None;
+        let connect_ports = match run.network {
+            NetworkMode::Open => None,
+            NetworkMode::Deny if abi < confine::NET_ABI => {
+                warning = Some(format!(
+                    "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) \
+                     has no TCP rules (ABI {} or later)",
+                    confine::NET_ABI
+                ));
+                None
+            }
+            NetworkMode::Deny => Some(run.allow_connect_ports.clone()),
+        };
+        let prepared = confine::prepare(
+            abi,
+            &confine::Request {
+                writable,
+                connect_ports,
+            },
+        )?;
+        let event = Event::TurnConfined {
+            turn: id.to_string(),
+            confined: true,
+            abi: Some(abi),
+            writable: prepared
+                .writable
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            connect_ports: prepared.connect_ports.clone(),
+            warning,
+        };
+        Ok((event, Some(prepared)))
+    }
+
     fn highest_turn_ref(&self) -> u64 {
         let Ok(refs) = self.repo.references_glob("refs/leash/*/t*") else {
             return 0;
@@ -456,13 +640,47 @@ impl Workspace {
             crash_point("worktree_half_made")
         })?;
         let log = self.turn_dir(id).join("output.log");
-        let env = vec![
+        // The turn's own temp dir, removed when the turn is over.
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!("leash-{id}-"))
+            .tempdir()
+            .map_err(io_error(&std::env::temp_dir()))?;
+        let tmp_path = tmp.path().display().to_string();
+        let mut env = vec![
             ("LEASH_TURN".to_string(), id.to_string()),
             (
                 "LEASH_WORKSPACE".to_string(),
                 self.root.display().to_string(),
             ),
         ];
+        for key in ["TMPDIR", "TMP", "TEMP"] {
+            env.push((key.to_string(), tmp_path.clone()));
+        }
+        let prepared = match self.confinement(id, &worktree, tmp.path(), &turn.agent, format) {
+            Ok((event, prepared)) => {
+                self.append(vec![event])?;
+                Ok(prepared)
+            }
+            Err(why) => Err(why),
+        };
+        // What the agent may write, to tell its refusals from other errors.
+        let granted: Option<Vec<PathBuf>> = match &prepared {
+            Ok(Some(p)) => Some(p.writable.clone()),
+            _ => None,
+        };
+        // A confined agent's hooks are answered here, outside its sandbox.
+        let _relay = match granted {
+            Some(_) => {
+                let relay = super::gate_relay::Relay::start(&self.root, id, &worktree)
+                    .map_err(io_error(&std::env::temp_dir()))?;
+                env.push((
+                    super::gate_relay::SOCKET_ENV.to_string(),
+                    relay.socket.display().to_string(),
+                ));
+                Some(relay)
+            }
+            None => None,
+        };
         let timeout = spec.timeout.or(self.config.run.timeout);
         let grace = self.config.run.grace;
         let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
@@ -486,18 +704,24 @@ impl Workspace {
             default_risk,
             last_usage: None,
         };
-        let finished = process::run(
-            Spawn {
-                argv: &argv,
-                cwd: &worktree,
-                env,
-                log: &log,
-                timeout,
-                grace,
-                cancel,
-            },
-            &mut observer,
-        );
+        let finished = match prepared {
+            Ok(confine) => process::run(
+                Spawn {
+                    argv: &argv,
+                    cwd: &worktree,
+                    env,
+                    log: &log,
+                    timeout,
+                    grace,
+                    cancel,
+                    confine,
+                },
+                &mut observer,
+            ),
+            Err(why) => Err(std::io::Error::other(format!(
+                "the agent was not started: {why}"
+            ))),
+        };
         let structured = observer.parser.is_some();
         let summary = observer.summary;
         crash_point("agent_exited");
@@ -509,6 +733,11 @@ impl Workspace {
             }
         };
         self.refresh()?;
+        let refused = match &granted {
+            Some(granted) => self.journal_refusals(id, &log, &worktree, granted)?,
+            None => Vec::new(),
+        };
+        drop(tmp);
         let refused_by_agent = self
             .turn(id)?
             .denials
@@ -534,8 +763,52 @@ impl Workspace {
                 printed,
                 spawn_error,
                 reported,
+                refused,
             },
         )
+    }
+
+    /// Reads the agent's output for writes the kernel refused (see
+    /// [`confine::refusals`]), journals each as `write_refused`, and returns
+    /// their paths.
+    fn journal_refusals(
+        &mut self,
+        id: &str,
+        log: &Path,
+        worktree: &Path,
+        granted: &[PathBuf],
+    ) -> Result<Vec<String>> {
+        // The end of a long log is where an agent reports what failed.
+        const WINDOW: u64 = 4 << 20;
+        let text = {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut buf = Vec::new();
+            if let Ok(mut f) = fs::File::open(log) {
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                let _ = f.seek(SeekFrom::Start(len.saturating_sub(WINDOW)));
+                let _ = f.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        };
+        let cwd = worktree
+            .canonicalize()
+            .unwrap_or_else(|_| worktree.to_path_buf());
+        let mut granted = granted.to_vec();
+        granted.push(worktree.to_path_buf());
+        let found = confine::refusals(&text, &cwd, &granted);
+        if !found.is_empty() {
+            self.append(
+                found
+                    .iter()
+                    .map(|r| Event::WriteRefused {
+                        turn: id.to_string(),
+                        path: r.path.clone(),
+                        line: r.line.clone(),
+                    })
+                    .collect(),
+            )?;
+        }
+        Ok(found.into_iter().map(|r| r.path).collect())
     }
 
     fn finish(
@@ -550,6 +823,7 @@ impl Workspace {
             printed,
             spawn_error,
             reported,
+            refused,
         } = ended;
         let turn = self.turn(id)?.clone();
         let message = self.turn_message(&turn);
@@ -584,8 +858,20 @@ impl Workspace {
         // The invariants run on the turn's tree (its worktree) before
         // policy decides; a newly dangling reference names the failure.
         let check = self.check_turn(worktree, base, turn.deliverable.as_deref())?;
-        let failure = policy::end_failure(exit, changed, !printed, deliverable_ok, reported)
+        let mut failure = policy::end_failure(exit, changed, !printed, deliverable_ok, reported)
             .or_else(|| check.failure().filter(|_| changed));
+        // A refused write that cost the turn its deliverable is what the
+        // turn failed of, whatever the agent's exit said after it.
+        use crate::model::FailureClass;
+        let refused_failure = !refused.is_empty()
+            && (!changed || deliverable_ok == Some(false))
+            && matches!(
+                failure,
+                None | Some(FailureClass::Crashed | FailureClass::EmptyDeliverable)
+            );
+        if refused_failure {
+            failure = Some(FailureClass::ContractViolation);
+        }
         let mut with_class = turn.clone();
         with_class.risk = class;
         let level = policy::floor_level(self.level_for(&with_class), protected);
@@ -608,6 +894,19 @@ impl Workspace {
             if !check.introduced.is_empty() {
                 reason.push_str(&format!(" (introduced: {})", check.introduced.join(", ")));
             }
+        }
+        if refused_failure {
+            let prefix = FailureClass::ContractViolation.reason_prefix();
+            let mut list: Vec<&str> = refused.iter().take(3).map(String::as_str).collect();
+            let more = refused.len().saturating_sub(list.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            let said = format!("{prefix}write outside the worktree refused: ");
+            list.dedup();
+            reason = reason.replacen(&prefix, &format!("{said}{}{more}; ", list.join(", ")), 1);
         }
         if let Some(e) = &spawn_error {
             reason = format!("{e}; {reason}");
@@ -672,6 +971,52 @@ impl Workspace {
     }
 }
 
+/// How isolated turns would be confined, as `leash check` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConfinementStatus {
+    pub mode: ConfineMode,
+    /// The kernel's Landlock ABI; 0 when it has none.
+    pub abi: u32,
+    /// Whether turns would run confined.
+    pub confined: bool,
+    pub network: NetworkMode,
+    pub allow_connect_ports: Vec<u16>,
+    pub warning: Option<String>,
+}
+
+impl ConfinementStatus {
+    /// One line for a person.
+    pub fn sentence(&self) -> String {
+        let mut s = if self.confined {
+            format!(
+                "isolated turns run confined (Landlock ABI {}, confine = \"{}\")",
+                self.abi, self.mode
+            )
+        } else {
+            format!(
+                "isolated turns run UNCONFINED (confine = \"{}\")",
+                self.mode
+            )
+        };
+        if self.confined && self.network == NetworkMode::Deny && self.abi >= confine::NET_ABI {
+            let ports: Vec<String> = self
+                .allow_connect_ports
+                .iter()
+                .map(u16::to_string)
+                .collect();
+            s.push_str(&format!(
+                "; outbound TCP only to port {}",
+                if ports.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    ports.join(", ")
+                }
+            ));
+        }
+        s
+    }
+}
+
 /// A TOML string holding `s`, for a `-c key=value` override.
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
@@ -683,6 +1028,8 @@ struct Ended {
     printed: bool,
     spawn_error: Option<String>,
     reported: Option<crate::model::FailureClass>,
+    /// Paths outside the worktree whose writes the kernel refused.
+    refused: Vec<String>,
 }
 
 /// Turns what a running agent says into journal events as it says it:

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{ActionArg, CliResult, DenyArgs, HookAgent, HooksOp, out, print_json};
 use crate::agents::gate::{self, Dialect, GateEnv};
+use crate::agents::gate_relay;
 use crate::agents::hooks_config::{self, Agent};
 use crate::agents::hooks_status::{self, Homes, Status};
 use crate::event::ActionDecision;
@@ -80,6 +81,25 @@ pub fn hook(agent: HookAgent) -> i32 {
     };
     let input = gate::read_input(std::io::stdin().lock());
     let env = GateEnv::from_process();
+    // Inside a confined turn the journal is out of reach: the turn's
+    // supervisor answers (see `gate_relay`). Should it not answer, the gate
+    // below runs here and, unable to record anything, denies.
+    if let Some(socket) = std::env::var_os(gate_relay::SOCKET_ENV).filter(|s| !s.is_empty()) {
+        let name = match agent {
+            HookAgent::Claude => "claude",
+            HookAgent::Codex => "codex",
+        };
+        if let Ok(r) =
+            gate_relay::call(Path::new(&socket), name, env.project_dir.as_deref(), &input)
+        {
+            let _ = std::io::stdout().lock().write_all(&r.stdout);
+            let _ = std::io::stdout().flush();
+            if !r.stderr.is_empty() {
+                let _ = writeln!(std::io::stderr(), "{}", String::from_utf8_lossy(&r.stderr));
+            }
+            return r.code;
+        }
+    }
     let answer = std::panic::catch_unwind(|| gate::handle(dialect, &input, &env))
         .unwrap_or_else(|_| gate::handle_panic(dialect, &input));
     let mut out = std::io::stdout().lock();

@@ -36,9 +36,20 @@ fn print(results: &[CheckResult]) {
 }
 
 pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
+    let confinement = ws.confinement_status();
+    if a.turn.is_none() {
+        if !a.json {
+            say!("{}", confinement.sentence());
+        }
+        if let Some(w) = &confinement.warning {
+            out::notice("warning", w);
+        }
+    }
     if ws.config.invariants.is_empty() {
         if a.json {
-            print_json(&serde_json::json!({"results": [], "summary": ""}));
+            print_json(
+                &serde_json::json!({"results": [], "summary": "", "confinement": confinement}),
+            );
         } else {
             say!(
                 "no invariants are configured: add [[invariant]] tables to .leash/config.toml \
@@ -103,6 +114,7 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
             "results": results,
             "summary": invariants::summary(&results),
             "fix": fix.as_ref().map(|(id, _, landing)| serde_json::json!({"turn": id, "landing": landing})),
+            "confinement": confinement,
         }));
     } else {
         print(&results);

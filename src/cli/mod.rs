@@ -61,6 +61,17 @@ decides: land by itself, wait for review, or fail.
 Prints the turn's id, then waits for the end unless --detach is given. Exit status: \
 0 when the turn landed, waits for review or needed no changes; 1 when it failed.")]
     Run(RunArgs),
+    /// Start an interactive agent (any command) in this checkout, confined by Landlock.
+    #[command(long_about = "\
+`leash shell -- claude` starts the command in the current directory with your terminal, \
+confined by Linux Landlock like an isolated turn's agent: it and every process it starts \
+may write in the checkout except .git/, .leash/ and the agents' settings (.claude/, \
+.codex/, .gemini/), in a temp dir of its own (TMPDIR), to a few devices and to the agent's \
+own state paths; reads stay open. Landlock grants by folder, so a new file directly at the \
+top of the checkout is refused. [run] confine and network apply as for `leash run`. Its \
+hooks (`leash hooks install`) are answered by this process, outside the sandbox, and its \
+sessions are marked confined. Exit status: the command's.")]
+    Shell(ShellArgs),
     /// List turns, newest first (`--json`: in the order they were created).
     Turns(TurnsArgs),
     /// Everything about one turn: state, risk and why, decision, failure, events.
@@ -227,6 +238,13 @@ pub struct JsonFlag {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// The command to run, as argv (never through a shell).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -459,7 +477,10 @@ fn wants_json(command: &Option<Command>) -> bool {
             Command::Allow(a) => a.json,
             Command::Deny(a) => a.json,
             Command::Hooks { json, .. } => *json,
-            Command::Hook { .. } | Command::Demo(_) | Command::DemoAgent { .. } => false,
+            Command::Hook { .. }
+            | Command::Demo(_)
+            | Command::DemoAgent { .. }
+            | Command::Shell(_) => false,
         },
     }
 }
@@ -594,6 +615,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Allow(a) => actions::allow(&mut ws, a),
         Command::Deny(a) => actions::deny(&mut ws, a),
         Command::Run(a) => run::run(&mut ws, a),
+        Command::Shell(a) => run::shell(&ws, a),
         Command::Replay(a) => run::replay(&mut ws, a),
         Command::Turns(a) => turns::turns(&ws, a),
         Command::Show(a) => turns::show(&ws, a),

@@ -120,6 +120,9 @@ fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
     } else {
         tell!("{}", summary_line(ws, turn));
     }
+    if let Some(w) = turn.confinement.as_ref().and_then(|c| c.warning.as_ref()) {
+        super::out::notice("warning", &format!("{id}: {w}"));
+    }
     for n in &ws.notices {
         super::out::notice("notice", n);
     }
@@ -127,4 +130,24 @@ fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
         TurnState::Failed | TurnState::Interrupted => 1,
         _ => 0,
     })
+}
+
+/// `leash shell -- CMD`: the command in this checkout, confined.
+pub fn shell(ws: &Workspace, a: super::ShellArgs) -> CliResult {
+    let plan = ws.shell_plan(&a.command)?;
+    if let Some(p) = &plan.prepared {
+        tell!(
+            "leash shell: confined by Landlock ABI {}: it may write in the checkout except {}, \
+             in its own temp dir, to devices and to the agent's state paths ({} paths in all); \
+             a new file directly at the top of the checkout is refused",
+            p.abi,
+            crate::agents::shell::KEPT_OUT.join(", "),
+            p.writable.len()
+        );
+    }
+    if let Some(w) = &plan.warning {
+        super::out::notice("warning", &format!("leash shell: {w}"));
+    }
+    let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
+    Ok(ws.run_shell(&a.command, &cwd, plan)?)
 }

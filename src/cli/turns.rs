@@ -191,6 +191,18 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         None => t.agent.clone(),
     };
     say!("  agent      {agent}");
+    if let Some(c) = &t.confinement {
+        say!("  confined   {}", out::field(&c.summary()));
+        for w in &c.writable {
+            say!("  writable   {}", out::field(w));
+        }
+    }
+    for p in &t.refused_writes {
+        say!(
+            "  refused    {} (a write the kernel refused)",
+            out::field(p)
+        );
+    }
     if let Some(task) = &t.task {
         say!("  task       {task}");
     }

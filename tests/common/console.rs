@@ -162,6 +162,12 @@ pub fn assert_screen(name: &str, root: &Path, screen: &str, extra: &[(&str, &str
         (r"pid \d+".into(), "pid [pid]".into()),
         (r"demo-\d+".into(), "demo-[pid]".into()),
         (r"\s+\d+[smhd]\b".into(), " [age]".into()),
+        // Confinement: the kernel's Landlock ABI, the private data dir and
+        // a turn's own temp dir.
+        (r"Landlock ABI \d+".into(), "Landlock ABI [abi]".into()),
+        (r"\d+ writable paths".into(), "[n] writable paths".into()),
+        (r"/tmp/\.tmp\w+".into(), "[data]".into()),
+        (r"/tmp/leash-t\d+-\w+".into(), "[turn tmp]".into()),
     ];
     filters.extend(extra.iter().map(|(a, b)| (a.to_string(), b.to_string())));
     // Volatile numbers change widths: padding before a border is not content.

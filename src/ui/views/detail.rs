@@ -525,29 +525,35 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         }
         None => area,
     };
-    let lines: Vec<Line> = turn
-        .log
-        .iter()
-        .skip(app.events_scroll)
-        .take(area.height as usize)
-        .map(|e| {
-            let role = match e.kind {
-                "risk_escalated" => "risk.escalated",
-                "action_decided" if e.text.contains(" deny by ") => "warning",
-                "turn_decided" | "action_decided" => "info",
-                "landing_aborted" | "rollback_aborted" | "turn_interrupted" => "warning",
-                _ => "text",
-            };
-            Line::from(vec![
-                Span::styled(format!("{:>5} ", e.seq), th.style("text.muted")),
-                Span::styled(
-                    e.ts.get(11..19).unwrap_or(&e.ts).to_string() + " ",
-                    th.style("text.muted"),
-                ),
-                safe(&e.text, th.style(role)),
-            ])
-        })
-        .collect();
+    let lines: Vec<Line> =
+        turn.log
+            .iter()
+            .skip(app.events_scroll)
+            .take(area.height as usize)
+            .map(|e| {
+                let role = match e.kind {
+                    "risk_escalated" => "risk.escalated",
+                    "action_decided" if e.text.contains(" deny by ") => "warning",
+                    "turn_decided" | "action_decided" => "info",
+                    "landing_aborted" | "rollback_aborted" | "turn_interrupted"
+                    | "write_refused" => "warning",
+                    "turn_confined"
+                        if e.text.contains(" NOT confined") || e.text.contains("warning:") =>
+                    {
+                        "warning"
+                    }
+                    _ => "text",
+                };
+                Line::from(vec![
+                    Span::styled(format!("{:>5} ", e.seq), th.style("text.muted")),
+                    Span::styled(
+                        e.ts.get(11..19).unwrap_or(&e.ts).to_string() + " ",
+                        th.style("text.muted"),
+                    ),
+                    safe(&e.text, th.style(role)),
+                ])
+            })
+            .collect();
     // Cut, the number and time stay while the text scrolls.
     let wrap = app.wraps();
     let p = cut_paragraph(
@@ -810,6 +816,39 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
         Span::styled("agent     ", th.style("text.muted")),
         safe(&turn.agent, th.style("text")),
     ]));
+    if let Some(c) = &turn.confinement {
+        let style = if c.confined && c.warning.is_none() {
+            th.style("text")
+        } else {
+            th.style("warning")
+        };
+        lines.push(Line::from(vec![
+            Span::styled("confined  ", th.style("text.muted")),
+            safe(&c.summary(), style),
+        ]));
+    }
+    // An in-place turn of a session `leash shell` started confined.
+    let shell_abi = turn
+        .session
+        .as_ref()
+        .and_then(|s| app.ws.state.sessions.get(s))
+        .and_then(|s| s.confined);
+    if let (None, Some(abi)) = (&turn.confinement, shell_abi) {
+        lines.push(Line::from(vec![
+            Span::styled("confined  ", th.style("text.muted")),
+            Span::styled(
+                format!("yes, by Landlock ABI {abi} (its session was started by leash shell)"),
+                th.style("text"),
+            ),
+        ]));
+    }
+    for p in &turn.refused_writes {
+        lines.push(Line::from(vec![
+            Span::styled("refused   ", th.style("text.muted")),
+            safe(p, th.style("warning")),
+            Span::styled("  (a write the kernel refused)", th.style("text.muted")),
+        ]));
+    }
     if let Some(f) = turn.failure {
         // The plain name, then what it resembles as the explanation.
         let mut spans = vec![
@@ -864,6 +903,17 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                     ]));
                 }
             }
+        }
+    }
+    // Where the kernel let the agent write (the turn's confinement).
+    if let Some(c) = turn.confinement.as_ref().filter(|c| !c.writable.is_empty()) {
+        lines.push(Line::raw(""));
+        lines.push(muted(app, "the agent could write only under:"));
+        for p in &c.writable {
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                safe(p, th.style("text.muted")),
+            ]));
         }
     }
     let wrap = app.wraps();

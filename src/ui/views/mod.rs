@@ -177,21 +177,22 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             ),
         ),
     ]);
-    let sessions = app
+    let open: Vec<_> = app
         .ws
         .state
         .sessions
         .values()
         .filter(|s| s.ended.is_none())
-        .count();
+        .collect();
+    let sessions = open.len();
+    let confined = open.iter().filter(|s| s.confined.is_some()).count();
     if sessions > 0 {
-        parts.push((
-            4,
-            Span::styled(
-                format!(" {} ", crate::words::count(sessions, "in-place session")),
-                t.style("info"),
-            ),
-        ));
+        let mut text = format!(" {} ", crate::words::count(sessions, "in-place session"));
+        if confined > 0 {
+            // Started by `leash shell`: confined by Landlock.
+            text.push_str(&format!("({confined} confined) "));
+        }
+        parts.push((4, Span::styled(text, t.style("info"))));
     }
     if app.policy_uncommitted {
         parts.push((
