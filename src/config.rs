@@ -122,8 +122,9 @@ class = "high"
 # to read the agent's output: "claude", "codex", or "generic" (any command,
 # output shown as is). `writable` lists the paths outside the worktree the
 # agent may write to when its turn runs confined (see [run] confine); "~" is
-# your home directory. Left out: ["~/.claude", "~/.claude.json"] for format
-# "claude", ["~/.codex"] for "codex", nothing for "generic".
+# your home directory. Left out: ["~/.claude", "~/.claude.json"] and
+# $CLAUDE_CONFIG_DIR for format "claude", $CODEX_HOME or ["~/.codex"] for
+# "codex", nothing for "generic".
 [agents.claude]
 command = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose"]
 format = "claude"

@@ -168,6 +168,11 @@ fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
     let t = r.turn("t1");
     assert_eq!(t["state"], "landed", "{t}");
     assert!(r.file("notes/hello.md").exists());
+    // It ran confined by Landlock where the kernel has it.
+    let abi = r.ok(&["check", "--json"]).json()["confinement"]["abi"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_eq!(t["confinement"]["confined"], abi > 0, "{t}");
     // The gate saw the Write through the hooks passed with --settings.
     let events = r.events();
     let req = events
@@ -416,7 +421,9 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
         String::from_utf8_lossy(&out.stderr)
     );
     let t = r.turn("t1");
-    assert_eq!(t["paths"], json!(["hello.txt"]), "{t}");
+    let output = std::fs::read_to_string(r.path().join(".git/leash/turns/t1/output.log"))
+        .unwrap_or_default();
+    assert_eq!(t["paths"], json!(["hello.txt"]), "{t}\n{output}");
     // The gate allowed it explicitly (allow with Codex's own input as
     // `updatedInput`), Codex ran it, and nobody refused it.
     let decided: Vec<Value> = r
@@ -769,4 +776,67 @@ fn codex_in_place_with_unreviewed_hooks_runs_unsupervised_and_status_says_so() {
     let blockers = s["blockers"].as_array().unwrap();
     assert_eq!(blockers.len(), 1, "the project is trusted: {s:#}");
     assert!(blockers[0].as_str().unwrap().contains("/hooks"), "{s:#}");
+}
+
+/// A confined Claude turn: a Bash step that writes outside the worktree is
+/// refused by the kernel (nothing is written there, the refusal is
+/// recorded), while the same step's write inside the worktree lands.
+#[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
+fn claude_confined_bash_cannot_write_outside_its_worktree() {
+    if !enabled() {
+        return;
+    }
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("escaped.txt");
+    let scenarios = tempfile::tempdir().unwrap();
+    let file = scenarios.path().join("escape.json");
+    let scenario = json!({
+        "default": "escape",
+        "side_reply": "ok",
+        "scenarios": {"escape": {
+            "trigger": ["escape please"],
+            "steps": [
+                {"content": [{"type": "tool_use", "name": "Bash", "input": {
+                    "command": format!("echo escaped > {}; echo inside > inside.txt", target.display()),
+                    "description": "Write two files"
+                }}]},
+                {"content": [{"type": "text", "text": "done"}]}
+            ]
+        }}
+    });
+    std::fs::write(&file, scenario.to_string()).unwrap();
+    let server = Server::start("fake_anthropic.py", file.to_str().unwrap());
+    let r = claude_repo("");
+    if r.ok(&["check", "--json"]).json()["confinement"]["abi"]
+        .as_u64()
+        .unwrap_or(0)
+        == 0
+    {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&[
+        "run",
+        "--agent",
+        "claude",
+        "--risk",
+        "low",
+        "--prompt",
+        "escape please",
+    ]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    let t = r.turn("t1");
+    let output = std::fs::read_to_string(r.path().join(".git/leash/turns/t1/output.log"))
+        .unwrap_or_default();
+    assert_eq!(t["confinement"]["confined"], true, "{t}");
+    assert!(!target.exists(), "the kernel let the write out: {output}");
+    assert_eq!(t["paths"], json!(["inside.txt"]), "{t}\n{output}");
+    let refused = t["refused_writes"].to_string();
+    assert!(
+        refused.contains("escaped.txt"),
+        "the refusal is recorded: {refused}\n{output}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

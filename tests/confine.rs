@@ -539,3 +539,102 @@ fn leash_shell_with_require_refuses_without_landlock() {
     assert!(stderr.contains("nothing was started"), "{stderr}");
     assert!(!marker.exists());
 }
+
+/// A stand-in for Codex (format "codex") that writes `out.md` whatever its
+/// arguments; `sandbox` is the `--sandbox` mode its command line gives.
+fn fake_codex(r: &Repo, sandbox: &str) {
+    let bin = r.path().join("fake-codex");
+    std::fs::write(&bin, "#!/bin/sh\necho codex > out.md\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cfg = r.read(".leash/config.toml");
+    cfg.push_str(&format!(
+        "\n[agents.cx]\ncommand = [{:?}, \"exec\", \"--json\", \"--sandbox\", {sandbox:?}, \"{{prompt}}\"]\nformat = \"codex\"\n",
+        bin.display().to_string()
+    ));
+    r.write(".leash/config.toml", &cfg);
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "a codex-like agent"]);
+}
+
+#[test]
+fn a_codex_that_sandboxes_itself_runs_in_its_own_sandbox_and_the_turn_says_so() {
+    let r = workspace(&[]);
+    if no_landlock(&r, 1) {
+        return;
+    }
+    // Codex's bubblewrap cannot run inside Landlock: with its own sandbox
+    // on, the turn runs in Codex's sandbox, and says so.
+    fake_codex(&r, "workspace-write");
+    r.ok(&["run", "--agent", "cx", "--prompt", "write"]);
+    let confined = events_of(&r, "t1", "turn_confined");
+    assert_eq!(confined.len(), 1, "{confined:?}");
+    assert_eq!(confined[0]["confined"], false);
+    let warning = confined[0]["warning"].as_str().unwrap();
+    assert!(
+        warning.contains("Codex sandboxes its own commands (workspace-write)")
+            && warning.contains("--sandbox danger-full-access"),
+        "{warning}"
+    );
+    assert!(r.ok(&["show", "t1"]).stdout.contains("Codex sandboxes"));
+
+    // Told to apply none, Codex runs in leash's sandbox.
+    let r = workspace(&[]);
+    fake_codex(&r, "danger-full-access");
+    r.ok(&["run", "--agent", "cx", "--prompt", "write"]);
+    let confined = events_of(&r, "t1", "turn_confined");
+    assert_eq!(confined[0]["confined"], true, "{confined:?}");
+
+    // `require` refuses a Codex that would sandbox itself, saying how.
+    let r = workspace(&[("\n# confine = \"require\"\n", "\nconfine = \"require\"\n")]);
+    fake_codex(&r, "workspace-write");
+    let out = r.run(&["run", "--agent", "cx", "--prompt", "write"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--sandbox danger-full-access"),
+        "{}",
+        out.stderr
+    );
+    assert!(events_of(&r, "t1", "turn_created").is_empty());
+}
+
+#[test]
+fn a_claude_state_folder_that_does_not_exist_yet_is_made_and_granted() {
+    let r = workspace(&[]);
+    if no_landlock(&r, 1) {
+        return;
+    }
+    // A stand-in for Claude Code (format "claude") on a fresh $HOME: its
+    // state folder does not exist yet, and it writes there first.
+    let bin = r.path().join("fake-claude");
+    std::fs::write(
+        &bin,
+        "#!/bin/sh\nmkdir -p \"$HOME/.claude/projects\" && echo s > \"$HOME/.claude/projects/s.jsonl\" && echo hi > out.md\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cfg = r.read(".leash/config.toml");
+    cfg.push_str(&format!(
+        "\n[agents.cl]\ncommand = [{:?}, \"{{prompt}}\"]\nformat = \"claude\"\n",
+        bin.display().to_string()
+    ));
+    r.write(".leash/config.toml", &cfg);
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "a claude-like agent"]);
+    let home = tempfile::tempdir().unwrap();
+    let out = r
+        .cmd(&["run", "--agent", "cl", "--risk", "high", "--prompt", "x"])
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let t = r.turn("t1");
+    assert_eq!(t["confinement"]["confined"], true, "{t}");
+    assert!(
+        home.path().join(".claude/projects/s.jsonl").exists(),
+        "{t}\n{}\n{}",
+        output(&r, "t1"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t["paths"], serde_json::json!(["out.md"]), "{t}");
+}

@@ -102,13 +102,42 @@ fn probe_kernel() -> u32 {
 pub const NET_ABI: u32 = 4;
 
 /// The agent's own state paths by its format, before `~` is expanded:
-/// what Claude Code and Codex write outside the repository while they run.
+/// what Claude Code and Codex write outside the repository while they run,
+/// where their environment moves it (`CLAUDE_CONFIG_DIR`, `CODEX_HOME`).
 pub fn default_writable(format: AgentFormat) -> Vec<String> {
+    default_writable_in(format, |key| std::env::var(key).ok())
+}
+
+fn default_writable_in(format: AgentFormat, env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let set = |key: &str| env(key).filter(|v| !v.is_empty());
     match format {
-        AgentFormat::Claude => vec!["~/.claude".into(), "~/.claude.json".into()],
-        AgentFormat::Codex => vec!["~/.codex".into()],
+        AgentFormat::Claude => {
+            let mut paths = vec!["~/.claude".to_string(), "~/.claude.json".to_string()];
+            paths.extend(set("CLAUDE_CONFIG_DIR"));
+            paths
+        }
+        AgentFormat::Codex => vec![set("CODEX_HOME").unwrap_or_else(|| "~/.codex".into())],
         AgentFormat::Generic => Vec::new(),
     }
+}
+
+/// The agent's state paths, `~` expanded against `$HOME`. A state folder
+/// that does not exist yet (a path without an extension) is made, empty:
+/// Landlock grants only what exists, and the agent would make it on its
+/// first write — which, confined, the kernel would refuse.
+pub fn state_paths(paths: &[String]) -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    paths
+        .iter()
+        .filter_map(|p| expand_home(p, home.as_deref()))
+        .inspect(|p| {
+            if p.extension().is_none() && !p.exists() {
+                let _ = std::fs::create_dir_all(p);
+            }
+        })
+        .collect()
 }
 
 /// `~` and `~/…` expanded against `home`; any other path as it is.
@@ -264,15 +293,25 @@ pub fn refusals(output: &str, cwd: &Path, granted: &[PathBuf]) -> Vec<Refusal> {
         if found.len() >= REFUSED_MAX {
             break;
         }
-        if !REFUSALS.iter().any(|w| line.contains(w)) {
+        let Some(at) = REFUSALS.iter().filter_map(|w| line.find(w)).min() else {
             continue;
-        }
-        let path = line
-            .split(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`' | '(' | '[' | '='))
-            .map(|w| w.trim_end_matches([':', ',', ';', ')', ']', '.', '\'', '"']))
-            .filter(|w| w.starts_with('/') || w.starts_with("./") || w.starts_with("../"))
-            .map(|w| lexical(Path::new(w), cwd))
-            .find(|p| !granted.iter().any(|g| p.starts_with(g)));
+        };
+        // The path the refusal is about is the one nearest its words:
+        // `/bin/bash: line 1: /x/y: Permission denied` is about /x/y, and
+        // `Permission denied: '/x/y'` too.
+        let path = words_at(line)
+            .into_iter()
+            .map(|(i, w)| {
+                (
+                    i,
+                    w.trim_end_matches([':', ',', ';', ')', ']', '.', '\'', '"']),
+                )
+            })
+            .filter(|(_, w)| w.starts_with('/') || w.starts_with("./") || w.starts_with("../"))
+            .map(|(i, w)| (i.abs_diff(at), lexical(Path::new(w), cwd)))
+            .filter(|(_, p)| !granted.iter().any(|g| p.starts_with(g)))
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, p)| p);
         if let Some(p) = path {
             let path = p.display().to_string();
             if !found.iter().any(|r| r.path == path) {
@@ -284,6 +323,27 @@ pub fn refusals(output: &str, cwd: &Path, granted: &[PathBuf]) -> Vec<Refusal> {
         }
     }
     found
+}
+
+/// The words of `line` with their byte offsets, split at white space,
+/// quotes, brackets and `=`.
+fn words_at(line: &str) -> Vec<(usize, &str)> {
+    let sep = |c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`' | '(' | '[' | '=');
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        if sep(c) {
+            if let Some(s) = start.take() {
+                words.push((s, &line[s..i]));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, &line[s..]));
+    }
+    words
 }
 
 #[cfg(test)]
@@ -328,10 +388,19 @@ all fine in /wt/t1/z: Permission denied
 fatal: could not open '/home/u/.gitconfig': Read-only file system
 curl: (7) Failed to connect: Permission denied
 sh: 1: cannot create /work/repo/x.md: Permission denied
+/bin/bash: line 1: /tmp/out/escaped.txt: Permission denied
 ";
         let r = refusals(out, cwd, &granted);
         let paths: Vec<&str> = r.iter().map(|r| r.path.as_str()).collect();
-        assert_eq!(paths, ["/work/repo/x.md", "/etc/y", "/home/u/.gitconfig"]);
+        assert_eq!(
+            paths,
+            [
+                "/work/repo/x.md",
+                "/etc/y",
+                "/home/u/.gitconfig",
+                "/tmp/out/escaped.txt"
+            ]
+        );
         assert!(r[0].line.starts_with("sh: 1: cannot create"));
     }
 
@@ -349,5 +418,27 @@ sh: 1: cannot create /work/repo/x.md: Permission denied
         // this project's machines it has Landlock.
         let abi = probe_kernel();
         assert!(abi < 100);
+    }
+
+    #[test]
+    fn the_agents_state_follows_where_their_environment_puts_it() {
+        let none = |_: &str| None;
+        assert_eq!(default_writable_in(AgentFormat::Codex, none), ["~/.codex"]);
+        let moved = |k: &str| match k {
+            "CODEX_HOME" => Some("/srv/codex".to_string()),
+            "CLAUDE_CONFIG_DIR" => Some("/srv/claude".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            default_writable_in(AgentFormat::Codex, moved),
+            ["/srv/codex"]
+        );
+        assert_eq!(
+            default_writable_in(AgentFormat::Claude, moved),
+            ["~/.claude", "~/.claude.json", "/srv/claude"]
+        );
+        let empty = |_: &str| Some(String::new());
+        assert_eq!(default_writable_in(AgentFormat::Codex, empty), ["~/.codex"]);
+        assert!(default_writable_in(AgentFormat::Generic, moved).is_empty());
     }
 }

@@ -310,6 +310,15 @@ impl Workspace {
         if let Some(why) = self.cannot_confine(confine::probe_abi()) {
             return Err(Error::Refused(format!("{why}; no turn was created")));
         }
+        if self.config.run.confine == ConfineMode::Require {
+            let format = self.config.agents.get(&r.agent).map(|a| a.format);
+            if let Some(why) = codex_sandboxes_itself(format, &r.argv) {
+                return Err(Error::Refused(format!(
+                    "{}; no turn was created",
+                    codex_require_refusal(&why)
+                )));
+            }
+        }
         let base = match &spec.base {
             Some(b) => Some(
                 self.repo
@@ -522,9 +531,30 @@ impl Workspace {
                 None,
             ));
         }
-        let home = std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from);
+        // Codex sandboxes the commands it runs with bubblewrap, which must
+        // mount and map user ids: inside a Landlock domain the kernel
+        // refuses both, and every command would fail before it ran (its
+        // legacy Landlock mode fails here too). One sandbox or the other:
+        // a Codex that sandboxes itself runs in its own, said on the turn;
+        // one told not to (`--sandbox danger-full-access`) runs in leash's.
+        if let Some(why) = codex_sandboxes_itself(
+            format,
+            self.turn(id)
+                .ok()
+                .and_then(|t| t.command.as_deref())
+                .unwrap_or_default(),
+        ) {
+            if run.confine == ConfineMode::Require {
+                return Err(codex_require_refusal(&why));
+            }
+            return Ok((
+                unconfined(format!(
+                    "{why}: this turn is confined by Codex's sandbox, not by leash's \
+                     (`--sandbox danger-full-access` in the agent's command hands it to leash)"
+                )),
+                None,
+            ));
+        }
         let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
         let mut writable = vec![canon(worktree), canon(tmp)];
         // Git in the worktree: its own admin dir (index, HEAD, logs) and
@@ -551,11 +581,7 @@ impl Workspace {
             None if demo => Vec::new(),
             None => confine::default_writable(format.unwrap_or_default()),
         };
-        for p in &state_paths {
-            if let Some(p) = confine::expand_home(p, home.as_deref()) {
-                writable.push(p);
-            }
-        }
+        writable.extend(confine::state_paths(&state_paths));
         // The hook gate runs as the agent's child, inside the sandbox: it
         // hands its calls to the supervisor (`gate_relay`), so the journal
         // stays out of reach.
@@ -1255,5 +1281,73 @@ impl process::Observer for TurnObserver<'_> {
                 ));
             }
         }
+    }
+}
+
+/// Why leash leaves a Codex turn to Codex's own sandbox, when it does.
+fn codex_sandboxes_itself(format: Option<AgentFormat>, argv: &[String]) -> Option<String> {
+    let mode = codex_own_sandbox(argv).filter(|_| format == Some(AgentFormat::Codex))?;
+    Some(format!(
+        "Codex sandboxes its own commands ({mode}) with bubblewrap, which cannot run inside \
+         Landlock"
+    ))
+}
+
+fn codex_require_refusal(why: &str) -> String {
+    format!(
+        "[run] confine = \"require\" in {}, and {why}: give the agent's command `--sandbox \
+         danger-full-access` so that leash's confinement is its sandbox",
+        config::CONFIG_FILE
+    )
+}
+
+/// The sandbox a Codex command line asks Codex to apply to its own
+/// commands (`--sandbox MODE`, `-s MODE`, or read-only by default), or
+/// `None` when it is told to apply none (`danger-full-access`, or
+/// `--dangerously-bypass-approvals-and-sandbox`).
+fn codex_own_sandbox(argv: &[String]) -> Option<String> {
+    let mut mode = "read-only".to_string();
+    let mut args = argv.iter().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--dangerously-bypass-approvals-and-sandbox" || a == "--yolo" {
+            return None;
+        }
+        if let Some(m) = a.strip_prefix("--sandbox=") {
+            mode = m.to_string();
+        } else if (a == "--sandbox" || a == "-s")
+            && let Some(m) = args.next()
+        {
+            mode = m.clone();
+        }
+    }
+    (mode != "danger-full-access").then_some(mode)
+}
+
+#[cfg(test)]
+mod codex_sandbox_tests {
+    use super::codex_own_sandbox;
+
+    fn argv(words: &str) -> Vec<String> {
+        words.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn a_codex_command_line_says_which_sandbox_codex_applies_itself() {
+        let mode = |w: &str| codex_own_sandbox(&argv(w));
+        assert_eq!(
+            mode("codex exec --json --sandbox workspace-write hi").as_deref(),
+            Some("workspace-write")
+        );
+        assert_eq!(
+            mode("codex exec -s read-only hi").as_deref(),
+            Some("read-only")
+        );
+        assert_eq!(mode("codex exec hi").as_deref(), Some("read-only"));
+        assert_eq!(mode("codex exec --sandbox=danger-full-access hi"), None);
+        assert_eq!(mode("codex exec --sandbox danger-full-access hi"), None);
+        assert_eq!(
+            mode("codex exec --dangerously-bypass-approvals-and-sandbox hi"),
+            None
+        );
     }
 }

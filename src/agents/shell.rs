@@ -83,14 +83,7 @@ impl Workspace {
         writable.sort();
         writable.push(tmp.path().to_path_buf());
         writable.extend(confine::devices());
-        let home = std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from);
-        for p in self.state_paths_of(argv) {
-            if let Some(p) = confine::expand_home(&p, home.as_deref()) {
-                writable.push(p);
-            }
-        }
+        writable.extend(confine::state_paths(&self.state_paths_of(argv)));
         let mut warning = None;
         let connect_ports = match run.network {
             NetworkMode::Open => None,
