@@ -210,6 +210,20 @@ fn check_names_the_flat_memory_file_and_fix_commits_a_rollbackable_turn() {
 #[test]
 fn the_merged_tree_is_checked_again_when_the_branch_moved() {
     let r = workspace();
+    // The turn's script plays the colleague who moves the branch meanwhile:
+    // it writes into the main repository, which confinement would refuse.
+    let config = r.read(".leash/config.toml").replacen(
+        "\n# confine = \"require\"\n",
+        "\nconfine = \"off\"\n",
+        1,
+    );
+    assert!(config.contains("\nconfine = \"off\"\n"));
+    r.write(".leash/config.toml", &config);
+    r.git(&[
+        "commit",
+        "-qam",
+        "no confinement: the script moves the branch",
+    ]);
     // The agent links to docs/b.md, while someone removes docs/b.md on the
     // branch: each tree alone is fine, the merged one dangles.
     r.ok(&[
