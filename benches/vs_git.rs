@@ -125,10 +125,16 @@ fn run(cmd: &mut Command) -> Output {
 fn big_file() -> (String, String) {
     let (mut old, mut new) = (String::new(), String::new());
     for i in 0..100_000 {
-        let line = format!("line {i:06}: the quick brown fox jumps over the lazy dog {}\n", i * 7919 % 1000);
+        let line = format!(
+            "line {i:06}: the quick brown fox jumps over the lazy dog {}\n",
+            i * 7919 % 1000
+        );
         old.push_str(&line);
         if i % 100 == 50 {
-            new.push_str(&format!("line {i:06}: CHANGED by the agent, {}\n", i * 31 % 997));
+            new.push_str(&format!(
+                "line {i:06}: CHANGED by the agent, {}\n",
+                i * 31 % 997
+            ));
         } else {
             new.push_str(&line);
         }
@@ -164,7 +170,11 @@ fn bench_diff(samples: usize) {
     let commit = git(dir, &["rev-parse", "refs/leash/turns/t1"]);
     let git_cmd = |args: &[&str]| {
         let mut c = Command::new("git");
-        c.arg("diff").args(args).arg(&base).arg(&commit).current_dir(dir);
+        c.arg("diff")
+            .args(args)
+            .arg(&base)
+            .arg(&commit)
+            .current_dir(dir);
         c
     };
 
