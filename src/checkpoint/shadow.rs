@@ -444,8 +444,11 @@ fn read_seed_record(path: &Path) -> Option<SeedRecord> {
         extras: Vec::new(),
         missing: Vec::new(),
     };
-    let rest = bytes[newline + 1..].strip_suffix(&[0]).unwrap_or(&[]);
-    for item in rest.split(|&b| b == 0) {
+    let rest = &bytes[newline + 1..];
+    if rest.is_empty() {
+        return Some(record);
+    }
+    for item in rest.strip_suffix(&[0])?.split(|&b| b == 0) {
         match item.split_first() {
             Some((b'x', p)) if !p.is_empty() => record.extras.push(p.to_vec()),
             Some((b'm', p)) if !p.is_empty() => record.missing.push(p.to_vec()),
@@ -1537,6 +1540,32 @@ mod tests {
         let fourth = snapshot(&repo, "s11", "fourth").unwrap();
         assert!(!ls_tree(dir, fourth).contains("app.env"));
         assert!(ls_tree(dir, fourth).contains("keep.txt"));
+    }
+
+    #[test]
+    fn seed_records_round_trip_even_when_empty() {
+        let tmp = TempDir::new().unwrap();
+        let path = tmp.path().join("s.seed");
+        for (extras, missing) in [
+            (vec![], vec![]),
+            (vec![b"a b".to_vec()], vec![]),
+            (vec![], vec![b"gone/x".to_vec()]),
+            (vec![b"x".to_vec(), b"y".to_vec()], vec![b"z".to_vec()]),
+        ] {
+            let record = SeedRecord {
+                stamp: "v1 1 2 3 4 5.6".into(),
+                extras: extras.clone(),
+                missing: missing.clone(),
+            };
+            write_seed_record(&path, &record);
+            let back = read_seed_record(&path).unwrap();
+            assert_eq!(
+                (back.stamp, back.extras, back.missing),
+                (record.stamp, extras, missing)
+            );
+        }
+        fs::write(&path, "v1 stamp\nqbad\0").unwrap();
+        assert!(read_seed_record(&path).is_none());
     }
 
     #[test]
