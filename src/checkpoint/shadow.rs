@@ -396,6 +396,9 @@ fn seed_record_path(repo: &Repository, session: &str) -> PathBuf {
         .join(format!("{session}.seed"))
 }
 
+/// Repo-relative paths as git stores them (raw bytes).
+type RawPaths = Vec<Vec<u8>>;
+
 /// What a seed record holds (see [`seed_record_path`]).
 struct SeedRecord {
     stamp: String,
@@ -572,7 +575,7 @@ fn seed_from_user_index(
 fn refresh_from_workdir(
     handle: &Repository,
     index: &mut Index,
-) -> Result<(Vec<Vec<u8>>, Vec<Vec<u8>>), ShadowError> {
+) -> Result<(RawPaths, RawPaths), ShadowError> {
     let mut opts = DiffOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
