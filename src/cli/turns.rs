@@ -303,7 +303,6 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
             t.state
         );
     }
-    let mut out = std::io::stdout().lock();
     if a.stat {
         for f in &files {
             say!(" {} | +{} -{}", f.name(), f.insertions, f.deletions);
@@ -321,6 +320,8 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
         ColorWhen::Never => false,
         ColorWhen::Auto => std::io::stdout().is_terminal(),
     };
+    // Buffered: a large diff is written in a few writes, not one per line.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in patch.lines() {
         // Diff text is untrusted: escapes and control characters become
         // visible markers so a file's content cannot drive the terminal.
@@ -335,6 +336,8 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
             return Ok(0);
         }
     }
+    // A reader that went away (a closed pipe) is not an error here either.
+    let _ = out.flush();
     Ok(0)
 }
 
