@@ -138,8 +138,11 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
     // data, which is what lets the next snapshot skip re-hashing files that
     // did not change.
     let tree_id = index.write_tree()?;
+    // The record must describe the index file beside it: it goes while the
+    // index is rewritten, so a failure in between leaves none, and without a
+    // record the next snapshot simply seeds again.
+    remove_file_if_present(&seed_path);
     index.write()?;
-    // Without a record the next snapshot simply seeds again.
     match &stamp {
         Some(stamp) => write_seed_record(
             &seed_path,
