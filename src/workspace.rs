@@ -770,12 +770,13 @@ impl Workspace {
     /// turn without a commit (running, interrupted) the partial changes in
     /// its worktree.
     pub fn diff_text(&self, id: &str) -> Result<String> {
-        Ok(self.diff_patch(id)?.0)
+        Ok(self.diff_patch(id, true)?.0)
     }
 
-    /// [`Workspace::diff_text`] with each file's counts, from the same
-    /// diff (renames found, binary files without lines) as the journal's.
-    pub fn diff_patch(&self, id: &str) -> Result<(String, Vec<checkpoint::FileCount>)> {
+    /// [`Workspace::diff_text`] (left empty unless `text`) with each file's
+    /// counts, from the same diff (renames found, binary files without
+    /// lines) as the journal's, in one pass over it.
+    pub fn diff_patch(&self, id: &str, text: bool) -> Result<(String, Vec<checkpoint::FileCount>)> {
         let turn = self.turn(id)?;
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         if let Some(commit) = turn.commit.as_deref() {
@@ -783,10 +784,7 @@ impl Workspace {
             let old = checkpoint::tree_of(&self.repo, base)?;
             let new = checkpoint::tree_of(&self.repo, Some(commit))?;
             let diff = checkpoint::tree_diff(&self.repo, &old, &new)?;
-            return Ok((
-                checkpoint::patch_text(&diff)?,
-                checkpoint::file_counts(&diff)?,
-            ));
+            return Ok(checkpoint::patch_and_counts(&diff, text)?);
         }
         // A running in-place turn works in the user's own checkout.
         let path = if turn.kind == crate::model::TurnKind::InPlace {
@@ -798,7 +796,7 @@ impl Workspace {
                 .unwrap_or_else(|| self.worktree_path(id))
         };
         if path.join(".git").exists() {
-            return Ok(checkpoint::worktree_patch(&path, base)?);
+            return Ok(checkpoint::worktree_patch(&path, base, text)?);
         }
         Ok((String::new(), Vec::new()))
     }

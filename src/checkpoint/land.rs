@@ -381,15 +381,7 @@ pub fn sync_index(repo: &Repository, tree: &Tree<'_>, paths: &[String]) -> Resul
 
 /// A diff as unified patch text.
 pub fn patch_text(diff: &Diff<'_>) -> Result<String, GitError> {
-    let mut out = Vec::new();
-    diff.print(git2::DiffFormat::Patch, |_, _, line| {
-        if matches!(line.origin(), '+' | '-' | ' ') {
-            out.push(line.origin() as u8);
-        }
-        out.extend_from_slice(line.content());
-        true
-    })?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(super::patch_and_counts(diff, true)?.0)
 }
 
 #[cfg(all(test, unix))]

@@ -140,11 +140,32 @@ pub fn find_renames(diff: &mut git2::Diff<'_>, untracked: bool) -> Result<(), gi
 /// The one count of a diff: per file, its added and removed lines. The
 /// journal's totals, `leash diff --stat` and the console all come from it.
 pub fn file_counts(diff: &git2::Diff<'_>) -> Result<Vec<FileCount>, git2::Error> {
+    Ok(patch_and_counts(diff, false)?.1)
+}
+
+/// A diff's [`file_counts`] and, when `text`, its unified patch text (what
+/// `Diff::print` in patch format gives), in one pass: each file's patch is
+/// generated once (blobs loaded, lines diffed) and serves both.
+pub fn patch_and_counts(
+    diff: &git2::Diff<'_>,
+    text: bool,
+) -> Result<(String, Vec<FileCount>), git2::Error> {
     let path = |f: git2::DiffFile<'_>| f.path().map(|p| p.to_string_lossy().into_owned());
+    let mut patch = Vec::new();
     let mut out = Vec::with_capacity(diff.deltas().len());
     for (i, d) in diff.deltas().enumerate() {
+        // `None` exactly for the deltas `Diff::print` skips too.
         let (insertions, deletions) = match git2::Patch::from_diff(diff, i)? {
-            Some(p) => {
+            Some(mut p) => {
+                if text {
+                    p.print(&mut |_, _, line| {
+                        if matches!(line.origin(), '+' | '-' | ' ') {
+                            patch.push(line.origin() as u8);
+                        }
+                        patch.extend_from_slice(line.content());
+                        true
+                    })?;
+                }
                 let (_, ins, del) = p.line_stats()?;
                 (ins, del)
             }
@@ -162,7 +183,11 @@ pub fn file_counts(diff: &git2::Diff<'_>) -> Result<Vec<FileCount>, git2::Error>
             deletions,
         });
     }
-    Ok(out)
+    let patch = match String::from_utf8(patch) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    Ok((patch, out))
 }
 
 /// Counts the change from `old` to `new`.
@@ -225,4 +250,134 @@ pub fn head_commit(repo: &Repository) -> Result<Option<Oid>, git2::Error> {
 /// The short form of a commit id, as people read it.
 pub fn short(oid: &str) -> &str {
     &oid[..oid.len().min(8)]
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("run git");
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The patch text and counts as they were made before the one-pass
+    /// [`patch_and_counts`]: `Diff::print`, and a `Patch` per delta.
+    fn two_passes(diff: &git2::Diff<'_>) -> (String, Vec<FileCount>) {
+        let mut out = Vec::new();
+        diff.print(git2::DiffFormat::Patch, |_, _, line| {
+            if matches!(line.origin(), '+' | '-' | ' ') {
+                out.push(line.origin() as u8);
+            }
+            out.extend_from_slice(line.content());
+            true
+        })
+        .unwrap();
+        let path = |f: git2::DiffFile<'_>| f.path().map(|p| p.to_string_lossy().into_owned());
+        let counts = diff
+            .deltas()
+            .enumerate()
+            .map(|(i, d)| {
+                let (ins, del) = match git2::Patch::from_diff(diff, i).unwrap() {
+                    Some(p) => {
+                        let (_, ins, del) = p.line_stats().unwrap();
+                        (ins, del)
+                    }
+                    None => (0, 0),
+                };
+                let (old_path, new_path) = match d.status() {
+                    git2::Delta::Added | git2::Delta::Untracked => (None, path(d.new_file())),
+                    git2::Delta::Deleted => (path(d.old_file()), None),
+                    _ => (path(d.old_file()), path(d.new_file())),
+                };
+                FileCount {
+                    old_path,
+                    new_path,
+                    insertions: ins,
+                    deletions: del,
+                }
+            })
+            .collect();
+        (String::from_utf8_lossy(&out).into_owned(), counts)
+    }
+
+    #[test]
+    fn one_pass_patch_and_counts_equal_print_and_per_file_patches() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        git(dir, &["config", "user.name", "t"]);
+        git(dir, &["config", "user.email", "t@example.com"]);
+        let write = |p: &str, b: &[u8]| {
+            let p = dir.join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b).unwrap();
+        };
+        let long: String = (0..200)
+            .map(|i| format!("line {i} of a moved file\n"))
+            .collect();
+        write("moved.txt", long.as_bytes());
+        write("crlf.txt", b"a\r\nb\r\nc\r\n");
+        write("bin.dat", b"\0\x01\x02binary");
+        write("gone.txt", b"bye\n");
+        write("noeol.txt", b"one\ntwo");
+        write("run.sh", b"#!/bin/sh\n");
+        write("latin1.txt", b"caf\xe9\n");
+        std::os::unix::fs::symlink("gone.txt", dir.join("link")).unwrap();
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "one"]);
+        let first = git(dir, &["rev-parse", "HEAD"]);
+
+        std::fs::remove_file(dir.join("moved.txt")).unwrap();
+        write("sub/renamed.txt", format!("{long}one more\n").as_bytes());
+        write("crlf.txt", b"a\r\nB\r\nc\r\n");
+        write("bin.dat", b"\0\x01\x03binary!");
+        std::fs::remove_file(dir.join("gone.txt")).unwrap();
+        write("noeol.txt", b"one\ntwo\nthree");
+        std::fs::set_permissions(
+            dir.join("run.sh"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        write("latin1.txt", b"caf\xe9 cr\xe8me\n");
+        std::fs::remove_file(dir.join("link")).unwrap();
+        write("link", b"now a file\n");
+        write("new.txt", b"new\n");
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "-m", "two"]);
+        let second = git(dir, &["rev-parse", "HEAD"]);
+
+        let repo = Repository::open(dir).unwrap();
+        for (a, b) in [
+            (None, Some(&first)),
+            (Some(&first), Some(&second)),
+            (Some(&second), Some(&first)),
+        ] {
+            let id = |c: Option<&String>| c.map(|c| Oid::from_str(c).unwrap());
+            let old = tree_of(&repo, id(a)).unwrap();
+            let new = tree_of(&repo, id(b)).unwrap();
+            let diff = tree_diff(&repo, &old, &new).unwrap();
+            let (text, counts) = patch_and_counts(&diff, true).unwrap();
+            assert_eq!((text.clone(), counts.clone()), two_passes(&diff));
+            assert_eq!(
+                patch_and_counts(&diff, false).unwrap(),
+                (String::new(), counts)
+            );
+            assert!(text.contains("Binary files"), "{text}");
+            assert!(text.contains("\\ No newline at end of file"), "{text}");
+            if a.is_some() {
+                assert!(text.contains("\nrename "), "{text}");
+                assert!(text.contains("B\r\n"), "{text}");
+            }
+        }
+    }
 }

@@ -103,15 +103,57 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
     // "the index") intact.
     handle.set_index(&mut index)?;
 
-    let tracked = seed_from_user_index(repo, &mut index)?;
+    // The user's index is read only when it changed since the last seeding
+    // (or the private index is new): seeding from the same index again would
+    // add nothing that the refresh below keeps, unless a file the private
+    // index dropped as deleted is back on disk.
+    let seed_path = seed_record_path(repo, session);
+    let stamp = user_index_stamp(repo);
+    let record = read_seed_record(&seed_path).filter(|r| {
+        stamp.as_deref() == Some(r.stamp.as_str())
+            && !index.is_empty()
+            && !r
+                .missing
+                .iter()
+                .any(|p| fs::symlink_metadata(workdir.join(git_path(p))).is_ok())
+    });
+    let (mut tracked, candidates, mut missing) = match record {
+        Some(r) => (Tracked::Unread, Some(r.extras), r.missing),
+        None => (
+            Tracked::Read(seed_from_user_index(repo, &mut index)?),
+            None,
+            Vec::new(),
+        ),
+    };
 
-    refresh_from_workdir(&handle, &mut index)?;
-    drop_newly_ignored(&handle, &mut index, &tracked)?;
+    let (added, removed) = refresh_from_workdir(&handle, &mut index)?;
+    missing.extend(removed);
+    missing.sort();
+    missing.dedup();
+    let extras = drop_newly_ignored(repo, &handle, &mut index, &mut tracked, candidates, added)?;
 
-    // Writing the index back stores fresh stat data, which is what lets the
-    // next snapshot skip re-hashing files that did not change.
-    index.write()?;
+    // The tree is written first so that the index file keeps its tree
+    // cache: the next snapshot rewrites (and checks the blobs of) only the
+    // directories that changed. Writing the index back stores fresh stat
+    // data, which is what lets the next snapshot skip re-hashing files that
+    // did not change.
     let tree_id = index.write_tree()?;
+    // The record must describe the index file beside it: it goes while the
+    // index is rewritten, so a failure in between leaves none, and without a
+    // record the next snapshot simply seeds again.
+    remove_file_if_present(&seed_path);
+    index.write()?;
+    match &stamp {
+        Some(stamp) => write_seed_record(
+            &seed_path,
+            &SeedRecord {
+                stamp: stamp.clone(),
+                extras,
+                missing,
+            },
+        ),
+        None => remove_file_if_present(&seed_path),
+    }
     commit_snapshot(&handle, session, label, tree_id)
 }
 
@@ -345,6 +387,136 @@ fn open_private_index(path: &Path) -> Result<Index, ShadowError> {
     }
 }
 
+/// `.git/leash/shadow/<session>.seed`: which state of the user's index the
+/// private index was last seeded from, the private index's paths that the
+/// user's index did not hold then (the only ones that can be "newly
+/// ignored" while the user's index stays the same), and the paths dropped
+/// since as deleted (which a seeding would bring back, should they return).
+fn seed_record_path(repo: &Repository, session: &str) -> PathBuf {
+    repo.path()
+        .join("leash")
+        .join("shadow")
+        .join(format!("{session}.seed"))
+}
+
+/// Repo-relative paths as git stores them (raw bytes).
+type RawPaths = Vec<Vec<u8>>;
+
+/// What a seed record holds (see [`seed_record_path`]).
+struct SeedRecord {
+    stamp: String,
+    extras: Vec<Vec<u8>>,
+    missing: Vec<Vec<u8>>,
+}
+
+/// The identity of the user's index file as it is now (device, inode, size,
+/// modification and change times): git replaces the file on every write, so
+/// an equal stamp means the same content. `None` when there is no index.
+fn user_index_stamp(repo: &Repository) -> Option<String> {
+    let meta = fs::metadata(repo.path().join("index")).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(format!(
+            "v1 {} {} {} {modified} {}.{}",
+            meta.dev(),
+            meta.ino(),
+            meta.len(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(format!("v1 {} {modified}", meta.len()))
+    }
+}
+
+/// A seed record; `None` when absent or unreadable.
+///
+/// The format: the stamp and a newline, then each path NUL-terminated and
+/// prefixed with `x` (an extra) or `m` (missing).
+fn read_seed_record(path: &Path) -> Option<SeedRecord> {
+    let bytes = fs::read(path).ok()?;
+    let newline = bytes.iter().position(|&b| b == b'\n')?;
+    let mut record = SeedRecord {
+        stamp: String::from_utf8(bytes[..newline].to_vec()).ok()?,
+        extras: Vec::new(),
+        missing: Vec::new(),
+    };
+    let rest = &bytes[newline + 1..];
+    if rest.is_empty() {
+        return Some(record);
+    }
+    for item in rest.strip_suffix(&[0])?.split(|&b| b == 0) {
+        match item.split_first() {
+            Some((b'x', p)) if !p.is_empty() => record.extras.push(p.to_vec()),
+            Some((b'm', p)) if !p.is_empty() => record.missing.push(p.to_vec()),
+            _ => return None,
+        }
+    }
+    Some(record)
+}
+
+/// Writes a seed record atomically; on failure the record is removed, so
+/// the next snapshot seeds from the user's index again.
+fn write_seed_record(path: &Path, record: &SeedRecord) {
+    let mut bytes = record.stamp.as_bytes().to_vec();
+    bytes.push(b'\n');
+    for (kind, paths) in [(b'x', &record.extras), (b'm', &record.missing)] {
+        for p in paths {
+            bytes.push(kind);
+            bytes.extend_from_slice(p);
+            bytes.push(0);
+        }
+    }
+    let tmp = path.with_extension("seed.tmp");
+    if fs::write(&tmp, &bytes)
+        .and_then(|()| fs::rename(&tmp, path))
+        .is_err()
+    {
+        let _ = fs::remove_file(&tmp);
+        remove_file_if_present(path);
+    }
+}
+
+/// Removes a file leash keeps as a cache; a failure only costs the cache.
+fn remove_file_if_present(path: &Path) {
+    let _ = fs::remove_file(path);
+}
+
+/// The paths the user's index tracks, read only when needed.
+enum Tracked {
+    Read(HashSet<Vec<u8>>),
+    Unread,
+}
+
+impl Tracked {
+    fn contains(&mut self, repo: &Repository, path: &[u8]) -> bool {
+        if let Tracked::Unread = self {
+            *self = Tracked::Read(user_tracked(repo));
+        }
+        match self {
+            Tracked::Read(set) => set.contains(path),
+            Tracked::Unread => false,
+        }
+    }
+}
+
+/// Every path in the user's index (any stage); empty when it cannot be read.
+fn user_tracked(repo: &Repository) -> HashSet<Vec<u8>> {
+    match Index::open(&repo.path().join("index")) {
+        Ok(user) => user.iter().map(|e| e.path).collect(),
+        Err(_) => HashSet::new(),
+    }
+}
+
 /// Copies into the private index every entry of the user's index that it
 /// lacks, and returns the set of paths the user tracks.
 ///
@@ -401,7 +573,12 @@ fn seed_from_user_index(
 /// This is `Index::add_all` plus the stat refresh add_all lacks: without it a
 /// file that was only touched (or was copied from the user's index with
 /// stale stat data) would be re-hashed on every snapshot.
-fn refresh_from_workdir(handle: &Repository, index: &mut Index) -> Result<(), ShadowError> {
+///
+/// Returns the paths it added as untracked files, and those it removed.
+fn refresh_from_workdir(
+    handle: &Repository,
+    index: &mut Index,
+) -> Result<(RawPaths, RawPaths), ShadowError> {
     let mut opts = DiffOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
@@ -412,6 +589,7 @@ fn refresh_from_workdir(handle: &Repository, index: &mut Index) -> Result<(), Sh
         .update_index(true);
     let diff = handle.diff_index_to_workdir(Some(index), Some(&mut opts))?;
     let mut work = Vec::new();
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
     for delta in diff.deltas() {
         let file = delta.new_file();
         let Some(path) = file.path_bytes().or_else(|| delta.old_file().path_bytes()) else {
@@ -421,6 +599,11 @@ fn refresh_from_workdir(handle: &Repository, index: &mut Index) -> Result<(), Sh
         // stored as file content, so they are left out rather than failing.
         if path.ends_with(b"/") {
             continue;
+        }
+        if delta.status() == git2::Delta::Untracked {
+            added.push(path.to_vec());
+        } else if !file.exists() {
+            removed.push(path.to_vec());
         }
         work.push((git_path(path), file.exists()));
     }
@@ -432,27 +615,54 @@ fn refresh_from_workdir(handle: &Repository, index: &mut Index) -> Result<(), Sh
             index.remove_path(&path)?;
         }
     }
-    Ok(())
+    Ok((added, removed))
 }
 
 /// Removes entries that the user does not track and that are now ignored,
-/// since the refresh (like `git add -A`) never drops an entry for being ignored.
+/// since the refresh (like `git add -A`) never drops an entry for being
+/// ignored, and returns the entries kept that the user does not track.
+///
+/// With `candidates` (the previous snapshot's such entries, the user's index
+/// unchanged since), only those and the files the refresh `added` can be
+/// untracked, so only they are looked at; the user's index is read only if
+/// one of them is ignored (the user may have force-added it).
 fn drop_newly_ignored(
+    repo: &Repository,
     handle: &Repository,
     index: &mut Index,
-    tracked: &HashSet<Vec<u8>>,
-) -> Result<(), ShadowError> {
+    tracked: &mut Tracked,
+    candidates: Option<Vec<Vec<u8>>>,
+    added: Vec<Vec<u8>>,
+) -> Result<Vec<Vec<u8>>, ShadowError> {
+    let paths: Vec<Vec<u8>> = match candidates {
+        Some(mut c) => {
+            c.extend(added);
+            c.sort();
+            c.dedup();
+            c.retain(|p| index.get_path(&git_path(p), 0).is_some());
+            c
+        }
+        None => index
+            .iter()
+            .map(|e| e.path)
+            .filter(|p| !tracked.contains(repo, p))
+            .collect(),
+    };
     let mut stale = Vec::new();
-    for entry in index.iter().filter(|e| !tracked.contains(&e.path)) {
-        let path = git_path(&entry.path);
-        if handle.is_path_ignored(&path)? {
-            stale.push(path);
+    let mut extras = Vec::new();
+    for path in paths {
+        if handle.is_path_ignored(git_path(&path))? {
+            if !tracked.contains(repo, &path) {
+                stale.push(path);
+            }
+        } else {
+            extras.push(path);
         }
     }
     for path in stale {
-        index.remove_path(&path)?;
+        index.remove_path(&git_path(&path))?;
     }
-    Ok(())
+    Ok(extras)
 }
 
 /// Commits `tree_id` on top of the session's previous snapshot and advances the session ref.
@@ -1284,6 +1494,84 @@ mod tests {
             changes(&repo, second, third).unwrap().paths,
             [".gitignore", "app.env", "later.txt"]
         );
+    }
+
+    #[test]
+    fn snapshots_skip_an_unchanged_user_index_and_still_follow_ignore_rules() {
+        let (tmp, repo) = init(&[(".gitignore", "*.env\n"), ("app.env", "K=1\n")]);
+        let dir = tmp.path();
+        git(dir, &["add", "-f", "app.env", ".gitignore"]);
+        git(dir, &["commit", "-q", "-m", "initial"]);
+        let user = user_state(dir);
+        let record = dir.join(".git/leash/shadow/s11.seed");
+        snapshot(&repo, "s11", "first").unwrap();
+        let seeded = fs::read(&record).unwrap();
+
+        // The user's index never changes from here on: every snapshot below
+        // works from the record, not from a fresh seeding.
+        write(dir, "later.txt", "l\n");
+        write(dir, "keep.txt", "k\n");
+        let second = snapshot(&repo, "s11", "second").unwrap();
+        snapshot(&repo, "s11", "same").unwrap();
+        assert!(ls_tree(dir, second).contains("later.txt"));
+
+        // An untracked file that becomes ignored leaves the snapshot; a
+        // tracked (force-added) one deleted and recreated stays, though the
+        // refresh saw it as a new file.
+        write(dir, ".gitignore", "*.env\nlater.txt\n");
+        fs::remove_file(dir.join("app.env")).unwrap();
+        snapshot(&repo, "s11", "no env").unwrap();
+        write(dir, "app.env", "K=2\n");
+        let third = snapshot(&repo, "s11", "third").unwrap();
+        assert_eq!(
+            changes(&repo, second, third).unwrap().paths,
+            [".gitignore", "app.env", "later.txt"]
+        );
+        assert_eq!(show(dir, third, "app.env"), "K=2\n");
+        assert!(ls_tree(dir, third).contains("keep.txt"));
+        let after = user_state(dir);
+        assert_eq!(
+            (&after.index, &after.head, &after.branch),
+            (&user.index, &user.head, &user.branch)
+        );
+        assert_eq!(
+            fs::read(&record).unwrap().split(|&b| b == b'\n').next(),
+            seeded.split(|&b| b == b'\n').next()
+        );
+
+        // A changed user index is read again, and a damaged record only
+        // costs a seeding.
+        git(dir, &["rm", "-q", "--cached", "app.env"]);
+        fs::write(&record, "garbage").unwrap();
+        let fourth = snapshot(&repo, "s11", "fourth").unwrap();
+        assert!(!ls_tree(dir, fourth).contains("app.env"));
+        assert!(ls_tree(dir, fourth).contains("keep.txt"));
+    }
+
+    #[test]
+    fn seed_records_round_trip_even_when_empty() {
+        let tmp = TempDir::new().unwrap();
+        let path = tmp.path().join("s.seed");
+        for (extras, missing) in [
+            (vec![], vec![]),
+            (vec![b"a b".to_vec()], vec![]),
+            (vec![], vec![b"gone/x".to_vec()]),
+            (vec![b"x".to_vec(), b"y".to_vec()], vec![b"z".to_vec()]),
+        ] {
+            let record = SeedRecord {
+                stamp: "v1 1 2 3 4 5.6".into(),
+                extras: extras.clone(),
+                missing: missing.clone(),
+            };
+            write_seed_record(&path, &record);
+            let back = read_seed_record(&path).unwrap();
+            assert_eq!(
+                (back.stamp, back.extras, back.missing),
+                (record.stamp, extras, missing)
+            );
+        }
+        fs::write(&path, "v1 stamp\nqbad\0").unwrap();
+        assert!(read_seed_record(&path).is_none());
     }
 
     #[test]

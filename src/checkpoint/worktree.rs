@@ -106,13 +106,14 @@ pub fn commit_worktree(
 /// untracked files included: the partial work of a running or interrupted
 /// turn.
 pub fn worktree_diff(path: &Path, base: Option<Oid>) -> Result<String, GitError> {
-    Ok(worktree_patch(path, base)?.0)
+    Ok(worktree_patch(path, base, true)?.0)
 }
 
-/// [`worktree_diff`] with the [`super::file_counts`] of the same diff.
+/// [`worktree_diff`] (when `text`) with the [`super::file_counts`] of the same diff.
 pub fn worktree_patch(
     path: &Path,
     base: Option<Oid>,
+    text: bool,
 ) -> Result<(String, Vec<super::FileCount>), GitError> {
     let wt = Repository::open(path)?;
     let tree = tree_of(&wt, base)?;
@@ -123,7 +124,7 @@ pub fn worktree_patch(
         .show_untracked_content(true);
     let mut diff = wt.diff_tree_to_workdir(Some(&tree), Some(&mut opts))?;
     super::find_renames(&mut diff, true)?;
-    Ok((super::land::patch_text(&diff)?, super::file_counts(&diff)?))
+    Ok(super::patch_and_counts(&diff, text)?)
 }
 
 /// Removes a worktree whose content is safe in a commit: its files and its
