@@ -121,6 +121,26 @@ fn default_writable_in(format: AgentFormat, env: impl Fn(&str) -> Option<String>
     }
 }
 
+/// The TCP ports connects are limited to under `run`'s network setting on
+/// a kernel of Landlock `abi` (`None`: not limited), and the warning when
+/// `network = "deny"` cannot be enforced there.
+pub fn connect_ports(
+    run: &crate::config::RunConfig,
+    abi: u32,
+) -> (Option<Vec<u16>>, Option<String>) {
+    match run.network {
+        crate::config::NetworkMode::Open => (None, None),
+        crate::config::NetworkMode::Deny if abi < NET_ABI => (
+            None,
+            Some(format!(
+                "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) has no \
+                 TCP rules (ABI {NET_ABI} or later)"
+            )),
+        ),
+        crate::config::NetworkMode::Deny => (Some(run.allow_connect_ports.clone()), None),
+    }
+}
+
 /// The agent's state paths, `~` expanded against `$HOME`. A state folder
 /// that does not exist yet (a path without an extension) is made, empty:
 /// Landlock grants only what exists, and the agent would make it on its

@@ -585,19 +585,7 @@ impl Workspace {
         // The hook gate runs as the agent's child, inside the sandbox: it
         // hands its calls to the supervisor (`gate_relay`), so the journal
         // stays out of reach.
-        let mut warning = None;
-        let connect_ports = match run.network {
-            NetworkMode::Open => None,
-            NetworkMode::Deny if abi < confine::NET_ABI => {
-                warning = Some(format!(
-                    "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) \
-                     has no TCP rules (ABI {} or later)",
-                    confine::NET_ABI
-                ));
-                None
-            }
-            NetworkMode::Deny => Some(run.allow_connect_ports.clone()),
-        };
+        let (connect_ports, warning) = confine::connect_ports(run, abi);
         let prepared = confine::prepare(
             abi,
             &confine::Request {

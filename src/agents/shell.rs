@@ -15,7 +15,7 @@ use std::time::Duration;
 use super::confine;
 use super::gate::GateEnv;
 use super::gate_relay::{self, Relay};
-use crate::config::{self, AgentFormat, ConfineMode, NetworkMode};
+use crate::config::{self, AgentFormat, ConfineMode};
 use crate::workspace::{Error, Result, Workspace};
 
 /// Top-level entries of the checkout an in-place agent may never write.
@@ -84,19 +84,7 @@ impl Workspace {
         writable.push(tmp.path().to_path_buf());
         writable.extend(confine::devices());
         writable.extend(confine::state_paths(&self.state_paths_of(argv)));
-        let mut warning = None;
-        let connect_ports = match run.network {
-            NetworkMode::Open => None,
-            NetworkMode::Deny if abi < confine::NET_ABI => {
-                warning = Some(format!(
-                    "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) has \
-                     no TCP rules (ABI {} or later)",
-                    confine::NET_ABI
-                ));
-                None
-            }
-            NetworkMode::Deny => Some(run.allow_connect_ports.clone()),
-        };
+        let (connect_ports, warning) = confine::connect_ports(run, abi);
         let prepared = confine::prepare(
             abi,
             &confine::Request {
