@@ -587,3 +587,30 @@ fn a_held_action_preview_keeps_the_tab_bar_and_leaves_no_residue() {
     let _ = child.wait_with_output();
     drop(console);
 }
+
+#[test]
+fn provenance_scrolls_to_its_last_line() {
+    let d = shared();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t2");
+    detail(&mut app, '5');
+    // The confinement's paths end the tab; a short screen cuts them off.
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(
+        screen.contains("Provenance") || screen.contains("5 Prov"),
+        "{screen}"
+    );
+    assert!(!screen.contains("/dev/urandom"), "{screen}");
+    key(&mut app, KeyCode::End);
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(
+        screen.contains("/dev/urandom"),
+        "End reaches the last line:\n{screen}"
+    );
+    key(&mut app, KeyCode::Home);
+    let screen = text(&render(&mut app, 80, 24));
+    assert!(
+        screen.contains("base "),
+        "Home comes back to the top:\n{screen}"
+    );
+}

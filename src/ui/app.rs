@@ -808,7 +808,13 @@ impl App {
     }
 
     fn detail_len(&self) -> usize {
-        self.current().map(|t| t.events.len()).unwrap_or(0)
+        match self.current() {
+            Some(t) if self.tab == Tab::Provenance => {
+                crate::ui::views::detail::provenance_lines(self, t).len()
+            }
+            Some(t) => t.events.len(),
+            None => 0,
+        }
     }
 
     fn move_slider(&mut self, up: bool) {

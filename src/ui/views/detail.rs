@@ -777,6 +777,26 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
 
 fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
+    let lines = provenance_lines(app, turn);
+    // Scrolled like Events (`↑↓`, pages, Home/End), so its last lines —
+    // the confinement's paths — can be read on any screen.
+    let top = app.events_scroll.min(lines.len().saturating_sub(1)) as u16;
+    let wrap = app.wraps();
+    let p = cut_paragraph(
+        lines,
+        |_, l| usize::from(l.spans.len() > 1),
+        wrap,
+        app.reading.hscroll,
+        area.width as usize,
+        th,
+    )
+    .scroll((top, 0));
+    frame.render_widget(p, area);
+}
+
+/// The Provenance tab's lines for `turn`.
+pub(crate) fn provenance_lines<'a>(app: &'a App, turn: &'a Turn) -> Vec<Line<'a>> {
+    let th = &app.theme;
     let mut lines = vec![Line::from(vec![
         Span::styled("base      ", th.style("text.muted")),
         Span::styled(
@@ -863,8 +883,19 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     if !turn.paths.is_empty() {
         lines.push(Line::raw(""));
         lines.push(muted(app, "wrote:"));
-        for p in turn.paths.iter().take(area.height as usize) {
+        const SHOWN: usize = 500;
+        for p in turn.paths.iter().take(SHOWN) {
             lines.push(Line::from(vec![Span::raw("  "), safe(p, th.style("text"))]));
+        }
+        if turn.paths.len() > SHOWN {
+            lines.push(muted(
+                app,
+                format!(
+                    "  … {} (leash show {} lists them all)",
+                    crate::words::count(turn.paths.len() - SHOWN, "more path"),
+                    turn.id
+                ),
+            ));
         }
     }
     // What each action read before what it wrote: the sources behind the
@@ -916,16 +947,7 @@ fn draw_provenance(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
             ]));
         }
     }
-    let wrap = app.wraps();
-    let p = cut_paragraph(
-        lines,
-        |_, l| usize::from(l.spans.len() > 1),
-        wrap,
-        app.reading.hscroll,
-        area.width as usize,
-        th,
-    );
-    frame.render_widget(p, area);
+    lines
 }
 
 /// A held action: what it would do, in full enough to decide on — the

@@ -1,7 +1,7 @@
 //! Drawing: each view draws what the app state says, and nothing else.
 //! Only visible rows are built; nothing here does I/O.
 
-mod detail;
+pub(crate) mod detail;
 mod form;
 mod lists;
 mod overlay;
