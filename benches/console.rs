@@ -267,8 +267,91 @@ fn bench_streaming() {
     report("worker: output window / diff for the selected turn", work);
 }
 
+/// CPU time this process has used (user + system).
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// The console on the finished demo workspace with nothing happening: its
+/// real loop (file watcher, tick, worker) drawing into a TestBackend for
+/// 10 s, and the CPU time the whole process spent meanwhile.
+fn bench_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let st = Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["demo", "--no-console", "--dir"])
+        .arg(&root)
+        .env("LEASH_DEMO_FAST", "1")
+        .env("LEASH_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let journal = root.join(".git/leash/journal.jsonl");
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&journal).unwrap_or_default();
+        let finished = text.matches("\"kind\":\"turn_finished\"").count();
+        if finished == leash::demo::SCENARIOS.len() && text.contains("\"kind\":\"turn_landed\"") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the demo turns never finished"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut a = app(&root);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let keys = tx.clone();
+    let console = std::thread::spawn(move || {
+        let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        leash::ui::serve(&mut term, &mut a, leash::ui::TICK, None, tx, rx).unwrap();
+    });
+    // Let it settle (first frame, the output it asks for), then measure.
+    std::thread::sleep(Duration::from_secs(1));
+    let (cpu0, wall0) = (cpu_time(), Instant::now());
+    std::thread::sleep(Duration::from_secs(10));
+    let (cpu, wall) = (cpu_time() - cpu0, wall0.elapsed());
+    keys.send(leash::ui::Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('q'),
+        crossterm::event::KeyModifiers::NONE,
+    )))
+    .unwrap();
+    console.join().unwrap();
+    println!(
+        "idle console, demo workspace, {:.1?}: {:.1?} CPU = {:.2} % of a core (target ≤ 1 %)",
+        wall,
+        cpu,
+        cpu.as_secs_f64() * 100.0 / wall.as_secs_f64()
+    );
+}
+
 fn main() {
-    bench_open_and_draw();
-    bench_transcript();
-    bench_streaming();
+    // `cargo bench --bench console -- idle` runs one part; none, all.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    if wanted("open") {
+        bench_open_and_draw();
+    }
+    if wanted("transcript") {
+        bench_transcript();
+    }
+    if wanted("streaming") {
+        bench_streaming();
+    }
+    if wanted("idle") {
+        bench_idle();
+    }
 }
