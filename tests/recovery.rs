@@ -59,12 +59,41 @@ fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_w
     assert_eq!(unsafe { libc::kill(sup as i32, libc::SIGKILL) }, 0);
     wait_until("the supervisor to die", || (!alive(sup)).then_some(()));
 
+    // A confined turn's own temp dir (its agent's TMPDIR), which the dead
+    // supervisor can no longer remove.
+    let temp = std::env::temp_dir();
+    // (Read from the journal file: any `leash` command would recover first.)
+    let confined = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "turn_confined" && e["turn"] == "t1");
+    let tmp_dir: Option<std::path::PathBuf> = confined
+        .as_ref()
+        .and_then(|e| e["writable"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str().map(std::path::PathBuf::from))
+        .find(|p| {
+            p.parent() == Some(temp.as_path())
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("leash-t1-"))
+        });
+    if confined.as_ref().is_some_and(|e| e["confined"] == true) {
+        let d = tmp_dir
+            .as_ref()
+            .expect("a confined turn lists its temp dir");
+        assert!(d.is_dir(), "{}", d.display());
+    }
+
     let out = r.ok(&["turns", "--json"]);
     assert!(out.stderr.contains("t1 was interrupted"), "{}", out.stderr);
     let t = r.turn("t1");
     assert_eq!(t["state"], "interrupted");
     assert_eq!(t["failure"], "interrupted");
     assert!(worktree.join("partial.md").exists(), "the worktree is kept");
+    if let Some(d) = &tmp_dir {
+        assert!(!d.exists(), "its temp dir is removed: {}", d.display());
+    }
     let diff = r.ok(&["diff", "t1", "--color", "never"]);
     assert!(diff.stdout.contains("+partial"), "{}", diff.stdout);
     assert!(diff.stderr.contains("partial changes"), "{}", diff.stderr);

@@ -437,9 +437,31 @@ impl Workspace {
                 } else {
                     format!("{id} was interrupted before its agent started")
                 });
+                self.remove_turn_temp_dir(&id);
             }
         }
         Ok(())
+    }
+
+    /// Removes the temp dir a confined turn's agent had as `TMPDIR`
+    /// (`<temp>/leash-<turn>-…`, among its writable paths): its supervisor
+    /// would have removed it at the end, and what is in it is scratch, not
+    /// work (the work is in the worktree, which is kept).
+    fn remove_turn_temp_dir(&self, id: &str) {
+        let Some(c) = self.state.turn(id).and_then(|t| t.confinement.as_ref()) else {
+            return;
+        };
+        let temp = std::env::temp_dir();
+        let prefix = format!("leash-{id}-");
+        for p in c.writable.iter().map(Path::new) {
+            let ours = p.parent() == Some(temp.as_path())
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix));
+            if ours {
+                let _ = std::fs::remove_dir_all(p);
+            }
+        }
     }
 
     /// Prunes worktrees no process works in and no one needs: a half-made
