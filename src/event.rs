@@ -700,14 +700,9 @@ impl Event {
                     format!("turn_confined {turn} NOT confined")
                 };
                 if let Some(ports) = connect_ports {
-                    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
                     s.push_str(&format!(
                         " · network denied except TCP {}",
-                        if ports.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            ports.join(", ")
-                        }
+                        crate::agents::confine::ports_text(ports)
                     ));
                 }
                 if let Some(w) = warning {

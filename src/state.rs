@@ -118,14 +118,9 @@ impl Confinement {
             "NO".to_string()
         };
         if let Some(ports) = &self.connect_ports {
-            let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
             s.push_str(&format!(
                 "; network denied except TCP {}",
-                if ports.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    ports.join(", ")
-                }
+                crate::agents::confine::ports_text(ports)
             ));
         }
         if let Some(w) = &self.warning {

@@ -121,6 +121,19 @@ fn default_writable_in(format: AgentFormat, env: impl Fn(&str) -> Option<String>
     }
 }
 
+/// The ports a denied network still lets a turn connect to, for people:
+/// "443, 8443", or "(none)".
+pub fn ports_text(ports: &[u16]) -> String {
+    if ports.is_empty() {
+        return "(none)".to_string();
+    }
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The TCP ports connects are limited to under `run`'s network setting on
 /// a kernel of Landlock `abi` (`None`: not limited), and the warning when
 /// `network = "deny"` cannot be enforced there.

@@ -388,23 +388,8 @@ pub fn patch_text(diff: &Diff<'_>) -> Result<String, GitError> {
 mod tests {
     use super::*;
     use std::path::Path;
-    use std::process::Command;
 
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
+    use super::super::test_git as git;
 
     /// A repository on `main` and a prepared move that changes README.md
     /// and adds new.md.

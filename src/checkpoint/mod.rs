@@ -252,23 +252,29 @@ pub fn short(oid: &str) -> &str {
     &oid[..oid.len().min(8)]
 }
 
+/// Runs git in `dir` for a test, its output trimmed; panics with its
+/// stderr when it fails.
+#[cfg(all(test, unix))]
+pub(crate) fn test_git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 #[cfg(all(test, unix))]
 mod tests {
+    use super::test_git as git;
     use super::*;
-    use std::path::Path;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("run git");
-        assert!(out.status.success(), "git {args:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
 
     /// The patch text and counts as they were made before the one-pass
     /// [`patch_and_counts`]: `Diff::print`, and a `Patch` per delta.

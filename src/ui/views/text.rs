@@ -157,7 +157,7 @@ pub fn marker_style(theme: &Theme) -> Style {
 
 /// Lines for a pane `width` wide: as they are when the pane wraps, else
 /// each cut by `clip_after` (its first `fixed` spans stay in place).
-pub fn cut_lines<'a>(
+fn cut_lines<'a>(
     lines: Vec<Line<'a>>,
     fixed: impl Fn(usize, &Line<'a>) -> usize,
     wrap: bool,
