@@ -8,6 +8,16 @@ use crate::checkpoint::short;
 
 use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
 
+/// One line of the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub v: u32,
+    pub seq: u64,
+    pub ts: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
 /// One event of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -727,7 +737,7 @@ impl Event {
                 merged,
                 ..
             } => {
-                let parsed = crate::checks::parse_results(results);
+                let parsed = crate::invariants::parse_results(results);
                 let mut s = format!(
                     "invariants_checked {}{} · {}",
                     short(tree),
@@ -740,7 +750,7 @@ impl Event {
                 );
                 let failing: Vec<&str> = parsed
                     .iter()
-                    .filter(|r| !crate::checks::passes(r))
+                    .filter(|r| !crate::invariants::passes(r))
                     .map(|r| r.name.as_str())
                     .collect();
                 if !failing.is_empty() {

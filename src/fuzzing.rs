@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::agents::adapter::{StreamFormat, Summary};
-use crate::agents::gate::{self, Answer, Dialect, GateEnv};
+use crate::workspace::gate::{self, Answer, Dialect, GateEnv};
 
 /// Whether the hook invariant demands one JSON object with a
 /// `permissionDecision` for every tool-call event, policy allows included.

@@ -6,7 +6,6 @@
 
 pub mod agents;
 pub mod checkpoint;
-pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod demo;

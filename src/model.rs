@@ -262,6 +262,21 @@ pub fn is_action_id(id: &str) -> bool {
     })
 }
 
+/// What the operator asked to run (`leash run`'s options).
+#[derive(Debug, Clone, Default)]
+pub struct TurnSpec {
+    pub task: Option<String>,
+    pub agent: Option<String>,
+    pub risk: Option<RiskClass>,
+    pub title: Option<String>,
+    pub prompt: Option<String>,
+    /// A command given after `--`: a generic agent.
+    pub command: Vec<String>,
+    pub timeout: Option<std::time::Duration>,
+    /// Start from this commit instead of the branch head (a replay).
+    pub base: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

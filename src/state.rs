@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::event::Record;
 use crate::event::{ActionDecision, Event, Needs};
-use crate::journal::Record;
 use crate::model::{
     AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind, TurnState, turn_number,
 };
@@ -534,7 +534,7 @@ impl State {
             let check = LastCheck {
                 ts: ts.clone(),
                 turn: turn.clone(),
-                results: crate::checks::parse_results(results),
+                results: crate::invariants::parse_results(results),
                 commit: tree.clone(),
             };
             if turn.is_none() {
@@ -816,7 +816,7 @@ impl State {
                 merged,
                 ..
             } => {
-                let results = crate::checks::parse_results(results);
+                let results = crate::invariants::parse_results(results);
                 // A check of another tree than the turn's commit is of its
                 // change merged onto a moved branch (journals from before
                 // `merged` was recorded say so only this way).

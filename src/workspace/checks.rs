@@ -8,11 +8,11 @@ use std::path::Path;
 use git2::Oid;
 use git2::build::CheckoutBuilder;
 
+use super::{Error, Landing, Result, Workspace, io_error, turn_ref};
 use crate::checkpoint;
 use crate::event::Event;
-use crate::invariants::{self, CheckResult, Context, Outcome};
+use crate::invariants::{self, CheckResult, Context, Outcome, passes};
 use crate::model::{DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
-use crate::workspace::{Error, Landing, Result, Workspace, io_error, turn_ref};
 
 /// What checking a turn's tree found.
 #[derive(Debug, Clone, Default)]
@@ -37,11 +37,6 @@ impl TurnCheck {
             .any(|r| r.kind == "references" && self.introduced.contains(&r.name))
             .then_some(FailureClass::DanglingReference)
     }
-}
-
-/// Whether a result lets a guarded turn land.
-pub fn passes(r: &CheckResult) -> bool {
-    matches!(r.outcome, Outcome::Pass | Outcome::Fixed | Outcome::Skipped)
 }
 
 impl Workspace {
@@ -456,12 +451,4 @@ impl Workspace {
             results: check.results,
         }))
     }
-}
-
-/// The parsed results of an `invariants_checked` event.
-pub fn parse_results(values: &[serde_json::Value]) -> Vec<CheckResult> {
-    values
-        .iter()
-        .filter_map(|v| serde_json::from_value(v.clone()).ok())
-        .collect()
 }

@@ -7,15 +7,15 @@
 
 use git2::Oid;
 
+use super::{Error, Landing, Rejected, Result, Workspace};
 use crate::checkpoint::shadow;
 use crate::event::Event;
 use crate::model::{DecidedBy, Decision, TurnKind};
 use crate::policy::{self, TurnEnd, Verdict};
 use crate::state::Turn;
-use crate::workspace::{Error, Landing, Rejected, Result, Workspace};
 
 fn title(prompt: &str, agent: &str) -> String {
-    match super::run::one_line(prompt) {
+    match crate::agents::run::one_line(prompt) {
         t if t.is_empty() => format!("{agent} session (in place)"),
         t => t,
     }
