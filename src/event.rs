@@ -712,7 +712,7 @@ impl Event {
                 if let Some(ports) = connect_ports {
                     s.push_str(&format!(
                         " · network denied except TCP {}",
-                        crate::agents::confine::ports_text(ports)
+                        crate::words::ports_text(ports)
                     ));
                 }
                 if let Some(w) = warning {

@@ -262,6 +262,27 @@ pub fn is_action_id(id: &str) -> bool {
     })
 }
 
+/// How a turn's process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exit {
+    /// Exited by itself with this status code.
+    Code(i32),
+    /// Killed by this signal, not by leash.
+    Signal(i32),
+    /// Killed by leash because `[run] timeout` passed.
+    TimedOut,
+    /// Killed by leash because the operator cancelled the turn.
+    Cancelled,
+}
+
+/// One rise of a turn's risk class, and the rule that caused it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub from: RiskClass,
+    pub to: RiskClass,
+    pub because: String,
+}
+
 /// What the operator asked to run (`leash run`'s options).
 #[derive(Debug, Clone, Default)]
 pub struct TurnSpec {

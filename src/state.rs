@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::event::Record;
 use crate::event::{ActionDecision, Event, Needs};
+use crate::model::Escalation;
 use crate::model::{
     AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind, TurnState, turn_number,
 };
-use crate::policy::Escalation;
 
 /// Everything known about one turn.
 #[derive(Debug, Clone, Serialize)]
@@ -120,7 +120,7 @@ impl Confinement {
         if let Some(ports) = &self.connect_ports {
             s.push_str(&format!(
                 "; network denied except TCP {}",
-                crate::agents::confine::ports_text(ports)
+                crate::words::ports_text(ports)
             ));
         }
         if let Some(w) = &self.warning {
