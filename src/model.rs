@@ -111,14 +111,6 @@ words!(TurnState, "a turn state", {
     RolledBack => "rolled_back",
 });
 
-impl TurnState {
-    /// True once nothing more will happen to the turn without an operator
-    /// (a landed turn can still be rolled back).
-    pub fn is_finished(self) -> bool {
-        !matches!(self, TurnState::Running)
-    }
-}
-
 /// The named kind of a failed or suspect turn (DESIGN §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -353,9 +353,11 @@ impl State {
         self.index.get(id).map(|&i| &self.turns[i])
     }
 
-    /// The id the next turn gets.
-    pub fn next_turn_id(&self) -> String {
-        crate::model::turn_id(self.max_turn + 1)
+    /// The id the next turn gets: past every turn in the journal and past
+    /// `taken`, the highest turn number still held elsewhere (a ref that
+    /// outlived a lost journal).
+    pub fn next_turn_id(&self, taken: u64) -> String {
+        crate::model::turn_id(self.max_turn.max(taken) + 1)
     }
 
     /// Actions waiting for the operator: asked for approval, not yet

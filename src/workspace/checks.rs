@@ -178,30 +178,26 @@ impl Workspace {
         }
         let worktrees = self.worktree_path("t0");
         let worktrees = worktrees.parent().expect("a worktree path has a parent");
-        let id = self.transact(|state| {
-            let id = crate::model::turn_id(state.max_turn + 1);
-            Ok((
-                vec![Event::TurnCreated {
-                    turn: id.clone(),
-                    task: None,
-                    agent: "leash-fix".into(),
-                    turn_kind: TurnKind::Isolated,
-                    risk: RiskClass::Low,
-                    base: base.map(|b| b.to_string()),
-                    branch: Some(branch.clone()),
-                    command: None,
-                    prompt: None,
-                    title: "Fix invariants".into(),
-                    deliverable: None,
-                    autonomy: None,
-                    supervisor_pid: Some(std::process::id()),
-                    supervisor_start: crate::agents::process::start_time(std::process::id()),
-                    session: None,
-                    policy: None,
-                    worktree: Some(worktrees.join(&id).display().to_string()),
-                }],
-                id,
-            ))
+        let id = self.create_turn_with(|id| {
+            vec![Event::TurnCreated {
+                turn: id.to_string(),
+                task: None,
+                agent: "leash-fix".into(),
+                turn_kind: TurnKind::Isolated,
+                risk: RiskClass::Low,
+                base: base.map(|b| b.to_string()),
+                branch: Some(branch.clone()),
+                command: None,
+                prompt: None,
+                title: "Fix invariants".into(),
+                deliverable: None,
+                autonomy: None,
+                supervisor_pid: Some(std::process::id()),
+                supervisor_start: crate::agents::process::start_time(std::process::id()),
+                session: None,
+                policy: None,
+                worktree: Some(worktrees.join(id).display().to_string()),
+            }]
         })?;
         let worktree = self.worktree_path(&id);
         checkpoint::create_worktree(&self.repo, &id, &worktree, base)?;

@@ -23,8 +23,12 @@ use crate::agents::run::{
 use crate::checkpoint;
 use crate::config::{self, AgentFormat, ConfineMode};
 use crate::event::Event;
-use crate::model::{DecidedBy, Decision, RiskClass, TurnKind, TurnSpec, TurnState};
+use crate::model::{
+    AutonomyLevel, DecidedBy, Decision, Escalation, FailureClass, RiskClass, TurnKind, TurnSpec,
+    TurnState,
+};
 use crate::policy::{self, Exit, TurnEnd, Verdict};
+use crate::state::Turn;
 
 /// A spec resolved against the workspace's tasks and agents.
 #[derive(Debug, Clone)]
@@ -255,13 +259,11 @@ impl Workspace {
             Vec::new()
         };
         let (_, escalations) = policy::escalate(r.risk, hits);
-        // Ids are never reused, even if a journal was lost while refs stayed.
-        let taken = self.highest_turn_ref();
         let pid = std::process::id();
         let worktrees = self.worktree_path("t0");
         let worktrees = worktrees.parent().expect("a worktree path has a parent");
-        let id = self.transact(|state| {
-            let id = crate::model::turn_id(state.max_turn.max(taken) + 1);
+        let id = self.create_turn_with(|id| {
+            let id = id.to_string();
             let mut events = vec![Event::TurnCreated {
                 turn: id.clone(),
                 task: r.task.clone(),
@@ -287,11 +289,76 @@ impl Workspace {
                 to: e.to,
                 because: e.because.clone(),
             }));
-            Ok((events, id))
+            events
         })?;
         let dir = self.turn_dir(&id);
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         Ok(id)
+    }
+
+    /// Creates a turn — the one place a turn gets its id: past every turn
+    /// in the journal and every turn a ref still names (a journal lost while
+    /// the refs stayed must not hand out an id whose commit is still kept).
+    /// `events` makes the turn's `turn_created` (and what goes with it) for
+    /// the id, appended under the journal lock. Returns the id.
+    pub(crate) fn create_turn_with(
+        &mut self,
+        events: impl FnOnce(&str) -> Vec<Event>,
+    ) -> Result<String> {
+        let taken = self.highest_turn_ref();
+        self.transact(|state| {
+            let id = state.next_turn_id(taken);
+            let events = events(&id);
+            debug_assert!(
+                matches!(events.first(), Some(Event::TurnCreated { turn, .. }) if *turn == id)
+            );
+            Ok((events, id))
+        })
+    }
+
+    /// How a turn ends under policy: its class raised by the paths it
+    /// changed (`changed` says whether it changed anything), the autonomy
+    /// level that governs it at that class — floored when it touched a
+    /// protected path, or a generic turn runs leash itself — and the
+    /// verdict for its `failure` and invariants.
+    pub(crate) fn conclude_turn(
+        &self,
+        turn: &Turn,
+        changed: bool,
+        paths: &[String],
+        failure: Option<FailureClass>,
+        invariants_pass: bool,
+    ) -> Result<Conclusion> {
+        let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
+        let hits: Vec<_> = paths
+            .iter()
+            .flat_map(|p| rules.classify_changed(p))
+            .collect();
+        // A diff that touches a protected path (or a generic turn that runs
+        // leash itself) never lands by itself.
+        let protected = policy::any_protected(&hits)
+            || (turn.agent == "generic"
+                && policy::any_protected(
+                    &rules
+                        .classify_argv(turn.command.as_deref().unwrap_or_default())
+                        .hits,
+                ));
+        let (class, escalations) = policy::escalate(turn.risk, hits);
+        let mut with_class = turn.clone();
+        with_class.risk = class;
+        let level = policy::floor_level(self.level_for(&with_class), protected);
+        let verdict = policy::verdict(&TurnEnd {
+            changed,
+            failure,
+            class,
+            level,
+            invariants_pass,
+        });
+        Ok(Conclusion {
+            escalations,
+            level,
+            verdict,
+        })
     }
 
     fn highest_turn_ref(&self) -> u64 {
@@ -539,23 +606,6 @@ impl Workspace {
             checkpoint::stats(&self.repo, &base_tree, &tree)?
         };
         let changed = stats.files_changed > 0;
-
-        let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
-        let hits: Vec<_> = stats
-            .paths
-            .iter()
-            .flat_map(|p| rules.classify_changed(p))
-            .collect();
-        // A diff that touches a protected path (or a generic turn that runs
-        // leash itself) never lands by itself.
-        let protected = policy::any_protected(&hits)
-            || (turn.agent == "generic"
-                && policy::any_protected(
-                    &rules
-                        .classify_argv(turn.command.as_deref().unwrap_or_default())
-                        .hits,
-                ));
-        let (class, escalations) = policy::escalate(turn.risk, hits);
         let deliverable_ok = turn.deliverable.as_deref().map(|d| {
             let rel = config::expand_date_placeholders(d, chrono::Local::now().date_naive());
             fs::metadata(worktree.join(rel)).is_ok_and(|m| m.is_file() && m.len() > 0)
@@ -577,16 +627,11 @@ impl Workspace {
         if refused_failure {
             failure = Some(FailureClass::ContractViolation);
         }
-        let mut with_class = turn.clone();
-        with_class.risk = class;
-        let level = policy::floor_level(self.level_for(&with_class), protected);
-        let verdict = policy::verdict(&TurnEnd {
-            changed,
-            failure,
-            class,
+        let Conclusion {
+            escalations,
             level,
-            invariants_pass: check.all_pass(),
-        });
+            verdict,
+        } = self.conclude_turn(&turn, changed, &stats.paths, failure, check.all_pass())?;
         let mut reason = policy::outcome_reason(&verdict, turn.denials.as_ref());
         if !check.all_pass() {
             let failing: Vec<&str> = check
@@ -674,4 +719,13 @@ impl Workspace {
         }
         Ok(self.turn(id)?.state)
     }
+}
+
+/// What policy makes of a turn's end (see [`Workspace::conclude_turn`]).
+pub(crate) struct Conclusion {
+    /// Each rise of the turn's class by the paths it changed, in order.
+    pub escalations: Vec<Escalation>,
+    /// The autonomy level that governed the decision.
+    pub level: AutonomyLevel,
+    pub verdict: Verdict,
 }
