@@ -125,9 +125,9 @@ pub(crate) fn codex_sandboxes_itself(
     ))
 }
 
-pub(crate) fn codex_require_refusal(why: &str) -> String {
+pub(crate) fn codex_require_refusal(key: &str, why: &str) -> String {
     format!(
-        "[run] confine = \"require\" in {}, and {why}: give the agent's command `--sandbox \
+        "{key} = \"require\" in {}, and {why}: give the agent's command `--sandbox \
          danger-full-access` so that leash's confinement is its sandbox",
         config::CONFIG_FILE
     )

@@ -73,14 +73,22 @@ impl Workspace {
                  anywhere their user can",
                 config::CONFIG_FILE
             ))
-        } else if let Some(why) = self.cannot_confine(abi) {
+        } else if let Some(why) = self.cannot_confine(abi, "") {
             Some(format!("{why}: isolated turns will be refused"))
         } else if abi == 0 {
-            Some(
+            let required = self.agents_requiring_confinement();
+            Some(if required.is_empty() {
                 "this kernel has no Landlock (or it is disabled): isolated turns run \
                  unconfined and may write anywhere their user can"
-                    .to_string(),
-            )
+                    .to_string()
+            } else {
+                format!(
+                    "this kernel has no Landlock (or it is disabled): isolated turns run \
+                     unconfined and may write anywhere their user can, and turns of {} \
+                     (confine = \"require\") will be refused",
+                    required.join(", ")
+                )
+            })
         } else if run.network == NetworkMode::Deny && abi < confine::NET_ABI {
             Some(format!(
                 "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) has \
@@ -100,23 +108,53 @@ impl Workspace {
         }
     }
 
-    /// Why a turn may not start on a kernel of Landlock ABI `abi` under
-    /// `[run] confine = "require"`; `None` when it may.
-    pub(super) fn cannot_confine(&self, abi: u32) -> Option<String> {
+    /// How turns of `agent` are confined: its own `[agents.NAME] confine`
+    /// when it has one, else `[run] confine`.
+    pub fn confine_mode(&self, agent: &str) -> ConfineMode {
+        self.config
+            .agents
+            .get(agent)
+            .and_then(|a| a.confine)
+            .unwrap_or(self.config.run.confine)
+    }
+
+    /// The config key that sets `agent`'s confinement, for messages.
+    pub(super) fn confine_key(&self, agent: &str) -> String {
+        match self.config.agents.get(agent).and_then(|a| a.confine) {
+            Some(_) => format!("[agents.{agent}] confine"),
+            None => "[run] confine".to_string(),
+        }
+    }
+
+    /// The agents whose own `confine = "require"` refuses their turns where
+    /// they cannot be confined.
+    fn agents_requiring_confinement(&self) -> Vec<String> {
+        self.config
+            .agents
+            .iter()
+            .filter(|(_, a)| a.confine == Some(ConfineMode::Require))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Why a turn of `agent` may not start on a kernel of Landlock ABI
+    /// `abi` under `confine = "require"`; `None` when it may.
+    pub(super) fn cannot_confine(&self, abi: u32, agent: &str) -> Option<String> {
         let run = &self.config.run;
-        if run.confine != ConfineMode::Require {
+        if self.confine_mode(agent) != ConfineMode::Require {
             return None;
         }
+        let key = self.confine_key(agent);
         if abi == 0 {
             return Some(format!(
-                "[run] confine = \"require\" in {}, and this kernel has no Landlock \
+                "{key} = \"require\" in {}, and this kernel has no Landlock \
                  (or it is disabled): the agent cannot be confined",
                 config::CONFIG_FILE
             ));
         }
         if run.network == NetworkMode::Deny && abi < confine::NET_ABI {
             return Some(format!(
-                "[run] confine = \"require\" and network = \"deny\" in {}, and this \
+                "{key} = \"require\" and [run] network = \"deny\" in {}, and this \
                  kernel's Landlock (ABI {abi}) has no TCP rules (ABI {} or later)",
                 config::CONFIG_FILE,
                 confine::NET_ABI
@@ -145,18 +183,20 @@ impl Workspace {
             connect_ports: None,
             warning: Some(warning),
         };
-        if run.confine == ConfineMode::Off {
+        let mode = self.confine_mode(agent);
+        if mode == ConfineMode::Off {
             return Ok((
                 unconfined(format!(
-                    "confinement is off ([run] confine = \"off\" in {}): the agent may write \
+                    "confinement is off ({} = \"off\" in {}): the agent may write \
                      anywhere its user can",
+                    self.confine_key(agent),
                     config::CONFIG_FILE
                 )),
                 None,
             ));
         }
         let abi = confine::probe_abi();
-        if let Some(why) = self.cannot_confine(abi) {
+        if let Some(why) = self.cannot_confine(abi, agent) {
             return Err(why);
         }
         if abi == 0 {
@@ -182,8 +222,8 @@ impl Workspace {
                 .and_then(|t| t.command.as_deref())
                 .unwrap_or_default(),
         ) {
-            if run.confine == ConfineMode::Require {
-                return Err(codex_require_refusal(&why));
+            if mode == ConfineMode::Require {
+                return Err(codex_require_refusal(&self.confine_key(agent), &why));
             }
             return Ok((
                 unconfined(format!(

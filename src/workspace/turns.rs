@@ -229,15 +229,15 @@ impl Workspace {
         {
             return Err(Error::Refused(program_missing(&r.agent, program)));
         }
-        if let Some(why) = self.cannot_confine(confine::probe_abi()) {
+        if let Some(why) = self.cannot_confine(confine::probe_abi(), &r.agent) {
             return Err(Error::Refused(format!("{why}; no turn was created")));
         }
-        if self.config.run.confine == ConfineMode::Require {
+        if self.confine_mode(&r.agent) == ConfineMode::Require {
             let format = self.config.agents.get(&r.agent).map(|a| a.format);
             if let Some(why) = codex_sandboxes_itself(format, &r.argv) {
                 return Err(Error::Refused(format!(
                     "{}; no turn was created",
-                    codex_require_refusal(&why)
+                    codex_require_refusal(&self.confine_key(&r.agent), &why)
                 )));
             }
         }
@@ -443,6 +443,7 @@ impl Workspace {
                     &self.root,
                     id,
                     &worktree,
+                    tmp.path(),
                 )
                 .map_err(io_error(&std::env::temp_dir()))?;
                 env.push((
