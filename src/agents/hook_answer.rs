@@ -286,6 +286,29 @@ pub fn problem(value: &Value) -> Option<String> {
     None
 }
 
+/// Reads the whole hook input from stdin, bounded so a runaway writer
+/// cannot exhaust memory (what is cut makes the JSON invalid: a deny).
+pub fn read_input(from: impl std::io::Read) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let _ = from.take(64 * 1024 * 1024).read_to_end(&mut buf);
+    buf
+}
+
+/// The answer when the gate itself panicked: a tool call is denied, any
+/// other event passes with the problem on stderr.
+pub fn handle_panic(_dialect: Dialect, input: &[u8]) -> Answer {
+    let reason = "leash's hook gate failed internally; the tool call is denied to be safe";
+    let tool_call = serde_json::from_slice::<Value>(input)
+        .map(|v| is_tool_call(&v))
+        .unwrap_or(true);
+    if tool_call {
+        deny(reason)
+    } else {
+        Answer::note(format!("leash: {reason}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,28 +367,5 @@ mod tests {
         assert!(is_tool_call(&json!({"hook_event_name": "Whatever"})));
         assert!(is_tool_call(&json!({"hook_event_name": "PreToolUse"})));
         assert!(!is_tool_call(&json!({"hook_event_name": "Stop"})));
-    }
-}
-
-/// Reads the whole hook input from stdin, bounded so a runaway writer
-/// cannot exhaust memory (what is cut makes the JSON invalid: a deny).
-pub fn read_input(from: impl std::io::Read) -> Vec<u8> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    let _ = from.take(64 * 1024 * 1024).read_to_end(&mut buf);
-    buf
-}
-
-/// The answer when the gate itself panicked: a tool call is denied, any
-/// other event passes with the problem on stderr.
-pub fn handle_panic(_dialect: Dialect, input: &[u8]) -> Answer {
-    let reason = "leash's hook gate failed internally; the tool call is denied to be safe";
-    let tool_call = serde_json::from_slice::<Value>(input)
-        .map(|v| is_tool_call(&v))
-        .unwrap_or(true);
-    if tool_call {
-        deny(reason)
-    } else {
-        Answer::note(format!("leash: {reason}"))
     }
 }
