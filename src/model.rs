@@ -254,6 +254,11 @@ pub fn is_action_id(id: &str) -> bool {
     })
 }
 
+/// The short form of a commit id, as people read it.
+pub fn short(oid: &str) -> &str {
+    &oid[..oid.len().min(8)]
+}
+
 /// How a turn's process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exit {
