@@ -1,6 +1,15 @@
 //! The facade over leash's library: open a workspace, create and supervise
 //! turns, decide, land, reject and roll them back. The CLI and the console
 //! are two front ends over these calls and hold no logic of their own.
+//!
+//! Every `impl Workspace` lives in this folder, one file per duty: opening,
+//! the journal and autonomy here; `turns` (creating a turn — the one place
+//! ids are given — supervising an isolated one, concluding any),
+//! `confinement`, `observer` (an agent's stream into the journal),
+//! `in_place`, `gate` (the hooks' gate), `shell`, `checks` (invariants and
+//! fix turns), `landing` (approve, reject, roll back) and `recovery`.
+//! `agents/` runs processes and speaks the agents' formats; it does not
+//! know the workspace.
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
