@@ -281,7 +281,7 @@ pub struct Escalation {
 }
 
 /// What the operator asked to run (`leash run`'s options).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TurnSpec {
     pub task: Option<String>,
     pub agent: Option<String>,

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{RiskRule, Sliders};
 use crate::model::{AutonomyLevel, FailureClass, RiskClass};
-pub use crate::model::{Escalation, Exit};
 
 pub mod command;
 pub mod protected;
 
+pub use crate::model::{Escalation, Exit};
 pub use command::CommandPattern;
 pub use protected::{PROTECTED_DIRS, Place, protected_rel};
 
