@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 
 use super::turns::{summary_line, turn_json};
 use super::{CliResult, Failure, ReplayArgs, RunArgs, print_json};
+use crate::agents::TurnSpec;
 use crate::model::TurnState;
-use crate::workspace::TurnSpec;
 use crate::workspace::Workspace;
 use crate::{say, tell};
 

@@ -60,7 +60,7 @@ impl App {
             turns.iter().position(|t| {
                 t.invariants
                     .iter()
-                    .any(|r| r.name == name && !crate::invariants::passes(r))
+                    .any(|r| r.name == name && !crate::checks::passes(r))
             })
         };
         names.sort_by_key(|n| newest_break(n).unwrap_or(usize::MAX));
@@ -134,7 +134,7 @@ impl App {
                 "text.muted",
             ));
         }
-        let failing = check.results.iter().any(|r| !crate::invariants::passes(r));
+        let failing = check.results.iter().any(|r| !crate::checks::passes(r));
         Some((
             format!("invariants {summary}"),
             if failing { "failure" } else { "state.landed" },

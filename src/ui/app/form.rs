@@ -9,12 +9,12 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Dialog, Pane, Status};
+use crate::agents::TurnSpec;
 use crate::model::{FailureClass, RiskClass};
 use crate::state::Turn;
 use crate::ui::action::Action;
 use crate::ui::keymap::{Key, Layer};
 use crate::ui::worker::{Op, run_args, started_id};
-use crate::workspace::TurnSpec;
 
 /// A one-line text field: its text and a cursor, counted in characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

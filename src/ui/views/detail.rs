@@ -696,7 +696,7 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                     th.style(outcome_cell(res.outcome).1),
                 ),
                 Span::styled(
-                    if crate::invariants::passes(res) {
+                    if crate::checks::passes(res) {
                         String::new()
                     } else if introduced {
                         "  introduced by this turn".to_string()
@@ -746,7 +746,7 @@ fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                     safe(&f.message, style),
                 ]));
             }
-            if !res.detail.is_empty() && !crate::invariants::passes(res) {
+            if !res.detail.is_empty() && !crate::checks::passes(res) {
                 for l in res.detail.lines().take(6) {
                     lines.push(Line::from(safe(
                         &format!("  | {l}"),
