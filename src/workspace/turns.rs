@@ -1,5 +1,8 @@
-//! Isolated turns: resolve what to run, create the turn, supervise the agent
-//! in its worktree, commit what it left, classify the end and apply policy.
+//! Turns: the one place any turn is created (its id given, `turn_created`
+//! appended) and the one place any turn's end meets policy (class, level,
+//! verdict); and isolated turns: resolve what to run, create the turn,
+//! supervise the agent in its worktree, commit what it left, classify the
+//! end and apply policy.
 
 use std::collections::HashMap;
 use std::fs;
