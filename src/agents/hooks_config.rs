@@ -2,12 +2,13 @@
 //! (`.claude/settings.json`, `.codex/hooks.json`) and takes exactly those out again,
 //! leaving everything else the user keeps there as it was.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value};
+
+use crate::config::located::{ConfigError, Pos, pos_in};
 
 /// Events leash installs, in the order they are written, and whether each takes a tool `matcher`.
 const EVENTS: [(&str, bool); 6] = [
@@ -81,17 +82,8 @@ pub enum HooksError {
         source: io::Error,
     },
     /// The file is not JSON of the expected shape; it was left untouched.
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Parse {
-        /// The settings file.
-        path: PathBuf,
-        /// 1-based line of the problem.
-        line: usize,
-        /// 1-based column of the problem.
-        column: usize,
-        /// What was wrong and what was expected.
-        message: String,
-    },
+    #[error(transparent)]
+    Parse(#[from] ConfigError),
 }
 
 /// The command leash's hooks run: `<leash binary> hook <agent>`, the binary path quoted for a POSIX shell if it holds spaces or shell metacharacters (both agents run hook commands through a shell).
@@ -445,21 +437,20 @@ fn load(path: &Path) -> Result<Option<Loaded>, HooksError> {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let message = full.strip_suffix(&suffix).unwrap_or(&full);
-        HooksError::Parse {
-            path: path.to_path_buf(),
+        let at = Pos {
             line: e.line(),
             column: e.column(),
-            message: format!("not valid JSON: {message}"),
-        }
+        };
+        HooksError::Parse(ConfigError::new(
+            path,
+            at,
+            format!("not valid JSON: {message}"),
+        ))
     })?;
     let shape_error = |keys: &[&str], message: String| {
-        let (line, column) = line_column(&text, locate(&text, keys));
-        HooksError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
+        let key = (!keys.is_empty()).then(|| keys.join("."));
+        let at = pos_in(&text, locate(&text, keys));
+        HooksError::Parse(ConfigError::new(path, at, message).with_key(key.as_deref()))
     };
     let Value::Object(settings) = value else {
         return Err(shape_error(
@@ -613,16 +604,6 @@ fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
-}
-
 /// How a settings file is laid out.
 struct Style {
     /// One level of indentation.
@@ -700,25 +681,27 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), HooksError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (temp_path, mut file) = create_temp(&dir, &name).map_err(io_error(&dir))?;
-    let result = (|| {
+    let prefix = format!(".{name}.leash-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // A new settings file gets the mode any new file gets (umask applies),
+    // not the temporary file's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut file = builder.tempfile_in(&dir).map_err(io_error(&dir))?;
+    let written = (|| {
         file.write_all(contents)?;
         // The new file takes the old one's mode, so a private settings file stays private.
         if let Ok(meta) = fs::metadata(&target) {
-            file.set_permissions(meta.permissions())?;
+            file.as_file().set_permissions(meta.permissions())?;
         }
         // Flushing before the rename means a crash leaves the old file or the whole new one.
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp_path, &target)
+        file.as_file().sync_all()
     })();
-    if let Err(source) = result {
-        let _ = fs::remove_file(&temp_path);
-        return Err(HooksError::Io {
-            path: target,
-            source,
-        });
-    }
+    // On an error the temporary file is removed when dropped.
+    written.map_err(io_error(&target))?;
+    file.persist(&target)
+        .map_err(|e| io_error(&target)(e.error))?;
     // Best effort: makes the rename itself durable where the platform allows opening a folder.
     if let Ok(dir) = File::open(&dir) {
         let _ = dir.sync_all();
@@ -745,21 +728,6 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
         }
     }
     Err(io::Error::other("too many levels of symbolic links"))
-}
-
-/// Creates a new, uniquely named temporary file next to the file `name` in `dir`.
-fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp = dir.join(format!(".{name}.leash-{}-{n}.tmp", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(file) => return Ok((temp, file)),
-            // Left over from a crashed run with a recycled pid: try the next name.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 /// `word` as one POSIX shell word: unchanged when it holds only characters no shell treats
@@ -1296,12 +1264,13 @@ mod tests {
             uninstall(dir.path(), Agent::Claude),
         ] {
             match result {
-                Err(HooksError::Parse {
+                Err(HooksError::Parse(ConfigError {
                     path: p,
                     line,
                     column,
                     message,
-                }) => {
+                    ..
+                })) => {
                     assert_eq!(p, path);
                     assert_eq!((line, column), (3, 18));
                     assert!(message.contains("not valid JSON"), "{message}");
@@ -1355,12 +1324,12 @@ mod tests {
             let path = Agent::Codex.settings_path(dir.path());
             write(&path, text);
             match install(dir.path(), Agent::Codex, Path::new(BIN), 600) {
-                Err(HooksError::Parse {
+                Err(HooksError::Parse(ConfigError {
                     line,
                     column,
                     message,
                     ..
-                }) => {
+                })) => {
                     assert_eq!((line, column), at, "{text}");
                     assert!(message.contains(expected), "{message}");
                 }

@@ -102,7 +102,11 @@ impl Source<'_> {
         })
     }
 
-    pub(super) fn agent(&self, name: &str, agent: Spanned<RawAgent>) -> Result<AgentConfig, ConfigError> {
+    pub(super) fn agent(
+        &self,
+        name: &str,
+        agent: Spanned<RawAgent>,
+    ) -> Result<AgentConfig, ConfigError> {
         let span = agent.span();
         let raw = agent.into_inner();
         let expected = "expected an argv array such as [\"claude\", \"-p\", \"{prompt}\"]";
@@ -177,7 +181,12 @@ impl Source<'_> {
         Ok(out)
     }
 
-    pub(super) fn positive(&self, d: Spanned<Dur>, key: &str, hint: &str) -> Result<Duration, ConfigError> {
+    pub(super) fn positive(
+        &self,
+        d: Spanned<Dur>,
+        key: &str,
+        hint: &str,
+    ) -> Result<Duration, ConfigError> {
         if d.get_ref().0.is_zero() {
             return Err(self.err(
                 d.span(),

@@ -157,7 +157,11 @@ impl<'a> Source<'a> {
 
     /// `e`, found at `keys`, as a [`ConfigError`] with its key path and a
     /// suggestion.
-    fn typed_error<T: DeserializeOwned>(&self, e: &toml::de::Error, keys: &[String]) -> ConfigError {
+    fn typed_error<T: DeserializeOwned>(
+        &self,
+        e: &toml::de::Error,
+        keys: &[String],
+    ) -> ConfigError {
         // The last key may be the one refused: then the table is the one
         // above it, and the key's neighbours are the words to suggest.
         let (table, last) = match keys.split_last() {

@@ -84,7 +84,6 @@ pub fn load_tasks(root: &Path) -> Result<TasksConfig, ConfigError> {
     }
 }
 
-
 /// Parses and checks the text of a workspace config; `path` is only used in
 /// errors.
 pub fn parse_workspace_config(text: &str, path: &Path) -> Result<WorkspaceConfig, ConfigError> {

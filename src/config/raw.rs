@@ -15,7 +15,6 @@ use toml::Spanned;
 use super::{AgentFormat, Allowed, ConfineMode, NetworkMode, Unattended};
 use crate::model::{AutonomyLevel, RiskClass};
 
-
 /// Words that a config value may be; gives `Word` its error text.
 pub(super) trait Words: FromStr {
     /// What a value is called, with its article.

@@ -846,9 +846,7 @@ fn invariants_need_a_name_and_a_known_kind() {
         "[[invariant]]\nname = \"x\"\nkind = \"refs\"\n",
         3,
         8,
-        &[
-            "`refs` is not an invariant kind; expected one of: boot, readme, routing, references",
-        ],
+        &["`refs` is not an invariant kind; expected one of: boot, readme, routing, references"],
     );
     cfg_err(
         "[[invariant]]\nname = \"x\"\nkind = \"boot\"\nmanifest = \"A.md\"\n[[invariant]]\nname = \"x\"\nkind = \"readme\"\n",
@@ -1197,11 +1195,19 @@ fn suggestions_only_for_close_words() {
     assert_eq!(strsim::levenshtein("grase", "grace"), 1);
     assert_eq!(strsim::levenshtein("", "ab"), 2);
     assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
-    assert_eq!(located::suggest("lwo", &["low", "medium", "high"]), Some("low"));
+    assert_eq!(
+        located::suggest("lwo", &["low", "medium", "high"]),
+        Some("low")
+    );
     assert_eq!(located::suggest("x", &["timeout", "grace"]), None);
     // A wrong value, not a wrong key: nothing to suggest.
-    let e = cfg_err("[run]
+    let e = cfg_err(
+        "[run]
 grace = 3
-", 2, 9, &["expected"]);
+",
+        2,
+        9,
+        &["expected"],
+    );
     assert!(!e.message.contains("did you mean"), "{e}");
 }

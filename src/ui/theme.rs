@@ -11,7 +11,8 @@ use ratatui::style::{Color, Modifier, Style};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::settings::{self, Located, Source};
+use super::settings;
+use crate::config::located::{self, ConfigError, Source};
 
 pub mod role;
 
@@ -102,33 +103,9 @@ pub struct Theme {
     syntax: String,
 }
 
-/// A problem in a theme file, with the place it was found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}:{line}:{column}: {message}")]
-pub struct ThemeError {
-    /// The file (`themes/<name>.toml` for a built-in).
-    pub path: PathBuf,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The role or setting concerned, when there is one.
-    pub key: Option<String>,
-    /// What is wrong and what was expected.
-    pub message: String,
-}
-
-impl From<Located> for ThemeError {
-    fn from(l: Located) -> Self {
-        ThemeError {
-            path: l.path,
-            line: l.line,
-            column: l.column,
-            key: l.key,
-            message: l.message,
-        }
-    }
-}
+/// A problem in a theme file, with the place it was found: the one
+/// config error type.
+pub type ThemeError = ConfigError;
 
 impl Theme {
     /// A built-in theme by name (see `builtin_names`).
@@ -237,7 +214,7 @@ struct Pos {
 
 impl Pos {
     fn of(src: &Source<'_>, offset: usize) -> Pos {
-        let (line, column) = src.line_col(offset);
+        let crate::config::Pos { line, column } = src.pos(offset);
         Pos {
             path: src.path.to_path_buf(),
             line,
@@ -327,7 +304,7 @@ impl<'a> Loader<'a> {
             .config_dir
             .filter(|_| user)
             .map(|d| d.join("themes").join(format!("{name}.toml")));
-        let user_text = match user_path.as_deref().map(settings::read_optional) {
+        let user_text = match user_path.as_deref().map(located::read_optional) {
             Some(Ok(text)) => text,
             Some(Err(e)) => return Err(e.into()),
             None => None,
@@ -459,7 +436,7 @@ fn resolve(name: &str, raw: RawTheme) -> Result<Theme, ThemeError> {
 fn parse_theme(src: &Source<'_>) -> Result<RawTheme, ThemeError> {
     let table = src.parse()?;
     let mut raw = RawTheme::default();
-    for (key, value) in settings::sorted_entries(table.get_ref()) {
+    for (key, value) in located::sorted_entries(table.get_ref()) {
         let name = key.get_ref().as_ref();
         match name {
             "inherits" => {
@@ -501,7 +478,7 @@ fn parse_palette(
             )
             .into());
     };
-    for (name, value) in settings::sorted_entries(table) {
+    for (name, value) in located::sorted_entries(table) {
         let name = name.get_ref().as_ref();
         let spec = color_spec(src, name, value)?;
         // A palette entry is a concrete colour; letting it name another
@@ -565,7 +542,7 @@ fn parse_role(
     };
     let mut style = RawStyle::default();
     let mut has_style = false;
-    for (field, value) in settings::sorted_entries(table) {
+    for (field, value) in located::sorted_entries(table) {
         let name = field.get_ref().as_ref();
         match name {
             "fg" | "bg" => {
