@@ -245,17 +245,14 @@ impl Source<'_> {
                 ),
             ));
         }
-        let inv = InvariantConfig {
+        // The kind's own keys are checked by the loader
+        // (`invariants::check_options`), at `at`.
+        Ok(InvariantConfig {
             name: name.into_inner(),
             kind: kind.into_inner(),
             options: raw.options,
-        };
-        // The kind's own keys are checked here too, so a typo is reported
-        // where it is written rather than as a degraded check later.
-        if let Err(message) = crate::invariants::validate(&inv) {
-            return Err(self.err(span, format!("invariant `{}`: {message}", inv.name)));
-        }
-        Ok(inv)
+            at: self.pos(span.start),
+        })
     }
 
     pub(super) fn task(

@@ -59,7 +59,7 @@ fn committed_text(
 
 /// Says, in an error about a committed file, that it is the committed
 /// version that is broken.
-fn committed_error(mut e: ConfigError, commit: git2::Oid) -> ConfigError {
+pub fn committed_error(mut e: ConfigError, commit: git2::Oid) -> ConfigError {
     e.message = format!(
         "{} (in the committed version, {})",
         e.message,

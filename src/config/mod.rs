@@ -21,7 +21,8 @@ mod tests;
 mod types;
 
 pub use committed::{
-    UNCOMMITTED_POLICY, load_committed_config, load_committed_tasks, uncommitted_policy_files,
+    UNCOMMITTED_POLICY, committed_error, load_committed_config, load_committed_tasks,
+    uncommitted_policy_files,
 };
 pub use located::{ConfigError, Pos, Source, read_optional};
 pub use types::*;

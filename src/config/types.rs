@@ -222,6 +222,9 @@ pub struct InvariantConfig {
     pub kind: String,
     /// Every other key, for the runner of that kind to interpret.
     pub options: toml::Table,
+    /// Where its table starts in the config file, so that the check of its
+    /// options (`invariants::check_options`) can point at it.
+    pub at: Pos,
 }
 
 /// The tasks of `.leash/tasks.toml` (file key `[[task]]`).

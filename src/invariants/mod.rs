@@ -41,6 +41,7 @@ pub const KINDS: &[&str] = &[
 
 /// An `[[invariant]]` table, as the workspace config reads it.
 pub use crate::config::InvariantConfig;
+use crate::config::{ConfigError, WorkspaceConfig};
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -277,6 +278,22 @@ pub fn validate(cfg: &InvariantConfig) -> Result<(), String> {
     Spec::parse(cfg).map(|_| ())
 }
 
+/// Checks the kind and options of every invariant of `cfg`, read from the
+/// file `path`: for the loader, so that a typo is reported where it is
+/// written rather than as a degraded check later.
+pub fn check_options(cfg: &WorkspaceConfig, path: &Path) -> Result<(), ConfigError> {
+    for inv in &cfg.invariants {
+        if let Err(message) = validate(inv) {
+            return Err(ConfigError::new(
+                path,
+                inv.at,
+                format!("invariant `{}`: {message}", inv.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Runs every configured invariant over the directory `root` (a checkout of
 /// the tree to check); results come in config order. With `ctx.fix` the
 /// fixable kinds run first, so every other check sees the fixed tree; the
@@ -377,6 +394,19 @@ pub(crate) mod testutil;
 mod tests {
     use super::testutil::*;
     use super::*;
+
+    #[test]
+    fn the_loader_checks_a_kinds_own_keys() {
+        let path = Path::new(".leash/config.toml");
+        let text = "[[invariant]]\nname = \"r\"\nkind = \"readme\"\nrots = [\".\"]\n";
+        let cfg = crate::config::parse_workspace_config(text, path).unwrap();
+        let e = check_options(&cfg, path).unwrap_err();
+        assert_eq!(e.path, path, "{e}");
+        assert_eq!((e.line, e.column), (1, 1), "{e}");
+        for n in ["invariant `r`", "unknown option `rots`"] {
+            assert!(e.message.contains(n), "`{n}` not in: {e}");
+        }
+    }
 
     fn result(name: &str, outcome: Outcome) -> CheckResult {
         CheckResult {
