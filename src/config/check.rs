@@ -158,6 +158,7 @@ impl Source<'_> {
             command,
             format: raw.format.map(|f| f.0).unwrap_or_default(),
             writable,
+            confine: raw.confine.map(|c| c.0),
         })
     }
 

@@ -190,12 +190,13 @@ pub(super) struct RawRisk {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "an agent table with `command`, `format` and `writable`"
+    expecting = "an agent table with `command`, `format`, `writable` and `confine`"
 )]
 pub(super) struct RawAgent {
     pub(super) command: Option<Spanned<Argv>>,
     pub(super) format: Option<Word<AgentFormat>>,
     pub(super) writable: Option<Vec<Spanned<String>>>,
+    pub(super) confine: Option<Word<ConfineMode>>,
 }
 
 #[derive(Deserialize)]

@@ -173,6 +173,7 @@ fn config_template_parses_to_the_documented_values() {
             ]),
             format: AgentFormat::Claude,
             writable: None,
+            confine: None,
         },
     );
     agents.insert(
@@ -183,11 +184,12 @@ fn config_template_parses_to_the_documented_values() {
                 "exec",
                 "--json",
                 "--sandbox",
-                "workspace-write",
+                "danger-full-access",
                 "{prompt}",
             ]),
             format: AgentFormat::Codex,
             writable: None,
+            confine: Some(ConfineMode::Require),
         },
     );
     assert_eq!(c.agents, agents);
@@ -1008,6 +1010,7 @@ fn check_tasks_knows_the_configured_agents() {
             command: argv(&["my-agent", "{prompt}"]),
             format: AgentFormat::Generic,
             writable: None,
+            confine: None,
         },
     );
     check(

@@ -50,6 +50,8 @@ pub struct AgentConfig {
     /// turn (`~` is the home directory); `None`: the defaults for its
     /// format.
     pub writable: Option<Vec<String>>,
+    /// `[run] confine` for this agent's turns only; `None`: as `[run]`.
+    pub confine: Option<ConfineMode>,
 }
 
 /// Generates `ALL`, `as_str`, `Display` and a `FromStr` whose error lists
