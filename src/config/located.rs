@@ -103,6 +103,14 @@ pub fn suggest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, w)| w)
 }
 
+/// `"; did you mean `word`?"` when one of `candidates` is a likely typo of
+/// `given`, else nothing: to end a message with.
+pub fn did_you_mean(given: &str, candidates: &[&str]) -> String {
+    suggest(given, candidates)
+        .map(|w| format!("; did you mean `{w}`?"))
+        .unwrap_or_default()
+}
+
 /// A config file's text with its path, turning byte spans into the
 /// line:column a person can jump to.
 pub struct Source<'a> {
@@ -175,10 +183,12 @@ impl<'a> Source<'a> {
             .map(String::as_str)
             .collect();
         let mut err = self.toml_error(e, &shown);
-        if let (Some(given), Some(accepted)) = (refused, &accepted)
-            && let Some(w) = suggest(given, accepted)
-        {
-            err.message = format!("{}; did you mean `{w}`?", err.message);
+        // The key concerned, a refused one included.
+        if !keys.is_empty() {
+            err.key = Some(keys.join("."));
+        }
+        if let (Some(given), Some(accepted)) = (refused, &accepted) {
+            err.message.push_str(&did_you_mean(given, accepted));
         }
         err
     }
@@ -445,5 +455,123 @@ impl<'de> de::MapAccess<'de> for ProbeSpanned<'_> {
         } else {
             seed.deserialize(de::value::U64Deserializer::<ProbeDone>::new(0))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Top {
+        run: Option<Inner>,
+        #[serde(default)]
+        rule: Vec<Spanned<Inner>>,
+        #[serde(default)]
+        named: BTreeMap<String, Spanned<Inner>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        grace: Option<Spanned<String>>,
+        timeout: Option<u32>,
+    }
+
+    fn keys(path: &[&str]) -> Option<Vec<&'static str>> {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        keys_at::<Top>(&path)
+    }
+
+    #[test]
+    fn keys_are_asked_of_the_type_through_options_arrays_spans_and_maps() {
+        assert_eq!(keys(&[]), Some(vec!["run", "rule", "named"]));
+        assert_eq!(keys(&["run"]), Some(vec!["grace", "timeout"]));
+        assert_eq!(keys(&["rule"]), Some(vec!["grace", "timeout"]));
+        assert_eq!(keys(&["named", "x"]), Some(vec!["grace", "timeout"]));
+        // A map takes any key; a value that is no table has none.
+        assert_eq!(keys(&["named"]), None);
+        assert_eq!(keys(&["run", "grace"]), None);
+        assert_eq!(keys(&["nowhere"]), None);
+    }
+
+    #[track_caller]
+    fn error(text: &str) -> ConfigError {
+        match Source::new(Path::new("f.toml"), text).deserialize::<Top>() {
+            Ok(_) => panic!("expected an error for {text:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn errors_name_their_key_path_and_suggest_close_keys() {
+        let e = error("[[rule]]\ntimeout = 1\n\n[[rule]]\ngrase = \"x\"\n");
+        assert_eq!((e.line, e.column), (5, 1), "{e}");
+        assert!(e.message.starts_with("unknown field `grase`"), "{e}");
+        assert!(e.message.contains("(in `rule`)"), "{e}");
+        assert!(e.message.ends_with("; did you mean `grace`?"), "{e}");
+        assert_eq!(e.key.as_deref(), Some("rule.grase"));
+
+        let e = error("[named.a]\ngrace = 1\n");
+        assert_eq!((e.line, e.column), (2, 9), "{e}");
+        assert!(e.message.contains("(in `named.a.grace`)"), "{e}");
+        assert!(!e.message.contains("did you mean"), "{e}");
+        assert_eq!(e.key.as_deref(), Some("named.a.grace"));
+
+        // Any name is a good key of a map: nothing to suggest.
+        let e = error("[named.gracee]\ntimeout = \"1\"\n");
+        assert!(e.message.contains("(in `named.gracee.timeout`)"), "{e}");
+        assert!(!e.message.contains("did you mean"), "{e}");
+
+        let e = error("rn = 1\n");
+        assert_eq!(e.key.as_deref(), Some("rn"));
+        assert!(!e.message.contains("(in"), "{e}");
+        assert!(e.message.ends_with("; did you mean `run`?"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_are_placed_without_a_key() {
+        let e = error("a = \n");
+        assert_eq!((e.line, e.column, e.key.as_deref()), (1, 5, None), "{e}");
+        assert_eq!(e.to_string(), format!("f.toml:1:5: {}", e.message));
+    }
+
+    #[test]
+    fn suggestions_are_close_words_only() {
+        assert_eq!(
+            suggest("requre", &["auto", "require", "off"]),
+            Some("require")
+        );
+        assert_eq!(suggest("of", &["auto", "require", "off"]), Some("off"));
+        assert_eq!(suggest("zzzz", &["auto", "require", "off"]), None);
+        assert_eq!(
+            did_you_mean("hgh", &["low", "high"]),
+            "; did you mean `high`?"
+        );
+        assert_eq!(did_you_mean("x", &["low", "high"]), "");
+    }
+
+    #[test]
+    fn positions_count_characters_and_clamp() {
+        let text = "a = 1\n\"é\" = 2\n";
+        assert_eq!(pos_in(text, 13), Pos { line: 2, column: 7 });
+        assert_eq!(pos_in(text, 8), Pos { line: 2, column: 2 });
+        assert_eq!(pos_in(text, 999), Pos { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn a_missing_file_is_none_an_unreadable_one_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_optional(&dir.path().join("absent.toml")), Ok(None));
+        let e = read_optional(dir.path()).unwrap_err();
+        assert!(e.message.starts_with("cannot read the file"), "{e}");
+        assert_eq!(e.path, dir.path());
     }
 }

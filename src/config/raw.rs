@@ -85,10 +85,12 @@ impl<'de, T: Words> Deserialize<'de> for Word<T> {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Word<T>, E> {
                 v.parse().map(Word).map_err(|_| {
+                    let words = T::words();
                     E::custom(format!(
-                        "`{v}` is not {}; expected one of: {}",
+                        "`{v}` is not {}; expected one of: {}{}",
                         T::WHAT,
-                        T::words().join(", ")
+                        words.join(", "),
+                        super::located::did_you_mean(v, &words)
                     ))
                 })
             }

@@ -1209,3 +1209,32 @@ grace = 3
     );
     assert!(!e.message.contains("did you mean"), "{e}");
 }
+
+#[test]
+fn misspelt_words_get_a_suggestion_and_every_error_its_key() {
+    let e = cfg_err(
+        "[run]\nconfine = \"requre\"\n",
+        2,
+        11,
+        &[
+            "`requre` is not a confinement mode",
+            "did you mean `require`?",
+            "(in `run.confine`)",
+        ],
+    );
+    assert_eq!(e.key.as_deref(), Some("run.confine"));
+    let e = cfg_err(
+        "[gate]\nunattened = \"ask\"\n",
+        2,
+        1,
+        &["did you mean `unattended`?"],
+    );
+    assert_eq!(e.key.as_deref(), Some("gate.unattened"));
+    let e = tasks_err(
+        "[[task]]\nname = \"a\"\nprompt = \"p\"\nrisk = \"hihg\"\n",
+        4,
+        8,
+        &["did you mean `high`?", "(in `task.risk`)"],
+    );
+    assert_eq!(e.key.as_deref(), Some("task.risk"));
+}

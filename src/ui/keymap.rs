@@ -449,9 +449,11 @@ fn parse_action(
     }
     action_from_name(name).map(Some).ok_or_else(|| {
         let names: Vec<String> = Action::ALL.iter().map(|&a| action_name(a)).collect();
+        let words: Vec<&str> = names.iter().map(String::as_str).collect();
         at(format!(
-            "key \"{written}\": unknown action \"{name}\"; expected one of: {}, or \"none\" to unbind",
-            names.join(", ")
+            "key \"{written}\": unknown action \"{name}\"; expected one of: {}, or \"none\" to unbind{}",
+            names.join(", "),
+            located::did_you_mean(name, &words)
         ))
     })
 }

@@ -11,7 +11,7 @@ use toml::de::DeValue;
 
 use super::keymap::Keymap;
 use super::theme::Theme;
-use crate::config::located::{ConfigError, Source, read_optional, sorted_entries};
+use crate::config::located::{ConfigError, Source, did_you_mean, read_optional, sorted_entries};
 
 /// The environment variable that overrides the config dir (tests, portable setups).
 pub const CONFIG_DIR_ENV: &str = "LEASH_CONFIG_DIR";
@@ -134,7 +134,10 @@ fn apply_setting(
             return Err(src.error(
                 key.span(),
                 Some(other),
-                format!("unknown setting \"{other}\"; expected one of: {SETTING_NAMES}"),
+                format!(
+                    "unknown setting \"{other}\"; expected one of: {SETTING_NAMES}{}",
+                    did_you_mean(other, &SETTING_NAMES.split(", ").collect::<Vec<_>>())
+                ),
             ));
         }
     }
@@ -278,5 +281,16 @@ mod tests {
         assert_eq!(line_col(13), (2, 7));
         assert_eq!(line_col(0), (1, 1));
         assert_eq!(line_col(999), (3, 1));
+    }
+
+    #[test]
+    fn a_misspelt_setting_gets_a_suggestion() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "config.toml", "them = \"light\"\n");
+        let (_, err) = load_settings(Some(dir.path()));
+        let err = err.expect("an error");
+        assert_eq!((err.line, err.column), (1, 1));
+        assert_eq!(err.key.as_deref(), Some("them"));
+        assert!(err.message.ends_with("; did you mean `theme`?"), "{err}");
     }
 }

@@ -678,6 +678,7 @@ fn is_known_role(role: &str) -> bool {
 }
 
 fn unknown_role_message(role: &str) -> String {
+    let guess = located::did_you_mean(role, role::ALL);
     let group = role.split('.').next().unwrap_or(role);
     let siblings: Vec<&str> = role::ALL
         .iter()
@@ -691,12 +692,12 @@ fn unknown_role_message(role: &str) -> String {
             .collect();
         groups.dedup();
         format!(
-            "unknown role \"{role}\"; roles start with one of: {} (or use inherits, syntax, [palette])",
+            "unknown role \"{role}\"; roles start with one of: {} (or use inherits, syntax, [palette]){guess}",
             groups.join(", ")
         )
     } else {
         format!(
-            "unknown role \"{role}\"; the roles under \"{group}\" are: {}",
+            "unknown role \"{role}\"; the roles under \"{group}\" are: {}{guess}",
             siblings.join(", ")
         )
     }
