@@ -397,16 +397,14 @@ fn parse_bindings(src: &Source<'_>) -> Result<Vec<Binding>, KeymapError> {
             } else {
                 format!("key \"{name}\": bindings go inside a section such as [global]")
             };
-            return Err(src.error(section.span(), Some(name), message).into());
+            return Err(src.error(section.span(), Some(name), message));
         };
         let Some(bindings) = value.get_ref().as_table() else {
-            return Err(src
-                .error(
-                    section.span(),
-                    Some(name),
-                    format!("[{name}] must be a table of \"key\" = \"action\""),
-                )
-                .into());
+            return Err(src.error(
+                section.span(),
+                Some(name),
+                format!("[{name}] must be a table of \"key\" = \"action\""),
+            ));
         };
         let mut seen: Vec<(Key, &Spanned<Cow<'_, str>>)> = Vec::new();
         for (key_text, action) in located::sorted_entries(bindings) {
@@ -418,8 +416,7 @@ fn parse_bindings(src: &Source<'_>) -> Result<Vec<Binding>, KeymapError> {
                 return Err(at(format!(
                     "key \"{written}\": the same key as \"{}\" on line {line} in [{name}]",
                     first.get_ref()
-                ))
-                .into());
+                )));
             }
             seen.push((key, key_text));
             let action = parse_action(src, key_text, action)?;
@@ -475,7 +472,7 @@ pub fn load_from(config_dir: Option<&Path>, name: &str) -> (Keymap, Option<Keyma
     let user_path = config_dir.map(|d| d.join("keymaps").join(format!("{name}.toml")));
     let user_text = match user_path.as_deref().map(located::read_optional) {
         Some(Ok(text)) => text,
-        Some(Err(e)) => return (fallback(name), Some(e.into())),
+        Some(Err(e)) => return (fallback(name), Some(e)),
         None => None,
     };
     let mut keymap = match (Keymap::builtin(name), &user_text) {

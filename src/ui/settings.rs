@@ -71,12 +71,12 @@ pub fn load_settings(config_dir: Option<&Path>) -> (UserSettings, Option<Setting
     let text = match read_optional(&path) {
         Ok(Some(text)) => text,
         Ok(None) => return (settings, None),
-        Err(e) => return (settings, Some(e.into())),
+        Err(e) => return (settings, Some(e)),
     };
     let src = Source::new(&path, &text);
     let table = match src.parse() {
         Ok(table) => table,
-        Err(e) => return (settings, Some(e.into())),
+        Err(e) => return (settings, Some(e)),
     };
     let mut first_error: Option<ConfigError> = None;
     for (key, value) in sorted_entries(table.get_ref()) {

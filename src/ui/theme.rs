@@ -306,7 +306,7 @@ impl<'a> Loader<'a> {
             .map(|d| d.join("themes").join(format!("{name}.toml")));
         let user_text = match user_path.as_deref().map(located::read_optional) {
             Some(Ok(text)) => text,
-            Some(Err(e)) => return Err(e.into()),
+            Some(Err(e)) => return Err(e),
             None => None,
         };
         let (origin, path, text) = match (user_text, builtin_text(name)) {
@@ -446,13 +446,11 @@ fn parse_theme(src: &Source<'_>) -> Result<RawTheme, ThemeError> {
             "syntax" => {
                 let syntax = src.string(name, value)?;
                 if syntax.trim().is_empty() {
-                    return Err(src
-                        .error(
-                            value.span(),
-                            Some(name),
-                            "\"syntax\" names a syntect theme and cannot be empty",
-                        )
-                        .into());
+                    return Err(src.error(
+                        value.span(),
+                        Some(name),
+                        "\"syntax\" names a syntect theme and cannot be empty",
+                    ));
                 }
                 raw.syntax = Some(syntax.to_owned());
             }
@@ -470,13 +468,11 @@ fn parse_palette(
     palette: &mut HashMap<String, Color>,
 ) -> Result<(), ThemeError> {
     let Some(table) = value.get_ref().as_table() else {
-        return Err(src
-            .error(
-                key.span(),
-                Some("palette"),
-                "[palette] must be a table of name = colour",
-            )
-            .into());
+        return Err(src.error(
+            key.span(),
+            Some("palette"),
+            "[palette] must be a table of name = colour",
+        ));
     };
     for (name, value) in located::sorted_entries(table) {
         let name = name.get_ref().as_ref();
@@ -506,9 +502,7 @@ fn parse_role(
     roles: &mut BTreeMap<String, RawStyle>,
 ) -> Result<(), ThemeError> {
     if !is_known_role(&role) {
-        return Err(src
-            .error(key.span(), Some(&role), unknown_role_message(&role))
-            .into());
+        return Err(src.error(key.span(), Some(&role), unknown_role_message(&role)));
     }
     let table = match value.get_ref() {
         DeValue::String(_) | DeValue::Integer(_) => {
@@ -528,16 +522,14 @@ fn parse_role(
         }
         DeValue::Table(table) => table,
         other => {
-            return Err(src
-                .error(
-                    value.span(),
-                    Some(&role),
-                    format!(
-                        "\"{role}\": expected a colour or a table {{ fg, bg, modifiers }}, found {}",
-                        other.type_str()
-                    ),
-                )
-                .into());
+            return Err(src.error(
+                value.span(),
+                Some(&role),
+                format!(
+                    "\"{role}\": expected a colour or a table {{ fg, bg, modifiers }}, found {}",
+                    other.type_str()
+                ),
+            ));
         }
     };
     let mut style = RawStyle::default();
@@ -588,18 +580,15 @@ fn color_spec(
                     Some(key),
                     format!("\"{key}\": colour index {} is outside 0–255", i.as_str()),
                 )
-                .into()
             }),
-        other => Err(src
-            .error(
-                value.span(),
-                Some(key),
-                format!(
-                    "\"{key}\": expected a colour ({COLOR_FORMS}), found {}",
-                    other.type_str()
-                ),
-            )
-            .into()),
+        other => Err(src.error(
+            value.span(),
+            Some(key),
+            format!(
+                "\"{key}\": expected a colour ({COLOR_FORMS}), found {}",
+                other.type_str()
+            ),
+        )),
     }
 }
 
@@ -610,13 +599,11 @@ fn parse_modifiers(
 ) -> Result<Modifier, ThemeError> {
     let names: Vec<&str> = MODIFIERS.iter().map(|(n, _)| *n).collect();
     let Some(items) = value.get_ref().as_array() else {
-        return Err(src
-            .error(
-                value.span(),
-                Some(role),
-                format!("\"{role}\": modifiers must be a list such as [\"bold\"]"),
-            )
-            .into());
+        return Err(src.error(
+            value.span(),
+            Some(role),
+            format!("\"{role}\": modifiers must be a list such as [\"bold\"]"),
+        ));
     };
     let mut modifiers = Modifier::empty();
     for item in items.iter() {
@@ -627,16 +614,14 @@ fn parse_modifiers(
         match found {
             Some(&(_, m)) => modifiers |= m,
             None => {
-                return Err(src
-                    .error(
-                        item.span(),
-                        Some(role),
-                        format!(
-                            "\"{role}\": unknown modifier; expected one of: {}",
-                            names.join(", ")
-                        ),
-                    )
-                    .into());
+                return Err(src.error(
+                    item.span(),
+                    Some(role),
+                    format!(
+                        "\"{role}\": unknown modifier; expected one of: {}",
+                        names.join(", ")
+                    ),
+                ));
             }
         }
     }
