@@ -75,6 +75,45 @@ words!(AutonomyLevel, "an autonomy level", {
     Auto => "auto",
 });
 
+/// One autonomy level per risk class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sliders {
+    pub low: AutonomyLevel,
+    pub medium: AutonomyLevel,
+    pub high: AutonomyLevel,
+}
+
+impl Default for Sliders {
+    fn default() -> Self {
+        Sliders {
+            low: AutonomyLevel::Guarded,
+            medium: AutonomyLevel::Review,
+            high: AutonomyLevel::Manual,
+        }
+    }
+}
+
+impl Sliders {
+    /// The level set for `c`.
+    pub fn get(&self, c: RiskClass) -> AutonomyLevel {
+        match c {
+            RiskClass::Low => self.low,
+            RiskClass::Medium => self.medium,
+            RiskClass::High => self.high,
+        }
+    }
+
+    /// Moves the slider of `c` to `l`.
+    pub fn set(&mut self, c: RiskClass, l: AutonomyLevel) {
+        match c {
+            RiskClass::Low => self.low = l,
+            RiskClass::Medium => self.medium = l,
+            RiskClass::High => self.high = l,
+        }
+    }
+}
+
 /// Whether leash spawned the agent in a worktree of its own, or observes an
 /// interactive agent in the user's checkout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -260,45 +299,6 @@ pub fn is_action_id(id: &str) -> bool {
     id.split_once(".a").is_some_and(|(turn, n)| {
         is_turn_id(turn) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     })
-}
-
-/// One autonomy level per risk class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Sliders {
-    pub low: AutonomyLevel,
-    pub medium: AutonomyLevel,
-    pub high: AutonomyLevel,
-}
-
-impl Default for Sliders {
-    fn default() -> Self {
-        Sliders {
-            low: AutonomyLevel::Guarded,
-            medium: AutonomyLevel::Review,
-            high: AutonomyLevel::Manual,
-        }
-    }
-}
-
-impl Sliders {
-    /// The level set for `c`.
-    pub fn get(&self, c: RiskClass) -> AutonomyLevel {
-        match c {
-            RiskClass::Low => self.low,
-            RiskClass::Medium => self.medium,
-            RiskClass::High => self.high,
-        }
-    }
-
-    /// Moves the slider of `c` to `l`.
-    pub fn set(&mut self, c: RiskClass, l: AutonomyLevel) {
-        match c {
-            RiskClass::Low => self.low = l,
-            RiskClass::Medium => self.medium = l,
-            RiskClass::High => self.high = l,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use std::path::Path;
 use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AutonomyLevel, FailureClass, RiskClass, Sliders};
+use crate::model::Sliders;
+use crate::model::{AutonomyLevel, FailureClass, RiskClass};
 
 pub mod command;
 pub mod protected;
