@@ -267,8 +267,10 @@ pub fn check_journal(data: &[u8]) -> Result<(), String> {
 pub fn check_config(data: &[u8]) -> Result<(), String> {
     let text = String::from_utf8_lossy(data);
     let path = Path::new(".leash/config.toml");
-    let parsed = crate::config::parse_workspace_config(&text, path)
-        .and_then(|c| crate::invariants::check_options(&c, path));
+    let parsed = crate::config::parse_workspace_config(&text, path).and_then(|c| {
+        crate::invariants::check_options(&c.invariants)
+            .map_err(|(at, message)| crate::config::ConfigError::new(path, at, message))
+    });
     if let Err(e) = parsed {
         let msg = e.to_string();
         if !msg.contains(".leash/config.toml") {

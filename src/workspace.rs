@@ -107,8 +107,9 @@ fn committed_policy(
 ) {
     let mut config = config::load_committed_config(repo, root, commit);
     if let (Ok(c), Some(commit)) = (&config, commit)
-        && let Err(e) = crate::invariants::check_options(c, &root.join(config::CONFIG_FILE))
+        && let Err((at, message)) = crate::invariants::check_options(&c.invariants)
     {
+        let e = ConfigError::new(&root.join(config::CONFIG_FILE), at, message);
         config = Err(config::committed_error(e, commit));
     }
     let mut tasks = config::load_committed_tasks(repo, root, commit);

@@ -18,13 +18,7 @@ use serde::de::{self, DeserializeOwned, Visitor};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-/// A place in a file: 1-based line and column (in characters); 0:0 when
-/// unknown, e.g. for a task made up on the command line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Pos {
-    pub line: usize,
-    pub column: usize,
-}
+pub use crate::model::Pos;
 
 /// A config file that cannot be used, and where and why. The one error
 /// type of every config loader (`ThemeError`, `KeymapError` and

@@ -28,7 +28,7 @@ pub use located::{ConfigError, Pos, Source, read_optional};
 pub use types::*;
 // Where their data is; named here too for the callers that read them as
 // part of the policy.
-pub use crate::model::Sliders;
+pub use crate::model::{INVARIANT_KINDS, InvariantConfig, Sliders};
 pub use crate::policy::RiskRule;
 
 use crate::model::RiskClass;
@@ -38,18 +38,6 @@ use raw::{RawConfig, RawTasks};
 pub const CONFIG_FILE: &str = ".leash/config.toml";
 /// Where the workspace's tasks live, relative to the workspace root.
 pub const TASKS_FILE: &str = ".leash/tasks.toml";
-
-/// The invariant kinds of DESIGN §6; any other `kind` is a typo.
-pub const INVARIANT_KINDS: &[&str] = &[
-    "boot",
-    "readme",
-    "routing",
-    "references",
-    "separation",
-    "layout",
-    "deliverable",
-    "command",
-];
 
 /// What `leash init` writes to `.leash/config.toml`.
 pub const CONFIG_TEMPLATE: &str = include_str!("templates/config.toml");

@@ -862,8 +862,10 @@ fn invariants_need_a_name_and_a_known_kind() {
         8,
         &["expected a string"],
     );
-    // A kind's own keys are checked by the loader, see
-    // invariants::tests::the_loader_checks_a_kinds_own_keys.
+    // A kind's own keys are checked by the loader (see
+    // invariants::tests::the_loader_checks_a_kinds_own_keys), at the table.
+    let c = cfg("[[invariant]]\nname = \"r\"\nkind = \"readme\"\nrots = [\".\"]\n");
+    assert_eq!(c.invariants[0].at, Pos { line: 1, column: 1 });
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Pos;
 use super::expand_date_placeholders;
+use crate::model::InvariantConfig;
 use crate::model::{AutonomyLevel, RiskClass, Sliders};
 use crate::policy::RiskRule;
 
@@ -214,19 +215,6 @@ impl Default for RunConfig {
             allow_connect_ports: vec![443],
         }
     }
-}
-
-/// An `[[invariant]]` table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InvariantConfig {
-    pub name: String,
-    /// One of [`INVARIANT_KINDS`].
-    pub kind: String,
-    /// Every other key, for the runner of that kind to interpret.
-    pub options: toml::Table,
-    /// Where its table starts in the config file, so that the check of its
-    /// options (`invariants::check_options`) can point at it.
-    pub at: Pos,
 }
 
 /// The tasks of `.leash/tasks.toml` (file key `[[task]]`).

@@ -40,8 +40,8 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// An `[[invariant]]` table, as the workspace config reads it.
-pub use crate::config::InvariantConfig;
-use crate::config::{ConfigError, WorkspaceConfig};
+pub use crate::model::InvariantConfig;
+use crate::model::Pos;
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -278,17 +278,14 @@ pub fn validate(cfg: &InvariantConfig) -> Result<(), String> {
     Spec::parse(cfg).map(|_| ())
 }
 
-/// Checks the kind and options of every invariant of `cfg`, read from the
-/// file `path`: for the loader, so that a typo is reported where it is
-/// written rather than as a degraded check later.
-pub fn check_options(cfg: &WorkspaceConfig, path: &Path) -> Result<(), ConfigError> {
-    for inv in &cfg.invariants {
+/// Checks the kind and options of every invariant, for the loader of the
+/// config, so that a typo is reported where it is written rather than as a
+/// degraded check later: `Err` is where the first wrong one's table starts
+/// and what is wrong.
+pub fn check_options(invariants: &[InvariantConfig]) -> Result<(), (Pos, String)> {
+    for inv in invariants {
         if let Err(message) = validate(inv) {
-            return Err(ConfigError::new(
-                path,
-                inv.at,
-                format!("invariant `{}`: {message}", inv.name),
-            ));
+            return Err((inv.at, format!("invariant `{}`: {message}", inv.name)));
         }
     }
     Ok(())
@@ -397,14 +394,16 @@ mod tests {
 
     #[test]
     fn the_loader_checks_a_kinds_own_keys() {
-        let path = Path::new(".leash/config.toml");
-        let text = "[[invariant]]\nname = \"r\"\nkind = \"readme\"\nrots = [\".\"]\n";
-        let cfg = crate::config::parse_workspace_config(text, path).unwrap();
-        let e = check_options(&cfg, path).unwrap_err();
-        assert_eq!(e.path, path, "{e}");
-        assert_eq!((e.line, e.column), (1, 1), "{e}");
+        // config::tests::invariants_need_a_name_and_a_known_kind: this
+        // table starts at 1:1.
+        let mut bad = inv("r", "readme", "rots = [\".\"]");
+        bad.at = Pos { line: 1, column: 1 };
+        let good = inv("b", "boot", "manifest = \"AGENTS.md\"");
+        assert_eq!(check_options(std::slice::from_ref(&good)), Ok(()));
+        let (at, message) = check_options(&[good, bad]).unwrap_err();
+        assert_eq!((at.line, at.column), (1, 1), "{message}");
         for n in ["invariant `r`", "unknown option `rots`"] {
-            assert!(e.message.contains(n), "`{n}` not in: {e}");
+            assert!(message.contains(n), "`{n}` not in: {message}");
         }
     }
 
