@@ -14,6 +14,7 @@ use std::path::Path;
 
 mod check;
 mod committed;
+pub mod json;
 pub mod located;
 mod raw;
 #[cfg(test)]
