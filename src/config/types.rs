@@ -243,7 +243,7 @@ pub struct TaskConfig {
     pub deliverable: Option<String>,
     pub autonomy: Option<AutonomyLevel>,
     /// Where the task's table starts in the tasks file, so that
-    /// [`check_tasks`] can point at it.
+    /// [`check_tasks`](super::check_tasks) can point at it.
     pub at: Pos,
     /// Where its `agent` value is (0:0 when there is none).
     pub agent_at: Pos,
