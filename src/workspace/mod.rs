@@ -127,7 +127,13 @@ fn committed_policy(
     std::result::Result<WorkspaceConfig, ConfigError>,
     std::result::Result<TasksConfig, ConfigError>,
 ) {
-    let config = config::load_committed_config(repo, root, commit);
+    let mut config = config::load_committed_config(repo, root, commit);
+    if let (Ok(c), Some(commit)) = (&config, commit)
+        && let Err((at, message)) = crate::invariants::check_options(&c.invariants)
+    {
+        let e = ConfigError::new(&root.join(config::CONFIG_FILE), at, message);
+        config = Err(config::committed_error(e, commit));
+    }
     let mut tasks = config::load_committed_tasks(repo, root, commit);
     if let (Ok(c), Ok(t)) = (&config, &tasks)
         && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
