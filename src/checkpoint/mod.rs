@@ -4,6 +4,7 @@
 
 mod land;
 pub mod shadow;
+pub mod sides;
 mod worktree;
 
 use std::sync::Once;
@@ -16,7 +17,7 @@ pub use land::{
 };
 pub use worktree::{
     commit_worktree, create_worktree, create_worktree_with, prune_worktree, remove_worktree,
-    worktree_diff, worktree_is_whole, worktree_name, worktree_patch,
+    worktree_is_whole, worktree_name,
 };
 
 /// Errors of git work, with the paths a person needs to act on.
