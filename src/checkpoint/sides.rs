@@ -61,6 +61,13 @@ pub fn diff_tree_to_workdir(
     collect(repo, &diff, Some(workdir), limits, deadline)
 }
 
+/// The files of a tree-to-tree diff git2 has made (renames found or
+/// not, as its maker chose), read whole: no size limit, no deadline.
+pub fn files_of(repo: &Repository, diff: &git2::Diff<'_>) -> Result<Vec<FileDiff>, git2::Error> {
+    let limits = Limits::unlimited();
+    collect(repo, diff, None, &limits, deadline_after(limits.deadline))
+}
+
 fn tree_of(repo: &Repository, id: Oid) -> Result<Tree<'_>, git2::Error> {
     repo.find_object(id, None)?.peel_to_tree()
 }
