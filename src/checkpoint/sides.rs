@@ -226,7 +226,10 @@ fn workdir_side<'r>(workdir: &Path, file: &DiffFile<'_>, limits: &Limits) -> Loa
     };
     // The file may grow between stat and read: never hold more than the limit.
     let mut buf = Vec::with_capacity(meta.len() as usize);
-    if f.take(limits.max_bytes + 1).read_to_end(&mut buf).is_err() {
+    if f.take(limits.max_bytes.saturating_add(1))
+        .read_to_end(&mut buf)
+        .is_err()
+    {
         return Loaded::Absent;
     }
     if buf.len() as u64 > limits.max_bytes {
@@ -643,6 +646,28 @@ mod tests {
             );
             assert_eq!(ours, git, "-U{context}");
         }
+    }
+}
+
+#[cfg(test)]
+mod unlimited_tests {
+    use super::*;
+    use crate::diff::Body;
+
+    /// `leash diff` of a running turn reads its worktree with no limits.
+    #[test]
+    fn an_unlimited_workdir_diff_reads_every_file() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        std::fs::write(dir.path().join("new.txt"), b"one\ntwo\n").unwrap();
+        let files = diff_tree_to_workdir(&repo, None, &Limits::unlimited()).unwrap();
+        assert_eq!(files.len(), 1);
+        assert!(
+            matches!(files[0].body, Body::Text(_)),
+            "{:?}",
+            files[0].body
+        );
+        assert_eq!((files[0].insertions, files[0].deletions), (2, 0));
     }
 }
 
