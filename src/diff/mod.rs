@@ -377,8 +377,8 @@ fn diff_content(
             new_size: sizes.1,
         });
     }
-    let old_lines: Vec<&[u8]> = old_bytes.split_inclusive(|&b| b == b'\n').collect();
-    let new_lines: Vec<&[u8]> = new_bytes.split_inclusive(|&b| b == b'\n').collect();
+    let old_lines = split_lines(old_bytes);
+    let new_lines = split_lines(new_bytes);
     // A wholly added or deleted file's stats are its line count: known
     // without diffing, so worth keeping when the diff itself is skipped.
     let whole_file_stats = |body| Content {
@@ -429,6 +429,22 @@ fn diff_content(
         deletions,
         no_newline_at_end: builder.no_newline_at_end,
     }
+}
+
+/// The lines of `bytes`, each with its `\n` (the last may lack one).
+fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    // memchr finds line ends many times faster than a byte-by-byte split,
+    // which on a large file cost more than the diff itself.
+    let mut lines = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        lines.push(&bytes[start..=end]);
+        start = end + 1;
+    }
+    if start < bytes.len() {
+        lines.push(&bytes[start..]);
+    }
+    lines
 }
 
 /// Each line as a number, the same for equal lines on either side.
@@ -866,6 +882,19 @@ pub(crate) mod tests {
             }
             assert_eq!((o, n), (old.len(), new.len()));
             assert_eq!(rebuilt, new);
+        }
+    }
+
+    #[test]
+    fn lines_are_split_after_each_newline() {
+        let split =
+            |b: &[u8]| -> Vec<Vec<u8>> { split_lines(b).iter().map(|l| l.to_vec()).collect() };
+        for text in [&b""[..], b"a", b"a\n", b"a\nb", b"\n\nc\r\n", b"x\ny\n"] {
+            let std: Vec<Vec<u8>> = text
+                .split_inclusive(|&b| b == b'\n')
+                .map(|l| l.to_vec())
+                .collect();
+            assert_eq!(split(text), std, "{text:?}");
         }
     }
 
