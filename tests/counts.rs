@@ -61,6 +61,18 @@ fn a_turn_has_one_count_in_the_row_the_diff_header_and_diff_stat() {
         "one line per file, the rename once:\n{stat}"
     );
     assert!(stat.contains("notes.md → renamed.md"), "{stat}");
+    // A CRLF file's line endings are not control characters to warn about.
+    let patch = r.ok(&["diff", "t1", "--color", "never"]);
+    assert!(
+        patch.stdout.contains("\n-beta\n+BETA\n"),
+        "{}",
+        patch.stdout
+    );
+    assert!(
+        !patch.stderr.contains("could drive or deceive"),
+        "{}",
+        patch.stderr
+    );
 
     let json = r.turn("t1");
     assert_eq!(

@@ -343,6 +343,9 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
             PatchLine::Removed => out::style::RED,
             _ => out::style::PLAIN,
         };
+        // A CRLF file's lines end in `\r`: the line ending, not a control
+        // character to show, as `git diff` shows it on a terminal.
+        let line = line.strip_suffix('\r').unwrap_or(line);
         let line = if color {
             out::painted(style, line)
         } else {
