@@ -647,6 +647,50 @@ mod tests {
             assert_eq!(ours, git, "-U{context}");
         }
     }
+
+    #[test]
+    fn function_context_is_gits() {
+        let (dir, repo) = new_repo();
+        let mut old: Vec<String> = Vec::new();
+        for f in 0..6 {
+            old.push(format!("fn function_{f}() {{"));
+            old.extend((0..12).map(|i| format!("    step({f}, {i});")));
+            old.push("}".into());
+            old.push(String::new());
+        }
+        let mut new = old.clone();
+        new[5] = "    changed(0);".into();
+        new[40] = "    changed(2);".into();
+        new[47] = "    changed(3);".into();
+        new[80] = "    changed(5);".into();
+        let (old_text, new_text) = (old.join("\n") + "\n", new.join("\n") + "\n");
+        let c1 = commit(&repo, &[("f.rs", Some(old_text.as_bytes()))]);
+        let c2 = commit(&repo, &[("f.rs", Some(new_text.as_bytes()))]);
+        let files = diff_trees(&repo, Some(c1), Some(c2), &Limits::default()).unwrap();
+        let ours: Vec<String> = hunks(&files[0])
+            .iter()
+            .map(|h| {
+                format!("{} {}", h.header, h.function)
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        let out = Command::new("git")
+            .args(["diff", "--no-color", &c1.to_string(), &c2.to_string()])
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        let git: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("@@ "))
+            .map(str::to_string)
+            .collect();
+        assert!(git.len() >= 3, "{git:?}");
+        assert_eq!(ours, git);
+    }
 }
 
 #[cfg(test)]
@@ -743,18 +787,6 @@ mod patch_tests {
         (tmp, first, second)
     }
 
-    /// Hunk headers without git's function context.
-    fn without_function_context(text: &str) -> String {
-        text.split_inclusive('\n')
-            .map(
-                |l| match l.strip_prefix("@@ ").and_then(|r| r.find(" @@")) {
-                    Some(end) => format!("{}\n", &l[..end + "@@ ".len() + " @@".len()]),
-                    None => l.to_string(),
-                },
-            )
-            .collect()
-    }
-
     /// `text` without the section of the file that starts with `header`.
     fn without_section(text: &str, header: &str) -> String {
         let mut out = String::new();
@@ -793,7 +825,7 @@ mod patch_tests {
                 // libgit2 names the sides of an empty new file; git does not.
                 .replace("--- /dev/null\n+++ b/empty.txt\n", "")
                 .replace("--- a/empty.txt\n+++ /dev/null\n", "");
-            assert_eq!(ours, without_function_context(&theirs));
+            assert_eq!(ours, theirs);
             let ours_counts: Vec<_> = files
                 .iter()
                 .map(|f| (f.name(), f.insertions, f.deletions))

@@ -87,6 +87,11 @@ pub struct Hunk {
     pub new_len: u32,
     /// `@@ -a,b +c,d @@`, formatted exactly as git does.
     pub header: String,
+    /// Git's function context for the hunk, which it prints after the
+    /// header: the nearest line above the hunk (in the old side) that
+    /// starts with a letter, `_` or `$`, cut at 80 bytes, trailing blanks
+    /// dropped; empty when there is none.
+    pub function: String,
     /// Context, removed and added lines in display order.
     pub lines: Vec<DiffLine>,
 }
@@ -416,6 +421,8 @@ fn diff_content(
         deadline,
         emphasis_expired: !limits.emphasis,
         no_newline_at_end: false,
+        function: String::new(),
+        function_searched_to: None,
     };
     let hunks = similar::group_diff_ops(ops, limits.context as usize)
         .iter()
@@ -437,6 +444,11 @@ struct HunkBuilder<'a> {
     /// Emphasis is decoration: once the deadline passes, stop computing it.
     emphasis_expired: bool,
     no_newline_at_end: bool,
+    /// The function context found so far, and the old line the search for
+    /// the next hunk's stops at (git's `funclineprev`), so that a hunk
+    /// with no function line of its own above it keeps the one before.
+    function: String,
+    function_searched_to: Option<usize>,
 }
 
 impl HunkBuilder<'_> {
@@ -451,6 +463,7 @@ impl HunkBuilder<'_> {
             header_part(old_start, old_len),
             header_part(new_start, new_len)
         );
+        self.find_function(old_range.start);
         let mut lines = Vec::new();
         let (mut removed, mut added) = (Vec::new(), Vec::new());
         for op in group {
@@ -472,7 +485,30 @@ impl HunkBuilder<'_> {
             new_start,
             new_len,
             header,
+            function: self.function.clone(),
             lines,
+        }
+    }
+
+    /// Looks above old line `start` (0-based) for git's function context,
+    /// back to where the previous hunk's search began (xdiff's `def_ff`).
+    fn find_function(&mut self, start: usize) {
+        let limit = self.function_searched_to.map_or(0, |l| l + 1);
+        self.function_searched_to = start.checked_sub(1);
+        for l in (limit..start).rev() {
+            let line = self.old[l];
+            if line
+                .first()
+                .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'$')
+            {
+                let cut = &line[..line.len().min(80)];
+                let end = cut
+                    .iter()
+                    .rposition(|c| !c.is_ascii_whitespace())
+                    .map_or(0, |i| i + 1);
+                self.function = String::from_utf8_lossy(&cut[..end]).into_owned();
+                return;
+            }
         }
     }
 

@@ -2,8 +2,8 @@
 //! made from the same [`FileDiff`]s the console draws, so the two agree on
 //! renames and counts. The header lines are git's (`diff --git`, modes,
 //! `similarity index`, `rename from/to`, `index`), paths quoted as git
-//! quotes them, so the text can be read by `git apply`. Hunk headers carry
-//! no function context (git's `@@ … @@ fn name` suffix is decoration).
+//! quotes them, so the text can be read by `git apply`; hunk headers carry
+//! git's function context.
 
 use super::{Body, DiffLine, FileDiff, FileMeta, FileStatus, Hunk, LineKind, header_part};
 
@@ -88,6 +88,7 @@ fn split_type_change(f: &FileDiff) -> (FileDiff, FileDiff) {
                     header_part(start(old_len), old_len),
                     header_part(start(new_len), new_len)
                 ),
+                function: String::new(),
                 lines,
             })
             .into_iter()
@@ -214,7 +215,12 @@ fn write_file(
         }
     }
     for h in hunks {
-        if !line(PatchLine::HunkHeader, &h.header) {
+        let header = if h.function.is_empty() {
+            std::borrow::Cow::Borrowed(h.header.as_str())
+        } else {
+            std::borrow::Cow::Owned(format!("{} {}", h.header, h.function))
+        };
+        if !line(PatchLine::HunkHeader, &header) {
             return false;
         }
         for l in &h.lines {
