@@ -275,11 +275,13 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// No limits: every file read and diffed whole, however long it takes
-    /// (`leash diff`, which must print the whole change).
+    /// No limits but git's own: every file read and diffed whole, however
+    /// long it takes (`leash diff`, which must print the whole change, and
+    /// the journal's counts), except a side over git's big-file threshold
+    /// (`core.bigFileThreshold`, 512 MiB), which git too shows as binary.
     pub fn unlimited() -> Limits {
         Limits {
-            max_bytes: u64::MAX,
+            max_bytes: 512 * 1024 * 1024,
             max_lines: usize::MAX,
             context: 3,
             deadline: Duration::MAX,

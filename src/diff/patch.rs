@@ -201,7 +201,8 @@ fn write_file(
             header.push(meta(format!("+++ {b}")));
             hunks.as_slice()
         }
-        Body::Binary { .. } => {
+        // Git shows a file over its big-file threshold as binary too.
+        Body::Binary { .. } | Body::TooLarge { .. } => {
             header.push(meta(format!("Binary files {a} and {b} differ")));
             &[]
         }
