@@ -9,8 +9,11 @@ pub mod highlight;
 pub mod keymap;
 pub mod settings;
 pub mod theme;
-pub mod transcript;
 pub mod views;
+
+/// The transcript renderer lives in the library now (it is pure: no
+/// terminal types); this path stays for the console's own modules.
+pub use crate::transcript;
 pub mod worker;
 
 use std::fs::File;

@@ -18,7 +18,7 @@ use crate::agents::TurnSpec;
 use crate::diff::{self, FileDiff, Limits};
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::ui::highlight::Highlighter;
-use crate::ui::transcript::{self, Rendered};
+use crate::transcript::{self, Rendered};
 use crate::workspace::{AutonomyTarget, Workspace};
 
 /// How much of an output log one window holds.
