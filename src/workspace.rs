@@ -15,6 +15,7 @@ use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, 
 use crate::policy::{self, TaskOverride};
 use crate::state::{State, Turn};
 
+mod presence;
 mod recovery;
 
 /// Errors of workspace operations. Each says what happened and, where it
@@ -423,16 +424,6 @@ impl Workspace {
                 (),
             ))
         })
-    }
-
-    /// True while a console holds `.git/leash/console.lock`: an operator is
-    /// there to answer.
-    pub fn console_present(&self) -> bool {
-        let path = self.leash_dir.join("console.lock");
-        if !path.exists() {
-            return false;
-        }
-        matches!(FileLock::acquire(&path, false), Ok(None))
     }
 
     /// Refuses to change the repository while recovery is blocked (a git
