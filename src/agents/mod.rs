@@ -5,6 +5,7 @@ pub mod adapter;
 pub mod claude;
 pub mod codex;
 pub mod confine;
+pub mod detached;
 pub mod gate;
 pub mod gate_relay;
 pub mod hook_answer;

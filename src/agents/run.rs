@@ -26,7 +26,7 @@ use crate::policy::{self, Exit, TurnEnd, Verdict};
 use crate::workspace::{Error, Result, Workspace, crash_point, io_error, turn_ref};
 
 /// What the operator asked to run (`leash run`'s options).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TurnSpec {
     pub task: Option<String>,
     pub agent: Option<String>,
