@@ -185,9 +185,9 @@ fn bench_transcript() {
     let mut times = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        let r = leash::ui::transcript::render(
+        let r = leash::transcript::render(
             text.as_bytes(),
-            leash::ui::transcript::Format::Claude,
+            leash::transcript::Format::Claude,
             None,
         );
         times.push(t.elapsed());
