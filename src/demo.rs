@@ -13,7 +13,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use crate::agents::{TurnSpec, detached};
+use crate::agents::detached;
+use crate::model::TurnSpec;
 
 /// The demo scenarios, as (task name, risk, prompt).
 pub const SCENARIOS: &[(&str, &str, &str)] = &[

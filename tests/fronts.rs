@@ -8,8 +8,9 @@ mod common;
 use std::time::Duration;
 
 use common::Repo;
-use leash::agents::{TurnSpec, detached};
+use leash::agents::detached;
 use leash::model::RiskClass;
+use leash::model::TurnSpec;
 use leash::ui::worker::{Op, run_op, started_id};
 use leash::workspace::Workspace;
 use serde_json::Value;

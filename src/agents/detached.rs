@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use super::TurnSpec;
+use crate::model::TurnSpec;
 
 /// Set in the environment of the detached supervisor: `leash run` then
 /// reports its failures as JSON on stderr (read back by [`start`]) and,

@@ -6,8 +6,8 @@ use std::os::fd::AsRawFd;
 
 use super::turns::{summary_line, turn_json};
 use super::{CliResult, Failure, ReplayArgs, RunArgs, print_json};
-use crate::agents::TurnSpec;
 use crate::agents::detached;
+use crate::model::TurnSpec;
 use crate::model::TurnState;
 use crate::workspace::Workspace;
 use crate::{say, tell};
@@ -131,7 +131,7 @@ pub fn shell(ws: &Workspace, a: super::ShellArgs) -> CliResult {
              in its own temp dir, to devices and to the agent's state paths ({} paths in all); \
              a new file directly at the top of the checkout is refused",
             p.abi,
-            crate::agents::shell::KEPT_OUT.join(", "),
+            crate::workspace::KEPT_OUT.join(", "),
             p.writable.len()
         );
     }

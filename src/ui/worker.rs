@@ -14,8 +14,9 @@ use std::thread;
 use git2::{Oid, Repository};
 use ratatui::style::Style;
 
-use crate::agents::{TurnSpec, detached};
+use crate::agents::detached;
 use crate::diff::{self, FileDiff, Limits};
+use crate::model::TurnSpec;
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::transcript::{self, Rendered};
 use crate::ui::highlight::Highlighter;

@@ -9,7 +9,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Dialog, Pane, Status};
-use crate::agents::TurnSpec;
+use crate::model::TurnSpec;
 use crate::model::{FailureClass, RiskClass};
 use crate::state::Turn;
 use crate::ui::action::Action;
