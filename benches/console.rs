@@ -185,11 +185,7 @@ fn bench_transcript() {
     let mut times = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        let r = leash::ui::transcript::render(
-            text.as_bytes(),
-            leash::ui::transcript::Format::Claude,
-            None,
-        );
+        let r = leash::transcript::render(text.as_bytes(), leash::transcript::Format::Claude, None);
         times.push(t.elapsed());
         assert!(!r.lines.is_empty());
     }

@@ -404,7 +404,7 @@ fn a_drifted_turn_replays_on_the_current_head_by_default() {
     r.write("README.md", "user line\n");
     r.git(&["commit", "-q", "-am", "user edit"]);
     let head = r.head();
-    leash::ui::worker::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
+    leash::agents::detached::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
     let ws = leash::workspace::Workspace::open(r.path()).unwrap();
     let mut app = App::new(
         ws,

@@ -30,6 +30,7 @@ pub mod gate;
 mod in_place;
 mod landing;
 mod observer;
+mod presence;
 mod recovery;
 pub mod shell;
 mod turns;
@@ -451,16 +452,6 @@ impl Workspace {
                 (),
             ))
         })
-    }
-
-    /// True while a console holds `.git/leash/console.lock`: an operator is
-    /// there to answer.
-    pub fn console_present(&self) -> bool {
-        let path = self.leash_dir.join("console.lock");
-        if !path.exists() {
-            return false;
-        }
-        matches!(FileLock::acquire(&path, false), Ok(None))
     }
 
     /// Refuses to change the repository while recovery is blocked (a git

@@ -58,7 +58,7 @@ pub fn demo() -> Demo {
 }
 
 pub fn app_with(root: &Path, theme: &str) -> App {
-    leash::ui::worker::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
+    leash::agents::detached::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
     let ws = Workspace::open(root).unwrap();
     let mut app = App::new(
         ws,

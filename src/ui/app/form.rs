@@ -9,12 +9,12 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Dialog, Pane, Status};
-use crate::agents::TurnSpec;
+use crate::model::TurnSpec;
 use crate::model::{FailureClass, RiskClass};
 use crate::state::Turn;
 use crate::ui::action::Action;
 use crate::ui::keymap::{Key, Layer};
-use crate::ui::worker::{Op, run_args, started_id};
+use crate::ui::worker::{Op, started_id};
 
 /// A one-line text field: its text and a cursor, counted in characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -311,9 +311,8 @@ impl NewTurn {
         }];
     }
 
-    /// The `leash run` arguments the form asks for, or the field to fix
-    /// and why.
-    pub fn args(&self, app: &App) -> Result<Vec<String>, (Field, String)> {
+    /// The turn the form asks for, or the field to fix and why.
+    pub fn spec(&self, app: &App) -> Result<TurnSpec, (Field, String)> {
         let prompt = self.prompt.text.trim();
         let mut spec = TurnSpec {
             risk: Some(self.risk),
@@ -358,7 +357,7 @@ impl NewTurn {
                 };
             }
         }
-        Ok(run_args(&spec))
+        Ok(spec)
     }
 }
 
@@ -498,8 +497,8 @@ impl App {
     /// Starts the turn the form describes (exactly one), or says what to
     /// fix and keeps the form open on that field.
     fn submit(&mut self, mut form: NewTurn) {
-        match form.args(self) {
-            Ok(args) => {
+        match form.spec(self) {
+            Ok(spec) => {
                 self.status = Some(Status {
                     text: match &form.replay {
                         Some(r) => format!("replaying {}…", r.turn),
@@ -507,7 +506,7 @@ impl App {
                     },
                     error: false,
                 });
-                self.outbox.ops.push(Op::Start(args));
+                self.outbox.ops.push(Op::Start(spec));
             }
             Err((field, why)) => {
                 form.focus = field;
