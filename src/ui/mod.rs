@@ -225,15 +225,21 @@ where
         if dirty {
             let wait = FRAME.saturating_sub(last_draw.elapsed());
             if wait.is_zero() {
+                let mut report = None;
                 let (drawn, seen) = crate::journal::record_ages(|| {
-                    terminal.draw(|f| views::draw(f, app)).map(drop)
+                    terminal
+                        .draw(|f| report = Some(views::draw(f, app)))
+                        .map(drop)
                 });
                 drawn?;
                 ages = seen;
+                if let Some(report) = report {
+                    app.on_drawn(report);
+                }
                 tell(Seen::Drew);
                 last_draw = Instant::now();
                 dirty = false;
-                // Drawing may ask for highlights of what became visible.
+                // The frame may ask for highlights of what became visible.
                 continue;
             }
         }

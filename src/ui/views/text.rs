@@ -60,11 +60,14 @@ pub fn safe<'a>(text: &str, style: Style) -> Span<'a> {
     Span::styled(sanitize::plain(text), style)
 }
 
-/// Cuts a string to `width` display columns, marking the cut.
+/// Untrusted text made safe, then cut to `width` display columns, marking
+/// the cut: the markers that stand for hidden characters count in the
+/// width, so they cannot push the text past it.
 pub fn fit(text: &str, width: usize) -> String {
     use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let text = sanitize::plain(text);
     if text.width() <= width {
-        return text.to_string();
+        return text;
     }
     let mut out = String::new();
     let mut w = 0;
