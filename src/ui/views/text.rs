@@ -221,6 +221,30 @@ mod tests {
     }
 
     #[test]
+    fn fit_sanitizes_before_it_cuts_so_markers_stay_inside_the_width() {
+        use unicode_width::UnicodeWidthStr;
+        // A bidi override, a terminal escape and a control right at the
+        // cut: their markers count, so the result never overflows.
+        let hostile = "title: \u{202e}evil\x1b]0;owned\x07\x1b[2J\x07 and more";
+        for width in 1..40 {
+            let f = fit(hostile, width);
+            assert!(f.width() <= width, "{width}: {f:?}");
+            assert!(
+                !f.chars().any(crate::sanitize::is_hidden_char),
+                "{width}: {f:?}"
+            );
+            // What a view then makes of it (`safe`) is what was measured.
+            assert_eq!(sanitize::plain(&f), f, "{width}");
+        }
+        let whole = sanitize::plain(hostile);
+        assert_eq!(fit(hostile, whole.width()), whole, "nothing cut: no marker");
+        assert!(fit(hostile, whole.width() - 1).ends_with('…'));
+        // The escape's own bytes never show, cut or not.
+        assert!(!fit(hostile, 14).contains("owned"));
+        assert!(!fit(hostile, 14).contains('\x1b'));
+    }
+
+    #[test]
     fn clip_marks_each_side_it_cuts_and_nothing_that_fits() {
         assert_eq!(cut("short", 0, 10), "short");
         assert_eq!(cut("exactly10!", 0, 10), "exactly10!");
