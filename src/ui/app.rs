@@ -31,6 +31,8 @@ mod layers;
 mod output;
 mod queue;
 mod reading;
+#[cfg(test)]
+mod testing;
 mod turn_list;
 pub use autonomy::AutonomyPane;
 pub use component::{Ctx, Effect, Outcome};

@@ -50,3 +50,46 @@ impl AutonomyPane {
         vec![Effect::Slide(class, AutonomyLevel::ALL[j])]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AutonomyPane;
+    use crate::model::AutonomyLevel;
+    use crate::ui::action::Action;
+    use crate::ui::app::testing::{app, draw};
+    use crate::ui::app::{Effect, Pane};
+    use crate::ui::worker::CLASSES;
+
+    #[test]
+    fn a_slider_key_asks_for_the_next_stop_or_says_it_is_there() {
+        let f = app(&[]);
+        let ctx = f.app.ctx();
+        let mut pane = AutonomyPane::default();
+        pane.handle(Action::Down, &ctx);
+        assert_eq!(pane.sel, 1);
+        let class = CLASSES[1];
+        let now = f.app.ws.sliders().get(class);
+        let i = AutonomyLevel::ALL.iter().position(|l| *l == now).unwrap();
+        let out = pane.handle(Action::Right, &ctx);
+        assert!(out.consumed);
+        match AutonomyLevel::ALL.get(i + 1) {
+            Some(next) => assert_eq!(out.effects, [Effect::Slide(class, *next)]),
+            None => assert!(matches!(out.effects[..], [Effect::Status(_)])),
+        }
+        assert!(!pane.handle(Action::Approve, &ctx).consumed);
+    }
+
+    #[test]
+    fn the_panel_shows_a_slider_per_class_and_takes_the_focus() {
+        let mut f = app(&[]);
+        let app = &mut f.app;
+        app.update(Action::AutonomyPanel);
+        assert_eq!(app.focus, Pane::Autonomy);
+        let screen = draw(app, 100, 30);
+        for class in CLASSES {
+            assert!(screen.contains(&class.to_string()), "{class}: {screen}");
+        }
+        app.update(Action::Bottom);
+        assert_eq!(app.autonomy.sel, CLASSES.len() - 1);
+    }
+}

@@ -196,3 +196,104 @@ impl Detail {
         Outcome::with(vec![Effect::Select(Some(id))])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ui::action::Action;
+    use crate::ui::app::testing::{Fixture, app, created, draw, finished};
+    use crate::ui::app::{Effect, Pane, Tab};
+
+    fn one() -> Fixture {
+        let mut f = app(&[created("t1", "the task", "low"), finished("t1", 1)]);
+        f.app.focus = Pane::Detail;
+        f
+    }
+
+    #[test]
+    fn tab_keys_work_from_any_pane_and_movement_only_when_focused() {
+        let mut f = one();
+        let app = &mut f.app;
+        app.focus = Pane::Turns;
+        app.update(Action::TabEvents);
+        assert_eq!(app.tab(), Tab::Events);
+        app.update(Action::PrevTab);
+        assert_eq!(app.tab(), Tab::Diff);
+        app.update(Action::NextTab);
+        app.update(Action::NextTab);
+        assert_eq!(app.tab(), Tab::Invariants);
+        let mut detail = crate::ui::app::Detail::default();
+        assert!(!detail.handle(Action::Down, &app.ctx()).consumed);
+    }
+
+    #[test]
+    fn events_show_the_turn_s_journal_and_scroll() {
+        let mut f = one();
+        let app = &mut f.app;
+        app.update(Action::TabEvents);
+        let screen = draw(app, 120, 20);
+        assert!(screen.contains("03:04:05"), "{screen}");
+        app.page = 1;
+        app.update(Action::Down);
+        assert_eq!(app.detail.events.scroll, 1);
+        app.update(Action::Down);
+        assert_eq!(app.detail.events.scroll, 1, "no further than the last page");
+        // Provenance keeps its own place.
+        app.update(Action::TabProvenance);
+        assert_eq!(app.detail.provenance.scroll, 0);
+    }
+
+    #[test]
+    fn provenance_shows_where_the_turn_came_from_and_scrolls() {
+        let mut f = one();
+        let app = &mut f.app;
+        app.update(Action::TabProvenance);
+        let screen = draw(app, 120, 20);
+        assert!(screen.contains("(unborn)"), "{screen}");
+        assert!(screen.contains("do the task"), "{screen}");
+        app.update(Action::Down);
+        assert_eq!(app.detail.provenance.scroll, 1);
+        app.update(Action::Top);
+        assert_eq!(app.detail.provenance.scroll, 0);
+    }
+
+    #[test]
+    fn the_dashboard_without_invariants_says_so_and_opens_nothing() {
+        let mut f = one();
+        let app = &mut f.app;
+        app.update(Action::TabInvariants);
+        let screen = draw(app, 120, 20);
+        assert!(screen.contains("No invariants are configured"), "{screen}");
+        let mut detail = crate::ui::app::Detail {
+            tab: Tab::Invariants,
+            ..Default::default()
+        };
+        let out = detail.handle(Action::Open, &app.ctx());
+        assert_eq!(out.effects, [Effect::Refuse("no check result here".into())]);
+        app.update(Action::NextHunk);
+        assert_eq!(app.detail.dashboard.finding, 0);
+        assert_eq!(app.tab(), Tab::Invariants, "n moves among findings here");
+    }
+
+    #[test]
+    fn another_turn_starts_its_tabs_afresh() {
+        let mut f = app(&[
+            created("t1", "one", "low"),
+            finished("t1", 1),
+            created("t2", "two", "low"),
+        ]);
+        let app = &mut f.app;
+        app.focus = Pane::Detail;
+        app.update(Action::TabEvents);
+        app.page = 1;
+        app.update(Action::Down);
+        // Events are cut, not wrapped: → scrolls them sideways.
+        app.update(Action::Right);
+        assert_eq!(app.detail.reading.hscroll, 8);
+        app.focus = Pane::Turns;
+        app.update(Action::Down);
+        assert_eq!(app.selected.as_deref(), Some("t1"));
+        assert_eq!(app.detail.events.scroll, 0);
+        assert_eq!(app.detail.reading.hscroll, 0);
+        assert_eq!(app.tab(), Tab::Events, "the tab stays");
+    }
+}

@@ -157,3 +157,99 @@ impl DiffView {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Row;
+    use crate::diff::{Body, DiffLine, FileDiff, FileStatus, Hunk, LineKind};
+    use crate::ui::action::Action;
+    use crate::ui::app::testing::{app, created, draw, finished};
+    use crate::ui::app::{Pane, Tab};
+    use crate::ui::worker::{Done, Job};
+
+    fn file(path: &str, lines: &[&str]) -> FileDiff {
+        let hunk = |start: u32| Hunk {
+            old_start: start,
+            old_len: 0,
+            new_start: start,
+            new_len: lines.len() as u32,
+            header: format!("@@ -{start},0 +{start},{} @@", lines.len()),
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, t)| DiffLine {
+                    kind: LineKind::Added,
+                    old_no: None,
+                    new_no: Some(start + i as u32),
+                    text: t.to_string(),
+                    emphasis: Vec::new(),
+                })
+                .collect(),
+        };
+        FileDiff {
+            old_path: None,
+            new_path: Some(path.into()),
+            status: FileStatus::Added,
+            insertions: 2 * lines.len(),
+            deletions: 0,
+            body: Body::Text(vec![hunk(1), hunk(40)]),
+            no_newline_at_end: false,
+        }
+    }
+
+    #[test]
+    fn hidden_characters_are_those_sanitize_knows_tags_included() {
+        // Tag characters ("ASCII smuggling") were missed by the console's
+        // own table; a CRLF line end and tabs are not hidden.
+        assert!(super::hides_characters("ok\u{e0068}\u{e0069}"));
+        assert!(super::hides_characters("a\u{202e}b"));
+        assert!(super::hides_characters("a\x1b[31mb"));
+        assert!(!super::hides_characters("plain\tline\r"));
+    }
+
+    #[test]
+    fn the_diff_flags_hidden_characters_and_jumps_by_hunk_and_file() {
+        let mut f = app(&[created("t1", "task", "low"), finished("t1", 2)]);
+        let app = &mut f.app;
+        let files = vec![
+            file("clean.rs", &["fn a() {}", "fn b() {}"]),
+            file("smuggled.md", &["hello\u{e0068}\u{e0069}", "bye"]),
+        ];
+        app.on_done(Done::Diff {
+            turn: "t1".into(),
+            result: Ok(Arc::new(files)),
+        });
+        assert_eq!(app.detail.diff.suspicious.iter().collect::<Vec<_>>(), [&1]);
+        app.update(Action::TabDiff);
+        app.outbox.jobs.clear();
+        let screen = draw(app, 120, 30);
+        assert!(screen.contains("smuggled.md"), "{screen}");
+        assert!(screen.contains("⚠ hidden characters"), "{screen}");
+        // The frame reported what it showed: its hunks' colours are asked.
+        assert!(
+            matches!(&app.outbox.jobs[..], [Job::Highlight { key, .. }] if key.1 == 0),
+            "{:?}",
+            app.outbox.jobs
+        );
+        app.update(Action::NextHunk);
+        assert_eq!(
+            app.detail.diff.rows[app.detail.diff.scroll],
+            Row::Hunk(0, 0)
+        );
+        app.update(Action::NextFile);
+        assert_eq!(app.detail.diff.rows[app.detail.diff.scroll], Row::File(1));
+        app.update(Action::PrevHunk);
+        assert_eq!(
+            app.detail.diff.rows[app.detail.diff.scroll],
+            Row::Hunk(0, 1)
+        );
+        // Focused, the arrows scroll it, no further than its last page.
+        app.focus = Pane::Detail;
+        app.update(Action::Bottom);
+        let rows = app.detail.diff.rows.len();
+        assert_eq!(app.detail.diff.scroll, rows.saturating_sub(app.page));
+        assert_eq!(app.tab(), Tab::Diff);
+    }
+}

@@ -101,3 +101,72 @@ impl Layers {
         Outcome::consumed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::Overlay;
+    use crate::ui::action::Action;
+    use crate::ui::app::testing::{app, created, draw, finished};
+    use crate::ui::app::{Dialog, Pane};
+    use crate::ui::worker::Op;
+
+    fn press(app: &mut crate::ui::app::App, code: KeyCode) {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    #[test]
+    fn a_reason_is_typed_as_actions_and_nothing_under_the_dialog_moves() {
+        let mut f = app(&[created("t1", "task", "low"), finished("t1", 1)]);
+        let app = &mut f.app;
+        app.update(Action::Reject);
+        assert!(matches!(app.dialog(), Some(Dialog::Reason { .. })));
+        // `q` quits and `j` moves elsewhere: in the dialog they type.
+        for c in "qjx".chars() {
+            press(app, KeyCode::Char(c));
+        }
+        press(app, KeyCode::Backspace);
+        assert!(!app.quit);
+        assert_eq!(app.focus, Pane::Turns);
+        match app.dialog() {
+            Some(Dialog::Reason { input, .. }) => assert_eq!(input, "qj"),
+            d => panic!("{d:?}"),
+        }
+        let screen = draw(app, 100, 30);
+        assert!(screen.contains("qj"), "{screen}");
+        press(app, KeyCode::Enter);
+        assert!(app.dialog().is_none());
+        assert_eq!(app.outbox.ops, [Op::Reject("t1".into(), "qj".into())]);
+    }
+
+    #[test]
+    fn the_top_layer_gets_keys_first_and_closes_alone() {
+        let mut f = app(&[]);
+        let app = &mut f.app;
+        app.update(Action::Help);
+        assert_eq!(
+            app.layers(),
+            [
+                crate::ui::keymap::Layer::Help,
+                crate::ui::keymap::Layer::Global
+            ]
+        );
+        app.update(Action::Down);
+        assert_eq!(app.help(), Some(1));
+        app.layers.open(Dialog::Notice {
+            title: "Note".into(),
+            lines: vec!["over the help".into()],
+        });
+        assert_eq!(app.layers(), [crate::ui::keymap::Layer::Dialog]);
+        let screen = draw(app, 100, 30);
+        assert!(screen.contains("over the help"), "{screen}");
+        // Esc closes the dialog; the help under it stays, as it was.
+        press(app, KeyCode::Esc);
+        assert!(app.dialog().is_none());
+        assert_eq!(app.layers.top(), Some(&Overlay::Help(1)));
+        app.update(Action::Back);
+        assert!(app.layers.is_empty());
+        assert!(!app.quit);
+    }
+}

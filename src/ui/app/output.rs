@@ -77,3 +77,65 @@ impl OutputView {
         Outcome::consumed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::OutputView;
+    use crate::ui::action::Action;
+    use crate::ui::app::Effect;
+    use crate::ui::app::testing::{app, created, draw, finished};
+    use crate::ui::transcript::{Format, render};
+    use crate::ui::worker::{Done, OutputWindow};
+
+    fn window(lines: usize, start: u64) -> OutputWindow {
+        let text: String = (1..=lines).map(|i| format!("line {i}\n")).collect();
+        OutputWindow {
+            start,
+            end: start + text.len() as u64,
+            file_len: start + text.len() as u64,
+            rendered: render(text.as_bytes(), Format::Raw, None),
+        }
+    }
+
+    #[test]
+    fn up_reads_older_lines_and_at_the_window_s_top_asks_for_the_one_before() {
+        let mut out = OutputView::new();
+        out.window = window(10, 0);
+        assert!(out.scroll(Action::Up, false, 4).effects.is_empty());
+        assert_eq!((out.from_bottom, out.follow), (1, false));
+        out.scroll(Action::Down, false, 4);
+        assert_eq!((out.from_bottom, out.follow), (0, true));
+        // The window does not start the log: its top reads the one before.
+        out.window = window(10, 500);
+        let top = out.scroll(Action::Top, false, 4);
+        assert_eq!(top.effects, [Effect::Output(Some(500))]);
+        assert_eq!(out.from_bottom, 0);
+    }
+
+    #[test]
+    fn follow_toggles_and_asks_for_the_newest_output() {
+        let mut out = OutputView::new();
+        assert!(out.toggle_follow().effects.is_empty());
+        assert!(!out.follow);
+        assert_eq!(out.toggle_follow().effects, [Effect::Output(None)]);
+    }
+
+    #[test]
+    fn the_tab_says_what_it_waits_for_then_shows_the_newest_lines() {
+        let mut f = app(&[created("t1", "task", "low"), finished("t1", 1)]);
+        let app = &mut f.app;
+        assert!(draw(app, 100, 20).contains("reading output…"));
+        app.on_done(Done::Output {
+            turn: "t1".into(),
+            window: OutputWindow::default(),
+        });
+        assert!(draw(app, 100, 20).contains("the agent printed nothing"));
+        app.on_done(Done::Output {
+            turn: "t1".into(),
+            window: window(40, 0),
+        });
+        let screen = draw(app, 100, 20);
+        assert!(screen.contains("line 40"), "{screen}");
+        assert!(!screen.contains("line 1\n"), "{screen}");
+    }
+}

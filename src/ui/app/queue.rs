@@ -144,3 +144,55 @@ impl QueuePane {
         Some(head.turn().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{QueuePane, Waiting, waiting};
+    use crate::ui::action::Action;
+    use crate::ui::app::testing::{app, created, draw, finished};
+    use crate::ui::app::{Effect, Pane};
+
+    fn two_waiting() -> crate::ui::app::testing::Fixture {
+        app(&[
+            created("t1", "small change", "low"),
+            finished("t1", 1),
+            created("t2", "risky change", "high"),
+            finished("t2", 3),
+            created("t3", "still running", "low"),
+        ])
+    }
+
+    #[test]
+    fn the_riskiest_waits_first_and_entering_the_queue_selects_it() {
+        let mut f = two_waiting();
+        let app = &mut f.app;
+        assert_eq!(
+            waiting(&app.ws),
+            [Waiting::Turn("t2".into()), Waiting::Turn("t1".into())]
+        );
+        assert_eq!(app.selected.as_deref(), Some("t3"));
+        app.update(Action::NextPane);
+        assert_eq!(app.focus, Pane::Queue);
+        assert_eq!(app.selected.as_deref(), Some("t2"), "the head is selected");
+        assert!(app.status.as_ref().unwrap().text.contains("was t3"));
+        let screen = draw(app, 100, 30);
+        assert!(screen.contains("Waiting for you"), "{screen}");
+        let row = |s: &str, what: &str| s.lines().position(|l| l.contains(what));
+        assert!(row(&screen, "risky change") < row(&screen, "small change"));
+    }
+
+    #[test]
+    fn the_cursor_moves_and_asks_for_its_entry_s_turn() {
+        let mut f = two_waiting();
+        f.app.focus = Pane::Queue;
+        let ctx = f.app.ctx();
+        let mut q = QueuePane::default();
+        let out = q.handle(Action::Down, &ctx);
+        assert_eq!(q.sel, 1);
+        assert_eq!(out.effects, [Effect::Select(Some("t1".into()))]);
+        // Its entry is followed while others come and go; the head after.
+        assert_eq!(q.follow(&ctx), Some("t1".into()));
+        assert_eq!(q.to_head(&ctx), Some("t2".into()));
+        assert_eq!(q.sel, 0);
+    }
+}

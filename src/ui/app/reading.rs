@@ -191,3 +191,34 @@ impl App {
 fn tab_index(tab: Tab) -> usize {
     TABS.iter().position(|t| *t == tab).unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+    use crate::ui::app::testing::{app, created, draw, finished};
+    use crate::ui::app::{Pane, Tab};
+
+    #[test]
+    fn a_frame_reports_the_page_and_where_things_are_after_it_is_drawn() {
+        let mut f = app(&[created("t1", "task", "low"), finished("t1", 1)]);
+        let app = &mut f.app;
+        assert_eq!(app.page, 10, "before any frame");
+        draw(app, 100, 30);
+        // 30 rows: header, footer (2), the detail's border (2), tab row.
+        assert_eq!(app.page, 30 - 1 - 2 - 2 - 1 - 1);
+        assert_eq!(app.areas.tabs.len(), 5);
+        assert!(app.areas.turns.height > 0);
+        draw(app, 100, 16);
+        assert_eq!(app.page, 16 - 1 - 2 - 2 - 1 - 1);
+        // The mouse finds the tabs where the last frame put them.
+        let (_, at) = app.areas.tabs[2];
+        app.on_mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: at.x,
+            row: at.y,
+            modifiers: KeyModifiers::NONE,
+        });
+        assert_eq!((app.tab(), app.focus), (Tab::Events, Pane::Detail));
+    }
+}

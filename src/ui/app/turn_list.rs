@@ -114,3 +114,91 @@ impl TurnList {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::TurnList;
+    use crate::ui::action::Action;
+    use crate::ui::app::testing::{Fixture, app, created, draw, finished};
+    use crate::ui::app::{Effect, Pane};
+
+    fn three() -> Fixture {
+        app(&[
+            created("t1", "fix the parser", "low"),
+            finished("t1", 1),
+            created("t2", "write docs", "medium"),
+            finished("t2", 2),
+            created("t3", "parser tests", "high"),
+        ])
+    }
+
+    fn press(app: &mut crate::ui::app::App, code: KeyCode) {
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    #[test]
+    fn typed_text_is_an_action_that_filters_the_list() {
+        let mut f = three();
+        let app = &mut f.app;
+        assert!(draw(app, 100, 30).contains("write docs"));
+        app.update(Action::Filter);
+        assert!(app.turn_list.editing());
+        for c in "parser".chars() {
+            let ev = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+            assert_eq!(app.typed(&ev), Some(Action::Type(c)));
+            app.on_key(ev);
+        }
+        assert!(!app.quit, "q-like letters type, they do not act");
+        let screen = draw(app, 100, 30);
+        assert!(screen.contains("Turns 2/3 /parser"), "{screen}");
+        let ids: Vec<&str> = app.turns().iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["t3", "t1"]);
+        assert!(screen.contains("fix the parser"), "{screen}");
+        assert!(screen.contains("parser tests"), "{screen}");
+        // Backspace erases; enter ends typing and keeps the filter.
+        press(app, KeyCode::Backspace);
+        assert_eq!(app.turn_list.filter.as_ref().unwrap().text, "parse");
+        press(app, KeyCode::Enter);
+        assert!(!app.turn_list.editing());
+        assert_eq!(app.focus, Pane::Turns, "enter does not open the turn");
+        // Esc (back) clears the filter that is no longer typed into.
+        press(app, KeyCode::Esc);
+        assert!(app.turn_list.filter.is_none());
+        assert!(draw(app, 100, 30).contains("write docs"));
+    }
+
+    #[test]
+    fn a_filter_keeps_the_selection_on_a_turn_it_shows() {
+        let mut f = three();
+        let app = &mut f.app;
+        assert_eq!(app.selected.as_deref(), Some("t3"));
+        app.update(Action::Filter);
+        for c in "docs".chars() {
+            app.update(Action::Type(c));
+        }
+        assert_eq!(app.selected.as_deref(), Some("t2"));
+        app.update(Action::Cancel);
+        assert!(app.turn_list.filter.is_none());
+    }
+
+    #[test]
+    fn movement_asks_to_select_the_next_shown_turn() {
+        let f = three();
+        let ctx = f.app.ctx();
+        let mut list = TurnList::default();
+        let down = list.handle(Action::Down, &ctx);
+        assert!(down.consumed);
+        assert_eq!(down.effects, [Effect::Select(Some("t2".into()))]);
+        assert_eq!(
+            list.handle(Action::Bottom, &ctx).effects,
+            [Effect::Select(Some("t1".into()))]
+        );
+        assert_eq!(
+            list.handle(Action::Open, &ctx).effects,
+            [Effect::Focus(Pane::Detail)]
+        );
+        assert!(!list.handle(Action::Approve, &ctx).consumed);
+    }
+}
