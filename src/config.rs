@@ -124,14 +124,21 @@ class = "high"
 # agent may write to when its turn runs confined (see [run] confine); "~" is
 # your home directory. Left out: ["~/.claude", "~/.claude.json"] and
 # $CLAUDE_CONFIG_DIR for format "claude", $CODEX_HOME or ["~/.codex"] for
-# "codex", nothing for "generic".
+# "codex", nothing for "generic". `confine` overrides [run] confine for this
+# agent's turns.
 [agents.claude]
 command = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose"]
 format = "claude"
 
+# Codex's own sandbox (bubblewrap) cannot run inside leash's, so Codex is
+# told to apply none and leash confines it; "require" makes sure it never
+# runs with no sandbox at all: where the kernel has no Landlock, its turns
+# are refused (there, use "--sandbox", "workspace-write" and drop `confine`
+# to let Codex sandbox its own commands).
 [agents.codex]
-command = ["codex", "exec", "--json", "--sandbox", "workspace-write", "{prompt}"]
+command = ["codex", "exec", "--json", "--sandbox", "danger-full-access", "{prompt}"]
 format = "codex"
+confine = "require"
 
 # Actions that agent hooks hold for your approval.
 [gate]
@@ -379,6 +386,8 @@ pub struct AgentConfig {
     /// turn (`~` is the home directory); `None`: the defaults for its
     /// format.
     pub writable: Option<Vec<String>>,
+    /// `[run] confine` for this agent's turns only; `None`: as `[run]`.
+    pub confine: Option<ConfineMode>,
 }
 
 /// Generates `ALL`, `as_str`, `Display` and a `FromStr` whose error lists
@@ -1090,12 +1099,13 @@ struct RawRisk {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "an agent table with `command`, `format` and `writable`"
+    expecting = "an agent table with `command`, `format`, `writable` and `confine`"
 )]
 struct RawAgent {
     command: Option<Spanned<Argv>>,
     format: Option<Word<AgentFormat>>,
     writable: Option<Vec<Spanned<String>>>,
+    confine: Option<Word<ConfineMode>>,
 }
 
 #[derive(Deserialize)]
@@ -1366,6 +1376,7 @@ impl Source<'_> {
             command,
             format: raw.format.map(|f| f.0).unwrap_or_default(),
             writable,
+            confine: raw.confine.map(|c| c.0),
         })
     }
 
@@ -1804,6 +1815,7 @@ mod tests {
                 ]),
                 format: AgentFormat::Claude,
                 writable: None,
+                confine: None,
             },
         );
         agents.insert(
@@ -1814,11 +1826,12 @@ mod tests {
                     "exec",
                     "--json",
                     "--sandbox",
-                    "workspace-write",
+                    "danger-full-access",
                     "{prompt}",
                 ]),
                 format: AgentFormat::Codex,
                 writable: None,
+                confine: Some(ConfineMode::Require),
             },
         );
         assert_eq!(c.agents, agents);
@@ -2646,6 +2659,7 @@ fix = "YYYY-MM-DD/notes.md"
                 command: argv(&["my-agent", "{prompt}"]),
                 format: AgentFormat::Generic,
                 writable: None,
+                confine: None,
             },
         );
         check(

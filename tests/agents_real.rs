@@ -377,11 +377,21 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
     let server = Server::start("fake_openai.py", "codex.json");
     let r = Repo::new();
     r.ok(&["init"]);
-    // `leash init`'s codex command, unchanged: the CLI is found on PATH.
+    // `leash init`'s codex entry, unchanged: the CLI is found on PATH, and
+    // where the kernel has Landlock, leash's sandbox is Codex's.
+    let landlock = r.ok(&["check", "--json"]).json()["confinement"]["abi"]
+        .as_u64()
+        .unwrap_or(0)
+        > 0;
+    let sandbox = if landlock {
+        "danger-full-access"
+    } else {
+        "workspace-write"
+    };
     assert!(
-        r.read(".leash/config.toml").contains(
-            "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"workspace-write\", \"{prompt}\"]"
-        ),
+        r.read(".leash/config.toml").contains(&format!(
+            "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"{sandbox}\", \"{{prompt}}\"]"
+        )),
         "the template's codex entry"
     );
     r.git(&["add", ".leash"]);
@@ -424,6 +434,7 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
     let output = std::fs::read_to_string(r.path().join(".git/leash/turns/t1/output.log"))
         .unwrap_or_default();
     assert_eq!(t["paths"], json!(["hello.txt"]), "{t}\n{output}");
+    assert_eq!(t["confinement"]["confined"], landlock, "{t}");
     // The gate allowed it explicitly (allow with Codex's own input as
     // `updatedInput`), Codex ran it, and nobody refused it.
     let decided: Vec<Value> = r

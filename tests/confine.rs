@@ -638,3 +638,99 @@ fn a_claude_state_folder_that_does_not_exist_yet_is_made_and_granted() {
     );
     assert_eq!(t["paths"], serde_json::json!(["out.md"]), "{t}");
 }
+
+#[test]
+fn the_default_codex_agent_is_confined_by_leash_and_refused_where_it_cannot_be() {
+    let r = workspace(&[]);
+    if no_landlock(&r, 1) {
+        return;
+    }
+    // `leash init`'s codex entry, with only its program swapped for a
+    // stand-in: Codex is told to apply no sandbox of its own, and leash's
+    // is its sandbox.
+    let cfg = r.read(".leash/config.toml");
+    let line = "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"danger-full-access\", \"{prompt}\"]\nformat = \"codex\"\nconfine = \"require\"\n";
+    assert!(cfg.contains(line), "the template's codex entry:\n{cfg}");
+    let bin = r.path().join("fake-codex");
+    std::fs::write(&bin, "#!/bin/sh\necho codex > out.md\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    r.write(
+        ".leash/config.toml",
+        &cfg.replacen(
+            "command = [\"codex\",",
+            &format!("command = [{:?},", bin.display().to_string()),
+            1,
+        ),
+    );
+    r.git(&["commit", "-qam", "a codex stand-in"]);
+    r.ok(&[
+        "run", "--agent", "codex", "--risk", "high", "--prompt", "write",
+    ]);
+    let t = r.turn("t1");
+    assert_eq!(t["confinement"]["confined"], true, "{t}");
+    assert_eq!(t["paths"], serde_json::json!(["out.md"]), "{t}");
+
+    // Where the kernel has no Landlock, the codex agent's own `require`
+    // refuses its turn, naming the key and the way out; another agent's
+    // turn still runs (unconfined, with a warning: `[run] confine` is auto).
+    let out = r
+        .cmd(&["run", "--agent", "codex", "--prompt", "write"])
+        .env("LEASH_TEST_NO_LANDLOCK", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("[agents.codex] confine = \"require\"")
+            && stderr.contains("no Landlock")
+            && stderr.contains("no turn was created"),
+        "{stderr}"
+    );
+    assert_eq!(r.turns().len(), 1, "no second turn");
+    let out = r
+        .cmd(&["run", "--", "sh", "-c", "echo hi > b.md"])
+        .env("LEASH_TEST_NO_LANDLOCK", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(r.turn("t2")["confinement"]["confined"], false);
+    let check = r
+        .cmd(&["check"])
+        .env("LEASH_TEST_NO_LANDLOCK", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        stderr.contains("turns of codex (confine = \"require\") will be refused"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn init_without_landlock_keeps_codex_in_its_own_sandbox_and_says_so() {
+    let r = Repo::new();
+    let out = r
+        .cmd(&["init"])
+        .env("LEASH_TEST_NO_LANDLOCK", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("this kernel has no Landlock") && stdout.contains("workspace-write"),
+        "{stdout}"
+    );
+    let cfg = r.read(".leash/config.toml");
+    assert!(
+        cfg.contains(
+            "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"workspace-write\", \"{prompt}\"]\nformat = \"codex\"\n\n"
+        ),
+        "{cfg}"
+    );
+}

@@ -32,6 +32,16 @@ fn detach_returns_at_once_and_the_turn_runs_on() {
     wait_until("the supervisor to exit", || (!alive(sup)).then_some(()));
 }
 
+/// The directory of a confined turn's gate socket, beside its temp dir
+/// (`leash-t1-X` → `leash-gate-t1-X`).
+fn gate_dir(tmp: &std::path::Path) -> std::path::PathBuf {
+    let name = tmp.file_name().unwrap().to_string_lossy();
+    tmp.with_file_name(format!(
+        "leash-gate-{}",
+        name.strip_prefix("leash-").unwrap()
+    ))
+}
+
 #[test]
 fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_work() {
     let r = Repo::initialised();
@@ -83,6 +93,7 @@ fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_w
             .as_ref()
             .expect("a confined turn lists its temp dir");
         assert!(d.is_dir(), "{}", d.display());
+        assert!(gate_dir(d).is_dir(), "{}", gate_dir(d).display());
     }
 
     let out = r.ok(&["turns", "--json"]);
@@ -93,6 +104,12 @@ fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_w
     assert!(worktree.join("partial.md").exists(), "the worktree is kept");
     if let Some(d) = &tmp_dir {
         assert!(!d.exists(), "its temp dir is removed: {}", d.display());
+        let gate = gate_dir(d);
+        assert!(
+            !gate.exists(),
+            "its gate's dir is removed: {}",
+            gate.display()
+        );
     }
     let diff = r.ok(&["diff", "t1", "--color", "never"]);
     assert!(diff.stdout.contains("+partial"), "{}", diff.stdout);

@@ -17,6 +17,7 @@
 //!   stdout (one line), stdout, then stderr up to the end of the stream.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ const INPUT_MAX: u64 = 16 << 20;
 
 /// A listening gate; stops (and removes its directory) when dropped.
 pub struct Relay {
-    dir: Option<tempfile::TempDir>,
+    dir: PathBuf,
     pub socket: PathBuf,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -43,22 +44,43 @@ pub struct Relay {
 impl Relay {
     /// Listens for the hooks of `turn` in workspace `root`; `worktree` is
     /// the project dir when a hook names none.
-    pub fn start(root: &Path, turn: &str, worktree: &Path) -> std::io::Result<Relay> {
-        Relay::with_env(GateEnv {
-            workspace: Some(root.to_path_buf()),
-            turn: Some(turn.to_string()),
-            project_dir: Some(worktree.to_path_buf()),
-            poll: Duration::from_millis(100),
-            confined: None,
-        })
+    /// Its directory is [`dir_for`] the turn's temp dir `tmp`, so that
+    /// recovery finds it after a killed supervisor.
+    pub fn start(root: &Path, turn: &str, worktree: &Path, tmp: &Path) -> std::io::Result<Relay> {
+        let dir = dir_for(tmp).ok_or_else(|| {
+            std::io::Error::other(format!("{} is not a turn's temp dir", tmp.display()))
+        })?;
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        Relay::listen_in(
+            dir,
+            GateEnv {
+                workspace: Some(root.to_path_buf()),
+                turn: Some(turn.to_string()),
+                project_dir: Some(worktree.to_path_buf()),
+                poll: Duration::from_millis(100),
+                confined: None,
+            },
+        )
     }
 
     /// Listens for hook calls answered with `base` (the project dir of each
     /// call is the one the hook names, else `base`'s).
     pub fn with_env(base: GateEnv) -> std::io::Result<Relay> {
         let dir = tempfile::Builder::new().prefix("leash-gate-").tempdir()?;
-        let socket = dir.path().join("gate.sock");
-        let listener = UnixListener::bind(&socket)?;
+        Relay::listen_in(dir.keep(), base)
+    }
+
+    /// Listens in `dir`, a new directory of this process's own (removed,
+    /// with the socket, when the relay is dropped).
+    fn listen_in(dir: PathBuf, base: GateEnv) -> std::io::Result<Relay> {
+        let socket = dir.join("gate.sock");
+        let listener = match UnixListener::bind(&socket) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
         listener.set_nonblocking(true)?;
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -81,7 +103,7 @@ impl Relay {
             })
         };
         Ok(Relay {
-            dir: Some(dir),
+            dir,
             socket,
             stop,
             thread: Some(thread),
@@ -95,8 +117,16 @@ impl Drop for Relay {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        drop(self.dir.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The gate directory of the turn whose temp dir is `tmp`
+/// (`<temp>/leash-<turn>-<random>` → `<temp>/leash-gate-<turn>-<random>`):
+/// beside it, not in it, since the agent may write in its temp dir.
+pub fn dir_for(tmp: &Path) -> Option<PathBuf> {
+    let name = tmp.file_name()?.to_str()?.strip_prefix("leash-")?;
+    Some(tmp.parent()?.join(format!("leash-gate-{name}")))
 }
 
 /// Answers one hook call.

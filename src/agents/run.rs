@@ -307,15 +307,15 @@ impl Workspace {
         {
             return Err(Error::Refused(program_missing(&r.agent, program)));
         }
-        if let Some(why) = self.cannot_confine(confine::probe_abi()) {
+        if let Some(why) = self.cannot_confine(confine::probe_abi(), &r.agent) {
             return Err(Error::Refused(format!("{why}; no turn was created")));
         }
-        if self.config.run.confine == ConfineMode::Require {
+        if self.confine_mode(&r.agent) == ConfineMode::Require {
             let format = self.config.agents.get(&r.agent).map(|a| a.format);
             if let Some(why) = codex_sandboxes_itself(format, &r.argv) {
                 return Err(Error::Refused(format!(
                     "{}; no turn was created",
-                    codex_require_refusal(&why)
+                    codex_require_refusal(&self.confine_key(&r.agent), &why)
                 )));
             }
         }
@@ -435,14 +435,22 @@ impl Workspace {
                  anywhere their user can",
                 config::CONFIG_FILE
             ))
-        } else if let Some(why) = self.cannot_confine(abi) {
+        } else if let Some(why) = self.cannot_confine(abi, "") {
             Some(format!("{why}: isolated turns will be refused"))
         } else if abi == 0 {
-            Some(
+            let required = self.agents_requiring_confinement();
+            Some(if required.is_empty() {
                 "this kernel has no Landlock (or it is disabled): isolated turns run \
                  unconfined and may write anywhere their user can"
-                    .to_string(),
-            )
+                    .to_string()
+            } else {
+                format!(
+                    "this kernel has no Landlock (or it is disabled): isolated turns run \
+                     unconfined and may write anywhere their user can, and turns of {} \
+                     (confine = \"require\") will be refused",
+                    required.join(", ")
+                )
+            })
         } else if run.network == NetworkMode::Deny && abi < confine::NET_ABI {
             Some(format!(
                 "network = \"deny\" is not enforced: this kernel's Landlock (ABI {abi}) has \
@@ -462,23 +470,53 @@ impl Workspace {
         }
     }
 
-    /// Why a turn may not start on a kernel of Landlock ABI `abi` under
-    /// `[run] confine = "require"`; `None` when it may.
-    fn cannot_confine(&self, abi: u32) -> Option<String> {
+    /// How turns of `agent` are confined: its own `[agents.NAME] confine`
+    /// when it has one, else `[run] confine`.
+    pub fn confine_mode(&self, agent: &str) -> ConfineMode {
+        self.config
+            .agents
+            .get(agent)
+            .and_then(|a| a.confine)
+            .unwrap_or(self.config.run.confine)
+    }
+
+    /// The config key that sets `agent`'s confinement, for messages.
+    fn confine_key(&self, agent: &str) -> String {
+        match self.config.agents.get(agent).and_then(|a| a.confine) {
+            Some(_) => format!("[agents.{agent}] confine"),
+            None => "[run] confine".to_string(),
+        }
+    }
+
+    /// The agents whose own `confine = "require"` refuses their turns where
+    /// they cannot be confined.
+    fn agents_requiring_confinement(&self) -> Vec<String> {
+        self.config
+            .agents
+            .iter()
+            .filter(|(_, a)| a.confine == Some(ConfineMode::Require))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Why a turn of `agent` may not start on a kernel of Landlock ABI
+    /// `abi` under `confine = "require"`; `None` when it may.
+    fn cannot_confine(&self, abi: u32, agent: &str) -> Option<String> {
         let run = &self.config.run;
-        if run.confine != ConfineMode::Require {
+        if self.confine_mode(agent) != ConfineMode::Require {
             return None;
         }
+        let key = self.confine_key(agent);
         if abi == 0 {
             return Some(format!(
-                "[run] confine = \"require\" in {}, and this kernel has no Landlock \
+                "{key} = \"require\" in {}, and this kernel has no Landlock \
                  (or it is disabled): the agent cannot be confined",
                 config::CONFIG_FILE
             ));
         }
         if run.network == NetworkMode::Deny && abi < confine::NET_ABI {
             return Some(format!(
-                "[run] confine = \"require\" and network = \"deny\" in {}, and this \
+                "{key} = \"require\" and [run] network = \"deny\" in {}, and this \
                  kernel's Landlock (ABI {abi}) has no TCP rules (ABI {} or later)",
                 config::CONFIG_FILE,
                 confine::NET_ABI
@@ -507,18 +545,20 @@ impl Workspace {
             connect_ports: None,
             warning: Some(warning),
         };
-        if run.confine == ConfineMode::Off {
+        let mode = self.confine_mode(agent);
+        if mode == ConfineMode::Off {
             return Ok((
                 unconfined(format!(
-                    "confinement is off ([run] confine = \"off\" in {}): the agent may write \
+                    "confinement is off ({} = \"off\" in {}): the agent may write \
                      anywhere its user can",
+                    self.confine_key(agent),
                     config::CONFIG_FILE
                 )),
                 None,
             ));
         }
         let abi = confine::probe_abi();
-        if let Some(why) = self.cannot_confine(abi) {
+        if let Some(why) = self.cannot_confine(abi, agent) {
             return Err(why);
         }
         if abi == 0 {
@@ -544,8 +584,8 @@ impl Workspace {
                 .and_then(|t| t.command.as_deref())
                 .unwrap_or_default(),
         ) {
-            if run.confine == ConfineMode::Require {
-                return Err(codex_require_refusal(&why));
+            if mode == ConfineMode::Require {
+                return Err(codex_require_refusal(&self.confine_key(agent), &why));
             }
             return Ok((
                 unconfined(format!(
@@ -685,7 +725,7 @@ impl Workspace {
         // A confined agent's hooks are answered here, outside its sandbox.
         let _relay = match granted {
             Some(_) => {
-                let relay = super::gate_relay::Relay::start(&self.root, id, &worktree)
+                let relay = super::gate_relay::Relay::start(&self.root, id, &worktree, tmp.path())
                     .map_err(io_error(&std::env::temp_dir()))?;
                 env.push((
                     super::gate_relay::SOCKET_ENV.to_string(),
@@ -1281,9 +1321,9 @@ fn codex_sandboxes_itself(format: Option<AgentFormat>, argv: &[String]) -> Optio
     ))
 }
 
-fn codex_require_refusal(why: &str) -> String {
+fn codex_require_refusal(key: &str, why: &str) -> String {
     format!(
-        "[run] confine = \"require\" in {}, and {why}: give the agent's command `--sandbox \
+        "{key} = \"require\" in {}, and {why}: give the agent's command `--sandbox \
          danger-full-access` so that leash's confinement is its sandbox",
         config::CONFIG_FILE
     )

@@ -15,7 +15,9 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
         .workdir()
         .ok_or("leash needs a repository with a working tree")?
         .to_path_buf();
-    let files = [(CONFIG_FILE, CONFIG_TEMPLATE), (TASKS_FILE, TASKS_TEMPLATE)];
+    let landlock = crate::agents::confine::probe_abi() > 0;
+    let config = config_text(landlock);
+    let files = [(CONFIG_FILE, config.as_str()), (TASKS_FILE, TASKS_TEMPLATE)];
     let existing: Vec<String> = files
         .iter()
         .map(|(f, _)| root.join(f))
@@ -49,14 +51,17 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
     }
     // Said now, not found out later: with no invariant, `guarded` holds
     // nothing back.
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    if !landlock {
+        notes.push(CODEX_SANDBOXES_ITSELF.to_string());
+    }
     if let Ok(cfg) = crate::config::load_workspace_config(&root)
         && cfg.invariants.is_empty()
         && crate::model::RiskClass::ALL
             .iter()
             .any(|c| cfg.autonomy.get(*c) == crate::model::AutonomyLevel::Guarded)
     {
-        notes.push(super::decide::GUARDED_IS_AUTO);
+        notes.push(super::decide::GUARDED_IS_AUTO.to_string());
     }
     if json {
         print_json(&serde_json::json!({ "written": written, "notes": notes }));
@@ -75,4 +80,60 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
         );
     }
     Ok(0)
+}
+
+/// Said by `leash init` where the kernel has no Landlock.
+const CODEX_SANDBOXES_ITSELF: &str = "this kernel has no Landlock, so leash cannot confine \
+     turns here: the codex agent is written to keep Codex's own sandbox (`--sandbox \
+     workspace-write`) instead of leash's, and other agents' turns run unconfined";
+
+/// The config `leash init` writes: the template as it is where leash can
+/// confine turns; where it cannot, Codex keeps its own sandbox rather than
+/// having its turns refused (the template's `confine = "require"`).
+fn config_text(landlock: bool) -> String {
+    if landlock {
+        return CONFIG_TEMPLATE.to_string();
+    }
+    let text = CONFIG_TEMPLATE
+        .replace(
+            "\"--sandbox\", \"danger-full-access\", \"{prompt}\"]",
+            "\"--sandbox\", \"workspace-write\", \"{prompt}\"]",
+        )
+        .replace(
+            "format = \"codex\"\nconfine = \"require\"\n",
+            "format = \"codex\"\n",
+        );
+    debug_assert_ne!(text, CONFIG_TEMPLATE, "the template's codex entry moved");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AgentFormat, ConfineMode};
+
+    fn codex(text: &str) -> crate::config::AgentConfig {
+        let cfg = crate::config::parse_workspace_config(text, Path::new(CONFIG_FILE)).unwrap();
+        cfg.agents["codex"].clone()
+    }
+
+    #[test]
+    fn codex_is_confined_by_leash_where_it_can_and_by_itself_where_it_cannot() {
+        let with = codex(&config_text(true));
+        assert_eq!(with.format, AgentFormat::Codex);
+        assert!(with.command.contains(&"danger-full-access".to_string()));
+        assert_eq!(with.confine, Some(ConfineMode::Require));
+        let without = codex(&config_text(false));
+        assert!(without.command.contains(&"workspace-write".to_string()));
+        assert!(!without.command.contains(&"danger-full-access".to_string()));
+        assert_eq!(without.confine, None);
+        // Nothing else changes.
+        let mut a =
+            crate::config::parse_workspace_config(&config_text(true), Path::new(CONFIG_FILE))
+                .unwrap();
+        let b = crate::config::parse_workspace_config(&config_text(false), Path::new(CONFIG_FILE))
+            .unwrap();
+        a.agents.insert("codex".into(), b.agents["codex"].clone());
+        assert_eq!(a, b);
+    }
 }

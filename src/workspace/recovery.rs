@@ -444,9 +444,10 @@ impl Workspace {
     }
 
     /// Removes the temp dir a confined turn's agent had as `TMPDIR`
-    /// (`<temp>/leash-<turn>-…`, among its writable paths): its supervisor
-    /// would have removed it at the end, and what is in it is scratch, not
-    /// work (the work is in the worktree, which is kept).
+    /// (`<temp>/leash-<turn>-…`, among its writable paths) and the gate
+    /// socket's directory beside it: its supervisor would have removed them
+    /// at the end, and what is in them is scratch, not work (the work is in
+    /// the worktree, which is kept).
     fn remove_turn_temp_dir(&self, id: &str) {
         let Some(c) = self.state.turn(id).and_then(|t| t.confinement.as_ref()) else {
             return;
@@ -460,6 +461,9 @@ impl Workspace {
                     .is_some_and(|n| n.starts_with(&prefix));
             if ours {
                 let _ = std::fs::remove_dir_all(p);
+                if let Some(gate) = crate::agents::gate_relay::dir_for(p) {
+                    let _ = std::fs::remove_dir_all(gate);
+                }
             }
         }
     }
