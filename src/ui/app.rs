@@ -267,8 +267,6 @@ impl App {
         queue::review_queue(&self.ws)
     }
 
-    /// Everything that waits for the operator: actions first (an agent is
-    /// blocked on each, oldest first), then turns awaiting review.
     /// Agents running in the repository with no session of theirs reporting
     /// to leash (their hooks are not installed, not trusted or not
     /// reviewed): one entry per agent, with its processes' ids.
@@ -286,6 +284,8 @@ impl App {
         out
     }
 
+    /// Everything that waits for the operator: actions first (an agent is
+    /// blocked on each, oldest first), then turns awaiting review.
     pub fn waiting(&self) -> Vec<Waiting> {
         queue::waiting(&self.ws)
     }
@@ -580,11 +580,8 @@ impl App {
             match effect {
                 Effect::Select(id) => self.select(id),
                 Effect::Focus(pane) => self.focus = pane,
-                Effect::Tab(tab) => self.detail.tab = tab,
                 Effect::Status(status) => self.status = Some(status),
                 Effect::Refuse(why) => self.refuse(why),
-                Effect::Open(dialog) => self.layers.open(dialog),
-                Effect::Op(op) => self.outbox.ops.push(op),
                 Effect::Output(end) => self.request_output(end),
                 Effect::Slide(class, level) => self.slide(class, level),
                 Effect::Filtered => self.keep_selection_in_filter(),

@@ -1,16 +1,15 @@
 //! What every pane of the console shares: the context it reads while it
 //! handles an action, and the outcome it answers with. A pane changes only
 //! its own state; whatever else must change (the selection, the focus, the
-//! status line, a dialog, an operator action) it asks for as an [`Effect`],
-//! which the app carries out after the pane is done.
+//! status line, a job, a slider) it asks for as an [`Effect`], which the
+//! app carries out after the pane is done.
 
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::ui::action::Action;
 use crate::ui::theme::Theme;
-use crate::ui::worker::Op;
 use crate::workspace::Workspace;
 
-use super::{Dialog, Pane, Status, Tab};
+use super::{Pane, Status};
 
 /// What a pane sees of the rest of the console while it handles an action
 /// (named `app` where it is used, as it is the app seen from a pane).
@@ -39,16 +38,10 @@ pub enum Effect {
     Select(Option<String>),
     /// Move the focus.
     Focus(Pane),
-    /// Show a detail tab.
-    Tab(Tab),
     /// Say something in the status line.
     Status(Status),
     /// Say why something cannot be done (an error in the status line).
     Refuse(String),
-    /// Open a dialog over everything (a new layer on top).
-    Open(Dialog),
-    /// Hand an operator action to the worker.
-    Op(Op),
     /// Read the selected turn's output again: the newest window, or the
     /// one ending at a byte offset (older output).
     Output(Option<u64>),
