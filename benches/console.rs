@@ -199,6 +199,28 @@ fn bench_transcript() {
     report("render a 256 KiB Claude stream window", times);
 }
 
+/// Configures (and commits: leash applies the committed policy) an agent
+/// `stream` running the shell script `body` (kept in `dir`), read as
+/// Claude Code's stream, so each refresh parses what it shows. (leash gives
+/// a Claude-format command its own options; the script ignores them.)
+fn stream_agent(root: &Path, dir: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let agent = dir.join("agent.sh");
+    std::fs::write(&agent, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(root.join(".leash")).unwrap();
+    std::fs::write(
+        root.join(".leash/config.toml"),
+        format!(
+            "[agents.stream]\ncommand = [{}]\nformat = \"claude\"\n",
+            serde_json::to_string(&agent.display().to_string()).unwrap()
+        ),
+    )
+    .unwrap();
+    git(root, &["add", ".leash"]);
+    git(root, &["commit", "-q", "-m", "a streaming agent"]);
+}
+
 fn bench_streaming() {
     let d = repo();
     let exe = env!("CARGO_BIN_EXE_leash");
@@ -207,15 +229,7 @@ fn bench_streaming() {
     // the pipe takes them.
     let script = r#"yes '{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"streaming at full speed"}]},"session_id":"s"}' | head -n 300000; echo done > out.md"#;
     // Read as Claude Code's stream, so each refresh parses what it shows.
-    std::fs::create_dir_all(d.path().join(".leash")).unwrap();
-    std::fs::write(
-        d.path().join(".leash/config.toml"),
-        format!(
-            "[agents.stream]\ncommand = [\"sh\", \"-c\", {}]\nformat = \"claude\"\n",
-            serde_json::to_string(script).unwrap()
-        ),
-    )
-    .unwrap();
+    stream_agent(d.path(), data.path(), script);
     for _ in 0..8 {
         let st = Command::new(exe)
             .args(["run", "--detach", "--agent", "stream"])
@@ -271,6 +285,183 @@ fn bench_streaming() {
     );
     report("console thread: fold new events + draw (8 streaming)", ui);
     report("worker: output window / diff for the selected turn", work);
+}
+
+/// A TestBackend that tells, at each flush (the end of a frame), when it
+/// was and whether the help overlay is on screen.
+struct Timed {
+    inner: TestBackend,
+    frames: std::sync::mpsc::Sender<(Instant, bool)>,
+}
+
+impl ratatui::backend::Backend for Timed {
+    type Error = std::convert::Infallible;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.inner.draw(content)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<ratatui::layout::Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.inner.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, clear_type: ratatui::backend::ClearType) -> Result<(), Self::Error> {
+        self.inner.clear_region(clear_type)
+    }
+    fn size(&self) -> Result<ratatui::layout::Size, Self::Error> {
+        self.inner.size()
+    }
+    fn window_size(&mut self) -> Result<ratatui::backend::WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        let now = Instant::now();
+        // The help overlay's own section title; nothing else draws it.
+        let help = self
+            .inner
+            .buffer()
+            .content()
+            .chunks(self.inner.buffer().area.width as usize)
+            .any(|row| {
+                let line: String = row.iter().map(|c| c.symbol()).collect();
+                line.contains("Autonomy panel")
+            });
+        let _ = self.frames.send((now, help));
+        self.inner.flush()
+    }
+}
+
+/// Key → screen while eight turns stream about 1 MB/s each: the console's
+/// real loop (watcher, tick, worker) on a backend that stamps every frame;
+/// `?` and `esc` open and close the help overlay, and each latency is from
+/// sending the key to the end of the first frame that shows its effect.
+fn bench_keys() {
+    let d = repo();
+    let exe = env!("CARGO_BIN_EXE_leash");
+    let data = tempfile::tempdir().unwrap();
+    // 10 KiB of Claude stream-json every 10 ms for 25 s: about 1 MB/s.
+    let line = r#"{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"streaming at about one megabyte a second, read as Claude Code's stream"}]},"session_id":"s"}"#;
+    let script = format!(
+        "import sys, time\nline = {line:?} + '\\n'\nchunk = line * (10240 // len(line))\n\
+         end = time.time() + 25\nwhile time.time() < end:\n    sys.stdout.write(chunk)\n    sys.stdout.flush()\n    time.sleep(0.01)\n\
+         open('out.md', 'w').write('done\\n')\n"
+    );
+    let py = data.path().join("stream.py");
+    std::fs::write(&py, script).unwrap();
+    stream_agent(
+        d.path(),
+        data.path(),
+        &format!("exec python3 {}", py.display()),
+    );
+    for _ in 0..8 {
+        let st = Command::new(exe)
+            .args(["run", "--detach", "--agent", "stream"])
+            .current_dir(d.path())
+            .env("LEASH_DATA_DIR", data.path())
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    }
+    let mut a = app(d.path());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let keys = tx.clone();
+    let (frames_tx, frames) = std::sync::mpsc::channel();
+    let (seen_tx, seen) = std::sync::mpsc::channel();
+    let console = std::thread::spawn(move || {
+        let backend = Timed {
+            inner: TestBackend::new(200, 60),
+            frames: frames_tx,
+        };
+        let mut term = Terminal::new(backend).unwrap();
+        leash::ui::serve(&mut term, &mut a, leash::ui::TICK, Some(seen_tx), tx, rx).unwrap();
+    });
+    let key = |code| {
+        leash::ui::Msg::Key(crossterm::event::KeyEvent::new(
+            code,
+            crossterm::event::KeyModifiers::NONE,
+        ))
+    };
+    // The first frame, then a second for the streams to be flowing.
+    frames.recv().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let (mut times, mut frames_seen) = (Vec::new(), 0usize);
+    while seen.try_recv().is_ok() {}
+    let start = Instant::now();
+    let mut shown = false;
+    while start.elapsed() < Duration::from_secs(15) {
+        frames_seen += frames.try_iter().count();
+        let t0 = Instant::now();
+        keys.send(key(if shown {
+            crossterm::event::KeyCode::Esc
+        } else {
+            crossterm::event::KeyCode::Char('?')
+        }))
+        .unwrap();
+        shown = !shown;
+        loop {
+            let (at, help) = frames
+                .recv_timeout(Duration::from_secs(5))
+                .expect("a frame within 5 s of a key");
+            frames_seen += 1;
+            if help == shown && at >= t0 {
+                times.push(at - t0);
+                break;
+            }
+        }
+        // Keys at a person's pace, not back to back.
+        std::thread::sleep(Duration::from_millis(37));
+    }
+    let streaming = std::fs::read_to_string(d.path().join(".git/leash/journal.jsonl"))
+        .unwrap_or_default()
+        .matches("\"kind\":\"turn_finished\"")
+        .count();
+    let elapsed = start.elapsed();
+    let refreshes = seen
+        .try_iter()
+        .filter(|s| matches!(s, leash::ui::Seen::Refreshed))
+        .count();
+    keys.send(key(crossterm::event::KeyCode::Char('q')))
+        .unwrap();
+    console.join().unwrap();
+    println!(
+        "keys: {} presses over {elapsed:.1?}, {frames_seen} frames, {refreshes} refreshes for new \
+         output; turns finished meanwhile: {streaming} of 8",
+        times.len(),
+    );
+    assert!(
+        refreshes as f64 >= elapsed.as_secs_f64() * 10.0,
+        "only {refreshes} refreshes in {elapsed:.1?}: the console was not following streaming output"
+    );
+    assert_eq!(
+        streaming,
+        0,
+        "the turns finished while keys were measured: the figure would not be under streaming \
+         (t1's output ends: {:?})",
+        std::fs::read_to_string(d.path().join(".git/leash/turns/t1/output.log"))
+            .map(|o| o.chars().rev().take(400).collect::<String>())
+            .unwrap_or_default()
+    );
+    report("key -> screen (8 turns streaming ~1 MB/s each)", times);
 }
 
 /// CPU time this process has used (user + system).
@@ -359,5 +550,8 @@ fn main() {
     }
     if wanted("idle") {
         bench_idle();
+    }
+    if wanted("keys") {
+        bench_keys();
     }
 }

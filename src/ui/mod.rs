@@ -207,6 +207,13 @@ where
     let mut last_look = (journal_len(app), log_len(app));
     let mut last_draw = Instant::now() - FRAME;
     let mut dirty = true;
+    // Input is drawn at once, ahead of everything else; background changes
+    // (output, the journal, finished work) are looked at and drawn at the
+    // frame cap, coalesced, so a key never waits behind them.
+    let mut urgent = false;
+    // A file event or a tick waiting for its look, and whether a tick is
+    // among them (the clock may have moved an age label on screen).
+    let (mut look_due, mut tick_due) = (false, false);
     // The age labels on screen: the only thing the clock changes.
     let mut ages: Vec<(String, String)> = Vec::new();
     loop {
@@ -222,29 +229,41 @@ where
         if app.quit {
             return Ok(());
         }
-        if dirty {
-            let wait = FRAME.saturating_sub(last_draw.elapsed());
-            if wait.is_zero() {
-                let mut report = None;
-                let (drawn, seen) = crate::journal::record_ages(|| {
-                    terminal
-                        .draw(|f| report = Some(views::draw(f, app)))
-                        .map(drop)
-                });
-                drawn?;
-                ages = seen;
-                if let Some(report) = report {
-                    app.on_drawn(report);
-                }
-                tell(Seen::Drew);
-                last_draw = Instant::now();
-                dirty = false;
-                // The frame may ask for highlights of what became visible.
-                continue;
+        let frame_wait = FRAME.saturating_sub(last_draw.elapsed());
+        if look_due && frame_wait.is_zero() && !urgent {
+            look_due = false;
+            let look = (journal_len(app), log_len(app));
+            if look != last_look {
+                last_look = look;
+                app.on_changed();
+                tell(Seen::Refreshed);
+                dirty = true;
+            } else if tick_due && crate::journal::ages_moved(&ages) {
+                dirty = true;
             }
+            tick_due = false;
         }
-        let msg = if dirty {
-            match rx.recv_timeout(FRAME.saturating_sub(last_draw.elapsed())) {
+        if dirty && (frame_wait.is_zero() || urgent) {
+            let mut report = None;
+            let (drawn, seen) = crate::journal::record_ages(|| {
+                terminal
+                    .draw(|f| report = Some(views::draw(f, app)))
+                    .map(drop)
+            });
+            drawn?;
+            ages = seen;
+            if let Some(report) = report {
+                app.on_drawn(report);
+            }
+            tell(Seen::Drew);
+            last_draw = Instant::now();
+            dirty = false;
+            urgent = false;
+            // The frame may ask for highlights of what became visible.
+            continue;
+        }
+        let msg = if dirty || look_due {
+            match rx.recv_timeout(frame_wait) {
                 Ok(m) => m,
                 Err(_) => continue,
             }
@@ -255,27 +274,25 @@ where
             }
         };
         // A key, a resize, finished work is worth a frame; a tick or a file
-        // event only when it changed something.
+        // event only when its look finds a change.
         dirty |= !matches!(msg, Msg::Tick | Msg::Changed);
+        urgent |= matches!(
+            msg,
+            Msg::Key(_) | Msg::Paste(_) | Msg::Mouse(_) | Msg::Redraw
+        );
         match msg {
             Msg::Key(k) => app.on_key(k),
             Msg::Paste(text) => app.on_paste(&text),
             Msg::Mouse(m) => app.on_mouse(m),
             Msg::Redraw => {}
-            Msg::Changed | Msg::Tick => {
-                if matches!(msg, Msg::Changed) {
-                    // Changes from here on ask for another look.
-                    pending.store(false, Ordering::SeqCst);
-                }
-                let look = (journal_len(app), log_len(app));
-                if look != last_look {
-                    last_look = look;
-                    app.on_changed();
-                    tell(Seen::Refreshed);
-                    dirty = true;
-                } else if matches!(msg, Msg::Tick) && crate::journal::ages_moved(&ages) {
-                    dirty = true;
-                }
+            Msg::Changed => {
+                // Changes from here on ask for another look.
+                pending.store(false, Ordering::SeqCst);
+                look_due = true;
+            }
+            Msg::Tick => {
+                look_due = true;
+                tick_due = true;
             }
             Msg::Done(d) => app.on_done(d),
             Msg::Agents(list) => app.agent_procs = list,
