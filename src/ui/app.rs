@@ -31,8 +31,6 @@ mod layers;
 mod output;
 mod queue;
 mod reading;
-#[cfg(test)]
-mod testing;
 mod turn_list;
 pub use autonomy::AutonomyPane;
 pub use component::{Ctx, Effect, Outcome};
@@ -771,3 +769,6 @@ fn op_name(op: &Op) -> String {
         Op::Deny(id, _) => format!("deny {id}"),
     }
 }
+
+#[cfg(test)]
+mod testing;
