@@ -103,7 +103,7 @@ fn a_turn_has_one_count_in_the_row_the_diff_header_and_diff_stat() {
         "diff header:\n{screen}"
     );
     // The file rows under it add up to the same, the rename as one row.
-    let model = match &app.diff.files {
+    let model = match &app.detail.diff.files {
         Some(Ok(f)) => f.clone(),
         other => panic!("no diff: {other:?}"),
     };

@@ -226,15 +226,22 @@ where
             tick_due = false;
         }
         if dirty && (frame_wait.is_zero() || urgent) {
-            let (drawn, seen) =
-                crate::journal::record_ages(|| terminal.draw(|f| views::draw(f, app)).map(drop));
+            let mut report = None;
+            let (drawn, seen) = crate::journal::record_ages(|| {
+                terminal
+                    .draw(|f| report = Some(views::draw(f, app)))
+                    .map(drop)
+            });
             drawn?;
             ages = seen;
+            if let Some(report) = report {
+                app.on_drawn(report);
+            }
             tell(Seen::Drew);
             last_draw = Instant::now();
             dirty = false;
             urgent = false;
-            // Drawing may ask for highlights of what became visible.
+            // The frame may ask for highlights of what became visible.
             continue;
         }
         let msg = if dirty || look_due {
