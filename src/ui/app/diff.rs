@@ -176,6 +176,7 @@ mod tests {
             new_start: start,
             new_len: lines.len() as u32,
             header: format!("@@ -{start},0 +{start},{} @@", lines.len()),
+            function: String::new(),
             lines: lines
                 .iter()
                 .enumerate()
@@ -185,6 +186,7 @@ mod tests {
                     new_no: Some(start + i as u32),
                     text: t.to_string(),
                     emphasis: Vec::new(),
+                    unterminated: false,
                 })
                 .collect(),
         };
@@ -196,6 +198,7 @@ mod tests {
             deletions: 0,
             body: Body::Text(vec![hunk(1), hunk(40)]),
             no_newline_at_end: false,
+            meta: Default::default(),
         }
     }
 
