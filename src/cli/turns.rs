@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{CliResult, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json};
 use crate::checkpoint::{self, short};
 use crate::diff::patch::{self, PatchLine};
-use crate::journal::{self, Record};
+use crate::journal::Record;
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
 use crate::workspace::Workspace;
@@ -135,7 +135,7 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
             level.as_str(),
             t.failure.map(|f| f.as_str()).unwrap_or("-"),
             format!("+{} -{}", t.insertions, t.deletions),
-            crate::journal::age(&t.created),
+            crate::words::age(&t.created),
             t.title
         );
     }
@@ -143,8 +143,7 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
 }
 
 fn turn_records(ws: &Workspace, t: &Turn) -> Vec<Record> {
-    let (records, _) = journal::read_all(ws.journal_path());
-    records
+    ws.records()
         .into_iter()
         .filter(|r| t.events.binary_search(&r.seq).is_ok())
         .collect()
@@ -362,10 +361,9 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
 }
 
 pub fn log(ws: &mut Workspace, a: LogArgs) -> CliResult {
-    let path = ws.journal_path().to_path_buf();
     let mut offset = 0u64;
     loop {
-        let (records, next) = journal::read_from(&path, offset);
+        let (records, next) = ws.records_from(offset);
         offset = next;
         let mut out = std::io::stdout().lock();
         for r in &records {

@@ -27,6 +27,7 @@ use crate::state::{State, Turn};
 pub mod checks;
 mod confinement;
 pub mod gate;
+mod history;
 mod in_place;
 mod landing;
 mod observer;
