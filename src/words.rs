@@ -103,6 +103,27 @@ pub fn ages_moved(labels: &[(String, String)]) -> bool {
     labels.iter().any(|(ts, label)| age_now(ts) != *label)
 }
 
+/// `word` as one POSIX shell word (`shell_words::quote`); a word that one
+/// leaves bare but that holds a brace or bracket is single-quoted too, since
+/// bash expands `{a,b}` and the hook settings' reader (`plain_words`) does not read such a word back.
+pub fn shell_quote(word: &str) -> String {
+    let quoted = shell_words::quote(word);
+    if quoted == word && word.contains(['{', '}', '[', ']']) {
+        // No `'` inside: `shell_words` would have quoted it.
+        return format!("'{word}'");
+    }
+    quoted.into_owned()
+}
+
+/// A command line as a person would type it: each word quoted for a POSIX
+/// shell when it needs it (`sh -c 'echo hi > note.md'`).
+pub fn quote_argv(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::count;

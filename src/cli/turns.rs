@@ -6,9 +6,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{CliResult, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json};
-use crate::checkpoint::{self, short};
 use crate::diff::patch::{self, PatchLine};
 use crate::journal::Record;
+use crate::model::short;
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
 use crate::workspace::Workspace;
@@ -65,9 +65,10 @@ pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
 /// Bare `leash`: where the workspace stands.
 pub fn status(dir: &Path) -> CliResult {
     let ws = open_read_only(dir)?;
-    let branch = checkpoint::current_branch(&ws.repo)?.unwrap_or_else(|| "(detached)".into());
-    let head = checkpoint::head_commit(&ws.repo)?
-        .map(|h| short(&h.to_string()).to_string())
+    let branch = ws.branch()?.unwrap_or_else(|| "(detached)".into());
+    let head = ws
+        .head()?
+        .map(|h| short(&h).to_string())
         .unwrap_or_else(|| "(no commits)".into());
     let count = |s: TurnState| ws.state.turns().iter().filter(|t| t.state == s).count();
     say!(
@@ -185,7 +186,7 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         say!("  denied     {}", d.sentence());
     }
     let agent = match &t.command {
-        Some(argv) => format!("{} · {}", t.agent, crate::agents::run::quote_argv(argv)),
+        Some(argv) => format!("{} · {}", t.agent, crate::words::quote_argv(argv)),
         None => t.agent.clone(),
     };
     say!("  agent      {agent}");

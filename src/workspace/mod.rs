@@ -31,6 +31,7 @@ mod history;
 mod in_place;
 mod landing;
 mod observer;
+mod position;
 mod presence;
 mod recovery;
 pub mod shell;
