@@ -13,7 +13,7 @@ use crate::workspace::Workspace;
 use crate::workspace::gate::{self, Dialect, GateEnv};
 
 pub fn list(ws: &Workspace, json: bool) -> CliResult {
-    let waiting = ws.state.waiting_actions();
+    let waiting = ws.state().waiting_actions();
     if json {
         let v: Vec<_> = waiting
             .iter()

@@ -45,7 +45,7 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
             out::notice("warning", w);
         }
     }
-    if ws.config.invariants.is_empty() {
+    if ws.config().invariants.is_empty() {
         if a.json {
             print_json(
                 &serde_json::json!({"results": [], "summary": "", "confinement": confinement}),

@@ -70,14 +70,14 @@ pub fn status(dir: &Path) -> CliResult {
         .head()?
         .map(|h| short(&h).to_string())
         .unwrap_or_else(|| "(no commits)".into());
-    let count = |s: TurnState| ws.state.turns().iter().filter(|t| t.state == s).count();
+    let count = |s: TurnState| ws.state().turns().iter().filter(|t| t.state == s).count();
     say!(
         "workspace {}  branch {branch}  head {head}",
-        ws.root.display()
+        ws.root().display()
     );
     say!(
         "{}: {} running, {} awaiting review, {} landed",
-        crate::words::count(ws.state.turns().len(), "turn"),
+        crate::words::count(ws.state().turns().len(), "turn"),
         count(TurnState::Running),
         count(TurnState::AwaitingReview),
         count(TurnState::Landed)
@@ -88,7 +88,7 @@ pub fn status(dir: &Path) -> CliResult {
 
 pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
     let list: Vec<&Turn> = ws
-        .state
+        .state()
         .turns()
         .iter()
         .filter(|t| a.state.is_none_or(|s| t.state == s))
@@ -98,11 +98,11 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
         print_json(&v);
         return Ok(0);
     }
-    if list.is_empty() && !ws.state.turns().is_empty() {
+    if list.is_empty() && !ws.state().turns().is_empty() {
         let state = a.state.map(|s| s.as_str()).unwrap_or_default();
         say!(
             "no {state} turns (of {}; `leash turns` lists them all)",
-            crate::words::count(ws.state.turns().len(), "turn")
+            crate::words::count(ws.state().turns().len(), "turn")
         );
         return Ok(0);
     }

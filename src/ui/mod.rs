@@ -144,10 +144,10 @@ pub fn serve<B: ratatui::backend::Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
-    let worker = Worker::start(app.ws.root.clone(), tx.clone(), Msg::Done);
+    let worker = Worker::start(app.ws.root().to_path_buf(), tx.clone(), Msg::Done);
     let pending = Arc::new(AtomicBool::new(false));
     let _watcher = watch(app.ws.leash_dir(), tx.clone(), pending.clone());
-    spawn_ticks(tx, app.ws.root.clone(), tick);
+    spawn_ticks(tx, app.ws.root().to_path_buf(), tick);
     event_loop(terminal, app, &worker, &rx, &pending, probe.as_ref())
 }
 

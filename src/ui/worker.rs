@@ -339,7 +339,7 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
         Op::Cancel(id) => {
             ws.cancel(id)
                 .map_err(|e| e.to_string())
-                .map(|()| match ws.state.turn(id) {
+                .map(|()| match ws.state().turn(id) {
                     Some(t) if t.kind == crate::model::TurnKind::InPlace => {
                         format!("{id} ended in place; it is {}", t.state)
                     }
@@ -355,7 +355,7 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 .map(|()| format!("autonomy {what} = {level}"))
                 .map_err(|e| e.to_string())
         }
-        Op::Start(spec) => detached::start(&ws.root, spec)
+        Op::Start(spec) => detached::start(ws.root(), spec)
             .map(|id| format!("started {id}"))
             .map_err(|e| e.message),
         Op::Fix => match ws.fix_workspace() {

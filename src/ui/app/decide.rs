@@ -18,7 +18,7 @@ impl App {
         if self.focus == Pane::Queue
             && let Some(w) = self.waiting().get(self.queue_pane.sel)
         {
-            return self.ws.state.turn(w.turn()).cloned();
+            return self.ws.state().turn(w.turn()).cloned();
         }
         self.current().cloned()
     }
@@ -60,7 +60,7 @@ impl App {
     /// `F`: fixes the waiting turn the action applies to, or — with none —
     /// the branch head; the dialog says which.
     pub(super) fn fix(&mut self) {
-        if self.ws.config.invariants.is_empty() {
+        if self.ws.config().invariants.is_empty() {
             return self.refuse("no invariants are configured".into());
         }
         if let Some(t) = self.target()
@@ -140,7 +140,7 @@ impl App {
             }
             lines.push(inverted);
         }
-        let committed = self.ws.config.autonomy.get(class);
+        let committed = self.ws.config().autonomy.get(class);
         lines.push(String::new());
         lines.push(format!(
             "Kept in the journal as an override: .leash/config.toml says {class} = {committed}."
