@@ -78,14 +78,14 @@ fn app(root: &Path) -> App {
 
 /// Runs the app's jobs in this thread, as the worker would.
 fn settle(app: &mut App, hl: &Highlighter) {
-    let repo = git2::Repository::open(app.ws.root()).ok();
+    let reader = leash::workspace::DiffReader::open(app.ws.root());
     for _ in 0..10 {
         let jobs: Vec<_> = app.outbox.jobs.drain(..).collect();
         if jobs.is_empty() {
             return;
         }
         for job in jobs {
-            let done = run_job(repo.as_ref(), hl, job);
+            let done = run_job(&reader, hl, job);
             app.on_done(done);
         }
     }

@@ -26,6 +26,7 @@ use crate::state::{State, Turn};
 
 pub mod checks;
 mod confinement;
+mod diffs;
 pub mod gate;
 mod history;
 mod in_place;
@@ -40,6 +41,7 @@ mod turns;
 pub use crate::model::TurnSpec;
 pub use checks::{TurnCheck, TurnFix};
 pub use confinement::ConfinementStatus;
+pub use diffs::DiffReader;
 pub use shell::{KEPT_OUT, ShellPlan};
 
 /// Errors of workspace operations. Each says what happened and, where it
