@@ -4,13 +4,11 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{ActionArg, CliResult, DenyArgs, HookAgent, HooksOp, out, print_json};
-use crate::agents::gate_relay;
-use crate::agents::hooks_config::{self, Agent};
-use crate::agents::hooks_status::{self, Homes, Status};
 use crate::event::ActionDecision;
 use crate::say;
 use crate::workspace::Workspace;
-use crate::workspace::gate::{self, Dialect, GateEnv};
+use crate::workspace::gate::{self, Dialect};
+use crate::workspace::hooks::{self, Agent, Status};
 
 pub fn list(ws: &Workspace, json: bool) -> CliResult {
     let waiting = ws.state().waiting_actions();
@@ -80,28 +78,7 @@ pub fn hook(agent: HookAgent) -> i32 {
         HookAgent::Codex => Dialect::Codex,
     };
     let input = gate::read_input(std::io::stdin().lock());
-    let env = GateEnv::from_process();
-    // Inside a confined turn the journal is out of reach: the turn's
-    // supervisor answers (see `gate_relay`). Should it not answer, the gate
-    // below runs here and, unable to record anything, denies.
-    if let Some(socket) = std::env::var_os(gate_relay::SOCKET_ENV).filter(|s| !s.is_empty()) {
-        let name = match agent {
-            HookAgent::Claude => "claude",
-            HookAgent::Codex => "codex",
-        };
-        if let Ok(r) =
-            gate_relay::call(Path::new(&socket), name, env.project_dir.as_deref(), &input)
-        {
-            let _ = std::io::stdout().lock().write_all(&r.stdout);
-            let _ = std::io::stdout().flush();
-            if !r.stderr.is_empty() {
-                let _ = writeln!(std::io::stderr(), "{}", String::from_utf8_lossy(&r.stderr));
-            }
-            return r.code;
-        }
-    }
-    let answer = std::panic::catch_unwind(|| gate::handle(dialect, &input, &env))
-        .unwrap_or_else(|_| gate::handle_panic(dialect, &input));
+    let answer = hooks::answer_hook(dialect, &input);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(answer.stdout.as_bytes());
     let _ = out.flush();
@@ -111,40 +88,6 @@ pub fn hook(agent: HookAgent) -> i32 {
     answer.code
 }
 
-/// Where `leash hooks install` notes that it created an agent's settings
-/// file, so that `uninstall` removes the file again once it is empty (and
-/// never a file the user made).
-fn created_marker(repo: &git2::Repository, agent: Agent) -> std::path::PathBuf {
-    repo.commondir()
-        .join("leash")
-        .join(format!("hooks-created-{}", agent.name()))
-}
-
-/// After uninstall: removes the settings file install created if nothing is
-/// left in it, and its folder if that is empty too. True when removed.
-fn remove_if_created_and_empty(marker: &Path, settings: &Path) -> bool {
-    if !marker.exists() {
-        return false;
-    }
-    let empty = match hooks_config::read_settings(settings) {
-        Ok(Some(map)) => map.is_empty(),
-        Ok(None) => {
-            let _ = std::fs::remove_file(marker);
-            return false;
-        }
-        Err(_) => false,
-    };
-    if !empty || std::fs::remove_file(settings).is_err() {
-        return false;
-    }
-    let _ = std::fs::remove_file(marker);
-    if let Some(folder) = settings.parent() {
-        // Only succeeds when the folder is empty.
-        let _ = std::fs::remove_dir(folder);
-    }
-    true
-}
-
 pub fn hooks(
     dir: &Path,
     op: HooksOp,
@@ -152,38 +95,16 @@ pub fn hooks(
     absolute: bool,
     json: bool,
 ) -> CliResult {
-    let repo = crate::workspace::discover(dir)?;
-    let root = repo
-        .workdir()
-        .ok_or("leash needs a repository with a working tree")?
-        .to_path_buf();
     let to_agent = |a: HookAgent| match a {
         HookAgent::Claude => Agent::Claude,
         HookAgent::Codex => Agent::Codex,
-    };
-    let homes = Homes::from_env();
-    let journal = repo.commondir().join("leash").join("journal.jsonl");
-    // The journal read as it stands, without locking or repairing it.
-    let initialised = journal.exists() || root.join(".leash").is_dir();
-    let state = || {
-        initialised.then(|| {
-            let mut state = crate::state::State::default();
-            for record in crate::journal::read_all(&journal).0 {
-                state.apply(&record);
-            }
-            state
-        })
     };
     if let HooksOp::Status = op {
         let agents = match agent {
             Some(a) => vec![to_agent(a)],
             None => vec![Agent::Claude, Agent::Codex],
         };
-        let state = state();
-        let statuses: Vec<Status> = agents
-            .into_iter()
-            .map(|a| hooks_status::status(a, &root, &homes, state.as_ref()))
-            .collect();
+        let (statuses, initialised) = hooks::hooks_status(dir, &agents)?;
         if json {
             print_json(&statuses);
         } else {
@@ -191,7 +112,7 @@ pub fn hooks(
                 if i > 0 {
                     say!("");
                 }
-                print_status(s, state.is_some());
+                print_status(s, initialised);
             }
         }
         return Ok(0);
@@ -211,34 +132,8 @@ pub fn hooks(
     };
     // When `leash` is not on PATH, the status printed after installing
     // names it as what keeps the hooks from running, and what to do.
-    let settings_path = agent.settings_path(&root);
-    let marker = created_marker(&repo, agent);
-    let existed = settings_path.exists();
-    // The hook waits for an operator up to the approval timeout: the agent
-    // must wait at least as long.
-    let timeout = crate::config::load_workspace_config(&root)
-        .map(|c| c.gate.approval_timeout.as_secs() + 30)
-        .unwrap_or(630);
-    let change = match op {
-        HooksOp::Install => hooks_config::install(&root, agent, &exe, timeout)?,
-        HooksOp::Uninstall => hooks_config::uninstall(&root, agent)?,
-        HooksOp::Status => unreachable!("handled above"),
-    };
-    let mut deleted = false;
-    match op {
-        HooksOp::Install if !existed && settings_path.exists() => {
-            if let Some(folder) = marker.parent() {
-                let _ = std::fs::create_dir_all(folder);
-            }
-            let _ = std::fs::write(&marker, "");
-        }
-        HooksOp::Uninstall => deleted = remove_if_created_and_empty(&marker, &settings_path),
-        _ => {}
-    }
-    // What the agent's own config says, so nobody takes an installed hook
-    // for a running one.
-    let after =
-        matches!(op, HooksOp::Install).then(|| hooks_status::status(agent, &root, &homes, None));
+    let change = hooks::change_hooks(dir, agent, matches!(op, HooksOp::Install), &exe)?;
+    let (deleted, after) = (change.deleted, change.status.clone());
     if json {
         let mut v = serde_json::json!({
             "path": change.path.display().to_string(),

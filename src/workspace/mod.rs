@@ -29,6 +29,7 @@ mod confinement;
 mod diffs;
 pub mod gate;
 mod history;
+pub mod hooks;
 mod in_place;
 mod landing;
 mod observer;
