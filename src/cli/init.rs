@@ -15,7 +15,7 @@ pub fn init(dir: &Path, json: bool) -> CliResult {
         .workdir()
         .ok_or("leash needs a repository with a working tree")?
         .to_path_buf();
-    let landlock = crate::agents::confine::probe_abi() > 0;
+    let landlock = crate::workspace::landlock_abi() > 0;
     let config = config_text(landlock);
     let files = [(CONFIG_FILE, config.as_str()), (TASKS_FILE, TASKS_TEMPLATE)];
     let existing: Vec<String> = files

@@ -162,7 +162,7 @@ pub struct App {
     pub policy_uncommitted: bool,
     /// Agent processes running in the repository (Claude Code, Codex), as
     /// the tick thread last found them.
-    pub agent_procs: Vec<crate::agents::procs::AgentProcess>,
+    pub agent_procs: Vec<crate::workspace::hooks::AgentProcess>,
 }
 
 /// The context a pane reads while it handles an action, built from the
@@ -273,7 +273,7 @@ impl App {
     pub fn unsupervised(&self) -> Vec<(&'static str, Vec<u32>)> {
         let mut out: Vec<(&'static str, Vec<u32>)> = Vec::new();
         for p in &self.agent_procs {
-            if crate::agents::hooks_status::session_reports(self.ws.state(), p.agent, p.started) {
+            if self.ws.session_reports(p.agent, p.started) {
                 continue;
             }
             match out.iter_mut().find(|(a, _)| *a == p.agent) {

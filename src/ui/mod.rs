@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use crossterm::event::{self, Event, KeyEventKind, MouseEventKind};
 use notify::Watcher;
 
-use crate::agents::procs::{self, AgentProcess};
 use crate::workspace::Workspace;
+use crate::workspace::hooks::{self as procs, AgentProcess};
 use app::App;
 use worker::{Done, Worker};
 

@@ -337,3 +337,8 @@ impl ConfinementStatus {
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
+
+/// The Landlock ABI this kernel offers (0: none), as turns would find it.
+pub fn landlock_abi() -> u32 {
+    confine::probe_abi()
+}

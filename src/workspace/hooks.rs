@@ -157,3 +157,19 @@ fn remove_if_created_and_empty(marker: &Path, settings: &Path) -> bool {
     }
     true
 }
+
+pub use crate::agents::procs::AgentProcess;
+
+/// The agent processes (Claude Code, Codex) working in the repository at
+/// `root`, found without asking them.
+pub fn agents_in(root: &Path) -> Vec<AgentProcess> {
+    crate::agents::procs::agents_in(root)
+}
+
+impl super::Workspace {
+    /// Whether a session of `agent` started at or after `since` reports to
+    /// leash through its hooks (a running agent with none is unsupervised).
+    pub fn session_reports(&self, agent: &str, since: Option<std::time::SystemTime>) -> bool {
+        hooks_status::session_reports(&self.state, agent, since)
+    }
+}

@@ -41,7 +41,7 @@ mod turns;
 
 pub use crate::model::TurnSpec;
 pub use checks::{TurnCheck, TurnFix};
-pub use confinement::ConfinementStatus;
+pub use confinement::{ConfinementStatus, landlock_abi};
 pub use diffs::DiffReader;
 pub use shell::{KEPT_OUT, ShellPlan};
 
