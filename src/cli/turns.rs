@@ -283,15 +283,8 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
 
 pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
     let t = ws.turn(&a.turn)?;
-    // This command only shows what is in the repository; libgit2's
-    // re-hashing of every object it reads (which git skips) doubles the cost
-    // of reading large blobs. The objects were written by git or leash in
-    // this repository, and the check guards against on-disk corruption,
-    // which a display cannot make worse: landing a turn (approve) and every
-    // other command still read with verification on, and `git fsck` is the
-    // tool for the repository's integrity. This process exits after
-    // printing, so the global setting reaches no other work.
-    git2::opts::strict_hash_verification(false);
+    // This process only shows what is in the repository, then exits.
+    crate::workspace::reads_only_to_display();
     // The same model the console draws: one count, renames found.
     let files = ws.diff_files(&t.id)?;
     if a.json {

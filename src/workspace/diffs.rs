@@ -54,3 +54,15 @@ impl DiffReader {
         }
     }
 }
+
+/// For a process that only shows what is in the repository and then exits
+/// (`leash diff`): libgit2's re-hashing of every object it reads (which git
+/// skips) doubles the cost of reading large blobs. The objects were written
+/// by git or leash in this repository, and the check guards against on-disk
+/// corruption, which a display cannot make worse: landing a turn (approve)
+/// and every other command still read with verification on, and `git fsck`
+/// is the tool for the repository's integrity. The setting is global to the
+/// process, so nothing that changes the repository may run after it.
+pub fn reads_only_to_display() {
+    git2::opts::strict_hash_verification(false);
+}

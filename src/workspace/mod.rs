@@ -42,7 +42,7 @@ mod turns;
 pub use crate::model::TurnSpec;
 pub use checks::{TurnCheck, TurnFix};
 pub use confinement::{ConfinementStatus, landlock_abi};
-pub use diffs::DiffReader;
+pub use diffs::{DiffReader, reads_only_to_display};
 pub use shell::{KEPT_OUT, ShellPlan};
 
 /// Errors of workspace operations. Each says what happened and, where it
