@@ -126,6 +126,11 @@ fn is_closing_fence(line: &str) -> bool {
 
 fn scan_line(line: &str, base: usize, line_no: u32, bare: bool, out: &mut Vec<Mention>) {
     let bytes = line.as_bytes();
+    // Links and definitions need a `[`, code spans a backtick: most prose
+    // lines have neither, and cost one pass over their bytes.
+    if !bare && !bytes.iter().any(|&b| b == b'`' || b == b'[') {
+        return;
+    }
     // Code spans are found first and blanked out of `masked`, so that link
     // syntax inside them is not taken for a link.
     let mut masked = bytes.to_vec();
@@ -375,7 +380,11 @@ pub(crate) fn looks_like_path(s: &str) -> bool {
     if s.is_empty() || s.starts_with(['/', '~', '-']) || s.contains("://") {
         return false;
     }
-    let plain = s.replace("{today}", "").replace("{yesterday}", "");
+    let plain: std::borrow::Cow<str> = if s.contains('{') {
+        s.replace("{today}", "").replace("{yesterday}", "").into()
+    } else {
+        s.into()
+    };
     let forbidden = |c: char| {
         c.is_whitespace()
             || matches!(
@@ -411,11 +420,12 @@ pub(crate) fn looks_like_path(s: &str) -> bool {
     if !plain.chars().any(|c| c.is_alphanumeric()) && !matches!(s, "." | ".." | "./" | "../") {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
     s.contains('/')
-        || PATH_EXTENSIONS
-            .iter()
-            .any(|e| lower.ends_with(e) && lower.len() > e.len())
+        || PATH_EXTENSIONS.iter().any(|e| {
+            s.len() > e.len()
+                && s.is_char_boundary(s.len() - e.len())
+                && s[s.len() - e.len()..].eq_ignore_ascii_case(e)
+        })
 }
 
 #[cfg(test)]

@@ -76,6 +76,11 @@ pub(crate) fn check(t: &Tree, s: &Spec, ctx: &Context) -> Result<Report, String>
         let dir = tree::parent(file);
         for m in scan(&text, false) {
             let path = tree::expand_dates(&m.path, ctx.today);
+            // Most references resolve relative to their file: the other
+            // readings are made only for those that do not.
+            if !path.starts_with('/') && tree::join(dir, &path).is_some_and(|c| t.exists(&c)) {
+                continue;
+            }
             let cands = tree::candidates(dir, &path);
             if !cands.iter().any(|c| t.exists(c)) {
                 findings.push(dangling(

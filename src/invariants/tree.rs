@@ -5,7 +5,7 @@
 //! itself), so findings read the same on every machine and compare cheaply.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -45,6 +45,10 @@ pub(crate) struct Tree {
     root: PathBuf,
     canon: PathBuf,
     cache: RefCell<HashMap<String, Entry>>,
+    /// Folders `walk` listed whole: every entry in them is in `cache`, so a
+    /// name in one that is not there does not exist — no system call to
+    /// say so (a check over thousands of links asks this of each).
+    listed: RefCell<HashSet<String>>,
 }
 
 impl Tree {
@@ -59,12 +63,14 @@ impl Tree {
             root: root.to_path_buf(),
             canon,
             cache: RefCell::new(HashMap::new()),
+            listed: RefCell::new(HashSet::new()),
         })
     }
 
     /// Drops what was looked up, after the tree was changed.
     pub(crate) fn forget(&self) {
         self.cache.borrow_mut().clear();
+        self.listed.borrow_mut().clear();
     }
 
     /// The filesystem path of a repo-relative path.
@@ -81,9 +87,40 @@ impl Tree {
         if let Some(e) = self.cache.borrow().get(rel) {
             return *e;
         }
-        let e = self.stat_uncached(rel);
+        let e = if self.listed_missing(rel) {
+            Entry::Missing
+        } else {
+            self.stat_uncached(rel)
+        };
         self.cache.borrow_mut().insert(rel.to_string(), e);
         e
+    }
+
+    /// Whether what is known already says that `rel` does not exist: from
+    /// the root down, known folders lead to a part that a folder listed
+    /// whole by `walk` does not name, or that is known missing or a file
+    /// (which holds nothing). `false` whenever that cannot be told without
+    /// asking (a folder not listed, a symlink's target, a part such as
+    /// `..`).
+    fn listed_missing(&self, rel: &str) -> bool {
+        let listed = self.listed.borrow();
+        let cache = self.cache.borrow();
+        let mut end: usize = 0;
+        loop {
+            let parent = &rel[..end.saturating_sub(1)];
+            let next = rel[end..].find('/').map_or(rel.len(), |i| end + i);
+            if matches!(&rel[end..next], "" | "." | "..") {
+                return false;
+            }
+            let more = next < rel.len();
+            match cache.get(&rel[..next]) {
+                Some(Entry::Dir) if more => end = next + 1,
+                Some(Entry::Missing) => return true,
+                Some(Entry::File | Entry::Other) if more => return true,
+                None => return listed.contains(parent),
+                _ => return false,
+            }
+        }
     }
 
     fn stat_uncached(&self, rel: &str) -> Entry {
@@ -115,7 +152,15 @@ impl Tree {
     /// The bytes of a regular file inside the tree.
     pub(crate) fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
         match self.stat(rel) {
-            Entry::File => fs::read(self.path(rel)).map_err(|e| format!("cannot read {rel}: {e}")),
+            // Without `fs::read`'s size query: one system call fewer per
+            // file, for checks that read thousands of small ones.
+            Entry::File => {
+                let mut bytes = Vec::with_capacity(8192);
+                fs::File::open(self.path(rel))
+                    .and_then(|mut f| f.read_to_end(&mut bytes))
+                    .map_err(|e| format!("cannot read {rel}: {e}"))?;
+                Ok(bytes)
+            }
             Entry::Outside => Err(format!("{rel} points outside the tree")),
             _ => Err(format!("{rel} is not a file")),
         }
@@ -153,20 +198,46 @@ impl Tree {
     /// (a link back up would loop).
     pub(crate) fn walk(&self, start: &str) -> Result<Walk, String> {
         let mut out = Walk::default();
+        // What the listing says may stand in for `stat` only below a start
+        // that is a folder inside the tree: below it, the walk never
+        // follows a symlink, so each entry is where its listing says.
+        let known = self.stat(start) == Entry::Dir;
         let mut stack = vec![start.to_string()];
         while let Some(dir) = stack.pop() {
             let mut names = Vec::new();
             let rd = fs::read_dir(self.path(&dir))
                 .map_err(|e| format!("cannot list {}: {e}", show(&dir)))?;
+            let mut lossy = false;
             for entry in rd {
                 let entry = entry.map_err(|e| format!("cannot list {}: {e}", show(&dir)))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name == ".git" || name == ".leash" {
-                    continue;
-                }
+                let name = match entry.file_name().into_string() {
+                    Ok(n) => n,
+                    Err(raw) => {
+                        // A name that is not UTF-8 cannot be asked for by
+                        // its text: this folder's listing is not complete.
+                        lossy = true;
+                        raw.to_string_lossy().into_owned()
+                    }
+                };
                 let ft = entry
                     .file_type()
                     .map_err(|e| format!("cannot list {}: {e}", show(&dir)))?;
+                if known && !ft.is_symlink() {
+                    let e = if ft.is_dir() {
+                        Entry::Dir
+                    } else if ft.is_file() {
+                        Entry::File
+                    } else {
+                        Entry::Other
+                    };
+                    self.cache
+                        .borrow_mut()
+                        .entry(join_name(&dir, &name))
+                        .or_insert(e);
+                }
+                if name == ".git" || name == ".leash" {
+                    continue;
+                }
                 names.push((name, ft));
             }
             names.sort_by(|a, b| a.0.cmp(&b.0));
@@ -186,6 +257,9 @@ impl Tree {
                         _ => {}
                     }
                 }
+            }
+            if known && !lossy {
+                self.listed.borrow_mut().insert(dir.clone());
             }
             stack.extend(subdirs.into_iter().rev());
         }
@@ -220,10 +294,13 @@ pub(crate) fn show(rel: &str) -> &str {
 /// `dir/name`, where `dir` may be the root.
 pub(crate) fn join_name(dir: &str, name: &str) -> String {
     if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
+        return name.to_string();
     }
+    let mut out = String::with_capacity(dir.len() + 1 + name.len());
+    out.push_str(dir);
+    out.push('/');
+    out.push_str(name);
+    out
 }
 
 /// The last component of a repo-relative path.
@@ -239,6 +316,10 @@ pub(crate) fn parent(rel: &str) -> &str {
 /// Resolves `.` and `..` lexically; `None` when the path climbs out of the
 /// root. A leading `/` is dropped (the caller decides what it means).
 pub(crate) fn normalize(path: &str) -> Option<String> {
+    // Most paths are already plain: nothing to resolve, nothing to drop.
+    if !path.split('/').any(|c| matches!(c, "" | "." | "..")) {
+        return Some(path.to_string());
+    }
     let mut parts: Vec<&str> = Vec::new();
     for c in path.split('/') {
         match c {
@@ -316,6 +397,69 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_walk_lists_answers_as_stat_would() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "x").unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("docs/sub")).unwrap();
+        std::fs::create_dir_all(r.join(".leash")).unwrap();
+        std::fs::write(r.join("docs/a.md"), "a").unwrap();
+        std::fs::write(r.join("docs/sub/b.md"), "b").unwrap();
+        std::fs::write(r.join(".leash/config.toml"), "").unwrap();
+        std::fs::write(r.join(".git"), "gitdir: elsewhere").unwrap();
+        symlink("a.md", r.join("docs/in.md")).unwrap();
+        symlink(outside.path().join("secret.md"), r.join("docs/out.md")).unwrap();
+        symlink("nowhere.md", r.join("docs/dangling.md")).unwrap();
+        symlink("sub", r.join("docs/subdir")).unwrap();
+        let fifo = std::ffi::CString::new(r.join("docs/pipe").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a path this test owns.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let asks = [
+            "",
+            ".git",
+            ".leash",
+            ".leash/config.toml",
+            "docs",
+            "docs/a.md",
+            "docs/sub",
+            "docs/sub/b.md",
+            "docs/in.md",
+            "docs/out.md",
+            "docs/dangling.md",
+            "docs/subdir",
+            "docs/subdir/b.md",
+            "docs/pipe",
+            "docs/missing.md",
+            "docs/sub/missing.md",
+            "docs/missing/x.md",
+            "missing.md",
+            "docs/a.md/x",
+        ];
+        for start in ["", "docs"] {
+            let walked = Tree::new(r).unwrap();
+            walked.walk(start).unwrap();
+            let fresh = Tree::new(r).unwrap();
+            for rel in asks {
+                assert_eq!(
+                    walked.stat(rel),
+                    fresh.stat(rel),
+                    "`{rel}` after a walk of `{start}`"
+                );
+            }
+        }
+        // The listing answers without asking the file system: a file made
+        // after the walk is not seen until the tree is told it changed.
+        let walked = Tree::new(r).unwrap();
+        walked.walk("docs").unwrap();
+        std::fs::write(r.join("docs/late.md"), "l").unwrap();
+        assert_eq!(walked.stat("docs/late.md"), Entry::Missing);
+        walked.forget();
+        assert_eq!(walked.stat("docs/late.md"), Entry::File);
+    }
 
     #[test]
     fn normalize_and_candidates() {
