@@ -267,7 +267,11 @@ pub fn check_journal(data: &[u8]) -> Result<(), String> {
 pub fn check_config(data: &[u8]) -> Result<(), String> {
     let text = String::from_utf8_lossy(data);
     let path = Path::new(".leash/config.toml");
-    if let Err(e) = crate::config::parse_workspace_config(&text, path) {
+    let parsed = crate::config::parse_workspace_config(&text, path).and_then(|c| {
+        crate::invariants::check_options(&c.invariants)
+            .map_err(|(at, message)| crate::config::ConfigError::new(path, at, message))
+    });
+    if let Err(e) = parsed {
         let msg = e.to_string();
         if !msg.contains(".leash/config.toml") {
             return Err(format!("a config error that does not name the file: {msg}"));

@@ -75,6 +75,79 @@ words!(AutonomyLevel, "an autonomy level", {
     Auto => "auto",
 });
 
+/// One autonomy level per risk class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sliders {
+    pub low: AutonomyLevel,
+    pub medium: AutonomyLevel,
+    pub high: AutonomyLevel,
+}
+
+impl Default for Sliders {
+    fn default() -> Self {
+        Sliders {
+            low: AutonomyLevel::Guarded,
+            medium: AutonomyLevel::Review,
+            high: AutonomyLevel::Manual,
+        }
+    }
+}
+
+impl Sliders {
+    /// The level set for `c`.
+    pub fn get(&self, c: RiskClass) -> AutonomyLevel {
+        match c {
+            RiskClass::Low => self.low,
+            RiskClass::Medium => self.medium,
+            RiskClass::High => self.high,
+        }
+    }
+
+    /// Moves the slider of `c` to `l`.
+    pub fn set(&mut self, c: RiskClass, l: AutonomyLevel) {
+        match c {
+            RiskClass::Low => self.low = l,
+            RiskClass::Medium => self.medium = l,
+            RiskClass::High => self.high = l,
+        }
+    }
+}
+
+/// A place in a file: 1-based line and column (in characters); 0:0 when
+/// unknown, e.g. for a task made up on the command line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The invariant kinds of DESIGN §6; any other `kind` is a typo.
+pub const INVARIANT_KINDS: &[&str] = &[
+    "boot",
+    "readme",
+    "routing",
+    "references",
+    "separation",
+    "layout",
+    "deliverable",
+    "command",
+];
+
+/// An `[[invariant]]` table of `.leash/config.toml`: read by `config`,
+/// run by `invariants`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvariantConfig {
+    pub name: String,
+    /// One of [`INVARIANT_KINDS`].
+    pub kind: String,
+    /// Every other key, for the runner of that kind to interpret.
+    pub options: toml::Table,
+    /// Where its table starts in the config file, so that the check of its
+    /// options (`invariants::check_options`) can point at it.
+    pub at: Pos,
+}
+
 /// Whether leash spawned the agent in a worktree of its own, or observes an
 /// interactive agent in the user's checkout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use std::path::Path;
 use globset::{Candidate, Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{RiskRule, Sliders};
+use crate::model::Sliders;
 use crate::model::{AutonomyLevel, FailureClass, RiskClass};
 
 pub mod command;
@@ -20,6 +20,16 @@ pub mod protected;
 pub use crate::model::{Escalation, Exit};
 pub use command::CommandPattern;
 pub use protected::{PROTECTED_DIRS, Place, protected_rel};
+
+/// A `[[risk]]` rule: paths and/or commands that raise a turn to `class`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskRule {
+    pub paths: Vec<String>,
+    pub commands: Vec<String>,
+    /// Tool names (globs): `mcp__*`, `WebFetch`.
+    pub tools: Vec<String>,
+    pub class: RiskClass,
+}
 
 /// Compiles a path rule: `*` stays inside one path component and `**`
 /// crosses them, so `AGENTS.md` means the root file only.

@@ -2,12 +2,14 @@
 //! (`.claude/settings.json`, `.codex/hooks.json`) and takes exactly those out again,
 //! leaving everything else the user keeps there as it was.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value};
+
+use crate::config::json;
+use crate::config::located::{ConfigError, Pos, pos_in};
 
 /// Events leash installs, in the order they are written, and whether each takes a tool `matcher`.
 const EVENTS: [(&str, bool); 6] = [
@@ -81,17 +83,8 @@ pub enum HooksError {
         source: io::Error,
     },
     /// The file is not JSON of the expected shape; it was left untouched.
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Parse {
-        /// The settings file.
-        path: PathBuf,
-        /// 1-based line of the problem.
-        line: usize,
-        /// 1-based column of the problem.
-        column: usize,
-        /// What was wrong and what was expected.
-        message: String,
-    },
+    #[error(transparent)]
+    Parse(#[from] ConfigError),
 }
 
 /// The command leash's hooks run: `<leash binary> hook <agent>`, the binary path quoted for a POSIX shell if it holds spaces or shell metacharacters (both agents run hook commands through a shell).
@@ -445,21 +438,20 @@ fn load(path: &Path) -> Result<Option<Loaded>, HooksError> {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let message = full.strip_suffix(&suffix).unwrap_or(&full);
-        HooksError::Parse {
-            path: path.to_path_buf(),
+        let at = Pos {
             line: e.line(),
             column: e.column(),
-            message: format!("not valid JSON: {message}"),
-        }
+        };
+        HooksError::Parse(ConfigError::new(
+            path,
+            at,
+            format!("not valid JSON: {message}"),
+        ))
     })?;
     let shape_error = |keys: &[&str], message: String| {
-        let (line, column) = line_column(&text, locate(&text, keys));
-        HooksError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
+        let key = (!keys.is_empty()).then(|| keys.join("."));
+        let at = pos_in(&text, json::locate(&text, keys));
+        HooksError::Parse(ConfigError::new(path, at, message).with_key(key.as_deref()))
     };
     let Value::Object(settings) = value else {
         return Err(shape_error(
@@ -509,118 +501,6 @@ pub fn kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Byte offset in `text` (valid JSON) of the value reached through the object keys `keys`.
-///
-/// The parsed value keeps no positions, so the error for a well-formed but wrongly shaped
-/// file finds its place by walking the text again.
-fn locate(text: &str, keys: &[&str]) -> usize {
-    let bytes = text.as_bytes();
-    let mut pos = skip_ws(bytes, 0);
-    for key in keys {
-        match find_member(text, pos, key) {
-            Some(found) => pos = found,
-            None => break,
-        }
-    }
-    pos
-}
-
-/// Offset of the value of member `key` in the object starting at `start`.
-fn find_member(text: &str, start: usize, key: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    if bytes.get(start) != Some(&b'{') {
-        return None;
-    }
-    let mut pos = start + 1;
-    let mut found = None;
-    loop {
-        pos = skip_ws(bytes, pos);
-        match bytes.get(pos)? {
-            b'}' => return found,
-            b',' => {
-                pos += 1;
-                continue;
-            }
-            _ => {}
-        }
-        let key_end = skip_value(bytes, pos)?;
-        // Decoding the key handles escapes such as `"\u0068ooks"`.
-        let name: String = serde_json::from_str(text.get(pos..key_end)?).ok()?;
-        pos = skip_ws(bytes, key_end);
-        pos = skip_ws(bytes, pos + 1); // past the ':'
-        // The parser keeps the last of duplicate keys, so the last one is the one to point at.
-        if name == key {
-            found = Some(pos);
-        }
-        pos = skip_value(bytes, pos)?;
-    }
-}
-
-/// Offset just past the JSON value starting at `pos`.
-fn skip_value(bytes: &[u8], pos: usize) -> Option<usize> {
-    match bytes.get(pos)? {
-        b'"' => {
-            let mut i = pos + 1;
-            loop {
-                match bytes.get(i)? {
-                    b'\\' => i += 2,
-                    b'"' => return Some(i + 1),
-                    _ => i += 1,
-                }
-            }
-        }
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = pos;
-            loop {
-                match bytes.get(i)? {
-                    b'"' => {
-                        i = skip_value(bytes, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            let mut i = pos;
-            while let Some(&c) = bytes.get(i) {
-                if matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace() {
-                    break;
-                }
-                i += 1;
-            }
-            Some(i)
-        }
-    }
-}
-
-/// Offset of the first non-whitespace byte at or after `pos`.
-fn skip_ws(bytes: &[u8], mut pos: usize) -> usize {
-    while bytes.get(pos).is_some_and(u8::is_ascii_whitespace) {
-        pos += 1;
-    }
-    pos
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 /// How a settings file is laid out.
@@ -700,25 +580,27 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), HooksError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (temp_path, mut file) = create_temp(&dir, &name).map_err(io_error(&dir))?;
-    let result = (|| {
+    let prefix = format!(".{name}.leash-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // A new settings file gets the mode any new file gets (umask applies),
+    // not the temporary file's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut file = builder.tempfile_in(&dir).map_err(io_error(&dir))?;
+    let written = (|| {
         file.write_all(contents)?;
         // The new file takes the old one's mode, so a private settings file stays private.
         if let Ok(meta) = fs::metadata(&target) {
-            file.set_permissions(meta.permissions())?;
+            file.as_file().set_permissions(meta.permissions())?;
         }
         // Flushing before the rename means a crash leaves the old file or the whole new one.
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp_path, &target)
+        file.as_file().sync_all()
     })();
-    if let Err(source) = result {
-        let _ = fs::remove_file(&temp_path);
-        return Err(HooksError::Io {
-            path: target,
-            source,
-        });
-    }
+    // On an error the temporary file is removed when dropped.
+    written.map_err(io_error(&target))?;
+    file.persist(&target)
+        .map_err(|e| io_error(&target)(e.error))?;
     // Best effort: makes the rename itself durable where the platform allows opening a folder.
     if let Ok(dir) = File::open(&dir) {
         let _ = dir.sync_all();
@@ -747,33 +629,16 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-/// Creates a new, uniquely named temporary file next to the file `name` in `dir`.
-fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp = dir.join(format!(".{name}.leash-{}-{n}.tmp", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(file) => return Ok((temp, file)),
-            // Left over from a crashed run with a recycled pid: try the next name.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// `word` as one POSIX shell word: unchanged when it holds only characters no shell treats
-/// specially, else in single quotes.
+/// `word` as one POSIX shell word (`shell_words::quote`); a word that one
+/// leaves bare but that holds a brace or bracket is single-quoted too, since
+/// bash expands `{a,b}` and [`plain_words`] does not read such a word back.
 pub(crate) fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./+,:@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+    let quoted = shell_words::quote(word);
+    if quoted == word && word.contains(['{', '}', '[', ']']) {
+        // No `'` inside: `shell_words` would have quoted it.
+        return format!("'{word}'");
     }
+    quoted.into_owned()
 }
 
 /// The words of a simple POSIX shell command after quote removal, or `None` if the shell would
@@ -1296,12 +1161,13 @@ mod tests {
             uninstall(dir.path(), Agent::Claude),
         ] {
             match result {
-                Err(HooksError::Parse {
+                Err(HooksError::Parse(ConfigError {
                     path: p,
                     line,
                     column,
                     message,
-                }) => {
+                    ..
+                })) => {
                     assert_eq!(p, path);
                     assert_eq!((line, column), (3, 18));
                     assert!(message.contains("not valid JSON"), "{message}");
@@ -1355,12 +1221,12 @@ mod tests {
             let path = Agent::Codex.settings_path(dir.path());
             write(&path, text);
             match install(dir.path(), Agent::Codex, Path::new(BIN), 600) {
-                Err(HooksError::Parse {
+                Err(HooksError::Parse(ConfigError {
                     line,
                     column,
                     message,
                     ..
-                }) => {
+                })) => {
                     assert_eq!((line, column), at, "{text}");
                     assert!(message.contains(expected), "{message}");
                 }
@@ -1463,6 +1329,7 @@ mod tests {
             "/tmp/ünï cødé/leash",
             "/x;y/(z)/leash",
             "/a\"b\\c/leash",
+            "/opt/{a,b}/[x]/leash",
             "leash",
         ] {
             for agent in [Agent::Claude, Agent::Codex] {

@@ -325,7 +325,8 @@ pub struct DiffArgs {
     /// Only the changed files and line counts.
     #[arg(long)]
     pub stat: bool,
-    /// Colour: auto, always or never.
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or CLICOLOR=0;
+    /// CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorWhen,
     /// Print JSON (files, counts and the patch).

@@ -40,7 +40,8 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// An `[[invariant]]` table, as the workspace config reads it.
-pub use crate::config::InvariantConfig;
+pub use crate::model::InvariantConfig;
+use crate::model::Pos;
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -290,6 +291,19 @@ pub fn validate(cfg: &InvariantConfig) -> Result<(), String> {
     Spec::parse(cfg).map(|_| ())
 }
 
+/// Checks the kind and options of every invariant, for the loader of the
+/// config, so that a typo is reported where it is written rather than as a
+/// degraded check later: `Err` is where the first wrong one's table starts
+/// and what is wrong.
+pub fn check_options(invariants: &[InvariantConfig]) -> Result<(), (Pos, String)> {
+    for inv in invariants {
+        if let Err(message) = validate(inv) {
+            return Err((inv.at, format!("invariant `{}`: {message}", inv.name)));
+        }
+    }
+    Ok(())
+}
+
 /// Runs every configured invariant over the directory `root` (a checkout of
 /// the tree to check); results come in config order. With `ctx.fix` the
 /// fixable kinds run first, so every other check sees the fixed tree; the
@@ -390,6 +404,21 @@ pub(crate) mod testutil;
 mod tests {
     use super::testutil::*;
     use super::*;
+
+    #[test]
+    fn the_loader_checks_a_kinds_own_keys() {
+        // config::tests::invariants_need_a_name_and_a_known_kind: this
+        // table starts at 1:1.
+        let mut bad = inv("r", "readme", "rots = [\".\"]");
+        bad.at = Pos { line: 1, column: 1 };
+        let good = inv("b", "boot", "manifest = \"AGENTS.md\"");
+        assert_eq!(check_options(std::slice::from_ref(&good)), Ok(()));
+        let (at, message) = check_options(&[good, bad]).unwrap_err();
+        assert_eq!((at.line, at.column), (1, 1), "{message}");
+        for n in ["invariant `r`", "unknown option `rots`"] {
+            assert!(message.contains(n), "`{n}` not in: {message}");
+        }
+    }
 
     fn result(name: &str, outcome: Outcome) -> CheckResult {
         CheckResult {

@@ -25,6 +25,7 @@ pub(crate) fn inv(name: &str, kind: &str, options: &str) -> InvariantConfig {
         name: name.into(),
         kind: kind.into(),
         options: options.parse().unwrap(),
+        at: Default::default(),
     }
 }
 

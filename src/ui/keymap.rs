@@ -14,7 +14,8 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::action::Action;
-use super::settings::{self, Located, Source};
+use super::settings;
+use crate::config::located::{self, ConfigError, Source};
 
 const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../../keymaps/default.toml")),
@@ -255,33 +256,9 @@ impl fmt::Display for Key {
     }
 }
 
-/// A problem in a keymap file, with the place it was found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}:{line}:{column}: {message}")]
-pub struct KeymapError {
-    /// The file (`keymaps/<name>.toml` for a built-in).
-    pub path: PathBuf,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The key or table concerned, when there is one.
-    pub key: Option<String>,
-    /// What is wrong and what was expected.
-    pub message: String,
-}
-
-impl From<Located> for KeymapError {
-    fn from(l: Located) -> Self {
-        KeymapError {
-            path: l.path,
-            line: l.line,
-            column: l.column,
-            key: l.key,
-            message: l.message,
-        }
-    }
-}
+/// A problem in a keymap file, with the place it was found: the one
+/// config error type.
+pub type KeymapError = ConfigError;
 
 /// Keys to actions for every layer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -409,7 +386,7 @@ fn action_from_name(name: &str) -> Option<Action> {
 fn parse_bindings(src: &Source<'_>) -> Result<Vec<Binding>, KeymapError> {
     let table = src.parse()?;
     let mut out = Vec::new();
-    for (section, value) in settings::sorted_entries(table.get_ref()) {
+    for (section, value) in located::sorted_entries(table.get_ref()) {
         let name = section.get_ref().as_ref();
         let Some(layer) = Layer::from_name(name) else {
             let message = if value.get_ref().is_table() {
@@ -420,29 +397,26 @@ fn parse_bindings(src: &Source<'_>) -> Result<Vec<Binding>, KeymapError> {
             } else {
                 format!("key \"{name}\": bindings go inside a section such as [global]")
             };
-            return Err(src.error(section.span(), Some(name), message).into());
+            return Err(src.error(section.span(), Some(name), message));
         };
         let Some(bindings) = value.get_ref().as_table() else {
-            return Err(src
-                .error(
-                    section.span(),
-                    Some(name),
-                    format!("[{name}] must be a table of \"key\" = \"action\""),
-                )
-                .into());
+            return Err(src.error(
+                section.span(),
+                Some(name),
+                format!("[{name}] must be a table of \"key\" = \"action\""),
+            ));
         };
         let mut seen: Vec<(Key, &Spanned<Cow<'_, str>>)> = Vec::new();
-        for (key_text, action) in settings::sorted_entries(bindings) {
+        for (key_text, action) in located::sorted_entries(bindings) {
             let written = key_text.get_ref().as_ref();
             let at = |message: String| src.error(key_text.span(), Some(written), message);
             let key = Key::parse(written).map_err(|e| at(format!("key \"{written}\": {e}")))?;
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                let (line, _) = src.line_col(first.span().start);
+                let line = src.pos(first.span().start).line;
                 return Err(at(format!(
                     "key \"{written}\": the same key as \"{}\" on line {line} in [{name}]",
                     first.get_ref()
-                ))
-                .into());
+                )));
             }
             seen.push((key, key_text));
             let action = parse_action(src, key_text, action)?;
@@ -458,7 +432,7 @@ fn parse_action(
     src: &Source<'_>,
     key: &Spanned<Cow<'_, str>>,
     value: &Spanned<DeValue<'_>>,
-) -> Result<Option<Action>, Located> {
+) -> Result<Option<Action>, ConfigError> {
     let written = key.get_ref().as_ref();
     let at = |message: String| src.error(key.span(), Some(written), message);
     let Some(name) = value.get_ref().as_str() else {
@@ -472,9 +446,11 @@ fn parse_action(
     }
     action_from_name(name).map(Some).ok_or_else(|| {
         let names: Vec<String> = Action::ALL.iter().map(|&a| action_name(a)).collect();
+        let words: Vec<&str> = names.iter().map(String::as_str).collect();
         at(format!(
-            "key \"{written}\": unknown action \"{name}\"; expected one of: {}, or \"none\" to unbind",
-            names.join(", ")
+            "key \"{written}\": unknown action \"{name}\"; expected one of: {}, or \"none\" to unbind{}",
+            names.join(", "),
+            located::did_you_mean(name, &words)
         ))
     })
 }
@@ -494,9 +470,9 @@ pub fn load(name: &str) -> (Keymap, Option<KeymapError>) {
 /// the default keymap.
 pub fn load_from(config_dir: Option<&Path>, name: &str) -> (Keymap, Option<KeymapError>) {
     let user_path = config_dir.map(|d| d.join("keymaps").join(format!("{name}.toml")));
-    let user_text = match user_path.as_deref().map(settings::read_optional) {
+    let user_text = match user_path.as_deref().map(located::read_optional) {
         Some(Ok(text)) => text,
-        Some(Err(e)) => return (fallback(name), Some(e.into())),
+        Some(Err(e)) => return (fallback(name), Some(e)),
         None => None,
     };
     let mut keymap = match (Keymap::builtin(name), &user_text) {

@@ -4,15 +4,14 @@
 //! config error names its file, line, column and key the same way.
 
 use std::ffi::OsString;
-use std::io;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeValue;
 
 use super::keymap::Keymap;
 use super::theme::Theme;
+use crate::config::located::{ConfigError, Source, did_you_mean, read_optional, sorted_entries};
 
 /// The environment variable that overrides the config dir (tests, portable setups).
 pub const CONFIG_DIR_ENV: &str = "LEASH_CONFIG_DIR";
@@ -55,33 +54,9 @@ impl Default for UserSettings {
     }
 }
 
-/// A problem in `config.toml`, with the place it was found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}:{line}:{column}: {message}")]
-pub struct SettingsError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The setting concerned, when there is one.
-    pub key: Option<String>,
-    /// What is wrong and what was expected.
-    pub message: String,
-}
-
-impl From<Located> for SettingsError {
-    fn from(l: Located) -> Self {
-        SettingsError {
-            path: l.path,
-            line: l.line,
-            column: l.column,
-            key: l.key,
-            message: l.message,
-        }
-    }
-}
+/// A problem in `config.toml`, with the place it was found: the one config
+/// error type.
+pub type SettingsError = ConfigError;
 
 const SETTING_NAMES: &str = "theme, keymap, bell, notify_osc9";
 
@@ -96,20 +71,20 @@ pub fn load_settings(config_dir: Option<&Path>) -> (UserSettings, Option<Setting
     let text = match read_optional(&path) {
         Ok(Some(text)) => text,
         Ok(None) => return (settings, None),
-        Err(e) => return (settings, Some(e.into())),
+        Err(e) => return (settings, Some(e)),
     };
     let src = Source::new(&path, &text);
     let table = match src.parse() {
         Ok(table) => table,
-        Err(e) => return (settings, Some(e.into())),
+        Err(e) => return (settings, Some(e)),
     };
-    let mut first_error: Option<Located> = None;
+    let mut first_error: Option<ConfigError> = None;
     for (key, value) in sorted_entries(table.get_ref()) {
         if let Err(e) = apply_setting(&mut settings, dir, &src, key, value) {
             first_error.get_or_insert(e);
         }
     }
-    (settings, first_error.map(SettingsError::from))
+    (settings, first_error)
 }
 
 fn apply_setting(
@@ -118,7 +93,7 @@ fn apply_setting(
     src: &Source<'_>,
     key: &Spanned<std::borrow::Cow<'_, str>>,
     value: &Spanned<DeValue<'_>>,
-) -> Result<(), Located> {
+) -> Result<(), ConfigError> {
     let name = key.get_ref().as_ref();
     match name {
         "theme" => {
@@ -159,132 +134,14 @@ fn apply_setting(
             return Err(src.error(
                 key.span(),
                 Some(other),
-                format!("unknown setting \"{other}\"; expected one of: {SETTING_NAMES}"),
+                format!(
+                    "unknown setting \"{other}\"; expected one of: {SETTING_NAMES}{}",
+                    did_you_mean(other, &SETTING_NAMES.split(", ").collect::<Vec<_>>())
+                ),
             ));
         }
     }
     Ok(())
-}
-
-/// A config error with its place, before it becomes the error type of the
-/// loader that found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Located {
-    pub(crate) path: PathBuf,
-    pub(crate) line: usize,
-    pub(crate) column: usize,
-    pub(crate) key: Option<String>,
-    pub(crate) message: String,
-}
-
-/// A config file's text with its path, turning byte spans into the
-/// line:column a person can jump to.
-pub(crate) struct Source<'a> {
-    pub(crate) path: &'a Path,
-    pub(crate) text: &'a str,
-}
-
-impl<'a> Source<'a> {
-    pub(crate) fn new(path: &'a Path, text: &'a str) -> Self {
-        Source { path, text }
-    }
-
-    /// 1-based line and column (in characters) of a byte offset.
-    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
-    }
-
-    pub(crate) fn error(
-        &self,
-        span: Range<usize>,
-        key: Option<&str>,
-        message: impl Into<String>,
-    ) -> Located {
-        let (line, column) = self.line_col(span.start);
-        Located {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            key: key.map(str::to_owned),
-            message: message.into(),
-        }
-    }
-
-    /// Parses the text as TOML keeping every span; a syntax error is placed
-    /// where the parser stopped.
-    pub(crate) fn parse(&self) -> Result<Spanned<DeTable<'a>>, Located> {
-        DeTable::parse(self.text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            self.error(span, None, e.message().to_owned())
-        })
-    }
-
-    pub(crate) fn string<'v>(
-        &self,
-        key: &str,
-        value: &'v Spanned<DeValue<'_>>,
-    ) -> Result<&'v str, Located> {
-        value.get_ref().as_str().ok_or_else(|| {
-            self.error(
-                value.span(),
-                Some(key),
-                format!(
-                    "\"{key}\" must be a string, found {}",
-                    value.get_ref().type_str()
-                ),
-            )
-        })
-    }
-
-    fn boolean(&self, key: &str, value: &Spanned<DeValue<'_>>) -> Result<bool, Located> {
-        value.get_ref().as_bool().ok_or_else(|| {
-            self.error(
-                value.span(),
-                Some(key),
-                format!(
-                    "\"{key}\" must be true or false, found {}",
-                    value.get_ref().type_str()
-                ),
-            )
-        })
-    }
-}
-
-/// A table's entries in the order they appear in the file (the map itself is
-/// sorted by name), so that the first error reported is the first in the file
-/// and bindings keep the order their author gave them.
-pub(crate) fn sorted_entries<'t, 'i>(
-    table: &'t DeTable<'i>,
-) -> Vec<(
-    &'t Spanned<std::borrow::Cow<'i, str>>,
-    &'t Spanned<DeValue<'i>>,
-)> {
-    let mut entries: Vec<_> = table.iter().collect();
-    entries.sort_by_key(|(k, _)| k.span().start);
-    entries
-}
-
-/// Reads a file that may legitimately be absent: `Ok(None)` when it is.
-pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, Located> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Located {
-            path: path.to_path_buf(),
-            line: 1,
-            column: 1,
-            key: None,
-            message: format!("cannot read the file: {e}"),
-        }),
-    }
 }
 
 #[cfg(test)]
@@ -417,8 +274,23 @@ mod tests {
         let path = Path::new("x.toml");
         let src = Source::new(path, "a = 1\n\"é\" = 2\n");
         // The `2` is byte 13 but character column 7 of line 2.
-        assert_eq!(src.line_col(13), (2, 7));
-        assert_eq!(src.line_col(0), (1, 1));
-        assert_eq!(src.line_col(999), (3, 1));
+        let line_col = |offset| {
+            let p = src.pos(offset);
+            (p.line, p.column)
+        };
+        assert_eq!(line_col(13), (2, 7));
+        assert_eq!(line_col(0), (1, 1));
+        assert_eq!(line_col(999), (3, 1));
+    }
+
+    #[test]
+    fn a_misspelt_setting_gets_a_suggestion() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "config.toml", "them = \"light\"\n");
+        let (_, err) = load_settings(Some(dir.path()));
+        let err = err.expect("an error");
+        assert_eq!((err.line, err.column), (1, 1));
+        assert_eq!(err.key.as_deref(), Some("them"));
+        assert!(err.message.ends_with("; did you mean `theme`?"), "{err}");
     }
 }

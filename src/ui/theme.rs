@@ -11,7 +11,8 @@ use ratatui::style::{Color, Modifier, Style};
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::settings::{self, Located, Source};
+use super::settings;
+use crate::config::located::{self, ConfigError, Source};
 
 pub mod role;
 
@@ -102,33 +103,9 @@ pub struct Theme {
     syntax: String,
 }
 
-/// A problem in a theme file, with the place it was found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}:{line}:{column}: {message}")]
-pub struct ThemeError {
-    /// The file (`themes/<name>.toml` for a built-in).
-    pub path: PathBuf,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The role or setting concerned, when there is one.
-    pub key: Option<String>,
-    /// What is wrong and what was expected.
-    pub message: String,
-}
-
-impl From<Located> for ThemeError {
-    fn from(l: Located) -> Self {
-        ThemeError {
-            path: l.path,
-            line: l.line,
-            column: l.column,
-            key: l.key,
-            message: l.message,
-        }
-    }
-}
+/// A problem in a theme file, with the place it was found: the one
+/// config error type.
+pub type ThemeError = ConfigError;
 
 impl Theme {
     /// A built-in theme by name (see `builtin_names`).
@@ -237,7 +214,7 @@ struct Pos {
 
 impl Pos {
     fn of(src: &Source<'_>, offset: usize) -> Pos {
-        let (line, column) = src.line_col(offset);
+        let crate::config::Pos { line, column } = src.pos(offset);
         Pos {
             path: src.path.to_path_buf(),
             line,
@@ -327,9 +304,9 @@ impl<'a> Loader<'a> {
             .config_dir
             .filter(|_| user)
             .map(|d| d.join("themes").join(format!("{name}.toml")));
-        let user_text = match user_path.as_deref().map(settings::read_optional) {
+        let user_text = match user_path.as_deref().map(located::read_optional) {
             Some(Ok(text)) => text,
-            Some(Err(e)) => return Err(e.into()),
+            Some(Err(e)) => return Err(e),
             None => None,
         };
         let (origin, path, text) = match (user_text, builtin_text(name)) {
@@ -459,7 +436,7 @@ fn resolve(name: &str, raw: RawTheme) -> Result<Theme, ThemeError> {
 fn parse_theme(src: &Source<'_>) -> Result<RawTheme, ThemeError> {
     let table = src.parse()?;
     let mut raw = RawTheme::default();
-    for (key, value) in settings::sorted_entries(table.get_ref()) {
+    for (key, value) in located::sorted_entries(table.get_ref()) {
         let name = key.get_ref().as_ref();
         match name {
             "inherits" => {
@@ -469,13 +446,11 @@ fn parse_theme(src: &Source<'_>) -> Result<RawTheme, ThemeError> {
             "syntax" => {
                 let syntax = src.string(name, value)?;
                 if syntax.trim().is_empty() {
-                    return Err(src
-                        .error(
-                            value.span(),
-                            Some(name),
-                            "\"syntax\" names a syntect theme and cannot be empty",
-                        )
-                        .into());
+                    return Err(src.error(
+                        value.span(),
+                        Some(name),
+                        "\"syntax\" names a syntect theme and cannot be empty",
+                    ));
                 }
                 raw.syntax = Some(syntax.to_owned());
             }
@@ -493,15 +468,13 @@ fn parse_palette(
     palette: &mut HashMap<String, Color>,
 ) -> Result<(), ThemeError> {
     let Some(table) = value.get_ref().as_table() else {
-        return Err(src
-            .error(
-                key.span(),
-                Some("palette"),
-                "[palette] must be a table of name = colour",
-            )
-            .into());
+        return Err(src.error(
+            key.span(),
+            Some("palette"),
+            "[palette] must be a table of name = colour",
+        ));
     };
-    for (name, value) in settings::sorted_entries(table) {
+    for (name, value) in located::sorted_entries(table) {
         let name = name.get_ref().as_ref();
         let spec = color_spec(src, name, value)?;
         // A palette entry is a concrete colour; letting it name another
@@ -529,9 +502,7 @@ fn parse_role(
     roles: &mut BTreeMap<String, RawStyle>,
 ) -> Result<(), ThemeError> {
     if !is_known_role(&role) {
-        return Err(src
-            .error(key.span(), Some(&role), unknown_role_message(&role))
-            .into());
+        return Err(src.error(key.span(), Some(&role), unknown_role_message(&role)));
     }
     let table = match value.get_ref() {
         DeValue::String(_) | DeValue::Integer(_) => {
@@ -551,21 +522,19 @@ fn parse_role(
         }
         DeValue::Table(table) => table,
         other => {
-            return Err(src
-                .error(
-                    value.span(),
-                    Some(&role),
-                    format!(
-                        "\"{role}\": expected a colour or a table {{ fg, bg, modifiers }}, found {}",
-                        other.type_str()
-                    ),
-                )
-                .into());
+            return Err(src.error(
+                value.span(),
+                Some(&role),
+                format!(
+                    "\"{role}\": expected a colour or a table {{ fg, bg, modifiers }}, found {}",
+                    other.type_str()
+                ),
+            ));
         }
     };
     let mut style = RawStyle::default();
     let mut has_style = false;
-    for (field, value) in settings::sorted_entries(table) {
+    for (field, value) in located::sorted_entries(table) {
         let name = field.get_ref().as_ref();
         match name {
             "fg" | "bg" => {
@@ -611,18 +580,15 @@ fn color_spec(
                     Some(key),
                     format!("\"{key}\": colour index {} is outside 0–255", i.as_str()),
                 )
-                .into()
             }),
-        other => Err(src
-            .error(
-                value.span(),
-                Some(key),
-                format!(
-                    "\"{key}\": expected a colour ({COLOR_FORMS}), found {}",
-                    other.type_str()
-                ),
-            )
-            .into()),
+        other => Err(src.error(
+            value.span(),
+            Some(key),
+            format!(
+                "\"{key}\": expected a colour ({COLOR_FORMS}), found {}",
+                other.type_str()
+            ),
+        )),
     }
 }
 
@@ -633,13 +599,11 @@ fn parse_modifiers(
 ) -> Result<Modifier, ThemeError> {
     let names: Vec<&str> = MODIFIERS.iter().map(|(n, _)| *n).collect();
     let Some(items) = value.get_ref().as_array() else {
-        return Err(src
-            .error(
-                value.span(),
-                Some(role),
-                format!("\"{role}\": modifiers must be a list such as [\"bold\"]"),
-            )
-            .into());
+        return Err(src.error(
+            value.span(),
+            Some(role),
+            format!("\"{role}\": modifiers must be a list such as [\"bold\"]"),
+        ));
     };
     let mut modifiers = Modifier::empty();
     for item in items.iter() {
@@ -650,16 +614,14 @@ fn parse_modifiers(
         match found {
             Some(&(_, m)) => modifiers |= m,
             None => {
-                return Err(src
-                    .error(
-                        item.span(),
-                        Some(role),
-                        format!(
-                            "\"{role}\": unknown modifier; expected one of: {}",
-                            names.join(", ")
-                        ),
-                    )
-                    .into());
+                return Err(src.error(
+                    item.span(),
+                    Some(role),
+                    format!(
+                        "\"{role}\": unknown modifier; expected one of: {}",
+                        names.join(", ")
+                    ),
+                ));
             }
         }
     }
@@ -701,6 +663,7 @@ fn is_known_role(role: &str) -> bool {
 }
 
 fn unknown_role_message(role: &str) -> String {
+    let guess = located::did_you_mean(role, role::ALL);
     let group = role.split('.').next().unwrap_or(role);
     let siblings: Vec<&str> = role::ALL
         .iter()
@@ -714,12 +677,12 @@ fn unknown_role_message(role: &str) -> String {
             .collect();
         groups.dedup();
         format!(
-            "unknown role \"{role}\"; roles start with one of: {} (or use inherits, syntax, [palette])",
+            "unknown role \"{role}\"; roles start with one of: {} (or use inherits, syntax, [palette]){guess}",
             groups.join(", ")
         )
     } else {
         format!(
-            "unknown role \"{role}\"; the roles under \"{group}\" are: {}",
+            "unknown role \"{role}\"; the roles under \"{group}\" are: {}{guess}",
             siblings.join(", ")
         )
     }

@@ -15,7 +15,8 @@ use git2::{Oid, Repository};
 use ratatui::style::Style;
 
 use crate::agents::TurnSpec;
-use crate::diff::{self, FileDiff, Limits};
+use crate::checkpoint::sides;
+use crate::diff::{FileDiff, Limits};
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::ui::highlight::Highlighter;
 use crate::ui::transcript::{self, Rendered};
@@ -238,11 +239,11 @@ fn compute_diff(
     let files = match (parse(commit)?, worktree) {
         (Some(commit), _) => {
             let repo = repo.ok_or("the workspace repository could not be opened")?;
-            diff::diff_trees(repo, base, Some(commit), &limits).map_err(|e| e.to_string())?
+            sides::diff_trees(repo, base, Some(commit), &limits).map_err(|e| e.to_string())?
         }
         (None, Some(wt)) if wt.join(".git").exists() => {
             let wt_repo = Repository::open(&wt).map_err(|e| e.to_string())?;
-            diff::diff_tree_to_workdir(&wt_repo, base, &limits).map_err(|e| e.to_string())?
+            sides::diff_tree_to_workdir(&wt_repo, base, &limits).map_err(|e| e.to_string())?
         }
         _ => Vec::new(),
     };

@@ -127,7 +127,13 @@ fn committed_policy(
     std::result::Result<WorkspaceConfig, ConfigError>,
     std::result::Result<TasksConfig, ConfigError>,
 ) {
-    let config = config::load_committed_config(repo, root, commit);
+    let mut config = config::load_committed_config(repo, root, commit);
+    if let (Ok(c), Some(commit)) = (&config, commit)
+        && let Err((at, message)) = crate::invariants::check_options(&c.invariants)
+    {
+        let e = ConfigError::new(&root.join(config::CONFIG_FILE), at, message);
+        config = Err(config::committed_error(e, commit));
+    }
     let mut tasks = config::load_committed_tasks(repo, root, commit);
     if let (Ok(c), Ok(t)) = (&config, &tasks)
         && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
@@ -468,23 +474,26 @@ impl Workspace {
 
     /// The unified diff of a turn: its commit against its base, or for a
     /// turn without a commit (running, interrupted) the partial changes in
-    /// its worktree.
+    /// its worktree. Made from [`Workspace::diff_files`].
     pub fn diff_text(&self, id: &str) -> Result<String> {
-        Ok(self.diff_patch(id, true)?.0)
+        Ok(crate::diff::patch::unified(&self.diff_files(id)?))
     }
 
-    /// [`Workspace::diff_text`] (left empty unless `text`) with each file's
-    /// counts, from the same diff (renames found, binary files without
-    /// lines) as the journal's, in one pass over it.
-    pub fn diff_patch(&self, id: &str, text: bool) -> Result<(String, Vec<checkpoint::FileCount>)> {
+    /// The files of [`Workspace::diff_text`]: the diff model the console
+    /// draws (renames found, binary files without lines), read whole,
+    /// with no size limit or deadline.
+    pub fn diff_files(&self, id: &str) -> Result<Vec<crate::diff::FileDiff>> {
         let turn = self.turn(id)?;
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        let limits = crate::diff::Limits::unlimited();
         if let Some(commit) = turn.commit.as_deref() {
             let commit = Oid::from_str(commit)?;
-            let old = checkpoint::tree_of(&self.repo, base)?;
-            let new = checkpoint::tree_of(&self.repo, Some(commit))?;
-            let diff = checkpoint::tree_diff(&self.repo, &old, &new)?;
-            return Ok(checkpoint::patch_and_counts(&diff, text)?);
+            return Ok(checkpoint::sides::diff_trees(
+                &self.repo,
+                base,
+                Some(commit),
+                &limits,
+            )?);
         }
         // A running in-place turn works in the user's own checkout.
         let path = if turn.kind == crate::model::TurnKind::InPlace {
@@ -496,9 +505,10 @@ impl Workspace {
                 .unwrap_or_else(|| self.worktree_path(id))
         };
         if path.join(".git").exists() {
-            return Ok(checkpoint::worktree_patch(&path, base, text)?);
+            let wt = git2::Repository::open(&path)?;
+            return Ok(checkpoint::sides::diff_tree_to_workdir(&wt, base, &limits)?);
         }
-        Ok((String::new(), Vec::new()))
+        Ok(Vec::new())
     }
 
     /// Asks a running turn's supervisor to cancel it (SIGTERM; the

@@ -1,0 +1,140 @@
+//! The policy as committed: an agent's uncommitted edit to
+//! `.leash/config.toml` or `tasks.toml` never changes what it may do.
+
+use std::path::Path;
+
+use super::{
+    CONFIG_FILE, ConfigError, Pos, TASKS_FILE, TasksConfig, WorkspaceConfig, parse_tasks,
+    parse_workspace_config,
+};
+
+/// The notice for a policy file whose working-tree copy differs from the
+/// committed one.
+pub const UNCOMMITTED_POLICY: &str = "uncommitted policy change ignored until committed";
+
+/// The text of `rel` in `commit`'s tree; `None` when there is no commit or
+/// the file is not in it.
+fn committed_text(
+    repo: &git2::Repository,
+    commit: Option<git2::Oid>,
+    rel: &str,
+    path: &Path,
+) -> Result<Option<Vec<u8>>, ConfigError> {
+    let Some(commit) = commit else {
+        return Ok(None);
+    };
+    let cannot = |e: git2::Error| {
+        ConfigError::new(
+            path,
+            Pos::default(),
+            format!(
+                "cannot read the committed version at {}: {}",
+                crate::checkpoint::short(&commit.to_string()),
+                e.message()
+            ),
+        )
+    };
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(cannot)?;
+    let entry = match tree.get_path(Path::new(rel)) {
+        Ok(e) => e,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    let object = entry.to_object(repo).map_err(cannot)?;
+    match object.as_blob() {
+        Some(blob) => Ok(Some(blob.content().to_vec())),
+        None => Err(ConfigError::new(
+            path,
+            Pos::default(),
+            format!(
+                "the committed {rel} at {} is not a file",
+                crate::checkpoint::short(&commit.to_string())
+            ),
+        )),
+    }
+}
+
+/// Says, in an error about a committed file, that it is the committed
+/// version that is broken.
+pub fn committed_error(mut e: ConfigError, commit: git2::Oid) -> ConfigError {
+    e.message = format!(
+        "{} (in the committed version, {})",
+        e.message,
+        crate::checkpoint::short(&commit.to_string())
+    );
+    e
+}
+
+/// Parses a committed file with `parse`, naming it as committed in errors.
+fn parse_committed<T: Default>(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+    rel: &str,
+    parse: fn(&str, &Path) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    let path = root.join(rel);
+    let Some(bytes) = committed_text(repo, commit, rel, &path)? else {
+        return Ok(T::default());
+    };
+    let commit = commit.expect("a committed text has a commit");
+    let text = String::from_utf8(bytes).map_err(|e| {
+        committed_error(
+            ConfigError::new(
+                &path,
+                Pos::default(),
+                format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            ),
+            commit,
+        )
+    })?;
+    parse(&text, &path).map_err(|e| committed_error(e, commit))
+}
+
+/// The workspace policy as committed at `commit` (the branch's head, or an
+/// isolated turn's base): an agent's uncommitted edit to
+/// `.leash/config.toml` never changes what it may do. No commit, or no
+/// config in it, means the built-in defaults.
+pub fn load_committed_config(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Result<WorkspaceConfig, ConfigError> {
+    parse_committed(repo, root, commit, CONFIG_FILE, parse_workspace_config)
+}
+
+/// The tasks as committed at `commit`; see [`load_committed_config`].
+pub fn load_committed_tasks(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Result<TasksConfig, ConfigError> {
+    parse_committed(repo, root, commit, TASKS_FILE, parse_tasks)
+}
+
+/// The policy files whose working-tree copy differs from the version
+/// committed at `commit` (changed, added or deleted): those edits are
+/// ignored until committed.
+pub fn uncommitted_policy_files(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> Vec<&'static str> {
+    [CONFIG_FILE, TASKS_FILE]
+        .into_iter()
+        .filter(|rel| {
+            let path = root.join(rel);
+            let on_disk = match std::fs::read(&path) {
+                Ok(b) => Some(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                // Unreadable: it cannot be what was committed.
+                Err(_) => Some(Vec::new()),
+            };
+            let committed = committed_text(repo, commit, rel, &path).ok().flatten();
+            on_disk != committed
+        })
+        .collect()
+}

@@ -1,0 +1,265 @@
+//! The public shapes of the workspace's policy and tasks, as the rest of
+//! leash uses them: no spans (except where a later check needs one, see
+//! [`TaskConfig::at`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::Pos;
+use super::expand_date_placeholders;
+use crate::model::InvariantConfig;
+use crate::model::{AutonomyLevel, RiskClass, Sliders};
+use crate::policy::RiskRule;
+
+/// The workspace policy of `.leash/config.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkspaceConfig {
+    pub default_risk: RiskClass,
+    pub autonomy: Sliders,
+    pub risk: Vec<RiskRule>,
+    pub agents: BTreeMap<String, AgentConfig>,
+    pub gate: GateConfig,
+    pub run: RunConfig,
+    pub invariants: Vec<InvariantConfig>,
+}
+
+impl Default for WorkspaceConfig {
+    fn default() -> Self {
+        WorkspaceConfig {
+            default_risk: RiskClass::Medium,
+            autonomy: Sliders::default(),
+            risk: Vec::new(),
+            agents: BTreeMap::new(),
+            gate: GateConfig::default(),
+            run: RunConfig::default(),
+            invariants: Vec::new(),
+        }
+    }
+}
+
+/// An `[agents.NAME]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// argv, never empty; `{prompt}` is substituted later as one argument.
+    pub command: Vec<String>,
+    pub format: AgentFormat,
+    /// Paths outside the worktree the agent may write to in a confined
+    /// turn (`~` is the home directory); `None`: the defaults for its
+    /// format.
+    pub writable: Option<Vec<String>>,
+    /// `[run] confine` for this agent's turns only; `None`: as `[run]`.
+    pub confine: Option<ConfineMode>,
+}
+
+/// Generates `ALL`, `as_str`, `Display` and a `FromStr` whose error lists
+/// the accepted words, worded like those of `model`.
+macro_rules! config_words {
+    ($ty:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every value, in order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The word used in the config file.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $word),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($word => Ok($ty::$variant),)+
+                    _ => Err(format!(
+                        "`{s}` is not {}; expected one of: {}",
+                        $what,
+                        [$($word),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+/// How an agent's output is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentFormat {
+    Claude,
+    Codex,
+    #[default]
+    Generic,
+}
+
+config_words!(AgentFormat, "an agent format", {
+    Claude => "claude",
+    Codex => "codex",
+    Generic => "generic",
+});
+
+/// What a hook answers when no console is open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unattended {
+    /// Deny at once, saying that no operator is present.
+    #[default]
+    Deny,
+    /// Wait for an operator anyway, up to `approval_timeout`.
+    Ask,
+}
+
+config_words!(Unattended, "an unattended policy", { Deny => "deny", Ask => "ask" });
+
+/// What a hook answers to a tool call that policy lets run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Allowed {
+    /// Say `allow` in the agent's dialect: the agent runs the tool without
+    /// a prompt of its own, so the journal's `allow` is what happened.
+    #[default]
+    Explicit,
+    /// Say nothing: the agent's own permission mode decides, and the
+    /// journal records the action as deferred to the agent.
+    Defer,
+}
+
+config_words!(Allowed, "a gate answer for allowed actions", {
+    Explicit => "explicit",
+    Defer => "defer",
+});
+
+/// The `[gate]` table: how hooks wait for the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateConfig {
+    pub approval_timeout: Duration,
+    pub unattended: Unattended,
+    pub allowed: Allowed,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            approval_timeout: Duration::from_secs(10 * 60),
+            unattended: Unattended::Deny,
+            allowed: Allowed::Explicit,
+        }
+    }
+}
+
+/// Whether isolated turns run confined with Landlock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfineMode {
+    /// Confined where the kernel has Landlock; otherwise unconfined, with
+    /// a warning on the turn.
+    #[default]
+    Auto,
+    /// Refuse to start a turn that cannot be confined.
+    Require,
+    /// Never confine.
+    Off,
+}
+
+config_words!(ConfineMode, "a confinement mode", {
+    Auto => "auto",
+    Require => "require",
+    Off => "off",
+});
+
+/// What a confined turn may do on the network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkMode {
+    /// As the machine allows.
+    #[default]
+    Open,
+    /// TCP connects only to `allow_connect_ports` (Landlock ABI ≥ 4).
+    Deny,
+}
+
+config_words!(NetworkMode, "a network mode", { Open => "open", Deny => "deny" });
+
+/// The `[run]` table: limits on turns that leash starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunConfig {
+    /// No limit when `None`.
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL on cancel or timeout.
+    pub grace: Duration,
+    pub confine: ConfineMode,
+    pub network: NetworkMode,
+    /// With `network = "deny"`: the TCP ports a turn may connect to.
+    pub allow_connect_ports: Vec<u16>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            timeout: None,
+            grace: Duration::from_secs(10),
+            confine: ConfineMode::Auto,
+            network: NetworkMode::Open,
+            allow_connect_ports: vec![443],
+        }
+    }
+}
+
+/// The tasks of `.leash/tasks.toml` (file key `[[task]]`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TasksConfig {
+    pub tasks: Vec<TaskConfig>,
+}
+
+impl TasksConfig {
+    /// The task called `name`.
+    pub fn find(&self, name: &str) -> Option<&TaskConfig> {
+        self.tasks.iter().find(|t| t.name == name)
+    }
+}
+
+/// One `[[task]]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskConfig {
+    pub name: String,
+    pub agent: Option<String>,
+    pub risk: Option<RiskClass>,
+    pub prompt: Option<String>,
+    pub command: Option<Vec<String>>,
+    pub title: Option<String>,
+    /// Repo-relative path; never absolute, never through `..`.
+    pub deliverable: Option<String>,
+    pub autonomy: Option<AutonomyLevel>,
+    /// Where the task's table starts in the tasks file, so that
+    /// [`check_tasks`](super::check_tasks) can point at it.
+    pub at: Pos,
+    /// Where its `agent` value is (0:0 when there is none).
+    pub agent_at: Pos,
+}
+
+impl TaskConfig {
+    /// The task with `{today}` and `{yesterday}` expanded in its prompt,
+    /// command, title and deliverable.
+    pub fn expand_dates(&self, today: chrono::NaiveDate) -> TaskConfig {
+        let ex = |s: &String| expand_date_placeholders(s, today);
+        TaskConfig {
+            prompt: self.prompt.as_ref().map(ex),
+            command: self.command.as_ref().map(|c| c.iter().map(ex).collect()),
+            title: self.title.as_ref().map(ex),
+            deliverable: self.deliverable.as_ref().map(ex),
+            ..self.clone()
+        }
+    }
+}
