@@ -103,7 +103,7 @@ fn a_turn_has_one_count_in_the_row_the_diff_header_and_diff_stat() {
         "diff header:\n{screen}"
     );
     // The file rows under it add up to the same, the rename as one row.
-    let model = match &app.diff.files {
+    let model = match &app.detail.diff.files {
         Some(Ok(f)) => f.clone(),
         other => panic!("no diff: {other:?}"),
     };
@@ -189,7 +189,7 @@ fn cli_and_console_show_the_same_files_counts_and_rename() {
     select(&mut app, "t1");
     key(&mut app, KeyCode::Char('2'));
     let screen = text(&render(&mut app, 120, 30));
-    let model = match &app.diff.files {
+    let model = match &app.detail.diff.files {
         Some(Ok(f)) => f.clone(),
         other => panic!("no diff: {other:?}"),
     };

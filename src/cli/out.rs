@@ -172,6 +172,11 @@ pub fn set_json(on: bool) {
     JSON.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether messages on stderr are JSON (see [`set_json`]).
+pub fn json() -> bool {
+    JSON.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Tells the operator something on stderr that is not the command's answer
 /// (`kind`: "warning" or "notice"): `leash: warning: …` as text, or
 /// `{"warning": "…"}` with `--json`.

@@ -27,9 +27,12 @@ use crate::state::{State, Turn};
 pub mod checks;
 mod confinement;
 pub mod gate;
+mod history;
 mod in_place;
 mod landing;
 mod observer;
+mod position;
+mod presence;
 mod recovery;
 pub mod shell;
 mod turns;
@@ -451,16 +454,6 @@ impl Workspace {
                 (),
             ))
         })
-    }
-
-    /// True while a console holds `.git/leash/console.lock`: an operator is
-    /// there to answer.
-    pub fn console_present(&self) -> bool {
-        let path = self.leash_dir.join("console.lock");
-        if !path.exists() {
-            return false;
-        }
-        matches!(FileLock::acquire(&path, false), Ok(None))
     }
 
     /// Refuses to change the repository while recovery is blocked (a git
