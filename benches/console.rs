@@ -78,14 +78,14 @@ fn app(root: &Path) -> App {
 
 /// Runs the app's jobs in this thread, as the worker would.
 fn settle(app: &mut App, hl: &Highlighter) {
-    let repo = git2::Repository::open(&app.ws.root).ok();
+    let reader = leash::workspace::DiffReader::open(app.ws.root());
     for _ in 0..10 {
         let jobs: Vec<_> = app.outbox.jobs.drain(..).collect();
         if jobs.is_empty() {
             return;
         }
         for job in jobs {
-            let done = run_job(repo.as_ref(), hl, job);
+            let done = run_job(&reader, hl, job);
             app.on_done(done);
         }
     }
@@ -154,7 +154,7 @@ fn bench_open_and_draw() {
         let t = Instant::now();
         let ws = Workspace::open(d.path()).unwrap();
         times.push(t.elapsed());
-        assert_eq!(ws.state.turns().len(), 10_000);
+        assert_eq!(ws.state().turns().len(), 10_000);
     }
     report("open workspace (fold 100k events)", times);
 
@@ -259,7 +259,7 @@ fn bench_streaming() {
         settle(&mut a, &hl);
         work.push(t.elapsed());
         finished =
-            a.ws.state
+            a.ws.state()
                 .turns()
                 .iter()
                 .filter(|t| t.finished.is_some())

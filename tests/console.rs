@@ -156,8 +156,15 @@ fn an_uncommitted_policy_edit_is_ignored_and_the_console_says_so() {
     r.write(".leash/config.toml", "[autonomy]\nhigh = \"auto\"\n");
     let (ws, problems) = Workspace::open_lenient(r.path()).unwrap();
     assert!(problems.is_empty(), "{problems:?}");
-    assert_eq!(ws.config.autonomy.high, leash::model::AutonomyLevel::Manual);
-    assert_eq!(ws.config.agents.len(), 2, "the committed template applies");
+    assert_eq!(
+        ws.config().autonomy.high,
+        leash::model::AutonomyLevel::Manual
+    );
+    assert_eq!(
+        ws.config().agents.len(),
+        2,
+        "the committed template applies"
+    );
     let mut app = App::new(
         ws,
         Keymap::builtin("default").unwrap(),
@@ -322,7 +329,7 @@ fn keys_reach_the_top_layer_first_and_actions_change_state() {
         "{:?}",
         app.status
     );
-    assert_eq!(app.ws.state.turn("t3").unwrap().state.as_str(), "landed");
+    assert_eq!(app.ws.state().turn("t3").unwrap().state.as_str(), "landed");
 
     // A denied (refused) action says why; nothing silent.
     select(&mut app, "t3");
@@ -356,7 +363,10 @@ fn keys_reach_the_top_layer_first_and_actions_change_state() {
         other => panic!("{other:?}"),
     }
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.ws.state.turn("t2").unwrap().state.as_str(), "rejected");
+    assert_eq!(
+        app.ws.state().turn("t2").unwrap().state.as_str(),
+        "rejected"
+    );
     let git = common::git(&d.root, &["rev-parse", "refs/leash/rejected/t2"]);
     assert_eq!(git.len(), 40);
 }
@@ -427,7 +437,7 @@ fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
             .then_some(())
     });
     app.on_changed();
-    let replayed = app.ws.state.turn(&new).unwrap();
+    let replayed = app.ws.state().turn(&new).unwrap();
     assert_eq!(replayed.base, base, "replayed on the original base");
     assert_eq!(replayed.task.as_deref(), Some("draft"));
     assert!(
@@ -469,7 +479,7 @@ fn a_keymap_overlay_rebinds_a_key_and_a_broken_one_is_reported() {
     key(&mut app, KeyCode::Char('A'));
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(
-        app.ws.state.turn("t3").unwrap().state.as_str(),
+        app.ws.state().turn("t3").unwrap().state.as_str(),
         "landed",
         "A approves"
     );
@@ -529,7 +539,7 @@ fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
             .then_some(())
     });
     app.on_changed();
-    let typed = app.ws.state.turn(&new).unwrap();
+    let typed = app.ws.state().turn(&new).unwrap();
     assert_eq!(
         typed.command.as_deref().unwrap(),
         ["sh", "-c", "echo typed > typed.md"]

@@ -23,11 +23,11 @@ fn confirm_lines(app: &App) -> (String, String) {
 }
 
 fn state(app: &App, id: &str) -> String {
-    app.ws.state.turn(id).unwrap().state.as_str().to_string()
+    app.ws.state().turn(id).unwrap().state.as_str().to_string()
 }
 
 fn journal_lines(app: &App) -> usize {
-    std::fs::read_to_string(app.ws.root.join(".git/leash/journal.jsonl"))
+    std::fs::read_to_string(app.ws.root().join(".git/leash/journal.jsonl"))
         .unwrap()
         .lines()
         .count()
@@ -79,7 +79,7 @@ fn approving_a_high_or_failing_turn_asks_first_and_a_clean_one_takes_one_key() {
 
     // A clean medium turn lands on one key, and the selection moves on.
     select(&mut app, "t2");
-    let t2 = app.ws.state.turn("t2").unwrap().clone();
+    let t2 = app.ws.state().turn("t2").unwrap().clone();
     assert!(
         t2.failure.is_none() && t2.invariants.iter().all(leash::invariants::passes),
         "t2 is the demo's clean medium turn: {:?}",
@@ -168,11 +168,11 @@ fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
 fn f_on_a_waiting_turn_fixes_that_turn_and_a_fix_of_nothing_leaves_no_turn() {
     let d = demo();
     let mut app = app_with(&d.root, "dark");
-    let turns_before = app.ws.state.turns().len();
+    let turns_before = app.ws.state().turns().len();
 
     // t8 wrote a flat memory file; F on it fixes t8 itself.
     select(&mut app, "t8");
-    let before = app.ws.state.turn("t8").unwrap().clone();
+    let before = app.ws.state().turn("t8").unwrap().clone();
     assert!(before.introduced.contains(&"memory layout".to_string()));
     key(&mut app, KeyCode::Char('F'));
     let (title, lines) = confirm_lines(&app);
@@ -184,9 +184,9 @@ fn f_on_a_waiting_turn_fixes_that_turn_and_a_fix_of_nothing_leaves_no_turn() {
         !status.error && status.text.contains("fixed memory layout in t8"),
         "{status:?}"
     );
-    assert_eq!(app.ws.state.turns().len(), turns_before, "no new turn");
+    assert_eq!(app.ws.state().turns().len(), turns_before, "no new turn");
     assert_eq!(app.selected.as_deref(), Some("t8"), "the fixed turn stays");
-    let after = app.ws.state.turn("t8").unwrap().clone();
+    let after = app.ws.state().turn("t8").unwrap().clone();
     assert_eq!(after.state.as_str(), "awaiting_review");
     assert_ne!(after.commit, before.commit, "a new turn commit");
     assert_eq!(after.base, before.base, "on the same base");
@@ -239,10 +239,10 @@ fn f_on_a_waiting_turn_fixes_that_turn_and_a_fix_of_nothing_leaves_no_turn() {
         status.text.contains("nothing to fix on the branch head"),
         "{status:?}"
     );
-    assert_eq!(app.ws.state.turns().len(), turns_before, "no fix turn");
+    assert_eq!(app.ws.state().turns().len(), turns_before, "no fix turn");
     assert!(
         !app.ws
-            .state
+            .state()
             .turns()
             .iter()
             .any(|t| t.state.as_str() == "no_changes" && t.title.starts_with("Fix invariants")),
@@ -321,7 +321,7 @@ fn sliders_ask_before_auto_or_an_inversion_and_mark_an_override() {
 fn the_autonomy_panel_says_guarded_is_auto_without_invariants() {
     let r = common::Repo::initialised();
     let ws = Workspace::open(r.path()).unwrap();
-    assert!(ws.config.invariants.is_empty());
+    assert!(ws.config().invariants.is_empty());
     let mut app = App::new(
         ws,
         Keymap::builtin("default").unwrap(),

@@ -88,7 +88,7 @@ fn typing_with_a_task_highlighted_writes_the_prompt_and_enter_starts_exactly_one
     app.on_changed();
     settle(&mut app);
     assert_eq!(turns_created(&d.root), before + 1, "exactly one turn");
-    let t = app.ws.state.turn(&new).unwrap();
+    let t = app.ws.state().turn(&new).unwrap();
     assert_eq!(t.task.as_deref(), Some("note"));
     assert_eq!(t.prompt.as_deref(), Some("only the new notes"));
     assert_eq!(
@@ -209,7 +209,7 @@ fn a_text_field_edits_like_one_and_the_command_runs_as_typed() {
     );
     wait_finished(&d.root, &new);
     app.on_changed();
-    let t = app.ws.state.turn(&new).unwrap();
+    let t = app.ws.state().turn(&new).unwrap();
     assert_eq!(
         t.command.as_deref().unwrap(),
         ["sh", "-c", "echo typed > typed.md"]
@@ -244,7 +244,7 @@ fn an_agent_gets_a_free_form_prompt_and_enter_without_one_starts_nothing() {
     let new = next_id(1);
     wait_finished(&d.root, &new);
     app.on_changed();
-    let t = app.ws.state.turn(&new).unwrap();
+    let t = app.ws.state().turn(&new).unwrap();
     assert_eq!(t.agent, "demo");
     assert_eq!(t.task, None);
     assert_eq!(t.prompt.as_deref(), Some("demo: tidy nothing"));
@@ -286,7 +286,7 @@ fn replay_on_the_current_head_with_an_edited_prompt_selects_the_new_turn() {
     );
     wait_finished(&d.root, &new);
     app.on_changed();
-    let t = app.ws.state.turn(&new).unwrap();
+    let t = app.ws.state().turn(&new).unwrap();
     assert_eq!(
         t.base.as_deref(),
         Some(head.as_str()),
@@ -439,7 +439,7 @@ fn a_drifted_turn_replays_on_the_current_head_by_default() {
             .then_some(())
     });
     app.on_changed();
-    let t = app.ws.state.turn(new).unwrap();
+    let t = app.ws.state().turn(new).unwrap();
     assert_eq!(t.base.as_deref(), Some(head.as_str()));
     assert_eq!(
         t.command.as_deref().unwrap(),

@@ -3,8 +3,8 @@
 use super::{
     ApproveArgs, AutonomyArgs, CliResult, Failure, RejectArgs, TurnArg, parse_level, print_json,
 };
-use crate::checkpoint::short;
-use crate::config::Sliders;
+use crate::model::Sliders;
+use crate::model::short;
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::say;
 use crate::workspace::{AutonomyTarget, Workspace};
@@ -92,7 +92,7 @@ pub fn cancel(ws: &mut Workspace, a: TurnArg) -> CliResult {
         say!(
             "asked {}'s supervisor to cancel it; its agent gets SIGTERM, then SIGKILL after {}",
             a.turn,
-            humantime::format_duration(ws.config.run.grace)
+            humantime::format_duration(ws.config().run.grace)
         );
     }
     Ok(0)
@@ -125,18 +125,18 @@ pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
     }
     let sliders = ws.sliders();
     let saved = if a.save {
-        Some(save_levels(&ws.root, &sliders)?)
+        Some(save_levels(ws.root(), &sliders)?)
     } else {
         None
     };
-    let committed = ws.config.autonomy;
+    let committed = ws.config().autonomy;
     let overrides: Vec<RiskClass> = RiskClass::ALL
         .iter()
         .copied()
         .filter(|c| sliders.get(*c) != committed.get(*c))
         .collect();
     let mut notes = Vec::new();
-    if ws.config.invariants.is_empty()
+    if ws.config().invariants.is_empty()
         && RiskClass::ALL
             .iter()
             .any(|c| sliders.get(*c) == AutonomyLevel::Guarded)
@@ -144,7 +144,7 @@ pub fn autonomy(ws: &mut Workspace, a: AutonomyArgs) -> CliResult {
         notes.push(GUARDED_IS_AUTO.to_string());
     }
     let tasks: serde_json::Map<String, serde_json::Value> = ws
-        .tasks
+        .tasks()
         .tasks
         .iter()
         .filter_map(|t| {

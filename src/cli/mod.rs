@@ -691,7 +691,7 @@ pub fn ensure_set_up(dir: &std::path::Path) -> Result<(), Failure> {
 pub(crate) fn open(dir: &std::path::Path) -> Result<Workspace, Failure> {
     ensure_set_up(dir)?;
     let ws = Workspace::open(dir)?;
-    for n in &ws.notices {
+    for n in ws.notices() {
         out::notice("notice", n);
     }
     Ok(ws)
@@ -706,7 +706,7 @@ pub(crate) fn open_read_only(dir: &std::path::Path) -> Result<Workspace, Failure
     for p in &problems {
         out::notice("warning", p);
     }
-    for n in &ws.notices {
+    for n in ws.notices() {
         out::notice("notice", n);
     }
     Ok(ws)

@@ -21,7 +21,7 @@ pub fn detach(dir: &std::path::Path, command: super::Command) -> CliResult {
         super::Command::Replay(a) => {
             let ws = super::open(dir)?;
             let spec = ws.replay_spec(&a.turn, a.on_head, a.prompt)?;
-            (ws.root.clone(), spec)
+            (ws.root().to_path_buf(), spec)
         }
         _ => unreachable!("only run and replay detach"),
     };
@@ -113,7 +113,7 @@ fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
     if let Some(w) = turn.confinement.as_ref().and_then(|c| c.warning.as_ref()) {
         super::out::notice("warning", &format!("{id}: {w}"));
     }
-    for n in &ws.notices {
+    for n in ws.notices() {
         super::out::notice("notice", n);
     }
     Ok(match state {

@@ -181,14 +181,16 @@ macro_rules! ctx {
 
 /// The checked-out branch and head commit, as the header shows them.
 fn read_head(ws: &Workspace) -> (String, String) {
-    let branch = crate::checkpoint::current_branch(&ws.repo)
+    let branch = ws
+        .branch()
         .ok()
         .flatten()
         .unwrap_or_else(|| "(detached)".into());
-    let head = crate::checkpoint::head_commit(&ws.repo)
+    let head = ws
+        .head()
         .ok()
         .flatten()
-        .map(|h| crate::checkpoint::short(&h.to_string()).to_string())
+        .map(|h| crate::model::short(&h).to_string())
         .unwrap_or_else(|| "(no commits)".into());
     (branch, head)
 }
@@ -204,7 +206,7 @@ impl App {
         problems: Vec<String>,
     ) -> App {
         let waiting_known = ws
-            .state
+            .state()
             .turns()
             .iter()
             .filter(|t| t.state == TurnState::AwaitingReview)
@@ -236,7 +238,7 @@ impl App {
         };
         app.head = read_head(&app.ws);
         app.policy_uncommitted = app.ws.uncommitted_policy().is_some();
-        let mut notices: Vec<String> = app.ws.notices.drain(..).collect();
+        let mut notices: Vec<String> = app.ws.take_notices();
         notices.extend(problems);
         if !notices.is_empty() {
             app.layers.open(Dialog::Notice {
@@ -271,7 +273,7 @@ impl App {
     pub fn unsupervised(&self) -> Vec<(&'static str, Vec<u32>)> {
         let mut out: Vec<(&'static str, Vec<u32>)> = Vec::new();
         for p in &self.agent_procs {
-            if crate::agents::hooks_status::session_reports(&self.ws.state, p.agent, p.started) {
+            if crate::agents::hooks_status::session_reports(self.ws.state(), p.agent, p.started) {
                 continue;
             }
             match out.iter_mut().find(|(a, _)| *a == p.agent) {
@@ -319,7 +321,7 @@ impl App {
             return None;
         }
         match self.waiting().get(self.queue_pane.sel)? {
-            Waiting::Action { action, .. } => self.ws.state.action(action),
+            Waiting::Action { action, .. } => self.ws.state().action(action),
             Waiting::Turn(_) => None,
         }
     }
@@ -328,7 +330,7 @@ impl App {
     pub fn current(&self) -> Option<&Turn> {
         self.selected
             .as_deref()
-            .and_then(|id| self.ws.state.turn(id))
+            .and_then(|id| self.ws.state().turn(id))
     }
 
     fn select(&mut self, id: Option<String>) {
@@ -355,7 +357,7 @@ impl App {
     /// The format a turn's output is written in.
     pub fn format_of(&self, turn: &Turn) -> Format {
         self.ws
-            .config
+            .config()
             .agents
             .get(&turn.agent)
             .map(|a| Format::from(a.format))
@@ -375,7 +377,7 @@ impl App {
             base: t.base.clone(),
             commit: t.commit.clone(),
             worktree: if t.kind == crate::model::TurnKind::InPlace {
-                Some(self.ws.root.clone())
+                Some(self.ws.root().to_path_buf())
             } else {
                 t.worktree.as_ref().map(Into::into)
             },
@@ -395,7 +397,7 @@ impl App {
                 } else {
                     Format::Raw
                 },
-                cwd: Some(self.ws.root.display().to_string()),
+                cwd: Some(self.ws.root().display().to_string()),
                 end,
             },
             None => Job::Output {
@@ -414,7 +416,7 @@ impl App {
         if t.kind != crate::model::TurnKind::InPlace {
             return None;
         }
-        let session = self.ws.state.sessions.get(t.session.as_deref()?)?;
+        let session = self.ws.state().sessions.get(t.session.as_deref()?)?;
         session.transcript.clone()
     }
 
@@ -630,7 +632,7 @@ impl App {
         }
         self.head = read_head(&self.ws);
         self.policy_uncommitted = self.ws.uncommitted_policy().is_some();
-        for w in self.ws.state.warnings.drain(..) {
+        for w in self.ws.take_warnings() {
             self.status = Some(Status {
                 text: w,
                 error: true,
@@ -638,7 +640,7 @@ impl App {
         }
         let waiting: Vec<(String, String)> = self
             .ws
-            .state
+            .state()
             .turns()
             .iter()
             .filter(|t| t.state == TurnState::AwaitingReview)
@@ -653,7 +655,7 @@ impl App {
         }
         let actions: Vec<(String, String)> = self
             .ws
-            .state
+            .state()
             .waiting_actions()
             .into_iter()
             .filter(|(_, a)| !self.waiting_known.contains(&a.id))

@@ -140,10 +140,10 @@ pub fn serve<B: ratatui::backend::Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
-    let worker = Worker::start(app.ws.root.clone(), tx.clone(), Msg::Done);
+    let worker = Worker::start(app.ws.root().to_path_buf(), tx.clone(), Msg::Done);
     let pending = Arc::new(AtomicBool::new(false));
     let _watcher = watch(app.ws.leash_dir(), tx.clone(), pending.clone());
-    spawn_ticks(tx, app.ws.root.clone(), tick);
+    spawn_ticks(tx, app.ws.root().to_path_buf(), tick);
     event_loop(terminal, app, &worker, &rx, &pending, probe.as_ref())
 }
 
@@ -216,14 +216,14 @@ where
                 app.on_changed();
                 tell(Seen::Refreshed);
                 dirty = true;
-            } else if tick_due && crate::journal::ages_moved(&ages) {
+            } else if tick_due && crate::words::ages_moved(&ages) {
                 dirty = true;
             }
             tick_due = false;
         }
         if dirty && (frame_wait.is_zero() || urgent) {
             let mut report = None;
-            let (drawn, seen) = crate::journal::record_ages(|| {
+            let (drawn, seen) = crate::words::record_ages(|| {
                 terminal
                     .draw(|f| report = Some(views::draw(f, app)))
                     .map(drop)

@@ -11,17 +11,15 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-use git2::{Oid, Repository};
 use ratatui::style::Style;
 
 use crate::agents::detached;
-use crate::checkpoint::sides;
 use crate::diff::{FileDiff, Limits};
 use crate::model::TurnSpec;
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::transcript::{self, Rendered};
 use crate::ui::highlight::Highlighter;
-use crate::workspace::{AutonomyTarget, Workspace};
+use crate::workspace::{AutonomyTarget, DiffReader, Workspace};
 
 /// How much of an output log one window holds.
 pub const WINDOW_BYTES: u64 = 256 * 1024;
@@ -163,7 +161,7 @@ impl Worker {
 }
 
 fn data_loop<M>(root: &Path, slots: &Slots, done: &Sender<M>, wrap: fn(Done) -> M) {
-    let repo = Repository::open(root).ok();
+    let reader = DiffReader::open(root);
     // Loading syntaxes takes tens of milliseconds: do it here, once.
     let highlighter = Highlighter::new();
     loop {
@@ -180,7 +178,7 @@ fn data_loop<M>(root: &Path, slots: &Slots, done: &Sender<M>, wrap: fn(Done) -> 
                 jobs = slots.ready.wait(jobs).expect("worker lock");
             }
         };
-        let result = run_job(repo.as_ref(), &highlighter, job);
+        let result = run_job(&reader, &highlighter, job);
         if done.send(wrap(result)).is_err() {
             return;
         }
@@ -189,7 +187,7 @@ fn data_loop<M>(root: &Path, slots: &Slots, done: &Sender<M>, wrap: fn(Done) -> 
 
 /// Does one data job here and now (the data thread's work; tests call it
 /// directly to settle the console without threads).
-pub fn run_job(repo: Option<&Repository>, highlighter: &Highlighter, job: Job) -> Done {
+pub fn run_job(reader: &DiffReader, highlighter: &Highlighter, job: Job) -> Done {
     match job {
         Job::Diff {
             turn,
@@ -198,7 +196,14 @@ pub fn run_job(repo: Option<&Repository>, highlighter: &Highlighter, job: Job) -
             worktree,
         } => Done::Diff {
             turn,
-            result: compute_diff(repo, base, commit, worktree),
+            result: reader
+                .turn_diff(
+                    base.as_deref(),
+                    commit.as_deref(),
+                    worktree.as_ref(),
+                    &Limits::default(),
+                )
+                .map(Arc::new),
         },
         Job::Output {
             turn,
@@ -223,32 +228,6 @@ pub fn run_job(repo: Option<&Repository>, highlighter: &Highlighter, job: Job) -
             }
         }
     }
-}
-
-fn compute_diff(
-    repo: Option<&Repository>,
-    base: Option<String>,
-    commit: Option<String>,
-    worktree: Option<PathBuf>,
-) -> Result<Arc<Vec<FileDiff>>, String> {
-    let parse = |s: Option<String>| -> Result<Option<Oid>, String> {
-        s.map(|s| Oid::from_str(&s).map_err(|e| e.to_string()))
-            .transpose()
-    };
-    let base = parse(base)?;
-    let limits = Limits::default();
-    let files = match (parse(commit)?, worktree) {
-        (Some(commit), _) => {
-            let repo = repo.ok_or("the workspace repository could not be opened")?;
-            sides::diff_trees(repo, base, Some(commit), &limits).map_err(|e| e.to_string())?
-        }
-        (None, Some(wt)) if wt.join(".git").exists() => {
-            let wt_repo = Repository::open(&wt).map_err(|e| e.to_string())?;
-            sides::diff_tree_to_workdir(&wt_repo, base, &limits).map_err(|e| e.to_string())?
-        }
-        _ => Vec::new(),
-    };
-    Ok(Arc::new(files))
 }
 
 /// Reads the window of a log that ends at `end` (or at its end), starting
@@ -312,7 +291,7 @@ fn ops_loop<M>(root: &Path, ops: Receiver<Op>, done: &Sender<M>, wrap: fn(Done) 
 /// Carries out an operator action on the workspace; the text says what
 /// happened, or why not.
 pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
-    let short = |c: &str| crate::checkpoint::short(c).to_string();
+    let short = |c: &str| crate::model::short(c).to_string();
     match op {
         Op::Approve(id) => ws
             .approve(id, None)
@@ -339,7 +318,7 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
         Op::Cancel(id) => {
             ws.cancel(id)
                 .map_err(|e| e.to_string())
-                .map(|()| match ws.state.turn(id) {
+                .map(|()| match ws.state().turn(id) {
                     Some(t) if t.kind == crate::model::TurnKind::InPlace => {
                         format!("{id} ended in place; it is {}", t.state)
                     }
@@ -355,7 +334,7 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 .map(|()| format!("autonomy {what} = {level}"))
                 .map_err(|e| e.to_string())
         }
-        Op::Start(spec) => detached::start(&ws.root, spec)
+        Op::Start(spec) => detached::start(ws.root(), spec)
             .map(|id| format!("started {id}"))
             .map_err(|e| e.message),
         Op::Fix => match ws.fix_workspace() {

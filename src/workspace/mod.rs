@@ -26,10 +26,13 @@ use crate::state::{State, Turn};
 
 pub mod checks;
 mod confinement;
+mod diffs;
 pub mod gate;
+mod history;
 mod in_place;
 mod landing;
 mod observer;
+mod position;
 mod presence;
 mod recovery;
 pub mod shell;
@@ -38,6 +41,7 @@ mod turns;
 pub use crate::model::TurnSpec;
 pub use checks::{TurnCheck, TurnFix};
 pub use confinement::ConfinementStatus;
+pub use diffs::DiffReader;
 pub use shell::{KEPT_OUT, ShellPlan};
 
 /// Errors of workspace operations. Each says what happened and, where it
@@ -99,19 +103,19 @@ pub fn crash_point(point: &str) {
 
 /// An open workspace: the repository, its config and the folded journal.
 pub struct Workspace {
-    pub root: PathBuf,
-    pub repo: Repository,
+    root: PathBuf,
+    repo: Repository,
     leash_dir: PathBuf,
     journal: Journal,
-    pub state: State,
-    pub config: WorkspaceConfig,
-    pub tasks: TasksConfig,
+    state: State,
+    config: WorkspaceConfig,
+    tasks: TasksConfig,
     /// Things the operator should hear about from opening: a torn journal
     /// line moved aside, recovered intents, interrupted turns, warnings.
-    pub notices: Vec<String>,
+    notices: Vec<String>,
     /// Why recovery could not finish (a git lock someone else may hold):
     /// reading works, but commands that change the repository refuse.
-    pub blocked: Vec<String>,
+    blocked: Vec<String>,
     /// The commit whose committed policy `config` and `tasks` hold, when
     /// they were read from one (not the defaults a broken config fell back
     /// to), so that asking for the same policy again reads nothing.

@@ -79,7 +79,7 @@ fn highlighter() -> &'static Highlighter {
 
 /// Runs what the app asked for, in this thread, until it asks for nothing.
 pub fn settle(app: &mut App) {
-    let repo = git2::Repository::open(&app.ws.root).ok();
+    let reader = leash::workspace::DiffReader::open(app.ws.root());
     for _ in 0..50 {
         let jobs: Vec<_> = app.outbox.jobs.drain(..).collect();
         let ops = app.take_ops();
@@ -88,11 +88,11 @@ pub fn settle(app: &mut App) {
             return;
         }
         for job in jobs {
-            let done = run_job(repo.as_ref(), highlighter(), job);
+            let done = run_job(&reader, highlighter(), job);
             app.on_done(done);
         }
         for op in ops {
-            let mut ws = Workspace::open(&app.ws.root).unwrap();
+            let mut ws = Workspace::open(app.ws.root()).unwrap();
             let result = run_op(&mut ws, &op);
             app.on_done(Done::Op { op, result });
         }

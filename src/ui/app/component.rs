@@ -27,7 +27,7 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// The selected turn.
     pub fn current(&self) -> Option<&crate::state::Turn> {
-        self.selected.and_then(|id| self.ws.state.turn(id))
+        self.selected.and_then(|id| self.ws.state().turn(id))
     }
 }
 

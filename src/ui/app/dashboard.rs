@@ -36,7 +36,7 @@ impl DashboardView {
         app: &Ctx<'a>,
     ) -> Option<(&'a Turn, &'a crate::invariants::CheckResult)> {
         let d = build(app);
-        let turn = app.ws.state.turn(d.turns.get(d.col(app)?)?)?;
+        let turn = app.ws.state().turn(d.turns.get(d.col(app)?)?)?;
         let name = d.rows.get(self.row)?;
         turn.invariants
             .iter()
@@ -59,7 +59,7 @@ impl Dashboard {
 pub fn build(app: &Ctx) -> Dashboard {
     let mut turns: Vec<&Turn> = app
         .ws
-        .state
+        .state()
         .turns()
         .iter()
         .rev()
@@ -74,7 +74,7 @@ pub fn build(app: &Ctx) -> Dashboard {
     turns.truncate(turns.len() - older);
     let mut names: Vec<String> = app
         .ws
-        .config
+        .config()
         .invariants
         .iter()
         .map(|i| i.name.clone())
@@ -90,7 +90,7 @@ pub fn build(app: &Ctx) -> Dashboard {
         turns.iter().position(|t| {
             t.invariants
                 .iter()
-                .any(|r| r.name == name && !crate::checks::passes(r))
+                .any(|r| r.name == name && !crate::invariants::passes(r))
         })
     };
     names.sort_by_key(|n| newest_break(n).unwrap_or(usize::MAX));
@@ -136,13 +136,13 @@ impl App {
     /// The header's invariants badge: what the branch head holds, as
     /// `(text, role)`; `None` without invariants.
     pub fn head_badge(&self) -> Option<(String, &'static str)> {
-        if self.ws.config.invariants.is_empty() {
+        if self.ws.config().invariants.is_empty() {
             return None;
         }
         if self.checks_running > 0 {
             return Some(("invariants checking…".into(), "info"));
         }
-        let Some(check) = &self.ws.state.head_check else {
+        let Some(check) = &self.ws.state().head_check else {
             return Some(("invariants not checked at head".into(), "text.muted"));
         };
         let summary = crate::invariants::summary(&check.results);
@@ -154,12 +154,12 @@ impl App {
             return Some((
                 format!(
                     "invariants {summary} at {}",
-                    crate::checkpoint::short(&check.commit)
+                    crate::model::short(&check.commit)
                 ),
                 "text.muted",
             ));
         }
-        let failing = check.results.iter().any(|r| !crate::checks::passes(r));
+        let failing = check.results.iter().any(|r| !crate::invariants::passes(r));
         Some((
             format!("invariants {summary}"),
             if failing { "failure" } else { "state.landed" },

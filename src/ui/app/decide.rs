@@ -4,7 +4,7 @@
 //! What they decide goes to the outbox as an `Op`.
 
 use super::{App, Dialog, Pane, Status};
-use crate::config::Sliders;
+use crate::model::Sliders;
 use crate::model::{AutonomyLevel, RiskClass, TurnState};
 use crate::state::Turn;
 use crate::ui::action::Action;
@@ -18,7 +18,7 @@ impl App {
         if self.focus == Pane::Queue
             && let Some(w) = self.waiting().get(self.queue_pane.sel)
         {
-            return self.ws.state.turn(w.turn()).cloned();
+            return self.ws.state().turn(w.turn()).cloned();
         }
         self.current().cloned()
     }
@@ -60,7 +60,7 @@ impl App {
     /// `F`: fixes the waiting turn the action applies to, or — with none —
     /// the branch head; the dialog says which.
     pub(super) fn fix(&mut self) {
-        if self.ws.config.invariants.is_empty() {
+        if self.ws.config().invariants.is_empty() {
             return self.refuse("no invariants are configured".into());
         }
         if let Some(t) = self.target()
@@ -75,7 +75,7 @@ impl App {
             let failing: Vec<String> = t
                 .invariants
                 .iter()
-                .filter(|r| !crate::checks::passes(r))
+                .filter(|r| !crate::invariants::passes(r))
                 .map(|r| crate::sanitize::plain(&r.name))
                 .collect();
             self.layers.open(Dialog::Confirm {
@@ -140,7 +140,7 @@ impl App {
             }
             lines.push(inverted);
         }
-        let committed = self.ws.config.autonomy.get(class);
+        let committed = self.ws.config().autonomy.get(class);
         lines.push(String::new());
         lines.push(format!(
             "Kept in the journal as an override: .leash/config.toml says {class} = {committed}."
@@ -341,7 +341,7 @@ pub fn approve_warnings(t: &Turn) -> Option<Vec<String>> {
     let failing: Vec<&crate::invariants::CheckResult> = t
         .invariants
         .iter()
-        .filter(|r| !crate::checks::passes(r))
+        .filter(|r| !crate::invariants::passes(r))
         .collect();
     let failed = t.failure.is_some() || t.exit.is_some_and(|e| e != 0) || t.signal.is_some();
     if t.risk != RiskClass::High && !failed && failing.is_empty() {

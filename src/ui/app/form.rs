@@ -188,12 +188,12 @@ impl NewTurn {
     pub fn new(app: &App) -> NewTurn {
         let mut sources: Vec<Source> = app
             .ws
-            .tasks
+            .tasks()
             .tasks
             .iter()
             .map(|t| Source::Task(t.name.clone()))
             .collect();
-        sources.extend(app.ws.config.agents.keys().cloned().map(Source::Agent));
+        sources.extend(app.ws.config().agents.keys().cloned().map(Source::Agent));
         sources.push(Source::Command);
         let mut form = NewTurn {
             sources,
@@ -201,7 +201,7 @@ impl NewTurn {
             focus: Field::Source,
             prompt: TextField::default(),
             command: TextField::default(),
-            risk: app.ws.config.default_risk,
+            risk: app.ws.config().default_risk,
             title: TextField::default(),
             replay: None,
             prefilled: String::new(),
@@ -232,16 +232,13 @@ impl NewTurn {
         form.prompt = TextField::new(spec.prompt.as_deref().unwrap_or(""));
         // A replay keeps the turn's prompt as recorded (dates and all).
         form.prefilled = String::new();
-        form.risk = spec.risk.unwrap_or(app.ws.config.default_risk);
+        form.risk = spec.risk.unwrap_or(app.ws.config().default_risk);
         form.risk_chosen = true;
         form.title = TextField::new(spec.title.as_deref().unwrap_or(""));
         form.replay = Some(Replay {
             turn: t.id.clone(),
             base: t.base.clone(),
-            head: crate::checkpoint::head_commit(&app.ws.repo)
-                .ok()
-                .flatten()
-                .map(|h| h.to_string()),
+            head: app.ws.head().ok().flatten(),
             // Its old base would only drift again.
             on_head: t.failure == Some(FailureClass::ConcurrentDrift),
         });
@@ -286,7 +283,7 @@ impl NewTurn {
     /// write or choose follows it.
     fn chose(&mut self, app: &App) {
         let task = match self.chosen() {
-            Source::Task(name) => app.ws.tasks.find(name),
+            Source::Task(name) => app.ws.tasks().find(name),
             _ => None,
         };
         if self.prompt.text == self.prefilled {
@@ -296,7 +293,7 @@ impl NewTurn {
         if !self.risk_chosen {
             self.risk = task
                 .and_then(|t| t.risk)
-                .unwrap_or(app.ws.config.default_risk);
+                .unwrap_or(app.ws.config().default_risk);
         }
     }
 
@@ -335,7 +332,7 @@ impl NewTurn {
             Source::Agent(name) => {
                 let needs = app
                     .ws
-                    .config
+                    .config()
                     .agents
                     .get(name)
                     .is_some_and(|a| a.command.iter().any(|w| w.contains("{prompt}")));
@@ -516,7 +513,7 @@ impl App {
 
     /// A turn started from the console: select it in the list.
     pub(super) fn select_started(&mut self, id: Option<String>) {
-        let Some(id) = id.filter(|id| self.ws.state.turn(id).is_some()) else {
+        let Some(id) = id.filter(|id| self.ws.state().turn(id).is_some()) else {
             return;
         };
         if self.focus == Pane::Queue {

@@ -31,7 +31,7 @@ impl Waiting {
 /// first, then oldest first.
 pub fn review_queue(ws: &Workspace) -> Vec<&Turn> {
     let mut q: Vec<&Turn> = ws
-        .state
+        .state()
         .turns()
         .iter()
         .filter(|t| t.state == TurnState::AwaitingReview && t.pending.is_none())
@@ -44,7 +44,7 @@ pub fn review_queue(ws: &Workspace) -> Vec<&Turn> {
 /// blocked on each, oldest first), then turns awaiting review.
 pub fn waiting(ws: &Workspace) -> Vec<Waiting> {
     let mut w: Vec<Waiting> = ws
-        .state
+        .state()
         .waiting_actions()
         .into_iter()
         .map(|(t, a)| Waiting::Action {

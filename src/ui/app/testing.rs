@@ -30,7 +30,7 @@ pub fn app(events: &[Value]) -> Fixture {
             record[k] = v.clone();
         }
         let record: Record = serde_json::from_value(record).unwrap();
-        ws.state.apply(&record);
+        ws.state_mut().apply(&record);
     }
     let app = App::new(
         ws,
@@ -80,7 +80,7 @@ fn the_fixture_folds_its_events() {
         finished("t1", 1),
         created("t2", "second", "high"),
     ]);
-    let states: Vec<_> = f.app.ws.state.turns().iter().map(|t| t.state).collect();
+    let states: Vec<_> = f.app.ws.state().turns().iter().map(|t| t.state).collect();
     assert_eq!(
         states,
         [

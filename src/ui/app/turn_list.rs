@@ -47,7 +47,7 @@ impl TurnList {
     /// Turns, newest first (those the filter lets through).
     pub fn shown<'a>(&self, ws: &'a Workspace) -> Vec<&'a Turn> {
         let filter = self.filter.as_ref();
-        ws.state
+        ws.state()
             .turns()
             .iter()
             .rev()

@@ -46,7 +46,7 @@ fn dashboard_window(
 /// newest breaks on top; the findings of the cell under the cursor below.
 pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
-    if app.ws.config.invariants.is_empty() {
+    if app.ws.config().invariants.is_empty() {
         frame.render_widget(
             Paragraph::new(vec![
                 muted(app, "No invariants are configured: a workspace without invariants passes them."),
@@ -108,7 +108,7 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
             },
         )];
         for (c, id) in d.turns.iter().enumerate().skip(first).take(cols) {
-            let t = app.ws.state.turn(id);
+            let t = app.ws.state().turn(id);
             let result = t.and_then(|t| t.invariants.iter().find(|x| &x.name == name));
             let (glyph, role) = result.map_or((" - ", "text.muted"), |x| outcome_cell(x.outcome));
             let mut style = th.style(role);
@@ -140,7 +140,7 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
                     th.style(outcome_cell(res.outcome).1),
                 ),
                 Span::styled(
-                    if crate::checks::passes(res) {
+                    if crate::invariants::passes(res) {
                         String::new()
                     } else if introduced {
                         "  introduced by this turn".to_string()
@@ -160,7 +160,7 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
                     Span::styled(
                         format!(
                             "  merged onto the moved branch ({}): ",
-                            crate::checkpoint::short(tree)
+                            crate::model::short(tree)
                         ),
                         th.style("text.muted"),
                     ),
@@ -194,7 +194,7 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
                     safe(&f.message, style),
                 ]));
             }
-            if !res.detail.is_empty() && !crate::checks::passes(res) {
+            if !res.detail.is_empty() && !crate::invariants::passes(res) {
                 for l in res.detail.lines().take(6) {
                     lines.push(Line::from(safe(
                         &format!("  | {l}"),

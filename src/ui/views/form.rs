@@ -80,7 +80,7 @@ fn label<'a>(app: &App, form: &NewTurn, field: Field, text: &str) -> Span<'a> {
 fn source_cols(app: &App, s: &Source) -> (&'static str, String, String, String) {
     match s {
         Source::Task(name) => {
-            let t = app.ws.tasks.find(name);
+            let t = app.ws.tasks().find(name);
             let risk = t
                 .and_then(|t| t.risk)
                 .map_or_else(|| "—".to_string(), |r| r.to_string());
@@ -122,7 +122,7 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
     if let Some(r) = &form.replay {
         let title = app
             .ws
-            .state
+            .state()
             .turn(&r.turn)
             .map(|t| t.title.clone())
             .unwrap_or_default();
@@ -139,7 +139,7 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
         ]));
         let short = |c: &Option<String>| {
             c.as_deref()
-                .map(crate::checkpoint::short)
+                .map(crate::model::short)
                 .unwrap_or("(unborn)")
                 .to_string()
         };
@@ -281,7 +281,7 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
     }
     lines.push(Line::from(risk));
     let title_default = match form.chosen() {
-        Source::Task(name) => match app.ws.tasks.find(name).and_then(|t| t.title.clone()) {
+        Source::Task(name) => match app.ws.tasks().find(name).and_then(|t| t.title.clone()) {
             Some(t) => format!("the task's title: {}", crate::sanitize::plain(&t)),
             None => "the prompt's first line".into(),
         },

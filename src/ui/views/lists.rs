@@ -156,7 +156,7 @@ fn short_level(l: AutonomyLevel) -> &'static str {
 }
 
 fn row_tail(t: &Turn, tier: usize) -> String {
-    let age = crate::journal::age(&t.created);
+    let age = crate::words::age(&t.created);
     if tier < 3 {
         format!("+{} −{} {age:>3}", t.insertions, t.deletions)
     } else {
@@ -195,7 +195,7 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
     ];
     if let Some(f) = &app.turn_list.filter {
         // The filter in the title: what it holds, the caret while typing.
-        let all = app.ws.state.turns().len();
+        let all = app.ws.state().turns().len();
         title.pop();
         title.push(Span::styled(
             format!("{}/{all} ", turns.len()),
@@ -310,7 +310,7 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
         .filter_map(|w| {
             let (head, risk, text, when) = match w {
                 Waiting::Action { action, .. } => {
-                    let (_, a) = app.ws.state.action(action)?;
+                    let (_, a) = app.ws.state().action(action)?;
                     (
                         format!("⏸ {:<7}", a.id),
                         a.risk,
@@ -319,7 +319,7 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
                     )
                 }
                 Waiting::Turn(id) => {
-                    let t = app.ws.state.turn(id)?;
+                    let t = app.ws.state().turn(id)?;
                     (
                         format!("{:<4}", t.id),
                         t.risk,
@@ -329,7 +329,7 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
                 }
             };
             let head = format!("{head}{:<7}", risk.as_str());
-            let tail = format!(" {:>3}", crate::journal::age(&when));
+            let tail = format!(" {:>3}", crate::words::age(&when));
             let w = width.saturating_sub(head.chars().count() + tail.chars().count());
             // Padded to its room, so every age ends at the right edge.
             let text = fit(&crate::sanitize::plain(&text), w);
@@ -373,7 +373,7 @@ fn slider_width(tier: usize) -> usize {
 /// longest first, then shorter forms for narrow panels.
 pub fn autonomy_notes(app: &App) -> Vec<Vec<String>> {
     let sliders = app.ws.sliders();
-    let committed = app.ws.config.autonomy;
+    let committed = app.ws.config().autonomy;
     let mut notes = Vec::new();
     let overridden: Vec<String> = CLASSES
         .iter()
@@ -390,7 +390,7 @@ pub fn autonomy_notes(app: &App) -> Vec<Vec<String>> {
             "* override: not in config.toml".into(),
         ]);
     }
-    if app.ws.config.invariants.is_empty()
+    if app.ws.config().invariants.is_empty()
         && CLASSES
             .iter()
             .any(|c| sliders.get(*c) == AutonomyLevel::Guarded)
@@ -420,7 +420,7 @@ pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
         let level = sliders.get(*class);
         let chosen = app.focus == Pane::Autonomy && app.autonomy.sel == i;
         // `*`: the journal moved this slider away from the committed policy.
-        let overridden = level != app.ws.config.autonomy.get(*class);
+        let overridden = level != app.ws.config().autonomy.get(*class);
         let mut spans = vec![Span::styled(
             format!(
                 "{}{:<7}",
@@ -471,7 +471,7 @@ pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
             .unwrap_or(&forms[forms.len() - 1]);
         lines.push(Line::styled(format!(" {note}"), th.style("warning")));
     }
-    for task in &app.ws.tasks.tasks {
+    for task in &app.ws.tasks().tasks {
         if let Some(level) = app.ws.task_autonomy(&task.name) {
             lines.push(Line::from(vec![
                 Span::styled(" task ", th.style("text.muted")),

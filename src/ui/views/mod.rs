@@ -77,7 +77,7 @@ pub fn draw(frame: &mut Frame, app: &App) -> Drawn {
 
 fn overrides_height(app: &App) -> u16 {
     app.ws
-        .tasks
+        .tasks()
         .tasks
         .iter()
         .filter(|t| app.ws.task_autonomy(&t.name).is_some())
@@ -103,7 +103,7 @@ pub fn pane_block<'a>(app: &App, title: Line<'a>, pane: Option<Pane>) -> Block<'
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let (branch, head) = (&app.head.0, &app.head.1);
-    let turns = app.ws.state.turns();
+    let turns = app.ws.state().turns();
     let waiting = app.waiting().len();
     let running = turns
         .iter()
@@ -147,7 +147,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(
                 format!(
                     " {} ",
-                    crate::sanitize::plain(&app.ws.root.display().to_string())
+                    crate::sanitize::plain(&app.ws.root().display().to_string())
                 ),
                 t.style("header"),
             ),
@@ -188,7 +188,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     ]);
     let open: Vec<_> = app
         .ws
-        .state
+        .state()
         .sessions
         .values()
         .filter(|s| s.ended.is_none())

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::text::{cut_paragraph, safe};
-use crate::checkpoint::short;
+use crate::model::short;
 use crate::state::Turn;
 use crate::ui::app::{App, Ctx};
 
@@ -90,7 +90,7 @@ pub(crate) fn provenance_lines<'a>(app: &Ctx<'a>, turn: &'a Turn) -> Vec<Line<'a
     let shell_abi = turn
         .session
         .as_ref()
-        .and_then(|s| app.ws.state.sessions.get(s))
+        .and_then(|s| app.ws.state().sessions.get(s))
         .and_then(|s| s.confined);
     if let (None, Some(abi)) = (&turn.confinement, shell_abi) {
         lines.push(Line::from(vec![
