@@ -12,11 +12,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::config::AgentFormat;
 use crate::model::TurnState;
 use crate::state::{ActionInfo, Turn};
+use crate::transcript::Format;
 use crate::ui::action::Action;
 use crate::ui::keymap::{Key, Keymap, Layer};
 use crate::ui::settings::UserSettings;
 use crate::ui::theme::Theme;
-use crate::ui::transcript::Format;
 use crate::ui::worker::{Done, Job, Op};
 use crate::workspace::Workspace;
 
@@ -311,7 +311,7 @@ impl App {
     }
 
     /// The output lines shown: tool inputs folded or in full.
-    pub fn output_lines(&self) -> Vec<&crate::ui::transcript::OutLine> {
+    pub fn output_lines(&self) -> Vec<&crate::transcript::OutLine> {
         self.detail.output_lines()
     }
 

@@ -10,10 +10,6 @@ pub mod keymap;
 pub mod settings;
 pub mod theme;
 pub mod views;
-
-/// The transcript renderer lives in the library now (it is pure: no
-/// terminal types); this path stays for the console's own modules.
-pub use crate::transcript;
 pub mod worker;
 
 use std::io::Write;

@@ -64,7 +64,7 @@ impl Detail {
     }
 
     /// The output lines shown: tool inputs folded or in full.
-    pub fn output_lines(&self) -> Vec<&crate::ui::transcript::OutLine> {
+    pub fn output_lines(&self) -> Vec<&crate::transcript::OutLine> {
         self.output.lines(self.reading.expand)
     }
 

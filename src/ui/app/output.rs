@@ -25,7 +25,7 @@ impl OutputView {
     }
 
     /// The output lines shown: tool inputs folded or in full.
-    pub fn lines(&self, expand: bool) -> Vec<&crate::ui::transcript::OutLine> {
+    pub fn lines(&self, expand: bool) -> Vec<&crate::transcript::OutLine> {
         self.window
             .rendered
             .lines
@@ -81,10 +81,10 @@ impl OutputView {
 #[cfg(test)]
 mod tests {
     use super::OutputView;
+    use crate::transcript::{Format, render};
     use crate::ui::action::Action;
     use crate::ui::app::Effect;
     use crate::ui::app::testing::{app, created, draw, finished};
-    use crate::ui::transcript::{Format, render};
     use crate::ui::worker::{Done, OutputWindow};
 
     fn window(lines: usize, start: u64) -> OutputWindow {

@@ -135,11 +135,7 @@ pub(super) fn muted<'a>(app: &App, text: impl Into<String>) -> Line<'a> {
 /// The context gauge: how full the agent's context was at its last
 /// request — the overflowing one when the last request overflowed.
 /// `cells` is the bar's length.
-fn context_gauge(
-    app: &App,
-    r: &crate::ui::transcript::Rendered,
-    cells: usize,
-) -> Vec<Span<'static>> {
+fn context_gauge(app: &App, r: &crate::transcript::Rendered, cells: usize) -> Vec<Span<'static>> {
     let th = &app.theme;
     let over = |k: String| Span::styled(k, th.style("gauge.high"));
     let Some(u) = r.usage else {
