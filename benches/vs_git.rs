@@ -305,6 +305,104 @@ fn bench_shadow(samples: usize) {
     p.report(&format!("shadow snapshot, {files} files"));
 }
 
+/// `leash check` with a `references` invariant over 10 000 Markdown files
+/// (100 folders; each file five links and five backticked paths; one link
+/// in a hundred dangling), against `grep -rnoE` finding the same links.
+/// Also reports what one check adds to the journal.
+fn bench_check(samples: usize) {
+    let d = repo();
+    let dir = d.path();
+    let data = tempfile::tempdir().unwrap();
+    let mut dangling = 0;
+    for folder in 0..100 {
+        let sub = dir.join(format!("docs/d{folder}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for file in 0..100 {
+            let mut text =
+                format!("# Note {folder}/{file}\n\nSome prose about the note, as notes have.\n\n");
+            for k in 0..5 {
+                let (to_dir, to_file) = ((folder * 7 + file + k) % 100, (file * 3 + k) % 100);
+                let missing = (folder * 100 + file) % 20 == 0 && k == 0;
+                dangling += usize::from(missing);
+                let name = if missing {
+                    format!("gone{to_file}")
+                } else {
+                    format!("f{to_file}")
+                };
+                text.push_str(&format!(
+                    "See [note {k}](../d{to_dir}/{name}.md) and `docs/d{to_dir}/f{to_file}.md`.\n"
+                ));
+            }
+            std::fs::write(sub.join(format!("f{file}.md")), text).unwrap();
+        }
+    }
+    let exe = std::env::var_os("LEASH_BIN").unwrap_or(env!("CARGO_BIN_EXE_leash").into());
+    let leash = |args: &[&str]| {
+        let mut c = Command::new(&exe);
+        c.args(args)
+            .current_dir(dir)
+            .env("LEASH_DATA_DIR", data.path());
+        c
+    };
+    run(&mut leash(&["init"]));
+    let cfg = dir.join(".leash/config.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[[invariant]]\nname = \"links\"\nkind = \"references\"\nroots = [\"docs\"]\n");
+    std::fs::write(&cfg, text).unwrap();
+    git(dir, &["add", "."]);
+    git(dir, &["commit", "-q", "-m", "init"]);
+    let check = || {
+        // A failing check exits 1: its findings are the point.
+        let out = leash(&["check", "--json"]).output().unwrap();
+        assert!(
+            out.status.code() == Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let grep = || {
+        let out = Command::new("grep")
+            .args(["-rnoE", r"\]\([^)]+\)|`[^`]+`", "docs"])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out
+    };
+    // Same work on both sides: every link found, the dangling ones named.
+    let journal = dir.join(".git/leash/journal.jsonl");
+    let before = std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0);
+    let out = check();
+    let added = std::fs::metadata(&journal).unwrap().len() - before;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = report["results"][0]["findings"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(found, dangling, "leash names every dangling link");
+    assert_eq!(
+        String::from_utf8_lossy(&grep().stdout).lines().count(),
+        100_000
+    );
+    let mut p = Pairs::default();
+    for i in 0..samples {
+        let ours = |p: &mut Pairs| {
+            let (_, c, w) = timed(check);
+            p.leash(c, w);
+        };
+        if i % 2 == 0 {
+            ours(&mut p);
+        }
+        let (_, c, w) = timed(grep);
+        p.anchor(c, w);
+        if i % 2 == 1 {
+            ours(&mut p);
+        }
+    }
+    p.report("leash check (references) vs grep");
+    println!("  one check adds {added} bytes to the journal ({dangling} findings)");
+}
+
 fn main() {
     let which: Vec<String> = std::env::args()
         .skip(1)
@@ -316,5 +414,8 @@ fn main() {
     }
     if on("shadow") {
         bench_shadow(30);
+    }
+    if on("check") {
+        bench_check(30);
     }
 }

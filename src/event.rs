@@ -4,9 +4,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::short;
+use crate::model::short;
 
 use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
+
+/// One line of the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub v: u32,
+    pub seq: u64,
+    pub ts: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
 
 /// One event of the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -702,7 +712,7 @@ impl Event {
                 if let Some(ports) = connect_ports {
                     s.push_str(&format!(
                         " · network denied except TCP {}",
-                        crate::agents::confine::ports_text(ports)
+                        crate::words::ports_text(ports)
                     ));
                 }
                 if let Some(w) = warning {
@@ -727,7 +737,7 @@ impl Event {
                 merged,
                 ..
             } => {
-                let parsed = crate::checks::parse_results(results);
+                let parsed = crate::invariants::parse_results(results);
                 let mut s = format!(
                     "invariants_checked {}{} · {}",
                     short(tree),
@@ -740,7 +750,7 @@ impl Event {
                 );
                 let failing: Vec<&str> = parsed
                     .iter()
-                    .filter(|r| !crate::checks::passes(r))
+                    .filter(|r| !crate::invariants::passes(r))
                     .map(|r| r.name.as_str())
                     .collect();
                 if !failing.is_empty() {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::agents::adapter::{StreamFormat, Summary};
-use crate::agents::gate::{self, Answer, Dialect, GateEnv};
+use crate::workspace::gate::{self, Answer, Dialect, GateEnv};
 
 /// Whether the hook invariant demands one JSON object with a
 /// `permissionDecision` for every tool-call event, policy allows included.
@@ -247,7 +247,7 @@ pub fn check_journal(data: &[u8]) -> Result<(), String> {
     }
     // What the commands and the console ask of a folded state.
     let _ = state.waiting_actions();
-    let _ = state.next_turn_id();
+    let _ = state.next_turn_id(0);
     for t in state.turns() {
         if state.turn(&t.id).map(|x| &x.id) != Some(&t.id) {
             return Err(format!("turn {} is listed but cannot be found", t.id));

@@ -12,23 +12,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use crate::event::Event;
+pub use crate::event::Record;
 use crate::state::State;
 
 /// The journal's schema version, written into every line.
 pub const VERSION: u32 = 1;
-
-/// One line of the journal.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Record {
-    pub v: u32,
-    pub seq: u64,
-    pub ts: String,
-    #[serde(flatten)]
-    pub event: Event,
-}
 
 /// Errors of the journal.
 #[derive(Debug, thiserror::Error)]

@@ -184,14 +184,6 @@ words!(TurnState, "a turn state", {
     RolledBack => "rolled_back",
 });
 
-impl TurnState {
-    /// True once nothing more will happen to the turn without an operator
-    /// (a landed turn can still be rolled back).
-    pub fn is_finished(self) -> bool {
-        !matches!(self, TurnState::Running)
-    }
-}
-
 /// The named kind of a failed or suspect turn (DESIGN §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -333,6 +325,47 @@ pub fn is_action_id(id: &str) -> bool {
     id.split_once(".a").is_some_and(|(turn, n)| {
         is_turn_id(turn) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     })
+}
+
+/// The short form of a commit id, as people read it.
+pub fn short(oid: &str) -> &str {
+    &oid[..oid.len().min(8)]
+}
+
+/// How a turn's process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exit {
+    /// Exited by itself with this status code.
+    Code(i32),
+    /// Killed by this signal, not by leash.
+    Signal(i32),
+    /// Killed by leash because `[run] timeout` passed.
+    TimedOut,
+    /// Killed by leash because the operator cancelled the turn.
+    Cancelled,
+}
+
+/// One rise of a turn's risk class, and the rule that caused it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub from: RiskClass,
+    pub to: RiskClass,
+    pub because: String,
+}
+
+/// What the operator asked to run (`leash run`'s options).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TurnSpec {
+    pub task: Option<String>,
+    pub agent: Option<String>,
+    pub risk: Option<RiskClass>,
+    pub title: Option<String>,
+    pub prompt: Option<String>,
+    /// A command given after `--`: a generic agent.
+    pub command: Vec<String>,
+    pub timeout: Option<std::time::Duration>,
+    /// Start from this commit instead of the branch head (a replay).
+    pub base: Option<String>,
 }
 
 #[cfg(test)]

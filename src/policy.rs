@@ -17,6 +17,7 @@ use crate::model::{AutonomyLevel, FailureClass, RiskClass};
 pub mod command;
 pub mod protected;
 
+pub use crate::model::{Escalation, Exit};
 pub use command::CommandPattern;
 pub use protected::{PROTECTED_DIRS, Place, protected_rel};
 
@@ -340,10 +341,7 @@ impl RiskRules {
     /// read or runs a command only known at run time (high); and the files
     /// it redirects output into.
     pub fn classify_command_line(&self, line: &str) -> CommandClass {
-        self.classify_parsed(
-            command::parse(line),
-            crate::agents::adapter::first_line(line),
-        )
+        self.classify_parsed(command::parse(line), crate::words::first_line(line))
     }
 
     /// Like [`RiskRules::classify_command_line`], for a command run without
@@ -351,7 +349,7 @@ impl RiskRules {
     pub fn classify_argv(&self, argv: &[String]) -> CommandClass {
         self.classify_parsed(
             command::parse_argv(argv),
-            crate::agents::adapter::first_line(&argv.join(" ")),
+            crate::words::first_line(&argv.join(" ")),
         )
     }
 
@@ -475,14 +473,6 @@ fn best<'a>(set: &GlobSet, entries: &'a [Entry], subject: &str) -> Option<&'a En
     best_index(set, entries, subject).map(|i| &entries[i])
 }
 
-/// One rise of a turn's risk class, and the rule that caused it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Escalation {
-    pub from: RiskClass,
-    pub to: RiskClass,
-    pub because: String,
-}
-
 /// Raises `current` by every hit that is higher; one Escalation per step actually taken, in ascending order.
 ///
 /// Hits are taken in input order, which is the order in which the turn did
@@ -535,19 +525,6 @@ pub fn autonomy_for(
         // `AutonomyLevel` is ordered from least to most freedom.
         Some(o) => o.level.min(slider),
     }
-}
-
-/// How a turn's process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Exit {
-    /// Exited by itself with this status code.
-    Code(i32),
-    /// Killed by this signal, not by leash.
-    Signal(i32),
-    /// Killed by leash because `[run] timeout` passed.
-    TimedOut,
-    /// Killed by leash because the operator cancelled the turn.
-    Cancelled,
 }
 
 /// Failure class of a finished generic turn.

@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::event::Record;
 use crate::event::{ActionDecision, Event, Needs};
-use crate::journal::Record;
+use crate::model::Escalation;
 use crate::model::{
     AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind, TurnState, turn_number,
 };
-use crate::policy::Escalation;
 
 /// Everything known about one turn.
 #[derive(Debug, Clone, Serialize)]
@@ -120,7 +120,7 @@ impl Confinement {
         if let Some(ports) = &self.connect_ports {
             s.push_str(&format!(
                 "; network denied except TCP {}",
-                crate::agents::confine::ports_text(ports)
+                crate::words::ports_text(ports)
             ));
         }
         if let Some(w) = &self.warning {
@@ -353,9 +353,11 @@ impl State {
         self.index.get(id).map(|&i| &self.turns[i])
     }
 
-    /// The id the next turn gets.
-    pub fn next_turn_id(&self) -> String {
-        crate::model::turn_id(self.max_turn + 1)
+    /// The id the next turn gets: past every turn in the journal and past
+    /// `taken`, the highest turn number still held elsewhere (a ref that
+    /// outlived a lost journal).
+    pub fn next_turn_id(&self, taken: u64) -> String {
+        crate::model::turn_id(self.max_turn.max(taken) + 1)
     }
 
     /// Actions waiting for the operator: asked for approval, not yet
@@ -534,7 +536,7 @@ impl State {
             let check = LastCheck {
                 ts: ts.clone(),
                 turn: turn.clone(),
-                results: crate::checks::parse_results(results),
+                results: crate::invariants::parse_results(results),
                 commit: tree.clone(),
             };
             if turn.is_none() {
@@ -816,7 +818,7 @@ impl State {
                 merged,
                 ..
             } => {
-                let results = crate::checks::parse_results(results);
+                let results = crate::invariants::parse_results(results);
                 // A check of another tree than the turn's commit is of its
                 // change merged onto a moved branch (journals from before
                 // `merged` was recorded say so only this way).
@@ -1061,5 +1063,545 @@ mod tests {
         ]);
         assert!(s.head_check.is_none());
         assert!(s.last_check.is_some());
+    }
+
+    /// What the fold made of turn t1, in the fields a table can compare.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Seen {
+        state: TurnState,
+        failure: Option<FailureClass>,
+        risk: RiskClass,
+        escalations: usize,
+        started: bool,
+        finished: bool,
+        exit: Option<i32>,
+        counts: (usize, usize, usize),
+        paths: Vec<String>,
+        decision: Option<(Decision, DecidedBy)>,
+        pending: Option<IntentOp>,
+        landed: Option<String>,
+        drift_from: Option<String>,
+        kept_at: Option<String>,
+        rolled_back_as: Option<String>,
+        notes: usize,
+        /// (id, needs approval, decision, done) of each action.
+        actions: Vec<(String, bool, Option<ActionDecision>, Option<bool>)>,
+        denials: usize,
+        /// Events folded into the turn, and its log lines.
+        events: usize,
+    }
+
+    impl Seen {
+        fn of(t: &Turn) -> Seen {
+            assert_eq!(t.events.len(), t.log.len(), "one log line per event");
+            Seen {
+                state: t.state,
+                failure: t.failure,
+                risk: t.risk,
+                escalations: t.escalations.len(),
+                started: t.started.is_some(),
+                finished: t.finished.is_some(),
+                exit: t.exit,
+                counts: (t.files_changed, t.insertions, t.deletions),
+                paths: t.paths.clone(),
+                decision: t.decision.as_ref().map(|d| (d.decision, d.by)),
+                pending: t.pending.as_ref().map(|p| p.op),
+                landed: t.landed_commit.clone(),
+                drift_from: t.drift_from.clone(),
+                kept_at: t.kept_at.clone(),
+                rolled_back_as: t.rollback_commit.clone(),
+                notes: t.notes.len(),
+                actions: t
+                    .actions
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.id.clone(),
+                            a.needs_approval,
+                            a.decision.as_ref().map(|d| d.decision),
+                            a.done,
+                        )
+                    })
+                    .collect(),
+                denials: t.denials.as_ref().map_or(0, |d| d.count),
+                events: t.events.len(),
+            }
+        }
+
+        /// A turn just created: running, nothing else known.
+        fn created() -> Seen {
+            Seen {
+                state: TurnState::Running,
+                failure: None,
+                risk: RiskClass::Low,
+                escalations: 0,
+                started: false,
+                finished: false,
+                exit: None,
+                counts: (0, 0, 0),
+                paths: Vec::new(),
+                decision: None,
+                pending: None,
+                landed: None,
+                drift_from: None,
+                kept_at: None,
+                rolled_back_as: None,
+                notes: 0,
+                actions: Vec::new(),
+                denials: 0,
+                events: 1,
+            }
+        }
+
+        /// After `created()`, `finished("aaaa")` (one file, +1).
+        fn awaiting() -> Seen {
+            Seen {
+                state: TurnState::AwaitingReview,
+                finished: true,
+                exit: Some(0),
+                counts: (1, 1, 0),
+                paths: vec!["a.md".into()],
+                events: 2,
+                ..Seen::created()
+            }
+        }
+    }
+
+    fn started() -> Event {
+        Event::TurnStarted {
+            turn: "t1".into(),
+            supervisor_pid: 10,
+            supervisor_start: Some(1),
+            agent_pid: 11,
+            agent_start: Some(2),
+            worktree: Some("/w/t1".into()),
+        }
+    }
+
+    fn ended(files: usize, failure: Option<FailureClass>, exit: Option<i32>) -> Event {
+        Event::TurnFinished {
+            turn: "t1".into(),
+            exit,
+            signal: None,
+            failure,
+            commit: Some("aaaa".into()),
+            files_changed: files,
+            insertions: files * 2,
+            deletions: files,
+            autonomy: None,
+            reason: String::new(),
+            paths: (0..files).map(|i| format!("f{i}.md")).collect(),
+            message_empty: false,
+        }
+    }
+
+    fn turn_decided(decision: Decision, by: DecidedBy) -> Event {
+        Event::TurnDecided {
+            turn: "t1".into(),
+            decision,
+            by,
+            reason: None,
+        }
+    }
+
+    fn landing_started() -> Event {
+        Event::LandingStarted {
+            turn: "t1".into(),
+            target: "bbbb".into(),
+            branch: "main".into(),
+            old: Some("0000".into()),
+        }
+    }
+
+    fn landed(drift_from: Option<&str>) -> Event {
+        Event::TurnLanded {
+            turn: "t1".into(),
+            commit: "bbbb".into(),
+            drift_from: drift_from.map(str::to_string),
+        }
+    }
+
+    fn approval(action: &str) -> Event {
+        Event::ActionRequested {
+            turn: "t1".into(),
+            action: action.into(),
+            tool: "Bash".into(),
+            summary: "git push".into(),
+            input: serde_json::Value::Null,
+            risk: RiskClass::High,
+            needs: Needs::Approval,
+            tool_use_id: Some("tu1".into()),
+        }
+    }
+
+    fn done(action: &str, ok: bool) -> Event {
+        Event::ActionDone {
+            action: action.into(),
+            ok,
+            paths_read: vec!["r.md".into()],
+            paths_written: vec!["w.md".into()],
+            urls: Vec::new(),
+        }
+    }
+
+    /// The fold, event kind by event kind: a table of journals and what
+    /// turn t1 is after each.
+    #[test]
+    fn the_fold_of_each_event_kind_into_a_turn() {
+        use ActionDecision::{Allow, Deny};
+        use DecidedBy::{Agent, Operator, Policy};
+        let action = |id: &str, needs: bool, d: Option<ActionDecision>, done: Option<bool>| {
+            (id.to_string(), needs, d, done)
+        };
+        let table: Vec<(&str, Vec<Event>, Seen)> = vec![
+            ("created", vec![created()], Seen::created()),
+            (
+                "started",
+                vec![created(), started()],
+                Seen {
+                    started: true,
+                    events: 2,
+                    ..Seen::created()
+                },
+            ),
+            (
+                "escalated twice, the class only rises",
+                vec![
+                    created(),
+                    Event::RiskEscalated {
+                        turn: "t1".into(),
+                        from: RiskClass::Low,
+                        to: RiskClass::High,
+                        because: "rule".into(),
+                    },
+                    Event::RiskEscalated {
+                        turn: "t1".into(),
+                        from: RiskClass::High,
+                        to: RiskClass::Medium,
+                        because: "late".into(),
+                    },
+                ],
+                Seen {
+                    risk: RiskClass::High,
+                    escalations: 2,
+                    events: 3,
+                    ..Seen::created()
+                },
+            ),
+            (
+                "finished with changes: awaiting review",
+                vec![created(), finished("aaaa")],
+                Seen::awaiting(),
+            ),
+            (
+                "finished without changes",
+                vec![created(), ended(0, None, Some(0))],
+                Seen {
+                    state: TurnState::NoChanges,
+                    finished: true,
+                    exit: Some(0),
+                    events: 2,
+                    ..Seen::created()
+                },
+            ),
+            (
+                "failed without changes",
+                vec![created(), ended(0, Some(FailureClass::Crashed), Some(1))],
+                Seen {
+                    state: TurnState::Failed,
+                    failure: Some(FailureClass::Crashed),
+                    finished: true,
+                    exit: Some(1),
+                    events: 2,
+                    ..Seen::created()
+                },
+            ),
+            (
+                "failed with changes still waits for review",
+                vec![created(), ended(2, Some(FailureClass::Crashed), None)],
+                Seen {
+                    state: TurnState::AwaitingReview,
+                    failure: Some(FailureClass::Crashed),
+                    finished: true,
+                    counts: (2, 4, 2),
+                    paths: vec!["f0.md".into(), "f1.md".into()],
+                    events: 2,
+                    ..Seen::created()
+                },
+            ),
+            (
+                "approved, landing under way",
+                vec![
+                    created(),
+                    finished("aaaa"),
+                    turn_decided(Decision::Approve, Operator),
+                    landing_started(),
+                ],
+                Seen {
+                    decision: Some((Decision::Approve, Operator)),
+                    pending: Some(IntentOp::Land),
+                    events: 4,
+                    ..Seen::awaiting()
+                },
+            ),
+            (
+                "landed by policy on a moved branch",
+                vec![
+                    created(),
+                    finished("aaaa"),
+                    turn_decided(Decision::Approve, Policy),
+                    landing_started(),
+                    landed(Some("9999")),
+                ],
+                Seen {
+                    state: TurnState::Landed,
+                    decision: Some((Decision::Approve, Policy)),
+                    landed: Some("bbbb".into()),
+                    drift_from: Some("9999".into()),
+                    events: 5,
+                    ..Seen::awaiting()
+                },
+            ),
+            (
+                "a landing aborted withdraws the approval and says why",
+                vec![
+                    created(),
+                    finished("aaaa"),
+                    turn_decided(Decision::Approve, Operator),
+                    landing_started(),
+                    Event::LandingAborted {
+                        turn: "t1".into(),
+                        reason: "conflict".into(),
+                        failure: Some(FailureClass::ConcurrentDrift),
+                    },
+                ],
+                Seen {
+                    failure: Some(FailureClass::ConcurrentDrift),
+                    notes: 1,
+                    events: 5,
+                    ..Seen::awaiting()
+                },
+            ),
+            (
+                "rejected",
+                vec![
+                    created(),
+                    finished("aaaa"),
+                    turn_decided(Decision::Reject, Operator),
+                    Event::TurnRejected {
+                        turn: "t1".into(),
+                        kept_at: "refs/leash/rejected/t1".into(),
+                    },
+                ],
+                Seen {
+                    state: TurnState::Rejected,
+                    decision: Some((Decision::Reject, Operator)),
+                    kept_at: Some("refs/leash/rejected/t1".into()),
+                    events: 4,
+                    ..Seen::awaiting()
+                },
+            ),
+            (
+                "rolled back",
+                vec![
+                    created(),
+                    finished("aaaa"),
+                    turn_decided(Decision::Approve, Operator),
+                    landing_started(),
+                    landed(None),
+                    Event::RollbackStarted {
+                        turn: "t1".into(),
+                        target: "cccc".into(),
+                        branch: "main".into(),
+                        old: Some("bbbb".into()),
+                        reason: None,
+                    },
+                    Event::TurnRolledBack {
+                        turn: "t1".into(),
+                        commit: Some("cccc".into()),
+                    },
+                ],
+                Seen {
+                    state: TurnState::RolledBack,
+                    decision: Some((Decision::Approve, Operator)),
+                    landed: Some("bbbb".into()),
+                    rolled_back_as: Some("cccc".into()),
+                    events: 7,
+                    ..Seen::awaiting()
+                },
+            ),
+            (
+                "a rollback aborted leaves the turn landed, with a note",
+                vec![
+                    created(),
+                    finished("aaaa"),
+                    turn_decided(Decision::Approve, Operator),
+                    landing_started(),
+                    landed(None),
+                    Event::RollbackStarted {
+                        turn: "t1".into(),
+                        target: "cccc".into(),
+                        branch: "main".into(),
+                        old: Some("bbbb".into()),
+                        reason: None,
+                    },
+                    Event::RollbackAborted {
+                        turn: "t1".into(),
+                        reason: "lock".into(),
+                    },
+                ],
+                Seen {
+                    state: TurnState::Landed,
+                    decision: Some((Decision::Approve, Operator)),
+                    landed: Some("bbbb".into()),
+                    notes: 1,
+                    events: 7,
+                    ..Seen::awaiting()
+                },
+            ),
+            (
+                "interrupted while running",
+                vec![
+                    created(),
+                    started(),
+                    Event::TurnInterrupted {
+                        turn: "t1".into(),
+                        reason: Some("supervisor gone".into()),
+                    },
+                ],
+                Seen {
+                    state: TurnState::Interrupted,
+                    failure: Some(FailureClass::Interrupted),
+                    started: true,
+                    finished: true,
+                    notes: 1,
+                    events: 3,
+                    ..Seen::created()
+                },
+            ),
+            (
+                "actions: asked, answered, run; a denial is counted",
+                vec![
+                    created(),
+                    approval("t1.a1"),
+                    decided("t1.a1", Allow, Operator, "fine"),
+                    done("t1.a1", true),
+                    requested("t1.a2"),
+                    decided("t1.a2", Deny, Agent, "refused"),
+                    // An action of no turn's is ignored by the turn.
+                    done("t1.a9", false),
+                ],
+                Seen {
+                    actions: vec![
+                        action("t1.a1", true, Some(Allow), Some(true)),
+                        action("t1.a2", false, Some(Deny), None),
+                    ],
+                    denials: 1,
+                    events: 7,
+                    ..Seen::created()
+                },
+            ),
+            (
+                "what is not the turn's leaves it alone",
+                vec![
+                    created(),
+                    Event::AutonomySet {
+                        class: Some(RiskClass::Low),
+                        task: None,
+                        level: AutonomyLevel::Auto,
+                        by: Operator,
+                    },
+                    Event::SessionStarted {
+                        session: "s".into(),
+                        agent: "claude".into(),
+                        cwd: None,
+                        transcript: None,
+                        confined: None,
+                    },
+                    Event::Usage {
+                        turn: "t1".into(),
+                        input_tokens: 10,
+                        output_tokens: 5,
+                        context_window: None,
+                    },
+                ],
+                Seen {
+                    events: 2,
+                    ..Seen::created()
+                },
+            ),
+        ];
+        for (name, events, expected) in table {
+            let s = fold(events);
+            assert!(s.warnings.is_empty(), "{name}: {:?}", s.warnings);
+            let t = s.turn("t1").unwrap_or_else(|| panic!("{name}: no t1"));
+            assert_eq!(Seen::of(t), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_fold_keeps_the_workspace_wide_state_and_warns_of_what_it_cannot_use() {
+        let mut second = created();
+        if let Event::TurnCreated { turn, .. } = &mut second {
+            *turn = "t7".into();
+        }
+        let s = fold(vec![
+            created(),
+            second,
+            // Created twice: the first stands.
+            created(),
+            // Of a turn nobody created.
+            Event::TurnRejected {
+                turn: "t3".into(),
+                kept_at: "x".into(),
+            },
+            Event::AutonomySet {
+                class: Some(RiskClass::High),
+                task: None,
+                level: AutonomyLevel::Review,
+                by: DecidedBy::Operator,
+            },
+            Event::AutonomySet {
+                class: None,
+                task: Some("notes".into()),
+                level: AutonomyLevel::Auto,
+                by: DecidedBy::Operator,
+            },
+            Event::SessionStarted {
+                session: "s".into(),
+                agent: "codex".into(),
+                cwd: Some("/w".into()),
+                transcript: None,
+                confined: Some(6),
+            },
+            Event::SessionEnded {
+                session: "s".into(),
+                reason: None,
+            },
+        ]);
+        assert_eq!(s.turns().len(), 2);
+        assert_eq!(s.max_turn, 7);
+        assert_eq!(s.next_turn_id(0), "t8");
+        // A ref that outlived the journal holds a higher number.
+        assert_eq!(s.next_turn_id(12), "t13");
+        assert_eq!(s.last_seq, 8);
+        assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
+        assert!(s.warnings[0].contains("created twice"), "{:?}", s.warnings);
+        assert!(
+            s.warnings[1].contains("unknown turn t3"),
+            "{:?}",
+            s.warnings
+        );
+        assert_eq!(
+            s.autonomy.get(&RiskClass::High),
+            Some(&AutonomyLevel::Review)
+        );
+        assert_eq!(s.task_autonomy.get("notes"), Some(&AutonomyLevel::Auto));
+        let session = &s.sessions["s"];
+        assert_eq!(
+            (session.agent.as_str(), session.confined),
+            ("codex", Some(6))
+        );
+        assert!(session.ended.is_some());
     }
 }

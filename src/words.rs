@@ -1,4 +1,5 @@
-//! Words that agree with their numbers, for the console and the CLI alike.
+//! Words for people, for the console and the CLI alike: counts that agree
+//! with their nouns, one-line summaries, lists of ports.
 
 /// `n` and the noun in the form that agrees with it: `1 file`, `2 files`,
 /// `0 files`. `one` is the singular; the plural adds `s` unless `one`
@@ -15,6 +16,44 @@ pub fn count(n: usize, one: &str) -> String {
     } else {
         format!("{n} {one}s")
     }
+}
+
+/// The ports a denied network still lets a turn connect to, for people:
+/// "443, 8443", or "(none)".
+pub fn ports_text(ports: &[u16]) -> String {
+    if ports.is_empty() {
+        return "(none)".to_string();
+    }
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Longest one-line summary of a tool use or a warning.
+pub(crate) const SUMMARY_CHARS: usize = 160;
+
+/// The first non-blank line of `text`, marked with " …" when more follows and
+/// cut to a summary's length.
+pub(crate) fn first_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("");
+    let line = if lines.next().is_some() {
+        format!("{first} …")
+    } else {
+        first.to_string()
+    };
+    cut(&line, SUMMARY_CHARS)
+}
+
+/// Cuts `text` to at most `max` characters, ending in "…" when cut.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{kept}…")
 }
 
 #[cfg(test)]

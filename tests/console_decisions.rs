@@ -81,7 +81,7 @@ fn approving_a_high_or_failing_turn_asks_first_and_a_clean_one_takes_one_key() {
     select(&mut app, "t2");
     let t2 = app.ws.state.turn("t2").unwrap().clone();
     assert!(
-        t2.failure.is_none() && t2.invariants.iter().all(leash::checks::passes),
+        t2.failure.is_none() && t2.invariants.iter().all(leash::invariants::passes),
         "t2 is the demo's clean medium turn: {:?}",
         t2.invariants
     );
@@ -192,7 +192,7 @@ fn f_on_a_waiting_turn_fixes_that_turn_and_a_fix_of_nothing_leaves_no_turn() {
     assert_eq!(after.base, before.base, "on the same base");
     assert!(after.introduced.is_empty(), "{:?}", after.introduced);
     assert!(
-        after.invariants.iter().all(leash::checks::passes),
+        after.invariants.iter().all(leash::invariants::passes),
         "re-checked: {:?}",
         after.invariants
     );

@@ -239,3 +239,27 @@ fn check_fix_turn_fixes_a_waiting_turn_which_then_lands_whole_after_the_branch_m
     assert!(msg.contains("Leash-Fix: memory layout"), "{msg}");
     assert!(msg.contains("Leash-Turn: t1"), "{msg}");
 }
+
+#[test]
+fn the_fix_turn_takes_a_new_id_when_a_lost_journal_left_a_turn_ref_behind() {
+    let r = layout_workspace();
+    r.ok(&["run", "--risk", "low", "--", "sh", "-c", "echo hi > a.md"]);
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    let kept = r.git(&["rev-parse", "refs/leash/turns/t1"]);
+    // The journal is lost; the turn's commit is still kept by its ref.
+    std::fs::remove_file(r.journal()).unwrap();
+    r.write("memory/2026-02-13.md", "# Notes\n");
+    r.git(&["add", "."]);
+    r.git(&["commit", "-q", "-m", "notes out of place"]);
+
+    let out = r.ok(&["check", "--fix"]);
+    assert!(out.stdout.contains("memory layout"), "{}", out.stdout);
+    let created: Vec<String> = r
+        .events()
+        .iter()
+        .filter(|e| e["kind"] == "turn_created")
+        .map(|e| e["turn"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(created, ["t2"], "{}", out.stdout);
+    assert_eq!(r.git(&["rev-parse", "refs/leash/turns/t1"]), kept);
+}

@@ -74,7 +74,7 @@ fn config_corpus_holds_the_loader_invariants() {
 #[test]
 fn a_tool_call_without_an_explicit_answer_breaks_the_strict_invariant() {
     // The strict check can fail: an empty answer to a tool call is caught.
-    use leash::agents::gate::Answer;
+    use leash::workspace::gate::Answer;
     let call = br#"{"hook_event_name":"PreToolUse","tool_name":"Write"}"#;
     assert!(leash::fuzzing::check_answer(call, &Answer::default(), true).is_err());
     assert!(leash::fuzzing::check_answer(call, &Answer::default(), false).is_ok());

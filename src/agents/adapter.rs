@@ -10,13 +10,12 @@
 use serde_json::Value;
 
 use crate::model::FailureClass;
+pub(crate) use crate::words::first_line;
+use crate::words::{SUMMARY_CHARS, cut};
 
 /// Longest tool result text an item carries; the full output stays in the
 /// turn's `output.log`.
 pub const RESULT_CHARS: usize = 400;
-
-/// Longest one-line summary of a tool use or a warning.
-const SUMMARY_CHARS: usize = 160;
 
 /// One thing an agent's stream said, in the order it said it.
 #[derive(Debug, Clone, PartialEq)]
@@ -343,19 +342,6 @@ pub fn shorten(text: &str, max: usize) -> String {
     )
 }
 
-/// The first non-blank line of `text`, marked with " …" when more follows and
-/// cut to a summary's length.
-pub(crate) fn first_line(text: &str) -> String {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("");
-    let line = if lines.next().is_some() {
-        format!("{first} …")
-    } else {
-        first.to_string()
-    };
-    cut(&line, SUMMARY_CHARS)
-}
-
 /// All of `text` on one line, whitespace runs collapsed, cut to a summary's
 /// length; for warnings whose every line matters.
 pub(crate) fn one_line(text: &str) -> String {
@@ -363,15 +349,6 @@ pub(crate) fn one_line(text: &str) -> String {
         &text.split_whitespace().collect::<Vec<_>>().join(" "),
         SUMMARY_CHARS * 2,
     )
-}
-
-/// Cuts `text` to at most `max` characters, ending in "…" when cut.
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
-    format!("{kept}…")
 }
 
 /// The string at `key` of a JSON object, if it is one.

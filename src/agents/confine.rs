@@ -44,6 +44,7 @@ use landlock::{
 };
 
 use crate::config::AgentFormat;
+pub use crate::words::ports_text;
 
 /// The environment switch that simulates a kernel without Landlock.
 pub const NO_LANDLOCK_ENV: &str = "LEASH_TEST_NO_LANDLOCK";
@@ -119,19 +120,6 @@ fn default_writable_in(format: AgentFormat, env: impl Fn(&str) -> Option<String>
         AgentFormat::Codex => vec![set("CODEX_HOME").unwrap_or_else(|| "~/.codex".into())],
         AgentFormat::Generic => Vec::new(),
     }
-}
-
-/// The ports a denied network still lets a turn connect to, for people:
-/// "443, 8443", or "(none)".
-pub fn ports_text(ports: &[u16]) -> String {
-    if ports.is_empty() {
-        return "(none)".to_string();
-    }
-    ports
-        .iter()
-        .map(u16::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The TCP ports connects are limited to under `run`'s network setting on

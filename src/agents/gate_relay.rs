@@ -7,7 +7,8 @@
 //! (never writable to the agent, so the agent cannot put a listener of its
 //! own in its place), and `leash hook` inside the turn hands its input to
 //! it (`LEASH_GATE_SOCKET`); the supervisor runs the gate — the same
-//! [`gate::handle`] — and sends the answer back. Landlock does not mediate
+//! function `leash hook` calls, handed in as a [`Gate`] — and sends the
+//! answer back. Landlock does not mediate
 //! connecting to a named socket, only creating one.
 //!
 //! Wire format, both ways over one connection:
@@ -25,13 +26,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::gate::{self, Dialect, GateEnv};
+use super::hook_answer::{self, Answer, Dialect, GateEnv};
 
 /// The variable that tells `leash hook` where its turn's gate listens.
 pub const SOCKET_ENV: &str = "LEASH_GATE_SOCKET";
 
 /// Longest hook input relayed (the gate reads no more either way).
 const INPUT_MAX: u64 = 16 << 20;
+
+/// The gate that answers a hook call (the workspace's, handed in by the
+/// supervisor: this module only carries calls to it and answers back).
+pub type Gate = fn(Dialect, &[u8], &GateEnv) -> Answer;
 
 /// A listening gate; stops (and removes its directory) when dropped.
 pub struct Relay {
@@ -46,12 +51,19 @@ impl Relay {
     /// the project dir when a hook names none.
     /// Its directory is [`dir_for`] the turn's temp dir `tmp`, so that
     /// recovery finds it after a killed supervisor.
-    pub fn start(root: &Path, turn: &str, worktree: &Path, tmp: &Path) -> std::io::Result<Relay> {
+    pub fn start(
+        gate: Gate,
+        root: &Path,
+        turn: &str,
+        worktree: &Path,
+        tmp: &Path,
+    ) -> std::io::Result<Relay> {
         let dir = dir_for(tmp).ok_or_else(|| {
             std::io::Error::other(format!("{} is not a turn's temp dir", tmp.display()))
         })?;
         std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
         Relay::listen_in(
+            gate,
             dir,
             GateEnv {
                 workspace: Some(root.to_path_buf()),
@@ -65,14 +77,14 @@ impl Relay {
 
     /// Listens for hook calls answered with `base` (the project dir of each
     /// call is the one the hook names, else `base`'s).
-    pub fn with_env(base: GateEnv) -> std::io::Result<Relay> {
+    pub fn with_env(gate: Gate, base: GateEnv) -> std::io::Result<Relay> {
         let dir = tempfile::Builder::new().prefix("leash-gate-").tempdir()?;
-        Relay::listen_in(dir.keep(), base)
+        Relay::listen_in(gate, dir.keep(), base)
     }
 
     /// Listens in `dir`, a new directory of this process's own (removed,
     /// with the socket, when the relay is dropped).
-    fn listen_in(dir: PathBuf, base: GateEnv) -> std::io::Result<Relay> {
+    fn listen_in(gate: Gate, dir: PathBuf, base: GateEnv) -> std::io::Result<Relay> {
         let socket = dir.join("gate.sock");
         let listener = match UnixListener::bind(&socket) {
             Ok(l) => l,
@@ -91,7 +103,7 @@ impl Relay {
                         Ok((stream, _)) => {
                             let env = base.clone();
                             std::thread::spawn(move || {
-                                let _ = serve(stream, env);
+                                let _ = serve(gate, stream, env);
                             });
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -130,7 +142,7 @@ pub fn dir_for(tmp: &Path) -> Option<PathBuf> {
 }
 
 /// Answers one hook call.
-fn serve(stream: UnixStream, mut env: GateEnv) -> std::io::Result<()> {
+fn serve(gate: Gate, stream: UnixStream, mut env: GateEnv) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut agent = String::new();
@@ -148,8 +160,8 @@ fn serve(stream: UnixStream, mut env: GateEnv) -> std::io::Result<()> {
     }
     let mut input = Vec::new();
     reader.take(INPUT_MAX).read_to_end(&mut input)?;
-    let answer = std::panic::catch_unwind(|| gate::handle(dialect, &input, &env))
-        .unwrap_or_else(|_| gate::handle_panic(dialect, &input));
+    let answer = std::panic::catch_unwind(|| gate(dialect, &input, &env))
+        .unwrap_or_else(|_| hook_answer::handle_panic(dialect, &input));
     let mut out = stream;
     write!(out, "{}\n{}\n", answer.code, answer.stdout.len())?;
     out.write_all(answer.stdout.as_bytes())?;

@@ -8,6 +8,9 @@
 //! calls, and to tool calls the operator chose to defer to the agent's own
 //! permission prompts (`[gate] allowed = "defer"`).
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 /// Which agent's hook dialect to speak.
@@ -48,6 +51,38 @@ impl Answer {
         Answer {
             stderr: message.into(),
             ..Answer::default()
+        }
+    }
+}
+
+/// Where the gate runs: the variables leash and the agents set.
+#[derive(Debug, Clone, Default)]
+pub struct GateEnv {
+    /// `LEASH_WORKSPACE`: set inside isolated turns.
+    pub workspace: Option<PathBuf>,
+    /// `LEASH_TURN`: the isolated turn the agent runs in.
+    pub turn: Option<String>,
+    /// `CLAUDE_PROJECT_DIR`, or the hook's own working directory.
+    pub project_dir: Option<PathBuf>,
+    /// How often to look for the operator's decision while waiting.
+    pub poll: Duration,
+    /// The Landlock ABI the agent runs confined by, when the gate answers
+    /// for `leash shell` (recorded on the session).
+    pub confined: Option<u32>,
+}
+
+impl GateEnv {
+    /// The environment of this process.
+    pub fn from_process() -> GateEnv {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        GateEnv {
+            workspace: var("LEASH_WORKSPACE").map(PathBuf::from),
+            turn: var("LEASH_TURN").map(|v| v.to_string_lossy().into_owned()),
+            project_dir: var("CLAUDE_PROJECT_DIR")
+                .map(PathBuf::from)
+                .or_else(|| std::env::current_dir().ok()),
+            poll: Duration::from_millis(100),
+            confined: None,
         }
     }
 }
@@ -249,6 +284,29 @@ pub fn problem(value: &Value) -> Option<String> {
         }
     }
     None
+}
+
+/// Reads the whole hook input from stdin, bounded so a runaway writer
+/// cannot exhaust memory (what is cut makes the JSON invalid: a deny).
+pub fn read_input(from: impl std::io::Read) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    let _ = from.take(64 * 1024 * 1024).read_to_end(&mut buf);
+    buf
+}
+
+/// The answer when the gate itself panicked: a tool call is denied, any
+/// other event passes with the problem on stderr.
+pub fn handle_panic(_dialect: Dialect, input: &[u8]) -> Answer {
+    let reason = "leash's hook gate failed internally; the tool call is denied to be safe";
+    let tool_call = serde_json::from_slice::<Value>(input)
+        .map(|v| is_tool_call(&v))
+        .unwrap_or(true);
+    if tool_call {
+        deny(reason)
+    } else {
+        Answer::note(format!("leash: {reason}"))
+    }
 }
 
 #[cfg(test)]

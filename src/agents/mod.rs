@@ -1,19 +1,19 @@
-//! Running agents: process supervision, isolated turns, and the adapters
-//! that read Claude Code's and Codex's JSON streams.
+//! Running agents: process supervision, confinement, the adapters that
+//! read Claude Code's and Codex's JSON streams, and the hooks' dialects.
+//! Nothing here knows the workspace: what it does with a turn lives in
+//! `workspace/`.
 
 pub mod adapter;
 pub mod claude;
 pub mod codex;
 pub mod confine;
-pub mod gate;
 pub mod gate_relay;
 pub mod hook_answer;
 pub mod hooks_config;
 pub mod hooks_status;
-pub mod in_place;
 pub mod process;
 pub mod procs;
 pub mod run;
-pub mod shell;
 
-pub use run::TurnSpec;
+/// Until the fronts name it at [`crate::model::TurnSpec`].
+pub use crate::model::TurnSpec;

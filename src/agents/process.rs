@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::policy::Exit;
+use crate::model::Exit;
 
 /// How long the wait loop sleeps between looks at the cancel flag.
 const TICK: Duration = Duration::from_millis(50);

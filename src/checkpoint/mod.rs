@@ -19,6 +19,8 @@ pub use worktree::{
     worktree_diff, worktree_is_whole, worktree_name, worktree_patch,
 };
 
+pub use crate::model::short;
+
 /// Errors of git work, with the paths a person needs to act on.
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -245,11 +247,6 @@ pub fn head_commit(repo: &Repository) -> Result<Option<Oid>, git2::Error> {
         }
         Err(e) => Err(e),
     }
-}
-
-/// The short form of a commit id, as people read it.
-pub fn short(oid: &str) -> &str {
-    &oid[..oid.len().min(8)]
 }
 
 /// Runs git in `dir` for a test, its output trimmed; panics with its

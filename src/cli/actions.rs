@@ -4,13 +4,13 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{ActionArg, CliResult, DenyArgs, HookAgent, HooksOp, out, print_json};
-use crate::agents::gate::{self, Dialect, GateEnv};
 use crate::agents::gate_relay;
 use crate::agents::hooks_config::{self, Agent};
 use crate::agents::hooks_status::{self, Homes, Status};
 use crate::event::ActionDecision;
 use crate::say;
 use crate::workspace::Workspace;
+use crate::workspace::gate::{self, Dialect, GateEnv};
 
 pub fn list(ws: &Workspace, json: bool) -> CliResult {
     let waiting = ws.state.waiting_actions();

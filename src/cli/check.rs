@@ -1,7 +1,7 @@
 //! `leash check [--json] [--fix]`.
 
 use super::{CheckArgs, CliResult, out, print_json};
-use crate::checks::passes;
+use crate::invariants::passes;
 use crate::invariants::{self, CheckResult, Outcome};
 use crate::say;
 use crate::workspace::Workspace;

@@ -141,7 +141,7 @@ pub fn shell(ws: &Workspace, a: super::ShellArgs) -> CliResult {
              in its own temp dir, to devices and to the agent's state paths ({} paths in all); \
              a new file directly at the top of the checkout is refused",
             p.abi,
-            crate::agents::shell::KEPT_OUT.join(", "),
+            crate::workspace::KEPT_OUT.join(", "),
             p.writable.len()
         );
     }

@@ -380,7 +380,11 @@ pub(crate) fn looks_like_path(s: &str) -> bool {
     if s.is_empty() || s.starts_with(['/', '~', '-']) || s.contains("://") {
         return false;
     }
-    let plain = s.replace("{today}", "").replace("{yesterday}", "");
+    let plain: std::borrow::Cow<str> = if s.contains('{') {
+        s.replace("{today}", "").replace("{yesterday}", "").into()
+    } else {
+        s.into()
+    };
     let forbidden = |c: char| {
         c.is_whitespace()
             || matches!(
@@ -416,11 +420,12 @@ pub(crate) fn looks_like_path(s: &str) -> bool {
     if !plain.chars().any(|c| c.is_alphanumeric()) && !matches!(s, "." | ".." | "./" | "../") {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
     s.contains('/')
-        || PATH_EXTENSIONS
-            .iter()
-            .any(|e| lower.ends_with(e) && lower.len() > e.len())
+        || PATH_EXTENSIONS.iter().any(|e| {
+            s.len() > e.len()
+                && s.is_char_boundary(s.len() - e.len())
+                && s[s.len() - e.len()..].eq_ignore_ascii_case(e)
+        })
 }
 
 #[cfg(test)]

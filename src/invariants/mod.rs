@@ -126,6 +126,19 @@ pub struct CheckResult {
     pub fix: Option<FixReport>,
 }
 
+/// Whether a result lets a guarded turn land.
+pub fn passes(r: &CheckResult) -> bool {
+    matches!(r.outcome, Outcome::Pass | Outcome::Fixed | Outcome::Skipped)
+}
+
+/// The parsed results of an `invariants_checked` event.
+pub fn parse_results(values: &[serde_json::Value]) -> Vec<CheckResult> {
+    values
+        .iter()
+        .filter_map(|v| serde_json::from_value(v.clone()).ok())
+        .collect()
+}
+
 /// What a check knows besides the tree.
 #[derive(Debug, Clone, Default)]
 pub struct Context {

@@ -294,10 +294,13 @@ pub(crate) fn show(rel: &str) -> &str {
 /// `dir/name`, where `dir` may be the root.
 pub(crate) fn join_name(dir: &str, name: &str) -> String {
     if dir.is_empty() {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
+        return name.to_string();
     }
+    let mut out = String::with_capacity(dir.len() + 1 + name.len());
+    out.push_str(dir);
+    out.push('/');
+    out.push_str(name);
+    out
 }
 
 /// The last component of a repo-relative path.
@@ -313,6 +316,10 @@ pub(crate) fn parent(rel: &str) -> &str {
 /// Resolves `.` and `..` lexically; `None` when the path climbs out of the
 /// root. A leading `/` is dropped (the caller decides what it means).
 pub(crate) fn normalize(path: &str) -> Option<String> {
+    // Most paths are already plain: nothing to resolve, nothing to drop.
+    if !path.split('/').any(|c| matches!(c, "" | "." | "..")) {
+        return Some(path.to_string());
+    }
     let mut parts: Vec<&str> = Vec::new();
     for c in path.split('/') {
         match c {

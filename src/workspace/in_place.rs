@@ -7,15 +7,15 @@
 
 use git2::Oid;
 
+use super::{Error, Landing, Rejected, Result, Workspace};
 use crate::checkpoint::shadow;
 use crate::event::Event;
 use crate::model::{DecidedBy, Decision, TurnKind};
-use crate::policy::{self, TurnEnd, Verdict};
+use crate::policy::{self, Verdict};
 use crate::state::Turn;
-use crate::workspace::{Error, Landing, Rejected, Result, Workspace};
 
 fn title(prompt: &str, agent: &str) -> String {
-    match super::run::one_line(prompt) {
+    match crate::agents::run::one_line(prompt) {
         t if t.is_empty() => format!("{agent} session (in place)"),
         t => t,
     }
@@ -44,32 +44,28 @@ impl Workspace {
         self.use_policy_of(policy.as_deref())?;
         let risk = self.config.default_risk;
         let title = title(prompt, agent);
-        let id = self.transact(|state| {
-            let id = crate::model::turn_id(state.max_turn + 1);
-            Ok((
-                vec![Event::TurnCreated {
-                    turn: id.clone(),
-                    task: None,
-                    agent: agent.to_string(),
-                    turn_kind: TurnKind::InPlace,
-                    risk,
-                    base: Some(start.to_string()),
-                    branch: branch.clone(),
-                    command: None,
-                    prompt: Some(prompt.to_string()).filter(|p| !p.is_empty()),
-                    title: title.clone(),
-                    deliverable: None,
-                    autonomy: None,
-                    // The hook process that records the turn is gone in a
-                    // moment: an in-place turn has no supervisor to watch.
-                    supervisor_pid: None,
-                    supervisor_start: None,
-                    session: Some(session.to_string()),
-                    policy: policy.clone(),
-                    worktree: None,
-                }],
-                id,
-            ))
+        let id = self.create_turn_with(|id| {
+            vec![Event::TurnCreated {
+                turn: id.to_string(),
+                task: None,
+                agent: agent.to_string(),
+                turn_kind: TurnKind::InPlace,
+                risk,
+                base: Some(start.to_string()),
+                branch: branch.clone(),
+                command: None,
+                prompt: Some(prompt.to_string()).filter(|p| !p.is_empty()),
+                title: title.clone(),
+                deliverable: None,
+                autonomy: None,
+                // The hook process that records the turn is gone in a
+                // moment: an in-place turn has no supervisor to watch.
+                supervisor_pid: None,
+                supervisor_start: None,
+                session: Some(session.to_string()),
+                policy: policy.clone(),
+                worktree: None,
+            }]
         })?;
         Ok(id)
     }
@@ -122,30 +118,17 @@ impl Workspace {
         let end =
             shadow::snapshot(&self.repo, &session, &format!("end of {id}")).map_err(shadow_err)?;
         let change = shadow::changes(&self.repo, start, end).map_err(shadow_err)?;
-        let rules = policy::RiskRules::compile(&self.config.risk).map_err(Error::Refused)?;
-        let hits: Vec<_> = change
-            .paths
-            .iter()
-            .flat_map(|p| rules.classify_changed(p))
-            .collect();
-        let protected = policy::any_protected(&hits);
-        let (class, escalations) = policy::escalate(turn.risk, hits);
         let changed = !change.paths.is_empty();
         let failure = if cancelled {
             Some(crate::model::FailureClass::Cancelled)
         } else {
             (!changed && !answered).then_some(crate::model::FailureClass::EmptyDeliverable)
         };
-        let mut at_class = turn.clone();
-        at_class.risk = class;
-        let level = policy::floor_level(self.level_for(&at_class), protected);
-        let verdict = policy::verdict(&TurnEnd {
-            changed,
-            failure,
-            class,
+        let super::turns::Conclusion {
+            escalations,
             level,
-            invariants_pass: true,
-        });
+            verdict,
+        } = self.conclude_turn(&turn, changed, &change.paths, failure, true)?;
         let reason = match &verdict {
             Verdict::Land { rule } => Verdict::Land {
                 rule: format!("{rule}; accepted in place"),

@@ -12,11 +12,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::confine;
-use super::gate::GateEnv;
-use super::gate_relay::{self, Relay};
+use super::{Error, Result, Workspace};
+use crate::agents::confine;
+use crate::agents::gate_relay::{self, Relay};
+use crate::agents::hook_answer::GateEnv;
 use crate::config::{self, AgentFormat, ConfineMode};
-use crate::workspace::{Error, Result, Workspace};
 
 /// Top-level entries of the checkout an in-place agent may never write.
 pub const KEPT_OUT: &[&str] = &[".git", ".leash", ".claude", ".codex", ".gemini"];
@@ -38,7 +38,7 @@ impl Workspace {
         let tmp = tempfile::Builder::new()
             .prefix("leash-shell-")
             .tempdir()
-            .map_err(crate::workspace::io_error(&std::env::temp_dir()))?;
+            .map_err(super::io_error(&std::env::temp_dir()))?;
         let unconfined = |warning: String, tmp| ShellPlan {
             prepared: None,
             warning: Some(warning),
@@ -72,8 +72,7 @@ impl Workspace {
             ));
         }
         let mut writable: Vec<PathBuf> = Vec::new();
-        let entries =
-            std::fs::read_dir(&self.root).map_err(crate::workspace::io_error(&self.root))?;
+        let entries = std::fs::read_dir(&self.root).map_err(super::io_error(&self.root))?;
         for e in entries.flatten() {
             let name = e.file_name();
             if !KEPT_OUT.iter().any(|k| name == *k) {
@@ -149,14 +148,17 @@ impl Workspace {
                 // The gate runs unconfined here: it works in this workspace
                 // only, whatever `cwd` a hook call names, so the agent cannot
                 // point it at another repository's journal.
-                let relay = Relay::with_env(GateEnv {
-                    workspace: Some(self.root.clone()),
-                    turn: None,
-                    project_dir: Some(self.root.clone()),
-                    poll: Duration::from_millis(100),
-                    confined: Some(plan.abi),
-                })
-                .map_err(crate::workspace::io_error(&std::env::temp_dir()))?;
+                let relay = Relay::with_env(
+                    super::gate::handle,
+                    GateEnv {
+                        workspace: Some(self.root.clone()),
+                        turn: None,
+                        project_dir: Some(self.root.clone()),
+                        poll: Duration::from_millis(100),
+                        confined: Some(plan.abi),
+                    },
+                )
+                .map_err(super::io_error(&std::env::temp_dir()))?;
                 cmd.env(gate_relay::SOCKET_ENV, &relay.socket);
                 cmd.env("LEASH_CONFINED", plan.abi.to_string());
                 Some(relay)

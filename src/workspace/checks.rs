@@ -8,11 +8,11 @@ use std::path::Path;
 use git2::Oid;
 use git2::build::CheckoutBuilder;
 
+use super::{Error, Landing, Result, Workspace, io_error, turn_ref};
 use crate::checkpoint;
 use crate::event::Event;
-use crate::invariants::{self, CheckResult, Context, Outcome};
+use crate::invariants::{self, CheckResult, Context, Outcome, passes};
 use crate::model::{DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
-use crate::workspace::{Error, Landing, Result, Workspace, io_error, turn_ref};
 
 /// What checking a turn's tree found.
 #[derive(Debug, Clone, Default)]
@@ -37,11 +37,6 @@ impl TurnCheck {
             .any(|r| r.kind == "references" && self.introduced.contains(&r.name))
             .then_some(FailureClass::DanglingReference)
     }
-}
-
-/// Whether a result lets a guarded turn land.
-pub fn passes(r: &CheckResult) -> bool {
-    matches!(r.outcome, Outcome::Pass | Outcome::Fixed | Outcome::Skipped)
 }
 
 impl Workspace {
@@ -183,30 +178,26 @@ impl Workspace {
         }
         let worktrees = self.worktree_path("t0");
         let worktrees = worktrees.parent().expect("a worktree path has a parent");
-        let id = self.transact(|state| {
-            let id = crate::model::turn_id(state.max_turn + 1);
-            Ok((
-                vec![Event::TurnCreated {
-                    turn: id.clone(),
-                    task: None,
-                    agent: "leash-fix".into(),
-                    turn_kind: TurnKind::Isolated,
-                    risk: RiskClass::Low,
-                    base: base.map(|b| b.to_string()),
-                    branch: Some(branch.clone()),
-                    command: None,
-                    prompt: None,
-                    title: "Fix invariants".into(),
-                    deliverable: None,
-                    autonomy: None,
-                    supervisor_pid: Some(std::process::id()),
-                    supervisor_start: crate::agents::process::start_time(std::process::id()),
-                    session: None,
-                    policy: None,
-                    worktree: Some(worktrees.join(&id).display().to_string()),
-                }],
-                id,
-            ))
+        let id = self.create_turn_with(|id| {
+            vec![Event::TurnCreated {
+                turn: id.to_string(),
+                task: None,
+                agent: "leash-fix".into(),
+                turn_kind: TurnKind::Isolated,
+                risk: RiskClass::Low,
+                base: base.map(|b| b.to_string()),
+                branch: Some(branch.clone()),
+                command: None,
+                prompt: None,
+                title: "Fix invariants".into(),
+                deliverable: None,
+                autonomy: None,
+                supervisor_pid: Some(std::process::id()),
+                supervisor_start: crate::agents::process::start_time(std::process::id()),
+                session: None,
+                policy: None,
+                worktree: Some(worktrees.join(id).display().to_string()),
+            }]
         })?;
         let worktree = self.worktree_path(&id);
         checkpoint::create_worktree(&self.repo, &id, &worktree, base)?;
@@ -456,12 +447,4 @@ impl Workspace {
             results: check.results,
         }))
     }
-}
-
-/// The parsed results of an `invariants_checked` event.
-pub fn parse_results(values: &[serde_json::Value]) -> Vec<CheckResult> {
-    values
-        .iter()
-        .filter_map(|v| serde_json::from_value(v.clone()).ok())
-        .collect()
 }

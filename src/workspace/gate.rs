@@ -12,47 +12,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::adapter::ToolUse;
-use super::claude::describe_tool;
-use super::hook_answer::{self, allow, ask, deny};
-pub use super::hook_answer::{Answer, Dialect};
+use super::{Error, Result, Workspace};
+use crate::agents::adapter::ToolUse;
+use crate::agents::claude::describe_tool;
+use crate::agents::hook_answer::{self, allow, ask, deny};
+pub use crate::agents::hook_answer::{Answer, Dialect, GateEnv, handle_panic, read_input};
 use crate::config::{self, Allowed, Unattended};
 use crate::event::{ActionDecision, Event, Needs};
 use crate::model::{AutonomyLevel, DecidedBy};
 use crate::policy::{self, TaskOverride};
-use crate::workspace::{Error, Result, Workspace};
-
-/// Where the gate runs: the variables leash and the agents set.
-#[derive(Debug, Clone, Default)]
-pub struct GateEnv {
-    /// `LEASH_WORKSPACE`: set inside isolated turns.
-    pub workspace: Option<PathBuf>,
-    /// `LEASH_TURN`: the isolated turn the agent runs in.
-    pub turn: Option<String>,
-    /// `CLAUDE_PROJECT_DIR`, or the hook's own working directory.
-    pub project_dir: Option<PathBuf>,
-    /// How often to look for the operator's decision while waiting.
-    pub poll: Duration,
-    /// The Landlock ABI the agent runs confined by, when the gate answers
-    /// for `leash shell` (recorded on the session).
-    pub confined: Option<u32>,
-}
-
-impl GateEnv {
-    /// The environment of this process.
-    pub fn from_process() -> GateEnv {
-        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-        GateEnv {
-            workspace: var("LEASH_WORKSPACE").map(PathBuf::from),
-            turn: var("LEASH_TURN").map(|v| v.to_string_lossy().into_owned()),
-            project_dir: var("CLAUDE_PROJECT_DIR")
-                .map(PathBuf::from)
-                .or_else(|| std::env::current_dir().ok()),
-            poll: Duration::from_millis(100),
-            confined: None,
-        }
-    }
-}
 
 /// Handles one hook call. Never panics into an open gate: the caller also
 /// wraps it, and any error on a tool call becomes a deny.
@@ -287,7 +255,7 @@ fn describe(dialect: Dialect, value: &Value, cwd: Option<&str>) -> ToolUse {
         let patch = text(&input, "command").unwrap_or("");
         let paths: Vec<String> = patch_paths(patch)
             .into_iter()
-            .map(|p| super::adapter::relative_to(&p, cwd))
+            .map(|p| crate::agents::adapter::relative_to(&p, cwd))
             .collect();
         let mut t = ToolUse::new(id, tool, input.clone());
         t.summary = format!("apply_patch: {}", paths.join(", "));
@@ -414,7 +382,7 @@ fn pre_tool_use(
             action: action.clone(),
             tool: tool.tool.clone(),
             summary: tool.summary.clone(),
-            input: super::run::shorten(&tool.input),
+            input: crate::agents::run::shorten(&tool.input),
             risk: class,
             needs: if needs { Needs::Approval } else { Needs::None },
             tool_use_id: Some(tool.id.clone()).filter(|i| !i.is_empty()),
@@ -672,27 +640,4 @@ fn post_tool_use(
             (),
         ))
     })
-}
-
-/// Reads the whole hook input from stdin, bounded so a runaway writer
-/// cannot exhaust memory (what is cut makes the JSON invalid: a deny).
-pub fn read_input(from: impl std::io::Read) -> Vec<u8> {
-    use std::io::Read;
-    let mut buf = Vec::new();
-    let _ = from.take(64 * 1024 * 1024).read_to_end(&mut buf);
-    buf
-}
-
-/// The answer when the gate itself panicked: a tool call is denied, any
-/// other event passes with the problem on stderr.
-pub fn handle_panic(_dialect: Dialect, input: &[u8]) -> Answer {
-    let reason = "leash's hook gate failed internally; the tool call is denied to be safe";
-    let tool_call = serde_json::from_slice::<Value>(input)
-        .map(|v| hook_answer::is_tool_call(&v))
-        .unwrap_or(true);
-    if tool_call {
-        deny(reason)
-    } else {
-        Answer::note(format!("leash: {reason}"))
-    }
 }

@@ -1,8 +1,17 @@
 //! The facade over leash's library: open a workspace, create and supervise
 //! turns, decide, land, reject and roll them back. The CLI and the console
 //! are two front ends over these calls and hold no logic of their own.
+//!
+//! Every `impl Workspace` lives in this folder, one file per duty: opening,
+//! the journal and autonomy here; `turns` (creating a turn — the one place
+//! ids are given — supervising an isolated one, concluding any),
+//! `confinement`, `observer` (an agent's stream into the journal),
+//! `in_place`, `gate` (the hooks' gate), `shell`, `checks` (invariants and
+//! fix turns), `landing` (approve, reject, roll back) and `recovery`.
+//! `agents/` runs processes and speaks the agents' formats; it does not
+//! know the workspace.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
@@ -11,11 +20,24 @@ use crate::checkpoint::{self, GitError};
 use crate::config::{self, ConfigError, Sliders, TasksConfig, WorkspaceConfig};
 use crate::event::Event;
 use crate::journal::{Journal, JournalError};
-use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnState};
+use crate::model::{AutonomyLevel, DecidedBy, RiskClass, TurnState};
 use crate::policy::{self, TaskOverride};
 use crate::state::{State, Turn};
 
+pub mod checks;
+mod confinement;
+pub mod gate;
+mod in_place;
+mod landing;
+mod observer;
 mod recovery;
+pub mod shell;
+mod turns;
+
+pub use crate::model::TurnSpec;
+pub use checks::{TurnCheck, TurnFix};
+pub use confinement::ConfinementStatus;
+pub use shell::{KEPT_OUT, ShellPlan};
 
 /// Errors of workspace operations. Each says what happened and, where it
 /// helps, what to do; the CLI exits 1 on any of them.
@@ -450,328 +472,6 @@ impl Workspace {
         }
     }
 
-    /// Takes the lock that serialises landings, rejections and rollbacks.
-    pub(crate) fn land_lock(&self) -> Result<FileLock> {
-        self.ensure_unblocked()?;
-        fs::create_dir_all(&self.leash_dir).map_err(io_error(&self.leash_dir))?;
-        Ok(FileLock::acquire(&self.leash_dir.join("land.lock"), true)?.expect("waited for lock"))
-    }
-
-    /// Approves a turn that awaits review and lands it. Exactly one of two
-    /// concurrent deciders wins; the other gets `AlreadyDecided`.
-    pub fn approve(&mut self, id: &str, reason: Option<String>) -> Result<Landing> {
-        let _lock = self.land_lock()?;
-        self.transact(|state| {
-            let turn = decidable(state, id)?;
-            let _ = turn;
-            Ok((
-                vec![Event::TurnDecided {
-                    turn: id.to_string(),
-                    decision: Decision::Approve,
-                    by: DecidedBy::Operator,
-                    reason: reason.clone(),
-                }],
-                (),
-            ))
-        })?;
-        self.land_decided(id)
-    }
-
-    /// Lands a turn whose approval is recorded. The caller holds the land
-    /// lock. On refusal the approval is withdrawn (`landing_aborted`) and the
-    /// turn waits again, so nothing is half-done.
-    pub(crate) fn land_decided(&mut self, id: &str) -> Result<Landing> {
-        let turn = self.turn(id)?.clone();
-        if turn.kind == crate::model::TurnKind::InPlace {
-            return self.accept_in_place(&turn);
-        }
-        let abort = |ws: &mut Workspace, reason: String, failure: Option<FailureClass>| {
-            ws.append(vec![Event::LandingAborted {
-                turn: id.to_string(),
-                reason,
-                failure,
-            }])
-        };
-        let Some(branch) = turn.branch.clone() else {
-            let msg = format!(
-                "{id} was started on a detached HEAD, so it has no branch to land on. Its \
-                 changes are kept at {}: check out the branch you want them on and take them \
-                 with `git cherry-pick {}`, then `leash reject {id} --reason \"landed by hand\"`; \
-                 or reject it and run it again on a branch",
-                turn_ref(id),
-                turn_ref(id)
-            );
-            abort(self, msg.clone(), None)?;
-            return Err(Error::Refused(msg));
-        };
-        let Some(commit) = turn.commit.as_deref().map(Oid::from_str).transpose()? else {
-            let msg = format!("{id} has no turn commit to land");
-            abort(self, msg.clone(), None)?;
-            return Err(Error::Refused(msg));
-        };
-        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
-        let message = self.landed_message(&turn);
-        let prepared = match checkpoint::prepare_land(&self.repo, &branch, base, commit, &message) {
-            Ok(p) => p,
-            Err(e) => {
-                let failure =
-                    matches!(e, GitError::Conflict(_)).then_some(FailureClass::ConcurrentDrift);
-                let msg = match &e {
-                    GitError::Conflict(files) => format!(
-                        "{branch} moved since {id} started and the changes conflict in: {}; {}",
-                        files.join(", "),
-                        replay_on_head(id)
-                    ),
-                    other => other.to_string(),
-                };
-                abort(self, msg.clone(), failure)?;
-                return Err(Error::Refused(msg));
-            }
-        };
-        // The branch moved: the merged tree is new, so the invariants run
-        // again on it; a policy landing stops if they now fail.
-        if prepared.drift_from.is_some() && !self.config.invariants.is_empty() {
-            let results = self.check_commit(Some(prepared.target), turn.deliverable.as_deref())?;
-            let check = crate::checks::TurnCheck {
-                results,
-                introduced: Vec::new(),
-            };
-            self.append(vec![Self::merged_checked_event(
-                id,
-                prepared.target.to_string(),
-                &check,
-            )])?;
-            let by_policy = turn
-                .decision
-                .as_ref()
-                .is_some_and(|d| d.by == DecidedBy::Policy);
-            if by_policy && !check.all_pass() {
-                let failing: Vec<&str> = check
-                    .results
-                    .iter()
-                    .filter(|r| !crate::checks::passes(r))
-                    .map(|r| r.name.as_str())
-                    .collect();
-                let msg = format!(
-                    "{branch} moved since {id} started, and on the merged tree these invariants fail: {}; {}",
-                    failing.join(", "),
-                    replay_on_head(id)
-                );
-                abort(self, msg.clone(), Some(FailureClass::ConcurrentDrift))?;
-                return Err(Error::Refused(msg));
-            }
-        }
-        self.append(vec![Event::LandingStarted {
-            turn: id.to_string(),
-            target: prepared.target.to_string(),
-            branch: branch.clone(),
-            old: prepared.old.map(|o| o.to_string()),
-        }])?;
-        crash_point("landing_started");
-        if let Err(e) = checkpoint::apply(&self.repo, &prepared, || crash_point("before_ref")) {
-            let msg = e.to_string();
-            abort(self, msg.clone(), None)?;
-            return Err(Error::Git(e));
-        }
-        self.append(vec![Event::TurnLanded {
-            turn: id.to_string(),
-            commit: prepared.target.to_string(),
-            drift_from: prepared.drift_from.map(|d| d.to_string()),
-        }])?;
-        crash_point("turn_landed");
-        self.discard_worktree(id);
-        Ok(Landing {
-            commit: prepared.target.to_string(),
-            branch,
-            drift_from: prepared.drift_from.map(|d| d.to_string()),
-            skipped: Vec::new(),
-        })
-    }
-
-    /// Rejects a turn that awaits review; its commit stays reachable at
-    /// `refs/leash/rejected/<id>`.
-    pub fn reject(&mut self, id: &str, reason: String) -> Result<Rejected> {
-        let _lock = self.land_lock()?;
-        self.transact(|state| {
-            decidable(state, id)?;
-            Ok((
-                vec![Event::TurnDecided {
-                    turn: id.to_string(),
-                    decision: Decision::Reject,
-                    by: DecidedBy::Operator,
-                    reason: Some(reason.clone()),
-                }],
-                (),
-            ))
-        })?;
-        crash_point("reject_decided");
-        let turn = self.turn(id)?.clone();
-        if turn.kind == crate::model::TurnKind::InPlace {
-            return self.reject_in_place(&turn);
-        }
-        let kept_at = self.finish_reject(id)?;
-        Ok(Rejected {
-            kept_at,
-            restored: Vec::new(),
-            skipped: Vec::new(),
-        })
-    }
-
-    fn finish_reject(&mut self, id: &str) -> Result<String> {
-        let turn = self.turn(id)?.clone();
-        let kept_at = format!("refs/leash/rejected/{id}");
-        if let Some(commit) = turn.commit.as_deref() {
-            let oid = Oid::from_str(commit)?;
-            self.repo
-                .reference(&kept_at, oid, true, "leash: rejected turn")?;
-            crash_point("rejected_ref");
-            if let Ok(mut r) = self.repo.find_reference(&turn_ref(id)) {
-                r.delete()?;
-            }
-        }
-        self.append(vec![Event::TurnRejected {
-            turn: id.to_string(),
-            kept_at: kept_at.clone(),
-        }])?;
-        self.discard_worktree(id);
-        Ok(kept_at)
-    }
-
-    /// Reverts a landed turn with a commit of its own (history is never
-    /// rewritten), landed the same safe way. Refused, naming the files, when
-    /// later commits changed the same lines.
-    pub fn rollback(&mut self, id: &str, reason: Option<String>) -> Result<Landing> {
-        let _lock = self.land_lock()?;
-        self.refresh()?;
-        let turn = self.turn(id)?.clone();
-        if turn.state == TurnState::RolledBack {
-            return Err(Error::AlreadyDecided {
-                turn: id.to_string(),
-                what: "it was already rolled back".into(),
-            });
-        }
-        if turn.kind == crate::model::TurnKind::InPlace && turn.state == TurnState::Landed {
-            let restore = self.restore_in_place(&turn)?;
-            let safety = restore.safety.map(|o| o.to_string());
-            self.append(vec![Event::TurnRolledBack {
-                turn: id.to_string(),
-                commit: safety.clone(),
-            }])?;
-            return Ok(Landing {
-                commit: safety.unwrap_or_default(),
-                branch: turn.branch.clone().unwrap_or_default(),
-                drift_from: None,
-                skipped: restore.skipped,
-            });
-        }
-        let (Some(landed), TurnState::Landed) = (turn.landed_commit.as_deref(), turn.state) else {
-            return Err(Error::Refused(format!(
-                "{id} is {}, not landed; only a landed turn can be rolled back",
-                turn.state
-            )));
-        };
-        let branch = turn
-            .branch
-            .clone()
-            .ok_or_else(|| Error::Refused(format!("{id} has no branch")))?;
-        let landed = Oid::from_str(landed)?;
-        let mut message = format!("Revert \"{}\"\n\n", turn.title);
-        message.push_str(&format!("This reverts commit {landed}.\n\n"));
-        message.push_str(&format!("Leash-Reverts: {id}\n"));
-        message.push_str(&format!(
-            "Leash-Decision: rolled back by operator{}\n",
-            reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        ));
-        let prepared = checkpoint::prepare_revert(&self.repo, &branch, landed, &message).map_err(
-            |e| match e {
-                GitError::Conflict(files) => {
-                    Error::Refused(self.rollback_conflict(id, landed, &files))
-                }
-                other => Error::Git(other),
-            },
-        )?;
-        self.transact(|state| {
-            let t = state
-                .turn(id)
-                .ok_or_else(|| Error::UnknownTurn(id.to_string()))?;
-            if t.state != TurnState::Landed || t.pending.is_some() {
-                return Err(Error::AlreadyDecided {
-                    turn: id.to_string(),
-                    what: format!("it is {} now", t.state),
-                });
-            }
-            Ok((
-                vec![Event::RollbackStarted {
-                    turn: id.to_string(),
-                    target: prepared.target.to_string(),
-                    branch: branch.clone(),
-                    old: prepared.old.map(|o| o.to_string()),
-                    reason: reason.clone(),
-                }],
-                (),
-            ))
-        })?;
-        crash_point("rollback_started");
-        if let Err(e) = checkpoint::apply(&self.repo, &prepared, || crash_point("before_ref")) {
-            self.append(vec![Event::RollbackAborted {
-                turn: id.to_string(),
-                reason: e.to_string(),
-            }])?;
-            return Err(Error::Git(e));
-        }
-        self.append(vec![Event::TurnRolledBack {
-            turn: id.to_string(),
-            commit: Some(prepared.target.to_string()),
-        }])?;
-        Ok(Landing {
-            commit: prepared.target.to_string(),
-            branch,
-            drift_from: None,
-            skipped: Vec::new(),
-        })
-    }
-
-    /// Why turn `id` (landed as `landed`) cannot be rolled back when its
-    /// revert conflicts in `files`: the landed turns after it that changed
-    /// those files, newest first, are named, and the newest is the one to
-    /// roll back first.
-    fn rollback_conflict(&self, id: &str, landed: Oid, files: &[String]) -> String {
-        let later: Vec<&str> = self
-            .state
-            .turns()
-            .iter()
-            .rev()
-            .filter(|t| t.id != id && t.state == TurnState::Landed)
-            .filter(|t| t.paths.iter().any(|p| files.contains(p)))
-            .filter(|t| {
-                t.landed_commit
-                    .as_deref()
-                    .and_then(|c| Oid::from_str(c).ok())
-                    .is_some_and(|c| self.repo.graph_descendant_of(c, landed).unwrap_or(false))
-            })
-            .map(|t| t.id.as_str())
-            .collect();
-        let files = files.join(", ");
-        match later.as_slice() {
-            [] => format!(
-                "cannot roll back {id}: later changes touch the same lines in {files}; \
-                 nothing was changed"
-            ),
-            [one] => format!(
-                "cannot roll back {id}: {one} changed these lines later ({files}); \
-                 roll back {one} first; nothing was changed"
-            ),
-            [newest, ..] => format!(
-                "cannot roll back {id}: {} changed these lines later ({files}); \
-                 roll them back first, newest first ({newest}); nothing was changed",
-                later.join(", ")
-            ),
-        }
-    }
-
     /// The unified diff of a turn: its commit against its base, or for a
     /// turn without a commit (running, interrupted) the partial changes in
     /// its worktree.
@@ -833,61 +533,6 @@ impl Workspace {
         }
         crate::agents::process::signal_process(pid, libc::SIGTERM)
             .map_err(io_error(Path::new("kill")))
-    }
-
-    /// The commit message of a landed turn: its title, then the trailers
-    /// that answer "who let this in, and under which rule".
-    fn landed_message(&self, turn: &Turn) -> String {
-        let mut m = self.turn_message(turn);
-        let decision = match &turn.decision {
-            Some(d) if d.by == DecidedBy::Policy => format!(
-                "landed by policy{}",
-                d.reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            ),
-            Some(d) => format!(
-                "approved by {}{}",
-                d.by,
-                d.reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            ),
-            None => "approved".into(),
-        };
-        m.push_str(&format!("Leash-Decision: {decision}\n"));
-        use crate::invariants::Outcome;
-        let count = |o: Outcome| turn.invariants.iter().filter(|r| r.outcome == o).count();
-        m.push_str(&format!(
-            "Leash-Invariants: {}\n",
-            if self.config.invariants.is_empty() {
-                "none configured".to_string()
-            } else if turn.invariants.is_empty() {
-                "not checked".to_string()
-            } else {
-                let mut s = format!(
-                    "{} pass, {} fail, {} fixed",
-                    count(Outcome::Pass),
-                    count(Outcome::Fail),
-                    count(Outcome::Fixed)
-                );
-                if count(Outcome::Degraded) > 0 {
-                    s.push_str(&format!(", {} degraded", count(Outcome::Degraded)));
-                }
-                s
-            }
-        ));
-        // A fix turn names what it fixed.
-        for r in turn
-            .invariants
-            .iter()
-            .filter(|r| r.outcome == Outcome::Fixed)
-        {
-            m.push_str(&format!("Leash-Fix: {}\n", r.name));
-        }
-        m
     }
 
     /// The commit message of a turn commit: title and the trailers known
@@ -966,12 +611,6 @@ fn uncommitted_notice(repo: &Repository, root: &Path, head: Option<Oid>) -> Opti
     })
 }
 
-/// The way forward for a turn whose branch moved under it: its work again,
-/// on the branch as it is now.
-fn replay_on_head(id: &str) -> String {
-    format!("replay it on the current head: `leash replay {id} --on-head` (p in the console)")
-}
-
 /// The ref of a turn commit.
 pub fn turn_ref(id: &str) -> String {
     format!("refs/leash/turns/{id}")
@@ -998,39 +637,4 @@ pub struct Rejected {
     pub restored: Vec<String>,
     /// In-place turns: files left alone because they were edited since.
     pub skipped: Vec<(String, String)>,
-}
-
-/// The turn, if an operator may decide it now.
-fn decidable<'s>(state: &'s State, id: &str) -> Result<&'s Turn> {
-    let turn = state
-        .turn(id)
-        .ok_or_else(|| Error::UnknownTurn(id.to_string()))?;
-    if let Some(d) = &turn.decision {
-        return Err(Error::AlreadyDecided {
-            turn: id.to_string(),
-            what: format!(
-                "{} by {} at {}",
-                match d.decision {
-                    Decision::Approve => "approved",
-                    Decision::Reject => "rejected",
-                },
-                d.by,
-                d.ts
-            ),
-        });
-    }
-    if turn.state != TurnState::AwaitingReview {
-        return Err(match turn.state {
-            TurnState::Landed | TurnState::Rejected | TurnState::RolledBack => {
-                Error::AlreadyDecided {
-                    turn: id.to_string(),
-                    what: format!("it is {}", turn.state),
-                }
-            }
-            other => Error::Refused(format!(
-                "{id} is {other}; only a turn awaiting review can be decided"
-            )),
-        });
-    }
-    Ok(turn)
 }

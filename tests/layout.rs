@@ -1,0 +1,218 @@
+//! The library's layout, read from `src/`: `agents/` (processes, adapters,
+//! hook dialects) never reaches into the workspace, and no top-level module
+//! imports one that imports it back — beyond the cycles still being taken
+//! apart, named in `STILL_BEING_TAKEN_APART`, which may only shrink.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Cycles that run through `config` (config ↔ policy, config →
+/// invariants): each group is one allowed strongly connected set.
+const STILL_BEING_TAKEN_APART: &[&[&str]] =
+    &[&["config", "event", "invariants", "policy", "state"]];
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The top-level modules of the library: `src/X.rs` and `src/X/`.
+fn modules() -> BTreeSet<String> {
+    std::fs::read_dir(src())
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.path().is_dir() {
+                Some(name)
+            } else {
+                name.strip_suffix(".rs")
+                    .filter(|m| !["lib", "main"].contains(m))
+                    .map(str::to_string)
+            }
+        })
+        .collect()
+}
+
+/// A file's code without its unit tests and comments.
+fn code(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut kept = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim() == "#[cfg(test)]"
+            && lines
+                .peek()
+                .is_some_and(|next| next.trim_start().starts_with("mod "))
+        {
+            break;
+        }
+        let line = line.split("//").next().unwrap_or_default();
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    kept
+}
+
+/// The modules a piece of code names as `crate::X` or `crate::{X, …}`.
+fn named(code: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            out.extend(group.split(',').map(ident));
+        } else {
+            out.insert(ident(rest));
+        }
+    }
+    out.retain(|m| modules.contains(m));
+    out
+}
+
+/// Who imports whom, between top-level modules, and through which files.
+fn edges() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+    let modules = modules();
+    let root = src();
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut edges: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for file in files {
+        let rel = file.strip_prefix(&root).unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy();
+        let from = first.strip_suffix(".rs").unwrap_or(&first).to_string();
+        if !modules.contains(&from) {
+            continue;
+        }
+        for to in named(&code(&file), &modules) {
+            if to != from {
+                edges
+                    .entry(from.clone())
+                    .or_default()
+                    .entry(to)
+                    .or_default()
+                    .insert(rel.display().to_string());
+            }
+        }
+    }
+    edges
+}
+
+/// The groups of modules that reach each other (of two or more).
+fn cycles(edges: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>) -> Vec<Vec<String>> {
+    let reach = |from: &str| -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.to_string()];
+        while let Some(m) = todo.pop() {
+            for next in edges.get(&m).into_iter().flat_map(|e| e.keys()) {
+                if seen.insert(next.clone()) {
+                    todo.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reached: BTreeMap<&String, BTreeSet<String>> =
+        edges.keys().map(|m| (m, reach(m))).collect();
+    let mut groups: BTreeSet<Vec<String>> = BTreeSet::new();
+    for (m, r) in &reached {
+        let group: Vec<String> = r
+            .iter()
+            .filter(|o| reached.get(o).is_some_and(|back| back.contains(*m)))
+            .cloned()
+            .collect();
+        if group.len() > 1 {
+            groups.insert(group);
+        }
+    }
+    groups.into_iter().collect()
+}
+
+#[test]
+fn agents_never_reach_into_the_workspace() {
+    let edges = edges();
+    let into: Vec<_> = edges
+        .get("agents")
+        .and_then(|e| e.get("workspace"))
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(into.is_empty(), "agents/ imports workspace in {into:?}");
+}
+
+#[test]
+fn no_module_imports_one_that_imports_it_back() {
+    let edges = edges();
+    let found = cycles(&edges);
+    let allowed: Vec<BTreeSet<&str>> = STILL_BEING_TAKEN_APART
+        .iter()
+        .map(|g| g.iter().copied().collect())
+        .collect();
+    for group in &found {
+        let within_allowed = allowed
+            .iter()
+            .any(|a| group.iter().all(|m| a.contains(m.as_str())));
+        let mut how = Vec::new();
+        for a in group {
+            for b in group {
+                if let Some(files) = edges.get(a).and_then(|e| e.get(b)) {
+                    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+                    how.push(format!("{a} -> {b} ({})", files.join(", ")));
+                }
+            }
+        }
+        assert!(
+            within_allowed,
+            "a cycle among {group:?}:\n{}",
+            how.join("\n")
+        );
+    }
+}
+
+#[test]
+fn the_reader_of_imports_finds_them() {
+    let modules: BTreeSet<String> = ["state", "model", "event"].map(String::from).into();
+    let code = "use crate::{model::Turn, event};\nfn f() { crate::state::State::default(); }\n";
+    let found: Vec<String> = named(code, &modules).into_iter().collect();
+    assert_eq!(found, ["event", "model", "state"]);
+    let found = cycles(&BTreeMap::from([
+        (
+            "a".to_string(),
+            BTreeMap::from([("b".to_string(), BTreeSet::new())]),
+        ),
+        (
+            "b".to_string(),
+            BTreeMap::from([("c".to_string(), BTreeSet::new())]),
+        ),
+        (
+            "c".to_string(),
+            BTreeMap::from([("a".to_string(), BTreeSet::new())]),
+        ),
+        (
+            "d".to_string(),
+            BTreeMap::from([("a".to_string(), BTreeSet::new())]),
+        ),
+    ]));
+    assert_eq!(found, [["a", "b", "c"]]);
+}
