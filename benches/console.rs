@@ -169,7 +169,10 @@ fn bench_open_and_draw() {
             settle(&mut a, &hl);
         }
         let t = Instant::now();
-        term.draw(|f| leash::ui::views::draw(f, &mut a)).unwrap();
+        let mut drawn = None;
+        term.draw(|f| drawn = Some(leash::ui::views::draw(f, &a)))
+            .unwrap();
+        a.on_drawn(drawn.unwrap());
         times.push(t.elapsed());
     }
     report("draw a 200x60 frame over 10000 turns", times);
@@ -185,11 +188,7 @@ fn bench_transcript() {
     let mut times = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        let r = leash::ui::transcript::render(
-            text.as_bytes(),
-            leash::ui::transcript::Format::Claude,
-            None,
-        );
+        let r = leash::transcript::render(text.as_bytes(), leash::transcript::Format::Claude, None);
         times.push(t.elapsed());
         assert!(!r.lines.is_empty());
     }
@@ -251,7 +250,10 @@ fn bench_streaming() {
     while start.elapsed() < Duration::from_secs(60) {
         let t = Instant::now();
         a.on_changed();
-        term.draw(|f| leash::ui::views::draw(f, &mut a)).unwrap();
+        let mut drawn = None;
+        term.draw(|f| drawn = Some(leash::ui::views::draw(f, &a)))
+            .unwrap();
+        a.on_drawn(drawn.unwrap());
         ui.push(t.elapsed());
         let t = Instant::now();
         settle(&mut a, &hl);

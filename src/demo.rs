@@ -1,5 +1,6 @@
 //! `leash demo`: a demo workspace shaped like an agent's working folder,
-//! demo turns run by a scripted demo agent, then the console. The demo
+//! and demo turns run by a scripted demo agent (the entry point then opens
+//! the console on it). The demo
 //! agent (`leash demo-agent SCENARIO`) is a real subprocess that edits real
 //! files and speaks Claude Code's stream-json, so every demo turn goes
 //! through the same supervisor, adapter, policy and git paths as a real one.
@@ -11,6 +12,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+
+use crate::agents::detached;
+use crate::model::TurnSpec;
 
 /// The demo scenarios, as (task name, risk, prompt).
 pub const SCENARIOS: &[(&str, &str, &str)] = &[
@@ -160,29 +164,20 @@ pub fn build_workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(root)
 }
 
-/// Starts every demo turn as a detached `leash run --task …`.
+/// Starts every demo turn, detached, through the library (as the CLI and
+/// the console start theirs); returns their ids.
 pub fn start_turns(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut ids = Vec::new();
     for (name, _, _) in SCENARIOS {
-        let args = vec!["--task".to_string(), name.to_string()];
-        let id = crate::ui::worker::start_detached(root, &args)
+        let spec = TurnSpec {
+            task: Some(name.to_string()),
+            ..TurnSpec::default()
+        };
+        let id = detached::start(root, &spec)
             .map_err(|e| anyhow::anyhow!("starting the demo turn {name}: {e}"))?;
-        ids.push(id.trim_start_matches("started ").to_string());
+        ids.push(id);
     }
     Ok(ids)
-}
-
-/// `leash demo`: build, start, open the console.
-pub fn run(dir: Option<&Path>, no_console: bool) -> anyhow::Result<()> {
-    let root = build_workspace(dir)?;
-    crate::tell!("leash demo: workspace at {}", root.display());
-    let ids = start_turns(&root)?;
-    crate::tell!("leash demo: started demo turns {}", ids.join(", "));
-    if no_console {
-        crate::say!("{}", root.display());
-        return Ok(());
-    }
-    crate::ui::run(&root, true)
 }
 
 // ---- the scripted demo agent ----------------------------------------

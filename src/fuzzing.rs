@@ -182,7 +182,7 @@ fn lines(data: &[u8]) -> impl Iterator<Item = String> + '_ {
 /// window of it; checks that every tool use is counted once.
 fn check_stream(
     format: &dyn StreamFormat,
-    render: crate::ui::transcript::Format,
+    render: crate::transcript::Format,
     data: &[u8],
 ) -> Result<(), String> {
     let mut summary = Summary::default();
@@ -202,7 +202,7 @@ fn check_stream(
             summary.tools.len()
         ));
     }
-    let rendered = crate::ui::transcript::render(data, render, Some("/work/repo"));
+    let rendered = crate::transcript::render(data, render, Some("/work/repo"));
     for l in &rendered.lines {
         let text = l.text.plain();
         if let Some(c) = text.chars().find(|&c| {
@@ -223,7 +223,7 @@ pub fn check_claude_stream(data: &[u8]) -> Result<(), String> {
     let format = crate::agents::claude::Claude {
         cwd: Some("/work/repo".into()),
     };
-    check_stream(&format, crate::ui::transcript::Format::Claude, data)
+    check_stream(&format, crate::transcript::Format::Claude, data)
 }
 
 /// `codex exec --json` lines through its adapter and the console's renderer.
@@ -231,7 +231,7 @@ pub fn check_codex_stream(data: &[u8]) -> Result<(), String> {
     let format = crate::agents::codex::Codex {
         cwd: Some("/work/repo".into()),
     };
-    check_stream(&format, crate::ui::transcript::Format::Codex, data)
+    check_stream(&format, crate::transcript::Format::Codex, data)
 }
 
 /// Journal lines through the reader and the fold, as `leash` reads them.

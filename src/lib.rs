@@ -27,6 +27,7 @@ pub mod model;
 pub mod policy;
 pub mod sanitize;
 pub mod state;
+pub mod transcript;
 pub mod ui;
 pub mod words;
 pub mod workspace;

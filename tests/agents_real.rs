@@ -335,9 +335,9 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
         .find(|e| e["kind"] == "session_started")
         .expect("the session was journaled");
     let transcript = std::fs::read(started["transcript"].as_str().unwrap()).unwrap();
-    let rendered = leash::ui::transcript::render(
+    let rendered = leash::transcript::render(
         &transcript,
-        leash::ui::transcript::Format::Claude,
+        leash::transcript::Format::Claude,
         Some(&r.path().display().to_string()),
     );
     let text: Vec<String> = rendered.lines.iter().map(|l| l.text.plain()).collect();

@@ -72,7 +72,7 @@ fn every_view_renders_as_expected() {
     key(&mut app, KeyCode::Char('?'));
     assert_screen("help", &d.root, &text(&render(&mut app, w, h)), &[]);
     key(&mut app, KeyCode::Esc);
-    assert!(app.help.is_none());
+    assert!(app.help().is_none());
 
     select(&mut app, "t2");
     key(&mut app, KeyCode::Char('r'));
@@ -96,11 +96,11 @@ fn every_view_renders_as_expected() {
         &[],
     );
     key(&mut app, KeyCode::Char('n'));
-    assert!(app.dialog.is_none(), "n cancels in a dialog");
+    assert!(app.dialog().is_none(), "n cancels in a dialog");
 
     key(&mut app, KeyCode::Char('n'));
     assert!(
-        matches!(app.dialog, Some(Dialog::NewTurn(_))),
+        matches!(app.dialog(), Some(Dialog::NewTurn(_))),
         "n starts a new turn in a pane"
     );
     assert_screen(
@@ -173,7 +173,7 @@ fn an_uncommitted_policy_edit_is_ignored_and_the_console_says_so() {
     );
     key(&mut app, KeyCode::Enter);
     let screen = text(&render(&mut app, 200, 30));
-    assert!(app.dialog.is_none());
+    assert!(app.dialog().is_none());
     // The header keeps saying it once the notice is closed.
     let header = screen.lines().next().unwrap();
     assert!(
@@ -304,12 +304,12 @@ fn keys_reach_the_top_layer_first_and_actions_change_state() {
     let d = demo();
     let mut app = app_with(&d.root, "dark");
     select(&mut app, "t3");
-    assert_eq!(app.tab, Tab::Output);
+    assert_eq!(app.tab(), Tab::Output);
     key(&mut app, KeyCode::Char(']'));
-    assert_eq!(app.tab, Tab::Diff, "next hunk shows the diff");
+    assert_eq!(app.tab(), Tab::Diff, "next hunk shows the diff");
     key(&mut app, KeyCode::Char('a'));
     assert!(
-        matches!(app.dialog, Some(Dialog::Confirm { .. })),
+        matches!(app.dialog(), Some(Dialog::Confirm { .. })),
         "a high turn asks first"
     );
     key(&mut app, KeyCode::Char('y'));
@@ -351,7 +351,7 @@ fn keys_reach_the_top_layer_first_and_actions_change_state() {
     for c in "no yes".chars() {
         key(&mut app, KeyCode::Char(c));
     }
-    match &app.dialog {
+    match app.dialog() {
         Some(Dialog::Reason { input, .. }) => assert_eq!(input, "no yes"),
         other => panic!("{other:?}"),
     }
@@ -406,7 +406,7 @@ fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
     let base = app.current().unwrap().base.clone();
     key(&mut app, KeyCode::Char('p'));
     assert!(
-        matches!(app.dialog, Some(Dialog::NewTurn(_))),
+        matches!(app.dialog(), Some(Dialog::NewTurn(_))),
         "replay asks first, in the form"
     );
     key(&mut app, KeyCode::Enter);
@@ -646,7 +646,7 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
         "t7's row shows its failing check:\n{screen}"
     );
 
-    app.inv_row = 2;
+    app.detail.dashboard.row = 2;
     let screen = text(&render(&mut app, 130, 34));
     assert!(
         screen.contains("no dangling pointers on t7 fail"),
@@ -658,7 +658,7 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
         "the finding with its line:\n{screen}"
     );
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.tab, Tab::Diff);
+    assert_eq!(app.tab(), Tab::Diff);
     assert_eq!(app.selected.as_deref(), Some("t7"));
     let screen = text(&render(&mut app, 130, 34));
     assert!(
@@ -668,7 +668,7 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
 
     // A degraded cell says what happened.
     key(&mut app, KeyCode::Char('4'));
-    app.inv_row = 0;
+    app.detail.dashboard.row = 0;
     select(&mut app, "t9");
     let screen = text(&render(&mut app, 130, 34));
     assert!(screen.contains("fixtures load on t9 degraded"), "{screen}");
@@ -691,7 +691,7 @@ fn the_fix_key_fixes_a_flat_memory_file_as_a_turn_of_its_own() {
     select(&mut app, "t8");
     key(&mut app, KeyCode::Char('F'));
     assert!(
-        matches!(app.dialog, Some(Dialog::Confirm { .. })),
+        matches!(app.dialog(), Some(Dialog::Confirm { .. })),
         "the fix asks first"
     );
     key(&mut app, KeyCode::Char('y'));

@@ -16,7 +16,7 @@ use leash::ui::theme::Theme;
 use leash::workspace::Workspace;
 
 fn confirm_lines(app: &App) -> (String, String) {
-    match &app.dialog {
+    match app.dialog() {
         Some(Dialog::Confirm { title, lines, .. }) => (title.clone(), lines.join("\n")),
         other => panic!("expected a confirm dialog, got {other:?}"),
     }
@@ -51,7 +51,7 @@ fn approving_a_high_or_failing_turn_asks_first_and_a_clean_one_takes_one_key() {
         &[],
     );
     key(&mut app, KeyCode::Char('n'));
-    assert!(app.dialog.is_none());
+    assert!(app.dialog().is_none());
     assert_eq!(state(&app, "t3"), "awaiting_review", "n decides nothing");
 
     // t7 is low, but introduced a failing invariant: the dialog names it
@@ -86,7 +86,7 @@ fn approving_a_high_or_failing_turn_asks_first_and_a_clean_one_takes_one_key() {
         t2.invariants
     );
     key(&mut app, KeyCode::Char('a'));
-    assert!(app.dialog.is_none(), "a clean turn takes one key");
+    assert!(app.dialog().is_none(), "a clean turn takes one key");
     assert_eq!(state(&app, "t2"), "landed", "{:?}", app.status);
     assert_eq!(app.selected.as_deref(), Some("t3"));
 
@@ -152,7 +152,7 @@ fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
     app.on_changed();
     settle(&mut app);
     assert_eq!(app.selected.as_deref(), Some(second.as_str()));
-    assert_eq!(app.queue_sel, 0, "its entry is the head now");
+    assert_eq!(app.queue_pane.sel, 0, "its entry is the head now");
 
     // When its entry is decided elsewhere, the cursor goes to the head.
     other.refresh().unwrap();
@@ -161,7 +161,7 @@ fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
     settle(&mut app);
     let head = app.waiting()[0].turn().to_string();
     assert_eq!(app.selected.as_deref(), Some(head.as_str()));
-    assert_eq!(app.queue_sel, 0);
+    assert_eq!(app.queue_pane.sel, 0);
 }
 
 #[test]
@@ -211,7 +211,7 @@ fn f_on_a_waiting_turn_fixes_that_turn_and_a_fix_of_nothing_leaves_no_turn() {
 
     // Approving it now lands the fixed work, naming the fix.
     key(&mut app, KeyCode::Char('a'));
-    assert!(app.dialog.is_none(), "clean now: {:?}", app.dialog);
+    assert!(app.dialog().is_none(), "clean now: {:?}", app.dialog());
     assert_eq!(state(&app, "t8"), "landed", "{:?}", app.status);
     let msg = common::git(&d.root, &["log", "-1", "--format=%B"]);
     assert!(msg.contains("Leash-Fix: memory layout"), "{msg}");
@@ -276,7 +276,7 @@ fn sliders_ask_before_auto_or_an_inversion_and_mark_an_override() {
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Right);
-    assert!(app.dialog.is_none());
+    assert!(app.dialog().is_none());
     assert_eq!(app.ws.sliders().high.as_str(), "review");
     key(&mut app, KeyCode::Right);
     let (title, lines) = confirm_lines(&app);

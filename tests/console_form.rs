@@ -5,13 +5,13 @@
 
 mod common;
 
-use common::console::{app_with, assert_screen, demo, key, render, select, settle, text};
+use common::console::{app_with, assert_screen, demo, frame, key, render, select, settle, text};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use leash::model::RiskClass;
 use leash::ui::app::{App, Dialog, Field, NewTurn, Source};
 
 fn form(app: &App) -> &NewTurn {
-    match &app.dialog {
+    match app.dialog() {
         Some(Dialog::NewTurn(f)) => f,
         other => panic!("the form is not open: {other:?}"),
     }
@@ -71,7 +71,7 @@ fn typing_with_a_task_highlighted_writes_the_prompt_and_enter_starts_exactly_one
         "the prompt shows what was typed, focused:\n{screen}"
     );
     key(&mut app, KeyCode::Enter);
-    assert!(app.dialog.is_none());
+    assert!(app.dialog().is_none());
     let new = next_id(1);
     assert!(
         app.status
@@ -128,7 +128,7 @@ fn tab_and_shift_tab_walk_the_fields_and_esc_cancels() {
     assert_ne!(form(&app).risk, risk);
     let before = turns_created(&d.root);
     key(&mut app, KeyCode::Esc);
-    assert!(app.dialog.is_none());
+    assert!(app.dialog().is_none());
     assert!(app.outbox.ops.is_empty());
     assert_eq!(turns_created(&d.root), before);
 
@@ -183,7 +183,7 @@ fn a_text_field_edits_like_one_and_the_command_runs_as_typed() {
     typed(&mut app, "sh -c 'echo typed > typed.md'");
     // The terminal cursor sits in the field, after the text.
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
-    term.draw(|f| leash::ui::views::draw(f, &mut app)).unwrap();
+    frame(&mut term, &mut app);
     let screen = text(term.backend().buffer());
     let row = screen
         .lines()
@@ -404,7 +404,7 @@ fn a_drifted_turn_replays_on_the_current_head_by_default() {
     r.write("README.md", "user line\n");
     r.git(&["commit", "-q", "-am", "user edit"]);
     let head = r.head();
-    leash::ui::worker::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
+    leash::agents::detached::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
     let ws = leash::workspace::Workspace::open(r.path()).unwrap();
     let mut app = App::new(
         ws,

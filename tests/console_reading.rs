@@ -120,7 +120,7 @@ fn long_lines_end_in_a_marker_scroll_sideways_and_wrap_with_w() {
     for _ in 0..5 {
         key(&mut app, KeyCode::Left);
     }
-    assert_eq!(app.reading.hscroll, 0);
+    assert_eq!(app.detail.reading.hscroll, 0);
 
     // w wraps: the rest of the line is on the next row, and no marker.
     key(&mut app, KeyCode::Char('w'));
@@ -515,7 +515,7 @@ fn a_click_selects_and_the_wheel_scrolls_the_pane_under_it() {
         MouseEventKind::Down(MouseButton::Left),
         at(&buf, "3 Events"),
     );
-    assert_eq!(app.tab, Tab::Events);
+    assert_eq!(app.tab(), Tab::Events);
     // The wheel over the turns moves the selection; over the detail it
     // scrolls the text.
     let buf = render(&mut app, 130, 34);
@@ -524,7 +524,7 @@ fn a_click_selects_and_the_wheel_scrolls_the_pane_under_it() {
     let buf = render(&mut app, 130, 12);
     let (x, y) = at(&buf, "3 Events");
     mouse(&mut app, MouseEventKind::ScrollDown, (x, y + 2));
-    assert_eq!(app.events_scroll, 3, "{}", text(&buf));
+    assert_eq!(app.detail.events.scroll, 3, "{}", text(&buf));
     assert_eq!(app.focus, Pane::Turns, "the wheel leaves the focus");
 }
 

@@ -222,7 +222,7 @@ fn make_screenshots() {
     select(&mut app, "t7");
     app.focus = Pane::Detail;
     key(&mut app, KeyCode::Char('4'));
-    app.inv_row = 2;
+    app.detail.dashboard.row = 2;
     save(
         &render(&mut app, w, h),
         &fonts,

@@ -597,3 +597,41 @@ fn a_state_filter_that_matches_nothing_says_so_rather_than_no_turns_yet() {
     let out = r.ok(&["turns", "--state", "awaiting_review"]);
     assert!(out.stdout.contains("t1"), "{}", out.stdout);
 }
+
+/// `leash diff`'s colours follow the usual conventions: `NO_COLOR` turns
+/// them off even when asked for by `CLICOLOR_FORCE`, which turns them on
+/// for a pipe; `--color always|never` overrides both.
+#[test]
+fn diff_colours_honour_no_color_and_clicolor_force() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo hi > a.md"]);
+    let diff = |env: &[(&str, &str)], args: &[&str]| {
+        let mut argv = vec!["diff", "t1"];
+        argv.extend(args);
+        let mut c = r.cmd(&argv);
+        c.env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let escapes = |s: &str| s.contains('\x1b');
+    let plain = diff(&[], &[]);
+    assert!(!escapes(&plain), "a pipe gets no colour: {plain:?}");
+    assert!(plain.contains("+hi"), "{plain}");
+    let no_color = diff(&[("NO_COLOR", "1")], &[]);
+    assert!(!escapes(&no_color), "{no_color:?}");
+    assert_eq!(no_color, plain);
+    let forced = diff(&[("CLICOLOR_FORCE", "1")], &[]);
+    assert!(forced.contains("\x1b[32m+hi\x1b[0m"), "{forced:?}");
+    let both = diff(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]);
+    assert!(!escapes(&both), "NO_COLOR wins: {both:?}");
+    let always = diff(&[("NO_COLOR", "1")], &["--color", "always"]);
+    assert!(always.contains("\x1b[32m+hi\x1b[0m"), "{always:?}");
+    let never = diff(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]);
+    assert_eq!(never, plain);
+}

@@ -629,18 +629,16 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-/// `word` as one POSIX shell word: unchanged when it holds only characters no shell treats
-/// specially, else in single quotes.
+/// `word` as one POSIX shell word (`shell_words::quote`); a word that one
+/// leaves bare but that holds a brace or bracket is single-quoted too, since
+/// bash expands `{a,b}` and [`plain_words`] does not read such a word back.
 pub(crate) fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./+,:@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+    let quoted = shell_words::quote(word);
+    if quoted == word && word.contains(['{', '}', '[', ']']) {
+        // No `'` inside: `shell_words` would have quoted it.
+        return format!("'{word}'");
     }
+    quoted.into_owned()
 }
 
 /// The words of a simple POSIX shell command after quote removal, or `None` if the shell would
@@ -1331,6 +1329,7 @@ mod tests {
             "/tmp/ünï cødé/leash",
             "/x;y/(z)/leash",
             "/a\"b\\c/leash",
+            "/opt/{a,b}/[x]/leash",
             "leash",
         ] {
             for agent in [Agent::Claude, Agent::Codex] {

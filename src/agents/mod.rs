@@ -7,6 +7,7 @@ pub mod adapter;
 pub mod claude;
 pub mod codex;
 pub mod confine;
+pub mod detached;
 pub mod gate_relay;
 pub mod hook_answer;
 pub mod hooks_config;
@@ -14,6 +15,3 @@ pub mod hooks_status;
 pub mod process;
 pub mod procs;
 pub mod run;
-
-/// Until the fronts name it at [`crate::model::TurnSpec`].
-pub use crate::model::TurnSpec;

@@ -4,6 +4,7 @@
 
 mod land;
 pub mod shadow;
+pub mod sides;
 mod worktree;
 
 use std::sync::Once;
@@ -16,7 +17,7 @@ pub use land::{
 };
 pub use worktree::{
     commit_worktree, create_worktree, create_worktree_with, prune_worktree, remove_worktree,
-    worktree_diff, worktree_is_whole, worktree_name, worktree_patch,
+    worktree_is_whole, worktree_name,
 };
 
 pub use crate::model::short;
@@ -139,15 +140,29 @@ pub fn find_renames(diff: &mut git2::Diff<'_>, untracked: bool) -> Result<(), gi
     ))
 }
 
-/// The one count of a diff: per file, its added and removed lines. The
-/// journal's totals, `leash diff --stat` and the console all come from it.
-pub fn file_counts(diff: &git2::Diff<'_>) -> Result<Vec<FileCount>, git2::Error> {
-    Ok(patch_and_counts(diff, false)?.1)
+/// The one count of a diff: per file, its added and removed lines, as
+/// the diff model counts them ([`sides::files_of`]) — the model the
+/// console draws and `leash diff` prints, so the journal's totals agree
+/// with both.
+pub fn file_counts(
+    repo: &Repository,
+    diff: &git2::Diff<'_>,
+) -> Result<Vec<FileCount>, git2::Error> {
+    Ok(sides::files_of(repo, diff)?
+        .into_iter()
+        .map(|f| FileCount {
+            old_path: f.old_path,
+            new_path: f.new_path,
+            insertions: f.insertions,
+            deletions: f.deletions,
+        })
+        .collect())
 }
 
-/// A diff's [`file_counts`] and, when `text`, its unified patch text (what
-/// `Diff::print` in patch format gives), in one pass: each file's patch is
-/// generated once (blobs loaded, lines diffed) and serves both.
+/// A diff's per-file counts as libgit2 makes them and, when `text`, its
+/// unified patch text (what `Diff::print` in patch format gives), in one
+/// pass: each file's patch is generated once (blobs loaded, lines diffed)
+/// and serves both.
 pub fn patch_and_counts(
     diff: &git2::Diff<'_>,
     text: bool,
@@ -195,12 +210,12 @@ pub fn patch_and_counts(
 /// Counts the change from `old` to `new`.
 pub fn stats(repo: &Repository, old: &Tree<'_>, new: &Tree<'_>) -> Result<Stats, git2::Error> {
     let diff = tree_diff(repo, old, new)?;
-    totals(&diff)
+    totals(repo, &diff)
 }
 
 /// The totals of a diff's [`file_counts`], with every path it touches.
-pub fn totals(diff: &git2::Diff<'_>) -> Result<Stats, git2::Error> {
-    let files = file_counts(diff)?;
+pub fn totals(repo: &Repository, diff: &git2::Diff<'_>) -> Result<Stats, git2::Error> {
+    let files = file_counts(repo, diff)?;
     let mut paths: Vec<String> = files
         .iter()
         .flat_map(|f| [f.old_path.clone(), f.new_path.clone()])

@@ -163,7 +163,7 @@ pub fn changes(repo: &Repository, start: Oid, end: Oid) -> Result<Change, Shadow
     let start_tree = repo.find_commit(start)?.tree()?;
     let end_tree = repo.find_commit(end)?.tree()?;
     let diff = super::tree_diff(repo, &start_tree, &end_tree)?;
-    let stats = super::totals(&diff)?;
+    let stats = super::totals(repo, &diff)?;
     Ok(Change {
         paths: changed_paths(&diff)
             .iter()

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::build::CheckoutBuilder;
-use git2::{DiffOptions, IndexAddOption, Oid, Repository};
+use git2::{IndexAddOption, Oid, Repository};
 
 use super::{GitError, signature, tree_of};
 
@@ -100,31 +100,6 @@ pub fn commit_worktree(
     let oid = wt.commit(None, &sig, &sig, message, &tree, &parents)?;
     wt.reference(refname, oid, true, "leash: turn commit")?;
     Ok(oid)
-}
-
-/// The unified diff of a worktree's current content against `base`,
-/// untracked files included: the partial work of a running or interrupted
-/// turn.
-pub fn worktree_diff(path: &Path, base: Option<Oid>) -> Result<String, GitError> {
-    Ok(worktree_patch(path, base, true)?.0)
-}
-
-/// [`worktree_diff`] (when `text`) with the [`super::file_counts`] of the same diff.
-pub fn worktree_patch(
-    path: &Path,
-    base: Option<Oid>,
-    text: bool,
-) -> Result<(String, Vec<super::FileCount>), GitError> {
-    let wt = Repository::open(path)?;
-    let tree = tree_of(&wt, base)?;
-    let mut opts = DiffOptions::new();
-    opts.include_untracked(true)
-        .include_typechange(true)
-        .recurse_untracked_dirs(true)
-        .show_untracked_content(true);
-    let mut diff = wt.diff_tree_to_workdir(Some(&tree), Some(&mut opts))?;
-    super::find_renames(&mut diff, true)?;
-    Ok(super::patch_and_counts(&diff, text)?)
 }
 
 /// Removes a worktree whose content is safe in a commit: its files and its

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AutonomyLevel, RiskClass, TurnState};
-use crate::tell;
 use crate::workspace::Workspace;
+use crate::{say, tell};
 
 const ABOUT: &str = "Supervise AI agents while they change a git repository.";
 
@@ -325,7 +325,8 @@ pub struct DiffArgs {
     /// Only the changed files and line counts.
     #[arg(long)]
     pub stat: bool,
-    /// Colour: auto, always or never.
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or CLICOLOR=0;
+    /// CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorWhen,
     /// Print JSON (files, counts and the patch).
@@ -403,7 +404,7 @@ pub struct Failure {
     pub message: String,
     /// One word for scripts (`--json` errors): `usage`, `refused`,
     /// `not_set_up`, `not_a_repo`, `unknown_turn`, …
-    pub kind: &'static str,
+    pub kind: std::borrow::Cow<'static, str>,
 }
 
 impl<E: std::fmt::Display + 'static> From<E> for Failure {
@@ -415,7 +416,7 @@ impl<E: std::fmt::Display + 'static> From<E> for Failure {
         Failure {
             code: 1,
             message: e.to_string(),
-            kind,
+            kind: kind.into(),
         }
     }
 }
@@ -441,7 +442,7 @@ impl Failure {
         Failure {
             code: 2,
             message: message.into(),
-            kind: "usage",
+            kind: "usage".into(),
         }
     }
 
@@ -450,7 +451,7 @@ impl Failure {
         Failure {
             code: 1,
             message: message.into(),
-            kind,
+            kind: kind.into(),
         }
     }
 }
@@ -497,8 +498,9 @@ fn report(f: &Failure, json: bool) {
     }
 }
 
-/// Parses the arguments, runs the command, prints errors; returns the exit code.
-pub fn main() -> i32 {
+/// Parses the arguments; a usage error (or `--help`, `--version`) is
+/// printed here and its exit code returned.
+pub fn parse() -> Result<Cli, i32> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -514,10 +516,10 @@ pub fn main() -> i32 {
                     &Failure::usage(text.strip_prefix("error: ").unwrap_or(text)),
                     true,
                 );
-                return 2;
+                return Err(2);
             }
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            return Err(if e.use_stderr() { 2 } else { 0 });
         }
     };
     if !matches!(cli.command, Some(Command::Hook { .. })) {
@@ -530,12 +532,28 @@ pub fn main() -> i32 {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
-    let json = wants_json(&cli.command);
-    out::set_json(json);
-    let code = match dispatch(cli) {
+    // A detached supervisor tells the process that started it why it did
+    // not start the turn in JSON, whatever the command asked for.
+    let detached = matches!(cli.command, Some(Command::Run(_)))
+        && std::env::var_os(crate::agents::detached::DETACHED_ENV).is_some();
+    out::set_json(wants_json(&cli.command) || detached);
+    Ok(cli)
+}
+
+/// Runs the command, prints errors; returns the exit code. With no
+/// subcommand it tells the workspace's state (the entry point opens the
+/// console instead when it runs in a terminal).
+pub fn run(cli: Cli) -> i32 {
+    finish(dispatch(cli))
+}
+
+/// Prints the failure, if any, and what the output hid; returns the exit
+/// code.
+pub fn finish(result: CliResult) -> i32 {
+    let code = match result {
         Ok(code) => code,
         Err(f) => {
-            report(&f, json);
+            report(&f, out::json());
             f.code
         }
     };
@@ -543,34 +561,51 @@ pub fn main() -> i32 {
     code
 }
 
+/// Whether both input and output are a terminal (the console needs one).
+pub fn interactive() -> bool {
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
+}
+
+impl Cli {
+    /// The folder to look for the repository from (`--repo`, else here).
+    pub fn dir(&self) -> PathBuf {
+        self.repo.clone().unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+/// `leash demo`: builds the demo workspace and starts its turns through the
+/// library, says so, and returns the workspace's path (for the console,
+/// which the entry point opens unless `--no-console`).
+pub fn demo(a: &DemoArgs) -> Result<PathBuf, Failure> {
+    // The console needs a terminal: find out before building anything or
+    // starting a turn.
+    if !a.no_console && !interactive() {
+        return Err(Failure::refused(
+            "no_terminal",
+            "leash demo opens the console, which needs a terminal, and this \
+             command's input or output is not one; nothing was built or started. \
+             Run it in a terminal, or build the demo workspace and start its turns \
+             without the console: `leash demo --no-console --dir DIR`",
+        ));
+    }
+    let root = crate::demo::build_workspace(a.dir.as_deref()).map_err(|e| format!("{e:#}"))?;
+    tell!("leash demo: workspace at {}", root.display());
+    let ids = crate::demo::start_turns(&root).map_err(|e| format!("{e:#}"))?;
+    tell!("leash demo: started demo turns {}", ids.join(", "));
+    if a.no_console {
+        say!("{}", root.display());
+    }
+    Ok(root)
+}
+
 fn dispatch(cli: Cli) -> CliResult {
-    let dir = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let dir = cli.dir();
     let Some(command) = cli.command else {
-        if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-            ensure_set_up(&dir)?;
-            crate::ui::run(&dir, false).map_err(|e| format!("{e:#}"))?;
-            return Ok(0);
-        }
         return turns::status(&dir);
     };
     match &command {
         Command::Init(a) => return init::init(&dir, a.json),
-        Command::Demo(a) => {
-            // The console needs a terminal: find out before building
-            // anything or starting a turn.
-            let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
-            if !a.no_console && !terminal {
-                return Err(Failure::refused(
-                    "no_terminal",
-                    "leash demo opens the console, which needs a terminal, and this \
-                     command's input or output is not one; nothing was built or started. \
-                     Run it in a terminal, or build the demo workspace and start its turns \
-                     without the console: `leash demo --no-console --dir DIR`",
-                ));
-            }
-            crate::demo::run(a.dir.as_deref(), a.no_console).map_err(|e| format!("{e:#}"))?;
-            return Ok(0);
-        }
+        Command::Demo(a) => return demo(a).map(|_| 0),
         Command::DemoAgent { prompt } => {
             return crate::demo::agent(prompt).map_err(|e| Failure::from(format!("{e:#}")));
         }
@@ -588,8 +623,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Replay(a) => a.detach,
         _ => false,
     };
-    if detach && std::env::var_os(run::DETACHED_ENV).is_none() {
-        return run::detach();
+    if detach && std::env::var_os(crate::agents::detached::DETACHED_ENV).is_none() {
+        return run::detach(&dir, command);
     }
     let read_only = matches!(
         &command,
@@ -633,7 +668,7 @@ fn dispatch(cli: Cli) -> CliResult {
 /// ran (no `.leash/` folder): reading would answer "no turns yet" about a
 /// workspace that does not exist, and running would land by built-in rules
 /// nobody chose.
-fn ensure_set_up(dir: &std::path::Path) -> Result<(), Failure> {
+pub fn ensure_set_up(dir: &std::path::Path) -> Result<(), Failure> {
     let repo = crate::workspace::discover(dir)?;
     let Some(root) = repo.workdir() else {
         return Ok(());

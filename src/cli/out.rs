@@ -12,8 +12,9 @@
 //! a field still cannot be driven by it.
 //!
 //! Use the `say!` (stdout) and `tell!` (stderr) macros; the only bytes that
-//! bypass the sanitizer are the colours leash paints itself around text that
-//! has been sanitized ([`painted`]) and the hook gate's answer to an agent.
+//! bypass the sanitizer are the colours leash paints itself (anstyle styles,
+//! when [`colored`] says so) around text that has been sanitized
+//! ([`painted`]), and the hook gate's answer to an agent.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -92,14 +93,38 @@ pub fn stderr_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// Text sanitized first, then wrapped in a colour leash chose (`sgr` such
-/// as `"32"`); `None` prints it plain.
-pub fn painted(sgr: Option<&str>, text: &str) -> String {
+/// Whether to colour stdout: `--color always` or `never` as asked; `auto`
+/// as anstream decides — a terminal that supports colour, unless `NO_COLOR`
+/// is set or `CLICOLOR=0`, and always when `CLICOLOR_FORCE` is set.
+pub fn colored(when: super::ColorWhen) -> bool {
+    use anstream::ColorChoice;
+    let choice = match when {
+        super::ColorWhen::Always => ColorChoice::Always,
+        super::ColorWhen::Never => ColorChoice::Never,
+        super::ColorWhen::Auto => anstream::AutoStream::choice(&std::io::stdout()),
+    };
+    matches!(choice, ColorChoice::Always | ColorChoice::AlwaysAnsi)
+}
+
+/// The styles leash paints its own output with.
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+
+    pub const PLAIN: Style = Style::new();
+    pub const BOLD: Style = Style::new().bold();
+    pub const RED: Style = AnsiColor::Red.on_default();
+    pub const GREEN: Style = AnsiColor::Green.on_default();
+    pub const CYAN: Style = AnsiColor::Cyan.on_default();
+}
+
+/// Text sanitized first, then wrapped in a style leash chose (the plain
+/// style adds nothing).
+pub fn painted(style: anstyle::Style, text: &str) -> String {
     let safe = field(text);
-    match sgr {
-        Some(code) => format!("\x1b[{code}m{safe}\x1b[0m"),
-        None => safe,
+    if style == anstyle::Style::new() {
+        return safe;
     }
+    format!("{style}{safe}{style:#}")
 }
 
 /// Replaces, inside serialized JSON, every character a terminal or a reader
@@ -145,6 +170,11 @@ static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(
 /// Makes stderr's notices JSON objects (`--json`) or lines of text.
 pub fn set_json(on: bool) {
     JSON.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether messages on stderr are JSON (see [`set_json`]).
+pub fn json() -> bool {
+    JSON.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Tells the operator something on stderr that is not the command's answer

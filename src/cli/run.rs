@@ -1,62 +1,46 @@
 //! `leash run`: start an isolated turn, in the foreground or detached.
 
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 
 use super::turns::{summary_line, turn_json};
 use super::{CliResult, Failure, ReplayArgs, RunArgs, print_json};
-use crate::agents::TurnSpec;
+use crate::agents::detached;
+use crate::model::TurnSpec;
 use crate::model::TurnState;
 use crate::workspace::Workspace;
 use crate::{say, tell};
 
-/// Set in the environment of the re-executed, detached supervisor.
-pub const DETACHED_ENV: &str = "LEASH_DETACHED_SUPERVISOR";
-
-/// `leash run --detach`: re-runs this very command as a supervisor in a
-/// session of its own (so it outlives this terminal), prints the id it
-/// reports, and returns.
-pub fn detach() -> CliResult {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find leash's binary: {e}"))?;
-    let mut cmd = Command::new(exe);
-    cmd.args(std::env::args_os().skip(1))
-        .env(DETACHED_ENV, "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: setsid is async-signal-safe; the child leaves our session and
-    // process group so a closing terminal does not take it down.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
+/// `leash run --detach` and `leash replay --detach`: starts the turn under
+/// a detached supervisor (the library's one way to do it), prints its id,
+/// and returns.
+pub fn detach(dir: &std::path::Path, command: super::Command) -> CliResult {
+    let (root, spec) = match command {
+        super::Command::Run(a) => (dir.to_path_buf(), spec_of(a)),
+        super::Command::Replay(a) => {
+            let ws = super::open(dir)?;
+            let spec = ws.replay_spec(&a.turn, a.on_head, a.prompt)?;
+            (ws.root.clone(), spec)
+        }
+        _ => unreachable!("only run and replay detach"),
+    };
+    match detached::start(&root, &spec) {
+        Ok(id) => {
+            say!("{id}");
+            Ok(0)
+        }
+        Err(n) => {
+            for (kind, text) in &n.notices {
+                super::out::notice(kind, text);
+            }
+            Err(Failure {
+                code: n.code,
+                message: n.message,
+                kind: n.kind.into(),
+            })
+        }
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start the supervisor: {e}"))?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped"))
-        .read_line(&mut line)
-        .map_err(|e| format!("reading the supervisor's report: {e}"))?;
-    let id = line.trim();
-    if !id.is_empty() {
-        say!("{id}");
-        return Ok(0);
-    }
-    // The supervisor ended before creating the turn: pass on why.
-    let mut err = String::new();
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_string(&mut err);
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    for line in err.lines() {
-        tell!("{line}");
-    }
-    Ok(status.code().unwrap_or(1))
 }
 
 /// Redirects stdout and stderr of this process to `path`.
@@ -77,7 +61,13 @@ fn redirect_output(path: &std::path::Path, fds: &[i32]) -> Result<(), Failure> {
 
 /// Creates the turn and supervises it to its end.
 pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
-    let spec = TurnSpec {
+    let json = a.json;
+    run_spec(ws, &spec_of(a), json)
+}
+
+/// The turn `leash run`'s arguments ask for.
+fn spec_of(a: RunArgs) -> TurnSpec {
+    TurnSpec {
         task: a.task,
         agent: a.agent,
         risk: a.risk,
@@ -86,8 +76,7 @@ pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
         command: a.command,
         timeout: a.timeout,
         base: a.base,
-    };
-    run_spec(ws, &spec, a.json)
+    }
 }
 
 /// `leash replay`: the turn's work again, as a new turn run like `leash run`.
@@ -99,12 +88,13 @@ pub fn replay(ws: &mut Workspace, a: ReplayArgs) -> CliResult {
 /// Creates the turn `spec` asks for and supervises it to its end.
 fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
     let id = ws.create_turn(spec)?;
-    let detached = std::env::var_os(DETACHED_ENV).is_some();
+    let detached = std::env::var_os(detached::DETACHED_ENV).is_some();
     if detached {
         // From here on nobody reads our terminal output: keep it with the
-        // turn, then tell the waiting parent the id.
+        // turn (as text, for a person), then tell the waiting parent the id.
         let log = ws.turn_dir(&id).join("supervisor.log");
         redirect_output(&log, &[2])?;
+        super::out::set_json(false);
         let mut out = std::io::stdout();
         let _ = writeln!(out, "{id}");
         let _ = out.flush();
@@ -150,4 +140,38 @@ pub fn shell(ws: &Workspace, a: super::ShellArgs) -> CliResult {
     }
     let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
     Ok(ws.run_shell(&a.command, &cwd, plan)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::{Cli, Command};
+    use super::*;
+
+    /// The arguments the library gives a detached supervisor are read back
+    /// by `leash run` as the very spec they came from.
+    #[test]
+    fn the_detached_supervisors_arguments_are_read_back_as_the_same_spec() {
+        let spec = TurnSpec {
+            task: Some("note".into()),
+            agent: Some("claude".into()),
+            risk: Some(crate::model::RiskClass::Medium),
+            title: Some("--not-a-flag".into()),
+            prompt: Some("-x\nsecond line, 'quoted' \"too\"".into()),
+            timeout: Some(std::time::Duration::from_millis(90_500)),
+            base: Some("0123abc".into()),
+            command: vec!["sh".into(), "-c".into(), "echo -- --json".into()],
+        };
+        let root = std::path::Path::new("/some where/repo");
+        let args = detached::supervisor_args(root, &spec);
+        let cli = Cli::try_parse_from(std::iter::once("leash".into()).chain(args))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.repo.as_deref(), Some(root));
+        let Some(Command::Run(a)) = cli.command else {
+            panic!("not `leash run`: {:?}", cli.command);
+        };
+        assert!(a.detach && !a.json);
+        assert_eq!(spec_of(a), spec);
+    }
 }

@@ -1,14 +1,13 @@
 //! `leash turns | show | diff | log`, and the status shown by a bare `leash`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{
-    CliResult, ColorWhen, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json,
-};
+use super::{CliResult, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json};
 use crate::checkpoint::{self, short};
+use crate::diff::patch::{self, PatchLine};
 use crate::journal::{self, Record};
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
@@ -293,30 +292,24 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
     // tool for the repository's integrity. This process exits after
     // printing, so the global setting reaches no other work.
     git2::opts::strict_hash_verification(false);
-    // `--stat` needs only the counts: no patch text is built for it.
-    let text = a.json || !a.stat;
-    let (patch, files) = ws.diff_patch(&t.id, text)?;
+    // The same model the console draws: one count, renames found.
+    let files = ws.diff_files(&t.id)?;
     if a.json {
         print_json(&json!({
             "turn": t.id,
             "state": t.state,
             "partial": t.commit.is_none(),
             "files": files.iter().map(|f| json!({
-                "path": f.new_path.as_deref().or(f.old_path.as_deref()),
+                "path": f.path(),
                 "old_path": f.old_path,
                 "insertions": f.insertions,
                 "deletions": f.deletions,
             })).collect::<Vec<_>>(),
-            "patch": patch,
+            "patch": patch::unified(&files),
         }));
         return Ok(0);
     }
-    let changed = if text {
-        !patch.is_empty()
-    } else {
-        !files.is_empty()
-    };
-    if t.commit.is_none() && changed {
+    if t.commit.is_none() && !files.is_empty() {
         tell!(
             "leash: {} is {}: these are the partial changes in its worktree",
             t.id,
@@ -327,37 +320,44 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
         for f in &files {
             say!(" {} | +{} -{}", f.name(), f.insertions, f.deletions);
         }
+        let s = crate::diff::stats(&files);
         say!(
             " {} changed, {}(+), {}(-)",
-            crate::words::count(files.len(), "file"),
-            crate::words::count(files.iter().map(|f| f.insertions).sum(), "insertion"),
-            crate::words::count(files.iter().map(|f| f.deletions).sum(), "deletion"),
+            crate::words::count(s.files, "file"),
+            crate::words::count(s.insertions, "insertion"),
+            crate::words::count(s.deletions, "deletion"),
         );
         return Ok(0);
     }
-    let color = match a.color {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => std::io::stdout().is_terminal(),
-    };
+    let color = out::colored(a.color);
     // Buffered: a large diff is written in a few writes, not one per line.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for line in patch.lines() {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut open = true;
+    patch::write(&files, |kind, line| {
         // Diff text is untrusted: escapes and control characters become
         // visible markers so a file's content cannot drive the terminal.
-        let sgr = match (color, line.chars().next()) {
-            (true, Some('+')) if !line.starts_with("+++") => Some("32"),
-            (true, Some('-')) if !line.starts_with("---") => Some("31"),
-            (true, Some('@')) => Some("36"),
-            (true, _) if line.starts_with("diff --git") => Some("1"),
-            _ => None,
+        let style = match kind {
+            PatchLine::FileHeader => out::style::BOLD,
+            PatchLine::HunkHeader => out::style::CYAN,
+            PatchLine::Added => out::style::GREEN,
+            PatchLine::Removed => out::style::RED,
+            _ => out::style::PLAIN,
         };
-        if writeln!(out, "{}", out::painted(sgr, line)).is_err() {
-            return Ok(0);
-        }
-    }
+        // A CRLF file's lines end in `\r`: the line ending, not a control
+        // character to show, as `git diff` shows it on a terminal.
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = if color {
+            out::painted(style, line)
+        } else {
+            out::field(line)
+        };
+        open = writeln!(stdout, "{line}").is_ok();
+        open
+    });
     // A reader that went away (a closed pipe) is not an error here either.
-    let _ = out.flush();
+    if open {
+        let _ = stdout.flush();
+    }
     Ok(0)
 }
 

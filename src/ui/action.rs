@@ -1,6 +1,7 @@
 //! What a key can ask the console to do. Keymaps name these in snake_case;
 //! key handlers only ever produce an `Action`, and `App::update` is the one
-//! place that changes state in response.
+//! place that routes them to what changes state in response. Typed text is
+//! an action too ([`Action::Type`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,14 @@ pub enum Action {
     // Dialogs
     Confirm,
     Cancel,
+    // Typing (no key is bound to these: a key that types where text is
+    // typed — a text dialog, the form, the turns filter — becomes one)
+    /// A character typed.
+    #[serde(skip)]
+    Type(char),
+    /// The character before the cursor erased.
+    #[serde(skip)]
+    Erase,
 }
 
 impl Action {
@@ -169,6 +178,8 @@ impl Action {
             Action::Filter => "filter turns",
             Action::Confirm => "confirm",
             Action::Cancel => "cancel",
+            Action::Type(_) => "type",
+            Action::Erase => "erase",
         }
     }
 }

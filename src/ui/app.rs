@@ -1,32 +1,48 @@
-//! The console's state and the one place it changes: keys become actions
-//! (through the layered keymap), actions and finished background work
-//! change state, and whatever must happen outside (jobs, operator actions,
-//! the bell) is put in the outbox for the event loop to carry out.
+//! The console's state and the one place actions are routed: keys become
+//! actions (through the layered keymap, typed text included), the layer on
+//! top or the focused pane handles each — every pane owning its state and
+//! answering with an [`Outcome`] — and what they ask for is carried out
+//! here; whatever must happen outside (jobs, operator actions, the bell) is
+//! put in the outbox for the event loop to carry out.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashSet;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::config::AgentFormat;
-use crate::diff::{Body, FileDiff};
-use crate::model::{AutonomyLevel, TurnState};
+use crate::model::TurnState;
 use crate::state::{ActionInfo, Turn};
 use crate::ui::action::Action;
 use crate::ui::keymap::{Key, Keymap, Layer};
 use crate::ui::settings::UserSettings;
 use crate::ui::theme::Theme;
 use crate::ui::transcript::Format;
-use crate::ui::worker::{CLASSES, Done, Highlighted, Job, Op, OutputWindow};
+use crate::ui::worker::{Done, Job, Op};
 use crate::workspace::Workspace;
 
+mod autonomy;
+pub mod component;
 mod dashboard;
 mod decide;
+mod detail;
+mod diff;
 mod form;
+mod layers;
+mod output;
+mod queue;
 mod reading;
-pub use dashboard::Dashboard;
+mod turn_list;
+pub use autonomy::AutonomyPane;
+pub use component::{Ctx, Effect, Outcome};
+pub use dashboard::{Dashboard, DashboardView};
+pub use detail::{Detail, EventsView, ProvenanceView};
+pub use diff::{DiffView, Row};
 pub use form::{Field, NewTurn, Replay, Source, TextField};
-pub use reading::{Areas, Filter, Reading};
+pub use layers::{Layers, Overlay};
+pub use output::OutputView;
+pub use queue::{QueuePane, Waiting};
+pub use reading::{Areas, Drawn, Reading};
+pub use turn_list::{Filter, TurnList};
 
 /// The panes that can hold focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,117 +110,11 @@ pub enum Dialog {
     Notice { title: String, lines: Vec<String> },
 }
 
-/// An entry of the queue of what waits for the operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Waiting {
-    /// A tool call held by the hook gate until the operator answers.
-    Action { turn: String, action: String },
-    /// A turn awaiting review.
-    Turn(String),
-}
-
-impl Waiting {
-    /// The turn the entry belongs to.
-    pub fn turn(&self) -> &str {
-        match self {
-            Waiting::Action { turn, .. } | Waiting::Turn(turn) => turn,
-        }
-    }
-}
-
 /// A line of feedback at the bottom: the result of the last action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub text: String,
     pub error: bool,
-}
-
-/// One display row of the diff view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Row {
-    File(usize),
-    Hunk(usize, usize),
-    Line(usize, usize, usize),
-    /// A file without text hunks (binary, too large, timed out).
-    Note(usize),
-}
-
-/// The diff of the selected turn, flattened into rows.
-#[derive(Debug, Default)]
-pub struct DiffView {
-    pub files: Option<Result<Arc<Vec<FileDiff>>, String>>,
-    pub rows: Vec<Row>,
-    pub scroll: usize,
-    pub highlights: HashMap<(usize, usize), Arc<Highlighted>>,
-    requested: HashSet<(usize, usize)>,
-    /// Files whose name or text hides characters (escapes, bidi controls,
-    /// zero-width): their header carries a warning.
-    pub suspicious: HashSet<usize>,
-}
-
-/// Whether text holds characters a reader would not see as they are.
-fn hides_characters(text: &str) -> bool {
-    text.chars().any(|c| {
-        (c.is_control() && c != '\t' && c != '\r')
-            || matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2069 | 0xFEFF | 0x061C)
-    })
-}
-
-impl DiffView {
-    fn set(&mut self, files: Result<Arc<Vec<FileDiff>>, String>) {
-        self.rows.clear();
-        self.suspicious.clear();
-        if let Ok(files) = &files {
-            for (fi, f) in files.iter().enumerate() {
-                self.rows.push(Row::File(fi));
-                if hides_characters(f.path()) || f.old_path.as_deref().is_some_and(hides_characters)
-                {
-                    self.suspicious.insert(fi);
-                }
-                match &f.body {
-                    Body::Text(hunks) => {
-                        if hunks
-                            .iter()
-                            .any(|h| h.lines.iter().any(|l| hides_characters(&l.text)))
-                        {
-                            self.suspicious.insert(fi);
-                        }
-                        for (hi, h) in hunks.iter().enumerate() {
-                            self.rows.push(Row::Hunk(fi, hi));
-                            self.rows
-                                .extend((0..h.lines.len()).map(|li| Row::Line(fi, hi, li)));
-                        }
-                    }
-                    _ => self.rows.push(Row::Note(fi)),
-                }
-            }
-        }
-        self.scroll = self.scroll.min(self.rows.len().saturating_sub(1));
-        self.highlights.clear();
-        self.requested.clear();
-        self.files = Some(files);
-    }
-
-    fn jump(&mut self, forward: bool, is_target: impl Fn(&Row) -> bool) {
-        let found = if forward {
-            (self.scroll + 1..self.rows.len()).find(|&i| is_target(&self.rows[i]))
-        } else {
-            (0..self.scroll).rev().find(|&i| is_target(&self.rows[i]))
-        };
-        if let Some(i) = found {
-            self.scroll = i;
-        }
-    }
-}
-
-/// The output of the selected turn.
-#[derive(Debug, Default)]
-pub struct OutputView {
-    pub window: OutputWindow,
-    /// Lines scrolled up from the end of the window.
-    pub from_bottom: usize,
-    pub follow: bool,
-    pub loaded: bool,
 }
 
 /// What the event loop must carry out after an update.
@@ -225,29 +135,19 @@ pub struct App {
     pub focus: Pane,
     /// The selected turn, by id (stable while turns arrive).
     pub selected: Option<String>,
-    pub queue_sel: usize,
-    /// The entry under the queue's cursor, so the cursor stays on it while
-    /// entries come and go (and goes to the head when it is decided).
-    queue_entry: Option<Waiting>,
-    pub slider_sel: usize,
-    pub tab: Tab,
-    pub diff: DiffView,
-    pub output: OutputView,
-    pub events_scroll: usize,
-    /// The invariant dashboard's cursor row (invariant); its column is the
-    /// selected turn.
-    pub inv_row: usize,
-    /// Which finding of the selected cell `enter` opens.
-    pub inv_finding: usize,
-    /// A file and line to show once the selected turn's diff arrives.
-    pending_jump: Option<(String, Option<u32>)>,
-    pub dialog: Option<Dialog>,
-    pub help: Option<usize>,
+    pub turn_list: TurnList,
+    pub queue_pane: QueuePane,
+    pub autonomy: AutonomyPane,
+    pub detail: Detail,
+    /// Help and dialogs over the panes, the top one getting keys first.
+    pub layers: Layers,
     pub status: Option<Status>,
     pub quit: bool,
     pub outbox: Outbox,
-    /// Height of the detail pane's body at the last draw, for paging.
+    /// Height of the detail pane's body at the last frame, for paging.
     pub page: usize,
+    /// Where the last frame put things, for the mouse.
+    pub areas: Areas,
     waiting_known: HashSet<String>,
     /// Set in `leash demo`: everything demo is labelled demo.
     pub demo: bool,
@@ -263,8 +163,20 @@ pub struct App {
     /// Agent processes running in the repository (Claude Code, Codex), as
     /// the tick thread last found them.
     pub agent_procs: Vec<crate::agents::procs::AgentProcess>,
-    /// Wrapping, sideways scrolling, the turns filter, the mouse's map.
-    pub reading: Reading,
+}
+
+/// The context a pane reads while it handles an action, built from the
+/// app's other fields so the pane itself can be borrowed mutably.
+macro_rules! ctx {
+    ($app:expr) => {
+        Ctx {
+            ws: &$app.ws,
+            theme: &$app.theme,
+            selected: $app.selected.as_deref(),
+            focus: $app.focus,
+            page: $app.page,
+        }
+    };
 }
 
 /// The checked-out branch and head commit, as the header shows them.
@@ -305,39 +217,29 @@ impl App {
             settings,
             focus: Pane::Turns,
             selected: None,
-            queue_sel: 0,
-            queue_entry: None,
-            slider_sel: 0,
-            tab: Tab::Output,
-            diff: DiffView::default(),
-            output: OutputView {
-                follow: true,
-                ..OutputView::default()
-            },
-            events_scroll: 0,
-            inv_row: 0,
-            inv_finding: 0,
-            pending_jump: None,
-            dialog: None,
-            help: None,
+            turn_list: TurnList::default(),
+            queue_pane: QueuePane::default(),
+            autonomy: AutonomyPane::default(),
+            detail: Detail::default(),
+            layers: Layers::default(),
             status: None,
             quit: false,
             outbox: Outbox::default(),
             page: 10,
+            areas: Areas::default(),
             waiting_known,
             demo: false,
             head: (String::new(), String::new()),
             checks_running: 0,
             policy_uncommitted: false,
             agent_procs: Vec::new(),
-            reading: Reading::default(),
         };
         app.head = read_head(&app.ws);
         app.policy_uncommitted = app.ws.uncommitted_policy().is_some();
         let mut notices: Vec<String> = app.ws.notices.drain(..).collect();
         notices.extend(problems);
         if !notices.is_empty() {
-            app.dialog = Some(Dialog::Notice {
+            app.layers.open(Dialog::Notice {
                 title: "Heads up".into(),
                 lines: notices,
             });
@@ -347,34 +249,22 @@ impl App {
         app
     }
 
+    /// The app as a pane sees it (see [`Ctx`]).
+    pub fn ctx(&self) -> Ctx<'_> {
+        ctx!(self)
+    }
+
     /// Turns, newest first (those the list's filter lets through).
     pub fn turns(&self) -> Vec<&Turn> {
-        let filter = self.reading.filter.as_ref();
-        self.ws
-            .state
-            .turns()
-            .iter()
-            .rev()
-            .filter(|t| filter.is_none_or(|f| f.matches(t)))
-            .collect()
+        self.turn_list.shown(&self.ws)
     }
 
     /// What waits for the operator: turns awaiting review, highest risk
     /// first, then oldest first.
     pub fn queue(&self) -> Vec<&Turn> {
-        let mut q: Vec<&Turn> = self
-            .ws
-            .state
-            .turns()
-            .iter()
-            .filter(|t| t.state == TurnState::AwaitingReview && t.pending.is_none())
-            .collect();
-        q.sort_by(|a, b| b.risk.cmp(&a.risk).then(a.created.cmp(&b.created)));
-        q
+        queue::review_queue(&self.ws)
     }
 
-    /// Everything that waits for the operator: actions first (an agent is
-    /// blocked on each, oldest first), then turns awaiting review.
     /// Agents running in the repository with no session of theirs reporting
     /// to leash (their hooks are not installed, not trusted or not
     /// reviewed): one entry per agent, with its processes' ids.
@@ -392,23 +282,35 @@ impl App {
         out
     }
 
+    /// Everything that waits for the operator: actions first (an agent is
+    /// blocked on each, oldest first), then turns awaiting review.
     pub fn waiting(&self) -> Vec<Waiting> {
-        let mut w: Vec<Waiting> = self
-            .ws
-            .state
-            .waiting_actions()
-            .into_iter()
-            .map(|(t, a)| Waiting::Action {
-                turn: t.id.clone(),
-                action: a.id.clone(),
-            })
-            .collect();
-        w.extend(
-            self.queue()
-                .into_iter()
-                .map(|t| Waiting::Turn(t.id.clone())),
-        );
-        w
+        queue::waiting(&self.ws)
+    }
+
+    /// The dialog on top, if one is open.
+    pub fn dialog(&self) -> Option<&Dialog> {
+        self.layers.dialog()
+    }
+
+    /// The help's scroll, when the help is open.
+    pub fn help(&self) -> Option<usize> {
+        self.layers.help()
+    }
+
+    /// The detail tab shown.
+    pub fn tab(&self) -> Tab {
+        self.detail.tab
+    }
+
+    /// Whether the current tab wraps long lines.
+    pub fn wraps(&self) -> bool {
+        self.detail.wraps()
+    }
+
+    /// The output lines shown: tool inputs folded or in full.
+    pub fn output_lines(&self) -> Vec<&crate::ui::transcript::OutLine> {
+        self.detail.output_lines()
     }
 
     /// The waiting action under the cursor, when the queue has focus.
@@ -416,7 +318,7 @@ impl App {
         if self.focus != Pane::Queue {
             return None;
         }
-        match self.waiting().get(self.queue_sel)? {
+        match self.waiting().get(self.queue_pane.sel)? {
             Waiting::Action { action, .. } => self.ws.state.action(action),
             Waiting::Turn(_) => None,
         }
@@ -434,13 +336,7 @@ impl App {
             return;
         }
         self.selected = id;
-        self.diff = DiffView::default();
-        self.output = OutputView {
-            follow: true,
-            ..OutputView::default()
-        };
-        self.events_scroll = 0;
-        self.reading.hscroll = 0;
+        self.detail.turn_changed();
         self.request_detail();
     }
 
@@ -522,13 +418,12 @@ impl App {
         session.transcript.clone()
     }
 
-    /// The layers that see a key now, top first.
+    /// The keymap's layers that see a key now, top first.
     pub fn layers(&self) -> Vec<Layer> {
-        if self.dialog.is_some() {
-            return vec![Layer::Dialog];
-        }
-        if self.help.is_some() {
-            return vec![Layer::Help, Layer::Global];
+        match self.layers.top() {
+            Some(Overlay::Dialog(_)) => return vec![Layer::Dialog],
+            Some(Overlay::Help(_)) => return vec![Layer::Help, Layer::Global],
+            None => {}
         }
         let pane = match self.focus {
             Pane::Turns => Layer::Turns,
@@ -539,29 +434,50 @@ impl App {
         vec![pane, Layer::Global]
     }
 
-    /// A key press. Text dialogs take printable characters as typing.
-    pub fn on_key(&mut self, ev: KeyEvent) {
-        if self.dialog.is_none() && self.help.is_none() && self.filter_key(&ev) {
-            return;
-        }
+    /// A key that types where text is typed now — a text dialog, the
+    /// new-turn form, the turns list's filter — as the action it is there:
+    /// a printable character types itself; in a dialog backspace erases;
+    /// in the filter enter and esc end it.
+    pub fn typed(&self, ev: &KeyEvent) -> Option<Action> {
         let typing = ev.modifiers.difference(KeyModifiers::SHIFT).is_empty();
-        match (&mut self.dialog, ev.code) {
-            (Some(Dialog::Reason { input, .. }), KeyCode::Char(c)) if typing => {
-                input.push(c);
-                return;
+        match (self.layers.top(), ev.code) {
+            (
+                Some(Overlay::Dialog(Dialog::Reason { .. } | Dialog::NewTurn(_))),
+                KeyCode::Char(c),
+            ) if typing => Some(Action::Type(c)),
+            (Some(Overlay::Dialog(Dialog::Reason { .. })), KeyCode::Backspace) => {
+                Some(Action::Erase)
             }
-            (Some(Dialog::Reason { input, .. }), KeyCode::Backspace) => {
-                input.pop();
-                return;
-            }
-            (Some(Dialog::NewTurn(_)), _) => return self.form_key(ev),
-            _ => {}
+            (None, code) if self.focus == Pane::Turns && self.turn_list.editing() => match code {
+                KeyCode::Char(c) if typing => Some(Action::Type(c)),
+                KeyCode::Backspace => Some(Action::Erase),
+                KeyCode::Enter => Some(Action::Confirm),
+                KeyCode::Esc => Some(Action::Cancel),
+                // Other keys (arrows, Tab, ctrl-c) keep their meaning.
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A key press: typed text, or what the keymap makes of it.
+    pub fn on_key(&mut self, ev: KeyEvent) {
+        if self.layers.is_empty() && self.focus != Pane::Turns {
+            // Focus moved on (a click, Tab): the filter stays, typing ends.
+            self.turn_list.stop_editing();
+        }
+        if let Some(action) = self.typed(&ev) {
+            return self.update(action);
+        }
+        if let Some(Overlay::Dialog(Dialog::NewTurn(_))) = self.layers.top() {
+            // The form's editing keys (cursor, word deletion…).
+            return self.form_key(ev);
         }
         let key = Key::from_event(&ev);
         match self.keymap.resolve(key, &self.layers()) {
             Some(action) => self.update(action),
             None => {
-                if self.dialog.is_none() && self.help.is_none() {
+                if self.layers.is_empty() {
                     self.status = Some(Status {
                         text: format!("{key} does nothing here — ? shows the keys"),
                         error: false,
@@ -571,25 +487,46 @@ impl App {
         }
     }
 
-    /// Applies an action.
+    /// Applies an action: the layer on top takes it; with none, the
+    /// focused pane, then the detail pane (its tabs and reading keys work
+    /// from anywhere), then the console's own keys.
     pub fn update(&mut self, action: Action) {
-        if self.dialog.is_some() {
-            self.update_dialog(action);
-            return;
-        }
-        if self.help.is_some() {
-            match action {
-                Action::Back | Action::Help | Action::Cancel => self.help = None,
-                Action::Down => self.help = self.help.map(|s| s + 1),
-                Action::Up => self.help = self.help.map(|s| s.saturating_sub(1)),
-                Action::Quit => self.quit = true,
-                _ => {}
+        match self.layers.top() {
+            Some(Overlay::Dialog(_)) => return self.update_dialog(action),
+            Some(Overlay::Help(_)) => {
+                let out = self.layers.handle_help(action);
+                return self.apply(out.effects);
             }
+            None => {}
+        }
+        if self.route(self.focus, action) {
             return;
         }
+        if self.focus != Pane::Detail && self.route(Pane::Detail, action) {
+            return;
+        }
+        self.global(action);
+    }
+
+    /// Hands an action to a pane and carries out what it asks; true when
+    /// the pane took the action.
+    fn route(&mut self, pane: Pane, action: Action) -> bool {
+        let ctx = ctx!(self);
+        let out = match pane {
+            Pane::Turns => self.turn_list.handle(action, &ctx),
+            Pane::Queue => self.queue_pane.handle(action, &ctx),
+            Pane::Detail => self.detail.handle(action, &ctx),
+            Pane::Autonomy => self.autonomy.handle(action, &ctx),
+        };
+        self.apply(out.effects);
+        out.consumed
+    }
+
+    /// The console's own keys: focus, help, decisions, leaving.
+    fn global(&mut self, action: Action) {
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = Some(0),
+            Action::Help => self.layers.open_help(),
             Action::NextPane | Action::PrevPane => {
                 let i = PANES.iter().position(|p| *p == self.focus).unwrap_or(0);
                 let n = PANES.len();
@@ -600,38 +537,19 @@ impl App {
                 };
                 self.focus = PANES[j];
                 if self.focus == Pane::Queue {
-                    self.enter_queue();
+                    let ctx = ctx!(self);
+                    let effects = self.queue_pane.enter(&ctx);
+                    self.apply(effects);
                 }
-            }
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => self.move_cursor(action),
-            Action::Left | Action::SliderLeft if self.focus == Pane::Autonomy => {
-                self.move_slider(false)
-            }
-            Action::Right | Action::SliderRight if self.focus == Pane::Autonomy => {
-                self.move_slider(true)
             }
             Action::SliderLeft | Action::SliderRight => {
                 self.focus = Pane::Autonomy;
-                self.move_slider(action == Action::SliderRight);
+                self.route(Pane::Autonomy, action);
             }
-            Action::Left | Action::Right
-                if self.focus == Pane::Detail && self.tab == Tab::Invariants =>
-            {
-                self.dashboard_step(action == Action::Right);
+            Action::Filter => {
+                self.focus = Pane::Turns;
+                self.route(Pane::Turns, action);
             }
-            Action::Left | Action::Right => self.on_reading(action),
-            Action::ToggleWrap | Action::Expand | Action::Filter => self.on_reading(action),
-            Action::Open => match self.focus {
-                Pane::Turns | Pane::Queue => self.focus = Pane::Detail,
-                Pane::Detail if self.tab == Tab::Invariants => self.open_finding(),
-                Pane::Detail | Pane::Autonomy => {}
-            },
-            Action::Back if self.clear_filter() => {}
             Action::Back => {
                 self.focus = Pane::Turns;
                 self.status = None;
@@ -650,193 +568,52 @@ impl App {
             Action::Replay => self.replay(),
             Action::CancelTurn => self.cancel(),
             Action::FixInvariants => self.fix(),
-            Action::TabOutput => self.tab = Tab::Output,
-            Action::TabDiff => self.tab = Tab::Diff,
-            Action::TabEvents => self.tab = Tab::Events,
-            Action::TabInvariants => self.tab = Tab::Invariants,
-            Action::TabProvenance => self.tab = Tab::Provenance,
-            Action::NextTab | Action::PrevTab => {
-                let i = TABS.iter().position(|t| *t == self.tab).unwrap_or(0);
-                let j = if action == Action::NextTab {
-                    (i + 1) % TABS.len()
-                } else {
-                    (i + TABS.len() - 1) % TABS.len()
-                };
-                self.tab = TABS[j];
-            }
-            Action::NextHunk | Action::PrevHunk
-                if self.focus == Pane::Detail && self.tab == Tab::Invariants =>
-            {
-                let n = self.dashboard_cell().map_or(0, |(_, r)| r.findings.len());
-                self.inv_finding = if action == Action::NextHunk {
-                    (self.inv_finding + 1).min(n.saturating_sub(1))
-                } else {
-                    self.inv_finding.saturating_sub(1)
-                };
-            }
-            Action::NextHunk | Action::PrevHunk => {
-                self.tab = Tab::Diff;
-                self.diff.jump(action == Action::NextHunk, |r| {
-                    matches!(r, Row::Hunk(..) | Row::Note(_))
-                });
-            }
-            Action::NextFile | Action::PrevFile => {
-                self.tab = Tab::Diff;
-                self.diff
-                    .jump(action == Action::NextFile, |r| matches!(r, Row::File(_)));
-            }
-            Action::Follow => {
-                self.output.follow = !self.output.follow;
-                if self.output.follow {
-                    self.output.from_bottom = 0;
-                    self.request_output(None);
-                }
-            }
-            Action::Confirm | Action::Cancel => {}
+            _ => {}
         }
     }
 
-    /// With the queue focused, the detail pane shows the queue's entry: what
-    /// a decision would apply to is always what is on screen. The cursor
-    /// stays on its entry as others come and go; when its entry is decided
-    /// or removed, it goes to the head.
-    fn follow_queue(&mut self) {
-        if self.focus != Pane::Queue {
-            return;
+    /// Carries out what a pane or layer asked for.
+    fn apply(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Select(id) => self.select(id),
+                Effect::Focus(pane) => self.focus = pane,
+                Effect::Status(status) => self.status = Some(status),
+                Effect::Refuse(why) => self.refuse(why),
+                Effect::Output(end) => self.request_output(end),
+                Effect::Slide(class, level) => self.slide(class, level),
+                Effect::Filtered => self.keep_selection_in_filter(),
+                Effect::Quit => self.quit = true,
+            }
         }
-        let waiting = self.waiting();
-        let at = self
-            .queue_entry
-            .as_ref()
-            .and_then(|e| waiting.iter().position(|w| w == e))
-            .unwrap_or(0);
-        self.queue_sel = at;
-        self.queue_entry = waiting.get(at).cloned();
-        if let Some(id) = self.queue_entry.as_ref().map(|w| w.turn().to_string()) {
+    }
+
+    /// The selection stays on a turn the list shows.
+    fn keep_selection_in_filter(&mut self) {
+        let shown: Vec<String> = self.turns().iter().map(|t| t.id.clone()).collect();
+        if self.selected.as_ref().is_none_or(|s| !shown.contains(s))
+            && let Some(first) = shown.first()
+        {
+            self.select(Some(first.clone()));
+        }
+    }
+
+    /// With the queue focused, the selection follows the queue's cursor,
+    /// which stays on its entry (see [`QueuePane::follow`]).
+    fn follow_queue(&mut self) {
+        let ctx = ctx!(self);
+        if let Some(id) = self.queue_pane.follow(&ctx) {
             self.select(Some(id));
         }
     }
 
-    fn move_cursor(&mut self, action: Action) {
-        let page = self.page.max(1);
-        let text_tab = self.focus == Pane::Detail && matches!(self.tab, Tab::Diff | Tab::Events);
-        let step = |pos: usize, len: usize| -> usize {
-            // A text pane scrolls no further than its last page: End shows
-            // the last lines at the bottom, not one line atop an empty pane.
-            let last = if text_tab {
-                len.saturating_sub(page)
-            } else {
-                len.saturating_sub(1)
-            };
-            match action {
-                Action::Up => pos.saturating_sub(1),
-                Action::Down => (pos + 1).min(last).max(pos),
-                Action::PageUp => pos.saturating_sub(page),
-                Action::PageDown => (pos + page).min(last).max(pos),
-                Action::Top => 0,
-                _ => last,
-            }
-        };
-        match self.focus {
-            Pane::Turns => {
-                let ids: Vec<String> = self.turns().iter().map(|t| t.id.clone()).collect();
-                let pos = self
-                    .selected
-                    .as_ref()
-                    .and_then(|s| ids.iter().position(|i| i == s))
-                    .unwrap_or(0);
-                let next = ids.get(step(pos, ids.len())).cloned();
-                self.select(next);
-            }
-            Pane::Queue => {
-                let ids: Vec<String> = self
-                    .waiting()
-                    .iter()
-                    .map(|w| w.turn().to_string())
-                    .collect();
-                self.queue_sel = step(self.queue_sel, ids.len());
-                self.queue_entry = self.waiting().get(self.queue_sel).cloned();
-                let next = ids.get(self.queue_sel).cloned();
-                if next.is_some() {
-                    self.select(next);
-                }
-            }
-            Pane::Autonomy => {
-                self.slider_sel = step(self.slider_sel, CLASSES.len());
-            }
-            Pane::Detail => match self.tab {
-                Tab::Diff => self.diff.scroll = step(self.diff.scroll, self.diff.rows.len()),
-                Tab::Output => {
-                    let len = self.output_lines().len();
-                    // Output scrolls from the bottom: up means older.
-                    let inverted = match action {
-                        Action::Up => Action::Down,
-                        Action::Down => Action::Up,
-                        Action::PageUp => Action::PageDown,
-                        Action::PageDown => Action::PageUp,
-                        Action::Top => Action::Bottom,
-                        _ => Action::Top,
-                    };
-                    let from_bottom = match inverted {
-                        Action::Up => self.output.from_bottom.saturating_sub(1),
-                        Action::Down => (self.output.from_bottom + 1).min(len.saturating_sub(1)),
-                        Action::PageUp => self.output.from_bottom.saturating_sub(page),
-                        Action::PageDown => {
-                            (self.output.from_bottom + page).min(len.saturating_sub(1))
-                        }
-                        Action::Top => 0,
-                        _ => len.saturating_sub(1),
-                    };
-                    self.output.from_bottom = from_bottom;
-                    self.output.follow = from_bottom == 0;
-                    let at_top = len > 0 && from_bottom + page >= len;
-                    if at_top && self.output.window.start > 0 {
-                        // Older output lives on disk: read the window before.
-                        self.output.from_bottom = 0;
-                        self.request_output(Some(self.output.window.start));
-                    }
-                }
-                Tab::Invariants => {
-                    self.inv_row = step(self.inv_row, self.dashboard().rows.len());
-                    self.inv_finding = 0;
-                }
-                _ => {
-                    self.events_scroll = step(self.events_scroll, self.detail_len());
-                }
-            },
+    /// A decision went through: the selection moves to what waits next
+    /// (the queue's head), so the next decision starts from there.
+    fn after_decision(&mut self) {
+        let ctx = ctx!(self);
+        if let Some(id) = self.queue_pane.to_head(&ctx) {
+            self.select(Some(id));
         }
-    }
-
-    fn detail_len(&self) -> usize {
-        match self.current() {
-            Some(t) if self.tab == Tab::Provenance => {
-                crate::ui::views::detail::provenance_lines(self, t).len()
-            }
-            Some(t) => t.events.len(),
-            None => 0,
-        }
-    }
-
-    fn move_slider(&mut self, up: bool) {
-        let class = CLASSES[self.slider_sel.min(CLASSES.len() - 1)];
-        let now = self.ws.sliders().get(class);
-        let i = AutonomyLevel::ALL
-            .iter()
-            .position(|l| *l == now)
-            .unwrap_or(0);
-        let j = if up {
-            (i + 1).min(AutonomyLevel::ALL.len() - 1)
-        } else {
-            i.saturating_sub(1)
-        };
-        if i == j {
-            self.status = Some(Status {
-                text: format!("{class} is already at {now}"),
-                error: false,
-            });
-            return;
-        }
-        self.slide(class, AutonomyLevel::ALL[j]);
     }
 
     fn refuse(&mut self, text: String) {
@@ -903,7 +680,7 @@ impl App {
         let after = self.current().map(|t| (t.state, t.commit.clone()));
         if before != after {
             self.request_detail();
-        } else if self.output.follow {
+        } else if self.detail.output.follow {
             self.request_output(None);
         }
     }
@@ -913,21 +690,23 @@ impl App {
         match done {
             Done::Diff { turn, result } => {
                 if self.selected.as_deref() == Some(turn.as_str()) {
-                    self.diff.set(result);
-                    if let Some((path, line)) = self.pending_jump.take() {
-                        self.jump_to(&path, line);
+                    self.detail.diff.set(result);
+                    if let Some((path, line)) = self.detail.pending_jump.take()
+                        && let Some(said) = self.detail.diff.jump_to(&path, line)
+                    {
+                        self.status = Some(said);
                     }
                 }
             }
             Done::Output { turn, window } => {
                 if self.selected.as_deref() == Some(turn.as_str()) {
-                    self.output.window = window;
-                    self.output.loaded = true;
+                    self.detail.output.window = window;
+                    self.detail.output.loaded = true;
                 }
             }
             Done::Highlight { key, spans } => {
                 if self.selected.as_deref() == Some(key.0.as_str()) {
-                    self.diff.highlights.insert((key.1, key.2), spans);
+                    self.detail.diff.highlights.insert((key.1, key.2), spans);
                 }
             }
             Done::Op { op, result } => {
@@ -950,41 +729,20 @@ impl App {
         }
     }
 
-    /// Asks for syntax colours of the hunks in rows `from..to` (the
-    /// visible ones) that are not coloured or asked for yet.
-    pub fn want_highlights(&mut self, from: usize, to: usize) {
-        let Some(Ok(files)) = &self.diff.files else {
-            return;
-        };
-        let Some(turn) = self.selected.clone() else {
-            return;
-        };
-        let mut wanted = Vec::new();
-        for row in
-            self.diff.rows[from.min(self.diff.rows.len())..to.min(self.diff.rows.len())].iter()
+    /// What the last frame found out (drawing only reads the app): where
+    /// things are for the mouse, the detail pane's page for paging, and
+    /// the diff rows on screen, whose syntax colours are asked for.
+    pub fn on_drawn(&mut self, drawn: Drawn) {
+        self.page = drawn.page;
+        self.areas = drawn.areas;
+        if let Some((first, last)) = drawn.diff_rows
+            && let Some(turn) = self.selected.clone()
+            && let Some(job) =
+                self.detail
+                    .diff
+                    .want_highlights(first, last, turn, self.theme.syntax_theme())
         {
-            let (Row::Hunk(f, h) | Row::Line(f, h, _)) = *row else {
-                continue;
-            };
-            if !self.diff.requested.contains(&(f, h)) {
-                wanted.push((f, h));
-            }
-        }
-        wanted.dedup();
-        // One at a time: the newest request replaces older ones, so ask for
-        // the first missing hunk; the next draw asks for the next.
-        if let Some(&(f, h)) = wanted.first() {
-            let file = &files[f];
-            if let Body::Text(hunks) = &file.body {
-                let lines = hunks[h].lines.iter().map(|l| l.text.clone()).collect();
-                self.diff.requested.insert((f, h));
-                self.outbox.jobs.push(Job::Highlight {
-                    key: (turn, f, h),
-                    path: file.path().to_string(),
-                    lines,
-                    theme: self.theme.syntax_theme().to_string(),
-                });
-            }
+            self.outbox.jobs.push(job);
         }
     }
 }
@@ -1011,3 +769,6 @@ fn op_name(op: &Op) -> String {
         Op::Deny(id, _) => format!("deny {id}"),
     }
 }
+
+#[cfg(test)]
+mod testing;

@@ -6,12 +6,8 @@
 //! font style but never a background: the diff view paints added/removed
 //! backgrounds underneath.
 
-use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::ops::Range;
 use std::path::Path;
-use std::sync::Arc;
 
 use ratatui::style::{Color, Modifier, Style};
 use syntect::easy::HighlightLines;
@@ -23,9 +19,6 @@ pub type Highlighted = Vec<Vec<(Style, Range<usize>)>>;
 
 /// The theme used when the requested one does not exist.
 pub const DEFAULT_THEME: &str = "base16-ocean.dark";
-
-/// Bound of [`HighlightCache::default`], in hunks.
-pub const DEFAULT_CACHE_ENTRIES: usize = 256;
 
 /// Longer lines (minified code, data blobs) are left plain: the regex
 /// engine's cost on them is unbounded, and nobody reads them for colour.
@@ -221,86 +214,6 @@ fn push_span(spans: &mut Vec<(Style, Range<usize>)>, style: Style, range: Range<
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct CacheKey {
-    path: String,
-    /// A hash rather than the text itself, so the cache holds only results;
-    /// a 64-bit collision between two hunks is not a practical concern.
-    content: u64,
-    theme: String,
-}
-
-/// Highlighted hunks by (path, content, theme), bounded to a number of
-/// entries with least-recently-used eviction, so scrolling back over a diff
-/// does not highlight it again.
-pub struct HighlightCache {
-    capacity: usize,
-    clock: u64,
-    entries: HashMap<CacheKey, (u64, Arc<Highlighted>)>,
-}
-
-impl Default for HighlightCache {
-    fn default() -> HighlightCache {
-        HighlightCache::new(DEFAULT_CACHE_ENTRIES)
-    }
-}
-
-impl HighlightCache {
-    /// An empty cache holding at most `capacity` hunks (at least one).
-    pub fn new(capacity: usize) -> HighlightCache {
-        HighlightCache {
-            capacity: capacity.max(1),
-            clock: 0,
-            entries: HashMap::new(),
-        }
-    }
-
-    /// The cached highlighting of these lines, computing it on a miss.
-    pub fn get_or_highlight(
-        &mut self,
-        hl: &Highlighter,
-        path: &str,
-        lines: &[&str],
-        theme: &str,
-    ) -> Arc<Highlighted> {
-        let mut hasher = DefaultHasher::new();
-        lines.hash(&mut hasher);
-        let key = CacheKey {
-            path: path.to_owned(),
-            content: hasher.finish(),
-            theme: theme.to_owned(),
-        };
-        self.clock += 1;
-        if let Some((used, spans)) = self.entries.get_mut(&key) {
-            *used = self.clock;
-            return spans.clone();
-        }
-        if self.entries.len() >= self.capacity {
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (used, _))| *used)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                self.entries.remove(&k);
-            }
-        }
-        let spans = Arc::new(hl.highlight(path, lines, theme));
-        self.entries.insert(key, (self.clock, spans.clone()));
-        spans
-    }
-
-    /// How many hunks are cached.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,47 +396,5 @@ mod tests {
     fn the_highlighter_can_be_shared_across_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Highlighter>();
-        fn assert_send<T: Send>() {}
-        assert_send::<HighlightCache>();
-    }
-
-    #[test]
-    fn the_cache_returns_the_same_result_for_the_same_request() {
-        let mut cache = HighlightCache::new(8);
-        let a = cache.get_or_highlight(hl(), "a.rs", RUST, DEFAULT_THEME);
-        let again = cache.get_or_highlight(hl(), "a.rs", RUST, DEFAULT_THEME);
-        assert!(Arc::ptr_eq(&a, &again));
-        assert_eq!(*a, hl().highlight("a.rs", RUST, DEFAULT_THEME));
-        // Any part of the key changing is a different entry.
-        let other_theme = cache.get_or_highlight(hl(), "a.rs", RUST, "InspiredGitHub");
-        let other_path = cache.get_or_highlight(hl(), "b.rs", RUST, DEFAULT_THEME);
-        let other_lines = cache.get_or_highlight(hl(), "a.rs", &RUST[1..], DEFAULT_THEME);
-        for other in [&other_theme, &other_path, &other_lines] {
-            assert!(!Arc::ptr_eq(&a, other));
-        }
-        assert_eq!(cache.len(), 4);
-    }
-
-    #[test]
-    fn the_cache_evicts_the_least_recently_used_beyond_its_bound() {
-        let mut cache = HighlightCache::new(2);
-        let a = cache.get_or_highlight(hl(), "a.rs", RUST, DEFAULT_THEME);
-        let b = cache.get_or_highlight(hl(), "b.rs", RUST, DEFAULT_THEME);
-        // Touch a, so b is the oldest when c arrives.
-        assert!(Arc::ptr_eq(
-            &a,
-            &cache.get_or_highlight(hl(), "a.rs", RUST, DEFAULT_THEME)
-        ));
-        let _c = cache.get_or_highlight(hl(), "c.rs", RUST, DEFAULT_THEME);
-        assert_eq!(cache.len(), 2);
-        assert!(Arc::ptr_eq(
-            &a,
-            &cache.get_or_highlight(hl(), "a.rs", RUST, DEFAULT_THEME)
-        ));
-        let b_again = cache.get_or_highlight(hl(), "b.rs", RUST, DEFAULT_THEME);
-        assert!(!Arc::ptr_eq(&b, &b_again), "b should have been evicted");
-        assert_eq!(*b, *b_again);
-        assert_eq!(cache.len(), 2);
-        assert!(HighlightCache::default().is_empty());
     }
 }

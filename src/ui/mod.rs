@@ -9,11 +9,13 @@ pub mod highlight;
 pub mod keymap;
 pub mod settings;
 pub mod theme;
-pub mod transcript;
 pub mod views;
+
+/// The transcript renderer lives in the library now (it is pure: no
+/// terminal types); this path stays for the console's own modules.
+pub use crate::transcript;
 pub mod worker;
 
-use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -57,27 +59,6 @@ const AGENT_SCAN_TICKS: u32 = 10;
 /// At most this often a frame is drawn.
 const FRAME: Duration = Duration::from_millis(16);
 
-/// Holds `.git/leash/console.lock` while the console is open, so hooks know
-/// an operator is present.
-pub struct ConsoleLock {
-    _file: File,
-}
-
-impl ConsoleLock {
-    /// Takes the lock; `None` when another console already holds it.
-    pub fn acquire(leash_dir: &Path) -> Option<ConsoleLock> {
-        std::fs::create_dir_all(leash_dir).ok()?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(leash_dir.join("console.lock"))
-            .ok()?;
-        file.try_lock().ok()?;
-        Some(ConsoleLock { _file: file })
-    }
-}
-
 /// Builds the app: workspace (on default config if the files are broken),
 /// user settings, keymap and theme, each error collected to be shown.
 pub fn build_app(dir: &Path) -> anyhow::Result<App> {
@@ -101,7 +82,8 @@ pub fn build_app(dir: &Path) -> anyhow::Result<App> {
 pub fn run(dir: &Path, demo: bool) -> anyhow::Result<()> {
     let mut app = build_app(dir)?;
     app.demo = demo;
-    let _lock = ConsoleLock::acquire(app.ws.leash_dir());
+    // Hooks know an operator is present while the console is open.
+    let _lock = app.ws.hold_console();
     let (tx, rx) = channel::<Msg>();
     spawn_input(tx.clone());
     let mut terminal = ratatui::init();
@@ -244,15 +226,22 @@ where
             tick_due = false;
         }
         if dirty && (frame_wait.is_zero() || urgent) {
-            let (drawn, seen) =
-                crate::journal::record_ages(|| terminal.draw(|f| views::draw(f, app)).map(drop));
+            let mut report = None;
+            let (drawn, seen) = crate::journal::record_ages(|| {
+                terminal
+                    .draw(|f| report = Some(views::draw(f, app)))
+                    .map(drop)
+            });
             drawn?;
             ages = seen;
+            if let Some(report) = report {
+                app.on_drawn(report);
+            }
             tell(Seen::Drew);
             last_draw = Instant::now();
             dirty = false;
             urgent = false;
-            // Drawing may ask for highlights of what became visible.
+            // The frame may ask for highlights of what became visible.
             continue;
         }
         let msg = if dirty || look_due {

@@ -14,11 +14,13 @@ use std::thread;
 use git2::{Oid, Repository};
 use ratatui::style::Style;
 
-use crate::agents::TurnSpec;
-use crate::diff::{self, FileDiff, Limits};
+use crate::agents::detached;
+use crate::checkpoint::sides;
+use crate::diff::{FileDiff, Limits};
+use crate::model::TurnSpec;
 use crate::model::{AutonomyLevel, RiskClass};
+use crate::transcript::{self, Rendered};
 use crate::ui::highlight::Highlighter;
-use crate::ui::transcript::{self, Rendered};
 use crate::workspace::{AutonomyTarget, Workspace};
 
 /// How much of an output log one window holds.
@@ -66,8 +68,8 @@ pub enum Op {
     Rollback(String),
     Cancel(String),
     SetAutonomy(AutonomyTarget, AutonomyLevel),
-    /// Start a detached `leash run` with these arguments (after `run`).
-    Start(Vec<String>),
+    /// Start a detached turn (the library's `agents::detached::start`).
+    Start(TurnSpec),
     /// Let a waiting action run.
     Allow(String),
     /// `leash check --fix`.
@@ -238,11 +240,11 @@ fn compute_diff(
     let files = match (parse(commit)?, worktree) {
         (Some(commit), _) => {
             let repo = repo.ok_or("the workspace repository could not be opened")?;
-            diff::diff_trees(repo, base, Some(commit), &limits).map_err(|e| e.to_string())?
+            sides::diff_trees(repo, base, Some(commit), &limits).map_err(|e| e.to_string())?
         }
         (None, Some(wt)) if wt.join(".git").exists() => {
             let wt_repo = Repository::open(&wt).map_err(|e| e.to_string())?;
-            diff::diff_tree_to_workdir(&wt_repo, base, &limits).map_err(|e| e.to_string())?
+            sides::diff_tree_to_workdir(&wt_repo, base, &limits).map_err(|e| e.to_string())?
         }
         _ => Vec::new(),
     };
@@ -353,7 +355,9 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 .map(|()| format!("autonomy {what} = {level}"))
                 .map_err(|e| e.to_string())
         }
-        Op::Start(args) => start_detached(&ws.root, args),
+        Op::Start(spec) => detached::start(&ws.root, spec)
+            .map(|id| format!("started {id}"))
+            .map_err(|e| e.message),
         Op::Fix => match ws.fix_workspace() {
             Ok(Some((id, results, landing))) => {
                 let names: Vec<&str> = results
@@ -396,74 +400,10 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
     }
 }
 
-static LEASH_BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-
-/// Names the `leash` binary that new turns are started with, for a process
-/// that is not itself `leash` (the test suites). Set once; later calls are
-/// ignored.
-pub fn set_leash_binary(path: PathBuf) {
-    let _ = LEASH_BINARY.set(path);
-}
-
-fn leash_binary() -> Result<PathBuf, String> {
-    match LEASH_BINARY.get() {
-        Some(p) => Ok(p.clone()),
-        None => std::env::current_exe().map_err(|e| format!("cannot find leash's binary: {e}")),
-    }
-}
-
-/// Runs `leash run --detach ARGS` and returns the new turn's id.
-pub fn start_detached(root: &Path, args: &[String]) -> Result<String, String> {
-    let exe = leash_binary()?;
-    let out = std::process::Command::new(exe)
-        .arg("--repo")
-        .arg(root)
-        .arg("run")
-        .arg("--detach")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot start leash run: {e}"))?;
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if out.status.success() && !id.is_empty() {
-        Ok(format!("started {id}"))
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr)
-            .trim()
-            .trim_start_matches("leash: ")
-            .to_string())
-    }
-}
-
-/// The new turn's id in what `start_detached` answers.
+/// The new turn's id in what [`Op::Start`] answers.
 pub fn started_id(text: &str) -> Option<&str> {
     text.strip_prefix("started ")
         .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
-}
-
-/// The `leash run` arguments that start `spec` again.
-pub fn run_args(spec: &TurnSpec) -> Vec<String> {
-    let mut a = Vec::new();
-    let mut opt = |k: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            a.push(k.to_string());
-            a.push(v.clone());
-        }
-    };
-    opt("--task", &spec.task);
-    opt("--agent", &spec.agent);
-    opt("--title", &spec.title);
-    opt("--prompt", &spec.prompt);
-    opt("--base", &spec.base);
-    if let Some(r) = spec.risk {
-        a.push("--risk".into());
-        a.push(r.to_string());
-    }
-    if !spec.command.is_empty() {
-        a.push("--".into());
-        a.extend(spec.command.iter().cloned());
-    }
-    a
 }
 
 /// The risk classes in slider order, for the autonomy panel.

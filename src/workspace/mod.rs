@@ -30,6 +30,7 @@ pub mod gate;
 mod in_place;
 mod landing;
 mod observer;
+mod presence;
 mod recovery;
 pub mod shell;
 mod turns;
@@ -453,16 +454,6 @@ impl Workspace {
         })
     }
 
-    /// True while a console holds `.git/leash/console.lock`: an operator is
-    /// there to answer.
-    pub fn console_present(&self) -> bool {
-        let path = self.leash_dir.join("console.lock");
-        if !path.exists() {
-            return false;
-        }
-        matches!(FileLock::acquire(&path, false), Ok(None))
-    }
-
     /// Refuses to change the repository while recovery is blocked (a git
     /// lock file that may be someone else's), saying what to do.
     pub(crate) fn ensure_unblocked(&self) -> Result<()> {
@@ -474,23 +465,26 @@ impl Workspace {
 
     /// The unified diff of a turn: its commit against its base, or for a
     /// turn without a commit (running, interrupted) the partial changes in
-    /// its worktree.
+    /// its worktree. Made from [`Workspace::diff_files`].
     pub fn diff_text(&self, id: &str) -> Result<String> {
-        Ok(self.diff_patch(id, true)?.0)
+        Ok(crate::diff::patch::unified(&self.diff_files(id)?))
     }
 
-    /// [`Workspace::diff_text`] (left empty unless `text`) with each file's
-    /// counts, from the same diff (renames found, binary files without
-    /// lines) as the journal's, in one pass over it.
-    pub fn diff_patch(&self, id: &str, text: bool) -> Result<(String, Vec<checkpoint::FileCount>)> {
+    /// The files of [`Workspace::diff_text`]: the diff model the console
+    /// draws (renames found, binary files without lines), read whole,
+    /// with no size limit or deadline.
+    pub fn diff_files(&self, id: &str) -> Result<Vec<crate::diff::FileDiff>> {
         let turn = self.turn(id)?;
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        let limits = crate::diff::Limits::unlimited();
         if let Some(commit) = turn.commit.as_deref() {
             let commit = Oid::from_str(commit)?;
-            let old = checkpoint::tree_of(&self.repo, base)?;
-            let new = checkpoint::tree_of(&self.repo, Some(commit))?;
-            let diff = checkpoint::tree_diff(&self.repo, &old, &new)?;
-            return Ok(checkpoint::patch_and_counts(&diff, text)?);
+            return Ok(checkpoint::sides::diff_trees(
+                &self.repo,
+                base,
+                Some(commit),
+                &limits,
+            )?);
         }
         // A running in-place turn works in the user's own checkout.
         let path = if turn.kind == crate::model::TurnKind::InPlace {
@@ -502,9 +496,10 @@ impl Workspace {
                 .unwrap_or_else(|| self.worktree_path(id))
         };
         if path.join(".git").exists() {
-            return Ok(checkpoint::worktree_patch(&path, base, text)?);
+            let wt = git2::Repository::open(&path)?;
+            return Ok(checkpoint::sides::diff_tree_to_workdir(&wt, base, &limits)?);
         }
-        Ok((String::new(), Vec::new()))
+        Ok(Vec::new())
     }
 
     /// Asks a running turn's supervisor to cancel it (SIGTERM; the

@@ -58,7 +58,7 @@ pub fn demo() -> Demo {
 }
 
 pub fn app_with(root: &Path, theme: &str) -> App {
-    leash::ui::worker::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
+    leash::agents::detached::set_leash_binary(env!("CARGO_BIN_EXE_leash").into());
     let ws = Workspace::open(root).unwrap();
     let mut app = App::new(
         ws,
@@ -103,10 +103,19 @@ pub fn settle(app: &mut App) {
 pub fn render(app: &mut App, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     // Drawing asks for what became visible (highlights): draw, settle, draw.
-    term.draw(|f| leash::ui::views::draw(f, app)).unwrap();
+    frame(&mut term, app);
     settle(app);
-    term.draw(|f| leash::ui::views::draw(f, app)).unwrap();
+    frame(&mut term, app);
     term.backend().buffer().clone()
+}
+
+/// Draws one frame, then hands the app what the frame found out (where
+/// things are, the page, the diff rows on screen), as the event loop does.
+pub fn frame(term: &mut Terminal<TestBackend>, app: &mut App) {
+    let mut drawn = None;
+    term.draw(|f| drawn = Some(leash::ui::views::draw(f, app)))
+        .unwrap();
+    app.on_drawn(drawn.unwrap());
 }
 
 pub fn text(buf: &Buffer) -> String {

@@ -1,8 +1,8 @@
 //! The invariant dashboard's state: which turns and invariants it shows,
 //! the cell under the cursor, and opening a finding in the diff.
 
-use super::{App, Row, Status, Tab};
-use crate::diff::Body;
+use super::App;
+use super::component::Ctx;
 use crate::state::Turn;
 use crate::ui::worker::Op;
 
@@ -21,75 +21,100 @@ pub struct Dashboard {
 /// turn is older, so its column is always there).
 const DASHBOARD_TURNS: usize = 24;
 
-impl App {
-    /// Builds the dashboard from the folded journal: the recent turns whose
-    /// trees were checked, and the invariants ordered by how recently they
-    /// broke (fail or degraded), the never-broken last.
-    pub fn dashboard(&self) -> Dashboard {
-        let mut turns: Vec<&Turn> = self
-            .ws
-            .state
-            .turns()
+/// The Invariants tab's state: the cursor's row (an invariant; its column
+/// is the selected turn) and which finding of the cell `enter` opens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardView {
+    pub row: usize,
+    pub finding: usize,
+}
+
+impl DashboardView {
+    /// The result under the dashboard's cursor, with its turn.
+    pub fn cell<'a>(
+        &self,
+        app: &Ctx<'a>,
+    ) -> Option<(&'a Turn, &'a crate::invariants::CheckResult)> {
+        let d = build(app);
+        let turn = app.ws.state.turn(d.turns.get(d.col(app)?)?)?;
+        let name = d.rows.get(self.row)?;
+        turn.invariants
             .iter()
-            .rev()
-            .filter(|t| !t.invariants.is_empty())
-            .collect();
-        let selected = self
-            .selected
-            .as_deref()
-            .and_then(|id| turns.iter().position(|t| t.id == id));
-        let older = turns
-            .len()
-            .saturating_sub(DASHBOARD_TURNS.max(selected.map_or(0, |p| p + 1)));
-        turns.truncate(turns.len() - older);
-        let mut names: Vec<String> = self
-            .ws
-            .config
-            .invariants
-            .iter()
-            .map(|i| i.name.clone())
-            .collect();
-        for t in &turns {
-            for r in &t.invariants {
-                if !names.contains(&r.name) {
-                    names.push(r.name.clone());
-                }
+            .find(|r| &r.name == name)
+            .map(|r| (turn, r))
+    }
+}
+
+impl Dashboard {
+    /// The dashboard's column: the selected turn's, when it was checked.
+    pub fn col(&self, app: &Ctx) -> Option<usize> {
+        let id = app.selected?;
+        self.turns.iter().position(|t| t == id)
+    }
+}
+
+/// Builds the dashboard from the folded journal: the recent turns whose
+/// trees were checked, and the invariants ordered by how recently they
+/// broke (fail or degraded), the never-broken last.
+pub fn build(app: &Ctx) -> Dashboard {
+    let mut turns: Vec<&Turn> = app
+        .ws
+        .state
+        .turns()
+        .iter()
+        .rev()
+        .filter(|t| !t.invariants.is_empty())
+        .collect();
+    let selected = app
+        .selected
+        .and_then(|id| turns.iter().position(|t| t.id == id));
+    let older = turns
+        .len()
+        .saturating_sub(DASHBOARD_TURNS.max(selected.map_or(0, |p| p + 1)));
+    turns.truncate(turns.len() - older);
+    let mut names: Vec<String> = app
+        .ws
+        .config
+        .invariants
+        .iter()
+        .map(|i| i.name.clone())
+        .collect();
+    for t in &turns {
+        for r in &t.invariants {
+            if !names.contains(&r.name) {
+                names.push(r.name.clone());
             }
         }
-        let newest_break = |name: &str| {
-            turns.iter().position(|t| {
-                t.invariants
-                    .iter()
-                    .any(|r| r.name == name && !crate::checks::passes(r))
-            })
-        };
-        names.sort_by_key(|n| newest_break(n).unwrap_or(usize::MAX));
-        Dashboard {
-            turns: turns.iter().map(|t| t.id.clone()).collect(),
-            rows: names,
-            older,
-        }
+    }
+    let newest_break = |name: &str| {
+        turns.iter().position(|t| {
+            t.invariants
+                .iter()
+                .any(|r| r.name == name && !crate::checks::passes(r))
+        })
+    };
+    names.sort_by_key(|n| newest_break(n).unwrap_or(usize::MAX));
+    Dashboard {
+        turns: turns.iter().map(|t| t.id.clone()).collect(),
+        rows: names,
+        older,
+    }
+}
+
+impl App {
+    /// The invariant dashboard as it stands.
+    pub fn dashboard(&self) -> Dashboard {
+        build(&self.ctx())
     }
 
     /// The dashboard's column: the selected turn's, when it was checked.
     pub fn dashboard_col(&self, d: &Dashboard) -> Option<usize> {
-        let id = self.selected.as_deref()?;
-        d.turns.iter().position(|t| t == id)
+        d.col(&self.ctx())
     }
 
-    /// Moves the dashboard's cursor a column (a turn) left or right, which
-    /// selects that turn: the cursor and the selection are one.
-    pub(super) fn dashboard_step(&mut self, right: bool) {
-        let d = self.dashboard();
-        let col = match self.dashboard_col(&d) {
-            Some(c) if right => (c + 1).min(d.turns.len().saturating_sub(1)),
-            Some(c) => c.saturating_sub(1),
-            None => 0,
-        };
-        if let Some(id) = d.turns.get(col).cloned() {
-            self.select(Some(id));
-        }
-        self.inv_finding = 0;
+    /// The result under the dashboard's cursor, with its turn.
+    pub fn dashboard_cell(&self) -> Option<(&Turn, &crate::invariants::CheckResult)> {
+        self.detail.dashboard.cell(&self.ctx())
     }
 
     /// Hands the operator actions waiting in the outbox to whoever carries
@@ -139,71 +164,6 @@ impl App {
             format!("invariants {summary}"),
             if failing { "failure" } else { "state.landed" },
         ))
-    }
-
-    /// The result under the dashboard's cursor, with its turn.
-    pub fn dashboard_cell(&self) -> Option<(&Turn, &crate::invariants::CheckResult)> {
-        let d = self.dashboard();
-        let turn = self.ws.state.turn(d.turns.get(self.dashboard_col(&d)?)?)?;
-        let name = d.rows.get(self.inv_row)?;
-        turn.invariants
-            .iter()
-            .find(|r| &r.name == name)
-            .map(|r| (turn, r))
-    }
-
-    /// Opens the selected finding: its turn's diff at the file and line.
-    pub(super) fn open_finding(&mut self) {
-        let Some((turn, result)) = self.dashboard_cell() else {
-            return self.refuse("no check result here".into());
-        };
-        let Some(f) = result.findings.get(self.inv_finding).cloned() else {
-            return self.refuse(format!("{}: no findings to open", result.name));
-        };
-        if f.path.is_empty() {
-            return self.refuse(format!("{}: {}", result.name, f.message));
-        }
-        let id = turn.id.clone();
-        self.tab = Tab::Diff;
-        if self.selected.as_deref() == Some(id.as_str()) && self.diff.files.is_some() {
-            self.jump_to(&f.path, f.line);
-        } else {
-            self.pending_jump = Some((f.path.clone(), f.line));
-            self.select(Some(id));
-        }
-    }
-
-    /// Scrolls the diff to a file (and line, when the diff shows it); says
-    /// so when the file is not part of the turn's changes.
-    pub(super) fn jump_to(&mut self, path: &str, line: Option<u32>) {
-        let Some(Ok(files)) = &self.diff.files else {
-            return;
-        };
-        let Some(fi) = files.iter().position(|f| f.path() == path) else {
-            self.status = Some(Status {
-                text: format!(
-                    "{path}{} is not changed by this turn: the finding is in what it inherited",
-                    line.map(|l| format!(":{l}")).unwrap_or_default()
-                ),
-                error: false,
-            });
-            return;
-        };
-        let at_line = |r: &Row| match (*r, &files[fi].body, line) {
-            (Row::Line(f, h, l), Body::Text(hunks), Some(want)) if f == fi => {
-                hunks[h].lines[l].new_no == Some(want)
-            }
-            _ => false,
-        };
-        let row = self
-            .diff
-            .rows
-            .iter()
-            .position(at_line)
-            .or_else(|| self.diff.rows.iter().position(|r| *r == Row::File(fi)));
-        if let Some(r) = row {
-            self.diff.scroll = r.saturating_sub(2);
-        }
     }
 }
 

@@ -16,7 +16,7 @@ impl App {
     /// has focus, else the selected turn.
     pub(super) fn target(&self) -> Option<Turn> {
         if self.focus == Pane::Queue
-            && let Some(w) = self.waiting().get(self.queue_sel)
+            && let Some(w) = self.waiting().get(self.queue_pane.sel)
         {
             return self.ws.state.turn(w.turn()).cloned();
         }
@@ -43,7 +43,7 @@ impl App {
             ));
         }
         if let Some(lines) = approve_warnings(&t) {
-            self.dialog = Some(Dialog::Confirm {
+            self.layers.open(Dialog::Confirm {
                 title: format!("Approve {}?", t.id),
                 lines,
                 op: Op::Approve(t.id),
@@ -55,41 +55,6 @@ impl App {
             error: false,
         });
         self.outbox.ops.push(Op::Approve(t.id));
-    }
-
-    /// Focus entered the waiting queue: its cursor goes to its head — what
-    /// waits first, the riskiest — and the selection becomes that entry,
-    /// said in the status line, never silently.
-    pub(super) fn enter_queue(&mut self) {
-        let Some(head) = self.waiting().first().cloned() else {
-            self.status = Some(Status {
-                text: "nothing waits for you".into(),
-                error: false,
-            });
-            return;
-        };
-        self.queue_sel = 0;
-        self.queue_entry = Some(head.clone());
-        let id = head.turn().to_string();
-        if self.selected.as_deref() != Some(id.as_str()) {
-            let was = self.selected.clone().unwrap_or_else(|| "nothing".into());
-            self.status = Some(Status {
-                text: format!("{id} selected (was {was}): it heads the waiting queue"),
-                error: false,
-            });
-            self.select(Some(id));
-        }
-    }
-
-    /// A decision went through: the selection moves to what waits next
-    /// (the queue's head), so the next decision starts from there.
-    pub(super) fn after_decision(&mut self) {
-        let Some(head) = self.waiting().first().cloned() else {
-            return;
-        };
-        self.queue_sel = 0;
-        self.queue_entry = Some(head.clone());
-        self.select(Some(head.turn().to_string()));
     }
 
     /// `F`: fixes the waiting turn the action applies to, or — with none —
@@ -113,7 +78,7 @@ impl App {
                 .filter(|r| !crate::checks::passes(r))
                 .map(|r| crate::sanitize::plain(&r.name))
                 .collect();
-            self.dialog = Some(Dialog::Confirm {
+            self.layers.open(Dialog::Confirm {
                 title: format!("Fix invariants of {}?", t.id),
                 lines: vec![
                     format!(
@@ -140,7 +105,7 @@ impl App {
             });
             return;
         }
-        self.dialog = Some(Dialog::Confirm {
+        self.layers.open(Dialog::Confirm {
             title: "Fix invariants on the branch head?".into(),
             lines: vec![
                 format!(
@@ -182,7 +147,7 @@ impl App {
         ));
         let op = Op::SetAutonomy(AutonomyTarget::Class(class), level);
         if lines.len() > 2 {
-            self.dialog = Some(Dialog::Confirm {
+            self.layers.open(Dialog::Confirm {
                 title: format!("Move {class} to {level}?"),
                 lines,
                 op,
@@ -198,7 +163,7 @@ impl App {
 
     pub(super) fn reject(&mut self) {
         if let Some((_, a)) = self.selected_action() {
-            self.dialog = Some(Dialog::Reason {
+            self.layers.open(Dialog::Reason {
                 turn: a.id.clone(),
                 input: String::new(),
                 action: true,
@@ -214,7 +179,7 @@ impl App {
                 t.id, t.state
             ));
         }
-        self.dialog = Some(Dialog::Reason {
+        self.layers.open(Dialog::Reason {
             turn: t.id,
             input: String::new(),
             action: false,
@@ -257,7 +222,7 @@ impl App {
                 crate::words::count(t.paths.len() - 12, "more path")
             ));
         }
-        self.dialog = Some(Dialog::Confirm {
+        self.layers.open(Dialog::Confirm {
             title: format!("Roll back {}?", t.id),
             lines,
             op: Op::Rollback(t.id),
@@ -285,7 +250,7 @@ impl App {
                 "what it changed so far is kept for review.".into(),
             ]
         };
-        self.dialog = Some(Dialog::Confirm {
+        self.layers.open(Dialog::Confirm {
             title: format!("Cancel {}?", t.id),
             lines,
             op: Op::Cancel(t.id),
@@ -293,10 +258,30 @@ impl App {
     }
 
     pub(super) fn update_dialog(&mut self, action: Action) {
-        let Some(dialog) = self.dialog.take() else {
+        let Some(dialog) = self.layers.take_dialog() else {
             return;
         };
         match (dialog, action) {
+            (
+                Dialog::Reason {
+                    turn,
+                    mut input,
+                    action,
+                },
+                typed @ (Action::Type(_) | Action::Erase),
+            ) => {
+                match typed {
+                    Action::Type(c) => input.push(c),
+                    _ => {
+                        input.pop();
+                    }
+                }
+                self.layers.open(Dialog::Reason {
+                    turn,
+                    input,
+                    action,
+                });
+            }
             (_, Action::Quit) => self.quit = true,
             (_, Action::Cancel | Action::Back) => {
                 self.status = Some(Status {
@@ -315,7 +300,7 @@ impl App {
             ) => {
                 let reason = input.trim().to_string();
                 if reason.is_empty() {
-                    self.dialog = Some(Dialog::Reason {
+                    self.layers.open(Dialog::Reason {
                         turn,
                         input,
                         action,
@@ -343,7 +328,7 @@ impl App {
                 self.outbox.ops.push(op);
             }
             (Dialog::NewTurn(form), a) => self.form_action(form, a),
-            (d, _) => self.dialog = Some(d),
+            (d, _) => self.layers.open(d),
         }
     }
 }

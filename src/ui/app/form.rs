@@ -9,12 +9,12 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Dialog, Pane, Status};
-use crate::agents::TurnSpec;
+use crate::model::TurnSpec;
 use crate::model::{FailureClass, RiskClass};
 use crate::state::Turn;
 use crate::ui::action::Action;
 use crate::ui::keymap::{Key, Layer};
-use crate::ui::worker::{Op, run_args, started_id};
+use crate::ui::worker::{Op, started_id};
 
 /// A one-line text field: its text and a cursor, counted in characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -311,9 +311,8 @@ impl NewTurn {
         }];
     }
 
-    /// The `leash run` arguments the form asks for, or the field to fix
-    /// and why.
-    pub fn args(&self, app: &App) -> Result<Vec<String>, (Field, String)> {
+    /// The turn the form asks for, or the field to fix and why.
+    pub fn spec(&self, app: &App) -> Result<TurnSpec, (Field, String)> {
         let prompt = self.prompt.text.trim();
         let mut spec = TurnSpec {
             risk: Some(self.risk),
@@ -358,14 +357,14 @@ impl NewTurn {
                 };
             }
         }
-        Ok(run_args(&spec))
+        Ok(spec)
     }
 }
 
 impl App {
     /// Opens the new-turn form.
     pub(super) fn open_new_turn(&mut self) {
-        self.dialog = Some(Dialog::NewTurn(NewTurn::new(self)));
+        self.layers.open(Dialog::NewTurn(NewTurn::new(self)));
     }
 
     /// Opens the replay form for the selected turn: enter starts it again
@@ -375,33 +374,19 @@ impl App {
             return self.refuse("no turn selected".into());
         };
         match NewTurn::replay(self, &t) {
-            Ok(form) => self.dialog = Some(Dialog::NewTurn(form)),
+            Ok(form) => self.layers.open(Dialog::NewTurn(form)),
             Err(e) => self.refuse(e),
         }
     }
 
-    /// A key press while the form is open.
+    /// A key press while the form is open (typed characters come as
+    /// [`Action::Type`], through [`App::form_action`]).
     pub(super) fn form_key(&mut self, ev: KeyEvent) {
-        let Some(Dialog::NewTurn(mut form)) = self.dialog.take() else {
+        let Some(Dialog::NewTurn(mut form)) = self.layers.take_dialog() else {
             return;
         };
-        let typing = ev.modifiers.difference(KeyModifiers::SHIFT).is_empty();
-        let text_focus = form.text_mut(form.focus).is_some();
         let action = self.keymap.resolve(Key::from_event(&ev), &[Layer::Dialog]);
         match ev.code {
-            KeyCode::Char(c) if typing => {
-                // Typing on a list or a choice writes the prompt: a new
-                // one, unless the operator already wrote some of it.
-                if !text_focus {
-                    form.focus = Field::Prompt;
-                    if form.prompt.text == form.prefilled {
-                        form.prompt = TextField::default();
-                    }
-                }
-                if let Some(f) = form.text_mut(form.focus) {
-                    f.insert(&c.to_string());
-                }
-            }
             KeyCode::Tab => form.step_field(true),
             KeyCode::BackTab => form.step_field(false),
             KeyCode::Enter => return self.submit(form),
@@ -456,12 +441,12 @@ impl App {
                 }
             }
         }
-        self.dialog = Some(Dialog::NewTurn(form));
+        self.layers.open(Dialog::NewTurn(form));
     }
 
     /// Pasted text goes into the focused text field, or the prompt.
     pub fn on_paste(&mut self, text: &str) {
-        match &mut self.dialog {
+        match self.layers.top_dialog_mut() {
             Some(Dialog::NewTurn(form)) => {
                 if form.text_mut(form.focus).is_none() {
                     form.focus = Field::Prompt;
@@ -478,17 +463,29 @@ impl App {
     /// An action (from a key the form did not take itself, or a caller).
     pub(super) fn form_action(&mut self, mut form: NewTurn, action: Action) {
         match action {
+            Action::Type(c) => {
+                // Typing on a list or a choice writes the prompt: a new
+                // one, unless the operator already wrote some of it.
+                if form.text_mut(form.focus).is_none() {
+                    form.focus = Field::Prompt;
+                    if form.prompt.text == form.prefilled {
+                        form.prompt = TextField::default();
+                    }
+                }
+                if let Some(f) = form.text_mut(form.focus) {
+                    f.insert(&c.to_string());
+                }
+            }
             Action::Confirm | Action::Open => return self.submit(form),
             Action::Quit => self.quit = true,
             Action::Cancel | Action::Back => return self.cancel_form(),
             Action::NextPane | Action::PrevPane => form.step_field(action == Action::NextPane),
             _ => {}
         }
-        self.dialog = Some(Dialog::NewTurn(form));
+        self.layers.open(Dialog::NewTurn(form));
     }
 
     fn cancel_form(&mut self) {
-        self.dialog = None;
         self.status = Some(Status {
             text: "cancelled".into(),
             error: false,
@@ -498,8 +495,8 @@ impl App {
     /// Starts the turn the form describes (exactly one), or says what to
     /// fix and keeps the form open on that field.
     fn submit(&mut self, mut form: NewTurn) {
-        match form.args(self) {
-            Ok(args) => {
+        match form.spec(self) {
+            Ok(spec) => {
                 self.status = Some(Status {
                     text: match &form.replay {
                         Some(r) => format!("replaying {}…", r.turn),
@@ -507,11 +504,11 @@ impl App {
                     },
                     error: false,
                 });
-                self.outbox.ops.push(Op::Start(args));
+                self.outbox.ops.push(Op::Start(spec));
             }
             Err((field, why)) => {
                 form.focus = field;
-                self.dialog = Some(Dialog::NewTurn(form));
+                self.layers.open(Dialog::NewTurn(form));
                 self.refuse(why);
             }
         }

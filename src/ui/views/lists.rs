@@ -193,7 +193,7 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
         Span::styled(" Turns ", app.theme.style("text.title")),
         Span::styled(format!("{} ", turns.len()), app.theme.style("text.muted")),
     ];
-    if let Some(f) = &app.reading.filter {
+    if let Some(f) = &app.turn_list.filter {
         // The filter in the title: what it holds, the caret while typing.
         let all = app.ws.state.turns().len();
         title.pop();
@@ -218,7 +218,7 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
     let block = pane_block(app, title, Some(Pane::Turns));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if turns.is_empty() && app.reading.filter.is_some() {
+    if turns.is_empty() && app.turn_list.filter.is_some() {
         frame.render_widget(
             Paragraph::new(Line::styled(
                 "No turn matches the filter (esc clears it).",
@@ -300,7 +300,7 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
     }
     let width = inner.width as usize;
     let height = (inner.height as usize).max(1);
-    let selected = (app.focus == Pane::Queue).then_some(app.queue_sel.min(q.len() - 1));
+    let selected = (app.focus == Pane::Queue).then_some(app.queue_pane.sel.min(q.len() - 1));
     // The selected entry is always in view.
     let first = selected.map_or(0, |s| s.saturating_sub(height - 1));
     let items: Vec<ListItem> = q
@@ -418,7 +418,7 @@ pub fn draw_autonomy(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines = Vec::new();
     for (i, class) in CLASSES.iter().enumerate() {
         let level = sliders.get(*class);
-        let chosen = app.focus == Pane::Autonomy && app.slider_sel == i;
+        let chosen = app.focus == Pane::Autonomy && app.autonomy.sel == i;
         // `*`: the journal moved this slider away from the committed policy.
         let overridden = level != app.ws.config.autonomy.get(*class);
         let mut spans = vec![Span::styled(

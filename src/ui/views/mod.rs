@@ -1,10 +1,15 @@
-//! Drawing: each view draws what the app state says, and nothing else.
-//! Only visible rows are built; nothing here does I/O.
+//! Drawing: each view draws what the app state says, and nothing else —
+//! it reads the app and reports what the frame found out (where things
+//! are, the page height, the rows on screen) for the app to take after
+//! the frame. Only visible rows are built; nothing here does I/O.
 
+mod dashboard;
 pub(crate) mod detail;
+mod diff;
 mod form;
 mod lists;
 mod overlay;
+pub(crate) mod provenance;
 pub mod text;
 
 use ratatui::Frame;
@@ -14,11 +19,12 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
 use crate::model::TurnState;
 use crate::ui::action::Action;
-use crate::ui::app::{App, Pane};
+use crate::ui::app::{App, Dialog, Drawn, Overlay, Pane};
 use crate::ui::keymap::Layer;
 
-/// Draws the whole console.
-pub fn draw(frame: &mut Frame, app: &mut App) {
+/// Draws the whole console; what the frame found out is for
+/// [`App::on_drawn`].
+pub fn draw(frame: &mut Frame, app: &App) -> Drawn {
     let area = frame.area();
     let theme = &app.theme;
     frame.render_widget(Block::default().style(theme.style("text")), area);
@@ -50,20 +56,23 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     let queue_first = lists::draw_queue(frame, app, queue);
     lists::draw_autonomy(frame, app, autonomy);
     let inner = |r: Rect| r.inner(ratatui::layout::Margin::new(1, 1));
-    let areas = &mut app.reading.areas;
+    let mut drawn = Drawn::default();
+    let areas = &mut drawn.areas;
     areas.turns = inner(turns);
     areas.turns_first = first;
     areas.queue = inner(queue);
     areas.queue_first = queue_first;
     areas.autonomy = inner(autonomy);
-    detail::draw(frame, app, right);
+    detail::draw(frame, app, right, &mut drawn);
     draw_footer(frame, app, footer);
-    if app.help.is_some() {
-        overlay::draw_help(frame, app, area);
+    // The layers over the panes, bottom first.
+    for layer in app.layers.iter() {
+        match layer {
+            Overlay::Help(scroll) => overlay::draw_help(frame, app, *scroll, area),
+            Overlay::Dialog(d) => overlay::draw_dialog(frame, app, d, area),
+        }
     }
-    if app.dialog.is_some() {
-        overlay::draw_dialog(frame, app, area);
-    }
+    drawn
 }
 
 fn overrides_height(app: &App) -> u16 {
@@ -78,7 +87,7 @@ fn overrides_height(app: &App) -> u16 {
 
 /// A bordered block whose border shows whether it has focus.
 pub fn pane_block<'a>(app: &App, title: Line<'a>, pane: Option<Pane>) -> Block<'a> {
-    let focused = pane.is_some_and(|p| p == app.focus) && app.dialog.is_none();
+    let focused = pane.is_some_and(|p| p == app.focus) && app.dialog().is_none();
     let role = if focused { "border.focus" } else { "border" };
     Block::default()
         .borders(Borders::ALL)
@@ -230,10 +239,10 @@ fn by_priority<'a>(mut parts: Vec<(u8, Span<'a>)>, width: usize) -> Vec<Span<'a>
 
 /// The actions the footer offers where the cursor is.
 fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
-    if app.dialog.is_some() {
+    if app.dialog().is_some() {
         return (Layer::Dialog, vec![Action::Confirm, Action::Cancel]);
     }
-    if app.help.is_some() {
+    if app.help().is_some() {
         return (Layer::Help, vec![Action::Back, Action::Down, Action::Up]);
     }
     let state = app.current().map(|t| t.state);
@@ -304,8 +313,8 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     // In a dialog that takes text, a letter types itself: offer keys that
     // do not (enter confirm, esc cancel — not y and n).
     let typing = matches!(
-        app.dialog,
-        Some(crate::ui::app::Dialog::Reason { .. } | crate::ui::app::Dialog::NewTurn(_))
+        app.dialog(),
+        Some(Dialog::Reason { .. } | Dialog::NewTurn(_))
     );
     for a in actions {
         let key = app

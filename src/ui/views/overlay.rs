@@ -22,7 +22,7 @@ const HELP_LAYERS: [(Layer, &str); 6] = [
 
 /// The keys of every layer, as the active keymap binds them: one line per
 /// action with all its keys, in two columns when the screen is wide.
-pub fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
+pub fn draw_help(frame: &mut Frame, app: &App, scroll: usize, area: Rect) {
     let th = &app.theme;
     let mut lines: Vec<Line> = Vec::new();
     for (layer, title) in HELP_LAYERS {
@@ -72,7 +72,7 @@ pub fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
     let block = dialog_block(th, " Keys (esc closes) ").style(th.style("dialog"));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let scroll = app.help.unwrap_or(0).min(tallest.saturating_sub(1)) as u16;
+    let scroll = scroll.min(tallest.saturating_sub(1)) as u16;
     if two {
         let right: Vec<Line> = lines.split_off(per_column);
         let [l, r] = ratatui::layout::Layout::horizontal([
@@ -95,11 +95,10 @@ fn key_hint(app: &App, action: crate::ui::action::Action) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// The open dialog.
-pub fn draw_dialog(frame: &mut Frame, app: &App, area: Rect) {
+/// A dialog.
+pub fn draw_dialog(frame: &mut Frame, app: &App, d: &Dialog, area: Rect) {
     use crate::ui::action::Action;
     let th = &app.theme;
-    let Some(d) = &app.dialog else { return };
     let yes = key_hint(app, Action::Confirm);
     let no = key_hint(app, Action::Cancel);
     let (title, mut lines): (String, Vec<Line>) = match d {

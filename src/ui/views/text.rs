@@ -60,11 +60,14 @@ pub fn safe<'a>(text: &str, style: Style) -> Span<'a> {
     Span::styled(sanitize::plain(text), style)
 }
 
-/// Cuts a string to `width` display columns, marking the cut.
+/// Untrusted text made safe, then cut to `width` display columns, marking
+/// the cut: the markers that stand for hidden characters count in the
+/// width, so they cannot push the text past it.
 pub fn fit(text: &str, width: usize) -> String {
     use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let text = sanitize::plain(text);
     if text.width() <= width {
-        return text.to_string();
+        return text;
     }
     let mut out = String::new();
     let mut w = 0;
@@ -215,6 +218,30 @@ mod tests {
             width,
             Style::default(),
         ))
+    }
+
+    #[test]
+    fn fit_sanitizes_before_it_cuts_so_markers_stay_inside_the_width() {
+        use unicode_width::UnicodeWidthStr;
+        // A bidi override, a terminal escape and a control right at the
+        // cut: their markers count, so the result never overflows.
+        let hostile = "title: \u{202e}evil\x1b]0;owned\x07\x1b[2J\x07 and more";
+        for width in 1..40 {
+            let f = fit(hostile, width);
+            assert!(f.width() <= width, "{width}: {f:?}");
+            assert!(
+                !f.chars().any(crate::sanitize::is_hidden_char),
+                "{width}: {f:?}"
+            );
+            // What a view then makes of it (`safe`) is what was measured.
+            assert_eq!(sanitize::plain(&f), f, "{width}");
+        }
+        let whole = sanitize::plain(hostile);
+        assert_eq!(fit(hostile, whole.width()), whole, "nothing cut: no marker");
+        assert!(fit(hostile, whole.width() - 1).ends_with('…'));
+        // The escape's own bytes never show, cut or not.
+        assert!(!fit(hostile, 14).contains("owned"));
+        assert!(!fit(hostile, 14).contains('\x1b'));
     }
 
     #[test]
