@@ -434,59 +434,11 @@ fn io_err(path: &Path, source: std::io::Error) -> JournalError {
     }
 }
 
-/// A journal timestamp (RFC 3339) as a UTC time.
-pub fn parse_ts(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(ts)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
-}
+pub use crate::model::parse_ts;
 
-/// How long ago a journal time stamp was, as people say it: "42s", "3m",
-/// "5h", "2d" ("?" for a stamp that does not parse).
-pub fn age(ts: &str) -> String {
-    let label = age_now(ts);
-    AGES.with(|a| {
-        if let Some(seen) = a.borrow_mut().as_mut() {
-            seen.push((ts.to_string(), label.clone()));
-        }
-    });
-    label
-}
-
-fn age_now(ts: &str) -> String {
-    let Some(t) = parse_ts(ts) else {
-        return "?".into();
-    };
-    let secs = (chrono::Utc::now() - t).num_seconds().max(0);
-    match secs {
-        0..=59 => format!("{secs}s"),
-        60..=3599 => format!("{}m", secs / 60),
-        3600..=86399 => format!("{}h", secs / 3600),
-        _ => format!("{}d", secs / 86400),
-    }
-}
-
-thread_local! {
-    /// The age labels made while [`record_ages`] runs on this thread.
-    static AGES: std::cell::RefCell<Option<Vec<(String, String)>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `f` (a frame being drawn) and returns, with its result, every age
-/// label [`age`] made meanwhile as `(time stamp, label)`: what the clock
-/// can change on screen, so the console redraws only when one of them
-/// would read otherwise ([`ages_moved`]).
-pub fn record_ages<R>(f: impl FnOnce() -> R) -> (R, Vec<(String, String)>) {
-    AGES.with(|a| *a.borrow_mut() = Some(Vec::new()));
-    let r = f();
-    let seen = AGES.with(|a| a.borrow_mut().take()).unwrap_or_default();
-    (r, seen)
-}
-
-/// Whether any of these labels would now read otherwise.
-pub fn ages_moved(labels: &[(String, String)]) -> bool {
-    labels.iter().any(|(ts, label)| age_now(ts) != *label)
-}
+// The age labels people read moved to `words`; these names stay for
+// callers not yet changed.
+pub use crate::words::{age, ages_moved, record_ages};
 
 /// Now, as the journal writes time stamps.
 pub fn now() -> String {

@@ -368,6 +368,13 @@ pub struct TurnSpec {
     pub base: Option<String>,
 }
 
+/// A journal timestamp (RFC 3339) as a UTC time.
+pub fn parse_ts(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

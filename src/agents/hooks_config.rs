@@ -92,7 +92,7 @@ pub fn hook_command(leash_binary: &Path, agent: Agent) -> String {
     // Settings files are JSON text, so a path that is not UTF-8 cannot be written exactly anyway.
     format!(
         "{} hook {}",
-        shell_quote(&leash_binary.to_string_lossy()),
+        crate::words::shell_quote(&leash_binary.to_string_lossy()),
         agent.name()
     )
 }
@@ -627,18 +627,6 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
         }
     }
     Err(io::Error::other("too many levels of symbolic links"))
-}
-
-/// `word` as one POSIX shell word (`shell_words::quote`); a word that one
-/// leaves bare but that holds a brace or bracket is single-quoted too, since
-/// bash expands `{a,b}` and [`plain_words`] does not read such a word back.
-pub(crate) fn shell_quote(word: &str) -> String {
-    let quoted = shell_words::quote(word);
-    if quoted == word && word.contains(['{', '}', '[', ']']) {
-        // No `'` inside: `shell_words` would have quoted it.
-        return format!("'{word}'");
-    }
-    quoted.into_owned()
 }
 
 /// The words of a simple POSIX shell command after quote removal, or `None` if the shell would

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::hooks_config::{self, Agent, LeashEntry};
-use crate::journal::parse_ts;
+use crate::model::parse_ts;
 use crate::state::State;
 
 /// Where the agents keep their own configuration.

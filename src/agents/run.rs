@@ -6,7 +6,6 @@
 use std::fs;
 use std::path::Path;
 
-use super::hooks_config;
 use crate::config::{self, AgentFormat};
 
 const TITLE_MAX: usize = 72;
@@ -25,15 +24,6 @@ pub(crate) fn one_line(s: &str) -> String {
     } else {
         line.to_string()
     }
-}
-
-/// A command line as a person would type it: each word quoted for a POSIX
-/// shell when it needs it (`sh -c 'echo hi > note.md'`).
-pub(crate) fn quote_argv(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| hooks_config::shell_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Whether `program` can be started: a bare name is looked up in PATH as

@@ -37,7 +37,7 @@ pub fn list(ws: &Workspace, json: bool) -> CliResult {
             a.risk.as_str(),
             out::field(&a.summary),
             t.id,
-            crate::journal::age(&a.requested)
+            crate::words::age(&a.requested)
         );
     }
     say!("answer with `leash allow ACTION` or `leash deny ACTION --reason …`");
@@ -334,7 +334,7 @@ fn print_status(s: &Status, initialised: bool) {
     match &s.last_report {
         Some(r) => say!(
             "  last report: {} ago ({}; {}{})",
-            crate::journal::age(&r.ts),
+            crate::words::age(&r.ts),
             p(&r.ts),
             p(&r.what),
             r.session

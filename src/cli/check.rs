@@ -68,7 +68,7 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
                     say!(
                         "fixed {} in {id} (its turn commit is now {}; the agent's own is kept at {}); {} — it waits for review",
                         f.fixed.join(", "),
-                        crate::checkpoint::short(&f.commit),
+                        crate::model::short(&f.commit),
                         f.unfixed,
                         f.summary()
                     );
@@ -98,7 +98,7 @@ pub fn check(ws: &mut Workspace, a: CheckArgs) -> CliResult {
                     say!(
                         "fixed {} in {} (turn {id}); `leash rollback {id}` undoes it",
                         names.join(", "),
-                        crate::checkpoint::short(&landing.commit)
+                        crate::model::short(&landing.commit)
                     );
                 }
                 None => say!(

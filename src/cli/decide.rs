@@ -3,8 +3,8 @@
 use super::{
     ApproveArgs, AutonomyArgs, CliResult, Failure, RejectArgs, TurnArg, parse_level, print_json,
 };
-use crate::checkpoint::short;
-use crate::config::Sliders;
+use crate::model::Sliders;
+use crate::model::short;
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::say;
 use crate::workspace::{AutonomyTarget, Workspace};

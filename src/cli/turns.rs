@@ -6,9 +6,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::{CliResult, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json};
-use crate::checkpoint::{self, short};
 use crate::diff::patch::{self, PatchLine};
-use crate::journal::{self, Record};
+use crate::journal::Record;
+use crate::model::short;
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
 use crate::workspace::Workspace;
@@ -65,9 +65,10 @@ pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
 /// Bare `leash`: where the workspace stands.
 pub fn status(dir: &Path) -> CliResult {
     let ws = open_read_only(dir)?;
-    let branch = checkpoint::current_branch(&ws.repo)?.unwrap_or_else(|| "(detached)".into());
-    let head = checkpoint::head_commit(&ws.repo)?
-        .map(|h| short(&h.to_string()).to_string())
+    let branch = ws.branch()?.unwrap_or_else(|| "(detached)".into());
+    let head = ws
+        .head()?
+        .map(|h| short(&h).to_string())
         .unwrap_or_else(|| "(no commits)".into());
     let count = |s: TurnState| ws.state.turns().iter().filter(|t| t.state == s).count();
     say!(
@@ -135,7 +136,7 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
             level.as_str(),
             t.failure.map(|f| f.as_str()).unwrap_or("-"),
             format!("+{} -{}", t.insertions, t.deletions),
-            crate::journal::age(&t.created),
+            crate::words::age(&t.created),
             t.title
         );
     }
@@ -143,8 +144,7 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
 }
 
 fn turn_records(ws: &Workspace, t: &Turn) -> Vec<Record> {
-    let (records, _) = journal::read_all(ws.journal_path());
-    records
+    ws.records()
         .into_iter()
         .filter(|r| t.events.binary_search(&r.seq).is_ok())
         .collect()
@@ -186,7 +186,7 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
         say!("  denied     {}", d.sentence());
     }
     let agent = match &t.command {
-        Some(argv) => format!("{} · {}", t.agent, crate::agents::run::quote_argv(argv)),
+        Some(argv) => format!("{} · {}", t.agent, crate::words::quote_argv(argv)),
         None => t.agent.clone(),
     };
     say!("  agent      {agent}");
@@ -362,10 +362,9 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
 }
 
 pub fn log(ws: &mut Workspace, a: LogArgs) -> CliResult {
-    let path = ws.journal_path().to_path_buf();
     let mut offset = 0u64;
     loop {
-        let (records, next) = journal::read_from(&path, offset);
+        let (records, next) = ws.records_from(offset);
         offset = next;
         let mut out = std::io::stdout().lock();
         for r in &records {

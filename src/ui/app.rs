@@ -181,14 +181,16 @@ macro_rules! ctx {
 
 /// The checked-out branch and head commit, as the header shows them.
 fn read_head(ws: &Workspace) -> (String, String) {
-    let branch = crate::checkpoint::current_branch(&ws.repo)
+    let branch = ws
+        .branch()
         .ok()
         .flatten()
         .unwrap_or_else(|| "(detached)".into());
-    let head = crate::checkpoint::head_commit(&ws.repo)
+    let head = ws
+        .head()
         .ok()
         .flatten()
-        .map(|h| crate::checkpoint::short(&h.to_string()).to_string())
+        .map(|h| crate::model::short(&h).to_string())
         .unwrap_or_else(|| "(no commits)".into());
     (branch, head)
 }

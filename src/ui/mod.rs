@@ -220,14 +220,14 @@ where
                 app.on_changed();
                 tell(Seen::Refreshed);
                 dirty = true;
-            } else if tick_due && crate::journal::ages_moved(&ages) {
+            } else if tick_due && crate::words::ages_moved(&ages) {
                 dirty = true;
             }
             tick_due = false;
         }
         if dirty && (frame_wait.is_zero() || urgent) {
             let mut report = None;
-            let (drawn, seen) = crate::journal::record_ages(|| {
+            let (drawn, seen) = crate::words::record_ages(|| {
                 terminal
                     .draw(|f| report = Some(views::draw(f, app)))
                     .map(drop)

@@ -312,7 +312,7 @@ fn ops_loop<M>(root: &Path, ops: Receiver<Op>, done: &Sender<M>, wrap: fn(Done) 
 /// Carries out an operator action on the workspace; the text says what
 /// happened, or why not.
 pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
-    let short = |c: &str| crate::checkpoint::short(c).to_string();
+    let short = |c: &str| crate::model::short(c).to_string();
     match op {
         Op::Approve(id) => ws
             .approve(id, None)

@@ -21,7 +21,6 @@ use crate::agents::confine;
 use crate::agents::process::{self, Spawn};
 use crate::agents::run::{
     codex_require_refusal, codex_sandboxes_itself, one_line, program_found, program_missing,
-    quote_argv,
 };
 use crate::checkpoint;
 use crate::config::{self, AgentFormat, ConfineMode};
@@ -32,6 +31,7 @@ use crate::model::{
 };
 use crate::policy::{self, Exit, TurnEnd, Verdict};
 use crate::state::Turn;
+use crate::words::quote_argv;
 
 /// A spec resolved against the workspace's tasks and agents.
 #[derive(Debug, Clone)]

@@ -90,7 +90,7 @@ pub fn build(app: &Ctx) -> Dashboard {
         turns.iter().position(|t| {
             t.invariants
                 .iter()
-                .any(|r| r.name == name && !crate::checks::passes(r))
+                .any(|r| r.name == name && !crate::invariants::passes(r))
         })
     };
     names.sort_by_key(|n| newest_break(n).unwrap_or(usize::MAX));
@@ -154,12 +154,12 @@ impl App {
             return Some((
                 format!(
                     "invariants {summary} at {}",
-                    crate::checkpoint::short(&check.commit)
+                    crate::model::short(&check.commit)
                 ),
                 "text.muted",
             ));
         }
-        let failing = check.results.iter().any(|r| !crate::checks::passes(r));
+        let failing = check.results.iter().any(|r| !crate::invariants::passes(r));
         Some((
             format!("invariants {summary}"),
             if failing { "failure" } else { "state.landed" },

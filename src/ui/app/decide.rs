@@ -4,7 +4,7 @@
 //! What they decide goes to the outbox as an `Op`.
 
 use super::{App, Dialog, Pane, Status};
-use crate::config::Sliders;
+use crate::model::Sliders;
 use crate::model::{AutonomyLevel, RiskClass, TurnState};
 use crate::state::Turn;
 use crate::ui::action::Action;
@@ -75,7 +75,7 @@ impl App {
             let failing: Vec<String> = t
                 .invariants
                 .iter()
-                .filter(|r| !crate::checks::passes(r))
+                .filter(|r| !crate::invariants::passes(r))
                 .map(|r| crate::sanitize::plain(&r.name))
                 .collect();
             self.layers.open(Dialog::Confirm {
@@ -341,7 +341,7 @@ pub fn approve_warnings(t: &Turn) -> Option<Vec<String>> {
     let failing: Vec<&crate::invariants::CheckResult> = t
         .invariants
         .iter()
-        .filter(|r| !crate::checks::passes(r))
+        .filter(|r| !crate::invariants::passes(r))
         .collect();
     let failed = t.failure.is_some() || t.exit.is_some_and(|e| e != 0) || t.signal.is_some();
     if t.risk != RiskClass::High && !failed && failing.is_empty() {

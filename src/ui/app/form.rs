@@ -238,10 +238,7 @@ impl NewTurn {
         form.replay = Some(Replay {
             turn: t.id.clone(),
             base: t.base.clone(),
-            head: crate::checkpoint::head_commit(&app.ws.repo)
-                .ok()
-                .flatten()
-                .map(|h| h.to_string()),
+            head: app.ws.head().ok().flatten(),
             // Its old base would only drift again.
             on_head: t.failure == Some(FailureClass::ConcurrentDrift),
         });

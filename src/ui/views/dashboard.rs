@@ -140,7 +140,7 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
                     th.style(outcome_cell(res.outcome).1),
                 ),
                 Span::styled(
-                    if crate::checks::passes(res) {
+                    if crate::invariants::passes(res) {
                         String::new()
                     } else if introduced {
                         "  introduced by this turn".to_string()
@@ -160,7 +160,7 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
                     Span::styled(
                         format!(
                             "  merged onto the moved branch ({}): ",
-                            crate::checkpoint::short(tree)
+                            crate::model::short(tree)
                         ),
                         th.style("text.muted"),
                     ),
@@ -194,7 +194,7 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
                     safe(&f.message, style),
                 ]));
             }
-            if !res.detail.is_empty() && !crate::checks::passes(res) {
+            if !res.detail.is_empty() && !crate::invariants::passes(res) {
                 for l in res.detail.lines().take(6) {
                     lines.push(Line::from(safe(
                         &format!("  | {l}"),

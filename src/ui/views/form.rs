@@ -139,7 +139,7 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
         ]));
         let short = |c: &Option<String>| {
             c.as_deref()
-                .map(crate::checkpoint::short)
+                .map(crate::model::short)
                 .unwrap_or("(unborn)")
                 .to_string()
         };

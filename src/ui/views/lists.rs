@@ -156,7 +156,7 @@ fn short_level(l: AutonomyLevel) -> &'static str {
 }
 
 fn row_tail(t: &Turn, tier: usize) -> String {
-    let age = crate::journal::age(&t.created);
+    let age = crate::words::age(&t.created);
     if tier < 3 {
         format!("+{} −{} {age:>3}", t.insertions, t.deletions)
     } else {
@@ -329,7 +329,7 @@ pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
                 }
             };
             let head = format!("{head}{:<7}", risk.as_str());
-            let tail = format!(" {:>3}", crate::journal::age(&when));
+            let tail = format!(" {:>3}", crate::words::age(&when));
             let w = width.saturating_sub(head.chars().count() + tail.chars().count());
             // Padded to its room, so every age ends at the right edge.
             let text = fit(&crate::sanitize::plain(&text), w);

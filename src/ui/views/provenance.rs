@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::text::{cut_paragraph, safe};
-use crate::checkpoint::short;
+use crate::model::short;
 use crate::state::Turn;
 use crate::ui::app::{App, Ctx};
 
