@@ -29,7 +29,7 @@ fn committed_text(
             Pos::default(),
             format!(
                 "cannot read the committed version at {}: {}",
-                crate::checkpoint::short(&commit.to_string()),
+                crate::model::short(&commit.to_string()),
                 e.message()
             ),
         )
@@ -51,7 +51,7 @@ fn committed_text(
             Pos::default(),
             format!(
                 "the committed {rel} at {} is not a file",
-                crate::checkpoint::short(&commit.to_string())
+                crate::model::short(&commit.to_string())
             ),
         )),
     }
@@ -63,7 +63,7 @@ pub fn committed_error(mut e: ConfigError, commit: git2::Oid) -> ConfigError {
     e.message = format!(
         "{} (in the committed version, {})",
         e.message,
-        crate::checkpoint::short(&commit.to_string())
+        crate::model::short(&commit.to_string())
     );
     e
 }
