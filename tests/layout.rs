@@ -1,7 +1,10 @@
-//! The library's layout, read from `src/`: `agents/` (processes, adapters,
-//! hook dialects) never reaches into the workspace, and no top-level module
-//! imports one that imports it back (`STILL_BEING_TAKEN_APART` names any
-//! cycle allowed for a while; it may only shrink).
+//! The library's layout, read from `src/`, as README.md's Architecture
+//! section draws it: `agents/` (processes, adapters, hook dialects) never
+//! reaches into the workspace; no top-level module imports one that imports
+//! it back (`STILL_BEING_TAKEN_APART` names any cycle allowed for a while;
+//! it may only shrink); the two fronts use the facade and the data it hands
+//! out, never the library's machinery; only the console and the entry point
+//! name the console; and no file holds more than 800 lines of code.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -45,11 +48,17 @@ fn modules() -> BTreeSet<String> {
 
 /// A file's code without its unit tests and comments.
 fn code(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap();
+    code_of(&std::fs::read_to_string(path).unwrap())
+}
+
+/// Source text without its unit tests and comments.
+fn code_of(text: &str) -> String {
     let mut kept = String::new();
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
-        if line.trim() == "#[cfg(test)]"
+        let t = line.trim();
+        if t.starts_with("#[cfg(")
+            && t.contains("test")
             && lines
                 .peek()
                 .is_some_and(|next| next.trim_start().starts_with("mod "))
@@ -214,4 +223,98 @@ fn the_reader_of_imports_finds_them() {
         ),
     ]));
     assert_eq!(found, [["a", "b", "c"]]);
+}
+
+/// The library's machinery the fronts (`ui/`, `cli/`) may not name: they go
+/// through the workspace facade. From the journal they may take `Record`
+/// (the data of a line), nothing else; and they never open a repository.
+const NOT_FOR_THE_FRONTS: &[&str] = &["agents", "checkpoint", "policy", "fuzzing", "checks"];
+
+/// What a front's code names that it should not.
+fn front_violations(code: &str, modules: &BTreeSet<String>) -> Vec<String> {
+    let mut out: Vec<String> = named(code, modules)
+        .into_iter()
+        .filter(|m| NOT_FOR_THE_FRONTS.contains(&m.as_str()))
+        .map(|m| format!("crate::{m}"))
+        .collect();
+    for (i, _) in code.match_indices("crate::journal") {
+        if !code[i..].starts_with("crate::journal::Record") {
+            out.push("crate::journal (beyond Record)".into());
+        }
+    }
+    if code.contains("git2::") {
+        out.push("git2".into());
+    }
+    out
+}
+
+/// The files of a folder of `src/` that are not test helpers.
+fn code_files(dir: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    rust_files(&src().join(dir), &mut files);
+    files.retain(|f| {
+        !matches!(
+            f.file_name().and_then(|n| n.to_str()),
+            Some("tests.rs" | "testing.rs" | "testutil.rs")
+        )
+    });
+    files.sort();
+    files
+}
+
+#[test]
+fn the_fronts_use_the_facade_not_the_machinery() {
+    let modules = modules();
+    let mut found = Vec::new();
+    for file in code_files("ui").into_iter().chain(code_files("cli")) {
+        for v in front_violations(&code(&file), &modules) {
+            found.push(format!("{}: {v}", file.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the fronts reach past the facade:\n{}",
+        found.join("\n")
+    );
+    // The reader sees what it must.
+    let sample = "use crate::agents::run;\nuse crate::journal::Record;\nfn f() { crate::journal::age(x); git2::Repository::open(p); }\n";
+    assert_eq!(
+        front_violations(sample, &modules),
+        ["crate::agents", "crate::journal (beyond Record)", "git2"]
+    );
+}
+
+#[test]
+fn only_the_console_and_the_entry_point_name_the_console() {
+    let mut found = Vec::new();
+    for file in code_files("") {
+        let rel = file.strip_prefix(src()).unwrap();
+        if rel.starts_with("ui") || rel == Path::new("main.rs") {
+            continue;
+        }
+        if code(&file).contains("crate::ui") {
+            found.push(rel.display().to_string());
+        }
+    }
+    assert!(found.is_empty(), "crate::ui named in {found:?}");
+}
+
+/// Lines of code in a file's text: not blank, not only a comment.
+fn lines_of_code(code: &str) -> usize {
+    code.lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+#[test]
+fn no_file_holds_more_than_800_lines_of_code() {
+    let mut found = Vec::new();
+    for file in code_files("") {
+        let n = lines_of_code(&code(&file));
+        if n > 800 {
+            found.push(format!("{}: {n}", file.display()));
+        }
+    }
+    assert!(found.is_empty(), "files over 800 lines of code: {found:?}");
+    let sample =
+        "fn a() {}\n\n// a comment\n/// docs\nfn b() {}\n#[cfg(all(test, unix))]\nmod tests {\n}\n";
+    assert_eq!(lines_of_code(&code_of(sample)), 2);
 }

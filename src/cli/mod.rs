@@ -535,7 +535,7 @@ pub fn parse() -> Result<Cli, i32> {
     // A detached supervisor tells the process that started it why it did
     // not start the turn in JSON, whatever the command asked for.
     let detached = matches!(cli.command, Some(Command::Run(_)))
-        && std::env::var_os(crate::agents::detached::DETACHED_ENV).is_some();
+        && std::env::var_os(crate::workspace::detached::DETACHED_ENV).is_some();
     out::set_json(wants_json(&cli.command) || detached);
     Ok(cli)
 }
@@ -623,7 +623,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Replay(a) => a.detach,
         _ => false,
     };
-    if detach && std::env::var_os(crate::agents::detached::DETACHED_ENV).is_none() {
+    if detach && std::env::var_os(crate::workspace::detached::DETACHED_ENV).is_none() {
         return run::detach(&dir, command);
     }
     let read_only = matches!(

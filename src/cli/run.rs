@@ -6,10 +6,10 @@ use std::os::fd::AsRawFd;
 
 use super::turns::{summary_line, turn_json};
 use super::{CliResult, Failure, ReplayArgs, RunArgs, print_json};
-use crate::agents::detached;
 use crate::model::TurnSpec;
 use crate::model::TurnState;
 use crate::workspace::Workspace;
+use crate::workspace::detached;
 use crate::{say, tell};
 
 /// `leash run --detach` and `leash replay --detach`: starts the turn under

@@ -13,12 +13,12 @@ use std::thread;
 
 use ratatui::style::Style;
 
-use crate::agents::detached;
 use crate::diff::{FileDiff, Limits};
 use crate::model::TurnSpec;
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::transcript::{self, Rendered};
 use crate::ui::highlight::Highlighter;
+use crate::workspace::detached;
 use crate::workspace::{AutonomyTarget, DiffReader, Workspace};
 
 /// How much of an output log one window holds.

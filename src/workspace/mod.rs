@@ -39,6 +39,7 @@ mod recovery;
 pub mod shell;
 mod turns;
 
+pub use crate::agents::detached;
 pub use crate::model::TurnSpec;
 pub use checks::{TurnCheck, TurnFix};
 pub use confinement::{ConfinementStatus, landlock_abi};
