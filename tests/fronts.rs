@@ -154,3 +154,23 @@ fn leash_with_no_subcommand_outside_a_terminal_tells_the_state_and_opens_no_cons
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
+
+#[test]
+fn a_detached_turns_agent_is_not_told_it_is_the_supervisor() {
+    let r = Repo::initialised();
+    let out = r.ok(&[
+        "run",
+        "--detach",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        "echo \"[$LEASH_DETACHED_SUPERVISOR]\" > env.md",
+    ]);
+    let id = out.stdout.trim().to_string();
+    r.wait_for_event("the turn to land", |e| {
+        e["kind"] == "turn_landed" && e["turn"] == id.as_str()
+    });
+    assert_eq!(r.read("env.md"), "[]\n");
+}

@@ -152,6 +152,9 @@ pub fn run(spawn: Spawn<'_>, observer: &mut dyn Observer) -> std::io::Result<Fin
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(spawn.cwd)
+        // A supervisor started detached is told so by its environment; the
+        // agent (and any `leash` it runs) is not that supervisor.
+        .env_remove(super::detached::DETACHED_ENV)
         .envs(spawn.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
