@@ -13,7 +13,7 @@ use git2::{
     Tree,
 };
 
-use crate::diff::{FileDiff, FileMeta, FileStatus, Limits, Side, deadline_after};
+use crate::diff::{Body, FileDiff, FileMeta, FileStatus, Limits, Side, deadline_after};
 
 /// Diffs two git trees (None = the empty tree; a commit id stands for its
 /// tree), detecting renames; all files share one deadline of
@@ -140,11 +140,32 @@ fn collect(
                     .ok()
                     .map(|id| id.to_string());
             }
-            file.read(old.side(), new.side(), limits, deadline);
+            if shown_as_binary(repo, file.path()) {
+                file.body = Body::Binary {
+                    old_size: old.side().bytes().map_or(0, |b| b.len() as u64),
+                    new_size: new.side().bytes().map_or(0, |b| b.len() as u64),
+                };
+            } else {
+                file.read(old.side(), new.side(), limits, deadline);
+            }
         }
         files.push(file);
     }
     Ok(files)
+}
+
+/// Whether `.gitattributes` says not to diff `path` as text (`-diff`, or
+/// `binary`, which sets it): git shows such a file as "Binary files …
+/// differ", and so does leash.
+fn shown_as_binary(repo: &Repository, path: &str) -> bool {
+    repo.get_attr(
+        Path::new(path),
+        "diff",
+        git2::AttrCheckFlags::FILE_THEN_INDEX,
+    )
+    .ok()
+    .flatten()
+    .is_some_and(|v| git2::AttrValue::from_string(Some(v)) == git2::AttrValue::False)
 }
 
 /// Modes, blob ids and similarity of a delta, as a patch's header shows them.
@@ -434,6 +455,41 @@ mod tests {
             far(),
         );
         assert!(matches!(f.body, Body::Text(_)), "{:?}", f.body);
+    }
+
+    #[test]
+    fn gitattributes_that_turn_off_the_text_diff_are_honoured() {
+        let (_dir, repo) = new_repo();
+        let c1 = commit(
+            &repo,
+            &[
+                (".gitattributes", Some(b"*.lock -diff\n*.dat binary\n")),
+                ("deps.lock", Some(b"a = 1\n")),
+                ("table.dat", Some(b"x,y\n")),
+                ("notes.md", Some(b"one\n")),
+            ],
+        );
+        let c2 = commit(
+            &repo,
+            &[
+                ("deps.lock", Some(b"a = 2\nb = 3\n")),
+                ("table.dat", Some(b"x,y\n1,2\n")),
+                ("notes.md", Some(b"two\n")),
+            ],
+        );
+        let files = diff_trees(&repo, Some(c1), Some(c2), &Limits::default()).unwrap();
+        let body = |name: &str| &files.iter().find(|f| f.name() == name).unwrap().body;
+        assert_eq!(
+            body("deps.lock"),
+            &Body::Binary {
+                old_size: 6,
+                new_size: 12
+            }
+        );
+        assert!(matches!(body("table.dat"), Body::Binary { .. }));
+        assert!(matches!(body("notes.md"), Body::Text(_)));
+        let lock = files.iter().find(|f| f.name() == "deps.lock").unwrap();
+        assert_eq!((lock.insertions, lock.deletions), (0, 0));
     }
 
     #[test]
