@@ -45,6 +45,7 @@ macro_rules! words {
         }
     };
 }
+pub(crate) use words;
 
 /// How much harm a turn can do. Ordered: `Low < Medium < High`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -285,7 +285,6 @@ pub(crate) fn test_git(dir: &std::path::Path, args: &[&str]) -> String {
 
 #[cfg(all(test, unix))]
 mod tests {
-    use super::test_git as git;
     use super::*;
 
     /// The patch text and counts as they were made before the one-pass
@@ -330,50 +329,9 @@ mod tests {
 
     #[test]
     fn one_pass_patch_and_counts_equal_print_and_per_file_patches() {
-        let tmp = tempfile::tempdir().unwrap();
+        // The fixture the model's patch is checked on, too.
+        let (tmp, first, second) = super::sides::patch_tests::two_commits();
         let dir = tmp.path();
-        git(dir, &["init", "-q", "-b", "main"]);
-        git(dir, &["config", "user.name", "t"]);
-        git(dir, &["config", "user.email", "t@example.com"]);
-        let write = |p: &str, b: &[u8]| {
-            let p = dir.join(p);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, b).unwrap();
-        };
-        let long: String = (0..200)
-            .map(|i| format!("line {i} of a moved file\n"))
-            .collect();
-        write("moved.txt", long.as_bytes());
-        write("crlf.txt", b"a\r\nb\r\nc\r\n");
-        write("bin.dat", b"\0\x01\x02binary");
-        write("gone.txt", b"bye\n");
-        write("noeol.txt", b"one\ntwo");
-        write("run.sh", b"#!/bin/sh\n");
-        write("latin1.txt", b"caf\xe9\n");
-        std::os::unix::fs::symlink("gone.txt", dir.join("link")).unwrap();
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", "one"]);
-        let first = git(dir, &["rev-parse", "HEAD"]);
-
-        std::fs::remove_file(dir.join("moved.txt")).unwrap();
-        write("sub/renamed.txt", format!("{long}one more\n").as_bytes());
-        write("crlf.txt", b"a\r\nB\r\nc\r\n");
-        write("bin.dat", b"\0\x01\x03binary!");
-        std::fs::remove_file(dir.join("gone.txt")).unwrap();
-        write("noeol.txt", b"one\ntwo\nthree");
-        std::fs::set_permissions(
-            dir.join("run.sh"),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-        write("latin1.txt", b"caf\xe9 cr\xe8me\n");
-        std::fs::remove_file(dir.join("link")).unwrap();
-        write("link", b"now a file\n");
-        write("new.txt", b"new\n");
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-q", "-m", "two"]);
-        let second = git(dir, &["rev-parse", "HEAD"]);
-
         let repo = Repository::open(dir).unwrap();
         for (a, b) in [
             (None, Some(&first)),

@@ -774,7 +774,7 @@ mod unlimited_tests {
 /// The patch text `leash diff` prints, made from the diff model, against
 /// libgit2's (what it printed before) and `git apply`.
 #[cfg(all(test, unix))]
-mod patch_tests {
+pub(crate) mod patch_tests {
     use super::*;
     use crate::checkpoint::test_git as git;
     use crate::diff::patch;
@@ -785,7 +785,7 @@ mod patch_tests {
     /// turns a symlink into a file, and adds files (one empty, one with
     /// lines starting `--` and `++`, one with a space and a tab-free
     /// non-ASCII name).
-    fn two_commits() -> (tempfile::TempDir, String, String) {
+    pub(crate) fn two_commits() -> (tempfile::TempDir, String, String) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
         git(dir, &["init", "-q", "-b", "main"]);

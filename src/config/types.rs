@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Pos;
 use super::expand_date_placeholders;
-use crate::model::InvariantConfig;
 use crate::model::{AutonomyLevel, RiskClass, Sliders};
+use crate::model::{InvariantConfig, words};
 use crate::policy::RiskRule;
 
 /// The workspace policy of `.leash/config.toml`.
@@ -55,45 +55,6 @@ pub struct AgentConfig {
     pub confine: Option<ConfineMode>,
 }
 
-/// Generates `ALL`, `as_str`, `Display` and a `FromStr` whose error lists
-/// the accepted words, worded like those of `model`.
-macro_rules! config_words {
-    ($ty:ident, $what:literal, { $($variant:ident => $word:literal),+ $(,)? }) => {
-        impl $ty {
-            /// Every value, in order.
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-
-            /// The word used in the config file.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $word),+
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s {
-                    $($word => Ok($ty::$variant),)+
-                    _ => Err(format!(
-                        "`{s}` is not {}; expected one of: {}",
-                        $what,
-                        [$($word),+].join(", ")
-                    )),
-                }
-            }
-        }
-    };
-}
-
 /// How an agent's output is read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -104,7 +65,7 @@ pub enum AgentFormat {
     Generic,
 }
 
-config_words!(AgentFormat, "an agent format", {
+words!(AgentFormat, "an agent format", {
     Claude => "claude",
     Codex => "codex",
     Generic => "generic",
@@ -121,7 +82,7 @@ pub enum Unattended {
     Ask,
 }
 
-config_words!(Unattended, "an unattended policy", { Deny => "deny", Ask => "ask" });
+words!(Unattended, "an unattended policy", { Deny => "deny", Ask => "ask" });
 
 /// What a hook answers to a tool call that policy lets run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -136,7 +97,7 @@ pub enum Allowed {
     Defer,
 }
 
-config_words!(Allowed, "a gate answer for allowed actions", {
+words!(Allowed, "a gate answer for allowed actions", {
     Explicit => "explicit",
     Defer => "defer",
 });
@@ -173,7 +134,7 @@ pub enum ConfineMode {
     Off,
 }
 
-config_words!(ConfineMode, "a confinement mode", {
+words!(ConfineMode, "a confinement mode", {
     Auto => "auto",
     Require => "require",
     Off => "off",
@@ -190,7 +151,7 @@ pub enum NetworkMode {
     Deny,
 }
 
-config_words!(NetworkMode, "a network mode", { Open => "open", Deny => "deny" });
+words!(NetworkMode, "a network mode", { Open => "open", Deny => "deny" });
 
 /// The `[run]` table: limits on turns that leash starts.
 #[derive(Debug, Clone, PartialEq, Eq)]

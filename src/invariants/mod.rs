@@ -28,16 +28,7 @@ use serde::{Deserialize, Serialize};
 use options::Options;
 
 /// The invariant kinds of DESIGN §6.
-pub const KINDS: &[&str] = &[
-    "boot",
-    "readme",
-    "routing",
-    "references",
-    "separation",
-    "layout",
-    "deliverable",
-    "command",
-];
+use crate::model::INVARIANT_KINDS as KINDS;
 
 /// An `[[invariant]]` table, as the workspace config reads it.
 pub use crate::model::InvariantConfig;

@@ -29,6 +29,15 @@ impl TurnCheck {
         self.results.iter().all(passes)
     }
 
+    /// The names of the invariants that did not pass.
+    pub fn failing(&self) -> Vec<&str> {
+        self.results
+            .iter()
+            .filter(|r| !passes(r))
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+
     /// The failure class the check gives the turn: a newly failing
     /// `references` check is a dangling pointer.
     pub fn failure(&self) -> Option<FailureClass> {

@@ -111,12 +111,7 @@ impl Workspace {
                 .as_ref()
                 .is_some_and(|d| d.by == DecidedBy::Policy);
             if by_policy && !check.all_pass() {
-                let failing: Vec<&str> = check
-                    .results
-                    .iter()
-                    .filter(|r| !crate::invariants::passes(r))
-                    .map(|r| r.name.as_str())
-                    .collect();
+                let failing = check.failing();
                 let msg = format!(
                     "{branch} moved since {id} started, and on the merged tree these invariants fail: {}; {}",
                     failing.join(", "),

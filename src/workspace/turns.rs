@@ -638,12 +638,7 @@ impl Workspace {
         } = self.conclude_turn(&turn, changed, &stats.paths, failure, check.all_pass())?;
         let mut reason = policy::outcome_reason(&verdict, turn.denials.as_ref());
         if !check.all_pass() {
-            let failing: Vec<&str> = check
-                .results
-                .iter()
-                .filter(|r| !crate::invariants::passes(r))
-                .map(|r| r.name.as_str())
-                .collect();
+            let failing = check.failing();
             reason.push_str(&format!("; invariants failing: {}", failing.join(", ")));
             if !check.introduced.is_empty() {
                 reason.push_str(&format!(" (introduced: {})", check.introduced.join(", ")));
