@@ -446,3 +446,38 @@ fn a_drifted_turn_replays_on_the_current_head_by_default() {
         ["sh", "-c", "echo 'turn line' > README.md"]
     );
 }
+
+#[test]
+fn the_forms_keys_are_actions_the_keymap_can_move() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    // A user's keymap that walks the form's fields with ctrl-n and ctrl-p
+    // and starts with ctrl-s: the form follows it, as every dialog does.
+    app.keymap
+        .overlay(
+            "[dialog]\nctrl-n = \"next_pane\"\nctrl-p = \"prev_pane\"\nctrl-s = \"confirm\"\n",
+            std::path::Path::new("keymap.toml"),
+        )
+        .unwrap();
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(form(&app).focus, Field::Source);
+    ctrl(&mut app, 'n');
+    assert_ne!(form(&app).focus, Field::Source, "ctrl-n moved on");
+    ctrl(&mut app, 'p');
+    assert_eq!(form(&app).focus, Field::Source, "ctrl-p came back");
+    // The line-editing keys arrive as the editing actions they are.
+    let ev = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    use leash::ui::action::Action;
+    assert_eq!(app.typed(&ev('w')), Some(Action::EraseWord));
+    assert_eq!(app.typed(&ev('u')), Some(Action::EraseToStart));
+    assert_eq!(
+        app.typed(&KeyEvent::new(KeyCode::Home, KeyModifiers::NONE)),
+        Some(Action::LineStart)
+    );
+    assert_eq!(app.typed(&ev('n')), None, "ctrl-n is the keymap's");
+    let before = turns_created(&d.root);
+    ctrl(&mut app, 's');
+    assert!(app.dialog().is_none(), "ctrl-s started the turn");
+    assert_eq!(turns_created(&d.root), before + 1);
+    wait_finished(&d.root, &next_id(1));
+}

@@ -86,6 +86,33 @@ pub enum Action {
     /// The character before the cursor erased.
     #[serde(skip)]
     Erase,
+    // Editing a line of text (the form's fields): the keys every line
+    // editor reads (ctrl-w, ctrl-u, home, …) become these where text is
+    // typed, as typed characters become `Type`.
+    /// The cursor to the start of the word before it.
+    #[serde(skip)]
+    WordLeft,
+    /// The cursor past the end of the word after it.
+    #[serde(skip)]
+    WordRight,
+    /// The cursor to the start of the line.
+    #[serde(skip)]
+    LineStart,
+    /// The cursor to the end of the line.
+    #[serde(skip)]
+    LineEnd,
+    /// The word before the cursor erased.
+    #[serde(skip)]
+    EraseWord,
+    /// The character under the cursor erased.
+    #[serde(skip)]
+    EraseForward,
+    /// Everything before the cursor erased.
+    #[serde(skip)]
+    EraseToStart,
+    /// Everything from the cursor on erased.
+    #[serde(skip)]
+    EraseToEnd,
 }
 
 impl Action {
@@ -180,6 +207,14 @@ impl Action {
             Action::Cancel => "cancel",
             Action::Type(_) => "type",
             Action::Erase => "erase",
+            Action::WordLeft => "word left",
+            Action::WordRight => "word right",
+            Action::LineStart => "line start",
+            Action::LineEnd => "line end",
+            Action::EraseWord => "erase word",
+            Action::EraseForward => "erase forward",
+            Action::EraseToStart => "erase to start",
+            Action::EraseToEnd => "erase to end",
         }
     }
 }

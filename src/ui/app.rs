@@ -179,6 +179,34 @@ macro_rules! ctx {
     };
 }
 
+/// The keys every line editor reads, as the editing actions they are in a
+/// text field (and, on the form's lists, as moves: home, end, pages).
+fn line_edit(ev: &KeyEvent) -> Option<Action> {
+    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+    let alt = ev.modifiers.contains(KeyModifiers::ALT);
+    Some(match ev.code {
+        KeyCode::Left if ctrl || alt => Action::WordLeft,
+        KeyCode::Right if ctrl || alt => Action::WordRight,
+        KeyCode::Home => Action::LineStart,
+        KeyCode::End => Action::LineEnd,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Char('a') if ctrl => Action::LineStart,
+        KeyCode::Char('e') if ctrl => Action::LineEnd,
+        KeyCode::Char('b') if ctrl => Action::Left,
+        KeyCode::Char('f') if ctrl => Action::Right,
+        KeyCode::Backspace if ctrl || alt => Action::EraseWord,
+        KeyCode::Char('w') if ctrl => Action::EraseWord,
+        KeyCode::Backspace => Action::Erase,
+        KeyCode::Char('h') if ctrl => Action::Erase,
+        KeyCode::Delete => Action::EraseForward,
+        KeyCode::Char('d') if ctrl => Action::EraseForward,
+        KeyCode::Char('u') if ctrl => Action::EraseToStart,
+        KeyCode::Char('k') if ctrl => Action::EraseToEnd,
+        _ => return None,
+    })
+}
+
 /// The checked-out branch and head commit, as the header shows them.
 fn read_head(ws: &Workspace) -> (String, String) {
     let branch = ws
@@ -450,6 +478,7 @@ impl App {
             (Some(Overlay::Dialog(Dialog::Reason { .. })), KeyCode::Backspace) => {
                 Some(Action::Erase)
             }
+            (Some(Overlay::Dialog(Dialog::NewTurn(_))), _) => line_edit(ev),
             (None, code) if self.focus == Pane::Turns && self.turn_list.editing() => match code {
                 KeyCode::Char(c) if typing => Some(Action::Type(c)),
                 KeyCode::Backspace => Some(Action::Erase),
@@ -462,7 +491,8 @@ impl App {
         }
     }
 
-    /// A key press: typed text, or what the keymap makes of it.
+    /// A key press: typed text (characters, and the line-editing keys in
+    /// the form), or what the keymap makes of it.
     pub fn on_key(&mut self, ev: KeyEvent) {
         if self.layers.is_empty() && self.focus != Pane::Turns {
             // Focus moved on (a click, Tab): the filter stays, typing ends.
@@ -470,10 +500,6 @@ impl App {
         }
         if let Some(action) = self.typed(&ev) {
             return self.update(action);
-        }
-        if let Some(Overlay::Dialog(Dialog::NewTurn(_))) = self.layers.top() {
-            // The form's editing keys (cursor, word deletion…).
-            return self.form_key(ev);
         }
         let key = Key::from_event(&ev);
         match self.keymap.resolve(key, &self.layers()) {

@@ -6,14 +6,11 @@
 //! writes the prompt, so no key press goes nowhere. Enter starts exactly
 //! one turn (a detached `leash run`, through the worker), esc cancels.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
 use super::{App, Dialog, Pane, Status};
 use crate::model::TurnSpec;
 use crate::model::{FailureClass, RiskClass};
 use crate::state::Turn;
 use crate::ui::action::Action;
-use crate::ui::keymap::{Key, Layer};
 use crate::ui::worker::{Op, started_id};
 
 /// A one-line text field: its text and a cursor, counted in characters.
@@ -64,30 +61,21 @@ impl TextField {
         self.cursor += s.chars().count();
     }
 
-    /// Applies an editing key; false when the key is not one.
-    pub fn edit(&mut self, ev: &KeyEvent) -> bool {
-        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = ev.modifiers.contains(KeyModifiers::ALT);
+    /// Applies an editing action; false when the action is not one.
+    pub fn apply(&mut self, action: Action) -> bool {
         let n = self.len();
-        match ev.code {
-            KeyCode::Left if ctrl || alt => self.cursor = self.word_left(),
-            KeyCode::Right if ctrl || alt => self.cursor = self.word_right(),
-            KeyCode::Left => self.cursor = self.cursor.saturating_sub(1),
-            KeyCode::Right => self.cursor = (self.cursor + 1).min(n),
-            KeyCode::Home => self.cursor = 0,
-            KeyCode::End => self.cursor = n,
-            KeyCode::Char('a') if ctrl => self.cursor = 0,
-            KeyCode::Char('e') if ctrl => self.cursor = n,
-            KeyCode::Char('b') if ctrl => self.cursor = self.cursor.saturating_sub(1),
-            KeyCode::Char('f') if ctrl => self.cursor = (self.cursor + 1).min(n),
-            KeyCode::Backspace if ctrl || alt => self.remove(self.word_left(), self.cursor),
-            KeyCode::Char('w') if ctrl => self.remove(self.word_left(), self.cursor),
-            KeyCode::Backspace => self.remove(self.cursor.saturating_sub(1), self.cursor),
-            KeyCode::Char('h') if ctrl => self.remove(self.cursor.saturating_sub(1), self.cursor),
-            KeyCode::Delete => self.remove(self.cursor, (self.cursor + 1).min(n)),
-            KeyCode::Char('d') if ctrl => self.remove(self.cursor, (self.cursor + 1).min(n)),
-            KeyCode::Char('u') if ctrl => self.remove(0, self.cursor),
-            KeyCode::Char('k') if ctrl => self.remove(self.cursor, n),
+        match action {
+            Action::Left => self.cursor = self.cursor.saturating_sub(1),
+            Action::Right => self.cursor = (self.cursor + 1).min(n),
+            Action::WordLeft => self.cursor = self.word_left(),
+            Action::WordRight => self.cursor = self.word_right(),
+            Action::LineStart => self.cursor = 0,
+            Action::LineEnd => self.cursor = n,
+            Action::Erase => self.remove(self.cursor.saturating_sub(1), self.cursor),
+            Action::EraseWord => self.remove(self.word_left(), self.cursor),
+            Action::EraseForward => self.remove(self.cursor, (self.cursor + 1).min(n)),
+            Action::EraseToStart => self.remove(0, self.cursor),
+            Action::EraseToEnd => self.remove(self.cursor, n),
             _ => return false,
         }
         true
@@ -376,71 +364,6 @@ impl App {
         }
     }
 
-    /// A key press while the form is open (typed characters come as
-    /// [`Action::Type`], through [`App::form_action`]).
-    pub(super) fn form_key(&mut self, ev: KeyEvent) {
-        let Some(Dialog::NewTurn(mut form)) = self.layers.take_dialog() else {
-            return;
-        };
-        let action = self.keymap.resolve(Key::from_event(&ev), &[Layer::Dialog]);
-        match ev.code {
-            KeyCode::Tab => form.step_field(true),
-            KeyCode::BackTab => form.step_field(false),
-            KeyCode::Enter => return self.submit(form),
-            KeyCode::Esc => return self.cancel_form(),
-            KeyCode::Up | KeyCode::Down if form.focus == Field::Source => {
-                let last = form.sources.len() - 1;
-                form.source = if ev.code == KeyCode::Up {
-                    form.source.saturating_sub(1)
-                } else {
-                    (form.source + 1).min(last)
-                };
-                form.chose(self);
-            }
-            KeyCode::PageUp | KeyCode::Home if form.focus == Field::Source => {
-                form.source = 0;
-                form.chose(self);
-            }
-            KeyCode::PageDown | KeyCode::End if form.focus == Field::Source => {
-                form.source = form.sources.len() - 1;
-                form.chose(self);
-            }
-            KeyCode::Up | KeyCode::Down => form.step_field(ev.code == KeyCode::Down),
-            KeyCode::Left | KeyCode::Right if form.focus == Field::Risk => {
-                let i = RiskClass::ALL
-                    .iter()
-                    .position(|r| *r == form.risk)
-                    .unwrap_or(0);
-                let j = if ev.code == KeyCode::Right {
-                    (i + 1).min(RiskClass::ALL.len() - 1)
-                } else {
-                    i.saturating_sub(1)
-                };
-                form.risk = RiskClass::ALL[j];
-                form.risk_chosen = true;
-            }
-            KeyCode::Left | KeyCode::Right if form.focus == Field::Base => {
-                if let Some(r) = &mut form.replay {
-                    r.on_head = ev.code == KeyCode::Right;
-                }
-            }
-            _ => {
-                let edited = match form.text_mut(form.focus) {
-                    Some(f) => f.edit(&ev),
-                    None => false,
-                };
-                if !edited {
-                    match action {
-                        Some(Action::Quit) => self.quit = true,
-                        Some(Action::Cancel | Action::Back) => return self.cancel_form(),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        self.layers.open(Dialog::NewTurn(form));
-    }
-
     /// Pasted text goes into the focused text field, or the prompt.
     pub fn on_paste(&mut self, text: &str) {
         match self.layers.top_dialog_mut() {
@@ -477,7 +400,48 @@ impl App {
             Action::Quit => self.quit = true,
             Action::Cancel | Action::Back => return self.cancel_form(),
             Action::NextPane | Action::PrevPane => form.step_field(action == Action::NextPane),
-            _ => {}
+            // The source list: a choice moves, and what it fills in follows.
+            Action::Up
+            | Action::Down
+            | Action::LineStart
+            | Action::LineEnd
+            | Action::PageUp
+            | Action::PageDown
+                if form.focus == Field::Source =>
+            {
+                let last = form.sources.len() - 1;
+                form.source = match action {
+                    Action::Up => form.source.saturating_sub(1),
+                    Action::Down => (form.source + 1).min(last),
+                    Action::LineStart | Action::PageUp => 0,
+                    _ => last,
+                };
+                form.chose(self);
+            }
+            Action::Up | Action::Down => form.step_field(action == Action::Down),
+            Action::Left | Action::Right if form.focus == Field::Risk => {
+                let i = RiskClass::ALL
+                    .iter()
+                    .position(|r| *r == form.risk)
+                    .unwrap_or(0);
+                let j = if action == Action::Right {
+                    (i + 1).min(RiskClass::ALL.len() - 1)
+                } else {
+                    i.saturating_sub(1)
+                };
+                form.risk = RiskClass::ALL[j];
+                form.risk_chosen = true;
+            }
+            Action::Left | Action::Right if form.focus == Field::Base => {
+                if let Some(r) = &mut form.replay {
+                    r.on_head = action == Action::Right;
+                }
+            }
+            edit => {
+                if let Some(f) = form.text_mut(form.focus) {
+                    f.apply(edit);
+                }
+            }
         }
         self.layers.open(Dialog::NewTurn(form));
     }
