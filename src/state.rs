@@ -318,6 +318,18 @@ pub enum IntentOp {
     Rollback,
 }
 
+/// Where action `id` (`t5.a2`) is among a turn's actions: the gate numbers
+/// them in order from 1, so its number says where, without a search over
+/// a turn of thousands of actions; any other id is looked for.
+fn action_index(actions: &[ActionInfo], id: &str) -> Option<usize> {
+    let by_number = id
+        .rsplit_once(".a")
+        .and_then(|(_, n)| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(1))
+        .filter(|&i| actions.get(i).is_some_and(|a| a.id == id));
+    by_number.or_else(|| actions.iter().position(|a| a.id == id))
+}
+
 /// The folded state of a workspace's journal.
 #[derive(Debug, Default, Clone)]
 pub struct State {
@@ -373,7 +385,7 @@ impl State {
     /// One action by id (`t5.a2`), with its turn.
     pub fn action(&self, id: &str) -> Option<(&Turn, &ActionInfo)> {
         let turn = self.turn(id.split('.').next()?)?;
-        turn.actions.iter().find(|a| a.id == id).map(|a| (turn, a))
+        action_index(&turn.actions, id).map(|i| (turn, &turn.actions[i]))
     }
 
     /// The running in-place turn of an agent session, if any.
@@ -773,7 +785,7 @@ impl State {
                 by,
                 reason,
             } => {
-                if let Some(a) = t.actions.iter_mut().find(|a| &a.id == action) {
+                if let Some(a) = action_index(&t.actions, action).map(|i| &mut t.actions[i]) {
                     let verdict = ActionVerdict {
                         decision: *decision,
                         by: *by,
@@ -795,7 +807,11 @@ impl State {
                         }
                         Some(_) => {}
                     }
-                    t.denials = Denials::of(&t.actions);
+                    // Only a deny can change what was denied (the first
+                    // decision stands, and an allow never overrules).
+                    if *decision == ActionDecision::Deny {
+                        t.denials = Denials::of(&t.actions);
+                    }
                 }
             }
             Event::ActionDone {
@@ -805,7 +821,7 @@ impl State {
                 paths_written,
                 ..
             } => {
-                if let Some(a) = t.actions.iter_mut().find(|a| &a.id == action) {
+                if let Some(a) = action_index(&t.actions, action).map(|i| &mut t.actions[i]) {
                     a.done = Some(*ok);
                     a.paths_read = paths_read.clone();
                     a.paths_written = paths_written.clone();
@@ -928,6 +944,43 @@ mod tests {
             needs: Needs::None,
             tool_use_id: None,
         }
+    }
+
+    #[test]
+    fn actions_are_found_by_their_number_and_by_search_when_it_does_not_fit() {
+        // In order, as the gate numbers them; then one out of order and one
+        // named otherwise (an older journal, a hand-written line).
+        let s = fold(vec![
+            created(),
+            requested("t1.a1"),
+            requested("t1.a2"),
+            requested("t1.a4"),
+            requested("t1.other"),
+            decided("t1.a2", ActionDecision::Deny, DecidedBy::Operator, "no"),
+            decided("t1.a4", ActionDecision::Allow, DecidedBy::Policy, "ok"),
+            decided("t1.other", ActionDecision::Allow, DecidedBy::Policy, "ok"),
+        ]);
+        let t = s.turn("t1").unwrap();
+        for (id, at) in [("t1.a1", 0), ("t1.a2", 1), ("t1.a4", 2), ("t1.other", 3)] {
+            assert_eq!(action_index(&t.actions, id), Some(at), "{id}");
+            assert_eq!(s.action(id).map(|(_, a)| a.id.as_str()), Some(id));
+        }
+        assert_eq!(action_index(&t.actions, "t1.a9"), None);
+        assert_eq!(action_index(&t.actions, "t1.a0"), None);
+        let decision = |id: &str| {
+            s.action(id)
+                .unwrap()
+                .1
+                .decision
+                .as_ref()
+                .map(|d| d.decision)
+        };
+        assert_eq!(decision("t1.a2"), Some(ActionDecision::Deny));
+        assert_eq!(decision("t1.a4"), Some(ActionDecision::Allow));
+        assert_eq!(decision("t1.other"), Some(ActionDecision::Allow));
+        // The deny is counted; the allows after it changed nothing.
+        assert!(t.denials.is_some());
+        assert_eq!(t.denials, Denials::of(&t.actions));
     }
 
     fn decided(action: &str, decision: ActionDecision, by: DecidedBy, why: &str) -> Event {
