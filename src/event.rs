@@ -189,6 +189,11 @@ pub enum Event {
         /// (checked for landing), not the turn's own commit.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         merged: bool,
+        /// The file beside the journal (`checks/<this>.json`, named by the
+        /// git blob id of its bytes) holding every finding, when `results`
+        /// keep only the first of them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        findings: Option<String>,
     },
     TurnDecided {
         turn: String,

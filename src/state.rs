@@ -77,6 +77,10 @@ pub struct Turn {
     pub actions: Vec<ActionInfo>,
     /// The latest invariant results on the turn's tree.
     pub invariants: Vec<crate::invariants::CheckResult>,
+    /// Where every finding of `invariants` is when they keep only the
+    /// first few (see `Workspace::full_results`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invariants_findings: Option<String>,
     /// Failing invariants the turn introduced (the rest it inherited).
     pub introduced: Vec<String>,
     /// The check of the tree the turn landed as when the branch had moved
@@ -226,6 +230,10 @@ pub struct LastCheck {
     /// checkout stood on).
     #[serde(default)]
     pub commit: String,
+    /// Where every finding is when `results` keep only the first few (see
+    /// `Workspace::full_results`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<String>,
 }
 
 /// A check of the merged tree a turn landed as.
@@ -234,6 +242,9 @@ pub struct MergedCheck {
     /// The commit checked: the merge of the turn onto the moved branch.
     pub tree: String,
     pub results: Vec<crate::invariants::CheckResult>,
+    /// Where every finding is when `results` keep only the first few.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<String>,
 }
 
 /// One action (tool call) of a turn, as far as the journal knows it.
@@ -488,6 +499,7 @@ impl State {
                 policy: policy.clone(),
                 actions: Vec::new(),
                 invariants: Vec::new(),
+                invariants_findings: None,
                 introduced: Vec::new(),
                 merged: None,
                 denials: None,
@@ -542,6 +554,7 @@ impl State {
             turn,
             results,
             tree,
+            findings,
             ..
         } = &record.event
         {
@@ -550,6 +563,7 @@ impl State {
                 turn: turn.clone(),
                 results: crate::invariants::parse_results(results),
                 commit: tree.clone(),
+                findings: findings.clone(),
             };
             if turn.is_none() {
                 self.head_check = Some(check.clone());
@@ -561,17 +575,17 @@ impl State {
         {
             // What the branch now holds is what was checked for the landing:
             // the merged tree when the branch had moved, else the turn's own.
-            let results = t
-                .merged
-                .as_ref()
-                .map_or(&t.invariants, |m| &m.results)
-                .clone();
+            let (results, findings) = match &t.merged {
+                Some(m) => (m.results.clone(), m.findings.clone()),
+                None => (t.invariants.clone(), t.invariants_findings.clone()),
+            };
             if !results.is_empty() {
                 self.head_check = Some(LastCheck {
                     ts: ts.clone(),
                     turn: Some(turn.clone()),
                     results,
                     commit: commit.clone(),
+                    findings,
                 });
             }
         }
@@ -832,6 +846,7 @@ impl State {
                 introduced,
                 tree,
                 merged,
+                findings,
                 ..
             } => {
                 let results = crate::invariants::parse_results(results);
@@ -842,9 +857,11 @@ impl State {
                     t.merged = Some(MergedCheck {
                         tree: tree.clone(),
                         results,
+                        findings: findings.clone(),
                     });
                 } else {
                     t.invariants = results;
+                    t.invariants_findings = findings.clone();
                     t.introduced = introduced.clone();
                 }
             }
@@ -1061,6 +1078,7 @@ mod tests {
             })],
             introduced: introduced.iter().map(|s| s.to_string()).collect(),
             merged,
+            findings: None,
         }
     }
 

@@ -269,3 +269,77 @@ fn check_results_survive_a_restart() {
     assert!(log.contains("invariants_checked"), "{log}");
     assert!(log.contains("failing: no dangling pointers"), "{log}");
 }
+
+#[test]
+fn many_findings_live_beside_the_journal_and_every_reader_still_gets_them_all() {
+    let r = workspace();
+    let journal = r.path().join(".git/leash/journal.jsonl");
+    let size = || std::fs::metadata(&journal).map(|m| m.len()).unwrap_or(0);
+    // A turn that adds 40 dangling links.
+    let links: String = (0..40)
+        .map(|i| format!("See [x{i}](gone{i}.md).\\n"))
+        .collect();
+    r.ok(&[
+        "run",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        &format!("printf '{links}' > docs/many.md"),
+    ]);
+    let refs = |v: &serde_json::Value| {
+        v["invariants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "no dangling pointers")
+            .unwrap()
+            .clone()
+    };
+    // The journal keeps the first few and the count; show lists all 40.
+    let kept = refs(&r.turn("t1"));
+    assert_eq!(kept["findings"].as_array().unwrap().len(), 5, "{kept}");
+    assert_eq!(kept["findings_total"], 40, "{kept}");
+    let shown = refs(&r.ok(&["show", "t1", "--json"]).json());
+    assert_eq!(shown["findings"].as_array().unwrap().len(), 40, "{shown}");
+    let file = r.turn("t1")["invariants_findings"]
+        .as_str()
+        .expect("the turn names its findings' file")
+        .to_string();
+    assert!(
+        r.path()
+            .join(format!(".git/leash/checks/{file}.json"))
+            .is_file()
+    );
+
+    // `leash check` on a checkout with those 40: all in its output, and the
+    // journal grows by well under 2 KB.
+    r.write("docs/many.md", &links.replace("\\n", "\n"));
+    let before = size();
+    let out = r.run(&["check", "--json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let checked: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let all = checked["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "no dangling pointers")
+        .unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(all, 40);
+    let grew = size() - before;
+    assert!(grew < 2048, "one check added {grew} bytes to the journal");
+
+    // A damaged file is not trusted: show falls back to what the journal kept.
+    std::fs::write(
+        r.path().join(format!(".git/leash/checks/{file}.json")),
+        "[]",
+    )
+    .unwrap();
+    let shown = refs(&r.ok(&["show", "t1", "--json"]).json());
+    assert_eq!(shown["findings"].as_array().unwrap().len(), 5, "{shown}");
+    assert_eq!(shown["findings_total"], 40);
+}

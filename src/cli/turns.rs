@@ -156,6 +156,10 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
     let log = ws.turn_dir(&t.id).join("output.log");
     if a.json {
         let mut v = turn_json(ws, t);
+        // One turn: its invariants with every finding (the journal keeps the
+        // first few of each; the rest are in the check's file beside it).
+        let invariants = ws.full_results(t.invariants_findings.as_deref(), &t.invariants);
+        v["invariants"] = serde_json::to_value(&invariants).expect("results serialize");
         v["events"] = serde_json::to_value(&records).expect("records serialize");
         v["output_log"] = json!(log.display().to_string());
         print_json(&v);

@@ -107,6 +107,11 @@ pub struct CheckResult {
     pub outcome: Outcome,
     /// Sorted by path, then line.
     pub findings: Vec<Finding>,
+    /// How many findings the check made when `findings` holds only the
+    /// first of them, as the journal keeps them (all of them are in the
+    /// check's file beside it); `None`: every finding is here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_total: Option<usize>,
     /// Why it was degraded or skipped; a command's output tail (≤ 4 KiB);
     /// what a fix changed, readable.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -115,6 +120,23 @@ pub struct CheckResult {
     /// What the fix changed, when it changed anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<FixReport>,
+}
+
+impl CheckResult {
+    /// How many findings the check made.
+    pub fn finding_count(&self) -> usize {
+        self.findings_total.unwrap_or(self.findings.len())
+    }
+
+    /// This result with at most `keep` findings, saying how many it made.
+    pub fn abridged(&self, keep: usize) -> CheckResult {
+        let mut r = self.clone();
+        if r.findings.len() > keep {
+            r.findings_total = Some(self.finding_count());
+            r.findings.truncate(keep);
+        }
+        r
+    }
 }
 
 /// Whether a result lets a guarded turn land.
@@ -343,6 +365,7 @@ pub fn run_one(root: &Path, inv: &InvariantConfig, ctx: &Context) -> CheckResult
         kind: inv.kind.clone(),
         outcome,
         findings,
+        findings_total: None,
         detail: report.detail,
         millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         fix: report.fix,
@@ -417,6 +440,7 @@ mod tests {
             kind: "readme".into(),
             outcome,
             findings: vec![],
+            findings_total: None,
             detail: String::new(),
             millis: 0,
             fix: None,

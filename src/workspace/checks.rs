@@ -14,6 +14,13 @@ use crate::event::Event;
 use crate::invariants::{self, CheckResult, Context, Outcome, passes};
 use crate::model::{DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
 
+/// Findings of each invariant the journal keeps; the rest are in the
+/// check's file beside it.
+pub const FINDINGS_IN_JOURNAL: usize = 5;
+
+/// The folder beside the journal that holds checks' findings in full.
+pub const CHECKS_DIR: &str = "checks";
+
 /// What checking a turn's tree found.
 #[derive(Debug, Clone, Default)]
 pub struct TurnCheck {
@@ -119,30 +126,92 @@ impl Workspace {
         })
     }
 
-    /// The journal event of a check.
-    pub(crate) fn checked_event(turn: Option<&str>, tree: String, check: &TurnCheck) -> Event {
+    /// The journal event of a check. Its findings beyond the first few of
+    /// each invariant are kept beside the journal, in a file named by the
+    /// event (so a check of thousands of findings adds a line, not
+    /// megabytes, to the history every process folds); should that file
+    /// not be written, the event keeps them all.
+    pub(crate) fn checked_event(
+        &self,
+        turn: Option<&str>,
+        tree: String,
+        check: &TurnCheck,
+    ) -> Event {
+        let to_value = |r: &CheckResult| serde_json::to_value(r).expect("results serialize");
+        let many = check
+            .results
+            .iter()
+            .any(|r| r.findings.len() > FINDINGS_IN_JOURNAL);
+        let file = many.then(|| self.write_findings(&check.results)).flatten();
+        let results = match &file {
+            Some(_) => check
+                .results
+                .iter()
+                .map(|r| to_value(&r.abridged(FINDINGS_IN_JOURNAL)))
+                .collect(),
+            None => check.results.iter().map(to_value).collect(),
+        };
         Event::InvariantsChecked {
             turn: turn.map(str::to_string),
             tree,
-            results: check
-                .results
-                .iter()
-                .map(|r| serde_json::to_value(r).expect("results serialize"))
-                .collect(),
+            results,
             introduced: check.introduced.clone(),
             merged: false,
+            findings: file,
         }
+    }
+
+    /// Writes every result of a check to `checks/<id>.json` beside the
+    /// journal (the id: the git blob id of the bytes; the same results are
+    /// one file), whole or not at all; the id, or `None` when it could not.
+    fn write_findings(&self, results: &[CheckResult]) -> Option<String> {
+        let bytes = serde_json::to_vec(results).ok()?;
+        let id = Oid::hash_object(git2::ObjectType::Blob, &bytes)
+            .ok()?
+            .to_string();
+        let dir = self.leash_dir.join(CHECKS_DIR);
+        let path = dir.join(format!("{id}.json"));
+        if !path.exists() {
+            std::fs::create_dir_all(&dir).ok()?;
+            let mut tmp = tempfile::NamedTempFile::new_in(&dir).ok()?;
+            std::io::Write::write_all(&mut tmp, &bytes).ok()?;
+            tmp.as_file().sync_all().ok()?;
+            tmp.persist(&path).ok()?;
+        }
+        Some(id)
+    }
+
+    /// Every result of a check the journal keeps abridged: read from its
+    /// file beside the journal; `results` as they are when there is none
+    /// (or it is gone or damaged — the journal's own part still stands).
+    pub fn full_results(&self, file: Option<&str>, results: &[CheckResult]) -> Vec<CheckResult> {
+        let read = || -> Option<Vec<CheckResult>> {
+            let id = file?;
+            let bytes =
+                std::fs::read(self.leash_dir.join(CHECKS_DIR).join(format!("{id}.json"))).ok()?;
+            // Only what hashes to its name is trusted.
+            let ok =
+                Oid::hash_object(git2::ObjectType::Blob, &bytes).is_ok_and(|h| h.to_string() == id);
+            ok.then(|| serde_json::from_slice(&bytes).ok()).flatten()
+        };
+        read().unwrap_or_else(|| results.to_vec())
     }
 
     /// The journal event of a check of a turn's change merged onto the
     /// branch it lands on, which had moved since the turn's base.
-    pub(crate) fn merged_checked_event(turn: &str, tree: String, check: &TurnCheck) -> Event {
-        match Self::checked_event(Some(turn), tree, check) {
+    pub(crate) fn merged_checked_event(
+        &self,
+        turn: &str,
+        tree: String,
+        check: &TurnCheck,
+    ) -> Event {
+        match self.checked_event(Some(turn), tree, check) {
             Event::InvariantsChecked {
                 turn,
                 tree,
                 results,
                 introduced,
+                findings,
                 ..
             } => Event::InvariantsChecked {
                 turn,
@@ -150,6 +219,7 @@ impl Workspace {
                 results,
                 introduced,
                 merged: true,
+                findings,
             },
             other => other,
         }
@@ -165,7 +235,7 @@ impl Workspace {
             results: results.clone(),
             introduced: Vec::new(),
         };
-        self.append(vec![Self::checked_event(None, tree, &check)])?;
+        self.append(vec![self.checked_event(None, tree, &check)])?;
         Ok(results)
     }
 
@@ -247,7 +317,7 @@ impl Workspace {
         let tree = commit.to_string();
         let title = message.lines().next().unwrap_or_default().to_string();
         let mut events = vec![
-            Self::checked_event(Some(&id), tree, &check),
+            self.checked_event(Some(&id), tree, &check),
             Event::TurnFinished {
                 turn: id.clone(),
                 exit: Some(0),
@@ -446,7 +516,7 @@ impl Workspace {
                 paths: stats.paths.clone(),
                 message_empty: turn.message_empty,
             },
-            Self::checked_event(Some(id), new.to_string(), &check),
+            self.checked_event(Some(id), new.to_string(), &check),
         ])?;
         Ok(Some(TurnFix {
             turn: id.to_string(),

@@ -101,7 +101,7 @@ impl Workspace {
                 results,
                 introduced: Vec::new(),
             };
-            self.append(vec![Self::merged_checked_event(
+            self.append(vec![self.merged_checked_event(
                 id,
                 prepared.target.to_string(),
                 &check,

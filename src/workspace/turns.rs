@@ -680,7 +680,7 @@ impl Workspace {
             })
             .collect();
         if !self.config.invariants.is_empty() {
-            events.push(Self::checked_event(Some(id), commit.to_string(), &check));
+            events.push(self.checked_event(Some(id), commit.to_string(), &check));
         }
         events.push(Event::TurnFinished {
             turn: id.to_string(),

@@ -194,6 +194,16 @@ pub(super) fn draw_invariants(frame: &mut Frame, app: &App, turn: &Turn, area: R
                     safe(&f.message, style),
                 ]));
             }
+            let more = res.finding_count().saturating_sub(res.findings.len());
+            if more > 0 {
+                lines.push(muted(
+                    app,
+                    format!(
+                        "  … and {more} more (the journal keeps the first {}; `leash show --json` or `leash check --json` lists them all)",
+                        res.findings.len()
+                    ),
+                ));
+            }
             if !res.detail.is_empty() && !crate::invariants::passes(res) {
                 for l in res.detail.lines().take(6) {
                     lines.push(Line::from(safe(
