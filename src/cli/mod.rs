@@ -80,7 +80,7 @@ sessions are marked confined. Exit status: the command's.")]
     Diff(DiffArgs),
     /// Land a turn that awaits review on its branch.
     Approve(ApproveArgs),
-    /// Reject a turn that awaits review; its commit is kept at refs/leash/rejected/<id>.
+    /// Reject a turn that awaits review; its commit is kept at `refs/leash/rejected/<id>`.
     Reject(RejectArgs),
     /// Revert a landed turn with a new commit (history is never rewritten).
     Rollback(ApproveArgs),

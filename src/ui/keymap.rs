@@ -321,7 +321,10 @@ impl Keymap {
         Ok(())
     }
 
-    /// The action for a key given the active layers, top first (e.g. [Dialog] when a dialog is open — dialogs are modal and DO NOT fall through to lower layers; [Turns, Global] when the turn list has focus). Non-modal layers fall through to the next.
+    /// The action for a key given the active layers, top first: `[Dialog]`
+    /// when a dialog is open (dialogs are modal and do not fall through to
+    /// lower layers), `[Turns, Global]` when the turn list has focus.
+    /// Non-modal layers fall through to the next.
     pub fn resolve(&self, key: Key, layers: &[Layer]) -> Option<Action> {
         for &layer in layers {
             let found = self.layers[layer as usize]

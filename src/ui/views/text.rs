@@ -185,7 +185,7 @@ fn cut_lines<'a>(
         .collect()
 }
 
-/// [`cut_lines`] as a paragraph: wrapped when `wrap`, else each line cut
+/// Lines cut to `width` as a paragraph: wrapped when `wrap`, else each line cut
 /// at `width` with its marker.
 pub fn cut_paragraph<'a>(
     lines: Vec<Line<'a>>,
