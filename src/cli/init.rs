@@ -10,11 +10,7 @@ use crate::say;
 /// Writes `.leash/config.toml` and `.leash/tasks.toml`; refuses (exit 1)
 /// if either exists, writing neither.
 pub fn init(dir: &Path, json: bool) -> CliResult {
-    let repo = crate::workspace::discover(dir)?;
-    let root = repo
-        .workdir()
-        .ok_or("leash needs a repository with a working tree")?
-        .to_path_buf();
+    let (_, root) = crate::workspace::discover_worktree(dir)?;
     let landlock = crate::workspace::landlock_abi() > 0;
     let config = config_text(landlock);
     let files = [(CONFIG_FILE, config.as_str()), (TASKS_FILE, TASKS_TEMPLATE)];

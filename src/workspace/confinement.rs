@@ -111,16 +111,17 @@ impl Workspace {
     /// How turns of `agent` are confined: its own `[agents.NAME] confine`
     /// when it has one, else `[run] confine`.
     pub fn confine_mode(&self, agent: &str) -> ConfineMode {
-        self.config
-            .agents
-            .get(agent)
-            .and_then(|a| a.confine)
-            .unwrap_or(self.config.run.confine)
+        self.own_confine(agent).unwrap_or(self.config.run.confine)
+    }
+
+    /// `agent`'s own `[agents.NAME] confine`, if it has one.
+    fn own_confine(&self, agent: &str) -> Option<ConfineMode> {
+        self.config.agents.get(agent).and_then(|a| a.confine)
     }
 
     /// The config key that sets `agent`'s confinement, for messages.
     pub(super) fn confine_key(&self, agent: &str) -> String {
-        match self.config.agents.get(agent).and_then(|a| a.confine) {
+        match self.own_confine(agent) {
             Some(_) => format!("[agents.{agent}] confine"),
             None => "[run] confine".to_string(),
         }

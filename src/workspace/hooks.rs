@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use git2::Repository;
 
 use super::gate::{self, Answer, Dialect, GateEnv};
-use super::{Result, discover};
+use super::{Result, discover_worktree};
 use crate::agents::gate_relay;
 use crate::agents::hooks_config;
 pub use crate::agents::hooks_config::Agent;
@@ -31,18 +31,10 @@ pub struct HooksChange {
     pub status: Option<Status>,
 }
 
-/// The working tree of the repository at `dir`.
-fn root_of(repo: &Repository) -> Result<PathBuf> {
-    repo.workdir()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| super::Error::Refused("leash needs a repository with a working tree".into()))
-}
-
 /// Installs (`install`) or removes leash's hook entries for `agent` in the
 /// repository at `dir`. `exe` is how the hooks name leash.
 pub fn change_hooks(dir: &Path, agent: Agent, install: bool, exe: &Path) -> Result<HooksChange> {
-    let repo = discover(dir)?;
-    let root = root_of(&repo)?;
+    let (repo, root) = discover_worktree(dir)?;
     let settings_path = agent.settings_path(&root);
     let marker = created_marker(&repo, agent);
     let existed = settings_path.exists();
@@ -80,8 +72,7 @@ pub fn change_hooks(dir: &Path, agent: Agent, install: bool, exe: &Path) -> Resu
 /// The status of each of `agents`' hooks in the repository at `dir`, and
 /// whether it is a leash workspace (else no session can have reported).
 pub fn hooks_status(dir: &Path, agents: &[Agent]) -> Result<(Vec<Status>, bool)> {
-    let repo = discover(dir)?;
-    let root = root_of(&repo)?;
+    let (repo, root) = discover_worktree(dir)?;
     let journal = repo.commondir().join("leash").join("journal.jsonl");
     // The journal read as it stands, without locking or repairing it.
     let initialised = journal.exists() || root.join(".leash").is_dir();
@@ -127,7 +118,7 @@ pub fn answer_hook(dialect: Dialect, input: &[u8]) -> Answer {
 /// Where `leash hooks install` notes that it created an agent's settings
 /// file, so that `uninstall` removes the file again once it is empty (and
 /// never a file the user made).
-fn created_marker(repo: &Repository, agent: Agent) -> std::path::PathBuf {
+fn created_marker(repo: &Repository, agent: Agent) -> PathBuf {
     repo.commondir()
         .join("leash")
         .join(format!("hooks-created-{}", agent.name()))

@@ -206,11 +206,7 @@ impl Workspace {
 
     fn open_with(dir: &Path, lenient: bool, read_only: bool) -> Result<(Workspace, Vec<String>)> {
         checkpoint::enable_fsync();
-        let repo = discover(dir)?;
-        let root = repo
-            .workdir()
-            .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
-            .to_path_buf();
+        let (repo, root) = discover_worktree(dir)?;
         let root = root.canonicalize().unwrap_or(root);
         let mut problems = Vec::new();
         // Policy is what the branch's commit says: an uncommitted edit (an
@@ -575,6 +571,17 @@ impl Workspace {
                 .push(format!("could not remove the worktree of {id}: {e}"));
         }
     }
+}
+
+/// The repository holding `dir` and its working tree; a bare repository is
+/// refused, as leash works in a checkout.
+pub fn discover_worktree(dir: &Path) -> Result<(Repository, PathBuf)> {
+    let repo = discover(dir)?;
+    let root = repo
+        .workdir()
+        .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
+        .to_path_buf();
+    Ok((repo, root))
 }
 
 /// The repository holding `dir`; outside one, an error naming the absolute
