@@ -197,9 +197,10 @@ fn bench_transcript() {
 
 /// Configures (and commits: leash applies the committed policy) an agent
 /// `stream` running the shell script `body` (kept in `dir`), read as
-/// Claude Code's stream, so each refresh parses what it shows. (leash gives
-/// a Claude-format command its own options; the script ignores them.)
-fn stream_agent(root: &Path, dir: &Path, body: &str) {
+/// Claude Code's stream, so each refresh parses what it shows (leash gives
+/// a Claude-format command its own options; the script ignores them), and
+/// starts eight detached turns of it.
+fn start_streams(root: &Path, dir: &Path, body: &str) {
     use std::os::unix::fs::PermissionsExt;
     let agent = dir.join("agent.sh");
     std::fs::write(&agent, format!("#!/bin/sh\n{body}\n")).unwrap();
@@ -215,22 +216,11 @@ fn stream_agent(root: &Path, dir: &Path, body: &str) {
     .unwrap();
     git(root, &["add", ".leash"]);
     git(root, &["commit", "-q", "-m", "a streaming agent"]);
-}
-
-fn bench_streaming() {
-    let d = repo();
-    let exe = env!("CARGO_BIN_EXE_leash");
-    let data = tempfile::tempdir().unwrap();
-    // Each agent prints 300k stream-json lines (about 60 MiB) as fast as
-    // the pipe takes them.
-    let script = r#"yes '{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"streaming at full speed"}]},"session_id":"s"}' | head -n 300000; echo done > out.md"#;
-    // Read as Claude Code's stream, so each refresh parses what it shows.
-    stream_agent(d.path(), data.path(), script);
     for _ in 0..8 {
-        let st = Command::new(exe)
+        let st = Command::new(env!("CARGO_BIN_EXE_leash"))
             .args(["run", "--detach", "--agent", "stream"])
-            .current_dir(d.path())
-            .env("LEASH_DATA_DIR", data.path())
+            .current_dir(root)
+            .env("LEASH_DATA_DIR", dir)
             .output()
             .unwrap();
         assert!(
@@ -239,6 +229,16 @@ fn bench_streaming() {
             String::from_utf8_lossy(&st.stderr)
         );
     }
+}
+
+fn bench_streaming() {
+    let d = repo();
+    let data = tempfile::tempdir().unwrap();
+    // Each agent prints 300k stream-json lines (about 60 MiB) as fast as
+    // the pipe takes them.
+    let script = r#"yes '{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"streaming at full speed"}]},"session_id":"s"}' | head -n 300000; echo done > out.md"#;
+    // Read as Claude Code's stream, so each refresh parses what it shows.
+    start_streams(d.path(), data.path(), script);
     let hl = Highlighter::new();
     let mut a = app(d.path());
     let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
@@ -349,7 +349,6 @@ impl ratatui::backend::Backend for Timed {
 /// sending the key to the end of the first frame that shows its effect.
 fn bench_keys() {
     let d = repo();
-    let exe = env!("CARGO_BIN_EXE_leash");
     let data = tempfile::tempdir().unwrap();
     // 10 KiB of Claude stream-json every 10 ms for 25 s: about 1 MB/s.
     let line = r#"{"type":"assistant","message":{"id":"m","content":[{"type":"text","text":"streaming at about one megabyte a second, read as Claude Code's stream"}]},"session_id":"s"}"#;
@@ -360,24 +359,11 @@ fn bench_keys() {
     );
     let py = data.path().join("stream.py");
     std::fs::write(&py, script).unwrap();
-    stream_agent(
+    start_streams(
         d.path(),
         data.path(),
         &format!("exec python3 {}", py.display()),
     );
-    for _ in 0..8 {
-        let st = Command::new(exe)
-            .args(["run", "--detach", "--agent", "stream"])
-            .current_dir(d.path())
-            .env("LEASH_DATA_DIR", data.path())
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
-    }
     let mut a = app(d.path());
     let (tx, rx) = std::sync::mpsc::channel();
     let keys = tx.clone();

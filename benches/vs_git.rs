@@ -111,6 +111,15 @@ impl Pairs {
     }
 }
 
+/// `leash ARGS` in `dir` with its data in `data`; `LEASH_BIN` runs another
+/// build (e.g. a copy of the one before a change).
+fn leash_cmd(dir: &Path, data: &Path, args: &[&str]) -> Command {
+    let exe = std::env::var_os("LEASH_BIN").unwrap_or(env!("CARGO_BIN_EXE_leash").into());
+    let mut c = Command::new(exe);
+    c.args(args).current_dir(dir).env("LEASH_DATA_DIR", data);
+    c
+}
+
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
     assert!(
@@ -149,15 +158,7 @@ fn bench_diff(samples: usize) {
     let (old, new) = big_file();
     std::fs::write(dir.join("big.txt"), &old).unwrap();
     std::fs::write(dir.join("README.md"), "bench\n").unwrap();
-    // LEASH_BIN runs another build (e.g. a copy of the one before a change).
-    let exe = std::env::var_os("LEASH_BIN").unwrap_or(env!("CARGO_BIN_EXE_leash").into());
-    let leash = |args: &[&str]| {
-        let mut c = Command::new(&exe);
-        c.args(args)
-            .current_dir(dir)
-            .env("LEASH_DATA_DIR", data.path());
-        c
-    };
+    let leash = |args: &[&str]| leash_cmd(dir, data.path(), args);
     run(&mut leash(&["init"]));
     git(dir, &["add", "."]);
     git(dir, &["commit", "-q", "-m", "init"]);
@@ -336,14 +337,7 @@ fn bench_check(samples: usize) {
             std::fs::write(sub.join(format!("f{file}.md")), text).unwrap();
         }
     }
-    let exe = std::env::var_os("LEASH_BIN").unwrap_or(env!("CARGO_BIN_EXE_leash").into());
-    let leash = |args: &[&str]| {
-        let mut c = Command::new(&exe);
-        c.args(args)
-            .current_dir(dir)
-            .env("LEASH_DATA_DIR", data.path());
-        c
-    };
+    let leash = |args: &[&str]| leash_cmd(dir, data.path(), args);
     run(&mut leash(&["init"]));
     let cfg = dir.join(".leash/config.toml");
     let mut text = std::fs::read_to_string(&cfg).unwrap();

@@ -76,6 +76,11 @@ fn events_of(r: &Repo, turn: &str, kind: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Whether a folder holds nothing.
+fn empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().next().is_none()
+}
+
 fn output(r: &Repo, turn: &str) -> String {
     r.read(&format!(".git/leash/turns/{turn}/output.log"))
 }
@@ -193,13 +198,8 @@ fn writes_outside_the_worktree_are_refused_and_nothing_is_written() {
     assert_eq!(r.read(".git/config"), config_before);
     assert_eq!(r.head(), head_before);
     assert!(!r.file(".git/refs/heads/evil").exists());
-    assert!(std::fs::read_dir(home.path()).unwrap().next().is_none());
-    assert!(
-        std::fs::read_dir(elsewhere.path())
-            .unwrap()
-            .next()
-            .is_none()
-    );
+    assert!(empty(home.path()), "nothing written in $HOME");
+    assert!(empty(elsewhere.path()), "nothing written elsewhere");
 }
 
 #[test]
@@ -477,13 +477,8 @@ fn leash_shell_confines_an_interactive_command_to_the_checkout() {
     assert_eq!(r.read(".leash/config.toml"), policy);
     assert_eq!(r.read(".claude/settings.json"), "{}\n");
     assert!(!r.file("toplevel.md").exists());
-    assert!(std::fs::read_dir(home.path()).unwrap().next().is_none());
-    assert!(
-        std::fs::read_dir(elsewhere.path())
-            .unwrap()
-            .next()
-            .is_none()
-    );
+    assert!(empty(home.path()), "nothing written in $HOME");
+    assert!(empty(elsewhere.path()), "nothing written elsewhere");
 }
 
 #[test]
