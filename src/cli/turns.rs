@@ -65,11 +65,7 @@ pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
 /// Bare `leash`: where the workspace stands.
 pub fn status(dir: &Path) -> CliResult {
     let ws = open_read_only(dir)?;
-    let branch = ws.branch()?.unwrap_or_else(|| "(detached)".into());
-    let head = ws
-        .head()?
-        .map(|h| short(&h).to_string())
-        .unwrap_or_else(|| "(no commits)".into());
+    let (branch, head) = ws.branch_and_head_shown()?;
     let count = |s: TurnState| ws.state().turns().iter().filter(|t| t.state == s).count();
     say!(
         "workspace {}  branch {branch}  head {head}",

@@ -209,18 +209,8 @@ fn line_edit(ev: &KeyEvent) -> Option<Action> {
 
 /// The checked-out branch and head commit, as the header shows them.
 fn read_head(ws: &Workspace) -> (String, String) {
-    let branch = ws
-        .branch()
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "(detached)".into());
-    let head = ws
-        .head()
-        .ok()
-        .flatten()
-        .map(|h| crate::model::short(&h).to_string())
-        .unwrap_or_else(|| "(no commits)".into());
-    (branch, head)
+    ws.branch_and_head_shown()
+        .unwrap_or_else(|_| ("(detached)".into(), "(no commits)".into()))
 }
 
 impl App {

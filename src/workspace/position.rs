@@ -67,4 +67,15 @@ impl Workspace {
     pub fn head(&self) -> Result<Option<String>> {
         Ok(checkpoint::head_commit(&self.repo)?.map(|h| h.to_string()))
     }
+
+    /// The branch and head as people read them: the branch's name or
+    /// "(detached)", the head's short id or "(no commits)".
+    pub fn branch_and_head_shown(&self) -> Result<(String, String)> {
+        let branch = self.branch()?.unwrap_or_else(|| "(detached)".into());
+        let head = self
+            .head()?
+            .map(|h| crate::model::short(&h).to_string())
+            .unwrap_or_else(|| "(no commits)".into());
+        Ok((branch, head))
+    }
 }
