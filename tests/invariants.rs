@@ -297,8 +297,10 @@ fn many_findings_live_beside_the_journal_and_every_reader_still_gets_them_all() 
             .unwrap()
             .clone()
     };
-    // The journal keeps the first few and the count; show lists all 40.
-    let kept = refs(&r.turn("t1"));
+    // The journal keeps the first few and the count (as `turns --json`
+    // lists them); show lists all 40.
+    let listed = r.turns().into_iter().find(|t| t["id"] == "t1").unwrap();
+    let kept = refs(&listed);
     assert_eq!(kept["findings"].as_array().unwrap().len(), 5, "{kept}");
     assert_eq!(kept["findings_total"], 40, "{kept}");
     let shown = refs(&r.ok(&["show", "t1", "--json"]).json());

@@ -593,11 +593,12 @@ pub fn last_report(state: &State, agent: &str) -> Option<LastReport> {
                 format!("in-place turn {} ended", t.id),
             );
         }
-        for a in &t.actions {
+        // Its latest tool call (a turn held in brief keeps only when).
+        if let Some(at) = &t.last_action_at {
             consider(
-                &a.requested,
+                at,
                 t.session.as_ref(),
-                format!("tool call {}", a.id),
+                format!("tool call {}.a{}", t.id, t.action_count),
             );
         }
     }

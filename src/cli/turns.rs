@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::{CliResult, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json};
 use crate::diff::patch::{self, PatchLine};
-use crate::journal::Record;
 use crate::model::short;
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
@@ -90,7 +89,18 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
         .filter(|t| a.state.is_none_or(|s| t.state == s))
         .collect();
     if a.json {
-        let v: Vec<Value> = list.iter().map(|t| turn_json(ws, t)).collect();
+        // A turn's events and actions are `leash show TURN --json`'s.
+        let v: Vec<Value> = list
+            .iter()
+            .map(|t| {
+                let mut v = turn_json(ws, t);
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("events");
+                    o.remove("actions");
+                }
+                v
+            })
+            .collect();
         print_json(&v);
         return Ok(0);
     }
@@ -139,16 +149,10 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
     Ok(0)
 }
 
-fn turn_records(ws: &Workspace, t: &Turn) -> Vec<Record> {
-    ws.records()
-        .into_iter()
-        .filter(|r| t.events.binary_search(&r.seq).is_ok())
-        .collect()
-}
-
 pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
-    let t = ws.turn(&a.turn)?;
-    let records = turn_records(ws, t);
+    let t = ws.whole_turn(&a.turn)?;
+    let t = t.as_ref();
+    let records = ws.turn_records(&t.id)?;
     let log = ws.turn_dir(&t.id).join("output.log");
     if a.json {
         let mut v = turn_json(ws, t);

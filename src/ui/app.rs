@@ -344,6 +344,14 @@ impl App {
         }
     }
 
+    /// Holds the selected turn whole (its events and actions are shown)
+    /// and every other settled one in brief.
+    fn hold_current(&mut self) {
+        if let Err(e) = self.ws.hold_whole(self.selected.as_deref()) {
+            self.refuse(format!("reading the journal: {e}"));
+        }
+    }
+
     /// The selected turn.
     pub fn current(&self) -> Option<&Turn> {
         self.selected
@@ -356,6 +364,7 @@ impl App {
             return;
         }
         self.selected = id;
+        self.hold_current();
         self.detail.turn_changed();
         self.request_detail();
     }
@@ -646,6 +655,7 @@ impl App {
             self.refuse(format!("reading the journal: {e}"));
             return;
         }
+        self.hold_current();
         self.head = read_head(&self.ws);
         self.policy_uncommitted = self.ws.uncommitted_policy().is_some();
         for w in self.ws.take_warnings() {

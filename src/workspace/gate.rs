@@ -149,7 +149,7 @@ fn session_started(dialect: Dialect, session: &str, value: &Value, env: &GateEnv
 fn open(value: &Value, env: &GateEnv) -> Result<Workspace> {
     let dir = gate_dir(value, env)
         .ok_or_else(|| Error::Refused("the hook input names no working directory".into()))?;
-    Workspace::open(&dir)
+    Workspace::open_for_gate(&dir)
 }
 
 fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<Answer> {
@@ -367,7 +367,7 @@ fn pre_tool_use(
         let t = state
             .turn(&turn_id)
             .ok_or_else(|| Error::UnknownTurn(turn_id.clone()))?;
-        let action = format!("{turn_id}.a{}", t.actions.len() + 1);
+        let action = format!("{turn_id}.a{}", t.action_count + 1);
         let mut events: Vec<Event> = escalations
             .iter()
             .map(|e| Event::RiskEscalated {

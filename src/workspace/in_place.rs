@@ -75,6 +75,14 @@ impl Workspace {
     /// simply recorded as landed (its changes are already in the checkout).
     /// The policy commit of a session's turns so far, if it has any.
     pub fn session_policy(&self, session: &str) -> Option<String> {
+        if let Some(p) = self
+            .state
+            .sessions
+            .get(session)
+            .and_then(|s| s.policy.clone())
+        {
+            return Some(p);
+        }
         self.state
             .turns()
             .iter()

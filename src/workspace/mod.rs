@@ -187,24 +187,37 @@ impl Workspace {
     /// repairs the journal, folds it, finishes or undoes interrupted
     /// landings and marks turns whose supervisor is gone as interrupted.
     pub fn open(dir: &Path) -> Result<Workspace> {
-        Self::open_with(dir, false, false).map(|(ws, _)| ws)
+        Self::open_with(dir, false, false, true).map(|(ws, _)| ws)
+    }
+
+    /// Like `open`, for the hook gate: the turns that were settled at the
+    /// fold snapshot are left out until a journal line names one, so a
+    /// hook's cost does not grow with history. [`State::turns`] then lists
+    /// only the live ones.
+    pub fn open_for_gate(dir: &Path) -> Result<Workspace> {
+        Self::open_with(dir, false, false, false).map(|(ws, _)| ws)
     }
 
     /// Like `open`, but a broken `.leash/config.toml` or `tasks.toml` does
     /// not stop it: the built-in defaults are used and the errors returned,
     /// for a console that must still start and say what is wrong.
     pub fn open_lenient(dir: &Path) -> Result<(Workspace, Vec<String>)> {
-        Self::open_with(dir, true, false)
+        Self::open_with(dir, true, false, true)
     }
 
     /// For commands that only read (`leash turns`, `show`, `log`…): lenient
     /// like [`Workspace::open_lenient`], and a journal that does not exist
     /// yet is not created (nor anything else under `.git/leash`).
     pub fn open_read_only(dir: &Path) -> Result<(Workspace, Vec<String>)> {
-        Self::open_with(dir, true, true)
+        Self::open_with(dir, true, true, true)
     }
 
-    fn open_with(dir: &Path, lenient: bool, read_only: bool) -> Result<(Workspace, Vec<String>)> {
+    fn open_with(
+        dir: &Path,
+        lenient: bool,
+        read_only: bool,
+        settled: bool,
+    ) -> Result<(Workspace, Vec<String>)> {
         checkpoint::enable_fsync();
         let (repo, root) = discover_worktree(dir)?;
         let root = root.canonicalize().unwrap_or(root);
@@ -242,7 +255,7 @@ impl Workspace {
         let (journal, torn) = if fresh {
             (Journal::unopened(&journal_path), None)
         } else {
-            Journal::open(&journal_path, &mut state)?
+            Journal::open(&journal_path, &mut state, settled)?
         };
         let mut notices = Vec::new();
         if let Some(n) = uncommitted_notice(&repo, &root, head) {
@@ -270,6 +283,10 @@ impl Workspace {
         if !fresh {
             ws.recover()?;
         }
+        // Settled turns are held in brief, whether they came from the
+        // snapshot or were folded whole: what a process reads whole it asks
+        // for (`whole_turn`).
+        ws.state.brief_settled(None);
         ws.notices.append(&mut ws.state.warnings);
         Ok((ws, problems))
     }
@@ -352,11 +369,46 @@ impl Workspace {
         self.journal.path()
     }
 
-    /// One turn by id.
+    /// One turn by id. A settled turn may be held in brief: its events,
+    /// log and done actions are then read with [`Workspace::whole_turn`].
     pub fn turn(&self, id: &str) -> Result<&Turn> {
         self.state
             .turn(id)
             .ok_or_else(|| Error::UnknownTurn(id.to_string()))
+    }
+
+    /// One turn by id, whole: every event, its readable log and every
+    /// action, read again from its lines in the journal when the state holds
+    /// it in brief.
+    pub fn whole_turn(&self, id: &str) -> Result<std::borrow::Cow<'_, Turn>> {
+        let t = self.turn(id)?;
+        if self.state.is_whole(id) {
+            return Ok(std::borrow::Cow::Borrowed(t));
+        }
+        let whole = self.journal.whole_turn(&self.state, id)?;
+        Ok(std::borrow::Cow::Owned(
+            whole.ok_or_else(|| Error::UnknownTurn(id.to_string()))?,
+        ))
+    }
+
+    /// Holds turn `id` whole from now on (the console's selected turn), and
+    /// every other settled turn in brief, so memory does not grow with what
+    /// was looked at.
+    pub fn hold_whole(&mut self, id: Option<&str>) -> Result<()> {
+        self.state.brief_settled(id);
+        if let Some(id) = id
+            && !self.state.is_whole(id)
+            && let Some(whole) = self.journal.whole_turn(&self.state, id)?
+        {
+            self.state.put_whole(whole);
+        }
+        Ok(())
+    }
+
+    /// The journal records of turn `id`, in order.
+    pub fn turn_records(&self, id: &str) -> Result<Vec<crate::journal::Record>> {
+        self.turn(id)?;
+        Ok(self.journal.turn_records(&self.state, id)?)
     }
 
     /// The sliders as they stand: the config's `[autonomy]` overlaid with

@@ -37,11 +37,7 @@ impl TurnObserver<'_> {
         for item in items {
             match item {
                 Item::ToolUse(t) if self.journal_actions => {
-                    let n = self
-                        .ws
-                        .state
-                        .turn(&self.turn)
-                        .map_or(0, |t| t.actions.len())
+                    let n = self.ws.state.turn(&self.turn).map_or(0, |t| t.action_count)
                         + 1
                         + events
                             .iter()

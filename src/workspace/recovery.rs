@@ -49,7 +49,18 @@ impl Workspace {
         };
         self.quarantine_dangling_intents()?;
         self.clear_locks()?;
-        let turns: Vec<Turn> = self.state.turns().to_vec();
+        // Only turns with something half-done: a clone of every turn per
+        // open would grow with history.
+        let turns: Vec<Turn> = self
+            .state
+            .turns()
+            .iter()
+            .filter(|t| {
+                t.pending.is_some()
+                    || (t.state == TurnState::AwaitingReview && t.decision.is_some())
+            })
+            .cloned()
+            .collect();
         for t in &turns {
             let step = if let Some(intent) = &t.pending {
                 self.recover_intent(t, intent)
@@ -129,7 +140,7 @@ impl Workspace {
                 aside.display()
             ));
             let mut state = State::default();
-            let (journal, _) = Journal::open(self.journal.path(), &mut state)?;
+            let (journal, _) = Journal::open(self.journal.path(), &mut state, true)?;
             self.notices.append(&mut state.warnings);
             self.state = state;
             self.journal = journal;

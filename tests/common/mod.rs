@@ -157,12 +157,12 @@ impl Repo {
             .unwrap()
     }
 
-    /// One turn from `leash turns --json`.
+    /// One turn, whole, from `leash show ID --json` (its actions and
+    /// events too); it is also in `leash turns --json`, without them.
     pub fn turn(&self, id: &str) -> Value {
-        self.turns()
-            .into_iter()
-            .find(|t| t["id"] == id)
-            .unwrap_or_else(|| panic!("no turn {id}"))
+        let listed = self.turns().into_iter().find(|t| t["id"] == id);
+        assert!(listed.is_some(), "no turn {id}");
+        self.ok(&["show", id, "--json"]).json()
     }
 
     /// Holds `.git/leash/console.lock` as an open console does (an operator

@@ -3,7 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+mod brief;
+
+use brief::TurnMeta;
+pub use brief::{Need, Span, Stored};
 
 use crate::event::Record;
 use crate::event::{ActionDecision, Event, Needs};
@@ -13,7 +18,7 @@ use crate::model::{
 };
 
 /// Everything known about one turn.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Turn {
     pub id: String,
     pub task: Option<String>,
@@ -62,9 +67,12 @@ pub struct Turn {
     pub pending: Option<Intent>,
     /// Things worth telling about the turn: aborted landings, interruptions.
     pub notes: Vec<String>,
-    /// Sequence numbers of every event about this turn, in order.
+    /// Sequence numbers of every event about this turn, in order. Detail:
+    /// empty while the turn is held in brief (see [`State::is_full`]).
+    #[serde(default)]
     pub events: Vec<u64>,
     /// Those events as readable lines, for the console's Events tab.
+    /// Detail, like `events`.
     #[serde(skip)]
     pub log: Vec<EventLine>,
     /// The agent session of an in-place turn.
@@ -73,8 +81,15 @@ pub struct Turn {
     /// `turn_created`'s `policy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
-    /// The turn's actions (tool calls), in order.
+    /// The turn's actions (tool calls), in order. While the turn is held in
+    /// brief (see [`State::is_full`]) only those not yet done are here.
     pub actions: Vec<ActionInfo>,
+    /// How many actions the turn asked for, held in brief or not.
+    #[serde(default)]
+    pub action_count: usize,
+    /// When its latest action was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_action_at: Option<String>,
     /// The latest invariant results on the turn's tree.
     pub invariants: Vec<crate::invariants::CheckResult>,
     /// Where every finding of `invariants` is when they keep only the
@@ -98,7 +113,7 @@ pub struct Turn {
 }
 
 /// How a turn's agent was confined, from its `turn_confined` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confinement {
     pub confined: bool,
     pub abi: Option<u32>,
@@ -135,7 +150,7 @@ impl Confinement {
 }
 
 /// The denied actions of a turn, in a form that fits in its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Denials {
     /// How many actions were denied.
     pub count: usize,
@@ -150,7 +165,7 @@ pub struct Denials {
 }
 
 /// How many actions one decider denied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeniedBy {
     pub by: DecidedBy,
     pub count: usize,
@@ -221,7 +236,7 @@ fn by_words(by: DecidedBy) -> &'static str {
 
 /// The latest check of the workspace as a whole (`leash check`, or a turn's
 /// tree, whichever came last).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LastCheck {
     pub ts: String,
     pub turn: Option<String>,
@@ -237,7 +252,7 @@ pub struct LastCheck {
 }
 
 /// A check of the merged tree a turn landed as.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergedCheck {
     /// The commit checked: the merge of the turn onto the moved branch.
     pub tree: String,
@@ -248,7 +263,7 @@ pub struct MergedCheck {
 }
 
 /// One action (tool call) of a turn, as far as the journal knows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionInfo {
     pub id: String,
     pub tool: String,
@@ -272,7 +287,7 @@ pub struct ActionInfo {
 }
 
 /// The answer an action got.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionVerdict {
     pub decision: ActionDecision,
     pub by: DecidedBy,
@@ -280,7 +295,7 @@ pub struct ActionVerdict {
 }
 
 /// An interactive agent session seen through its hooks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
     pub agent: String,
@@ -290,6 +305,9 @@ pub struct Session {
     pub ended: Option<String>,
     /// The Landlock ABI, when `leash shell` started the session confined.
     pub confined: Option<u32>,
+    /// The policy commit of its latest in-place turn that had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 /// One event of a turn, ready to show.
@@ -302,7 +320,7 @@ pub struct EventLine {
 }
 
 /// A recorded decision on a turn.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TurnDecision {
     pub decision: Decision,
     pub by: DecidedBy,
@@ -311,7 +329,7 @@ pub struct TurnDecision {
 }
 
 /// A git mutation that was announced but whose completion is not recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Intent {
     pub op: IntentOp,
     /// The journal line that announced it.
@@ -322,7 +340,7 @@ pub struct Intent {
 }
 
 /// Which write-ahead operation an intent is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IntentOp {
     Land,
@@ -363,6 +381,12 @@ pub struct State {
     /// The latest check of what the branch head holds: `leash check`, or
     /// the tree a turn landed as. `commit` says which head it describes.
     pub head_check: Option<LastCheck>,
+    /// Per turn (as `turns`): where its events are in the journal, and
+    /// whether it is held whole.
+    meta: Vec<TurnMeta>,
+    /// True while the turns that were settled at the last snapshot are not
+    /// loaded (the hook gate's view): only live turns are here.
+    pub(crate) settled_left_out: bool,
 }
 
 impl State {
@@ -408,12 +432,14 @@ impl State {
         })
     }
 
-    fn turn_mut(&mut self, id: &str) -> Option<&mut Turn> {
-        self.index.get(id).map(|&i| &mut self.turns[i])
-    }
-
     /// Folds one record into the state.
     pub fn apply(&mut self, record: &Record) {
+        self.apply_at(record, None);
+    }
+
+    /// Folds one record read from the journal at `at` (its line's byte
+    /// range), so that the turn it is about can be read again whole.
+    pub fn apply_at(&mut self, record: &Record, at: Option<Span>) {
         self.last_seq = self.last_seq.max(record.seq);
         let seq = record.seq;
         let ts = &record.ts;
@@ -445,7 +471,13 @@ impl State {
             if let Some(n) = turn_number(turn) {
                 self.max_turn = self.max_turn.max(n);
             }
+            if let (Some(s), Some(p)) = (session, policy)
+                && let Some(s) = self.sessions.get_mut(s)
+            {
+                s.policy = Some(p.clone());
+            }
             self.index.insert(turn.clone(), self.turns.len());
+            self.meta.push(TurnMeta::new(at));
             self.turns.push(Turn {
                 id: turn.clone(),
                 task: task.clone(),
@@ -498,6 +530,8 @@ impl State {
                 session: session.clone(),
                 policy: policy.clone(),
                 actions: Vec::new(),
+                action_count: 0,
+                last_action_at: None,
                 invariants: Vec::new(),
                 invariants_findings: None,
                 introduced: Vec::new(),
@@ -526,6 +560,7 @@ impl State {
                         started: ts.clone(),
                         ended: None,
                         confined: *confined,
+                        policy: None,
                     },
                 );
                 return;
@@ -592,20 +627,23 @@ impl State {
         let Some(id) = record.event.turn().map(str::to_string) else {
             return;
         };
-        let Some(t) = self.turn_mut(&id) else {
+        let Some(&i) = self.index.get(&id) else {
             self.warnings.push(format!(
                 "event {seq} ({}) names unknown turn {id}; ignored",
                 record.event.kind()
             ));
             return;
         };
-        t.events.push(seq);
-        t.log.push(EventLine {
-            seq,
-            ts: ts.clone(),
-            kind: record.event.kind(),
-            text: record.event.describe(),
-        });
+        let t = &mut self.turns[i];
+        if self.meta[i].touch(at) {
+            t.events.push(seq);
+            t.log.push(EventLine {
+                seq,
+                ts: ts.clone(),
+                kind: record.event.kind(),
+                text: record.event.describe(),
+            });
+        }
         match &record.event {
             Event::TurnStarted {
                 supervisor_pid,
@@ -778,21 +816,25 @@ impl State {
                 needs,
                 tool_use_id,
                 ..
-            } => t.actions.push(ActionInfo {
-                id: action.clone(),
-                tool: tool.clone(),
-                summary: summary.clone(),
-                input: input.clone(),
-                risk: *risk,
-                needs_approval: *needs == Needs::Approval,
-                tool_use_id: tool_use_id.clone(),
-                requested: ts.clone(),
-                decision: None,
-                overruled: None,
-                done: None,
-                paths_read: Vec::new(),
-                paths_written: Vec::new(),
-            }),
+            } => {
+                t.action_count += 1;
+                t.last_action_at = Some(ts.clone());
+                t.actions.push(ActionInfo {
+                    id: action.clone(),
+                    tool: tool.clone(),
+                    summary: summary.clone(),
+                    input: input.clone(),
+                    risk: *risk,
+                    needs_approval: *needs == Needs::Approval,
+                    tool_use_id: tool_use_id.clone(),
+                    requested: ts.clone(),
+                    decision: None,
+                    overruled: None,
+                    done: None,
+                    paths_read: Vec::new(),
+                    paths_written: Vec::new(),
+                })
+            }
             Event::ActionDecided {
                 action,
                 decision,
@@ -805,6 +847,7 @@ impl State {
                         by: *by,
                         reason: reason.clone(),
                     };
+                    let denied_before = a.decision.as_ref().map(|d| d.decision);
                     match &a.decision {
                         // Whoever decided first stands (an operator and a
                         // timeout may race)…
@@ -822,9 +865,14 @@ impl State {
                         Some(_) => {}
                     }
                     // Only a deny can change what was denied (the first
-                    // decision stands, and an allow never overrules).
-                    if *decision == ActionDecision::Deny {
-                        t.denials = Denials::of(&t.actions);
+                    // decision stands, an allow never overrules, and a deny
+                    // is never replaced), so denials only ever grow.
+                    if *decision == ActionDecision::Deny
+                        && denied_before != Some(ActionDecision::Deny)
+                        && a.decision.as_ref().map(|d| d.decision) == Some(ActionDecision::Deny)
+                    {
+                        let a = a.clone();
+                        Denials::add(&mut t.denials, &a);
                     }
                 }
             }

@@ -12,9 +12,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+pub mod snapshot;
+
 use crate::event::Event;
 pub use crate::event::Record;
-use crate::state::State;
+use crate::state::{Need, State, Turn};
 
 /// The journal's schema version, written into every line.
 pub const VERSION: u32 = 1;
@@ -49,6 +51,8 @@ pub struct Journal {
     path: PathBuf,
     /// Byte offset up to which the file has been folded into `state`.
     offset: u64,
+    /// The snapshot this process started from or last saved.
+    covers: Option<snapshot::Covers>,
 }
 
 /// Kinds this binary knows; any other kind is skipped with a warning so
@@ -82,11 +86,15 @@ const KNOWN_KINDS: &[&str] = &[
 
 impl Journal {
     /// Opens (creating if needed) the journal at `path`, repairs a torn last
-    /// line, and folds the whole file into `state`. Returns the paths of
-    /// files a torn line was moved to.
+    /// line, and folds it into `state`: from the fold snapshot when one
+    /// matches, the lines after it; else the whole file. With `settled`
+    /// false, the turns settled at the snapshot are left out until a line
+    /// names one (what the hook gate needs: it acts on live turns). Returns
+    /// the paths of files a torn line was moved to.
     pub fn open(
         path: &Path,
         state: &mut State,
+        settled: bool,
     ) -> Result<(Journal, Option<PathBuf>), JournalError> {
         let dir = path.parent().expect("journal path has a parent");
         fs::create_dir_all(dir).map_err(|e| io_err(path, e))?;
@@ -96,10 +104,74 @@ impl Journal {
         let mut journal = Journal {
             path: path.to_path_buf(),
             offset: 0,
+            covers: None,
         };
+        if let Some((loaded, covers)) = snapshot::load(path, &file, settled) {
+            *state = loaded;
+            journal.offset = covers.offset;
+            journal.covers = Some(covers);
+        }
         journal.fold(&file, state, true)?;
+        journal.save_if_due(&file, state);
         drop(file);
         Ok((journal, torn))
+    }
+
+    /// Saves a fold snapshot when enough was folded since the last one.
+    /// Caller holds the lock. A snapshot that cannot be saved costs only
+    /// speed: the next process folds a longer tail.
+    fn save_if_due(&mut self, file: &File, state: &mut State) {
+        let since = self.covers.as_ref().map_or(0, |c| c.seq);
+        if !snapshot::due(state.last_seq.saturating_sub(since)) {
+            return;
+        }
+        if let Ok(covers) = snapshot::save(&self.path, file, state, self.offset) {
+            self.covers = Some(covers);
+        }
+    }
+
+    /// Turn `id` whole, read again from its lines in the journal (see
+    /// `state::brief`): its events, readable log and every action. `None`
+    /// when the state does not know it.
+    pub fn whole_turn(&self, state: &State, id: &str) -> Result<Option<Turn>, JournalError> {
+        let spans = state.spans(id);
+        if spans.is_empty() {
+            return Ok(state.turn(id).cloned());
+        }
+        let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
+        let mut scratch = State::default();
+        for &(start, end) in spans {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0; (end - start) as usize];
+            file.read_exact_at(&mut buf, start)
+                .map_err(|e| io_err(&self.path, e))?;
+            let mut at = start;
+            for line in buf.split_inclusive(|&b| b == b'\n') {
+                let text = &line[..line.len() - usize::from(line.ends_with(b"\n"))];
+                if let Ok(record) = read_line(text) {
+                    scratch.apply_at(&record, Some((at, at + line.len() as u64)));
+                }
+                at += line.len() as u64;
+            }
+        }
+        Ok(scratch.into_turn(id))
+    }
+
+    /// The records of turn `id`, read from its lines in the journal.
+    pub fn turn_records(&self, state: &State, id: &str) -> Result<Vec<Record>, JournalError> {
+        let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
+        let mut records = Vec::new();
+        for &(start, end) in state.spans(id) {
+            use std::os::unix::fs::FileExt;
+            let mut buf = vec![0; (end - start) as usize];
+            file.read_exact_at(&mut buf, start)
+                .map_err(|e| io_err(&self.path, e))?;
+            records.extend(
+                buf.split(|&b| b == b'\n')
+                    .filter_map(|line| read_line(line).ok()),
+            );
+        }
+        Ok(records)
     }
 
     /// A journal that does not exist yet, left uncreated: what a read-only
@@ -109,6 +181,7 @@ impl Journal {
         Journal {
             path: path.to_path_buf(),
             offset: 0,
+            covers: None,
         }
     }
 
@@ -137,6 +210,9 @@ impl Journal {
         let Some((offset, len)) = found else {
             return Ok(None);
         };
+        // The snapshot folded the line; the caller folds afresh.
+        snapshot::remove(&self.path);
+        self.covers = None;
         let start = offset as usize;
         set_aside(&self.path, &buf[start..start + len + 1], offset, len).map(Some)
     }
@@ -188,6 +264,7 @@ impl Journal {
         let (events, value) = decide(state)?;
         if !events.is_empty() {
             self.write_locked(&file, state, events)?;
+            self.save_if_due(&file, state);
         }
         drop(file);
         Ok(value)
@@ -215,20 +292,23 @@ impl Journal {
                 ts: ts.clone(),
                 event,
             };
+            let start = buf.len();
             serde_json::to_writer(&mut buf, &record).map_err(|e| JournalError::Encode {
                 path: self.path.clone(),
                 source: e,
             })?;
             buf.push(b'\n');
-            records.push(record);
+            records.push((record, (buf.len() - start) as u64));
         }
         // One write of whole lines: with O_APPEND the lines land together at
         // the end, and only a crash can tear them.
         file.write_all(&buf).map_err(|e| io_err(&self.path, e))?;
         file.sync_data().map_err(|e| io_err(&self.path, e))?;
+        let mut at = self.offset;
         self.offset += buf.len() as u64;
-        for record in records {
-            state.apply(&record);
+        for (record, len) in records {
+            state.apply_at(&record, Some((at, at + len)));
+            at += len;
         }
         Ok(())
     }
@@ -270,7 +350,29 @@ impl Journal {
             if !text.iter().all(u8::is_ascii_whitespace) {
                 match read_line(text) {
                     Ok(record) => {
-                        state.apply(&record);
+                        match state.needs(&record) {
+                            Need::Nothing => {}
+                            Need::Whole(id) => {
+                                if let Some(t) = self.whole_turn(state, &id)? {
+                                    state.put_whole(t);
+                                }
+                            }
+                            Need::Settled => {
+                                let loaded = self
+                                    .covers
+                                    .as_ref()
+                                    .and_then(|c| snapshot::load_settled(&self.path, c, state));
+                                if loaded.is_none() {
+                                    // The snapshot changed under this process:
+                                    // fold the journal from its start.
+                                    *state = State::default();
+                                    self.offset = 0;
+                                    self.covers = None;
+                                    return self.fold(file, state, quarantine);
+                                }
+                            }
+                        }
+                        state.apply_at(&record, Some((at, at + line.len() as u64)));
                         count += 1;
                     }
                     Err(LineError::Damaged(message)) if quarantine => {
@@ -504,7 +606,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let mut state = State::default();
-        let (mut j, torn) = Journal::open(&path, &mut state).unwrap();
+        let (mut j, torn) = Journal::open(&path, &mut state, true).unwrap();
         assert!(torn.is_none());
         j.append(
             &mut state,
@@ -518,7 +620,7 @@ mod tests {
         assert_eq!(first["kind"], "autonomy_set");
         assert!(first["ts"].as_str().unwrap().ends_with('Z'));
         let mut again = State::default();
-        Journal::open(&path, &mut again).unwrap();
+        Journal::open(&path, &mut again, true).unwrap();
         assert_eq!(again.last_seq, 2);
         assert_eq!(again.autonomy[&RiskClass::Low], AutonomyLevel::Review);
     }
@@ -528,8 +630,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let (mut s1, mut s2) = (State::default(), State::default());
-        let (mut j1, _) = Journal::open(&path, &mut s1).unwrap();
-        let (mut j2, _) = Journal::open(&path, &mut s2).unwrap();
+        let (mut j1, _) = Journal::open(&path, &mut s1, true).unwrap();
+        let (mut j2, _) = Journal::open(&path, &mut s2, true).unwrap();
         j1.append(&mut s1, vec![set(AutonomyLevel::Auto)]).unwrap();
         assert_eq!(j2.refresh(&mut s2).unwrap(), 1);
         assert_eq!(s2.autonomy[&RiskClass::Low], AutonomyLevel::Auto);
@@ -553,8 +655,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let (mut s1, mut s2) = (State::default(), State::default());
-        let (mut j1, _) = Journal::open(&path, &mut s1).unwrap();
-        let (mut j2, _) = Journal::open(&path, &mut s2).unwrap();
+        let (mut j1, _) = Journal::open(&path, &mut s1, true).unwrap();
+        let (mut j2, _) = Journal::open(&path, &mut s2, true).unwrap();
         j1.append(&mut s1, vec![set(AutonomyLevel::Auto)]).unwrap();
         let seen = j2
             .transact(&mut s2, |s| {
@@ -583,7 +685,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let mut s = State::default();
-        let (mut j, _) = Journal::open(&path, &mut s).unwrap();
+        let (mut j, _) = Journal::open(&path, &mut s, true).unwrap();
         j.append(&mut s, vec![set(AutonomyLevel::Auto)]).unwrap();
         let whole = fs::read(&path).unwrap();
         for (n, tail) in [(1, &b"{\"v\":1,"[..]), (2, &b"garbage\n"[..])] {
@@ -591,7 +693,7 @@ mod tests {
             bytes.extend_from_slice(tail);
             fs::write(&path, &bytes).unwrap();
             let mut s = State::default();
-            let (_, torn) = Journal::open(&path, &mut s).unwrap();
+            let (_, torn) = Journal::open(&path, &mut s, true).unwrap();
             let torn = torn.unwrap();
             assert_eq!(torn, dir.path().join(format!("journal.torn.{n}")));
             assert_eq!(fs::read(&torn).unwrap(), tail);
@@ -600,7 +702,7 @@ mod tests {
         }
         // A journal that is one torn line and nothing else becomes empty.
         fs::write(&path, b"{\"v\"").unwrap();
-        let (_, torn) = Journal::open(&path, &mut State::default()).unwrap();
+        let (_, torn) = Journal::open(&path, &mut State::default(), true).unwrap();
         assert!(torn.is_some());
         assert_eq!(fs::metadata(&path).unwrap().len(), 0);
     }
@@ -610,7 +712,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let mut s = State::default();
-        let (mut j, _) = Journal::open(&path, &mut s).unwrap();
+        let (mut j, _) = Journal::open(&path, &mut s, true).unwrap();
         j.append(&mut s, vec![set(AutonomyLevel::Auto)]).unwrap();
         let first = fs::read_to_string(&path).unwrap();
         let bad = "{\"v\":1,\"seq\":2,\"ts\":\"2026-01-01T00:00:00Z\",\"kind\":\"turn_interrupted\",\"turn\":\"../../x\"}\n";
@@ -621,7 +723,7 @@ mod tests {
         let len = fs::metadata(&path).unwrap().len();
 
         let mut s = State::default();
-        let (_, torn) = Journal::open(&path, &mut s).unwrap();
+        let (_, torn) = Journal::open(&path, &mut s, true).unwrap();
         assert!(torn.is_none(), "the last line is whole");
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
         assert!(s.warnings[0].contains("../../x"), "{}", s.warnings[0]);
@@ -643,7 +745,7 @@ mod tests {
 
         // Reported once: the next open finds a blank line.
         let mut again = State::default();
-        Journal::open(&path, &mut again).unwrap();
+        Journal::open(&path, &mut again, true).unwrap();
         assert!(again.warnings.is_empty(), "{:?}", again.warnings);
         assert_eq!(again.autonomy[&RiskClass::Low], AutonomyLevel::Manual);
         // An unknown kind from a newer leash stays where it is.
@@ -651,7 +753,7 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(newer.as_bytes()).unwrap();
         let mut third = State::default();
-        Journal::open(&path, &mut third).unwrap();
+        Journal::open(&path, &mut third, true).unwrap();
         assert_eq!(third.warnings.len(), 1);
         assert!(fs::read_to_string(&path).unwrap().ends_with(newer));
     }
@@ -661,7 +763,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let mut s = State::default();
-        let (mut j, _) = Journal::open(&path, &mut s).unwrap();
+        let (mut j, _) = Journal::open(&path, &mut s, true).unwrap();
         j.append(
             &mut s,
             vec![set(AutonomyLevel::Auto), set(AutonomyLevel::Manual)],
@@ -676,7 +778,7 @@ mod tests {
         let aside = j.quarantine_seq(2).unwrap().unwrap();
         assert_eq!(fs::read_to_string(aside).unwrap(), format!("{second}\n"));
         let mut again = State::default();
-        Journal::open(&path, &mut again).unwrap();
+        Journal::open(&path, &mut again, true).unwrap();
         assert_eq!(again.autonomy[&RiskClass::Low], AutonomyLevel::Auto);
         assert!(j.quarantine_seq(2).unwrap().is_none());
     }

@@ -1,0 +1,565 @@
+//! The fold snapshot: the folded state saved beside the journal, so that a
+//! process folds only the lines appended since instead of all history.
+//!
+//! `.git/leash/snapshot/` holds two files:
+//! - `live.json`: what it covers ([`Covers`]), the workspace-wide state
+//!   (sliders, sessions, checks, warnings, the highest turn number) and the
+//!   turns not yet settled — small, rewritten whole (a temporary file renamed
+//!   over it). The hook gate reads only this.
+//! - `settled.jsonl`: one line per settled turn, appended as turns settle; a
+//!   later line for the same turn replaces an earlier one. Only its first
+//!   `settled_len` bytes count, so an append cut short by a crash is
+//!   ignored (and cut off by the next save).
+//!
+//! Turns are stored in brief (see `state::brief`): their outcome, their
+//! actions not yet done, and where their events are in the journal.
+//!
+//! A snapshot is a cache, never the truth: it is used only when it was made
+//! by this very fold (the same leash version and fold code), when the
+//! journal still holds, byte for byte, the first and the last 4 KiB of the
+//! part it covers, and when `settled.jsonl` holds the bytes it counts. Any
+//! doubt — and any damage — and the journal is folded from its start, as if
+//! there were no snapshot. (Hashing the whole covered prefix on every open
+//! would cost what the snapshot saves; the journal is append-only, and the
+//! one thing that rewrites a covered line, quarantining it, removes the
+//! snapshot.)
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{AutonomyLevel, RiskClass};
+use crate::state::{LastCheck, Session, Span, State, Stored, Turn};
+
+/// How many bytes at each end of the covered journal must match.
+const WINDOW: u64 = 4096;
+
+/// A snapshot is saved once this many events were folded since the last
+/// one (`LEASH_SNAPSHOT_EVERY` sets another number; 0 never saves).
+const EVERY: u64 = 1000;
+
+/// What a snapshot covers, and how to tell that it still matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Covers {
+    /// The fold that made it: leash's version and its fold code.
+    fold: String,
+    /// The journal up to this byte offset (a line boundary)…
+    pub offset: u64,
+    /// …whose last event has this sequence number.
+    pub seq: u64,
+    /// Hashes of the journal's first and last `WINDOW` bytes before `offset`.
+    head: String,
+    tail: String,
+    /// `settled.jsonl` up to this byte, and the hash of its last `WINDOW`.
+    settled_len: u64,
+    settled_tail: String,
+}
+
+/// `live.json` as written (borrowing the state).
+#[derive(Serialize)]
+struct LiveOut<'a> {
+    covers: &'a Covers,
+    last_seq: u64,
+    max_turn: u64,
+    autonomy: &'a BTreeMap<RiskClass, AutonomyLevel>,
+    task_autonomy: &'a BTreeMap<String, AutonomyLevel>,
+    warnings: &'a [String],
+    sessions: &'a BTreeMap<String, Session>,
+    last_check: &'a Option<LastCheck>,
+    head_check: &'a Option<LastCheck>,
+    turns: Vec<StoredOut<'a>>,
+}
+
+/// `live.json` as read.
+#[derive(Deserialize)]
+struct LiveIn {
+    covers: Covers,
+    last_seq: u64,
+    max_turn: u64,
+    autonomy: BTreeMap<RiskClass, AutonomyLevel>,
+    task_autonomy: BTreeMap<String, AutonomyLevel>,
+    warnings: Vec<String>,
+    sessions: BTreeMap<String, Session>,
+    last_check: Option<LastCheck>,
+    head_check: Option<LastCheck>,
+    turns: Vec<Stored>,
+}
+
+/// A turn in brief as written.
+#[derive(Serialize)]
+struct StoredOut<'a> {
+    turn: &'a Turn,
+    spans: &'a [Span],
+}
+
+/// Where the snapshot of the journal at `journal` lives.
+pub fn dir(journal: &Path) -> PathBuf {
+    journal
+        .parent()
+        .expect("journal path has a parent")
+        .join("snapshot")
+}
+
+fn every() -> u64 {
+    static EVERY_SET: OnceLock<u64> = OnceLock::new();
+    *EVERY_SET.get_or_init(|| {
+        std::env::var("LEASH_SNAPSHOT_EVERY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(EVERY)
+    })
+}
+
+/// Whether a snapshot is due, `folded` events and `grown` bytes after the
+/// last one.
+pub fn due(folded: u64) -> bool {
+    let every = every();
+    every > 0 && folded >= every
+}
+
+/// The identity of this fold: a snapshot made by any other code is not
+/// trusted to mean the same.
+fn fold_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        include_str!("../state/mod.rs").hash(&mut h);
+        include_str!("../state/brief.rs").hash(&mut h);
+        include_str!("../event.rs").hash(&mut h);
+        include_str!("../invariants/mod.rs").hash(&mut h);
+        include_str!("mod.rs").hash(&mut h);
+        include_str!("snapshot.rs").hash(&mut h);
+        format!("{}-{:016x}", env!("CARGO_PKG_VERSION"), h.finish())
+    })
+}
+
+fn hash(bytes: &[u8]) -> String {
+    git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
+/// The hashes of `file`'s first and last `WINDOW` bytes before `end`.
+fn windows(file: &File, end: u64) -> Option<(String, String)> {
+    let read = |from: u64| -> Option<Vec<u8>> {
+        let mut buf = vec![0; (end - from).min(WINDOW) as usize];
+        file.read_exact_at(&mut buf, from).ok()?;
+        Some(buf)
+    };
+    let head = read(0)?;
+    let tail = read(end.saturating_sub(WINDOW))?;
+    Some((hash(&head), hash(&tail)))
+}
+
+/// Reads the snapshot of the journal `path` (open as `file`) into a fresh
+/// state: with `settled`, every turn; without, only the live ones (the
+/// state says the rest are left out). `None` when there is none or it does
+/// not match.
+pub fn load(path: &Path, file: &File, settled: bool) -> Option<(State, Covers)> {
+    let dir = dir(path);
+    let bytes = fs::read(dir.join("live.json")).ok()?;
+    let live: LiveIn = serde_json::from_slice(&bytes).ok()?;
+    let covers = live.covers;
+    if covers.fold != fold_id() {
+        return None;
+    }
+    let len = file.metadata().ok()?.len();
+    if len < covers.offset
+        || windows(file, covers.offset)? != (covers.head.clone(), covers.tail.clone())
+    {
+        return None;
+    }
+    let mut state = State::default();
+    state.last_seq = live.last_seq;
+    state.max_turn = live.max_turn;
+    state.autonomy = live.autonomy;
+    state.task_autonomy = live.task_autonomy;
+    state.warnings = live.warnings;
+    state.sessions = live.sessions;
+    state.last_check = live.last_check;
+    state.head_check = live.head_check;
+    // Live turns are newer than anything the settled file says of them.
+    state.add_stored(live.turns, true);
+    if settled {
+        load_settled(path, &covers, &mut state)?;
+    } else {
+        state.settled_left_out = true;
+    }
+    Some((state, covers))
+}
+
+/// Adds the settled turns `covers` counts to `state`. `None` when the file
+/// no longer holds them.
+pub fn load_settled(path: &Path, covers: &Covers, state: &mut State) -> Option<()> {
+    let file = File::open(dir(path).join("settled.jsonl")).ok()?;
+    let len = file.metadata().ok()?.len();
+    if len < covers.settled_len || settled_tail(&file, covers.settled_len)? != covers.settled_tail {
+        return None;
+    }
+    let mut buf = vec![0; covers.settled_len as usize];
+    file.read_exact_at(&mut buf, 0).ok()?;
+    // A later line for a turn replaces an earlier one.
+    let mut latest: HashMap<String, Stored> = HashMap::new();
+    for line in buf.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let stored: Stored = serde_json::from_slice(line).ok()?;
+        latest.insert(stored.turn.id.clone(), stored);
+    }
+    state.add_stored(latest.into_values().collect(), false);
+    state.settled_left_out = false;
+    Some(())
+}
+
+fn settled_tail(file: &File, end: u64) -> Option<String> {
+    let from = end.saturating_sub(WINDOW);
+    let mut buf = vec![0; (end - from) as usize];
+    file.read_exact_at(&mut buf, from).ok()?;
+    Some(hash(&buf))
+}
+
+/// Saves `state`, folded from the journal `path` (open as `file`, locked)
+/// up to `offset`. The settled turns that changed are appended to
+/// `settled.jsonl` after the part the snapshot on disk counts (all of them,
+/// into a new file, when there is no usable one); the live ones and the
+/// rest of the state replace `live.json`. A state that left settled turns
+/// out saves only onto a usable settled file.
+pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io::Result<Covers> {
+    let dir = dir(path);
+    fs::create_dir_all(&dir)?;
+    let (head, tail) = windows(file, offset).ok_or_else(|| other("cannot read the journal"))?;
+    let settled_path = dir.join("settled.jsonl");
+    let on_disk = fs::read(dir.join("live.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<LiveIn>(&b).ok())
+        .map(|l| l.covers)
+        .filter(|c| c.fold == fold_id());
+    let settled = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&settled_path)?;
+    let usable = on_disk.filter(|c| {
+        settled.metadata().is_ok_and(|m| m.len() >= c.settled_len)
+            && settled_tail(&settled, c.settled_len).as_ref() == Some(&c.settled_tail)
+    });
+    let (start, only_changed) = match &usable {
+        Some(c) => (c.settled_len, true),
+        None if state.settled_left_out => {
+            return Err(other(
+                "no usable settled file, and the settled turns are not loaded",
+            ));
+        }
+        None => (0, false),
+    };
+    settled.set_len(start)?;
+    let mut lines = Vec::new();
+    let mut live_turns = Vec::new();
+    state.each_in_brief(|t, spans, dirty| {
+        if !t.is_settled() {
+            // Serialized now: the borrow ends with the call.
+            live_turns.push(serde_json::to_vec(&StoredOut { turn: t, spans }));
+            return false;
+        }
+        if only_changed && !dirty {
+            return false;
+        }
+        if serde_json::to_writer(&mut lines, &StoredOut { turn: t, spans }).is_ok() {
+            lines.push(b'\n');
+        }
+        true
+    });
+    settled.write_all_at(&lines, start)?;
+    let settled_len = start + lines.len() as u64;
+    let covers = Covers {
+        fold: fold_id().to_string(),
+        offset,
+        seq: state.last_seq,
+        head,
+        tail,
+        settled_len,
+        settled_tail: settled_tail(&settled, settled_len)
+            .ok_or_else(|| other("cannot read settled.jsonl"))?,
+    };
+    let mut out = Vec::new();
+    write_live(&mut out, &covers, state, &live_turns)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    tmp.write_all(&out)?;
+    tmp.persist(dir.join("live.json")).map_err(|e| e.error)?;
+    Ok(covers)
+}
+
+/// Writes `live.json`: the state's own fields, then the live turns already
+/// serialized.
+fn write_live(
+    out: &mut Vec<u8>,
+    covers: &Covers,
+    state: &State,
+    turns: &[serde_json::Result<Vec<u8>>],
+) -> std::io::Result<()> {
+    let head = LiveOut {
+        covers,
+        last_seq: state.last_seq,
+        max_turn: state.max_turn,
+        autonomy: &state.autonomy,
+        task_autonomy: &state.task_autonomy,
+        warnings: &state.warnings,
+        sessions: &state.sessions,
+        last_check: &state.last_check,
+        head_check: &state.head_check,
+        turns: Vec::new(),
+    };
+    serde_json::to_writer(&mut *out, &head).map_err(std::io::Error::other)?;
+    // Splice the turns into the empty `"turns":[]` the object ends with.
+    let end = out.len() - 2;
+    out.truncate(end);
+    for (i, t) in turns.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(t.as_ref().map_err(|e| other(&e.to_string()))?);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
+/// Removes the snapshot: the journal changed under it.
+pub fn remove(path: &Path) {
+    let _ = fs::remove_file(dir(path).join("live.json"));
+}
+
+fn other(what: &str) -> std::io::Error {
+    std::io::Error::other(what.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+    use crate::journal::Journal;
+    use serde_json::json;
+
+    fn ev(v: serde_json::Value) -> Event {
+        serde_json::from_value(v).unwrap()
+    }
+
+    const C: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    /// A landed turn `n` with `actions` actions (one denied by the agent
+    /// after leash allowed it), then checked.
+    fn landed(n: u64, actions: u64) -> Vec<Event> {
+        let t = format!("t{n}");
+        let mut e = vec![ev(json!({"kind":"turn_created","turn":t,"agent":"claude",
+            "turn_kind":"isolated","risk":"low","title":format!("turn {n}")}))];
+        for a in 1..=actions {
+            let id = format!("{t}.a{a}");
+            e.push(ev(
+                json!({"kind":"action_requested","turn":t,"action":id,"tool":"Write",
+                "summary":format!("Write f{a}.md"),"input":{"file_path":format!("f{a}.md")},
+                "risk":"low","needs":"none"}),
+            ));
+            e.push(ev(
+                json!({"kind":"action_decided","action":id,"decision":"allow","by":"policy"}),
+            ));
+            e.push(ev(json!({"kind":"action_done","action":id,"ok":true,
+                "paths_written":[format!("f{a}.md")]})));
+        }
+        e.push(ev(
+            json!({"kind":"turn_finished","turn":t,"exit":0,"commit":C,
+            "files_changed":1,"insertions":2,"deletions":0,"paths":["f1.md"]}),
+        ));
+        e.push(ev(
+            json!({"kind":"turn_decided","turn":t,"decision":"approve","by":"policy"}),
+        ));
+        e.push(ev(json!({"kind":"turn_landed","turn":t,"commit":C})));
+        e
+    }
+
+    fn running(n: u64) -> Vec<Event> {
+        let t = format!("t{n}");
+        vec![
+            ev(
+                json!({"kind":"turn_created","turn":t,"agent":"claude","turn_kind":"isolated",
+                "risk":"low","title":"running"}),
+            ),
+            ev(
+                json!({"kind":"action_requested","turn":t,"action":format!("{t}.a1"),
+                "tool":"Bash","summary":"ls","input":{},"risk":"low","needs":"approval"}),
+            ),
+        ]
+    }
+
+    /// Every turn whole and the state's own fields, as JSON, to compare
+    /// two folds of one journal.
+    fn picture(j: &Journal, s: &State) -> serde_json::Value {
+        let turns: Vec<_> = s
+            .turns()
+            .iter()
+            .map(|t| {
+                let whole = j.whole_turn(s, &t.id).unwrap().unwrap();
+                let log: Vec<_> = whole.log.iter().map(|l| (l.seq, l.text.clone())).collect();
+                json!({"turn": whole, "log": log})
+            })
+            .collect();
+        json!({"turns": turns, "last_seq": s.last_seq, "max_turn": s.max_turn,
+            "autonomy": s.autonomy, "sessions": s.sessions, "warnings": s.warnings})
+    }
+
+    fn fresh(path: &Path) -> (Journal, State) {
+        let _ = fs::remove_dir_all(dir(path));
+        let mut s = State::default();
+        let (j, _) = Journal::open(path, &mut s, true).unwrap();
+        (j, s)
+    }
+
+    fn save_now(j: &Journal, s: &mut State) -> Covers {
+        let file = File::open(j.path()).unwrap();
+        save(j.path(), &file, s, j.offset()).unwrap()
+    }
+
+    #[test]
+    fn a_snapshot_and_its_tail_fold_to_what_the_whole_journal_folds_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let (mut j, mut s) = fresh(&path);
+        for n in 1..=30 {
+            j.append(&mut s, landed(n, 5)).unwrap();
+        }
+        j.append(&mut s, running(31)).unwrap();
+        s.brief_settled(None);
+        let covers = save_now(&j, &mut s);
+        assert_eq!(covers.seq, s.last_seq);
+        // After the snapshot: an agent refuses a call of a settled turn
+        // leash had allowed (its action is held in brief without it), a
+        // settled turn is rolled back, the running one goes on.
+        j.append(&mut s, vec![
+            ev(json!({"kind":"action_decided","action":"t3.a4","decision":"deny","by":"agent","reason":"no"})),
+            ev(json!({"kind":"rollback_started","turn":"t5","target":C,"branch":"main","old":C})),
+            ev(json!({"kind":"turn_rolled_back","turn":"t5","commit":C})),
+            ev(json!({"kind":"action_decided","action":"t31.a1","decision":"allow","by":"operator"})),
+        ]).unwrap();
+        j.append(&mut s, landed(32, 2)).unwrap();
+
+        let mut from_snapshot = State::default();
+        let (j2, _) = Journal::open(&path, &mut from_snapshot, true).unwrap();
+        assert!(j2.covers.is_some(), "the snapshot was used");
+        assert!(!from_snapshot.is_whole("t1"), "settled turns come in brief");
+        let (j3, whole) = fresh(&path);
+        assert!(j3.covers.is_none());
+        assert_eq!(picture(&j2, &from_snapshot), picture(&j3, &whole));
+        let t3 = from_snapshot.turn("t3").unwrap();
+        assert_eq!(t3.denials.as_ref().unwrap().first_action, "t3.a4");
+        assert_eq!(t3.action_count, 5);
+        assert_eq!(
+            from_snapshot.turn("t5").unwrap().state,
+            crate::model::TurnState::RolledBack
+        );
+    }
+
+    #[test]
+    fn the_gate_view_leaves_settled_turns_out_until_a_line_names_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let (mut j, mut s) = fresh(&path);
+        for n in 1..=20 {
+            j.append(&mut s, landed(n, 3)).unwrap();
+        }
+        j.append(&mut s, running(21)).unwrap();
+        save_now(&j, &mut s);
+
+        let mut gate = State::default();
+        let (mut gj, _) = Journal::open(&path, &mut gate, false).unwrap();
+        assert_eq!(gate.turns().len(), 1, "only the live turn");
+        assert_eq!(gate.turn("t21").unwrap().action_count, 1);
+        assert_eq!(gate.next_turn_id(0), "t22");
+        // A line about a settled turn brings the settled ones in.
+        j.append(
+            &mut s,
+            vec![ev(json!({"kind":"rollback_started","turn":"t2",
+            "target":C,"branch":"main","old":C}))],
+        )
+        .unwrap();
+        gj.refresh(&mut gate).unwrap();
+        assert_eq!(gate.turns().len(), 21);
+        assert!(gate.turn("t2").unwrap().pending.is_some());
+        assert!(gate.warnings.is_empty(), "{:?}", gate.warnings);
+        // And a snapshot saved from the gate's view keeps what it left out.
+        gj.append(
+            &mut gate,
+            vec![ev(json!({"kind":"turn_rolled_back","turn":"t2"}))],
+        )
+        .unwrap();
+        let mut gate2 = State::default();
+        let (gj2, _) = Journal::open(&path, &mut gate2, false).unwrap();
+        save_now(&gj2, &mut gate2);
+        let mut all = State::default();
+        let (aj, _) = Journal::open(&path, &mut all, true).unwrap();
+        let (wj, whole) = fresh(&path);
+        assert_eq!(picture(&aj, &all), picture(&wj, &whole));
+    }
+
+    #[test]
+    fn a_snapshot_that_does_not_match_its_journal_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let (mut j, mut s) = fresh(&path);
+        for n in 1..=5 {
+            j.append(&mut s, landed(n, 1)).unwrap();
+        }
+        save_now(&j, &mut s);
+        let used = |path: &Path| {
+            let mut s = State::default();
+            let (j, _) = Journal::open(path, &mut s, true).unwrap();
+            (j.covers.is_some(), s.turns().len())
+        };
+        assert_eq!(used(&path), (true, 5));
+        // The settled file lost its end: folded afresh, nothing lost.
+        let settled = dir.path().join("snapshot/settled.jsonl");
+        let len = fs::metadata(&settled).unwrap().len();
+        OpenOptions::new()
+            .write(true)
+            .open(&settled)
+            .unwrap()
+            .set_len(len - 10)
+            .unwrap();
+        assert_eq!(used(&path), (false, 5));
+        // Another journal under the same snapshot (its first line differs).
+        save_now(&j, &mut s);
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, text.replacen("turn 1", "turn X", 1)).unwrap();
+        assert_eq!(used(&path), (false, 5));
+        // Damaged live.json.
+        save_now(&j, &mut s);
+        fs::write(dir.path().join("snapshot/live.json"), "{not json").unwrap();
+        assert_eq!(used(&path), (false, 5));
+        // A journal cut shorter than what the snapshot covers.
+        save_now(&j, &mut s);
+        let cut = text.len() - text.lines().last().unwrap().len() - 1;
+        fs::write(&path, &text[..cut]).unwrap();
+        let mut s2 = State::default();
+        let (j2, _) = Journal::open(&path, &mut s2, true).unwrap();
+        assert!(j2.covers.is_none());
+        assert_eq!(
+            s2.turn("t5").unwrap().state,
+            crate::model::TurnState::AwaitingReview
+        );
+    }
+
+    #[test]
+    fn quarantining_a_covered_line_removes_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let (mut j, mut s) = fresh(&path);
+        j.append(&mut s, landed(1, 1)).unwrap();
+        save_now(&j, &mut s);
+        assert!(dir.path().join("snapshot/live.json").exists());
+        assert!(j.quarantine_seq(2).unwrap().is_some());
+        assert!(!dir.path().join("snapshot/live.json").exists());
+    }
+}

@@ -1,0 +1,242 @@
+//! Turns held in brief: what keeps the fold from growing with history.
+//!
+//! A turn is held *whole* (every event, its readable log, every action) or
+//! *in brief*: every field of its outcome, its actions not yet done, and
+//! where its events are in the journal ([`Span`]s), so it can be read again
+//! whole by folding just those lines ([`crate::journal::Journal::whole_turn`]).
+//! The fold snapshot stores turns in brief; a process reads whole only the
+//! turns it shows or acts on.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ActionInfo, ActionVerdict, Denials, DeniedBy, State, Turn, action_index};
+use crate::event::{Event, Record};
+use crate::model::{TurnState, turn_number};
+
+/// A byte range of the journal: whole lines, all about one turn.
+pub type Span = (u64, u64);
+
+/// What the state knows of a turn besides the turn itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TurnMeta {
+    /// Where its events are, in journal order; adjacent lines share a span.
+    pub(crate) spans: Vec<Span>,
+    /// Held whole: `events`, `log` and every action are there.
+    pub(crate) whole: bool,
+    /// Changed since it was loaded from the snapshot (or created here).
+    pub(crate) dirty: bool,
+}
+
+impl TurnMeta {
+    pub(crate) fn new(at: Option<Span>) -> TurnMeta {
+        TurnMeta {
+            spans: at.into_iter().collect(),
+            whole: true,
+            dirty: true,
+        }
+    }
+
+    /// Notes one more event of the turn at `at`; says whether its detail
+    /// (events, log) is to be kept, as it is for a turn held whole.
+    pub(crate) fn touch(&mut self, at: Option<Span>) -> bool {
+        self.dirty = true;
+        if let Some((start, end)) = at {
+            match self.spans.last_mut() {
+                Some(last) if last.1 == start => last.1 = end,
+                _ => self.spans.push((start, end)),
+            }
+        }
+        self.whole
+    }
+}
+
+/// A turn as the snapshot stores it: in brief, with its spans.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Stored {
+    pub turn: Turn,
+    pub spans: Vec<Span>,
+}
+
+impl Turn {
+    /// Whether the turn is done with: nothing about it is expected to
+    /// change (a later rollback or check still can, and is folded as well).
+    pub fn is_settled(&self) -> bool {
+        self.pending.is_none()
+            && !matches!(self.state, TurnState::Running | TurnState::AwaitingReview)
+    }
+}
+
+impl Denials {
+    /// Counts one more denied action (`a`, whose decision is the deny).
+    /// Denials only grow — a deny is never replaced — so this keeps them
+    /// without the turn's other actions.
+    pub(crate) fn add(denials: &mut Option<Denials>, a: &ActionInfo) {
+        let Some(ActionVerdict { by, reason, .. }) = &a.decision else {
+            return;
+        };
+        let Some(d) = denials else {
+            *denials = Some(Denials {
+                count: 1,
+                by: vec![DeniedBy { by: *by, count: 1 }],
+                first_action: a.id.clone(),
+                first_summary: a.summary.clone(),
+                first_reason: reason.clone(),
+            });
+            return;
+        };
+        d.count += 1;
+        match d.by.iter_mut().find(|b| b.by == *by) {
+            Some(b) => b.count += 1,
+            None => d.by.push(DeniedBy { by: *by, count: 1 }),
+        }
+        if action_number(&a.id) < action_number(&d.first_action) {
+            d.first_action = a.id.clone();
+            d.first_summary = a.summary.clone();
+            d.first_reason = reason.clone();
+        }
+    }
+}
+
+/// `t5.a12` → 12; an id outside the grammar sorts last.
+fn action_number(id: &str) -> u64 {
+    id.rsplit_once(".a")
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
+/// Whether an action is still to be done (kept when its turn is in brief).
+fn open(a: &ActionInfo) -> bool {
+    a.done.is_none()
+}
+
+/// What folding a record needs first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Need {
+    Nothing,
+    /// It is about a turn the state left out (settled at the snapshot).
+    Settled,
+    /// It is about an action of this turn that is held in brief without it.
+    Whole(String),
+}
+
+impl State {
+    /// What must be loaded before `record` can be folded.
+    pub fn needs(&self, record: &Record) -> Need {
+        let Some(id) = record.event.turn() else {
+            return Need::Nothing;
+        };
+        let Some(&i) = self.index.get(id) else {
+            let created = matches!(record.event, Event::TurnCreated { .. });
+            return if self.settled_left_out && !created {
+                Need::Settled
+            } else {
+                Need::Nothing
+            };
+        };
+        let action = match &record.event {
+            Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => action,
+            _ => return Need::Nothing,
+        };
+        if self.meta[i].whole || action_index(&self.turns[i].actions, action).is_some() {
+            Need::Nothing
+        } else {
+            Need::Whole(id.to_string())
+        }
+    }
+
+    /// Whether turn `id` is held whole (its events, log and every action).
+    pub fn is_whole(&self, id: &str) -> bool {
+        self.index.get(id).is_some_and(|&i| self.meta[i].whole)
+    }
+
+    /// Where turn `id`'s events are in the journal.
+    pub fn spans(&self, id: &str) -> &[Span] {
+        self.index
+            .get(id)
+            .map_or(&[][..], |&i| self.meta[i].spans.as_slice())
+    }
+
+    /// Puts turn `whole` (read again from its spans) in place of the brief
+    /// one of the same id.
+    pub fn put_whole(&mut self, whole: Turn) {
+        if let Some(&i) = self.index.get(&whole.id) {
+            self.turns[i] = whole;
+            self.meta[i].whole = true;
+        }
+    }
+
+    /// Holds every settled turn but `keep` in brief, dropping its detail.
+    pub fn brief_settled(&mut self, keep: Option<&str>) {
+        for (t, m) in self.turns.iter_mut().zip(&mut self.meta) {
+            if m.whole && t.is_settled() && Some(t.id.as_str()) != keep {
+                to_brief(t);
+                m.whole = false;
+            }
+        }
+    }
+
+    /// Calls `f` with each turn in brief (detail taken out for the call and
+    /// put back), its spans, and whether it changed since loaded; what `f`
+    /// returns for a turn marks it clean (saved).
+    pub(crate) fn each_in_brief(&mut self, mut f: impl FnMut(&Turn, &[Span], bool) -> bool) {
+        for (t, m) in self.turns.iter_mut().zip(&mut self.meta) {
+            let events = std::mem::take(&mut t.events);
+            let log = std::mem::take(&mut t.log);
+            let all = std::mem::take(&mut t.actions);
+            t.actions = all.iter().filter(|a| open(a)).cloned().collect();
+            if f(t, &m.spans, m.dirty) {
+                m.dirty = false;
+            }
+            t.actions = all;
+            t.events = events;
+            t.log = log;
+        }
+    }
+
+    /// Turn `id`, taken out of a state folded just for it.
+    pub(crate) fn into_turn(mut self, id: &str) -> Option<Turn> {
+        let i = *self.index.get(id)?;
+        Some(self.turns.swap_remove(i))
+    }
+
+    /// Adds turns read from a snapshot (in brief, in journal order); a turn
+    /// already here is newer and stays. Keeps the turns in journal order.
+    pub(crate) fn add_stored(&mut self, stored: Vec<Stored>, dirty: bool) {
+        let mut all: Vec<(Turn, TurnMeta)> = std::mem::take(&mut self.turns)
+            .into_iter()
+            .zip(std::mem::take(&mut self.meta))
+            .collect();
+        self.index.clear();
+        let have: std::collections::HashSet<String> =
+            all.iter().map(|(t, _)| t.id.clone()).collect();
+        for s in stored {
+            if have.contains(&s.turn.id) {
+                continue;
+            }
+            let meta = TurnMeta {
+                spans: s.spans,
+                whole: false,
+                dirty,
+            };
+            all.push((s.turn, meta));
+        }
+        all.sort_by_key(|(t, m)| {
+            (
+                m.spans.first().map_or(u64::MAX, |s| s.0),
+                turn_number(&t.id),
+            )
+        });
+        for (t, m) in all {
+            self.index.insert(t.id.clone(), self.turns.len());
+            self.turns.push(t);
+            self.meta.push(m);
+        }
+    }
+}
+
+/// Drops a turn's detail: its events, log and the actions already done.
+fn to_brief(t: &mut Turn) {
+    t.events = Vec::new();
+    t.log = Vec::new();
+    t.actions.retain(open);
+}
