@@ -16,7 +16,7 @@ pub mod snapshot;
 
 use crate::event::Event;
 pub use crate::event::Record;
-use crate::state::{Need, State, Turn};
+use crate::state::{Need, Span, State, Turn};
 
 /// The journal's schema version, written into every line.
 pub const VERSION: u32 = 1;
@@ -53,6 +53,8 @@ pub struct Journal {
     offset: u64,
     /// The snapshot this process started from or last saved.
     covers: Option<snapshot::Covers>,
+    /// Whether the fold on open started from a snapshot.
+    from_snapshot: bool,
 }
 
 /// Kinds this binary knows; any other kind is skipped with a warning so
@@ -105,11 +107,13 @@ impl Journal {
             path: path.to_path_buf(),
             offset: 0,
             covers: None,
+            from_snapshot: false,
         };
         if let Some((loaded, covers)) = snapshot::load(path, &file, settled) {
             *state = loaded;
             journal.offset = covers.offset;
             journal.covers = Some(covers);
+            journal.from_snapshot = true;
         }
         journal.fold(&file, state, true)?;
         journal.save_if_due(&file, state);
@@ -157,6 +161,37 @@ impl Journal {
         Ok(scratch.into_turn(id))
     }
 
+    /// Folds `record` (the journal's line at `at`) into `state`, first
+    /// reading whole the turn it needs, or the settled turns the state left
+    /// out. False when those are no longer where the snapshot said (the
+    /// caller folds afresh).
+    fn take_in(
+        &mut self,
+        state: &mut State,
+        record: &Record,
+        at: Span,
+    ) -> Result<bool, JournalError> {
+        match state.needs(record) {
+            Need::Nothing => {}
+            Need::Whole(id) => {
+                if let Some(t) = self.whole_turn(state, &id)? {
+                    state.put_whole(t);
+                }
+            }
+            Need::Settled => {
+                let loaded = self
+                    .covers
+                    .as_ref()
+                    .and_then(|c| snapshot::load_settled(&self.path, c, state));
+                if loaded.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+        state.apply_at(record, Some(at));
+        Ok(true)
+    }
+
     /// The records of turn `id`, read from its lines in the journal.
     pub fn turn_records(&self, state: &State, id: &str) -> Result<Vec<Record>, JournalError> {
         let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
@@ -182,7 +217,14 @@ impl Journal {
             path: path.to_path_buf(),
             offset: 0,
             covers: None,
+            from_snapshot: false,
         }
+    }
+
+    /// Whether the fold on open started from a snapshot (else from the
+    /// journal's first line).
+    pub fn from_snapshot(&self) -> bool {
+        self.from_snapshot
     }
 
     /// Moves the line carrying `seq` aside (to `journal.torn.<n>`) and
@@ -305,11 +347,19 @@ impl Journal {
         file.write_all(&buf).map_err(|e| io_err(&self.path, e))?;
         file.sync_data().map_err(|e| io_err(&self.path, e))?;
         let mut at = self.offset;
-        self.offset += buf.len() as u64;
         for (record, len) in records {
-            state.apply_at(&record, Some((at, at + len)));
+            if !self.take_in(state, &record, (at, at + len))? {
+                // The snapshot changed under this process: fold the journal
+                // from its start, these lines included.
+                *state = State::default();
+                self.offset = 0;
+                self.covers = None;
+                self.fold(file, state, false)?;
+                return Ok(());
+            }
             at += len;
         }
+        self.offset = at;
         Ok(())
     }
 
@@ -350,29 +400,14 @@ impl Journal {
             if !text.iter().all(u8::is_ascii_whitespace) {
                 match read_line(text) {
                     Ok(record) => {
-                        match state.needs(&record) {
-                            Need::Nothing => {}
-                            Need::Whole(id) => {
-                                if let Some(t) = self.whole_turn(state, &id)? {
-                                    state.put_whole(t);
-                                }
-                            }
-                            Need::Settled => {
-                                let loaded = self
-                                    .covers
-                                    .as_ref()
-                                    .and_then(|c| snapshot::load_settled(&self.path, c, state));
-                                if loaded.is_none() {
-                                    // The snapshot changed under this process:
-                                    // fold the journal from its start.
-                                    *state = State::default();
-                                    self.offset = 0;
-                                    self.covers = None;
-                                    return self.fold(file, state, quarantine);
-                                }
-                            }
+                        if !self.take_in(state, &record, (at, at + line.len() as u64))? {
+                            // The snapshot changed under this process: fold
+                            // the journal from its start.
+                            *state = State::default();
+                            self.offset = 0;
+                            self.covers = None;
+                            return self.fold(file, state, quarantine);
                         }
-                        state.apply_at(&record, Some((at, at + line.len() as u64)));
                         count += 1;
                     }
                     Err(LineError::Damaged(message)) if quarantine => {

@@ -3,7 +3,7 @@
 //!
 //! `.git/leash/snapshot/` holds two files:
 //! - `live.json`: what it covers ([`Covers`]), the workspace-wide state
-//!   (sliders, sessions, checks, warnings, the highest turn number) and the
+//!   (sliders, sessions, checks, the highest turn number) and the
 //!   turns not yet settled — small, rewritten whole (a temporary file renamed
 //!   over it). The hook gate reads only this.
 //! - `settled.jsonl`: one line per settled turn, appended as turns settle; a
@@ -13,6 +13,9 @@
 //!
 //! Turns are stored in brief (see `state::brief`): their outcome, their
 //! actions not yet done, and where their events are in the journal.
+//!
+//! Warnings about lines that could not be used are not kept: they are told
+//! by the fold that reads those lines.
 //!
 //! A snapshot is a cache, never the truth: it is used only when it was made
 //! by this very fold (the same leash version and fold code), when the
@@ -68,7 +71,6 @@ struct LiveOut<'a> {
     max_turn: u64,
     autonomy: &'a BTreeMap<RiskClass, AutonomyLevel>,
     task_autonomy: &'a BTreeMap<String, AutonomyLevel>,
-    warnings: &'a [String],
     sessions: &'a BTreeMap<String, Session>,
     last_check: &'a Option<LastCheck>,
     head_check: &'a Option<LastCheck>,
@@ -83,7 +85,6 @@ struct LiveIn {
     max_turn: u64,
     autonomy: BTreeMap<RiskClass, AutonomyLevel>,
     task_autonomy: BTreeMap<String, AutonomyLevel>,
-    warnings: Vec<String>,
     sessions: BTreeMap<String, Session>,
     last_check: Option<LastCheck>,
     head_check: Option<LastCheck>,
@@ -181,7 +182,6 @@ pub fn load(path: &Path, file: &File, settled: bool) -> Option<(State, Covers)> 
     state.max_turn = live.max_turn;
     state.autonomy = live.autonomy;
     state.task_autonomy = live.task_autonomy;
-    state.warnings = live.warnings;
     state.sessions = live.sessions;
     state.last_check = live.last_check;
     state.head_check = live.head_check;
@@ -309,7 +309,6 @@ fn write_live(
         max_turn: state.max_turn,
         autonomy: &state.autonomy,
         task_autonomy: &state.task_autonomy,
-        warnings: &state.warnings,
         sessions: &state.sessions,
         last_check: &state.last_check,
         head_check: &state.head_check,
@@ -408,7 +407,7 @@ mod tests {
             })
             .collect();
         json!({"turns": turns, "last_seq": s.last_seq, "max_turn": s.max_turn,
-            "autonomy": s.autonomy, "sessions": s.sessions, "warnings": s.warnings})
+            "autonomy": s.autonomy, "sessions": s.sessions})
     }
 
     fn fresh(path: &Path) -> (Journal, State) {
@@ -445,13 +444,16 @@ mod tests {
             ev(json!({"kind":"action_decided","action":"t31.a1","decision":"allow","by":"operator"})),
         ]).unwrap();
         j.append(&mut s, landed(32, 2)).unwrap();
+        // The writer's own state folded its lines like any reader's.
+        let denied = s.turn("t3").unwrap().denials.as_ref().map(|d| d.count);
+        assert_eq!(denied, Some(1));
 
         let mut from_snapshot = State::default();
         let (j2, _) = Journal::open(&path, &mut from_snapshot, true).unwrap();
-        assert!(j2.covers.is_some(), "the snapshot was used");
+        assert!(j2.from_snapshot(), "the snapshot was used");
         assert!(!from_snapshot.is_whole("t1"), "settled turns come in brief");
         let (j3, whole) = fresh(&path);
-        assert!(j3.covers.is_none());
+        assert!(!j3.from_snapshot());
         assert_eq!(picture(&j2, &from_snapshot), picture(&j3, &whole));
         let t3 = from_snapshot.turn("t3").unwrap();
         assert_eq!(t3.denials.as_ref().unwrap().first_action, "t3.a4");
@@ -516,7 +518,7 @@ mod tests {
         let used = |path: &Path| {
             let mut s = State::default();
             let (j, _) = Journal::open(path, &mut s, true).unwrap();
-            (j.covers.is_some(), s.turns().len())
+            (j.from_snapshot(), s.turns().len())
         };
         assert_eq!(used(&path), (true, 5));
         // The settled file lost its end: folded afresh, nothing lost.
@@ -544,7 +546,7 @@ mod tests {
         fs::write(&path, &text[..cut]).unwrap();
         let mut s2 = State::default();
         let (j2, _) = Journal::open(&path, &mut s2, true).unwrap();
-        assert!(j2.covers.is_none());
+        assert!(!j2.from_snapshot());
         assert_eq!(
             s2.turn("t5").unwrap().state,
             crate::model::TurnState::AwaitingReview
