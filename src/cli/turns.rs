@@ -23,6 +23,131 @@ pub fn turn_json(ws: &Workspace, turn: &Turn) -> Value {
     v
 }
 
+/// A turn as `leash turns --json` lists it: every folded field but its
+/// events and actions (`leash show TURN --json` has those), with `autonomy`
+/// filled in for turns that have not finished yet.
+#[derive(serde::Serialize)]
+struct TurnRow<'a> {
+    id: &'a str,
+    task: &'a Option<String>,
+    agent: &'a str,
+    kind: crate::model::TurnKind,
+    state: TurnState,
+    risk: crate::model::RiskClass,
+    declared_risk: crate::model::RiskClass,
+    autonomy: crate::model::AutonomyLevel,
+    task_autonomy: Option<crate::model::AutonomyLevel>,
+    failure: Option<crate::model::FailureClass>,
+    base: &'a Option<String>,
+    branch: &'a Option<String>,
+    commit: &'a Option<String>,
+    landed_commit: &'a Option<String>,
+    rollback_commit: &'a Option<String>,
+    kept_at: &'a Option<String>,
+    title: &'a str,
+    command: &'a Option<Vec<String>>,
+    prompt: &'a Option<String>,
+    deliverable: &'a Option<String>,
+    created: &'a str,
+    started: &'a Option<String>,
+    finished: &'a Option<String>,
+    exit: Option<i32>,
+    signal: Option<i32>,
+    files_changed: usize,
+    insertions: usize,
+    deletions: usize,
+    paths: &'a [String],
+    message_empty: bool,
+    reason: &'a str,
+    escalations: &'a [crate::model::Escalation],
+    decision: &'a Option<crate::state::TurnDecision>,
+    drift_from: &'a Option<String>,
+    supervisor_pid: Option<u32>,
+    supervisor_start: Option<u64>,
+    agent_pid: Option<u32>,
+    agent_start: Option<u64>,
+    worktree: &'a Option<String>,
+    pending: &'a Option<crate::state::Intent>,
+    notes: &'a [String],
+    session: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: &'a Option<String>,
+    action_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_action_at: &'a Option<String>,
+    invariants: &'a [crate::invariants::CheckResult],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invariants_findings: &'a Option<String>,
+    introduced: &'a [String],
+    merged: &'a Option<crate::state::MergedCheck>,
+    denials: &'a Option<crate::state::Denials>,
+    confinement: &'a Option<crate::state::Confinement>,
+    refused_writes: &'a [String],
+}
+
+impl<'a> TurnRow<'a> {
+    fn of(ws: &Workspace, t: &'a Turn) -> TurnRow<'a> {
+        Self::at(t, t.autonomy.unwrap_or_else(|| ws.level_for(t)))
+    }
+
+    fn at(t: &'a Turn, autonomy: crate::model::AutonomyLevel) -> TurnRow<'a> {
+        TurnRow {
+            id: &t.id,
+            task: &t.task,
+            agent: &t.agent,
+            kind: t.kind,
+            state: t.state,
+            risk: t.risk,
+            declared_risk: t.declared_risk,
+            autonomy,
+            task_autonomy: t.task_autonomy,
+            failure: t.failure,
+            base: &t.base,
+            branch: &t.branch,
+            commit: &t.commit,
+            landed_commit: &t.landed_commit,
+            rollback_commit: &t.rollback_commit,
+            kept_at: &t.kept_at,
+            title: &t.title,
+            command: &t.command,
+            prompt: &t.prompt,
+            deliverable: &t.deliverable,
+            created: &t.created,
+            started: &t.started,
+            finished: &t.finished,
+            exit: t.exit,
+            signal: t.signal,
+            files_changed: t.files_changed,
+            insertions: t.insertions,
+            deletions: t.deletions,
+            paths: &t.paths,
+            message_empty: t.message_empty,
+            reason: &t.reason,
+            escalations: &t.escalations,
+            decision: &t.decision,
+            drift_from: &t.drift_from,
+            supervisor_pid: t.supervisor_pid,
+            supervisor_start: t.supervisor_start,
+            agent_pid: t.agent_pid,
+            agent_start: t.agent_start,
+            worktree: &t.worktree,
+            pending: &t.pending,
+            notes: &t.notes,
+            session: &t.session,
+            policy: &t.policy,
+            action_count: t.action_count,
+            last_action_at: &t.last_action_at,
+            invariants: &t.invariants,
+            invariants_findings: &t.invariants_findings,
+            introduced: &t.introduced,
+            merged: &t.merged,
+            denials: &t.denials,
+            confinement: &t.confinement,
+            refused_writes: &t.refused_writes,
+        }
+    }
+}
+
 /// One sentence on where a turn stands and why.
 pub fn summary_line(ws: &Workspace, t: &Turn) -> String {
     let mut s = format!("{} {}", out::field(&t.id), t.state);
@@ -89,19 +214,16 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
         .filter(|t| a.state.is_none_or(|s| t.state == s))
         .collect();
     if a.json {
-        // A turn's events and actions are `leash show TURN --json`'s.
-        let v: Vec<Value> = list
-            .iter()
-            .map(|t| {
-                let mut v = turn_json(ws, t);
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("events");
-                    o.remove("actions");
-                }
-                v
-            })
-            .collect();
-        print_json(&v);
+        // One turn a line, each written as it is made: a long history
+        // lists thousands.
+        let mut out = String::with_capacity(list.len() * 1024 + 4);
+        out.push('[');
+        for (i, t) in list.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            out.push_str(&out::json_line(&TurnRow::of(ws, t)));
+        }
+        out.push_str("\n]");
+        super::say_json(&out);
         return Ok(0);
     }
     if list.is_empty() && !ws.state().turns().is_empty() {
@@ -380,5 +502,28 @@ pub fn log(ws: &mut Workspace, a: LogArgs) -> CliResult {
         }
         // Following is a person watching a file: a short poll is plenty.
         std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_turn_has_every_field_of_the_turn_but_its_events_and_actions() {
+        let line = r#"{"v":1,"seq":1,"ts":"2026-01-01T00:00:00.000Z","kind":"turn_created","turn":"t1","agent":"claude","turn_kind":"isolated","risk":"low","title":"x","policy":"0123456789abcdef0123456789abcdef01234567"}"#;
+        let mut state = crate::state::State::default();
+        state.apply(&crate::journal::parse_line(line.as_bytes()).unwrap());
+        let t = state.turn("t1").unwrap();
+        let keys = |v: Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let mut whole = keys(serde_json::to_value(t).unwrap());
+        whole.retain(|k| k != "events" && k != "actions");
+        let row =
+            keys(serde_json::to_value(TurnRow::at(t, crate::model::AutonomyLevel::Auto)).unwrap());
+        assert_eq!(row, whole);
     }
 }

@@ -27,7 +27,7 @@
 //! one thing that rewrites a covered line, quarantining it, removes the
 //! snapshot.)
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -205,15 +205,45 @@ pub fn load_settled(path: &Path, covers: &Covers, state: &mut State) -> Option<(
     }
     let mut buf = vec![0; covers.settled_len as usize];
     file.read_exact_at(&mut buf, 0).ok()?;
+    let mut stored = parse_lines(&buf)?;
+    drop(buf);
     // A later line for a turn replaces an earlier one.
-    let mut latest: HashMap<String, Stored> = HashMap::new();
-    for line in buf.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let stored: Stored = serde_json::from_slice(line).ok()?;
-        latest.insert(stored.turn.id.clone(), stored);
-    }
-    state.add_stored(latest.into_values().collect(), false);
+    let mut seen = std::collections::HashSet::new();
+    let mut keep: Vec<bool> = stored
+        .iter()
+        .rev()
+        .map(|s| seen.insert(s.turn.id.clone()))
+        .collect();
+    keep.reverse();
+    let mut keep = keep.into_iter();
+    stored.retain(|_| keep.next().unwrap_or(false));
+    state.add_stored(stored, false);
     state.settled_left_out = false;
     Some(())
+}
+
+/// Parses the settled file's lines, on two threads when there are many
+/// (a long history is thousands of turns).
+fn parse_lines(buf: &[u8]) -> Option<Vec<Stored>> {
+    let parse = |part: &[u8]| -> Option<Vec<Stored>> {
+        part.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).ok())
+            .collect()
+    };
+    let mid = buf.len() / 2;
+    let cut = match buf[mid..].iter().position(|&b| b == b'\n') {
+        Some(i) if buf.len() > 1 << 20 => mid + i + 1,
+        _ => return parse(buf),
+    };
+    let (first, second) = buf.split_at(cut);
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| parse(second));
+        (parse(first), other.join().ok().flatten())
+    });
+    let mut a = a?;
+    a.extend(b?);
+    Some(a)
 }
 
 fn settled_tail(file: &File, end: u64) -> Option<String> {

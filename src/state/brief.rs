@@ -199,34 +199,49 @@ impl State {
         Some(self.turns.swap_remove(i))
     }
 
-    /// Adds turns read from a snapshot (in brief, in journal order); a turn
-    /// already here is newer and stays. Keeps the turns in journal order.
+    /// Adds turns read from a snapshot (in brief); a turn already here is
+    /// newer and stays. Keeps the turns in journal order (by where each
+    /// one's first line is).
     pub(crate) fn add_stored(&mut self, stored: Vec<Stored>, dirty: bool) {
-        let mut all: Vec<(Turn, TurnMeta)> = std::mem::take(&mut self.turns)
+        let have: std::collections::HashSet<&str> =
+            self.turns.iter().map(|t| t.id.as_str()).collect();
+        let fresh: Vec<Stored> = stored
+            .into_iter()
+            .filter(|s| !have.contains(s.turn.id.as_str()))
+            .collect();
+        let mut all: Vec<Option<(Turn, TurnMeta)>> = std::mem::take(&mut self.turns)
             .into_iter()
             .zip(std::mem::take(&mut self.meta))
+            .map(Some)
             .collect();
-        self.index.clear();
-        let have: std::collections::HashSet<String> =
-            all.iter().map(|(t, _)| t.id.clone()).collect();
-        for s in stored {
-            if have.contains(&s.turn.id) {
-                continue;
-            }
+        all.extend(fresh.into_iter().map(|s| {
             let meta = TurnMeta {
                 spans: s.spans,
                 whole: false,
                 dirty,
             };
-            all.push((s.turn, meta));
-        }
-        all.sort_by_key(|(t, m)| {
-            (
-                m.spans.first().map_or(u64::MAX, |s| s.0),
-                turn_number(&t.id),
-            )
-        });
-        for (t, m) in all {
+            Some((s.turn, meta))
+        }));
+        // Sort small keys, not the turns: moving a turn costs its size.
+        let mut order: Vec<(u64, Option<u64>, usize)> = all
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let (t, m) = e.as_ref().expect("each entry is taken once");
+                (
+                    m.spans.first().map_or(u64::MAX, |s| s.0),
+                    turn_number(&t.id),
+                    i,
+                )
+            })
+            .collect();
+        order.sort_unstable();
+        self.index.clear();
+        self.index.reserve(order.len());
+        self.turns.reserve(order.len());
+        self.meta.reserve(order.len());
+        for (_, _, i) in order {
+            let (t, m) = all[i].take().expect("each entry is taken once");
             self.index.insert(t.id.clone(), self.turns.len());
             self.turns.push(t);
             self.meta.push(m);
