@@ -13,6 +13,7 @@
 //! (on each action); [`capture`] computes them from a tree.
 
 pub mod capture;
+pub mod stale;
 
 use serde::{Deserialize, Serialize};
 
