@@ -1515,4 +1515,30 @@ fn reads_record_the_blob_seen_writes_the_blob_left_commands_unknown_reads() {
     let t = r.turn("t1");
     assert_eq!(t["actions"][0]["sources"][0]["blob"], seen.as_str());
     assert_eq!(t["actions"][2]["unknown_reads"], json!(["wc -l docs/*.md"]));
+
+    // Codex reads files with shell commands: a plain reader of named files
+    // is a known read, with the blob it saw.
+    let now = r.git(&["hash-object", "docs/source.md"]);
+    for name in ["PreToolUse", "PostToolUse"] {
+        let mut e = event(
+            &r,
+            name,
+            json!({"tool_name": "Bash", "tool_use_id": "call_1",
+                   "tool_input": {"command": "sed -n '1,40p' docs/source.md"},
+                   "tool_response": "# Source"}),
+        );
+        e["session_id"] = json!("sess-codex");
+        call(&r, "codex", &e);
+    }
+    let done = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_done")
+        .nth(3)
+        .expect("codex's read is done");
+    assert_eq!(
+        done["sources"],
+        json!([{"path": "docs/source.md", "blob": now, "read_at": done["sources"][0]["read_at"]}])
+    );
+    assert_eq!(done["unknown_reads"], json!(null));
 }
