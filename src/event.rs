@@ -105,6 +105,14 @@ pub enum Event {
         path: String,
         line: String,
     },
+    /// The unread and stale sources of a waiting turn's citations, checked
+    /// again after another turn landed on its branch (replacing those of
+    /// its `turn_finished`).
+    SourcesChecked {
+        turn: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        citations: Vec<crate::invariants::Citation>,
+    },
     ActionRequested {
         turn: String,
         action: String,
@@ -134,6 +142,15 @@ pub enum Event {
         paths_written: Vec<String>,
         #[serde(default)]
         urls: Vec<String>,
+        /// What the action read, with the blob or hash of what it saw.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sources: Vec<crate::provenance::Source>,
+        /// Shell commands (and server tools) whose reads cannot be known.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unknown_reads: Vec<String>,
+        /// The blob each write left, per path.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        written: Vec<crate::provenance::Written>,
     },
     Usage {
         turn: String,
@@ -168,6 +185,10 @@ pub enum Event {
         /// Whether the agent printed a final message at all.
         #[serde(default)]
         message_empty: bool,
+        /// Citations in the lines the turn added whose sources it never
+        /// read, or read before they changed on the branch.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        citations: Vec<crate::invariants::Citation>,
     },
     RiskEscalated {
         turn: String,
@@ -370,6 +391,7 @@ impl Event {
             Event::SessionEnded { .. } => "session_ended",
             Event::TurnConfined { .. } => "turn_confined",
             Event::WriteRefused { .. } => "write_refused",
+            Event::SourcesChecked { .. } => "sources_checked",
         }
     }
 
@@ -392,7 +414,8 @@ impl Event {
             | Event::RollbackAborted { turn, .. }
             | Event::TurnInterrupted { turn, .. }
             | Event::TurnConfined { turn, .. }
-            | Event::WriteRefused { turn, .. } => Some(turn),
+            | Event::WriteRefused { turn, .. }
+            | Event::SourcesChecked { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
             }
@@ -659,6 +682,8 @@ impl Event {
                 paths_read,
                 paths_written,
                 urls,
+                unknown_reads,
+                ..
             } => {
                 let mut s = format!("action_done {action} {}", if *ok { "ok" } else { "failed" });
                 for (what, list) in [
@@ -669,6 +694,9 @@ impl Event {
                     if !list.is_empty() {
                         s.push_str(&format!(" · {what} {}", list.join(", ")));
                     }
+                }
+                if !unknown_reads.is_empty() {
+                    s.push_str(&format!(" · reads unknown ({})", unknown_reads.len()));
                 }
                 s
             }
@@ -727,6 +755,16 @@ impl Event {
             }
             Event::WriteRefused { turn, path, line } => {
                 format!("write_refused {turn} {path} (the agent said: {line})")
+            }
+            Event::SourcesChecked { turn, citations } => {
+                let mut s = format!("sources_checked {turn}");
+                if citations.is_empty() {
+                    s.push_str(": every citation was read and is current");
+                }
+                for c in citations {
+                    s.push_str(&format!(" · {} ({}:{})", c.message(), c.path, c.line));
+                }
+                s
             }
             Event::SessionEnded { session, reason } => format!(
                 "session_ended {session}{}",

@@ -614,3 +614,51 @@ fn provenance_scrolls_to_its_last_line() {
         "Home comes back to the top:\n{screen}"
     );
 }
+
+/// The Provenance tab lists the unread sources first (the demo's dangling
+/// turn cites a design doc it never read), then each action with what it
+/// read, with the blob it saw, before what it wrote.
+#[test]
+fn provenance_lists_unread_sources_first_then_reads_before_writes() {
+    let d = shared();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t7");
+    key(&mut app, KeyCode::Char('5'));
+    let screen = text(&render(&mut app, 200, 60));
+    let unread = screen
+        .find("unread  docs/design.md")
+        .unwrap_or_else(|| panic!("no unread source:\n{screen}"));
+    let actions = screen.find("actions, in order").expect("the actions");
+    assert!(unread < actions, "{screen}");
+    assert!(screen.contains("wrote  memory/"), "{screen}");
+
+    select(&mut app, "t2");
+    key(&mut app, KeyCode::Char('5'));
+    let screen = text(&render(&mut app, 200, 60));
+    assert!(
+        !screen.contains("unread "),
+        "the draft cites nothing unread:\n{screen}"
+    );
+    let read = screen.find("read   docs/outline.md  @ ").expect(&screen);
+    let wrote = screen.find("wrote  docs/draft.md  @ ").expect(&screen);
+    assert!(read < wrote, "{screen}");
+}
+
+/// The Diff tab marks the line that cites a source the turn never read.
+#[test]
+fn the_diff_marks_a_line_citing_an_unread_source() {
+    let d = shared();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t7");
+    detail(&mut app, '2');
+    let buf = render(&mut app, 200, 60);
+    let (_, y) = at(&buf, "+- The design:");
+    let line = row(&buf, y);
+    assert!(
+        line.contains("◂ unread source: ../../docs/design.md"),
+        "{line}"
+    );
+    // Lines that cite nothing are left as they are.
+    let (_, y) = at(&buf, "+# Links (demo)");
+    assert!(!row(&buf, y).contains('◂'), "{}", row(&buf, y));
+}

@@ -110,6 +110,10 @@ pub struct Turn {
     pub confinement: Option<Confinement>,
     /// Writes the kernel refused, as recognised in the agent's output.
     pub refused_writes: Vec<String>,
+    /// Unread and stale sources its added lines cite, as found when it
+    /// finished (`turn_finished`).
+    #[serde(default)]
+    pub citations: Vec<crate::invariants::Citation>,
 }
 
 /// How a turn's agent was confined, from its `turn_confined` event.
@@ -284,6 +288,15 @@ pub struct ActionInfo {
     pub done: Option<bool>,
     pub paths_read: Vec<String>,
     pub paths_written: Vec<String>,
+    /// What it read, with the blob or hash of what it saw (provenance).
+    #[serde(default)]
+    pub sources: Vec<crate::provenance::Source>,
+    /// Commands whose reads cannot be known.
+    #[serde(default)]
+    pub unknown_reads: Vec<String>,
+    /// The blob each write left, per path.
+    #[serde(default)]
+    pub written: Vec<crate::provenance::Written>,
 }
 
 /// The answer an action got.
@@ -509,6 +522,7 @@ impl State {
                 deletions: 0,
                 paths: Vec::new(),
                 message_empty: false,
+                citations: Vec::new(),
                 reason: String::new(),
                 escalations: Vec::new(),
                 decision: None,
@@ -678,6 +692,7 @@ impl State {
                     warning: warning.clone(),
                 });
             }
+            Event::SourcesChecked { citations, .. } => t.citations = citations.clone(),
             Event::WriteRefused { path, .. } => {
                 if !t.refused_writes.contains(path) {
                     t.refused_writes.push(path.clone());
@@ -705,8 +720,10 @@ impl State {
                 reason,
                 paths,
                 message_empty,
+                citations,
                 ..
             } => {
+                t.citations = citations.clone();
                 t.finished = Some(ts.clone());
                 t.exit = *exit;
                 t.signal = *signal;
@@ -833,6 +850,9 @@ impl State {
                     done: None,
                     paths_read: Vec::new(),
                     paths_written: Vec::new(),
+                    sources: Vec::new(),
+                    unknown_reads: Vec::new(),
+                    written: Vec::new(),
                 })
             }
             Event::ActionDecided {
@@ -881,12 +901,18 @@ impl State {
                 ok,
                 paths_read,
                 paths_written,
+                sources,
+                unknown_reads,
+                written,
                 ..
             } => {
                 if let Some(a) = action_index(&t.actions, action).map(|i| &mut t.actions[i]) {
                     a.done = Some(*ok);
                     a.paths_read = paths_read.clone();
                     a.paths_written = paths_written.clone();
+                    a.sources = sources.clone();
+                    a.unknown_reads = unknown_reads.clone();
+                    a.written = written.clone();
                 }
             }
             Event::InvariantsChecked {
@@ -1144,7 +1170,43 @@ mod tests {
             reason: String::new(),
             paths: vec!["a.md".into()],
             message_empty: false,
+            citations: Vec::new(),
         }
+    }
+
+    /// A turn's citations come from its end and are replaced by a later
+    /// check; an old `action_done` without provenance folds to none.
+    #[test]
+    fn citations_fold_from_the_end_and_the_latest_check() {
+        use crate::invariants::{Citation, Problem};
+        let cite = |problem| Citation {
+            path: "notes/a.md".into(),
+            line: 1,
+            target: "docs/source.md".into(),
+            problem,
+            detail: None,
+        };
+        let mut end = finished("aaaa");
+        if let Event::TurnFinished { citations, .. } = &mut end {
+            citations.push(cite(Problem::Unread));
+        }
+        let old_done: Event = serde_json::from_str(
+            r#"{"kind":"action_done","action":"t1.a1","ok":true,"paths_read":["r.md"]}"#,
+        )
+        .unwrap();
+        let s = fold(vec![created(), requested("t1.a1"), old_done, end]);
+        let t = s.turn("t1").unwrap();
+        assert_eq!(t.citations, [cite(Problem::Unread)]);
+        assert!(t.actions[0].sources.is_empty() && t.actions[0].written.is_empty());
+        let s = fold(vec![
+            created(),
+            finished("aaaa"),
+            Event::SourcesChecked {
+                turn: "t1".into(),
+                citations: vec![cite(Problem::Stale)],
+            },
+        ]);
+        assert_eq!(s.turn("t1").unwrap().citations, [cite(Problem::Stale)]);
     }
 
     #[test]
@@ -1311,6 +1373,7 @@ mod tests {
             reason: String::new(),
             paths: (0..files).map(|i| format!("f{i}.md")).collect(),
             message_empty: false,
+            citations: Vec::new(),
         }
     }
 
@@ -1360,6 +1423,9 @@ mod tests {
             paths_read: vec!["r.md".into()],
             paths_written: vec!["w.md".into()],
             urls: Vec::new(),
+            sources: Vec::new(),
+            unknown_reads: Vec::new(),
+            written: Vec::new(),
         }
     }
 

@@ -35,6 +35,7 @@ mod landing;
 mod observer;
 mod position;
 mod presence;
+mod reads;
 mod recovery;
 pub mod shell;
 mod turns;
