@@ -83,6 +83,7 @@ struct TurnRow<'a> {
     denials: &'a Option<crate::state::Denials>,
     confinement: &'a Option<crate::state::Confinement>,
     refused_writes: &'a [String],
+    citations: &'a [crate::invariants::Citation],
 }
 
 impl<'a> TurnRow<'a> {
@@ -144,6 +145,7 @@ impl<'a> TurnRow<'a> {
             denials: &t.denials,
             confinement: &t.confinement,
             refused_writes: &t.refused_writes,
+            citations: &t.citations,
         }
     }
 }
