@@ -32,6 +32,7 @@ mod history;
 pub mod hooks;
 mod in_place;
 mod landing;
+pub mod notes;
 mod observer;
 mod position;
 mod presence;
@@ -540,14 +541,13 @@ impl Workspace {
         if let Some(task) = &turn.task {
             m.push_str(&format!("Leash-Task: {task}\n"));
         }
-        let agent = match (&turn.agent[..], &turn.command) {
-            ("generic", Some(argv)) => format!(
-                "generic ({})",
-                argv.first().map(String::as_str).unwrap_or("?")
-            ),
-            (a, _) => a.to_string(),
-        };
+        let agent = crate::provenance::notes::agent_name(turn);
         m.push_str(&format!("Leash-Agent: {agent}\n"));
+        // The kernel's convention for AI help; leash never claims an agent
+        // as a co-author.
+        if let Some(a) = crate::provenance::notes::assisted_by(turn) {
+            m.push_str(&format!("Assisted-by: {a}\n"));
+        }
         let why = turn
             .escalations
             .last()

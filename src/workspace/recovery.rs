@@ -367,6 +367,8 @@ impl Workspace {
                 None => self.repo.reference(&refname, target, false, &log)?,
             };
         }
+        // The note goes with the commit; one already written is kept.
+        self.write_note(&t.id, target, op == IntentOp::Rollback);
         let ev = match op {
             IntentOp::Land => Event::TurnLanded {
                 turn: t.id.clone(),
