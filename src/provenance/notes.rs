@@ -15,11 +15,9 @@ use std::collections::BTreeMap;
 
 use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::config::Prompts;
-use crate::model::{AutonomyLevel, DecidedBy, RiskClass, TurnKind};
-use crate::state::Turn;
+use super::{Source, Written};
+use crate::model::{AutonomyLevel, DecidedBy, RiskClass};
 
 /// The notes ref leash writes.
 pub const NOTES_REF: &str = "refs/notes/leash";
@@ -114,10 +112,20 @@ pub struct NoteAction {
     pub decision: Option<ActionReceipt>,
     #[serde(default)]
     pub ok: Option<bool>,
+    /// The paths the action read and wrote, as the agent named them.
     #[serde(default)]
     pub reads: Vec<String>,
     #[serde(default)]
     pub writes: Vec<String>,
+    /// What it read, with the blob (or hash) of what it saw.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<Source>,
+    /// Commands whose reads cannot be known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_reads: Vec<String>,
+    /// The blob each write left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub written: Vec<Written>,
 }
 
 /// How an action was decided.
@@ -204,35 +212,8 @@ pub struct NoteSignature {
     pub signature: String,
 }
 
-/// What a note is built from besides the turn.
-pub struct NoteInput<'a> {
-    pub turn: &'a Turn,
-    pub landed: Landed,
-    /// The commit the note goes on.
-    pub commit: Oid,
-    /// What its lines are counted against: the first parent, or for an
-    /// in-place turn its start snapshot.
-    pub from: Option<Oid>,
-    pub prompts: Prompts,
-}
-
-/// `sha256:<hex>` of `text`.
-pub fn sha256(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
-}
-
-/// The agent as a trailer names it: a generic agent by its program.
-pub fn agent_name(turn: &Turn) -> String {
-    match (&turn.agent[..], &turn.command) {
-        ("generic", Some(argv)) => format!(
-            "generic ({})",
-            argv.first().map(String::as_str).unwrap_or("?")
-        ),
-        (a, _) => a.to_string(),
-    }
-}
+/// `sha256:<hex>` of `text`: how a private prompt is recorded.
+pub use super::capture::sha256;
 
 /// A value fit for one trailer token: what the agent's stream says of its
 /// model is hostile, so anything but a plain name is dropped, never able to
@@ -244,165 +225,25 @@ fn token(text: &str) -> String {
         .collect()
 }
 
-/// The kernel's `Assisted-by: AGENT:MODEL` trailer value for a turn made
-/// by an agent; `None` for leash's own invariant fixes, which no agent made.
-pub fn assisted_by(turn: &Turn) -> Option<String> {
-    if turn.agent == "leash-fix" {
-        return None;
-    }
-    let agent = match (&turn.agent[..], &turn.command) {
+/// The kernel's `Assisted-by: AGENT:MODEL` trailer value: the agent (a
+/// generic one by its program's name) and the model its stream named, or
+/// `unknown`.
+pub fn assisted_by(agent: &str, command: Option<&[String]>, model: Option<&str>) -> String {
+    let agent = match (agent, command) {
         ("generic", Some(argv)) => argv
             .first()
             .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
             .unwrap_or_else(|| "generic".into()),
         (a, _) => a.to_string(),
     };
-    let agent = token(&agent);
-    let agent = if agent.is_empty() {
-        "agent".to_string()
-    } else {
-        agent
-    };
-    let model = turn
-        .model
-        .as_deref()
+    let agent = Some(token(&agent))
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "agent".into());
+    let model = model
         .map(token)
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "unknown".into());
-    Some(format!("{agent}:{model}"))
-}
-
-/// Builds the note of a landed commit from the journal's turn.
-pub fn build(repo: &Repository, input: &NoteInput<'_>) -> Result<Note, git2::Error> {
-    let turn = input.turn;
-    let commit = repo.find_commit(input.commit)?;
-    let ai = turn.agent != "leash-fix" && input.landed != Landed::Rollback;
-    let contributor = Contributor {
-        kind: if ai { "ai" } else { "unknown" }.into(),
-        model_id: if ai { turn.model.clone() } else { None },
-    };
-    let files = added_lines(repo, input.from, input.commit)?
-        .into_iter()
-        .map(|(path, ranges)| TraceFile {
-            path,
-            conversations: vec![Conversation {
-                contributor: contributor.clone(),
-                ranges,
-            }],
-        })
-        .collect();
-    let receipt = if input.landed == Landed::Rollback {
-        let asked = turn.rollback.clone();
-        Receipt {
-            decision: "rollback".into(),
-            by: DecidedBy::Operator,
-            risk: turn.risk,
-            declared_risk: Some(turn.declared_risk),
-            autonomy: turn.autonomy,
-            reasons: asked
-                .as_ref()
-                .and_then(|a| a.reason.clone())
-                .into_iter()
-                .collect(),
-            requested: asked.as_ref().map(|a| a.ts.clone()),
-            decided: asked.map(|a| a.ts).unwrap_or_else(|| commit_time(&commit)),
-        }
-    } else {
-        let d = turn.decision.as_ref();
-        let mut reasons = Vec::new();
-        if !turn.reason.is_empty() {
-            reasons.push(turn.reason.clone());
-        }
-        if let Some(r) = d.and_then(|d| d.reason.clone())
-            && !reasons.contains(&r)
-        {
-            reasons.push(r);
-        }
-        reasons.extend(turn.escalations.iter().map(|e| e.because.clone()));
-        Receipt {
-            decision: "approve".into(),
-            by: d.map(|d| d.by).unwrap_or(DecidedBy::Operator),
-            risk: turn.risk,
-            declared_risk: Some(turn.declared_risk),
-            autonomy: turn.autonomy,
-            reasons,
-            requested: turn.finished.clone(),
-            decided: d
-                .map(|d| d.ts.clone())
-                .unwrap_or_else(|| commit_time(&commit)),
-        }
-    };
-    let actions = turn
-        .actions
-        .iter()
-        .map(|a| NoteAction {
-            id: a.id.clone(),
-            tool: a.tool.clone(),
-            summary: a.summary.clone(),
-            requested: a.requested.clone(),
-            risk: a.risk,
-            decision: a.decision.as_ref().map(|v| ActionReceipt {
-                decision: serde_json::to_value(v.decision)
-                    .ok()
-                    .and_then(|d| d.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                by: v.by,
-                reason: v.reason.clone(),
-            }),
-            ok: a.done,
-            reads: a.paths_read.clone(),
-            writes: a.paths_written.clone(),
-        })
-        .collect();
-    let private = input.prompts == Prompts::Private;
-    Ok(Note {
-        schema: SCHEMA.into(),
-        version: AGENT_TRACE_VERSION.into(),
-        timestamp: receipt.decided.clone(),
-        vcs: Vcs {
-            kind: "git".into(),
-            revision: input.commit.to_string(),
-        },
-        tool: Tool {
-            name: "leash".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        tree: commit.tree_id().to_string(),
-        turn: turn.id.clone(),
-        landed: input.landed,
-        agent: agent_name(turn),
-        model: turn.model.clone(),
-        task: turn.task.clone(),
-        prompt: turn.prompt.clone().filter(|_| !private),
-        prompt_sha256: turn.prompt.as_deref().map(sha256),
-        base: turn.base.clone(),
-        reverts: (input.landed == Landed::Rollback)
-            .then(|| turn.landed_commit.clone())
-            .flatten(),
-        actions,
-        files,
-        receipt,
-        findings: Vec::new(),
-        signature: None,
-    })
-}
-
-/// What a landed commit's lines count against: an isolated turn's commit
-/// against its first parent, an in-place turn's end snapshot against its
-/// start snapshot.
-pub fn counted_from(repo: &Repository, turn: &Turn, commit: Oid) -> Option<Oid> {
-    if turn.kind == TurnKind::InPlace {
-        return turn.base.as_deref().and_then(|b| Oid::from_str(b).ok());
-    }
-    repo.find_commit(commit)
-        .ok()
-        .and_then(|c| c.parent_id(0).ok())
-}
-
-fn commit_time(commit: &git2::Commit<'_>) -> String {
-    chrono::DateTime::from_timestamp(commit.time().seconds(), 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
+    format!("{agent}:{model}")
 }
 
 /// The lines `to` added over `from`, per file, as ranges.
@@ -471,7 +312,9 @@ pub fn write_text(repo: &Repository, commit: Oid, text: &str) -> Result<bool, gi
         };
         a == text || (parse(a).is_some() && parse(a) == parse(text))
     };
-    let sig = crate::checkpoint::signature(repo);
+    let sig = repo
+        .signature()
+        .or_else(|_| git2::Signature::now("leash", "leash@localhost"))?;
     let mut tries = 0;
     loop {
         if read_text(repo, commit).is_some_and(|t| same(&t)) {
@@ -488,6 +331,16 @@ pub fn write_text(repo: &Repository, commit: Oid, text: &str) -> Result<bool, gi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assisted_by_names_agent_and_model() {
+        assert_eq!(
+            assisted_by("claude", None, Some("claude-opus-4-1")),
+            "claude:claude-opus-4-1"
+        );
+        let argv = ["/usr/bin/aider".to_string(), "--yes".to_string()];
+        assert_eq!(assisted_by("generic", Some(&argv), None), "aider:unknown");
+    }
 
     #[test]
     fn a_hostile_model_name_cannot_add_a_trailer() {

@@ -36,9 +36,11 @@ pub mod notes;
 mod observer;
 mod position;
 mod presence;
+mod reads;
 mod recovery;
 pub mod shell;
 mod turns;
+mod verify;
 
 pub use crate::agents::detached;
 pub use crate::model::TurnSpec;
@@ -541,11 +543,11 @@ impl Workspace {
         if let Some(task) = &turn.task {
             m.push_str(&format!("Leash-Task: {task}\n"));
         }
-        let agent = crate::provenance::notes::agent_name(turn);
+        let agent = notes::agent_name(turn);
         m.push_str(&format!("Leash-Agent: {agent}\n"));
         // The kernel's convention for AI help; leash never claims an agent
         // as a co-author.
-        if let Some(a) = crate::provenance::notes::assisted_by(turn) {
+        if let Some(a) = notes::assisted_by(turn) {
             m.push_str(&format!("Assisted-by: {a}\n"));
         }
         let why = turn

@@ -1,16 +1,53 @@
-//! The git notes of landed commits, written as part of landing; the notes'
-//! refspecs on a remote (`leash notes setup`); and `leash verify`.
+//! The git notes of landed commits, written as part of landing (the
+//! record's shape is `provenance::notes`); the notes' refspecs on a remote
+//! (`leash notes setup`); and `leash verify` (`verify.rs`).
 
 use std::path::Path;
 
-use git2::Oid;
+use git2::{Oid, Repository};
 
 use super::{Error, Result, Workspace, discover_worktree};
-use crate::model::TurnKind;
-use crate::provenance::notes::{self, Landed, NoteInput};
-use crate::provenance::{sign, verify};
+use crate::config::Prompts;
+use crate::model::{DecidedBy, TurnKind};
+use crate::provenance::notes::{
+    self, ActionReceipt, Contributor, Conversation, Landed, Note, NoteAction, Receipt, Tool,
+    TraceFile, Vcs,
+};
+use crate::provenance::sign;
+use crate::state::Turn;
 
-pub use crate::provenance::verify::{Finding, Verified, VerifyOptions};
+pub use super::verify::{CommitReport, Finding, Verified, VerifyOptions};
+
+/// What a note is built from besides the turn.
+pub(crate) struct NoteInput<'a> {
+    pub turn: &'a Turn,
+    pub landed: Landed,
+    /// The commit the note goes on.
+    pub commit: Oid,
+    /// What its lines are counted against: the first parent, or for an
+    /// in-place turn its start snapshot.
+    pub from: Option<Oid>,
+    pub prompts: Prompts,
+}
+
+/// The agent as `Leash-Agent` names it: a generic agent by its program.
+pub(crate) fn agent_name(turn: &Turn) -> String {
+    match (&turn.agent[..], &turn.command) {
+        ("generic", Some(argv)) => format!(
+            "generic ({})",
+            argv.first().map(String::as_str).unwrap_or("?")
+        ),
+        (a, _) => a.to_string(),
+    }
+}
+
+/// The `Assisted-by` trailer's value for a turn an agent made; `None` for
+/// leash's own invariant fixes, which no agent made.
+pub(crate) fn assisted_by(turn: &Turn) -> Option<String> {
+    (turn.agent != "leash-fix").then(|| {
+        notes::assisted_by(&turn.agent, turn.command.as_deref(), turn.model.as_deref())
+    })
+}
 
 impl Workspace {
     /// Writes the note of `commit`, which turn `id` landed (or, with
@@ -51,12 +88,12 @@ impl Workspace {
                     .ok()
                     .and_then(|c| c.parent_id(0).ok())
             } else {
-                notes::counted_from(&self.repo, turn, commit)
+                counted_from(&self.repo, turn, commit)
             },
             prompts: self.config.provenance.prompts,
         };
         let id = &turn.id;
-        let mut note = match notes::build(&self.repo, &input) {
+        let mut note = match build(&self.repo, &input) {
             Ok(n) => n,
             Err(e) => {
                 self.notices
@@ -169,5 +206,142 @@ pub fn notes_setup(dir: &Path, remote: &str) -> Result<Vec<String>> {
 /// `leash verify`: the commits of a range checked from git alone.
 pub fn verify(dir: &Path, opts: &VerifyOptions) -> Result<Verified> {
     let (repo, root) = discover_worktree(dir)?;
-    verify::verify(&repo, &root, opts).map_err(Error::Refused)
+    super::verify::verify(&repo, &root, opts).map_err(Error::Refused)
 }
+
+/// Builds the note of a landed commit from the journal's turn.
+pub(crate) fn build(repo: &Repository, input: &NoteInput<'_>) -> Result<Note, git2::Error> {
+    let turn = input.turn;
+    let commit = repo.find_commit(input.commit)?;
+    let ai = turn.agent != "leash-fix" && input.landed != Landed::Rollback;
+    let contributor = Contributor {
+        kind: if ai { "ai" } else { "unknown" }.into(),
+        model_id: if ai { turn.model.clone() } else { None },
+    };
+    let files = notes::added_lines(repo, input.from, input.commit)?
+        .into_iter()
+        .map(|(path, ranges)| TraceFile {
+            path,
+            conversations: vec![Conversation {
+                contributor: contributor.clone(),
+                ranges,
+            }],
+        })
+        .collect();
+    let receipt = if input.landed == Landed::Rollback {
+        let asked = turn.rollback.clone();
+        Receipt {
+            decision: "rollback".into(),
+            by: DecidedBy::Operator,
+            risk: turn.risk,
+            declared_risk: Some(turn.declared_risk),
+            autonomy: turn.autonomy,
+            reasons: asked
+                .as_ref()
+                .and_then(|a| a.reason.clone())
+                .into_iter()
+                .collect(),
+            requested: asked.as_ref().map(|a| a.ts.clone()),
+            decided: asked.map(|a| a.ts).unwrap_or_else(|| commit_time(&commit)),
+        }
+    } else {
+        let d = turn.decision.as_ref();
+        let mut reasons = Vec::new();
+        if !turn.reason.is_empty() {
+            reasons.push(turn.reason.clone());
+        }
+        if let Some(r) = d.and_then(|d| d.reason.clone())
+            && !reasons.contains(&r)
+        {
+            reasons.push(r);
+        }
+        reasons.extend(turn.escalations.iter().map(|e| e.because.clone()));
+        Receipt {
+            decision: "approve".into(),
+            by: d.map(|d| d.by).unwrap_or(DecidedBy::Operator),
+            risk: turn.risk,
+            declared_risk: Some(turn.declared_risk),
+            autonomy: turn.autonomy,
+            reasons,
+            requested: turn.finished.clone(),
+            decided: d
+                .map(|d| d.ts.clone())
+                .unwrap_or_else(|| commit_time(&commit)),
+        }
+    };
+    let actions = turn
+        .actions
+        .iter()
+        .map(|a| NoteAction {
+            id: a.id.clone(),
+            tool: a.tool.clone(),
+            summary: a.summary.clone(),
+            requested: a.requested.clone(),
+            risk: a.risk,
+            decision: a.decision.as_ref().map(|v| ActionReceipt {
+                decision: serde_json::to_value(v.decision)
+                    .ok()
+                    .and_then(|d| d.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                by: v.by,
+                reason: v.reason.clone(),
+            }),
+            ok: a.done,
+            reads: a.paths_read.clone(),
+            writes: a.paths_written.clone(),
+            sources: a.sources.clone(),
+            unknown_reads: a.unknown_reads.clone(),
+            written: a.written.clone(),
+        })
+        .collect();
+    let private = input.prompts == Prompts::Private;
+    Ok(Note {
+        schema: notes::SCHEMA.into(),
+        version: notes::AGENT_TRACE_VERSION.into(),
+        timestamp: receipt.decided.clone(),
+        vcs: Vcs {
+            kind: "git".into(),
+            revision: input.commit.to_string(),
+        },
+        tool: Tool {
+            name: "leash".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        tree: commit.tree_id().to_string(),
+        turn: turn.id.clone(),
+        landed: input.landed,
+        agent: agent_name(turn),
+        model: turn.model.clone(),
+        task: turn.task.clone(),
+        prompt: turn.prompt.clone().filter(|_| !private),
+        prompt_sha256: turn.prompt.as_deref().map(notes::sha256),
+        base: turn.base.clone(),
+        reverts: (input.landed == Landed::Rollback)
+            .then(|| turn.landed_commit.clone())
+            .flatten(),
+        actions,
+        files,
+        receipt,
+        findings: Vec::new(),
+        signature: None,
+    })
+}
+
+/// What a landed commit's lines count against: an isolated turn's commit
+/// against its first parent, an in-place turn's end snapshot against its
+/// start snapshot.
+pub(crate) fn counted_from(repo: &Repository, turn: &Turn, commit: Oid) -> Option<Oid> {
+    if turn.kind == TurnKind::InPlace {
+        return turn.base.as_deref().and_then(|b| Oid::from_str(b).ok());
+    }
+    repo.find_commit(commit)
+        .ok()
+        .and_then(|c| c.parent_id(0).ok())
+}
+
+fn commit_time(commit: &git2::Commit<'_>) -> String {
+    chrono::DateTime::from_timestamp(commit.time().seconds(), 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+

@@ -7,8 +7,8 @@ use std::path::Path;
 use git2::{Oid, Repository};
 use serde::Serialize;
 
-use super::notes::{self, Landed, Note};
-use super::sign::{self, Checked};
+use crate::provenance::notes::{self, Landed, Note};
+use crate::provenance::sign::{self, Checked};
 use crate::model::{AutonomyLevel, DecidedBy, RiskClass};
 use crate::policy::{self, TaskOverride};
 
