@@ -18,9 +18,7 @@ pub fn notes(dir: &Path, a: NotesArgs) -> CliResult {
                 for line in &added {
                     say!("set {line}");
                 }
-                say!(
-                    "`git push {remote}` and `git fetch {remote}` now carry refs/notes/leash"
-                );
+                say!("`git push {remote}` and `git fetch {remote}` now carry refs/notes/leash");
             }
             Ok(0)
         }

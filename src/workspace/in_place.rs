@@ -173,7 +173,10 @@ impl Workspace {
                 _ => String::new(),
             };
             for e in &events {
-                if let Event::RiskEscalated { to, because, from, .. } = e {
+                if let Event::RiskEscalated {
+                    to, because, from, ..
+                } = e
+                {
                     landed.risk = landed.risk.max(*to);
                     landed.escalations.push(crate::model::Escalation {
                         from: *from,
@@ -208,7 +211,11 @@ impl Workspace {
                 .is_some_and(|t| t.state == crate::model::TurnState::Running)
         };
         self.transact(|state| Ok((if still_running(state) { events } else { vec![] }, ())))?;
-        if noted && !self.turn(id).is_ok_and(|t| t.landed_commit.as_deref() == Some(&end.to_string())) {
+        if noted
+            && !self
+                .turn(id)
+                .is_ok_and(|t| t.landed_commit.as_deref() == Some(&end.to_string()))
+        {
             self.remove_note(end);
         }
         Ok(())

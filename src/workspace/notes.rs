@@ -44,9 +44,8 @@ pub(crate) fn agent_name(turn: &Turn) -> String {
 /// The `Assisted-by` trailer's value for a turn an agent made; `None` for
 /// leash's own invariant fixes, which no agent made.
 pub(crate) fn assisted_by(turn: &Turn) -> Option<String> {
-    (turn.agent != "leash-fix").then(|| {
-        notes::assisted_by(&turn.agent, turn.command.as_deref(), turn.model.as_deref())
-    })
+    (turn.agent != "leash-fix")
+        .then(|| notes::assisted_by(&turn.agent, turn.command.as_deref(), turn.model.as_deref()))
 }
 
 impl Workspace {
@@ -120,7 +119,8 @@ impl Workspace {
         let text = match serde_json::to_string_pretty(&note) {
             Ok(t) => t + "\n",
             Err(e) => {
-                self.notices.push(format!("{id}: the note of {commit}: {e}"));
+                self.notices
+                    .push(format!("{id}: the note of {commit}: {e}"));
                 return;
             }
         };
@@ -184,10 +184,7 @@ pub fn notes_setup(dir: &Path, remote: &str) -> Result<Vec<String>> {
     let push_key = format!("remote.{remote}.push");
     let mut added = Vec::new();
     let fetch = values(&config, &fetch_key);
-    if !fetch
-        .iter()
-        .any(|v| v.trim_start_matches('+') == refspec)
-    {
+    if !fetch.iter().any(|v| v.trim_start_matches('+') == refspec) {
         config.set_multivar(&fetch_key, "^$", &refspec)?;
         added.push(format!("{fetch_key} = {refspec}"));
     }
@@ -344,4 +341,3 @@ fn commit_time(commit: &git2::Commit<'_>) -> String {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()
 }
-

@@ -7,10 +7,10 @@ use std::path::Path;
 use git2::{Oid, Repository};
 use serde::Serialize;
 
-use crate::provenance::notes::{self, Landed, Note};
-use crate::provenance::sign::{self, Checked};
 use crate::model::{AutonomyLevel, DecidedBy, RiskClass};
 use crate::policy::{self, TaskOverride};
+use crate::provenance::notes::{self, Landed, Note};
+use crate::provenance::sign::{self, Checked};
 
 /// What `leash verify` was asked.
 #[derive(Debug, Clone, Default)]
@@ -266,10 +266,7 @@ impl Check<'_> {
         match sign::verify(&notes::signed_bytes(value), &sig.signature, allowed) {
             Checked::Good(_) => "good",
             Checked::Bad(why) => {
-                self.violation(
-                    "forged",
-                    format!("the note's receipt is forged: {why}"),
-                );
+                self.violation("forged", format!("the note's receipt is forged: {why}"));
                 "forged"
             }
             Checked::Unchecked(why) => {
@@ -303,7 +300,10 @@ impl Check<'_> {
         };
         match trailers(message, key).first() {
             Some(t) if *t == note.turn => {}
-            Some(t) => off.push(format!("it is of {}, the commit's {key} says {t}", note.turn)),
+            Some(t) => off.push(format!(
+                "it is of {}, the commit's {key} says {t}",
+                note.turn
+            )),
             None => off.push(format!(
                 "it is of {}, the commit has no {key} trailer",
                 note.turn
@@ -345,7 +345,10 @@ impl Check<'_> {
             }
         }
         for o in off {
-            self.violation("disagrees", format!("the note disagrees with the commit: {o}"));
+            self.violation(
+                "disagrees",
+                format!("the note disagrees with the commit: {o}"),
+            );
         }
     }
 
@@ -446,7 +449,11 @@ fn fails(value: &str) -> bool {
 }
 
 /// The paths a commit changed over `from`.
-fn changed_paths(repo: &Repository, from: Option<Oid>, to: Oid) -> Result<Vec<String>, git2::Error> {
+fn changed_paths(
+    repo: &Repository,
+    from: Option<Oid>,
+    to: Oid,
+) -> Result<Vec<String>, git2::Error> {
     let old = match from {
         Some(f) => Some(repo.find_commit(f)?.tree()?),
         None => None,
