@@ -47,11 +47,25 @@ fn home(path: &str) -> PathBuf {
 
 /// Runs `ssh-keygen` with `input` on stdin; its stdout, or why it failed.
 fn ssh_keygen(args: &[&std::ffi::OsStr], input: &[u8]) -> Result<String, String> {
-    let mut child = Command::new("ssh-keygen")
-        .args(args)
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    // A key that wants a passphrase must fail, not ask for it on a
+    // terminal an agent or the console owns: out of our session, there is
+    // no terminal to open. (A key in ssh-agent signs without asking.)
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd
         .spawn()
         .map_err(|e| format!("cannot run ssh-keygen: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
