@@ -400,3 +400,59 @@ fn an_in_place_turn_accepted_by_policy_has_its_note_on_the_end_snapshot() {
     assert_eq!(n["files"][0]["path"], "note.md");
     assert_eq!(n["base"], t["base"]);
 }
+
+#[test]
+fn the_note_names_the_model_and_what_each_action_read_and_wrote() {
+    let r = unsigned_repo();
+    let outline = "# Outline\n\n- why supervise\n";
+    r.write("docs/outline.md", outline);
+    let cfg = r.read(".leash/config.toml")
+        + &format!(
+            "\n[agents.demo]\ncommand = [{:?}, \"demo-agent\", \"{{prompt}}\"]\nformat = \"claude\"\n",
+            env!("CARGO_BIN_EXE_leash")
+        );
+    r.write(".leash/config.toml", &cfg);
+    r.git(&["add", "."]);
+    r.git(&["commit", "-qm", "outline and the demo agent"]);
+    let run = r
+        .cmd(&[
+            "run",
+            "--agent",
+            "demo",
+            "--risk",
+            "low",
+            "--prompt",
+            "demo:draft",
+        ])
+        .env("LEASH_DEMO_FAST", "1")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "landed", "{t}");
+    let landed = t["landed_commit"].as_str().unwrap();
+    let message = r.git(&["log", "-1", "--format=%B", landed]);
+    assert!(
+        message.contains("Assisted-by: demo:claude-demo\n"),
+        "{message}"
+    );
+
+    let n = note(r.path(), landed);
+    assert_eq!(n["model"], "claude-demo");
+    assert_eq!(n["prompt"], "demo:draft");
+    let files = n["files"].as_array().unwrap();
+    let draft = files.iter().find(|f| f["path"] == "docs/draft.md").unwrap();
+    assert_eq!(
+        draft["conversations"][0]["contributor"]["model_id"],
+        "claude-demo"
+    );
+    let actions = n["actions"].as_array().unwrap();
+    let read = actions.iter().find(|a| a["tool"] == "Read").unwrap();
+    let blob = r.git(&["hash-object", "docs/outline.md"]);
+    assert_eq!(read["sources"][0]["path"], "docs/outline.md", "{read}");
+    assert_eq!(read["sources"][0]["blob"], blob.as_str(), "{read}");
+    let write = actions.iter().find(|a| a["tool"] == "Write").unwrap();
+    assert_eq!(write["written"][0]["path"], "docs/draft.md", "{write}");
+    let drafted = r.git(&["rev-parse", &format!("{landed}:docs/draft.md")]);
+    assert_eq!(write["written"][0]["blob"], drafted.as_str(), "{write}");
+}
