@@ -112,7 +112,9 @@ fn every_landed_commit_has_its_note_and_the_trailers_say_who_assisted() {
 #[test]
 fn a_private_prompt_is_kept_as_its_sha256() {
     let r = unsigned_repo();
-    let cfg = r.read(".leash/config.toml") + "\n[provenance]\nprompts = \"private\"\n";
+    let cfg = r
+        .read(".leash/config.toml")
+        .replace("# prompts = \"private\"", "prompts = \"private\"");
     r.write(".leash/config.toml", &cfg);
     r.git(&["commit", "-qam", "private prompts"]);
     r.ok(&[
@@ -455,4 +457,22 @@ fn the_note_names_the_model_and_what_each_action_read_and_wrote() {
     assert_eq!(write["written"][0]["path"], "docs/draft.md", "{write}");
     let drafted = r.git(&["rev-parse", &format!("{landed}:docs/draft.md")]);
     assert_eq!(write["written"][0]["blob"], drafted.as_str(), "{write}");
+}
+
+#[test]
+fn a_note_that_cannot_be_signed_is_written_unsigned_and_the_operator_is_told() {
+    let r = Repo::initialised();
+    r.git(&["config", "gpg.format", "ssh"]);
+    r.git(&["config", "user.signingkey", "/nonexistent/leash-test-key"]);
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let out = r.ok(&["approve", "t1"]);
+    assert!(
+        out.stderr
+            .contains("is unsigned: signing with /nonexistent/leash-test-key failed"),
+        "{}",
+        out.stderr
+    );
+    let n = note(r.path(), "HEAD");
+    assert_eq!(n["turn"], "t1");
+    assert!(n.get("signature").is_none(), "{n}");
 }
