@@ -19,6 +19,7 @@
 pub mod capture;
 pub mod notes;
 pub mod sign;
+pub mod stale;
 
 use serde::{Deserialize, Serialize};
 
