@@ -476,3 +476,51 @@ fn a_note_that_cannot_be_signed_is_written_unsigned_and_the_operator_is_told() {
     assert_eq!(n["turn"], "t1");
     assert!(n.get("signature").is_none(), "{n}");
 }
+
+#[test]
+fn unread_and_stale_sources_the_note_records_are_violations() {
+    let r = unsigned_repo();
+    r.ok(&[
+        "run",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        "echo 'see docs/never.md' > a.md",
+    ]);
+    let mut n = note(r.path(), "HEAD");
+    n["findings"] = serde_json::json!([
+        {"kind": "unread", "source": "docs/never.md", "file": "a.md", "line": 1},
+        {"kind": "stale", "source": "docs/old.md", "file": "a.md", "line": 1,
+         "detail": "changed by t2 in 1a2b3c4"},
+    ]);
+    let file = r.path().join(".git/edited-note.json");
+    std::fs::write(&file, n.to_string()).unwrap();
+    r.git(&[
+        "notes",
+        "--ref",
+        "leash",
+        "add",
+        "-f",
+        "-F",
+        file.to_str().unwrap(),
+        "HEAD",
+    ]);
+    let v = r.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    let lines: Vec<&str> = v.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", v.stdout);
+    assert!(
+        lines[0].ends_with(
+            "t1: unread_source: `docs/never.md` was never read by the turn, cited at a.md:1"
+        ),
+        "{}",
+        v.stdout
+    );
+    assert!(
+        lines[1].contains("t1: stale_source: `docs/old.md` changed on the branch since the turn read it (changed by t2 in 1a2b3c4)"),
+        "{}",
+        v.stdout
+    );
+}

@@ -189,16 +189,23 @@ pub struct Receipt {
     pub decided: String,
 }
 
-/// A cited source the turn did not read, or read before it changed.
+/// A citation in the lines the turn added whose source it never read
+/// (`unread`), read before it changed on the branch (`stale`), or that does
+/// not exist (`missing`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceFinding {
-    /// `unread` or `stale`.
+    /// `unread`, `stale` or `missing`.
     pub kind: String,
+    /// The path or URL as cited.
     pub source: String,
+    /// Where it is cited: the file and 1-based line, at the commit.
     #[serde(default)]
     pub file: Option<String>,
     #[serde(default)]
     pub line: Option<u32>,
+    /// How a stale source changed ("changed by t2 in 1a2b3c4").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// The SSH signature of the record without it (`ssh-keygen -Y sign -n

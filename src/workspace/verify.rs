@@ -39,7 +39,8 @@ pub struct Finding {
     pub commit: String,
     pub turn: Option<String>,
     /// `missing_note`, `bad_note`, `disagrees`, `forged`, `unsigned`,
-    /// `unchecked`, `policy`, `unread_source`, `stale_source`.
+    /// `unchecked`, `policy`, `unread_source`, `stale_source`,
+    /// `missing_source`.
     pub kind: &'static str,
     pub message: String,
 }
@@ -211,15 +212,24 @@ impl Check<'_> {
         }
         for f in &note.findings {
             let (kind, what) = match f.kind.as_str() {
-                "stale" => ("stale_source", "read before it changed"),
-                _ => ("unread_source", "never read by the turn"),
+                "stale" => (
+                    "stale_source",
+                    "changed on the branch since the turn read it",
+                ),
+                "missing" => ("missing_source", "does not exist"),
+                _ => ("unread_source", "was never read by the turn"),
             };
             let at = match (&f.file, f.line) {
-                (Some(file), Some(line)) => format!(" (cited at {file}:{line})"),
-                (Some(file), None) => format!(" (cited in {file})"),
+                (Some(file), Some(line)) => format!(", cited at {file}:{line}"),
+                (Some(file), None) => format!(", cited in {file}"),
                 _ => String::new(),
             };
-            self.violation(kind, format!("source {} was {what}{at}", f.source));
+            let detail = f
+                .detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            self.violation(kind, format!("`{}` {what}{detail}{at}", f.source));
         }
         Some(signature)
     }
