@@ -368,23 +368,26 @@ fn a_landing_interrupted_around_its_note_ends_with_exactly_one_note() {
     }
 }
 
+/// One hook event of an in-place Claude Code session, answered.
+fn hook_event(r: &Repo, name: &str, extra: Value) {
+    let mut v = serde_json::json!({
+        "session_id": "sess-1",
+        "transcript_path": "/dev/null",
+        "cwd": r.path().display().to_string(),
+        "hook_event_name": name,
+    });
+    v.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let out = r.hook("claude", &v.to_string()).wait_with_output().unwrap();
+    assert!(out.status.success(), "{name}: {out:?}");
+}
+
 #[test]
 fn an_in_place_turn_accepted_by_policy_has_its_note_on_the_end_snapshot() {
     let r = unsigned_repo();
     r.ok(&["autonomy", "medium", "auto"]);
-    let event = |name: &str, extra: Value| {
-        let mut v = serde_json::json!({
-            "session_id": "sess-1",
-            "transcript_path": "/dev/null",
-            "cwd": r.path().display().to_string(),
-            "hook_event_name": name,
-        });
-        v.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        let out = r.hook("claude", &v.to_string()).wait_with_output().unwrap();
-        assert!(out.status.success(), "{name}: {out:?}");
-    };
+    let event = |name: &str, extra: Value| hook_event(&r, name, extra);
     event("UserPromptSubmit", serde_json::json!({"prompt": "note it"}));
     r.write("note.md", "n\n");
     event(
@@ -523,4 +526,38 @@ fn unread_and_stale_sources_the_note_records_are_violations() {
         "{}",
         v.stdout
     );
+}
+
+#[test]
+fn an_in_place_approval_cut_short_after_its_note_takes_the_note_back() {
+    let r = unsigned_repo();
+    hook_event(
+        &r,
+        "UserPromptSubmit",
+        serde_json::json!({"prompt": "note it"}),
+    );
+    r.write("note.md", "n\n");
+    hook_event(
+        &r,
+        "Stop",
+        serde_json::json!({"last_assistant_message": "noted"}),
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "awaiting_review");
+    let end = t["commit"].as_str().unwrap().to_string();
+    let out = r
+        .cmd(&["approve", "t1"])
+        .env("LEASH_TEST_CRASH_AT", "note_written")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the process died after the note");
+    // (Read with git alone: opening leash would recover.)
+    assert_eq!(note(r.path(), &end)["turn"], "t1", "the note was written");
+    // Opening again: the approval never landed, so it waits, with no note.
+    r.ok(&["turns"]);
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    assert_eq!(r.git(&["notes", "--ref", "leash", "list"]), "");
+    r.ok(&["approve", "t1"]);
+    assert_eq!(r.turn("t1")["state"], "landed");
+    assert_eq!(note(r.path(), &end)["receipt"]["by"], "operator");
 }

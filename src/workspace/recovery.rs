@@ -74,6 +74,13 @@ impl Workspace {
     fn recover_decision(&mut self, t: &Turn, decision: Decision) -> Result<()> {
         match decision {
             Decision::Approve => {
+                // An in-place turn's note is written just before its landing
+                // is journaled: a landing that never was takes it back.
+                if t.kind == TurnKind::InPlace
+                    && let Some(end) = t.commit.as_deref().and_then(|c| Oid::from_str(c).ok())
+                {
+                    self.remove_note(end);
+                }
                 self.append(vec![Event::LandingAborted {
                     turn: t.id.clone(),
                     reason: "the process landing it stopped before it began; \
