@@ -561,3 +561,31 @@ fn an_in_place_approval_cut_short_after_its_note_takes_the_note_back() {
     assert_eq!(r.turn("t1")["state"], "landed");
     assert_eq!(note(r.path(), &end)["receipt"]["by"], "operator");
 }
+
+#[test]
+fn a_notes_lock_left_by_a_killed_landing_is_cleared_and_the_note_written() {
+    let r = unsigned_repo();
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo a > a.md"]);
+    let out = r
+        .cmd(&["approve", "t1"])
+        .env("LEASH_TEST_CRASH_AT", "before_ref")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // As if the process had been killed while writing a note.
+    let lock = r.path().join(".git/refs/notes/leash.lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let open = r.ok(&["turns"]);
+    assert!(
+        open.stderr.contains("removed .git/refs/notes/leash.lock"),
+        "{}",
+        open.stderr
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "landed");
+    assert_eq!(
+        note(r.path(), t["landed_commit"].as_str().unwrap())["turn"],
+        "t1"
+    );
+}

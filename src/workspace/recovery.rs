@@ -272,6 +272,12 @@ impl Workspace {
         {
             return landing(t, i);
         }
+        // A landing writes its commit's note before it is journaled done.
+        if matches!(stem, "refs/notes/leash" | "logs/refs/notes/leash")
+            && let Some((t, i)) = intents.first()
+        {
+            return landing(t, i);
+        }
         if stem == "packed-refs" {
             if let Some((t, i)) = intents.first() {
                 return landing(t, i);
