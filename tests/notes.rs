@@ -135,6 +135,15 @@ fn a_private_prompt_is_kept_as_its_sha256() {
     let sha = n["prompt_sha256"].as_str().unwrap();
     assert!(sha.starts_with("sha256:") && sha.len() == 7 + 64, "{sha}");
     assert!(!n.to_string().contains("the secret plan"), "{n}");
+    // Nor does the commit, whose title would have been the prompt's.
+    let message = r.git(&[
+        "log",
+        "-1",
+        "--format=%B",
+        t["landed_commit"].as_str().unwrap(),
+    ]);
+    assert!(!message.contains("secret"), "{message}");
+    assert!(message.starts_with("generic (sh) turn t1\n"), "{message}");
 }
 
 #[test]

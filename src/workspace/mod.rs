@@ -538,7 +538,10 @@ impl Workspace {
     /// The commit message of a turn commit: title and the trailers known
     /// when the agent exits.
     pub(crate) fn turn_message(&self, turn: &Turn) -> String {
-        let mut m = format!("{}\n\n", turn.title);
+        let mut m = format!(
+            "{}\n\n",
+            notes::commit_title(turn, self.config.provenance.prompts)
+        );
         m.push_str(&format!("Leash-Turn: {}\n", turn.id));
         if let Some(task) = &turn.task {
             m.push_str(&format!("Leash-Task: {task}\n"));

@@ -41,6 +41,20 @@ pub(crate) fn agent_name(turn: &Turn) -> String {
     }
 }
 
+/// A turn commit's title: the turn's, unless it is its prompt's first
+/// line and prompts are private — then the agent's turn, by id.
+pub(crate) fn commit_title(turn: &Turn, prompts: Prompts) -> String {
+    let from_prompt = turn
+        .prompt
+        .as_deref()
+        .is_some_and(|p| crate::agents::run::one_line(p) == turn.title);
+    if prompts == Prompts::Private && from_prompt {
+        format!("{} turn {}", agent_name(turn), turn.id)
+    } else {
+        turn.title.clone()
+    }
+}
+
 /// The `Assisted-by` trailer's value for a turn an agent made; `None` for
 /// leash's own invariant fixes, which no agent made.
 pub(crate) fn assisted_by(turn: &Turn) -> Option<String> {
