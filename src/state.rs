@@ -95,6 +95,10 @@ pub struct Turn {
     pub confinement: Option<Confinement>,
     /// Writes the kernel refused, as recognised in the agent's output.
     pub refused_writes: Vec<String>,
+    /// Unread and stale sources its added lines cite, as found when it
+    /// finished (`turn_finished`).
+    #[serde(default)]
+    pub citations: Vec<crate::invariants::Citation>,
     /// The model the agent's stream named (`usage`'s `model`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -500,6 +504,7 @@ impl State {
                 deletions: 0,
                 paths: Vec::new(),
                 message_empty: false,
+                citations: Vec::new(),
                 reason: String::new(),
                 escalations: Vec::new(),
                 decision: None,
@@ -692,8 +697,10 @@ impl State {
                 reason,
                 paths,
                 message_empty,
+                citations,
                 ..
             } => {
+                t.citations = citations.clone();
                 t.finished = Some(ts.clone());
                 t.exit = *exit;
                 t.signal = *signal;
@@ -1139,6 +1146,7 @@ mod tests {
             reason: String::new(),
             paths: vec!["a.md".into()],
             message_empty: false,
+            citations: Vec::new(),
         }
     }
 
@@ -1306,6 +1314,7 @@ mod tests {
             reason: String::new(),
             paths: (0..files).map(|i| format!("f{i}.md")).collect(),
             message_empty: false,
+            citations: Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@ use git2::{Oid, Repository};
 
 use super::{Error, Result, Workspace, discover_worktree};
 use crate::config::Prompts;
+use crate::invariants::Problem;
 use crate::model::{DecidedBy, TurnKind};
 use crate::provenance::notes::{
     self, ActionReceipt, Contributor, Conversation, Landed, Note, NoteAction, Receipt, Tool,
@@ -333,7 +334,22 @@ pub(crate) fn build(repo: &Repository, input: &NoteInput<'_>) -> Result<Note, gi
         actions,
         files,
         receipt,
-        findings: Vec::new(),
+        findings: turn
+            .citations
+            .iter()
+            .map(|c| notes::SourceFinding {
+                kind: match c.problem {
+                    Problem::Unread => "unread",
+                    Problem::Stale => "stale",
+                    Problem::Missing => "missing",
+                }
+                .into(),
+                source: c.target.clone(),
+                file: Some(c.path.clone()),
+                line: Some(c.line),
+                detail: c.detail.clone(),
+            })
+            .collect(),
         signature: None,
     })
 }
