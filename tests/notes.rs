@@ -598,3 +598,33 @@ fn a_notes_lock_left_by_a_killed_landing_is_cleared_and_the_note_written() {
         "t1"
     );
 }
+
+#[test]
+fn a_turn_citing_a_file_it_never_read_lands_with_a_note_verify_rejects() {
+    let r = unsigned_repo();
+    r.write("docs/source.md", "# Source\n");
+    r.git(&["add", "docs"]);
+    r.git(&["commit", "-qm", "a source"]);
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "echo 'From `docs/source.md`.' > c.md",
+    ]);
+    r.ok(&["approve", "t1"]);
+    let n = note(r.path(), "HEAD");
+    assert_eq!(n["findings"][0]["kind"], "unread", "{n}");
+    assert_eq!(n["findings"][0]["source"], "docs/source.md");
+    let v = r.run(&["verify"]);
+    assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
+    assert!(
+        v.stdout.contains(
+            "t1: unread_source: `docs/source.md` was never read by the turn, cited at c.md:1"
+        ),
+        "{}",
+        v.stdout
+    );
+}
