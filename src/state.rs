@@ -670,6 +670,7 @@ impl State {
                     warning: warning.clone(),
                 });
             }
+            Event::SourcesChecked { citations, .. } => t.citations = citations.clone(),
             Event::WriteRefused { path, .. } => {
                 if !t.refused_writes.contains(path) {
                     t.refused_writes.push(path.clone());
