@@ -158,6 +158,10 @@ pub enum Event {
         output_tokens: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         context_window: Option<u64>,
+        /// The model the agent's stream named for its session, when it
+        /// named one (the note of a landed turn and `Assisted-by` carry it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
     },
     TurnFinished {
         turn: String,

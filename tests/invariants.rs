@@ -199,6 +199,10 @@ fn check_names_the_flat_memory_file_and_fix_commits_a_rollbackable_turn() {
     let msg = r.git(&["log", "-1", "--format=%B"]);
     assert!(msg.contains("Leash-Fix: memory layout"), "{msg}");
     assert!(msg.contains("Leash-Turn: t1"), "{msg}");
+    // No agent made it: no Assisted-by; its note says what landed it.
+    assert!(!msg.contains("Assisted-by"), "{msg}");
+    let note = r.git(&["notes", "--ref", "leash", "show", "HEAD"]);
+    assert!(note.contains("\"landed\": \"fix\""), "{note}");
     assert_eq!(r.git(&["status", "--porcelain"]), "");
 
     // The fix is a turn: it rolls back like one.

@@ -9,8 +9,18 @@ use crate::model::{AutonomyLevel, RiskClass};
 use crate::say;
 use crate::workspace::{AutonomyTarget, Workspace};
 
+/// Tells what the command itself added to the workspace's notices (a
+/// note that could not be signed or written); opening's were told already.
+fn new_notices(ws: &Workspace, before: usize) {
+    for n in ws.notices().iter().skip(before) {
+        super::out::notice("notice", n);
+    }
+}
+
 pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+    let before = ws.notices().len();
     let landing = ws.approve(&a.turn, a.reason)?;
+    new_notices(ws, before);
     if a.json {
         print_json(&serde_json::json!({"turn": a.turn, "state": "landed", "landing": landing}));
     } else {
@@ -57,7 +67,9 @@ pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
 }
 
 pub fn rollback(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+    let before = ws.notices().len();
     let landing = ws.rollback(&a.turn, a.reason)?;
+    new_notices(ws, before);
     if a.json {
         print_json(&serde_json::json!({"turn": a.turn, "state": "rolled_back", "revert": landing}));
     } else {

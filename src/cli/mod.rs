@@ -7,6 +7,7 @@ mod check;
 mod decide;
 mod init;
 pub mod out;
+mod provenance;
 mod run;
 mod turns;
 
@@ -118,6 +119,25 @@ Leash-Fix trailer, landed as a turn — so `leash rollback` undoes it like any t
     Check(CheckArgs),
     /// Actions (tool calls) waiting for the operator's answer.
     Actions(JsonFlag),
+    /// Make a remote carry leash's notes: `leash notes setup [REMOTE]`.
+    #[command(long_about = "\
+Every commit leash lands carries a git note under refs/notes/leash (the turn, agent, model, \
+prompt, actions and approval receipt). Git does not push or fetch notes by itself: \
+`leash notes setup [REMOTE]` (default origin) adds the refspecs to remote.REMOTE.fetch and \
+remote.REMOTE.push so that `git fetch` and `git push` carry them. Nothing is configured \
+unless you ask.")]
+    Notes(NotesArgs),
+    /// Check a range of commits for CI: trailers, notes, signatures, and the policy committed then.
+    #[command(long_about = "\
+For each commit of REV-RANGE (`A..B`, or one revision for its whole history; default HEAD): \
+a leash turn or a human commit; every leash commit has its note (refs/notes/leash); the note \
+agrees with the commit (revision, tree, trailers); a turn landed by policy alone was allowed \
+by the .leash/config.toml committed at its parent; unread or stale sources the note \
+records; and the receipt's SSH signature against gpg.ssh.allowedSignersFile (a signature \
+that does not verify is forged; an unsigned receipt is a warning, an error with \
+--require-signed). Reads git only, so it runs on a fresh clone that fetched the notes. \
+Exit status: 1 with one line per violation.")]
+    Verify(VerifyArgs),
     /// Let a waiting action run.
     Allow(ActionArg),
     /// Refuse a waiting action; the agent is told the reason.
@@ -173,6 +193,38 @@ labelled demo.")]
         /// The demo scenario's prompt.
         prompt: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct NotesArgs {
+    #[command(subcommand)]
+    pub op: NotesOp,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotesOp {
+    /// Add refs/notes/leash to the remote's fetch and push refspecs.
+    Setup {
+        /// The remote (default: origin).
+        #[arg(default_value = "origin")]
+        remote: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// `A..B`, or one revision for its whole history (default: HEAD).
+    #[arg(value_name = "REV-RANGE")]
+    pub range: Option<String>,
+    /// An unsigned receipt is a violation, not a warning.
+    #[arg(long)]
+    pub require_signed: bool,
+    /// Print JSON: commits, violations and warnings.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -478,6 +530,8 @@ fn wants_json(command: &Option<Command>) -> bool {
             Command::Allow(a) => a.json,
             Command::Deny(a) => a.json,
             Command::Hooks { json, .. } => *json,
+            Command::Notes(a) => a.json,
+            Command::Verify(a) => a.json,
             Command::Hook { .. }
             | Command::Demo(_)
             | Command::DemoAgent { .. }
@@ -618,6 +672,12 @@ fn dispatch(cli: Cli) -> CliResult {
         } => return actions::hooks(&dir, *op, *agent, *absolute, *json),
         _ => {}
     }
+    // Neither needs the journal: verify runs on a fresh clone.
+    let command = match command {
+        Command::Notes(a) => return provenance::notes(&dir, a),
+        Command::Verify(a) => return provenance::verify(&dir, a),
+        other => other,
+    };
     let detach = match &command {
         Command::Run(a) => a.detach,
         Command::Replay(a) => a.detach,
@@ -644,7 +704,9 @@ fn dispatch(cli: Cli) -> CliResult {
         | Command::Demo(_)
         | Command::DemoAgent { .. }
         | Command::Hook { .. }
-        | Command::Hooks { .. } => unreachable!("handled above"),
+        | Command::Hooks { .. }
+        | Command::Notes(_)
+        | Command::Verify(_) => unreachable!("handled above"),
         Command::Actions(a) => actions::list(&ws, a.json),
         Command::Check(a) => check::check(&mut ws, a),
         Command::Allow(a) => actions::allow(&mut ws, a),

@@ -130,6 +130,9 @@ pub fn parse_workspace_config(text: &str, path: &Path) -> Result<WorkspaceConfig
             cfg.run.allow_connect_ports = src.ports(ports)?;
         }
     }
+    if let Some(p) = raw.provenance.and_then(|p| p.prompts) {
+        cfg.provenance.prompts = p.0;
+    }
     let mut names: BTreeMap<String, Pos> = BTreeMap::new();
     for inv in raw.invariant {
         let inv = src.invariant(inv, &mut names)?;

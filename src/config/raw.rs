@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use toml::Spanned;
 
-use super::{AgentFormat, Allowed, ConfineMode, NetworkMode, Unattended};
+use super::{AgentFormat, Allowed, ConfineMode, NetworkMode, Prompts, Unattended};
 use crate::model::{AutonomyLevel, RiskClass};
 
 /// Words that a config value may be; gives `Word` its error text.
@@ -61,6 +61,13 @@ impl Words for NetworkMode {
     const WHAT: &'static str = "a network mode";
     fn words() -> Vec<&'static str> {
         NetworkMode::ALL.iter().map(|c| c.as_str()).collect()
+    }
+}
+
+impl Words for Prompts {
+    const WHAT: &'static str = "a prompts setting";
+    fn words() -> Vec<&'static str> {
+        Prompts::ALL.iter().map(|c| c.as_str()).collect()
     }
 }
 
@@ -161,6 +168,13 @@ pub(super) struct RawConfig {
     pub(super) run: Option<RawRun>,
     #[serde(default)]
     pub(super) invariant: Vec<Spanned<RawInvariant>>,
+    pub(super) provenance: Option<RawProvenance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [provenance] table with `prompts`")]
+pub(super) struct RawProvenance {
+    pub(super) prompts: Option<Word<Prompts>>,
 }
 
 #[derive(Deserialize)]

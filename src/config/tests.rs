@@ -251,6 +251,8 @@ fn config_template_shows_every_key_and_its_examples_parse() {
         "network",
         "allow_connect_ports",
         "writable",
+        "[provenance]",
+        "prompts",
         "[[invariant]]",
         "name",
         "kind",
@@ -261,6 +263,7 @@ fn config_template_shows_every_key_and_its_examples_parse() {
     assert_ne!(on, CONFIG_TEMPLATE);
     let c = cfg(&on);
     assert_eq!(c.run.timeout, Some(Duration::from_secs(30 * 60)));
+    assert_eq!(c.provenance.prompts, Prompts::Private);
     let names: Vec<_> = c.invariants.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(
         names,
@@ -299,6 +302,7 @@ fn config_template_shows_every_key_and_its_examples_parse() {
     assert_eq!(c.run.allow_connect_ports, vec![443]);
     rest.run.confine = ConfineMode::Auto;
     rest.run.network = NetworkMode::Open;
+    rest.provenance.prompts = Prompts::Public;
     assert_eq!(rest, template_config());
 }
 
@@ -540,6 +544,12 @@ fn bad_words_say_what_is_accepted() {
         2,
         14,
         &["`allow` is not an unattended policy; expected one of: deny, ask"],
+    );
+    cfg_err(
+        "[provenance]\nprompts = \"secret\"\n",
+        2,
+        11,
+        &["`secret` is not a prompts setting; expected one of: public, private"],
     );
     cfg_err(
         "[[risk]]\npaths = [\"x\"]\nclass = \"Huge\"\n",

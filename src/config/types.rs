@@ -25,6 +25,7 @@ pub struct WorkspaceConfig {
     pub gate: GateConfig,
     pub run: RunConfig,
     pub invariants: Vec<InvariantConfig>,
+    pub provenance: ProvenanceConfig,
 }
 
 impl Default for WorkspaceConfig {
@@ -37,6 +38,7 @@ impl Default for WorkspaceConfig {
             gate: GateConfig::default(),
             run: RunConfig::default(),
             invariants: Vec::new(),
+            provenance: ProvenanceConfig::default(),
         }
     }
 }
@@ -177,6 +179,29 @@ impl Default for RunConfig {
         }
     }
 }
+
+/// The `[provenance]` table: what the git notes of landed turns carry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProvenanceConfig {
+    pub prompts: Prompts,
+}
+
+/// Whether a turn's note carries its prompt, or only the prompt's sha256.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompts {
+    /// The prompt as given, in the note that travels with the commit.
+    #[default]
+    Public,
+    /// Only `sha256:<hex>` of the prompt: who holds the prompt can prove
+    /// it, nobody else reads it.
+    Private,
+}
+
+words!(Prompts, "a prompts setting", {
+    Public => "public",
+    Private => "private",
+});
 
 /// The tasks of `.leash/tasks.toml` (file key `[[task]]`).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -11,8 +11,14 @@
 //!
 //! These are the journal's data (on `action_done`) and the folded state's
 //! (on each action); [`capture`] computes them from a tree.
+//!
+//! What travels with a landed commit is [`notes`]' record, the git note
+//! under `refs/notes/leash`, signed with git's SSH signing set-up by
+//! [`sign`].
 
 pub mod capture;
+pub mod notes;
+pub mod sign;
 pub mod stale;
 
 use serde::{Deserialize, Serialize};

@@ -114,6 +114,20 @@ pub struct Turn {
     /// finished (`turn_finished`).
     #[serde(default)]
     pub citations: Vec<crate::invariants::Citation>,
+    /// The model the agent's stream named (`usage`'s `model`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The last rollback asked for: when, and why (`rollback_started`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackAsked>,
+}
+
+/// A rollback as the operator asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RollbackAsked {
+    pub ts: String,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// How a turn's agent was confined, from its `turn_confined` event.
@@ -553,6 +567,8 @@ impl State {
                 denials: None,
                 confinement: None,
                 refused_writes: Vec::new(),
+                model: None,
+                rollback: None,
             });
             return;
         }
@@ -797,8 +813,13 @@ impl State {
                 target,
                 branch,
                 old,
+                reason,
                 ..
             } => {
+                t.rollback = Some(RollbackAsked {
+                    ts: ts.clone(),
+                    reason: reason.clone(),
+                });
                 t.pending = Some(Intent {
                     op: IntentOp::Rollback,
                     seq,
@@ -943,8 +964,12 @@ impl State {
             | Event::LockRemoved { .. }
             | Event::AutonomySet { .. }
             | Event::SessionStarted { .. }
-            | Event::SessionEnded { .. }
-            | Event::Usage { .. } => {}
+            | Event::SessionEnded { .. } => {}
+            Event::Usage { model, .. } => {
+                if model.is_some() {
+                    t.model = model.clone();
+                }
+            }
         }
     }
 }
@@ -1708,6 +1733,7 @@ mod tests {
                         input_tokens: 10,
                         output_tokens: 5,
                         context_window: None,
+                        model: None,
                     },
                 ],
                 Seen {

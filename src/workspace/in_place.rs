@@ -173,7 +173,40 @@ impl Workspace {
             message_empty: !answered,
             citations,
         });
+        let mut noted = false;
         if let Verdict::Land { rule } = verdict {
+            // The note is written before the landing is journaled, from the
+            // turn as the events below will record it; if another process
+            // ends the turn first, it is taken back.
+            let now = crate::journal::now();
+            let mut landed = turn.clone();
+            landed.finished = Some(now.clone());
+            landed.autonomy = Some(level);
+            landed.reason = match events.last() {
+                Some(Event::TurnFinished { reason, .. }) => reason.clone(),
+                _ => String::new(),
+            };
+            for e in &events {
+                if let Event::RiskEscalated {
+                    to, because, from, ..
+                } = e
+                {
+                    landed.risk = landed.risk.max(*to);
+                    landed.escalations.push(crate::model::Escalation {
+                        from: *from,
+                        to: *to,
+                        because: because.clone(),
+                    });
+                }
+            }
+            landed.decision = Some(crate::state::TurnDecision {
+                decision: Decision::Approve,
+                by: DecidedBy::Policy,
+                reason: Some(rule.clone()),
+                ts: now,
+            });
+            self.write_note_of(&landed, end, false);
+            noted = true;
             events.push(Event::TurnDecided {
                 turn: id.to_string(),
                 decision: Decision::Approve,
@@ -191,7 +224,15 @@ impl Workspace {
                 .turn(id)
                 .is_some_and(|t| t.state == crate::model::TurnState::Running)
         };
-        self.transact(|state| Ok((if still_running(state) { events } else { vec![] }, ())))
+        self.transact(|state| Ok((if still_running(state) { events } else { vec![] }, ())))?;
+        if noted
+            && !self
+                .turn(id)
+                .is_ok_and(|t| t.landed_commit.as_deref() == Some(&end.to_string()))
+        {
+            self.remove_note(end);
+        }
+        Ok(())
     }
 
     /// Accepts an in-place turn that awaits review: nothing moves, the turn
@@ -201,6 +242,7 @@ impl Workspace {
             .commit
             .clone()
             .ok_or_else(|| Error::Refused(format!("{} has no end snapshot", turn.id)))?;
+        self.write_note(&turn.id, Oid::from_str(&end)?, false);
         self.append(vec![Event::TurnLanded {
             turn: turn.id.clone(),
             commit: end.clone(),

@@ -151,6 +151,7 @@ impl Workspace {
             abort(self, msg.clone(), None)?;
             return Err(Error::Git(e));
         }
+        self.write_note(id, prepared.target, false);
         self.append(vec![Event::TurnLanded {
             turn: id.to_string(),
             commit: prepared.target.to_string(),
@@ -301,6 +302,7 @@ impl Workspace {
             }])?;
             return Err(Error::Git(e));
         }
+        self.write_note(id, prepared.target, true);
         self.append(vec![Event::TurnRolledBack {
             turn: id.to_string(),
             commit: Some(prepared.target.to_string()),

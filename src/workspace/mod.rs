@@ -32,6 +32,7 @@ mod history;
 pub mod hooks;
 mod in_place;
 mod landing;
+pub mod notes;
 mod observer;
 mod position;
 mod presence;
@@ -39,6 +40,7 @@ mod reads;
 mod recovery;
 pub mod shell;
 mod turns;
+mod verify;
 
 pub use crate::agents::detached;
 pub use crate::model::TurnSpec;
@@ -588,19 +590,21 @@ impl Workspace {
     /// The commit message of a turn commit: title and the trailers known
     /// when the agent exits.
     pub(crate) fn turn_message(&self, turn: &Turn) -> String {
-        let mut m = format!("{}\n\n", turn.title);
+        let mut m = format!(
+            "{}\n\n",
+            notes::commit_title(turn, self.config.provenance.prompts)
+        );
         m.push_str(&format!("Leash-Turn: {}\n", turn.id));
         if let Some(task) = &turn.task {
             m.push_str(&format!("Leash-Task: {task}\n"));
         }
-        let agent = match (&turn.agent[..], &turn.command) {
-            ("generic", Some(argv)) => format!(
-                "generic ({})",
-                argv.first().map(String::as_str).unwrap_or("?")
-            ),
-            (a, _) => a.to_string(),
-        };
+        let agent = notes::agent_name(turn);
         m.push_str(&format!("Leash-Agent: {agent}\n"));
+        // The kernel's convention for AI help; leash never claims an agent
+        // as a co-author.
+        if let Some(a) = notes::assisted_by(turn) {
+            m.push_str(&format!("Assisted-by: {a}\n"));
+        }
         let why = turn
             .escalations
             .last()

@@ -29,6 +29,8 @@ pub(super) struct TurnObserver<'w> {
     pub(super) rules: policy::RiskRules,
     pub(super) default_risk: RiskClass,
     pub(super) last_usage: Option<Usage>,
+    /// The model the stream named for the session, journaled with usage.
+    pub(super) model: Option<String>,
 }
 
 impl TurnObserver<'_> {
@@ -103,6 +105,9 @@ impl TurnObserver<'_> {
                         });
                     }
                 }
+                Item::Session {
+                    model: Some(model), ..
+                } => self.model = Some(model.clone()),
                 Item::Usage(u) if self.last_usage != Some(*u) => {
                     self.last_usage = Some(*u);
                     events.push(Event::Usage {
@@ -110,6 +115,7 @@ impl TurnObserver<'_> {
                         input_tokens: u.input_tokens,
                         output_tokens: u.output_tokens,
                         context_window: u.context_window,
+                        model: self.model.clone(),
                     });
                 }
                 _ => {}

@@ -85,6 +85,13 @@ impl Workspace {
     fn recover_decision(&mut self, t: &Turn, decision: Decision) -> Result<()> {
         match decision {
             Decision::Approve => {
+                // An in-place turn's note is written just before its landing
+                // is journaled: a landing that never was takes it back.
+                if t.kind == TurnKind::InPlace
+                    && let Some(end) = t.commit.as_deref().and_then(|c| Oid::from_str(c).ok())
+                {
+                    self.remove_note(end);
+                }
                 self.append(vec![Event::LandingAborted {
                     turn: t.id.clone(),
                     reason: "the process landing it stopped before it began; \
@@ -276,6 +283,12 @@ impl Workspace {
         {
             return landing(t, i);
         }
+        // A landing writes its commit's note before it is journaled done.
+        if matches!(stem, "refs/notes/leash" | "logs/refs/notes/leash")
+            && let Some((t, i)) = intents.first()
+        {
+            return landing(t, i);
+        }
         if stem == "packed-refs" {
             if let Some((t, i)) = intents.first() {
                 return landing(t, i);
@@ -378,6 +391,8 @@ impl Workspace {
                 None => self.repo.reference(&refname, target, false, &log)?,
             };
         }
+        // The note goes with the commit; one already written is kept.
+        self.write_note(&t.id, target, op == IntentOp::Rollback);
         let ev = match op {
             IntentOp::Land => Event::TurnLanded {
                 turn: t.id.clone(),

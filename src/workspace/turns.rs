@@ -479,6 +479,7 @@ impl Workspace {
             rules,
             default_risk,
             last_usage: None,
+            model: None,
         };
         let finished = match prepared {
             Ok(confine) => process::run(
