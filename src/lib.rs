@@ -17,6 +17,7 @@ pub mod invariants;
 pub mod journal;
 pub mod model;
 pub mod policy;
+pub mod provenance;
 pub mod sanitize;
 pub mod state;
 pub mod transcript;

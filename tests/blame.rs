@@ -1,0 +1,222 @@
+//! `leash blame`: each line traced to its commit, turn, action, prompt and
+//! the sources read before the action — with real repositories, the real
+//! `leash` binary and a scripted agent speaking Claude Code's stream-json.
+
+mod common;
+
+use common::Repo;
+use serde_json::Value;
+
+/// An agent that reads `docs/source.md` (Read), then writes
+/// `notes/cited.md` citing it (Write), telling leash both as Claude Code
+/// does: through its hooks (the gate leash gives the turn, which journals
+/// the actions) and in its stream-json.
+fn scripted_agent(r: &Repo) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = r#"#!/bin/sh
+set -e
+src="$PWD/docs/source.md"
+out="$PWD/notes/cited.md"
+say() { printf '%s\n' "$1"; }
+hook() {
+  printf '{"session_id":"s1","transcript_path":"/dev/null","cwd":"%s","hook_event_name":"%s","permission_mode":"acceptEdits","tool_name":"%s","tool_use_id":"%s","tool_input":{"file_path":"%s"},"tool_response":{}}' \
+    "$PWD" "$1" "$2" "$3" "$4" | "$LEASH_BIN" hook claude >/dev/null
+}
+say '{"type":"system","subtype":"init","cwd":"'"$PWD"'","session_id":"s1","model":"claude-test","tools":["Read","Write"]}'
+hook PreToolUse Read toolu_1 "$src"
+say '{"type":"assistant","session_id":"s1","message":{"id":"m1","type":"message","role":"assistant","model":"claude-test","content":[{"type":"tool_use","id":"toolu_1","name":"Read","input":{"file_path":"'"$src"'"}}]}}'
+hook PostToolUse Read toolu_1 "$src"
+say '{"type":"user","session_id":"s1","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"The sky is blue.","is_error":false}]}}'
+hook PreToolUse Write toolu_2 "$out"
+say '{"type":"assistant","session_id":"s1","message":{"id":"m2","type":"message","role":"assistant","model":"claude-test","content":[{"type":"tool_use","id":"toolu_2","name":"Write","input":{"file_path":"'"$out"'","content":"..."}}]}}'
+mkdir -p "$PWD/notes"
+printf 'Cited notes\n\nThe sky is blue, says [the source](../docs/source.md).\n' > "$out"
+hook PostToolUse Write toolu_2 "$out"
+say '{"type":"user","session_id":"s1","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_2","content":"File created successfully","is_error":false}]}}'
+say '{"type":"result","subtype":"success","is_error":false,"result":"Wrote notes/cited.md citing docs/source.md.","num_turns":2,"session_id":"s1"}'
+"#;
+    let agent = r.data.path().join("scripted-agent");
+    std::fs::write(&agent, script).unwrap();
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut config = r.read(".leash/config.toml");
+    config.push_str(&format!(
+        "\n[agents.scripted]\ncommand = [{:?}, \"{{prompt}}\"]\nformat = \"claude\"\n",
+        agent.display().to_string()
+    ));
+    r.write(".leash/config.toml", &config);
+    r.write("docs/source.md", "# Source\n\nThe sky is blue.\n");
+    r.git(&["add", "."]);
+    r.git(&["commit", "-qm", "a source and a scripted agent"]);
+}
+
+fn blame_json(r: &Repo, target: &str) -> Vec<Value> {
+    r.ok(&["blame", target, "--json"])
+        .json()
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn a_line_names_its_turn_its_write_and_the_source_read_before_it() {
+    let r = Repo::initialised();
+    scripted_agent(&r);
+    let read_blob = r.git(&["rev-parse", "HEAD:docs/source.md"]);
+    // The prompt is the agent's to see and hostile to a terminal.
+    let prompt = "cite the source\u{1b}[2J\u{202e}";
+    let run = r
+        .cmd(&[
+            "run", "--agent", "scripted", "--risk", "low", "--prompt", prompt,
+        ])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(r.turn("t1")["state"], "landed", "{}", r.turn("t1"));
+    let landed = r.head();
+
+    // The line the turn wrote: its commit, turn, Write action, prompt, and
+    // the source with the blob the agent read, unchanged so far.
+    let lines = blame_json(&r, "notes/cited.md:3");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let l = &lines[0];
+    assert_eq!(l["line"], 3);
+    assert_eq!(l["commit"], landed.as_str());
+    assert_eq!(l["turn"], "t1");
+    assert_eq!(l["action"], "t1.a2", "{l}");
+    assert_eq!(l["tool"], "Write");
+    assert_eq!(l["agent"], "scripted");
+    assert_eq!(l["prompt"], prompt);
+    assert_eq!(l["account"], "journal");
+    let sources = l["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["path"], "docs/source.md");
+    assert_eq!(sources[0]["blob"], read_blob.as_str(), "{l}");
+    assert_eq!(sources[0]["changed_since"], false, "{l}");
+    assert_eq!(sources[0]["by"], "t1.a1");
+
+    // The source changes on the branch: the line now rests on a stale read.
+    r.write("docs/source.md", "# Source\n\nThe sky is grey.\n");
+    r.git(&["commit", "-qam", "the sky changed"]);
+    let l = &blame_json(&r, "notes/cited.md:3")[0];
+    assert_eq!(l["sources"][0]["blob"], read_blob.as_str());
+    assert_eq!(l["sources"][0]["changed_since"], true, "{l}");
+
+    // As text: the turn, the action, the source, and nothing raw.
+    let out = r.ok(&["blame", "notes/cited.md"]);
+    assert!(
+        out.stdout
+            .contains("t1 · t1.a2 Write notes/cited.md · scripted"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "read     docs/source.md @ {} (read by t1.a1; changed since)",
+            &read_blob[..8]
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("3 │ The sky is blue, says"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
+    assert!(!out.stdout.contains('\u{202e}'), "{:?}", out.stdout);
+    assert!(out.stdout.contains("⟨esc⟩"), "{}", out.stdout);
+    let json = r.ok(&["blame", "notes/cited.md", "--json"]).stdout;
+    assert!(
+        !json.contains('\u{1b}') && !json.contains('\u{202e}'),
+        "{json:?}"
+    );
+}
+
+#[test]
+fn a_human_commit_is_not_a_leash_turn_and_names_its_author() {
+    let r = Repo::initialised();
+    let lines = blame_json(&r, "README.md");
+    assert_eq!(lines.len(), 1);
+    let l = &lines[0];
+    assert_eq!(l["turn"], Value::Null);
+    assert_eq!(l["leash"], false);
+    assert_eq!(l["author"], "Test Operator <operator@example.com>");
+    assert_eq!(l["missing"], "not a leash turn");
+    let out = r.ok(&["blame", "README.md"]);
+    assert!(
+        out.stdout.contains("not a leash turn · commit ")
+            && out
+                .stdout
+                .contains("by Test Operator <operator@example.com>"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_rolled_back_turn_s_lines_show_the_rollback() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        "echo agent line > README.md",
+    ]);
+    let l = &blame_json(&r, "README.md:1")[0];
+    assert_eq!(l["turn"], "t1");
+    assert_eq!(l["text"], "agent line");
+    r.ok(&["rollback", "t1"]);
+    let rollback = r.head();
+    let l = &blame_json(&r, "README.md:1")[0];
+    assert_eq!(l["text"], "original line");
+    assert_eq!(l["commit"], rollback.as_str());
+    assert_eq!(l["rollback"]["turn"], "t1");
+    assert_eq!(l["rollback"]["restored"], true);
+    let out = r.ok(&["blame", "README.md"]);
+    assert!(
+        out.stdout.contains(&format!(
+            "rollback of t1 · commit {} put these lines back",
+            &rollback[..8]
+        )),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn bad_targets_say_what_was_expected() {
+    let r = Repo::initialised();
+    let out = r.run(&["blame", "README.md:3"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("README.md has 1 line in") && out.stderr.contains("lines 3-3"),
+        "{}",
+        out.stderr
+    );
+    let out = r.run(&["blame", "README.md:0"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("numbered from 1"), "{}", out.stderr);
+    let out = r.run(&["blame", "nothing.md"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("nothing.md is not in the branch's last commit"),
+        "{}",
+        out.stderr
+    );
+    let out = r.run(&["blame", "../elsewhere.md", "--json"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("outside the repository"),
+        "{}",
+        out.stderr
+    );
+}
