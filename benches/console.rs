@@ -123,6 +123,9 @@ fn long_journal(turns: usize) -> tempfile::TempDir {
                 paths_read: vec![],
                 paths_written: vec![format!("notes/{n}-{a}.md")],
                 urls: vec![],
+                sources: vec![],
+                unknown_reads: vec![],
+                written: vec![],
             });
         }
         batch.push(Event::TurnInterrupted {

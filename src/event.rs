@@ -134,6 +134,15 @@ pub enum Event {
         paths_written: Vec<String>,
         #[serde(default)]
         urls: Vec<String>,
+        /// What the action read, with the blob or hash of what it saw.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sources: Vec<crate::provenance::Source>,
+        /// Shell commands (and server tools) whose reads cannot be known.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unknown_reads: Vec<String>,
+        /// The blob each write left, per path.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        written: Vec<crate::provenance::Written>,
     },
     Usage {
         turn: String,
@@ -659,6 +668,8 @@ impl Event {
                 paths_read,
                 paths_written,
                 urls,
+                unknown_reads,
+                ..
             } => {
                 let mut s = format!("action_done {action} {}", if *ok { "ok" } else { "failed" });
                 for (what, list) in [
@@ -669,6 +680,9 @@ impl Event {
                     if !list.is_empty() {
                         s.push_str(&format!(" · {what} {}", list.join(", ")));
                     }
+                }
+                if !unknown_reads.is_empty() {
+                    s.push_str(&format!(" · reads unknown ({})", unknown_reads.len()));
                 }
                 s
             }

@@ -269,6 +269,15 @@ pub struct ActionInfo {
     pub done: Option<bool>,
     pub paths_read: Vec<String>,
     pub paths_written: Vec<String>,
+    /// What it read, with the blob or hash of what it saw (provenance).
+    #[serde(default)]
+    pub sources: Vec<crate::provenance::Source>,
+    /// Commands whose reads cannot be known.
+    #[serde(default)]
+    pub unknown_reads: Vec<String>,
+    /// The blob each write left, per path.
+    #[serde(default)]
+    pub written: Vec<crate::provenance::Written>,
 }
 
 /// The answer an action got.
@@ -792,6 +801,9 @@ impl State {
                 done: None,
                 paths_read: Vec::new(),
                 paths_written: Vec::new(),
+                sources: Vec::new(),
+                unknown_reads: Vec::new(),
+                written: Vec::new(),
             }),
             Event::ActionDecided {
                 action,
@@ -833,12 +845,18 @@ impl State {
                 ok,
                 paths_read,
                 paths_written,
+                sources,
+                unknown_reads,
+                written,
                 ..
             } => {
                 if let Some(a) = action_index(&t.actions, action).map(|i| &mut t.actions[i]) {
                     a.done = Some(*ok);
                     a.paths_read = paths_read.clone();
                     a.paths_written = paths_written.clone();
+                    a.sources = sources.clone();
+                    a.unknown_reads = unknown_reads.clone();
+                    a.written = written.clone();
                 }
             }
             Event::InvariantsChecked {
@@ -1312,6 +1330,9 @@ mod tests {
             paths_read: vec!["r.md".into()],
             paths_written: vec!["w.md".into()],
             urls: Vec::new(),
+            sources: Vec::new(),
+            unknown_reads: Vec::new(),
+            written: Vec::new(),
         }
     }
 

@@ -8,7 +8,8 @@ use common::Repo;
 use serde_json::Value;
 
 /// An agent that reads `docs/source.md` (Read), then writes
-/// `notes/cited.md` citing it (Write), telling leash both as Claude Code
+/// `notes/cited.md` citing it (Write), then adds a line to it (Write again),
+/// telling leash both as Claude Code
 /// does: through its hooks (the gate leash gives the turn, which journals
 /// the actions) and in its stream-json.
 fn scripted_agent(r: &Repo) {
@@ -33,6 +34,9 @@ mkdir -p "$PWD/notes"
 printf 'Cited notes\n\nThe sky is blue, says [the source](../docs/source.md).\n' > "$out"
 hook PostToolUse Write toolu_2 "$out"
 say '{"type":"user","session_id":"s1","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_2","content":"File created successfully","is_error":false}]}}'
+hook PreToolUse Write toolu_3 "$out"
+printf 'See also: nothing else.\n' >> "$out"
+hook PostToolUse Write toolu_3 "$out"
 say '{"type":"result","subtype":"success","is_error":false,"result":"Wrote notes/cited.md citing docs/source.md.","num_turns":2,"session_id":"s1"}'
 "#;
     let agent = r.data.path().join("scripted-agent");
@@ -92,6 +96,12 @@ fn a_line_names_its_turn_its_write_and_the_source_read_before_it() {
     assert_eq!(l["agent"], "scripted");
     assert_eq!(l["prompt"], prompt);
     assert_eq!(l["account"], "journal");
+    // Found by content: the last write of the file was t1.a3, which only
+    // added line 4.
+    assert_eq!(l["matched_by"], "content", "{l}");
+    let l4 = &blame_json(&r, "notes/cited.md:4")[0];
+    assert_eq!(l4["action"], "t1.a3", "{l4}");
+    assert_eq!(l4["text"], "See also: nothing else.");
     let sources = l["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 1, "{sources:?}");
     assert_eq!(sources[0]["path"], "docs/source.md");

@@ -1438,3 +1438,81 @@ fn an_isolated_turn_is_gated_in_its_worktree_by_the_policy_of_its_base() {
     r.ok(&["cancel", "t1"]);
     r.wait_for_event("the turn's end", |e| e["kind"] == "turn_finished");
 }
+
+/// A hooked action's reads carry the blob of what the agent saw, its writes
+/// the blob they left, and a shell command's reads are "unknown" with the
+/// command — never silently none.
+#[test]
+fn reads_record_the_blob_seen_writes_the_blob_left_commands_unknown_reads() {
+    let r = Repo::initialised();
+    r.write("docs/source.md", "# Source\n\nThe figure is 42.\n");
+    let seen = r.git(&["hash-object", "docs/source.md"]).trim().to_string();
+    let both = |tool: &str, id: &str, input: Value, response: Value| {
+        let pre = event(
+            &r,
+            "PreToolUse",
+            json!({"tool_name": tool, "tool_use_id": id, "tool_input": input}),
+        );
+        let (_, v, _) = call(&r, "claude", &pre);
+        assert_eq!(decision(&v).as_deref(), Some("allow"), "{tool}");
+        let post = event(
+            &r,
+            "PostToolUse",
+            json!({"tool_name": tool, "tool_use_id": id, "tool_input": input,
+                   "tool_response": response}),
+        );
+        call(&r, "claude", &post);
+    };
+    let source = r.file("docs/source.md").display().to_string();
+    both(
+        "Read",
+        "toolu_r",
+        json!({"file_path": source}),
+        json!({"type": "text", "file": {"filePath": source}}),
+    );
+    // The file changes after the read: the blob recorded is the one seen.
+    r.write("docs/source.md", "# Source\n\nThe figure is 43.\n");
+    let body = "See [the source](../docs/source.md).\n";
+    r.write("notes/a.md", body);
+    let left = r.git(&["hash-object", "notes/a.md"]).trim().to_string();
+    both(
+        "Write",
+        "toolu_w",
+        json!({"file_path": r.file("notes/a.md").display().to_string(), "content": body}),
+        json!({"type": "create"}),
+    );
+    both(
+        "Bash",
+        "toolu_b",
+        json!({"command": "wc -l docs/*.md"}),
+        json!({"stdout": "3", "stderr": ""}),
+    );
+    let done: Vec<Value> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_done")
+        .collect();
+    assert_eq!(done.len(), 3, "{done:?}");
+    assert_eq!(done[0]["sources"][0]["path"], "docs/source.md");
+    assert_eq!(done[0]["sources"][0]["blob"], seen.as_str());
+    assert!(
+        done[0]["sources"][0]["read_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    // The blob read is kept, so what the agent saw can be shown later.
+    assert_eq!(
+        r.git(&["cat-file", "-p", &seen]).trim_end(),
+        "# Source\n\nThe figure is 42."
+    );
+    assert_eq!(
+        done[1]["written"],
+        json!([{"path": "notes/a.md", "blob": left}])
+    );
+    assert_eq!(done[2]["unknown_reads"], json!(["wc -l docs/*.md"]));
+    // The folded turn carries them on its actions.
+    let t = r.turn("t1");
+    assert_eq!(t["actions"][0]["sources"][0]["blob"], seen.as_str());
+    assert_eq!(t["actions"][2]["unknown_reads"], json!(["wc -l docs/*.md"]));
+}

@@ -24,6 +24,7 @@ pub fn line_json(b: &LineBlame) -> Value {
         "model": b.model,
         "prompt": b.prompt,
         "sources": b.sources,
+        "unknown_reads": b.unknown_reads,
         "path": b.path,
         "text": b.text,
         "author": b.author,
@@ -102,6 +103,9 @@ pub fn heading(b: &LineBlame) -> Vec<String> {
     }
     for s in &b.sources {
         out.push(format!("  read     {}", source_words(s)));
+    }
+    for c in &b.unknown_reads {
+        out.push(format!("  ran      {c} (what it read cannot be known)"));
     }
     if b.matched_by == Some(crate::workspace::blame::Matched::LastWrite) {
         out.push(

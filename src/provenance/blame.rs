@@ -109,6 +109,9 @@ pub struct ActionRecord {
     /// What it read (a path with no blob where the content was not kept).
     #[serde(default)]
     pub sources: Vec<SourceRecord>,
+    /// Shell commands it ran whose reads cannot be known.
+    #[serde(default)]
+    pub unknown_reads: Vec<String>,
     /// The paths it wrote, as the stream or hook named them.
     #[serde(default)]
     pub paths_written: Vec<String>,
@@ -230,6 +233,9 @@ pub struct LineBlame {
     pub prompt: Option<String>,
     pub task: Option<String>,
     pub sources: Vec<SourceBlame>,
+    /// Commands run before the action whose reads cannot be known: the
+    /// sources may be more than those listed.
+    pub unknown_reads: Vec<String>,
     pub account: Option<AccountFrom>,
     pub rollback: Option<Rollback>,
     /// The file's path and line in the commit, when they differ (renamed,
@@ -333,6 +339,10 @@ pub fn from_note(v: &serde_json::Value) -> Option<TurnRecord> {
             sources: list(a, &["sources", "reads"])
                 .iter()
                 .filter_map(|s| serde_json::from_value(s.clone()).ok())
+                .collect(),
+            unknown_reads: list(a, &["unknown_reads"])
+                .iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
                 .collect(),
             paths_written: list(a, &["paths_written"])
                 .iter()
@@ -640,6 +650,7 @@ impl Context<'_> {
             prompt: None,
             task: None,
             sources: Vec::new(),
+            unknown_reads: Vec::new(),
             account: None,
             rollback: None,
             orig_path: orig_path.to_string(),
@@ -698,6 +709,8 @@ impl Context<'_> {
         b.matched_by = matched;
         let mut seen: Vec<(Option<String>, Option<String>, Option<String>)> = Vec::new();
         for earlier in &record.actions[..i] {
+            b.unknown_reads
+                .extend(earlier.unknown_reads.iter().cloned());
             for s in &earlier.sources {
                 let id = (
                     s.path.clone(),

@@ -48,19 +48,47 @@ pub fn record_of(t: &Turn) -> TurnRecord {
                 id: a.id.clone(),
                 tool: a.tool.clone(),
                 summary: a.summary.clone(),
-                sources: a
-                    .paths_read
+                sources: sources_of(a),
+                unknown_reads: a.unknown_reads.clone(),
+                paths_written: a.paths_written.clone(),
+                written: a
+                    .written
                     .iter()
-                    .map(|p| SourceRecord {
-                        path: Some(p.clone()),
-                        ..Default::default()
+                    .map(|w| WriteRecord {
+                        path: w.path.clone(),
+                        blob: w.blob.clone(),
                     })
                     .collect(),
-                paths_written: a.paths_written.clone(),
-                written: Vec::<WriteRecord>::new(),
             })
             .collect(),
     }
+}
+
+/// What an action read with its content: the sources whose text the agent
+/// saw (not names in a listing, not a search's query), or, from a journal
+/// older than sources, the paths it read without their content.
+fn sources_of(a: &crate::state::ActionInfo) -> Vec<SourceRecord> {
+    if a.sources.is_empty() {
+        return a
+            .paths_read
+            .iter()
+            .map(|p| SourceRecord {
+                path: Some(p.clone()),
+                ..Default::default()
+            })
+            .collect();
+    }
+    a.sources
+        .iter()
+        .filter(|s| s.seen.read() && (s.path.is_some() || s.url.is_some()))
+        .map(|s| SourceRecord {
+            path: s.path.clone(),
+            blob: s.blob.clone(),
+            url: s.url.clone(),
+            hash: s.hash.clone(),
+            read_at: (!s.read_at.is_empty()).then(|| s.read_at.clone()),
+        })
+        .collect()
 }
 
 /// `given` (as typed, relative to `cwd`) as a path inside the working tree

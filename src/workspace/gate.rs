@@ -620,6 +620,12 @@ fn post_tool_use(
         _ => true,
     };
     let id = tool.id.clone();
+    let prov = ws.provenance_of(
+        &turn_id,
+        &tool,
+        cwd.as_deref().map(std::path::Path::new),
+        response,
+    );
     ws.transact(|state| {
         let Some(t) = state.turn(&turn_id) else {
             return Ok((vec![], ()));
@@ -636,6 +642,9 @@ fn post_tool_use(
                 paths_read: tool.paths_read.clone(),
                 paths_written: tool.paths_written.clone(),
                 urls: tool.urls.clone(),
+                sources: prov.sources.clone(),
+                unknown_reads: prov.unknown_reads.clone(),
+                written: prov.written.clone(),
             }],
             (),
         ))

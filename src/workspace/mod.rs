@@ -36,6 +36,7 @@ mod landing;
 mod observer;
 mod position;
 mod presence;
+mod reads;
 mod recovery;
 pub mod shell;
 mod turns;

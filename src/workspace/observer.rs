@@ -84,14 +84,26 @@ impl TurnObserver<'_> {
                     });
                     self.open.insert(t.id.clone(), (action, t.clone()));
                 }
-                Item::ToolResult { id, ok, .. } => {
+                Item::ToolResult { id, ok, text } => {
                     if let Some((action, t)) = self.open.remove(id) {
+                        // The result's text is whole unless it was shortened.
+                        let whole = (!text.ends_with(" more chars)"))
+                            .then(|| serde_json::Value::String(text.clone()));
+                        let prov = self.ws.provenance_of(
+                            &self.turn,
+                            &t,
+                            Some(Path::new(&self.worktree)),
+                            whole.as_ref(),
+                        );
                         events.push(Event::ActionDone {
                             action,
                             ok: *ok,
                             paths_read: t.paths_read,
                             paths_written: t.paths_written,
                             urls: t.urls,
+                            sources: prov.sources,
+                            unknown_reads: prov.unknown_reads,
+                            written: prov.written,
                         });
                     }
                 }
