@@ -26,6 +26,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use git2::{BlameOptions, Commit, Oid, Repository};
+
+use crate::model::short;
 use serde::{Deserialize, Serialize};
 
 /// Where leash keeps the record of each landed commit.
@@ -572,6 +574,116 @@ pub fn blame_at(
     Ok(out)
 }
 
+impl SourceBlame {
+    /// The source for a person: what, the content read, by which action,
+    /// whether it changed since.
+    pub fn words(&self) -> String {
+        let s = self;
+        let what = s.path.as_deref().or(s.url.as_deref()).unwrap_or("?");
+        let content = match (&s.blob, &s.hash) {
+            (Some(b), _) => format!(" @ {}", short(b)),
+            (None, Some(h)) => format!(" ({h})"),
+            (None, None) => " (content not recorded)".to_string(),
+        };
+        let changed = match s.changed_since {
+            Some(true) => "; changed since",
+            Some(false) => "; unchanged",
+            None => "",
+        };
+        format!("{what}{content} (read by {}{changed})", s.by)
+    }
+}
+
+impl LineBlame {
+    /// What a person reads above a run of lines from one commit and
+    /// action: the turn, action, agent and commit, the prompt, the
+    /// sources read before, or why the line is not a turn's.
+    pub fn heading(&self) -> Vec<String> {
+        let b = self;
+        let commit = short(&b.commit);
+        if let Some(r) = b.rollback.as_ref().filter(|r| r.restored) {
+            return vec![format!(
+                "rollback of {} · commit {commit} put these lines back",
+                r.turn
+            )];
+        }
+        let Some(turn) = &b.turn else {
+            return vec![format!(
+                "not a leash turn · commit {commit} by {}",
+                b.author
+            )];
+        };
+        let mut head = turn.clone();
+        match (&b.action, &b.summary) {
+            (Some(a), Some(s)) if !s.is_empty() => head.push_str(&format!(" · {a} {s}")),
+            (Some(a), _) => head.push_str(&format!(" · {a} {}", b.tool.as_deref().unwrap_or(""))),
+            _ => {}
+        }
+        if let Some(agent) = &b.agent {
+            head.push_str(&format!(" · {agent}"));
+            if let Some(m) = &b.model {
+                head.push_str(&format!(" ({m})"));
+            }
+        }
+        head.push_str(&format!(" · commit {commit}"));
+        let mut out = vec![head];
+        if let Some(r) = b.rollback.as_ref().filter(|r| !r.restored) {
+            out.push(format!(
+                "  rolled back since{}; these lines stayed",
+                r.commit
+                    .as_deref()
+                    .map(|c| format!(" by commit {}", short(c)))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(p) = b.prompt.as_deref().or(b.task.as_deref()) {
+            out.push(format!("  prompt   {p}"));
+        }
+        if b.action.is_some() && b.sources.is_empty() {
+            out.push("  read     nothing before this action".into());
+        }
+        for s in &b.sources {
+            out.push(format!("  read     {}", s.words()));
+        }
+        for c in &b.unknown_reads {
+            out.push(format!("  ran      {c} (what it read cannot be known)"));
+        }
+        if b.matched_by == Some(Matched::LastWrite) {
+            out.push(
+                "  (the last action that wrote the file: no per-write content was recorded)".into(),
+            );
+        }
+        if let Some(m) = &b.missing {
+            out.push(format!("  {m}"));
+        }
+        out
+    }
+}
+
+/// The line of `path` that `text` cites, when it names one: `name:N` or
+/// `name#LN` after the file's name (a link may reach it by another folder,
+/// `../docs/source.md#L3`).
+pub fn cited_line(text: &str, path: &str) -> Option<usize> {
+    let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
+    for (i, _) in text.match_indices(name) {
+        let before = text[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || "_-.".contains(c)) {
+            continue;
+        }
+        let rest = &text[i + name.len()..];
+        let Some(number) = rest.strip_prefix(':').or_else(|| rest.strip_prefix("#L")) else {
+            continue;
+        };
+        let digits: String = number.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse::<usize>()
+            && n > 0
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
 /// What one blame has read so far, kept to answer each line once per
 /// commit.
 struct Context<'a> {
@@ -810,6 +922,17 @@ mod tests {
         // A note that names no turn (or a forged id) is no account.
         assert!(from_note(&serde_json::json!({"turn": "t4; rm -rf"})).is_none());
         assert!(from_note(&serde_json::json!({})).is_none());
+    }
+
+    #[test]
+    fn a_cited_line_is_found_after_the_file_s_name() {
+        let p = "docs/source.md";
+        assert_eq!(cited_line("see docs/source.md:12 for it", p), Some(12));
+        assert_eq!(cited_line("[x](../docs/source.md#L7-L9)", p), Some(7));
+        assert_eq!(cited_line("`source.md:3`", p), Some(3));
+        assert_eq!(cited_line("[the source](../docs/source.md)", p), None);
+        assert_eq!(cited_line("opensource.md:4", p), None);
+        assert_eq!(cited_line("source.md:0 then source.md:2", p), Some(2));
     }
 
     #[test]

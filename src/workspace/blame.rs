@@ -15,7 +15,8 @@ use crate::provenance::blame::{
 use crate::state::{State, Turn};
 
 pub use crate::provenance::blame::{
-    AccountFrom, LineBlame, Lines, Matched, NOTES_REF, Rollback, SourceBlame, parse_target,
+    AccountFrom, LineBlame, Lines, Matched, NOTES_REF, Rollback, SourceBlame, cited_line,
+    parse_target,
 };
 
 /// The journal's turns, as accounts for blame.
@@ -161,8 +162,40 @@ impl Workspace {
     }
 }
 
-/// The console's blame: one line of a turn's diff, from its own repository
-/// handle (see `DiffReader`) and the journal as last folded.
+impl super::DiffReader {
+    /// The console's blame of one line of a turn's diff: `path` at `line`
+    /// as commit `commit` (the turn's, or its base for a removed line)
+    /// holds it, with the journal folded afresh.
+    pub fn blame_line(
+        &self,
+        commit: &str,
+        path: &str,
+        line: usize,
+    ) -> std::result::Result<LineBlame, String> {
+        let repo = self
+            .repo
+            .as_ref()
+            .ok_or("the workspace repository could not be opened")?;
+        let mut journal = self.journal.borrow_mut();
+        let (j, state) = journal.get_or_insert_with(|| {
+            let path = repo.commondir().join("leash").join("journal.jsonl");
+            (crate::journal::Journal::unopened(&path), State::default())
+        });
+        j.refresh(state).map_err(|e| e.to_string())?;
+        line_at(repo, state, commit, path, line)
+    }
+
+    /// A source as the agent read it (see [`source_text`]).
+    pub fn source(&self, path: &str, blob: &str) -> std::result::Result<SourceText, String> {
+        let repo = self
+            .repo
+            .as_ref()
+            .ok_or("the workspace repository could not be opened")?;
+        source_text(repo, path, blob)
+    }
+}
+
+/// One line blamed as commit `commit` holds `path`.
 pub fn line_at(
     repo: &Repository,
     state: &State,

@@ -3,6 +3,7 @@
 //! are, the page height, the rows on screen) for the app to take after
 //! the frame. Only visible rows are built; nothing here does I/O.
 
+mod blame;
 mod dashboard;
 pub(crate) mod detail;
 mod diff;
