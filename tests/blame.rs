@@ -5,6 +5,11 @@
 mod common;
 
 use common::Repo;
+use common::console::{app_with, key, render, select, text};
+use crossterm::event::KeyCode;
+use leash::ui::action::Action;
+use leash::ui::app::{Dialog, Pane};
+use leash::ui::keymap::{Key, Keymap, Layer};
 use serde_json::Value;
 
 /// An agent that reads `docs/source.md` (Read), then writes
@@ -31,7 +36,7 @@ say '{"type":"user","session_id":"s1","message":{"role":"user","content":[{"type
 hook PreToolUse Write toolu_2 "$out"
 say '{"type":"assistant","session_id":"s1","message":{"id":"m2","type":"message","role":"assistant","model":"claude-test","content":[{"type":"tool_use","id":"toolu_2","name":"Write","input":{"file_path":"'"$out"'","content":"..."}}]}}'
 mkdir -p "$PWD/notes"
-printf 'Cited notes\n\nThe sky is blue, says [the source](../docs/source.md).\n' > "$out"
+printf 'Cited notes\n\nThe sky is blue, says [the source](../docs/source.md#L3).\n' > "$out"
 hook PostToolUse Write toolu_2 "$out"
 say '{"type":"user","session_id":"s1","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_2","content":"File created successfully","is_error":false}]}}'
 hook PreToolUse Write toolu_3 "$out"
@@ -229,4 +234,132 @@ fn bad_targets_say_what_was_expected() {
         "{}",
         out.stderr
     );
+}
+
+/// Runs the scripted agent as t1 (it lands), then changes the source it
+/// read on the branch. Returns the blob the agent read.
+fn cited_and_changed(r: &Repo, prompt: &str) -> String {
+    scripted_agent(r);
+    let read_blob = r.git(&["rev-parse", "HEAD:docs/source.md"]);
+    let run = r
+        .cmd(&[
+            "run", "--agent", "scripted", "--risk", "low", "--prompt", prompt,
+        ])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(r.turn("t1")["state"], "landed");
+    r.write("docs/source.md", "# Source\n\nThe sky is grey.\n");
+    r.git(&["commit", "-qam", "the sky changed"]);
+    read_blob
+}
+
+#[test]
+fn b_in_the_diff_tab_shows_who_wrote_the_line_and_enter_opens_a_source_as_read() {
+    let r = Repo::initialised();
+    let blob = cited_and_changed(&r, "cite the source");
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+    // File, hunk, "Cited notes", "", then the citing line.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Down);
+    }
+    let s = text(&render(&mut app, 140, 40));
+    assert!(
+        s.contains("▸       3 +The sky is blue"),
+        "the cursor's line:\n{s}"
+    );
+    key(&mut app, KeyCode::Char('b'));
+    assert!(
+        matches!(app.dialog(), Some(Dialog::Blame(_))),
+        "{:?}",
+        app.status
+    );
+    let s = text(&render(&mut app, 140, 40));
+    assert!(s.contains("Blame notes/cited.md:3"), "{s}");
+    assert!(s.contains("+ The sky is blue, says"), "{s}");
+    assert!(
+        s.contains("t1 · t1.a2 Write notes/cited.md · scripted"),
+        "{s}"
+    );
+    assert!(s.contains("prompt   cite the source"), "{s}");
+    assert!(
+        s.contains(&format!(
+            "▸ docs/source.md @ {} (read by t1.a1; changed since)",
+            &blob[..8]
+        )),
+        "{s}"
+    );
+    // Enter: the source as the agent read it, at the line the blamed line
+    // cites (#L3), marked as changed since.
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.dialog(), Some(Dialog::Source(_))),
+        "{:?}",
+        app.status
+    );
+    let s = text(&render(&mut app, 140, 40));
+    assert!(
+        s.contains(&format!("docs/source.md @ {} — as read", &blob[..8])),
+        "{s}"
+    );
+    assert!(
+        s.contains("⚠ changed since: the branch's file is no longer"),
+        "{s}"
+    );
+    assert!(s.contains("▶ 3 │ The sky is blue."), "{s}");
+    assert!(!s.contains("grey"), "what was read, not what is: {s}");
+    // Esc steps back to the blame, then closes it.
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.dialog(), Some(Dialog::Blame(_))));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.dialog().is_none());
+}
+
+#[test]
+fn a_hostile_prompt_is_drawn_safe_in_the_blame() {
+    let r = Repo::initialised();
+    cited_and_changed(&r, "cite\u{1b}]0;pwned\u{7} it\u{202e}");
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Char('b'));
+    let buf = render(&mut app, 140, 40);
+    let s = text(&buf);
+    assert!(s.contains("prompt   cite"), "{s}");
+    for cell in buf.content() {
+        assert!(
+            !cell
+                .symbol()
+                .chars()
+                .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{202e}'),
+            "a raw control reached the screen: {s}"
+        );
+    }
+}
+
+#[test]
+fn b_blames_in_every_built_in_keymap() {
+    let b = Key::parse("b").unwrap();
+    for name in Keymap::builtin_names() {
+        let km = Keymap::builtin(name).unwrap();
+        for pane in [Layer::Turns, Layer::Detail, Layer::Queue] {
+            assert_eq!(
+                km.resolve(b, &[pane, Layer::Global]),
+                Some(Action::Blame),
+                "{name} {pane:?}"
+            );
+        }
+    }
 }

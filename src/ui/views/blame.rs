@@ -49,19 +49,15 @@ pub fn draw_blame(frame: &mut Frame, app: &App, v: &BlameView, area: Rect) {
     }
     for (i, s) in b.sources.iter().enumerate() {
         let chosen = i == v.cursor;
-        let style = if chosen {
-            th.style("selection")
-        } else {
-            th.style("text")
+        let style = match (chosen, s.changed_since) {
+            (true, _) => th.style("selection"),
+            (false, Some(true)) => th.style("warning"),
+            _ => th.style("text"),
         };
-        let mut spans = vec![
+        lines.push(Line::from(vec![
             Span::styled(if chosen { "▸ " } else { "  " }, th.style("help.key")),
             safe(&s.words(), style),
-        ];
-        if s.changed_since == Some(true) {
-            spans.push(Span::styled("  ⚠ changed since", th.style("warning")));
-        }
-        lines.push(Line::from(spans));
+        ]));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
