@@ -204,7 +204,7 @@ impl Action {
             Action::NextFile => "next file",
             Action::PrevFile => "previous file",
             Action::Follow => "follow output",
-            Action::Blame => "blame the diff line (who wrote it, from what)",
+            Action::Blame => "blame the diff line",
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",
             Action::Filter => "filter turns",
