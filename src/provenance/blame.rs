@@ -32,6 +32,8 @@ use serde::{Deserialize, Serialize};
 
 /// Where leash keeps the record of each landed commit.
 pub const NOTES_REF: &str = "refs/notes/leash";
+/// The kind and version of record blame reads from a note.
+pub const NOTE_SCHEMA: &str = "leash.note/1";
 
 /// Lines of a file, 1-based and inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,34 +328,55 @@ pub fn from_note(v: &serde_json::Value) -> Option<TurnRecord> {
             .find_map(|k| v.get(*k).and_then(|x| x.as_str()))
             .map(str::to_string)
     };
+    // A record of another kind (or a later version) is not read as one.
+    if v.get("schema")
+        .is_some_and(|s| s.as_str() != Some(NOTE_SCHEMA))
+    {
+        return None;
+    }
     let id = text(v, &["turn", "id"]).filter(|t| crate::model::is_turn_id(t))?;
     let list = |v: &serde_json::Value, keys: &[&str]| -> Vec<serde_json::Value> {
         keys.iter()
             .find_map(|k| v.get(*k).and_then(|x| x.as_array()).cloned())
             .unwrap_or_default()
     };
+    let strings = |a: &serde_json::Value, keys: &[&str]| -> Vec<String> {
+        list(a, keys)
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect()
+    };
     let actions = list(v, &["actions"])
         .iter()
-        .map(|a| ActionRecord {
-            id: text(a, &["id", "action"]).unwrap_or_default(),
-            tool: text(a, &["tool"]).unwrap_or_default(),
-            summary: text(a, &["summary"]).unwrap_or_default(),
-            sources: list(a, &["sources", "reads"])
+        .map(|a| {
+            let mut sources: Vec<SourceRecord> = list(a, &["sources"])
                 .iter()
+                .filter(|s| s.get("seen").and_then(|x| x.as_str()) != Some("listing"))
                 .filter_map(|s| serde_json::from_value(s.clone()).ok())
-                .collect(),
-            unknown_reads: list(a, &["unknown_reads"])
-                .iter()
-                .filter_map(|p| p.as_str().map(str::to_string))
-                .collect(),
-            paths_written: list(a, &["paths_written"])
-                .iter()
-                .filter_map(|p| p.as_str().map(str::to_string))
-                .collect(),
-            written: list(a, &["written", "writes"])
-                .iter()
-                .filter_map(|s| serde_json::from_value(s.clone()).ok())
-                .collect(),
+                .filter(|s: &SourceRecord| s.path.is_some() || s.url.is_some())
+                .collect();
+            if sources.is_empty() {
+                // Paths read, without the content seen.
+                sources = strings(a, &["reads", "paths_read"])
+                    .into_iter()
+                    .map(|p| SourceRecord {
+                        path: Some(p),
+                        ..Default::default()
+                    })
+                    .collect();
+            }
+            ActionRecord {
+                id: text(a, &["id", "action"]).unwrap_or_default(),
+                tool: text(a, &["tool"]).unwrap_or_default(),
+                summary: text(a, &["summary"]).unwrap_or_default(),
+                sources,
+                unknown_reads: strings(a, &["unknown_reads"]),
+                paths_written: strings(a, &["writes", "paths_written"]),
+                written: list(a, &["written"])
+                    .iter()
+                    .filter_map(|s| serde_json::from_value(s.clone()).ok())
+                    .collect(),
+            }
         })
         .collect();
     let agent = match v.get("agent") {
@@ -908,17 +931,30 @@ mod tests {
 
     #[test]
     fn a_note_reads_as_a_turn_account() {
+        // The record README.md's "Notes that travel" documents.
         let note = serde_json::json!({
-        "turn": "t4", "agent": {"name": "claude", "model": "m-1"},
+        "schema": "leash.note/1", "turn": "t4", "agent": "claude", "model": "m-1",
         "prompt": "cite it", "actions": [
-            {"id": "t4.a1", "tool": "Read", "sources": [{"path": "docs/s.md", "blob": "abc", "read_at": "2026-01-01T00:00:00Z"}]},
-            {"id": "t4.a2", "tool": "Write", "written": [{"path": "out.md", "blob": "def"}]}
+            {"id": "t4.a1", "tool": "Read", "reads": ["docs/s.md"], "sources": [
+                {"path": "docs/s.md", "blob": "abc", "read_at": "2026-01-01T00:00:00Z"},
+                {"path": "docs", "seen": "listing", "read_at": "2026-01-01T00:00:00Z"}]},
+            {"id": "t4.a2", "tool": "Write", "writes": ["out.md"],
+             "written": [{"path": "out.md", "blob": "def"}]},
+            {"id": "t4.a3", "tool": "Grep", "reads": ["a.md"]}
         ]});
         let r = from_note(&note).unwrap();
         assert_eq!((r.id.as_str(), r.agent.as_str()), ("t4", "claude"));
         assert_eq!(r.model.as_deref(), Some("m-1"));
+        assert_eq!(r.actions[0].sources.len(), 1, "a listing is no read");
         assert_eq!(r.actions[0].sources[0].blob.as_deref(), Some("abc"));
         assert_eq!(r.actions[1].written[0].path, "out.md");
+        assert_eq!(r.actions[1].paths_written, ["out.md"]);
+        assert_eq!(r.actions[2].sources[0].path.as_deref(), Some("a.md"));
+        assert_eq!(r.actions[2].sources[0].blob, None);
+        // Another kind of record is not read.
+        let mut other = note.clone();
+        other["schema"] = serde_json::json!("leash.note/2");
+        assert!(from_note(&other).is_none());
         // A note that names no turn (or a forged id) is no account.
         assert!(from_note(&serde_json::json!({"turn": "t4; rm -rf"})).is_none());
         assert!(from_note(&serde_json::json!({})).is_none());
