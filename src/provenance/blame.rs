@@ -153,16 +153,7 @@ pub trait Accounts {
     /// The account of turn `turn` when the journal's turn of that id is
     /// the one that made `commit` (landed as it, or is its turn commit);
     /// another repository's journal may use the same id for another turn.
-    fn from_journal(&self, turn: &str, commit: &str) -> Option<TurnRecord>;
-}
-
-/// No journal: every account comes from the notes.
-pub struct NoJournal;
-
-impl Accounts for NoJournal {
-    fn from_journal(&self, _: &str, _: &str) -> Option<TurnRecord> {
-        None
-    }
+    fn journaled(&self, turn: &str, commit: &str) -> Option<TurnRecord>;
 }
 
 /// Where a turn's account came from.
@@ -418,15 +409,18 @@ fn file_in(repo: &Repository, commit: Oid, path: &str) -> Option<Oid> {
         .map(|e| e.id())
 }
 
-/// Per line of `path` as the commit holds it, the index of the action
-/// that wrote it (`None`: no recorded write explains it), and how.
+/// Per line of a file as a commit holds it, the index of the action that
+/// wrote it (`None`: no recorded write explains it), and how that was found.
+type Owners = (Vec<Option<usize>>, Option<Matched>);
+
+/// The [`Owners`] of `path`'s lines in `commit`.
 fn owners(
     repo: &Repository,
     facts: &CommitFacts,
     commit: Oid,
     path: &str,
     record: &TurnRecord,
-) -> (Vec<Option<usize>>, Option<Matched>) {
+) -> Owners {
     let Some(final_blob) = file_in(repo, commit, path) else {
         return (Vec::new(), None);
     };
@@ -715,7 +709,7 @@ struct Context<'a> {
     head_tree: Option<git2::Tree<'a>>,
     commits: HashMap<Oid, CommitFacts>,
     records: HashMap<Oid, Option<(TurnRecord, AccountFrom)>>,
-    owners: HashMap<(Oid, String), (Vec<Option<usize>>, Option<Matched>)>,
+    owners: HashMap<(Oid, String), Owners>,
     now: HashMap<String, Option<Oid>>,
 }
 
@@ -738,7 +732,7 @@ impl Context<'_> {
             .entry(commit)
             .or_insert_with(|| {
                 accounts
-                    .from_journal(turn, &commit.to_string())
+                    .journaled(turn, &commit.to_string())
                     .map(|r| (r, AccountFrom::Journal))
                     .or_else(|| {
                         note_record(repo, commit)

@@ -23,7 +23,7 @@ pub use crate::provenance::blame::{
 pub struct Journaled<'a>(pub &'a State);
 
 impl Accounts for Journaled<'_> {
-    fn from_journal(&self, turn: &str, commit: &str) -> Option<TurnRecord> {
+    fn journaled(&self, turn: &str, commit: &str) -> Option<TurnRecord> {
         let t = self.0.turn(turn)?;
         let made_it =
             t.landed_commit.as_deref() == Some(commit) || t.commit.as_deref() == Some(commit);
