@@ -14,6 +14,7 @@
 
 pub mod blame;
 pub mod capture;
+pub mod stale;
 
 use serde::{Deserialize, Serialize};
 

@@ -93,6 +93,28 @@ impl Workspace {
                 return Err(Error::Refused(msg));
             }
         };
+        // The branch moved: a file the turn read that changed there since
+        // its base is drift even without a conflict; a policy landing stops.
+        let by_policy = turn
+            .decision
+            .as_ref()
+            .is_some_and(|d| d.by == DecidedBy::Policy);
+        if let Some(head) = prepared.drift_from
+            && by_policy
+        {
+            let changed = self.stale_reads(&turn, head)?;
+            if !changed.is_empty() {
+                let named: Vec<String> = changed.iter().map(|c| c.describe()).collect();
+                let msg = format!(
+                    "{branch} moved since {id} started, and files it read changed there: {}; \
+                     check them again, or {}",
+                    named.join(", "),
+                    replay_on_head(id)
+                );
+                abort(self, msg.clone(), Some(FailureClass::ConcurrentDrift))?;
+                return Err(Error::Refused(msg));
+            }
+        }
         // The branch moved: the merged tree is new, so the invariants run
         // again on it; a policy landing stops if they now fail.
         if prepared.drift_from.is_some() && !self.config.invariants.is_empty() {
@@ -106,10 +128,6 @@ impl Workspace {
                 prepared.target.to_string(),
                 &check,
             )])?;
-            let by_policy = turn
-                .decision
-                .as_ref()
-                .is_some_and(|d| d.by == DecidedBy::Policy);
             if by_policy && !check.all_pass() {
                 let failing = check.failing();
                 let msg = format!(

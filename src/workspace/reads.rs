@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::Workspace;
+use git2::Oid;
+
+use super::{Result, Workspace};
 use crate::agents::adapter::ToolUse;
+use crate::provenance::stale::{self, Changed};
 use crate::provenance::{Provenance, capture};
+use crate::state::Turn;
 
 impl Workspace {
     /// The turn's tree: an isolated turn's worktree, else the checkout.
@@ -47,5 +51,13 @@ impl Workspace {
             response,
         };
         capture::capture(&tree, &action, &crate::journal::now())
+    }
+
+    /// The files `turn` read that changed on its branch between its base
+    /// and `head`, each with the commit (and turn) that changed it.
+    pub(super) fn stale_reads(&self, turn: &Turn, head: Oid) -> Result<Vec<Changed>> {
+        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        let read = stale::files_read(turn.actions.iter().flat_map(|a| &a.sources));
+        Ok(stale::changed_since(&self.repo, base, head, &read)?)
     }
 }
