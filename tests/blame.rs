@@ -121,6 +121,33 @@ fn a_line_names_its_turn_its_write_and_the_source_read_before_it() {
     assert_eq!(l["sources"][0]["blob"], read_blob.as_str());
     assert_eq!(l["sources"][0]["changed_since"], true, "{l}");
 
+    // Renamed since by a person: the line is still the turn's, found under
+    // its old name; a path is taken from the folder it is typed in.
+    r.git(&["mv", "notes/cited.md", "notes/moved.md"]);
+    r.git(&["commit", "-qm", "rename the notes"]);
+    let out = r
+        .cmd(&["blame", "moved.md:3", "--json"])
+        .current_dir(r.file("notes"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let moved: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let l = &moved[0];
+    assert_eq!(l["path"], "notes/moved.md");
+    assert_eq!(l["orig_path"], "notes/cited.md");
+    assert_eq!(
+        (l["turn"].as_str(), l["action"].as_str()),
+        (Some("t1"), Some("t1.a2")),
+        "{l}"
+    );
+    assert_eq!(l["sources"][0]["changed_since"], true);
+    r.git(&["mv", "notes/moved.md", "notes/cited.md"]);
+    r.git(&["commit", "-qm", "the old name back"]);
+
     // As text: the turn, the action, the source, and nothing raw.
     let out = r.ok(&["blame", "notes/cited.md"]);
     assert!(
@@ -362,4 +389,46 @@ fn b_blames_in_every_built_in_keymap() {
             );
         }
     }
+}
+
+#[test]
+fn b_on_a_removed_line_blames_it_where_the_turn_started() {
+    let r = Repo::initialised();
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "echo agent line > README.md",
+    ]);
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+    // File, hunk, then "-original line".
+    for _ in 0..2 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Char('b'));
+    let s = text(&render(&mut app, 140, 40));
+    assert!(s.contains("Blame README.md:1"), "{s}");
+    assert!(s.contains("- original line"), "{s}");
+    assert!(
+        s.contains("not a leash turn · commit") && s.contains("by Test Operator"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Esc);
+    // The added line below it is the waiting turn's, from its own commit.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('b'));
+    let s = text(&render(&mut app, 140, 40));
+    assert!(s.contains("+ agent line"), "{s}");
+    assert!(s.contains("t1 · generic · commit"), "{s}");
+    assert!(
+        s.contains("no action of t1 is recorded writing this line"),
+        "a command's turn has no actions:\n{s}"
+    );
 }
