@@ -428,6 +428,10 @@ fn b_on_a_removed_line_blames_it_where_the_turn_started() {
     assert!(s.contains("+ agent line"), "{s}");
     assert!(s.contains("t1 · generic · commit"), "{s}");
     assert!(
+        s.contains("command  sh -c 'echo agent line > README.md'"),
+        "{s}"
+    );
+    assert!(
         s.contains("no action of t1 is recorded writing this line"),
         "a command's turn has no actions:\n{s}"
     );

@@ -29,6 +29,7 @@ pub fn line_json(b: &LineBlame) -> Value {
         "author": b.author,
         "leash": b.leash,
         "task": b.task,
+        "command": b.command,
         "tool": b.tool,
         "summary": b.summary,
         "matched_by": b.matched_by,

@@ -89,6 +89,9 @@ pub struct TurnRecord {
     pub prompt: Option<String>,
     #[serde(default)]
     pub task: Option<String>,
+    /// The command a turn ran instead of an agent with a prompt.
+    #[serde(default)]
+    pub command: Option<String>,
     #[serde(default)]
     pub title: String,
     /// Whether the turn was rolled back since it landed.
@@ -227,6 +230,7 @@ pub struct LineBlame {
     pub model: Option<String>,
     pub prompt: Option<String>,
     pub task: Option<String>,
+    pub command: Option<String>,
     pub sources: Vec<SourceBlame>,
     /// Commands run before the action whose reads cannot be known: the
     /// sources may be more than those listed.
@@ -381,6 +385,7 @@ pub fn from_note(v: &serde_json::Value) -> Option<TurnRecord> {
         model,
         prompt: text(v, &["prompt"]),
         task: text(v, &["task"]),
+        command: None,
         title: text(v, &["title"]).unwrap_or_default(),
         rolled_back: v.get("rolled_back_by").is_some_and(|c| !c.is_null()),
         rolled_back_by: text(v, &["rolled_back_by"]),
@@ -653,8 +658,12 @@ impl LineBlame {
                     .unwrap_or_default()
             ));
         }
-        if let Some(p) = b.prompt.as_deref().or(b.task.as_deref()) {
+        if let Some(p) = b.prompt.as_deref() {
             out.push(format!("  prompt   {p}"));
+        } else if let Some(t) = &b.task {
+            out.push(format!("  task     {t}"));
+        } else if let Some(c) = &b.command {
+            out.push(format!("  command  {c}"));
         }
         if b.action.is_some() && b.sources.is_empty() {
             out.push("  read     nothing before this action".into());
@@ -778,6 +787,7 @@ impl Context<'_> {
             model: f.model.clone(),
             prompt: None,
             task: None,
+            command: None,
             sources: Vec::new(),
             unknown_reads: Vec::new(),
             account: None,
@@ -813,6 +823,7 @@ impl Context<'_> {
         b.model = record.model.clone().or(b.model);
         b.prompt = record.prompt.clone();
         b.task = record.task.clone();
+        b.command = record.command.clone();
         b.rollback = record.rolled_back.then(|| Rollback {
             turn: turn.clone(),
             commit: record.rolled_back_by.clone(),
