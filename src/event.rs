@@ -177,6 +177,10 @@ pub enum Event {
         /// Whether the agent printed a final message at all.
         #[serde(default)]
         message_empty: bool,
+        /// Citations in the lines the turn added whose sources it never
+        /// read, or read before they changed on the branch.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        citations: Vec<crate::invariants::Citation>,
     },
     RiskEscalated {
         turn: String,

@@ -133,6 +133,7 @@ pub const INVARIANT_KINDS: &[&str] = &[
     "layout",
     "deliverable",
     "command",
+    "citations",
 ];
 
 /// An `[[invariant]]` table of `.leash/config.toml`: read by `config`,

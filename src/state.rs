@@ -95,6 +95,10 @@ pub struct Turn {
     pub confinement: Option<Confinement>,
     /// Writes the kernel refused, as recognised in the agent's output.
     pub refused_writes: Vec<String>,
+    /// Unread and stale sources its added lines cite, as found when it
+    /// finished (`turn_finished`).
+    #[serde(default)]
+    pub citations: Vec<crate::invariants::Citation>,
 }
 
 /// How a turn's agent was confined, from its `turn_confined` event.
@@ -486,6 +490,7 @@ impl State {
                 deletions: 0,
                 paths: Vec::new(),
                 message_empty: false,
+                citations: Vec::new(),
                 reason: String::new(),
                 escalations: Vec::new(),
                 decision: None,
@@ -676,8 +681,10 @@ impl State {
                 reason,
                 paths,
                 message_empty,
+                citations,
                 ..
             } => {
+                t.citations = citations.clone();
                 t.finished = Some(ts.clone());
                 t.exit = *exit;
                 t.signal = *signal;
@@ -1114,6 +1121,7 @@ mod tests {
             reason: String::new(),
             paths: vec!["a.md".into()],
             message_empty: false,
+            citations: Vec::new(),
         }
     }
 
@@ -1281,6 +1289,7 @@ mod tests {
             reason: String::new(),
             paths: (0..files).map(|i| format!("f{i}.md")).collect(),
             message_empty: false,
+            citations: Vec::new(),
         }
     }
 

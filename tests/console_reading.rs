@@ -614,3 +614,32 @@ fn provenance_scrolls_to_its_last_line() {
         "Home comes back to the top:\n{screen}"
     );
 }
+
+/// The Provenance tab lists the unread sources first (the demo's dangling
+/// turn cites a design doc it never read), then each action with what it
+/// read, with the blob it saw, before what it wrote.
+#[test]
+fn provenance_lists_unread_sources_first_then_reads_before_writes() {
+    let d = shared();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t7");
+    key(&mut app, KeyCode::Char('5'));
+    let screen = text(&render(&mut app, 200, 60));
+    let unread = screen
+        .find("unread  docs/design.md")
+        .unwrap_or_else(|| panic!("no unread source:\n{screen}"));
+    let actions = screen.find("actions, in order").expect("the actions");
+    assert!(unread < actions, "{screen}");
+    assert!(screen.contains("wrote  memory/"), "{screen}");
+
+    select(&mut app, "t2");
+    key(&mut app, KeyCode::Char('5'));
+    let screen = text(&render(&mut app, 200, 60));
+    assert!(
+        !screen.contains("unread "),
+        "the draft cites nothing unread:\n{screen}"
+    );
+    let read = screen.find("read   docs/outline.md  @ ").expect(&screen);
+    let wrote = screen.find("wrote  docs/draft.md  @ ").expect(&screen);
+    assert!(read < wrote, "{screen}");
+}

@@ -92,6 +92,7 @@ fn a_turn_that_reads_a_source_and_writes_a_file_citing_it_records_the_blob_read(
     assert_eq!(done.len(), 2, "{done:?}");
     assert_eq!(done[0]["sources"][0]["path"], "docs/source.md");
     assert_eq!(done[0]["sources"][0]["blob"], seen.as_str());
+    assert_eq!(t["citations"], json!([]), "it cites what it read: {t}");
     let wrote = r.git(&["rev-parse", "HEAD:notes/summary.md"]);
     assert_eq!(
         done[1]["written"],
@@ -149,7 +150,7 @@ fn a_file_read_by_a_turn_and_changed_by_one_that_landed_first_is_concurrent_drif
     // Turn A reads the source, then waits for the test's word to write.
     let a = run(
         &r,
-        "read_file docs/source.md; while [ ! -e \"$GO\" ]; do sleep 0.02; done; write_file notes/a.md 'The figure is 42.'",
+        "read_file docs/source.md; while [ ! -e \"$GO\" ]; do sleep 0.02; done; write_file notes/a.md 'The figure is 42 (`docs/source.md`).'",
         &[("GO", flag.to_str().unwrap())],
     )
     .spawn()
@@ -193,7 +194,84 @@ fn a_file_read_by_a_turn_and_changed_by_one_that_landed_first_is_concurrent_drif
         "{reason}"
     );
     assert_eq!(r.head(), landed, "nothing landed");
+    // Its citation of the source is a stale source, for the review.
+    let cited = &t1["citations"][0];
+    assert_eq!(cited["target"], "docs/source.md", "{t1}");
+    assert_eq!(cited["problem"], "stale");
+    assert_eq!(
+        cited["detail"].as_str().unwrap(),
+        format!("changed by t2 in {}", &landed[..7])
+    );
     // The operator may still land it, having checked again.
     r.ok(&["approve", "t1"]);
-    assert_eq!(r.read("notes/a.md"), "The figure is 42.\n");
+    assert_eq!(
+        r.read("notes/a.md"),
+        "The figure is 42 (`docs/source.md`).\n"
+    );
+}
+
+#[test]
+fn a_citation_of_a_file_never_read_is_an_unread_source_and_a_guarded_turn_waits() {
+    let r = workspace();
+    r.write("docs/other.md", "# Other\n");
+    let mut config = r.read(".leash/config.toml");
+    config.push_str(
+        "\n[[invariant]]\nname = \"sources read\"\nkind = \"citations\"\nroots = [\"notes\"]\n",
+    );
+    r.write(".leash/config.toml", &config);
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "citations are checked"]);
+    let out = run(
+        &r,
+        "read_file docs/source.md; write_file notes/summary.md 'From [the source](../docs/source.md), `docs/other.md` and https://example.com/figures.'",
+        &[],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "awaiting_review", "a guarded turn waits: {t}");
+    let unread: Vec<(&str, &str)> = t["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["target"].as_str().unwrap(),
+                c["problem"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unread,
+        [
+            ("docs/other.md", "unread"),
+            ("https://example.com/figures", "unread")
+        ],
+        "the source it read is not among them"
+    );
+    let check = &t["invariants"][0];
+    assert_eq!(check["kind"], "citations");
+    assert_eq!(check["outcome"], "fail");
+    assert_eq!(check["findings"][0]["path"], "notes/summary.md");
+    assert!(
+        check["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unread source: `docs/other.md`"),
+        "{check}"
+    );
+    assert!(
+        t["reason"].as_str().unwrap().contains("sources read"),
+        "{t}"
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(
+        show.contains("  cites      unread source: `docs/other.md` was never read by the turn (in notes/summary.md:1)"),
+        "{show}"
+    );
 }

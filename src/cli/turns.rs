@@ -185,6 +185,14 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
     if let Some(d) = &t.denials {
         say!("  denied     {}", d.sentence());
     }
+    for c in &t.citations {
+        say!(
+            "  cites      {} (in {}:{})",
+            out::field(&c.message()),
+            out::field(&c.path),
+            c.line
+        );
+    }
     let agent = match &t.command {
         Some(argv) => format!("{} · {}", t.agent, crate::words::quote_argv(argv)),
         None => t.agent.clone(),

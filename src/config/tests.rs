@@ -272,7 +272,8 @@ fn config_template_shows_every_key_and_its_examples_parse() {
             "store separation",
             "memory layout",
             "deliverable",
-            "tests pass"
+            "tests pass",
+            "sources read"
         ]
     );
     // Every kind of DESIGN §6 has its commented example.

@@ -104,6 +104,67 @@ fn scan_with(text: &str, bare: bool, fenced_steps: bool) -> Vec<Mention> {
     out
 }
 
+/// Every `http://` or `https://` URL outside fenced code blocks — in a
+/// link, a definition or footnote, or bare — with its 1-based line: the
+/// URL without trailing punctuation or an unbalanced closing bracket.
+pub(crate) fn scan_urls(text: &str) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let mut fence: Option<(u8, usize)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if let Some(f) = fence_marker(line) {
+            match fence {
+                None => {
+                    fence = Some(f);
+                    continue;
+                }
+                Some((c, n)) if f.0 == c && f.1 >= n && is_closing_fence(line) => {
+                    fence = None;
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
+        if fence.is_some() {
+            continue;
+        }
+        let mut from = 0;
+        while let Some(at) = ["https://", "http://"]
+            .iter()
+            .filter_map(|s| line[from..].find(s))
+            .min()
+        {
+            let start = from + at;
+            let rest = &line[start..];
+            let end = rest
+                .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`'))
+                .unwrap_or(rest.len());
+            let mut url = &rest[..end];
+            loop {
+                let trimmed = url.trim_end_matches(['.', ',', ';', ':', '!', '?', '*', '_']);
+                let unbalanced = |open: char, close: char| {
+                    trimmed.ends_with(close)
+                        && trimmed.matches(close).count() > trimmed.matches(open).count()
+                };
+                let trimmed = if unbalanced('(', ')') || unbalanced('[', ']') {
+                    &trimmed[..trimmed.len() - 1]
+                } else {
+                    trimmed
+                };
+                if trimmed == url {
+                    break;
+                }
+                url = trimmed;
+            }
+            if url.len() > "https://".len() {
+                out.push((line_no, url.to_string()));
+            }
+            from = start + end.max(1);
+        }
+    }
+    out
+}
+
 /// The fence character and length when `line` opens or closes a fence.
 fn fence_marker(line: &str) -> Option<(u8, usize)> {
     let indent = line.len() - line.trim_start_matches(' ').len();
@@ -437,6 +498,23 @@ mod tests {
             .into_iter()
             .map(|m| (m.line, m.path, m.style))
             .collect()
+    }
+
+    #[test]
+    fn urls_in_links_footnotes_and_prose_outside_fences() {
+        let text = "See [a](https://a.example/x) and https://b.example/y.\n\
+                    [^1]: https://c.example/z\n\
+                    (from https://d.example/p_(q))\n\
+                    ```\nhttps://fenced.example\n```\n";
+        assert_eq!(
+            scan_urls(text),
+            [
+                (1, "https://a.example/x".to_string()),
+                (1, "https://b.example/y".to_string()),
+                (2, "https://c.example/z".to_string()),
+                (3, "https://d.example/p_(q)".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! a broken check must not look like a clean tree.
 
 mod boot;
+mod citations;
 mod command;
 mod deliverable;
 mod layout;
@@ -26,6 +27,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use options::Options;
+
+pub use citations::{Citation, Problem, Require, TurnSources, check_citations};
 
 /// The invariant kinds of DESIGN §6.
 use crate::model::INVARIANT_KINDS as KINDS;
@@ -162,6 +165,9 @@ pub struct Context {
     pub deliverable: Option<String>,
     /// Apply the fixes of fixable kinds (layout) to the files under the root.
     pub fix: bool,
+    /// What the turn whose tree this is read and added (`citations`);
+    /// `None` when the tree is not a turn's.
+    pub sources: Option<TurnSources>,
 }
 
 /// What a kind's check reports; the runner adds name, kind and timing.
@@ -239,6 +245,7 @@ pub(crate) fn dangling(
 /// A configured invariant, its options read.
 enum Spec {
     Boot(boot::Spec),
+    Citations(citations::Spec),
     Readme(readme::Spec),
     Routing(routing::Spec),
     References(references::Spec),
@@ -252,6 +259,7 @@ impl Spec {
     fn parse(inv: &InvariantConfig) -> Result<Spec, String> {
         let keys: &[&str] = match inv.kind.as_str() {
             "boot" => boot::KEYS,
+            "citations" => citations::KEYS,
             "readme" => readme::KEYS,
             "routing" => routing::KEYS,
             "references" => references::KEYS,
@@ -269,6 +277,7 @@ impl Spec {
         let o = Options::new(&inv.kind, &inv.options, keys)?;
         Ok(match inv.kind.as_str() {
             "boot" => Spec::Boot(boot::parse(&o)?),
+            "citations" => Spec::Citations(citations::parse(&o)?),
             "readme" => Spec::Readme(readme::parse(&o)?),
             "routing" => Spec::Routing(routing::parse(&o)?),
             "references" => Spec::References(references::parse(&o)?),
@@ -287,6 +296,7 @@ impl Spec {
         let t = tree::Tree::new(root)?;
         match self {
             Spec::Boot(s) => boot::check(&t, s, ctx),
+            Spec::Citations(s) => citations::check(&t, s, ctx),
             Spec::Readme(s) => readme::check(&t, s),
             Spec::Routing(s) => routing::check(&t, s, ctx),
             Spec::References(s) => references::check(&t, s, ctx),

@@ -19,10 +19,15 @@ pub struct Changed {
 impl Changed {
     /// "docs/source.md (changed by t1 in 1a2b3c4)".
     pub fn describe(&self) -> String {
+        format!("{} ({})", self.path, self.how())
+    }
+
+    /// "changed by t1 in 1a2b3c4", or "changed in 1a2b3c4, not a leash turn".
+    pub fn how(&self) -> String {
         let short: String = self.commit.chars().take(7).collect();
         match &self.turn {
-            Some(t) => format!("{} (changed by {t} in {short})", self.path),
-            None => format!("{} (changed in {short}, not a leash turn)", self.path),
+            Some(t) => format!("changed by {t} in {short}"),
+            None => format!("changed in {short}, not a leash turn"),
         }
     }
 }

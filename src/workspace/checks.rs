@@ -62,6 +62,7 @@ impl Workspace {
             today,
             deliverable: deliverable.map(|d| crate::config::expand_date_placeholders(d, today)),
             fix,
+            sources: None,
         }
     }
 
@@ -101,16 +102,22 @@ impl Workspace {
 
     /// Checks a finished turn's tree (in `dir`) and, when something fails,
     /// its base too, to tell introduced failures from inherited ones.
+    /// `sources`: what the turn read and added, for `citations`.
     pub(crate) fn check_turn(
         &self,
         dir: &Path,
         base: Option<Oid>,
         deliverable: Option<&str>,
+        sources: Option<invariants::TurnSources>,
     ) -> Result<TurnCheck> {
         if self.config.invariants.is_empty() {
             return Ok(TurnCheck::default());
         }
-        let results = self.check_dir(dir, deliverable, false);
+        let ctx = Context {
+            sources,
+            ..self.context(deliverable, false)
+        };
+        let results = invariants::run_all(dir, &self.config.invariants, &ctx);
         let introduced = if results.iter().all(passes) {
             Vec::new()
         } else {
@@ -331,6 +338,7 @@ impl Workspace {
                 reason: title,
                 paths: stats.paths.clone(),
                 message_empty: false,
+                citations: Vec::new(),
             },
         ];
         if stats.files_changed == 0 {
@@ -474,7 +482,12 @@ impl Workspace {
         // keeps its `fixed` outcome, so the landed commit names the fix.
         let dir2 = self.written_out(Some(new), "leash-check-")?;
         let tree = checkpoint::tree_of(&self.repo, Some(new))?;
-        let mut check = self.check_turn(dir2.path(), base, turn.deliverable.as_deref())?;
+        let sources = self.turn_sources(&turn, new).ok();
+        let citations = sources
+            .as_ref()
+            .map(|s| self.citations_of(dir2.path(), s))
+            .unwrap_or_default();
+        let mut check = self.check_turn(dir2.path(), base, turn.deliverable.as_deref(), sources)?;
         let fixed: Vec<String> = fixing
             .iter()
             .filter(|r| r.outcome == Outcome::Fixed)
@@ -515,6 +528,7 @@ impl Workspace {
                 ),
                 paths: stats.paths.clone(),
                 message_empty: turn.message_empty,
+                citations,
             },
             self.checked_event(Some(id), new.to_string(), &check),
         ])?;

@@ -158,6 +158,7 @@ impl Workspace {
             reason,
             paths: change.paths.clone(),
             message_empty: !answered,
+            citations: Vec::new(),
         });
         if let Verdict::Land { rule } = verdict {
             events.push(Event::TurnDecided {

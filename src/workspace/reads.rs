@@ -10,8 +10,9 @@ use git2::Oid;
 
 use super::{Result, Workspace};
 use crate::agents::adapter::ToolUse;
+use crate::invariants::{Citation, Require, TurnSources, check_citations};
 use crate::provenance::stale::{self, Changed};
-use crate::provenance::{Provenance, capture};
+use crate::provenance::{Provenance, Seen, capture};
 use crate::state::Turn;
 
 impl Workspace {
@@ -59,5 +60,68 @@ impl Workspace {
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         let read = stale::files_read(turn.actions.iter().flat_map(|a| &a.sources));
         Ok(stale::changed_since(&self.repo, base, head, &read)?)
+    }
+
+    /// What `turn` read and added, for checking its citations: the lines
+    /// its `commit` added over its base, the files, folders and URLs it
+    /// read (and the files it wrote), and the files read that changed on
+    /// its branch since its base.
+    pub(super) fn turn_sources(&self, turn: &Turn, commit: Oid) -> Result<TurnSources> {
+        let mut src = TurnSources::default();
+        let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
+        let old = base.map(|b| self.repo.find_commit(b)?.tree()).transpose()?;
+        let new = self.repo.find_commit(commit)?.tree()?;
+        let diff = self
+            .repo
+            .diff_tree_to_tree(old.as_ref(), Some(&new), None)?;
+        diff.foreach(
+            &mut |_, _| true,
+            None,
+            None,
+            Some(&mut |delta, _, line| {
+                if line.origin() == '+'
+                    && let (Some(path), Some(n)) = (delta.new_file().path(), line.new_lineno())
+                {
+                    let path = path.to_string_lossy().replace('\\', "/");
+                    src.added.entry(path).or_default().insert(n);
+                }
+                true
+            }),
+        )?;
+        for a in &turn.actions {
+            for s in &a.sources {
+                match (&s.path, &s.url) {
+                    (Some(p), _) if p.starts_with('/') => {}
+                    (Some(p), _) if s.seen.read() && s.blob.is_some() => {
+                        src.read.insert(p.clone());
+                    }
+                    (Some(p), _) if s.blob.is_none() && s.seen == Seen::Listing => {
+                        src.read.insert(p.clone());
+                    }
+                    (None, Some(u)) if s.seen.read() => {
+                        src.urls.insert(u.clone());
+                    }
+                    _ => {}
+                }
+            }
+            src.read.extend(a.written.iter().map(|w| w.path.clone()));
+        }
+        let head = turn
+            .branch
+            .as_deref()
+            .and_then(|b| crate::checkpoint::branch_tip(&self.repo, b).ok().flatten());
+        if let Some(head) = head {
+            for c in self.stale_reads(turn, head)? {
+                src.stale.insert(c.path.clone(), c.how());
+            }
+        }
+        Ok(src)
+    }
+
+    /// The unread and stale sources `turn`'s commit cites, checked in the
+    /// tree at `dir` (its worktree, or the commit written out).
+    pub(super) fn citations_of(&self, dir: &Path, sources: &TurnSources) -> Vec<Citation> {
+        let today = chrono::Local::now().date_naive();
+        check_citations(dir, &[String::new()], Require::Read, sources, today).unwrap_or_default()
     }
 }

@@ -616,7 +616,14 @@ impl Workspace {
         });
         // The invariants run on the turn's tree (its worktree) before
         // policy decides; a newly dangling reference names the failure.
-        let check = self.check_turn(worktree, base, turn.deliverable.as_deref())?;
+        // What the turn read and cited: its unread and stale sources are
+        // listed for review, and checked when `citations` is configured.
+        let sources = self.turn_sources(&turn, commit).ok();
+        let citations = sources
+            .as_ref()
+            .map(|s| self.citations_of(worktree, s))
+            .unwrap_or_default();
+        let check = self.check_turn(worktree, base, turn.deliverable.as_deref(), sources)?;
         let mut failure = policy::end_failure(exit, changed, !printed, deliverable_ok, reported)
             .or_else(|| check.failure().filter(|_| changed));
         // A refused write that cost the turn its deliverable is what the
@@ -695,6 +702,7 @@ impl Workspace {
             reason: reason.clone(),
             paths: stats.paths.clone(),
             message_empty: !printed,
+            citations: citations.clone(),
         });
         if let Verdict::Land { rule } = &verdict {
             events.push(Event::TurnDecided {

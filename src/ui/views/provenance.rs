@@ -137,8 +137,35 @@ pub(crate) fn provenance_lines<'a>(app: &Ctx<'a>, turn: &'a Turn) -> Vec<Line<'a
             ));
         }
     }
+    // Unread and stale sources first: the claims a reviewer should check.
+    if !turn.citations.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(muted(
+            app,
+            "sources its added lines cite that it did not read, or that changed since:",
+        ));
+        for c in &turn.citations {
+            let word = match c.problem {
+                crate::invariants::Problem::Unread => "unread",
+                crate::invariants::Problem::Stale => "stale ",
+                crate::invariants::Problem::Missing => "missing",
+            };
+            let mut spans = vec![
+                Span::styled(format!("  {word}  "), th.style("warning")),
+                safe(&c.target, th.style("text")),
+                Span::styled("  in ", th.style("text.muted")),
+                safe(&format!("{}:{}", c.path, c.line), th.style("text")),
+            ];
+            if let Some(d) = &c.detail {
+                spans.push(Span::styled("  — ", th.style("text.muted")));
+                spans.push(safe(d, th.style("text.muted")));
+            }
+            lines.push(Line::from(spans));
+        }
+    }
     // What each action read before what it wrote: the sources behind the
-    // changed lines, as the agent's hooks or stream reported them.
+    // changed lines, with the content the agent saw, as the agent's hooks
+    // or stream reported them.
     if !turn.actions.is_empty() {
         lines.push(Line::raw(""));
         lines.push(muted(
@@ -165,14 +192,7 @@ pub(crate) fn provenance_lines<'a>(app: &Ctx<'a>, turn: &'a Turn) -> Vec<Line<'a
                 safe(&a.summary, th.style("text")),
                 Span::styled(format!("  ({verdict})"), th.style("text.muted")),
             ]));
-            for (what, list) in [("read", &a.paths_read), ("wrote", &a.paths_written)] {
-                if !list.is_empty() {
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("           {what} "), th.style("text.muted")),
-                        safe(&list.join(", "), th.style("text")),
-                    ]));
-                }
-            }
+            action_lines(app, a, &mut lines);
         }
     }
     // Where the kernel let the agent write (the turn's confinement).
@@ -191,4 +211,50 @@ pub(crate) fn provenance_lines<'a>(app: &Ctx<'a>, turn: &'a Turn) -> Vec<Line<'a
 
 fn muted<'a>(app: &Ctx, text: impl Into<String>) -> Line<'a> {
     Line::styled(text.into(), app.theme.style("text.muted"))
+}
+
+/// An action's reads (each source with the blob or hash of what the agent
+/// saw), its reads that cannot be known, then its writes.
+fn action_lines<'a>(app: &Ctx<'a>, a: &'a crate::state::ActionInfo, lines: &mut Vec<Line<'a>>) {
+    let th = &app.theme;
+    let row = |what: &str, text: String, id: &str| {
+        let mut spans = vec![
+            Span::styled(format!("           {what:<7}"), th.style("text.muted")),
+            safe(&text, th.style("text")),
+        ];
+        if !id.is_empty() {
+            let id = id.strip_prefix("sha256:").unwrap_or(id);
+            spans.push(Span::styled(
+                format!("  @ {}", short(id)),
+                th.style("text.muted"),
+            ));
+        }
+        Line::from(spans)
+    };
+    // Journals from before sources were recorded name paths only.
+    if a.sources.is_empty() && !a.paths_read.is_empty() {
+        lines.push(row("read", a.paths_read.join(", "), ""));
+    }
+    for s in &a.sources {
+        let what = match (s.seen, &s.query) {
+            (_, Some(_)) => "search",
+            (crate::provenance::Seen::Listing, _) => "listed",
+            (crate::provenance::Seen::Matches, _) => "matched",
+            _ => "read",
+        };
+        lines.push(row(what, s.target().to_string(), s.content_id()));
+    }
+    for c in &a.unknown_reads {
+        lines.push(Line::from(vec![
+            Span::styled("           reads unknown: ", th.style("warning")),
+            safe(c, th.style("text")),
+        ]));
+    }
+    if a.written.is_empty() && !a.paths_written.is_empty() {
+        lines.push(row("wrote", a.paths_written.join(", "), ""));
+    }
+    for w in &a.written {
+        let what = if w.blob.is_some() { "wrote" } else { "deleted" };
+        lines.push(row(what, w.path.clone(), w.blob.as_deref().unwrap_or("")));
+    }
 }
