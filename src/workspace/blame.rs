@@ -39,7 +39,7 @@ pub fn record_of(t: &Turn) -> TurnRecord {
         model: None,
         prompt: t.prompt.clone(),
         task: t.task.clone(),
-        command: t.command.as_ref().map(|argv| shell_words::join(argv)),
+        command: t.command.as_ref().map(shell_words::join),
         title: t.title.clone(),
         rolled_back: t.state == TurnState::RolledBack,
         rolled_back_by: t.rollback_commit.clone(),
