@@ -436,3 +436,70 @@ fn b_on_a_removed_line_blames_it_where_the_turn_started() {
         "a command's turn has no actions:\n{s}"
     );
 }
+
+#[test]
+fn a_turn_this_journal_does_not_hold_is_read_from_the_commit_s_note() {
+    let r = Repo::initialised();
+    // This journal's own t1 is another turn than the one below.
+    r.ok(&[
+        "run",
+        "--risk",
+        "low",
+        "--",
+        "sh",
+        "-c",
+        "echo mine > mine.md",
+    ]);
+    assert_eq!(r.turn("t1")["state"], "landed");
+    // A commit landed elsewhere by a turn also called t1, with its note as
+    // README.md's "Notes that travel" documents it.
+    r.write("docs/source.md", "The sky is blue.\n");
+    r.git(&["add", "docs/source.md"]);
+    r.git(&["commit", "-qm", "a source"]);
+    let read = r.git(&["rev-parse", "HEAD:docs/source.md"]);
+    r.write("out.md", "Cited: docs/source.md:1\n");
+    let written = r.git(&["hash-object", "-w", "out.md"]);
+    r.git(&["add", "out.md"]);
+    r.git(&[
+        "commit",
+        "-qm",
+        "cite it\n\nLeash-Turn: t1\nLeash-Agent: claude\n",
+    ]);
+    let note = serde_json::json!({
+    "schema": "leash.note/1", "turn": "t1", "landed": "isolated",
+    "agent": "claude", "model": "claude-x", "prompt": "cite it",
+    "actions": [
+        {"id": "t1.a1", "tool": "Read", "summary": "Read docs/source.md",
+         "reads": ["docs/source.md"],
+         "sources": [{"path": "docs/source.md", "blob": read, "read_at": "2026-12-01T00:00:00.000Z"}]},
+        {"id": "t1.a2", "tool": "Write", "summary": "Write out.md",
+         "writes": ["out.md"], "written": [{"path": "out.md", "blob": written}]}
+    ]});
+    r.git(&[
+        "notes",
+        "--ref",
+        "leash",
+        "add",
+        "-m",
+        &note.to_string(),
+        "HEAD",
+    ]);
+    let l = &blame_json(&r, "out.md:1")[0];
+    assert_eq!(l["account"], "note", "{l}");
+    assert_eq!(l["turn"], "t1");
+    assert_eq!(l["action"], "t1.a2");
+    assert_eq!(l["matched_by"], "content");
+    assert_eq!(l["agent"], "claude");
+    assert_eq!(l["model"], "claude-x");
+    assert_eq!(l["prompt"], "cite it");
+    assert_eq!(l["sources"][0]["blob"], read.as_str());
+    assert_eq!(l["sources"][0]["read_at"], "2026-12-01T00:00:00.000Z");
+    assert_eq!(l["sources"][0]["changed_since"], false);
+    // The journal's own t1 still answers for its own commit.
+    let mine = &blame_json(&r, "mine.md")[0];
+    assert_eq!(
+        (mine["turn"].as_str(), mine["account"].as_str()),
+        (Some("t1"), Some("journal"))
+    );
+    assert_eq!(mine["command"], "sh -c 'echo mine > mine.md'");
+}
