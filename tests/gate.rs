@@ -1472,7 +1472,7 @@ fn reads_record_the_blob_seen_writes_the_blob_left_commands_unknown_reads() {
     );
     // The file changes after the read: the blob recorded is the one seen.
     r.write("docs/source.md", "# Source\n\nThe figure is 43.\n");
-    let body = "See [the source](../docs/source.md).\n";
+    let body = "See [the source](../docs/source.md) and `docs/never.md`.\n";
     r.write("notes/a.md", body);
     let left = r.git(&["hash-object", "notes/a.md"]).trim().to_string();
     both(
@@ -1515,4 +1515,42 @@ fn reads_record_the_blob_seen_writes_the_blob_left_commands_unknown_reads() {
     let t = r.turn("t1");
     assert_eq!(t["actions"][0]["sources"][0]["blob"], seen.as_str());
     assert_eq!(t["actions"][2]["unknown_reads"], json!(["wc -l docs/*.md"]));
+    // When the in-place turn ends, what its added lines cite unread is kept.
+    call(
+        &r,
+        "claude",
+        &event(&r, "Stop", json!({"last_assistant_message": "noted"})),
+    );
+    let t = r.turn("t1");
+    assert_eq!(
+        t["citations"],
+        json!([{"path": "notes/a.md", "line": 1, "target": "docs/never.md", "problem": "unread"}]),
+        "{t}"
+    );
+
+    // Codex reads files with shell commands: a plain reader of named files
+    // is a known read, with the blob it saw.
+    let now = r.git(&["hash-object", "docs/source.md"]);
+    for name in ["PreToolUse", "PostToolUse"] {
+        let mut e = event(
+            &r,
+            name,
+            json!({"tool_name": "Bash", "tool_use_id": "call_1",
+                   "tool_input": {"command": "sed -n '1,40p' docs/source.md"},
+                   "tool_response": "# Source"}),
+        );
+        e["session_id"] = json!("sess-codex");
+        call(&r, "codex", &e);
+    }
+    let done = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "action_done")
+        .nth(3)
+        .expect("codex's read is done");
+    assert_eq!(
+        done["sources"],
+        json!([{"path": "docs/source.md", "blob": now, "read_at": done["sources"][0]["read_at"]}])
+    );
+    assert_eq!(done["unknown_reads"], json!(null));
 }

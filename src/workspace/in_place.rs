@@ -136,6 +136,11 @@ impl Workspace {
             other => other.clone(),
         };
         let reason = policy::outcome_reason(&reason, turn.denials.as_ref());
+        // The checkout holds the turn's end: its citations are read there.
+        let citations = self
+            .turn_sources(&turn, end)
+            .map(|s| self.citations_of(&self.root, &s))
+            .unwrap_or_default();
         let mut events: Vec<Event> = escalations
             .into_iter()
             .map(|e| Event::RiskEscalated {
@@ -158,7 +163,7 @@ impl Workspace {
             reason,
             paths: change.paths.clone(),
             message_empty: !answered,
-            citations: Vec::new(),
+            citations,
         });
         if let Verdict::Land { rule } = verdict {
             events.push(Event::TurnDecided {

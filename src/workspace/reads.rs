@@ -106,9 +106,12 @@ impl Workspace {
             }
             src.read.extend(a.written.iter().map(|w| w.path.clone()));
         }
+        // An in-place turn's base is a snapshot of the checkout, not a
+        // commit of its branch: there is no "since" to compare with.
         let head = turn
             .branch
             .as_deref()
+            .filter(|_| turn.kind == crate::model::TurnKind::Isolated)
             .and_then(|b| crate::checkpoint::branch_tip(&self.repo, b).ok().flatten());
         if let Some(head) = head {
             for c in self.stale_reads(turn, head)? {
