@@ -105,6 +105,14 @@ pub enum Event {
         path: String,
         line: String,
     },
+    /// The unread and stale sources of a waiting turn's citations, checked
+    /// again after another turn landed on its branch (replacing those of
+    /// its `turn_finished`).
+    SourcesChecked {
+        turn: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        citations: Vec<crate::invariants::Citation>,
+    },
     ActionRequested {
         turn: String,
         action: String,
@@ -383,6 +391,7 @@ impl Event {
             Event::SessionEnded { .. } => "session_ended",
             Event::TurnConfined { .. } => "turn_confined",
             Event::WriteRefused { .. } => "write_refused",
+            Event::SourcesChecked { .. } => "sources_checked",
         }
     }
 
@@ -405,7 +414,8 @@ impl Event {
             | Event::RollbackAborted { turn, .. }
             | Event::TurnInterrupted { turn, .. }
             | Event::TurnConfined { turn, .. }
-            | Event::WriteRefused { turn, .. } => Some(turn),
+            | Event::WriteRefused { turn, .. }
+            | Event::SourcesChecked { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
             }
@@ -745,6 +755,16 @@ impl Event {
             }
             Event::WriteRefused { turn, path, line } => {
                 format!("write_refused {turn} {path} (the agent said: {line})")
+            }
+            Event::SourcesChecked { turn, citations } => {
+                let mut s = format!("sources_checked {turn}");
+                if citations.is_empty() {
+                    s.push_str(": every citation was read and is current");
+                }
+                for c in citations {
+                    s.push_str(&format!(" · {} ({}:{})", c.message(), c.path, c.line));
+                }
+                s
             }
             Event::SessionEnded { session, reason } => format!(
                 "session_ended {session}{}",

@@ -78,6 +78,7 @@ const KNOWN_KINDS: &[&str] = &[
     "session_ended",
     "turn_confined",
     "write_refused",
+    "sources_checked",
 ];
 
 impl Journal {

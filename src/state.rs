@@ -654,6 +654,7 @@ impl State {
                     warning: warning.clone(),
                 });
             }
+            Event::SourcesChecked { citations, .. } => t.citations = citations.clone(),
             Event::WriteRefused { path, .. } => {
                 if !t.refused_writes.contains(path) {
                     t.refused_writes.push(path.clone());
@@ -1123,6 +1124,41 @@ mod tests {
             message_empty: false,
             citations: Vec::new(),
         }
+    }
+
+    /// A turn's citations come from its end and are replaced by a later
+    /// check; an old `action_done` without provenance folds to none.
+    #[test]
+    fn citations_fold_from_the_end_and_the_latest_check() {
+        use crate::invariants::{Citation, Problem};
+        let cite = |problem| Citation {
+            path: "notes/a.md".into(),
+            line: 1,
+            target: "docs/source.md".into(),
+            problem,
+            detail: None,
+        };
+        let mut end = finished("aaaa");
+        if let Event::TurnFinished { citations, .. } = &mut end {
+            citations.push(cite(Problem::Unread));
+        }
+        let old_done: Event = serde_json::from_str(
+            r#"{"kind":"action_done","action":"t1.a1","ok":true,"paths_read":["r.md"]}"#,
+        )
+        .unwrap();
+        let s = fold(vec![created(), requested("t1.a1"), old_done, end]);
+        let t = s.turn("t1").unwrap();
+        assert_eq!(t.citations, [cite(Problem::Unread)]);
+        assert!(t.actions[0].sources.is_empty() && t.actions[0].written.is_empty());
+        let s = fold(vec![
+            created(),
+            finished("aaaa"),
+            Event::SourcesChecked {
+                turn: "t1".into(),
+                citations: vec![cite(Problem::Stale)],
+            },
+        ]);
+        assert_eq!(s.turn("t1").unwrap().citations, [cite(Problem::Stale)]);
     }
 
     #[test]

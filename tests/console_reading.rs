@@ -643,3 +643,22 @@ fn provenance_lists_unread_sources_first_then_reads_before_writes() {
     let wrote = screen.find("wrote  docs/draft.md  @ ").expect(&screen);
     assert!(read < wrote, "{screen}");
 }
+
+/// The Diff tab marks the line that cites a source the turn never read.
+#[test]
+fn the_diff_marks_a_line_citing_an_unread_source() {
+    let d = shared();
+    let mut app = app_with(&d.root, "dark");
+    select(&mut app, "t7");
+    detail(&mut app, '2');
+    let buf = render(&mut app, 200, 60);
+    let (_, y) = at(&buf, "+- The design:");
+    let line = row(&buf, y);
+    assert!(
+        line.contains("◂ unread source: ../../docs/design.md"),
+        "{line}"
+    );
+    // Lines that cite nothing are left as they are.
+    let (_, y) = at(&buf, "+# Links (demo)");
+    assert!(!row(&buf, y).contains('◂'), "{}", row(&buf, y));
+}

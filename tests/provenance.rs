@@ -47,9 +47,14 @@ fn workspace() -> Repo {
     r
 }
 
+/// `leash run` of the scripted agent at low risk (a guarded turn).
 fn run(r: &Repo, prompt: &str, extra: &[(&str, &str)]) -> std::process::Command {
+    run_at(r, "low", prompt, extra)
+}
+
+fn run_at(r: &Repo, risk: &str, prompt: &str, extra: &[(&str, &str)]) -> std::process::Command {
     let mut cmd = r.cmd(&[
-        "run", "--agent", "scripted", "--risk", "low", "--prompt", prompt,
+        "run", "--agent", "scripted", "--risk", risk, "--prompt", prompt,
     ]);
     cmd.env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"));
     for (k, v) in extra {
@@ -272,6 +277,51 @@ fn a_citation_of_a_file_never_read_is_an_unread_source_and_a_guarded_turn_waits(
     let show = r.ok(&["show", "t1"]).stdout;
     assert!(
         show.contains("  cites      unread source: `docs/other.md` was never read by the turn (in notes/summary.md:1)"),
+        "{show}"
+    );
+}
+
+/// A turn waiting for review learns that a source it cites changed: when
+/// another turn lands a change to it, its stale source is journaled again
+/// for the review.
+#[test]
+fn a_waiting_turns_source_changed_by_a_turn_that_landed_is_a_stale_source() {
+    let r = workspace();
+    // Medium: it waits for review.
+    let out = run_at(
+        &r,
+        "medium",
+        "read_file docs/source.md; write_file notes/a.md 'The figure is 42 ([source](../docs/source.md)).'",
+        &[],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t1 = r.turn("t1");
+    assert_eq!(t1["state"], "awaiting_review", "{t1}");
+    assert_eq!(t1["citations"], json!([]), "{t1}");
+    let b = run(&r, "write_file docs/source.md 'The figure is 43.'", &[])
+        .output()
+        .unwrap();
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    assert_eq!(r.turn("t2")["state"], "landed");
+    let landed = r.head();
+    let t1 = r.turn("t1");
+    assert_eq!(
+        t1["citations"],
+        json!([{"path": "notes/a.md", "line": 1, "target": "../docs/source.md",
+                "problem": "stale", "detail": format!("changed by t2 in {}", &landed[..7])}]),
+        "{t1}"
+    );
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(
+        show.contains(
+            "stale source: `../docs/source.md` changed on the branch since the turn read it"
+        ),
         "{show}"
     );
 }

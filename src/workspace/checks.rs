@@ -88,7 +88,11 @@ impl Workspace {
 
     /// `commit`'s tree written out to a new temporary directory (the
     /// user's checkout and index are not touched).
-    fn written_out(&self, commit: Option<Oid>, prefix: &str) -> Result<tempfile::TempDir> {
+    pub(super) fn written_out(
+        &self,
+        commit: Option<Oid>,
+        prefix: &str,
+    ) -> Result<tempfile::TempDir> {
         let dir = tempfile::Builder::new()
             .prefix(prefix)
             .tempdir()

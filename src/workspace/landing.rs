@@ -158,6 +158,7 @@ impl Workspace {
         }])?;
         crash_point("turn_landed");
         self.discard_worktree(id);
+        self.recheck_sources(&branch, id);
         Ok(Landing {
             commit: prepared.target.to_string(),
             branch,

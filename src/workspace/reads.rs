@@ -127,4 +127,61 @@ impl Workspace {
         let today = chrono::Local::now().date_naive();
         check_citations(dir, &[String::new()], Require::Read, sources, today).unwrap_or_default()
     }
+
+    /// After `landed` moved `branch`: the turns waiting on it whose
+    /// citations now read differently (a source they read changed) get
+    /// them journaled again, so the review sees the stale sources. A check
+    /// that cannot run is told as a notice; it never fails the landing.
+    pub(super) fn recheck_sources(&mut self, branch: &str, landed: &str) {
+        let waiting: Vec<Turn> = self
+            .state
+            .turns()
+            .iter()
+            .filter(|t| {
+                t.id != landed
+                    && t.state == crate::model::TurnState::AwaitingReview
+                    && t.kind == crate::model::TurnKind::Isolated
+                    && t.branch.as_deref() == Some(branch)
+                    && t.commit.is_some()
+                    && t.actions.iter().any(|a| !a.sources.is_empty())
+            })
+            .cloned()
+            .collect();
+        let mut events = Vec::new();
+        for t in waiting {
+            match self.citations_now(&t) {
+                Ok(citations) if citations != t.citations => {
+                    events.push(crate::event::Event::SourcesChecked {
+                        turn: t.id.clone(),
+                        citations,
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => self.notices.push(format!(
+                    "could not check again what {} cites after {landed} landed: {e}",
+                    t.id
+                )),
+            }
+        }
+        if !events.is_empty()
+            && let Err(e) = self.append(events)
+        {
+            self.notices
+                .push(format!("could not journal the sources checked again: {e}"));
+        }
+    }
+
+    /// A waiting turn's unread and stale sources as of its branch now.
+    fn citations_now(&self, t: &Turn) -> Result<Vec<Citation>> {
+        let commit = Oid::from_str(t.commit.as_deref().unwrap_or_default())?;
+        let sources = self.turn_sources(t, commit)?;
+        let worktree = t.worktree.as_deref().map(Path::new).filter(|w| w.is_dir());
+        Ok(match worktree {
+            Some(w) => self.citations_of(w, &sources),
+            None => {
+                let dir = self.written_out(Some(commit), "leash-cites-")?;
+                self.citations_of(dir.path(), &sources)
+            }
+        })
+    }
 }

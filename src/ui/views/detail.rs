@@ -309,6 +309,7 @@ fn draw_events(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
                     "turn_decided" | "action_decided" => "info",
                     "landing_aborted" | "rollback_aborted" | "turn_interrupted"
                     | "write_refused" => "warning",
+                    "sources_checked" if e.text.contains(" source: ") => "warning",
                     "turn_confined"
                         if e.text.contains(" NOT confined") || e.text.contains("warning:") =>
                     {

@@ -152,6 +152,7 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 line
             }
         };
+        let line = mark_citations(app, &files, *row, line);
         lines.push(line);
     }
     // Cut, a diff line's numbers and sign stay while its text scrolls.
@@ -173,6 +174,43 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
     );
     frame.render_widget(p, body);
     Some((first, last))
+}
+
+/// A line that cites a source the turn never read, or read before it
+/// changed, says so at its end (the Provenance tab lists them all).
+fn mark_citations<'a>(
+    app: &App,
+    files: &[crate::diff::FileDiff],
+    row: Row,
+    mut line: Line<'a>,
+) -> Line<'a> {
+    let Row::Line(fi, hi, li) = row else {
+        return line;
+    };
+    let (Some(turn), Body::Text(h)) = (app.current(), &files[fi].body) else {
+        return line;
+    };
+    let Some(n) = h[hi].lines[li].new_no else {
+        return line;
+    };
+    let path = files[fi].path();
+    for c in turn
+        .citations
+        .iter()
+        .filter(|c| c.line == n && c.path == path)
+    {
+        let word = match c.problem {
+            crate::invariants::Problem::Unread => "unread source",
+            crate::invariants::Problem::Stale => "stale source",
+            crate::invariants::Problem::Missing => "missing source",
+        };
+        line.spans.push(Span::styled(
+            format!("  ◂ {word}: "),
+            app.theme.style("warning"),
+        ));
+        line.spans.push(safe(&c.target, app.theme.style("warning")));
+    }
+    line
 }
 
 fn num(n: Option<u32>) -> String {
