@@ -3,6 +3,7 @@
 //! check failed (reason on stderr), 2 usage error.
 
 mod actions;
+mod blame;
 mod check;
 mod decide;
 mod init;
@@ -79,6 +80,19 @@ sessions are marked confined. Exit status: the command's.")]
     Show(TurnArg),
     /// The turn's changes as a unified diff (partial changes for a running or interrupted turn).
     Diff(DiffArgs),
+    /// Each line of a file with the turn, action, prompt and sources behind it.
+    #[command(long_about = "\
+For each line of PATH as the branch holds it (or lines LINE, or FIRST-LAST): the commit \
+that last changed it (git blame), the leash turn of that commit (its Leash-Turn trailer), \
+the action of the turn that wrote the line, that action's prompt, and the sources the turn \
+read before that action, each with the git blob id of what the agent saw and whether the \
+file has changed on the branch since. Lines of commits without leash trailers say \"not a \
+leash turn\" and name the author; lines a rollback put back name the rollback. The \
+journal tells about the turns; where it does not have a turn (a fresh clone), the commit's \
+note under refs/notes/leash does. --json: one object per line with `line`, `commit`, \
+`turn`, `action`, `agent`, `model`, `prompt` and `sources` ({path|url, blob|hash, \
+read_at, changed_since}).")]
+    Blame(BlameArgs),
     /// Land a turn that awaits review on its branch.
     Approve(ApproveArgs),
     /// Reject a turn that awaits review; its commit is kept at `refs/leash/rejected/<id>`.
@@ -394,6 +408,16 @@ pub enum ColorWhen {
 }
 
 #[derive(Debug, Args)]
+pub struct BlameArgs {
+    /// PATH, PATH:LINE or PATH:FIRST-LAST (relative to the current folder).
+    #[arg(value_name = "PATH[:LINE[-LINE]]")]
+    pub target: String,
+    /// Print a JSON array, one object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ApproveArgs {
     /// The turn's id, e.g. t3.
     pub turn: String,
@@ -522,6 +546,7 @@ fn wants_json(command: &Option<Command>) -> bool {
             Command::Turns(a) => a.json,
             Command::Show(a) | Command::Cancel(a) => a.json,
             Command::Diff(a) => a.json,
+            Command::Blame(a) => a.json,
             Command::Approve(a) | Command::Rollback(a) => a.json,
             Command::Reject(a) => a.json,
             Command::Autonomy(a) => a.json,
@@ -691,6 +716,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Turns(_)
             | Command::Show(_)
             | Command::Diff(_)
+            | Command::Blame(_)
             | Command::Log(_)
             | Command::Actions(_)
     ) || matches!(&command, Command::Autonomy(a) if a.words.is_empty() && !a.save);
@@ -717,6 +743,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Turns(a) => turns::turns(&ws, a),
         Command::Show(a) => turns::show(&ws, a),
         Command::Diff(a) => turns::diff(&ws, a),
+        Command::Blame(a) => blame::blame(&ws, &dir, &a),
         Command::Log(a) => turns::log(&mut ws, a),
         Command::Approve(a) => decide::approve(&mut ws, a),
         Command::Reject(a) => decide::reject(&mut ws, a),

@@ -16,6 +16,7 @@
 //! under `refs/notes/leash`, signed with git's SSH signing set-up by
 //! [`sign`].
 
+pub mod blame;
 pub mod capture;
 pub mod notes;
 pub mod sign;

@@ -67,6 +67,9 @@ pub enum Action {
     PrevFile,
     /// Follow the end of a live output (toggle).
     Follow,
+    /// The Diff tab's line under the cursor: the turn, the action that
+    /// wrote it and the sources read before (`leash blame` in the console).
+    Blame,
     // Reading
     /// Wrap long lines in the detail tab, or cut them with a marker and
     /// scroll sideways (toggle).
@@ -154,6 +157,7 @@ impl Action {
         Action::NextFile,
         Action::PrevFile,
         Action::Follow,
+        Action::Blame,
         Action::ToggleWrap,
         Action::Expand,
         Action::Filter,
@@ -200,6 +204,7 @@ impl Action {
             Action::NextFile => "next file",
             Action::PrevFile => "previous file",
             Action::Follow => "follow output",
+            Action::Blame => "blame the diff line",
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",
             Action::Filter => "filter turns",

@@ -21,6 +21,7 @@ use crate::ui::worker::{Done, Job, Op};
 use crate::workspace::Workspace;
 
 mod autonomy;
+mod blame;
 pub mod component;
 mod dashboard;
 mod decide;
@@ -33,6 +34,7 @@ mod queue;
 mod reading;
 mod turn_list;
 pub use autonomy::AutonomyPane;
+pub use blame::{BlameView, SourceView};
 pub use component::{Ctx, Effect, Outcome};
 pub use dashboard::{Dashboard, DashboardView};
 pub use detail::{Detail, EventsView, ProvenanceView};
@@ -108,6 +110,10 @@ pub enum Dialog {
     NewTurn(NewTurn),
     /// Tells something that needs reading (errors, broken config files).
     Notice { title: String, lines: Vec<String> },
+    /// Who wrote a line of the diff, and from what (`b`).
+    Blame(Box<BlameView>),
+    /// A source as the agent read it (`enter` on the blame).
+    Source(Box<SourceView>),
 }
 
 /// A line of feedback at the bottom: the result of the last action.
@@ -610,6 +616,7 @@ impl App {
                 Effect::Output(end) => self.request_output(end),
                 Effect::Slide(class, level) => self.slide(class, level),
                 Effect::Filtered => self.keep_selection_in_filter(),
+                Effect::Job(job) => self.outbox.jobs.push(job),
                 Effect::Quit => self.quit = true,
             }
         }
@@ -754,6 +761,8 @@ impl App {
                 }
                 self.select_started(started);
             }
+            Done::Blame { turn, sign, result } => self.blame_done(turn, sign, result),
+            Done::Source { line, result } => self.source_done(line, result),
         }
     }
 

@@ -18,6 +18,7 @@ use crate::model::TurnSpec;
 use crate::model::{AutonomyLevel, RiskClass};
 use crate::transcript::{self, Rendered};
 use crate::ui::highlight::Highlighter;
+use crate::workspace::blame::{LineBlame, SourceText};
 use crate::workspace::detached;
 use crate::workspace::{AutonomyTarget, DiffReader, Workspace};
 
@@ -49,6 +50,22 @@ pub enum Job {
         path: String,
         lines: Vec<String>,
         theme: String,
+    },
+    /// Who wrote one line of a turn's diff: `path` at `line` as `commit`
+    /// holds it.
+    Blame {
+        turn: String,
+        commit: String,
+        path: String,
+        line: usize,
+        /// The diff line's sign, handed back for the answer to show.
+        sign: char,
+    },
+    /// A source as the agent read it (a blob), to show at `line`.
+    Source {
+        path: String,
+        blob: String,
+        line: usize,
     },
 }
 
@@ -97,6 +114,15 @@ pub enum Done {
         op: Op,
         result: Result<String, String>,
     },
+    Blame {
+        turn: String,
+        sign: char,
+        result: Result<Box<LineBlame>, String>,
+    },
+    Source {
+        line: usize,
+        result: Result<SourceText, String>,
+    },
 }
 
 /// A window of a turn's output, parsed and sanitized.
@@ -127,6 +153,8 @@ fn slot_of(job: &Job) -> &'static str {
         Job::Diff { .. } => "diff",
         Job::Output { .. } => "output",
         Job::Highlight { .. } => "highlight",
+        Job::Blame { .. } => "blame",
+        Job::Source { .. } => "source",
     }
 }
 
@@ -168,8 +196,9 @@ fn data_loop<M>(root: &Path, slots: &Slots, done: &Sender<M>, wrap: fn(Done) -> 
         let job = {
             let mut jobs = slots.jobs.lock().expect("worker lock");
             loop {
-                // Diffs and output first: highlighting only decorates them.
-                let next = ["diff", "output", "highlight"]
+                // What the operator asked for by a key first, then diffs and
+                // output; highlighting only decorates them.
+                let next = ["blame", "source", "diff", "output", "highlight"]
                     .iter()
                     .find_map(|k| jobs.remove(k));
                 if let Some(j) = next {
@@ -227,6 +256,21 @@ pub fn run_job(reader: &DiffReader, highlighter: &Highlighter, job: Job) -> Done
                 spans: Arc::new(highlighter.highlight(&path, &refs, &theme)),
             }
         }
+        Job::Blame {
+            turn,
+            commit,
+            path,
+            line,
+            sign,
+        } => Done::Blame {
+            turn,
+            sign,
+            result: reader.blame_line(&commit, &path, line).map(Box::new),
+        },
+        Job::Source { path, blob, line } => Done::Source {
+            line,
+            result: reader.source(&path, &blob),
+        },
     }
 }
 

@@ -11,7 +11,10 @@ use crate::diff::{FileDiff, Limits};
 
 /// A repository handle for reading diffs on another thread.
 pub struct DiffReader {
-    repo: Option<Repository>,
+    pub(super) repo: Option<Repository>,
+    /// The journal as this thread last folded it, for blame (read only:
+    /// never repaired or appended to from here).
+    pub(super) journal: std::cell::RefCell<Option<(crate::journal::Journal, crate::state::State)>>,
 }
 
 impl DiffReader {
@@ -20,6 +23,7 @@ impl DiffReader {
     pub fn open(root: &Path) -> DiffReader {
         DiffReader {
             repo: Repository::open(root).ok(),
+            journal: std::cell::RefCell::new(None),
         }
     }
 

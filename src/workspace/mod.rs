@@ -24,6 +24,7 @@ use crate::model::{AutonomyLevel, DecidedBy, RiskClass, TurnState};
 use crate::policy::{self, TaskOverride};
 use crate::state::{State, Turn};
 
+pub mod blame;
 pub mod checks;
 mod confinement;
 mod diffs;

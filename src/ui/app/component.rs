@@ -50,6 +50,8 @@ pub enum Effect {
     /// The turns list's filter changed: keep the selection on a turn the
     /// list shows.
     Filtered,
+    /// Ask the worker for something (a blame, a source's text).
+    Job(crate::ui::worker::Job),
     /// Leave the console.
     Quit,
 }

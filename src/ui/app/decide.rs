@@ -282,6 +282,8 @@ impl App {
                     action,
                 });
             }
+            (Dialog::Blame(v), a) if a != Action::Quit => self.blame_key(v, a),
+            (Dialog::Source(v), a) if a != Action::Quit => self.source_key(v, a),
             (_, Action::Quit) => self.quit = true,
             (_, Action::Cancel | Action::Back) => {
                 self.status = Some(Status {

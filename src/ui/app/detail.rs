@@ -123,6 +123,7 @@ impl Detail {
                 Outcome::consumed()
             }
             Action::Follow => self.output.toggle_follow(),
+            Action::Blame => self.blame(app),
             _ => Outcome::ignored(),
         }
     }
@@ -136,7 +137,7 @@ impl Detail {
         let page = app.page;
         match self.tab {
             Tab::Diff => {
-                self.diff.scroll = step(action, self.diff.scroll, self.diff.rows.len(), page, true);
+                self.diff.move_cursor(action, page);
             }
             Tab::Output => return self.output.scroll(action, self.reading.expand, page),
             Tab::Invariants => {

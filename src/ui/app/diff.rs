@@ -24,7 +24,10 @@ pub enum Row {
 pub struct DiffView {
     pub files: Option<Result<Arc<Vec<FileDiff>>, String>>,
     pub rows: Vec<Row>,
+    /// The first row shown.
     pub scroll: usize,
+    /// The row under the cursor (what `b` blames), always on screen.
+    pub cursor: usize,
     pub highlights: HashMap<(usize, usize), Arc<Highlighted>>,
     requested: HashSet<(usize, usize)>,
     /// Files whose name or text hides characters (escapes, bidi controls,
@@ -70,6 +73,7 @@ impl DiffView {
             }
         }
         self.scroll = self.scroll.min(self.rows.len().saturating_sub(1));
+        self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
         self.highlights.clear();
         self.requested.clear();
         self.files = Some(files);
@@ -83,7 +87,24 @@ impl DiffView {
         };
         if let Some(i) = found {
             self.scroll = i;
+            self.cursor = i;
         }
+    }
+
+    /// Moves the cursor a row, a page, to the top or the bottom; the view
+    /// scrolls to keep it on screen, no further than the last page.
+    pub(super) fn move_cursor(&mut self, action: crate::ui::action::Action, page: usize) {
+        let page = page.max(1);
+        let len = self.rows.len();
+        self.cursor = super::component::step(action, self.cursor, len, page, false);
+        if self.cursor < self.scroll {
+            self.scroll = self.cursor;
+        } else if self.cursor >= self.scroll + page {
+            self.scroll = self.cursor + 1 - page;
+        }
+        // A jump may have left the view past the last page; moving brings
+        // it back (the cursor stays on screen: it is below `len`).
+        self.scroll = self.scroll.min(len.saturating_sub(page));
     }
 
     /// Scrolls the diff to a file (and line, when the diff shows it); says
@@ -114,6 +135,7 @@ impl DiffView {
             .or_else(|| self.rows.iter().position(|r| *r == Row::File(fi)));
         if let Some(r) = row {
             self.scroll = r.saturating_sub(2);
+            self.cursor = r;
         }
         None
     }
@@ -248,11 +270,25 @@ mod tests {
             app.detail.diff.rows[app.detail.diff.scroll],
             Row::Hunk(0, 1)
         );
-        // Focused, the arrows scroll it, no further than its last page.
+        // Focused, the arrows move its cursor and the view follows, no
+        // further than its last page.
         app.focus = Pane::Detail;
         app.update(Action::Bottom);
         let rows = app.detail.diff.rows.len();
         assert_eq!(app.detail.diff.scroll, rows.saturating_sub(app.page));
+        assert_eq!(app.detail.diff.cursor, rows - 1);
+        app.page = 3;
+        app.update(Action::Top);
+        assert_eq!((app.detail.diff.cursor, app.detail.diff.scroll), (0, 0));
+        for _ in 0..4 {
+            app.update(Action::Down);
+        }
+        assert_eq!((app.detail.diff.cursor, app.detail.diff.scroll), (4, 2));
+        app.update(Action::Up);
+        assert_eq!((app.detail.diff.cursor, app.detail.diff.scroll), (3, 2));
+        // The cursor's line is marked when the pane has focus.
+        let screen = draw(app, 120, 30);
+        assert!(screen.contains("▸"), "{screen}");
         assert_eq!(app.tab(), Tab::Diff);
     }
 }

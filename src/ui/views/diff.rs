@@ -86,6 +86,8 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
     let th = &app.theme;
     let width = body.width as usize;
     let mut lines = Vec::with_capacity(height);
+    // The cursor shows where the pane has focus.
+    let cursor = (app.focus == crate::ui::app::Pane::Detail).then_some(diff.cursor);
     for row in &diff.rows[first..last] {
         let line = match *row {
             Row::File(fi) => {
@@ -140,7 +142,14 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 };
                 let dl = &h[hi].lines[li];
                 let hl = diff.highlights.get(&(fi, hi)).and_then(|v| v.get(li));
-                diff_line(th, dl, hl.map(|v| v.as_slice()))
+                let mut line = diff_line(th, dl, hl.map(|v| v.as_slice()));
+                if cursor == Some(first + lines.len()) {
+                    // The cursor's line: `b` blames it.
+                    let numbers = &mut line.spans[0];
+                    numbers.content = format!("▸{}", &numbers.content[1..]).into();
+                    numbers.style = th.style("selection");
+                }
+                line
             }
         };
         let line = mark_citations(app, &files, *row, line);

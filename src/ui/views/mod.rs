@@ -3,6 +3,7 @@
 //! are, the page height, the rows on screen) for the app to take after
 //! the frame. Only visible rows are built; nothing here does I/O.
 
+mod blame;
 mod dashboard;
 pub(crate) mod detail;
 mod diff;
@@ -239,8 +240,21 @@ fn by_priority<'a>(mut parts: Vec<(u8, Span<'a>)>, width: usize) -> Vec<Span<'a>
 
 /// The actions the footer offers where the cursor is.
 fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
-    if app.dialog().is_some() {
-        return (Layer::Dialog, vec![Action::Confirm, Action::Cancel]);
+    match app.dialog() {
+        Some(Dialog::Blame(_)) => {
+            return (
+                Layer::Dialog,
+                vec![Action::Up, Action::Down, Action::Confirm, Action::Cancel],
+            );
+        }
+        Some(Dialog::Source(_)) => {
+            return (
+                Layer::Dialog,
+                vec![Action::Up, Action::Down, Action::Cancel],
+            );
+        }
+        Some(_) => return (Layer::Dialog, vec![Action::Confirm, Action::Cancel]),
+        None => {}
     }
     if app.help().is_some() {
         return (Layer::Help, vec![Action::Back, Action::Down, Action::Up]);

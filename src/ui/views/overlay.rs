@@ -163,6 +163,8 @@ pub fn draw_dialog(frame: &mut Frame, app: &App, d: &Dialog, area: Rect) {
             (format!(" {title} "), v)
         }
         Dialog::NewTurn(form) => return super::form::draw(frame, app, form, area),
+        Dialog::Blame(v) => return super::blame::draw_blame(frame, app, v, area),
+        Dialog::Source(v) => return super::blame::draw_source(frame, app, v, area),
     };
     if app.demo {
         lines.insert(0, Line::styled("demo workspace", th.style("text.muted")));
