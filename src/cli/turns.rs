@@ -84,6 +84,10 @@ struct TurnRow<'a> {
     confinement: &'a Option<crate::state::Confinement>,
     refused_writes: &'a [String],
     citations: &'a [crate::invariants::Citation],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rollback: &'a Option<crate::state::RollbackAsked>,
 }
 
 impl<'a> TurnRow<'a> {
@@ -146,6 +150,8 @@ impl<'a> TurnRow<'a> {
             confinement: &t.confinement,
             refused_writes: &t.refused_writes,
             citations: &t.citations,
+            model: &t.model,
+            rollback: &t.rollback,
         }
     }
 }

@@ -135,6 +135,7 @@ fn fold_id() -> &'static str {
         include_str!("../state/brief.rs").hash(&mut h);
         include_str!("../event.rs").hash(&mut h);
         include_str!("../invariants/mod.rs").hash(&mut h);
+        include_str!("../model.rs").hash(&mut h);
         include_str!("mod.rs").hash(&mut h);
         include_str!("snapshot.rs").hash(&mut h);
         format!("{}-{:016x}", env!("CARGO_PKG_VERSION"), h.finish())

@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use git2::{Oid, Repository};
 
 use super::{Error, Result, Workspace};
+use crate::journal::Journal;
 use crate::model::TurnState;
 use crate::provenance::blame::{
     self as pb, Accounts, ActionRecord, SourceRecord, TurnRecord, WriteRecord,
@@ -19,15 +20,23 @@ pub use crate::provenance::blame::{
     parse_target,
 };
 
-/// The journal's turns, as accounts for blame.
-pub struct Journaled<'a>(pub &'a State);
+/// The journal's turns, as accounts for blame: a turn the state holds in
+/// brief is read whole from its journal lines (blame needs every action).
+pub struct Journaled<'a>(pub &'a Journal, pub &'a State);
 
 impl Accounts for Journaled<'_> {
     fn journaled(&self, turn: &str, commit: &str) -> Option<TurnRecord> {
-        let t = self.0.turn(turn)?;
+        let t = self.1.turn(turn)?;
         let made_it =
             t.landed_commit.as_deref() == Some(commit) || t.commit.as_deref() == Some(commit);
-        made_it.then(|| record_of(t))
+        if !made_it {
+            return None;
+        }
+        if self.1.is_whole(turn) {
+            return Some(record_of(t));
+        }
+        let whole = self.0.whole_turn(self.1, turn).ok().flatten()?;
+        Some(record_of(&whole))
     }
 }
 
@@ -159,7 +168,13 @@ impl Workspace {
     /// branch, each with its commit, turn, action, prompt and sources.
     pub fn blame(&self, cwd: &Path, given: &str, lines: Option<Lines>) -> Result<Vec<LineBlame>> {
         let path = repo_relative(&self.root, cwd, given)?;
-        pb::blame(&self.repo, &Journaled(&self.state), &path, lines).map_err(blame_error)
+        pb::blame(
+            &self.repo,
+            &Journaled(&self.journal, &self.state),
+            &path,
+            lines,
+        )
+        .map_err(blame_error)
     }
 }
 
@@ -178,12 +193,23 @@ impl super::DiffReader {
             .as_ref()
             .ok_or("the workspace repository could not be opened")?;
         let mut journal = self.journal.borrow_mut();
-        let (j, state) = journal.get_or_insert_with(|| {
+        if journal.is_none() {
+            // From the fold snapshot when there is one: a long history is
+            // not folded again for one line.
             let path = repo.commondir().join("leash").join("journal.jsonl");
-            (crate::journal::Journal::unopened(&path), State::default())
-        });
+            let mut state = State::default();
+            let j = if path.exists() {
+                Journal::open(&path, &mut state, true)
+                    .map_err(|e| e.to_string())?
+                    .0
+            } else {
+                Journal::unopened(&path)
+            };
+            *journal = Some((j, state));
+        }
+        let (j, state) = journal.as_mut().expect("opened above");
         j.refresh(state).map_err(|e| e.to_string())?;
-        line_at(repo, state, commit, path, line)
+        line_at(repo, j, state, commit, path, line)
     }
 
     /// A source as the agent read it (see [`source_text`]).
@@ -199,6 +225,7 @@ impl super::DiffReader {
 /// One line blamed as commit `commit` holds `path`.
 pub fn line_at(
     repo: &Repository,
+    journal: &Journal,
     state: &State,
     commit: &str,
     path: &str,
@@ -209,7 +236,7 @@ pub fn line_at(
         first: line,
         last: line,
     };
-    pb::blame_at(repo, &Journaled(state), at, path, Some(one))
+    pb::blame_at(repo, &Journaled(journal, state), at, path, Some(one))
         .map_err(|e| e.to_string())?
         .pop()
         .ok_or_else(|| format!("{path}:{line}: git blame found no commit for this line"))

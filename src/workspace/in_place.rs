@@ -111,7 +111,9 @@ impl Workspace {
     }
 
     fn end_in_place(&mut self, id: &str, answered: bool, cancelled: bool) -> Result<()> {
-        let turn = self.turn(id)?.clone();
+        // Whole: its note lists every action, and a turn read from the fold
+        // snapshot holds only those not done yet.
+        let turn = self.whole_turn(id)?.into_owned();
         self.use_policy_of(turn.policy.as_deref())?;
         let session = turn
             .session

@@ -71,8 +71,8 @@ impl Workspace {
     /// alone. Signed when git signs with SSH. A note that cannot be
     /// written or signed never undoes the landing: the operator is told.
     pub(crate) fn write_note(&mut self, id: &str, commit: Oid, rollback: bool) {
-        let turn = match self.turn(id) {
-            Ok(t) => t.clone(),
+        let turn = match self.whole_turn(id) {
+            Ok(t) => t.into_owned(),
             Err(e) => {
                 self.notices.push(format!("no note for {id}: {e}"));
                 return;
