@@ -68,7 +68,12 @@ impl Server {
             .args(["--port", "0", "--port-file"])
             .arg(&port_file)
             .arg("--scenarios")
-            .arg(Path::new(HARNESS).join("scenarios").join(scenarios))
+            .arg(if scenarios.starts_with("tests/") {
+                // leash's own scenarios, kept with its tests.
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(scenarios)
+            } else {
+                Path::new(HARNESS).join("scenarios").join(scenarios)
+            })
             .arg("--log-dir")
             .arg(logs.path())
             .stdout(Stdio::null())
@@ -850,4 +855,106 @@ fn claude_confined_bash_cannot_write_outside_its_worktree() {
         "the refusal is recorded: {refused}\n{output}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Issue 13's trail with the real Claude Code: a turn reads
+/// `docs/source.md`, then writes a note citing it and a file it never read.
+/// The unread source makes the guarded turn wait; once approved, `leash
+/// blame` names the turn, its Write and the source with the blob the agent
+/// read; the note travels to a clone, where `leash verify` names the unread
+/// source without the journal.
+#[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
+fn claude_read_then_write_is_traced_by_blame_the_note_and_verify() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start(
+        "fake_anthropic.py",
+        "tests/fixtures/scenarios/claude-provenance.json",
+    );
+    let r = claude_repo(
+        "\n[[invariant]]\nname = \"sources read\"\nkind = \"citations\"\nroots = [\"notes\"]\n",
+    );
+    r.write("docs/source.md", "# Source\n\nThe sky is blue.\n");
+    r.write("docs/other.md", "# Other\n");
+    r.git(&["add", "docs"]);
+    r.git(&["commit", "-qm", "sources"]);
+    let read_blob = r.git(&["rev-parse", "HEAD:docs/source.md"]);
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&[
+        "run",
+        "--agent",
+        "claude",
+        "--risk",
+        "low",
+        "--prompt",
+        "summarize the source",
+    ]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = r.turn("t1");
+    assert_eq!(t["state"], "awaiting_review", "the unread source waits: {t}");
+    let unread: Vec<&Value> = t["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["problem"] == "unread")
+        .collect();
+    assert_eq!(unread.len(), 1, "{t}");
+    assert_eq!(unread[0]["target"], "docs/other.md", "{t}");
+    let reads: Vec<&Value> = t["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["tool"] == "Read")
+        .collect();
+    assert_eq!(reads.len(), 1, "the Read was recorded: {t}");
+
+    r.ok(&["approve", "t1"]);
+    let landed = r.head();
+    let l = &r.ok(&["blame", "notes/summary.md:3", "--json"]).json()[0];
+    assert_eq!(l["commit"], landed.as_str(), "{l}");
+    assert_eq!(l["turn"], "t1", "{l}");
+    assert_eq!(l["tool"], "Write", "{l}");
+    assert_eq!(l["agent"], "claude", "{l}");
+    assert_eq!(l["prompt"], "summarize the source", "{l}");
+    assert!(l["model"].as_str().is_some_and(|m| !m.is_empty()), "{l}");
+    let sources = l["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{l}");
+    assert_eq!(sources[0]["path"], "docs/source.md", "{l}");
+    assert_eq!(sources[0]["blob"], read_blob.as_str(), "{l}");
+    assert_eq!(sources[0]["changed_since"], false, "{l}");
+
+    // The note is on the landed commit and travels with its ref.
+    let note = r.git(&["notes", "--ref", "leash", "show", &landed]);
+    assert!(note.contains("\"t1\""), "{note}");
+    let clone = tempfile::tempdir().unwrap();
+    let status = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(r.path())
+        .arg(clone.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = Command::new("git")
+        .args(["fetch", "-q", "origin", "refs/notes/leash:refs/notes/leash"])
+        .current_dir(clone.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let v = Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["verify", "--json"])
+        .current_dir(clone.path())
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(1), "{}", String::from_utf8_lossy(&v.stdout));
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert!(text.contains("docs/other.md"), "{text}");
+    assert!(!text.contains("no note"), "{text}");
 }

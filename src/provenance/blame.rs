@@ -263,7 +263,13 @@ fn facts(commit: &Commit) -> CommitFacts {
                 "Leash-Reverts" if crate::model::is_turn_id(&value) => f.reverts = Some(value),
                 "Leash-Agent" => f.agent = Some(value),
                 // `Assisted-by: <agent>:<model>`, the kernel's convention.
-                "Assisted-by" => f.model = value.split_once(':').map(|(_, m)| m.trim().to_string()),
+                // `unknown` is what the trailer says when no stream named one.
+                "Assisted-by" => {
+                    f.model = value
+                        .split_once(':')
+                        .map(|(_, m)| m.trim().to_string())
+                        .filter(|m| !m.is_empty() && m != "unknown")
+                }
                 _ => {}
             }
         }

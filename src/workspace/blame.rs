@@ -45,7 +45,7 @@ pub fn record_of(t: &Turn) -> TurnRecord {
     TurnRecord {
         id: t.id.clone(),
         agent: t.agent.clone(),
-        model: None,
+        model: t.model.clone(),
         prompt: t.prompt.clone(),
         task: t.task.clone(),
         command: t.command.as_ref().map(shell_words::join),
