@@ -131,8 +131,14 @@ impl Writer {
             action,
             ok: true,
             paths_read: vec![],
-            paths_written: vec![path],
+            paths_written: vec![path.clone()],
             urls: vec![],
+            sources: vec![],
+            unknown_reads: vec![],
+            written: vec![leash::provenance::Written {
+                path,
+                blob: Some(COMMIT.into()),
+            }],
         });
     }
 
@@ -157,6 +163,7 @@ impl Writer {
             reason: "low = auto".into(),
             paths: (1..=20).map(|a| format!("notes/{turn}-{a}.md")).collect(),
             message_empty: false,
+            citations: vec![],
         });
         self.put(Event::TurnDecided {
             turn: turn.clone(),

@@ -899,7 +899,10 @@ fn claude_read_then_write_is_traced_by_blame_the_note_and_verify() {
         String::from_utf8_lossy(&out.stderr)
     );
     let t = r.turn("t1");
-    assert_eq!(t["state"], "awaiting_review", "the unread source waits: {t}");
+    assert_eq!(
+        t["state"], "awaiting_review",
+        "the unread source waits: {t}"
+    );
     let unread: Vec<&Value> = t["citations"]
         .as_array()
         .unwrap()
@@ -953,7 +956,12 @@ fn claude_read_then_write_is_traced_by_blame_the_note_and_verify() {
         .current_dir(clone.path())
         .output()
         .unwrap();
-    assert_eq!(v.status.code(), Some(1), "{}", String::from_utf8_lossy(&v.stdout));
+    assert_eq!(
+        v.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
     let text = String::from_utf8_lossy(&v.stdout);
     assert!(text.contains("docs/other.md"), "{text}");
     assert!(!text.contains("no note"), "{text}");

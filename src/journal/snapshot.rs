@@ -133,6 +133,7 @@ fn fold_id() -> &'static str {
         env!("CARGO_PKG_VERSION").hash(&mut h);
         include_str!("../state/mod.rs").hash(&mut h);
         include_str!("../state/brief.rs").hash(&mut h);
+        include_str!("../state/denials.rs").hash(&mut h);
         include_str!("../event.rs").hash(&mut h);
         include_str!("../invariants/mod.rs").hash(&mut h);
         include_str!("../model.rs").hash(&mut h);

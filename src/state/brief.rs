@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActionInfo, ActionVerdict, Denials, DeniedBy, State, Turn, action_index};
+use super::{ActionInfo, State, Turn, action_index};
 use crate::event::{Event, Record};
 use crate::model::{TurnState, turn_number};
 
@@ -64,44 +64,6 @@ impl Turn {
         self.pending.is_none()
             && !matches!(self.state, TurnState::Running | TurnState::AwaitingReview)
     }
-}
-
-impl Denials {
-    /// Counts one more denied action (`a`, whose decision is the deny).
-    /// Denials only grow — a deny is never replaced — so this keeps them
-    /// without the turn's other actions.
-    pub(crate) fn add(denials: &mut Option<Denials>, a: &ActionInfo) {
-        let Some(ActionVerdict { by, reason, .. }) = &a.decision else {
-            return;
-        };
-        let Some(d) = denials else {
-            *denials = Some(Denials {
-                count: 1,
-                by: vec![DeniedBy { by: *by, count: 1 }],
-                first_action: a.id.clone(),
-                first_summary: a.summary.clone(),
-                first_reason: reason.clone(),
-            });
-            return;
-        };
-        d.count += 1;
-        match d.by.iter_mut().find(|b| b.by == *by) {
-            Some(b) => b.count += 1,
-            None => d.by.push(DeniedBy { by: *by, count: 1 }),
-        }
-        if action_number(&a.id) < action_number(&d.first_action) {
-            d.first_action = a.id.clone();
-            d.first_summary = a.summary.clone();
-            d.first_reason = reason.clone();
-        }
-    }
-}
-
-/// `t5.a12` → 12; an id outside the grammar sorts last.
-fn action_number(id: &str) -> u64 {
-    id.rsplit_once(".a")
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(u64::MAX)
 }
 
 /// Whether an action is still to be done (kept when its turn is in brief).
