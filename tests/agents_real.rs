@@ -910,7 +910,7 @@ fn claude_read_then_write_is_traced_by_blame_the_note_and_verify() {
         .filter(|c| c["problem"] == "unread")
         .collect();
     assert_eq!(unread.len(), 1, "{t}");
-    assert_eq!(unread[0]["target"], "docs/other.md", "{t}");
+    assert_eq!(unread[0]["target"], "../docs/other.md", "as cited: {t}");
     let reads: Vec<&Value> = t["actions"]
         .as_array()
         .unwrap()
