@@ -222,16 +222,24 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
         .filter(|t| a.state.is_none_or(|s| t.state == s))
         .collect();
     if a.json {
-        // One turn a line, each written as it is made: a long history
-        // lists thousands.
-        let mut out = String::with_capacity(list.len() * 1024 + 4);
-        out.push('[');
+        // One turn a line, each written out as it is made: a long history
+        // lists thousands, and the list is never held whole.
+        use std::io::Write;
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        let mut written = w.write_all(b"[");
         for (i, t) in list.iter().enumerate() {
-            out.push_str(if i == 0 { "\n" } else { ",\n" });
-            out.push_str(&out::json_line(&TurnRow::of(ws, t)));
+            if written.is_err() {
+                break;
+            }
+            written = w
+                .write_all(if i == 0 { b"\n" } else { b",\n" })
+                .and_then(|()| w.write_all(out::json_line(&TurnRow::of(ws, t)).as_bytes()));
         }
-        out.push_str("\n]");
-        super::say_json(&out);
+        // A reader that went away (`| head`) is not an error of the list.
+        let _ = written
+            .and_then(|()| w.write_all(b"\n]\n"))
+            .and_then(|()| w.flush());
         return Ok(0);
     }
     if list.is_empty() && !ws.state().turns().is_empty() {

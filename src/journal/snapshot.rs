@@ -205,10 +205,7 @@ pub fn load_settled(path: &Path, covers: &Covers, state: &mut State) -> Option<(
     if len < covers.settled_len || settled_tail(&file, covers.settled_len)? != covers.settled_tail {
         return None;
     }
-    let mut buf = vec![0; covers.settled_len as usize];
-    file.read_exact_at(&mut buf, 0).ok()?;
-    let mut stored = parse_lines(&buf)?;
-    drop(buf);
+    let mut stored = parse_lines(&file, covers.settled_len)?;
     // A later line for a turn replaces an earlier one.
     let mut seen = std::collections::HashSet::new();
     let mut keep: Vec<bool> = stored
@@ -224,28 +221,77 @@ pub fn load_settled(path: &Path, covers: &Covers, state: &mut State) -> Option<(
     Some(())
 }
 
-/// Parses the settled file's lines, on two threads when there are many
-/// (a long history is thousands of turns).
-fn parse_lines(buf: &[u8]) -> Option<Vec<Stored>> {
-    let parse = |part: &[u8]| -> Option<Vec<Stored>> {
-        part.split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).ok())
-            .collect()
+/// Parses the settled file's first `len` bytes, a line at a time, read in
+/// pieces (a long history is thousands of turns: the file is never held
+/// whole), on two threads when it is long.
+fn parse_lines(file: &File, len: u64) -> Option<Vec<Stored>> {
+    let parse = |from: u64, to: u64| -> Option<Vec<Stored>> {
+        use std::io::BufRead;
+        let mut reader = std::io::BufReader::with_capacity(1 << 18, Range { file, at: from, to });
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).ok()? == 0 {
+                return Some(out);
+            }
+            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+            if !text.is_empty() {
+                out.push(serde_json::from_slice(text).ok()?);
+            }
+        }
     };
-    let mid = buf.len() / 2;
-    let cut = match buf[mid..].iter().position(|&b| b == b'\n') {
-        Some(i) if buf.len() > 1 << 20 => mid + i + 1,
-        _ => return parse(buf),
+    let cut = match line_after(file, len / 2, len) {
+        Some(cut) if len > 1 << 20 => cut,
+        _ => return parse(0, len),
     };
-    let (first, second) = buf.split_at(cut);
     let (a, b) = std::thread::scope(|s| {
-        let other = s.spawn(|| parse(second));
-        (parse(first), other.join().ok().flatten())
+        let other = s.spawn(|| parse(cut, len));
+        (parse(0, cut), other.join().ok().flatten())
     });
     let mut a = a?;
     a.extend(b?);
     Some(a)
+}
+
+/// The offset of the first line that starts after `from` (before `len`).
+fn line_after(file: &File, from: u64, len: u64) -> Option<u64> {
+    let mut buf = vec![0; 1 << 16];
+    let mut at = from;
+    while at < len {
+        let n = file.read_at(&mut buf, at).ok()?.min((len - at) as usize);
+        if n == 0 {
+            return None;
+        }
+        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+            return Some(at + i as u64 + 1).filter(|&c| c < len);
+        }
+        at += n as u64;
+    }
+    None
+}
+
+/// Bytes `at..to` of a file, read with `pread` (threads share the file).
+struct Range<'a> {
+    file: &'a File,
+    at: u64,
+    to: u64,
+}
+
+impl std::io::Read for Range<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = buf.len().min(self.to.saturating_sub(self.at) as usize);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        if n == 0 {
+            // Cut short since its length was checked: not what was counted.
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
 }
 
 fn settled_tail(file: &File, end: u64) -> Option<String> {
@@ -595,5 +641,53 @@ mod tests {
         assert!(dir.path().join("snapshot/live.json").exists());
         assert!(j.quarantine_seq(2).unwrap().is_some());
         assert!(!dir.path().join("snapshot/live.json").exists());
+    }
+
+    #[test]
+    fn a_long_settled_file_is_parsed_in_two_halves_in_order_and_a_short_one_is_refused() {
+        let mut s = State::default();
+        for (seq, e) in landed(1, 1).into_iter().enumerate() {
+            s.apply(&crate::event::Record {
+                v: crate::journal::VERSION,
+                seq: seq as u64 + 1,
+                ts: "2026-12-01T00:00:00.000Z".into(),
+                event: e,
+            });
+        }
+        let mut turn = s.turn("t1").unwrap().clone();
+        turn.title = "x".repeat(900);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settled.jsonl");
+        let mut bytes = Vec::new();
+        for n in 1..=3000u64 {
+            turn.id = format!("t{n}");
+            let spans = [(n * 10, n * 10 + 5)];
+            serde_json::to_writer(
+                &mut bytes,
+                &StoredOut {
+                    turn: &turn,
+                    spans: &spans,
+                },
+            )
+            .unwrap();
+            bytes.push(b'\n');
+        }
+        assert!(bytes.len() > 2 << 20, "long enough to be split");
+        fs::write(&path, &bytes).unwrap();
+        let file = File::open(&path).unwrap();
+        let len = bytes.len() as u64;
+        let cut = line_after(&file, len / 2, len).unwrap();
+        assert_eq!(bytes[cut as usize - 1], b'\n');
+        let stored = parse_lines(&file, len).unwrap();
+        let ids: Vec<String> = stored.iter().map(|s| s.turn.id.clone()).collect();
+        let want: Vec<String> = (1..=3000).map(|n| format!("t{n}")).collect();
+        assert_eq!(ids, want);
+        assert_eq!(stored[2999].spans, [(30000, 30005)]);
+        // Counted longer than it is (cut short since): nothing is trusted.
+        assert!(parse_lines(&file, len + 100).is_none());
+        // A damaged line: nothing is trusted either.
+        bytes[cut as usize + 3] = b'#';
+        fs::write(&path, &bytes).unwrap();
+        assert!(parse_lines(&File::open(&path).unwrap(), len).is_none());
     }
 }
