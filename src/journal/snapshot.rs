@@ -91,11 +91,29 @@ struct LiveIn {
     turns: Vec<Stored>,
 }
 
-/// A turn in brief as written.
-#[derive(Serialize)]
+/// A turn in brief as written: its fields that say nothing (null, an
+/// empty list) are left out — the turn reads back the same, and a long
+/// history parses faster.
 struct StoredOut<'a> {
     turn: &'a Turn,
     spans: &'a [Span],
+}
+
+impl Serialize for StoredOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let mut turn = serde_json::to_value(self.turn).map_err(S::Error::custom)?;
+        if let Some(fields) = turn.as_object_mut() {
+            // `command` is an `Option` of a list: an empty one is not none.
+            fields.retain(|k, v| {
+                !(v.is_null() || (k != "command" && v.as_array().is_some_and(Vec::is_empty)))
+            });
+        }
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("turn", &turn)?;
+        m.serialize_entry("spans", self.spans)?;
+        m.end()
+    }
 }
 
 /// Where the snapshot of the journal at `journal` lives.
@@ -683,11 +701,60 @@ mod tests {
         let want: Vec<String> = (1..=3000).map(|n| format!("t{n}")).collect();
         assert_eq!(ids, want);
         assert_eq!(stored[2999].spans, [(30000, 30005)]);
+        // Put in journal order whatever order the file has them in.
+        let mut reversed = parse_lines(&file, len).unwrap();
+        reversed.reverse();
+        let mut s = State::default();
+        s.add_stored(reversed, false);
+        let ids: Vec<&str> = s.turns().iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, want);
         // Counted longer than it is (cut short since): nothing is trusted.
         assert!(parse_lines(&file, len + 100).is_none());
         // A damaged line: nothing is trusted either.
         bytes[cut as usize + 3] = b'#';
         fs::write(&path, &bytes).unwrap();
         assert!(parse_lines(&File::open(&path).unwrap(), len).is_none());
+    }
+
+    #[test]
+    fn a_turn_left_without_its_empty_fields_reads_back_the_same() {
+        let mut s = State::default();
+        for (seq, e) in landed(1, 2).into_iter().chain(running(2)).enumerate() {
+            s.apply(&crate::event::Record {
+                v: crate::journal::VERSION,
+                seq: seq as u64 + 1,
+                ts: "2026-12-01T00:00:00.000Z".into(),
+                event: e,
+            });
+        }
+        let mut with_empty_command = s.turn("t2").unwrap().clone();
+        with_empty_command.command = Some(Vec::new());
+        for t in [
+            s.turn("t1").unwrap(),
+            s.turn("t2").unwrap(),
+            &with_empty_command,
+        ] {
+            let spans = [(1, 2)];
+            let line = serde_json::to_string(&StoredOut {
+                turn: t,
+                spans: &spans,
+            })
+            .unwrap();
+            let fields: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert!(
+                fields["turn"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .all(|v| !v.is_null()),
+                "{line}"
+            );
+            let back: Stored = serde_json::from_str(&line).unwrap();
+            assert_eq!(
+                serde_json::to_value(&back.turn).unwrap(),
+                serde_json::to_value(t).unwrap()
+            );
+            assert_eq!(back.spans, spans);
+        }
     }
 }

@@ -164,46 +164,64 @@ impl State {
     /// Adds turns read from a snapshot (in brief); a turn already here is
     /// newer and stays. Keeps the turns in journal order (by where each
     /// one's first line is).
-    pub(crate) fn add_stored(&mut self, stored: Vec<Stored>, dirty: bool) {
-        let have: std::collections::HashSet<&str> =
-            self.turns.iter().map(|t| t.id.as_str()).collect();
-        let fresh: Vec<Stored> = stored
-            .into_iter()
-            .filter(|s| !have.contains(s.turn.id.as_str()))
-            .collect();
-        let mut all: Vec<Option<(Turn, TurnMeta)>> = std::mem::take(&mut self.turns)
+    pub(crate) fn add_stored(&mut self, mut stored: Vec<Stored>, dirty: bool) {
+        // A turn is big: each is moved once, into its place (a long
+        // history is thousands of them), and only small keys are sorted.
+        // The settled file is mostly in journal order already.
+        let key =
+            |spans: &[Span], id: &str| (spans.first().map_or(u64::MAX, |s| s.0), turn_number(id));
+        {
+            let have: std::collections::HashSet<&str> =
+                self.turns.iter().map(|t| t.id.as_str()).collect();
+            stored.retain(|s| !have.contains(s.turn.id.as_str()));
+        }
+        let in_order = stored
+            .windows(2)
+            .all(|w| key(&w[0].spans, &w[0].turn.id) <= key(&w[1].spans, &w[1].turn.id));
+        let fresh: Box<dyn Iterator<Item = Stored>> = if in_order {
+            Box::new(stored.into_iter())
+        } else {
+            let mut order: Vec<_> = stored
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (key(&s.spans, &s.turn.id), i))
+                .collect();
+            order.sort_unstable();
+            let mut slots: Vec<Option<Stored>> = stored.into_iter().map(Some).collect();
+            Box::new(order.into_iter().filter_map(move |(_, i)| slots[i].take()))
+        };
+        let mut fresh = fresh.peekable();
+        let mut live: Vec<(Turn, TurnMeta)> = std::mem::take(&mut self.turns)
             .into_iter()
             .zip(std::mem::take(&mut self.meta))
-            .map(Some)
             .collect();
-        all.extend(fresh.into_iter().map(|s| {
-            let meta = TurnMeta {
-                spans: s.spans,
-                whole: false,
-                dirty,
-            };
-            Some((s.turn, meta))
-        }));
-        // Sort small keys, not the turns: moving a turn costs its size.
-        let mut order: Vec<(u64, Option<u64>, usize)> = all
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let (t, m) = e.as_ref().expect("each entry is taken once");
-                (
-                    m.spans.first().map_or(u64::MAX, |s| s.0),
-                    turn_number(&t.id),
-                    i,
-                )
-            })
-            .collect();
-        order.sort_unstable();
+        // The live turns are few: sorted by moving them is cheap.
+        live.sort_by_key(|(t, m)| key(&m.spans, &t.id));
+        let mut live = live.into_iter().peekable();
         self.index.clear();
-        self.index.reserve(order.len());
-        self.turns.reserve(order.len());
-        self.meta.reserve(order.len());
-        for (_, _, i) in order {
-            let (t, m) = all[i].take().expect("each entry is taken once");
+        let (fresh_len, _) = fresh.size_hint();
+        let n = fresh_len + live.len();
+        self.index.reserve(n);
+        self.turns.reserve(n);
+        self.meta.reserve(n);
+        loop {
+            let from_live = match (live.peek(), fresh.peek()) {
+                (Some((t, m)), Some(s)) => key(&m.spans, &t.id) <= key(&s.spans, &s.turn.id),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (t, m) = if from_live {
+                live.next().expect("peeked")
+            } else {
+                let s = fresh.next().expect("peeked");
+                let meta = TurnMeta {
+                    spans: s.spans,
+                    whole: false,
+                    dirty,
+                };
+                (s.turn, meta)
+            };
             self.index.insert(t.id.clone(), self.turns.len());
             self.turns.push(t);
             self.meta.push(m);

@@ -51,12 +51,18 @@ pub struct Turn {
     pub finished: Option<String>,
     pub exit: Option<i32>,
     pub signal: Option<i32>,
+    #[serde(default)]
     pub files_changed: usize,
+    #[serde(default)]
     pub insertions: usize,
+    #[serde(default)]
     pub deletions: usize,
+    #[serde(default)]
     pub paths: Vec<String>,
+    #[serde(default)]
     pub message_empty: bool,
     pub reason: String,
+    #[serde(default)]
     pub escalations: Vec<Escalation>,
     pub decision: Option<TurnDecision>,
     pub drift_from: Option<String>,
@@ -68,6 +74,7 @@ pub struct Turn {
     /// A write-ahead intent (landing or rollback) not yet completed.
     pub pending: Option<Intent>,
     /// Things worth telling about the turn: aborted landings, interruptions.
+    #[serde(default)]
     pub notes: Vec<String>,
     /// Sequence numbers of every event about this turn, in order. Detail:
     /// empty while the turn is held in brief (see [`State::is_full`]).
@@ -85,6 +92,7 @@ pub struct Turn {
     pub policy: Option<String>,
     /// The turn's actions (tool calls), in order. While the turn is held in
     /// brief (see [`State::is_full`]) only those not yet done are here.
+    #[serde(default)]
     pub actions: Vec<ActionInfo>,
     /// How many actions the turn asked for, held in brief or not.
     #[serde(default)]
@@ -93,12 +101,14 @@ pub struct Turn {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_action_at: Option<String>,
     /// The latest invariant results on the turn's tree.
+    #[serde(default)]
     pub invariants: Vec<crate::invariants::CheckResult>,
     /// Where every finding of `invariants` is when they keep only the
     /// first few (see `Workspace::full_results`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invariants_findings: Option<String>,
     /// Failing invariants the turn introduced (the rest it inherited).
+    #[serde(default)]
     pub introduced: Vec<String>,
     /// The check of the tree the turn landed as when the branch had moved
     /// (its change merged onto the new head). It does not replace the
@@ -111,6 +121,7 @@ pub struct Turn {
     /// the journal does not say (in-place turns, older journals).
     pub confinement: Option<Confinement>,
     /// Writes the kernel refused, as recognised in the agent's output.
+    #[serde(default)]
     pub refused_writes: Vec<String>,
     /// Unread and stale sources its added lines cite, as found when it
     /// finished (`turn_finished`).
