@@ -14,7 +14,7 @@
 //! reader splits more finely than a shell would can only add subjects, and
 //! extra subjects can only raise a class.
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher};
 
 mod reader;
 
@@ -566,12 +566,32 @@ fn operands(words: &[String]) -> Vec<&str> {
     out
 }
 
-fn word_glob(pattern: &str) -> Result<GlobMatcher, String> {
+/// A word's glob, checked when the rule is read and compiled the first
+/// time a command is matched against it: most processes (a hook answering
+/// a Read, a command that only reads the config) never match one.
+#[derive(Debug, Clone)]
+struct WordGlob {
+    glob: Glob,
+    matcher: std::sync::OnceLock<GlobMatcher>,
+}
+
+impl WordGlob {
+    fn is_match(&self, word: &str) -> bool {
+        self.matcher
+            .get_or_init(|| self.glob.compile_matcher())
+            .is_match(word)
+    }
+}
+
+fn word_glob(pattern: &str) -> Result<WordGlob, String> {
     GlobBuilder::new(pattern)
         .literal_separator(false)
         .backslash_escape(true)
         .build()
-        .map(|g| g.compile_matcher())
+        .map(|glob| WordGlob {
+            glob,
+            matcher: std::sync::OnceLock::new(),
+        })
         .map_err(|e| e.kind().to_string())
 }
 
@@ -589,10 +609,10 @@ fn word_glob(pattern: &str) -> Result<GlobMatcher, String> {
 ///   follow; otherwise the command has no further operands.
 #[derive(Debug, Clone)]
 pub struct CommandPattern {
-    name: GlobMatcher,
+    name: WordGlob,
     name_has_slash: bool,
     options: Vec<String>,
-    operands: Vec<GlobMatcher>,
+    operands: Vec<WordGlob>,
     rest: bool,
 }
 
