@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::short;
 
-use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
+use crate::model::{
+    AutonomyLevel, DecidedBy, Decision, FailureClass, PartialVerdict, RiskClass, TurnKind,
+};
 
 /// One line of the journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -226,6 +228,10 @@ pub enum Event {
         by: DecidedBy,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// An approval of some hunks only: which, and the commits of the
+        /// split.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partial: Option<PartialVerdict>,
     },
     /// Write-ahead intent: `branch` is about to move from `old` to `target`.
     LandingStarted {
@@ -321,6 +327,15 @@ pub enum Event {
 /// uppercase hex digits (SHA-1) or 64 (SHA-256).
 pub fn is_full_oid(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Hunk numbers as a list: `1, 3`; `none` when empty.
+fn hunk_numbers(hunks: &[crate::model::HunkRef]) -> String {
+    if hunks.is_empty() {
+        return "none".into();
+    }
+    let n: Vec<String> = hunks.iter().map(|h| h.n.to_string()).collect();
+    n.join(", ")
 }
 
 /// A hostile id shown in a message: one line, at most 60 characters.
@@ -482,6 +497,12 @@ impl Event {
             Event::TurnFinished { commit, .. } => {
                 oids.extend(commit.as_deref().map(|c| ("commit", c)));
             }
+            Event::TurnDecided {
+                partial: Some(p), ..
+            } => {
+                oids.push(("partial commit", &p.commit));
+                oids.push(("partial remainder", &p.remainder));
+            }
             Event::LandingStarted {
                 target,
                 branch,
@@ -597,8 +618,17 @@ impl Event {
                 decision,
                 by,
                 reason,
+                partial,
             } => format!(
-                "turn_decided {turn} {decision} by {by}{}",
+                "turn_decided {turn} {decision}{} by {by}{}",
+                partial
+                    .as_ref()
+                    .map(|p| format!(
+                        " of hunks {} (kept aside: {})",
+                        hunk_numbers(&p.accepted),
+                        hunk_numbers(&p.rejected)
+                    ))
+                    .unwrap_or_default(),
                 reason
                     .as_deref()
                     .map(|r| format!(": {r}"))

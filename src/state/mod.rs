@@ -270,6 +270,9 @@ pub struct TurnDecision {
     pub by: DecidedBy,
     pub reason: Option<String>,
     pub ts: String,
+    /// An approval of some hunks only (`turn_decided`'s `partial`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<crate::model::PartialVerdict>,
 }
 
 /// A git mutation that was announced but whose completion is not recorded.
@@ -681,6 +684,7 @@ impl State {
                 decision,
                 by,
                 reason,
+                partial,
                 ..
             } => {
                 t.decision = Some(TurnDecision {
@@ -688,6 +692,7 @@ impl State {
                     by: *by,
                     reason: reason.clone(),
                     ts: ts.clone(),
+                    partial: partial.clone(),
                 });
             }
             Event::LandingStarted {
@@ -711,6 +716,10 @@ impl State {
                 t.landed_commit = Some(commit.clone());
                 t.drift_from = drift_from.clone();
                 t.state = TurnState::Landed;
+                // A partial landing kept the rest of the turn aside.
+                if t.decision.as_ref().is_some_and(|d| d.partial.is_some()) {
+                    t.kept_at = Some(crate::model::rejected_ref(&t.id));
+                }
             }
             Event::LandingAborted {
                 reason, failure, ..
@@ -1325,6 +1334,7 @@ mod tests {
             decision,
             by,
             reason: None,
+            partial: None,
         }
     }
 
