@@ -82,6 +82,11 @@ fn whole_because(f: &FileDiff) -> Option<&'static str> {
     }
 }
 
+/// Whether a file's hunks are units of their own (else the file is one).
+pub fn splittable(f: &FileDiff) -> bool {
+    whole_because(f).is_none()
+}
+
 /// The units of a diff, numbered in file order then hunk order.
 pub fn number(files: &[FileDiff]) -> Vec<Unit> {
     let mut out = Vec::new();

@@ -70,6 +70,11 @@ pub enum Action {
     /// The Diff tab's line under the cursor: the turn, the action that
     /// wrote it and the sources read before (`leash blame` in the console).
     Blame,
+    // Verdicts hunk by hunk (the Diff tab)
+    /// Mark the hunk under the cursor accepted, or kept aside.
+    ToggleHunk,
+    /// Land the accepted hunks of the selected turn (asks first).
+    LandHunks,
     // Reading
     /// Wrap long lines in the detail tab, or cut them with a marker and
     /// scroll sideways (toggle).
@@ -158,6 +163,8 @@ impl Action {
         Action::PrevFile,
         Action::Follow,
         Action::Blame,
+        Action::ToggleHunk,
+        Action::LandHunks,
         Action::ToggleWrap,
         Action::Expand,
         Action::Filter,
@@ -205,6 +212,8 @@ impl Action {
             Action::PrevFile => "previous file",
             Action::Follow => "follow output",
             Action::Blame => "blame the diff line",
+            Action::ToggleHunk => "accept / keep aside the hunk",
+            Action::LandHunks => "land the accepted hunks",
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",
             Action::Filter => "filter turns",

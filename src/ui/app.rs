@@ -33,6 +33,7 @@ mod output;
 mod queue;
 mod reading;
 mod turn_list;
+mod verdicts;
 pub use autonomy::AutonomyPane;
 pub use blame::{BlameView, SourceView};
 pub use component::{Ctx, Effect, Outcome};
@@ -595,6 +596,8 @@ impl App {
                 };
             }
             Action::Approve => self.approve(),
+            Action::ToggleHunk => self.toggle_hunk(),
+            Action::LandHunks => self.land_hunks(),
             Action::Reject => self.reject(),
             Action::Rollback => self.rollback(),
             Action::NewTurn => self.open_new_turn(),
@@ -788,13 +791,19 @@ impl App {
 fn is_decision(op: &Op) -> bool {
     matches!(
         op,
-        Op::Approve(_) | Op::Reject(..) | Op::Rollback(_) | Op::Allow(_) | Op::Deny(..)
+        Op::Approve(_)
+            | Op::ApproveHunks(..)
+            | Op::Reject(..)
+            | Op::Rollback(_)
+            | Op::Allow(_)
+            | Op::Deny(..)
     )
 }
 
 fn op_name(op: &Op) -> String {
     match op {
         Op::Approve(id) => format!("approve {id}"),
+        Op::ApproveHunks(id, _) => format!("approve hunks of {id}"),
         Op::Reject(id, _) => format!("reject {id}"),
         Op::Rollback(id) => format!("roll back {id}"),
         Op::Cancel(id) => format!("cancel {id}"),

@@ -575,6 +575,9 @@ mod tests {
             ("}", &[Layer::Detail, Layer::Global], Action::NextFile),
             ("{", &[Layer::Detail, Layer::Global], Action::PrevFile),
             ("f", &[Layer::Detail, Layer::Global], Action::Follow),
+            ("space", &[Layer::Detail, Layer::Global], Action::ToggleHunk),
+            ("A", &[Layer::Detail, Layer::Global], Action::LandHunks),
+            ("A", &panes, Action::LandHunks),
             ("h", &[Layer::Autonomy, Layer::Global], Action::SliderLeft),
             ("l", &[Layer::Autonomy, Layer::Global], Action::SliderRight),
             (

@@ -79,6 +79,9 @@ pub type Highlighted = Vec<Vec<(Style, std::ops::Range<usize>)>>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Approve(String),
+    /// Land the hunks marked accepted (by file and `@@` header); the rest
+    /// is kept aside.
+    ApproveHunks(String, Vec<(String, Option<String>)>),
     Reject(String, String),
     Rollback(String),
     Cancel(String),
@@ -340,6 +343,20 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
         Op::Approve(id) => ws
             .approve(id, None)
             .map(|l| format!("{id} landed on {} as {}", l.branch, short(&l.commit)))
+            .map_err(|e| e.to_string()),
+        Op::ApproveHunks(id, keys) => ws
+            .approve_hunks(id, &crate::diff::select::Pick::Keys(keys.clone()), None)
+            .map(|p| {
+                let n: Vec<String> = p.accepted.iter().map(|h| h.n.to_string()).collect();
+                format!(
+                    "{id}: hunks {} landed on {} as {}; {} kept at {}",
+                    n.join(", "),
+                    p.landing.branch,
+                    short(&p.landing.commit),
+                    p.rejected.len(),
+                    p.kept_at.as_deref().unwrap_or("-")
+                )
+            })
             .map_err(|e| e.to_string()),
         Op::Reject(id, reason) => ws
             .reject(id, reason.clone())

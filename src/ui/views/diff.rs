@@ -109,6 +109,9 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                         th.style("text.muted"),
                     ),
                 ];
+                if !crate::diff::select::splittable(f) {
+                    spans.extend(verdict(th, diff.row_mark(*row)));
+                }
                 if diff.suspicious.contains(&fi) {
                     spans.push(Span::styled(
                         "  ⚠ hidden characters, shown as markers",
@@ -121,7 +124,9 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 let Body::Text(h) = &files[fi].body else {
                     continue;
                 };
-                Line::styled(h[hi].header.clone(), th.style("diff.hunk"))
+                let mut line = Line::styled(h[hi].header.clone(), th.style("diff.hunk"));
+                line.spans.extend(verdict(th, diff.row_mark(*row)));
+                line
             }
             Row::Note(fi) => {
                 let text = match &files[fi].body {
@@ -143,6 +148,17 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 let dl = &h[hi].lines[li];
                 let hl = diff.highlights.get(&(fi, hi)).and_then(|v| v.get(li));
                 let mut line = diff_line(th, dl, hl.map(|v| v.as_slice()));
+                if let Some(accepted) = diff.row_mark(*row) {
+                    // The gutter says the hunk's verdict on each of its lines.
+                    let numbers = &mut line.spans[0];
+                    let (mark, role) = if accepted {
+                        ("✓", "diff.added")
+                    } else {
+                        ("✗", "diff.removed")
+                    };
+                    numbers.content = format!("{mark}{}", &numbers.content[1..]).into();
+                    numbers.style = th.style(role);
+                }
                 if cursor == Some(first + lines.len()) {
                     // The cursor's line: `b` blames it.
                     let numbers = &mut line.spans[0];
@@ -174,6 +190,14 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
     );
     frame.render_widget(p, body);
     Some((first, last))
+}
+
+/// A hunk's (or a whole file's) verdict, when the operator gave one.
+fn verdict<'a>(th: &Theme, mark: Option<bool>) -> Option<Span<'a>> {
+    Some(match mark? {
+        true => Span::styled("  ✓ accepted", th.style("diff.added")),
+        false => Span::styled("  ✗ kept aside", th.style("diff.removed")),
+    })
 }
 
 /// A line that cites a source the turn never read, or read before it

@@ -1,0 +1,189 @@
+//! Verdicts hunk by hunk in the console, over a real repository and a real
+//! turn: `space` in the Diff tab marks the hunk under the cursor accepted
+//! (✓) or kept aside (✗), the marks are drawn in the gutter, and `A` lands
+//! the accepted hunks after a confirm that counts them — the same partial
+//! landing as `leash approve --hunks`.
+
+mod common;
+
+use common::Repo;
+use common::console::{app_with, assert_screen, key, render, select, text};
+use crossterm::event::KeyCode;
+use leash::ui::action::Action;
+use leash::ui::app::{App, Dialog, Pane, Row};
+
+fn numbered(n: usize) -> String {
+    (1..=n).map(|i| format!("line {i}\n")).collect()
+}
+
+/// A 40-line a.md, and a waiting turn t1 that edits it in three places
+/// and adds b.md: four hunks.
+fn workspace() -> Repo {
+    let r = Repo::initialised();
+    r.write("a.md", &numbered(40));
+    r.git(&["add", "a.md"]);
+    r.git(&["commit", "-q", "-m", "a.md"]);
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--title",
+        "three edits",
+        "--",
+        "sh",
+        "-c",
+        "sed -i -e 's/^line 2$/line two/' -e 's/^line 20$/line twenty/' \
+         -e 's/^line 39$/line thirty-nine/' a.md && echo new > b.md",
+    ]);
+    r
+}
+
+fn at_hunk(app: &App) -> Row {
+    app.detail.diff.rows[app.detail.diff.cursor]
+}
+
+fn confirm(app: &App) -> (String, String) {
+    match app.dialog() {
+        Some(Dialog::Confirm { title, lines, .. }) => (title.clone(), lines.join("\n")),
+        other => panic!("expected a confirm dialog, got {other:?}"),
+    }
+}
+
+#[test]
+fn space_marks_hunks_and_a_lands_only_the_accepted_ones() {
+    let r = workspace();
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+
+    // Nothing marked: A says how to mark, and nothing is decided.
+    key(&mut app, KeyCode::Char('A'));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.error && status.text.contains("mark them with space"),
+        "{status:?}"
+    );
+    assert!(app.dialog().is_none());
+
+    // Hunk 1 accepted, hunk 2 accepted then kept aside (from one of its
+    // lines), hunk 3 accepted; b.md's hunk left unmarked.
+    app.update(Action::NextHunk);
+    assert_eq!(at_hunk(&app), Row::Hunk(0, 0));
+    key(&mut app, KeyCode::Char(' '));
+    assert!(
+        app.status
+            .clone()
+            .unwrap()
+            .text
+            .contains("accepted — 1 of 4"),
+        "{:?}",
+        app.status
+    );
+    app.update(Action::NextHunk);
+    app.update(Action::Down);
+    assert_eq!(at_hunk(&app), Row::Line(0, 1, 0));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    assert!(
+        app.status
+            .clone()
+            .unwrap()
+            .text
+            .contains("kept aside — 1 of 4"),
+        "{:?}",
+        app.status
+    );
+    app.update(Action::NextHunk);
+    assert_eq!(at_hunk(&app), Row::Hunk(0, 2));
+    key(&mut app, KeyCode::Char(' '));
+
+    // The marks are in the gutter and on the hunks' headers.
+    app.update(Action::Top);
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains("@@ -1,5 +1,5 @@  ✓ accepted"), "{screen}");
+    assert!(
+        screen.contains("@@ -17,7 +17,7 @@  ✗ kept aside"),
+        "{screen}"
+    );
+    assert!(screen.contains("✓  2      -line 2"), "{screen}");
+    assert!(screen.contains("✗      20 +line twenty"), "{screen}");
+    assert_screen("diff_hunk_verdicts_120x40", r.path(), &screen, &[]);
+
+    // A asks first, counting what lands and what is kept aside; n keeps
+    // everything as it was.
+    let head = r.head();
+    key(&mut app, KeyCode::Char('A'));
+    let (title, lines) = confirm(&app);
+    assert_eq!(title, "Land 2 of 4 hunks of t1?");
+    assert!(
+        lines.contains("2 kept aside at refs/leash/rejected/t1"),
+        "{lines}"
+    );
+    assert!(lines.contains("  a.md @@ -17,7 +17,7 @@"), "{lines}");
+    assert!(lines.contains("  b.md @@ -0,0 +1 @@"), "{lines}");
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(r.head(), head);
+    assert_eq!(
+        app.ws.state().turn("t1").unwrap().state.as_str(),
+        "awaiting_review"
+    );
+
+    key(&mut app, KeyCode::Char('A'));
+    key(&mut app, KeyCode::Char('y'));
+    let status = app.status.clone().unwrap();
+    assert!(!status.error, "{status:?}");
+    assert!(status.text.contains("hunks 1, 3 landed"), "{status:?}");
+    assert_eq!(app.ws.state().turn("t1").unwrap().state.as_str(), "landed");
+    let landed = numbered(40)
+        .replace("line 2\n", "line two\n")
+        .replace("line 39\n", "line thirty-nine\n");
+    assert_eq!(r.read("a.md"), landed);
+    assert!(!r.file("b.md").exists());
+    let rest = r.git(&["diff", "HEAD", "refs/leash/rejected/t1"]);
+    assert!(
+        rest.contains("+line twenty") && rest.contains("+new"),
+        "{rest}"
+    );
+    assert!(
+        r.git(&["log", "-1", "--format=%B"])
+            .contains("Leash-Partial: yes"),
+        "the landed commit says it is partial"
+    );
+}
+
+#[test]
+fn a_file_header_marks_all_its_hunks_and_every_hunk_accepted_is_a_whole_approval() {
+    let r = workspace();
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+    app.update(Action::Top);
+    assert_eq!(at_hunk(&app), Row::File(0));
+    key(&mut app, KeyCode::Char(' '));
+    assert!(
+        app.status
+            .clone()
+            .unwrap()
+            .text
+            .contains("every hunk of a.md: accepted — 3 of 4"),
+        "{:?}",
+        app.status
+    );
+    app.update(Action::NextFile);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char('A'));
+    let (title, lines) = confirm(&app);
+    assert_eq!(title, "Land 4 of 4 hunks of t1?");
+    assert!(lines.contains("the whole turn lands"), "{lines}");
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.ws.state().turn("t1").unwrap().state.as_str(), "landed");
+    assert!(r.read("a.md").contains("line twenty\n"));
+    assert_eq!(r.read("b.md"), "new\n");
+    assert!(r.git(&["for-each-ref", "refs/leash/rejected"]).is_empty());
+    assert!(
+        !r.git(&["log", "-1", "--format=%B"])
+            .contains("Leash-Partial")
+    );
+}
