@@ -115,6 +115,19 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         citations: Vec<crate::invariants::Citation>,
     },
+    /// The operator's comment on a line of a turn's diff (`C` in the Diff
+    /// tab): what a turn sent back to its agent is told.
+    LineCommented {
+        turn: String,
+        path: String,
+        /// The line on the turn's side (context and added lines).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        /// The line on the base's side, for a removed line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_line: Option<u32>,
+        text: String,
+    },
     ActionRequested {
         turn: String,
         action: String,
@@ -411,6 +424,7 @@ impl Event {
             Event::TurnConfined { .. } => "turn_confined",
             Event::WriteRefused { .. } => "write_refused",
             Event::SourcesChecked { .. } => "sources_checked",
+            Event::LineCommented { .. } => "line_commented",
         }
     }
 
@@ -434,7 +448,8 @@ impl Event {
             | Event::TurnInterrupted { turn, .. }
             | Event::TurnConfined { turn, .. }
             | Event::WriteRefused { turn, .. }
-            | Event::SourcesChecked { turn, .. } => Some(turn),
+            | Event::SourcesChecked { turn, .. }
+            | Event::LineCommented { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
             }
@@ -790,6 +805,20 @@ impl Event {
             Event::WriteRefused { turn, path, line } => {
                 format!("write_refused {turn} {path} (the agent said: {line})")
             }
+            Event::LineCommented {
+                turn,
+                path,
+                line,
+                old_line,
+                text,
+            } => format!(
+                "line_commented {turn} {path}:{}: {text}",
+                match (line, old_line) {
+                    (Some(n), _) => n.to_string(),
+                    (None, Some(o)) => format!("-{o}"),
+                    (None, None) => "?".into(),
+                }
+            ),
             Event::SourcesChecked { turn, citations } => {
                 let mut s = format!("sources_checked {turn}");
                 if citations.is_empty() {

@@ -187,3 +187,80 @@ fn a_file_header_marks_all_its_hunks_and_every_hunk_accepted_is_a_whole_approval
             .contains("Leash-Partial")
     );
 }
+
+#[test]
+fn capital_c_comments_on_the_line_under_the_cursor_kept_in_the_journal_and_shown() {
+    let r = workspace();
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+    app.update(Action::NextHunk);
+    // The hunk's lines: 1, 2, -line 2, +line two.
+    for _ in 0..3 {
+        app.update(Action::Down);
+    }
+    assert_eq!(at_hunk(&app), Row::Line(0, 0, 2), "on `+line two`");
+    key(&mut app, KeyCode::Char('C'));
+    assert!(matches!(app.dialog(), Some(Dialog::Comment { .. })));
+    // Letters type (y and n included), enter keeps it.
+    for c in "say why, not only two".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog().is_none(), "{:?}", app.status);
+    app.update(Action::Up);
+    key(&mut app, KeyCode::Char('C'));
+    for c in "gone?".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    // An empty comment is refused and the dialog stays.
+    key(&mut app, KeyCode::Char('C'));
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.dialog(), Some(Dialog::Comment { .. })));
+    key(&mut app, KeyCode::Esc);
+
+    let comments: Vec<(serde_json::Value, serde_json::Value, String)> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "line_commented")
+        .map(|e| {
+            (
+                e["line"].clone(),
+                e["old_line"].clone(),
+                e["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        comments,
+        [
+            (
+                serde_json::json!(2),
+                serde_json::Value::Null,
+                "say why, not only two".into()
+            ),
+            (
+                serde_json::Value::Null,
+                serde_json::json!(2),
+                "gone?".into()
+            ),
+        ]
+    );
+    let screen = text(&render(&mut app, 140, 40));
+    assert!(
+        screen.contains("+line two  ✎ say why, not only two"),
+        "{screen}"
+    );
+    assert!(screen.contains("-line 2  ✎ gone?"), "{screen}");
+    let show = r.ok(&["show", "t1"]).stdout;
+    assert!(
+        show.contains("comment    a.md:2: say why, not only two"),
+        "{show}"
+    );
+    assert!(
+        show.contains("comment    a.md (removed line 2): gone?"),
+        "{show}"
+    );
+}

@@ -428,8 +428,34 @@ pub fn show(ws: &Workspace, a: ShowArgs) -> CliResult {
                 .unwrap_or_default()
         );
     }
+    if let Some(p) = t.decision.as_ref().and_then(|d| d.partial.as_ref()) {
+        let numbers = |h: &[crate::model::HunkRef]| -> String {
+            h.iter()
+                .map(|h| h.n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        say!(
+            "  partial    hunks {} accepted; {} kept aside",
+            numbers(&p.accepted),
+            numbers(&p.rejected)
+        );
+    }
     if let Some(c) = &t.landed_commit {
         say!("  landed     {}", short(c));
+    }
+    if let Some(k) = &t.kept_at
+        && t.state == TurnState::Landed
+    {
+        say!("  kept aside {k} (the hunks not landed)");
+    }
+    for c in &t.comments {
+        let at = match (c.line, c.old_line) {
+            (Some(n), _) => format!("{}:{n}", c.path),
+            (None, Some(o)) => format!("{} (removed line {o})", c.path),
+            (None, None) => c.path.clone(),
+        };
+        say!("  comment    {}: {}", out::field(&at), out::field(&c.text));
     }
     if let Some(from) = &t.drift_from {
         say!(

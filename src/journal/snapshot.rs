@@ -470,6 +470,13 @@ mod tests {
             "rejected":[{"n":2,"path":"g.bin"}],"commit":C,"remainder":C,
             "invariants":"1 pass, 0 fail, 0 fixed (on the accepted hunks)"}}),
         );
+        part.insert(
+            5,
+            ev(
+                json!({"kind":"line_commented","turn":"t33","path":"f1.md","line":1,
+                "text":"why this line?"}),
+            ),
+        );
         j.append(&mut s, part).unwrap();
         j.append(&mut s, running(31)).unwrap();
         s.brief_settled(None);
@@ -511,6 +518,7 @@ mod tests {
             .and_then(|d| d.partial.as_ref())
             .unwrap();
         assert_eq!((verdict.accepted[0].n, verdict.rejected[0].n), (1, 2));
+        assert_eq!(t33.comments[0].text, "why this line?");
     }
 
     #[test]

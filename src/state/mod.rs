@@ -122,6 +122,21 @@ pub struct Turn {
     /// The last rollback asked for: when, and why (`rollback_started`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackAsked>,
+    /// The operator's comments on lines of its diff (`line_commented`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<LineComment>,
+}
+
+/// A comment on a line of a turn's diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineComment {
+    pub ts: String,
+    pub path: String,
+    /// The line on the turn's side; `None` for a removed line.
+    pub line: Option<u32>,
+    /// The line on the base's side, for a removed line.
+    pub old_line: Option<u32>,
+    pub text: String,
 }
 
 /// A rollback as the operator asked for it.
@@ -489,6 +504,7 @@ impl State {
                 refused_writes: Vec::new(),
                 model: None,
                 rollback: None,
+                comments: Vec::new(),
             });
             return;
         }
@@ -629,6 +645,19 @@ impl State {
                 });
             }
             Event::SourcesChecked { citations, .. } => t.citations = citations.clone(),
+            Event::LineCommented {
+                path,
+                line,
+                old_line,
+                text,
+                ..
+            } => t.comments.push(LineComment {
+                ts: ts.clone(),
+                path: path.clone(),
+                line: *line,
+                old_line: *old_line,
+                text: text.clone(),
+            }),
             Event::WriteRefused { path, .. } => {
                 if !t.refused_writes.contains(path) {
                     t.refused_writes.push(path.clone());

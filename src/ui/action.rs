@@ -75,6 +75,8 @@ pub enum Action {
     ToggleHunk,
     /// Land the accepted hunks of the selected turn (asks first).
     LandHunks,
+    /// Comment on the diff line under the cursor (asks the text).
+    CommentLine,
     // Reading
     /// Wrap long lines in the detail tab, or cut them with a marker and
     /// scroll sideways (toggle).
@@ -165,6 +167,7 @@ impl Action {
         Action::Blame,
         Action::ToggleHunk,
         Action::LandHunks,
+        Action::CommentLine,
         Action::ToggleWrap,
         Action::Expand,
         Action::Filter,
@@ -214,6 +217,7 @@ impl Action {
             Action::Blame => "blame the diff line",
             Action::ToggleHunk => "accept / keep aside the hunk",
             Action::LandHunks => "land the accepted hunks",
+            Action::CommentLine => "comment on the diff line",
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",
             Action::Filter => "filter turns",

@@ -100,6 +100,14 @@ pub enum Dialog {
         input: String,
         action: bool,
     },
+    /// Asks for a comment on a line of the diff (`C`).
+    Comment {
+        turn: String,
+        path: String,
+        line: Option<u32>,
+        old_line: Option<u32>,
+        input: String,
+    },
     /// Asks to confirm an operator action, showing what it will do.
     Confirm {
         title: String,
@@ -478,12 +486,15 @@ impl App {
         let typing = ev.modifiers.difference(KeyModifiers::SHIFT).is_empty();
         match (self.layers.top(), ev.code) {
             (
-                Some(Overlay::Dialog(Dialog::Reason { .. } | Dialog::NewTurn(_))),
+                Some(Overlay::Dialog(
+                    Dialog::Reason { .. } | Dialog::Comment { .. } | Dialog::NewTurn(_),
+                )),
                 KeyCode::Char(c),
             ) if typing => Some(Action::Type(c)),
-            (Some(Overlay::Dialog(Dialog::Reason { .. })), KeyCode::Backspace) => {
-                Some(Action::Erase)
-            }
+            (
+                Some(Overlay::Dialog(Dialog::Reason { .. } | Dialog::Comment { .. })),
+                KeyCode::Backspace,
+            ) => Some(Action::Erase),
             (Some(Overlay::Dialog(Dialog::NewTurn(_))), _) => line_edit(ev),
             (None, code) if self.focus == Pane::Turns && self.turn_list.editing() => match code {
                 KeyCode::Char(c) if typing => Some(Action::Type(c)),
@@ -598,6 +609,7 @@ impl App {
             Action::Approve => self.approve(),
             Action::ToggleHunk => self.toggle_hunk(),
             Action::LandHunks => self.land_hunks(),
+            Action::CommentLine => self.comment_line(),
             Action::Reject => self.reject(),
             Action::Rollback => self.rollback(),
             Action::NewTurn => self.open_new_turn(),
@@ -804,6 +816,7 @@ fn op_name(op: &Op) -> String {
     match op {
         Op::Approve(id) => format!("approve {id}"),
         Op::ApproveHunks(id, _) => format!("approve hunks of {id}"),
+        Op::Comment { turn, .. } => format!("comment on {turn}"),
         Op::Reject(id, _) => format!("reject {id}"),
         Op::Rollback(id) => format!("roll back {id}"),
         Op::Cancel(id) => format!("cancel {id}"),

@@ -578,6 +578,7 @@ mod tests {
             ("space", &[Layer::Detail, Layer::Global], Action::ToggleHunk),
             ("A", &[Layer::Detail, Layer::Global], Action::LandHunks),
             ("A", &panes, Action::LandHunks),
+            ("C", &[Layer::Detail, Layer::Global], Action::CommentLine),
             ("h", &[Layer::Autonomy, Layer::Global], Action::SliderLeft),
             ("l", &[Layer::Autonomy, Layer::Global], Action::SliderRight),
             (

@@ -82,6 +82,14 @@ pub enum Op {
     /// Land the hunks marked accepted (by file and `@@` header); the rest
     /// is kept aside.
     ApproveHunks(String, Vec<(String, Option<String>)>),
+    /// Comment on a line of a turn's diff.
+    Comment {
+        turn: String,
+        path: String,
+        line: Option<u32>,
+        old_line: Option<u32>,
+        text: String,
+    },
     Reject(String, String),
     Rollback(String),
     Cancel(String),
@@ -357,6 +365,16 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                     p.kept_at.as_deref().unwrap_or("-")
                 )
             })
+            .map_err(|e| e.to_string()),
+        Op::Comment {
+            turn,
+            path,
+            line,
+            old_line,
+            text,
+        } => ws
+            .comment_line(turn, path, *line, *old_line, text)
+            .map(|()| format!("comment kept on {turn} {path}"))
             .map_err(|e| e.to_string()),
         Op::Reject(id, reason) => ws
             .reject(id, reason.clone())

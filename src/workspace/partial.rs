@@ -172,6 +172,35 @@ impl Workspace {
         Ok(Some(counts(&check.results)))
     }
 
+    /// Attaches the operator's comment to a line of a turn's diff (`line`
+    /// on the turn's side, or `old_line` for a removed line), journaled as
+    /// `line_commented`: shown on the diff, and what sending the turn back
+    /// to its agent is to tell it.
+    pub fn comment_line(
+        &mut self,
+        id: &str,
+        path: &str,
+        line: Option<u32>,
+        old_line: Option<u32>,
+        text: &str,
+    ) -> Result<()> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::Refused("a comment needs some text".into()));
+        }
+        if line.is_none() && old_line.is_none() {
+            return Err(Error::Refused(format!("{path}: which line?")));
+        }
+        self.turn(id)?;
+        self.append(vec![crate::event::Event::LineCommented {
+            turn: id.to_string(),
+            path: path.to_string(),
+            line,
+            old_line,
+            text: text.to_string(),
+        }])
+    }
+
     /// Keeps the hunks a partial landing left out at
     /// `refs/leash/rejected/<id>`: before its landing is journaled done, and
     /// again by recovery when a crash came between the two (the same

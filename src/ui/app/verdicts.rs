@@ -125,6 +125,42 @@ impl App {
         }
     }
 
+    /// `C`: asks for a comment on the diff line under the cursor.
+    pub(super) fn comment_line(&mut self) {
+        if self.detail.tab != super::Tab::Diff {
+            return self.refuse("open the Diff tab (2) to comment on a line".into());
+        }
+        let Some(t) = self.current().cloned() else {
+            return self.refuse("no turn selected".into());
+        };
+        let diff = &self.detail.diff;
+        let (Some(Ok(files)), Some(&Row::Line(fi, hi, li))) =
+            (&diff.files, diff.rows.get(diff.cursor))
+        else {
+            return self.refuse("put the cursor on a line of the diff to comment on it".into());
+        };
+        let f = &files[fi];
+        let Body::Text(hunks) = &f.body else {
+            return;
+        };
+        let dl = &hunks[hi].lines[li];
+        let (path, line, old_line) = match dl.kind {
+            crate::diff::LineKind::Removed => (
+                f.old_path.clone().unwrap_or_else(|| f.path().to_string()),
+                None,
+                dl.old_no,
+            ),
+            _ => (f.path().to_string(), dl.new_no, None),
+        };
+        self.layers.open(Dialog::Comment {
+            turn: t.id,
+            path,
+            line,
+            old_line,
+            input: String::new(),
+        });
+    }
+
     /// `A`: lands the accepted hunks of the selected turn, after a confirm.
     pub(super) fn land_hunks(&mut self) {
         let Some(t) = self.current().cloned() else {

@@ -168,7 +168,7 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 line
             }
         };
-        let line = mark_citations(app, &files, *row, line);
+        let line = mark_comments(app, &files, *row, mark_citations(app, &files, *row, line));
         lines.push(line);
     }
     // Cut, a diff line's numbers and sign stay while its text scrolls.
@@ -233,6 +233,37 @@ fn mark_citations<'a>(
             app.theme.style("warning"),
         ));
         line.spans.push(safe(&c.target, app.theme.style("warning")));
+    }
+    line
+}
+
+/// The operator's comments on a line, at its end.
+fn mark_comments<'a>(
+    app: &App,
+    files: &[crate::diff::FileDiff],
+    row: Row,
+    mut line: Line<'a>,
+) -> Line<'a> {
+    let Row::Line(fi, hi, li) = row else {
+        return line;
+    };
+    let (Some(turn), Body::Text(h)) = (app.current(), &files[fi].body) else {
+        return line;
+    };
+    let dl = &h[hi].lines[li];
+    let f = &files[fi];
+    for c in turn.comments.iter().filter(|c| match (c.line, c.old_line) {
+        (Some(n), _) => c.path == f.path() && dl.kind != LineKind::Removed && dl.new_no == Some(n),
+        (None, Some(o)) => {
+            f.old_path.as_deref().unwrap_or(f.path()) == c.path
+                && dl.kind == LineKind::Removed
+                && dl.old_no == Some(o)
+        }
+        (None, None) => false,
+    }) {
+        line.spans
+            .push(Span::styled("  ✎ ", app.theme.style("help.key")));
+        line.spans.push(safe(&c.text, app.theme.style("help.key")));
     }
     line
 }
