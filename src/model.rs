@@ -329,15 +329,25 @@ pub struct HunkRef {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
+    /// Of a hunk split by a line selection, the changed lines on this side
+    /// of the verdict: `+N` an added line (its number in the turn), `-N` a
+    /// removed one (its number in the base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<String>>,
 }
 
 impl HunkRef {
-    /// `path @@ -a,b +c,d @@`, or the path alone for a whole file.
+    /// `path @@ -a,b +c,d @@` (and the lines, for a part of a hunk), or
+    /// the path alone for a whole file.
     pub fn label(&self) -> String {
-        match &self.header {
+        let mut s = match &self.header {
             Some(h) => format!("{} {h}", self.path),
             None => format!("{} (whole file)", self.path),
+        };
+        if let Some(lines) = &self.lines {
+            s.push_str(&format!(" lines {}", lines.join(" ")));
         }
+        s
     }
 }
 

@@ -12,7 +12,7 @@
 use git2::{Index, IndexEntry, IndexTime, Oid, Repository};
 
 use super::{GitError, signature, tree_of};
-use crate::diff::select::{Unit, splice};
+use crate::diff::select::{Take, Unit, splice};
 use crate::diff::{Body, FileDiff};
 
 /// The two commits of a split turn.
@@ -32,7 +32,7 @@ pub fn split_turn(
     turn: Oid,
     files: &[FileDiff],
     units: &[Unit],
-    take: &[bool],
+    take: &[Take],
     messages: (&str, &str),
 ) -> Result<Split, GitError> {
     let base_tree = tree_of(repo, base)?;
@@ -41,13 +41,12 @@ pub fn split_turn(
     let mut index = Index::new()?;
     index.read_tree(&base_tree)?;
     for (i, f) in files.iter().enumerate() {
-        let mine: Vec<(&Unit, bool)> = units
+        let mine: Vec<(&Unit, &Take)> = units
             .iter()
             .zip(take)
             .filter(|(u, _)| u.file == i)
-            .map(|(u, t)| (u, *t))
             .collect();
-        if mine.iter().all(|(_, t)| !t) {
+        if mine.iter().all(|(_, t)| !t.any()) {
             continue;
         }
         if let Some(old) = &f.old_path {
@@ -56,7 +55,7 @@ pub fn split_turn(
         let Some(new_path) = &f.new_path else {
             continue;
         };
-        if mine.iter().all(|(_, t)| *t) {
+        if mine.iter().all(|(_, t)| **t == Take::All) {
             let entry = turn_tree.get_path(std::path::Path::new(new_path))?;
             index.add(&entry_for(new_path, entry.id(), entry.filemode() as u32))?;
             continue;
@@ -72,10 +71,10 @@ pub fn split_turn(
                 None => Ok(Vec::new()),
             }
         };
-        let mut flags = vec![false; hunks.len()];
+        let mut flags = vec![Take::No; hunks.len()];
         for (u, t) in &mine {
             if let Some(h) = u.hunk {
-                flags[h] = *t;
+                flags[h] = (*t).clone();
             }
         }
         let bytes = splice(
@@ -134,6 +133,10 @@ mod tests {
     use crate::diff::Limits;
     use crate::diff::select::{Pick, number, resolve};
 
+    fn all(n: usize, v: bool) -> Vec<Take> {
+        vec![if v { Take::All } else { Take::No }; n]
+    }
+
     fn numbered(n: usize) -> String {
         (1..=n).map(|i| format!("line {i}\n")).collect()
     }
@@ -190,7 +193,7 @@ mod tests {
                 "r.md → moved.md (renamed without edits: taken or left whole)",
             ]
         );
-        let take = resolve(&units, &Pick::Numbers(vec![1, 3, 4, 6])).unwrap();
+        let take = resolve(&files, &units, &Pick::Numbers(vec![1, 3, 4, 6])).unwrap();
         let split = split_turn(&repo, Some(base), turn, &files, &units, &take, ("p", "r")).unwrap();
         let show = |rev: String| git(p, &["show", &rev]);
         let partial = split.partial.to_string();
@@ -236,14 +239,23 @@ mod tests {
         let files = sides::diff_trees(&repo, Some(base), Some(turn), &Limits::unlimited()).unwrap();
         let units = number(&files);
         let tree = |c: Oid| repo.find_commit(c).unwrap().tree_id();
-        let all = vec![true; units.len()];
-        let s = split_turn(&repo, Some(base), turn, &files, &units, &all, ("p", "r")).unwrap();
+        let everything = all(units.len(), true);
+        let s = split_turn(
+            &repo,
+            Some(base),
+            turn,
+            &files,
+            &units,
+            &everything,
+            ("p", "r"),
+        )
+        .unwrap();
         assert_eq!(tree(s.partial), tree(turn));
-        let none = vec![false; units.len()];
+        let none = all(units.len(), false);
         let s = split_turn(&repo, Some(base), turn, &files, &units, &none, ("p", "r")).unwrap();
         assert_eq!(tree(s.partial), tree(base));
-        let mut every_hunk_of_a = vec![false; units.len()];
-        every_hunk_of_a[..3].fill(true);
+        let mut every_hunk_of_a = all(units.len(), false);
+        every_hunk_of_a[..3].fill(Take::All);
         let s = split_turn(
             &repo,
             Some(base),

@@ -149,13 +149,98 @@ pub enum Pick {
     /// Every unit of these files (`--files a.md,b.md`), by new or old path.
     Files(Vec<String>),
     /// By file and hunk header, as the console marked them on the diff it
-    /// drew; a header of `None` takes the whole file.
-    Keys(Vec<(String, Option<String>)>),
+    /// drew.
+    Keys(Vec<Mark>),
 }
 
-/// Resolves a pick to one flag per unit (taken or not); an unknown number,
-/// file or hunk is refused, saying what there is.
-pub fn resolve(units: &[Unit], pick: &Pick) -> Result<Vec<bool>, String> {
+/// A unit the console marked accepted: by file and `@@` header (`None`:
+/// the whole file), and, when only a range of its lines was selected,
+/// which lines (indices into the hunk's lines; only changed lines count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub path: String,
+    pub header: Option<String>,
+    pub lines: Option<Vec<usize>>,
+}
+
+/// How much of a unit a verdict takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Take {
+    No,
+    All,
+    /// Only these changed lines of a hunk (indices into its lines): a
+    /// line-range selection splits the hunk.
+    Lines(Vec<usize>),
+}
+
+impl Take {
+    /// Takes anything.
+    pub fn any(&self) -> bool {
+        *self != Take::No
+    }
+}
+
+/// The indices of a hunk's changed (added or removed) lines.
+pub fn changed_lines(h: &Hunk) -> Vec<usize> {
+    (0..h.lines.len())
+        .filter(|&i| h.lines[i].kind != super::LineKind::Context)
+        .collect()
+}
+
+/// Resolves a pick to what it takes of each unit; an unknown number, file
+/// or hunk is refused, saying what there is.
+pub fn resolve(files: &[FileDiff], units: &[Unit], pick: &Pick) -> Result<Vec<Take>, String> {
+    let flags = resolve_whole(units, pick)?;
+    let mut take: Vec<Take> = flags
+        .iter()
+        .map(|&t| if t { Take::All } else { Take::No })
+        .collect();
+    let Pick::Keys(marks) = pick else {
+        return Ok(take);
+    };
+    for m in marks {
+        let Some(lines) = &m.lines else {
+            continue;
+        };
+        let Some(i) = units
+            .iter()
+            .position(|u| u.path == m.path && u.header == m.header && u.hunk.is_some())
+        else {
+            return Err(format!("{}: only a hunk can be taken in part", m.path));
+        };
+        let u = &units[i];
+        let Body::Text(hunks) = &files[u.file].body else {
+            return Err(format!("{}: only a hunk can be taken in part", m.path));
+        };
+        let changed = changed_lines(&hunks[u.hunk.expect("a hunk unit")]);
+        let mut chosen: Vec<usize> = lines
+            .iter()
+            .copied()
+            .filter(|l| changed.contains(l))
+            .collect();
+        chosen.sort_unstable();
+        chosen.dedup();
+        if chosen.is_empty() {
+            return Err(format!(
+                "{}: the selection holds no changed line",
+                u.label()
+            ));
+        }
+        // A line selection of a hunk also marked whole takes it whole.
+        let whole = marks.iter().any(|o| {
+            o.lines.is_none() && o.path == m.path && (o.header == m.header || o.header.is_none())
+        });
+        take[i] = if whole || chosen.len() == changed.len() {
+            Take::All
+        } else {
+            Take::Lines(chosen)
+        };
+    }
+    Ok(take)
+}
+
+/// One flag per unit: taken (whole, or a line-range of it) or not.
+fn resolve_whole(units: &[Unit], pick: &Pick) -> Result<Vec<bool>, String> {
     let mut take = vec![false; units.len()];
     let paths = || -> Vec<String> {
         let mut p: Vec<String> = units.iter().map(|u| u.path.clone()).collect();
@@ -194,7 +279,10 @@ pub fn resolve(units: &[Unit], pick: &Pick) -> Result<Vec<bool>, String> {
             }
         }
         Pick::Keys(keys) => {
-            for (f, header) in keys {
+            for Mark {
+                path: f, header, ..
+            } in keys
+            {
                 let mut found = false;
                 for (i, u) in units.iter().enumerate() {
                     if of_file(u, f) && (header.is_none() || u.header == *header) {
@@ -216,24 +304,40 @@ pub fn resolve(units: &[Unit], pick: &Pick) -> Result<Vec<bool>, String> {
 
 /// A file's content with only the taken hunks of its change applied to
 /// the old side: each taken hunk's new lines, each other hunk's old lines,
-/// and the unchanged lines between them, byte for byte. `take` has one
-/// flag per hunk. All hunks taken gives `new`; none gives `old`.
-pub fn splice(old: &[u8], new: &[u8], hunks: &[Hunk], take: &[bool]) -> Vec<u8> {
+/// and the unchanged lines between them, byte for byte; of a hunk taken in
+/// part, its context, the removals taken and the additions taken (the
+/// other removed lines stay). `take` has one entry per hunk. All hunks
+/// taken gives `new`; none gives `old`.
+pub fn splice(old: &[u8], new: &[u8], hunks: &[Hunk], take: &[Take]) -> Vec<u8> {
     let (old_l, new_l) = (split_lines(old), split_lines(new));
     // Git's header names an empty range by the line before it.
     let start = |s: u32, len: u32| if len == 0 { s as usize } else { s as usize - 1 };
     let mut out = Vec::with_capacity(old.len().max(new.len()));
     let mut at = 0;
-    for (h, &taken) in hunks.iter().zip(take) {
+    for (h, taken) in hunks.iter().zip(take) {
         let o = start(h.old_start, h.old_len);
         let n = start(h.new_start, h.new_len);
         old_l[at..o].iter().for_each(|l| out.extend_from_slice(l));
-        let side = if taken {
-            &new_l[n..n + h.new_len as usize]
-        } else {
-            &old_l[o..o + h.old_len as usize]
-        };
-        side.iter().for_each(|l| out.extend_from_slice(l));
+        match taken {
+            Take::All => new_l[n..n + h.new_len as usize]
+                .iter()
+                .for_each(|l| out.extend_from_slice(l)),
+            Take::No => old_l[o..o + h.old_len as usize]
+                .iter()
+                .for_each(|l| out.extend_from_slice(l)),
+            Take::Lines(chosen) => {
+                let at = |no: Option<u32>| no.expect("numbered on its side") as usize - 1;
+                for (i, l) in h.lines.iter().enumerate() {
+                    let kept: &[u8] = match l.kind {
+                        super::LineKind::Context => old_l[at(l.old_no)],
+                        super::LineKind::Removed if !chosen.contains(&i) => old_l[at(l.old_no)],
+                        super::LineKind::Added if chosen.contains(&i) => new_l[at(l.new_no)],
+                        _ => b"",
+                    };
+                    out.extend_from_slice(kept);
+                }
+            }
+        }
         at = o + h.old_len as usize;
     }
     old_l[at..].iter().for_each(|l| out.extend_from_slice(l));
@@ -269,7 +373,7 @@ mod tests {
         let h = hunks(&f);
         assert_eq!(h.len(), 3);
         let got = |take: &[bool]| {
-            String::from_utf8(splice(old.as_bytes(), new.as_bytes(), h, take)).unwrap()
+            String::from_utf8(splice(old.as_bytes(), new.as_bytes(), h, &takes(take))).unwrap()
         };
         assert_eq!(got(&[true, true, true]), new);
         assert_eq!(got(&[false, false, false]), old);
@@ -281,6 +385,21 @@ mod tests {
         assert_eq!(got(&[false, true, false]), middle);
     }
 
+    fn takes(flags: &[bool]) -> Vec<Take> {
+        flags
+            .iter()
+            .map(|&t| if t { Take::All } else { Take::No })
+            .collect()
+    }
+
+    fn mark(path: &str, header: Option<&str>, lines: Option<Vec<usize>>) -> Mark {
+        Mark {
+            path: path.into(),
+            header: header.map(str::to_string),
+            lines,
+        }
+    }
+
     #[test]
     fn splice_keeps_bytes_and_missing_newlines() {
         let old = b"a\r\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\xff\nm";
@@ -289,12 +408,79 @@ mod tests {
         let h = hunks(&f);
         assert_eq!(h.len(), 2);
         assert_eq!(
-            splice(old, new, h, &[false, true]),
+            splice(old, new, h, &takes(&[false, true])),
             b"a\r\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\xff\nM\n"
         );
         assert_eq!(
-            splice(old, new, h, &[true, false]),
+            splice(old, new, h, &takes(&[true, false])),
             b"A\r\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\xff\nm"
+        );
+    }
+
+    #[test]
+    fn a_line_selection_takes_only_its_changed_lines() {
+        // One hunk: line 5 becomes two lines, line 7 goes.
+        let old = numbered(12);
+        let new = old
+            .replace("line 5\n", "five\nfive and a half\n")
+            .replace("line 7\n", "");
+        let f = diff_blobs(
+            Some(old.as_bytes()),
+            Some(new.as_bytes()),
+            Some("n.md"),
+            Some("n.md"),
+            &Limits::default(),
+            far(),
+        );
+        let h = hunks(&f);
+        assert_eq!(h.len(), 1);
+        let kinds: Vec<String> = h[0]
+            .lines
+            .iter()
+            .map(|l| format!("{:?} {}", l.kind, l.text))
+            .collect();
+        assert_eq!(
+            kinds[3..7],
+            [
+                "Removed line 5",
+                "Added five",
+                "Added five and a half",
+                "Context line 6"
+            ]
+        );
+        assert_eq!(changed_lines(&h[0]), [3, 4, 5, 7]);
+        // Lines 3..=5: the first change alone.
+        let got = splice(
+            old.as_bytes(),
+            new.as_bytes(),
+            h,
+            &[Take::Lines(vec![3, 4, 5])],
+        );
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            old.replace("line 5\n", "five\nfive and a half\n")
+        );
+        // Only the removal of line 7.
+        let got = splice(old.as_bytes(), new.as_bytes(), h, &[Take::Lines(vec![7])]);
+        assert_eq!(String::from_utf8(got).unwrap(), old.replace("line 7\n", ""));
+        // Resolved from the console's mark: context in the range does not
+        // count, every changed line selected is the whole hunk.
+        let units = number(std::slice::from_ref(&f));
+        let files = [f.clone()];
+        let pick =
+            |lines: Vec<usize>| Pick::Keys(vec![mark("n.md", Some(&h[0].header), Some(lines))]);
+        assert_eq!(
+            resolve(&files, &units, &pick(vec![0, 1, 2, 3, 4])).unwrap(),
+            [Take::Lines(vec![3, 4])]
+        );
+        assert_eq!(
+            resolve(&files, &units, &pick(vec![3, 4, 5, 6, 7])).unwrap(),
+            [Take::All]
+        );
+        assert!(
+            resolve(&files, &units, &pick(vec![0, 1]))
+                .unwrap_err()
+                .contains("holds no changed line")
         );
     }
 
@@ -317,7 +503,8 @@ mod tests {
             &Limits::default(),
             far(),
         );
-        let units = number(&[a, bin, added]);
+        let files = [a, bin, added];
+        let units = number(&files);
         let labels: Vec<String> = units
             .iter()
             .map(|u| format!("{} {}", u.n, u.label()))
@@ -334,32 +521,37 @@ mod tests {
         );
         assert_eq!((units[1].insertions, units[1].deletions), (2, 1));
         assert_eq!(
-            resolve(&units, &Pick::Numbers(vec![1, 3])).unwrap(),
-            [true, false, true, false, false]
+            resolve(&files, &units, &Pick::Numbers(vec![1, 3])).unwrap(),
+            takes(&[true, false, true, false, false])
         );
         assert_eq!(
-            resolve(&units, &Pick::Files(vec!["a.md".into(), "c.md".into()])).unwrap(),
-            [true, true, true, false, true]
+            resolve(
+                &files,
+                &units,
+                &Pick::Files(vec!["a.md".into(), "c.md".into()])
+            )
+            .unwrap(),
+            takes(&[true, true, true, false, true])
         );
         let keys = Pick::Keys(vec![
-            ("a.md".into(), Some("@@ -17,7 +17,8 @@".into())),
-            ("b.bin".into(), None),
+            mark("a.md", Some("@@ -17,7 +17,8 @@"), None),
+            mark("b.bin", None, None),
         ]);
         assert_eq!(
-            resolve(&units, &keys).unwrap(),
-            [false, true, false, true, false]
+            resolve(&files, &units, &keys).unwrap(),
+            takes(&[false, true, false, true, false])
         );
         assert_eq!(
-            resolve(&units, &Pick::Numbers(vec![6])).unwrap_err(),
+            resolve(&files, &units, &Pick::Numbers(vec![6])).unwrap_err(),
             "there is no hunk 6: the diff has hunks 1 to 5"
         );
         assert_eq!(
-            resolve(&units, &Pick::Files(vec!["x.md".into()])).unwrap_err(),
+            resolve(&files, &units, &Pick::Files(vec!["x.md".into()])).unwrap_err(),
             "the diff does not change x.md; it changes: a.md, b.bin, c.md"
         );
-        let stale = Pick::Keys(vec![("a.md".into(), Some("@@ -9 +9 @@".into()))]);
+        let stale = Pick::Keys(vec![mark("a.md", Some("@@ -9 +9 @@"), None)]);
         assert!(
-            resolve(&units, &stale)
+            resolve(&files, &units, &stale)
                 .unwrap_err()
                 .contains("changed since it was shown")
         );

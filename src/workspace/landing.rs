@@ -421,10 +421,13 @@ impl Workspace {
         ));
         if let Some(p) = turn.decision.as_ref().and_then(|d| d.partial.as_ref()) {
             // The hunks that did not land, in the body, before the trailers.
+            let mut all: Vec<usize> = p.accepted.iter().chain(&p.rejected).map(|h| h.n).collect();
+            all.sort_unstable();
+            all.dedup();
             let mut body = format!(
                 "Landed in part: {} of {} hunks. Not landed (kept at {}):\n",
                 p.accepted.len(),
-                p.accepted.len() + p.rejected.len(),
+                all.len(),
                 crate::model::rejected_ref(&turn.id)
             );
             for h in &p.rejected {

@@ -18,7 +18,8 @@ use git2::Oid;
 
 use super::{Error, Landing, Result, Workspace};
 use crate::checkpoint;
-use crate::diff::select::{self, Pick, Unit};
+use crate::diff::select::{self, Pick, Take, Unit};
+use crate::diff::{Body, FileDiff};
 use crate::invariants::{CheckResult, Outcome};
 use crate::model::{HunkRef, PartialVerdict, TurnKind, rejected_ref};
 use crate::state::Turn;
@@ -70,21 +71,9 @@ impl Workspace {
         };
         let files = self.diff_files(id)?;
         let units = select::number(&files);
-        let take =
-            select::resolve(&units, pick).map_err(|e| Error::Refused(format!("{id}: {e}")))?;
-        let refs = |taken: bool| -> Vec<HunkRef> {
-            units
-                .iter()
-                .zip(&take)
-                .filter(|(_, t)| **t == taken)
-                .map(|(u, _)| HunkRef {
-                    n: u.n,
-                    path: u.path.clone(),
-                    header: u.header.clone(),
-                })
-                .collect()
-        };
-        let (accepted, rejected) = (refs(true), refs(false));
+        let take = select::resolve(&files, &units, pick)
+            .map_err(|e| Error::Refused(format!("{id}: {e}")))?;
+        let (accepted, rejected) = verdict_refs(&files, &units, &take);
         if accepted.is_empty() {
             return Err(Error::Refused(format!(
                 "{id}: no hunk accepted, so nothing would land; to keep none of it, reject it \
@@ -217,6 +206,45 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+/// The units taken (wholly or in part) and those left (wholly or in
+/// part): a hunk split by a line selection is on both sides, each with its
+/// lines.
+fn verdict_refs(files: &[FileDiff], units: &[Unit], take: &[Take]) -> (Vec<HunkRef>, Vec<HunkRef>) {
+    let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
+    for (u, t) in units.iter().zip(take) {
+        let r = |lines: Option<Vec<String>>| HunkRef {
+            n: u.n,
+            path: u.path.clone(),
+            header: u.header.clone(),
+            lines,
+        };
+        match t {
+            Take::All => accepted.push(r(None)),
+            Take::No => rejected.push(r(None)),
+            Take::Lines(chosen) => {
+                let (Body::Text(hunks), Some(h)) = (&files[u.file].body, u.hunk) else {
+                    continue;
+                };
+                let hunk = &hunks[h];
+                let named = |i: &usize| {
+                    let l = &hunk.lines[*i];
+                    match (l.kind, l.new_no, l.old_no) {
+                        (crate::diff::LineKind::Added, Some(n), _) => format!("+{n}"),
+                        (_, _, Some(o)) => format!("-{o}"),
+                        _ => "?".into(),
+                    }
+                };
+                let (yes, no): (Vec<usize>, Vec<usize>) = select::changed_lines(hunk)
+                    .into_iter()
+                    .partition(|i| chosen.contains(i));
+                accepted.push(r(Some(yes.iter().map(named).collect())));
+                rejected.push(r(Some(no.iter().map(named).collect())));
+            }
+        }
+    }
+    (accepted, rejected)
 }
 
 /// An invariant the partial tree breaks, with its first findings.
