@@ -264,3 +264,85 @@ fn capital_c_comments_on_the_line_under_the_cursor_kept_in_the_journal_and_shown
         "{show}"
     );
 }
+
+#[test]
+fn v_selects_lines_and_space_splits_the_hunk_so_only_they_land() {
+    let r = Repo::initialised();
+    r.write("a.md", &numbered(12));
+    r.git(&["add", "a.md"]);
+    r.git(&["commit", "-q", "-m", "a.md"]);
+    // Two changes close enough to be one hunk.
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "sed -i -e 's/^line 4$/line four/' -e 's/^line 8$/line eight/' a.md",
+    ]);
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+    app.update(Action::NextHunk);
+    for _ in 0..4 {
+        app.update(Action::Down);
+    }
+    assert_eq!(at_hunk(&app), Row::Line(0, 0, 3), "on `-line 4`");
+    key(&mut app, KeyCode::Char('v'));
+    app.update(Action::Down);
+    key(&mut app, KeyCode::Char(' '));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status
+            .text
+            .contains("2 lines accepted — 2 of 4 changed lines"),
+        "{status:?}"
+    );
+    app.update(Action::Top);
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("◐ 2 of 4 changed lines accepted"),
+        "{screen}"
+    );
+    assert!(screen.contains("✓  4      -line 4"), "{screen}");
+    assert!(screen.contains("✗       8 +line eight"), "{screen}");
+    key(&mut app, KeyCode::Char('A'));
+    let (title, lines) = confirm(&app);
+    assert_eq!(title, "Land 1 of 1 hunks of t1?");
+    assert!(lines.contains("(the lines marked ✓)"), "{lines}");
+    assert!(lines.contains("1 kept aside"), "{lines}");
+    assert!(lines.contains("(the lines not marked ✓)"), "{lines}");
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        app.ws.state().turn("t1").unwrap().state.as_str(),
+        "landed",
+        "{:?}",
+        app.status
+    );
+    assert_eq!(
+        r.read("a.md"),
+        numbered(12).replace("line 4\n", "line four\n")
+    );
+    let rest = r.git(&["diff", "HEAD", "refs/leash/rejected/t1"]);
+    assert!(rest.contains("-line 8\n+line eight"), "{rest}");
+    assert!(
+        !rest.contains("+line four") && !rest.contains("-line 4"),
+        "{rest}"
+    );
+    let msg = r.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        msg.contains("- 1: a.md @@ -1,11 +1,11 @@ lines -8 +8"),
+        "{msg}"
+    );
+    let decided = r
+        .events()
+        .into_iter()
+        .find(|e| e["kind"] == "turn_decided")
+        .unwrap();
+    assert_eq!(
+        decided["partial"]["accepted"][0]["lines"],
+        serde_json::json!(["-4", "+4"])
+    );
+}

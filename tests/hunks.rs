@@ -296,3 +296,31 @@ fn a_crash_in_a_partial_landing_is_finished_or_undone_on_the_next_open() {
         assert_eq!(r.git(&["status", "--porcelain"]), "", "{point}");
     }
 }
+
+#[test]
+fn a_partial_landing_onto_a_moved_branch_is_applied_onto_it_and_verifies() {
+    let r = Repo::initialised();
+    let id = three_hunk_turn(&r);
+    r.write("user.md", "user\n");
+    r.git(&["add", "user.md"]);
+    r.git(&["commit", "-q", "-m", "user work"]);
+    let moved = r.head();
+    let out = r.ok(&["approve", &id, "--hunks", "1,3"]);
+    assert!(out.stdout.contains("had moved"), "{}", out.stdout);
+    assert_eq!(r.git(&["rev-parse", "HEAD~1"]), moved);
+    assert_eq!(r.read("user.md"), "user\n");
+    let a = r.read("a.md");
+    assert!(
+        a.contains("line two\n") && a.contains("line thirty-nine\n"),
+        "{a}"
+    );
+    assert!(a.contains("line 20\n") && !r.file("b.md").exists(), "{a}");
+    assert_eq!(r.git(&["status", "--porcelain"]), "");
+    // The landed commit has its note and agrees with it.
+    r.ok(&["verify", "HEAD~1..HEAD"]);
+    // What was kept aside still applies on top, by hand.
+    r.git(&["cherry-pick", &format!("refs/leash/rejected/{id}")]);
+    assert!(r.read("a.md").contains("line twenty\n"));
+    assert_eq!(r.read("b.md"), "new\n");
+    assert_eq!(r.read("user.md"), "user\n");
+}

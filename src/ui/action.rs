@@ -77,6 +77,8 @@ pub enum Action {
     LandHunks,
     /// Comment on the diff line under the cursor (asks the text).
     CommentLine,
+    /// Start (or drop) a selection of diff lines, which `space` marks.
+    SelectLines,
     // Reading
     /// Wrap long lines in the detail tab, or cut them with a marker and
     /// scroll sideways (toggle).
@@ -168,6 +170,7 @@ impl Action {
         Action::ToggleHunk,
         Action::LandHunks,
         Action::CommentLine,
+        Action::SelectLines,
         Action::ToggleWrap,
         Action::Expand,
         Action::Filter,
@@ -218,6 +221,7 @@ impl Action {
             Action::ToggleHunk => "accept / keep aside the hunk",
             Action::LandHunks => "land the accepted hunks",
             Action::CommentLine => "comment on the diff line",
+            Action::SelectLines => "select lines (space marks them)",
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",
             Action::Filter => "filter turns",

@@ -610,6 +610,7 @@ impl App {
             Action::ToggleHunk => self.toggle_hunk(),
             Action::LandHunks => self.land_hunks(),
             Action::CommentLine => self.comment_line(),
+            Action::SelectLines => self.select_lines(),
             Action::Reject => self.reject(),
             Action::Rollback => self.rollback(),
             Action::NewTurn => self.open_new_turn(),

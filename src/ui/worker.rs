@@ -81,7 +81,7 @@ pub enum Op {
     Approve(String),
     /// Land the hunks marked accepted (by file and `@@` header); the rest
     /// is kept aside.
-    ApproveHunks(String, Vec<(String, Option<String>)>),
+    ApproveHunks(String, Vec<crate::diff::select::Mark>),
     /// Comment on a line of a turn's diff.
     Comment {
         turn: String,

@@ -37,6 +37,11 @@ pub struct DiffView {
     /// by file and `@@` header (see `verdicts`); kept while the same turn's
     /// diff is read again.
     pub marks: HashMap<super::verdicts::HunkKey, bool>,
+    /// Hunks accepted in part (a line selection): the indices of the
+    /// changed lines accepted; the rest of the hunk is kept aside.
+    pub part: HashMap<super::verdicts::HunkKey, std::collections::BTreeSet<usize>>,
+    /// Where a line selection (`v`) began, a row.
+    pub anchor: Option<usize>,
 }
 
 /// Whether text holds characters a reader would not see as they are (the

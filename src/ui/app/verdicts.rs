@@ -1,13 +1,18 @@
 //! Per-hunk verdicts in the Diff tab: `space` marks the hunk under the
 //! cursor accepted (✓), again kept aside (✗); on a file's header row it
 //! marks all the file's hunks; a file that cannot be split (binary, a pure
-//! rename…) is marked whole. `A` lands the accepted hunks after a confirm
+//! rename…) is marked whole. `v` starts a line selection: `space` then
+//! marks only the changed lines between it and the cursor (within the
+//! cursor's hunk), which splits the hunk. `A` lands the accepted hunks
+//! after a confirm
 //! that says how many land and how many are kept aside — the library's
 //! partial approval, which checks the marks against the diff it numbers
 //! itself, so a diff that changed under the marks is refused, not guessed.
 
+use std::collections::BTreeSet;
+
 use super::{App, Dialog, DiffView, Row, Status};
-use crate::diff::select::splittable;
+use crate::diff::select::{Mark, changed_lines, splittable};
 use crate::diff::{Body, FileDiff};
 use crate::model::{TurnKind, TurnState};
 use crate::ui::worker::Op;
@@ -34,7 +39,8 @@ impl DiffView {
     }
 
     /// The mark of the hunk a row belongs to (or of the whole file, for a
-    /// file marked whole).
+    /// file marked whole); for a line of a hunk taken in part, whether that
+    /// line is taken (a context line there has none).
     pub fn row_mark(&self, row: Row) -> Option<bool> {
         let Some(Ok(files)) = &self.files else {
             return None;
@@ -45,10 +51,105 @@ impl DiffView {
         let whole = (f.path().to_string(), None);
         match (row, &f.body) {
             (Row::Hunk(_, h) | Row::Line(_, h, _), Body::Text(hunks)) if splittable(f) => {
-                self.mark(&(f.path().to_string(), Some(hunks[h].header.clone())))
+                let key = (f.path().to_string(), Some(hunks[h].header.clone()));
+                match (row, self.part.get(&key)) {
+                    (Row::Line(_, _, li), Some(taken)) => (hunks[h].lines[li].kind
+                        != crate::diff::LineKind::Context)
+                        .then(|| taken.contains(&li)),
+                    _ => self.mark(&key),
+                }
             }
             _ => self.mark(&whole),
         }
+    }
+
+    /// Of a hunk taken in part: how many of its changed lines are taken,
+    /// of how many.
+    pub fn part_of(&self, row: Row) -> Option<(usize, usize)> {
+        let (Some(Ok(files)), Row::Hunk(fi, hi)) = (&self.files, row) else {
+            return None;
+        };
+        let f = &files[fi];
+        let Body::Text(hunks) = &f.body else {
+            return None;
+        };
+        let taken = self
+            .part
+            .get(&(f.path().to_string(), Some(hunks[hi].header.clone())))?;
+        Some((taken.len(), changed_lines(&hunks[hi]).len()))
+    }
+
+    /// Whether a row is inside the line selection being made (`v`).
+    pub fn selecting(&self, row: usize) -> bool {
+        self.anchor
+            .is_some_and(|a| a.min(self.cursor) <= row && row <= a.max(self.cursor))
+    }
+
+    /// `v`: starts a line selection at the cursor, or drops the one begun.
+    pub(super) fn select_lines(&mut self) -> String {
+        if self.anchor.take().is_some() {
+            return "line selection dropped".into();
+        }
+        self.anchor = Some(self.cursor);
+        "selecting lines: move the cursor, then space marks the changed lines of its hunk".into()
+    }
+
+    /// `space` with a line selection: the changed lines selected in the
+    /// cursor's hunk are accepted, or kept aside when they all were.
+    fn toggle_lines(&mut self, anchor: usize) -> Result<String, String> {
+        let Some(Ok(files)) = &self.files else {
+            return Err("the diff is not here yet".into());
+        };
+        let (fi, hi) = match self.rows.get(self.cursor) {
+            Some(&(Row::Hunk(f, h) | Row::Line(f, h, _))) => (f, h),
+            _ => return Err("a line selection is made of one hunk's lines".into()),
+        };
+        let f = &files[fi];
+        let Body::Text(hunks) = &f.body else {
+            return Err("no lines here".into());
+        };
+        if !splittable(f) {
+            return Err(format!("{}: taken or left whole", f.path()));
+        }
+        let changed = changed_lines(&hunks[hi]);
+        let (lo, top) = (anchor.min(self.cursor), anchor.max(self.cursor));
+        let chosen: BTreeSet<usize> = self.rows[lo..=top.min(self.rows.len() - 1)]
+            .iter()
+            .filter_map(|r| match *r {
+                Row::Line(f2, h2, li) if f2 == fi && h2 == hi && changed.contains(&li) => Some(li),
+                _ => None,
+            })
+            .collect();
+        if chosen.is_empty() {
+            return Err("the selection holds no changed line of this hunk".into());
+        }
+        let key = (f.path().to_string(), Some(hunks[hi].header.clone()));
+        let header = hunks[hi].header.clone();
+        let mut taken = match (self.part.remove(&key), self.mark(&key)) {
+            (Some(t), _) => t,
+            (None, Some(true)) => changed.iter().copied().collect(),
+            _ => BTreeSet::new(),
+        };
+        let accept = !chosen.is_subset(&taken);
+        if accept {
+            taken.extend(&chosen);
+        } else {
+            taken.retain(|l| !chosen.contains(l));
+        }
+        let n = taken.len();
+        if n == 0 || n == changed.len() {
+            self.marks.insert(key.clone(), n > 0);
+        } else {
+            self.marks.remove(&key);
+            self.part.insert(key.clone(), taken);
+        }
+        Ok(format!(
+            "{} {header}: {} {} — {n} of {} changed lines of the hunk accepted",
+            key.0,
+            crate::words::count(chosen.len(), "line"),
+            if accept { "accepted" } else { "kept aside" },
+            changed.len()
+        ))
     }
 
     /// Every unit of the diff, in order.
@@ -62,6 +163,9 @@ impl DiffView {
     /// `space`: marks the unit under the cursor accepted, or kept aside
     /// when it already was accepted; says what it did.
     pub(super) fn toggle(&mut self) -> Result<String, String> {
+        if let Some(anchor) = self.anchor.take() {
+            return self.toggle_lines(anchor);
+        }
         let Some(Ok(files)) = &self.files else {
             return Err("the diff is not here yet".into());
         };
@@ -81,6 +185,7 @@ impl DiffView {
         };
         let accept = !keys.iter().all(|k| self.mark(k) == Some(true));
         for k in &keys {
+            self.part.remove(k);
             self.marks.insert(k.clone(), accept);
         }
         let what = match (&keys[..], splittable(f)) {
@@ -98,8 +203,31 @@ impl DiffView {
     /// How many units are accepted, of how many.
     pub fn tally(&self) -> (usize, usize) {
         let units = self.units();
-        let accepted = units.iter().filter(|k| self.mark(k) == Some(true)).count();
+        let accepted = units
+            .iter()
+            .filter(|k| self.mark(k) == Some(true) || self.part.contains_key(*k))
+            .count();
         (accepted, units.len())
+    }
+
+    /// What lands, as the library takes it: each unit accepted whole, and
+    /// each hunk taken in part with its lines.
+    pub fn accepted_marks(&self) -> Vec<Mark> {
+        self.units()
+            .into_iter()
+            .filter_map(|k| {
+                let lines = match (self.mark(&k), self.part.get(&k)) {
+                    (Some(true), _) => None,
+                    (_, Some(taken)) => Some(taken.iter().copied().collect()),
+                    _ => return None,
+                };
+                Some(Mark {
+                    path: k.0,
+                    header: k.1,
+                    lines,
+                })
+            })
+            .collect()
     }
 }
 
@@ -161,6 +289,15 @@ impl App {
         });
     }
 
+    /// `v` on the Diff tab.
+    pub(super) fn select_lines(&mut self) {
+        if self.detail.tab != super::Tab::Diff {
+            return self.refuse("open the Diff tab (2) to select lines".into());
+        }
+        let text = self.detail.diff.select_lines();
+        self.status = Some(Status { text, error: false });
+    }
+
     /// `A`: lands the accepted hunks of the selected turn, after a confirm.
     pub(super) fn land_hunks(&mut self) {
         let Some(t) = self.current().cloned() else {
@@ -174,18 +311,15 @@ impl App {
         }
         let diff = &self.detail.diff;
         let units = diff.units();
-        let accepted: Vec<HunkKey> = units
-            .iter()
-            .filter(|k| diff.mark(k) == Some(true))
-            .cloned()
-            .collect();
+        let accepted = diff.accepted_marks();
         if accepted.is_empty() {
             return self.refuse(format!(
                 "no hunk of {} is accepted: mark them with space in the Diff tab (✓), then A",
                 t.id
             ));
         }
-        let aside = units.len() - accepted.len();
+        let in_part = accepted.iter().filter(|m| m.lines.is_some()).count();
+        let aside = units.len() - accepted.len() + in_part;
         let title = format!(
             "Land {} of {} hunks of {}?",
             accepted.len(),
@@ -193,9 +327,12 @@ impl App {
             t.id
         );
         let plain = crate::sanitize::plain;
-        let label = |(p, h): &HunkKey| match h {
-            Some(h) => format!("  {} {h}", plain(p)),
-            None => format!("  {} (whole file)", plain(p)),
+        let label = |p: &str, h: &Option<String>, note: &str| {
+            format!(
+                "  {} {}{note}",
+                plain(p),
+                h.as_deref().unwrap_or("(whole file)")
+            )
         };
         let mut lines = vec![format!(
             "Land {} of {} hunks of {} “{}” on {}:",
@@ -205,7 +342,14 @@ impl App {
             plain(&t.title),
             t.branch.as_deref().unwrap_or("its branch")
         )];
-        lines.extend(accepted.iter().take(8).map(label));
+        lines.extend(accepted.iter().take(8).map(|m| {
+            let note = if m.lines.is_some() {
+                " (the lines marked ✓)"
+            } else {
+                ""
+            };
+            label(&m.path, &m.header, note)
+        }));
         if accepted.len() > 8 {
             lines.push(format!("  … and {} more", accepted.len() - 8));
         }
@@ -217,8 +361,17 @@ impl App {
                 "{aside} kept aside at refs/leash/rejected/{} (not landed):",
                 t.id
             ));
-            let rest: Vec<&HunkKey> = units.iter().filter(|k| !accepted.contains(k)).collect();
-            lines.extend(rest.iter().take(8).map(|k| label(k)));
+            let rest: Vec<String> = units
+                .iter()
+                .filter_map(
+                    |k| match accepted.iter().find(|m| m.path == k.0 && m.header == k.1) {
+                        Some(m) if m.lines.is_none() => None,
+                        Some(_) => Some(label(&k.0, &k.1, " (the lines not marked ✓)")),
+                        None => Some(label(&k.0, &k.1, "")),
+                    },
+                )
+                .collect();
+            lines.extend(rest.iter().take(8).cloned());
             if rest.len() > 8 {
                 lines.push(format!("  … and {} more", rest.len() - 8));
             }

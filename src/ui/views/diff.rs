@@ -126,6 +126,12 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 };
                 let mut line = Line::styled(h[hi].header.clone(), th.style("diff.hunk"));
                 line.spans.extend(verdict(th, diff.row_mark(*row)));
+                if let Some((taken, of)) = diff.part_of(*row) {
+                    line.spans.push(Span::styled(
+                        format!("  ◐ {taken} of {of} changed lines accepted, the rest kept aside"),
+                        th.style("warning"),
+                    ));
+                }
                 line
             }
             Row::Note(fi) => {
@@ -158,6 +164,10 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                     };
                     numbers.content = format!("{mark}{}", &numbers.content[1..]).into();
                     numbers.style = th.style(role);
+                }
+                if diff.selecting(first + lines.len()) {
+                    // The line selection being made (`v`).
+                    line.spans[0].style = th.style("selection");
                 }
                 if cursor == Some(first + lines.len()) {
                     // The cursor's line: `b` blames it.
