@@ -420,7 +420,15 @@ impl Workspace {
             }
         ));
         if let Some(p) = turn.decision.as_ref().and_then(|d| d.partial.as_ref()) {
-            // The hunks that did not land, in the body, before the trailers.
+            if let Some(inv) = &p.invariants {
+                // The tree that lands is the partial one: its own check. The
+                // trailer is the last such line (a title may say anything).
+                let at = m.rfind("\nLeash-Invariants: ").expect("written above") + 1;
+                let end = at + m[at..].find('\n').expect("a whole line");
+                m.replace_range(at..end, &format!("Leash-Invariants: {inv}"));
+            }
+            // The hunks that did not land, in the body, before the trailers;
+            // a path is the agent's, so it is shown on one line, as text.
             let mut all: Vec<usize> = p.accepted.iter().chain(&p.rejected).map(|h| h.n).collect();
             all.sort_unstable();
             all.dedup();
@@ -431,18 +439,16 @@ impl Workspace {
                 crate::model::rejected_ref(&turn.id)
             );
             for h in &p.rejected {
-                body.push_str(&format!("- {}: {}\n", h.n, h.label()));
+                body.push_str(&format!(
+                    "- {}: {}\n",
+                    h.n,
+                    crate::sanitize::plain(&h.label())
+                ));
             }
             body.push('\n');
             let after_title = m.find("\n\n").map_or(m.len(), |i| i + 2);
             m.insert_str(after_title, &body);
             m.push_str("Leash-Partial: yes\n");
-            if let Some(inv) = &p.invariants {
-                // The tree that lands is the partial one: its own check.
-                let at = m.find("Leash-Invariants: ").expect("written above");
-                let end = at + m[at..].find('\n').expect("a whole line");
-                m.replace_range(at..end, &format!("Leash-Invariants: {inv}"));
-            }
         }
         // A fix turn names what it fixed.
         for r in turn

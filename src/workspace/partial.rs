@@ -92,17 +92,12 @@ impl Workspace {
         let base = turn.base.as_deref().map(Oid::from_str).transpose()?;
         let list: String = rejected
             .iter()
-            .map(|h| format!("- {}: {}\n", h.n, h.label()))
+            .map(|h| format!("- {}: {}\n", h.n, crate::sanitize::plain(&h.label())))
             .collect();
+        let title = super::notes::commit_title(&turn, self.config.provenance.prompts);
         let messages = (
-            format!(
-                "{}\n\nThe hunks of {id} accepted for landing.\n",
-                turn.title
-            ),
-            format!(
-                "{}\n\nThe hunks of {id} that were not landed:\n{list}",
-                turn.title
-            ),
+            format!("{title}\n\nThe hunks of {id} accepted for landing.\n"),
+            format!("{title}\n\nThe hunks of {id} that were not landed:\n{list}"),
         );
         let split = checkpoint::split_turn(
             &self.repo,
