@@ -346,3 +346,35 @@ fn v_selects_lines_and_space_splits_the_hunk_so_only_they_land() {
         serde_json::json!(["-4", "+4"])
     );
 }
+
+#[test]
+fn marks_stay_with_their_turn_while_another_is_looked_at() {
+    let r = workspace();
+    r.ok(&[
+        "run",
+        "--risk",
+        "high",
+        "--",
+        "sh",
+        "-c",
+        "echo other > other.md",
+    ]);
+    let mut app = app_with(r.path(), "dark");
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    app.focus = Pane::Detail;
+    app.update(Action::NextHunk);
+    key(&mut app, KeyCode::Char(' '));
+    select(&mut app, "t2");
+    assert_eq!(
+        app.detail.diff.tally().0,
+        0,
+        "t2 has marks of its own: none"
+    );
+    select(&mut app, "t1");
+    key(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.detail.diff.tally(), (1, 4));
+    key(&mut app, KeyCode::Char('A'));
+    let (title, _) = confirm(&app);
+    assert_eq!(title, "Land 1 of 4 hunks of t1?");
+}

@@ -378,9 +378,10 @@ impl App {
         if id == self.selected {
             return;
         }
-        self.selected = id;
+        let from = std::mem::replace(&mut self.selected, id);
         self.hold_current();
-        self.detail.turn_changed();
+        self.detail
+            .turn_changed(from.as_deref(), self.selected.as_deref());
         self.request_detail();
     }
 

@@ -21,6 +21,34 @@ use crate::ui::worker::Op;
 /// `@@` header (`None`: the whole file).
 pub type HunkKey = (String, Option<String>);
 
+/// A turn's marks, kept while another turn is shown.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    marks: std::collections::HashMap<HunkKey, bool>,
+    part: std::collections::HashMap<HunkKey, BTreeSet<usize>>,
+}
+
+impl Verdicts {
+    /// The marks of a diff view that is left.
+    pub fn of(view: DiffView) -> Verdicts {
+        Verdicts {
+            marks: view.marks,
+            part: view.part,
+        }
+    }
+
+    /// No mark at all.
+    pub fn is_empty(&self) -> bool {
+        self.marks.is_empty() && self.part.is_empty()
+    }
+
+    /// Puts the marks back on the turn's (new) diff view.
+    pub fn restore(self, view: &mut DiffView) {
+        view.marks = self.marks;
+        view.part = self.part;
+    }
+}
+
 /// The units of one file of the diff, as keys.
 fn units_of(f: &FileDiff) -> Vec<HunkKey> {
     match &f.body {
