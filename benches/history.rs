@@ -170,6 +170,7 @@ impl Writer {
             decision: leash::model::Decision::Approve,
             by: DecidedBy::Policy,
             reason: None,
+            partial: None,
         });
         self.put(Event::TurnLanded {
             turn,

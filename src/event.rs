@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::short;
 
-use crate::model::{AutonomyLevel, DecidedBy, Decision, FailureClass, RiskClass, TurnKind};
+use crate::model::{
+    AutonomyLevel, DecidedBy, Decision, FailureClass, PartialVerdict, RiskClass, TurnKind,
+};
 
 /// One line of the journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +114,19 @@ pub enum Event {
         turn: String,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         citations: Vec<crate::invariants::Citation>,
+    },
+    /// The operator's comment on a line of a turn's diff (`C` in the Diff
+    /// tab): what a turn sent back to its agent is told.
+    LineCommented {
+        turn: String,
+        path: String,
+        /// The line on the turn's side (context and added lines).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        /// The line on the base's side, for a removed line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_line: Option<u32>,
+        text: String,
     },
     ActionRequested {
         turn: String,
@@ -226,6 +241,10 @@ pub enum Event {
         by: DecidedBy,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// An approval of some hunks only: which, and the commits of the
+        /// split.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partial: Option<PartialVerdict>,
     },
     /// Write-ahead intent: `branch` is about to move from `old` to `target`.
     LandingStarted {
@@ -323,6 +342,15 @@ pub fn is_full_oid(s: &str) -> bool {
     matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Hunk numbers as a list: `1, 3`; `none` when empty.
+fn hunk_numbers(hunks: &[crate::model::HunkRef]) -> String {
+    if hunks.is_empty() {
+        return "none".into();
+    }
+    let n: Vec<String> = hunks.iter().map(|h| h.n.to_string()).collect();
+    n.join(", ")
+}
+
 /// A hostile id shown in a message: one line, at most 60 characters.
 fn one_line(s: &str) -> String {
     let mut out: String = s
@@ -396,6 +424,7 @@ impl Event {
             Event::TurnConfined { .. } => "turn_confined",
             Event::WriteRefused { .. } => "write_refused",
             Event::SourcesChecked { .. } => "sources_checked",
+            Event::LineCommented { .. } => "line_commented",
         }
     }
 
@@ -419,7 +448,8 @@ impl Event {
             | Event::TurnInterrupted { turn, .. }
             | Event::TurnConfined { turn, .. }
             | Event::WriteRefused { turn, .. }
-            | Event::SourcesChecked { turn, .. } => Some(turn),
+            | Event::SourcesChecked { turn, .. }
+            | Event::LineCommented { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
             }
@@ -481,6 +511,12 @@ impl Event {
             Event::TurnStarted { worktree: w, .. } => worktree = w.as_deref(),
             Event::TurnFinished { commit, .. } => {
                 oids.extend(commit.as_deref().map(|c| ("commit", c)));
+            }
+            Event::TurnDecided {
+                partial: Some(p), ..
+            } => {
+                oids.push(("partial commit", &p.commit));
+                oids.push(("partial remainder", &p.remainder));
             }
             Event::LandingStarted {
                 target,
@@ -597,8 +633,17 @@ impl Event {
                 decision,
                 by,
                 reason,
+                partial,
             } => format!(
-                "turn_decided {turn} {decision} by {by}{}",
+                "turn_decided {turn} {decision}{} by {by}{}",
+                partial
+                    .as_ref()
+                    .map(|p| format!(
+                        " of hunks {} (kept aside: {})",
+                        hunk_numbers(&p.accepted),
+                        hunk_numbers(&p.rejected)
+                    ))
+                    .unwrap_or_default(),
                 reason
                     .as_deref()
                     .map(|r| format!(": {r}"))
@@ -760,6 +805,20 @@ impl Event {
             Event::WriteRefused { turn, path, line } => {
                 format!("write_refused {turn} {path} (the agent said: {line})")
             }
+            Event::LineCommented {
+                turn,
+                path,
+                line,
+                old_line,
+                text,
+            } => format!(
+                "line_commented {turn} {path}:{}: {text}",
+                match (line, old_line) {
+                    (Some(n), _) => n.to_string(),
+                    (None, Some(o)) => format!("-{o}"),
+                    (None, None) => "?".into(),
+                }
+            ),
             Event::SourcesChecked { turn, citations } => {
                 let mut s = format!("sources_checked {turn}");
                 if citations.is_empty() {

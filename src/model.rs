@@ -303,6 +303,60 @@ words!(DecidedBy, "a decider", {
     Agent => "agent",
 });
 
+/// An approval of some of a turn's hunks (`turn_decided`'s `partial`):
+/// what lands is `commit`, the turn's base with the accepted hunks; the
+/// rest stays in `remainder` (the turn's whole tree on top of `commit`),
+/// kept at `refs/leash/rejected/<turn>` once the landing is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialVerdict {
+    pub accepted: Vec<HunkRef>,
+    pub rejected: Vec<HunkRef>,
+    /// The commit of the accepted hunks, on the turn's base.
+    pub commit: String,
+    /// The commit of the rest, on top of `commit`.
+    pub remainder: String,
+    /// The invariants' outcome on the partial tree, as the landed commit's
+    /// `Leash-Invariants` trailer says it (`None`: none configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invariants: Option<String>,
+}
+
+/// One hunk of a turn's diff by its number (`leash show TURN --hunks`),
+/// file and `@@` header (none for a file taken or left whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HunkRef {
+    pub n: usize,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// Of a hunk split by a line selection, the changed lines on this side
+    /// of the verdict: `+N` an added line (its number in the turn), `-N` a
+    /// removed one (its number in the base).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<String>>,
+}
+
+impl HunkRef {
+    /// `path @@ -a,b +c,d @@` (and the lines, for a part of a hunk), or
+    /// the path alone for a whole file.
+    pub fn label(&self) -> String {
+        let mut s = match &self.header {
+            Some(h) => format!("{} {h}", self.path),
+            None => format!("{} (whole file)", self.path),
+        };
+        if let Some(lines) = &self.lines {
+            s.push_str(&format!(" lines {}", lines.join(" ")));
+        }
+        s
+    }
+}
+
+/// Where a rejected turn's commit is kept, and the rest of a partly
+/// landed one.
+pub fn rejected_ref(id: &str) -> String {
+    format!("refs/leash/rejected/{id}")
+}
+
 /// The id of the n-th turn of a workspace: `t1`, `t2`, …
 pub fn turn_id(n: u64) -> String {
     format!("t{n}")

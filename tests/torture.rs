@@ -1,4 +1,5 @@
-//! kill -9 at random points of `run`, `approve`, `reject`, `rollback`,
+//! kill -9 at random points of `run`, `approve` (whole, and of one hunk of
+//! two), `reject`, `rollback`,
 //! `cancel` and `check --fix`, and after each kill the repository must
 //! still work: every command runs, `git fsck` is clean, `git status` is
 //! empty, no git lock file is left, every landed turn's commit is on the
@@ -54,15 +55,18 @@ impl Rng {
 enum Op {
     Run,
     Approve,
+    /// `approve --hunks 1` of a turn of two hunks: a partial landing.
+    ApprovePart,
     Reject,
     Rollback,
     Cancel,
     Fix,
 }
 
-const OPS: [Op; 6] = [
+const OPS: [Op; 7] = [
     Op::Run,
     Op::Approve,
+    Op::ApprovePart,
     Op::Reject,
     Op::Rollback,
     Op::Cancel,
@@ -87,6 +91,13 @@ fn crash_points(op: Op) -> &'static [&'static str] {
             "turn_landed",
         ],
         Op::Approve => &["landing_started", "before_ref", "turn_landed"],
+        Op::ApprovePart => &[
+            "approve_decided",
+            "landing_started",
+            "before_ref",
+            "remainder_kept",
+            "turn_landed",
+        ],
         Op::Reject => &["reject_decided", "rejected_ref"],
         Op::Rollback => &["rollback_started", "before_ref"],
         Op::Cancel => &[],
@@ -179,6 +190,20 @@ impl Trials {
                 } else {
                     vec!["reject".into(), id, "--reason".into(), "torture".into()]
                 }
+            }
+            Op::ApprovePart => {
+                self.n += 1;
+                let script = format!(
+                    "echo {n} > part{n}.md && echo {n} >> f{}.md",
+                    self.rng.below(4),
+                    n = self.n
+                );
+                let out = self
+                    .r
+                    .run(&["run", "--risk", "high", "--", "sh", "-c", &script]);
+                assert!(out.code == 0, "setup run failed: {}", out.stderr);
+                let id = out.stdout.trim().to_string();
+                vec!["approve".into(), id, "--hunks".into(), "1".into()]
             }
             Op::Rollback => {
                 let landed = self.turns_in("landed");
@@ -321,6 +346,12 @@ impl Trials {
                 let c = t["landed_commit"].as_str().unwrap_or_default();
                 if git(r, &["merge-base", "--is-ancestor", c, "HEAD"]).is_err() {
                     return Err(format!("landed {} ({c}) is not on the branch", t["id"]));
+                }
+                // A partial landing kept the rest aside, where it says.
+                if let Some(kept) = t["kept_at"].as_str()
+                    && git(r, &["rev-parse", "--verify", "-q", kept]).is_err()
+                {
+                    return Err(format!("landed {} in part, but {kept} is gone", t["id"]));
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! Nothing here deletes a commit, a branch or a file leash did not create.
 
 mod land;
+mod partial;
 pub mod shadow;
 pub mod sides;
 mod worktree;
@@ -15,6 +16,7 @@ pub use land::{
     Prepared, WorkdirState, apply, force_paths, patch_text, prepare_land, prepare_revert,
     sync_index, workdir_state,
 };
+pub use partial::{Split, split_turn};
 pub use worktree::{
     commit_worktree, create_worktree, create_worktree_with, prune_worktree, remove_worktree,
     worktree_is_whole, worktree_name,

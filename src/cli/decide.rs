@@ -1,8 +1,10 @@
 //! `leash approve | reject | rollback | cancel | autonomy`.
 
 use super::{
-    ApproveArgs, AutonomyArgs, CliResult, Failure, RejectArgs, TurnArg, parse_level, print_json,
+    ApproveArgs, AutonomyArgs, CliResult, Failure, RejectArgs, RollbackArgs, TurnArg, parse_level,
+    print_json,
 };
+use crate::diff::select::Pick;
 use crate::model::Sliders;
 use crate::model::short;
 use crate::model::{AutonomyLevel, RiskClass};
@@ -18,6 +20,9 @@ fn new_notices(ws: &Workspace, before: usize) {
 }
 
 pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+    if a.hunks.is_some() || a.files.is_some() {
+        return approve_hunks(ws, a);
+    }
     let before = ws.notices().len();
     let landing = ws.approve(&a.turn, a.reason)?;
     new_notices(ws, before);
@@ -39,6 +44,90 @@ pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
         }
     }
     Ok(0)
+}
+
+/// `leash approve TURN --hunks 1,3` / `--files a.md,b.md`.
+fn approve_hunks(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+    let pick = match (&a.hunks, &a.files) {
+        (Some(h), _) => Pick::Numbers(hunk_numbers(h).map_err(|e| {
+            Failure::usage(format!(
+                "--hunks {e}; expected hunk numbers as `leash show {} --hunks` lists them, \
+                 such as 1,3 or 2-4",
+                a.turn
+            ))
+        })?),
+        (None, Some(f)) => Pick::Files(
+            f.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ),
+        (None, None) => unreachable!("called with --hunks or --files"),
+    };
+    let before = ws.notices().len();
+    let done = ws.approve_hunks(&a.turn, &pick, a.reason)?;
+    new_notices(ws, before);
+    if a.json {
+        print_json(&serde_json::json!({
+            "turn": a.turn, "state": "landed", "landing": done.landing,
+            "accepted": done.accepted, "rejected": done.rejected, "kept_at": done.kept_at,
+        }));
+        return Ok(0);
+    }
+    let numbers = |h: &[crate::model::HunkRef]| -> String {
+        h.iter()
+            .map(|h| h.n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    say!(
+        "{} landed on {} as {}: hunks {}",
+        a.turn,
+        done.landing.branch,
+        short(&done.landing.commit),
+        numbers(&done.accepted)
+    );
+    if let Some(kept) = &done.kept_at {
+        say!("not landed, kept at {kept}:");
+        for h in &done.rejected {
+            say!("  {:>3}  {}", h.n, h.label());
+        }
+    }
+    if let Some(from) = &done.landing.drift_from {
+        say!(
+            "note: {} had moved since the turn started (now past {}); the hunks were applied onto it",
+            done.landing.branch,
+            short(from)
+        );
+    }
+    Ok(0)
+}
+
+/// `1,3,5-7` as numbers; what is wrong with it, otherwise.
+fn hunk_numbers(text: &str) -> Result<Vec<usize>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let num = |s: &str| {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{part}` is not a hunk number"))
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (num(a)?, num(b)?);
+                if a > b {
+                    return Err(format!("`{part}` runs backwards"));
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(num(part)?),
+        }
+    }
+    if out.is_empty() {
+        return Err("names no hunk".into());
+    }
+    Ok(out)
 }
 
 pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
@@ -66,7 +155,7 @@ pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
     Ok(0)
 }
 
-pub fn rollback(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+pub fn rollback(ws: &mut Workspace, a: RollbackArgs) -> CliResult {
     let before = ws.notices().len();
     let landing = ws.rollback(&a.turn, a.reason)?;
     new_notices(ws, before);

@@ -77,7 +77,7 @@ sessions are marked confined. Exit status: the command's.")]
     /// List turns, newest first (`--json`: in the order they were created).
     Turns(TurnsArgs),
     /// Everything about one turn: state, risk and why, decision, failure, events.
-    Show(TurnArg),
+    Show(ShowArgs),
     /// The turn's changes as a unified diff (partial changes for a running or interrupted turn).
     Diff(DiffArgs),
     /// Each line of a file with the turn, action, prompt and sources behind it.
@@ -98,7 +98,7 @@ read_at, changed_since}).")]
     /// Reject a turn that awaits review; its commit is kept at `refs/leash/rejected/<id>`.
     Reject(RejectArgs),
     /// Revert a landed turn with a new commit (history is never rewritten).
-    Rollback(ApproveArgs),
+    Rollback(RollbackArgs),
     /// Cancel a running turn: its agent gets SIGTERM, then SIGKILL after the grace period.
     Cancel(TurnArg),
     /// Start a turn's work again as a new turn: on its base, or on the branch head with --on-head.
@@ -424,6 +424,39 @@ pub struct ApproveArgs {
     /// Why (kept in the journal and the commit's trailers).
     #[arg(long, value_name = "R")]
     pub reason: Option<String>,
+    /// Land only these hunks, by the numbers `leash show TURN --hunks` lists
+    /// (`1,3`, `2-4`); the rest is kept at `refs/leash/rejected/TURN`.
+    #[arg(long, value_name = "N,N", conflicts_with = "files")]
+    pub hunks: Option<String>,
+    /// Land only these files' changes (`a.md,b.md`); the rest is kept at
+    /// `refs/leash/rejected/TURN`.
+    #[arg(long, value_name = "PATH,PATH")]
+    pub files: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The turn's id, e.g. t3.
+    pub turn: String,
+    /// Why (kept in the journal and the revert's trailers).
+    #[arg(long, value_name = "R")]
+    pub reason: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The turn's id, e.g. t3.
+    pub turn: String,
+    /// List the turn's hunks, numbered as `leash approve TURN --hunks` takes
+    /// them: number, file, `@@` header, lines added and removed.
+    #[arg(long)]
+    pub hunks: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -544,10 +577,12 @@ fn wants_json(command: &Option<Command>) -> bool {
             Command::Run(a) => a.json,
             Command::Replay(a) => a.json,
             Command::Turns(a) => a.json,
-            Command::Show(a) | Command::Cancel(a) => a.json,
+            Command::Show(a) => a.json,
+            Command::Cancel(a) => a.json,
             Command::Diff(a) => a.json,
             Command::Blame(a) => a.json,
-            Command::Approve(a) | Command::Rollback(a) => a.json,
+            Command::Approve(a) => a.json,
+            Command::Rollback(a) => a.json,
             Command::Reject(a) => a.json,
             Command::Autonomy(a) => a.json,
             Command::Log(a) => a.json,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{CliResult, DiffArgs, LogArgs, TurnArg, TurnsArgs, open_read_only, out, print_json};
+use super::{CliResult, DiffArgs, LogArgs, ShowArgs, TurnsArgs, open_read_only, out, print_json};
 use crate::diff::patch::{self, PatchLine};
 use crate::model::short;
 use crate::model::{DecidedBy, TurnState};
@@ -287,7 +287,43 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
     Ok(0)
 }
 
-pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
+/// `leash show TURN --hunks`: the turn's hunks, numbered as `leash approve
+/// TURN --hunks` takes them.
+fn show_hunks(ws: &Workspace, a: &ShowArgs) -> CliResult {
+    let units = ws.turn_hunks(&a.turn)?;
+    if a.json {
+        let v = json!({"turn": a.turn, "hunks": units});
+        print_json(&v);
+        return Ok(0);
+    }
+    if units.is_empty() {
+        say!("{} changes nothing", a.turn);
+        return Ok(0);
+    }
+    for u in &units {
+        let what = match (&u.header, u.whole) {
+            (Some(h), _) if u.function.is_empty() => h.clone(),
+            (Some(h), _) => format!("{h} {}", u.function),
+            (None, why) => format!("({})", why.unwrap_or("whole file")),
+        };
+        let name = match &u.old_path {
+            Some(o) => format!("{o} → {}", u.path),
+            None => u.path.clone(),
+        };
+        say!(
+            "{:>4}  {name}  {what}  +{} -{}",
+            u.n,
+            u.insertions,
+            u.deletions
+        );
+    }
+    Ok(0)
+}
+
+pub fn show(ws: &Workspace, a: ShowArgs) -> CliResult {
+    if a.hunks {
+        return show_hunks(ws, &a);
+    }
     let t = ws.whole_turn(&a.turn)?;
     let t = t.as_ref();
     let records = ws.turn_records(&t.id)?;
@@ -400,8 +436,34 @@ pub fn show(ws: &Workspace, a: TurnArg) -> CliResult {
                 .unwrap_or_default()
         );
     }
+    if let Some(p) = t.decision.as_ref().and_then(|d| d.partial.as_ref()) {
+        let numbers = |h: &[crate::model::HunkRef]| -> String {
+            h.iter()
+                .map(|h| h.n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        say!(
+            "  partial    hunks {} accepted; {} kept aside",
+            numbers(&p.accepted),
+            numbers(&p.rejected)
+        );
+    }
     if let Some(c) = &t.landed_commit {
         say!("  landed     {}", short(c));
+    }
+    if let Some(k) = &t.kept_at
+        && t.state == TurnState::Landed
+    {
+        say!("  kept aside {k} (the hunks not landed)");
+    }
+    for c in &t.comments {
+        let at = match (c.line, c.old_line) {
+            (Some(n), _) => format!("{}:{n}", c.path),
+            (None, Some(o)) => format!("{} (removed line {o})", c.path),
+            (None, None) => c.path.clone(),
+        };
+        say!("  comment    {}: {}", out::field(&at), out::field(&c.text));
     }
     if let Some(from) = &t.drift_from {
         say!(

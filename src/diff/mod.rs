@@ -12,6 +12,7 @@
 
 mod lines;
 pub mod patch;
+pub mod select;
 
 use std::ops::Range;
 use std::time::{Duration, Instant};

@@ -526,6 +526,22 @@ mod tests {
         for n in 1..=30 {
             j.append(&mut s, landed(n, 5)).unwrap();
         }
+        // One landed in part: its verdict and the ref of the rest settle too.
+        let mut part = landed(33, 1);
+        part[5] = ev(
+            json!({"kind":"turn_decided","turn":"t33","decision":"approve",
+            "by":"operator","partial":{"accepted":[{"n":1,"path":"f1.md","header":"@@ -0,0 +1 @@"}],
+            "rejected":[{"n":2,"path":"g.bin"}],"commit":C,"remainder":C,
+            "invariants":"1 pass, 0 fail, 0 fixed (on the accepted hunks)"}}),
+        );
+        part.insert(
+            5,
+            ev(
+                json!({"kind":"line_commented","turn":"t33","path":"f1.md","line":1,
+                "text":"why this line?"}),
+            ),
+        );
+        j.append(&mut s, part).unwrap();
         j.append(&mut s, running(31)).unwrap();
         s.brief_settled(None);
         let covers = save_now(&j, &mut s);
@@ -558,6 +574,15 @@ mod tests {
             from_snapshot.turn("t5").unwrap().state,
             crate::model::TurnState::RolledBack
         );
+        let t33 = from_snapshot.turn("t33").unwrap();
+        assert_eq!(t33.kept_at.as_deref(), Some("refs/leash/rejected/t33"));
+        let verdict = t33
+            .decision
+            .as_ref()
+            .and_then(|d| d.partial.as_ref())
+            .unwrap();
+        assert_eq!((verdict.accepted[0].n, verdict.rejected[0].n), (1, 2));
+        assert_eq!(t33.comments[0].text, "why this line?");
     }
 
     #[test]

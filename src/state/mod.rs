@@ -133,6 +133,21 @@ pub struct Turn {
     /// The last rollback asked for: when, and why (`rollback_started`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackAsked>,
+    /// The operator's comments on lines of its diff (`line_commented`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<LineComment>,
+}
+
+/// A comment on a line of a turn's diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineComment {
+    pub ts: String,
+    pub path: String,
+    /// The line on the turn's side; `None` for a removed line.
+    pub line: Option<u32>,
+    /// The line on the base's side, for a removed line.
+    pub old_line: Option<u32>,
+    pub text: String,
 }
 
 /// A rollback as the operator asked for it.
@@ -281,6 +296,9 @@ pub struct TurnDecision {
     pub by: DecidedBy,
     pub reason: Option<String>,
     pub ts: String,
+    /// An approval of some hunks only (`turn_decided`'s `partial`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<crate::model::PartialVerdict>,
 }
 
 /// A git mutation that was announced but whose completion is not recorded.
@@ -497,6 +515,7 @@ impl State {
                 refused_writes: Vec::new(),
                 model: None,
                 rollback: None,
+                comments: Vec::new(),
             });
             return;
         }
@@ -637,6 +656,19 @@ impl State {
                 });
             }
             Event::SourcesChecked { citations, .. } => t.citations = citations.clone(),
+            Event::LineCommented {
+                path,
+                line,
+                old_line,
+                text,
+                ..
+            } => t.comments.push(LineComment {
+                ts: ts.clone(),
+                path: path.clone(),
+                line: *line,
+                old_line: *old_line,
+                text: text.clone(),
+            }),
             Event::WriteRefused { path, .. } => {
                 if !t.refused_writes.contains(path) {
                     t.refused_writes.push(path.clone());
@@ -692,6 +724,7 @@ impl State {
                 decision,
                 by,
                 reason,
+                partial,
                 ..
             } => {
                 t.decision = Some(TurnDecision {
@@ -699,6 +732,7 @@ impl State {
                     by: *by,
                     reason: reason.clone(),
                     ts: ts.clone(),
+                    partial: partial.clone(),
                 });
             }
             Event::LandingStarted {
@@ -722,6 +756,10 @@ impl State {
                 t.landed_commit = Some(commit.clone());
                 t.drift_from = drift_from.clone();
                 t.state = TurnState::Landed;
+                // A partial landing kept the rest of the turn aside.
+                if t.decision.as_ref().is_some_and(|d| d.partial.is_some()) {
+                    t.kept_at = Some(crate::model::rejected_ref(&t.id));
+                }
             }
             Event::LandingAborted {
                 reason, failure, ..
@@ -1336,6 +1374,7 @@ mod tests {
             decision,
             by,
             reason: None,
+            partial: None,
         }
     }
 

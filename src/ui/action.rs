@@ -70,6 +70,15 @@ pub enum Action {
     /// The Diff tab's line under the cursor: the turn, the action that
     /// wrote it and the sources read before (`leash blame` in the console).
     Blame,
+    // Verdicts hunk by hunk (the Diff tab)
+    /// Mark the hunk under the cursor accepted, or kept aside.
+    ToggleHunk,
+    /// Land the accepted hunks of the selected turn (asks first).
+    LandHunks,
+    /// Comment on the diff line under the cursor (asks the text).
+    CommentLine,
+    /// Start (or drop) a selection of diff lines, which `space` marks.
+    SelectLines,
     // Reading
     /// Wrap long lines in the detail tab, or cut them with a marker and
     /// scroll sideways (toggle).
@@ -158,6 +167,10 @@ impl Action {
         Action::PrevFile,
         Action::Follow,
         Action::Blame,
+        Action::ToggleHunk,
+        Action::LandHunks,
+        Action::CommentLine,
+        Action::SelectLines,
         Action::ToggleWrap,
         Action::Expand,
         Action::Filter,
@@ -205,6 +218,10 @@ impl Action {
             Action::PrevFile => "previous file",
             Action::Follow => "follow output",
             Action::Blame => "blame the diff line",
+            Action::ToggleHunk => "accept / keep aside the hunk",
+            Action::LandHunks => "land the accepted hunks",
+            Action::CommentLine => "comment on the diff line",
+            Action::SelectLines => "select lines (space marks them)",
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",
             Action::Filter => "filter turns",

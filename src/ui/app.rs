@@ -33,6 +33,7 @@ mod output;
 mod queue;
 mod reading;
 mod turn_list;
+mod verdicts;
 pub use autonomy::AutonomyPane;
 pub use blame::{BlameView, SourceView};
 pub use component::{Ctx, Effect, Outcome};
@@ -98,6 +99,14 @@ pub enum Dialog {
         turn: String,
         input: String,
         action: bool,
+    },
+    /// Asks for a comment on a line of the diff (`C`).
+    Comment {
+        turn: String,
+        path: String,
+        line: Option<u32>,
+        old_line: Option<u32>,
+        input: String,
     },
     /// Asks to confirm an operator action, showing what it will do.
     Confirm {
@@ -369,9 +378,10 @@ impl App {
         if id == self.selected {
             return;
         }
-        self.selected = id;
+        let from = std::mem::replace(&mut self.selected, id);
         self.hold_current();
-        self.detail.turn_changed();
+        self.detail
+            .turn_changed(from.as_deref(), self.selected.as_deref());
         self.request_detail();
     }
 
@@ -477,12 +487,15 @@ impl App {
         let typing = ev.modifiers.difference(KeyModifiers::SHIFT).is_empty();
         match (self.layers.top(), ev.code) {
             (
-                Some(Overlay::Dialog(Dialog::Reason { .. } | Dialog::NewTurn(_))),
+                Some(Overlay::Dialog(
+                    Dialog::Reason { .. } | Dialog::Comment { .. } | Dialog::NewTurn(_),
+                )),
                 KeyCode::Char(c),
             ) if typing => Some(Action::Type(c)),
-            (Some(Overlay::Dialog(Dialog::Reason { .. })), KeyCode::Backspace) => {
-                Some(Action::Erase)
-            }
+            (
+                Some(Overlay::Dialog(Dialog::Reason { .. } | Dialog::Comment { .. })),
+                KeyCode::Backspace,
+            ) => Some(Action::Erase),
             (Some(Overlay::Dialog(Dialog::NewTurn(_))), _) => line_edit(ev),
             (None, code) if self.focus == Pane::Turns && self.turn_list.editing() => match code {
                 KeyCode::Char(c) if typing => Some(Action::Type(c)),
@@ -595,6 +608,10 @@ impl App {
                 };
             }
             Action::Approve => self.approve(),
+            Action::ToggleHunk => self.toggle_hunk(),
+            Action::LandHunks => self.land_hunks(),
+            Action::CommentLine => self.comment_line(),
+            Action::SelectLines => self.select_lines(),
             Action::Reject => self.reject(),
             Action::Rollback => self.rollback(),
             Action::NewTurn => self.open_new_turn(),
@@ -788,13 +805,20 @@ impl App {
 fn is_decision(op: &Op) -> bool {
     matches!(
         op,
-        Op::Approve(_) | Op::Reject(..) | Op::Rollback(_) | Op::Allow(_) | Op::Deny(..)
+        Op::Approve(_)
+            | Op::ApproveHunks(..)
+            | Op::Reject(..)
+            | Op::Rollback(_)
+            | Op::Allow(_)
+            | Op::Deny(..)
     )
 }
 
 fn op_name(op: &Op) -> String {
     match op {
         Op::Approve(id) => format!("approve {id}"),
+        Op::ApproveHunks(id, _) => format!("approve hunks of {id}"),
+        Op::Comment { turn, .. } => format!("comment on {turn}"),
         Op::Reject(id, _) => format!("reject {id}"),
         Op::Rollback(id) => format!("roll back {id}"),
         Op::Cancel(id) => format!("cancel {id}"),

@@ -575,6 +575,10 @@ mod tests {
             ("}", &[Layer::Detail, Layer::Global], Action::NextFile),
             ("{", &[Layer::Detail, Layer::Global], Action::PrevFile),
             ("f", &[Layer::Detail, Layer::Global], Action::Follow),
+            ("space", &[Layer::Detail, Layer::Global], Action::ToggleHunk),
+            ("A", &[Layer::Detail, Layer::Global], Action::LandHunks),
+            ("A", &panes, Action::LandHunks),
+            ("C", &[Layer::Detail, Layer::Global], Action::CommentLine),
             ("h", &[Layer::Autonomy, Layer::Global], Action::SliderLeft),
             ("l", &[Layer::Autonomy, Layer::Global], Action::SliderRight),
             (

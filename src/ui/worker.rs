@@ -79,6 +79,17 @@ pub type Highlighted = Vec<Vec<(Style, std::ops::Range<usize>)>>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Approve(String),
+    /// Land the hunks marked accepted (by file and `@@` header); the rest
+    /// is kept aside.
+    ApproveHunks(String, Vec<crate::diff::select::Mark>),
+    /// Comment on a line of a turn's diff.
+    Comment {
+        turn: String,
+        path: String,
+        line: Option<u32>,
+        old_line: Option<u32>,
+        text: String,
+    },
     Reject(String, String),
     Rollback(String),
     Cancel(String),
@@ -340,6 +351,30 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
         Op::Approve(id) => ws
             .approve(id, None)
             .map(|l| format!("{id} landed on {} as {}", l.branch, short(&l.commit)))
+            .map_err(|e| e.to_string()),
+        Op::ApproveHunks(id, keys) => ws
+            .approve_hunks(id, &crate::diff::select::Pick::Keys(keys.clone()), None)
+            .map(|p| {
+                let n: Vec<String> = p.accepted.iter().map(|h| h.n.to_string()).collect();
+                format!(
+                    "{id}: hunks {} landed on {} as {}; {} kept at {}",
+                    n.join(", "),
+                    p.landing.branch,
+                    short(&p.landing.commit),
+                    p.rejected.len(),
+                    p.kept_at.as_deref().unwrap_or("-")
+                )
+            })
+            .map_err(|e| e.to_string()),
+        Op::Comment {
+            turn,
+            path,
+            line,
+            old_line,
+            text,
+        } => ws
+            .comment_line(turn, path, *line, *old_line, text)
+            .map(|()| format!("comment kept on {turn} {path}"))
             .map_err(|e| e.to_string()),
         Op::Reject(id, reason) => ws
             .reject(id, reason.clone())

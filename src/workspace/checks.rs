@@ -356,6 +356,7 @@ impl Workspace {
             decision: Decision::Approve,
             by: DecidedBy::Operator,
             reason: Some("leash check --fix".into()),
+            partial: None,
         });
         self.append(events)?;
         let landing = self.land_decided(&id)?;

@@ -206,6 +206,7 @@ impl Workspace {
                 by: DecidedBy::Policy,
                 reason: Some(rule.clone()),
                 ts: now,
+                partial: None,
             });
             self.write_note_of(&landed, end, false);
             noted = true;
@@ -214,6 +215,7 @@ impl Workspace {
                 decision: Decision::Approve,
                 by: DecidedBy::Policy,
                 reason: Some(rule),
+                partial: None,
             });
             events.push(Event::TurnLanded {
                 turn: id.to_string(),

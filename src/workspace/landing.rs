@@ -26,19 +26,31 @@ impl Workspace {
     /// concurrent deciders wins; the other gets `AlreadyDecided`.
     pub fn approve(&mut self, id: &str, reason: Option<String>) -> Result<Landing> {
         let _lock = self.land_lock()?;
+        self.approve_locked(id, reason, None)
+    }
+
+    /// Records the operator's approval (of the whole turn, or of the hunks
+    /// `partial` names) and lands it. The caller holds the land lock.
+    pub(super) fn approve_locked(
+        &mut self,
+        id: &str,
+        reason: Option<String>,
+        partial: Option<crate::model::PartialVerdict>,
+    ) -> Result<Landing> {
         self.transact(|state| {
-            let turn = decidable(state, id)?;
-            let _ = turn;
+            decidable(state, id)?;
             Ok((
                 vec![Event::TurnDecided {
                     turn: id.to_string(),
                     decision: Decision::Approve,
                     by: DecidedBy::Operator,
                     reason: reason.clone(),
+                    partial: partial.clone(),
                 }],
                 (),
             ))
         })?;
+        crash_point("approve_decided");
         self.land_decided(id)
     }
 
@@ -69,7 +81,14 @@ impl Workspace {
             abort(self, msg.clone(), None)?;
             return Err(Error::Refused(msg));
         };
-        let Some(commit) = turn.commit.as_deref().map(Oid::from_str).transpose()? else {
+        // A partial approval lands the commit of its accepted hunks, which
+        // sits on the turn's base just as the turn commit does.
+        let partial = turn.decision.as_ref().and_then(|d| d.partial.clone());
+        let to_land = match &partial {
+            Some(p) => Some(p.commit.as_str()),
+            None => turn.commit.as_deref(),
+        };
+        let Some(commit) = to_land.map(Oid::from_str).transpose()? else {
             let msg = format!("{id} has no turn commit to land");
             abort(self, msg.clone(), None)?;
             return Err(Error::Refused(msg));
@@ -152,6 +171,8 @@ impl Workspace {
             return Err(Error::Git(e));
         }
         self.write_note(id, prepared.target, false);
+        self.keep_remainder(id, partial.as_ref())?;
+        crash_point("remainder_kept");
         self.append(vec![Event::TurnLanded {
             turn: id.to_string(),
             commit: prepared.target.to_string(),
@@ -180,6 +201,7 @@ impl Workspace {
                     decision: Decision::Reject,
                     by: DecidedBy::Operator,
                     reason: Some(reason.clone()),
+                    partial: None,
                 }],
                 (),
             ))
@@ -199,7 +221,7 @@ impl Workspace {
 
     pub(super) fn finish_reject(&mut self, id: &str) -> Result<String> {
         let turn = self.turn(id)?.clone();
-        let kept_at = format!("refs/leash/rejected/{id}");
+        let kept_at = crate::model::rejected_ref(id);
         if let Some(commit) = turn.commit.as_deref() {
             let oid = Oid::from_str(commit)?;
             self.repo
@@ -397,6 +419,37 @@ impl Workspace {
                 s
             }
         ));
+        if let Some(p) = turn.decision.as_ref().and_then(|d| d.partial.as_ref()) {
+            if let Some(inv) = &p.invariants {
+                // The tree that lands is the partial one: its own check. The
+                // trailer is the last such line (a title may say anything).
+                let at = m.rfind("\nLeash-Invariants: ").expect("written above") + 1;
+                let end = at + m[at..].find('\n').expect("a whole line");
+                m.replace_range(at..end, &format!("Leash-Invariants: {inv}"));
+            }
+            // The hunks that did not land, in the body, before the trailers;
+            // a path is the agent's, so it is shown on one line, as text.
+            let mut all: Vec<usize> = p.accepted.iter().chain(&p.rejected).map(|h| h.n).collect();
+            all.sort_unstable();
+            all.dedup();
+            let mut body = format!(
+                "Landed in part: {} of {} hunks. Not landed (kept at {}):\n",
+                p.accepted.len(),
+                all.len(),
+                crate::model::rejected_ref(&turn.id)
+            );
+            for h in &p.rejected {
+                body.push_str(&format!(
+                    "- {}: {}\n",
+                    h.n,
+                    crate::sanitize::plain(&h.label())
+                ));
+            }
+            body.push('\n');
+            let after_title = m.find("\n\n").map_or(m.len(), |i| i + 2);
+            m.insert_str(after_title, &body);
+            m.push_str("Leash-Partial: yes\n");
+        }
         // A fix turn names what it fixed.
         for r in turn
             .invariants
@@ -416,7 +469,7 @@ fn replay_on_head(id: &str) -> String {
 }
 
 /// The turn, if an operator may decide it now.
-fn decidable<'s>(state: &'s State, id: &str) -> Result<&'s Turn> {
+pub(super) fn decidable<'s>(state: &'s State, id: &str) -> Result<&'s Turn> {
     let turn = state
         .turn(id)
         .ok_or_else(|| Error::UnknownTurn(id.to_string()))?;

@@ -35,6 +35,7 @@ mod in_place;
 mod landing;
 pub mod notes;
 mod observer;
+mod partial;
 mod position;
 mod presence;
 mod reads;
@@ -48,6 +49,7 @@ pub use crate::model::TurnSpec;
 pub use checks::{TurnCheck, TurnFix};
 pub use confinement::{ConfinementStatus, landlock_abi};
 pub use diffs::{DiffReader, reads_only_to_display};
+pub use partial::PartialLanding;
 pub use shell::{KEPT_OUT, ShellPlan};
 
 /// Errors of workspace operations. Each says what happened and, where it

@@ -393,6 +393,11 @@ impl Workspace {
         }
         // The note goes with the commit; one already written is kept.
         self.write_note(&t.id, target, op == IntentOp::Rollback);
+        // So does what a partial landing kept aside.
+        if op == IntentOp::Land {
+            let partial = t.decision.as_ref().and_then(|d| d.partial.as_ref());
+            self.keep_remainder(&t.id, partial)?;
+        }
         let ev = match op {
             IntentOp::Land => Event::TurnLanded {
                 turn: t.id.clone(),

@@ -711,6 +711,7 @@ impl Workspace {
                 decision: Decision::Approve,
                 by: DecidedBy::Policy,
                 reason: Some(rule.clone()),
+                partial: None,
             });
         }
         self.append(events)?;

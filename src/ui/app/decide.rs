@@ -282,6 +282,71 @@ impl App {
                     action,
                 });
             }
+            (
+                Dialog::Comment {
+                    turn,
+                    path,
+                    line,
+                    old_line,
+                    mut input,
+                },
+                typed @ (Action::Type(_) | Action::Erase),
+            ) => {
+                match typed {
+                    Action::Type(c) => input.push(c),
+                    _ => {
+                        input.pop();
+                    }
+                }
+                self.layers.open(Dialog::Comment {
+                    turn,
+                    path,
+                    line,
+                    old_line,
+                    input,
+                });
+            }
+            (
+                Dialog::Comment {
+                    turn,
+                    path,
+                    line,
+                    old_line,
+                    input,
+                },
+                Action::Confirm | Action::Open,
+            ) if input.trim().is_empty() => {
+                self.layers.open(Dialog::Comment {
+                    turn,
+                    path,
+                    line,
+                    old_line,
+                    input,
+                });
+                self.refuse("write the comment first (esc leaves it)".into());
+            }
+            (
+                Dialog::Comment {
+                    turn,
+                    path,
+                    line,
+                    old_line,
+                    input,
+                },
+                Action::Confirm | Action::Open,
+            ) => {
+                self.status = Some(Status {
+                    text: format!("commenting on {path}…"),
+                    error: false,
+                });
+                self.outbox.ops.push(Op::Comment {
+                    turn,
+                    path,
+                    line,
+                    old_line,
+                    text: input.trim().to_string(),
+                });
+            }
             (Dialog::Blame(v), a) if a != Action::Quit => self.blame_key(v, a),
             (Dialog::Source(v), a) if a != Action::Quit => self.source_key(v, a),
             (_, Action::Quit) => self.quit = true,

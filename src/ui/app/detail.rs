@@ -35,6 +35,9 @@ pub struct Detail {
     pub provenance: ProvenanceView,
     /// A file and line to show once the selected turn's diff arrives.
     pub(super) pending_jump: Option<(String, Option<u32>)>,
+    /// The hunk verdicts of turns not selected now, by turn: marks stay
+    /// while the operator looks at another turn and comes back.
+    verdicts: std::collections::HashMap<String, super::verdicts::Verdicts>,
 }
 
 impl Default for Detail {
@@ -48,15 +51,26 @@ impl Default for Detail {
             dashboard: DashboardView::default(),
             provenance: ProvenanceView::default(),
             pending_jump: None,
+            verdicts: Default::default(),
         }
     }
 }
 
 impl Detail {
     /// Another turn was selected: its tabs start from the top (the output
-    /// from its end), and its diff and output are read anew.
-    pub fn turn_changed(&mut self) {
-        self.diff = DiffView::default();
+    /// from its end), and its diff and output are read anew; the hunk
+    /// marks of the turn left are kept until it is selected again.
+    pub fn turn_changed(&mut self, from: Option<&str>, to: Option<&str>) {
+        let left = std::mem::take(&mut self.diff);
+        if let Some(from) = from {
+            let kept = super::verdicts::Verdicts::of(left);
+            if !kept.is_empty() {
+                self.verdicts.insert(from.to_string(), kept);
+            }
+        }
+        if let Some(kept) = to.and_then(|t| self.verdicts.remove(t)) {
+            kept.restore(&mut self.diff);
+        }
         self.output = OutputView::new();
         self.events = EventsView::default();
         self.provenance = ProvenanceView::default();

@@ -33,6 +33,15 @@ pub struct DiffView {
     /// Files whose name or text hides characters (escapes, bidi controls,
     /// zero-width): their header carries a warning.
     pub suspicious: HashSet<usize>,
+    /// The operator's verdicts on hunks (`space`): accepted or kept aside,
+    /// by file and `@@` header (see `verdicts`); kept while the same turn's
+    /// diff is read again.
+    pub marks: HashMap<super::verdicts::HunkKey, bool>,
+    /// Hunks accepted in part (a line selection): the indices of the
+    /// changed lines accepted; the rest of the hunk is kept aside.
+    pub part: HashMap<super::verdicts::HunkKey, std::collections::BTreeSet<usize>>,
+    /// Where a line selection (`v`) began, a row.
+    pub anchor: Option<usize>,
 }
 
 /// Whether text holds characters a reader would not see as they are (the

@@ -375,7 +375,9 @@ impl App {
                     f.insert(text);
                 }
             }
-            Some(Dialog::Reason { input, .. }) => input.push_str(&one_line(text)),
+            Some(Dialog::Reason { input, .. } | Dialog::Comment { input, .. }) => {
+                input.push_str(&one_line(text))
+            }
             _ => {}
         }
     }

@@ -109,6 +109,9 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                         th.style("text.muted"),
                     ),
                 ];
+                if !crate::diff::select::splittable(f) {
+                    spans.extend(verdict(th, diff.row_mark(*row)));
+                }
                 if diff.suspicious.contains(&fi) {
                     spans.push(Span::styled(
                         "  ⚠ hidden characters, shown as markers",
@@ -121,7 +124,15 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 let Body::Text(h) = &files[fi].body else {
                     continue;
                 };
-                Line::styled(h[hi].header.clone(), th.style("diff.hunk"))
+                let mut line = Line::styled(h[hi].header.clone(), th.style("diff.hunk"));
+                line.spans.extend(verdict(th, diff.row_mark(*row)));
+                if let Some((taken, of)) = diff.part_of(*row) {
+                    line.spans.push(Span::styled(
+                        format!("  ◐ {taken} of {of} changed lines accepted, the rest kept aside"),
+                        th.style("warning"),
+                    ));
+                }
+                line
             }
             Row::Note(fi) => {
                 let text = match &files[fi].body {
@@ -143,6 +154,21 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 let dl = &h[hi].lines[li];
                 let hl = diff.highlights.get(&(fi, hi)).and_then(|v| v.get(li));
                 let mut line = diff_line(th, dl, hl.map(|v| v.as_slice()));
+                if let Some(accepted) = diff.row_mark(*row) {
+                    // The gutter says the hunk's verdict on each of its lines.
+                    let numbers = &mut line.spans[0];
+                    let (mark, role) = if accepted {
+                        ("✓", "diff.added")
+                    } else {
+                        ("✗", "diff.removed")
+                    };
+                    numbers.content = format!("{mark}{}", &numbers.content[1..]).into();
+                    numbers.style = th.style(role);
+                }
+                if diff.selecting(first + lines.len()) {
+                    // The line selection being made (`v`).
+                    line.spans[0].style = th.style("selection");
+                }
                 if cursor == Some(first + lines.len()) {
                     // The cursor's line: `b` blames it.
                     let numbers = &mut line.spans[0];
@@ -152,7 +178,7 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
                 line
             }
         };
-        let line = mark_citations(app, &files, *row, line);
+        let line = mark_comments(app, &files, *row, mark_citations(app, &files, *row, line));
         lines.push(line);
     }
     // Cut, a diff line's numbers and sign stay while its text scrolls.
@@ -174,6 +200,14 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
     );
     frame.render_widget(p, body);
     Some((first, last))
+}
+
+/// A hunk's (or a whole file's) verdict, when the operator gave one.
+fn verdict<'a>(th: &Theme, mark: Option<bool>) -> Option<Span<'a>> {
+    Some(match mark? {
+        true => Span::styled("  ✓ accepted", th.style("diff.added")),
+        false => Span::styled("  ✗ kept aside", th.style("diff.removed")),
+    })
 }
 
 /// A line that cites a source the turn never read, or read before it
@@ -209,6 +243,37 @@ fn mark_citations<'a>(
             app.theme.style("warning"),
         ));
         line.spans.push(safe(&c.target, app.theme.style("warning")));
+    }
+    line
+}
+
+/// The operator's comments on a line, at its end.
+fn mark_comments<'a>(
+    app: &App,
+    files: &[crate::diff::FileDiff],
+    row: Row,
+    mut line: Line<'a>,
+) -> Line<'a> {
+    let Row::Line(fi, hi, li) = row else {
+        return line;
+    };
+    let (Some(turn), Body::Text(h)) = (app.current(), &files[fi].body) else {
+        return line;
+    };
+    let dl = &h[hi].lines[li];
+    let f = &files[fi];
+    for c in turn.comments.iter().filter(|c| match (c.line, c.old_line) {
+        (Some(n), _) => c.path == f.path() && dl.kind != LineKind::Removed && dl.new_no == Some(n),
+        (None, Some(o)) => {
+            f.old_path.as_deref().unwrap_or(f.path()) == c.path
+                && dl.kind == LineKind::Removed
+                && dl.old_no == Some(o)
+        }
+        (None, None) => false,
+    }) {
+        line.spans
+            .push(Span::styled("  ✎ ", app.theme.style("help.key")));
+        line.spans.push(safe(&c.text, app.theme.style("help.key")));
     }
     line
 }

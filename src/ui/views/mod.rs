@@ -328,7 +328,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     // do not (enter confirm, esc cancel — not y and n).
     let typing = matches!(
         app.dialog(),
-        Some(Dialog::Reason { .. } | Dialog::NewTurn(_))
+        Some(Dialog::Reason { .. } | Dialog::Comment { .. } | Dialog::NewTurn(_))
     );
     for a in actions {
         let key = app

@@ -102,6 +102,41 @@ pub fn draw_dialog(frame: &mut Frame, app: &App, d: &Dialog, area: Rect) {
     let yes = key_hint(app, Action::Confirm);
     let no = key_hint(app, Action::Cancel);
     let (title, mut lines): (String, Vec<Line>) = match d {
+        Dialog::Comment {
+            turn,
+            path,
+            line,
+            old_line,
+            input,
+        } => (
+            format!(" Comment on {turn} "),
+            vec![
+                Line::from(vec![
+                    Span::styled("On ", th.style("text")),
+                    safe(path, th.style("diff.file")),
+                    Span::styled(
+                        match (line, old_line) {
+                            (Some(n), _) => format!(" line {n}"),
+                            (None, Some(o)) => format!(" removed line {o}"),
+                            (None, None) => String::new(),
+                        },
+                        th.style("text"),
+                    ),
+                    Span::styled(
+                        " (kept in the journal, shown on the line)",
+                        th.style("text"),
+                    ),
+                ]),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::styled("› ", th.style("help.key")),
+                    safe(input, th.style("text")),
+                    Span::styled("▏", th.style("help.key")),
+                ]),
+                Line::raw(""),
+                Line::styled("enter keeps it · esc cancels", th.style("text.muted")),
+            ],
+        ),
         Dialog::Reason {
             turn,
             input,
