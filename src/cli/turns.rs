@@ -88,6 +88,8 @@ struct TurnRow<'a> {
     model: &'a Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rollback: &'a Option<crate::state::RollbackAsked>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    comments: &'a [crate::state::LineComment],
 }
 
 impl<'a> TurnRow<'a> {
@@ -152,6 +154,7 @@ impl<'a> TurnRow<'a> {
             citations: &t.citations,
             model: &t.model,
             rollback: &t.rollback,
+            comments: &t.comments,
         }
     }
 }
@@ -600,7 +603,23 @@ mod tests {
         let line = r#"{"v":1,"seq":1,"ts":"2026-01-01T00:00:00.000Z","kind":"turn_created","turn":"t1","agent":"claude","turn_kind":"isolated","risk":"low","title":"x","policy":"0123456789abcdef0123456789abcdef01234567"}"#;
         let mut state = crate::state::State::default();
         state.apply(&crate::journal::parse_line(line.as_bytes()).unwrap());
-        let t = state.turn("t1").unwrap();
+        // The fields left out when empty, filled in.
+        let mut t = state.turn("t1").unwrap().clone();
+        t.model = Some("m".into());
+        t.rollback = Some(crate::state::RollbackAsked {
+            ts: "2026-01-01T00:00:00.000Z".into(),
+            reason: None,
+        });
+        t.comments = vec![crate::state::LineComment {
+            ts: "2026-01-01T00:00:00.000Z".into(),
+            path: "a.md".into(),
+            line: Some(1),
+            old_line: None,
+            text: "why".into(),
+        }];
+        t.last_action_at = Some("2026-01-01T00:00:00.000Z".into());
+        t.invariants_findings = Some("checks/x.json".into());
+        let t = &t;
         let keys = |v: Value| -> Vec<String> {
             let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
             k.sort();
