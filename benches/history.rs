@@ -319,11 +319,37 @@ fn hook_input(root: &Path, n: usize) -> String {
     .to_string()
 }
 
+/// The agent's PostToolUse for the Read `n`: the action is done, as it
+/// would be in a session (unmeasured; a turn does not pile up open reads).
+fn read_done(root: &Path, n: usize) {
+    let input = serde_json::json!({
+        "session_id": "bench-session",
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Read",
+        "tool_input": {"file_path": root.join("README.md")},
+        "tool_response": {"type": "text", "file": {"filePath": root.join("README.md"), "content": "bench\n"}},
+        "tool_use_id": format!("toolu_bench_{n}"),
+        "cwd": root,
+    })
+    .to_string();
+    let mut cmd = leash(root);
+    cmd.args(["hook", "claude"]).stdin(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+}
+
 fn hooks(label: &str, root: &Path, samples: usize) {
     // One hook first, unmeasured: the binary's pages come from disk once.
     let mut cmd = leash(root);
     cmd.args(["hook", "claude"]);
     measure(cmd, &hook_input(root, usize::MAX));
+    read_done(root, usize::MAX);
     let mut times = Vec::new();
     let mut rss = Vec::new();
     for i in 0..samples {
@@ -338,6 +364,7 @@ fn hooks(label: &str, root: &Path, samples: usize) {
             answer.contains("allow"),
             "the hook allowed the read: {answer}"
         );
+        read_done(root, i);
         times.push(t);
         rss.push(r);
     }

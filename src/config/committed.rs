@@ -133,8 +133,21 @@ pub fn uncommitted_policy_files(
                 // Unreadable: it cannot be what was committed.
                 Err(_) => Some(Vec::new()),
             };
-            let committed = committed_text(repo, commit, rel, &path).ok().flatten();
-            on_disk != committed
+            // Compared by blob id: the committed blob is never read.
+            let on_disk =
+                on_disk.and_then(|b| git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok());
+            on_disk != committed_id(repo, commit, rel)
         })
         .collect()
+}
+
+/// The blob id of `rel` as committed at `commit`, if it is there.
+fn committed_id(
+    repo: &git2::Repository,
+    commit: Option<git2::Oid>,
+    rel: &str,
+) -> Option<git2::Oid> {
+    let tree = repo.find_commit(commit?).and_then(|c| c.tree()).ok()?;
+    let entry = tree.get_path(Path::new(rel)).ok()?;
+    (entry.kind() == Some(git2::ObjectType::Blob)).then(|| entry.id())
 }

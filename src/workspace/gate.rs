@@ -280,6 +280,16 @@ fn turn_for(ws: &mut Workspace, dialect: Dialect, session: &str, env: &GateEnv) 
     ws.start_in_place(session, dialect.name(), "")
 }
 
+/// The facts of a turn the gate decides with.
+struct TurnFacts {
+    base: Option<String>,
+    worktree: Option<String>,
+    policy: Option<String>,
+    task: Option<String>,
+    risk: crate::model::RiskClass,
+    declared_risk: crate::model::RiskClass,
+}
+
 fn pre_tool_use(
     ws: &mut Workspace,
     dialect: Dialect,
@@ -290,7 +300,19 @@ fn pre_tool_use(
     let turn_id = turn_for(ws, dialect, session, env)?;
     let cwd = text(value, "cwd").map(str::to_string);
     let tool = describe(dialect, value, cwd.as_deref());
-    let turn = ws.turn(&turn_id)?.clone();
+    // What the gate needs of the turn (not the turn: it may hold
+    // thousands of actions).
+    let turn = {
+        let t = ws.turn(&turn_id)?;
+        TurnFacts {
+            base: t.base.clone(),
+            worktree: t.worktree.clone(),
+            policy: t.policy.clone(),
+            task: t.task.clone(),
+            risk: t.risk,
+            declared_risk: t.declared_risk,
+        }
+    };
     // An isolated turn works in its own worktree under the policy committed
     // at its base; an in-place turn in the checkout under the policy its
     // session started under (the branch head then).
