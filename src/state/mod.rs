@@ -76,6 +76,10 @@ pub struct Turn {
     /// Things worth telling about the turn: aborted landings, interruptions.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What of this turn the operator was told of by the `[notify]`
+    /// command: action ids, or the turn's own id for its review.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notified: Vec<String>,
     /// Sequence numbers of every event about this turn, in order. Detail:
     /// empty while the turn is held in brief (see [`State::is_full`]).
     #[serde(default)]
@@ -494,6 +498,7 @@ impl State {
                 worktree: worktree.clone(),
                 pending: None,
                 notes: Vec::new(),
+                notified: Vec::new(),
                 events: vec![seq],
                 log: vec![EventLine {
                     seq,
@@ -924,6 +929,11 @@ impl State {
                     t.invariants = results;
                     t.invariants_findings = findings.clone();
                     t.introduced = introduced.clone();
+                }
+            }
+            Event::Notified { item, .. } => {
+                if !t.notified.contains(item) {
+                    t.notified.push(item.clone());
                 }
             }
             Event::TurnCreated { .. }

@@ -440,6 +440,12 @@ fn pre_tool_use(
             _ => deny(&format!("leash: {reason}")),
         });
     }
+    ws.notify_once(
+        &turn_id,
+        &action,
+        &format!("leash: {turn_id} needs your approval"),
+        &what,
+    );
     wait_for_operator(ws, dialect, &action, &tool.input, env)
 }
 

@@ -30,6 +30,8 @@ mod confinement;
 mod diffs;
 pub mod gate;
 mod history;
+mod notify;
+pub use notify::{RECENT_KEY_PRESS, fill as fill_notify, notify_value};
 pub mod hooks;
 mod in_place;
 mod landing;
