@@ -30,6 +30,7 @@ mod confinement;
 mod diffs;
 pub mod gate;
 mod history;
+mod needs_you;
 mod notify;
 pub use notify::{RECENT_KEY_PRESS, fill as fill_notify, notify_value};
 pub mod hooks;
