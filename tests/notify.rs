@@ -73,19 +73,26 @@ impl Recorder {
         })
     }
 
-    /// The `[notify]` table that runs this recorder.
-    fn table(&self) -> String {
+    /// The `command` line that runs this recorder.
+    fn line(&self) -> String {
         format!(
-            "\n[notify]\ncommand = [\"{}\", \"{{title}}\", \"{{body}}\", \"turn={{turn}}\"]\n",
+            "command = [\"{}\", \"{{title}}\", \"{{body}}\", \"turn={{turn}}\"]",
             self.script.display()
         )
     }
 }
 
+/// The config `text` (the template's, with its `[notify]` table) with
+/// `line` in that table.
+fn with_notify(text: &str, line: &str) -> String {
+    assert!(text.contains("\n[notify]\n"), "the template has [notify]");
+    text.replacen("\n[notify]\n", &format!("\n[notify]\n{line}\n"), 1)
+}
+
 /// An initialised repository whose committed config runs `rec`.
 fn repo_notifying(rec: &Recorder) -> Repo {
     let r = Repo::initialised();
-    let config = r.read(".leash/config.toml") + &rec.table();
+    let config = with_notify(&r.read(".leash/config.toml"), &rec.line());
     r.write(".leash/config.toml", &config);
     r.git(&["commit", "-qam", "notify me"]);
     r
@@ -349,7 +356,7 @@ fn a_notify_command_changed_in_the_working_tree_but_not_committed_is_not_used() 
 
     // With no command committed at all, a working-tree one is never run.
     let r = Repo::initialised();
-    let config = r.read(".leash/config.toml") + &edited.table();
+    let config = with_notify(&r.read(".leash/config.toml"), &edited.line());
     r.write(".leash/config.toml", &config);
     let _console = r.hold_console();
     let child = r.hook("claude", &held_write(&r, "toolu_1"));
@@ -365,8 +372,10 @@ fn a_notify_command_changed_in_the_working_tree_but_not_committed_is_not_used() 
 #[test]
 fn a_notify_command_that_cannot_start_is_a_warning_and_the_action_still_waits() {
     let r = Repo::initialised();
-    let config = r.read(".leash/config.toml")
-        + "\n[notify]\ncommand = [\"/no/such/notify-program\", \"{title}\"]\n";
+    let config = with_notify(
+        &r.read(".leash/config.toml"),
+        "command = [\"/no/such/notify-program\", \"{title}\"]",
+    );
     r.write(".leash/config.toml", &config);
     r.git(&["commit", "-qam", "a notify command that is not there"]);
     let _console = r.hold_console();
