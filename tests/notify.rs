@@ -274,7 +274,11 @@ fn claudes_notification_and_ask_user_question_are_queued_notified_and_dismissabl
                "tool_input": {"questions": [{"question": "Which branch?", "header": "Branch",
                                              "options": [{"label": "main"}], "multiSelect": false}]}}),
     );
-    let v = answer(r.hook("claude", &ask.to_string()).wait_with_output().unwrap());
+    let v = answer(
+        r.hook("claude", &ask.to_string())
+            .wait_with_output()
+            .unwrap(),
+    );
     assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "allow");
     let calls = rec.wait_for(2);
     assert!(
@@ -314,7 +318,10 @@ fn no_notification_while_a_console_had_a_key_press_in_the_last_minute() {
     // A key pressed in the console records it.
     let mut app = common::console::app_with(r.path(), "dark");
     common::console::key(&mut app, crossterm::event::KeyCode::Down);
-    assert!(key_presses(&r).is_file(), "the console recorded a key press");
+    assert!(
+        key_presses(&r).is_file(),
+        "the console recorded a key press"
+    );
 
     let child = r.hook("claude", &held_write(&r, "toolu_1"));
     r.wait_for_event("the action to wait", |e| {
@@ -342,9 +349,10 @@ fn a_notify_command_changed_in_the_working_tree_but_not_committed_is_not_used() 
     let edited = recorder();
     let r = repo_notifying(&committed);
     // The agent (or anyone) edits the config without committing it.
-    let config = r
-        .read(".leash/config.toml")
-        .replace(&committed.script.display().to_string(), &edited.script.display().to_string());
+    let config = r.read(".leash/config.toml").replace(
+        &committed.script.display().to_string(),
+        &edited.script.display().to_string(),
+    );
     r.write(".leash/config.toml", &config);
     assert!(config.contains(&edited.script.display().to_string()));
     let _console = r.hold_console();

@@ -267,7 +267,12 @@ fn config_template_shows_every_key_and_its_examples_parse() {
     assert_eq!(c.provenance.prompts, Prompts::Private);
     assert_eq!(
         c.notify.command,
-        Some(argv(&["ntfy", "publish", "my-leash-topic", "{title}: {body}"]))
+        Some(argv(&[
+            "ntfy",
+            "publish",
+            "my-leash-topic",
+            "{title}: {body}"
+        ]))
     );
     let names: Vec<_> = c.invariants.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(
@@ -1266,7 +1271,12 @@ fn notify_command_is_an_argv_with_a_program() {
         Some(argv(&["notify-send", "{title}", "{body}"]))
     );
     assert_eq!(cfg("[notify]\n").notify.command, None);
-    cfg_err("[notify]\ncommand = []\n", 2, 11, &["notify command is empty", "argv"]);
+    cfg_err(
+        "[notify]\ncommand = []\n",
+        2,
+        11,
+        &["notify command is empty", "argv"],
+    );
     cfg_err(
         "[notify]\ncommand = [\" \", \"x\"]\n",
         2,
