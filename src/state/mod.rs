@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod brief;
 mod denials;
+mod queries;
 
 use brief::TurnMeta;
 pub use brief::{Need, Span, Stored};
@@ -382,31 +383,6 @@ impl State {
     /// outlived a lost journal).
     pub fn next_turn_id(&self, taken: u64) -> String {
         crate::model::turn_id(self.max_turn.max(taken) + 1)
-    }
-
-    /// Actions waiting for the operator: asked for approval, not yet
-    /// answered, oldest first.
-    pub fn waiting_actions(&self) -> Vec<(&Turn, &ActionInfo)> {
-        self.turns
-            .iter()
-            .flat_map(|t| t.actions.iter().map(move |a| (t, a)))
-            .filter(|(_, a)| a.needs_approval && a.decision.is_none())
-            .collect()
-    }
-
-    /// One action by id (`t5.a2`), with its turn.
-    pub fn action(&self, id: &str) -> Option<(&Turn, &ActionInfo)> {
-        let turn = self.turn(id.split('.').next()?)?;
-        action_index(&turn.actions, id).map(|i| (turn, &turn.actions[i]))
-    }
-
-    /// The running in-place turn of an agent session, if any.
-    pub fn running_in_place(&self, session: &str) -> Option<&Turn> {
-        self.turns.iter().rev().find(|t| {
-            t.kind == TurnKind::InPlace
-                && t.state == TurnState::Running
-                && t.session.as_deref() == Some(session)
-        })
     }
 
     /// Folds one record into the state.
@@ -931,12 +907,11 @@ impl State {
                     t.introduced = introduced.clone();
                 }
             }
-            Event::Notified { item, .. } => {
-                if !t.notified.contains(item) {
-                    t.notified.push(item.clone());
-                }
+            Event::Notified { item, .. } if !t.notified.contains(item) => {
+                t.notified.push(item.clone())
             }
-            Event::TurnCreated { .. }
+            Event::Notified { .. }
+            | Event::TurnCreated { .. }
             | Event::LockRemoved { .. }
             | Event::AutonomySet { .. }
             | Event::SessionStarted { .. }
