@@ -496,6 +496,16 @@ impl Event {
                 Some(action)
             }
             Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => Some(action),
+            // What was notified is the turn itself or one of its actions.
+            Event::Notified { turn, item, .. } if item != turn => {
+                if item.split_once(".a").map(|(t, _)| t) != Some(turn.as_str()) {
+                    return Err(format!(
+                        "notified item `{}` does not belong to {turn}",
+                        one_line(item)
+                    ));
+                }
+                Some(item)
+            }
             _ => None,
         };
         if let Some(a) = action

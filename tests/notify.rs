@@ -33,7 +33,11 @@ fn recorder() -> Recorder {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\0' \"$@\" > '{0}/.call.'$$\nmv '{0}/.call.'$$ '{0}/call.'$$\n",
+            "#!/bin/sh\n\
+             read -r stat < /proc/$$/stat\n\
+             printf '%s %s\\n' \"$stat\" \"$(readlink /proc/$$/fd/0)\" > '{0}/meta.'$$\n\
+             printf '%s\\0' \"$@\" > '{0}/.call.'$$\n\
+             mv '{0}/.call.'$$ '{0}/call.'$$\n",
             calls.display()
         ),
     )
@@ -47,6 +51,24 @@ fn recorder() -> Recorder {
 }
 
 impl Recorder {
+    /// Per call: its pid, its process group and what its stdin is.
+    fn meta(&self) -> Vec<(String, String, String)> {
+        std::fs::read_dir(&self.calls)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("meta."))
+            .map(|e| {
+                let text = std::fs::read_to_string(e.path()).unwrap();
+                // pid (comm) state ppid pgrp …, then the stdin link.
+                let after = &text[text.rfind(')').unwrap() + 2..];
+                let fields: Vec<&str> = after.split_whitespace().collect();
+                let pid = text.split_whitespace().next().unwrap().to_string();
+                let stdin = fields.last().unwrap().to_string();
+                (pid, fields[2].to_string(), stdin)
+            })
+            .collect()
+    }
+
     /// Every call so far, each as its argv.
     fn calls(&self) -> Vec<Vec<String>> {
         let mut out: Vec<Vec<String>> = std::fs::read_dir(&self.calls)
@@ -155,6 +177,12 @@ fn a_held_action_notifies_once_with_its_title_body_and_turn() {
     let marks = notified(&r);
     assert_eq!(marks.len(), 1, "{marks:?}");
     assert_eq!(marks[0]["item"], "t1.a1");
+    // Detached: a process group of its own, nothing on its stdin.
+    let meta = rec.meta();
+    assert_eq!(meta.len(), 1, "{meta:?}");
+    let (pid, group, stdin) = &meta[0];
+    assert_eq!(pid, group, "its own process group");
+    assert_eq!(stdin, "/dev/null");
     r.ok(&["allow", "t1.a1"]);
     let v = answer(child.wait_with_output().unwrap());
     assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "allow");
@@ -264,6 +292,13 @@ fn claudes_notification_and_ask_user_question_are_queued_notified_and_dismissabl
     let listed = r.ok(&["actions", "--json"]).json();
     assert_eq!(listed[0]["id"], "t1.a1", "{listed}");
     assert_eq!(listed[0]["tool"], "Notification", "{listed}");
+    // The console shows it waiting for the operator.
+    let mut app = common::console::app_with(r.path(), "dark");
+    let screen = common::console::text(&common::console::render(&mut app, 160, 40));
+    assert!(
+        screen.contains("claude: Claude needs your permission"),
+        "{screen}"
+    );
 
     // AskUserQuestion is let through (it is the agent's user it asks) and
     // queued too.

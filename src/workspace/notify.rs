@@ -217,3 +217,55 @@ fn config_command(repo: &git2::Repository, root: &Path, head: git2::Oid) -> Opti
         .notify
         .command
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn each_placeholder_is_filled_once_within_its_own_argument() {
+        let cmd = argv(&[
+            "ntfy",
+            "publish",
+            "topic",
+            "{title}: {body}",
+            "{turn}{x}",
+            "{",
+        ]);
+        let out = fill(&cmd, "a {body} b", "one\ntwo \u{1b}[2J three", "t7");
+        assert_eq!(out.len(), cmd.len());
+        assert_eq!(out[..3], cmd[..3]);
+        let body = &out[3];
+        assert!(body.starts_with("a {body} b: one"), "{body}");
+        assert!(body.contains("two") && body.contains("three"), "{body}");
+        assert!(!body.chars().any(|c| c.is_control()), "{body:?}");
+        assert_eq!(out[4], "t7{x}");
+        assert_eq!(out[5], "{");
+    }
+
+    #[test]
+    fn a_long_value_is_cut() {
+        let long = "x".repeat(1000);
+        let v = notify_value(&long);
+        assert_eq!(v.chars().count(), MAX_VALUE + 1);
+        assert!(v.ends_with('…'));
+    }
+
+    #[test]
+    fn a_notified_item_belongs_to_its_turn() {
+        let ev = |turn: &str, item: &str| Event::Notified {
+            turn: turn.into(),
+            item: item.into(),
+            warning: None,
+        };
+        assert!(ev("t1", "t1").check_ids().is_ok());
+        assert!(ev("t1", "t1.a2").check_ids().is_ok());
+        assert!(ev("t1", "t2.a1").check_ids().is_err());
+        assert!(ev("t1", "t1.a2/../x").check_ids().is_err());
+        assert!(ev("../t1", "../t1").check_ids().is_err());
+    }
+}
