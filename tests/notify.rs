@@ -433,3 +433,33 @@ fn a_notify_command_that_cannot_start_is_a_warning_and_the_action_still_waits() 
     let v = answer(child.wait_with_output().unwrap());
     assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "allow");
 }
+
+#[test]
+fn an_in_place_turn_that_ends_awaiting_review_is_notified_by_its_stop_hook() {
+    let rec = recorder();
+    let r = repo_notifying(&rec);
+    let run = |name: &str, extra: Value| {
+        let out = r
+            .hook("claude", &event(&r, name, extra).to_string())
+            .wait_with_output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    run("UserPromptSubmit", json!({"prompt": "write notes"}));
+    r.write("notes.md", "some notes\n");
+    run(
+        "Stop",
+        json!({"last_assistant_message": "done", "stop_hook_active": false}),
+    );
+    assert_eq!(r.turn("t1")["state"], "awaiting_review");
+    let calls = rec.wait_for(1);
+    assert_eq!(
+        calls[0],
+        vec![
+            "leash: t1 awaits your review".to_string(),
+            "write notes".to_string(),
+            "turn=t1".to_string(),
+        ]
+    );
+    assert_eq!(notified(&r)[0]["item"], "t1");
+}
