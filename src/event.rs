@@ -326,6 +326,16 @@ pub enum Event {
         turn: Option<String>,
         reason: String,
     },
+    /// The operator was told, by the `[notify] command`, that `item` (an
+    /// action id, or the turn's own id for its review) waits for them: no
+    /// process tells them of it again.
+    Notified {
+        turn: String,
+        item: String,
+        /// Why the command could not be started, when it could not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
+    },
     AutonomySet {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         class: Option<RiskClass>,
@@ -425,6 +435,7 @@ impl Event {
             Event::WriteRefused { .. } => "write_refused",
             Event::SourcesChecked { .. } => "sources_checked",
             Event::LineCommented { .. } => "line_commented",
+            Event::Notified { .. } => "notified",
         }
     }
 
@@ -449,7 +460,8 @@ impl Event {
             | Event::TurnConfined { turn, .. }
             | Event::WriteRefused { turn, .. }
             | Event::SourcesChecked { turn, .. }
-            | Event::LineCommented { turn, .. } => Some(turn),
+            | Event::LineCommented { turn, .. }
+            | Event::Notified { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
             }
@@ -484,6 +496,16 @@ impl Event {
                 Some(action)
             }
             Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => Some(action),
+            // What was notified is the turn itself or one of its actions.
+            Event::Notified { turn, item, .. } if item != turn => {
+                if item.split_once(".a").map(|(t, _)| t) != Some(turn.as_str()) {
+                    return Err(format!(
+                        "notified item `{}` does not belong to {turn}",
+                        one_line(item)
+                    ));
+                }
+                Some(item)
+            }
             _ => None,
         };
         if let Some(a) = action
@@ -819,6 +841,16 @@ impl Event {
                     (None, None) => "?".into(),
                 }
             ),
+            Event::Notified {
+                item,
+                warning: None,
+                ..
+            } => format!("notified {item}"),
+            Event::Notified {
+                item,
+                warning: Some(w),
+                ..
+            } => format!("notified {item}: the notify command could not be started: {w}"),
             Event::SourcesChecked { turn, citations } => {
                 let mut s = format!("sources_checked {turn}");
                 if citations.is_empty() {

@@ -12,14 +12,21 @@ use crate::config::json;
 use crate::config::located::{ConfigError, Pos, pos_in};
 
 /// Events leash installs, in the order they are written, and whether each takes a tool `matcher`.
-const EVENTS: [(&str, bool); 6] = [
+/// `Notification` (the agent waits for its user) is Claude's only: Codex has no such hook event.
+const EVENTS: [(&str, bool); 7] = [
     ("SessionStart", false),
     ("UserPromptSubmit", false),
     ("PreToolUse", true),
     ("PostToolUse", true),
     ("Stop", false),
     ("SessionEnd", false),
+    ("Notification", false),
 ];
+
+/// Whether leash installs `event` for `agent`.
+fn installs(agent: Agent, event: &str) -> bool {
+    is_leash_event(event) && !(agent == Agent::Codex && event == "Notification")
+}
 
 /// Timeout of every hook but the gate: they only report, so a short bound keeps a stuck leash
 /// from stalling the agent.
@@ -162,7 +169,7 @@ pub fn install(
     // so install always converges on exactly the current set.
     let others: Vec<String> = hooks
         .keys()
-        .filter(|k| !is_leash_event(k))
+        .filter(|k| !installs(agent, k))
         .cloned()
         .collect();
     for event in others {
@@ -177,7 +184,7 @@ pub fn install(
     let after = event_snapshots(&settings);
     let mut added = Vec::new();
     let mut removed = Vec::new();
-    for (event, _) in EVENTS {
+    for (event, _) in EVENTS.into_iter().filter(|(e, _)| installs(agent, e)) {
         if before.get(event) != after.get(event) {
             added.push(event.to_string());
         }
@@ -322,6 +329,7 @@ fn leash_groups(
     let command = hook_command(leash_binary, agent);
     EVENTS
         .iter()
+        .filter(|(e, _)| installs(agent, e))
         .map(|&(event, tool_event)| {
             let timeout = match (event, agent) {
                 // The gate waits for the operator's decision, so it needs the caller's bound.
@@ -730,7 +738,7 @@ mod tests {
         serde_json::from_str(&read(path)).unwrap()
     }
 
-    fn six() -> Vec<String> {
+    fn seven() -> Vec<String> {
         EVENTS.iter().map(|(e, _)| e.to_string()).collect()
     }
 
@@ -779,7 +787,7 @@ mod tests {
 "#;
 
     #[test]
-    fn fresh_install_creates_the_file_with_all_six_events() {
+    fn fresh_install_creates_the_file_with_all_seven_events() {
         let dir = repo();
         let change = install(dir.path(), Agent::Claude, Path::new(BIN), 900).unwrap();
         let path = dir.path().join(".claude/settings.json");
@@ -787,7 +795,7 @@ mod tests {
             change,
             Change {
                 path: path.clone(),
-                added: six(),
+                added: seven(),
                 removed: vec![],
                 unchanged: false
             }
@@ -805,6 +813,7 @@ mod tests {
             "PostToolUse": tool(30),
             "Stop": plain(30),
             "SessionEnd": plain(30),
+            "Notification": plain(30),
         }});
         let actual = parse(&path);
         assert_eq!(actual, expected);
@@ -814,7 +823,7 @@ mod tests {
             .keys()
             .cloned()
             .collect();
-        assert_eq!(order, six());
+        assert_eq!(order, seven());
     }
 
     #[test]
@@ -841,7 +850,7 @@ mod tests {
         let path = Agent::Claude.settings_path(dir.path());
         write(&path, USER_FILE);
         let change = install(dir.path(), Agent::Claude, Path::new(BIN), 600).unwrap();
-        assert_eq!(change.added, six());
+        assert_eq!(change.added, seven());
         assert!(!change.unchanged);
         let group = |timeout: u64, matcher: bool| {
             let m = if matcher {
@@ -888,6 +897,9 @@ mod tests {
     ],
     "SessionEnd": [
 {end}
+    ],
+    "Notification": [
+{note}
     ]
   }},
   "env": {{
@@ -903,6 +915,7 @@ mod tests {
             post = group(30, true),
             stop = group(30, false),
             end = group(30, false),
+            note = group(30, false),
         );
         assert_eq!(read(&path), expected);
     }
@@ -945,11 +958,11 @@ mod tests {
             600,
         )
         .unwrap();
-        assert_eq!(change.added, six());
+        assert_eq!(change.added, seven());
         assert!(change.removed.is_empty());
         let settings = parse(&path);
         let commands = leash_commands(&settings);
-        assert_eq!(commands.len(), 6, "{commands:?}");
+        assert_eq!(commands.len(), 7, "{commands:?}");
         assert!(
             commands
                 .iter()
@@ -1009,7 +1022,7 @@ mod tests {
         assert!(change.added.is_empty());
         let mut removed = change.removed.clone();
         removed.sort();
-        let mut expected = six();
+        let mut expected = seven();
         expected.sort();
         assert_eq!(removed, expected);
         let restored = parse(&path);
@@ -1036,7 +1049,7 @@ mod tests {
         // The user adds keys and events after leash's, around a leash-only event.
         let text = read(&path).replacen(
             "{\n  \"hooks\": {\n",
-            "{\n  \"a\": 1,\n  \"hooks\": {\n    \"Notification\": [],\n",
+            "{\n  \"a\": 1,\n  \"hooks\": {\n    \"PermissionRequest\": [],\n",
             1,
         );
         let mut settings: Value = serde_json::from_str(&text).unwrap();
@@ -1050,7 +1063,7 @@ mod tests {
         uninstall(dir.path(), Agent::Claude).unwrap();
         assert_eq!(
             parse(&path).to_string(),
-            r#"{"a":1,"hooks":{"Notification":[],"PreCompact":[],"SubagentStop":[]},"b":2,"c":3}"#
+            r#"{"a":1,"hooks":{"PermissionRequest":[],"PreCompact":[],"SubagentStop":[]},"b":2,"c":3}"#
         );
         // With nothing of the user's left under "hooks", the key goes and the rest keeps its order.
         let text = r#"{"a":1,"hooks":{"Stop":[{"hooks":[{"type":"command","command":"leash hook claude"}]}]},"b":2,"c":3}"#;
@@ -1123,17 +1136,17 @@ mod tests {
         write(
             &path,
             r#"{"hooks": {"PermissionRequest": [{"matcher": "*", "hooks": [{"type": "command", "command": "leash hook claude"}]}],
-                "Notification": [{"hooks": [{"type": "command", "command": "say hi"}, {"type": "command", "command": "leash hook claude"}]}]}}"#,
+                "SubagentStop": [{"hooks": [{"type": "command", "command": "say hi"}, {"type": "command", "command": "leash hook claude"}]}]}}"#,
         );
         let change = install(dir.path(), Agent::Claude, Path::new(BIN), 600).unwrap();
         assert_eq!(
             change.removed,
-            vec!["PermissionRequest".to_string(), "Notification".to_string()]
+            vec!["PermissionRequest".to_string(), "SubagentStop".to_string()]
         );
         let settings = parse(&path);
         assert!(settings["hooks"].get("PermissionRequest").is_none());
         assert_eq!(
-            settings["hooks"]["Notification"],
+            settings["hooks"]["SubagentStop"],
             json!([{"hooks": [{"type": "command", "command": "say hi"}]}])
         );
     }
@@ -1230,8 +1243,8 @@ mod tests {
         let path = Agent::Claude.settings_path(dir.path());
         write(&path, "\n");
         let change = install(dir.path(), Agent::Claude, Path::new(BIN), 600).unwrap();
-        assert_eq!(change.added, six());
-        assert_eq!(leash_commands(&parse(&path)).len(), 6);
+        assert_eq!(change.added, seven());
+        assert_eq!(leash_commands(&parse(&path)).len(), 7);
     }
 
     #[test]
@@ -1277,7 +1290,7 @@ mod tests {
                 .file_type()
                 .is_symlink()
         );
-        assert_eq!(leash_commands(&parse(&shared)).len(), 6);
+        assert_eq!(leash_commands(&parse(&shared)).len(), 7);
         assert_eq!(
             fs::metadata(&shared).unwrap().permissions().mode() & 0o777,
             0o600
@@ -1376,7 +1389,9 @@ mod tests {
             assert_eq!(text, read(&change.path));
             let value: Value = serde_json::from_str(&text).unwrap();
             assert_eq!(value.as_object().unwrap().len(), 1);
-            assert_eq!(leash_commands(&value).len(), 6);
+            // Codex has no Notification hook event.
+            let n = if agent == Agent::Claude { 7 } else { 6 };
+            assert_eq!(leash_commands(&value).len(), n);
         }
     }
 }

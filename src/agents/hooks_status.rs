@@ -810,7 +810,7 @@ mod tests {
         .unwrap();
         let s = status(Agent::Claude, &root, &homes, None);
         assert!(s.loads, "{s:?}");
-        assert_eq!(s.installed[0].events.len(), 6);
+        assert_eq!(s.installed[0].events.len(), 7);
         // An interactive claude asks to trust the folder first.
         assert!(s.notes[0].contains("trust this folder"));
 

@@ -102,6 +102,24 @@ impl Source<'_> {
         })
     }
 
+    /// `[notify] command`: a non-empty argv whose program is named.
+    pub(super) fn notify_command(
+        &self,
+        command: Spanned<super::raw::Argv>,
+    ) -> Result<Vec<String>, ConfigError> {
+        let span = command.span();
+        let command = command.into_inner().0;
+        let expected = "expected an argv array such as [\"ntfy\", \"publish\", \"mytopic\", \"{title}: {body}\"]";
+        match command.first() {
+            None => Err(self.err(span, format!("the notify command is empty; {expected}"))),
+            Some(p) if p.trim().is_empty() => Err(self.err(
+                span,
+                format!("the notify command has an empty program name; {expected}"),
+            )),
+            Some(_) => Ok(command),
+        }
+    }
+
     pub(super) fn agent(
         &self,
         name: &str,

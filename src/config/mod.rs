@@ -133,6 +133,9 @@ pub fn parse_workspace_config(text: &str, path: &Path) -> Result<WorkspaceConfig
     if let Some(p) = raw.provenance.and_then(|p| p.prompts) {
         cfg.provenance.prompts = p.0;
     }
+    if let Some(command) = raw.notify.and_then(|n| n.command) {
+        cfg.notify.command = Some(src.notify_command(command)?);
+    }
     let mut names: BTreeMap<String, Pos> = BTreeMap::new();
     for inv in raw.invariant {
         let inv = src.invariant(inv, &mut names)?;

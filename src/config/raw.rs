@@ -169,6 +169,13 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) invariant: Vec<Spanned<RawInvariant>>,
     pub(super) provenance: Option<RawProvenance>,
+    pub(super) notify: Option<RawNotify>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [notify] table with `command`")]
+pub(super) struct RawNotify {
+    pub(super) command: Option<Spanned<Argv>>,
 }
 
 #[derive(Deserialize)]

@@ -253,6 +253,7 @@ fn config_template_shows_every_key_and_its_examples_parse() {
         "writable",
         "[provenance]",
         "prompts",
+        "[notify]",
         "[[invariant]]",
         "name",
         "kind",
@@ -264,6 +265,15 @@ fn config_template_shows_every_key_and_its_examples_parse() {
     let c = cfg(&on);
     assert_eq!(c.run.timeout, Some(Duration::from_secs(30 * 60)));
     assert_eq!(c.provenance.prompts, Prompts::Private);
+    assert_eq!(
+        c.notify.command,
+        Some(argv(&[
+            "ntfy",
+            "publish",
+            "my-leash-topic",
+            "{title}: {body}"
+        ]))
+    );
     let names: Vec<_> = c.invariants.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(
         names,
@@ -303,6 +313,7 @@ fn config_template_shows_every_key_and_its_examples_parse() {
     rest.run.confine = ConfineMode::Auto;
     rest.run.network = NetworkMode::Open;
     rest.provenance.prompts = Prompts::Public;
+    rest.notify.command = None;
     assert_eq!(rest, template_config());
 }
 
@@ -1250,4 +1261,28 @@ fn misspelt_words_get_a_suggestion_and_every_error_its_key() {
         &["did you mean `high`?", "(in `task.risk`)"],
     );
     assert_eq!(e.key.as_deref(), Some("task.risk"));
+}
+
+#[test]
+fn notify_command_is_an_argv_with_a_program() {
+    let c = cfg("[notify]\ncommand = [\"notify-send\", \"{title}\", \"{body}\"]\n");
+    assert_eq!(
+        c.notify.command,
+        Some(argv(&["notify-send", "{title}", "{body}"]))
+    );
+    assert_eq!(cfg("[notify]\n").notify.command, None);
+    cfg_err(
+        "[notify]\ncommand = []\n",
+        2,
+        11,
+        &["notify command is empty", "argv"],
+    );
+    cfg_err(
+        "[notify]\ncommand = [\" \", \"x\"]\n",
+        2,
+        11,
+        &["empty program name"],
+    );
+    cfg_err("[notify]\ncmd = [\"x\"]\n", 2, 1, &["cmd"]);
+    cfg_err("[notify]\ncommand = \"notify-send hi\"\n", 2, 11, &[]);
 }

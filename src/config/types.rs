@@ -26,6 +26,7 @@ pub struct WorkspaceConfig {
     pub run: RunConfig,
     pub invariants: Vec<InvariantConfig>,
     pub provenance: ProvenanceConfig,
+    pub notify: NotifyConfig,
 }
 
 impl Default for WorkspaceConfig {
@@ -39,6 +40,7 @@ impl Default for WorkspaceConfig {
             run: RunConfig::default(),
             invariants: Vec::new(),
             provenance: ProvenanceConfig::default(),
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -178,6 +180,16 @@ impl Default for RunConfig {
             allow_connect_ports: vec![443],
         }
     }
+}
+
+/// The `[notify]` table: a command run when something starts waiting for
+/// the operator, by the process that queued it (the gate, a turn's
+/// supervisor). Read only from the committed config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotifyConfig {
+    /// argv, never empty; `{title}`, `{body}` and `{turn}` are filled in,
+    /// each within its own argument.
+    pub command: Option<Vec<String>>,
 }
 
 /// The `[provenance]` table: what the git notes of landed turns carry.

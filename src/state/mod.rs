@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 mod brief;
 mod denials;
+mod queries;
 
 use brief::TurnMeta;
 pub use brief::{Need, Span, Stored};
@@ -76,6 +77,10 @@ pub struct Turn {
     /// Things worth telling about the turn: aborted landings, interruptions.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What of this turn the operator was told of by the `[notify]`
+    /// command: action ids, or the turn's own id for its review.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notified: Vec<String>,
     /// Sequence numbers of every event about this turn, in order. Detail:
     /// empty while the turn is held in brief (see [`State::is_full`]).
     #[serde(default)]
@@ -380,31 +385,6 @@ impl State {
         crate::model::turn_id(self.max_turn.max(taken) + 1)
     }
 
-    /// Actions waiting for the operator: asked for approval, not yet
-    /// answered, oldest first.
-    pub fn waiting_actions(&self) -> Vec<(&Turn, &ActionInfo)> {
-        self.turns
-            .iter()
-            .flat_map(|t| t.actions.iter().map(move |a| (t, a)))
-            .filter(|(_, a)| a.needs_approval && a.decision.is_none())
-            .collect()
-    }
-
-    /// One action by id (`t5.a2`), with its turn.
-    pub fn action(&self, id: &str) -> Option<(&Turn, &ActionInfo)> {
-        let turn = self.turn(id.split('.').next()?)?;
-        action_index(&turn.actions, id).map(|i| (turn, &turn.actions[i]))
-    }
-
-    /// The running in-place turn of an agent session, if any.
-    pub fn running_in_place(&self, session: &str) -> Option<&Turn> {
-        self.turns.iter().rev().find(|t| {
-            t.kind == TurnKind::InPlace
-                && t.state == TurnState::Running
-                && t.session.as_deref() == Some(session)
-        })
-    }
-
     /// Folds one record into the state.
     pub fn apply(&mut self, record: &Record) {
         self.apply_at(record, None);
@@ -494,6 +474,7 @@ impl State {
                 worktree: worktree.clone(),
                 pending: None,
                 notes: Vec::new(),
+                notified: Vec::new(),
                 events: vec![seq],
                 log: vec![EventLine {
                     seq,
@@ -926,7 +907,11 @@ impl State {
                     t.introduced = introduced.clone();
                 }
             }
-            Event::TurnCreated { .. }
+            Event::Notified { item, .. } if !t.notified.contains(item) => {
+                t.notified.push(item.clone())
+            }
+            Event::Notified { .. }
+            | Event::TurnCreated { .. }
             | Event::LockRemoved { .. }
             | Event::AutonomySet { .. }
             | Event::SessionStarted { .. }

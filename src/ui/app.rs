@@ -512,6 +512,7 @@ impl App {
     /// A key press: typed text (characters, and the line-editing keys in
     /// the form), or what the keymap makes of it.
     pub fn on_key(&mut self, ev: KeyEvent) {
+        self.ws.mark_key_press();
         if self.layers.is_empty() && self.focus != Pane::Turns {
             // Focus moved on (a click, Tab): the filter stays, typing ends.
             self.turn_list.stop_editing();

@@ -206,6 +206,23 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
             }
             Ok(Answer::default())
         }
+        // The agent waits for its user: an entry in the queue, and the
+        // notify command.
+        "Notification" => {
+            let mut ws = open(value, env)?;
+            if let Some(turn) = ws.needs_you_turn(&session, env.turn.as_deref()) {
+                let message = text(value, "message").unwrap_or("the agent waits for you");
+                let summary = format!("{}: {message}", dialect.name());
+                ws.agent_needs_you(
+                    &turn,
+                    dialect.name(),
+                    super::needs_you::NOTIFICATION_TOOL,
+                    &summary,
+                    value.clone(),
+                )?;
+            }
+            Ok(Answer::default())
+        }
         // Events leash does not act on are answered with silence.
         _ => Ok(Answer::default()),
     }
@@ -224,6 +241,9 @@ const READ_ONLY: &[&str] = &[
     "ToolSearch",
     "ListMcpResourcesTool",
     "ReadMcpResourceTool",
+    // Asks the agent's user at its own prompt; it changes nothing, and is
+    // put in the queue as the agent's "I need you".
+    "AskUserQuestion",
 ];
 
 /// The paths a Codex patch adds, updates, deletes or moves to.
@@ -448,6 +468,19 @@ fn pre_tool_use(
         Ok((events, action))
     })?;
     if let Some((decision, reason)) = free {
+        if tool.tool == super::needs_you::ASK_USER_TOOL {
+            let question = super::needs_you::question_of(&tool.input);
+            let summary = format!("{} asks: {question}", dialect.name());
+            // The question goes on whatever this says: it is the agent's
+            // user it asks.
+            let _ = ws.agent_needs_you(
+                &turn_id,
+                dialect.name(),
+                super::needs_you::ASK_USER_TOOL,
+                &summary,
+                tool.input.clone(),
+            );
+        }
         return Ok(answer_to(dialect, decision, &reason, &tool.input));
     }
     if !operator {
@@ -462,6 +495,12 @@ fn pre_tool_use(
             _ => deny(&format!("leash: {reason}")),
         });
     }
+    ws.notify_once(
+        &turn_id,
+        &action,
+        &format!("leash: {turn_id} needs your approval"),
+        &what,
+    );
     wait_for_operator(ws, dialect, &action, &tool.input, env)
 }
 

@@ -236,6 +236,7 @@ impl Workspace {
         {
             self.remove_note(end);
         }
+        self.notify_review(id);
         Ok(())
     }
 

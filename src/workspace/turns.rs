@@ -726,6 +726,7 @@ impl Workspace {
             Verdict::NoChanges | Verdict::Failed { .. } => self.discard_worktree(id),
             Verdict::Review { .. } => {}
         }
+        self.notify_review(id);
         Ok(self.turn(id)?.state)
     }
 }
