@@ -90,6 +90,8 @@ struct TurnRow<'a> {
     rollback: &'a Option<crate::state::RollbackAsked>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     comments: &'a [crate::state::LineComment],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    notified: &'a [String],
 }
 
 impl<'a> TurnRow<'a> {
@@ -155,6 +157,7 @@ impl<'a> TurnRow<'a> {
             model: &t.model,
             rollback: &t.rollback,
             comments: &t.comments,
+            notified: &t.notified,
         }
     }
 }
@@ -619,6 +622,7 @@ mod tests {
         }];
         t.last_action_at = Some("2026-01-01T00:00:00.000Z".into());
         t.invariants_findings = Some("checks/x.json".into());
+        t.notified = vec!["t1.a1".into()];
         let t = &t;
         let keys = |v: Value| -> Vec<String> {
             let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();

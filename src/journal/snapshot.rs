@@ -151,11 +151,12 @@ fn fold_id() -> &'static str {
 /// A hash of the code that folds (computed when leash is built, not in
 /// every process that opens the journal).
 const FOLD_HASH: u64 = {
-    let sources: [&[u8]; 9] = [
+    let sources: [&[u8]; 10] = [
         env!("CARGO_PKG_VERSION").as_bytes(),
         include_bytes!("../state/mod.rs"),
         include_bytes!("../state/brief.rs"),
         include_bytes!("../state/denials.rs"),
+        include_bytes!("../state/queries.rs"),
         include_bytes!("../event.rs"),
         include_bytes!("../invariants/mod.rs"),
         include_bytes!("../model.rs"),
