@@ -28,6 +28,14 @@ fn installs(agent: Agent, event: &str) -> bool {
     is_leash_event(event) && !(agent == Agent::Codex && event == "Notification")
 }
 
+/// The events `leash hooks install` writes for `agent`, in order.
+pub fn installed_events(agent: Agent) -> impl Iterator<Item = &'static str> {
+    EVENTS
+        .iter()
+        .map(|(e, _)| *e)
+        .filter(move |e| installs(agent, e))
+}
+
 /// Timeout of every hook but the gate: they only report, so a short bound keeps a stuck leash
 /// from stalling the agent.
 const DEFAULT_TIMEOUT_SECS: u64 = 30;

@@ -112,9 +112,37 @@ pub fn status(agent: Agent, root: &Path, homes: &Homes, state: Option<&State>) -
         Agent::Codex => codex(root, homes),
     };
     s.blockers.extend(unreachable_programs(agent, &s.installed));
+    missing_events(agent, &mut s);
     s.loads = !s.installed.is_empty() && s.blockers.is_empty();
     s.last_report = state.and_then(|st| last_report(st, agent.name()));
     s
+}
+
+/// Says which of the events leash installs have no leash hook in any of
+/// the files (an install by an earlier leash): without `PreToolUse` nothing
+/// is gated, a blocker; any other, a note.
+fn missing_events(agent: Agent, s: &mut Status) {
+    if s.installed.is_empty() {
+        return;
+    }
+    let missing: Vec<&str> = hooks_config::installed_events(agent)
+        .filter(|e| !s.installed.iter().any(|i| i.events.iter().any(|x| x == e)))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let fix = format!("`leash hooks install {}` adds it", agent.name());
+    for event in missing {
+        if event == "PreToolUse" {
+            s.blockers.push(format!(
+                "no leash hook for PreToolUse: the agent's tool calls are not gated; {fix}"
+            ));
+        } else {
+            s.notes.push(format!(
+                "no leash hook for {event} (installed by an earlier leash); {fix}"
+            ));
+        }
+    }
 }
 
 /// The leash programs the installed hooks name that cannot be started from
@@ -796,6 +824,55 @@ mod tests {
         .unwrap();
         let s = status(Agent::Codex, &root, &homes, None);
         assert!(s.blockers[0].contains("is not valid TOML"), "{s:?}");
+    }
+
+    #[test]
+    fn events_an_earlier_install_left_out_are_named() {
+        let (dir, root, homes) = setup();
+        hooks_config::install(
+            &root,
+            Agent::Claude,
+            &fake_leash(dir.path(), "usr-bin"),
+            630,
+        )
+        .unwrap();
+        let settings = Agent::Claude.settings_path(&root);
+        let drop_event = |event: &str| {
+            let mut v: Value =
+                serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+            v["hooks"].as_object_mut().unwrap().remove(event).unwrap();
+            std::fs::write(&settings, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        };
+        let s = status(Agent::Claude, &root, &homes, None);
+        assert!(
+            !s.notes.iter().any(|n| n.contains("no leash hook")),
+            "{s:?}"
+        );
+        drop_event("Notification");
+        let s = status(Agent::Claude, &root, &homes, None);
+        assert!(s.loads, "{s:?}");
+        assert!(
+            s.notes.iter().any(|n| n
+                == "no leash hook for Notification (installed by an earlier leash); \
+                    `leash hooks install claude` adds it"),
+            "{s:?}"
+        );
+        drop_event("PreToolUse");
+        let s = status(Agent::Claude, &root, &homes, None);
+        assert!(!s.loads, "{s:?}");
+        assert!(
+            s.blockers.iter().any(|b| b
+                .starts_with("no leash hook for PreToolUse: the agent's tool calls are not gated")),
+            "{s:?}"
+        );
+        // Codex has no Notification event: its install is whole without one.
+        hooks_config::install(&root, Agent::Codex, &fake_leash(dir.path(), "usr-bin"), 630)
+            .unwrap();
+        let s = status(Agent::Codex, &root, &homes, None);
+        assert!(
+            !s.notes.iter().any(|n| n.contains("no leash hook")),
+            "{s:?}"
+        );
     }
 
     #[test]
