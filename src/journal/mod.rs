@@ -8,6 +8,7 @@
 //! lock is released. A torn last line (a crash mid-write) is moved aside to
 //! `journal.torn.<n>` on open, never silently dropped.
 
+use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -135,13 +136,18 @@ impl Journal {
         }
     }
 
-    /// Turn `id` whole, read again from its lines in the journal (see
-    /// `state::brief`): its events, readable log and every action. `None`
-    /// when the state does not know it.
-    pub fn whole_turn(&self, state: &State, id: &str) -> Result<Option<Turn>, JournalError> {
+    /// Turn `id` whole: borrowed when the state holds it whole, else read
+    /// again from its lines in the journal (see `state::brief`) with its
+    /// events, readable log and every action. `None` when the state does
+    /// not know it.
+    pub fn whole_turn<'s>(
+        &self,
+        state: &'s State,
+        id: &str,
+    ) -> Result<Option<Cow<'s, Turn>>, JournalError> {
         let spans = state.spans(id);
-        if spans.is_empty() {
-            return Ok(state.turn(id).cloned());
+        if spans.is_empty() || state.is_whole(id) {
+            return Ok(state.turn(id).map(Cow::Borrowed));
         }
         let file = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
         let mut scratch = State::default();
@@ -159,7 +165,7 @@ impl Journal {
                 at += line.len() as u64;
             }
         }
-        Ok(scratch.into_turn(id))
+        Ok(scratch.into_turn(id).map(Cow::Owned))
     }
 
     /// Folds `record` (the journal's line at `at`) into `state`, first
@@ -175,7 +181,7 @@ impl Journal {
         match state.needs(record) {
             Need::Nothing => {}
             Need::Whole(id) => {
-                if let Some(t) = self.whole_turn(state, &id)? {
+                if let Some(t) = self.whole_turn(state, &id)?.map(Cow::into_owned) {
                     state.put_whole(t);
                 }
             }

@@ -178,9 +178,7 @@ impl State {
         let in_order = stored
             .windows(2)
             .all(|w| key(&w[0].spans, &w[0].turn.id) <= key(&w[1].spans, &w[1].turn.id));
-        let fresh: Box<dyn Iterator<Item = Stored>> = if in_order {
-            Box::new(stored.into_iter())
-        } else {
+        if !in_order {
             let mut order: Vec<_> = stored
                 .iter()
                 .enumerate()
@@ -188,9 +186,13 @@ impl State {
                 .collect();
             order.sort_unstable();
             let mut slots: Vec<Option<Stored>> = stored.into_iter().map(Some).collect();
-            Box::new(order.into_iter().filter_map(move |(_, i)| slots[i].take()))
-        };
-        let mut fresh = fresh.peekable();
+            stored = order
+                .into_iter()
+                .filter_map(|(_, i)| slots[i].take())
+                .collect();
+        }
+        let n = stored.len() + self.turns.len();
+        let mut fresh = stored.into_iter().peekable();
         let mut live: Vec<(Turn, TurnMeta)> = std::mem::take(&mut self.turns)
             .into_iter()
             .zip(std::mem::take(&mut self.meta))
@@ -199,8 +201,6 @@ impl State {
         live.sort_by_key(|(t, m)| key(&m.spans, &t.id));
         let mut live = live.into_iter().peekable();
         self.index.clear();
-        let (fresh_len, _) = fresh.size_hint();
-        let n = fresh_len + live.len();
         self.index.reserve(n);
         self.turns.reserve(n);
         self.meta.reserve(n);

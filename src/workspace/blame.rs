@@ -32,9 +32,6 @@ impl Accounts for Journaled<'_> {
         if !made_it {
             return None;
         }
-        if self.1.is_whole(turn) {
-            return Some(record_of(t));
-        }
         let whole = self.0.whole_turn(self.1, turn).ok().flatten()?;
         Some(record_of(&whole))
     }

@@ -390,14 +390,9 @@ impl Workspace {
     /// action, read again from its lines in the journal when the state holds
     /// it in brief.
     pub fn whole_turn(&self, id: &str) -> Result<std::borrow::Cow<'_, Turn>> {
-        let t = self.turn(id)?;
-        if self.state.is_whole(id) {
-            return Ok(std::borrow::Cow::Borrowed(t));
-        }
-        let whole = self.journal.whole_turn(&self.state, id)?;
-        Ok(std::borrow::Cow::Owned(
-            whole.ok_or_else(|| Error::UnknownTurn(id.to_string()))?,
-        ))
+        self.journal
+            .whole_turn(&self.state, id)?
+            .ok_or_else(|| Error::UnknownTurn(id.to_string()))
     }
 
     /// Holds turn `id` whole from now on (the console's selected turn), and
@@ -409,6 +404,7 @@ impl Workspace {
             && !self.state.is_whole(id)
             && let Some(whole) = self.journal.whole_turn(&self.state, id)?
         {
+            let whole = whole.into_owned();
             self.state.put_whole(whole);
         }
         Ok(())

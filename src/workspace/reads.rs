@@ -57,9 +57,6 @@ impl Workspace {
     /// Every action of `turn`, read whole from the journal when the state
     /// holds the turn in brief (its done actions left out).
     fn all_actions<'a>(&'a self, turn: &'a Turn) -> std::borrow::Cow<'a, [ActionInfo]> {
-        if self.state.is_whole(&turn.id) || self.state.turn(&turn.id).is_none() {
-            return std::borrow::Cow::Borrowed(&turn.actions);
-        }
         match self.whole_turn(&turn.id) {
             Ok(std::borrow::Cow::Owned(whole)) => std::borrow::Cow::Owned(whole.actions),
             _ => std::borrow::Cow::Borrowed(&turn.actions),
