@@ -20,6 +20,12 @@ use leash::model::{DecidedBy, RiskClass, TurnKind};
 
 const MIN_SAMPLES: usize = 5;
 
+/// Hooks measured per journal: enough for the journal to pass several fold
+/// snapshots (a Read and its PostToolUse add three events; a snapshot is
+/// saved every 100), so the figure covers a tail's whole cycle, not only the
+/// short tails just after the snapshot the first open saved.
+const HOOKS: usize = 150;
+
 fn git(dir: &Path, args: &[&str]) {
     let ok = Command::new("git")
         .args(args)
@@ -212,6 +218,19 @@ fn workspace(events: u64, actions: usize) -> (tempfile::TempDir, u64, usize) {
     }
     w.live_session(&format!("t{}", n + 1), actions);
     let seq = w.finish();
+    // Each landed isolated turn keeps its ref, as leash leaves them: one
+    // loose file per turn under `refs/leash/turns/`.
+    let head = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap();
+    let refs = d.path().join(".git/refs/leash/turns");
+    std::fs::create_dir_all(&refs).unwrap();
+    for t in 1..=n {
+        std::fs::write(refs.join(format!("t{t}")), &head).unwrap();
+    }
     (d, seq, n + 1)
 }
 
@@ -395,7 +414,7 @@ fn history(label: &str, events: u64) {
         "  first open (no snapshot yet: folds all {seq} events): {t:.2?}, peak RSS {:.1} MiB",
         r as f64 / 1024.0
     );
-    hooks(&format!("  {label}: hook, auto-allowed Read"), &root, 30);
+    hooks(&format!("  {label}: hook, auto-allowed Read"), &root, HOOKS);
     let mut times = Vec::new();
     let mut rss = Vec::new();
     for _ in 0..10 {
@@ -457,7 +476,7 @@ fn actions() {
         let mut cmd = leash(&root);
         cmd.args(["turns", "--json"]);
         measure(cmd, "");
-        hooks(&format!("  hook on a turn of {actions} actions"), &root, 30);
+        hooks(&format!("  hook on a turn of {actions} actions"), &root, HOOKS);
     }
 }
 

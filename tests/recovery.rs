@@ -884,3 +884,57 @@ fn a_lock_of_a_finished_turn_whose_supervisor_still_works_is_left_alone() {
         open.stderr
     );
 }
+
+#[test]
+fn the_hook_gate_clears_a_live_turns_ref_lock_and_leaves_settled_turns_refs_unlisted() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "low", "--", "sh", "-c", "echo a > a.md"]);
+    assert_eq!(r.turn("t1")["state"], "landed");
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo b > b.md"]);
+    assert_eq!(r.turn("t2")["state"], "awaiting_review");
+    // A snapshot after every event: the gate then holds only the live
+    // turns, as it does on a long journal.
+    let snap = r
+        .cmd(&["turns"])
+        .env("LEASH_SNAPSHOT_EVERY", "1")
+        .output()
+        .unwrap();
+    assert!(snap.status.success());
+    // Locks a killed leash process could leave on both turns' refs.
+    let turns = r.path().join(".git/refs/leash/turns");
+    for id in ["t1", "t2"] {
+        std::fs::write(turns.join(format!("{id}.lock")), "").unwrap();
+    }
+    let input = serde_json::json!({
+        "session_id": "s1",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Read",
+        "tool_input": {"file_path": r.file("a.md")},
+        "tool_use_id": "toolu_1",
+        "cwd": r.path(),
+    });
+    let out = r
+        .hook("claude", &input.to_string())
+        .wait_with_output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("allow"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The live turn's lock is found and removed by the hook; the settled
+    // turn's folder is not listed by a hook (one file per turn ever run).
+    assert_eq!(git_locks(&r), ["refs/leash/turns/t1.lock"]);
+    let removed: Vec<String> = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "lock_removed")
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(removed, ["refs/leash/turns/t2.lock"]);
+    // Any other command looks everywhere and clears the rest.
+    r.ok(&["turns"]);
+    assert!(git_locks(&r).is_empty());
+    fsck_ok(&r);
+}

@@ -615,6 +615,9 @@ fn report(f: &Failure, json: bool) {
 /// Parses the arguments; a usage error (or `--help`, `--version`) is
 /// printed here and its exit code returned.
 pub fn parse() -> Result<Cli, i32> {
+    if let Some(cli) = hook_call() {
+        return Ok(cli);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -652,6 +655,29 @@ pub fn parse() -> Result<Cli, i32> {
         && std::env::var_os(crate::workspace::detached::DETACHED_ENV).is_some();
     out::set_json(wants_json(&cli.command) || detached);
     Ok(cli)
+}
+
+/// `leash hook claude` or `leash hook codex` exactly, as the agents' hook
+/// settings run it on every tool call: read without building the whole
+/// command line's parser, which cost the hook a tenth of its work. Any
+/// other arguments (`--help`, `--repo`, a misspelt agent) go through clap.
+fn hook_call() -> Option<Cli> {
+    let mut args = std::env::args_os().skip(1);
+    let (hook, agent) = (args.next()?, args.next()?);
+    if hook != "hook" || args.next().is_some() {
+        return None;
+    }
+    let agent = match agent.to_str()? {
+        "claude" => HookAgent::Claude,
+        "codex" => HookAgent::Codex,
+        _ => return None,
+    };
+    // SIGPIPE keeps Rust's default for the hook, as below.
+    out::set_json(false);
+    Some(Cli {
+        repo: None,
+        command: Some(Command::Hook { agent }),
+    })
 }
 
 /// Runs the command, prints errors; returns the exit code. With no

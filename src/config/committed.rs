@@ -43,7 +43,7 @@ fn committed_text(
         Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
         Err(e) => return Err(cannot(e)),
     };
-    let object = entry.to_object(repo).map_err(cannot)?;
+    let object = unverified(|| entry.to_object(repo)).map_err(cannot)?;
     match object.as_blob() {
         Some(blob) => Ok(Some(blob.content().to_vec())),
         None => Err(ConfigError::new(
@@ -55,6 +55,20 @@ fn committed_text(
             ),
         )),
     }
+}
+
+/// Runs `read` with libgit2's re-hashing of the objects it reads turned off,
+/// then on again. git itself does not verify on read; this check only
+/// guards against on-disk corruption, which for a policy file shows as a
+/// parse error anyway. Reading the committed policy happens in every
+/// process, the hook's above all, and hashing the config's blob cost it as
+/// much as parsing it. (The setting is global: called only while no other
+/// thread reads objects — a workspace is opened before any is started.)
+fn unverified<T>(read: impl FnOnce() -> T) -> T {
+    git2::opts::strict_hash_verification(false);
+    let out = read();
+    git2::opts::strict_hash_verification(true);
+    out
 }
 
 /// Says, in an error about a committed file, that it is the committed
@@ -77,21 +91,61 @@ fn parse_committed<T: Default>(
     parse: fn(&str, &Path) -> Result<T, ConfigError>,
 ) -> Result<T, ConfigError> {
     let path = root.join(rel);
-    let Some(bytes) = committed_text(repo, commit, rel, &path)? else {
+    let bytes = committed_text(repo, commit, rel, &path)?;
+    parse_bytes(bytes, &path, commit, parse)
+}
+
+/// The policy as committed at `commit`, with the committed bytes of each
+/// file (`Some(None)`: not committed; `None`: could not be read), so that
+/// [`uncommitted_among`] can compare the working tree against them.
+pub struct CommittedPolicy {
+    pub config: Result<WorkspaceConfig, ConfigError>,
+    pub tasks: Result<TasksConfig, ConfigError>,
+    pub bytes: [Option<Option<Vec<u8>>>; 2],
+}
+
+/// Reads and parses `.leash/config.toml` and `tasks.toml` as committed at
+/// `commit`; see [`load_committed_config`].
+pub fn load_committed(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+) -> CommittedPolicy {
+    let read = |rel: &str| committed_text(repo, commit, rel, &root.join(rel));
+    let (config, tasks) = (read(CONFIG_FILE), read(TASKS_FILE));
+    let bytes = [
+        config.as_ref().ok().cloned(),
+        tasks.as_ref().ok().cloned(),
+    ];
+    CommittedPolicy {
+        config: config
+            .and_then(|b| parse_bytes(b, &root.join(CONFIG_FILE), commit, parse_workspace_config)),
+        tasks: tasks.and_then(|b| parse_bytes(b, &root.join(TASKS_FILE), commit, parse_tasks)),
+        bytes,
+    }
+}
+
+fn parse_bytes<T: Default>(
+    bytes: Option<Vec<u8>>,
+    path: &Path,
+    commit: Option<git2::Oid>,
+    parse: fn(&str, &Path) -> Result<T, ConfigError>,
+) -> Result<T, ConfigError> {
+    let Some(bytes) = bytes else {
         return Ok(T::default());
     };
     let commit = commit.expect("a committed text has a commit");
     let text = String::from_utf8(bytes).map_err(|e| {
         committed_error(
             ConfigError::new(
-                &path,
+                path,
                 Pos::default(),
                 format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
             ),
             commit,
         )
     })?;
-    parse(&text, &path).map_err(|e| committed_error(e, commit))
+    parse(&text, path).map_err(|e| committed_error(e, commit))
 }
 
 /// The workspace policy as committed at `commit` (the branch's head, or an
@@ -138,6 +192,34 @@ pub fn uncommitted_policy_files(
                 on_disk.and_then(|b| git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok());
             on_disk != committed_id(repo, commit, rel)
         })
+        .collect()
+}
+
+/// [`uncommitted_policy_files`] with the committed bytes already read
+/// (see [`load_committed`]): the working-tree copies are compared with
+/// them byte for byte rather than hashed. A file whose committed bytes
+/// could not be read is compared by blob id.
+pub fn uncommitted_among(
+    repo: &git2::Repository,
+    root: &Path,
+    commit: Option<git2::Oid>,
+    committed: &[Option<Option<Vec<u8>>>; 2],
+) -> Vec<&'static str> {
+    [CONFIG_FILE, TASKS_FILE]
+        .into_iter()
+        .zip(committed)
+        .filter(|(rel, known)| match known {
+            Some(known) => {
+                let on_disk = match std::fs::read(root.join(rel)) {
+                    Ok(b) => Some(b),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(_) => return true,
+                };
+                on_disk != *known
+            }
+            None => uncommitted_policy_files(repo, root, commit).contains(rel),
+        })
+        .map(|(rel, _)| rel)
         .collect()
 }
 

@@ -1087,11 +1087,20 @@ fn policy_is_read_from_the_commit_and_uncommitted_edits_are_named() {
     let c = load_committed_config(&repo, root, None).unwrap();
     assert_eq!(c, WorkspaceConfig::default());
     assert_eq!(uncommitted_policy_files(&repo, root, None), [CONFIG_FILE]);
+    // The same from the committed bytes read with the policy (what a
+    // workspace's open does): they agree with the blob ids every time.
+    let among = |commit| {
+        let read = load_committed(&repo, root, commit);
+        uncommitted_among(&repo, root, commit, &read.bytes)
+    };
+    assert_eq!(among(None), [CONFIG_FILE]);
     // Committed: read from the commit; nothing uncommitted.
     let first = commit("policy");
     let c = load_committed_config(&repo, root, Some(first)).unwrap();
     assert_eq!(c.autonomy.high, AutonomyLevel::Auto);
+    assert_eq!(load_committed(&repo, root, Some(first)).config.unwrap(), c);
     assert!(uncommitted_policy_files(&repo, root, Some(first)).is_empty());
+    assert!(among(Some(first)).is_empty());
     // An edit in the working tree changes nothing until committed.
     std::fs::write(root.join(CONFIG_FILE), "[autonomy]\nhigh = \"manual\"\n").unwrap();
     std::fs::write(root.join(TASKS_FILE), "").unwrap();
@@ -1101,6 +1110,12 @@ fn policy_is_read_from_the_commit_and_uncommitted_edits_are_named() {
         uncommitted_policy_files(&repo, root, Some(first)),
         [CONFIG_FILE, TASKS_FILE]
     );
+    assert_eq!(among(Some(first)), [CONFIG_FILE, TASKS_FILE]);
+    // A committed file deleted from the working tree differs too.
+    let edited = std::fs::read(root.join(CONFIG_FILE)).unwrap();
+    std::fs::remove_file(root.join(CONFIG_FILE)).unwrap();
+    assert_eq!(among(Some(first)), [CONFIG_FILE, TASKS_FILE]);
+    std::fs::write(root.join(CONFIG_FILE), edited).unwrap();
     // A broken committed file names the file and says it is committed.
     std::fs::write(root.join(CONFIG_FILE), "[gate]\nunattended = \"nope\"\n").unwrap();
     let broken = commit("broken");

@@ -530,7 +530,7 @@ fn repair(mut file: &File, path: &Path) -> Result<Option<PathBuf>, JournalError>
     }
     // The tail is read in growing windows until a newline before the last
     // line is found, so a long journal costs one small read.
-    let mut window = 64 * 1024u64;
+    let mut window = 8 * 1024u64;
     let (start, tail) = loop {
         let start = len.saturating_sub(window);
         file.seek(SeekFrom::Start(start))

@@ -62,14 +62,17 @@ pub fn handle(dialect: Dialect, input: &[u8], env: &GateEnv) -> Answer {
         };
     }
     let event = text(&value, "hook_event_name").unwrap_or("").to_string();
-    if let Err(reason) = initialised(&value, env) {
-        return if tool_call {
-            deny(&reason)
-        } else {
-            Answer::note(format!("leash: {reason}"))
-        };
-    }
-    match gate(dialect, &event, &value, env) {
+    let mut found = match initialised(&value, env) {
+        Ok(repo) => Some(repo),
+        Err(reason) => {
+            return if tool_call {
+                deny(&reason)
+            } else {
+                Answer::note(format!("leash: {reason}"))
+            };
+        }
+    };
+    match gate(dialect, &event, &value, env, &mut found) {
         Ok(answer) => answer,
         Err(e) if tool_call => deny(&format!("leash could not decide this tool call: {e}")),
         // Other events never block the agent; the problem is reported.
@@ -93,7 +96,9 @@ fn gate_dir(value: &Value, env: &GateEnv) -> Option<PathBuf> {
 /// denied there too: an allow from leash skips the agent's own checks, and
 /// with no policy to apply and no journal to record it in, leash has no
 /// ground to grant one; the deny says how to turn leash on or off.
-fn initialised(value: &Value, env: &GateEnv) -> std::result::Result<(), String> {
+/// The repository found is handed on, so the workspace is not looked for
+/// twice.
+fn initialised(value: &Value, env: &GateEnv) -> std::result::Result<git2::Repository, String> {
     let Some(dir) = gate_dir(value, env) else {
         return Err(
             "the hook input names no working directory (`cwd`), so leash cannot \
@@ -123,7 +128,7 @@ fn initialised(value: &Value, env: &GateEnv) -> std::result::Result<(), String> 
         })
     };
     if present || committed() {
-        return Ok(());
+        return Ok(repo);
     }
     let root: PathBuf = root.components().collect();
     Err(format!(
@@ -146,17 +151,28 @@ fn session_started(dialect: Dialect, session: &str, value: &Value, env: &GateEnv
     }
 }
 
-fn open(value: &Value, env: &GateEnv) -> Result<Workspace> {
+/// The gate's workspace: in the repository `initialised` found, if it is
+/// still at hand.
+fn open(found: &mut Option<git2::Repository>, value: &Value, env: &GateEnv) -> Result<Workspace> {
+    if let Some(repo) = found.take() {
+        return Workspace::open_for_gate_in(repo);
+    }
     let dir = gate_dir(value, env)
         .ok_or_else(|| Error::Refused("the hook input names no working directory".into()))?;
     Workspace::open_for_gate(&dir)
 }
 
-fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<Answer> {
+fn gate(
+    dialect: Dialect,
+    event: &str,
+    value: &Value,
+    env: &GateEnv,
+    found: &mut Option<git2::Repository>,
+) -> Result<Answer> {
     let session = text(value, "session_id").unwrap_or("unknown").to_string();
     match event {
         "SessionStart" => {
-            let mut ws = open(value, env)?;
+            let mut ws = open(found, value, env)?;
             if env.turn.is_none() {
                 ws.append(vec![session_started(dialect, &session, value, env)])?;
             }
@@ -164,7 +180,7 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
         }
         "UserPromptSubmit" => {
             if env.turn.is_none() {
-                let mut ws = open(value, env)?;
+                let mut ws = open(found, value, env)?;
                 // Hooks installed mid-session never saw its start.
                 if !ws.state.sessions.contains_key(&session) {
                     ws.append(vec![session_started(dialect, &session, value, env)])?;
@@ -175,17 +191,17 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
             Ok(Answer::default())
         }
         "PreToolUse" => {
-            let mut ws = open(value, env)?;
+            let mut ws = open(found, value, env)?;
             pre_tool_use(&mut ws, dialect, &session, value, env)
         }
         "PostToolUse" => {
-            let mut ws = open(value, env)?;
+            let mut ws = open(found, value, env)?;
             post_tool_use(&mut ws, dialect, &session, value, env)?;
             Ok(Answer::default())
         }
         "Stop" => {
             if env.turn.is_none() {
-                let mut ws = open(value, env)?;
+                let mut ws = open(found, value, env)?;
                 let message = text(value, "last_assistant_message").unwrap_or("");
                 if let Some(id) = ws.state.running_in_place(&session).map(|t| t.id.clone()) {
                     ws.finish_in_place(&id, !message.trim().is_empty())?;
@@ -195,7 +211,7 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
         }
         "SessionEnd" => {
             if env.turn.is_none() {
-                let mut ws = open(value, env)?;
+                let mut ws = open(found, value, env)?;
                 if let Some(id) = ws.state.running_in_place(&session).map(|t| t.id.clone()) {
                     ws.finish_in_place(&id, true)?;
                 }
@@ -209,7 +225,7 @@ fn gate(dialect: Dialect, event: &str, value: &Value, env: &GateEnv) -> Result<A
         // The agent waits for its user: an entry in the queue, and the
         // notify command.
         "Notification" => {
-            let mut ws = open(value, env)?;
+            let mut ws = open(found, value, env)?;
             if let Some(turn) = ws.needs_you_turn(&session, env.turn.as_deref()) {
                 let message = text(value, "message").unwrap_or("the agent waits for you");
                 let summary = format!("{}: {message}", dialect.name());

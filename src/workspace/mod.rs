@@ -143,20 +143,38 @@ fn committed_policy(
     std::result::Result<WorkspaceConfig, ConfigError>,
     std::result::Result<TasksConfig, ConfigError>,
 ) {
-    let mut config = config::load_committed_config(repo, root, commit);
+    let committed = committed_policy_read(repo, root, commit);
+    (committed.config, committed.tasks)
+}
+
+/// [`committed_policy`], with the committed bytes kept for
+/// [`config::uncommitted_among`].
+fn committed_policy_read(
+    repo: &Repository,
+    root: &Path,
+    commit: Option<Oid>,
+) -> config::CommittedPolicy {
+    let config::CommittedPolicy {
+        mut config,
+        mut tasks,
+        bytes,
+    } = config::load_committed(repo, root, commit);
     if let (Ok(c), Some(commit)) = (&config, commit)
         && let Err((at, message)) = crate::invariants::check_options(&c.invariants)
     {
         let e = ConfigError::new(&root.join(config::CONFIG_FILE), at, message);
         config = Err(config::committed_error(e, commit));
     }
-    let mut tasks = config::load_committed_tasks(repo, root, commit);
     if let (Ok(c), Ok(t)) = (&config, &tasks)
         && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
     {
         tasks = Err(e);
     }
-    (config, tasks)
+    config::CommittedPolicy {
+        config,
+        tasks,
+        bytes,
+    }
 }
 
 /// Who or what an autonomy setting applies to.
@@ -196,7 +214,7 @@ impl Workspace {
     /// repairs the journal, folds it, finishes or undoes interrupted
     /// landings and marks turns whose supervisor is gone as interrupted.
     pub fn open(dir: &Path) -> Result<Workspace> {
-        Self::open_with(dir, false, false, true).map(|(ws, _)| ws)
+        Self::open_with(discover_worktree(dir)?, false, false, true).map(|(ws, _)| ws)
     }
 
     /// Like `open`, for the hook gate: the turns that were settled at the
@@ -204,37 +222,49 @@ impl Workspace {
     /// hook's cost does not grow with history. [`State::turns`] then lists
     /// only the live ones.
     pub fn open_for_gate(dir: &Path) -> Result<Workspace> {
-        Self::open_with(dir, false, false, false).map(|(ws, _)| ws)
+        Self::open_with(discover_worktree(dir)?, false, false, false).map(|(ws, _)| ws)
+    }
+
+    /// [`Workspace::open_for_gate`] in a repository already found.
+    pub fn open_for_gate_in(repo: Repository) -> Result<Workspace> {
+        let root = repo
+            .workdir()
+            .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
+            .to_path_buf();
+        Self::open_with((repo, root), false, false, false).map(|(ws, _)| ws)
     }
 
     /// Like `open`, but a broken `.leash/config.toml` or `tasks.toml` does
     /// not stop it: the built-in defaults are used and the errors returned,
     /// for a console that must still start and say what is wrong.
     pub fn open_lenient(dir: &Path) -> Result<(Workspace, Vec<String>)> {
-        Self::open_with(dir, true, false, true)
+        Self::open_with(discover_worktree(dir)?, true, false, true)
     }
 
     /// For commands that only read (`leash turns`, `show`, `log`…): lenient
     /// like [`Workspace::open_lenient`], and a journal that does not exist
     /// yet is not created (nor anything else under `.git/leash`).
     pub fn open_read_only(dir: &Path) -> Result<(Workspace, Vec<String>)> {
-        Self::open_with(dir, true, true, true)
+        Self::open_with(discover_worktree(dir)?, true, true, true)
     }
 
     fn open_with(
-        dir: &Path,
+        (repo, root): (Repository, PathBuf),
         lenient: bool,
         read_only: bool,
         settled: bool,
     ) -> Result<(Workspace, Vec<String>)> {
         checkpoint::enable_fsync();
-        let (repo, root) = discover_worktree(dir)?;
         let root = root.canonicalize().unwrap_or(root);
         let mut problems = Vec::new();
         // Policy is what the branch's commit says: an uncommitted edit (an
         // agent's above all) changes nothing until someone commits it.
         let head = checkpoint::head_commit(&repo)?;
-        let (mut config, mut tasks) = committed_policy(&repo, &root, head);
+        let config::CommittedPolicy {
+            mut config,
+            mut tasks,
+            bytes: committed_bytes,
+        } = committed_policy_read(&repo, &root, head);
         let policy_at = (config.is_ok() && tasks.is_ok()).then_some(head);
         if lenient {
             // A reader is told what still works; the console runs on.
@@ -267,7 +297,8 @@ impl Workspace {
             Journal::open(&journal_path, &mut state, settled)?
         };
         let mut notices = Vec::new();
-        if let Some(n) = uncommitted_notice(&repo, &root, head) {
+        let uncommitted = config::uncommitted_among(&repo, &root, head, &committed_bytes);
+        if let Some(n) = uncommitted_notice_of(&uncommitted, head) {
             notices.push(n);
         }
         if let Some(torn) = torn {
@@ -663,7 +694,10 @@ pub fn discover(dir: &Path) -> Result<Repository> {
 /// "uncommitted policy change ignored until committed: …", when a policy
 /// file in the working tree differs from the commit at `head`.
 fn uncommitted_notice(repo: &Repository, root: &Path, head: Option<Oid>) -> Option<String> {
-    let files = config::uncommitted_policy_files(repo, root, head);
+    uncommitted_notice_of(&config::uncommitted_policy_files(repo, root, head), head)
+}
+
+fn uncommitted_notice_of(files: &[&str], head: Option<Oid>) -> Option<String> {
     (!files.is_empty()).then(|| {
         format!(
             "{}: {} differ{} from {}; leash applies the committed policy",

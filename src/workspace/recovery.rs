@@ -158,7 +158,14 @@ impl Workspace {
     /// names the ones that may be someone else's.
     fn clear_locks(&mut self) -> Result<()> {
         let git = self.repo.commondir().to_path_buf();
-        for lock in git_locks(&git) {
+        // The gate, which holds only the live turns, looks for the locks of
+        // those alone under the per-turn ref folders: one file per turn ever
+        // run lives there, and a hook must not list them all.
+        let live: Option<Vec<&str>> = self
+            .state
+            .settled_left_out
+            .then(|| self.state.turns().iter().map(|t| t.id.as_str()).collect());
+        for lock in git_locks(&git, live.as_deref()) {
             let rel = lock
                 .strip_prefix(&git)
                 .unwrap_or(&lock)
@@ -581,12 +588,30 @@ impl Workspace {
     }
 }
 
+/// The ref folders under `refs/leash/` that hold one ref per turn.
+const PER_TURN_REFS: [&str; 4] = ["turns", "rejected", "unfixed", "unborn"];
+
 /// Every `*.lock` file under `.git` that git or libgit2 may have left:
 /// refs, logs, the index, HEAD, packed-refs, config, worktree admin files.
 /// leash's own `flock` files under `.git/leash/` and the object store are
-/// not searched.
-fn git_locks(git: &Path) -> Vec<PathBuf> {
+/// not searched. With `live`, the per-turn ref folders are not listed: only
+/// the locks of those turns' refs are looked for there.
+fn git_locks(git: &Path, live: Option<&[&str]>) -> Vec<PathBuf> {
     let mut found = Vec::new();
+    let per_turn: Vec<PathBuf> = ["refs/leash", "logs/refs/leash"]
+        .iter()
+        .flat_map(|base| PER_TURN_REFS.iter().map(move |k| git.join(base).join(k)))
+        .collect();
+    if let Some(live) = live {
+        for dir in &per_turn {
+            for id in live {
+                let lock = dir.join(format!("{id}.lock"));
+                if lock.is_file() {
+                    found.push(lock);
+                }
+            }
+        }
+    }
     let mut stack = vec![git.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -598,11 +623,12 @@ fn git_locks(git: &Path) -> Vec<PathBuf> {
                 continue;
             };
             if kind.is_dir() {
-                let skip = dir == git
+                let skip = (dir == git
                     && matches!(
                         entry.file_name().to_str(),
                         Some("leash" | "objects" | "hooks" | "info" | "lfs" | "modules")
-                    );
+                    ))
+                    || (live.is_some() && per_turn.contains(&path));
                 if !skip {
                     stack.push(path);
                 }
