@@ -476,7 +476,11 @@ fn actions() {
         let mut cmd = leash(&root);
         cmd.args(["turns", "--json"]);
         measure(cmd, "");
-        hooks(&format!("  hook on a turn of {actions} actions"), &root, HOOKS);
+        hooks(
+            &format!("  hook on a turn of {actions} actions"),
+            &root,
+            HOOKS,
+        );
     }
 }
 

@@ -750,6 +750,31 @@ fn colon_color(subs: &[&str]) -> Option<Color> {
     }
 }
 
+/// Replaces, inside serialized JSON, every character a terminal or a reader
+/// could be fooled by with its `\uXXXX` escape (two for a character outside
+/// the BMP). Such characters only occur inside JSON strings, where an escape
+/// means the same character, so the value is unchanged.
+pub fn escape_json(json: String) -> String {
+    if json
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\n')
+    {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c != '\n' && is_hidden_char(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

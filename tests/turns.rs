@@ -635,3 +635,137 @@ fn diff_colours_honour_no_color_and_clicolor_force() {
     let never = diff(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]);
     assert_eq!(never, plain);
 }
+
+/// `leash turns --json` as it prints, and the same list folded from the
+/// whole journal with no snapshot (which lists from the state alone).
+fn listed_both_ways(r: &Repo) -> (String, String) {
+    let run = |every: &str| {
+        let out = r
+            .cmd(&["turns", "--json"])
+            .env("LEASH_SNAPSHOT_EVERY", every)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let snapshot = r.path().join(".git/leash/snapshot");
+    let fast = run("1");
+    let kept = r.path().join(".git/leash/snapshot-kept");
+    std::fs::rename(&snapshot, &kept).unwrap();
+    let whole = run("0");
+    std::fs::rename(&kept, &snapshot).unwrap();
+    (fast, whole)
+}
+
+#[test]
+fn turns_json_copies_settled_rows_from_the_snapshot_and_lists_what_the_whole_fold_lists() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--risk", "low", "--", "sh", "-c", "echo a > a.md"]);
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo b > b.md"]);
+    r.ok(&["reject", "t2", "--reason", "not now"]);
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", "echo c > c.md"]);
+    // A settled turn with no autonomy of its own (created, then
+    // interrupted before it ran): its row follows the day's sliders.
+    let mut journal = std::fs::read_to_string(r.journal()).unwrap();
+    let seq = journal.lines().count() as u64;
+    for (i, line) in [
+        r#""kind":"turn_created","turn":"t4","agent":"sh","turn_kind":"isolated","risk":"medium","title":"never ran""#,
+        r#""kind":"turn_interrupted","turn":"t4","reason":"stopped before it began""#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        journal.push_str(&format!(
+            "{{\"v\":1,\"seq\":{},\"ts\":\"2026-12-01T00:00:00.000Z\",{line}}}\n",
+            seq + 1 + i as u64
+        ));
+    }
+    std::fs::write(r.journal(), journal).unwrap();
+    // The first listing saves the snapshot; the second lists from it.
+    let (_, whole) = listed_both_ways(&r);
+    let (fast, _) = listed_both_ways(&r);
+    assert_eq!(fast, whole);
+    let v: serde_json::Value = serde_json::from_str(&fast).unwrap();
+    let states: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["landed", "rejected", "awaiting_review", "interrupted"]
+    );
+    let rows = std::fs::read_to_string(r.path().join(".git/leash/snapshot/rows.jsonl")).unwrap();
+    let row_of = |id: &str| {
+        rows.lines()
+            .rfind(|l| l.split(' ').nth(1) == Some(id))
+            .unwrap_or_else(|| panic!("no row for {id} in {rows}"))
+            .to_string()
+    };
+    assert!(row_of("t1").contains("\"state\":\"landed\""), "{rows}");
+    assert!(
+        row_of("t4").split(' ').nth(2).unwrap().starts_with('@'),
+        "{rows}"
+    );
+    assert!(!rows.contains(" t3 "), "a live turn has no row: {rows}");
+
+    // A slider moved: the turn with no autonomy of its own follows it.
+    r.ok(&["autonomy", "medium", "auto"]);
+    let (fast, whole) = listed_both_ways(&r);
+    assert_eq!(fast, whole);
+    assert!(fast.contains("\"autonomy\":\"auto\""), "{fast}");
+    // A settled turn changed after the snapshot (rolled back): the state's
+    // newer turn wins over its row.
+    r.ok(&["rollback", "t1", "--reason", "not needed"]);
+    let listed = r
+        .cmd(&["turns", "--json"])
+        .env("LEASH_SNAPSHOT_EVERY", "0")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(v[0]["state"], "rolled_back");
+    let (fast, whole) = listed_both_ways(&r);
+    assert_eq!(fast, whole);
+
+    let rows_path = r.path().join(".git/leash/snapshot/rows.jsonl");
+    let rows = std::fs::read_to_string(&rows_path).unwrap();
+    // Damaged rows (cut short) are never used: the listing is still right.
+    std::fs::write(&rows_path, &rows[..rows.len() / 2]).unwrap();
+    let out = r.ok(&["turns", "--json"]);
+    let again: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let whole: serde_json::Value = serde_json::from_str(&listed_both_ways(&r).1).unwrap();
+    assert_eq!(again, whole);
+}
+
+#[test]
+fn turns_json_lists_the_settled_turns_from_the_snapshot_rows_without_reading_them_again() {
+    let r = Repo::initialised();
+    for i in 0..6 {
+        r.ok(&[
+            "run",
+            "--risk",
+            "low",
+            "--",
+            "sh",
+            "-c",
+            &format!("echo {i} > f{i}.md"),
+        ]);
+    }
+    listed_both_ways(&r);
+    let rows_path = r.path().join(".git/leash/snapshot/rows.jsonl");
+    let rows = std::fs::read_to_string(&rows_path).unwrap();
+    assert_eq!(rows.lines().count(), 6, "{rows}");
+    assert!(rows.len() > 5000, "t1's row is outside the window checked");
+    // t1's row edited (same length) where the snapshot's check does not
+    // look: the listing shows the edit, so the row was copied, not made.
+    let edited = rows.replacen("echo 0 > f0.md", "ECHO 0 > F0.MD", 1);
+    assert_ne!(edited, rows);
+    std::fs::write(&rows_path, &edited).unwrap();
+    let out = r.ok(&["turns", "--json"]);
+    assert!(out.stdout.contains("ECHO 0 > F0.MD"), "{}", out.stdout);
+}

@@ -772,6 +772,12 @@ fn dispatch(cli: Cli) -> CliResult {
     if detach && std::env::var_os(crate::workspace::detached::DETACHED_ENV).is_none() {
         return run::detach(&dir, command);
     }
+    if let Command::Turns(a) = &command
+        && a.json
+        && a.state.is_none()
+    {
+        return turns::turns_json(&dir);
+    }
     let read_only = matches!(
         &command,
         Command::Turns(_)
@@ -853,7 +859,20 @@ pub(crate) fn open(dir: &std::path::Path) -> Result<Workspace, Failure> {
 pub(crate) fn open_read_only(dir: &std::path::Path) -> Result<Workspace, Failure> {
     ensure_set_up(dir)?;
     let (ws, problems) = Workspace::open_read_only(dir)?;
-    for p in &problems {
+    told(ws, &problems)
+}
+
+/// [`open_read_only`] with the settled turns left out (see
+/// [`Workspace::open_read_only_live`]).
+pub(crate) fn open_read_only_live(dir: &std::path::Path) -> Result<Workspace, Failure> {
+    ensure_set_up(dir)?;
+    let (ws, problems) = Workspace::open_read_only_live(dir)?;
+    told(ws, &problems)
+}
+
+/// Tells an opened workspace's problems and notices on stderr.
+fn told(ws: Workspace, problems: &[String]) -> Result<Workspace, Failure> {
+    for p in problems {
         out::notice("warning", p);
     }
     for n in ws.notices() {

@@ -13,6 +13,12 @@ use crate::state::Turn;
 use crate::workspace::Workspace;
 use crate::{say, tell};
 
+/// A turn's row in `leash turns --json`: with `autonomy` filled in for a
+/// turn that has none of its own.
+fn row<'a>(ws: &Workspace, t: &'a Turn) -> crate::state::TurnRow<'a> {
+    crate::state::TurnRow::at(t, t.autonomy.unwrap_or_else(|| ws.level_for(t)))
+}
+
 /// A turn as `--json` shows it: every folded field, with `autonomy` filled
 /// in for turns that have not finished yet.
 pub fn turn_json(ws: &Workspace, turn: &Turn) -> Value {
@@ -21,145 +27,6 @@ pub fn turn_json(ws: &Workspace, turn: &Turn) -> Value {
         v["autonomy"] = json!(ws.level_for(turn));
     }
     v
-}
-
-/// A turn as `leash turns --json` lists it: every folded field but its
-/// events and actions (`leash show TURN --json` has those), with `autonomy`
-/// filled in for turns that have not finished yet.
-#[derive(serde::Serialize)]
-struct TurnRow<'a> {
-    id: &'a str,
-    task: &'a Option<String>,
-    agent: &'a str,
-    kind: crate::model::TurnKind,
-    state: TurnState,
-    risk: crate::model::RiskClass,
-    declared_risk: crate::model::RiskClass,
-    autonomy: crate::model::AutonomyLevel,
-    task_autonomy: Option<crate::model::AutonomyLevel>,
-    failure: Option<crate::model::FailureClass>,
-    base: &'a Option<String>,
-    branch: &'a Option<String>,
-    commit: &'a Option<String>,
-    landed_commit: &'a Option<String>,
-    rollback_commit: &'a Option<String>,
-    kept_at: &'a Option<String>,
-    title: &'a str,
-    command: &'a Option<Vec<String>>,
-    prompt: &'a Option<String>,
-    deliverable: &'a Option<String>,
-    created: &'a str,
-    started: &'a Option<String>,
-    finished: &'a Option<String>,
-    exit: Option<i32>,
-    signal: Option<i32>,
-    files_changed: usize,
-    insertions: usize,
-    deletions: usize,
-    paths: &'a [String],
-    message_empty: bool,
-    reason: &'a str,
-    escalations: &'a [crate::model::Escalation],
-    decision: &'a Option<crate::state::TurnDecision>,
-    drift_from: &'a Option<String>,
-    supervisor_pid: Option<u32>,
-    supervisor_start: Option<u64>,
-    agent_pid: Option<u32>,
-    agent_start: Option<u64>,
-    worktree: &'a Option<String>,
-    pending: &'a Option<crate::state::Intent>,
-    notes: &'a [String],
-    session: &'a Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy: &'a Option<String>,
-    action_count: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_action_at: &'a Option<String>,
-    invariants: &'a [crate::invariants::CheckResult],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invariants_findings: &'a Option<String>,
-    introduced: &'a [String],
-    merged: &'a Option<crate::state::MergedCheck>,
-    denials: &'a Option<crate::state::Denials>,
-    confinement: &'a Option<crate::state::Confinement>,
-    refused_writes: &'a [String],
-    citations: &'a [crate::invariants::Citation],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    model: &'a Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rollback: &'a Option<crate::state::RollbackAsked>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    comments: &'a [crate::state::LineComment],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    notified: &'a [String],
-}
-
-impl<'a> TurnRow<'a> {
-    fn of(ws: &Workspace, t: &'a Turn) -> TurnRow<'a> {
-        Self::at(t, t.autonomy.unwrap_or_else(|| ws.level_for(t)))
-    }
-
-    fn at(t: &'a Turn, autonomy: crate::model::AutonomyLevel) -> TurnRow<'a> {
-        TurnRow {
-            id: &t.id,
-            task: &t.task,
-            agent: &t.agent,
-            kind: t.kind,
-            state: t.state,
-            risk: t.risk,
-            declared_risk: t.declared_risk,
-            autonomy,
-            task_autonomy: t.task_autonomy,
-            failure: t.failure,
-            base: &t.base,
-            branch: &t.branch,
-            commit: &t.commit,
-            landed_commit: &t.landed_commit,
-            rollback_commit: &t.rollback_commit,
-            kept_at: &t.kept_at,
-            title: &t.title,
-            command: &t.command,
-            prompt: &t.prompt,
-            deliverable: &t.deliverable,
-            created: &t.created,
-            started: &t.started,
-            finished: &t.finished,
-            exit: t.exit,
-            signal: t.signal,
-            files_changed: t.files_changed,
-            insertions: t.insertions,
-            deletions: t.deletions,
-            paths: &t.paths,
-            message_empty: t.message_empty,
-            reason: &t.reason,
-            escalations: &t.escalations,
-            decision: &t.decision,
-            drift_from: &t.drift_from,
-            supervisor_pid: t.supervisor_pid,
-            supervisor_start: t.supervisor_start,
-            agent_pid: t.agent_pid,
-            agent_start: t.agent_start,
-            worktree: &t.worktree,
-            pending: &t.pending,
-            notes: &t.notes,
-            session: &t.session,
-            policy: &t.policy,
-            action_count: t.action_count,
-            last_action_at: &t.last_action_at,
-            invariants: &t.invariants,
-            invariants_findings: &t.invariants_findings,
-            introduced: &t.introduced,
-            merged: &t.merged,
-            denials: &t.denials,
-            confinement: &t.confinement,
-            refused_writes: &t.refused_writes,
-            citations: &t.citations,
-            model: &t.model,
-            rollback: &t.rollback,
-            comments: &t.comments,
-            notified: &t.notified,
-        }
-    }
 }
 
 /// One sentence on where a turn stands and why.
@@ -220,6 +87,141 @@ pub fn status(dir: &Path) -> CliResult {
     Ok(0)
 }
 
+/// `leash turns --json`, every turn: the turns settled at the fold snapshot
+/// are copied from its rows, the rest (live, or changed since) made here,
+/// in the journal's order — what [`turns`] lists, without parsing a long
+/// history's every turn and writing it out again.
+pub fn turns_json(dir: &Path) -> CliResult {
+    let ws = super::open_read_only_live(dir)?;
+    let rows = match ws.settled_rows() {
+        Some(rows) if ws.settled_left_out() => rows,
+        // No snapshot: the state holds every turn.
+        _ if !ws.settled_left_out() => return write_rows(&ws, Vec::new()),
+        // A snapshot whose rows are gone: read it all.
+        _ => {
+            drop(ws);
+            return turns(&open_read_only(dir)?, all_json());
+        }
+    };
+    // A later line for a turn replaces an earlier one; a turn the state
+    // holds (live, or named by a line after the snapshot) is newer still.
+    let mut last: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+    let mut parsed = Vec::new();
+    for line in rows.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let mut parts = line.splitn(3, |&b| b == b' ');
+        let (Some(first), Some(id), Some(row)) = (parts.next(), parts.next(), parts.next()) else {
+            drop(ws);
+            return turns(&open_read_only(dir)?, all_json());
+        };
+        let first = std::str::from_utf8(first)
+            .ok()
+            .and_then(|f| f.parse::<u64>().ok());
+        let number = std::str::from_utf8(id)
+            .ok()
+            .and_then(crate::model::turn_number);
+        let (Some(first), Some(_)) = (first, number) else {
+            drop(ws);
+            return turns(&open_read_only(dir)?, all_json());
+        };
+        last.insert(id, parsed.len());
+        parsed.push((first, id, row));
+    }
+    let mut settled: Vec<Settled> = Vec::with_capacity(last.len());
+    for (i, &(first, id, stored)) in parsed.iter().enumerate() {
+        let id_text = std::str::from_utf8(id).unwrap_or_default();
+        if last.get(id) != Some(&i) || ws.state().turn(id_text).is_some() {
+            continue;
+        }
+        let key = (
+            first,
+            crate::model::turn_number(id_text).unwrap_or(u64::MAX),
+        );
+        let made = match stored.strip_prefix(b"@") {
+            None => Row::Ready(stored),
+            Some(at) => {
+                let turn = std::str::from_utf8(at)
+                    .ok()
+                    .and_then(|at| at.split_once('+'))
+                    .and_then(|(a, l)| Some((a.parse().ok()?, l.parse().ok()?)))
+                    .and_then(|(a, l)| ws.settled_turn_at(a, l));
+                match turn {
+                    Some(t) => Row::Made(out::json_line(&row(&ws, &t))),
+                    None => {
+                        drop(ws);
+                        return turns(&open_read_only(dir)?, all_json());
+                    }
+                }
+            }
+        };
+        settled.push((key, made));
+    }
+    settled.sort_by_key(|(key, _)| *key);
+    write_rows(&ws, settled)
+}
+
+/// A settled turn's row: copied from the snapshot, or made again.
+enum Row<'a> {
+    Ready(&'a [u8]),
+    Made(String),
+}
+
+type Settled<'a> = ((u64, u64), Row<'a>);
+
+fn all_json() -> TurnsArgs {
+    TurnsArgs {
+        json: true,
+        state: None,
+    }
+}
+
+/// Writes the JSON list of `settled` rows (in order) merged, in journal
+/// order, with the turns the state holds.
+fn write_rows(ws: &Workspace, settled: Vec<Settled>) -> CliResult {
+    use std::io::Write;
+    let state = ws.state();
+    let key = |t: &Turn| {
+        (
+            state.spans(&t.id).first().map_or(u64::MAX, |s| s.0),
+            crate::model::turn_number(&t.id).unwrap_or(u64::MAX),
+        )
+    };
+    let mut held: Vec<&Turn> = state.turns().iter().collect();
+    held.sort_by_key(|t| key(t));
+    let mut held = held.into_iter().peekable();
+    let mut settled = settled.into_iter().peekable();
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut written = w.write_all(b"[");
+    let mut first = true;
+    while written.is_ok() {
+        let from_held = match (held.peek(), settled.peek()) {
+            (Some(t), Some((k, _))) => key(t) <= *k,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        written = w.write_all(if first { b"\n" } else { b",\n" });
+        first = false;
+        if written.is_err() {
+            break;
+        }
+        written = if from_held {
+            let t = held.next().expect("peeked");
+            w.write_all(out::json_line(&row(ws, t)).as_bytes())
+        } else {
+            match settled.next().expect("peeked").1 {
+                Row::Ready(bytes) => w.write_all(bytes),
+                Row::Made(text) => w.write_all(text.as_bytes()),
+            }
+        };
+    }
+    // A reader that went away (`| head`) is not an error of the list.
+    let _ = written
+        .and_then(|()| w.write_all(b"\n]\n"))
+        .and_then(|()| w.flush());
+    Ok(0)
+}
+
 pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
     let list: Vec<&Turn> = ws
         .state()
@@ -240,7 +242,7 @@ pub fn turns(ws: &Workspace, a: TurnsArgs) -> CliResult {
             }
             written = w
                 .write_all(if i == 0 { b"\n" } else { b",\n" })
-                .and_then(|()| w.write_all(out::json_line(&TurnRow::of(ws, t)).as_bytes()));
+                .and_then(|()| w.write_all(out::json_line(&row(ws, t)).as_bytes()));
         }
         // A reader that went away (`| head`) is not an error of the list.
         let _ = written
@@ -631,8 +633,13 @@ mod tests {
         };
         let mut whole = keys(serde_json::to_value(t).unwrap());
         whole.retain(|k| k != "events" && k != "actions");
-        let row =
-            keys(serde_json::to_value(TurnRow::at(t, crate::model::AutonomyLevel::Auto)).unwrap());
+        let row = keys(
+            serde_json::to_value(crate::state::TurnRow::at(
+                t,
+                crate::model::AutonomyLevel::Auto,
+            ))
+            .unwrap(),
+        );
         assert_eq!(row, whole);
     }
 }

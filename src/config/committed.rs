@@ -113,10 +113,7 @@ pub fn load_committed(
 ) -> CommittedPolicy {
     let read = |rel: &str| committed_text(repo, commit, rel, &root.join(rel));
     let (config, tasks) = (read(CONFIG_FILE), read(TASKS_FILE));
-    let bytes = [
-        config.as_ref().ok().cloned(),
-        tasks.as_ref().ok().cloned(),
-    ];
+    let bytes = [config.as_ref().ok().cloned(), tasks.as_ref().ok().cloned()];
     CommittedPolicy {
         config: config
             .and_then(|b| parse_bytes(b, &root.join(CONFIG_FILE), commit, parse_workspace_config)),

@@ -271,6 +271,21 @@ impl Journal {
         &self.path
     }
 
+    /// The rows of the settled turns the snapshot this process started from
+    /// (or last saved) counts, as `leash turns --json` lists them, with
+    /// where to read a turn whose row depends on the day's sliders (see
+    /// `snapshot`). `None` without a snapshot, or when it no longer holds.
+    pub fn settled_rows(&self) -> Option<Vec<u8>> {
+        snapshot::rows(&self.path, self.covers.as_ref()?)
+    }
+
+    /// The settled turn whose line is `len` bytes at `at` in the
+    /// snapshot's settled file (a row of [`Journal::settled_rows`] says
+    /// where).
+    pub fn settled_turn_at(&self, at: u64, len: u64) -> Option<Turn> {
+        snapshot::stored_at(&self.path, self.covers.as_ref()?, at, len).map(|s| s.turn)
+    }
+
     /// Byte offset folded so far.
     pub fn offset(&self) -> u64 {
         self.offset

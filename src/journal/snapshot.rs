@@ -11,6 +11,13 @@
 //!   `settled_len` bytes count, so an append cut short by a crash is
 //!   ignored (and cut off by the next save).
 //!
+//! - `rows.jsonl`: beside each line of `settled.jsonl`, the turn's row as
+//!   `leash turns --json` lists it (`<first byte> <turn> <row>`), so that
+//!   the list of a long history is copied rather than parsed and written
+//!   anew. A turn with no autonomy of its own has a row that depends on
+//!   the sliders of the day: its line says where its settled line is
+//!   instead (`@<offset>+<length>`). Counted like `settled.jsonl`.
+//!
 //! Turns are stored in brief (see `state::brief`): their outcome, their
 //! actions not yet done, and where their events are in the journal.
 //!
@@ -61,6 +68,9 @@ pub struct Covers {
     /// `settled.jsonl` up to this byte, and the hash of its last `WINDOW`.
     settled_len: u64,
     settled_tail: String,
+    /// `rows.jsonl` likewise.
+    rows_len: u64,
+    rows_tail: String,
 }
 
 /// `live.json` as written (borrowing the state).
@@ -151,10 +161,12 @@ fn fold_id() -> &'static str {
 /// A hash of the code that folds (computed when leash is built, not in
 /// every process that opens the journal).
 const FOLD_HASH: u64 = {
-    let sources: [&[u8]; 10] = [
+    let sources: [&[u8]; 12] = [
         env!("CARGO_PKG_VERSION").as_bytes(),
         include_bytes!("../state/mod.rs"),
         include_bytes!("../state/brief.rs"),
+        include_bytes!("../state/row.rs"),
+        include_bytes!("../sanitize.rs"),
         include_bytes!("../state/denials.rs"),
         include_bytes!("../state/queries.rs"),
         include_bytes!("../event.rs"),
@@ -366,33 +378,42 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
     let dir = dir(path);
     fs::create_dir_all(&dir)?;
     let (head, tail) = windows(file, offset).ok_or_else(|| other("cannot read the journal"))?;
-    let settled_path = dir.join("settled.jsonl");
     let on_disk = fs::read(dir.join("live.json"))
         .ok()
         .and_then(|b| serde_json::from_slice::<LiveIn>(&b).ok())
         .map(|l| l.covers)
         .filter(|c| c.fold == fold_id());
-    let settled = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&settled_path)?;
+    let open = |name: &str| {
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dir.join(name))
+    };
+    let settled = open("settled.jsonl")?;
+    let rows_file = open("rows.jsonl")?;
+    let holds = |file: &File, len: u64, tail: &String| {
+        file.metadata().is_ok_and(|m| m.len() >= len)
+            && settled_tail(file, len).as_ref() == Some(tail)
+    };
     let usable = on_disk.filter(|c| {
-        settled.metadata().is_ok_and(|m| m.len() >= c.settled_len)
-            && settled_tail(&settled, c.settled_len).as_ref() == Some(&c.settled_tail)
+        holds(&settled, c.settled_len, &c.settled_tail)
+            && holds(&rows_file, c.rows_len, &c.rows_tail)
     });
-    let (start, only_changed) = match &usable {
-        Some(c) => (c.settled_len, true),
+    let (start, rows_start, only_changed) = match &usable {
+        Some(c) => (c.settled_len, c.rows_len, true),
         None if state.settled_left_out => {
             return Err(other(
                 "no usable settled file, and the settled turns are not loaded",
             ));
         }
-        None => (0, false),
+        None => (0, 0, false),
     };
     settled.set_len(start)?;
+    rows_file.set_len(rows_start)?;
     let mut lines = Vec::new();
+    let mut rows = Vec::new();
     let mut live_turns = Vec::new();
     state.each_in_brief(|t, spans, dirty| {
         if !t.is_settled() {
@@ -403,13 +424,18 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
         if only_changed && !dirty {
             return false;
         }
+        let at = start + lines.len() as u64;
         if serde_json::to_writer(&mut lines, &StoredOut { turn: t, spans }).is_ok() {
+            let len = start + lines.len() as u64 - at;
             lines.push(b'\n');
+            row_line(&mut rows, t, spans, at, len);
         }
         true
     });
     settled.write_all_at(&lines, start)?;
+    rows_file.write_all_at(&rows, rows_start)?;
     let settled_len = start + lines.len() as u64;
+    let rows_len = rows_start + rows.len() as u64;
     let covers = Covers {
         fold: fold_id().to_string(),
         offset,
@@ -419,6 +445,9 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
         settled_len,
         settled_tail: settled_tail(&settled, settled_len)
             .ok_or_else(|| other("cannot read settled.jsonl"))?,
+        rows_len,
+        rows_tail: settled_tail(&rows_file, rows_len)
+            .ok_or_else(|| other("cannot read rows.jsonl"))?,
     };
     let mut out = Vec::new();
     write_live(&mut out, &covers, state, &live_turns)?;
@@ -426,6 +455,46 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
     tmp.write_all(&out)?;
     tmp.persist(dir.join("live.json")).map_err(|e| e.error)?;
     Ok(covers)
+}
+
+/// Appends the line of `rows.jsonl` for the settled turn `t`, whose line in
+/// `settled.jsonl` is `len` bytes at `at`.
+fn row_line(out: &mut Vec<u8>, t: &Turn, spans: &[Span], at: u64, len: u64) {
+    let first = spans.first().map_or(u64::MAX, |s| s.0);
+    out.extend_from_slice(format!("{first} {} ", t.id).as_bytes());
+    let row = t
+        .autonomy
+        .and_then(|level| serde_json::to_string(&crate::state::TurnRow::at(t, level)).ok());
+    match row {
+        Some(row) => out.extend_from_slice(crate::sanitize::escape_json(row).as_bytes()),
+        None => out.extend_from_slice(format!("@{at}+{len}").as_bytes()),
+    }
+    out.push(b'\n');
+}
+
+/// The rows of the settled turns `covers` counts (see the module's
+/// documentation); `None` when the file no longer holds them.
+pub fn rows(path: &Path, covers: &Covers) -> Option<Vec<u8>> {
+    let file = File::open(dir(path).join("rows.jsonl")).ok()?;
+    if file.metadata().ok()?.len() < covers.rows_len {
+        return None;
+    }
+    let mut buf = vec![0; covers.rows_len as usize];
+    file.read_exact_at(&mut buf, 0).ok()?;
+    let from = buf.len().saturating_sub(WINDOW as usize);
+    (hash(&buf[from..]) == covers.rows_tail).then_some(buf)
+}
+
+/// The settled turn whose line is `len` bytes at `at` in `settled.jsonl`,
+/// within what `covers` counts.
+pub fn stored_at(path: &Path, covers: &Covers, at: u64, len: u64) -> Option<Stored> {
+    if at.checked_add(len)? > covers.settled_len {
+        return None;
+    }
+    let file = File::open(dir(path).join("settled.jsonl")).ok()?;
+    let mut buf = vec![0; len as usize];
+    file.read_exact_at(&mut buf, at).ok()?;
+    serde_json::from_slice(&buf).ok()
 }
 
 /// Writes `live.json`: the state's own fields, then the live turns already

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 mod brief;
 mod denials;
 mod queries;
+mod row;
 
 use brief::TurnMeta;
 pub use brief::{Need, Span, Stored};
 pub use denials::{Denials, DeniedBy};
+pub use row::TurnRow;
 
 use crate::event::Record;
 use crate::event::{ActionDecision, Event, Needs};

@@ -248,6 +248,13 @@ impl Workspace {
         Self::open_with(discover_worktree(dir)?, true, true, true)
     }
 
+    /// Like [`Workspace::open_read_only`], with the turns that were settled
+    /// at the fold snapshot left out (as for the gate): for `leash turns
+    /// --json`, which lists those from the snapshot's rows.
+    pub fn open_read_only_live(dir: &Path) -> Result<(Workspace, Vec<String>)> {
+        Self::open_with(discover_worktree(dir)?, true, true, false)
+    }
+
     fn open_with(
         (repo, root): (Repository, PathBuf),
         lenient: bool,
@@ -407,6 +414,22 @@ impl Workspace {
     /// The journal file.
     pub fn journal_path(&self) -> &Path {
         self.journal.path()
+    }
+
+    /// See [`Journal::settled_rows`].
+    pub fn settled_rows(&self) -> Option<Vec<u8>> {
+        self.journal.settled_rows()
+    }
+
+    /// See [`Journal::settled_turn_at`].
+    pub fn settled_turn_at(&self, at: u64, len: u64) -> Option<Turn> {
+        self.journal.settled_turn_at(at, len)
+    }
+
+    /// Whether the turns settled at the fold snapshot were left out (see
+    /// [`Workspace::open_read_only_live`]).
+    pub fn settled_left_out(&self) -> bool {
+        self.state.settled_left_out
     }
 
     /// One turn by id. A settled turn may be held in brief: its events,
