@@ -165,7 +165,8 @@ impl Writer {
             files_changed: 20,
             insertions: 20,
             deletions: 0,
-            autonomy: None,
+            // The level that applied, as leash journals it at a turn's end.
+            autonomy: Some(leash::model::AutonomyLevel::Auto),
             reason: "low = auto".into(),
             paths: (1..=20).map(|a| format!("notes/{turn}-{a}.md")).collect(),
             message_empty: false,

@@ -68,6 +68,8 @@ pub struct Covers {
     /// `settled.jsonl` up to this byte, and the hash of its last `WINDOW`.
     settled_len: u64,
     settled_tail: String,
+    /// How many lines those bytes hold (room is made for them at once).
+    settled_lines: u64,
     /// `rows.jsonl` likewise.
     rows_len: u64,
     rows_tail: String,
@@ -254,13 +256,15 @@ pub fn load(path: &Path, file: &File, settled: bool) -> Option<(State, Covers)> 
     state.sessions = live.sessions;
     state.last_check = live.last_check;
     state.head_check = live.head_check;
-    // Live turns are newer than anything the settled file says of them.
-    state.add_stored(live.turns, true);
     if settled {
+        // Into the empty state first: the settled turns, read in order,
+        // become its list as they are.
         load_settled(path, &covers, &mut state)?;
     } else {
         state.settled_left_out = true;
     }
+    // Live turns are newer than anything the settled file says of them.
+    state.put_newer(live.turns);
     Some((state, covers))
 }
 
@@ -272,31 +276,54 @@ pub fn load_settled(path: &Path, covers: &Covers, state: &mut State) -> Option<(
     if len < covers.settled_len || settled_tail(&file, covers.settled_len)? != covers.settled_tail {
         return None;
     }
-    let mut stored = parse_lines(&file, covers.settled_len)?;
+    let Parsed {
+        mut turns,
+        mut spans,
+    } = parse_lines(&file, covers.settled_len, covers.settled_lines)?;
     // A later line for a turn replaces an earlier one.
-    let mut seen = std::collections::HashSet::new();
-    let mut keep: Vec<bool> = stored
+    let mut seen = std::collections::HashSet::with_capacity(turns.len());
+    let mut keep: Vec<bool> = turns
         .iter()
         .rev()
-        .map(|s| seen.insert(s.turn.id.clone()))
+        .map(|t| seen.insert(t.id.as_str()))
         .collect();
-    keep.reverse();
-    let mut keep = keep.into_iter();
-    stored.retain(|_| keep.next().unwrap_or(false));
-    state.add_stored(stored, false);
+    drop(seen);
+    if keep.iter().any(|k| !k) {
+        keep.reverse();
+        let mut by_turn = keep.iter();
+        turns.retain(|_| *by_turn.next().unwrap_or(&false));
+        let mut by_spans = keep.iter();
+        spans.retain(|_| *by_spans.next().unwrap_or(&false));
+    }
+    state.add_settled(turns, spans);
     state.settled_left_out = false;
     Some(())
+}
+
+/// Settled turns as parsed, and the spans of each: apart, so that the
+/// turns become the state's list without being moved again (a turn is a
+/// big value, and a long history holds thousands).
+struct Parsed {
+    turns: Vec<Turn>,
+    spans: Vec<Vec<Span>>,
 }
 
 /// Parses the settled file's first `len` bytes, a line at a time, read in
 /// pieces (a long history is thousands of turns: the file is never held
 /// whole), on two threads when it is long.
-fn parse_lines(file: &File, len: u64) -> Option<Vec<Stored>> {
-    let parse = |from: u64, to: u64| -> Option<Vec<Stored>> {
+/// `lines` is how many the file holds: each part makes room for all of
+/// them at once (room never touched costs no memory), so no list grows by
+/// copying its turns.
+fn parse_lines(file: &File, len: u64, lines: u64) -> Option<Parsed> {
+    let room = usize::try_from(lines).unwrap_or(0).min(1 << 24);
+    let parse = |from: u64, to: u64| -> Option<Parsed> {
         use std::io::BufRead;
         let mut reader = std::io::BufReader::with_capacity(1 << 18, Range { file, at: from, to });
         let mut line = Vec::new();
-        let mut out = Vec::new();
+        let mut out = Parsed {
+            turns: Vec::with_capacity(room),
+            spans: Vec::with_capacity(room),
+        };
         loop {
             line.clear();
             if reader.read_until(b'\n', &mut line).ok()? == 0 {
@@ -304,7 +331,9 @@ fn parse_lines(file: &File, len: u64) -> Option<Vec<Stored>> {
             }
             let text = line.strip_suffix(b"\n").unwrap_or(&line);
             if !text.is_empty() {
-                out.push(serde_json::from_slice(text).ok()?);
+                let stored: Stored = serde_json::from_slice(text).ok()?;
+                out.turns.push(stored.turn);
+                out.spans.push(stored.spans);
             }
         }
     };
@@ -316,8 +345,9 @@ fn parse_lines(file: &File, len: u64) -> Option<Vec<Stored>> {
         let other = s.spawn(|| parse(cut, len));
         (parse(0, cut), other.join().ok().flatten())
     });
-    let mut a = a?;
-    a.extend(b?);
+    let (mut a, b) = (a?, b?);
+    a.turns.extend(b.turns);
+    a.spans.extend(b.spans);
     Some(a)
 }
 
@@ -401,18 +431,19 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
         holds(&settled, c.settled_len, &c.settled_tail)
             && holds(&rows_file, c.rows_len, &c.rows_tail)
     });
-    let (start, rows_start, only_changed) = match &usable {
-        Some(c) => (c.settled_len, c.rows_len, true),
+    let (start, rows_start, lines_before, only_changed) = match &usable {
+        Some(c) => (c.settled_len, c.rows_len, c.settled_lines, true),
         None if state.settled_left_out => {
             return Err(other(
                 "no usable settled file, and the settled turns are not loaded",
             ));
         }
-        None => (0, 0, false),
+        None => (0, 0, 0, false),
     };
     settled.set_len(start)?;
     rows_file.set_len(rows_start)?;
     let mut lines = Vec::new();
+    let mut count = 0;
     let mut rows = Vec::new();
     let mut live_turns = Vec::new();
     state.each_in_brief(|t, spans, dirty| {
@@ -428,6 +459,7 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
         if serde_json::to_writer(&mut lines, &StoredOut { turn: t, spans }).is_ok() {
             let len = start + lines.len() as u64 - at;
             lines.push(b'\n');
+            count += 1;
             row_line(&mut rows, t, spans, at, len);
         }
         true
@@ -445,6 +477,7 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
         settled_len,
         settled_tail: settled_tail(&settled, settled_len)
             .ok_or_else(|| other("cannot read settled.jsonl"))?,
+        settled_lines: lines_before + count,
         rows_len,
         rows_tail: settled_tail(&rows_file, rows_len)
             .ok_or_else(|| other("cannot read rows.jsonl"))?,
@@ -827,24 +860,31 @@ mod tests {
         let len = bytes.len() as u64;
         let cut = line_after(&file, len / 2, len).unwrap();
         assert_eq!(bytes[cut as usize - 1], b'\n');
-        let stored = parse_lines(&file, len).unwrap();
-        let ids: Vec<String> = stored.iter().map(|s| s.turn.id.clone()).collect();
+        // Whatever room was guessed, the lines are all read.
+        for room in [0, 10, 3000] {
+            let parsed = parse_lines(&file, len, room).unwrap();
+            let ids: Vec<String> = parsed.turns.iter().map(|t| t.id.clone()).collect();
+            let want: Vec<String> = (1..=3000).map(|n| format!("t{n}")).collect();
+            assert_eq!(ids, want);
+            assert_eq!(parsed.spans[2999], [(30000, 30005)]);
+        }
         let want: Vec<String> = (1..=3000).map(|n| format!("t{n}")).collect();
-        assert_eq!(ids, want);
-        assert_eq!(stored[2999].spans, [(30000, 30005)]);
         // Put in journal order whatever order the file has them in.
-        let mut reversed = parse_lines(&file, len).unwrap();
-        reversed.reverse();
+        let parsed = parse_lines(&file, len, 3000).unwrap();
+        let (mut turns, mut spans) = (parsed.turns, parsed.spans);
+        turns.reverse();
+        spans.reverse();
         let mut s = State::default();
-        s.add_stored(reversed, false);
+        s.add_settled(turns, spans);
         let ids: Vec<&str> = s.turns().iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, want);
+        assert_eq!(s.spans("t7"), [(70, 75)]);
         // Counted longer than it is (cut short since): nothing is trusted.
-        assert!(parse_lines(&file, len + 100).is_none());
+        assert!(parse_lines(&file, len + 100, 3000).is_none());
         // A damaged line: nothing is trusted either.
         bytes[cut as usize + 3] = b'#';
         fs::write(&path, &bytes).unwrap();
-        assert!(parse_lines(&File::open(&path).unwrap(), len).is_none());
+        assert!(parse_lines(&File::open(&path).unwrap(), len, 3000).is_none());
     }
 
     #[test]

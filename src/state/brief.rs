@@ -161,6 +161,62 @@ impl State {
         Some(self.turns.swap_remove(i))
     }
 
+    /// Adds settled turns read from a snapshot (in brief), each with its
+    /// spans. Into an empty state, in journal order (the settled file is,
+    /// but for turns changed after they settled), the list is taken as it
+    /// is; else as [`State::add_stored`] does.
+    pub(crate) fn add_settled(&mut self, turns: Vec<Turn>, spans: Vec<Vec<Span>>) {
+        let key =
+            |spans: &[Span], id: &str| (spans.first().map_or(u64::MAX, |s| s.0), turn_number(id));
+        let in_order = turns.len() == spans.len()
+            && (1..turns.len())
+                .all(|i| key(&spans[i - 1], &turns[i - 1].id) <= key(&spans[i], &turns[i].id));
+        if !self.turns.is_empty() || !in_order {
+            let stored = turns
+                .into_iter()
+                .zip(spans)
+                .map(|(turn, spans)| Stored { turn, spans })
+                .collect();
+            self.add_stored(stored, false);
+            return;
+        }
+        self.index = turns
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        self.meta = spans
+            .into_iter()
+            .map(|spans| TurnMeta {
+                spans,
+                whole: false,
+                dirty: false,
+            })
+            .collect();
+        self.turns = turns;
+    }
+
+    /// Adds turns that are newer than the ones of the same id already here
+    /// (the live part of a snapshot, over its settled file): those are
+    /// replaced in place, the rest added in journal order.
+    pub(crate) fn put_newer(&mut self, stored: Vec<Stored>) {
+        let mut rest = Vec::new();
+        for s in stored {
+            match self.index.get(&s.turn.id) {
+                Some(&i) => {
+                    self.turns[i] = s.turn;
+                    self.meta[i] = TurnMeta {
+                        spans: s.spans,
+                        whole: false,
+                        dirty: true,
+                    };
+                }
+                None => rest.push(s),
+            }
+        }
+        self.add_stored(rest, true);
+    }
+
     /// Adds turns read from a snapshot (in brief); a turn already here is
     /// newer and stays. Keeps the turns in journal order (by where each
     /// one's first line is).
