@@ -451,6 +451,9 @@ fn history(label: &str, events: u64) {
 fn console_once(root: &Path) {
     let start = Instant::now();
     let (ws, _) = leash::workspace::Workspace::open_lenient(root).unwrap();
+    if std::env::var_os("HISTORY_PHASES").is_some() {
+        eprintln!("open {:?}", start.elapsed());
+    }
     let mut app = leash::ui::app::App::new(
         ws,
         leash::ui::keymap::Keymap::builtin("default").unwrap(),
@@ -464,6 +467,9 @@ fn console_once(root: &Path) {
         .unwrap();
     app.on_drawn(drawn.unwrap());
     let elapsed = start.elapsed();
+    if std::env::var_os("HISTORY_PHASES").is_some() {
+        eprintln!("drawn {elapsed:?}");
+    }
     let screen = format!("{:?}", term.backend().buffer());
     assert!(screen.contains("write the notes"), "the turns are listed");
     println!("{}", elapsed.as_micros());

@@ -226,10 +226,9 @@ impl State {
         // The settled file is mostly in journal order already.
         let key =
             |spans: &[Span], id: &str| (spans.first().map_or(u64::MAX, |s| s.0), turn_number(id));
-        {
-            let have: std::collections::HashSet<&str> =
-                self.turns.iter().map(|t| t.id.as_str()).collect();
-            stored.retain(|s| !have.contains(s.turn.id.as_str()));
+        stored.retain(|s| !self.index.contains_key(&s.turn.id));
+        if stored.is_empty() {
+            return;
         }
         let in_order = stored
             .windows(2)
@@ -246,6 +245,28 @@ impl State {
                 .into_iter()
                 .filter_map(|(_, i)| slots[i].take())
                 .collect();
+        }
+        // Turns newer than every one held (a live turn onto the settled
+        // list, most often) are put at its end; the list is not rebuilt.
+        let last = self
+            .turns
+            .last()
+            .zip(self.meta.last())
+            .map(|(t, m)| key(&m.spans, &t.id));
+        if stored
+            .first()
+            .is_some_and(|s| last.is_none_or(|l| l <= key(&s.spans, &s.turn.id)))
+        {
+            for s in stored {
+                self.index.insert(s.turn.id.clone(), self.turns.len());
+                self.turns.push(s.turn);
+                self.meta.push(TurnMeta {
+                    spans: s.spans,
+                    whole: false,
+                    dirty,
+                });
+            }
+            return;
         }
         let n = stored.len() + self.turns.len();
         let mut fresh = stored.into_iter().peekable();

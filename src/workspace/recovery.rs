@@ -520,27 +520,42 @@ impl Workspace {
                 .map(|d| d.flatten().map(|e| e.file_name()).collect())
                 .unwrap_or_default()
         };
+        // Every turn is looked at (a long history holds thousands), so the
+        // folders are listed once and each turn costs two lookups.
         let admin = names(&self.repo.commondir().join("worktrees"));
+        let prefix = checkpoint::worktree_name("");
+        let admin: HashSet<&str> = admin
+            .iter()
+            .filter_map(|n| n.to_str()?.strip_prefix(prefix.as_str()))
+            .collect();
         let default_dir = self.worktree_path("t0").parent().map(Path::to_path_buf);
+        let default_names = default_dir.as_deref().map(names).unwrap_or_default();
         let mut listed: HashMap<PathBuf, HashSet<std::ffi::OsString>> = HashMap::new();
         let mut turns = Vec::new();
         for t in self.state.turns() {
             if t.kind != TurnKind::Isolated || t.state == TurnState::Running {
                 continue;
             }
-            let path = match (&t.worktree, &default_dir) {
-                (Some(w), _) => PathBuf::from(w),
-                (None, Some(d)) => d.join(&t.id),
+            let on_disk = match (&t.worktree, &default_dir) {
+                (Some(w), _) => {
+                    let path = Path::new(w);
+                    match (path.parent(), path.file_name()) {
+                        (Some(dir), Some(name)) => listed
+                            .entry(dir.to_path_buf())
+                            .or_insert_with(|| names(dir))
+                            .contains(name),
+                        _ => false,
+                    }
+                }
+                (None, Some(_)) => default_names.contains(std::ffi::OsStr::new(&t.id)),
                 (None, None) => continue,
             };
-            let on_disk = match (path.parent(), path.file_name()) {
-                (Some(dir), Some(name)) => listed
-                    .entry(dir.to_path_buf())
-                    .or_insert_with(|| names(dir))
-                    .contains(name),
-                _ => false,
-            };
-            if on_disk || admin.contains(std::ffi::OsStr::new(&checkpoint::worktree_name(&t.id))) {
+            if on_disk || admin.contains(t.id.as_str()) {
+                let path = match (&t.worktree, &default_dir) {
+                    (Some(w), _) => PathBuf::from(w),
+                    (None, Some(d)) => d.join(&t.id),
+                    (None, None) => continue,
+                };
                 turns.push((t.clone(), path));
             }
         }
