@@ -479,6 +479,10 @@ fn actions() {
     for actions in [10_000, 20_000] {
         let (d, seq, _) = workspace(0, actions);
         let root = d.path().canonicalize().unwrap();
+        if std::env::var_os("HISTORY_KEEP").is_some() {
+            println!("kept: {}", root.display());
+            std::mem::forget(d);
+        }
         println!("journal of {seq} events: one in-place turn of {actions} actions");
         let mut cmd = leash(&root);
         cmd.args(["turns", "--json"]);
