@@ -674,10 +674,7 @@ impl Event {
                         hunk_numbers(&p.rejected)
                     ))
                     .unwrap_or_default(),
-                receipt
-                    .as_ref()
-                    .map(|r| format!(" {}", r.describe()))
-                    .unwrap_or_default(),
+                Receipt::said(receipt.as_ref(), Receipt::describe),
                 reason
                     .as_deref()
                     .map(|r| format!(": {r}"))
@@ -755,10 +752,7 @@ impl Event {
                     ActionDecision::Deny => "deny",
                     ActionDecision::Defer => "deferred to the agent",
                 },
-                receipt
-                    .as_ref()
-                    .map(|r| format!(" {}", r.describe_action()))
-                    .unwrap_or_default(),
+                Receipt::said(receipt.as_ref(), Receipt::describe_action),
                 reason
                     .as_deref()
                     .map(|r| format!(": {r}"))

@@ -363,6 +363,13 @@ impl Receipt {
         self.describe_with(true)
     }
 
+    /// ` ` and what `describe` says of `receipt`; nothing without one.
+    pub fn said(receipt: Option<&Receipt>, describe: fn(&Receipt) -> String) -> String {
+        receipt
+            .map(|r| format!(" {}", describe(r)))
+            .unwrap_or_default()
+    }
+
     /// [`Receipt::describe`] for a held action, which has no diff.
     pub fn describe_action(&self) -> String {
         self.describe_with(false)
@@ -391,6 +398,12 @@ impl Receipt {
         }
         s
     }
+}
+
+/// The time now as the journal and receipts write it (RFC 3339, UTC, to
+/// the millisecond).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Seconds as a person reads them: `0.8 s`, `12.4 s`, `3 min 5 s`.

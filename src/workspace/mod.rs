@@ -43,6 +43,7 @@ mod position;
 mod presence;
 mod reads;
 mod recovery;
+mod review;
 mod seen;
 pub mod shell;
 mod turns;

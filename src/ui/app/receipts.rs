@@ -33,7 +33,7 @@ impl Seen {
     /// nothing of it drawn yet, such as a diff still being computed).
     fn look(&mut self, item: &str, view: Option<&'static str>, read_to_end: bool) {
         let shown = self.items.entry(item.to_string()).or_insert_with(|| Shown {
-            at: crate::journal::now(),
+            at: crate::model::now(),
             tabs: Vec::new(),
             read_to_end: false,
         });
@@ -83,7 +83,7 @@ impl App {
 
     /// Fills in the receipt of each decision among `ops`, decided now.
     pub(super) fn stamp(&self, ops: &mut [Op]) {
-        let now = crate::journal::now();
+        let now = crate::model::now();
         for op in ops {
             if let Some((item, slot)) = op.receipt_slot()
                 && slot.is_none()
