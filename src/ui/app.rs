@@ -296,6 +296,7 @@ impl App {
                 lines: notices,
             });
         }
+        app.give_hints();
         let first = app.turns().first().map(|t| t.id.clone());
         app.select(first);
         app
@@ -793,6 +794,7 @@ impl App {
                 self.on_changed();
                 if decided {
                     self.after_decision();
+                    self.give_hints();
                 }
                 self.select_started(started);
             }

@@ -7,8 +7,9 @@
 
 use std::collections::HashMap;
 
-use super::{App, Drawn, Tab};
+use super::{App, Dialog, Drawn, Tab};
 use crate::model::{Front, Receipt};
+use crate::stats::HintKind;
 use crate::ui::worker::Op;
 
 /// What the console showed of one turn or action.
@@ -79,6 +80,28 @@ impl App {
             tab => (Some(tab.word()), false),
         };
         self.seen.look(&id, view, to_end);
+    }
+
+    /// Tells, once ever, what the decisions' receipts call for: approvals
+    /// of a class that look like rubber-stamping, or a class whose turns
+    /// have earned more autonomy — each a notice naming the class and the
+    /// slider move it suggests.
+    pub(super) fn give_hints(&mut self) {
+        for hint in self.ws.new_hints() {
+            let title = match hint.kind {
+                HintKind::RubberStamp => format!("Rubber-stamping {} turns?", hint.class),
+                HintKind::MoreAutonomy => format!("More autonomy for {} turns?", hint.class),
+            };
+            if let Err(e) = self.ws.hint_given(&hint) {
+                self.refuse(format!(
+                    "could not remember that this was said ({e}); it may be said again"
+                ));
+            }
+            self.layers.open(Dialog::Notice {
+                title,
+                lines: hint.lines,
+            });
+        }
     }
 
     /// Fills in the receipt of each decision among `ops`, decided now.
