@@ -99,60 +99,78 @@ fn percentile(sorted: &[f64], p: usize) -> Option<f64> {
 /// The review figures of `turns`, counting decisions taken at or after
 /// `since`.
 pub fn review(turns: &[Turn], since: Option<DateTime<Utc>>) -> Review {
-    let classes = RiskClass::ALL
-        .iter()
-        .map(|&class| class_stats(turns, class, since))
-        .collect();
-    Review {
-        since: since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        classes,
-    }
-}
-
-fn class_stats(turns: &[Turn], class: RiskClass, since: Option<DateTime<Utc>>) -> ClassStats {
-    let mut s = ClassStats {
-        risk: class,
-        decided: 0,
-        approved: 0,
-        rejected: 0,
-        approval_rate: None,
-        no_receipt: 0,
-        untimed: 0,
-        median_secs: None,
-        p90_secs: None,
-        without_diff: 0,
-        without_diff_share: None,
-        read_to_end: 0,
-        rolled_back: 0,
-        by_policy: 0,
-        policy_rolled_back: 0,
-        first: None,
-        last: None,
-    };
-    let mut times = Vec::new();
-    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut tally: Vec<Tally> = RiskClass::ALL.iter().map(|&c| Tally::new(c)).collect();
+    // One pass over the turns; a time stamp is parsed only where a figure
+    // needs it, so a long history landed by policy costs no parsing.
     for t in turns {
         let Some(d) = &t.decision else { continue };
-        if t.risk != class || t.agent == FIX_AGENT {
+        if !matches!(d.by, DecidedBy::Operator | DecidedBy::Policy) || t.agent == FIX_AGENT {
             continue;
         }
-        let at = decided_at(d);
+        let at = (since.is_some() || d.by == DecidedBy::Operator)
+            .then(|| decided_at(d))
+            .flatten();
         if let Some(since) = since
             && at.is_none_or(|at| at < since)
         {
             continue;
         }
+        let i = RiskClass::ALL
+            .iter()
+            .position(|c| *c == t.risk)
+            .unwrap_or(0);
+        tally[i].add(t, d, at);
+    }
+    Review {
+        since: since.map(|s| s.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        classes: tally.into_iter().map(Tally::finish).collect(),
+    }
+}
+
+/// A class's figures while the turns are counted.
+struct Tally {
+    s: ClassStats,
+    times: Vec<f64>,
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl Tally {
+    fn new(class: RiskClass) -> Tally {
+        Tally {
+            s: ClassStats {
+                risk: class,
+                decided: 0,
+                approved: 0,
+                rejected: 0,
+                approval_rate: None,
+                no_receipt: 0,
+                untimed: 0,
+                median_secs: None,
+                p90_secs: None,
+                without_diff: 0,
+                without_diff_share: None,
+                read_to_end: 0,
+                rolled_back: 0,
+                by_policy: 0,
+                policy_rolled_back: 0,
+                first: None,
+                last: None,
+            },
+            times: Vec::new(),
+            span: None,
+        }
+    }
+
+    /// Counts turn `t`'s decision `d`, taken at `at`.
+    fn add(&mut self, t: &Turn, d: &crate::state::TurnDecision, at: Option<DateTime<Utc>>) {
+        let s = &mut self.s;
         let rolled_back = t.state == TurnState::RolledBack;
-        match d.by {
-            DecidedBy::Operator => {}
-            DecidedBy::Policy => {
-                if d.decision == Decision::Approve {
-                    s.by_policy += 1;
-                    s.policy_rolled_back += usize::from(rolled_back);
-                }
-                continue;
+        if d.by == DecidedBy::Policy {
+            if d.decision == Decision::Approve {
+                s.by_policy += 1;
+                s.policy_rolled_back += usize::from(rolled_back);
             }
-            _ => continue,
+            return;
         }
         s.decided += 1;
         match d.decision {
@@ -163,7 +181,7 @@ fn class_stats(turns: &[Turn], class: RiskClass, since: Option<DateTime<Utc>>) -
             Decision::Reject => s.rejected += 1,
         }
         if let Some(at) = at {
-            span = Some(match span {
+            self.span = Some(match self.span {
                 None => (at, at),
                 Some((a, b)) => (a.min(at), b.max(at)),
             });
@@ -171,25 +189,29 @@ fn class_stats(turns: &[Turn], class: RiskClass, since: Option<DateTime<Utc>>) -
         let Some(r) = &d.receipt else {
             s.no_receipt += 1;
             s.untimed += 1;
-            continue;
+            return;
         };
         match r.seconds() {
-            Some(secs) => times.push(secs),
+            Some(secs) => self.times.push(secs),
             None => s.untimed += 1,
         }
         s.without_diff += usize::from(!r.opened_diff());
         s.read_to_end += usize::from(r.diff_read_to_end);
     }
-    times.sort_by(f64::total_cmp);
-    s.median_secs = median(&times);
-    s.p90_secs = percentile(&times, 90);
-    let ratio = |n: usize, of: usize| (of > 0).then(|| n as f64 / of as f64);
-    s.approval_rate = ratio(s.approved, s.decided);
-    s.without_diff_share = ratio(s.without_diff, s.decided - s.no_receipt);
-    let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    s.first = span.map(|(a, _)| stamp(a));
-    s.last = span.map(|(_, b)| stamp(b));
-    s
+
+    fn finish(mut self) -> ClassStats {
+        let s = &mut self.s;
+        self.times.sort_by(f64::total_cmp);
+        s.median_secs = median(&self.times);
+        s.p90_secs = percentile(&self.times, 90);
+        let ratio = |n: usize, of: usize| (of > 0).then(|| n as f64 / of as f64);
+        s.approval_rate = ratio(s.approved, s.decided);
+        s.without_diff_share = ratio(s.without_diff, s.decided - s.no_receipt);
+        let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        s.first = self.span.map(|(a, _)| stamp(a));
+        s.last = self.span.map(|(_, b)| stamp(b));
+        self.s
+    }
 }
 
 impl ClassStats {
@@ -360,7 +382,7 @@ mod tests {
     }
 
     fn stats(decided: usize, approved: usize, median: Option<f64>, read: usize) -> ClassStats {
-        let mut s = class_stats(&[], RiskClass::Medium, None);
+        let mut s = Tally::new(RiskClass::Medium).s;
         s.decided = decided;
         s.approved = approved;
         s.rejected = decided - approved;

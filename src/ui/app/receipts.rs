@@ -33,11 +33,18 @@ impl Seen {
     /// Notes a frame showing `item` through `view` (`None`: a tab with
     /// nothing of it drawn yet, such as a diff still being computed).
     fn look(&mut self, item: &str, view: Option<&'static str>, read_to_end: bool) {
-        let shown = self.items.entry(item.to_string()).or_insert_with(|| Shown {
-            at: crate::model::now(),
-            tabs: Vec::new(),
-            read_to_end: false,
-        });
+        if !self.items.contains_key(item) {
+            let first = Shown {
+                at: crate::model::now(),
+                tabs: Vec::new(),
+                read_to_end: false,
+            };
+            self.items.insert(item.to_string(), first);
+        }
+        // Every frame comes here: what is known already costs no allocation.
+        let Some(shown) = self.items.get_mut(item) else {
+            return;
+        };
         if let Some(v) = view
             && !shown.tabs.contains(&v)
         {
@@ -69,17 +76,17 @@ impl App {
             self.seen.look(&id, Some("action"), false);
             return;
         }
-        let Some(id) = self.selected.clone() else {
+        let Some(id) = self.selected.as_deref() else {
             return;
         };
-        let (view, to_end) = match self.tab() {
+        let (view, to_end) = match self.detail.tab {
             Tab::Diff => match drawn.diff_rows {
                 Some((_, last)) => (Some("diff"), last >= self.detail.diff.rows.len()),
                 None => (None, false),
             },
             tab => (Some(tab.word()), false),
         };
-        self.seen.look(&id, view, to_end);
+        self.seen.look(id, view, to_end);
     }
 
     /// Tells, once ever, what the decisions' receipts call for: approvals
@@ -157,6 +164,34 @@ mod tests {
             no_newline_at_end: false,
             meta: Default::default(),
         }
+    }
+
+    #[test]
+    fn wrapped_long_lines_are_not_read_to_the_end_until_the_last_one_is_on_screen() {
+        let mut f = app(&[created("t1", "task", "low"), finished("t1", 1)]);
+        let app = &mut f.app;
+        let mut file = long_file(10);
+        if let Body::Text(hunks) = &mut file.body {
+            for l in &mut hunks[0].lines {
+                l.text = "word ".repeat(60);
+            }
+        }
+        app.on_done(Done::Diff {
+            turn: "t1".into(),
+            result: Ok(Arc::new(vec![file])),
+        });
+        app.update(Action::TabDiff);
+        app.update(Action::ToggleWrap);
+        assert!(app.wraps());
+        // Twelve rows, but wrapped they fill more than the pane.
+        draw(app, 120, 30);
+        app.update(Action::Approve);
+        assert!(!receipt_of(&app.take_ops()[0]).diff_read_to_end);
+        // Cut (as the Diff tab starts), the twelve rows fit: read.
+        app.update(Action::ToggleWrap);
+        draw(app, 120, 30);
+        app.update(Action::Approve);
+        assert!(receipt_of(&app.take_ops()[0]).diff_read_to_end);
     }
 
     fn receipt_of(op: &Op) -> crate::model::Receipt {
