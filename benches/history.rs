@@ -132,6 +132,7 @@ impl Writer {
             decision: ActionDecision::Allow,
             by: DecidedBy::Policy,
             reason: Some("low = auto".into()),
+            receipt: None,
         });
         self.put(Event::ActionDone {
             action,
@@ -178,6 +179,7 @@ impl Writer {
             by: DecidedBy::Policy,
             reason: None,
             partial: None,
+            receipt: None,
         });
         self.put(Event::TurnLanded {
             turn,

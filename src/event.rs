@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::short;
 
 use crate::model::{
-    AutonomyLevel, DecidedBy, Decision, FailureClass, PartialVerdict, RiskClass, TurnKind,
+    AutonomyLevel, DecidedBy, Decision, FailureClass, PartialVerdict, Receipt, RiskClass, TurnKind,
 };
 
 /// One line of the journal.
@@ -147,6 +147,10 @@ pub enum Event {
         by: DecidedBy,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// How the operator decided (see [`Receipt`]); none for policy,
+        /// timeouts, unattended answers and the agent's own refusals.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receipt: Option<Receipt>,
     },
     ActionDone {
         action: String,
@@ -245,6 +249,9 @@ pub enum Event {
         /// split.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         partial: Option<PartialVerdict>,
+        /// How the operator decided (see [`Receipt`]); none for policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        receipt: Option<Receipt>,
     },
     /// Write-ahead intent: `branch` is about to move from `old` to `target`.
     LandingStarted {
@@ -656,8 +663,9 @@ impl Event {
                 by,
                 reason,
                 partial,
+                receipt,
             } => format!(
-                "turn_decided {turn} {decision}{} by {by}{}",
+                "turn_decided {turn} {decision}{} by {by}{}{}",
                 partial
                     .as_ref()
                     .map(|p| format!(
@@ -666,6 +674,7 @@ impl Event {
                         hunk_numbers(&p.rejected)
                     ))
                     .unwrap_or_default(),
+                Receipt::said(receipt.as_ref(), Receipt::describe),
                 reason
                     .as_deref()
                     .map(|r| format!(": {r}"))
@@ -735,13 +744,15 @@ impl Event {
                 decision,
                 by,
                 reason,
+                receipt,
             } => format!(
-                "action_decided {action} {} by {by}{}",
+                "action_decided {action} {} by {by}{}{}",
                 match decision {
                     ActionDecision::Allow => "allow",
                     ActionDecision::Deny => "deny",
                     ActionDecision::Defer => "deferred to the agent",
                 },
+                Receipt::said(receipt.as_ref(), Receipt::describe_action),
                 reason
                     .as_deref()
                     .map(|r| format!(": {r}"))

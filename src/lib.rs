@@ -20,6 +20,7 @@ pub mod policy;
 pub mod provenance;
 pub mod sanitize;
 pub mod state;
+pub mod stats;
 pub mod transcript;
 pub mod ui;
 pub mod words;

@@ -303,6 +303,121 @@ words!(DecidedBy, "a decider", {
     Agent => "agent",
 });
 
+/// The front end an operator decided in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Front {
+    /// The console (`leash`).
+    Console,
+    /// A command (`leash approve`, `reject`, `allow`, `deny`).
+    Cli,
+}
+
+words!(Front, "a front", { Console => "console", Cli => "cli" });
+
+/// How an operator's decision was made: where, when the turn (or action)
+/// was first shown and when it was decided, which of its views were
+/// opened, and whether its diff was seen to its last line. Policy, timeout
+/// and unattended decisions have none: nobody was shown anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub front: Front,
+    /// When it was first shown to the operator (RFC 3339); `None` when the
+    /// front could not know (a command, with no `leash show` or `leash
+    /// diff` of it run before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_at: Option<String>,
+    /// When the operator decided (RFC 3339).
+    pub decided_at: String,
+    /// The diff's last line was on screen (the console), or `leash diff`
+    /// wrote the whole diff out.
+    #[serde(default)]
+    pub diff_read_to_end: bool,
+    /// What was opened before deciding, in the order first opened: the
+    /// console's tabs (`output`, `diff`, `events`, `invariants`,
+    /// `provenance`, `action` for a held action's preview), or the
+    /// commands run (`show`, `hunks`, `diff`, `stat`, `actions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tabs: Vec<String>,
+}
+
+impl Receipt {
+    /// Seconds from first shown to decided, when both are known (never
+    /// below zero: clocks of two processes may disagree a little).
+    pub fn seconds(&self) -> Option<f64> {
+        let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+        let shown = parse(self.shown_at.as_deref()?)?;
+        let decided = parse(&self.decided_at)?;
+        let ms = (decided - shown).num_milliseconds().max(0);
+        Some(ms as f64 / 1000.0)
+    }
+
+    /// Whether the diff was opened before deciding.
+    pub fn opened_diff(&self) -> bool {
+        self.diff_read_to_end || self.tabs.iter().any(|t| t == "diff")
+    }
+
+    /// One line for a person about a turn's decision: "in the console,
+    /// 12.4 s after it was shown; diff read to the end (output, diff)".
+    pub fn describe(&self) -> String {
+        self.describe_with(true)
+    }
+
+    /// ` ` and what `describe` says of `receipt`; nothing without one.
+    pub fn said(receipt: Option<&Receipt>, describe: fn(&Receipt) -> String) -> String {
+        receipt
+            .map(|r| format!(" {}", describe(r)))
+            .unwrap_or_default()
+    }
+
+    /// [`Receipt::describe`] for a held action, which has no diff.
+    pub fn describe_action(&self) -> String {
+        self.describe_with(false)
+    }
+
+    fn describe_with(&self, diff: bool) -> String {
+        let mut s = match self.front {
+            Front::Console => "in the console".to_string(),
+            Front::Cli => "from the command line".to_string(),
+        };
+        match self.seconds() {
+            Some(secs) => s.push_str(&format!(", {} after it was shown", seconds_text(secs))),
+            None => s.push_str(", not known when it was shown"),
+        }
+        if diff {
+            s.push_str(if self.diff_read_to_end {
+                "; diff read to the end"
+            } else if self.opened_diff() {
+                "; diff opened, not read to the end"
+            } else {
+                "; diff not opened"
+            });
+        }
+        if !self.tabs.is_empty() {
+            s.push_str(&format!(" ({})", self.tabs.join(", ")));
+        }
+        s
+    }
+}
+
+/// The time now as the journal and receipts write it (RFC 3339, UTC, to
+/// the millisecond).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Seconds as a person reads them: `0.8 s`, `12.4 s`, `3 min 5 s`.
+pub fn seconds_text(secs: f64) -> String {
+    if secs < 60.0 {
+        return format!("{secs:.1} s");
+    }
+    let whole = secs.round() as u64;
+    if whole < 3600 {
+        return format!("{} min {} s", whole / 60, whole % 60);
+    }
+    format!("{} h {} min", whole / 3600, whole % 3600 / 60)
+}
+
 /// An approval of some of a turn's hunks (`turn_decided`'s `partial`):
 /// what lands is `commit`, the turn's base with the accepted hunks; the
 /// rest stays in `remainder` (the turn's whole tree on top of `commit`),

@@ -148,7 +148,9 @@ fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
     let second = app.selected.clone().unwrap();
     assert_ne!(second, "t3");
     let mut other = Workspace::open(&d.root).unwrap();
-    other.reject("t3", "decided elsewhere".into()).unwrap();
+    other
+        .reject("t3", "decided elsewhere".into(), None)
+        .unwrap();
     app.on_changed();
     settle(&mut app);
     assert_eq!(app.selected.as_deref(), Some(second.as_str()));
@@ -156,7 +158,9 @@ fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
 
     // When its entry is decided elsewhere, the cursor goes to the head.
     other.refresh().unwrap();
-    other.reject(&second, "decided elsewhere".into()).unwrap();
+    other
+        .reject(&second, "decided elsewhere".into(), None)
+        .unwrap();
     app.on_changed();
     settle(&mut app);
     let head = app.waiting()[0].turn().to_string();

@@ -437,7 +437,7 @@ fn help_explains_and_usage_errors_exit_2() {
     assert!(help.stdout.contains("leash init"), "{}", help.stdout);
     for sub in [
         "init", "run", "turns", "show", "diff", "approve", "reject", "rollback", "cancel",
-        "autonomy", "log",
+        "autonomy", "log", "stats",
     ] {
         let h = r.ok(&[sub, "--help"]);
         assert!(

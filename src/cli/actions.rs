@@ -28,7 +28,7 @@ pub fn list(ws: &Workspace, json: bool) -> CliResult {
         say!("no action waits for an answer");
         return Ok(0);
     }
-    for (t, a) in waiting {
+    for (t, a) in &waiting {
         say!(
             "{:<8} {:<7} {}  (turn {} · {})",
             a.id,
@@ -38,12 +38,17 @@ pub fn list(ws: &Workspace, json: bool) -> CliResult {
             crate::words::age(&a.requested)
         );
     }
+    // Shown to the operator: the receipt of `allow` / `deny` says since when.
+    for (_, a) in &waiting {
+        ws.note_shown(&a.id, "actions", false);
+    }
     say!("answer with `leash allow ACTION` or `leash deny ACTION --reason …`");
     Ok(0)
 }
 
 pub fn allow(ws: &mut Workspace, a: ActionArg) -> CliResult {
-    ws.decide_action(&a.action, ActionDecision::Allow, None)?;
+    let receipt = ws.cli_receipt(&a.action);
+    ws.decide_action(&a.action, ActionDecision::Allow, None, Some(receipt))?;
     if a.json {
         print_json(&serde_json::json!({"action": a.action, "decision": "allow"}));
     } else {
@@ -58,7 +63,13 @@ pub fn deny(ws: &mut Workspace, a: DenyArgs) -> CliResult {
             "a denial needs a reason (the agent is told it): --reason \"…\"",
         ));
     }
-    ws.decide_action(&a.action, ActionDecision::Deny, Some(a.reason.clone()))?;
+    let receipt = ws.cli_receipt(&a.action);
+    ws.decide_action(
+        &a.action,
+        ActionDecision::Deny,
+        Some(a.reason.clone()),
+        Some(receipt),
+    )?;
     if a.json {
         print_json(
             &serde_json::json!({"action": a.action, "decision": "deny", "reason": a.reason}),

@@ -24,7 +24,8 @@ pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
         return approve_hunks(ws, a);
     }
     let before = ws.notices().len();
-    let landing = ws.approve(&a.turn, a.reason)?;
+    let receipt = ws.cli_receipt(&a.turn);
+    let landing = ws.approve(&a.turn, a.reason, Some(receipt))?;
     new_notices(ws, before);
     if a.json {
         print_json(&serde_json::json!({"turn": a.turn, "state": "landed", "landing": landing}));
@@ -66,7 +67,8 @@ fn approve_hunks(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
         (None, None) => unreachable!("called with --hunks or --files"),
     };
     let before = ws.notices().len();
-    let done = ws.approve_hunks(&a.turn, &pick, a.reason)?;
+    let receipt = ws.cli_receipt(&a.turn);
+    let done = ws.approve_hunks(&a.turn, &pick, a.reason, Some(receipt))?;
     new_notices(ws, before);
     if a.json {
         print_json(&serde_json::json!({
@@ -137,7 +139,8 @@ pub fn reject(ws: &mut Workspace, a: RejectArgs) -> CliResult {
              turn later): --reason \"…\"",
         ));
     }
-    let r = ws.reject(&a.turn, a.reason)?;
+    let receipt = ws.cli_receipt(&a.turn);
+    let r = ws.reject(&a.turn, a.reason, Some(receipt))?;
     if a.json {
         print_json(&serde_json::json!({
             "turn": a.turn, "state": "rejected", "kept_at": r.kept_at,

@@ -10,6 +10,7 @@ mod init;
 pub mod out;
 mod provenance;
 mod run;
+mod stats;
 mod turns;
 
 use std::io::IsTerminal;
@@ -122,6 +123,22 @@ the current levels into .leash/config.toml for you to commit.")]
     Autonomy(AutonomyArgs),
     /// The journal, readable (or as JSON lines with --json).
     Log(LogArgs),
+    /// Whether review is real: per risk class, how the operator's decisions were made.
+    #[command(long_about = "\
+Per risk class, from the receipts leash keeps of every decision on a turn (when it was \
+first shown, when it was decided, which tabs or commands showed it, whether its diff was \
+seen to the last line): turns the operator decided, approved and rejected; the median and \
+p90 time from first shown to decided (and how many have no shown time: decided before \
+receipts were kept, or with `leash approve` and no `leash show` or `leash diff` of it \
+before); how many were decided without opening the diff, and how many with the diff read \
+to its end; how many approved turns were rolled back later; and the turns policy landed. \
+Approvals that look like rubber-stamping (at least 20 decisions, 95 % approved, a median \
+under 3 s, no diff read to its end), and a class never rejected or rolled back over 50 \
+decisions and 30 days, are named with the slider move they suggest.
+
+--since takes a day (2026-03-01, from local midnight), a time (RFC 3339) or a duration \
+back from now (7d, 2weeks): only decisions taken since then count.")]
+    Stats(StatsArgs),
     /// Run the invariants on the workspace (exit 1 when any fails).
     #[command(long_about = "\
 Run the [[invariant]] checks of .leash/config.toml on the checkout as it is: boot manifest, \
@@ -493,6 +510,16 @@ pub struct AutonomyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Count only decisions taken since: a day (2026-03-01), a time, or a duration back (7d).
+    #[arg(long, value_name = "D")]
+    pub since: Option<String>,
+    /// Print JSON: `since`, `classes` (one object per risk class) and `hints`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct LogArgs {
     /// Keep printing new events as they are appended.
     #[arg(long)]
@@ -586,6 +613,7 @@ fn wants_json(command: &Option<Command>) -> bool {
             Command::Reject(a) => a.json,
             Command::Autonomy(a) => a.json,
             Command::Log(a) => a.json,
+            Command::Stats(a) => a.json,
             Command::Check(a) => a.json,
             Command::Allow(a) => a.json,
             Command::Deny(a) => a.json,
@@ -785,6 +813,7 @@ fn dispatch(cli: Cli) -> CliResult {
             | Command::Diff(_)
             | Command::Blame(_)
             | Command::Log(_)
+            | Command::Stats(_)
             | Command::Actions(_)
     ) || matches!(&command, Command::Autonomy(a) if a.words.is_empty() && !a.save);
     let mut ws = if read_only {
@@ -812,6 +841,7 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Diff(a) => turns::diff(&ws, a),
         Command::Blame(a) => blame::blame(&ws, &dir, &a),
         Command::Log(a) => turns::log(&mut ws, a),
+        Command::Stats(a) => stats::stats(&ws, a),
         Command::Approve(a) => decide::approve(&mut ws, a),
         Command::Reject(a) => decide::reject(&mut ws, a),
         Command::Rollback(a) => decide::rollback(&mut ws, a),

@@ -308,6 +308,7 @@ fn show_hunks(ws: &Workspace, a: &ShowArgs) -> CliResult {
         say!("{} changes nothing", a.turn);
         return Ok(0);
     }
+    ws.note_shown(&a.turn, "hunks", false);
     for u in &units {
         let what = match (&u.header, u.whole) {
             (Some(h), _) if u.function.is_empty() => h.clone(),
@@ -347,6 +348,7 @@ pub fn show(ws: &Workspace, a: ShowArgs) -> CliResult {
         print_json(&v);
         return Ok(0);
     }
+    ws.note_shown(&t.id, "show", false);
     say!("{}  {}", t.id, t.title);
     say!("  state      {}", t.state);
     let level = t.autonomy.unwrap_or_else(|| ws.level_for(t));
@@ -443,6 +445,9 @@ pub fn show(ws: &Workspace, a: ShowArgs) -> CliResult {
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default()
         );
+        if let Some(r) = &d.receipt {
+            say!("  receipt    {}", r.describe());
+        }
     }
     if let Some(p) = t.decision.as_ref().and_then(|d| d.partial.as_ref()) {
         let numbers = |h: &[crate::model::HunkRef]| -> String {
@@ -530,6 +535,7 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
         );
     }
     if a.stat {
+        ws.note_shown(&t.id, "stat", false);
         for f in &files {
             say!(" {} | +{} -{}", f.name(), f.insertions, f.deletions);
         }
@@ -569,8 +575,11 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
     });
     // A reader that went away (a closed pipe) is not an error here either.
     if open {
-        let _ = stdout.flush();
+        open = stdout.flush().is_ok();
     }
+    drop(stdout);
+    // The whole diff went out, to its last line, unless its reader left.
+    ws.note_shown(&t.id, "diff", open && !files.is_empty());
     Ok(0)
 }
 

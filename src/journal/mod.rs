@@ -601,7 +601,7 @@ pub use crate::words::{age, ages_moved, record_ages};
 
 /// Now, as the journal writes time stamps.
 pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    crate::model::now()
 }
 
 /// Reads every usable record of a journal without locking or repairing it,

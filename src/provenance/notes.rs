@@ -17,7 +17,7 @@ use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use super::{Source, Written};
-use crate::model::{AutonomyLevel, DecidedBy, RiskClass};
+use crate::model::{AutonomyLevel, DecidedBy, Front, RiskClass};
 
 /// The notes ref leash writes.
 pub const NOTES_REF: &str = "refs/notes/leash";
@@ -135,6 +135,15 @@ pub struct ActionReceipt {
     pub by: DecidedBy,
     #[serde(default)]
     pub reason: Option<String>,
+    /// Where the operator answered (`console`, `cli`), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front: Option<Front>,
+    /// When the action was first shown to the operator, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_at: Option<String>,
+    /// When the operator answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
 }
 
 /// Agent Trace: a file with the lines attributed to the turn.
@@ -187,6 +196,18 @@ pub struct Receipt {
     #[serde(default)]
     pub requested: Option<String>,
     pub decided: String,
+    /// How an operator's approval was made, from its receipt (notes of
+    /// decisions without one leave these out): the front (`console`,
+    /// `cli`), when the turn was first shown, whether its diff was seen to
+    /// its last line, and the tabs or commands that showed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub front: Option<Front>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_read_to_end: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tabs: Vec<String>,
 }
 
 /// A citation in the lines the turn added whose source it never read

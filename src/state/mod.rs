@@ -269,6 +269,9 @@ pub struct ActionVerdict {
     pub decision: ActionDecision,
     pub by: DecidedBy,
     pub reason: Option<String>,
+    /// How the operator decided, when an operator did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::model::Receipt>,
 }
 
 /// An interactive agent session seen through its hooks.
@@ -306,6 +309,10 @@ pub struct TurnDecision {
     /// An approval of some hunks only (`turn_decided`'s `partial`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial: Option<crate::model::PartialVerdict>,
+    /// How the operator decided (`turn_decided`'s `receipt`); `None` for
+    /// policy, and for decisions journaled before receipts were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<crate::model::Receipt>,
 }
 
 /// A git mutation that was announced but whose completion is not recorded.
@@ -708,6 +715,7 @@ impl State {
                 by,
                 reason,
                 partial,
+                receipt,
                 ..
             } => {
                 t.decision = Some(TurnDecision {
@@ -716,6 +724,7 @@ impl State {
                     reason: reason.clone(),
                     ts: ts.clone(),
                     partial: partial.clone(),
+                    receipt: receipt.clone(),
                 });
             }
             Event::LandingStarted {
@@ -830,12 +839,14 @@ impl State {
                 decision,
                 by,
                 reason,
+                receipt,
             } => {
                 if let Some(a) = action_index(&t.actions, action).map(|i| &mut t.actions[i]) {
                     let verdict = ActionVerdict {
                         decision: *decision,
                         by: *by,
                         reason: reason.clone(),
+                        receipt: receipt.clone(),
                     };
                     let denied_before = a.decision.as_ref().map(|d| d.decision);
                     match &a.decision {
@@ -968,6 +979,59 @@ mod tests {
     }
 
     #[test]
+    fn a_decision_s_receipt_folds_and_lines_without_one_read_as_before() {
+        let line = |json: &str| -> Event { serde_json::from_str(json).unwrap() };
+        let s = fold(vec![
+            created(),
+            line(
+                r#"{"kind":"turn_decided","turn":"t1","decision":"reject","by":"operator","reason":"no"}"#,
+            ),
+        ]);
+        assert_eq!(
+            s.turn("t1").unwrap().decision.as_ref().unwrap().receipt,
+            None
+        );
+        let s = fold(vec![
+            created(),
+            approval("t1.a1"),
+            line(
+                r#"{"kind":"action_decided","action":"t1.a1","decision":"allow","by":"operator",
+                "receipt":{"front":"cli","decided_at":"2026-01-01T00:00:09.500Z"}}"#,
+            ),
+            line(
+                r#"{"kind":"turn_decided","turn":"t1","decision":"approve","by":"operator",
+                "receipt":{"front":"console","shown_at":"2026-01-01T00:00:01.000Z",
+                "decided_at":"2026-01-01T00:00:13.250Z","diff_read_to_end":true,
+                "tabs":["output","diff"]}}"#,
+            ),
+        ]);
+        let t = s.turn("t1").unwrap();
+        let r = t.decision.as_ref().unwrap().receipt.clone().unwrap();
+        assert_eq!(r.front, crate::model::Front::Console);
+        assert_eq!(r.seconds(), Some(12.25));
+        assert_eq!(r.tabs, ["output", "diff"]);
+        assert_eq!(
+            r.describe(),
+            "in the console, 12.2 s after it was shown; diff read to the end (output, diff)"
+        );
+        let a = t.actions[0]
+            .decision
+            .as_ref()
+            .unwrap()
+            .receipt
+            .clone()
+            .unwrap();
+        assert_eq!((a.front, a.seconds()), (crate::model::Front::Cli, None));
+        assert_eq!(
+            a.describe_action(),
+            "from the command line, not known when it was shown"
+        );
+        // Written back, a decision without a receipt has no `receipt` key.
+        let plain = serde_json::to_string(&turn_decided(Decision::Approve, DecidedBy::Policy));
+        assert!(!plain.unwrap().contains("receipt"));
+    }
+
+    #[test]
     fn confinement_folds_and_old_lines_read_as_before() {
         // A line written before confinement existed: no `confined` key.
         let old: Event =
@@ -1058,6 +1122,7 @@ mod tests {
             decision,
             by,
             reason: Some(why.into()),
+            receipt: None,
         }
     }
 
@@ -1362,6 +1427,7 @@ mod tests {
             by,
             reason: None,
             partial: None,
+            receipt: None,
         }
     }
 

@@ -32,6 +32,7 @@ mod layers;
 mod output;
 mod queue;
 mod reading;
+mod receipts;
 mod turn_list;
 mod verdicts;
 pub use autonomy::AutonomyPane;
@@ -45,6 +46,7 @@ pub use layers::{Layers, Overlay};
 pub use output::OutputView;
 pub use queue::{QueuePane, Waiting};
 pub use reading::{Areas, Drawn, Reading};
+pub use receipts::Seen;
 pub use turn_list::{Filter, TurnList};
 
 /// The panes that can hold focus.
@@ -86,6 +88,17 @@ impl Tab {
             Tab::Events => "Events",
             Tab::Invariants => "Invariants",
             Tab::Provenance => "Provenance",
+        }
+    }
+
+    /// The tab's word in a decision's receipt: its title in lower case.
+    pub fn word(self) -> &'static str {
+        match self {
+            Tab::Output => "output",
+            Tab::Diff => "diff",
+            Tab::Events => "events",
+            Tab::Invariants => "invariants",
+            Tab::Provenance => "provenance",
         }
     }
 }
@@ -178,6 +191,9 @@ pub struct App {
     /// Agent processes running in the repository (Claude Code, Codex), as
     /// the tick thread last found them.
     pub agent_procs: Vec<crate::workspace::hooks::AgentProcess>,
+    /// What the screen showed of each turn and action, for the receipts
+    /// of the operator's decisions.
+    pub seen: Seen,
 }
 
 /// The context a pane reads while it handles an action, built from the
@@ -268,6 +284,7 @@ impl App {
             checks_running: 0,
             policy_uncommitted: false,
             agent_procs: Vec::new(),
+            seen: Seen::default(),
         };
         app.head = read_head(&app.ws);
         app.policy_uncommitted = app.ws.uncommitted_policy().is_some();
@@ -279,6 +296,7 @@ impl App {
                 lines: notices,
             });
         }
+        app.give_hints();
         let first = app.turns().first().map(|t| t.id.clone());
         app.select(first);
         app
@@ -776,6 +794,7 @@ impl App {
                 self.on_changed();
                 if decided {
                     self.after_decision();
+                    self.give_hints();
                 }
                 self.select_started(started);
             }
@@ -788,6 +807,7 @@ impl App {
     /// things are for the mouse, the detail pane's page for paging, and
     /// the diff rows on screen, whose syntax colours are asked for.
     pub fn on_drawn(&mut self, drawn: Drawn) {
+        self.note_drawn(&drawn);
         self.page = drawn.page;
         self.areas = drawn.areas;
         if let Some((first, last)) = drawn.diff_rows
@@ -806,29 +826,29 @@ impl App {
 fn is_decision(op: &Op) -> bool {
     matches!(
         op,
-        Op::Approve(_)
+        Op::Approve(..)
             | Op::ApproveHunks(..)
             | Op::Reject(..)
             | Op::Rollback(_)
-            | Op::Allow(_)
+            | Op::Allow(..)
             | Op::Deny(..)
     )
 }
 
 fn op_name(op: &Op) -> String {
     match op {
-        Op::Approve(id) => format!("approve {id}"),
-        Op::ApproveHunks(id, _) => format!("approve hunks of {id}"),
+        Op::Approve(id, _) => format!("approve {id}"),
+        Op::ApproveHunks(id, ..) => format!("approve hunks of {id}"),
         Op::Comment { turn, .. } => format!("comment on {turn}"),
-        Op::Reject(id, _) => format!("reject {id}"),
+        Op::Reject(id, ..) => format!("reject {id}"),
         Op::Rollback(id) => format!("roll back {id}"),
         Op::Cancel(id) => format!("cancel {id}"),
         Op::SetAutonomy(..) => "autonomy".into(),
         Op::Start(_) => "new turn".into(),
-        Op::Allow(id) => format!("allow {id}"),
+        Op::Allow(id, _) => format!("allow {id}"),
         Op::Fix => "fix invariants".into(),
         Op::FixTurn(id) => format!("fix invariants of {id}"),
-        Op::Deny(id, _) => format!("deny {id}"),
+        Op::Deny(id, ..) => format!("deny {id}"),
     }
 }
 

@@ -15,7 +15,7 @@ use ratatui::style::Style;
 
 use crate::diff::{FileDiff, Limits};
 use crate::model::TurnSpec;
-use crate::model::{AutonomyLevel, RiskClass};
+use crate::model::{AutonomyLevel, Receipt, RiskClass};
 use crate::transcript::{self, Rendered};
 use crate::ui::highlight::Highlighter;
 use crate::workspace::blame::{LineBlame, SourceText};
@@ -78,10 +78,12 @@ pub type Highlighted = Vec<Vec<(Style, std::ops::Range<usize>)>>;
 /// An operator action, run where it cannot freeze the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
-    Approve(String),
+    /// Land a turn. Each decision carries its receipt, filled in when it
+    /// leaves the console (see `App::take_ops`).
+    Approve(String, Option<Receipt>),
     /// Land the hunks marked accepted (by file and `@@` header); the rest
     /// is kept aside.
-    ApproveHunks(String, Vec<crate::diff::select::Mark>),
+    ApproveHunks(String, Vec<crate::diff::select::Mark>, Option<Receipt>),
     /// Comment on a line of a turn's diff.
     Comment {
         turn: String,
@@ -90,20 +92,35 @@ pub enum Op {
         old_line: Option<u32>,
         text: String,
     },
-    Reject(String, String),
+    Reject(String, String, Option<Receipt>),
     Rollback(String),
     Cancel(String),
     SetAutonomy(AutonomyTarget, AutonomyLevel),
     /// Start a detached turn (the library's `agents::detached::start`).
     Start(TurnSpec),
     /// Let a waiting action run.
-    Allow(String),
+    Allow(String, Option<Receipt>),
     /// `leash check --fix`.
     Fix,
     /// `leash check --fix --turn T`: fix a turn awaiting review.
     FixTurn(String),
     /// Refuse a waiting action, with the reason the agent is told.
-    Deny(String, String),
+    Deny(String, String, Option<Receipt>),
+}
+
+impl Op {
+    /// The turn or action a decision is about, and its receipt to fill
+    /// in; `None` for what decides nothing (a rollback asks no review).
+    pub fn receipt_slot(&mut self) -> Option<(&str, &mut Option<Receipt>)> {
+        match self {
+            Op::Approve(id, r)
+            | Op::ApproveHunks(id, _, r)
+            | Op::Reject(id, _, r)
+            | Op::Allow(id, r)
+            | Op::Deny(id, _, r) => Some((id.as_str(), r)),
+            _ => None,
+        }
+    }
 }
 
 /// What came back.
@@ -348,12 +365,17 @@ fn ops_loop<M>(root: &Path, ops: Receiver<Op>, done: &Sender<M>, wrap: fn(Done) 
 pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
     let short = |c: &str| crate::model::short(c).to_string();
     match op {
-        Op::Approve(id) => ws
-            .approve(id, None)
+        Op::Approve(id, receipt) => ws
+            .approve(id, None, receipt.clone())
             .map(|l| format!("{id} landed on {} as {}", l.branch, short(&l.commit)))
             .map_err(|e| e.to_string()),
-        Op::ApproveHunks(id, keys) => ws
-            .approve_hunks(id, &crate::diff::select::Pick::Keys(keys.clone()), None)
+        Op::ApproveHunks(id, keys, receipt) => ws
+            .approve_hunks(
+                id,
+                &crate::diff::select::Pick::Keys(keys.clone()),
+                None,
+                receipt.clone(),
+            )
             .map(|p| {
                 let n: Vec<String> = p.accepted.iter().map(|h| h.n.to_string()).collect();
                 format!(
@@ -376,8 +398,8 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
             .comment_line(turn, path, *line, *old_line, text)
             .map(|()| format!("comment kept on {turn} {path}"))
             .map_err(|e| e.to_string()),
-        Op::Reject(id, reason) => ws
-            .reject(id, reason.clone())
+        Op::Reject(id, reason, receipt) => ws
+            .reject(id, reason.clone(), receipt.clone())
             .map(|r| {
                 let mut text = format!("{id} rejected; kept at {}", r.kept_at);
                 if !r.restored.is_empty() {
@@ -447,12 +469,22 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
             )),
             Err(e) => Err(e.to_string()),
         },
-        Op::Allow(id) => ws
-            .decide_action(id, crate::event::ActionDecision::Allow, None)
+        Op::Allow(id, receipt) => ws
+            .decide_action(
+                id,
+                crate::event::ActionDecision::Allow,
+                None,
+                receipt.clone(),
+            )
             .map(|()| format!("{id} allowed; the agent goes on"))
             .map_err(|e| e.to_string()),
-        Op::Deny(id, reason) => ws
-            .decide_action(id, crate::event::ActionDecision::Deny, Some(reason.clone()))
+        Op::Deny(id, reason, receipt) => ws
+            .decide_action(
+                id,
+                crate::event::ActionDecision::Deny,
+                Some(reason.clone()),
+                receipt.clone(),
+            )
             .map(|()| format!("{id} denied; the agent is told why"))
             .map_err(|e| e.to_string()),
     }

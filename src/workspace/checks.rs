@@ -357,6 +357,7 @@ impl Workspace {
             by: DecidedBy::Operator,
             reason: Some("leash check --fix".into()),
             partial: None,
+            receipt: None,
         });
         self.append(events)?;
         let landing = self.land_decided(&id)?;

@@ -451,6 +451,7 @@ fn pre_tool_use(
                 decision: *decision,
                 by: DecidedBy::Policy,
                 reason: Some(reason.clone()),
+                receipt: None,
             });
         } else if !operator {
             let (decision, reason) = match (unattended, &protected) {
@@ -479,6 +480,7 @@ fn pre_tool_use(
                 decision,
                 by: DecidedBy::Unattended,
                 reason: Some(reason),
+                receipt: None,
             });
         }
         Ok((events, action))
@@ -660,6 +662,7 @@ fn wait_for_operator(
                     decision: ActionDecision::Deny,
                     by: DecidedBy::Timeout,
                     reason: Some(format!("no operator answered within {timeout}")),
+                    receipt: None,
                 };
                 Ok((if open { vec![ev] } else { vec![] }, ()))
             })?;

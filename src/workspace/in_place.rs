@@ -207,6 +207,7 @@ impl Workspace {
                 reason: Some(rule.clone()),
                 ts: now,
                 partial: None,
+                receipt: None,
             });
             self.write_note_of(&landed, end, false);
             noted = true;
@@ -216,6 +217,7 @@ impl Workspace {
                 by: DecidedBy::Policy,
                 reason: Some(rule),
                 partial: None,
+                receipt: None,
             });
             events.push(Event::TurnLanded {
                 turn: id.to_string(),

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::checkpoint::{self, GitError};
 use crate::event::Event;
-use crate::model::{DecidedBy, Decision, FailureClass, TurnState};
+use crate::model::{DecidedBy, Decision, FailureClass, Receipt, TurnState};
 use crate::state::{State, Turn};
 
 impl Workspace {
@@ -22,11 +22,17 @@ impl Workspace {
         Ok(FileLock::acquire(&self.leash_dir.join("land.lock"), true)?.expect("waited for lock"))
     }
 
-    /// Approves a turn that awaits review and lands it. Exactly one of two
-    /// concurrent deciders wins; the other gets `AlreadyDecided`.
-    pub fn approve(&mut self, id: &str, reason: Option<String>) -> Result<Landing> {
+    /// Approves a turn that awaits review and lands it, keeping the
+    /// receipt of how the operator decided. Exactly one of two concurrent
+    /// deciders wins; the other gets `AlreadyDecided`.
+    pub fn approve(
+        &mut self,
+        id: &str,
+        reason: Option<String>,
+        receipt: Option<Receipt>,
+    ) -> Result<Landing> {
         let _lock = self.land_lock()?;
-        self.approve_locked(id, reason, None)
+        self.approve_locked(id, reason, None, receipt)
     }
 
     /// Records the operator's approval (of the whole turn, or of the hunks
@@ -36,6 +42,7 @@ impl Workspace {
         id: &str,
         reason: Option<String>,
         partial: Option<crate::model::PartialVerdict>,
+        receipt: Option<Receipt>,
     ) -> Result<Landing> {
         self.transact(|state| {
             decidable(state, id)?;
@@ -46,6 +53,7 @@ impl Workspace {
                     by: DecidedBy::Operator,
                     reason: reason.clone(),
                     partial: partial.clone(),
+                    receipt: receipt.clone(),
                 }],
                 (),
             ))
@@ -189,9 +197,15 @@ impl Workspace {
         })
     }
 
-    /// Rejects a turn that awaits review; its commit stays reachable at
+    /// Rejects a turn that awaits review, keeping the receipt of how the
+    /// operator decided; its commit stays reachable at
     /// `refs/leash/rejected/<id>`.
-    pub fn reject(&mut self, id: &str, reason: String) -> Result<Rejected> {
+    pub fn reject(
+        &mut self,
+        id: &str,
+        reason: String,
+        receipt: Option<Receipt>,
+    ) -> Result<Rejected> {
         let _lock = self.land_lock()?;
         self.transact(|state| {
             decidable(state, id)?;
@@ -202,6 +216,7 @@ impl Workspace {
                     by: DecidedBy::Operator,
                     reason: Some(reason.clone()),
                     partial: None,
+                    receipt: receipt.clone(),
                 }],
                 (),
             ))

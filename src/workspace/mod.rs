@@ -43,6 +43,8 @@ mod position;
 mod presence;
 mod reads;
 mod recovery;
+mod review;
+mod seen;
 pub mod shell;
 mod turns;
 mod verify;
@@ -531,12 +533,14 @@ impl Workspace {
     }
 
     /// Answers an action that waits for the operator (`leash allow|deny`, or
-    /// the console). The first answer stands; a second is "already decided".
+    /// the console), keeping the receipt of how the operator decided. The
+    /// first answer stands; a second is "already decided".
     pub fn decide_action(
         &mut self,
         action: &str,
         decision: crate::event::ActionDecision,
         reason: Option<String>,
+        receipt: Option<crate::model::Receipt>,
     ) -> Result<()> {
         self.transact(|state| {
             let (_, a) = state.action(action).ok_or_else(|| {
@@ -561,6 +565,7 @@ impl Workspace {
                     decision,
                     by: DecidedBy::Operator,
                     reason: reason.clone(),
+                    receipt: receipt.clone(),
                 }],
                 (),
             ))

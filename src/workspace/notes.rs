@@ -255,9 +255,14 @@ pub(crate) fn build(repo: &Repository, input: &NoteInput<'_>) -> Result<Note, gi
                 .collect(),
             requested: asked.as_ref().map(|a| a.ts.clone()),
             decided: asked.map(|a| a.ts).unwrap_or_else(|| commit_time(&commit)),
+            front: None,
+            shown_at: None,
+            diff_read_to_end: None,
+            tabs: Vec::new(),
         }
     } else {
         let d = turn.decision.as_ref();
+        let how = d.and_then(|d| d.receipt.as_ref());
         let mut reasons = Vec::new();
         if !turn.reason.is_empty() {
             reasons.push(turn.reason.clone());
@@ -279,6 +284,10 @@ pub(crate) fn build(repo: &Repository, input: &NoteInput<'_>) -> Result<Note, gi
             decided: d
                 .map(|d| d.ts.clone())
                 .unwrap_or_else(|| commit_time(&commit)),
+            front: how.map(|r| r.front),
+            shown_at: how.and_then(|r| r.shown_at.clone()),
+            diff_read_to_end: how.map(|r| r.diff_read_to_end),
+            tabs: how.map(|r| r.tabs.clone()).unwrap_or_default(),
         }
     };
     let actions = turn
@@ -297,6 +306,9 @@ pub(crate) fn build(repo: &Repository, input: &NoteInput<'_>) -> Result<Note, gi
                     .unwrap_or_default(),
                 by: v.by,
                 reason: v.reason.clone(),
+                front: v.receipt.as_ref().map(|r| r.front),
+                shown_at: v.receipt.as_ref().and_then(|r| r.shown_at.clone()),
+                decided_at: v.receipt.as_ref().map(|r| r.decided_at.clone()),
             }),
             ok: a.done,
             reads: a.paths_read.clone(),

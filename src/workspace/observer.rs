@@ -170,6 +170,7 @@ impl TurnObserver<'_> {
                     decision: crate::event::ActionDecision::Deny,
                     by: DecidedBy::Agent,
                     reason: Some(crate::agents::adapter::shorten(message, 400)),
+                    receipt: None,
                 }],
                 (),
             ))

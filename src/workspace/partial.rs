@@ -55,6 +55,7 @@ impl Workspace {
         id: &str,
         pick: &Pick,
         reason: Option<String>,
+        receipt: Option<crate::model::Receipt>,
     ) -> Result<PartialLanding> {
         let _lock = self.land_lock()?;
         self.refresh()?;
@@ -81,7 +82,7 @@ impl Workspace {
             )));
         }
         if rejected.is_empty() {
-            let landing = self.approve_locked(id, reason, None)?;
+            let landing = self.approve_locked(id, reason, None, receipt)?;
             return Ok(PartialLanding {
                 landing,
                 accepted,
@@ -116,7 +117,7 @@ impl Workspace {
             remainder: split.remainder.to_string(),
             invariants,
         };
-        let landing = self.approve_locked(id, reason, Some(verdict))?;
+        let landing = self.approve_locked(id, reason, Some(verdict), receipt)?;
         Ok(PartialLanding {
             landing,
             accepted,

@@ -712,6 +712,7 @@ impl Workspace {
                 by: DecidedBy::Policy,
                 reason: Some(rule.clone()),
                 partial: None,
+                receipt: None,
             });
         }
         self.append(events)?;

@@ -118,10 +118,12 @@ impl App {
     }
 
     /// Hands the operator actions waiting in the outbox to whoever carries
-    /// them out (the event loop, a test), counting those that check the
-    /// branch head so the header says "checking…" until they are done.
+    /// them out (the event loop, a test), each decision with its receipt,
+    /// counting those that check the branch head so the header says
+    /// "checking…" until they are done.
     pub fn take_ops(&mut self) -> Vec<Op> {
-        let ops: Vec<Op> = self.outbox.ops.drain(..).collect();
+        let mut ops: Vec<Op> = self.outbox.ops.drain(..).collect();
+        self.stamp(&mut ops);
         self.checks_running += ops.iter().filter(|o| checks_head(o)).count();
         ops
     }
@@ -170,5 +172,5 @@ impl App {
 /// Whether an operator action checks what the branch head will hold: a
 /// landing (the merged tree, when the branch moved) or a fix.
 fn checks_head(op: &Op) -> bool {
-    matches!(op, Op::Fix | Op::Approve(_))
+    matches!(op, Op::Fix | Op::Approve(..))
 }

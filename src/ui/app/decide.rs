@@ -30,7 +30,7 @@ impl App {
                 text: format!("allowing {id}…"),
                 error: false,
             });
-            self.outbox.ops.push(Op::Allow(id));
+            self.outbox.ops.push(Op::Allow(id, None));
             return;
         }
         let Some(t) = self.target() else {
@@ -46,7 +46,7 @@ impl App {
             self.layers.open(Dialog::Confirm {
                 title: format!("Approve {}?", t.id),
                 lines,
-                op: Op::Approve(t.id),
+                op: Op::Approve(t.id, None),
             });
             return;
         }
@@ -54,7 +54,7 @@ impl App {
             text: format!("landing {}…", t.id),
             error: false,
         });
-        self.outbox.ops.push(Op::Approve(t.id));
+        self.outbox.ops.push(Op::Approve(t.id, None));
     }
 
     /// `F`: fixes the waiting turn the action applies to, or — with none —
@@ -378,13 +378,13 @@ impl App {
                         text: format!("denying {turn}…"),
                         error: false,
                     });
-                    self.outbox.ops.push(Op::Deny(turn, reason));
+                    self.outbox.ops.push(Op::Deny(turn, reason, None));
                 } else {
                     self.status = Some(Status {
                         text: format!("rejecting {turn}…"),
                         error: false,
                     });
-                    self.outbox.ops.push(Op::Reject(turn, reason));
+                    self.outbox.ops.push(Op::Reject(turn, reason, None));
                 }
             }
             (Dialog::Confirm { op, .. }, Action::Confirm | Action::Open) => {

@@ -137,7 +137,7 @@ mod tests {
         assert!(screen.contains("qj"), "{screen}");
         press(app, KeyCode::Enter);
         assert!(app.dialog().is_none());
-        assert_eq!(app.outbox.ops, [Op::Reject("t1".into(), "qj".into())]);
+        assert_eq!(app.outbox.ops, [Op::Reject("t1".into(), "qj".into(), None)]);
     }
 
     #[test]

@@ -383,7 +383,7 @@ impl App {
         }
         let op = if aside == 0 {
             lines.push("Every hunk is accepted: the whole turn lands.".into());
-            Op::Approve(t.id.clone())
+            Op::Approve(t.id.clone(), None)
         } else {
             lines.push(format!(
                 "{aside} kept aside at refs/leash/rejected/{} (not landed):",
@@ -404,7 +404,7 @@ impl App {
                 lines.push(format!("  … and {} more", rest.len() - 8));
             }
             lines.push("The invariants run on what lands first; one it breaks stops it.".into());
-            Op::ApproveHunks(t.id.clone(), accepted)
+            Op::ApproveHunks(t.id.clone(), accepted, None)
         };
         self.layers.open(Dialog::Confirm { title, lines, op });
     }

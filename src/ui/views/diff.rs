@@ -183,6 +183,22 @@ pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usi
     }
     // Cut, a diff line's numbers and sign stay while its text scrolls.
     let wrap = app.wraps();
+    // Wrapped, long lines take more than a row each: what is drawn ends
+    // where the pane is full (the receipt's "read to the end" counts on it).
+    let last = if wrap {
+        let mut used = 0;
+        let fit = lines
+            .iter()
+            .take_while(|l| {
+                used += l.width().div_ceil(width.max(1)).max(1);
+                used <= height
+            })
+            .count();
+        // At least the row at the top, a line longer than the pane.
+        first + fit.max(1).min(lines.len())
+    } else {
+        last
+    };
     let p = cut_paragraph(
         lines,
         // File and hunk headers stay whole in place (cut with a marker).
