@@ -16,6 +16,7 @@ use crate::model::{AutonomyLevel, FailureClass, RiskClass};
 
 pub mod command;
 pub mod protected;
+pub mod suggest;
 
 pub use crate::model::{Escalation, Exit};
 pub use command::CommandPattern;
@@ -29,6 +30,10 @@ pub struct RiskRule {
     /// Tool names (globs): `mcp__*`, `WebFetch`.
     pub tools: Vec<String>,
     pub class: RiskClass,
+    /// `lower = true`: a tool call every subject of which this kind of
+    /// rule matches is classed by these rules alone, below the turn's
+    /// class and other rules if need be (see [`RiskRules::lowered`]).
+    pub lower: bool,
 }
 
 /// Compiles a path rule: `*` stays inside one path component and `**`
@@ -199,6 +204,8 @@ pub struct RiskRules {
     commands: Vec<(CommandPattern, Entry)>,
     tools: GlobSet,
     tool_entries: Vec<Entry>,
+    /// The rules with `lower = true`, compiled again on their own.
+    lowering: Option<Box<RiskRules>>,
 }
 
 impl Default for RiskRules {
@@ -209,6 +216,7 @@ impl Default for RiskRules {
             commands: Vec::new(),
             tools: GlobSet::empty(),
             tool_entries: Vec::new(),
+            lowering: None,
         }
     }
 }
@@ -251,13 +259,103 @@ impl RiskRules {
                 });
             }
         }
+        let lowering: Vec<RiskRule> = rules
+            .iter()
+            .filter(|r| r.lower)
+            .map(|r| RiskRule {
+                lower: false,
+                ..r.clone()
+            })
+            .collect();
+        let lowering = if lowering.is_empty() {
+            None
+        } else {
+            Some(Box::new(RiskRules::compile(&lowering)?))
+        };
         Ok(RiskRules {
             paths: paths.build().map_err(|e| e.to_string())?,
             path_entries,
             commands,
             tools: tools.build().map_err(|e| e.to_string())?,
             tool_entries,
+            lowering,
         })
+    }
+
+    /// The class a tool call gets from the `lower = true` rules, when they
+    /// cover all of it: every path it writes (where it lands, inside the
+    /// workspace), every simple command of every command line it runs and
+    /// every file those commands write, and the tool itself when a `tools`
+    /// rule or `default_risk` classed it. `hits` are what
+    /// [`classify_action`] found; a protected or unreadable one is never
+    /// lowered. Returns one hit per subject, each with the highest
+    /// lowering rule that matches it; `None` when anything is left
+    /// uncovered, or there is nothing to cover.
+    #[allow(clippy::too_many_arguments)]
+    pub fn lowered(
+        &self,
+        root: &Path,
+        cwd: &Path,
+        tool: &str,
+        paths_written: &[String],
+        commands: &[String],
+        hits: &[RuleHit],
+    ) -> Option<Vec<RuleHit>> {
+        let low = self.lowering.as_deref()?;
+        if hits
+            .iter()
+            .any(|h| matches!(h.kind, HitKind::Protected | HitKind::Unreadable))
+        {
+            return None;
+        }
+        let mut out = Vec::new();
+        let path = |p: &str, out: &mut Vec<RuleHit>| -> Option<()> {
+            let mut any = false;
+            for place in protected::places(root, cwd, p) {
+                match place {
+                    Place::Inside(rel) => {
+                        out.push(low.classify_path(&rel)?);
+                        any = true;
+                    }
+                    Place::Outside(_) => return None,
+                }
+            }
+            any.then_some(())
+        };
+        for p in paths_written {
+            path(p, &mut out)?;
+        }
+        for line in commands {
+            let parsed = command::parse(line).ok()?;
+            if !parsed.opaque.is_empty() || parsed.commands.is_empty() {
+                return None;
+            }
+            for cmd in &parsed.commands {
+                let one = command::Parsed {
+                    commands: vec![cmd.clone()],
+                    ..command::Parsed::default()
+                };
+                out.push(low.best_command(&one)?);
+            }
+            for w in &parsed.writes {
+                // As in `classify_action`: only what lands inside counts.
+                for place in protected::places(root, cwd, w) {
+                    if let Place::Inside(rel) = place {
+                        out.push(low.classify_path(&rel)?);
+                    }
+                }
+            }
+        }
+        if hits.iter().any(|h| h.kind == HitKind::Tool) {
+            let e = best(&low.tools, &low.tool_entries, tool)?;
+            out.push(RuleHit {
+                class: e.class,
+                pattern: e.pattern.clone(),
+                subject: tool.to_string(),
+                kind: HitKind::Tool,
+            });
+        }
+        (!out.is_empty()).then_some(out)
     }
 
     /// True when there is no rule at all.
@@ -666,6 +764,7 @@ mod tests {
             commands: commands.iter().map(|s| s.to_string()).collect(),
             tools: Vec::new(),
             class,
+            lower: false,
         }
     }
 

@@ -99,6 +99,7 @@ impl Source<'_> {
             commands,
             tools,
             class: class.0,
+            lower: raw.lower.unwrap_or(false),
         })
     }
 

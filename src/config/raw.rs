@@ -198,7 +198,8 @@ pub(super) struct RawSliders {
 #[derive(Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a [[risk]] table with `paths`, `commands` and/or `tools`, and `class`"
+    expecting = "a [[risk]] table with `paths`, `commands` and/or `tools`, `class`, and \
+                 optionally `lower`"
 )]
 pub(super) struct RawRisk {
     #[serde(default)]
@@ -208,6 +209,7 @@ pub(super) struct RawRisk {
     #[serde(default)]
     pub(super) tools: Vec<Spanned<String>>,
     pub(super) class: Option<Word<RiskClass>>,
+    pub(super) lower: Option<bool>,
 }
 
 #[derive(Deserialize)]

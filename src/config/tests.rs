@@ -150,12 +150,14 @@ fn config_template_parses_to_the_documented_values() {
                 commands: vec![],
                 tools: vec![],
                 class: High,
+                lower: false,
             },
             RiskRule {
                 paths: vec![],
                 commands: argv(&["git push*", "curl *", "rm -rf *"]),
                 tools: vec![],
                 class: High,
+                lower: false,
             },
         ]
     );
@@ -238,6 +240,7 @@ fn config_template_shows_every_key_and_its_examples_parse() {
         "commands",
         "tools",
         "class",
+        "lower",
         "[agents.",
         "command",
         "format",
@@ -298,13 +301,15 @@ fn config_template_shows_every_key_and_its_examples_parse() {
     );
     assert_eq!(c.invariants[7].options.len(), 2);
     // Apart from what was switched on, nothing changed.
-    // The commented `tools` rule.
+    // The commented `tools` rule, then the `lower` one.
+    let n = c.risk.len();
+    assert_eq!(c.risk[n - 2].tools, vec!["mcp__*".to_string()]);
     assert_eq!(
-        c.risk.last().map(|r| r.tools.clone()),
-        Some(vec!["mcp__*".to_string()])
+        (c.risk[n - 1].paths.clone(), c.risk[n - 1].lower),
+        (vec!["docs/notes/**".to_string()], true)
     );
     let mut rest = c.clone();
-    rest.risk.pop();
+    rest.risk.truncate(n - 2);
     rest.invariants.clear();
     rest.run.timeout = None;
     assert_eq!(c.run.confine, ConfineMode::Require);
@@ -1300,4 +1305,18 @@ fn notify_command_is_an_argv_with_a_program() {
     );
     cfg_err("[notify]\ncmd = [\"x\"]\n", 2, 1, &["cmd"]);
     cfg_err("[notify]\ncommand = \"notify-send hi\"\n", 2, 11, &[]);
+}
+
+#[test]
+fn a_risk_rule_may_lower() {
+    let c = cfg("[[risk]]\npaths = [\"docs/**\"]\nclass = \"low\"\nlower = true\n");
+    assert!(c.risk[0].lower);
+    let c = cfg("[[risk]]\npaths = [\"docs/**\"]\nclass = \"low\"\n");
+    assert!(!c.risk[0].lower);
+    cfg_err(
+        "[[risk]]\npaths = [\"docs/**\"]\nclass = \"low\"\nlower = \"yes\"\n",
+        4,
+        9,
+        &["bool"],
+    );
 }

@@ -379,12 +379,33 @@ fn pre_tool_use(
         &written,
         &tool.commands,
     );
-    let class = hits
-        .iter()
-        .map(|h| h.class)
-        .max()
-        .unwrap_or(turn.declared_risk)
-        .max(turn.declared_risk);
+    // A call that `lower = true` rules cover whole is classed by them
+    // alone: the operator said such calls are of that class.
+    let lowered = rules.lowered(
+        &root,
+        &work_dir,
+        &tool.tool,
+        &written,
+        &tool.commands,
+        &hits,
+    );
+    let (class, hits) = match lowered {
+        Some(low) => (
+            low.iter()
+                .map(|h| h.class)
+                .max()
+                .unwrap_or(turn.declared_risk),
+            low,
+        ),
+        None => (
+            hits.iter()
+                .map(|h| h.class)
+                .max()
+                .unwrap_or(turn.declared_risk)
+                .max(turn.declared_risk),
+            hits,
+        ),
+    };
     let protected = hits
         .iter()
         .find(|h| h.kind == policy::HitKind::Protected)
