@@ -351,6 +351,18 @@ pub enum Event {
         level: AutonomyLevel,
         by: DecidedBy,
     },
+    /// A `[[risk]]` rule the operator confirmed was added to
+    /// `.leash/config.toml` in a commit of its own on `branch`.
+    RuleAdded {
+        commit: String,
+        branch: String,
+        /// `allow docs/** as medium`, `raise git push* to high`.
+        rule: String,
+        /// The actions (or turns) whose answers proposed it.
+        #[serde(default)]
+        from: Vec<String>,
+        by: DecidedBy,
+    },
 }
 
 /// True for a full object id as leash writes them: 40 lowercase or
@@ -436,6 +448,7 @@ impl Event {
             Event::TurnInterrupted { .. } => "turn_interrupted",
             Event::LockRemoved { .. } => "lock_removed",
             Event::AutonomySet { .. } => "autonomy_set",
+            Event::RuleAdded { .. } => "rule_added",
             Event::SessionStarted { .. } => "session_started",
             Event::SessionEnded { .. } => "session_ended",
             Event::TurnConfined { .. } => "turn_confined",
@@ -476,6 +489,7 @@ impl Event {
                 action.split('.').next()
             }
             Event::AutonomySet { .. }
+            | Event::RuleAdded { .. }
             | Event::SessionStarted { .. }
             | Event::SessionEnded { .. } => None,
         }
@@ -571,6 +585,10 @@ impl Event {
             }
             Event::TurnRolledBack { commit, .. } => {
                 oids.extend(commit.as_deref().map(|c| ("commit", c)));
+            }
+            Event::RuleAdded { commit, branch, .. } => {
+                oids.push(("commit", commit));
+                branches.push(branch);
             }
             Event::TurnRejected { kept_at, .. }
                 if !kept_at.starts_with("refs/leash/")
@@ -712,6 +730,17 @@ impl Event {
                     .as_deref()
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default()
+            ),
+            Event::RuleAdded {
+                commit,
+                branch,
+                rule,
+                from,
+                by,
+            } => format!(
+                "rule_added {rule} on {branch} at {} by {by} (from {})",
+                crate::model::short(commit),
+                from.join(", ")
             ),
             Event::AutonomySet {
                 class,

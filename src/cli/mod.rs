@@ -9,6 +9,7 @@ mod decide;
 mod init;
 pub mod out;
 mod provenance;
+mod rules;
 mod run;
 mod stats;
 mod turns;
@@ -169,6 +170,22 @@ that does not verify is forged; an unsigned receipt is a warning, an error with 
 --require-signed). Reads git only, so it runs on a fresh clone that fetched the notes. \
 Exit status: 1 with one line per violation.")]
     Verify(VerifyArgs),
+    /// Rules proposed from your answers: `leash rules suggest`, `leash rules add --from ACTION`.
+    #[command(long_about = "\
+`leash rules suggest` prints the [[risk]] rules your answers imply, from the journal's \
+history: for each tool call you allowed after it was held, the narrowest rule with \
+`lower = true` that lets such calls run alone under the current sliders (unless the \
+committed policy already does); for each kind of call you denied (or a turn you rejected \
+wrote) three times or more, the rule that raises it to a class that waits for you. Each \
+comes with the TOML it would add and the answers that led to it. `leash rules add --from \
+ACTION --yes` appends one (the one ACTION is part of, else the allowing rule for ACTION) \
+to .leash/config.toml in a commit of its own on the checked-out branch; without --yes it \
+only shows it. It refuses while .leash/config.toml has uncommitted edits or HEAD is \
+detached. In the console, `A` on a held action allows it and offers the same.")]
+    Rules {
+        #[command(subcommand)]
+        op: RulesOp,
+    },
     /// Let a waiting action run.
     Allow(ActionArg),
     /// Refuse a waiting action; the agent is told the reason.
@@ -283,6 +300,27 @@ pub enum HooksOp {
     Install,
     Uninstall,
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesOp {
+    /// The rules the journal's history proposes, with their TOML.
+    Suggest(JsonFlag),
+    /// Append a proposed rule to .leash/config.toml in a commit of its own.
+    Add(RulesAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesAddArgs {
+    /// The action whose answer proposes the rule, e.g. t3.a2.
+    #[arg(long, value_name = "ACTION")]
+    pub from: String,
+    /// Write and commit it (without: only show it).
+    #[arg(long)]
+    pub yes: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -620,6 +658,10 @@ fn wants_json(command: &Option<Command>) -> bool {
             Command::Hooks { json, .. } => *json,
             Command::Notes(a) => a.json,
             Command::Verify(a) => a.json,
+            Command::Rules { op } => match op {
+                RulesOp::Suggest(a) => a.json,
+                RulesOp::Add(a) => a.json,
+            },
             Command::Hook { .. }
             | Command::Demo(_)
             | Command::DemoAgent { .. }
@@ -815,6 +857,9 @@ fn dispatch(cli: Cli) -> CliResult {
             | Command::Log(_)
             | Command::Stats(_)
             | Command::Actions(_)
+            | Command::Rules {
+                op: RulesOp::Suggest(_)
+            }
     ) || matches!(&command, Command::Autonomy(a) if a.words.is_empty() && !a.save);
     let mut ws = if read_only {
         open_read_only(&dir)?
@@ -847,6 +892,10 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Rollback(a) => decide::rollback(&mut ws, a),
         Command::Cancel(a) => decide::cancel(&mut ws, a),
         Command::Autonomy(a) => decide::autonomy(&mut ws, a),
+        Command::Rules { op } => match op {
+            RulesOp::Suggest(a) => rules::suggest(&ws, a.json),
+            RulesOp::Add(a) => rules::add(&mut ws, a),
+        },
     }
 }
 

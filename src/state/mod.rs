@@ -538,6 +538,9 @@ impl State {
                 }
                 return;
             }
+            // The rule is in the committed config; the journal only says
+            // who added it and why.
+            Event::RuleAdded { .. } => return,
             _ => {}
         }
         if let Event::AutonomySet {
@@ -927,6 +930,7 @@ impl State {
             | Event::TurnCreated { .. }
             | Event::LockRemoved { .. }
             | Event::AutonomySet { .. }
+            | Event::RuleAdded { .. }
             | Event::SessionStarted { .. }
             | Event::SessionEnded { .. } => {}
             Event::Usage { model, .. } => {

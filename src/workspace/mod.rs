@@ -44,6 +44,7 @@ mod presence;
 mod reads;
 mod recovery;
 mod review;
+pub mod rules;
 mod seen;
 pub mod shell;
 mod turns;
