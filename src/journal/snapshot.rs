@@ -163,7 +163,7 @@ fn fold_id() -> &'static str {
 /// A hash of the code that folds (computed when leash is built, not in
 /// every process that opens the journal).
 const FOLD_HASH: u64 = {
-    let sources: [&[u8]; 12] = [
+    let sources: [&[u8]; 13] = [
         env!("CARGO_PKG_VERSION").as_bytes(),
         include_bytes!("../state/mod.rs"),
         include_bytes!("../state/brief.rs"),
@@ -172,6 +172,8 @@ const FOLD_HASH: u64 = {
         include_bytes!("../state/denials.rs"),
         include_bytes!("../state/queries.rs"),
         include_bytes!("../event.rs"),
+        // Events' readable lines are folded into each turn's log.
+        include_bytes!("../event/describe.rs"),
         include_bytes!("../invariants/mod.rs"),
         include_bytes!("../model.rs"),
         include_bytes!("mod.rs"),
