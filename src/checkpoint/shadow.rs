@@ -8,8 +8,9 @@
 //! commands. Rolling a turn back restores each changed file to its start
 //! content, but only where the file still holds its end content.
 //!
-//! None of this may disturb the user's own git state: snapshots are built in a
-//! private index file under `.git/leash/shadow/`, through a second `Repository`
+//! None of this may disturb the user's own git state: snapshots are built from
+//! a walk of the working tree against a stat cache of the session's own under
+//! `.git/leash/shadow/` (`walk`, `cache`), through a second `Repository`
 //! handle whose in-memory index is replaced, so the user's `.git/index`, HEAD
 //! and branch are never written.
 
@@ -23,6 +24,12 @@ use git2::{
     Commit, Diff, DiffOptions, ErrorCode, Index, IndexTime, ObjectType, Oid, Repository, Signature,
     Tree,
 };
+
+use cache::Cache;
+use walk::{Candidates, Start, Walk};
+
+mod cache;
+mod walk;
 
 /// Errors from taking, comparing or restoring shadow snapshots.
 #[derive(Debug, thiserror::Error)]
@@ -87,16 +94,110 @@ pub fn shadow_ref(session: &str) -> String {
 /// parent is the session's previous snapshot, if any. `label` goes in the
 /// commit message (e.g. "start t5", "end t5"). The user's `.git/index`,
 /// HEAD, branch and working tree are not modified; unchanged files are not
-/// re-hashed, thanks to the session's private index under `.git/leash/shadow/`.
+/// re-hashed, nor the trees of unchanged directories written, thanks to the
+/// session's stat cache under `.git/leash/shadow/`.
 pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, ShadowError> {
     check_session(session)?;
     let workdir = workdir_of(repo)?;
     let handle = private_handle(repo, workdir)?;
+    let dir = repo.path().join("leash").join("shadow");
+    fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
 
-    let index_path = private_index_path(repo, session);
-    if let Some(dir) = index_path.parent() {
-        fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let config = handle.config()?;
+    let flag = |key: &str, default: bool| config.get_bool(key).unwrap_or(default);
+    // Where file names are matched without regard to case, or read back in
+    // another Unicode form than they were written in (macOS, Windows),
+    // libgit2's index, which knows both rules, keeps the stat cache.
+    if flag("core.ignorecase", false) || flag("core.precomposeunicode", false) {
+        let tree_id = tree_through_index(repo, &handle, workdir, session)?;
+        return commit_snapshot(&handle, session, label, tree_id);
     }
+    let trust_ctime = flag("core.trustctime", true);
+    drop(config);
+
+    let cache_path = stat_cache_path(repo, session);
+    // The cache vouches only for the snapshot it was written with: every
+    // object it names is then reachable from the session's ref.
+    let previous = match handle.refname_to_id(&shadow_ref(session)) {
+        Ok(id) => Some(handle.find_commit(id)?.tree_id()),
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    let cache = cache::read(&cache_path).filter(|c| c.root.is_some() && c.root == previous);
+
+    // The user's index is read only when it changed since the last seeding
+    // (or there is no cache): seeding from the same index again would add
+    // nothing the walk keeps, unless a file dropped as deleted is back.
+    let stamp = user_index_stamp(repo);
+    let reuse = cache.as_ref().is_some_and(|c| {
+        stamp.is_some()
+            && c.stamp == stamp
+            && !c.entries.is_empty()
+            && !c
+                .missing
+                .iter()
+                .any(|p| fs::symlink_metadata(workdir.join(git_path(p))).is_ok())
+    });
+    // Without a cache nothing is racy by the cache's clock: what the user's
+    // index says is weighed by its own.
+    let written = cache.as_ref().map_or((i64::MAX, u32::MAX), |c| c.written);
+    let cache = cache.unwrap_or_default();
+    let start = if reuse {
+        Start {
+            old: cache.entries,
+            seeded: Vec::new(),
+            trees: cache.trees,
+            written,
+            tracked: Tracked::Unread,
+            candidates: Candidates::Listed(cache.extras.into_iter().collect()),
+        }
+    } else {
+        let seeding = seed_from_user_index(repo, &handle, cache.entries)?;
+        Start {
+            old: seeding.entries,
+            seeded: seeding.seeded,
+            trees: cache.trees,
+            written,
+            tracked: Tracked::Read(seeding.tracked),
+            candidates: Candidates::Untracked,
+        }
+    };
+    let mut missing = if reuse { cache.missing } else { Vec::new() };
+
+    let mut walk = Walk::new(repo, &handle, workdir, trust_ctime, start)?;
+    let tree_id = walk.run()?;
+    missing.append(&mut walk.removed);
+    missing.sort();
+    missing.dedup();
+    let next = Cache {
+        root: Some(tree_id),
+        stamp,
+        entries: std::mem::take(&mut walk.entries),
+        trees: std::mem::take(&mut walk.trees),
+        extras: std::mem::take(&mut walk.extras),
+        missing,
+        written: (0, 0),
+    };
+    drop(walk);
+    let oid = commit_snapshot(&handle, session, label, tree_id)?;
+    // Only a cache: if it cannot be written, the next snapshot starts afresh.
+    if cache::write(&cache_path, &next).is_ok() {
+        // What an earlier leash kept instead.
+        remove_file_if_present(&private_index_path(repo, session));
+        remove_file_if_present(&seed_record_path(repo, session));
+    }
+    Ok(oid)
+}
+
+/// The snapshot's tree built through a libgit2 index kept in
+/// `.git/leash/shadow/<session>.index` (with its seed record beside it).
+fn tree_through_index(
+    repo: &Repository,
+    handle: &Repository,
+    workdir: &Path,
+    session: &str,
+) -> Result<Oid, ShadowError> {
+    let index_path = private_index_path(repo, session);
     let mut index = open_private_index(&index_path)?;
     // Diffing and adding by path need an owning repository; attaching the
     // index to our own handle keeps the caller's handle (and its idea of
@@ -120,17 +221,17 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
     let (mut tracked, candidates, mut missing) = match record {
         Some(r) => (Tracked::Unread, Some(r.extras), r.missing),
         None => (
-            Tracked::Read(seed_from_user_index(repo, &mut index)?),
+            Tracked::Read(seed_index_from_user_index(repo, &mut index)?),
             None,
             Vec::new(),
         ),
     };
 
-    let (added, removed) = refresh_from_workdir(&handle, &mut index)?;
+    let (added, removed) = refresh_from_workdir(handle, &mut index)?;
     missing.extend(removed);
     missing.sort();
     missing.dedup();
-    let extras = drop_newly_ignored(repo, &handle, &mut index, &mut tracked, candidates, added)?;
+    let extras = drop_newly_ignored(repo, handle, &mut index, &mut tracked, candidates, added)?;
 
     // The tree is written first so that the index file keeps its tree
     // cache: the next snapshot rewrites (and checks the blobs of) only the
@@ -154,7 +255,9 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
         ),
         None => remove_file_if_present(&seed_path),
     }
-    commit_snapshot(&handle, session, label, tree_id)
+    // The other stat cache is stale from here on.
+    remove_file_if_present(&stat_cache_path(repo, session));
+    Ok(tree_id)
 }
 
 /// Lists what changed between two snapshot commits.
@@ -367,6 +470,14 @@ fn private_index_path(repo: &Repository, session: &str) -> PathBuf {
         .join(format!("{session}.index"))
 }
 
+/// `.git/leash/shadow/<session>.stat`, the session's stat cache (see [`cache`]).
+fn stat_cache_path(repo: &Repository, session: &str) -> PathBuf {
+    repo.path()
+        .join("leash")
+        .join("shadow")
+        .join(format!("{session}.stat"))
+}
+
 /// `.git/leash/shadow/<session>.restore`, where start content is checked out before moving into place.
 fn staging_dir(repo: &Repository, session: &str) -> PathBuf {
     repo.path()
@@ -492,13 +603,13 @@ fn remove_file_if_present(path: &Path) {
 }
 
 /// The paths the user's index tracks, read only when needed.
-enum Tracked {
+pub(super) enum Tracked {
     Read(HashSet<Vec<u8>>),
     Unread,
 }
 
 impl Tracked {
-    fn contains(&mut self, repo: &Repository, path: &[u8]) -> bool {
+    pub(super) fn contains(&mut self, repo: &Repository, path: &[u8]) -> bool {
         if let Tracked::Unread = self {
             *self = Tracked::Read(user_tracked(repo));
         }
@@ -517,6 +628,117 @@ fn user_tracked(repo: &Repository) -> HashSet<Vec<u8>> {
     }
 }
 
+/// Adds to `have` (the cached entries, sorted) every entry of the user's
+/// index it lacks, and returns the paths the user tracks, the merged
+/// entries (sorted) and which of them were added (no cached tree holds
+/// them).
+///
+/// This makes files the user force-added despite .gitignore part of the
+/// snapshot (as `git status` would treat them), and lets a first snapshot
+/// trust the user's stat data instead of hashing the whole tree. The user's
+/// index file is only read.
+fn seed_from_user_index(
+    repo: &Repository,
+    handle: &Repository,
+    have: Vec<cache::Entry>,
+) -> Result<Seeded, ShadowError> {
+    let user_path = repo.path().join("index");
+    // An index libgit2 cannot parse (split index, sparse index) only costs
+    // the seeding; the snapshot itself never depends on the user's index.
+    let Ok(user) = Index::open(&user_path) else {
+        return Ok(Seeded {
+            tracked: HashSet::new(),
+            entries: have,
+            seeded: Vec::new(),
+        });
+    };
+    // Entries written in the same second as the user's index may be "racily
+    // clean"; their stat data is not proof of content, so they get re-hashed.
+    let stamp_secs = fs::metadata(&user_path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    let odb = handle.odb()?;
+    let mut tracked = HashSet::new();
+    let mut seeded = Vec::new();
+    for entry in user.iter() {
+        tracked.insert(entry.path.clone());
+        if entry.flags & ENTRY_STAGE_MASK != 0
+            || have.binary_search_by(|e| e.path.cmp(&entry.path)).is_ok()
+        {
+            continue;
+        }
+        // An entry whose object is missing (a partial clone) cannot stand
+        // for the file either. Flags such as "assume unchanged" are not
+        // copied: the walk compares every file with what is on disk.
+        let trusted = match (u64::try_from(entry.mtime.seconds()), stamp_secs) {
+            (Ok(mtime), Some(stamp)) => mtime < stamp,
+            _ => false,
+        } && (entry.mode == MODE_GITLINK as u32 || odb.exists(entry.id));
+        let stat = if trusted {
+            cache::Stat {
+                mtime: entry.mtime.seconds().into(),
+                mtime_ns: entry.mtime.nanoseconds(),
+                ctime: entry.ctime.seconds().into(),
+                ctime_ns: entry.ctime.nanoseconds(),
+                ino: entry.ino.into(),
+                size: entry.file_size.into(),
+                uid: entry.uid,
+                gid: entry.gid,
+            }
+        } else {
+            // Matches no file on disk: the walk hashes it.
+            cache::Stat {
+                mtime: -1,
+                ..cache::Stat::default()
+            }
+        };
+        seeded.push(cache::Entry {
+            path: entry.path,
+            mode: entry.mode,
+            id: entry.id,
+            stat,
+        });
+    }
+    if seeded.is_empty() {
+        return Ok(Seeded {
+            tracked,
+            entries: have,
+            seeded: Vec::new(),
+        });
+    }
+    // Both lists are sorted and share no path: merge them.
+    let n = have.len() + seeded.len();
+    let (mut merged, mut added) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut have = have.into_iter().peekable();
+    for e in seeded {
+        while let Some(h) = have.next_if(|h| h.path < e.path) {
+            merged.push(h);
+            added.push(false);
+        }
+        merged.push(e);
+        added.push(true);
+    }
+    added.resize(n, false);
+    merged.extend(have);
+    Ok(Seeded {
+        tracked,
+        entries: merged,
+        seeded: added,
+    })
+}
+
+/// What seeding from the user's index gives the walk.
+struct Seeded {
+    /// Every path the user's index holds.
+    tracked: HashSet<Vec<u8>>,
+    /// The cached entries with the user's added, sorted by path.
+    entries: Vec<cache::Entry>,
+    /// Which of `entries` came from the user's index; empty when none did.
+    seeded: Vec<bool>,
+}
+
 /// Copies into the private index every entry of the user's index that it
 /// lacks, and returns the set of paths the user tracks.
 ///
@@ -524,7 +746,7 @@ fn user_tracked(repo: &Repository) -> HashSet<Vec<u8>> {
 /// snapshot (as `git status` would treat them), and lets a first snapshot
 /// trust the user's stat data instead of hashing the whole tree. The user's
 /// index file is only read.
-fn seed_from_user_index(
+fn seed_index_from_user_index(
     repo: &Repository,
     index: &mut Index,
 ) -> Result<HashSet<Vec<u8>>, ShadowError> {
@@ -1087,7 +1309,7 @@ mod tests {
         );
 
         let first = snapshot(&repo, "s", "start").unwrap();
-        let index_file = dir.join(".git/leash/shadow/s.index");
+        let index_file = dir.join(".git/leash/shadow/s.stat");
         assert!(index_file.exists());
         assert_eq!(show(dir, first, "keep.txt"), "AAAA\n");
 
@@ -1312,7 +1534,7 @@ mod tests {
         let end = snapshot(&repo, "w1", "end").unwrap();
         assert_eq!(changes(&repo, start, end).unwrap().paths, ["a.txt"]);
         // The private index is per worktree; the session ref is shared.
-        assert!(repo.path().join("leash/shadow/w1.index").exists());
+        assert!(repo.path().join("leash/shadow/w1.stat").exists());
         assert_eq!(
             git(tmp.path(), &["rev-parse", "refs/leash/shadow/w1"]).trim(),
             end.to_string()
@@ -1363,7 +1585,7 @@ mod tests {
             changes(&repo, start, end).unwrap().paths,
             ["a.txt", "b.txt", "link", "run.sh"]
         );
-        assert!(gitdir.join("leash/shadow/g1.index").exists());
+        assert!(gitdir.join("leash/shadow/g1.stat").exists());
 
         let report = restore(&repo, "g1", start, end).unwrap();
         assert_eq!(report.restored, ["a.txt", "b.txt", "link", "run.sh"]);
@@ -1390,7 +1612,7 @@ mod tests {
         assert_eq!(show(dir, first, "a.txt"), "a\n");
 
         // A damaged private index is only a cache: it is rebuilt.
-        fs::write(dir.join(".git/leash/shadow/s10.index"), "garbage").unwrap();
+        fs::write(dir.join(".git/leash/shadow/s10.stat"), "garbage").unwrap();
         write(dir, "a.txt", "a2\n");
         let second = snapshot(&repo, "s10", "second").unwrap();
         assert_eq!(changes(&repo, first, second).unwrap().paths, ["a.txt"]);
@@ -1503,9 +1725,10 @@ mod tests {
         git(dir, &["add", "-f", "app.env", ".gitignore"]);
         git(dir, &["commit", "-q", "-m", "initial"]);
         let user = user_state(dir);
-        let record = dir.join(".git/leash/shadow/s11.seed");
+        let record = dir.join(".git/leash/shadow/s11.stat");
         snapshot(&repo, "s11", "first").unwrap();
-        let seeded = fs::read(&record).unwrap();
+        let seeded = cache::read(&record).unwrap().stamp;
+        assert!(seeded.is_some());
 
         // The user's index never changes from here on: every snapshot below
         // works from the record, not from a fresh seeding.
@@ -1534,10 +1757,7 @@ mod tests {
             (&after.index, &after.head, &after.branch),
             (&user.index, &user.head, &user.branch)
         );
-        assert_eq!(
-            fs::read(&record).unwrap().split(|&b| b == b'\n').next(),
-            seeded.split(|&b| b == b'\n').next()
-        );
+        assert_eq!(cache::read(&record).unwrap().stamp, seeded);
 
         // A changed user index is read again, and a damaged record only
         // costs a seeding.
@@ -1585,5 +1805,215 @@ mod tests {
         }
         assert!(!tmp.path().join(".git/leash").exists());
         assert!(snapshot(&repo, "0b9e-4c1a_session.2", "ok").is_ok());
+    }
+
+    /// The tree `git add -A && git write-tree` makes from a copy of the
+    /// user's index: what a snapshot must hold, when no nested repository
+    /// is untracked and no entry is marked "assume unchanged".
+    fn git_add_all_tree(dir: &Path, scratch: &Path) -> String {
+        let probe = scratch.join("index");
+        let _ = fs::remove_file(&probe);
+        if dir.join(".git/index").exists() {
+            fs::copy(dir.join(".git/index"), &probe).unwrap();
+        }
+        for args in [&["add", "-A"][..], &["write-tree"]] {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .env("GIT_INDEX_FILE", &probe)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if args[0] == "write-tree" {
+                return String::from_utf8(out.stdout).unwrap().trim().to_string();
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn snapshots_match_git_add_all_through_edits_of_every_kind() {
+        let (tmp, repo) = init_committed(&[
+            (".gitignore", "target/\n*.log\n"),
+            ("a-b", "1\n"),
+            ("a.b", "2\n"),
+            ("a/b", "3\n"),
+            ("a0", "4\n"),
+            ("dir/x.txt", "x\n"),
+            ("dir/sub/y.txt", "y\n"),
+            ("dir/sub/deeper/z.txt", "z\n"),
+            ("gone/only.txt", "o\n"),
+            ("run.sh", "#!/bin/sh\n"),
+        ]);
+        let dir = tmp.path();
+        let scratch = TempDir::new().unwrap();
+        let step = |what: &str| {
+            let ours = snapshot(&repo, "m", what).unwrap();
+            let tree = repo.find_commit(ours).unwrap().tree_id().to_string();
+            assert_eq!(tree, git_add_all_tree(dir, scratch.path()), "{what}");
+            ours
+        };
+        step("committed");
+        step("unchanged");
+
+        // Edits of every kind at once, including the names that sort around
+        // a directory's '/' ("a-b", "a.b", "a/", "a0").
+        write(dir, "dir/x.txt", "X\n");
+        write(dir, "dir/new.txt", "n\n");
+        write(dir, "dir/sub/deeper/more/w.txt", "w\n");
+        fs::remove_dir_all(dir.join("gone")).unwrap();
+        chmod(dir, "run.sh", 0o755);
+        std::os::unix::fs::symlink("dir/x.txt", dir.join("link")).unwrap();
+        fs::remove_file(dir.join("a0")).unwrap();
+        write(dir, "a0/c", "now a directory\n");
+        fs::remove_dir_all(dir.join("dir/sub/deeper")).unwrap();
+        write(dir, "dir/sub/deeper", "now a file\n");
+        write(dir, "a/b-c", "5\n");
+        fs::remove_file(dir.join("a.b")).unwrap();
+        write(dir, "a.b/inner", "6\n");
+        write(dir, "with space/\u{e9}t\u{e9}.txt", "u\n");
+        write(dir, "debug.log", "ignored\n");
+        write(dir, "dir/sub/trace.log", "ignored\n");
+        write(dir, "with space/run.log", "ignored\n");
+        write(dir, "target/out/bin", "ignored\n");
+        fs::create_dir_all(dir.join("empty/nested")).unwrap();
+        step("edits");
+
+        // A nested repository the user added is a gitlink that follows the
+        // commit checked out in it.
+        git(dir, &["init", "-q", "-b", "main", "inner"]);
+        for (k, v) in [("user.name", "T"), ("user.email", "t@example.com")] {
+            git(&dir.join("inner"), &["config", k, v]);
+        }
+        write(dir, "inner/f.txt", "1\n");
+        git(&dir.join("inner"), &["add", "-A"]);
+        git(&dir.join("inner"), &["commit", "-q", "-m", "one"]);
+        git(dir, &["add", "inner"]);
+        // An intent-to-add entry holds no content yet, though its stat data
+        // is the file's: the file's content is taken.
+        write(dir, "intent.txt", "content\n");
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
+        fs::File::options()
+            .write(true)
+            .open(dir.join("intent.txt"))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        git(dir, &["add", "-N", "intent.txt"]);
+        // A file the user force-adds joins a directory nothing else changed in.
+        git(dir, &["add", "-f", "with space/run.log"]);
+        step("user index changed");
+        write(dir, "inner/f.txt", "2\n");
+        git(&dir.join("inner"), &["commit", "-q", "-am", "two"]);
+        step("submodule moved");
+
+        // A file the user never added becomes ignored: it leaves the snapshot.
+        write(dir, ".gitignore", "target/\n*.log\ndir/new.txt\n");
+        step("newly ignored");
+
+        // A same-size rewrite keeping the old mtime is still seen (ctime).
+        let mtime = fs::metadata(dir.join("dir/x.txt"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        write(dir, "dir/x.txt", "Y\n");
+        fs::File::options()
+            .write(true)
+            .open(dir.join("dir/x.txt"))
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        step("same size");
+
+        // A damaged cache and a cache that no longer matches the session's
+        // snapshot are both ignored.
+        let cache_file = dir.join(".git/leash/shadow/m.stat");
+        let mut bytes = fs::read(&cache_file).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 1;
+        fs::write(&cache_file, bytes).unwrap();
+        write(dir, "a/b", "33\n");
+        step("damaged cache");
+        let kept = fs::read(&cache_file).unwrap();
+        git(dir, &["update-ref", "-d", "refs/leash/shadow/m"]);
+        write(dir, "a/b", "333\n");
+        let fresh = step("session ref gone");
+        assert!(repo.find_commit(fresh).unwrap().parent_count() == 0);
+        fs::write(&cache_file, kept).unwrap();
+        step("stale cache");
+
+        // Everything deleted: the empty tree.
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name() != Some(".git".as_ref()) {
+                match fs::symlink_metadata(&path).unwrap().is_dir() {
+                    true => fs::remove_dir_all(&path).unwrap(),
+                    false => fs::remove_file(&path).unwrap(),
+                }
+            }
+        }
+        let empty = step("all deleted");
+        assert_eq!(ls_tree(dir, empty), "");
+    }
+
+    #[test]
+    fn case_insensitive_checkouts_keep_the_index_based_cache() {
+        let (tmp, repo) = init_committed(&[("a.txt", "a\n"), ("d/b.txt", "b\n")]);
+        let dir = tmp.path();
+        git(dir, &["config", "core.ignorecase", "true"]);
+        let scratch = TempDir::new().unwrap();
+        let first = snapshot(&repo, "ci", "first").unwrap();
+        assert!(dir.join(".git/leash/shadow/ci.index").exists());
+        assert!(!dir.join(".git/leash/shadow/ci.stat").exists());
+        write(dir, "d/b.txt", "changed\n");
+        write(dir, "new.txt", "n\n");
+        let second = snapshot(&repo, "ci", "second").unwrap();
+        let tree = repo.find_commit(second).unwrap().tree_id().to_string();
+        assert_eq!(tree, git_add_all_tree(dir, scratch.path()));
+        assert_eq!(
+            changes(&repo, first, second).unwrap().paths,
+            ["d/b.txt", "new.txt"]
+        );
+
+        // Back to the default: the stat cache takes over, and the other
+        // file goes.
+        git(dir, &["config", "core.ignorecase", "false"]);
+        write(dir, "a.txt", "A\n");
+        let third = snapshot(&repo, "ci", "third").unwrap();
+        let tree = repo.find_commit(third).unwrap().tree_id().to_string();
+        assert_eq!(tree, git_add_all_tree(dir, scratch.path()));
+        assert!(dir.join(".git/leash/shadow/ci.stat").exists());
+        assert!(!dir.join(".git/leash/shadow/ci.index").exists());
+    }
+
+    #[test]
+    fn files_changed_in_the_tick_the_cache_was_written_are_hashed_again() {
+        let (tmp, repo) = init_committed(&[("f.txt", "AAAA\n")]);
+        let dir = tmp.path();
+        git(dir, &["config", "core.trustctime", "false"]);
+        // A file whose mtime is not before the cache's own cannot be told
+        // from one rewritten right after its stat data was taken, in the
+        // same clock tick: here a same-size rewrite keeps that mtime.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        let set = |content: &str| {
+            let file = fs::File::options()
+                .write(true)
+                .truncate(true)
+                .open(dir.join("f.txt"))
+                .unwrap();
+            std::io::Write::write_all(&mut &file, content.as_bytes()).unwrap();
+            file.set_modified(later).unwrap();
+        };
+        set("BBBB\n");
+        let first = snapshot(&repo, "r", "first").unwrap();
+        assert_eq!(show(dir, first, "f.txt"), "BBBB\n");
+        set("CCCC\n");
+        let second = snapshot(&repo, "r", "second").unwrap();
+        assert_eq!(show(dir, second, "f.txt"), "CCCC\n");
     }
 }
