@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use git2::Oid;
@@ -107,81 +107,88 @@ pub(super) struct Cache {
 
 /// Reads a cache file; `None` when it is absent, damaged or of another format.
 pub(super) fn read(path: &Path) -> Option<Cache> {
-    let mut file = fs::File::open(path).ok()?;
+    let file = fs::File::open(path).ok()?;
     let meta = file.metadata().ok()?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes).ok()?;
     let stat = Stat::of(&meta);
-    let mut cache = parse(&bytes)?;
+    let mut input = Input {
+        file,
+        buf: Vec::with_capacity(CHUNK),
+        pos: 0,
+        sum: Sum::default(),
+        summed: 0,
+    };
+    // A count beyond what the file could hold (76 bytes an entry at least)
+    // is damage.
+    let mut cache = parse(&mut input, meta.len() / 76)?;
     cache.written = (stat.mtime, stat.mtime_ns);
     Some(cache)
 }
 
 /// Writes a cache file: whole, to a temporary file renamed into place.
 pub(super) fn write(path: &Path, cache: &Cache) -> io::Result<()> {
-    let bytes = encode(cache);
     let tmp = path.with_extension("stat.tmp");
-    let written = fs::write(&tmp, &bytes).and_then(|()| fs::rename(&tmp, path));
+    let written = fs::File::create(&tmp)
+        .and_then(|file| {
+            let mut out = Output {
+                file,
+                buf: Vec::with_capacity(CHUNK + 256),
+                sum: Sum::default(),
+                summed: 0,
+            };
+            encode(cache, &mut out)?;
+            out.finish()
+        })
+        .and_then(|()| fs::rename(&tmp, path));
     if written.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     written
 }
 
-fn encode(c: &Cache) -> Vec<u8> {
-    let paths: usize = c.entries.iter().map(|e| e.path.len() + 80).sum();
-    let mut out = Vec::with_capacity(paths + 4096);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(c.root.as_ref().map_or(&[0; 20][..], Oid::as_bytes));
+/// How much of the file is held in memory at a time, reading or writing.
+const CHUNK: usize = 64 * 1024;
+
+fn encode(c: &Cache, out: &mut Output) -> io::Result<()> {
+    out.put(MAGIC)?;
+    out.put(c.root.as_ref().map_or(&[0; 20][..], Oid::as_bytes))?;
     match &c.stamp {
-        Some(s) => bytes(&mut out, s.as_bytes()),
-        None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+        Some(s) => out.bytes(s.as_bytes())?,
+        None => out.put(&u32::MAX.to_le_bytes())?,
     }
-    out.extend_from_slice(&(c.entries.len() as u32).to_le_bytes());
+    out.put(&(c.entries.len() as u32).to_le_bytes())?;
     for e in &c.entries {
-        bytes(&mut out, &e.path);
-        out.extend_from_slice(&e.mode.to_le_bytes());
-        out.extend_from_slice(e.id.as_bytes());
+        out.bytes(&e.path)?;
         let s = &e.stat;
-        out.extend_from_slice(&s.mtime.to_le_bytes());
-        out.extend_from_slice(&s.mtime_ns.to_le_bytes());
-        out.extend_from_slice(&s.ctime.to_le_bytes());
-        out.extend_from_slice(&s.ctime_ns.to_le_bytes());
-        out.extend_from_slice(&s.ino.to_le_bytes());
-        out.extend_from_slice(&s.size.to_le_bytes());
-        out.extend_from_slice(&s.uid.to_le_bytes());
-        out.extend_from_slice(&s.gid.to_le_bytes());
+        let mut record = [0u8; 72];
+        record[0..4].copy_from_slice(&e.mode.to_le_bytes());
+        record[4..24].copy_from_slice(e.id.as_bytes());
+        record[24..32].copy_from_slice(&s.mtime.to_le_bytes());
+        record[32..36].copy_from_slice(&s.mtime_ns.to_le_bytes());
+        record[36..44].copy_from_slice(&s.ctime.to_le_bytes());
+        record[44..48].copy_from_slice(&s.ctime_ns.to_le_bytes());
+        record[48..56].copy_from_slice(&s.ino.to_le_bytes());
+        record[56..64].copy_from_slice(&s.size.to_le_bytes());
+        record[64..68].copy_from_slice(&s.uid.to_le_bytes());
+        record[68..72].copy_from_slice(&s.gid.to_le_bytes());
+        out.put(&record)?;
     }
     let mut trees: Vec<(&Vec<u8>, &Oid)> = c.trees.iter().collect();
     trees.sort();
-    out.extend_from_slice(&(trees.len() as u32).to_le_bytes());
+    out.put(&(trees.len() as u32).to_le_bytes())?;
     for (dir, id) in trees {
-        bytes(&mut out, dir);
-        out.extend_from_slice(id.as_bytes());
+        out.bytes(dir)?;
+        out.put(id.as_bytes())?;
     }
     for list in [&c.extras, &c.missing] {
-        out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+        out.put(&(list.len() as u32).to_le_bytes())?;
         for p in list {
-            bytes(&mut out, p);
+            out.bytes(p)?;
         }
     }
-    let sum = checksum(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
+    Ok(())
 }
 
-/// A length-prefixed byte string.
-fn bytes(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-    out.extend_from_slice(b);
-}
-
-fn parse(all: &[u8]) -> Option<Cache> {
-    let (body, sum) = all.split_at_checked(all.len().checked_sub(8)?)?;
-    if checksum(body) != u64::from_le_bytes(sum.try_into().ok()?) {
-        return None;
-    }
-    let mut r = Reader(body);
+fn parse(r: &mut Input, most: u64) -> Option<Cache> {
     if r.take(MAGIC.len())? != MAGIC {
         return None;
     }
@@ -194,26 +201,30 @@ fn parse(all: &[u8]) -> Option<Cache> {
     if len != u32::MAX {
         c.stamp = Some(String::from_utf8(r.take(len as usize)?.to_vec()).ok()?);
     }
-    let n = r.u32()? as usize;
-    // Each entry takes at least 84 bytes: a count beyond that is damage.
-    c.entries.reserve(n.min(r.0.len() / 84));
+    let n = r.u32()?;
+    if u64::from(n) > most {
+        return None;
+    }
+    c.entries.reserve(n as usize);
     for _ in 0..n {
         let path = r.bytes()?.to_vec();
-        let mode = r.u32()?;
-        let id = r.oid()?;
+        let f = r.take(72)?;
+        let u32_at = |i: usize| u32::from_le_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
+        let u64_at = |i: usize| u64::from_le_bytes(f[i..i + 8].try_into().unwrap_or_default());
+        let id = Oid::from_bytes(&f[4..24]).ok()?;
         let stat = Stat {
-            mtime: r.i64()?,
-            mtime_ns: r.u32()?,
-            ctime: r.i64()?,
-            ctime_ns: r.u32()?,
-            ino: r.u64()?,
-            size: r.u64()?,
-            uid: r.u32()?,
-            gid: r.u32()?,
+            mtime: u64_at(24) as i64,
+            mtime_ns: u32_at(32),
+            ctime: u64_at(36) as i64,
+            ctime_ns: u32_at(44),
+            ino: u64_at(48),
+            size: u64_at(56),
+            uid: u32_at(64),
+            gid: u32_at(68),
         };
         c.entries.push(Entry {
             path,
-            mode,
+            mode: u32_at(0),
             id,
             stat,
         });
@@ -230,52 +241,146 @@ fn parse(all: &[u8]) -> Option<Cache> {
             list.push(r.bytes()?.to_vec());
         }
     }
-    r.0.is_empty().then_some(c)
+    r.finish().then_some(c)
 }
 
-struct Reader<'a>(&'a [u8]);
+/// A fast 64-bit checksum over a byte stream, fed a multiple of 8 bytes at a
+/// time (not cryptographic: it catches damage, not tampering; the file
+/// lives in the repository's own `.git`).
+#[derive(Default)]
+struct Sum(u64);
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(head)
+impl Sum {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn words(&mut self, bytes: &[u8]) {
+        debug_assert!(bytes.len().is_multiple_of(8));
+        for c in bytes.chunks_exact(8) {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+        }
     }
+
+    /// The sum of everything fed, then `tail` (under 8 bytes), `len` in all.
+    fn finish(mut self, tail: &[u8], len: u64) -> u64 {
+        for &b in tail {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(Self::K);
+        }
+        (self.0.rotate_left(5) ^ len).wrapping_mul(Self::K)
+    }
+}
+
+/// A cache file being written, a chunk at a time, with its checksum.
+struct Output {
+    file: fs::File,
+    buf: Vec<u8>,
+    sum: Sum,
+    /// Bytes written to the file (and summed) so far.
+    summed: u64,
+}
+
+impl Output {
+    fn put(&mut self, b: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= CHUNK {
+            let n = self.buf.len() / 8 * 8;
+            self.sum.words(&self.buf[..n]);
+            self.file.write_all(&self.buf[..n])?;
+            self.summed += n as u64;
+            self.buf.drain(..n);
+        }
+        Ok(())
+    }
+
+    /// A length-prefixed byte string.
+    fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
+        self.put(&(b.len() as u32).to_le_bytes())?;
+        self.put(b)
+    }
+
+    /// Writes what is left and the checksum of everything.
+    fn finish(mut self) -> io::Result<()> {
+        let n = self.buf.len() / 8 * 8;
+        self.sum.words(&self.buf[..n]);
+        let len = self.summed + self.buf.len() as u64;
+        let sum = self.sum.finish(&self.buf[n..], len);
+        self.buf.extend_from_slice(&sum.to_le_bytes());
+        self.file.write_all(&self.buf)
+    }
+}
+
+/// A cache file being read, a chunk at a time, with its checksum.
+struct Input {
+    file: fs::File,
+    /// Bytes read and not yet summed; `pos` is how far parsing got in them.
+    buf: Vec<u8>,
+    pos: usize,
+    sum: Sum,
+    /// Bytes summed (and dropped from `buf`) so far.
+    summed: u64,
+}
+
+impl Input {
+    /// The next `n` bytes; `None` at the end of the file.
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.buf.len() - self.pos < n {
+            self.fill(n)?;
+        }
+        let at = self.pos;
+        self.pos += n;
+        Some(&self.buf[at..at + n])
+    }
+
+    /// Reads until `n` bytes past `pos` are held, after summing and
+    /// dropping the whole words already parsed.
+    fn fill(&mut self, n: usize) -> Option<()> {
+        let done = self.pos / 8 * 8;
+        self.sum.words(&self.buf[..done]);
+        self.summed += done as u64;
+        self.buf.drain(..done);
+        self.pos -= done;
+        while self.buf.len() - self.pos < n {
+            let have = self.buf.len();
+            self.buf.resize(have + CHUNK.max(n), 0);
+            let got = loop {
+                match self.file.read(&mut self.buf[have..]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            self.buf.truncate(have + got.unwrap_or(0));
+            if self.buf.len() == have {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// Whether what follows the parsed content is exactly its checksum.
+    fn finish(&mut self) -> bool {
+        // Reading on to the end: more than 8 bytes left is damage.
+        if self.fill(9).is_some() || self.buf.len() - self.pos != 8 {
+            return false;
+        }
+        let (content, stored) = self.buf.split_at(self.pos);
+        let len = self.summed + content.len() as u64;
+        let sum = std::mem::take(&mut self.sum).finish(content, len);
+        stored == sum.to_le_bytes()
+    }
+
     fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
         self.take(N)?.try_into().ok()
     }
     fn u32(&mut self) -> Option<u32> {
         self.array().map(u32::from_le_bytes)
     }
-    fn u64(&mut self) -> Option<u64> {
-        self.array().map(u64::from_le_bytes)
-    }
-    fn i64(&mut self) -> Option<i64> {
-        self.array().map(i64::from_le_bytes)
-    }
     fn oid(&mut self) -> Option<Oid> {
         Oid::from_bytes(self.take(20)?).ok()
     }
-    fn bytes(&mut self) -> Option<&'a [u8]> {
+    fn bytes(&mut self) -> Option<&[u8]> {
         let n = self.u32()? as usize;
         self.take(n)
     }
-}
-
-/// A fast 64-bit checksum (not cryptographic: it catches damage, not tampering;
-/// the file lives in the repository's own `.git`).
-fn checksum(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mut h: u64 = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().unwrap_or_default());
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-    }
-    for &b in chunks.remainder() {
-        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-    }
-    h
 }
 
 #[cfg(test)]
@@ -317,12 +422,31 @@ mod tests {
         }
     }
 
+    /// A cache large enough to be read and written in several chunks.
+    fn large() -> Cache {
+        let mut c = sample();
+        c.entries = (0..5000u32)
+            .map(|i| Entry {
+                path: format!("dir{:03}/some/longer/path/file{i:05}.txt", i / 100).into_bytes(),
+                mode: 0o100644,
+                id: Oid::from_bytes(&[(i % 251) as u8; 20]).unwrap(),
+                stat: Stat {
+                    mtime: i.into(),
+                    size: (i * 7).into(),
+                    ..Stat::default()
+                },
+            })
+            .collect();
+        c
+    }
+
     #[test]
     fn round_trips_and_refuses_damage() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.stat");
         for cache in [
             sample(),
+            large(),
             Cache::default(),
             Cache {
                 stamp: None,
@@ -343,23 +467,38 @@ mod tests {
         }
         assert!(!dir.path().join("s.stat.tmp").exists());
 
-        let good = encode(&sample());
-        // Any flipped bit, a cut and a stray byte are all refused.
-        for at in [0, 17, 40, good.len() / 2, good.len() - 9, good.len() - 1] {
-            let mut bad = good.clone();
-            bad[at] ^= 0x10;
-            assert!(parse(&bad).is_none(), "bit flipped at {at}");
+        let parse = |bytes: &[u8]| {
+            let p = dir.path().join("probe.stat");
+            fs::write(&p, bytes).unwrap();
+            read(&p)
+        };
+        for cache in [sample(), large()] {
+            write(&path, &cache).unwrap();
+            let good = fs::read(&path).unwrap();
+            assert!(good.len() > 3 * CHUNK || cache.entries.len() < 5000);
+            // Any flipped bit, a cut and a stray byte are all refused.
+            let n = good.len();
+            for at in [0, 17, 40, CHUNK - 1, CHUNK, n / 2, n - 9, n - 8, n - 1] {
+                let Some(byte) = good.get(at) else { continue };
+                let mut bad = good.clone();
+                bad[at] = byte ^ 0x10;
+                assert!(parse(&bad).is_none(), "bit flipped at {at} of {n}");
+            }
+            assert!(parse(&good[..n - 1]).is_none());
+            assert!(parse(&good[..20]).is_none());
+            let mut longer = good.clone();
+            longer.push(0);
+            assert!(parse(&longer).is_none());
+            assert!(parse(&good).is_some());
         }
-        assert!(parse(&good[..good.len() - 1]).is_none());
-        assert!(parse(&good[..20]).is_none());
         assert!(parse(b"").is_none());
-        assert!(parse(&good).is_some());
 
         // Entries out of order would break the walk's merge: refused even
         // with a good checksum.
         let mut swapped = sample();
         swapped.entries.reverse();
-        assert!(parse(&encode(&swapped)).is_none());
+        write(&path, &swapped).unwrap();
+        assert!(read(&path).is_none());
         assert!(read(&dir.path().join("absent.stat")).is_none());
     }
 }

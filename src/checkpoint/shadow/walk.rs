@@ -145,9 +145,16 @@ impl<'r> Walk<'r> {
     /// Walks the directory `rel` (repo-relative, "" for the root; `abs` on
     /// disk) and returns its tree, `None` when it holds nothing to record.
     fn dir(&mut self, rel: &mut Vec<u8>, abs: &mut PathBuf) -> Result<Option<Oid>, ShadowError> {
-        let mut children = self.list(rel, abs)?;
-        children
-            .sort_unstable_by(|a, b| tree_order(&a.0, a.1 == Kind::Tree, &b.0, b.1 == Kind::Tree));
+        let mut children: Vec<(u64, Vec<u8>, Kind)> = self
+            .list(rel, abs)?
+            .into_iter()
+            .map(|(name, kind)| (sort_key(&name, kind == Kind::Tree), name, kind))
+            .collect();
+        // The first eight bytes decide most comparisons, as one integer.
+        children.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| tree_order(&a.1, a.2 == Kind::Tree, &b.1, b.2 == Kind::Tree))
+        });
 
         let base = rel.len();
         if base > 0 {
@@ -157,7 +164,7 @@ impl<'r> Walk<'r> {
         // A directory the cache has no tree for is written in any case.
         let mut dirty = !self.old_trees.contains_key(&rel[..base]);
         let mut tree = Vec::with_capacity(children.len() * 40);
-        for (name, kind) in children {
+        for (_, name, kind) in children {
             rel.truncate(prefix);
             rel.extend_from_slice(&name);
             // Cached entries that sort before this name are gone from disk.
@@ -452,6 +459,20 @@ fn tree_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> Ordering {
     })
 }
 
+/// The first eight bytes of a name in git's tree order (a directory's
+/// followed by '/'), as a number that compares the same way; names that
+/// share them are told apart by [`tree_order`].
+fn sort_key(name: &[u8], dir: bool) -> u64 {
+    let mut key = 0u64;
+    for (i, &b) in name.iter().take(8).enumerate() {
+        key |= u64::from(b) << (56 - 8 * i);
+    }
+    if dir && name.len() < 8 {
+        key |= u64::from(b'/') << (56 - 8 * name.len());
+    }
+    key
+}
+
 /// Appends one entry to a tree object's content.
 fn tree_entry(tree: &mut Vec<u8>, mode: u32, name: &[u8], id: &Oid) {
     let mode = match mode {
@@ -530,8 +551,21 @@ mod tests {
             (b"a0".to_vec(), false),
             (b"ab".to_vec(), true),
             (b"a".to_vec(), false),
+            (b"abcdefg".to_vec(), true),
+            (b"abcdefg-x".to_vec(), false),
+            (b"abcdefgh".to_vec(), true),
+            (b"abcdefgh.txt".to_vec(), false),
+            (b"abcdefgh0".to_vec(), false),
+            (b"abcdefg".to_vec(), false),
         ];
         names.sort_by(|x, y| tree_order(&x.0, x.1, &y.0, y.1));
+        // The quick key never disagrees with the full order.
+        for x in &names {
+            for y in &names {
+                let quick = sort_key(&x.0, x.1).cmp(&sort_key(&y.0, y.1));
+                assert!(quick.is_eq() || quick == tree_order(&x.0, x.1, &y.0, y.1));
+            }
+        }
         let shown: Vec<String> = names
             .iter()
             .map(|(n, d)| {
@@ -542,6 +576,22 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(shown, ["a", "a-b", "a.c", "a/", "a0", "ab/"]);
+        assert_eq!(
+            shown,
+            [
+                "a",
+                "a-b",
+                "a.c",
+                "a/",
+                "a0",
+                "ab/",
+                "abcdefg",
+                "abcdefg-x",
+                "abcdefg/",
+                "abcdefgh.txt",
+                "abcdefgh/",
+                "abcdefgh0"
+            ]
+        );
     }
 }
