@@ -113,6 +113,7 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
         return commit_snapshot(&handle, session, label, tree_id);
     }
     let trust_ctime = flag("core.trustctime", true);
+    let rule_files = outside_rule_files(&handle, &config);
     drop(config);
 
     let cache_path = stat_cache_path(repo, session);
@@ -141,26 +142,29 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
     // Without a cache nothing is racy by the cache's clock: what the user's
     // index says is weighed by its own.
     let written = cache.as_ref().map_or((i64::MAX, u32::MAX), |c| c.written);
-    let cache = cache.unwrap_or_default();
-    let start = if reuse {
-        Start {
-            old: cache.entries,
-            seeded: Vec::new(),
-            trees: cache.trees,
-            written,
-            tracked: Tracked::Unread,
-            candidates: Candidates::Listed(cache.extras.into_iter().collect()),
-        }
+    let mut cache = cache.unwrap_or_default();
+    // What the cache says is ignored holds while the rules do.
+    let (rules, rules_settled) = rules_stamp(&rule_files, written);
+    let rules_kept = rules_settled && cache.rules.as_ref() == Some(&rules);
+    let (old, seeded, tracked, candidates) = if reuse {
+        let old = std::mem::take(&mut cache.entries);
+        (old, Vec::new(), Tracked::Unread, Candidates::Extras)
     } else {
-        let seeding = seed_from_user_index(repo, &handle, cache.entries)?;
-        Start {
-            old: seeding.entries,
-            seeded: seeding.seeded,
-            trees: cache.trees,
-            written,
-            tracked: Tracked::Read(seeding.tracked),
-            candidates: Candidates::Untracked,
-        }
+        let s = seed_from_user_index(repo, &handle, std::mem::take(&mut cache.entries))?;
+        let tracked = Tracked::Read(s.tracked);
+        (s.entries, s.seeded, tracked, Candidates::Untracked)
+    };
+    let start = Start {
+        old,
+        seeded,
+        trees: cache.trees,
+        written,
+        tracked,
+        candidates,
+        extras: cache.extras.into_iter().collect(),
+        rules_kept,
+        ignore_files: cache.ignore_files.into_iter().collect(),
+        ignored: cache.ignored.into_iter().collect(),
     };
     let mut missing = if reuse { cache.missing } else { Vec::new() };
 
@@ -176,6 +180,9 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
         trees: std::mem::take(&mut walk.trees),
         extras: std::mem::take(&mut walk.extras),
         missing,
+        rules: Some(rules),
+        ignore_files: std::mem::take(&mut walk.ignore_files),
+        ignored: std::mem::take(&mut walk.ignored),
         written: (0, 0),
     };
     drop(walk);
@@ -187,6 +194,53 @@ pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, Sh
         remove_file_if_present(&seed_record_path(repo, session));
     }
     Ok(oid)
+}
+
+/// The files of ignore rules from outside the tree, as libgit2 finds them:
+/// `info/exclude` of the repository, and core.excludesFile (by default
+/// `git/ignore` under `$XDG_CONFIG_HOME` or `~/.config`).
+fn outside_rule_files(handle: &Repository, config: &git2::Config) -> Vec<PathBuf> {
+    let mut files = vec![handle.commondir().join("info").join("exclude")];
+    match config.get_path("core.excludesfile") {
+        Ok(path) => files.push(path),
+        Err(_) => {
+            if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+                files.push(PathBuf::from(xdg).join("git").join("ignore"));
+            }
+            if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+                files.push(
+                    PathBuf::from(home)
+                        .join(".config")
+                        .join("git")
+                        .join("ignore"),
+                );
+            }
+        }
+    }
+    files
+}
+
+/// A stamp of the rule `files` (their paths and stat data), and whether
+/// each was written before the cache was (`written`): one changed in the
+/// cache's own clock tick could change again unseen.
+fn rules_stamp(files: &[PathBuf], written: (i64, u32)) -> (String, bool) {
+    let mut stamp = String::new();
+    let mut settled = true;
+    for file in files {
+        stamp.push_str(&file.to_string_lossy());
+        match fs::metadata(file) {
+            Ok(meta) => {
+                let s = cache::Stat::of(&meta);
+                settled &= (s.mtime, s.mtime_ns) < written;
+                stamp.push_str(&format!(
+                    " {}.{} {}.{} {} {}\n",
+                    s.mtime, s.mtime_ns, s.ctime, s.ctime_ns, s.ino, s.size
+                ));
+            }
+            Err(_) => stamp.push_str(" -\n"),
+        }
+    }
+    (stamp, settled)
 }
 
 /// The snapshot's tree built through a libgit2 index kept in
@@ -2015,5 +2069,88 @@ mod tests {
         set("CCCC\n");
         let second = snapshot(&repo, "r", "second").unwrap();
         assert_eq!(show(dir, second, "f.txt"), "CCCC\n");
+    }
+
+    #[test]
+    fn files_found_ignored_come_back_when_the_rules_that_ignored_them_change() {
+        let (tmp, repo) = init_committed(&[
+            (".gitignore", "*.o\n"),
+            ("src/.gitignore", "*.tmp\n"),
+            ("src/a.c", "int a;\n"),
+        ]);
+        let dir = tmp.path();
+        let global = tmp.path().join(".git/global-ignore");
+        fs::write(&global, "*.bak\n").unwrap();
+        git(
+            dir,
+            &["config", "core.excludesFile", global.to_str().unwrap()],
+        );
+        write(dir, ".git/info/exclude", "*.log\n");
+        for f in [
+            "src/a.o",
+            "src/b.tmp",
+            "src/c.bak",
+            "src/d.log",
+            "build/out.o",
+            "src/deep/x.tmp",
+        ] {
+            write(dir, f, "generated\n");
+        }
+        // A file the user tracks stays in, ignored or not.
+        write(dir, "src/kept.o", "kept\n");
+        git(dir, &["add", "-f", "src/kept.o"]);
+        // Rules written long before the cache: only their stat data can
+        // tell that they changed.
+        let settle = |files: &[&str]| {
+            let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
+            for f in files {
+                let file = fs::File::options().write(true).open(dir.join(f)).unwrap();
+                file.set_modified(long_ago).unwrap();
+            }
+        };
+        let scratch = TempDir::new().unwrap();
+        let step = |what: &str| {
+            let ours = snapshot(&repo, "ig", what).unwrap();
+            let tree = repo.find_commit(ours).unwrap().tree_id().to_string();
+            assert_eq!(tree, git_add_all_tree(dir, scratch.path()), "{what}");
+            ls_tree(dir, ours)
+        };
+        settle(&[
+            ".gitignore",
+            "src/.gitignore",
+            ".git/info/exclude",
+            ".git/global-ignore",
+        ]);
+        assert!(!step("all ignored").contains("src/a.o"));
+        assert!(!step("from the cache").contains("src/a.o"));
+
+        // Each source of rules in turn lets one kind of file back in.
+        fs::write(dir.join(".gitignore"), "").unwrap();
+        settle(&[".gitignore"]);
+        let tree = step("root .gitignore emptied");
+        assert!(tree.contains("src/a.o") && tree.contains("build/out.o"));
+        assert!(!tree.contains("b.tmp"));
+        fs::remove_file(dir.join("src/.gitignore")).unwrap();
+        let tree = step("src/.gitignore deleted");
+        assert!(tree.contains("src/b.tmp") && tree.contains("src/deep/x.tmp"));
+        fs::write(&global, "*.bk\n").unwrap();
+        settle(&[".git/global-ignore"]);
+        assert!(step("global rules changed").contains("src/c.bak"));
+        fs::write(dir.join(".git/info/exclude"), "*.lg\n").unwrap();
+        settle(&[".git/info/exclude"]);
+        assert!(step("info/exclude changed").contains("src/d.log"));
+
+        // And a new rule file below ignores again.
+        write(dir, "src/deep/.gitignore", "x.tmp\n");
+        settle(&["src/deep/.gitignore"]);
+        assert!(!step("new .gitignore").contains("x.tmp"));
+
+        // Once the user stops tracking it, an ignored file leaves, though
+        // no rule changed.
+        fs::write(dir.join(".gitignore"), "*.o\n").unwrap();
+        settle(&[".gitignore"]);
+        assert!(step("ignored again").contains("src/kept.o"));
+        git(dir, &["rm", "-q", "--cached", "src/kept.o"]);
+        assert!(!step("untracked by the user").contains("src/kept.o"));
     }
 }

@@ -6,7 +6,9 @@
 //! read again, and a directory none of whose entries changed keeps its tree.
 //! It also keeps what the seeding from the user's index needs (see
 //! `super::snapshot`): which state of that index it was seeded from, the
-//! paths the user did not track then, and the paths dropped since as deleted.
+//! paths the user did not track then, and the paths dropped since as deleted;
+//! and what spares asking again what is ignored: the untracked paths found
+//! ignored, with the stat data of the rules they were found ignored by.
 //!
 //! The file is leash's own (no other program reads it), written whole to a
 //! temporary file and renamed over the old one, and ends with a checksum of
@@ -99,6 +101,13 @@ pub(super) struct Cache {
     pub extras: Vec<Vec<u8>>,
     /// Paths dropped as deleted since the last seeding.
     pub missing: Vec<Vec<u8>>,
+    /// The ignore rules from outside the tree (`.git/info/exclude`,
+    /// core.excludesFile), as a stamp of their paths and stat data.
+    pub rules: Option<String>,
+    /// The stat data of every `.gitignore` the walk read rules from, by path.
+    pub ignore_files: Vec<(Vec<u8>, Stat)>,
+    /// The untracked paths found ignored (a directory's with a trailing '/').
+    pub ignored: Vec<Vec<u8>>,
     /// When the file was written (its mtime): an entry modified at or after
     /// this instant may have changed again within the same clock tick, so its
     /// stat data proves nothing. Not stored; read from the file itself.
@@ -158,18 +167,10 @@ fn encode(c: &Cache, out: &mut Output) -> io::Result<()> {
     out.put(&(c.entries.len() as u32).to_le_bytes())?;
     for e in &c.entries {
         out.bytes(&e.path)?;
-        let s = &e.stat;
         let mut record = [0u8; 72];
         record[0..4].copy_from_slice(&e.mode.to_le_bytes());
         record[4..24].copy_from_slice(e.id.as_bytes());
-        record[24..32].copy_from_slice(&s.mtime.to_le_bytes());
-        record[32..36].copy_from_slice(&s.mtime_ns.to_le_bytes());
-        record[36..44].copy_from_slice(&s.ctime.to_le_bytes());
-        record[44..48].copy_from_slice(&s.ctime_ns.to_le_bytes());
-        record[48..56].copy_from_slice(&s.ino.to_le_bytes());
-        record[56..64].copy_from_slice(&s.size.to_le_bytes());
-        record[64..68].copy_from_slice(&s.uid.to_le_bytes());
-        record[68..72].copy_from_slice(&s.gid.to_le_bytes());
+        put_stat(&mut record[24..72], &e.stat);
         out.put(&record)?;
     }
     let mut trees: Vec<(&Vec<u8>, &Oid)> = c.trees.iter().collect();
@@ -185,7 +186,50 @@ fn encode(c: &Cache, out: &mut Output) -> io::Result<()> {
             out.bytes(p)?;
         }
     }
+    match &c.rules {
+        Some(s) => out.bytes(s.as_bytes())?,
+        None => out.put(&u32::MAX.to_le_bytes())?,
+    }
+    out.put(&(c.ignore_files.len() as u32).to_le_bytes())?;
+    for (path, stat) in &c.ignore_files {
+        out.bytes(path)?;
+        let mut record = [0u8; 48];
+        put_stat(&mut record, stat);
+        out.put(&record)?;
+    }
+    out.put(&(c.ignored.len() as u32).to_le_bytes())?;
+    for p in &c.ignored {
+        out.bytes(p)?;
+    }
     Ok(())
+}
+
+/// Stat data as 48 bytes.
+fn put_stat(to: &mut [u8], s: &Stat) {
+    to[0..8].copy_from_slice(&s.mtime.to_le_bytes());
+    to[8..12].copy_from_slice(&s.mtime_ns.to_le_bytes());
+    to[12..20].copy_from_slice(&s.ctime.to_le_bytes());
+    to[20..24].copy_from_slice(&s.ctime_ns.to_le_bytes());
+    to[24..32].copy_from_slice(&s.ino.to_le_bytes());
+    to[32..40].copy_from_slice(&s.size.to_le_bytes());
+    to[40..44].copy_from_slice(&s.uid.to_le_bytes());
+    to[44..48].copy_from_slice(&s.gid.to_le_bytes());
+}
+
+/// Stat data from the 48 bytes [`put_stat`] wrote.
+fn get_stat(f: &[u8]) -> Stat {
+    let u32_at = |i: usize| u32::from_le_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
+    let u64_at = |i: usize| u64::from_le_bytes(f[i..i + 8].try_into().unwrap_or_default());
+    Stat {
+        mtime: u64_at(0) as i64,
+        mtime_ns: u32_at(8),
+        ctime: u64_at(12) as i64,
+        ctime_ns: u32_at(20),
+        ino: u64_at(24),
+        size: u64_at(32),
+        uid: u32_at(40),
+        gid: u32_at(44),
+    }
 }
 
 fn parse(r: &mut Input, most: u64) -> Option<Cache> {
@@ -209,24 +253,11 @@ fn parse(r: &mut Input, most: u64) -> Option<Cache> {
     for _ in 0..n {
         let path = r.bytes()?.to_vec();
         let f = r.take(72)?;
-        let u32_at = |i: usize| u32::from_le_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
-        let u64_at = |i: usize| u64::from_le_bytes(f[i..i + 8].try_into().unwrap_or_default());
-        let id = Oid::from_bytes(&f[4..24]).ok()?;
-        let stat = Stat {
-            mtime: u64_at(24) as i64,
-            mtime_ns: u32_at(32),
-            ctime: u64_at(36) as i64,
-            ctime_ns: u32_at(44),
-            ino: u64_at(48),
-            size: u64_at(56),
-            uid: u32_at(64),
-            gid: u32_at(68),
-        };
         c.entries.push(Entry {
             path,
-            mode: u32_at(0),
-            id,
-            stat,
+            mode: u32::from_le_bytes([f[0], f[1], f[2], f[3]]),
+            id: Oid::from_bytes(&f[4..24]).ok()?,
+            stat: get_stat(&f[24..72]),
         });
     }
     if !c.entries.is_sorted_by(|a, b| a.path < b.path) {
@@ -240,6 +271,17 @@ fn parse(r: &mut Input, most: u64) -> Option<Cache> {
         for _ in 0..r.u32()? {
             list.push(r.bytes()?.to_vec());
         }
+    }
+    let len = r.u32()?;
+    if len != u32::MAX {
+        c.rules = Some(String::from_utf8(r.take(len as usize)?.to_vec()).ok()?);
+    }
+    for _ in 0..r.u32()? {
+        let path = r.bytes()?.to_vec();
+        c.ignore_files.push((path, get_stat(r.take(48)?)));
+    }
+    for _ in 0..r.u32()? {
+        c.ignored.push(r.bytes()?.to_vec());
     }
     r.finish().then_some(c)
 }
@@ -418,6 +460,16 @@ mod tests {
             trees: HashMap::from([(Vec::new(), id(9)), (b"a b".to_vec(), id(3))]),
             extras: vec![b"run.sh".to_vec()],
             missing: vec![b"gone/x".to_vec(), b"y".to_vec()],
+            rules: Some("/home/u/.config/git/ignore -\n".into()),
+            ignore_files: vec![(
+                b"a b/.gitignore".to_vec(),
+                Stat {
+                    mtime: 5,
+                    size: 12,
+                    ..Stat::default()
+                },
+            )],
+            ignored: vec![b"a b/x.o".to_vec(), b"target/".to_vec()],
             written: (0, 0),
         }
     }

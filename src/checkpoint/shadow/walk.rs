@@ -11,7 +11,11 @@
 //!
 //! libgit2 still does what must match git exactly: hashing a file (through
 //! the filters of .gitattributes and core.autocrlf, symlinks as their
-//! target) and deciding what is ignored.
+//! target) and deciding what is ignored. Asking it is costly (it checks
+//! every ignore file up the path each time), so what it said is kept: an
+//! untracked path found ignored, or an entry found not ignored, is not asked
+//! about again while the rules that applied (the `.gitignore` of each folder
+//! up the path, and those from outside the tree) keep their stat data.
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -26,9 +30,10 @@ use super::{MODE_GITLINK, ShadowError, Tracked, git_path, io_error};
 
 /// Which cached entries may have become ignored.
 pub(super) enum Candidates {
-    /// These (the user's index is unchanged since the cache recorded them as
-    /// not tracked by the user); every other entry is tracked by the user.
-    Listed(HashSet<Vec<u8>>),
+    /// The cache's extras (the user's index is unchanged since the cache
+    /// recorded them as not tracked by the user); every other entry is
+    /// tracked by the user.
+    Extras,
     /// Every entry the user's index does not hold.
     Untracked,
 }
@@ -46,6 +51,15 @@ pub(super) struct Start {
     pub written: (i64, u32),
     pub tracked: Tracked,
     pub candidates: Candidates,
+    /// The cache's entries that the user's index did not hold: none of
+    /// them was ignored.
+    pub extras: HashSet<Vec<u8>>,
+    /// Whether the ignore rules from outside the tree are the cache's.
+    pub rules_kept: bool,
+    /// The stat data of the `.gitignore` files the cache's walk read.
+    pub ignore_files: HashMap<Vec<u8>, Stat>,
+    /// The untracked paths the cache's walk found ignored.
+    pub ignored: HashSet<Vec<u8>>,
 }
 
 /// The walk's state and, when done, its results.
@@ -70,6 +84,12 @@ pub(super) struct Walk<'r> {
     trust_ctime: bool,
     tracked: Tracked,
     candidates: Candidates,
+    old_extras: HashSet<Vec<u8>>,
+    old_ignore_files: HashMap<Vec<u8>, Stat>,
+    old_ignored: HashSet<Vec<u8>>,
+    /// Whether the rules that apply in the folder being walked are those
+    /// the cache's walk applied.
+    rules_kept: bool,
     /// The snapshot's files, sorted by path.
     pub entries: Vec<Entry>,
     /// The tree id of every directory in the snapshot ("" is the root).
@@ -78,6 +98,10 @@ pub(super) struct Walk<'r> {
     pub extras: Vec<Vec<u8>>,
     /// Cached files found deleted.
     pub removed: Vec<Vec<u8>>,
+    /// The `.gitignore` files read, with their stat data.
+    pub ignore_files: Vec<(Vec<u8>, Stat)>,
+    /// The untracked paths found ignored.
+    pub ignored: Vec<Vec<u8>>,
 }
 
 /// What one directory listing says about a name.
@@ -119,10 +143,16 @@ impl<'r> Walk<'r> {
             trust_ctime,
             tracked: start.tracked,
             candidates: start.candidates,
+            old_extras: start.extras,
+            old_ignore_files: start.ignore_files,
+            old_ignored: start.ignored,
+            rules_kept: start.rules_kept,
             entries,
             trees: HashMap::new(),
             extras: Vec::new(),
             removed: Vec::new(),
+            ignore_files: Vec::new(),
+            ignored: Vec::new(),
         })
     }
 
@@ -130,7 +160,8 @@ impl<'r> Walk<'r> {
     pub fn run(&mut self) -> Result<Oid, ShadowError> {
         let mut rel = Vec::new();
         let mut abs = self.workdir.to_path_buf();
-        match self.dir(&mut rel, &mut abs)? {
+        let kept = self.rules_kept;
+        match self.dir(&mut rel, &mut abs, kept)? {
             Some(id) => Ok(id),
             // Nothing to record: the empty tree, as `git write-tree` of an
             // empty index gives.
@@ -144,7 +175,13 @@ impl<'r> Walk<'r> {
 
     /// Walks the directory `rel` (repo-relative, "" for the root; `abs` on
     /// disk) and returns its tree, `None` when it holds nothing to record.
-    fn dir(&mut self, rel: &mut Vec<u8>, abs: &mut PathBuf) -> Result<Option<Oid>, ShadowError> {
+    /// `rules_kept`: whether the rules of the folders above are the cache's.
+    fn dir(
+        &mut self,
+        rel: &mut Vec<u8>,
+        abs: &mut PathBuf,
+        rules_kept: bool,
+    ) -> Result<Option<Oid>, ShadowError> {
         let mut children: Vec<(u64, Vec<u8>, Kind)> = self
             .list(rel, abs)?
             .into_iter()
@@ -161,6 +198,8 @@ impl<'r> Walk<'r> {
             rel.push(b'/');
         }
         let prefix = rel.len();
+        let rules_kept = self.own_rules(rel, &children, rules_kept);
+        self.rules_kept = rules_kept;
         // A directory the cache has no tree for is written in any case.
         let mut dirty = !self.old_trees.contains_key(&rel[..base]);
         let mut tree = Vec::with_capacity(children.len() * 40);
@@ -204,7 +243,8 @@ impl<'r> Walk<'r> {
                 }
                 Kind::Tree => {
                     push_name(abs, &name);
-                    let sub = self.subdir(rel, abs);
+                    let sub = self.subdir(rel, abs, rules_kept);
+                    self.rules_kept = rules_kept;
                     abs.pop();
                     let sub = sub?;
                     rel.truncate(prefix);
@@ -239,19 +279,58 @@ impl<'r> Walk<'r> {
     /// Enters the directory `rel` if it is part of the snapshot: always when
     /// the cache holds files under it, otherwise unless it is ignored or a
     /// repository of its own (an untracked nested repository is left out).
-    fn subdir(&mut self, rel: &mut Vec<u8>, abs: &mut PathBuf) -> Result<Option<Oid>, ShadowError> {
+    fn subdir(
+        &mut self,
+        rel: &mut Vec<u8>,
+        abs: &mut PathBuf,
+        rules_kept: bool,
+    ) -> Result<Option<Oid>, ShadowError> {
         let tracked = self.old.get(self.at).is_some_and(|o| {
             o.path.len() > rel.len() && o.path.starts_with(rel) && o.path[rel.len()] == b'/'
         });
         if !tracked {
             rel.push(b'/');
-            let ignored = self.handle.is_path_ignored(git_path(rel))?;
+            let ignored = self.ignored(rel)?;
             rel.pop();
             if ignored || abs.join(".git").exists() {
                 return Ok(None);
             }
         }
-        self.dir(rel, abs)
+        self.dir(rel, abs, rules_kept)
+    }
+
+    /// Whether the rules that apply in the folder `dir` (its path with a
+    /// trailing '/', "" for the root) are those the cache's walk applied:
+    /// the folders above kept theirs (`above`), and its own `.gitignore`
+    /// among `children` has the stat data the cache recorded (or is absent
+    /// both times), written before the cache was. Records it for the next
+    /// snapshot.
+    fn own_rules(&mut self, dir: &[u8], children: &[(u64, Vec<u8>, Kind)], above: bool) -> bool {
+        let mut path = dir.to_vec();
+        path.extend_from_slice(b".gitignore");
+        let now = match children.iter().find(|c| c.1 == b".gitignore") {
+            None => None,
+            // A symlink's target may change without it: never taken as kept.
+            Some((_, _, Kind::File(mode, stat))) if *mode != 0o120000 => Some(*stat),
+            Some(_) => return false,
+        };
+        let was = self.old_ignore_files.get(&path).copied();
+        if let Some(stat) = now {
+            self.ignore_files.push((path, stat));
+        }
+        above && now == was && now.is_none_or(|s| (s.mtime, s.mtime_ns) < self.written)
+    }
+
+    /// Whether the untracked path `rel` (a directory's with a trailing '/')
+    /// is ignored: asked of libgit2 unless the cache's walk found it ignored
+    /// under the same rules.
+    fn ignored(&mut self, rel: &[u8]) -> Result<bool, ShadowError> {
+        let ignored = (self.rules_kept && self.old_ignored.contains(rel))
+            || self.handle.is_path_ignored(git_path(rel))?;
+        if ignored {
+            self.ignored.push(rel.to_vec());
+        }
+        Ok(ignored)
     }
 
     /// The names in directory `abs` (`rel` in the repository) that can be
@@ -374,13 +453,13 @@ impl<'r> Walk<'r> {
 
     /// A file the cache lacks: added unless ignored.
     fn untracked(&mut self, rel: &[u8], stat: Stat) -> Result<Option<Entry>, ShadowError> {
-        if self.handle.is_path_ignored(git_path(rel))? {
+        if self.ignored(rel)? {
             return Ok(None);
         }
         let Some((id, mode)) = self.hash(rel)? else {
             return Ok(None);
         };
-        let listed = matches!(self.candidates, Candidates::Listed(_));
+        let listed = matches!(self.candidates, Candidates::Extras);
         if listed || !self.tracked.contains(self.repo, rel) {
             self.extras.push(rel.to_vec());
         }
@@ -413,12 +492,15 @@ impl<'r> Walk<'r> {
         seeded: bool,
         dirty: &mut bool,
     ) -> Result<Option<Entry>, ShadowError> {
-        let candidate = match &self.candidates {
-            Candidates::Listed(set) => set.contains(&e.path),
+        let candidate = match self.candidates {
+            Candidates::Extras => self.old_extras.contains(&e.path),
             Candidates::Untracked => !self.tracked.contains(self.repo, &e.path),
         };
+        // An extra of the cache's was not ignored; still so under the same
+        // rules.
+        let known = self.rules_kept && !seeded && self.old_extras.contains(&e.path);
         if candidate {
-            if self.handle.is_path_ignored(git_path(&e.path))? {
+            if !known && self.handle.is_path_ignored(git_path(&e.path))? {
                 if !self.tracked.contains(self.repo, &e.path) {
                     *dirty = true;
                     return Ok(None);
