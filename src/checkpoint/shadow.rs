@@ -1531,8 +1531,14 @@ mod tests {
     fn git_add_all_tree(dir: &Path, scratch: &Path) -> String {
         let probe = scratch.join("index");
         let _ = fs::remove_file(&probe);
-        if dir.join(".git/index").exists() {
+        if let Ok(meta) = fs::metadata(dir.join(".git/index")) {
             fs::copy(dir.join(".git/index"), &probe).unwrap();
+            // git trusts an entry's stat data only if it is older than the
+            // index file (by the second, as git compares them here): the
+            // copy keeps the original's mtime, or a file rewritten in the
+            // second it was added would look unchanged to git.
+            let copy = fs::File::options().write(true).open(&probe).unwrap();
+            copy.set_modified(meta.modified().unwrap()).unwrap();
         }
         for args in [&["add", "-A"][..], &["write-tree"]] {
             let out = Command::new("git")
@@ -1554,6 +1560,18 @@ mod tests {
         unreachable!()
     }
 
+    /// Asserts that trees `ours` and `git` are one, showing both when not.
+    fn same_tree(dir: &Path, ours: &str, theirs: &str, what: &str) {
+        if ours != theirs {
+            let list = |t: &str| git(dir, &["ls-tree", "-r", t]);
+            panic!(
+                "{what}: the snapshot's tree differs from git's\nours:\n{}\ngit's:\n{}",
+                list(ours),
+                list(theirs)
+            );
+        }
+    }
+
     #[test]
     fn snapshots_match_git_add_all_through_edits_of_every_kind() {
         let (tmp, repo) = init_committed(&[
@@ -1573,7 +1591,7 @@ mod tests {
         let step = |what: &str| {
             let ours = snapshot(&repo, "m", what).unwrap();
             let tree = repo.find_commit(ours).unwrap().tree_id().to_string();
-            assert_eq!(tree, git_add_all_tree(dir, scratch.path()), "{what}");
+            same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), what);
             ours
         };
         step("committed");
@@ -1692,7 +1710,7 @@ mod tests {
         write(dir, "new.txt", "n\n");
         let second = snapshot(&repo, "ci", "second").unwrap();
         let tree = repo.find_commit(second).unwrap().tree_id().to_string();
-        assert_eq!(tree, git_add_all_tree(dir, scratch.path()));
+        same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), "");
         assert_eq!(
             changes(&repo, first, second).unwrap().paths,
             ["d/b.txt", "new.txt"]
@@ -1704,7 +1722,7 @@ mod tests {
         write(dir, "a.txt", "A\n");
         let third = snapshot(&repo, "ci", "third").unwrap();
         let tree = repo.find_commit(third).unwrap().tree_id().to_string();
-        assert_eq!(tree, git_add_all_tree(dir, scratch.path()));
+        same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), "");
         assert!(dir.join(".git/leash/shadow/ci.stat").exists());
         assert!(!dir.join(".git/leash/shadow/ci.index").exists());
     }
@@ -1776,7 +1794,7 @@ mod tests {
         let step = |what: &str| {
             let ours = snapshot(&repo, "ig", what).unwrap();
             let tree = repo.find_commit(ours).unwrap().tree_id().to_string();
-            assert_eq!(tree, git_add_all_tree(dir, scratch.path()), "{what}");
+            same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), what);
             ls_tree(dir, ours)
         };
         settle(&[
