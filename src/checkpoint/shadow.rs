@@ -8,8 +8,9 @@
 //! commands. Rolling a turn back restores each changed file to its start
 //! content, but only where the file still holds its end content.
 //!
-//! None of this may disturb the user's own git state: snapshots are built in a
-//! private index file under `.git/leash/shadow/`, through a second `Repository`
+//! None of this may disturb the user's own git state: snapshots are built from
+//! a walk of the working tree against a stat cache of the session's own under
+//! `.git/leash/shadow/` (`walk`, `cache`), through a second `Repository`
 //! handle whose in-memory index is replaced, so the user's `.git/index`, HEAD
 //! and branch are never written.
 
@@ -19,10 +20,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use git2::build::CheckoutBuilder;
-use git2::{
-    Commit, Diff, DiffOptions, ErrorCode, Index, IndexTime, ObjectType, Oid, Repository, Signature,
-    Tree,
-};
+use git2::{Commit, Diff, ErrorCode, Index, ObjectType, Oid, Repository, Signature, Tree};
+
+use cache::Cache;
+use index::{private_index_path, seed_record_path, tree_through_index};
+use walk::{Candidates, Start, Walk};
+
+mod cache;
+mod index;
+mod walk;
 
 /// Errors from taking, comparing or restoring shadow snapshots.
 #[derive(Debug, thiserror::Error)]
@@ -87,74 +93,153 @@ pub fn shadow_ref(session: &str) -> String {
 /// parent is the session's previous snapshot, if any. `label` goes in the
 /// commit message (e.g. "start t5", "end t5"). The user's `.git/index`,
 /// HEAD, branch and working tree are not modified; unchanged files are not
-/// re-hashed, thanks to the session's private index under `.git/leash/shadow/`.
+/// re-hashed, nor the trees of unchanged directories written, thanks to the
+/// session's stat cache under `.git/leash/shadow/`.
 pub fn snapshot(repo: &Repository, session: &str, label: &str) -> Result<Oid, ShadowError> {
     check_session(session)?;
     let workdir = workdir_of(repo)?;
     let handle = private_handle(repo, workdir)?;
+    let dir = repo.path().join("leash").join("shadow");
+    fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
 
-    let index_path = private_index_path(repo, session);
-    if let Some(dir) = index_path.parent() {
-        fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let config = handle.config()?;
+    let flag = |key: &str, default: bool| config.get_bool(key).unwrap_or(default);
+    // Where file names are matched without regard to case, or read back in
+    // another Unicode form than they were written in (macOS, Windows),
+    // libgit2's index, which knows both rules, keeps the stat cache.
+    if flag("core.ignorecase", false) || flag("core.precomposeunicode", false) {
+        let tree_id = tree_through_index(repo, &handle, workdir, session)?;
+        return commit_snapshot(&handle, session, label, tree_id);
     }
-    let mut index = open_private_index(&index_path)?;
-    // Diffing and adding by path need an owning repository; attaching the
-    // index to our own handle keeps the caller's handle (and its idea of
-    // "the index") intact.
-    handle.set_index(&mut index)?;
+    let trust_ctime = flag("core.trustctime", true);
+    let rule_files = outside_rule_files(&handle, &config);
+    drop(config);
+
+    let cache_path = stat_cache_path(repo, session);
+    // The cache vouches only for the snapshot it was written with: every
+    // object it names is then reachable from the session's ref.
+    let previous = match handle.refname_to_id(&shadow_ref(session)) {
+        Ok(id) => Some(handle.find_commit(id)?.tree_id()),
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    let cache = cache::read(&cache_path).filter(|c| c.root.is_some() && c.root == previous);
 
     // The user's index is read only when it changed since the last seeding
-    // (or the private index is new): seeding from the same index again would
-    // add nothing that the refresh below keeps, unless a file the private
-    // index dropped as deleted is back on disk.
-    let seed_path = seed_record_path(repo, session);
+    // (or there is no cache): seeding from the same index again would add
+    // nothing the walk keeps, unless a file dropped as deleted is back.
     let stamp = user_index_stamp(repo);
-    let record = read_seed_record(&seed_path).filter(|r| {
-        stamp.as_deref() == Some(r.stamp.as_str())
-            && !index.is_empty()
-            && !r
+    let reuse = cache.as_ref().is_some_and(|c| {
+        stamp.is_some()
+            && c.stamp == stamp
+            && !c.entries.is_empty()
+            && !c
                 .missing
                 .iter()
                 .any(|p| fs::symlink_metadata(workdir.join(git_path(p))).is_ok())
     });
-    let (mut tracked, candidates, mut missing) = match record {
-        Some(r) => (Tracked::Unread, Some(r.extras), r.missing),
-        None => (
-            Tracked::Read(seed_from_user_index(repo, &mut index)?),
-            None,
-            Vec::new(),
-        ),
+    // Without a cache nothing is racy by the cache's clock: what the user's
+    // index says is weighed by its own.
+    let written = cache.as_ref().map_or((i64::MAX, u32::MAX), |c| c.written);
+    let mut cache = cache.unwrap_or_default();
+    // What the cache says is ignored holds while the rules do.
+    let (rules, rules_settled) = rules_stamp(&rule_files, written);
+    let rules_kept = rules_settled && cache.rules.as_ref() == Some(&rules);
+    let (old, seeded, tracked, candidates) = if reuse {
+        let old = std::mem::take(&mut cache.entries);
+        (old, Vec::new(), Tracked::Unread, Candidates::Extras)
+    } else {
+        let s = seed_from_user_index(repo, &handle, std::mem::take(&mut cache.entries))?;
+        let tracked = Tracked::Read(s.tracked);
+        (s.entries, s.seeded, tracked, Candidates::Untracked)
     };
+    let start = Start {
+        old,
+        seeded,
+        trees: cache.trees,
+        written,
+        tracked,
+        candidates,
+        extras: cache.extras.into_iter().collect(),
+        rules_kept,
+        ignore_files: cache.ignore_files.into_iter().collect(),
+        ignored: cache.ignored.into_iter().collect(),
+    };
+    let mut missing = if reuse { cache.missing } else { Vec::new() };
 
-    let (added, removed) = refresh_from_workdir(&handle, &mut index)?;
-    missing.extend(removed);
+    let mut walk = Walk::new(repo, &handle, workdir, trust_ctime, start)?;
+    let tree_id = walk.run()?;
+    missing.append(&mut walk.removed);
     missing.sort();
     missing.dedup();
-    let extras = drop_newly_ignored(repo, &handle, &mut index, &mut tracked, candidates, added)?;
-
-    // The tree is written first so that the index file keeps its tree
-    // cache: the next snapshot rewrites (and checks the blobs of) only the
-    // directories that changed. Writing the index back stores fresh stat
-    // data, which is what lets the next snapshot skip re-hashing files that
-    // did not change.
-    let tree_id = index.write_tree()?;
-    // The record must describe the index file beside it: it goes while the
-    // index is rewritten, so a failure in between leaves none, and without a
-    // record the next snapshot simply seeds again.
-    remove_file_if_present(&seed_path);
-    index.write()?;
-    match &stamp {
-        Some(stamp) => write_seed_record(
-            &seed_path,
-            &SeedRecord {
-                stamp: stamp.clone(),
-                extras,
-                missing,
-            },
-        ),
-        None => remove_file_if_present(&seed_path),
+    let next = Cache {
+        root: Some(tree_id),
+        stamp,
+        entries: std::mem::take(&mut walk.entries),
+        trees: std::mem::take(&mut walk.trees),
+        extras: std::mem::take(&mut walk.extras),
+        missing,
+        rules: Some(rules),
+        ignore_files: std::mem::take(&mut walk.ignore_files),
+        ignored: std::mem::take(&mut walk.ignored),
+        written: (0, 0),
+    };
+    drop(walk);
+    let oid = commit_snapshot(&handle, session, label, tree_id)?;
+    // Only a cache: if it cannot be written, the next snapshot starts afresh.
+    if cache::write(&cache_path, &next).is_ok() {
+        // What an earlier leash kept instead.
+        remove_file_if_present(&private_index_path(repo, session));
+        remove_file_if_present(&seed_record_path(repo, session));
     }
-    commit_snapshot(&handle, session, label, tree_id)
+    Ok(oid)
+}
+
+/// The files of ignore rules from outside the tree, as libgit2 finds them:
+/// `info/exclude` of the repository, and core.excludesFile (by default
+/// `git/ignore` under `$XDG_CONFIG_HOME` or `~/.config`).
+fn outside_rule_files(handle: &Repository, config: &git2::Config) -> Vec<PathBuf> {
+    let mut files = vec![handle.commondir().join("info").join("exclude")];
+    match config.get_path("core.excludesfile") {
+        Ok(path) => files.push(path),
+        Err(_) => {
+            if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+                files.push(PathBuf::from(xdg).join("git").join("ignore"));
+            }
+            if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+                files.push(
+                    PathBuf::from(home)
+                        .join(".config")
+                        .join("git")
+                        .join("ignore"),
+                );
+            }
+        }
+    }
+    files
+}
+
+/// A stamp of the rule `files` (their paths and stat data), and whether
+/// each was written before the cache was (`written`): one changed in the
+/// cache's own clock tick could change again unseen.
+fn rules_stamp(files: &[PathBuf], written: (i64, u32)) -> (String, bool) {
+    let mut stamp = String::new();
+    let mut settled = true;
+    for file in files {
+        stamp.push_str(&file.to_string_lossy());
+        match fs::metadata(file) {
+            Ok(meta) => {
+                let s = cache::Stat::of(&meta);
+                settled &= (s.mtime, s.mtime_ns) < written;
+                stamp.push_str(&format!(
+                    " {}.{} {}.{} {} {}\n",
+                    s.mtime, s.mtime_ns, s.ctime, s.ctime_ns, s.ino, s.size
+                ));
+            }
+            Err(_) => stamp.push_str(" -\n"),
+        }
+    }
+    (stamp, settled)
 }
 
 /// Lists what changed between two snapshot commits.
@@ -359,12 +444,12 @@ fn detached_handle(repo: &Repository) -> Result<Repository, ShadowError> {
     Ok(handle)
 }
 
-/// `.git/leash/shadow/<session>.index`, the session's private index file.
-fn private_index_path(repo: &Repository, session: &str) -> PathBuf {
+/// `.git/leash/shadow/<session>.stat`, the session's stat cache (see [`cache`]).
+fn stat_cache_path(repo: &Repository, session: &str) -> PathBuf {
     repo.path()
         .join("leash")
         .join("shadow")
-        .join(format!("{session}.index"))
+        .join(format!("{session}.stat"))
 }
 
 /// `.git/leash/shadow/<session>.restore`, where start content is checked out before moving into place.
@@ -373,40 +458,6 @@ fn staging_dir(repo: &Repository, session: &str) -> PathBuf {
         .join("leash")
         .join("shadow")
         .join(format!("{session}.restore"))
-}
-
-/// Opens the private index, starting afresh if the file is unreadable: it is
-/// only a cache of stat data, and the snapshot content comes from disk anyway.
-fn open_private_index(path: &Path) -> Result<Index, ShadowError> {
-    match Index::open(path) {
-        Ok(index) => Ok(index),
-        Err(_) => {
-            fs::remove_file(path).map_err(|e| io_error(path, e))?;
-            Ok(Index::open(path)?)
-        }
-    }
-}
-
-/// `.git/leash/shadow/<session>.seed`: which state of the user's index the
-/// private index was last seeded from, the private index's paths that the
-/// user's index did not hold then (the only ones that can be "newly
-/// ignored" while the user's index stays the same), and the paths dropped
-/// since as deleted (which a seeding would bring back, should they return).
-fn seed_record_path(repo: &Repository, session: &str) -> PathBuf {
-    repo.path()
-        .join("leash")
-        .join("shadow")
-        .join(format!("{session}.seed"))
-}
-
-/// Repo-relative paths as git stores them (raw bytes).
-type RawPaths = Vec<Vec<u8>>;
-
-/// What a seed record holds (see [`seed_record_path`]).
-struct SeedRecord {
-    stamp: String,
-    extras: Vec<Vec<u8>>,
-    missing: Vec<Vec<u8>>,
 }
 
 /// The identity of the user's index file as it is now (device, inode, size,
@@ -438,67 +489,19 @@ fn user_index_stamp(repo: &Repository) -> Option<String> {
     }
 }
 
-/// A seed record; `None` when absent or unreadable.
-///
-/// The format: the stamp and a newline, then each path NUL-terminated and
-/// prefixed with `x` (an extra) or `m` (missing).
-fn read_seed_record(path: &Path) -> Option<SeedRecord> {
-    let bytes = fs::read(path).ok()?;
-    let newline = bytes.iter().position(|&b| b == b'\n')?;
-    let mut record = SeedRecord {
-        stamp: String::from_utf8(bytes[..newline].to_vec()).ok()?,
-        extras: Vec::new(),
-        missing: Vec::new(),
-    };
-    let rest = &bytes[newline + 1..];
-    if rest.is_empty() {
-        return Some(record);
-    }
-    for item in rest.strip_suffix(&[0])?.split(|&b| b == 0) {
-        match item.split_first() {
-            Some((b'x', p)) if !p.is_empty() => record.extras.push(p.to_vec()),
-            Some((b'm', p)) if !p.is_empty() => record.missing.push(p.to_vec()),
-            _ => return None,
-        }
-    }
-    Some(record)
-}
-
-/// Writes a seed record atomically; on failure the record is removed, so
-/// the next snapshot seeds from the user's index again.
-fn write_seed_record(path: &Path, record: &SeedRecord) {
-    let mut bytes = record.stamp.as_bytes().to_vec();
-    bytes.push(b'\n');
-    for (kind, paths) in [(b'x', &record.extras), (b'm', &record.missing)] {
-        for p in paths {
-            bytes.push(kind);
-            bytes.extend_from_slice(p);
-            bytes.push(0);
-        }
-    }
-    let tmp = path.with_extension("seed.tmp");
-    if fs::write(&tmp, &bytes)
-        .and_then(|()| fs::rename(&tmp, path))
-        .is_err()
-    {
-        let _ = fs::remove_file(&tmp);
-        remove_file_if_present(path);
-    }
-}
-
 /// Removes a file leash keeps as a cache; a failure only costs the cache.
 fn remove_file_if_present(path: &Path) {
     let _ = fs::remove_file(path);
 }
 
 /// The paths the user's index tracks, read only when needed.
-enum Tracked {
+pub(super) enum Tracked {
     Read(HashSet<Vec<u8>>),
     Unread,
 }
 
 impl Tracked {
-    fn contains(&mut self, repo: &Repository, path: &[u8]) -> bool {
+    pub(super) fn contains(&mut self, repo: &Repository, path: &[u8]) -> bool {
         if let Tracked::Unread = self {
             *self = Tracked::Read(user_tracked(repo));
         }
@@ -517,8 +520,10 @@ fn user_tracked(repo: &Repository) -> HashSet<Vec<u8>> {
     }
 }
 
-/// Copies into the private index every entry of the user's index that it
-/// lacks, and returns the set of paths the user tracks.
+/// Adds to `have` (the cached entries, sorted) every entry of the user's
+/// index it lacks, and returns the paths the user tracks, the merged
+/// entries (sorted) and which of them were added (no cached tree holds
+/// them).
 ///
 /// This makes files the user force-added despite .gitignore part of the
 /// snapshot (as `git status` would treat them), and lets a first snapshot
@@ -526,13 +531,18 @@ fn user_tracked(repo: &Repository) -> HashSet<Vec<u8>> {
 /// index file is only read.
 fn seed_from_user_index(
     repo: &Repository,
-    index: &mut Index,
-) -> Result<HashSet<Vec<u8>>, ShadowError> {
+    handle: &Repository,
+    have: Vec<cache::Entry>,
+) -> Result<Seeded, ShadowError> {
     let user_path = repo.path().join("index");
     // An index libgit2 cannot parse (split index, sparse index) only costs
     // the seeding; the snapshot itself never depends on the user's index.
     let Ok(user) = Index::open(&user_path) else {
-        return Ok(HashSet::new());
+        return Ok(Seeded {
+            tracked: HashSet::new(),
+            entries: have,
+            seeded: Vec::new(),
+        });
     };
     // Entries written in the same second as the user's index may be "racily
     // clean"; their stat data is not proof of content, so they get re-hashed.
@@ -541,128 +551,84 @@ fn seed_from_user_index(
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs());
-    let have: HashSet<Vec<u8>> = index.iter().map(|e| e.path).collect();
+    let odb = handle.odb()?;
     let mut tracked = HashSet::new();
-    for mut entry in user.iter() {
+    let mut seeded = Vec::new();
+    for entry in user.iter() {
         tracked.insert(entry.path.clone());
-        if entry.flags & ENTRY_STAGE_MASK != 0 || have.contains(&entry.path) {
+        if entry.flags & ENTRY_STAGE_MASK != 0
+            || have.binary_search_by(|e| e.path.cmp(&entry.path)).is_ok()
+        {
             continue;
         }
+        // An entry whose object is missing (a partial clone) cannot stand
+        // for the file either. Flags such as "assume unchanged" are not
+        // copied: the walk compares every file with what is on disk.
         let trusted = match (u64::try_from(entry.mtime.seconds()), stamp_secs) {
             (Ok(mtime), Some(stamp)) => mtime < stamp,
             _ => false,
-        };
-        if !trusted {
-            entry.mtime = IndexTime::new(0, 0);
-        }
-        // "Assume unchanged", skip-worktree and intent-to-add would hide what
-        // is really on disk, and the snapshot must show exactly that.
-        entry.flags &= !ENTRY_VALID;
-        entry.flags_extended = 0;
-        // An entry whose object is missing (e.g. a partial clone) cannot be
-        // copied; the refresh then hashes the file from disk like any other.
-        let _ = index.add(&entry);
-    }
-    Ok(tracked)
-}
-
-/// Brings the private index in line with the working tree in a single pass:
-/// adds modified and untracked (non-ignored) files, removes deleted ones, and
-/// refreshes the stat data of files whose content turned out unchanged.
-///
-/// This is `Index::add_all` plus the stat refresh add_all lacks: without it a
-/// file that was only touched (or was copied from the user's index with
-/// stale stat data) would be re-hashed on every snapshot.
-///
-/// Returns the paths it added as untracked files, and those it removed.
-fn refresh_from_workdir(
-    handle: &Repository,
-    index: &mut Index,
-) -> Result<(RawPaths, RawPaths), ShadowError> {
-    let mut opts = DiffOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_typechange(true)
-        // Writes refreshed stat data into the handle's index, which is the
-        // private one (set_index); on the caller's handle this would rewrite
-        // the user's .git/index.
-        .update_index(true);
-    let diff = handle.diff_index_to_workdir(Some(index), Some(&mut opts))?;
-    let mut work = Vec::new();
-    let (mut added, mut removed) = (Vec::new(), Vec::new());
-    for delta in diff.deltas() {
-        let file = delta.new_file();
-        let Some(path) = file.path_bytes().or_else(|| delta.old_file().path_bytes()) else {
-            continue;
-        };
-        // Untracked nested repositories come back as "dir/" and cannot be
-        // stored as file content, so they are left out rather than failing.
-        if path.ends_with(b"/") {
-            continue;
-        }
-        if delta.status() == git2::Delta::Untracked {
-            added.push(path.to_vec());
-        } else if !file.exists() {
-            removed.push(path.to_vec());
-        }
-        work.push((git_path(path), file.exists()));
-    }
-    drop(diff);
-    for (path, exists) in work {
-        if exists {
-            index.add_path(&path)?;
-        } else {
-            index.remove_path(&path)?;
-        }
-    }
-    Ok((added, removed))
-}
-
-/// Removes entries that the user does not track and that are now ignored,
-/// since the refresh (like `git add -A`) never drops an entry for being
-/// ignored, and returns the entries kept that the user does not track.
-///
-/// With `candidates` (the previous snapshot's such entries, the user's index
-/// unchanged since), only those and the files the refresh `added` can be
-/// untracked, so only they are looked at; the user's index is read only if
-/// one of them is ignored (the user may have force-added it).
-fn drop_newly_ignored(
-    repo: &Repository,
-    handle: &Repository,
-    index: &mut Index,
-    tracked: &mut Tracked,
-    candidates: Option<Vec<Vec<u8>>>,
-    added: Vec<Vec<u8>>,
-) -> Result<Vec<Vec<u8>>, ShadowError> {
-    let paths: Vec<Vec<u8>> = match candidates {
-        Some(mut c) => {
-            c.extend(added);
-            c.sort();
-            c.dedup();
-            c.retain(|p| index.get_path(&git_path(p), 0).is_some());
-            c
-        }
-        None => index
-            .iter()
-            .map(|e| e.path)
-            .filter(|p| !tracked.contains(repo, p))
-            .collect(),
-    };
-    let mut stale = Vec::new();
-    let mut extras = Vec::new();
-    for path in paths {
-        if handle.is_path_ignored(git_path(&path))? {
-            if !tracked.contains(repo, &path) {
-                stale.push(path);
+        } && (entry.mode == MODE_GITLINK as u32 || odb.exists(entry.id));
+        let stat = if trusted {
+            cache::Stat {
+                mtime: entry.mtime.seconds().into(),
+                mtime_ns: entry.mtime.nanoseconds(),
+                ctime: entry.ctime.seconds().into(),
+                ctime_ns: entry.ctime.nanoseconds(),
+                ino: entry.ino.into(),
+                size: entry.file_size.into(),
+                uid: entry.uid,
+                gid: entry.gid,
             }
         } else {
-            extras.push(path);
+            // Matches no file on disk: the walk hashes it.
+            cache::Stat {
+                mtime: -1,
+                ..cache::Stat::default()
+            }
+        };
+        seeded.push(cache::Entry {
+            path: entry.path,
+            mode: entry.mode,
+            id: entry.id,
+            stat,
+        });
+    }
+    if seeded.is_empty() {
+        return Ok(Seeded {
+            tracked,
+            entries: have,
+            seeded: Vec::new(),
+        });
+    }
+    // Both lists are sorted and share no path: merge them.
+    let n = have.len() + seeded.len();
+    let (mut merged, mut added) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut have = have.into_iter().peekable();
+    for e in seeded {
+        while let Some(h) = have.next_if(|h| h.path < e.path) {
+            merged.push(h);
+            added.push(false);
         }
+        merged.push(e);
+        added.push(true);
     }
-    for path in stale {
-        index.remove_path(&git_path(&path))?;
-    }
-    Ok(extras)
+    added.resize(n, false);
+    merged.extend(have);
+    Ok(Seeded {
+        tracked,
+        entries: merged,
+        seeded: added,
+    })
+}
+
+/// What seeding from the user's index gives the walk.
+struct Seeded {
+    /// Every path the user's index holds.
+    tracked: HashSet<Vec<u8>>,
+    /// The cached entries with the user's added, sorted by path.
+    entries: Vec<cache::Entry>,
+    /// Which of `entries` came from the user's index; empty when none did.
+    seeded: Vec<bool>,
 }
 
 /// Commits `tree_id` on top of the session's previous snapshot and advances the session ref.
@@ -1087,7 +1053,7 @@ mod tests {
         );
 
         let first = snapshot(&repo, "s", "start").unwrap();
-        let index_file = dir.join(".git/leash/shadow/s.index");
+        let index_file = dir.join(".git/leash/shadow/s.stat");
         assert!(index_file.exists());
         assert_eq!(show(dir, first, "keep.txt"), "AAAA\n");
 
@@ -1312,7 +1278,7 @@ mod tests {
         let end = snapshot(&repo, "w1", "end").unwrap();
         assert_eq!(changes(&repo, start, end).unwrap().paths, ["a.txt"]);
         // The private index is per worktree; the session ref is shared.
-        assert!(repo.path().join("leash/shadow/w1.index").exists());
+        assert!(repo.path().join("leash/shadow/w1.stat").exists());
         assert_eq!(
             git(tmp.path(), &["rev-parse", "refs/leash/shadow/w1"]).trim(),
             end.to_string()
@@ -1363,7 +1329,7 @@ mod tests {
             changes(&repo, start, end).unwrap().paths,
             ["a.txt", "b.txt", "link", "run.sh"]
         );
-        assert!(gitdir.join("leash/shadow/g1.index").exists());
+        assert!(gitdir.join("leash/shadow/g1.stat").exists());
 
         let report = restore(&repo, "g1", start, end).unwrap();
         assert_eq!(report.restored, ["a.txt", "b.txt", "link", "run.sh"]);
@@ -1390,7 +1356,7 @@ mod tests {
         assert_eq!(show(dir, first, "a.txt"), "a\n");
 
         // A damaged private index is only a cache: it is rebuilt.
-        fs::write(dir.join(".git/leash/shadow/s10.index"), "garbage").unwrap();
+        fs::write(dir.join(".git/leash/shadow/s10.stat"), "garbage").unwrap();
         write(dir, "a.txt", "a2\n");
         let second = snapshot(&repo, "s10", "second").unwrap();
         assert_eq!(changes(&repo, first, second).unwrap().paths, ["a.txt"]);
@@ -1503,9 +1469,10 @@ mod tests {
         git(dir, &["add", "-f", "app.env", ".gitignore"]);
         git(dir, &["commit", "-q", "-m", "initial"]);
         let user = user_state(dir);
-        let record = dir.join(".git/leash/shadow/s11.seed");
+        let record = dir.join(".git/leash/shadow/s11.stat");
         snapshot(&repo, "s11", "first").unwrap();
-        let seeded = fs::read(&record).unwrap();
+        let seeded = cache::read(&record).unwrap().stamp;
+        assert!(seeded.is_some());
 
         // The user's index never changes from here on: every snapshot below
         // works from the record, not from a fresh seeding.
@@ -1534,10 +1501,7 @@ mod tests {
             (&after.index, &after.head, &after.branch),
             (&user.index, &user.head, &user.branch)
         );
-        assert_eq!(
-            fs::read(&record).unwrap().split(|&b| b == b'\n').next(),
-            seeded.split(|&b| b == b'\n').next()
-        );
+        assert_eq!(cache::read(&record).unwrap().stamp, seeded);
 
         // A changed user index is read again, and a damaged record only
         // costs a seeding.
@@ -1546,32 +1510,6 @@ mod tests {
         let fourth = snapshot(&repo, "s11", "fourth").unwrap();
         assert!(!ls_tree(dir, fourth).contains("app.env"));
         assert!(ls_tree(dir, fourth).contains("keep.txt"));
-    }
-
-    #[test]
-    fn seed_records_round_trip_even_when_empty() {
-        let tmp = TempDir::new().unwrap();
-        let path = tmp.path().join("s.seed");
-        for (extras, missing) in [
-            (vec![], vec![]),
-            (vec![b"a b".to_vec()], vec![]),
-            (vec![], vec![b"gone/x".to_vec()]),
-            (vec![b"x".to_vec(), b"y".to_vec()], vec![b"z".to_vec()]),
-        ] {
-            let record = SeedRecord {
-                stamp: "v1 1 2 3 4 5.6".into(),
-                extras: extras.clone(),
-                missing: missing.clone(),
-            };
-            write_seed_record(&path, &record);
-            let back = read_seed_record(&path).unwrap();
-            assert_eq!(
-                (back.stamp, back.extras, back.missing),
-                (record.stamp, extras, missing)
-            );
-        }
-        fs::write(&path, "v1 stamp\nqbad\0").unwrap();
-        assert!(read_seed_record(&path).is_none());
     }
 
     #[test]
@@ -1585,5 +1523,316 @@ mod tests {
         }
         assert!(!tmp.path().join(".git/leash").exists());
         assert!(snapshot(&repo, "0b9e-4c1a_session.2", "ok").is_ok());
+    }
+
+    /// The tree `git add -A && git write-tree` makes from a copy of the
+    /// user's index: what a snapshot must hold, when no nested repository
+    /// is untracked and no entry is marked "assume unchanged".
+    fn git_add_all_tree(dir: &Path, scratch: &Path) -> String {
+        let probe = scratch.join("index");
+        let _ = fs::remove_file(&probe);
+        if let Ok(meta) = fs::metadata(dir.join(".git/index")) {
+            fs::copy(dir.join(".git/index"), &probe).unwrap();
+            // git trusts an entry's stat data only if it is older than the
+            // index file (by the second, as git compares them here): the
+            // copy keeps the original's mtime, or a file rewritten in the
+            // second it was added would look unchanged to git.
+            let copy = fs::File::options().write(true).open(&probe).unwrap();
+            copy.set_modified(meta.modified().unwrap()).unwrap();
+        }
+        for args in [&["add", "-A"][..], &["write-tree"]] {
+            let out = Command::new("git")
+                .arg("-C")
+                .arg(dir)
+                .args(args)
+                .env("GIT_INDEX_FILE", &probe)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if args[0] == "write-tree" {
+                return String::from_utf8(out.stdout).unwrap().trim().to_string();
+            }
+        }
+        unreachable!()
+    }
+
+    /// Asserts that trees `ours` and `git` are one, showing both when not.
+    fn same_tree(dir: &Path, ours: &str, theirs: &str, what: &str) {
+        if ours != theirs {
+            let list = |t: &str| git(dir, &["ls-tree", "-r", t]);
+            panic!(
+                "{what}: the snapshot's tree differs from git's\nours:\n{}\ngit's:\n{}",
+                list(ours),
+                list(theirs)
+            );
+        }
+    }
+
+    #[test]
+    fn snapshots_match_git_add_all_through_edits_of_every_kind() {
+        let (tmp, repo) = init_committed(&[
+            (".gitignore", "target/\n*.log\n"),
+            ("a-b", "1\n"),
+            ("a.b", "2\n"),
+            ("a/b", "3\n"),
+            ("a0", "4\n"),
+            ("dir/x.txt", "x\n"),
+            ("dir/sub/y.txt", "y\n"),
+            ("dir/sub/deeper/z.txt", "z\n"),
+            ("gone/only.txt", "o\n"),
+            ("run.sh", "#!/bin/sh\n"),
+        ]);
+        let dir = tmp.path();
+        let scratch = TempDir::new().unwrap();
+        let step = |what: &str| {
+            let ours = snapshot(&repo, "m", what).unwrap();
+            let tree = repo.find_commit(ours).unwrap().tree_id().to_string();
+            same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), what);
+            ours
+        };
+        step("committed");
+        step("unchanged");
+
+        // Edits of every kind at once, including the names that sort around
+        // a directory's '/' ("a-b", "a.b", "a/", "a0").
+        write(dir, "dir/x.txt", "X\n");
+        write(dir, "dir/new.txt", "n\n");
+        write(dir, "dir/sub/deeper/more/w.txt", "w\n");
+        fs::remove_dir_all(dir.join("gone")).unwrap();
+        chmod(dir, "run.sh", 0o755);
+        std::os::unix::fs::symlink("dir/x.txt", dir.join("link")).unwrap();
+        fs::remove_file(dir.join("a0")).unwrap();
+        write(dir, "a0/c", "now a directory\n");
+        fs::remove_dir_all(dir.join("dir/sub/deeper")).unwrap();
+        write(dir, "dir/sub/deeper", "now a file\n");
+        write(dir, "a/b-c", "5\n");
+        fs::remove_file(dir.join("a.b")).unwrap();
+        write(dir, "a.b/inner", "6\n");
+        write(dir, "with space/\u{e9}t\u{e9}.txt", "u\n");
+        write(dir, "debug.log", "ignored\n");
+        write(dir, "dir/sub/trace.log", "ignored\n");
+        write(dir, "with space/run.log", "ignored\n");
+        write(dir, "target/out/bin", "ignored\n");
+        fs::create_dir_all(dir.join("empty/nested")).unwrap();
+        step("edits");
+
+        // A nested repository the user added is a gitlink that follows the
+        // commit checked out in it.
+        git(dir, &["init", "-q", "-b", "main", "inner"]);
+        for (k, v) in [("user.name", "T"), ("user.email", "t@example.com")] {
+            git(&dir.join("inner"), &["config", k, v]);
+        }
+        write(dir, "inner/f.txt", "1\n");
+        git(&dir.join("inner"), &["add", "-A"]);
+        git(&dir.join("inner"), &["commit", "-q", "-m", "one"]);
+        git(dir, &["add", "inner"]);
+        // An intent-to-add entry holds no content yet, though its stat data
+        // is the file's: the file's content is taken.
+        write(dir, "intent.txt", "content\n");
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
+        fs::File::options()
+            .write(true)
+            .open(dir.join("intent.txt"))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        git(dir, &["add", "-N", "intent.txt"]);
+        // A file the user force-adds joins a directory nothing else changed in.
+        git(dir, &["add", "-f", "with space/run.log"]);
+        step("user index changed");
+        write(dir, "inner/f.txt", "2\n");
+        git(&dir.join("inner"), &["commit", "-q", "-am", "two"]);
+        step("submodule moved");
+
+        // A file the user never added becomes ignored: it leaves the snapshot.
+        write(dir, ".gitignore", "target/\n*.log\ndir/new.txt\n");
+        step("newly ignored");
+
+        // A same-size rewrite keeping the old mtime is still seen (ctime).
+        let mtime = fs::metadata(dir.join("dir/x.txt"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        write(dir, "dir/x.txt", "Y\n");
+        fs::File::options()
+            .write(true)
+            .open(dir.join("dir/x.txt"))
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        step("same size");
+
+        // A damaged cache and a cache that no longer matches the session's
+        // snapshot are both ignored.
+        let cache_file = dir.join(".git/leash/shadow/m.stat");
+        let mut bytes = fs::read(&cache_file).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 1;
+        fs::write(&cache_file, bytes).unwrap();
+        write(dir, "a/b", "33\n");
+        step("damaged cache");
+        let kept = fs::read(&cache_file).unwrap();
+        git(dir, &["update-ref", "-d", "refs/leash/shadow/m"]);
+        write(dir, "a/b", "333\n");
+        let fresh = step("session ref gone");
+        assert!(repo.find_commit(fresh).unwrap().parent_count() == 0);
+        fs::write(&cache_file, kept).unwrap();
+        step("stale cache");
+
+        // Everything deleted: the empty tree.
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name() != Some(".git".as_ref()) {
+                match fs::symlink_metadata(&path).unwrap().is_dir() {
+                    true => fs::remove_dir_all(&path).unwrap(),
+                    false => fs::remove_file(&path).unwrap(),
+                }
+            }
+        }
+        let empty = step("all deleted");
+        assert_eq!(ls_tree(dir, empty), "");
+    }
+
+    #[test]
+    fn case_insensitive_checkouts_keep_the_index_based_cache() {
+        let (tmp, repo) = init_committed(&[("a.txt", "a\n"), ("d/b.txt", "b\n")]);
+        let dir = tmp.path();
+        git(dir, &["config", "core.ignorecase", "true"]);
+        let scratch = TempDir::new().unwrap();
+        let first = snapshot(&repo, "ci", "first").unwrap();
+        assert!(dir.join(".git/leash/shadow/ci.index").exists());
+        assert!(!dir.join(".git/leash/shadow/ci.stat").exists());
+        write(dir, "d/b.txt", "changed\n");
+        write(dir, "new.txt", "n\n");
+        let second = snapshot(&repo, "ci", "second").unwrap();
+        let tree = repo.find_commit(second).unwrap().tree_id().to_string();
+        same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), "");
+        assert_eq!(
+            changes(&repo, first, second).unwrap().paths,
+            ["d/b.txt", "new.txt"]
+        );
+
+        // Back to the default: the stat cache takes over, and the other
+        // file goes.
+        git(dir, &["config", "core.ignorecase", "false"]);
+        write(dir, "a.txt", "A\n");
+        let third = snapshot(&repo, "ci", "third").unwrap();
+        let tree = repo.find_commit(third).unwrap().tree_id().to_string();
+        same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), "");
+        assert!(dir.join(".git/leash/shadow/ci.stat").exists());
+        assert!(!dir.join(".git/leash/shadow/ci.index").exists());
+    }
+
+    #[test]
+    fn files_changed_in_the_tick_the_cache_was_written_are_hashed_again() {
+        let (tmp, repo) = init_committed(&[("f.txt", "AAAA\n")]);
+        let dir = tmp.path();
+        git(dir, &["config", "core.trustctime", "false"]);
+        // A file whose mtime is not before the cache's own cannot be told
+        // from one rewritten right after its stat data was taken, in the
+        // same clock tick: here a same-size rewrite keeps that mtime.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        let set = |content: &str| {
+            let file = fs::File::options()
+                .write(true)
+                .truncate(true)
+                .open(dir.join("f.txt"))
+                .unwrap();
+            std::io::Write::write_all(&mut &file, content.as_bytes()).unwrap();
+            file.set_modified(later).unwrap();
+        };
+        set("BBBB\n");
+        let first = snapshot(&repo, "r", "first").unwrap();
+        assert_eq!(show(dir, first, "f.txt"), "BBBB\n");
+        set("CCCC\n");
+        let second = snapshot(&repo, "r", "second").unwrap();
+        assert_eq!(show(dir, second, "f.txt"), "CCCC\n");
+    }
+
+    #[test]
+    fn files_found_ignored_come_back_when_the_rules_that_ignored_them_change() {
+        let (tmp, repo) = init_committed(&[
+            (".gitignore", "*.o\n"),
+            ("src/.gitignore", "*.tmp\n"),
+            ("src/a.c", "int a;\n"),
+        ]);
+        let dir = tmp.path();
+        let global = tmp.path().join(".git/global-ignore");
+        fs::write(&global, "*.bak\n").unwrap();
+        git(
+            dir,
+            &["config", "core.excludesFile", global.to_str().unwrap()],
+        );
+        write(dir, ".git/info/exclude", "*.log\n");
+        for f in [
+            "src/a.o",
+            "src/b.tmp",
+            "src/c.bak",
+            "src/d.log",
+            "build/out.o",
+            "src/deep/x.tmp",
+        ] {
+            write(dir, f, "generated\n");
+        }
+        // A file the user tracks stays in, ignored or not.
+        write(dir, "src/kept.o", "kept\n");
+        git(dir, &["add", "-f", "src/kept.o"]);
+        // Rules written long before the cache: only their stat data can
+        // tell that they changed.
+        let settle = |files: &[&str]| {
+            let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
+            for f in files {
+                let file = fs::File::options().write(true).open(dir.join(f)).unwrap();
+                file.set_modified(long_ago).unwrap();
+            }
+        };
+        let scratch = TempDir::new().unwrap();
+        let step = |what: &str| {
+            let ours = snapshot(&repo, "ig", what).unwrap();
+            let tree = repo.find_commit(ours).unwrap().tree_id().to_string();
+            same_tree(dir, &tree, &git_add_all_tree(dir, scratch.path()), what);
+            ls_tree(dir, ours)
+        };
+        settle(&[
+            ".gitignore",
+            "src/.gitignore",
+            ".git/info/exclude",
+            ".git/global-ignore",
+        ]);
+        assert!(!step("all ignored").contains("src/a.o"));
+        assert!(!step("from the cache").contains("src/a.o"));
+
+        // Each source of rules in turn lets one kind of file back in.
+        fs::write(dir.join(".gitignore"), "").unwrap();
+        settle(&[".gitignore"]);
+        let tree = step("root .gitignore emptied");
+        assert!(tree.contains("src/a.o") && tree.contains("build/out.o"));
+        assert!(!tree.contains("b.tmp"));
+        fs::remove_file(dir.join("src/.gitignore")).unwrap();
+        let tree = step("src/.gitignore deleted");
+        assert!(tree.contains("src/b.tmp") && tree.contains("src/deep/x.tmp"));
+        fs::write(&global, "*.bk\n").unwrap();
+        settle(&[".git/global-ignore"]);
+        assert!(step("global rules changed").contains("src/c.bak"));
+        fs::write(dir.join(".git/info/exclude"), "*.lg\n").unwrap();
+        settle(&[".git/info/exclude"]);
+        assert!(step("info/exclude changed").contains("src/d.log"));
+
+        // And a new rule file below ignores again.
+        write(dir, "src/deep/.gitignore", "x.tmp\n");
+        settle(&["src/deep/.gitignore"]);
+        assert!(!step("new .gitignore").contains("x.tmp"));
+
+        // Once the user stops tracking it, an ignored file leaves, though
+        // no rule changed.
+        fs::write(dir.join(".gitignore"), "*.o\n").unwrap();
+        settle(&[".gitignore"]);
+        assert!(step("ignored again").contains("src/kept.o"));
+        git(dir, &["rm", "-q", "--cached", "src/kept.o"]);
+        assert!(!step("untracked by the user").contains("src/kept.o"));
     }
 }

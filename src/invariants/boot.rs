@@ -84,7 +84,7 @@ pub(crate) fn check(t: &Tree, s: &Spec, ctx: &Context) -> Result<Report, String>
                     Some(m.line),
                     format!("boot file `{}` points outside the workspace", m.raw),
                 );
-                f.target = Some(m.raw.clone());
+                f.target = Some(m.raw.to_string());
                 findings.push(f);
                 continue;
             }
@@ -96,7 +96,7 @@ pub(crate) fn check(t: &Tree, s: &Spec, ctx: &Context) -> Result<Report, String>
                 Some(m.line),
                 format!("boot file `{}` is empty ({found})", m.raw),
             );
-            f.target = Some(m.raw.clone());
+            f.target = Some(m.raw.to_string());
             findings.push(f);
         }
     }

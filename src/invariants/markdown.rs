@@ -8,6 +8,8 @@
 //! pointer — except, for a boot manifest, the steps of a fenced list. Indented code blocks are not recognised (indentation is far more
 //! often a list continuation in these files).
 
+use std::borrow::Cow;
+
 /// File extensions that make a bare or backticked word a path.
 const PATH_EXTENSIONS: &[&str] = &[".md", ".txt", ".toml", ".json", ".yaml", ".yml"];
 
@@ -22,9 +24,10 @@ pub(crate) enum Style {
     Bare,
 }
 
-/// One place the text points at a path.
+/// One place the text points at a path (borrowed from the scanned text
+/// where it can be: a check reads a hundred thousand of them).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Mention {
+pub(crate) struct Mention<'a> {
     /// 1-based line number.
     pub line: u32,
     /// Byte range of `raw` in the scanned text (the path only: no anchor,
@@ -32,15 +35,26 @@ pub(crate) struct Mention {
     pub start: usize,
     pub end: usize,
     /// The path as written.
-    pub raw: String,
+    pub raw: Cow<'a, str>,
     /// The path to resolve: `raw` percent-decoded for links.
-    pub path: String,
+    pub path: Cow<'a, str>,
     pub style: Style,
+}
+
+impl Mention<'_> {
+    /// The same mention, owning its text.
+    fn into_owned(self) -> Mention<'static> {
+        Mention {
+            raw: Cow::Owned(self.raw.into_owned()),
+            path: Cow::Owned(self.path.into_owned()),
+            ..self
+        }
+    }
 }
 
 /// The mentions in `text`, in order. Bare words are only looked for when
 /// `bare` is set, and never inside links or code spans.
-pub(crate) fn scan(text: &str, bare: bool) -> Vec<Mention> {
+pub(crate) fn scan(text: &str, bare: bool) -> Vec<Mention<'_>> {
     scan_with(text, bare, false)
 }
 
@@ -48,7 +62,7 @@ pub(crate) fn scan(text: &str, bare: bool) -> Vec<Mention> {
 /// (agent workspaces often write their boot sequence as ```` ```text ````
 /// then `1) Read SOUL.md`, `2) Read USER.md + IDENTITY.md`), with names
 /// joined by `+`, `and` or commas. Other fenced lines stay examples.
-pub(crate) fn scan_boot(text: &str) -> Vec<Mention> {
+pub(crate) fn scan_boot(text: &str) -> Vec<Mention<'_>> {
     scan_with(text, true, true)
 }
 
@@ -62,8 +76,10 @@ fn is_step(line: &str) -> bool {
     matches!(t.as_bytes(), [b'-' | b'*' | b'+', b' ', ..])
 }
 
-fn scan_with(text: &str, bare: bool, fenced_steps: bool) -> Vec<Mention> {
+fn scan_with(text: &str, bare: bool, fenced_steps: bool) -> Vec<Mention<'_>> {
     let mut out = Vec::new();
+    // One buffer for every line's masked copy.
+    let mut masked = Vec::new();
     let mut fence: Option<(u8, usize)> = None;
     let mut offset = 0;
     for (i, full) in text.split_inclusive('\n').enumerate() {
@@ -95,11 +111,13 @@ fn scan_with(text: &str, bare: bool, fenced_steps: bool) -> Vec<Mention> {
                 let mut steps = String::with_capacity(split.len());
                 steps.push_str(&" ".repeat(skip));
                 steps.push_str(&split[skip..]);
-                scan_line(&steps, line_start, line_no, true, &mut out);
+                let mut found: Vec<Mention<'_>> = Vec::new();
+                scan_line(&steps, line_start, line_no, true, &mut masked, &mut found);
+                out.extend(found.into_iter().map(|m| m.into_owned()));
             }
             continue;
         }
-        scan_line(line, line_start, line_no, bare, &mut out);
+        scan_line(line, line_start, line_no, bare, &mut masked, &mut out);
     }
     out
 }
@@ -185,7 +203,15 @@ fn is_closing_fence(line: &str) -> bool {
     line.trim().bytes().all(|b| b == b'`' || b == b'~')
 }
 
-fn scan_line(line: &str, base: usize, line_no: u32, bare: bool, out: &mut Vec<Mention>) {
+/// Appends the mentions of one line to `out`, in order; `masked` is scratch.
+fn scan_line<'a>(
+    line: &'a str,
+    base: usize,
+    line_no: u32,
+    bare: bool,
+    masked: &mut Vec<u8>,
+    out: &mut Vec<Mention<'a>>,
+) {
     let bytes = line.as_bytes();
     // Links and definitions need a `[`, code spans a backtick: most prose
     // lines have neither, and cost one pass over their bytes.
@@ -194,8 +220,9 @@ fn scan_line(line: &str, base: usize, line_no: u32, bare: bool, out: &mut Vec<Me
     }
     // Code spans are found first and blanked out of `masked`, so that link
     // syntax inside them is not taken for a link.
-    let mut masked = bytes.to_vec();
-    let mut found: Vec<Mention> = Vec::new();
+    masked.clear();
+    masked.extend_from_slice(bytes);
+    let from = out.len();
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] != b'`' {
@@ -212,7 +239,13 @@ fn scan_line(line: &str, base: usize, line_no: u32, bare: bool, out: &mut Vec<Me
                 let (path, _) = split_code_path(content);
                 if looks_like_path(path) {
                     let start = open_end + lead;
-                    found.push(mention(line_no, base + start, path, path, Style::Code));
+                    out.push(mention(
+                        line_no,
+                        base + start,
+                        path,
+                        path.into(),
+                        Style::Code,
+                    ));
                 }
                 masked[i..close + n].fill(b' ');
                 i = close + n;
@@ -223,23 +256,28 @@ fn scan_line(line: &str, base: usize, line_no: u32, bare: bool, out: &mut Vec<Me
     if let Some(m) = definition(line, line_no, base) {
         let end = m.end - base;
         masked[..end].fill(b' ');
-        found.push(m);
+        out.push(m);
     }
-    find_links(line, &mut masked, base, line_no, &mut found);
+    find_links(line, masked, base, line_no, out);
     if bare {
-        find_bare(line, &masked, base, line_no, &mut found);
+        find_bare(line, masked, base, line_no, out);
     }
-    found.sort_by_key(|m| m.start);
-    out.extend(found);
+    out[from..].sort_by_key(|m| m.start);
 }
 
-fn mention(line: u32, start: usize, raw: &str, path: &str, style: Style) -> Mention {
+fn mention<'a>(
+    line: u32,
+    start: usize,
+    raw: &'a str,
+    path: Cow<'a, str>,
+    style: Style,
+) -> Mention<'a> {
     Mention {
         line,
         start,
         end: start + raw.len(),
-        raw: raw.to_string(),
-        path: path.to_string(),
+        raw: raw.into(),
+        path,
         style,
     }
 }
@@ -263,10 +301,11 @@ fn find_run(bytes: &[u8], from: usize, n: usize) -> Option<usize> {
 
 /// `path#anchor` and `path:12` (or `path:12:3`) name `path`.
 fn split_code_path(s: &str) -> (&str, &str) {
-    let s = s.split('#').next().unwrap_or(s);
+    // Bytes, not chars: '#' and ':' are ASCII, so every cut is a char boundary.
+    let s = &s[..s.bytes().position(|b| b == b'#').unwrap_or(s.len())];
     let mut end = s.len();
     for _ in 0..2 {
-        match s[..end].rfind(':') {
+        match s.as_bytes()[..end].iter().rposition(|&b| b == b':') {
             Some(c) if c + 1 < end && s[c + 1..end].bytes().all(|b| b.is_ascii_digit()) => end = c,
             _ => break,
         }
@@ -275,7 +314,7 @@ fn split_code_path(s: &str) -> (&str, &str) {
 }
 
 /// A `[label]: destination` link reference definition.
-fn definition(line: &str, line_no: u32, base: usize) -> Option<Mention> {
+fn definition(line: &str, line_no: u32, base: usize) -> Option<Mention<'_>> {
     let indent = line.len() - line.trim_start_matches(' ').len();
     if indent > 3 || !line[indent..].starts_with('[') || line[indent..].starts_with("[^") {
         return None;
@@ -289,7 +328,13 @@ fn definition(line: &str, line_no: u32, base: usize) -> Option<Mention> {
 
 /// Finds `](destination)` after a `[`, records the destination and blanks
 /// the whole link out of `masked`.
-fn find_links(line: &str, masked: &mut [u8], base: usize, line_no: u32, out: &mut Vec<Mention>) {
+fn find_links<'a>(
+    line: &'a str,
+    masked: &mut [u8],
+    base: usize,
+    line_no: u32,
+    out: &mut Vec<Mention<'a>>,
+) {
     let mut from = 0;
     while let Some(k) = find_bytes(masked, from, b"](") {
         from = k + 2;
@@ -347,7 +392,7 @@ fn destination(line: &str, at: usize) -> Option<(usize, &str)> {
 }
 
 /// A link mention, unless the destination is a URL, an anchor or empty.
-fn link_mention(line: u32, start: usize, dest: &str) -> Option<Mention> {
+fn link_mention(line: u32, start: usize, dest: &str) -> Option<Mention<'_>> {
     if dest.is_empty() || dest.starts_with('#') || dest.starts_with("//") || has_scheme(dest) {
         return None;
     }
@@ -355,7 +400,7 @@ fn link_mention(line: u32, start: usize, dest: &str) -> Option<Mention> {
     if raw.is_empty() {
         return None;
     }
-    Some(mention(line, start, raw, &percent_decode(raw), Style::Link))
+    Some(mention(line, start, raw, percent_decode(raw), Style::Link))
 }
 
 /// `http:`, `mailto:`, `file:` and every other `scheme:` prefix.
@@ -370,9 +415,9 @@ fn has_scheme(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
 }
 
-fn percent_decode(s: &str) -> String {
+fn percent_decode(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
-        return s.to_string();
+        return s.into();
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -390,11 +435,17 @@ fn percent_decode(s: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&out).into_owned().into()
 }
 
 /// Words outside links and code spans that look like paths.
-fn find_bare(line: &str, masked: &[u8], base: usize, line_no: u32, out: &mut Vec<Mention>) {
+fn find_bare<'a>(
+    line: &'a str,
+    masked: &[u8],
+    base: usize,
+    line_no: u32,
+    out: &mut Vec<Mention<'a>>,
+) {
     let mut i = 0;
     while i < masked.len() {
         if masked[i].is_ascii_whitespace() {
@@ -426,7 +477,7 @@ fn find_bare(line: &str, masked: &[u8], base: usize, line_no: u32, out: &mut Vec
                 line_no,
                 base + start + lead,
                 path,
-                path,
+                path.into(),
                 Style::Bare,
             ));
         }
@@ -438,7 +489,73 @@ fn find_bare(line: &str, masked: &[u8], base: usize, line_no: u32, out: &mut Vec
 /// home path, a glob, a command line or a placeholder such as `<date>`,
 /// `YYYY-MM-DD` or `…`. `{today}` and `{yesterday}` are allowed.
 pub(crate) fn looks_like_path(s: &str) -> bool {
-    if s.is_empty() || s.starts_with(['/', '~', '-']) || s.contains("://") {
+    if s.is_empty() || s.starts_with(['/', '~', '-']) {
+        return false;
+    }
+    if !s.is_ascii() || s.contains('{') {
+        return looks_like_path_in_full(s);
+    }
+    // The same rules in one pass over the bytes, for the usual plain ASCII
+    // word (`://` needs a `:`, which is refused anyway).
+    let (mut alnum, mut slash, mut dots, mut ys) = (false, false, 0, 0);
+    for b in s.bytes() {
+        if b.is_ascii_whitespace()
+            || b == 0x0b
+            || matches!(
+                b,
+                b'*' | b'?'
+                    | b'['
+                    | b']'
+                    | b'('
+                    | b')'
+                    | b'<'
+                    | b'>'
+                    | b'{'
+                    | b'}'
+                    | b'|'
+                    | b'"'
+                    | b'\''
+                    | b'$'
+                    | b'='
+                    | b','
+                    | b';'
+                    | b'!'
+                    | b'@'
+                    | b'^'
+                    | b'`'
+                    | b':'
+                    | b'\\'
+            )
+        {
+            return false;
+        }
+        alnum |= b.is_ascii_alphanumeric();
+        slash |= b == b'/';
+        dots = if b == b'.' { dots + 1 } else { 0 };
+        ys = if b == b'Y' { ys + 1 } else { 0 };
+        if dots == 3 || ys == 4 {
+            return false;
+        }
+    }
+    if !alnum && !matches!(s, "." | ".." | "./" | "../") {
+        return false;
+    }
+    slash || has_path_extension(s)
+}
+
+/// Whether `s` ends in one of [`PATH_EXTENSIONS`], in any case.
+fn has_path_extension(s: &str) -> bool {
+    PATH_EXTENSIONS.iter().any(|e| {
+        s.len() > e.len()
+            && s.is_char_boundary(s.len() - e.len())
+            && s[s.len() - e.len()..].eq_ignore_ascii_case(e)
+    })
+}
+
+/// [`looks_like_path`] for any text: Unicode whitespace, letters and `…`,
+/// and the date placeholders.
+fn looks_like_path_in_full(s: &str) -> bool {
+    if s.contains("://") {
         return false;
     }
     let plain: std::borrow::Cow<str> = if s.contains('{') {
@@ -481,12 +598,7 @@ pub(crate) fn looks_like_path(s: &str) -> bool {
     if !plain.chars().any(|c| c.is_alphanumeric()) && !matches!(s, "." | ".." | "./" | "../") {
         return false;
     }
-    s.contains('/')
-        || PATH_EXTENSIONS.iter().any(|e| {
-            s.len() > e.len()
-                && s.is_char_boundary(s.len() - e.len())
-                && s[s.len() - e.len()..].eq_ignore_ascii_case(e)
-        })
+    s.contains('/') || has_path_extension(s)
 }
 
 #[cfg(test)]
@@ -496,7 +608,7 @@ mod tests {
     fn paths(text: &str, bare: bool) -> Vec<(u32, String, Style)> {
         scan(text, bare)
             .into_iter()
-            .map(|m| (m.line, m.path, m.style))
+            .map(|m| (m.line, m.path.into_owned(), m.style))
             .collect()
     }
 
@@ -542,7 +654,7 @@ mod tests {
             assert_eq!(&text[m.start..m.end], m.raw);
         }
         let m = &scan(text, false)[0];
-        assert_eq!((m.raw.as_str(), m.line), ("./b/c.md", 2));
+        assert_eq!((m.raw.as_ref(), m.line), ("./b/c.md", 2));
     }
 
     #[test]
@@ -570,6 +682,42 @@ mod tests {
                 (2, "memory/{today}/plan.md".into(), Style::Bare),
             ]
         );
+    }
+
+    #[test]
+    fn the_quick_path_rules_agree_with_the_full_ones() {
+        let alphabet: Vec<char> = "aZ09./-_:~*?[](){}<>|\"'$=,;!@^`\\ \t\u{b}YéM…"
+            .chars()
+            .collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut words: Vec<String> = [
+            "..", "./", "a/.../b", "d/....md", "YYYY/x", "a/YYYYY", "YYY/x.md", "x.MD", "a/b",
+        ]
+        .map(String::from)
+        .to_vec();
+        for _ in 0..20_000 {
+            let len = 1 + next() as usize % 8;
+            words.push(
+                (0..len)
+                    .map(|_| alphabet[next() as usize % alphabet.len()])
+                    .collect(),
+            );
+        }
+        for w in &words {
+            let quick = !w.is_empty()
+                && !w.starts_with(['/', '~', '-'])
+                && w.is_ascii()
+                && !w.contains('{');
+            if quick {
+                assert_eq!(looks_like_path(w), looks_like_path_in_full(w), "{w:?}");
+            }
+        }
     }
 
     #[test]

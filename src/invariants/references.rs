@@ -9,7 +9,8 @@
 //! they look like paths (see `markdown::looks_like_path`). Files with a NUL
 //! byte are binary and skipped, as are `.git` and `.leash`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fs;
 
 use super::markdown::{Style, scan};
@@ -47,14 +48,11 @@ pub(crate) fn is_binary(bytes: &[u8]) -> bool {
 /// Checks every Markdown file under the roots.
 pub(crate) fn check(t: &Tree, s: &Spec, ctx: &Context) -> Result<Report, String> {
     let mut findings = Vec::new();
-    // A set: overlapping roots must not report a file twice.
-    let mut files = BTreeSet::new();
+    let mut files = Vec::new();
     for root in &s.roots {
         match t.stat(root) {
             Entry::Dir => files.extend(t.walk(root)?.files.into_iter().filter(|f| is_markdown(f))),
-            Entry::File if is_markdown(root) => {
-                files.insert(root.clone());
-            }
+            Entry::File if is_markdown(root) => files.push(root.clone()),
             Entry::Missing => findings.push(finding(
                 tree::show(root),
                 None,
@@ -67,22 +65,38 @@ pub(crate) fn check(t: &Tree, s: &Spec, ctx: &Context) -> Result<Report, String>
             )),
         }
     }
+    // Overlapping roots must not report a file twice.
+    files.sort_unstable();
+    files.dedup();
+    // One buffer for every file's bytes and one for every reading of a
+    // reference: a check over thousands of files allocates neither per file
+    // nor per reference.
+    let (mut bytes, mut at) = (Vec::new(), String::new());
     for file in &files {
-        let bytes = t.read(file)?;
+        t.read_into(file, &mut bytes)?;
         if is_binary(&bytes) {
             continue;
         }
-        let text = String::from_utf8_lossy(&bytes);
+        // Validating as UTF-8 first is the quick path for the usual text.
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&bytes),
+        };
         let dir = tree::parent(file);
         for m in scan(&text, false) {
             let path = tree::expand_dates(&m.path, ctx.today);
-            // Most references resolve relative to their file: the other
-            // readings are made only for those that do not.
-            if !path.starts_with('/') && tree::join(dir, &path).is_some_and(|c| t.exists(&c)) {
-                continue;
-            }
-            let cands = tree::candidates(dir, &path);
-            if !cands.iter().any(|c| t.exists(c)) {
+            // The readings of `tree::candidates`, file-relative first (most
+            // references resolve so), each asked only if the one before
+            // does not resolve.
+            let resolves = match path.strip_prefix('/') {
+                Some(rooted) => tree::normalize_path_into(rooted, &mut at) && t.exists(&at),
+                None => {
+                    (tree::join_into(dir, &path, &mut at) && t.exists(&at))
+                        || (tree::normalize_path_into(&path, &mut at) && t.exists(&at))
+                }
+            };
+            if !resolves {
+                let cands = tree::candidates(dir, &path);
                 findings.push(dangling(
                     file,
                     m.line,

@@ -4,6 +4,7 @@
 //! Paths are `/`-separated strings relative to the root ("" is the root
 //! itself), so findings read the same on every machine and compare cheaply.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -87,11 +88,12 @@ impl Tree {
         if let Some(e) = self.cache.borrow().get(rel) {
             return *e;
         }
-        let e = if self.listed_missing(rel) {
-            Entry::Missing
-        } else {
-            self.stat_uncached(rel)
-        };
+        // What the listings answer is not remembered: asking them again
+        // costs less than growing the cache by every name looked for.
+        if self.listed_missing(rel) {
+            return Entry::Missing;
+        }
+        let e = self.stat_uncached(rel);
         self.cache.borrow_mut().insert(rel.to_string(), e);
         e
     }
@@ -151,16 +153,22 @@ impl Tree {
 
     /// The bytes of a regular file inside the tree.
     pub(crate) fn read(&self, rel: &str) -> Result<Vec<u8>, String> {
+        let mut bytes = Vec::with_capacity(8192);
+        self.read_into(rel, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// [`Tree::read`] into `bytes` (cleared first), so that one buffer
+    /// serves a check that reads thousands of files.
+    pub(crate) fn read_into(&self, rel: &str, bytes: &mut Vec<u8>) -> Result<(), String> {
+        bytes.clear();
         match self.stat(rel) {
             // Without `fs::read`'s size query: one system call fewer per
             // file, for checks that read thousands of small ones.
-            Entry::File => {
-                let mut bytes = Vec::with_capacity(8192);
-                fs::File::open(self.path(rel))
-                    .and_then(|mut f| f.read_to_end(&mut bytes))
-                    .map_err(|e| format!("cannot read {rel}: {e}"))?;
-                Ok(bytes)
-            }
+            Entry::File => fs::File::open(self.path(rel))
+                .and_then(|mut f| f.read_to_end(bytes))
+                .map(drop)
+                .map_err(|e| format!("cannot read {rel}: {e}")),
             Entry::Outside => Err(format!("{rel} points outside the tree")),
             _ => Err(format!("{rel} is not a file")),
         }
@@ -316,26 +324,60 @@ pub(crate) fn parent(rel: &str) -> &str {
 /// Resolves `.` and `..` lexically; `None` when the path climbs out of the
 /// root. A leading `/` is dropped (the caller decides what it means).
 pub(crate) fn normalize(path: &str) -> Option<String> {
-    // Most paths are already plain: nothing to resolve, nothing to drop.
-    if !path.split('/').any(|c| matches!(c, "" | "." | "..")) {
-        return Some(path.to_string());
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for c in path.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            c => parts.push(c),
-        }
-    }
-    Some(parts.join("/"))
+    let mut out = String::with_capacity(path.len());
+    normalize_into(&[path], &mut out).then_some(out)
 }
 
 /// `path` taken relative to the folder `dir`, normalized.
 pub(crate) fn join(dir: &str, path: &str) -> Option<String> {
-    normalize(&join_name(dir, path))
+    let mut out = String::with_capacity(dir.len() + 1 + path.len());
+    normalize_into(&[dir, path], &mut out).then_some(out)
+}
+
+/// [`join`] into `out` (cleared first), without allocating once `out` is
+/// large enough; `false` when the path climbs out of the root.
+pub(crate) fn join_into(dir: &str, path: &str, out: &mut String) -> bool {
+    normalize_into(&[dir, path], out)
+}
+
+/// [`normalize`] into `out` (cleared first); `false` when the path climbs
+/// out of the root.
+pub(crate) fn normalize_path_into(path: &str, out: &mut String) -> bool {
+    normalize_into(&[path], out)
+}
+
+/// The components of `parts`, one after the other, with `.` and `..`
+/// resolved, written to `out` (cleared first); `false` when a `..` climbs
+/// out of the root.
+fn normalize_into(parts: &[&str], out: &mut String) -> bool {
+    out.clear();
+    for part in parts {
+        // Split by bytes: '/' is ASCII, so every cut is a char boundary.
+        let bytes = part.as_bytes();
+        let mut from = 0;
+        while from <= bytes.len() {
+            let to = bytes[from..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(bytes.len(), |i| from + i);
+            match &part[from..to] {
+                "" | "." => {}
+                ".." => match out.bytes().rposition(|b| b == b'/') {
+                    Some(i) => out.truncate(i),
+                    None if !out.is_empty() => out.clear(),
+                    None => return false,
+                },
+                c => {
+                    if !out.is_empty() {
+                        out.push('/');
+                    }
+                    out.push_str(c);
+                }
+            }
+            from = to + 1;
+        }
+    }
+    true
 }
 
 /// The places a reference written in a file in `dir` may mean, file-relative
@@ -369,13 +411,14 @@ pub(crate) fn relative(from_dir: &str, to: &str) -> String {
 }
 
 /// Replaces `{today}` and `{yesterday}` with ISO dates.
-pub(crate) fn expand_dates(s: &str, today: NaiveDate) -> String {
+pub(crate) fn expand_dates(s: &str, today: NaiveDate) -> Cow<'_, str> {
     if !s.contains('{') {
-        return s.to_string();
+        return s.into();
     }
     let yesterday = today.pred_opt().unwrap_or(today);
     s.replace("{today}", &today.format("%Y-%m-%d").to_string())
         .replace("{yesterday}", &yesterday.format("%Y-%m-%d").to_string())
+        .into()
 }
 
 /// A real calendar date written exactly as `YYYY-MM-DD`.
@@ -470,6 +513,54 @@ mod tests {
         assert_eq!(candidates("docs", "/x.md"), vec!["x.md"]);
         assert_eq!(candidates("docs", "../x.md"), vec!["x.md"]);
         assert!(candidates("", "../x.md").is_empty());
+    }
+
+    #[test]
+    fn normalizing_into_a_buffer_reads_paths_as_splitting_them_does() {
+        // The plain reading: split, drop "" and ".", pop for "..".
+        fn reference(path: &str) -> Option<String> {
+            let mut parts: Vec<&str> = Vec::new();
+            for c in path.split('/') {
+                match c {
+                    "" | "." => {}
+                    ".." => {
+                        parts.pop()?;
+                    }
+                    c => parts.push(c),
+                }
+            }
+            Some(parts.join("/"))
+        }
+        let pieces = ["a", "bc", ".", "..", "", "/", "é", ".x", "..y"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        let mut buf = String::from("left over from before");
+        for _ in 0..20_000 {
+            let mut path = String::new();
+            for _ in 0..next() % 7 {
+                path.push_str(pieces[next() % pieces.len()]);
+                if next() % 3 == 0 {
+                    path.push('/');
+                }
+            }
+            assert_eq!(normalize(&path), reference(&path), "{path:?}");
+            let ok = normalize_path_into(&path, &mut buf);
+            assert_eq!(ok.then(|| buf.clone()), reference(&path), "{path:?}");
+            let mut mid = path.len() / 2;
+            while !path.is_char_boundary(mid) {
+                mid -= 1;
+            }
+            let (dir, rest) = path.split_at(mid);
+            let joined = reference(&join_name(dir, rest));
+            assert_eq!(join(dir, rest), joined, "{dir:?} + {rest:?}");
+            let ok = join_into(dir, rest, &mut buf);
+            assert_eq!(ok.then(|| buf.clone()), joined, "{dir:?} + {rest:?}");
+        }
     }
 
     #[test]
