@@ -22,7 +22,7 @@ const MIN_SAMPLES: usize = 5;
 
 /// Hooks measured per journal: enough for the journal to pass several fold
 /// snapshots (a Read and its PostToolUse add three events; a snapshot is
-/// saved every 100), so the figure covers a tail's whole cycle, not only the
+/// saved every 40), so the figure covers a tail's whole cycle, not only the
 /// short tails just after the snapshot the first open saved.
 const HOOKS: usize = 150;
 

@@ -51,7 +51,7 @@ const WINDOW: u64 = 4096;
 
 /// A snapshot is saved once this many events were folded since the last
 /// one (`LEASH_SNAPSHOT_EVERY` sets another number; 0 never saves).
-const EVERY: u64 = 100;
+const EVERY: u64 = 40;
 
 /// What a snapshot covers, and how to tell that it still matches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
