@@ -502,45 +502,26 @@ mod tests {
     #[test]
     fn no_rule_is_proposed_where_none_can_help() {
         let root = Path::new("/w");
+        // Why `tool` with these paths and commands gets no rule, under the
+        // default sliders or `sliders`.
+        let why = |tool: &str, p: &[String], c: &[String], sliders: &Sliders| {
+            allow(call(root, tool, p, c), &design(), Medium, sliders).unwrap_err()
+        };
+        let defaults = Sliders::default();
         let (p, c) = write(".leash/config.toml");
-        let e = allow(
-            call(root, "Write", &p, &c),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        );
-        assert!(e.unwrap_err().contains("no rule can let it run alone"));
-        let c = vec!["leash allow t1.a1".to_string()];
-        let e = allow(
-            call(root, "Bash", &[], &c),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        );
-        assert!(e.unwrap_err().contains("no rule can let it run alone"));
-        let c = vec!["echo 'unclosed".to_string()];
-        let e = allow(
-            call(root, "Bash", &[], &c),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        );
-        assert!(e.unwrap_err().contains("no rule can let it run alone"));
+        assert!(why("Write", &p, &c, &defaults).contains("no rule can let it run alone"));
+        for command in ["leash allow t1.a1", "echo 'unclosed"] {
+            let c = vec![command.to_string()];
+            assert!(why("Bash", &[], &c, &defaults).contains("no rule can let it run alone"));
+        }
         let all_manual = Sliders {
             low: Manual,
             medium: Manual,
             high: Manual,
         };
         let (p, c) = write("docs/a.md");
-        let e = allow(call(root, "Write", &p, &c), &design(), Medium, &all_manual);
-        assert!(e.unwrap_err().contains("move a slider"));
-        let e = allow(
-            call(root, "WebFetch", &[], &[]),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        );
-        assert!(e.unwrap_err().contains("no command"));
+        assert!(why("Write", &p, &c, &all_manual).contains("move a slider"));
+        assert!(why("WebFetch", &[], &[], &defaults).contains("no command"));
     }
 
     #[test]
