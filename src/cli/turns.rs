@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{CliResult, DiffArgs, LogArgs, ShowArgs, TurnsArgs, open_read_only, out, print_json};
 use crate::diff::patch::{self, PatchLine};
+use crate::journal::snapshot;
 use crate::model::short;
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
@@ -93,70 +94,46 @@ pub fn status(dir: &Path) -> CliResult {
 /// history's every turn and writing it out again.
 pub fn turns_json(dir: &Path) -> CliResult {
     let ws = super::open_read_only_live(dir)?;
-    let rows = match ws.settled_rows() {
-        Some(rows) if ws.settled_left_out() => rows,
+    if !ws.settled_left_out() {
         // No snapshot: the state holds every turn.
-        _ if !ws.settled_left_out() => return write_rows(&ws, Vec::new()),
-        // A snapshot whose rows are gone: read it all.
-        _ => {
-            drop(ws);
-            return turns(&open_read_only(dir)?, all_json());
-        }
-    };
-    // A later line for a turn replaces an earlier one; a turn the state
-    // holds (live, or named by a line after the snapshot) is newer still.
-    let mut last: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
-    let mut parsed = Vec::new();
-    for line in rows.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let mut parts = line.splitn(3, |&b| b == b' ');
-        let (Some(first), Some(id), Some(row)) = (parts.next(), parts.next(), parts.next()) else {
-            drop(ws);
-            return turns(&open_read_only(dir)?, all_json());
-        };
-        let first = std::str::from_utf8(first)
-            .ok()
-            .and_then(|f| f.parse::<u64>().ok());
-        let number = std::str::from_utf8(id)
-            .ok()
-            .and_then(crate::model::turn_number);
-        let (Some(first), Some(_)) = (first, number) else {
-            drop(ws);
-            return turns(&open_read_only(dir)?, all_json());
-        };
-        last.insert(id, parsed.len());
-        parsed.push((first, id, row));
+        return write_rows(&ws, Vec::new());
     }
-    let mut settled: Vec<Settled> = Vec::with_capacity(last.len());
-    for (i, &(first, id, stored)) in parsed.iter().enumerate() {
-        let id_text = std::str::from_utf8(id).unwrap_or_default();
-        if last.get(id) != Some(&i) || ws.state().turn(id_text).is_some() {
-            continue;
+    let rows = ws.settled_rows();
+    match rows
+        .as_deref()
+        .and_then(snapshot::parse_rows)
+        .and_then(|entries| settled_rows(&ws, entries))
+    {
+        Some(settled) => write_rows(&ws, settled),
+        // A snapshot whose rows are gone or damaged: read it all.
+        None => {
+            drop(ws);
+            turns(&open_read_only(dir)?, all_json())
         }
-        let key = (
-            first,
-            crate::model::turn_number(id_text).unwrap_or(u64::MAX),
-        );
-        let made = match stored.strip_prefix(b"@") {
-            None => Row::Ready(stored),
-            Some(at) => {
-                let turn = std::str::from_utf8(at)
-                    .ok()
-                    .and_then(|at| at.split_once('+'))
-                    .and_then(|(a, l)| Some((a.parse().ok()?, l.parse().ok()?)))
-                    .and_then(|(a, l)| ws.settled_turn_at(a, l));
-                match turn {
-                    Some(t) => Row::Made(out::json_line(&row(&ws, &t))),
-                    None => {
-                        drop(ws);
-                        return turns(&open_read_only(dir)?, all_json());
-                    }
+    }
+}
+
+/// The rows of the settled turns the state does not hold (a turn it holds,
+/// live or named by a line after the snapshot, is newer), a row that
+/// follows the sliders made from its settled line; `None` when one cannot
+/// be read.
+fn settled_rows<'a>(
+    ws: &Workspace,
+    entries: Vec<snapshot::RowEntry<'a>>,
+) -> Option<Vec<Settled<'a>>> {
+    entries
+        .into_iter()
+        .filter(|e| ws.state().turn(e.id).is_none())
+        .map(|e| {
+            let made = match e.row {
+                snapshot::RowText::Ready(bytes) => Row::Ready(bytes),
+                snapshot::RowText::At { at, len } => {
+                    Row::Made(out::json_line(&row(ws, &ws.settled_turn_at(at, len)?)))
                 }
-            }
-        };
-        settled.push((key, made));
-    }
-    settled.sort_by_key(|(key, _)| *key);
-    write_rows(&ws, settled)
+            };
+            Some((e.key, made))
+        })
+        .collect()
 }
 
 /// A settled turn's row: copied from the snapshot, or made again.
@@ -165,7 +142,7 @@ enum Row<'a> {
     Made(String),
 }
 
-type Settled<'a> = ((u64, u64), Row<'a>);
+type Settled<'a> = (crate::state::OrderKey, Row<'a>);
 
 fn all_json() -> TurnsArgs {
     TurnsArgs {
@@ -179,12 +156,7 @@ fn all_json() -> TurnsArgs {
 fn write_rows(ws: &Workspace, settled: Vec<Settled>) -> CliResult {
     use std::io::Write;
     let state = ws.state();
-    let key = |t: &Turn| {
-        (
-            state.spans(&t.id).first().map_or(u64::MAX, |s| s.0),
-            crate::model::turn_number(&t.id).unwrap_or(u64::MAX),
-        )
-    };
+    let key = |t: &Turn| crate::state::order_key(state.spans(&t.id), &t.id);
     let mut held: Vec<&Turn> = state.turns().iter().collect();
     held.sort_by_key(|t| key(t));
     let mut held = held.into_iter().peekable();

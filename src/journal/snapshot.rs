@@ -499,7 +499,7 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
 /// Appends the line of `rows.jsonl` for the settled turn `t`, whose line in
 /// `settled.jsonl` is `len` bytes at `at`.
 fn row_line(out: &mut Vec<u8>, t: &Turn, spans: &[Span], at: u64, len: u64) {
-    let first = spans.first().map_or(u64::MAX, |s| s.0);
+    let (first, _) = crate::state::order_key(spans, &t.id);
     out.extend_from_slice(format!("{first} {} ", t.id).as_bytes());
     let row = t
         .autonomy
@@ -509,6 +509,60 @@ fn row_line(out: &mut Vec<u8>, t: &Turn, spans: &[Span], at: u64, len: u64) {
         None => out.extend_from_slice(format!("@{at}+{len}").as_bytes()),
     }
     out.push(b'\n');
+}
+
+/// A settled turn's line of `rows.jsonl`, as [`parse_rows`] reads it.
+pub struct RowEntry<'a> {
+    pub key: crate::state::OrderKey,
+    pub id: &'a str,
+    pub row: RowText<'a>,
+}
+
+/// The row itself, or where the turn's settled line is (its row follows
+/// the day's sliders: see [`Journal::settled_turn_at`](super::Journal::settled_turn_at)).
+pub enum RowText<'a> {
+    Ready(&'a [u8]),
+    At { at: u64, len: u64 },
+}
+
+/// The lines of `rows` (what [`rows`] read) as [`row_line`] writes them:
+/// the last one of each turn (a later line replaces an earlier one), in
+/// journal order. `None` when a line is not one it writes.
+pub fn parse_rows(rows: &[u8]) -> Option<Vec<RowEntry<'_>>> {
+    use std::collections::hash_map::{Entry, HashMap};
+    let mut entries: Vec<RowEntry> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for line in rows.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let mut parts = line.splitn(3, |&b| b == b' ');
+        let first: u64 = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+        let id = std::str::from_utf8(parts.next()?).ok()?;
+        crate::model::turn_number(id)?;
+        let text = parts.next()?;
+        let row = match text.strip_prefix(b"@") {
+            None => RowText::Ready(text),
+            Some(at) => {
+                let (at, len) = std::str::from_utf8(at).ok()?.split_once('+')?;
+                RowText::At {
+                    at: at.parse().ok()?,
+                    len: len.parse().ok()?,
+                }
+            }
+        };
+        let entry = RowEntry {
+            key: crate::state::order_key_at(Some(first), id),
+            id,
+            row,
+        };
+        match seen.entry(id) {
+            Entry::Occupied(i) => entries[*i.get()] = entry,
+            Entry::Vacant(v) => {
+                v.insert(entries.len());
+                entries.push(entry);
+            }
+        }
+    }
+    entries.sort_by_key(|e| e.key);
+    Some(entries)
 }
 
 /// The rows of the settled turns `covers` counts (see the module's

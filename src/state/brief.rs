@@ -16,6 +16,21 @@ use crate::model::{TurnState, turn_number};
 /// A byte range of the journal: whole lines, all about one turn.
 pub type Span = (u64, u64);
 
+/// Where a turn stands in journal order: the offset of its first line, then
+/// its number. Turns are kept, saved and listed in this order.
+pub type OrderKey = (u64, Option<u64>);
+
+/// The [`OrderKey`] of turn `id` whose events are at `spans`.
+pub fn order_key(spans: &[Span], id: &str) -> OrderKey {
+    order_key_at(spans.first().map(|s| s.0), id)
+}
+
+/// The [`OrderKey`] of turn `id` whose first line is at `first` (none:
+/// after every placed turn).
+pub fn order_key_at(first: Option<u64>, id: &str) -> OrderKey {
+    (first.unwrap_or(u64::MAX), turn_number(id))
+}
+
 /// What the state knows of a turn besides the turn itself.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TurnMeta {
@@ -166,11 +181,10 @@ impl State {
     /// but for turns changed after they settled), the list is taken as it
     /// is; else as [`State::add_stored`] does.
     pub(crate) fn add_settled(&mut self, turns: Vec<Turn>, spans: Vec<Vec<Span>>) {
-        let key =
-            |spans: &[Span], id: &str| (spans.first().map_or(u64::MAX, |s| s.0), turn_number(id));
         let in_order = turns.len() == spans.len()
-            && (1..turns.len())
-                .all(|i| key(&spans[i - 1], &turns[i - 1].id) <= key(&spans[i], &turns[i].id));
+            && (1..turns.len()).all(|i| {
+                order_key(&spans[i - 1], &turns[i - 1].id) <= order_key(&spans[i], &turns[i].id)
+            });
         if !self.turns.is_empty() || !in_order {
             let stored = turns
                 .into_iter()
@@ -224,20 +238,18 @@ impl State {
         // A turn is big: each is moved once, into its place (a long
         // history is thousands of them), and only small keys are sorted.
         // The settled file is mostly in journal order already.
-        let key =
-            |spans: &[Span], id: &str| (spans.first().map_or(u64::MAX, |s| s.0), turn_number(id));
         stored.retain(|s| !self.index.contains_key(&s.turn.id));
         if stored.is_empty() {
             return;
         }
-        let in_order = stored
-            .windows(2)
-            .all(|w| key(&w[0].spans, &w[0].turn.id) <= key(&w[1].spans, &w[1].turn.id));
+        let in_order = stored.windows(2).all(|w| {
+            order_key(&w[0].spans, &w[0].turn.id) <= order_key(&w[1].spans, &w[1].turn.id)
+        });
         if !in_order {
             let mut order: Vec<_> = stored
                 .iter()
                 .enumerate()
-                .map(|(i, s)| (key(&s.spans, &s.turn.id), i))
+                .map(|(i, s)| (order_key(&s.spans, &s.turn.id), i))
                 .collect();
             order.sort_unstable();
             let mut slots: Vec<Option<Stored>> = stored.into_iter().map(Some).collect();
@@ -252,10 +264,10 @@ impl State {
             .turns
             .last()
             .zip(self.meta.last())
-            .map(|(t, m)| key(&m.spans, &t.id));
+            .map(|(t, m)| order_key(&m.spans, &t.id));
         if stored
             .first()
-            .is_some_and(|s| last.is_none_or(|l| l <= key(&s.spans, &s.turn.id)))
+            .is_some_and(|s| last.is_none_or(|l| l <= order_key(&s.spans, &s.turn.id)))
         {
             for s in stored {
                 self.index.insert(s.turn.id.clone(), self.turns.len());
@@ -275,7 +287,7 @@ impl State {
             .zip(std::mem::take(&mut self.meta))
             .collect();
         // The live turns are few: sorted by moving them is cheap.
-        live.sort_by_key(|(t, m)| key(&m.spans, &t.id));
+        live.sort_by_key(|(t, m)| order_key(&m.spans, &t.id));
         let mut live = live.into_iter().peekable();
         self.index.clear();
         self.index.reserve(n);
@@ -283,7 +295,9 @@ impl State {
         self.meta.reserve(n);
         loop {
             let from_live = match (live.peek(), fresh.peek()) {
-                (Some((t, m)), Some(s)) => key(&m.spans, &t.id) <= key(&s.spans, &s.turn.id),
+                (Some((t, m)), Some(s)) => {
+                    order_key(&m.spans, &t.id) <= order_key(&s.spans, &s.turn.id)
+                }
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (None, None) => break,

@@ -11,7 +11,7 @@ mod queries;
 mod row;
 
 use brief::TurnMeta;
-pub use brief::{Need, Span, Stored};
+pub use brief::{Need, OrderKey, Span, Stored, order_key, order_key_at};
 pub use denials::{Denials, DeniedBy};
 pub use row::TurnRow;
 
