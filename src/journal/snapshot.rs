@@ -274,8 +274,7 @@ pub fn load(path: &Path, file: &File, settled: bool) -> Option<(State, Covers)> 
 /// no longer holds them.
 pub fn load_settled(path: &Path, covers: &Covers, state: &mut State) -> Option<()> {
     let file = File::open(dir(path).join("settled.jsonl")).ok()?;
-    let len = file.metadata().ok()?.len();
-    if len < covers.settled_len || settled_tail(&file, covers.settled_len)? != covers.settled_tail {
+    if !holds(&file, covers.settled_len, &covers.settled_tail) {
         return None;
     }
     let Parsed {
@@ -397,7 +396,14 @@ impl std::io::Read for Range<'_> {
     }
 }
 
-fn settled_tail(file: &File, end: u64) -> Option<String> {
+/// Whether `file` still holds the `len` bytes whose last `WINDOW` hash to
+/// `tail` (a file the snapshot counts, appended to since or not).
+fn holds(file: &File, len: u64, tail: &str) -> bool {
+    file.metadata().is_ok_and(|m| m.len() >= len) && tail_hash(file, len).as_deref() == Some(tail)
+}
+
+/// The hash of `file`'s last `WINDOW` bytes before `end`.
+fn tail_hash(file: &File, end: u64) -> Option<String> {
     let from = end.saturating_sub(WINDOW);
     let mut buf = vec![0; (end - from) as usize];
     file.read_exact_at(&mut buf, from).ok()?;
@@ -429,10 +435,6 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
     };
     let settled = open("settled.jsonl")?;
     let rows_file = open("rows.jsonl")?;
-    let holds = |file: &File, len: u64, tail: &String| {
-        file.metadata().is_ok_and(|m| m.len() >= len)
-            && settled_tail(file, len).as_ref() == Some(tail)
-    };
     let usable = on_disk.filter(|c| {
         holds(&settled, c.settled_len, &c.settled_tail)
             && holds(&rows_file, c.rows_len, &c.rows_tail)
@@ -481,11 +483,11 @@ pub fn save(path: &Path, file: &File, state: &mut State, offset: u64) -> std::io
         head,
         tail,
         settled_len,
-        settled_tail: settled_tail(&settled, settled_len)
+        settled_tail: tail_hash(&settled, settled_len)
             .ok_or_else(|| other("cannot read settled.jsonl"))?,
         settled_lines: lines_before + count,
         rows_len,
-        rows_tail: settled_tail(&rows_file, rows_len)
+        rows_tail: tail_hash(&rows_file, rows_len)
             .ok_or_else(|| other("cannot read rows.jsonl"))?,
     };
     let mut out = Vec::new();
