@@ -177,16 +177,11 @@ pub fn uncommitted_policy_files(
     [CONFIG_FILE, TASKS_FILE]
         .into_iter()
         .filter(|rel| {
-            let path = root.join(rel);
-            let on_disk = match std::fs::read(&path) {
-                Ok(b) => Some(b),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                // Unreadable: it cannot be what was committed.
-                Err(_) => Some(Vec::new()),
-            };
             // Compared by blob id: the committed blob is never read.
-            let on_disk =
-                on_disk.and_then(|b| git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok());
+            let on_disk = match on_disk(root, rel) {
+                Ok(b) => b.and_then(|b| git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok()),
+                Err(()) => return true,
+            };
             on_disk != committed_id(repo, commit, rel)
         })
         .collect()
@@ -206,18 +201,21 @@ pub fn uncommitted_among(
         .into_iter()
         .zip(committed)
         .filter(|(rel, known)| match known {
-            Some(known) => {
-                let on_disk = match std::fs::read(root.join(rel)) {
-                    Ok(b) => Some(b),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(_) => return true,
-                };
-                on_disk != *known
-            }
+            Some(known) => on_disk(root, rel).map_or(true, |b| b != *known),
             None => uncommitted_policy_files(repo, root, commit).contains(rel),
         })
         .map(|(rel, _)| rel)
         .collect()
+}
+
+/// The working tree's copy of `rel` (`None`: absent); `Err` when it cannot
+/// be read — then it cannot be what was committed.
+fn on_disk(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, ()> {
+    match std::fs::read(root.join(rel)) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(_) => Err(()),
+    }
 }
 
 /// The blob id of `rel` as committed at `commit`, if it is there.
