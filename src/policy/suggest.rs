@@ -414,16 +414,27 @@ mod tests {
         }
     }
 
+    /// The proposal for `tool` writing `p` or running `c` at `/w`, held at
+    /// `class` under the default sliders.
+    fn propose(
+        tool: &str,
+        p: &[String],
+        c: &[String],
+        class: RiskClass,
+    ) -> Result<Proposal, String> {
+        allow(
+            call(Path::new("/w"), tool, p, c),
+            &design(),
+            class,
+            &Sliders::default(),
+        )
+    }
+
     #[test]
     fn a_write_proposes_its_folder_at_the_highest_class_that_runs_alone() {
         let root = Path::new("/w");
         let (p, c) = write("/w/operations/notes/a.md");
-        let got = allow(
-            call(root, "Write", &p, &c),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        );
+        let got = propose("Write", &p, &c, Medium);
         let got = got.unwrap();
         assert_eq!(got.rule.paths, vec!["operations/notes/**"]);
         assert_eq!(got.rule.class, Medium);
@@ -446,22 +457,11 @@ mod tests {
 
     #[test]
     fn a_folder_that_would_undo_the_rule_gives_way_to_the_file() {
-        let root = Path::new("/w");
         let (p, c) = write("operations/a.md");
-        let got = allow(
-            call(root, "Write", &p, &c),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        );
+        let got = propose("Write", &p, &c, Medium);
         assert_eq!(got.unwrap().rule.paths, vec!["operations/a.md"]);
         let (p, c) = write("AGENTS.md");
-        let got = allow(
-            call(root, "Write", &p, &c),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        );
+        let got = propose("Write", &p, &c, Medium);
         assert_eq!(got.unwrap().rule.paths, vec!["AGENTS.md"]);
         assert_eq!(glob_for("a[1].md", &[], Direction::Allow), "a\\[1\\].md");
         assert_eq!(glob_for("x*/a.md", &[], Direction::Raise), "x\\*/**");
@@ -469,15 +469,8 @@ mod tests {
 
     #[test]
     fn a_command_proposes_every_simple_command_as_run() {
-        let root = Path::new("/w");
         let c = vec!["cd sub && git push origin 'wip*'".to_string()];
-        let got = allow(
-            call(root, "Bash", &[], &c),
-            &design(),
-            Medium,
-            &Sliders::default(),
-        )
-        .unwrap();
+        let got = propose("Bash", &[], &c, Medium).unwrap();
         assert_eq!(
             got.rule.commands,
             vec!["cd sub", "git push origin 'wip\\*'"]
@@ -526,14 +519,7 @@ mod tests {
 
     #[test]
     fn an_unknown_tool_is_named_by_a_tools_rule() {
-        let root = Path::new("/w");
-        let got = allow(
-            call(root, "mcp__gh__create_pr", &[], &[]),
-            &design(),
-            High,
-            &Sliders::default(),
-        )
-        .unwrap();
+        let got = propose("mcp__gh__create_pr", &[], &[], High).unwrap();
         assert_eq!(got.rule.tools, vec!["mcp__gh__create_pr"]);
     }
 
