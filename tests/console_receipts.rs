@@ -8,7 +8,7 @@ mod common;
 
 use common::Repo;
 use common::console::{app_with, key, render, select, settle};
-use common::script::{Script, at, receipt};
+use common::script::Script;
 use crossterm::event::KeyCode;
 use leash::ui::app::{App, Dialog, Pane, Tab};
 use serde_json::{Value, json};
@@ -143,24 +143,7 @@ fn twenty_fast_unread_approvals_are_named_once_with_the_slider_move() {
     // were shown, no diff read to its end.
     let journal = r.journal();
     let mut s = Script::after(&journal);
-    for i in 1..=19 {
-        let t = format!("t{i}");
-        let shown = at("2026-03-01T09:00:00Z", f64::from(i) * 60.0);
-        let decided = at(&shown, 1.0);
-        s.finished(&t, "claude", "medium", &shown);
-        s.approved(
-            &t,
-            "operator",
-            &decided,
-            Some(receipt(
-                "console",
-                Some(&shown),
-                &decided,
-                false,
-                &["output"],
-            )),
-        );
-    }
+    s.fast_unread_approvals(19, "medium", "2026-03-01T09:00:00Z");
     s.append_to(&journal);
     let out = r.ok(&[
         "run",

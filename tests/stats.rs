@@ -225,24 +225,7 @@ fn a_class_approved_fast_and_unread_is_named_by_stats() {
     let r = Repo::initialised();
     let journal = r.journal();
     let mut s = Script::after(&journal);
-    for i in 1..=20 {
-        let t = format!("t{i}");
-        let shown = at(DAY1, f64::from(i) * 60.0);
-        let decided = at(&shown, 1.0);
-        s.finished(&t, "claude", "medium", &shown);
-        s.approved(
-            &t,
-            "operator",
-            &decided,
-            Some(receipt(
-                "console",
-                Some(&shown),
-                &decided,
-                false,
-                &["output"],
-            )),
-        );
-    }
+    s.fast_unread_approvals(20, "medium", DAY1);
     s.append_to(&journal);
     let v = r.ok(&["stats", "--json"]).json();
     let hints = v["hints"].as_array().unwrap();

@@ -151,6 +151,21 @@ impl Script {
     }
 
     /// Appends the lines to the journal at `journal`.
+    /// Turns `t1`…`t{n}` of class `risk`, shown a minute apart from `day`
+    /// and each approved in the console a second after it was shown, no
+    /// diff read to its end: rubber-stamping.
+    pub fn fast_unread_approvals(&mut self, n: u32, risk: &str, day: &str) -> &mut Script {
+        for i in 1..=n {
+            let t = format!("t{i}");
+            let shown = at(day, f64::from(i) * 60.0);
+            let decided = at(&shown, 1.0);
+            self.finished(&t, "claude", risk, &shown);
+            let r = receipt("console", Some(&shown), &decided, false, &["output"]);
+            self.approved(&t, "operator", &decided, Some(r));
+        }
+        self
+    }
+
     pub fn append_to(&self, journal: &Path) {
         std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
         let mut f = std::fs::OpenOptions::new()
