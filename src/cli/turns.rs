@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::{CliResult, DiffArgs, LogArgs, ShowArgs, TurnsArgs, open_read_only, out, print_json};
 use crate::diff::patch::{self, PatchLine};
-use crate::journal::snapshot;
 use crate::model::short;
 use crate::model::{DecidedBy, TurnState};
 use crate::state::Turn;
@@ -101,7 +100,7 @@ pub fn turns_json(dir: &Path) -> CliResult {
     let rows = ws.settled_rows();
     match rows
         .as_deref()
-        .and_then(snapshot::parse_rows)
+        .and_then(crate::workspace::parse_settled_rows)
         .and_then(|entries| settled_rows(&ws, entries))
     {
         Some(settled) => write_rows(&ws, settled),
@@ -119,15 +118,15 @@ pub fn turns_json(dir: &Path) -> CliResult {
 /// be read.
 fn settled_rows<'a>(
     ws: &Workspace,
-    entries: Vec<snapshot::RowEntry<'a>>,
+    entries: Vec<crate::workspace::RowEntry<'a>>,
 ) -> Option<Vec<Settled<'a>>> {
     entries
         .into_iter()
         .filter(|e| ws.state().turn(e.id).is_none())
         .map(|e| {
             let made = match e.row {
-                snapshot::RowText::Ready(bytes) => Row::Ready(bytes),
-                snapshot::RowText::At { at, len } => {
+                crate::workspace::RowText::Ready(bytes) => Row::Ready(bytes),
+                crate::workspace::RowText::At { at, len } => {
                     Row::Made(out::json_line(&row(ws, &ws.settled_turn_at(at, len)?)))
                 }
             };

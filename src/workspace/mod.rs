@@ -51,6 +51,7 @@ mod turns;
 mod verify;
 
 pub use crate::agents::detached;
+pub use crate::journal::snapshot::{RowEntry, RowText, parse_rows as parse_settled_rows};
 pub use crate::model::TurnSpec;
 pub use checks::{TurnCheck, TurnFix};
 pub use confinement::{ConfinementStatus, landlock_abi};
@@ -230,11 +231,7 @@ impl Workspace {
 
     /// [`Workspace::open_for_gate`] in a repository already found.
     pub fn open_for_gate_in(repo: Repository) -> Result<Workspace> {
-        let root = repo
-            .workdir()
-            .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
-            .to_path_buf();
-        Self::open_with((repo, root), false, false, false).map(|(ws, _)| ws)
+        Self::open_with(with_worktree(repo)?, false, false, false).map(|(ws, _)| ws)
     }
 
     /// Like `open`, but a broken `.leash/config.toml` or `tasks.toml` does
@@ -695,7 +692,11 @@ impl Workspace {
 /// The repository holding `dir` and its working tree; a bare repository is
 /// refused, as leash works in a checkout.
 pub fn discover_worktree(dir: &Path) -> Result<(Repository, PathBuf)> {
-    let repo = discover(dir)?;
+    with_worktree(discover(dir)?)
+}
+
+/// `repo` with its working tree; a bare repository is refused.
+fn with_worktree(repo: Repository) -> Result<(Repository, PathBuf)> {
     let root = repo
         .workdir()
         .ok_or_else(|| Error::Refused("leash needs a repository with a working tree".into()))?
