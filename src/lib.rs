@@ -7,6 +7,7 @@
 pub mod agents;
 pub mod checkpoint;
 pub mod cli;
+pub mod code_id;
 pub mod config;
 pub mod demo;
 pub mod diff;

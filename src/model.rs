@@ -117,7 +117,7 @@ impl Sliders {
 
 /// A place in a file: 1-based line and column (in characters); 0:0 when
 /// unknown, e.g. for a task made up on the command line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,
@@ -138,7 +138,7 @@ pub const INVARIANT_KINDS: &[&str] = &[
 
 /// An `[[invariant]]` table of `.leash/config.toml`: read by `config`,
 /// run by `invariants`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvariantConfig {
     pub name: String,
     /// One of [`INVARIANT_KINDS`].

@@ -23,7 +23,7 @@ pub use command::CommandPattern;
 pub use protected::{PROTECTED_DIRS, Place, protected_rel};
 
 /// A `[[risk]]` rule: paths and/or commands that raise a turn to `class`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RiskRule {
     pub paths: Vec<String>,
     pub commands: Vec<String>,

@@ -1126,6 +1126,41 @@ fn an_uncommitted_policy_edit_changes_nothing_until_committed() {
 }
 
 #[test]
+fn a_replaced_object_of_the_committed_policy_does_not_loosen_it() {
+    let r = Repo::initialised();
+    // The first process makes `.git/leash/`; the second caches the policy.
+    held(&r, &write(&r, "operations/w.md", "toolu_0"), "toolu_0");
+    held(&r, &write(&r, "operations/x.md", "toolu_a"), "toolu_a");
+    let cache = r.dir.path().join(".git/leash/policy.cache");
+    assert!(cache.exists(), "the gate cached the parsed policy");
+    // A confined agent may write to `.git/objects/`: it puts a looser
+    // config's object under the committed config's id.
+    let id = r.git(&["rev-parse", "HEAD:.leash/config.toml"]);
+    let looser = r
+        .read(".leash/config.toml")
+        .replace("high = \"manual\"", "high = \"auto\"");
+    r.write("looser.toml", &looser);
+    let other = r.git(&["hash-object", "-w", "looser.toml"]);
+    let object = |id: &str| {
+        r.dir
+            .path()
+            .join(".git/objects")
+            .join(&id[..2])
+            .join(&id[2..])
+    };
+    assert!(object(&id).exists(), "the config's blob is a loose object");
+    std::fs::remove_file(object(&id)).unwrap();
+    std::fs::copy(object(&other), object(&id)).unwrap();
+    // The cache answers: the object is not even read.
+    held(&r, &write(&r, "operations/y.md", "toolu_b"), "toolu_b");
+    // Without the cache the object is read, and fails its hash.
+    std::fs::remove_file(&cache).unwrap();
+    let (_, v, err) = call(&r, "claude", &write(&r, "operations/z.md", "toolu_c"));
+    assert_eq!(decision(&v).as_deref(), Some("deny"), "{v:?} {err}");
+    assert!(!cache.exists(), "an unreadable policy is not cached");
+}
+
+#[test]
 fn a_session_keeps_the_policy_it_started_under_when_the_agent_commits_a_looser_one() {
     let r = Repo::initialised();
     held(&r, &write(&r, "operations/x.md", "toolu_a"), "toolu_a");

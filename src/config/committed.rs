@@ -43,7 +43,12 @@ fn committed_text(
         Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
         Err(e) => return Err(cannot(e)),
     };
-    let object = unverified(|| entry.to_object(repo)).map_err(cannot)?;
+    // Read with libgit2's hash verification (its default): a confined
+    // agent may write to `.git/objects/`, and a loose object it replaced
+    // must not pass for the committed policy. The parsed policy is cached
+    // by blob id where no agent writes (`workspace::policy_cache`), so this
+    // read is paid once per version of the file.
+    let object = entry.to_object(repo).map_err(cannot)?;
     match object.as_blob() {
         Some(blob) => Ok(Some(blob.content().to_vec())),
         None => Err(ConfigError::new(
@@ -55,20 +60,6 @@ fn committed_text(
             ),
         )),
     }
-}
-
-/// Runs `read` with libgit2's re-hashing of the objects it reads turned off,
-/// then on again. git itself does not verify on read; this check only
-/// guards against on-disk corruption, which for a policy file shows as a
-/// parse error anyway. Reading the committed policy happens in every
-/// process, the hook's above all, and hashing the config's blob cost it as
-/// much as parsing it. (The setting is global: called only while no other
-/// thread reads objects — a workspace is opened before any is started.)
-fn unverified<T>(read: impl FnOnce() -> T) -> T {
-    git2::opts::strict_hash_verification(false);
-    let out = read();
-    git2::opts::strict_hash_verification(true);
-    out
 }
 
 /// Says, in an error about a committed file, that it is the committed
@@ -216,6 +207,26 @@ fn on_disk(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, ()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(_) => Err(()),
     }
+}
+
+/// The blob ids of `.leash/config.toml` and `tasks.toml` as committed at
+/// `commit` (`None` inside: not committed); `None` when the commit or its
+/// trees cannot be read.
+pub fn committed_ids(
+    repo: &git2::Repository,
+    commit: Option<git2::Oid>,
+) -> Option<[Option<git2::Oid>; 2]> {
+    let Some(commit) = commit else {
+        return Some([None, None]);
+    };
+    let tree = repo.find_commit(commit).and_then(|c| c.tree()).ok()?;
+    let id = |rel: &str| match tree.get_path(Path::new(rel)) {
+        Ok(e) if e.kind() == Some(git2::ObjectType::Blob) => Some(Some(e.id())),
+        Ok(_) => None,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Some(None),
+        Err(_) => None,
+    };
+    Some([id(CONFIG_FILE)?, id(TASKS_FILE)?])
 }
 
 /// The blob id of `rel` as committed at `commit`, if it is there.

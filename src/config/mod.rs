@@ -22,8 +22,8 @@ mod tests;
 mod types;
 
 pub use committed::{
-    CommittedPolicy, UNCOMMITTED_POLICY, committed_error, load_committed, load_committed_config,
-    load_committed_tasks, uncommitted_among, uncommitted_policy_files,
+    CommittedPolicy, UNCOMMITTED_POLICY, committed_error, committed_ids, load_committed,
+    load_committed_config, load_committed_tasks, uncommitted_among, uncommitted_policy_files,
 };
 pub use located::{ConfigError, Pos, Source, read_optional};
 pub use types::*;

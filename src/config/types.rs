@@ -16,7 +16,7 @@ use crate::model::{InvariantConfig, words};
 use crate::policy::RiskRule;
 
 /// The workspace policy of `.leash/config.toml`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkspaceConfig {
     pub default_risk: RiskClass,
     pub autonomy: Sliders,
@@ -46,7 +46,7 @@ impl Default for WorkspaceConfig {
 }
 
 /// An `[agents.NAME]` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentConfig {
     /// argv, never empty; `{prompt}` is substituted later as one argument.
     pub command: Vec<String>,
@@ -107,7 +107,7 @@ words!(Allowed, "a gate answer for allowed actions", {
 });
 
 /// The `[gate]` table: how hooks wait for the operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GateConfig {
     pub approval_timeout: Duration,
     pub unattended: Unattended,
@@ -158,7 +158,7 @@ pub enum NetworkMode {
 words!(NetworkMode, "a network mode", { Open => "open", Deny => "deny" });
 
 /// The `[run]` table: limits on turns that leash starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunConfig {
     /// No limit when `None`.
     pub timeout: Option<Duration>,
@@ -185,7 +185,7 @@ impl Default for RunConfig {
 /// The `[notify]` table: a command run when something starts waiting for
 /// the operator, by the process that queued it (the gate, a turn's
 /// supervisor). Read only from the committed config.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyConfig {
     /// argv, never empty; `{title}`, `{body}` and `{turn}` are filled in,
     /// each within its own argument.
@@ -193,7 +193,7 @@ pub struct NotifyConfig {
 }
 
 /// The `[provenance]` table: what the git notes of landed turns carry.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvenanceConfig {
     pub prompts: Prompts,
 }
@@ -216,7 +216,7 @@ words!(Prompts, "a prompts setting", {
 });
 
 /// The tasks of `.leash/tasks.toml` (file key `[[task]]`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TasksConfig {
     pub tasks: Vec<TaskConfig>,
 }
@@ -229,7 +229,7 @@ impl TasksConfig {
 }
 
 /// One `[[task]]`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskConfig {
     pub name: String,
     pub agent: Option<String>,

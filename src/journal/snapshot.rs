@@ -179,22 +179,7 @@ const FOLD_HASH: u64 = {
         include_bytes!("mod.rs"),
         include_bytes!("snapshot.rs"),
     ];
-    // FNV-1a, each source followed by its length.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < sources.len() {
-        let bytes = sources[i];
-        let mut j = 0;
-        while j < bytes.len() {
-            h ^= bytes[j] as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-            j += 1;
-        }
-        h ^= bytes.len() as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-        i += 1;
-    }
-    h
+    crate::code_id::hash(&sources)
 };
 
 /// A fingerprint of a window of bytes: FNV-1a, 64 bits, over 8-byte words

@@ -23,6 +23,7 @@ use crate::journal::{Journal, JournalError};
 use crate::model::{AutonomyLevel, DecidedBy, RiskClass, TurnState};
 use crate::policy::{self, TaskOverride};
 use crate::state::{State, Turn};
+use policy_cache::{committed_policy, committed_policy_read};
 
 pub mod blame;
 pub mod checks;
@@ -39,6 +40,7 @@ mod landing;
 pub mod notes;
 mod observer;
 mod partial;
+mod policy_cache;
 mod position;
 mod presence;
 mod reads;
@@ -135,50 +137,6 @@ pub struct Workspace {
     /// they were read from one (not the defaults a broken config fell back
     /// to), so that asking for the same policy again reads nothing.
     policy_at: Option<Option<Oid>>,
-}
-
-/// The config and tasks committed at `commit`, the tasks checked against
-/// the config.
-fn committed_policy(
-    repo: &Repository,
-    root: &Path,
-    commit: Option<Oid>,
-) -> (
-    std::result::Result<WorkspaceConfig, ConfigError>,
-    std::result::Result<TasksConfig, ConfigError>,
-) {
-    let committed = committed_policy_read(repo, root, commit);
-    (committed.config, committed.tasks)
-}
-
-/// [`committed_policy`], with the committed bytes kept for
-/// [`config::uncommitted_among`].
-fn committed_policy_read(
-    repo: &Repository,
-    root: &Path,
-    commit: Option<Oid>,
-) -> config::CommittedPolicy {
-    let config::CommittedPolicy {
-        mut config,
-        mut tasks,
-        bytes,
-    } = config::load_committed(repo, root, commit);
-    if let (Ok(c), Some(commit)) = (&config, commit)
-        && let Err((at, message)) = crate::invariants::check_options(&c.invariants)
-    {
-        let e = ConfigError::new(&root.join(config::CONFIG_FILE), at, message);
-        config = Err(config::committed_error(e, commit));
-    }
-    if let (Ok(c), Ok(t)) = (&config, &tasks)
-        && let Err(e) = config::check_tasks(t, c, &root.join(config::TASKS_FILE))
-    {
-        tasks = Err(e);
-    }
-    config::CommittedPolicy {
-        config,
-        tasks,
-        bytes,
-    }
 }
 
 /// Who or what an autonomy setting applies to.
