@@ -279,10 +279,7 @@ mod tests {
         same(&committed_policy_read(&repo, root, Some(head)), &parsed);
         assert!(cache.exists(), "a parsed policy is cached");
         let ids = config::committed_ids(&repo, Some(head)).unwrap();
-        same(
-            &load(&cache.parent().unwrap().to_path_buf(), &ids).unwrap(),
-            &parsed,
-        );
+        same(&load(cache.parent().unwrap(), &ids).unwrap(), &parsed);
         same(&committed_policy_read(&repo, root, Some(head)), &parsed);
         // A commit with another config is not served the cached one.
         let looser = config.replace("high = \"manual\"", "high = \"auto\"");
@@ -316,7 +313,7 @@ mod tests {
         assert!(load(&leash, &ids).is_none(), "another leash's cache");
         std::fs::write(leash.join(FILE), &whole).unwrap();
         assert!(
-            load(&leash, &[ids[0], Some(Oid::zero())]).is_none(),
+            load(&leash, &[ids[0], Some(Oid::ZERO_SHA1)]).is_none(),
             "other blobs"
         );
         same(&load(&leash, &ids).unwrap(), &parsed);
