@@ -102,6 +102,41 @@ pub fn commit_worktree(
     Ok(oid)
 }
 
+/// Hands turn `from`'s worktree at `from_path`, as it stands (ignored
+/// files too), to turn `to` at `to_path`: the folder and its admin entry
+/// under `.git/worktrees/` are renamed, and the two files that point at
+/// each other rewritten.
+pub fn hand_over_worktree(
+    repo: &Repository,
+    from: &str,
+    from_path: &Path,
+    to: &str,
+    to_path: &Path,
+) -> Result<(), GitError> {
+    let worktrees = repo.commondir().join("worktrees");
+    let (old_admin, admin) = (
+        worktrees.join(worktree_name(from)),
+        worktrees.join(worktree_name(to)),
+    );
+    if admin.exists() || to_path.exists() {
+        return Err(GitError::Refused(format!(
+            "a worktree for {to} already exists at {} — leash does not reuse it",
+            to_path.display()
+        )));
+    }
+    fs::rename(&old_admin, &admin).map_err(io(&admin))?;
+    fs::rename(from_path, to_path).map_err(io(to_path))?;
+    let path = to_path.canonicalize().map_err(io(to_path))?;
+    let admin = admin.canonicalize().map_err(io(&admin))?;
+    let write = |p: PathBuf, text: String| fs::write(&p, text).map_err(io(&p));
+    write(
+        admin.join("gitdir"),
+        format!("{}\n", path.join(".git").display()),
+    )?;
+    write(path.join(".git"), format!("gitdir: {}\n", admin.display()))?;
+    Ok(())
+}
+
 /// Removes a worktree whose content is safe in a commit: its files and its
 /// admin entry under `.git/worktrees/`.
 pub fn remove_worktree(repo: &Repository, turn: &str, path: &Path) -> Result<(), GitError> {

@@ -143,6 +143,15 @@ pub struct Turn {
     /// The operator's comments on lines of its diff (`line_commented`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<LineComment>,
+    /// The turn this one follows up (`turn_follows`): revised or resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<crate::model::FollowUp>,
+    /// The agent's own session id, as its stream named it (`agent_session`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_session: Option<String>,
+    /// When the rate limit it hit resets (`limit_resets`, RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_resets: Option<String>,
 }
 
 /// A comment on a line of a turn's diff.
@@ -382,6 +391,15 @@ impl State {
         &self.turns
     }
 
+    /// The turns that follow turn `id` up (`leash revise`, `leash
+    /// resume`), oldest first.
+    pub fn followers(&self, id: &str) -> Vec<&Turn> {
+        self.turns
+            .iter()
+            .filter(|t| t.follows.as_ref().is_some_and(|f| f.parent == id))
+            .collect()
+    }
+
     /// One turn by id.
     pub fn turn(&self, id: &str) -> Option<&Turn> {
         self.index.get(id).map(|&i| &self.turns[i])
@@ -506,6 +524,9 @@ impl State {
                 model: None,
                 rollback: None,
                 comments: Vec::new(),
+                follows: None,
+                agent_session: None,
+                limit_resets: None,
             });
             return;
         }
@@ -649,6 +670,20 @@ impl State {
                 });
             }
             Event::SourcesChecked { citations, .. } => t.citations = citations.clone(),
+            Event::TurnFollows {
+                parent,
+                how,
+                session,
+                ..
+            } => {
+                t.follows = Some(crate::model::FollowUp {
+                    parent: parent.clone(),
+                    how: *how,
+                    session: session.clone(),
+                })
+            }
+            Event::AgentSession { session, .. } => t.agent_session = Some(session.clone()),
+            Event::LimitResets { at, .. } => t.limit_resets = Some(at.clone()),
             Event::LineCommented {
                 path,
                 line,
