@@ -56,6 +56,14 @@ pub struct FollowUpStart {
 }
 
 impl Workspace {
+    /// The agent session a follow-up of turn `id` would continue; `None`
+    /// when it would run afresh.
+    pub fn session_to_continue(&self, id: &str) -> Option<String> {
+        let parent = self.turn(id).ok()?;
+        let spec = self.replay_spec(id, true, None).ok()?;
+        self.continued_session(parent, spec.agent.as_deref())
+    }
+
     /// The ids of the turns that follow turn `id` up, oldest first.
     pub fn followed_by(&self, id: &str) -> Vec<String> {
         self.state
