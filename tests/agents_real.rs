@@ -95,6 +95,20 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The request bodies the server logged, in order.
+    fn bodies(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self._logs.path().join("bodies"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| serde_json::from_slice(&std::fs::read(f).ok()?).ok())
+            .collect()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -192,6 +206,100 @@ fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
     );
     let show = r.ok(&["show", "t1"]).stdout;
     assert!(show.contains("Write notes/hello.md"), "{show}");
+}
+
+/// `leash revise` sends a Claude turn back: the follow-up runs `claude
+/// --resume <session_id>` with the session the first turn's stream named,
+/// and the model is asked with the comment and the rejected hunk in the
+/// prompt, after the first turn's conversation.
+#[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
+fn claude_revise_resumes_the_session_with_the_comment_and_the_rejected_hunk() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = claude_repo("");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t1 = r.turn("t1");
+    assert_eq!(t1["state"], "awaiting_review", "{t1}");
+    let session = t1["agent_session"]
+        .as_str()
+        .expect("the stream's session_id")
+        .to_string();
+    let before = server.bodies().len();
+
+    let mut cmd = r.cmd(&[
+        "revise",
+        "t1",
+        "--comment",
+        "notes/hello.md:3=say hello in French",
+    ]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("continuing the agent's session {session}")),
+        "{stderr}"
+    );
+    assert_eq!(r.turn("t1")["state"], "rejected");
+    let t2 = r.turn("t2");
+    assert_eq!(t2["follows"]["session"], session.as_str(), "{t2}");
+    let argv: Vec<&str> = t2["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        argv[argv.len() - 2..],
+        ["--resume", session.as_str()],
+        "{argv:?}"
+    );
+    // The same session went on: the model got the first turn's conversation
+    // and then the prompt leash built.
+    let bodies = server.bodies();
+    let asked = bodies[before..]
+        .iter()
+        .find(|b| {
+            b["messages"]
+                .to_string()
+                .contains("was reviewed and sent back")
+        })
+        .unwrap_or_else(|| panic!("no request carried the revision: {:?}", &bodies[before..]));
+    let messages = asked["messages"].to_string();
+    assert!(
+        messages.contains("make a hello note"),
+        "the earlier conversation: {messages}"
+    );
+    assert!(messages.contains("I'll create the note."), "{messages}");
+    let expected_comment = "1. notes/hello.md, line 3: say hello in French\\nIn this hunk:\\n```diff\\n@@ -0,0 +1,3 @@\\n+# Hello\\n+\\n+Hello from the fake model.\\n```";
+    assert!(messages.contains(expected_comment), "{messages}");
+    let expected_hunk = "The hunks that were not landed (they are not in the working tree):\\n\\nnotes/hello.md\\n```diff\\n@@ -0,0 +1,3 @@\\n+# Hello";
+    assert!(messages.contains(expected_hunk), "{messages}");
+    assert_eq!(
+        server_session_header(&server),
+        Some(session.clone()),
+        "the follow-up's requests name the resumed session"
+    );
+}
+
+/// The session id Claude Code named on the last request the server got.
+fn server_session_header(server: &Server) -> Option<String> {
+    let log = std::fs::read_to_string(server._logs.path().join("requests.jsonl")).ok()?;
+    let last: Value = serde_json::from_str(log.lines().last()?).ok()?;
+    last["headers"]["x-claude-code-session-id"]
+        .as_str()
+        .map(str::to_string)
 }
 
 /// The path a user takes: `leash init`, then `leash run --agent claude`
