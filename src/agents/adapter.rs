@@ -887,4 +887,25 @@ mod tests {
         );
         assert_eq!(overflow_tokens("error 400: 1000 of 2000 used"), None);
     }
+
+    #[test]
+    fn a_rate_limit_says_when_it_resets_in_the_agents_own_words() {
+        use super::{Reset, reset_of};
+        assert_eq!(
+            reset_of("Claude AI usage limit reached|1764583200"),
+            Some(Reset::At(1_764_583_200))
+        );
+        assert_eq!(
+            reset_of("limit hit; resets at 2026-12-01T10:00:00Z."),
+            Some(Reset::At(1_796_119_200))
+        );
+        assert_eq!(
+            reset_of("You've hit your usage limit. Try again in 2 hours 5 minutes."),
+            Some(Reset::In(7_500))
+        );
+        assert_eq!(reset_of("try again in 1h 30m"), Some(Reset::In(5_400)));
+        assert_eq!(reset_of("try again in 45 seconds"), Some(Reset::In(45)));
+        assert_eq!(reset_of("429 Too Many Requests"), None);
+        assert_eq!(reset_of("try again in a while"), None);
+    }
 }

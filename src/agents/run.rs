@@ -49,12 +49,22 @@ pub(crate) fn program_found(program: &str) -> bool {
 /// `exec resume <id> PROMPT` (the prompt argument moved after the
 /// session, the options of `exec` kept before it). `None` for an agent
 /// whose format has no sessions (a plain command), or a Codex command line
-/// that is not `codex exec … {prompt}`: it runs afresh.
+/// that is not `codex exec … {prompt}`: it runs afresh. The session id
+/// comes from the agent's stream: one that could be read as an option (or
+/// holds anything but letters, digits and `-_.:`) is not passed on.
 pub(crate) fn resume_argv(
     format: Option<AgentFormat>,
     argv: &[String],
     session: &str,
 ) -> Option<Vec<String>> {
+    let plausible = session.len() <= 200
+        && session.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && session
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    if !plausible {
+        return None;
+    }
     match format? {
         AgentFormat::Claude if !argv.is_empty() => {
             let mut out = argv.to_vec();
@@ -199,6 +209,14 @@ mod codex_sandbox_tests {
             None
         );
         assert_eq!(resume_argv(None, &argv("sh a.sh"), "x"), None);
+        // A hostile id is never passed on as (or beside) an option.
+        for hostile in ["--dangerously-skip-permissions", "a b", "", "x\n-y", "é"] {
+            assert_eq!(
+                resume_argv(Some(AgentFormat::Claude), &claude, hostile),
+                None,
+                "{hostile:?}"
+            );
+        }
     }
 
     fn argv(words: &str) -> Vec<String> {

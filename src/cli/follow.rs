@@ -114,18 +114,13 @@ mod tests {
 
     #[test]
     fn a_comment_names_a_line_or_the_whole_turn() {
+        let ok = |v: &str| comment_of(v).ok().expect("a comment");
         assert_eq!(
-            comment_of("notes/a.md:3=say why").unwrap(),
+            ok("notes/a.md:3=say why"),
             (Some(("notes/a.md".into(), 3)), "say why".into())
         );
-        assert_eq!(
-            comment_of("use a=b here").unwrap(),
-            (None, "use a=b here".into())
-        );
-        assert_eq!(
-            comment_of("plain words").unwrap(),
-            (None, "plain words".into())
-        );
+        assert_eq!(ok("use a=b here"), (None, "use a=b here".into()));
+        assert_eq!(ok("plain words"), (None, "plain words".into()));
         assert!(comment_of("a.md:0=x").is_err());
         assert!(comment_of("  ").is_err());
     }

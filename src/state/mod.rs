@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 mod brief;
+mod confinement;
 mod denials;
 mod queries;
 mod row;
 
 use brief::TurnMeta;
 pub use brief::{Need, OrderKey, Span, Stored, order_key, order_key_at};
+pub use confinement::Confinement;
 pub use denials::{Denials, DeniedBy};
 pub use row::TurnRow;
 
@@ -172,43 +174,6 @@ pub struct RollbackAsked {
     pub ts: String,
     #[serde(default)]
     pub reason: Option<String>,
-}
-
-/// How a turn's agent was confined, from its `turn_confined` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Confinement {
-    pub confined: bool,
-    pub abi: Option<u32>,
-    pub writable: Vec<String>,
-    /// TCP ports connects could reach, when the network was denied.
-    pub connect_ports: Option<Vec<u16>>,
-    pub warning: Option<String>,
-}
-
-impl Confinement {
-    /// One line for a person: "yes, by Landlock ABI 7 (13 writable paths);
-    /// network denied except TCP 443" or "NO — why".
-    pub fn summary(&self) -> String {
-        let mut s = if self.confined {
-            format!(
-                "yes, by Landlock ABI {} ({})",
-                self.abi.unwrap_or(0),
-                crate::words::count(self.writable.len(), "writable path")
-            )
-        } else {
-            "NO".to_string()
-        };
-        if let Some(ports) = &self.connect_ports {
-            s.push_str(&format!(
-                "; network denied except TCP {}",
-                crate::words::ports_text(ports)
-            ));
-        }
-        if let Some(w) = &self.warning {
-            s.push_str(&format!(" — {w}"));
-        }
-        s
-    }
 }
 
 /// The latest check of the workspace as a whole (`leash check`, or a turn's
@@ -389,15 +354,6 @@ impl State {
     /// All turns, oldest first.
     pub fn turns(&self) -> &[Turn] {
         &self.turns
-    }
-
-    /// The turns that follow turn `id` up (`leash revise`, `leash
-    /// resume`), oldest first.
-    pub fn followers(&self, id: &str) -> Vec<&Turn> {
-        self.turns
-            .iter()
-            .filter(|t| t.follows.as_ref().is_some_and(|f| f.parent == id))
-            .collect()
     }
 
     /// One turn by id.

@@ -100,7 +100,7 @@ pub enum Op {
     Cancel(String),
     SetAutonomy(AutonomyTarget, AutonomyLevel),
     /// Start a detached turn (the library's `agents::detached::start`).
-    Start(TurnSpec),
+    Start(Box<TurnSpec>),
     /// Let a waiting action run.
     Allow(String, Option<Receipt>),
     /// `leash check --fix`.

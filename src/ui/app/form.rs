@@ -467,7 +467,7 @@ impl App {
                     },
                     error: false,
                 });
-                self.outbox.ops.push(Op::Start(spec));
+                self.outbox.ops.push(Op::Start(Box::new(spec)));
             }
             Err((field, why)) => {
                 form.focus = field;
