@@ -208,6 +208,19 @@ fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
     assert!(show.contains("Write notes/hello.md"), "{show}");
 }
 
+/// `leash run --agent claude --prompt "make a hello note"` with the agent
+/// talking to `server`; asserts it exited 0.
+fn claude_hello_turn(r: &Repo, home: &Path, server: &Server) {
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
+    claude_env(&mut cmd, home, server.port);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `leash revise` sends a Claude turn back: the follow-up runs `claude
 /// --resume <session_id>` with the session the first turn's stream named,
 /// and the model is asked with the comment and the rejected hunk in the
@@ -221,14 +234,7 @@ fn claude_revise_resumes_the_session_with_the_comment_and_the_rejected_hunk() {
     let server = Server::start("fake_anthropic.py", "claude.json");
     let r = claude_repo("");
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
-    claude_env(&mut cmd, home.path(), server.port);
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    claude_hello_turn(&r, home.path(), &server);
     let t1 = r.turn("t1");
     assert_eq!(t1["state"], "awaiting_review", "{t1}");
     let session = t1["agent_session"]
@@ -315,14 +321,7 @@ fn claude_isolated_turn_with_the_init_defaults_lands_its_write() {
     let server = Server::start("fake_anthropic.py", "claude.json");
     let r = claude_repo("");
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
-    claude_env(&mut cmd, home.path(), server.port);
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    claude_hello_turn(&r, home.path(), &server);
     let t = r.turn("t1");
     // medium = review: the diff waits, with the note in it.
     assert_eq!(t["state"], "awaiting_review", "{t}");

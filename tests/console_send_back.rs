@@ -5,15 +5,11 @@
 
 mod common;
 
-use common::Repo;
 use common::console::{app_with, key, render, select, settle, text};
+use common::{Repo, numbered};
 use crossterm::event::KeyCode;
 use leash::ui::action::Action;
 use leash::ui::app::{Dialog, Pane};
-
-fn numbered(n: usize) -> String {
-    (1..=n).map(|i| format!("line {i}\n")).collect()
-}
 
 #[test]
 fn b_sends_the_waiting_turn_back_with_its_comment_and_the_hunk_kept_aside() {

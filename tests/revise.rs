@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::Repo;
+use common::{Repo, numbered};
 
 /// Adds `[agents.NAME]` running `SCRIPT {prompt}` (format `format`) to
 /// the committed config, the script written beside the repository.
@@ -46,28 +46,26 @@ esac
 echo done
 "#;
 
-fn numbered(n: usize) -> String {
-    (1..=n).map(|i| format!("line {i}\n")).collect()
-}
-
-#[test]
-fn revise_sends_the_rejected_hunk_and_the_comments_back_on_top_of_what_landed() {
+/// A workspace with a 5-line a.md and the script agent, and a high-risk
+/// turn of it (prompt `prompt`) that waits for review: two hunks, a.md's
+/// line 2 and a new b.md.
+fn waiting_turn(prompt: &str) -> (Repo, String) {
     let r = Repo::initialised();
     r.write("a.md", &numbered(5));
     r.git(&["add", "a.md"]);
     r.git(&["commit", "-q", "-m", "a.md"]);
     with_agent(&r, "script", "generic", REVISER);
-    let t1 = r.ok(&[
-        "run",
-        "--agent",
-        "script",
-        "--risk",
-        "high",
-        "--prompt",
-        "edit a and add b",
+    let run = r.ok(&[
+        "run", "--agent", "script", "--risk", "high", "--prompt", prompt,
     ]);
-    let t1 = t1.stdout.trim().to_string();
+    let t1 = run.stdout.trim().to_string();
     assert_eq!(r.turn(&t1)["state"], "awaiting_review");
+    (r, t1)
+}
+
+#[test]
+fn revise_sends_the_rejected_hunk_and_the_comments_back_on_top_of_what_landed() {
+    let (r, t1) = waiting_turn("edit a and add b");
 
     let out = r.ok(&[
         "revise",
@@ -159,15 +157,7 @@ Revise the work as the comments ask, then stop.\n";
 
 #[test]
 fn revise_without_accepted_hunks_rejects_the_parent_and_refuses_what_it_cannot_send() {
-    let r = Repo::initialised();
-    r.write("a.md", &numbered(5));
-    r.git(&["add", "a.md"]);
-    r.git(&["commit", "-q", "-m", "a.md"]);
-    with_agent(&r, "script", "generic", REVISER);
-    let t1 = r.ok(&[
-        "run", "--agent", "script", "--risk", "high", "--prompt", "edit",
-    ]);
-    let t1 = t1.stdout.trim().to_string();
+    let (r, t1) = waiting_turn("edit");
     let base = r.head();
     // A comment on a file the turn did not change is refused, deciding nothing.
     let out = r.run(&["revise", &t1, "--comment", "c.md:1=no such file"]);

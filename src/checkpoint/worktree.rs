@@ -54,13 +54,7 @@ pub fn create_worktree_with(
     }
     fs::create_dir_all(&admin).map_err(io(&admin))?;
     fs::create_dir_all(path).map_err(io(path))?;
-    let path = path.canonicalize().map_err(io(path))?;
-    let admin = admin.canonicalize().map_err(io(&admin))?;
-    let write = |p: PathBuf, text: String| fs::write(&p, text).map_err(io(&p));
-    write(
-        admin.join("gitdir"),
-        format!("{}\n", path.join(".git").display()),
-    )?;
+    let (admin, path) = point_back(&admin, path)?;
     write(admin.join("commondir"), "../..\n".to_string())?;
     half_made();
     write(
@@ -126,15 +120,24 @@ pub fn hand_over_worktree(
     }
     fs::rename(&old_admin, &admin).map_err(io(&admin))?;
     fs::rename(from_path, to_path).map_err(io(to_path))?;
-    let path = to_path.canonicalize().map_err(io(to_path))?;
-    let admin = admin.canonicalize().map_err(io(&admin))?;
-    let write = |p: PathBuf, text: String| fs::write(&p, text).map_err(io(&p));
+    let (admin, path) = point_back(&admin, to_path)?;
+    write(path.join(".git"), format!("gitdir: {}\n", admin.display()))
+}
+
+fn write(p: PathBuf, text: String) -> Result<(), GitError> {
+    fs::write(&p, text).map_err(io(&p))
+}
+
+/// Writes the admin entry's `gitdir`, naming the checkout's `.git`; returns
+/// both paths made absolute.
+fn point_back(admin: &Path, path: &Path) -> Result<(PathBuf, PathBuf), GitError> {
+    let path = path.canonicalize().map_err(io(path))?;
+    let admin = admin.canonicalize().map_err(io(admin))?;
     write(
         admin.join("gitdir"),
         format!("{}\n", path.join(".git").display()),
     )?;
-    write(path.join(".git"), format!("gitdir: {}\n", admin.display()))?;
-    Ok(())
+    Ok((admin, path))
 }
 
 /// Removes a worktree whose content is safe in a commit: its files and its

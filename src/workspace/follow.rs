@@ -78,14 +78,7 @@ impl Workspace {
     /// follow-up turn is returned whose prompt holds the comments — each
     /// with its file, line and hunk — and the hunks that did not land.
     pub fn revise(&mut self, id: &str, r: Revision) -> Result<FollowUpStart> {
-        self.ensure_unblocked()?;
-        self.refresh()?;
-        let parent = self.whole_turn(id)?.into_owned();
-        if parent.kind != TurnKind::Isolated {
-            return Err(Error::Refused(format!(
-                "{id} is an in-place turn: its agent works in your checkout, so tell it there"
-            )));
-        }
+        let parent = self.isolated_parent(id)?;
         match parent.state {
             TurnState::AwaitingReview | TurnState::Landed | TurnState::Rejected => {}
             TurnState::Interrupted => {
@@ -191,14 +184,7 @@ impl Workspace {
     /// waited out: before the reset time its error named, refused with that
     /// time unless `now`.
     pub fn resume(&mut self, id: &str, now: bool) -> Result<FollowUpStart> {
-        self.ensure_unblocked()?;
-        self.refresh()?;
-        let parent = self.turn(id)?.clone();
-        if parent.kind != TurnKind::Isolated {
-            return Err(Error::Refused(format!(
-                "{id} is an in-place turn: its agent runs in your checkout, continue it there"
-            )));
-        }
+        let parent = self.isolated_parent(id)?;
         let stopped = match (parent.state, parent.failure) {
             (TurnState::Interrupted, _) => "was interrupted (its supervisor died)",
             (TurnState::Running, _) => {
@@ -277,6 +263,21 @@ impl Workspace {
             ),
         };
         Ok(self.follow_up(spec, &parent, FollowHow::Resume, prompt, session, outcome))
+    }
+
+    /// Turn `id`, whole, as the journal has it now, when a follow-up can
+    /// be made of it: an isolated turn (an in-place one's agent is in the
+    /// operator's checkout, to be told there).
+    fn isolated_parent(&mut self, id: &str) -> Result<Turn> {
+        self.ensure_unblocked()?;
+        self.refresh()?;
+        let parent = self.whole_turn(id)?.into_owned();
+        if parent.kind != TurnKind::Isolated {
+            return Err(Error::Refused(format!(
+                "{id} is an in-place turn: its agent works in your checkout, so tell it there"
+            )));
+        }
+        Ok(parent)
     }
 
     fn follow_up(
