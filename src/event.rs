@@ -548,6 +548,9 @@ impl Event {
                 Some(action)
             }
             Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => Some(action),
+            Event::TurnFollows { parent, .. } if !is_turn_id(parent) => {
+                return Err(format!("parent `{}` is not t<digits>", one_line(parent)));
+            }
             // What was notified is the turn itself or one of its actions.
             Event::Notified { turn, item, .. } if item != turn => {
                 if item.split_once(".a").map(|(t, _)| t) != Some(turn.as_str()) {

@@ -219,6 +219,16 @@ impl Workspace {
                 "{id} was resumed already, as {child}: resume that one"
             )));
         }
+        // A supervisor that died may leave its agent working in the worktree.
+        if let Some(pid) = parent.agent_pid
+            && parent.state == TurnState::Interrupted
+            && crate::agents::process::is_alive(pid, parent.agent_start)
+        {
+            return Err(Error::Refused(format!(
+                "{id}'s agent (pid {pid}) still runs in its worktree: stop it first, then \
+                 resume {id}"
+            )));
+        }
         if let Some(at) = parent
             .limit_resets
             .as_deref()
