@@ -480,6 +480,68 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
     assert!(turns.iter().any(|t| t["files_changed"] == 1));
 }
 
+/// A repository set up by `leash init` with its codex entry unchanged (the
+/// CLI found on PATH; where the kernel has Landlock, leash's sandbox is
+/// Codex's), and a `CODEX_HOME` whose model provider is `server`.
+struct CodexRepo {
+    repo: Repo,
+    landlock: bool,
+    home: tempfile::TempDir,
+    codex_home: tempfile::TempDir,
+}
+
+impl CodexRepo {
+    fn new(server: &Server) -> CodexRepo {
+        let r = Repo::new();
+        r.ok(&["init"]);
+        let landlock = r.ok(&["check", "--json"]).json()["confinement"]["abi"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0;
+        let sandbox = if landlock {
+            "danger-full-access"
+        } else {
+            "workspace-write"
+        };
+        assert!(
+            r.read(".leash/config.toml").contains(&format!(
+                "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"{sandbox}\", \"{{prompt}}\"]"
+            )),
+            "the template's codex entry"
+        );
+        r.git(&["add", ".leash"]);
+        r.git(&["commit", "-q", "-m", "leash"]);
+        let codex_home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            codex_home.path().join("config.toml"),
+            format!(
+                "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
+                 base_url = \"http://127.0.0.1:{}/v1\"\nenv_key = \"FAKE_OPENAI_KEY\"\nwire_api = \"responses\"\n\
+                 request_max_retries = 1\nstream_max_retries = 1\n\n[analytics]\nenabled = false\n\n\
+                 [features]\nplugins = false\nremote_plugin = false\napps = false\nin_app_updates = false\n",
+                server.port
+            ),
+        )
+        .unwrap();
+        CodexRepo {
+            repo: r,
+            landlock,
+            home: tempfile::tempdir().unwrap(),
+            codex_home,
+        }
+    }
+
+    /// `leash ARGS` with the environment Codex needs to reach the server.
+    fn leash(&self, args: &[&str]) -> Command {
+        let mut cmd = self.repo.cmd(args);
+        cmd.env("HOME", self.home.path())
+            .env("PATH", agents_path())
+            .env("CODEX_HOME", self.codex_home.path())
+            .env("FAKE_OPENAI_KEY", "test");
+        cmd
+    }
+}
+
 #[test]
 #[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn codex_isolated_turn_parses_its_command_and_file_change() {
@@ -487,42 +549,10 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
         return;
     }
     let server = Server::start("fake_openai.py", "codex.json");
-    let r = Repo::new();
-    r.ok(&["init"]);
-    // `leash init`'s codex entry, unchanged: the CLI is found on PATH, and
-    // where the kernel has Landlock, leash's sandbox is Codex's.
-    let landlock = r.ok(&["check", "--json"]).json()["confinement"]["abi"]
-        .as_u64()
-        .unwrap_or(0)
-        > 0;
-    let sandbox = if landlock {
-        "danger-full-access"
-    } else {
-        "workspace-write"
-    };
-    assert!(
-        r.read(".leash/config.toml").contains(&format!(
-            "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"{sandbox}\", \"{{prompt}}\"]"
-        )),
-        "the template's codex entry"
-    );
-    r.git(&["add", ".leash"]);
-    r.git(&["commit", "-q", "-m", "leash"]);
-    let codex_home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        codex_home.path().join("config.toml"),
-        format!(
-            "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
-             base_url = \"http://127.0.0.1:{}/v1\"\nenv_key = \"FAKE_OPENAI_KEY\"\nwire_api = \"responses\"\n\
-             request_max_retries = 1\nstream_max_retries = 1\n\n[analytics]\nenabled = false\n\n\
-             [features]\nplugins = false\nremote_plugin = false\napps = false\nin_app_updates = false\n",
-            server.port
-        ),
-    )
-    .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let out = r
-        .cmd(&[
+    let codex = CodexRepo::new(&server);
+    let (r, landlock) = (&codex.repo, codex.landlock);
+    let out = codex
+        .leash(&[
             "run",
             "--agent",
             "codex",
@@ -531,10 +561,6 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
             "--prompt",
             "make a hello file",
         ])
-        .env("HOME", home.path())
-        .env("PATH", agents_path())
-        .env("CODEX_HOME", codex_home.path())
-        .env("FAKE_OPENAI_KEY", "test")
         .output()
         .unwrap();
     assert!(
@@ -578,12 +604,8 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
 
     // A patch at the default risk: explicitly allowed as an edit of the
     // turn's own worktree, applied by Codex, and waiting in the diff.
-    let out = r
-        .cmd(&["run", "--agent", "codex", "--prompt", "make a hello note"])
-        .env("HOME", home.path())
-        .env("PATH", agents_path())
-        .env("CODEX_HOME", codex_home.path())
-        .env("FAKE_OPENAI_KEY", "test")
+    let out = codex
+        .leash(&["run", "--agent", "codex", "--prompt", "make a hello note"])
         .output()
         .unwrap();
     assert!(
@@ -700,6 +722,89 @@ fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
         "reject undid the Bash edit"
     );
     assert_eq!(r.read("README.md"), "original line\n");
+}
+
+/// `leash revise` of a Codex turn continues its thread: `codex exec …
+/// resume <thread_id> PROMPT`, and the model is asked, after the first
+/// turn's conversation, with the comment and the rejected hunk.
+#[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
+fn codex_revise_resumes_the_thread_with_the_comment_and_the_rejected_hunk() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_openai.py", "codex.json");
+    let codex = CodexRepo::new(&server);
+    let r = &codex.repo;
+    let out = codex
+        .leash(&["run", "--agent", "codex", "--prompt", "make a hello note"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t1 = r.turn("t1");
+    assert_eq!(t1["state"], "awaiting_review", "{t1}");
+    let thread = t1["agent_session"]
+        .as_str()
+        .expect("the thread id")
+        .to_string();
+    let before = server.bodies().len();
+    let out = codex
+        .leash(&[
+            "revise",
+            "t1",
+            "--comment",
+            "notes/hello.md:1=greet in French",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("continuing the agent's session {thread}")),
+        "{stderr}"
+    );
+    let t2 = r.turn("t2");
+    let argv: Vec<&str> = t2["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let at = argv
+        .iter()
+        .position(|a| *a == "resume")
+        .expect("codex exec resume");
+    assert_eq!(argv[at + 1], thread, "{argv:?}");
+    assert!(
+        t2["failure"].is_null(),
+        "{t2}\n{}",
+        std::fs::read_to_string(r.path().join(".git/leash/turns/t2/output.log"))
+            .unwrap_or_default()
+    );
+    let bodies = server.bodies();
+    let asked = bodies[before..]
+        .iter()
+        .find(|b| {
+            b["input"]
+                .to_string()
+                .contains("was reviewed and sent back")
+        })
+        .unwrap_or_else(|| panic!("no request carried the revision"));
+    let input = asked["input"].to_string();
+    assert!(
+        input.contains("make a hello note"),
+        "the earlier conversation: {input}"
+    );
+    assert!(
+        input.contains("1. notes/hello.md, line 1: greet in French"),
+        "{input}"
+    );
+    assert!(input.contains("The hunks that were not landed"), "{input}");
+    assert!(input.contains("+# Hello"), "{input}");
 }
 
 /// A repository where `leash init` ran with a rule that makes `echo`
