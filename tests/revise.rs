@@ -169,7 +169,15 @@ fn revise_without_accepted_hunks_rejects_the_parent_and_refuses_what_it_cannot_s
     );
     assert_eq!(r.turn(&t1)["state"], "awaiting_review");
 
-    let out = r.ok(&["revise", &t1, "--comment", "a.md:2=spell it out"]);
+    // Detached: the parent is decided here, the follow-up runs on its own.
+    let out = r.ok(&[
+        "revise",
+        &t1,
+        "--comment",
+        "a.md:2=spell it out",
+        "--detach",
+    ]);
+    assert_eq!(out.stdout.trim(), "t2");
     assert!(
         out.stderr
             .contains("t1 was rejected (kept at refs/leash/rejected/t1)"),
@@ -177,6 +185,9 @@ fn revise_without_accepted_hunks_rejects_the_parent_and_refuses_what_it_cannot_s
         out.stderr
     );
     assert_eq!(r.turn(&t1)["state"], "rejected");
+    r.wait_for_event("the follow-up finished", |e| {
+        e["kind"] == "turn_finished" && e["turn"] == "t2"
+    });
     let child = r.turn("t2");
     assert_eq!(child["base"].as_str(), Some(base.as_str()));
     let prompt = child["prompt"].as_str().unwrap();
@@ -191,6 +202,37 @@ fn revise_without_accepted_hunks_rejects_the_parent_and_refuses_what_it_cannot_s
         prompt.contains("\nb.md\n```diff\n@@ -0,0 +1 @@\n+new\n```"),
         "{prompt}"
     );
+}
+
+#[test]
+fn a_revision_too_long_for_one_argument_names_the_hunks_it_cannot_show() {
+    let r = Repo::initialised();
+    let big: String = (0..4000).map(|i| format!("{i:>60}\n")).collect();
+    r.write("big.txt.in", &big);
+    let script = format!(
+        "cp {} big.txt && echo small > small.md",
+        r.file("big.txt.in").display()
+    );
+    r.git(&["add", "big.txt.in"]);
+    r.git(&["commit", "-q", "-m", "input"]);
+    r.ok(&["run", "--risk", "high", "--", "sh", "-c", &script]);
+    // A command turn: the follow-up runs the command again, with the prompt
+    // in $LEASH_PROMPT (an environment string has the argument's cap too).
+    let out = r.ok(&["revise", "t1", "--comment", "smaller, please"]);
+    assert!(out.stderr.contains("runs afresh"), "{}", out.stderr);
+    let t2 = r.turn("t2");
+    assert!(t2["failure"].is_null(), "{t2}");
+    let prompt = t2["prompt"].as_str().unwrap();
+    assert!(prompt.len() < 100 * 1024, "{}", prompt.len());
+    let base = r.turn("t1")["base"].as_str().unwrap().to_string();
+    assert!(
+        prompt.contains(&format!(
+            "1 more, too long to show here; see them with `git diff {base} refs/leash/rejected/t1`:\n- big.txt @@ -0,0 +1,4000 @@\n"
+        )),
+        "{}",
+        &prompt[prompt.len().saturating_sub(600)..]
+    );
+    assert!(prompt.contains("\nsmall.md\n```diff\n@@ -0,0 +1 @@\n+small\n```"));
 }
 
 /// Writes what it finds of its parent's work; the first run leaves some

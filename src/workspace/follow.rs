@@ -465,6 +465,9 @@ pub(super) enum Place {
     Checkout(Option<Oid>),
 }
 
+/// How long a revision's prompt may grow with hunk text.
+const PROMPT_BUDGET: usize = 96 * 1024;
+
 /// How much of the parent landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Landed {
@@ -576,19 +579,41 @@ fn revision_prompt(t: &RevisionText<'_>) -> String {
     for g in t.general {
         let _ = write!(s, "\n- {g}\n");
     }
-    let units: Vec<&FileDiff> = t.rejected.iter().collect();
-    if !units.is_empty() {
+    if !t.rejected.is_empty() {
         s.push_str("\nThe hunks that were not landed (they are not in the working tree):\n");
-        for f in units {
+        // The prompt is one argument of the agent's command line, which the
+        // kernel caps (128 KiB): past the budget, a hunk is only named.
+        let mut left_out = Vec::new();
+        for f in t.rejected {
             match &f.body {
                 Body::Text(hunks) if !hunks.is_empty() => {
                     for h in hunks {
-                        let _ = write!(s, "\n{}\n```diff\n{}```\n", f.path(), hunk_text(h));
+                        let text = format!("\n{}\n```diff\n{}```\n", f.path(), hunk_text(h));
+                        if s.len() + text.len() > PROMPT_BUDGET {
+                            left_out.push(format!("{} {}", f.path(), h.header));
+                        } else {
+                            s.push_str(&text);
+                        }
                     }
                 }
                 _ => {
                     let _ = write!(s, "\n{} (changed as a whole: not text)\n", f.path());
                 }
+            }
+        }
+        if !left_out.is_empty() {
+            let kept = rejected_ref(&p.id);
+            let from = match t.landed {
+                Landed::Part => format!("{kept}~1"),
+                _ => p.base.clone().unwrap_or_else(|| "HEAD".into()),
+            };
+            let _ = write!(
+                s,
+                "\n{} more, too long to show here; see them with `git diff {from} {kept}`:\n",
+                left_out.len(),
+            );
+            for l in left_out.iter().take(200) {
+                let _ = writeln!(s, "- {l}");
             }
         }
     }
