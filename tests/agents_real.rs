@@ -531,6 +531,17 @@ impl CodexRepo {
         }
     }
 
+    /// Runs `leash ARGS` (see [`CodexRepo::leash`]) and asserts it exited 0.
+    fn ok(&self, args: &[&str]) -> std::process::Output {
+        let out = self.leash(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
     /// `leash ARGS` with the environment Codex needs to reach the server.
     fn leash(&self, args: &[&str]) -> Command {
         let mut cmd = self.repo.cmd(args);
@@ -551,23 +562,15 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
     let server = Server::start("fake_openai.py", "codex.json");
     let codex = CodexRepo::new(&server);
     let (r, landlock) = (&codex.repo, codex.landlock);
-    let out = codex
-        .leash(&[
-            "run",
-            "--agent",
-            "codex",
-            "--risk",
-            "low",
-            "--prompt",
-            "make a hello file",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    codex.ok(&[
+        "run",
+        "--agent",
+        "codex",
+        "--risk",
+        "low",
+        "--prompt",
+        "make a hello file",
+    ]);
     let t = r.turn("t1");
     let output = std::fs::read_to_string(r.path().join(".git/leash/turns/t1/output.log"))
         .unwrap_or_default();
@@ -604,15 +607,7 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
 
     // A patch at the default risk: explicitly allowed as an edit of the
     // turn's own worktree, applied by Codex, and waiting in the diff.
-    let out = codex
-        .leash(&["run", "--agent", "codex", "--prompt", "make a hello note"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    codex.ok(&["run", "--agent", "codex", "--prompt", "make a hello note"]);
     let t = r.turn("t2");
     assert_eq!(t["state"], "awaiting_review", "{t}");
     assert_eq!(t["paths"], json!(["notes/hello.md"]), "{t}");
@@ -736,15 +731,7 @@ fn codex_revise_resumes_the_thread_with_the_comment_and_the_rejected_hunk() {
     let server = Server::start("fake_openai.py", "codex.json");
     let codex = CodexRepo::new(&server);
     let r = &codex.repo;
-    let out = codex
-        .leash(&["run", "--agent", "codex", "--prompt", "make a hello note"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    codex.ok(&["run", "--agent", "codex", "--prompt", "make a hello note"]);
     let t1 = r.turn("t1");
     assert_eq!(t1["state"], "awaiting_review", "{t1}");
     let thread = t1["agent_session"]
@@ -752,17 +739,13 @@ fn codex_revise_resumes_the_thread_with_the_comment_and_the_rejected_hunk() {
         .expect("the thread id")
         .to_string();
     let before = server.bodies().len();
-    let out = codex
-        .leash(&[
-            "revise",
-            "t1",
-            "--comment",
-            "notes/hello.md:1=greet in French",
-        ])
-        .output()
-        .unwrap();
+    let out = codex.ok(&[
+        "revise",
+        "t1",
+        "--comment",
+        "notes/hello.md:1=greet in French",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains(&format!("continuing the agent's session {thread}")),
         "{stderr}"
