@@ -373,3 +373,40 @@ fn resume_waits_for_the_reset_a_rate_limit_named_and_continues_the_session() {
         "{args:?}"
     );
 }
+
+#[test]
+fn resume_of_a_timed_out_turn_goes_on_from_its_work_and_rejects_the_waiting_parent() {
+    let r = Repo::initialised();
+    // First run: some work, then past its time. Resumed: the work is there.
+    let script =
+        "if test -f a.txt; then echo resumed > b.txt; else echo x > a.txt; exec sleep 60; fi";
+    let run = r.run(&["run", "--timeout", "1s", "--", "sh", "-c", script]);
+    let t1 = run.stdout.trim().to_string();
+    let parent = r.turn(&t1);
+    assert_eq!(parent["failure"], "timed_out", "{parent}");
+    assert_eq!(parent["state"], "awaiting_review", "{parent}");
+
+    let out = r.ok(&["resume", &t1]);
+    assert!(
+        out.stderr.contains(&format!(
+            "{t1} was rejected (kept at refs/leash/rejected/{t1}); its work goes on"
+        )),
+        "{}",
+        out.stderr
+    );
+    let t2 = out.stdout.lines().next().unwrap().trim().to_string();
+    let child = r.turn(&t2);
+    assert_eq!(child["base"], parent["base"]);
+    assert!(child["failure"].is_null(), "{child}");
+    assert_eq!(
+        child["paths"],
+        serde_json::json!(["a.txt", "b.txt"]),
+        "{child}"
+    );
+    let against = r.ok(&["diff", &t2, "--against-parent", "--stat"]).stdout;
+    assert!(
+        against.contains("b.txt") && !against.contains("a.txt"),
+        "{against}"
+    );
+    assert_eq!(r.turn(&t1)["state"], "rejected");
+}
