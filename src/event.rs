@@ -115,6 +115,29 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         citations: Vec<crate::invariants::Citation>,
     },
+    /// A follow-up turn's link to its parent, journaled with its
+    /// `turn_created`: sent back by `leash revise` or continued by `leash
+    /// resume`, and the agent session it continues (if any).
+    TurnFollows {
+        turn: String,
+        parent: String,
+        how: crate::model::FollowHow,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
+    },
+    /// The agent's own session id, as its stream named it (Claude's
+    /// `session_id`, Codex's `thread_id`): what `leash revise` and `leash
+    /// resume` continue.
+    AgentSession {
+        turn: String,
+        session: String,
+    },
+    /// The time a rate limit the turn hit resets, as the agent's error
+    /// named it (RFC 3339): `leash resume` waits for it.
+    LimitResets {
+        turn: String,
+        at: String,
+    },
     /// The operator's comment on a line of a turn's diff (`C` in the Diff
     /// tab): what a turn sent back to its agent is told.
     LineCommented {
@@ -457,6 +480,9 @@ impl Event {
             Event::WriteRefused { .. } => "write_refused",
             Event::SourcesChecked { .. } => "sources_checked",
             Event::LineCommented { .. } => "line_commented",
+            Event::TurnFollows { .. } => "turn_follows",
+            Event::AgentSession { .. } => "agent_session",
+            Event::LimitResets { .. } => "limit_resets",
             Event::Notified { .. } => "notified",
         }
     }
@@ -483,6 +509,9 @@ impl Event {
             | Event::WriteRefused { turn, .. }
             | Event::SourcesChecked { turn, .. }
             | Event::LineCommented { turn, .. }
+            | Event::TurnFollows { turn, .. }
+            | Event::AgentSession { turn, .. }
+            | Event::LimitResets { turn, .. }
             | Event::Notified { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
@@ -519,6 +548,9 @@ impl Event {
                 Some(action)
             }
             Event::ActionDecided { action, .. } | Event::ActionDone { action, .. } => Some(action),
+            Event::TurnFollows { parent, .. } if !is_turn_id(parent) => {
+                return Err(format!("parent `{}` is not t<digits>", one_line(parent)));
+            }
             // What was notified is the turn itself or one of its actions.
             Event::Notified { turn, item, .. } if item != turn => {
                 if item.split_once(".a").map(|(t, _)| t) != Some(turn.as_str()) {

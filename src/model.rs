@@ -537,6 +537,43 @@ pub struct TurnSpec {
     pub timeout: Option<std::time::Duration>,
     /// Start from this commit instead of the branch head (a replay).
     pub base: Option<String>,
+    /// The turn this one follows up: sent back (`leash revise`) or
+    /// continued (`leash resume`).
+    pub follows: Option<(FollowHow, String)>,
+}
+
+/// How a follow-up turn follows its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowHow {
+    /// Sent back with the rejected hunks and the operator's comments, on
+    /// top of what of the parent landed (`leash revise`).
+    Revise,
+    /// The parent's run continued where it stopped, in its worktree
+    /// (`leash resume`).
+    Resume,
+}
+
+impl FollowHow {
+    /// The verb the console and `leash show` use: "revises t3".
+    pub fn verb(self) -> &'static str {
+        match self {
+            FollowHow::Revise => "revises",
+            FollowHow::Resume => "resumes",
+        }
+    }
+}
+
+/// A follow-up turn's link to its parent, as journaled (`turn_follows`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// The parent turn.
+    pub parent: String,
+    pub how: FollowHow,
+    /// The agent session it continues; `None`: a fresh run of the agent
+    /// with the built prompt (an agent without sessions, or none known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 /// A journal timestamp (RFC 3339) as a UTC time.

@@ -291,6 +291,26 @@ fn item_lines(item: Item, cwd: Option<&str>) -> Vec<OutLine> {
             &format!("{}: {message}", class.shown_as()),
             DETAIL_LINES,
         ),
+        Item::LimitResets(r) => lines(
+            "text.muted",
+            "· ",
+            &match r {
+                crate::agents::adapter::Reset::At(secs) => {
+                    match chrono::DateTime::from_timestamp(secs, 0) {
+                        Some(t) => format!(
+                            "the rate limit resets at {} UTC",
+                            t.format("%Y-%m-%d %H:%M")
+                        ),
+                        None => format!("the rate limit resets at unix time {secs}"),
+                    }
+                }
+                crate::agents::adapter::Reset::In(secs) => format!(
+                    "the rate limit resets in {}",
+                    humantime::format_duration(std::time::Duration::from_secs(secs))
+                ),
+            },
+            1,
+        ),
         Item::Raw { text } => lines("text", "", &text, usize::MAX),
     }
 }

@@ -95,6 +95,20 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The request bodies the server logged, in order.
+    fn bodies(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self._logs.path().join("bodies"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| serde_json::from_slice(&std::fs::read(f).ok()?).ok())
+            .collect()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -194,6 +208,106 @@ fn claude_isolated_turn_writes_a_file_and_lands_by_policy() {
     assert!(show.contains("Write notes/hello.md"), "{show}");
 }
 
+/// `leash run --agent claude --prompt "make a hello note"` with the agent
+/// talking to `server`; asserts it exited 0.
+fn claude_hello_turn(r: &Repo, home: &Path, server: &Server) {
+    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
+    claude_env(&mut cmd, home, server.port);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `leash revise` sends a Claude turn back: the follow-up runs `claude
+/// --resume <session_id>` with the session the first turn's stream named,
+/// and the model is asked with the comment and the rejected hunk in the
+/// prompt, after the first turn's conversation.
+#[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
+fn claude_revise_resumes_the_session_with_the_comment_and_the_rejected_hunk() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = claude_repo("");
+    let home = tempfile::tempdir().unwrap();
+    claude_hello_turn(&r, home.path(), &server);
+    let t1 = r.turn("t1");
+    assert_eq!(t1["state"], "awaiting_review", "{t1}");
+    let session = t1["agent_session"]
+        .as_str()
+        .expect("the stream's session_id")
+        .to_string();
+    let before = server.bodies().len();
+
+    let mut cmd = r.cmd(&[
+        "revise",
+        "t1",
+        "--comment",
+        "notes/hello.md:3=say hello in French",
+    ]);
+    claude_env(&mut cmd, home.path(), server.port);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("continuing the agent's session {session}")),
+        "{stderr}"
+    );
+    assert_eq!(r.turn("t1")["state"], "rejected");
+    let t2 = r.turn("t2");
+    assert_eq!(t2["follows"]["session"], session.as_str(), "{t2}");
+    let argv: Vec<&str> = t2["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        argv[argv.len() - 2..],
+        ["--resume", session.as_str()],
+        "{argv:?}"
+    );
+    // The same session went on: the model got the first turn's conversation
+    // and then the prompt leash built.
+    let bodies = server.bodies();
+    let asked = bodies[before..]
+        .iter()
+        .find(|b| {
+            b["messages"]
+                .to_string()
+                .contains("was reviewed and sent back")
+        })
+        .unwrap_or_else(|| panic!("no request carried the revision: {:?}", &bodies[before..]));
+    let messages = asked["messages"].to_string();
+    assert!(
+        messages.contains("make a hello note"),
+        "the earlier conversation: {messages}"
+    );
+    assert!(messages.contains("I'll create the note."), "{messages}");
+    let expected_comment = "1. notes/hello.md, line 3: say hello in French\\nIn this hunk:\\n```diff\\n@@ -0,0 +1,3 @@\\n+# Hello\\n+\\n+Hello from the fake model.\\n```";
+    assert!(messages.contains(expected_comment), "{messages}");
+    let expected_hunk = "The hunks that were not landed (they are not in the working tree):\\n\\nnotes/hello.md\\n```diff\\n@@ -0,0 +1,3 @@\\n+# Hello";
+    assert!(messages.contains(expected_hunk), "{messages}");
+    assert_eq!(
+        server_session_header(&server),
+        Some(session.clone()),
+        "the follow-up's requests name the resumed session"
+    );
+}
+
+/// The session id Claude Code named on the last request the server got.
+fn server_session_header(server: &Server) -> Option<String> {
+    let log = std::fs::read_to_string(server._logs.path().join("requests.jsonl")).ok()?;
+    let last: Value = serde_json::from_str(log.lines().last()?).ok()?;
+    last["headers"]["x-claude-code-session-id"]
+        .as_str()
+        .map(str::to_string)
+}
+
 /// The path a user takes: `leash init`, then `leash run --agent claude`
 /// with the default risk. Claude runs in `-p` mode under its default
 /// permission mode, where a Write needs a permission nobody can grant: the
@@ -207,14 +321,7 @@ fn claude_isolated_turn_with_the_init_defaults_lands_its_write() {
     let server = Server::start("fake_anthropic.py", "claude.json");
     let r = claude_repo("");
     let home = tempfile::tempdir().unwrap();
-    let mut cmd = r.cmd(&["run", "--agent", "claude", "--prompt", "make a hello note"]);
-    claude_env(&mut cmd, home.path(), server.port);
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    claude_hello_turn(&r, home.path(), &server);
     let t = r.turn("t1");
     // medium = review: the diff waits, with the note in it.
     assert_eq!(t["state"], "awaiting_review", "{t}");
@@ -373,6 +480,79 @@ fn claude_in_place_high_risk_write_is_denied_without_a_console_and_allowed_by_le
     assert!(turns.iter().any(|t| t["files_changed"] == 1));
 }
 
+/// A repository set up by `leash init` with its codex entry unchanged (the
+/// CLI found on PATH; where the kernel has Landlock, leash's sandbox is
+/// Codex's), and a `CODEX_HOME` whose model provider is `server`.
+struct CodexRepo {
+    repo: Repo,
+    landlock: bool,
+    home: tempfile::TempDir,
+    codex_home: tempfile::TempDir,
+}
+
+impl CodexRepo {
+    fn new(server: &Server) -> CodexRepo {
+        let r = Repo::new();
+        r.ok(&["init"]);
+        let landlock = r.ok(&["check", "--json"]).json()["confinement"]["abi"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0;
+        let sandbox = if landlock {
+            "danger-full-access"
+        } else {
+            "workspace-write"
+        };
+        assert!(
+            r.read(".leash/config.toml").contains(&format!(
+                "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"{sandbox}\", \"{{prompt}}\"]"
+            )),
+            "the template's codex entry"
+        );
+        r.git(&["add", ".leash"]);
+        r.git(&["commit", "-q", "-m", "leash"]);
+        let codex_home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            codex_home.path().join("config.toml"),
+            format!(
+                "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
+                 base_url = \"http://127.0.0.1:{}/v1\"\nenv_key = \"FAKE_OPENAI_KEY\"\nwire_api = \"responses\"\n\
+                 request_max_retries = 1\nstream_max_retries = 1\n\n[analytics]\nenabled = false\n\n\
+                 [features]\nplugins = false\nremote_plugin = false\napps = false\nin_app_updates = false\n",
+                server.port
+            ),
+        )
+        .unwrap();
+        CodexRepo {
+            repo: r,
+            landlock,
+            home: tempfile::tempdir().unwrap(),
+            codex_home,
+        }
+    }
+
+    /// Runs `leash ARGS` (see [`CodexRepo::leash`]) and asserts it exited 0.
+    fn ok(&self, args: &[&str]) -> std::process::Output {
+        let out = self.leash(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// `leash ARGS` with the environment Codex needs to reach the server.
+    fn leash(&self, args: &[&str]) -> Command {
+        let mut cmd = self.repo.cmd(args);
+        cmd.env("HOME", self.home.path())
+            .env("PATH", agents_path())
+            .env("CODEX_HOME", self.codex_home.path())
+            .env("FAKE_OPENAI_KEY", "test");
+        cmd
+    }
+}
+
 #[test]
 #[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
 fn codex_isolated_turn_parses_its_command_and_file_change() {
@@ -380,61 +560,17 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
         return;
     }
     let server = Server::start("fake_openai.py", "codex.json");
-    let r = Repo::new();
-    r.ok(&["init"]);
-    // `leash init`'s codex entry, unchanged: the CLI is found on PATH, and
-    // where the kernel has Landlock, leash's sandbox is Codex's.
-    let landlock = r.ok(&["check", "--json"]).json()["confinement"]["abi"]
-        .as_u64()
-        .unwrap_or(0)
-        > 0;
-    let sandbox = if landlock {
-        "danger-full-access"
-    } else {
-        "workspace-write"
-    };
-    assert!(
-        r.read(".leash/config.toml").contains(&format!(
-            "command = [\"codex\", \"exec\", \"--json\", \"--sandbox\", \"{sandbox}\", \"{{prompt}}\"]"
-        )),
-        "the template's codex entry"
-    );
-    r.git(&["add", ".leash"]);
-    r.git(&["commit", "-q", "-m", "leash"]);
-    let codex_home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        codex_home.path().join("config.toml"),
-        format!(
-            "model = \"gpt-5.5\"\nmodel_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
-             base_url = \"http://127.0.0.1:{}/v1\"\nenv_key = \"FAKE_OPENAI_KEY\"\nwire_api = \"responses\"\n\
-             request_max_retries = 1\nstream_max_retries = 1\n\n[analytics]\nenabled = false\n\n\
-             [features]\nplugins = false\nremote_plugin = false\napps = false\nin_app_updates = false\n",
-            server.port
-        ),
-    )
-    .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let out = r
-        .cmd(&[
-            "run",
-            "--agent",
-            "codex",
-            "--risk",
-            "low",
-            "--prompt",
-            "make a hello file",
-        ])
-        .env("HOME", home.path())
-        .env("PATH", agents_path())
-        .env("CODEX_HOME", codex_home.path())
-        .env("FAKE_OPENAI_KEY", "test")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let codex = CodexRepo::new(&server);
+    let (r, landlock) = (&codex.repo, codex.landlock);
+    codex.ok(&[
+        "run",
+        "--agent",
+        "codex",
+        "--risk",
+        "low",
+        "--prompt",
+        "make a hello file",
+    ]);
     let t = r.turn("t1");
     let output = std::fs::read_to_string(r.path().join(".git/leash/turns/t1/output.log"))
         .unwrap_or_default();
@@ -471,19 +607,7 @@ fn codex_isolated_turn_parses_its_command_and_file_change() {
 
     // A patch at the default risk: explicitly allowed as an edit of the
     // turn's own worktree, applied by Codex, and waiting in the diff.
-    let out = r
-        .cmd(&["run", "--agent", "codex", "--prompt", "make a hello note"])
-        .env("HOME", home.path())
-        .env("PATH", agents_path())
-        .env("CODEX_HOME", codex_home.path())
-        .env("FAKE_OPENAI_KEY", "test")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    codex.ok(&["run", "--agent", "codex", "--prompt", "make a hello note"]);
     let t = r.turn("t2");
     assert_eq!(t["state"], "awaiting_review", "{t}");
     assert_eq!(t["paths"], json!(["notes/hello.md"]), "{t}");
@@ -593,6 +717,77 @@ fn claude_in_place_edit_made_through_bash_is_undone_by_reject() {
         "reject undid the Bash edit"
     );
     assert_eq!(r.read("README.md"), "original line\n");
+}
+
+/// `leash revise` of a Codex turn continues its thread: `codex exec …
+/// resume <thread_id> PROMPT`, and the model is asked, after the first
+/// turn's conversation, with the comment and the rejected hunk.
+#[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
+fn codex_revise_resumes_the_thread_with_the_comment_and_the_rejected_hunk() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_openai.py", "codex.json");
+    let codex = CodexRepo::new(&server);
+    let r = &codex.repo;
+    codex.ok(&["run", "--agent", "codex", "--prompt", "make a hello note"]);
+    let t1 = r.turn("t1");
+    assert_eq!(t1["state"], "awaiting_review", "{t1}");
+    let thread = t1["agent_session"]
+        .as_str()
+        .expect("the thread id")
+        .to_string();
+    let before = server.bodies().len();
+    let out = codex.ok(&[
+        "revise",
+        "t1",
+        "--comment",
+        "notes/hello.md:1=greet in French",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("continuing the agent's session {thread}")),
+        "{stderr}"
+    );
+    let t2 = r.turn("t2");
+    let argv: Vec<&str> = t2["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let at = argv
+        .iter()
+        .position(|a| *a == "resume")
+        .expect("codex exec resume");
+    assert_eq!(argv[at + 1], thread, "{argv:?}");
+    assert!(
+        t2["failure"].is_null(),
+        "{t2}\n{}",
+        std::fs::read_to_string(r.path().join(".git/leash/turns/t2/output.log"))
+            .unwrap_or_default()
+    );
+    let bodies = server.bodies();
+    let asked = bodies[before..]
+        .iter()
+        .find(|b| {
+            b["input"]
+                .to_string()
+                .contains("was reviewed and sent back")
+        })
+        .unwrap_or_else(|| panic!("no request carried the revision"));
+    let input = asked["input"].to_string();
+    assert!(
+        input.contains("make a hello note"),
+        "the earlier conversation: {input}"
+    );
+    assert!(
+        input.contains("1. notes/hello.md, line 1: greet in French"),
+        "{input}"
+    );
+    assert!(input.contains("The hunks that were not landed"), "{input}");
+    assert!(input.contains("+# Hello"), "{input}");
 }
 
 /// A repository where `leash init` ran with a rule that makes `echo`

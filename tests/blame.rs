@@ -287,7 +287,7 @@ fn cited_and_changed(r: &Repo, prompt: &str) -> String {
 }
 
 #[test]
-fn b_in_the_diff_tab_shows_who_wrote_the_line_and_enter_opens_a_source_as_read() {
+fn shift_b_in_the_diff_tab_shows_who_wrote_the_line_and_enter_opens_a_source_as_read() {
     let r = Repo::initialised();
     let blob = cited_and_changed(&r, "cite the source");
     let mut app = app_with(r.path(), "dark");
@@ -303,7 +303,7 @@ fn b_in_the_diff_tab_shows_who_wrote_the_line_and_enter_opens_a_source_as_read()
         s.contains("▸       3 +The sky is blue"),
         "the cursor's line:\n{s}"
     );
-    key(&mut app, KeyCode::Char('b'));
+    key(&mut app, KeyCode::Char('B'));
     assert!(
         matches!(app.dialog(), Some(Dialog::Blame(_))),
         "{:?}",
@@ -361,7 +361,7 @@ fn a_hostile_prompt_is_drawn_safe_in_the_blame() {
     for _ in 0..4 {
         key(&mut app, KeyCode::Down);
     }
-    key(&mut app, KeyCode::Char('b'));
+    key(&mut app, KeyCode::Char('B'));
     let buf = render(&mut app, 140, 40);
     let s = text(&buf);
     assert!(s.contains("prompt   cite"), "{s}");
@@ -377,14 +377,19 @@ fn a_hostile_prompt_is_drawn_safe_in_the_blame() {
 }
 
 #[test]
-fn b_blames_in_every_built_in_keymap() {
-    let b = Key::parse("b").unwrap();
+fn shift_b_blames_in_every_built_in_keymap_and_b_sends_back() {
+    let (blame, back) = (Key::parse("B").unwrap(), Key::parse("b").unwrap());
     for name in Keymap::builtin_names() {
         let km = Keymap::builtin(name).unwrap();
         for pane in [Layer::Turns, Layer::Detail, Layer::Queue] {
             assert_eq!(
-                km.resolve(b, &[pane, Layer::Global]),
+                km.resolve(blame, &[pane, Layer::Global]),
                 Some(Action::Blame),
+                "{name} {pane:?}"
+            );
+            assert_eq!(
+                km.resolve(back, &[pane, Layer::Global]),
+                Some(Action::SendBack),
                 "{name} {pane:?}"
             );
         }
@@ -392,7 +397,7 @@ fn b_blames_in_every_built_in_keymap() {
 }
 
 #[test]
-fn b_on_a_removed_line_blames_it_where_the_turn_started() {
+fn shift_b_on_a_removed_line_blames_it_where_the_turn_started() {
     let r = Repo::initialised();
     r.ok(&[
         "run",
@@ -412,7 +417,7 @@ fn b_on_a_removed_line_blames_it_where_the_turn_started() {
     for _ in 0..2 {
         key(&mut app, KeyCode::Down);
     }
-    key(&mut app, KeyCode::Char('b'));
+    key(&mut app, KeyCode::Char('B'));
     let s = text(&render(&mut app, 140, 40));
     assert!(s.contains("Blame README.md:1"), "{s}");
     assert!(s.contains("- original line"), "{s}");
@@ -423,7 +428,7 @@ fn b_on_a_removed_line_blames_it_where_the_turn_started() {
     key(&mut app, KeyCode::Esc);
     // The added line below it is the waiting turn's, from its own commit.
     key(&mut app, KeyCode::Down);
-    key(&mut app, KeyCode::Char('b'));
+    key(&mut app, KeyCode::Char('B'));
     let s = text(&render(&mut app, 140, 40));
     assert!(s.contains("+ agent line"), "{s}");
     assert!(s.contains("t1 · generic · commit"), "{s}");

@@ -69,7 +69,7 @@ fn the_cli_the_console_and_the_demo_start_the_same_turn_from_one_spec() {
         .to_string();
     // The console: its new-turn form hands the spec to the worker.
     let mut ws = Workspace::open(r.path()).unwrap();
-    let said = run_op(&mut ws, &Op::Start(spec.clone())).unwrap();
+    let said = run_op(&mut ws, &Op::Start(Box::new(spec.clone()))).unwrap();
     let console = started_id(&said).expect(&said).to_string();
     // The demo: the library call itself.
     let demo = detached::start(r.path(), &spec).unwrap();

@@ -83,6 +83,8 @@ pub enum Item {
         /// The agent's own words for it.
         message: String,
     },
+    /// When a rate limit the run hit resets, as the agent named it.
+    LimitResets(Reset),
     /// A line that is not JSON of the agent's format.
     Raw {
         /// The line without its line ending.
@@ -160,6 +162,74 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// The agent's session id.
     pub session: Option<String>,
+    /// When the rate limit the run hit resets, the last time it was named.
+    pub resets: Option<Reset>,
+}
+
+/// When a rate limit resets, as an agent names it: at a time, or after a
+/// while from when it said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reset {
+    /// At this Unix time (seconds).
+    At(i64),
+    /// This many seconds after the line was read.
+    In(u64),
+}
+
+/// The reset time an agent's rate-limit text names, if it names one:
+/// Claude Code's `Claude AI usage limit reached|1764583200` (Unix seconds
+/// after the bar), an RFC 3339 time after "reset(s) at", or Codex's "try
+/// again in 2 hours 5 minutes" (`1h 5m`, seconds to days).
+pub fn reset_of(text: &str) -> Option<Reset> {
+    if let Some((_, after)) = text.split_once("limit reached|") {
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(at) = digits.parse::<i64>() {
+            return Some(Reset::At(at));
+        }
+    }
+    let lower = text.to_lowercase();
+    for key in ["resets at ", "reset at "] {
+        if let Some(i) = lower.find(key) {
+            let word = text[i + key.len()..]
+                .split(|c: char| c.is_whitespace() || c == ')' || c == ',')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('.');
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(word) {
+                return Some(Reset::At(t.timestamp()));
+            }
+        }
+    }
+    let i = lower.find("try again in ")?;
+    let rest = &lower[i + "try again in ".len()..];
+    let words: Vec<&str> = rest
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty() && *w != "and")
+        .collect();
+    let mut secs = 0u64;
+    let mut found = false;
+    let mut k = 0;
+    while k < words.len() {
+        // "2 hours" or "2h"
+        let (num, unit, used) = match words[k].find(|c: char| !c.is_ascii_digit()) {
+            Some(0) => break,
+            Some(at) => (&words[k][..at], &words[k][at..], 1),
+            None => (words[k], words.get(k + 1).copied().unwrap_or(""), 2),
+        };
+        let Ok(n) = num.parse::<u64>() else { break };
+        let unit = unit.trim_end_matches('.');
+        let per = match unit {
+            "s" | "sec" | "secs" | "second" | "seconds" => 1,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            _ => break,
+        };
+        secs = secs.saturating_add(n.saturating_mul(per));
+        found = true;
+        k += used;
+    }
+    found.then_some(Reset::In(secs))
 }
 
 impl Summary {
@@ -188,13 +258,21 @@ impl Summary {
                     }
                 }
                 Item::Usage(usage) => self.usage = Some(*usage),
+                Item::LimitResets(r) => self.resets = Some(*r),
                 Item::Warning { message } | Item::Refused { message, .. } => {
                     self.warnings.push(message.clone())
                 }
                 // Claude reports an API failure twice (synthetic message,
                 // then result); the first names the cause.
-                Item::Failure { class, message } if self.failure.is_none() => {
-                    self.failure = Some((*class, message.clone()));
+                Item::Failure { class, message } => {
+                    if *class == FailureClass::RateLimited
+                        && let Some(r) = reset_of(message)
+                    {
+                        self.resets = Some(r);
+                    }
+                    if self.failure.is_none() {
+                        self.failure = Some((*class, message.clone()));
+                    }
                 }
                 _ => {}
             }
@@ -808,5 +886,26 @@ mod tests {
             None
         );
         assert_eq!(overflow_tokens("error 400: 1000 of 2000 used"), None);
+    }
+
+    #[test]
+    fn a_rate_limit_says_when_it_resets_in_the_agents_own_words() {
+        use super::{Reset, reset_of};
+        assert_eq!(
+            reset_of("Claude AI usage limit reached|1764583200"),
+            Some(Reset::At(1_764_583_200))
+        );
+        assert_eq!(
+            reset_of("limit hit; resets at 2026-12-01T10:00:00Z."),
+            Some(Reset::At(1_796_119_200))
+        );
+        assert_eq!(
+            reset_of("You've hit your usage limit. Try again in 2 hours 5 minutes."),
+            Some(Reset::In(7_500))
+        );
+        assert_eq!(reset_of("try again in 1h 30m"), Some(Reset::In(5_400)));
+        assert_eq!(reset_of("try again in 45 seconds"), Some(Reset::In(45)));
+        assert_eq!(reset_of("429 Too Many Requests"), None);
+        assert_eq!(reset_of("try again in a while"), None);
     }
 }

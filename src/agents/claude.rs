@@ -323,10 +323,16 @@ fn rate_limit(value: &Value) -> Vec<Item> {
     }
     match status {
         "allowed" | "" => Vec::new(),
-        "rejected" => vec![Item::Failure {
-            class: FailureClass::RateLimited,
-            message: format!("rate limit rejected ({what})"),
-        }],
+        "rejected" => {
+            let mut items = vec![Item::Failure {
+                class: FailureClass::RateLimited,
+                message: format!("rate limit rejected ({what})"),
+            }];
+            if let Some(at) = info.get("resetsAt").and_then(Value::as_i64) {
+                items.push(Item::LimitResets(crate::agents::adapter::Reset::At(at)));
+            }
+            items
+        }
         "allowed_warning" => vec![Item::Warning {
             message: format!("rate limit nearly reached ({what})"),
         }],

@@ -52,6 +52,13 @@ pub fn run_args(spec: &TurnSpec) -> Vec<String> {
     opt("--title", &spec.title);
     opt("--prompt", &spec.prompt);
     opt("--base", &spec.base);
+    if let Some((how, parent)) = &spec.follows {
+        let flag = match how {
+            crate::model::FollowHow::Revise => "--revises",
+            crate::model::FollowHow::Resume => "--resumes",
+        };
+        a.push(format!("{flag}={parent}"));
+    }
     if let Some(r) = spec.risk {
         a.push(format!("--risk={r}"));
     }

@@ -44,6 +44,44 @@ pub(crate) fn program_found(program: &str) -> bool {
     std::env::split_paths(&path).any(|dir| executable(&dir.join(program)))
 }
 
+/// An agent's command line (with `{prompt}` still in it) made to continue
+/// the agent's session `session`: Claude Code's `--resume <id>`; Codex's
+/// `exec resume <id> PROMPT` (the prompt argument moved after the
+/// session, the options of `exec` kept before it). `None` for an agent
+/// whose format has no sessions (a plain command), or a Codex command line
+/// that is not `codex exec … {prompt}`: it runs afresh. The session id
+/// comes from the agent's stream: one that could be read as an option (or
+/// holds anything but letters, digits and `-_.:`) is not passed on.
+pub(crate) fn resume_argv(
+    format: Option<AgentFormat>,
+    argv: &[String],
+    session: &str,
+) -> Option<Vec<String>> {
+    let plausible = session.len() <= 200
+        && session.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && session
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+    if !plausible {
+        return None;
+    }
+    match format? {
+        AgentFormat::Claude if !argv.is_empty() => {
+            let mut out = argv.to_vec();
+            out.extend(["--resume".to_string(), session.to_string()]);
+            Some(out)
+        }
+        AgentFormat::Codex if argv.get(1).map(String::as_str) == Some("exec") => {
+            let at = argv.iter().position(|a| a.contains("{prompt}"))?;
+            let mut out = argv.to_vec();
+            let prompt = out.remove(at);
+            out.extend(["resume".to_string(), session.to_string(), prompt]);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
 /// Why a turn cannot start its program, and how to install it.
 pub(crate) fn program_missing(agent: &str, program: &str) -> String {
     let name = Path::new(program)
@@ -147,7 +185,39 @@ fn codex_own_sandbox(argv: &[String]) -> Option<String> {
 
 #[cfg(test)]
 mod codex_sandbox_tests {
-    use super::codex_own_sandbox;
+    use super::{codex_own_sandbox, resume_argv};
+    use crate::config::AgentFormat;
+
+    #[test]
+    fn a_session_is_continued_in_each_agents_own_words() {
+        let claude = argv("claude -p {prompt} --output-format stream-json --verbose");
+        assert_eq!(
+            resume_argv(Some(AgentFormat::Claude), &claude, "s-1").unwrap(),
+            argv("claude -p {prompt} --output-format stream-json --verbose --resume s-1")
+        );
+        let codex = argv("codex exec --json --sandbox danger-full-access {prompt}");
+        assert_eq!(
+            resume_argv(Some(AgentFormat::Codex), &codex, "th-9").unwrap(),
+            argv("codex exec --json --sandbox danger-full-access resume th-9 {prompt}")
+        );
+        assert_eq!(
+            resume_argv(Some(AgentFormat::Codex), &argv("codex {prompt}"), "x"),
+            None
+        );
+        assert_eq!(
+            resume_argv(Some(AgentFormat::Generic), &argv("sh a.sh {prompt}"), "x"),
+            None
+        );
+        assert_eq!(resume_argv(None, &argv("sh a.sh"), "x"), None);
+        // A hostile id is never passed on as (or beside) an option.
+        for hostile in ["--dangerously-skip-permissions", "a b", "", "x\n-y", "é"] {
+            assert_eq!(
+                resume_argv(Some(AgentFormat::Claude), &claude, hostile),
+                None,
+                "{hostile:?}"
+            );
+        }
+    }
 
     fn argv(words: &str) -> Vec<String> {
         words.split_whitespace().map(String::from).collect()

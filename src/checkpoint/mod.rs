@@ -18,8 +18,8 @@ pub use land::{
 };
 pub use partial::{Split, split_turn};
 pub use worktree::{
-    commit_worktree, create_worktree, create_worktree_with, prune_worktree, remove_worktree,
-    worktree_is_whole, worktree_name,
+    commit_worktree, create_worktree, create_worktree_with, hand_over_worktree, prune_worktree,
+    remove_worktree, worktree_is_whole, worktree_name,
 };
 
 pub use crate::model::short;

@@ -54,13 +54,7 @@ pub fn create_worktree_with(
     }
     fs::create_dir_all(&admin).map_err(io(&admin))?;
     fs::create_dir_all(path).map_err(io(path))?;
-    let path = path.canonicalize().map_err(io(path))?;
-    let admin = admin.canonicalize().map_err(io(&admin))?;
-    let write = |p: PathBuf, text: String| fs::write(&p, text).map_err(io(&p));
-    write(
-        admin.join("gitdir"),
-        format!("{}\n", path.join(".git").display()),
-    )?;
+    let (admin, path) = point_back(&admin, path)?;
     write(admin.join("commondir"), "../..\n".to_string())?;
     half_made();
     write(
@@ -100,6 +94,50 @@ pub fn commit_worktree(
     let oid = wt.commit(None, &sig, &sig, message, &tree, &parents)?;
     wt.reference(refname, oid, true, "leash: turn commit")?;
     Ok(oid)
+}
+
+/// Hands turn `from`'s worktree at `from_path`, as it stands (ignored
+/// files too), to turn `to` at `to_path`: the folder and its admin entry
+/// under `.git/worktrees/` are renamed, and the two files that point at
+/// each other rewritten.
+pub fn hand_over_worktree(
+    repo: &Repository,
+    from: &str,
+    from_path: &Path,
+    to: &str,
+    to_path: &Path,
+) -> Result<(), GitError> {
+    let worktrees = repo.commondir().join("worktrees");
+    let (old_admin, admin) = (
+        worktrees.join(worktree_name(from)),
+        worktrees.join(worktree_name(to)),
+    );
+    if admin.exists() || to_path.exists() {
+        return Err(GitError::Refused(format!(
+            "a worktree for {to} already exists at {} — leash does not reuse it",
+            to_path.display()
+        )));
+    }
+    fs::rename(&old_admin, &admin).map_err(io(&admin))?;
+    fs::rename(from_path, to_path).map_err(io(to_path))?;
+    let (admin, path) = point_back(&admin, to_path)?;
+    write(path.join(".git"), format!("gitdir: {}\n", admin.display()))
+}
+
+fn write(p: PathBuf, text: String) -> Result<(), GitError> {
+    fs::write(&p, text).map_err(io(&p))
+}
+
+/// Writes the admin entry's `gitdir`, naming the checkout's `.git`; returns
+/// both paths made absolute.
+fn point_back(admin: &Path, path: &Path) -> Result<(PathBuf, PathBuf), GitError> {
+    let path = path.canonicalize().map_err(io(path))?;
+    let admin = admin.canonicalize().map_err(io(admin))?;
+    write(
+        admin.join("gitdir"),
+        format!("{}\n", path.join(".git").display()),
+    )?;
+    Ok((admin, path))
 }
 
 /// Removes a worktree whose content is safe in a commit: its files and its

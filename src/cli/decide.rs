@@ -47,25 +47,35 @@ pub fn approve(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
     Ok(0)
 }
 
-/// `leash approve TURN --hunks 1,3` / `--files a.md,b.md`.
-fn approve_hunks(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
-    let pick = match (&a.hunks, &a.files) {
-        (Some(h), _) => Pick::Numbers(hunk_numbers(h).map_err(|e| {
+/// The hunks `--hunks 1,3` or `--files a.md,b.md` pick of `turn`; `None`
+/// when neither is given.
+pub(super) fn pick_of(
+    turn: &str,
+    hunks: Option<&str>,
+    files: Option<&str>,
+) -> Result<Option<Pick>, Failure> {
+    Ok(match (hunks, files) {
+        (Some(h), _) => Some(Pick::Numbers(hunk_numbers(h).map_err(|e| {
             Failure::usage(format!(
-                "--hunks {e}; expected hunk numbers as `leash show {} --hunks` lists them, \
-                 such as 1,3 or 2-4",
-                a.turn
+                "--hunks {e}; expected hunk numbers as `leash show {turn} --hunks` lists them, \
+                 such as 1,3 or 2-4"
             ))
-        })?),
-        (None, Some(f)) => Pick::Files(
+        })?)),
+        (None, Some(f)) => Some(Pick::Files(
             f.split(',')
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_string)
                 .collect(),
-        ),
-        (None, None) => unreachable!("called with --hunks or --files"),
-    };
+        )),
+        (None, None) => None,
+    })
+}
+
+/// `leash approve TURN --hunks 1,3` / `--files a.md,b.md`.
+fn approve_hunks(ws: &mut Workspace, a: ApproveArgs) -> CliResult {
+    let pick = pick_of(&a.turn, a.hunks.as_deref(), a.files.as_deref())?
+        .expect("called with --hunks or --files");
     let before = ws.notices().len();
     let receipt = ws.cli_receipt(&a.turn);
     let done = ws.approve_hunks(&a.turn, &pick, a.reason, Some(receipt))?;

@@ -6,6 +6,7 @@ mod actions;
 mod blame;
 mod check;
 mod decide;
+mod follow;
 mod init;
 pub mod out;
 mod provenance;
@@ -111,6 +112,28 @@ head instead (the way forward for a turn whose branch moved under it, `concurren
 --prompt gives it a new prompt. Prints the new turn's id, then waits for its end unless \
 --detach is given; exit status as for `leash run`.")]
     Replay(ReplayArgs),
+    /// Send a turn back to its agent: a follow-up with the rejected hunks and your comments.
+    #[command(long_about = "\
+Send a turn back to its agent as a follow-up turn. A turn that awaits review is decided \
+first: the hunks --hunks or --files name land (a partial landing), or with none named it is \
+rejected. The follow-up starts on the branch head, on top of what landed, with a prompt \
+leash builds: each comment with its file, line and the hunk it is in, then the hunks that \
+did not land. Comments: --comment FILE:LINE=TEXT on a line of the diff, --comment TEXT on \
+the turn; the console's comments (C in the Diff tab) are sent too. The agent's session is \
+continued where it has one (claude --resume, codex exec resume); a plain command runs \
+afresh with the prompt as {prompt} and in $LEASH_PROMPT. The follow-up's commit carries \
+Leash-Parent; `leash diff TURN --against-parent` shows what it changed. Prints the new \
+turn's id, then waits for its end unless --detach is given.")]
+    Revise(follow::ReviseArgs),
+    /// Continue an interrupted, rate-limited or timed-out turn in its worktree, with its session.
+    #[command(long_about = "\
+Continue an interrupted, rate-limited or timed-out turn as a follow-up turn: in its \
+worktree (an interrupted turn's is handed over as it stands; otherwise its work is checked \
+out on its base), continuing the agent's session where it has one. A turn that hit a rate \
+limit whose error named a reset time is refused, with that time, until then; --now starts \
+it anyway. A timed-out turn that waits for review is rejected, its work going on in the \
+follow-up.")]
+    Resume(follow::ResumeArgs),
     /// Show the autonomy sliders, or move one: `leash autonomy high review`, `leash autonomy --task T auto`.
     #[command(long_about = "\
 Show or set how much an agent may do alone, per risk class:
@@ -394,6 +417,12 @@ pub struct RunArgs {
     /// Start from this commit instead of the branch head (replaying a turn on its base).
     #[arg(long, value_name = "COMMIT")]
     pub base: Option<String>,
+    /// The turn this one sends back to its agent (what `leash revise` starts).
+    #[arg(long, value_name = "TURN", hide = true, conflicts_with = "resumes")]
+    pub revises: Option<String>,
+    /// The turn this one continues (what `leash resume` starts).
+    #[arg(long, value_name = "TURN", hide = true)]
+    pub resumes: Option<String>,
     /// Print the finished turn as JSON.
     #[arg(long)]
     pub json: bool,
@@ -450,6 +479,10 @@ pub struct DiffArgs {
     /// CLICOLOR_FORCE forces it), always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     pub color: ColorWhen,
+    /// A follow-up's diff against its parent's (`leash revise`, `leash
+    /// resume`): what it changed of the parent's work.
+    #[arg(long)]
+    pub against_parent: bool,
     /// Print JSON (files, counts and the patch).
     #[arg(long)]
     pub json: bool,
@@ -641,6 +674,8 @@ fn wants_json(command: &Option<Command>) -> bool {
             Command::Init(a) | Command::Actions(a) => a.json,
             Command::Run(a) => a.json,
             Command::Replay(a) => a.json,
+            Command::Revise(a) => a.json,
+            Command::Resume(a) => a.json,
             Command::Turns(a) => a.json,
             Command::Show(a) => a.json,
             Command::Cancel(a) => a.json,
@@ -881,6 +916,8 @@ fn dispatch(cli: Cli) -> CliResult {
         Command::Run(a) => run::run(&mut ws, a),
         Command::Shell(a) => run::shell(&ws, a),
         Command::Replay(a) => run::replay(&mut ws, a),
+        Command::Revise(a) => follow::revise(&mut ws, a),
+        Command::Resume(a) => follow::resume(&mut ws, a),
         Command::Turns(a) => turns::turns(&ws, a),
         Command::Show(a) => turns::show(&ws, a),
         Command::Diff(a) => turns::diff(&ws, a),

@@ -6,8 +6,8 @@ use std::os::fd::AsRawFd;
 
 use super::turns::{summary_line, turn_json};
 use super::{CliResult, Failure, ReplayArgs, RunArgs, print_json};
-use crate::model::TurnSpec;
 use crate::model::TurnState;
+use crate::model::{FollowHow, TurnSpec};
 use crate::workspace::Workspace;
 use crate::workspace::detached;
 use crate::{say, tell};
@@ -25,7 +25,13 @@ pub fn detach(dir: &std::path::Path, command: super::Command) -> CliResult {
         }
         _ => unreachable!("only run and replay detach"),
     };
-    match detached::start(&root, &spec) {
+    detach_spec(&root, &spec)
+}
+
+/// Starts the turn `spec` asks for under a detached supervisor, prints its
+/// id, and returns.
+pub(super) fn detach_spec(root: &std::path::Path, spec: &TurnSpec) -> CliResult {
+    match detached::start(root, spec) {
         Ok(id) => {
             say!("{id}");
             Ok(0)
@@ -76,6 +82,11 @@ fn spec_of(a: RunArgs) -> TurnSpec {
         command: a.command,
         timeout: a.timeout,
         base: a.base,
+        follows: match (a.revises, a.resumes) {
+            (Some(t), _) => Some((FollowHow::Revise, t)),
+            (None, Some(t)) => Some((FollowHow::Resume, t)),
+            (None, None) => None,
+        },
     }
 }
 
@@ -86,7 +97,7 @@ pub fn replay(ws: &mut Workspace, a: ReplayArgs) -> CliResult {
 }
 
 /// Creates the turn `spec` asks for and supervises it to its end.
-fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
+pub(super) fn run_spec(ws: &mut Workspace, spec: &TurnSpec, json: bool) -> CliResult {
     let id = ws.create_turn(spec)?;
     let detached = std::env::var_os(detached::DETACHED_ENV).is_some();
     if detached {
@@ -161,6 +172,7 @@ mod tests {
             prompt: Some("-x\nsecond line, 'quoted' \"too\"".into()),
             timeout: Some(std::time::Duration::from_millis(90_500)),
             base: Some("0123abc".into()),
+            follows: Some((FollowHow::Revise, "t2".into())),
             command: vec!["sh".into(), "-c".into(), "echo -- --json".into()],
         };
         let root = std::path::Path::new("/some where/repo");

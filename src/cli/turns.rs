@@ -316,12 +316,31 @@ pub fn show(ws: &Workspace, a: ShowArgs) -> CliResult {
         v["invariants"] = serde_json::to_value(&invariants).expect("results serialize");
         v["events"] = serde_json::to_value(&records).expect("records serialize");
         v["output_log"] = json!(log.display().to_string());
+        let followers = ws.followed_by(&t.id);
+        if !followers.is_empty() {
+            v["followed_by"] = json!(followers);
+        }
         print_json(&v);
         return Ok(0);
     }
     ws.note_shown(&t.id, "show", false);
     say!("{}  {}", t.id, t.title);
     say!("  state      {}", t.state);
+    if let Some(f) = &t.follows {
+        say!(
+            "  follows    {} {}: {}",
+            f.how.verb(),
+            f.parent,
+            match &f.session {
+                Some(s) => format!("continues the agent's session {s}"),
+                None => "a fresh run with the prompt leash built".into(),
+            }
+        );
+    }
+    let followers = ws.followed_by(&t.id);
+    if !followers.is_empty() {
+        say!("  followed   by {}", followers.join(", "));
+    }
     let level = t.autonomy.unwrap_or_else(|| ws.level_for(t));
     say!(
         "  risk       {} (declared {}) · autonomy {level}",
@@ -482,12 +501,17 @@ pub fn diff(ws: &Workspace, a: DiffArgs) -> CliResult {
     // This process only shows what is in the repository, then exits.
     crate::workspace::reads_only_to_display();
     // The same model the console draws: one count, renames found.
-    let files = ws.diff_files(&t.id)?;
+    let files = if a.against_parent {
+        ws.diff_against_parent(&t.id)?
+    } else {
+        ws.diff_files(&t.id)?
+    };
     if a.json {
         print_json(&json!({
             "turn": t.id,
             "state": t.state,
             "partial": t.commit.is_none(),
+            "against": a.against_parent.then(|| t.follows.as_ref().map(|f| f.parent.clone())),
             "files": files.iter().map(|f| json!({
                 "path": f.path(),
                 "old_path": f.old_path,

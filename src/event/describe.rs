@@ -236,6 +236,23 @@ impl Event {
                 }
                 s
             }
+            Event::TurnFollows {
+                turn,
+                parent,
+                how,
+                session,
+            } => format!(
+                "turn_follows {turn} {} {parent}: {}",
+                how.verb(),
+                match session {
+                    Some(s) => format!("continues session {s}"),
+                    None => "a fresh run with the built prompt".into(),
+                }
+            ),
+            Event::AgentSession { turn, session } => format!("agent_session {turn} {session}"),
+            Event::LimitResets { turn, at } => {
+                format!("limit_resets {turn}: the rate limit resets at {at}")
+            }
             Event::WriteRefused { turn, path, line } => {
                 format!("write_refused {turn} {path} (the agent said: {line})")
             }

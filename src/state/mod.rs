@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 mod brief;
+mod confinement;
 mod denials;
 mod queries;
 mod row;
 
 use brief::TurnMeta;
 pub use brief::{Need, OrderKey, Span, Stored, order_key, order_key_at};
+pub use confinement::Confinement;
 pub use denials::{Denials, DeniedBy};
 pub use row::TurnRow;
 
@@ -143,6 +145,15 @@ pub struct Turn {
     /// The operator's comments on lines of its diff (`line_commented`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comments: Vec<LineComment>,
+    /// The turn this one follows up (`turn_follows`): revised or resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<crate::model::FollowUp>,
+    /// The agent's own session id, as its stream named it (`agent_session`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_session: Option<String>,
+    /// When the rate limit it hit resets (`limit_resets`, RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_resets: Option<String>,
 }
 
 /// A comment on a line of a turn's diff.
@@ -163,43 +174,6 @@ pub struct RollbackAsked {
     pub ts: String,
     #[serde(default)]
     pub reason: Option<String>,
-}
-
-/// How a turn's agent was confined, from its `turn_confined` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Confinement {
-    pub confined: bool,
-    pub abi: Option<u32>,
-    pub writable: Vec<String>,
-    /// TCP ports connects could reach, when the network was denied.
-    pub connect_ports: Option<Vec<u16>>,
-    pub warning: Option<String>,
-}
-
-impl Confinement {
-    /// One line for a person: "yes, by Landlock ABI 7 (13 writable paths);
-    /// network denied except TCP 443" or "NO — why".
-    pub fn summary(&self) -> String {
-        let mut s = if self.confined {
-            format!(
-                "yes, by Landlock ABI {} ({})",
-                self.abi.unwrap_or(0),
-                crate::words::count(self.writable.len(), "writable path")
-            )
-        } else {
-            "NO".to_string()
-        };
-        if let Some(ports) = &self.connect_ports {
-            s.push_str(&format!(
-                "; network denied except TCP {}",
-                crate::words::ports_text(ports)
-            ));
-        }
-        if let Some(w) = &self.warning {
-            s.push_str(&format!(" — {w}"));
-        }
-        s
-    }
 }
 
 /// The latest check of the workspace as a whole (`leash check`, or a turn's
@@ -506,6 +480,9 @@ impl State {
                 model: None,
                 rollback: None,
                 comments: Vec::new(),
+                follows: None,
+                agent_session: None,
+                limit_resets: None,
             });
             return;
         }
@@ -649,6 +626,20 @@ impl State {
                 });
             }
             Event::SourcesChecked { citations, .. } => t.citations = citations.clone(),
+            Event::TurnFollows {
+                parent,
+                how,
+                session,
+                ..
+            } => {
+                t.follows = Some(crate::model::FollowUp {
+                    parent: parent.clone(),
+                    how: *how,
+                    session: session.clone(),
+                })
+            }
+            Event::AgentSession { session, .. } => t.agent_session = Some(session.clone()),
+            Event::LimitResets { at, .. } => t.limit_resets = Some(at.clone()),
             Event::LineCommented {
                 path,
                 line,

@@ -5,6 +5,14 @@ use super::{ActionInfo, State, Turn, action_index};
 use crate::model::{TurnKind, TurnState};
 
 impl State {
+    /// The turns that follow turn `id` up (`leash revise`, `leash
+    /// resume`), oldest first.
+    pub fn followers(&self, id: &str) -> Vec<&Turn> {
+        self.turns
+            .iter()
+            .filter(|t| t.follows.as_ref().is_some_and(|f| f.parent == id))
+            .collect()
+    }
     /// Actions waiting for the operator: asked for approval, not yet
     /// answered, oldest first.
     pub fn waiting_actions(&self) -> Vec<(&Turn, &ActionInfo)> {

@@ -77,6 +77,9 @@ pub enum Action {
     LandHunks,
     /// Comment on the diff line under the cursor (asks the text).
     CommentLine,
+    /// Send the selected waiting turn back to its agent: the accepted hunks
+    /// land, the rest goes back with the comments (asks first).
+    SendBack,
     /// Start (or drop) a selection of diff lines, which `space` marks.
     SelectLines,
     // Reading
@@ -170,6 +173,7 @@ impl Action {
         Action::ToggleHunk,
         Action::LandHunks,
         Action::CommentLine,
+        Action::SendBack,
         Action::SelectLines,
         Action::ToggleWrap,
         Action::Expand,
@@ -221,6 +225,7 @@ impl Action {
             Action::ToggleHunk => "accept / keep aside the hunk",
             Action::LandHunks => "land the accepted hunks",
             Action::CommentLine => "comment on the diff line",
+            Action::SendBack => "send back to the agent",
             Action::SelectLines => "select lines (space marks them)",
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",

@@ -630,6 +630,7 @@ impl App {
             Action::ToggleHunk => self.toggle_hunk(),
             Action::LandHunks => self.land_hunks(),
             Action::CommentLine => self.comment_line(),
+            Action::SendBack => self.send_back(),
             Action::SelectLines => self.select_lines(),
             Action::Reject => self.reject(),
             Action::Rollback => self.rollback(),
@@ -828,6 +829,7 @@ fn is_decision(op: &Op) -> bool {
         op,
         Op::Approve(..)
             | Op::ApproveHunks(..)
+            | Op::Revise(..)
             | Op::Reject(..)
             | Op::Rollback(_)
             | Op::Allow(..)
@@ -839,6 +841,7 @@ fn op_name(op: &Op) -> String {
     match op {
         Op::Approve(id, _) => format!("approve {id}"),
         Op::ApproveHunks(id, ..) => format!("approve hunks of {id}"),
+        Op::Revise(id, ..) => format!("send back {id}"),
         Op::Comment { turn, .. } => format!("comment on {turn}"),
         Op::Reject(id, ..) => format!("reject {id}"),
         Op::Rollback(id) => format!("roll back {id}"),

@@ -579,6 +579,10 @@ mod tests {
             ("A", &[Layer::Detail, Layer::Global], Action::LandHunks),
             ("A", &panes, Action::LandHunks),
             ("C", &[Layer::Detail, Layer::Global], Action::CommentLine),
+            ("b", &[Layer::Detail, Layer::Global], Action::SendBack),
+            ("b", &panes, Action::SendBack),
+            ("b", &[Layer::Queue, Layer::Global], Action::SendBack),
+            ("B", &[Layer::Detail, Layer::Global], Action::Blame),
             ("h", &[Layer::Autonomy, Layer::Global], Action::SliderLeft),
             ("l", &[Layer::Autonomy, Layer::Global], Action::SliderRight),
             (

@@ -84,6 +84,9 @@ pub enum Op {
     /// Land the hunks marked accepted (by file and `@@` header); the rest
     /// is kept aside.
     ApproveHunks(String, Vec<crate::diff::select::Mark>, Option<Receipt>),
+    /// Send a waiting turn back to its agent: the hunks marked accepted
+    /// land (none: it is rejected), and its follow-up starts detached.
+    Revise(String, Vec<crate::diff::select::Mark>, Option<Receipt>),
     /// Comment on a line of a turn's diff.
     Comment {
         turn: String,
@@ -97,7 +100,7 @@ pub enum Op {
     Cancel(String),
     SetAutonomy(AutonomyTarget, AutonomyLevel),
     /// Start a detached turn (the library's `agents::detached::start`).
-    Start(TurnSpec),
+    Start(Box<TurnSpec>),
     /// Let a waiting action run.
     Allow(String, Option<Receipt>),
     /// `leash check --fix`.
@@ -115,6 +118,7 @@ impl Op {
         match self {
             Op::Approve(id, r)
             | Op::ApproveHunks(id, _, r)
+            | Op::Revise(id, _, r)
             | Op::Reject(id, _, r)
             | Op::Allow(id, r)
             | Op::Deny(id, _, r) => Some((id.as_str(), r)),
@@ -388,6 +392,26 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 )
             })
             .map_err(|e| e.to_string()),
+        Op::Revise(id, marks, receipt) => {
+            let revision = crate::workspace::Revision {
+                accepted: (!marks.is_empty())
+                    .then(|| crate::diff::select::Pick::Keys(marks.clone())),
+                receipt: receipt.clone(),
+                ..Default::default()
+            };
+            let start = ws.revise(id, revision).map_err(|e| e.to_string())?;
+            let child = detached::start(ws.root(), &start.spec).map_err(|e| e.message)?;
+            let how = match (&start.session, &start.fresh) {
+                (Some(s), _) => format!("continuing session {s}"),
+                (None, Some(_)) => "afresh: no session to continue".into(),
+                (None, None) => String::new(),
+            };
+            let mut text = format!("started {child} — {id} sent back, {how}");
+            if !start.parent.is_empty() {
+                text.push_str(&format!("; {}", start.parent));
+            }
+            Ok(text)
+        }
         Op::Comment {
             turn,
             path,
@@ -490,10 +514,11 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
     }
 }
 
-/// The new turn's id in what [`Op::Start`] answers.
+/// The new turn's id in what [`Op::Start`] (or [`Op::Revise`]) answers.
 pub fn started_id(text: &str) -> Option<&str> {
     text.strip_prefix("started ")
-        .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+        .and_then(|rest| rest.split(' ').next())
+        .filter(|id| crate::model::is_turn_id(id))
 }
 
 /// The risk classes in slider order, for the autonomy panel.

@@ -34,6 +34,7 @@ mod history;
 mod needs_you;
 mod notify;
 pub use notify::{RECENT_KEY_PRESS, fill as fill_notify, notify_value};
+mod follow;
 pub mod hooks;
 mod in_place;
 mod landing;
@@ -50,6 +51,7 @@ pub mod rules;
 mod seen;
 pub mod shell;
 mod turns;
+pub use follow::{FollowUpStart, Revision};
 mod verify;
 
 pub use crate::agents::detached;
@@ -612,6 +614,9 @@ impl Workspace {
             notes::commit_title(turn, self.config.provenance.prompts)
         );
         m.push_str(&format!("Leash-Turn: {}\n", turn.id));
+        if let Some(f) = &turn.follows {
+            m.push_str(&format!("Leash-Parent: {}\n", f.parent));
+        }
         if let Some(task) = &turn.task {
             m.push_str(&format!("Leash-Task: {task}\n"));
         }

@@ -105,9 +105,24 @@ impl TurnObserver<'_> {
                         });
                     }
                 }
-                Item::Session {
-                    model: Some(model), ..
-                } => self.model = Some(model.clone()),
+                Item::Session { id, model, .. } => {
+                    if let Some(model) = model {
+                        self.model = Some(model.clone());
+                    }
+                    events.push(Event::AgentSession {
+                        turn: self.turn.clone(),
+                        session: id.clone(),
+                    });
+                }
+                Item::LimitResets(r) => events.push(limit_resets(&self.turn, *r)),
+                Item::Failure {
+                    class: crate::model::FailureClass::RateLimited,
+                    message,
+                } => {
+                    if let Some(r) = crate::agents::adapter::reset_of(message) {
+                        events.push(limit_resets(&self.turn, r));
+                    }
+                }
                 Item::Usage(u) if self.last_usage != Some(*u) => {
                     self.last_usage = Some(*u);
                     events.push(Event::Usage {
@@ -122,6 +137,20 @@ impl TurnObserver<'_> {
             }
         }
         events
+    }
+}
+
+/// `limit_resets` for a reset the agent named just now.
+fn limit_resets(turn: &str, r: crate::agents::adapter::Reset) -> Event {
+    use crate::agents::adapter::Reset;
+    let now = chrono::Utc::now();
+    let at = match r {
+        Reset::At(secs) => chrono::DateTime::from_timestamp(secs, 0).unwrap_or(now),
+        Reset::In(secs) => now + chrono::TimeDelta::seconds(secs.min(i64::MAX as u64 / 2) as i64),
+    };
+    Event::LimitResets {
+        turn: turn.to_string(),
+        at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     }
 }
 

@@ -20,7 +20,7 @@ use super::{FileLock, Result, Workspace};
 use crate::checkpoint;
 use crate::event::Event;
 use crate::journal::Journal;
-use crate::model::{Decision, TurnKind, TurnState};
+use crate::model::{Decision, FollowHow, TurnKind, TurnState};
 use crate::state::{Intent, IntentOp, State, Turn};
 
 /// Who a git lock file under `.git` belongs to.
@@ -561,7 +561,13 @@ impl Workspace {
         }
         for (t, path) in turns {
             let whole = checkpoint::worktree_is_whole(&self.repo, &t.id);
-            let never_started = t.state == TurnState::Interrupted && t.agent_pid.is_none();
+            // A resumed turn that never started may hold its parent's
+            // worktree, handed over: that is work, kept.
+            let never_started = t.state == TurnState::Interrupted
+                && t.agent_pid.is_none()
+                && t.follows
+                    .as_ref()
+                    .is_none_or(|f| f.how != FollowHow::Resume);
             let done = matches!(
                 t.state,
                 TurnState::Landed | TurnState::Rejected | TurnState::RolledBack
@@ -582,8 +588,10 @@ impl Workspace {
             // its entry.
             let ours = path.file_name().is_some_and(|n| n == t.id.as_str())
                 && std::fs::read_to_string(path.join(".git")).map_or(true, |g| {
-                    g.strip_prefix("gitdir: ")
-                        .is_none_or(|to| to.contains(&checkpoint::worktree_name(&t.id)))
+                    g.strip_prefix("gitdir: ").is_none_or(|to| {
+                        Path::new(to.trim()).file_name()
+                            == Some(std::ffi::OsStr::new(&checkpoint::worktree_name(&t.id)))
+                    })
                 });
             let dir = (ours && removable).then_some(path.as_path());
             match checkpoint::prune_worktree(&self.repo, &t.id, dir) {

@@ -26,8 +26,8 @@ use crate::checkpoint;
 use crate::config::{self, AgentFormat, ConfineMode};
 use crate::event::Event;
 use crate::model::{
-    AutonomyLevel, DecidedBy, Decision, Escalation, FailureClass, RiskClass, TurnKind, TurnSpec,
-    TurnState,
+    AutonomyLevel, DecidedBy, Decision, Escalation, FailureClass, FollowHow, RiskClass, TurnKind,
+    TurnSpec, TurnState,
 };
 use crate::policy::{self, Exit, TurnEnd, Verdict};
 use crate::state::Turn;
@@ -35,10 +35,12 @@ use crate::words::quote_argv;
 
 /// A spec resolved against the workspace's tasks and agents.
 #[derive(Debug, Clone)]
-struct Resolved {
+pub(super) struct Resolved {
     task: Option<String>,
-    agent: String,
-    argv: Vec<String>,
+    pub(super) agent: String,
+    pub(super) argv: Vec<String>,
+    /// The agent session a follow-up continues.
+    session: Option<String>,
     risk: RiskClass,
     title: String,
     prompt: Option<String>,
@@ -93,10 +95,11 @@ impl Workspace {
             command,
             timeout: None,
             base: if on_head { None } else { t.base.clone() },
+            follows: None,
         })
     }
 
-    fn resolve(&self, spec: &TurnSpec) -> Result<Resolved> {
+    pub(super) fn resolve(&self, spec: &TurnSpec) -> Result<Resolved> {
         let today = chrono::Local::now().date_naive();
         let task = match &spec.task {
             Some(name) => Some(
@@ -177,6 +180,7 @@ impl Workspace {
                 ));
             }
         };
+        let (argv, session) = self.follow_argv(spec, &agent, argv)?;
         // "{prompt}" becomes exactly one argument, whatever it contains.
         let argv: Vec<String> = argv
             .into_iter()
@@ -200,6 +204,7 @@ impl Workspace {
             task: task.as_ref().map(|t| t.name.clone()),
             agent,
             argv,
+            session,
             risk,
             title,
             prompt,
@@ -244,7 +249,13 @@ impl Workspace {
                 )));
             }
         }
+        // A resumed turn goes on from where its parent started.
+        let resumed = match &spec.follows {
+            Some((FollowHow::Resume, parent)) => Some(self.turn(parent)?.base.clone()),
+            _ => None,
+        };
         let base = match &spec.base {
+            _ if resumed.is_some() => resumed.flatten(),
             Some(b) => Some(
                 self.repo
                     .revparse_single(b)
@@ -292,6 +303,14 @@ impl Workspace {
                 to: e.to,
                 because: e.because.clone(),
             }));
+            if let Some((how, parent)) = &spec.follows {
+                events.push(Event::TurnFollows {
+                    turn: id.clone(),
+                    parent: parent.clone(),
+                    how: *how,
+                    session: r.session.clone(),
+                });
+            }
             events
         })?;
         let dir = self.turn_dir(&id);
@@ -406,9 +425,11 @@ impl Workspace {
             signal_hook::flag::register(sig, cancel.clone()).map_err(io_error(&worktree))?;
         }
         crash_point("worktree_creating");
-        checkpoint::create_worktree_with(&self.repo, id, &worktree, base, || {
-            crash_point("worktree_half_made")
-        })?;
+        if let super::follow::Place::Checkout(at) = self.place_worktree(id, &worktree)? {
+            checkpoint::create_worktree_with(&self.repo, id, &worktree, at, || {
+                crash_point("worktree_half_made")
+            })?;
+        }
         let log = self.turn_dir(id).join("output.log");
         // The turn's own temp dir, removed when the turn is over.
         let tmp = tempfile::Builder::new()
@@ -425,6 +446,10 @@ impl Workspace {
         ];
         for key in ["TMPDIR", "TMP", "TEMP"] {
             env.push((key.to_string(), tmp_path.clone()));
+        }
+        // A plain command reads its prompt here (a follow-up's too).
+        if let Some(p) = &turn.prompt {
+            env.push(("LEASH_PROMPT".to_string(), p.clone()));
         }
         let prepared = match self.confinement(id, &worktree, tmp.path(), &turn.agent, format) {
             Ok((event, prepared)) => {

@@ -43,6 +43,11 @@ impl Run {
     }
 }
 
+/// `line 1` to `line N`, one a line.
+pub fn numbered(n: usize) -> String {
+    (1..=n).map(|i| format!("line {i}\n")).collect()
+}
+
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("git")
         .args(args)

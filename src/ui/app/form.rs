@@ -467,7 +467,7 @@ impl App {
                     },
                     error: false,
                 });
-                self.outbox.ops.push(Op::Start(spec));
+                self.outbox.ops.push(Op::Start(Box::new(spec)));
             }
             Err((field, why)) => {
                 form.focus = field;
@@ -492,7 +492,7 @@ impl App {
 /// The id of the turn an operation started, if it started one.
 pub(super) fn started(op: &Op, result: &Result<String, String>) -> Option<String> {
     match (op, result) {
-        (Op::Start(_), Ok(text)) => started_id(text).map(str::to_string),
+        (Op::Start(_) | Op::Revise(..), Ok(text)) => started_id(text).map(str::to_string),
         _ => None,
     }
 }

@@ -408,4 +408,59 @@ impl App {
         };
         self.layers.open(Dialog::Confirm { title, lines, op });
     }
+
+    /// `b`: sends the selected waiting turn back to its agent, after a
+    /// confirm that says what lands, what goes back, with how many
+    /// comments, and whether the agent's session is continued.
+    pub(super) fn send_back(&mut self) {
+        let Some(t) = self.current().cloned() else {
+            return self.refuse("no turn selected".into());
+        };
+        if t.state != TurnState::AwaitingReview || t.kind != TurnKind::Isolated {
+            return self.refuse(format!(
+                "{} is {}: only an isolated turn awaiting review is sent back from here \
+                 (`leash revise` takes landed and rejected ones)",
+                t.id, t.state
+            ));
+        }
+        let plain = crate::sanitize::plain;
+        let diff = &self.detail.diff;
+        let units = diff.units().len();
+        let accepted = diff.accepted_marks();
+        let title = format!("Send {} back to its agent?", t.id);
+        let mut lines = vec![format!(
+            "Send {} “{}” back to {} as a follow-up turn:",
+            t.id,
+            plain(&t.title),
+            plain(&t.agent)
+        )];
+        lines.push(if accepted.is_empty() {
+            format!(
+                "No hunk is marked ✓: {} is rejected (kept at refs/leash/rejected/{}) and all \
+                 of it goes back.",
+                t.id, t.id
+            )
+        } else {
+            format!(
+                "{} of {units} hunks marked ✓ land first; the rest goes back, and the \
+                 follow-up starts on top of what landed.",
+                accepted.len()
+            )
+        });
+        lines.push(match t.comments.len() {
+            0 => "No comment goes with it (C comments on a line of the diff).".into(),
+            n => format!(
+                "{} with it, each with its file, line and hunk.",
+                crate::words::count(n, "comment")
+            ),
+        });
+        lines.push(match self.ws.session_to_continue(&t.id) {
+            Some(s) => format!("The agent's session {} is continued.", plain(&s)),
+            None => "The agent has no session leash can continue: it runs afresh with the \
+                     prompt leash builds."
+                .into(),
+        });
+        let op = Op::Revise(t.id.clone(), accepted, None);
+        self.layers.open(Dialog::Confirm { title, lines, op });
+    }
 }

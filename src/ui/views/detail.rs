@@ -16,18 +16,37 @@ use crate::ui::app::{App, Drawn, Pane, TABS, Tab};
 pub fn draw(frame: &mut Frame, app: &App, area: Rect, drawn: &mut Drawn) {
     let th = &app.theme;
     let title = match app.current() {
-        Some(t) => Line::from(vec![
-            Span::styled(format!(" {} ", t.id), th.style("text.title")),
-            Span::styled(
-                format!("{} ", t.state.as_str()),
-                th.style(&format!("state.{}", t.state.as_str())),
-            ),
-            safe(
-                &fit(&t.title, area.width.saturating_sub(30) as usize),
-                th.style("text"),
-            ),
-            Span::raw(" "),
-        ]),
+        Some(t) => {
+            // The chain: the turn it follows up, and whether the agent's
+            // session goes on in it.
+            let chain = t.follows.as_ref().map(|f| {
+                format!(
+                    "↳ {} {}{} · ",
+                    f.how.verb(),
+                    f.parent,
+                    if f.session.is_some() {
+                        " (session continued)"
+                    } else {
+                        " (afresh)"
+                    }
+                )
+            });
+            let room = area.width.saturating_sub(30) as usize;
+            let room = room.saturating_sub(chain.as_deref().map_or(0, |c| c.chars().count()));
+            let mut spans = vec![
+                Span::styled(format!(" {} ", t.id), th.style("text.title")),
+                Span::styled(
+                    format!("{} ", t.state.as_str()),
+                    th.style(&format!("state.{}", t.state.as_str())),
+                ),
+            ];
+            if let Some(c) = chain {
+                spans.push(safe(&c, th.style("text.muted")));
+            }
+            spans.push(safe(&fit(&t.title, room), th.style("text")));
+            spans.push(Span::raw(" "));
+            Line::from(spans)
+        }
         None => Line::styled(" Detail ", th.style("text.title")),
     };
     let block = pane_block(app, title, Some(Pane::Detail));
