@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod hooks;
 pub mod script;
 
 use std::path::{Path, PathBuf};
