@@ -6,7 +6,7 @@
 mod common;
 
 use common::Repo;
-use common::hooks::{answer as call, decided, pre_tool_use, permission, write};
+use common::hooks::{answer as call, decided, permission, pre_tool_use, write};
 use serde_json::{Value, json};
 
 /// Holds `input` with an operator present and answers it with `answer`

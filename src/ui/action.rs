@@ -31,6 +31,9 @@ pub enum Action {
     // Decisions on the selected turn or action
     /// Approve the selected turn / allow the selected action.
     Approve,
+    /// Allow the selected held action and propose the rule that would let
+    /// such actions run alone from now on (asks before writing it).
+    AllowWithRule,
     /// Reject the selected turn / deny the selected action (asks a reason).
     Reject,
     /// Roll back the selected landed turn (asks to confirm).
@@ -145,6 +148,7 @@ impl Action {
         Action::Open,
         Action::Back,
         Action::Approve,
+        Action::AllowWithRule,
         Action::Reject,
         Action::Rollback,
         Action::NewTurn,
@@ -196,6 +200,7 @@ impl Action {
             Action::Open => "open",
             Action::Back => "back",
             Action::Approve => "approve / allow",
+            Action::AllowWithRule => "allow + propose a rule",
             Action::Reject => "reject / deny",
             Action::Rollback => "roll back",
             Action::NewTurn => "new turn",

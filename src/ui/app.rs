@@ -33,6 +33,7 @@ mod output;
 mod queue;
 mod reading;
 mod receipts;
+mod rule;
 mod turn_list;
 mod verdicts;
 pub use autonomy::AutonomyPane;
@@ -627,6 +628,7 @@ impl App {
                 };
             }
             Action::Approve => self.approve(),
+            Action::AllowWithRule => self.allow_with_rule(),
             Action::ToggleHunk => self.toggle_hunk(),
             Action::LandHunks => self.land_hunks(),
             Action::CommentLine => self.comment_line(),
@@ -849,6 +851,7 @@ fn op_name(op: &Op) -> String {
         Op::Fix => "fix invariants".into(),
         Op::FixTurn(id) => format!("fix invariants of {id}"),
         Op::Deny(id, ..) => format!("deny {id}"),
+        Op::AddRule(_) => "add the rule".into(),
     }
 }
 

@@ -280,6 +280,12 @@ fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
         Pane::Turns => acts.extend([Action::Up, Action::Down, Action::Open, Action::Filter]),
         Pane::Queue => acts.extend([Action::Up, Action::Down, Action::Open]),
     }
+    if app.selected_action().is_some() {
+        // A held action: allow it (and say it once), or deny it.
+        acts.extend([Action::Approve, Action::AllowWithRule, Action::Reject]);
+        acts.extend([Action::Help, Action::Quit]);
+        return (Layer::Queue, acts);
+    }
     match state {
         Some(TurnState::AwaitingReview) => acts.extend([Action::Approve, Action::Reject]),
         Some(TurnState::Landed) => acts.push(Action::Rollback),
@@ -361,6 +367,7 @@ fn footer_priority(a: Action) -> u8 {
     match a {
         Action::Help | Action::Confirm | Action::Cancel | Action::Back => 0,
         Action::Approve | Action::Reject | Action::Rollback | Action::CancelTurn => 1,
+        Action::AllowWithRule => 2,
         Action::SliderLeft | Action::SliderRight | Action::Quit => 2,
         Action::Open | Action::TabDiff | Action::NextHunk | Action::NewTurn => 3,
         Action::Replay | Action::AutonomyPanel | Action::Follow | Action::TabOutput => 4,
