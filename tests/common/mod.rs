@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod console;
 pub mod hooks;
 pub mod script;
