@@ -336,8 +336,8 @@ impl App {
         out
     }
 
-    /// Everything that waits for the operator: actions first (an agent is
-    /// blocked on each, oldest first), then turns awaiting review.
+    /// Everything that waits for the operator, held actions and turns
+    /// awaiting review: highest risk first, then oldest first.
     pub fn waiting(&self) -> Vec<Waiting> {
         queue::waiting(&self.ws)
     }
