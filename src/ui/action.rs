@@ -26,6 +26,9 @@ pub enum Action {
     Right,
     /// Open the selected item (a turn into the detail pane, a queue entry).
     Open,
+    /// Open the review screen of the selected turn: everything a decision
+    /// needs on one screen, the diff below from its first hunk.
+    Review,
     /// Close a dialog or overlay, or step back out of a pane.
     Back,
     // Decisions on the selected turn or action
@@ -146,6 +149,7 @@ impl Action {
         Action::Left,
         Action::Right,
         Action::Open,
+        Action::Review,
         Action::Back,
         Action::Approve,
         Action::AllowWithRule,
@@ -198,6 +202,7 @@ impl Action {
             Action::Left => "left / scroll text left",
             Action::Right => "right / scroll text right",
             Action::Open => "open",
+            Action::Review => "review screen",
             Action::Back => "back",
             Action::Approve => "approve / allow",
             Action::AllowWithRule => "allow + propose a rule",

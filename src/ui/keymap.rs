@@ -617,6 +617,12 @@ mod tests {
                 Some(Action::AllowWithRule),
                 "{name}"
             );
+            assert_eq!(km.resolve(key("v"), &queue), Some(Action::Review), "{name}");
+            assert_eq!(
+                km.resolve(key("v"), &[Layer::Turns, Layer::Global]),
+                Some(Action::Review),
+                "{name}"
+            );
             let detail = [Layer::Detail, Layer::Global];
             assert_eq!(
                 km.resolve(key("A"), &detail),

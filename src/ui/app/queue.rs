@@ -85,7 +85,12 @@ impl QueuePane {
                 }
                 Outcome::consumed()
             }
-            Action::Open => Outcome::with(vec![Effect::Focus(Pane::Detail)]),
+            // A waiting turn opens on the review screen; a held action's
+            // turn in the detail pane.
+            Action::Open => match waiting(app.ws).get(self.sel) {
+                Some(Waiting::Turn(id)) => Outcome::with(vec![Effect::Review(id.clone())]),
+                _ => Outcome::with(vec![Effect::Focus(Pane::Detail)]),
+            },
             _ => Outcome::ignored(),
         }
     }
