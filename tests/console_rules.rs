@@ -9,7 +9,7 @@ mod common;
 
 use common::Repo;
 use common::console::{app_with, assert_screen, key, render, settle, text};
-use common::hooks::{answer, decided, permission, pre_tool_use, write};
+use common::hooks::{answer, bash, decided, permission, write};
 use crossterm::event::KeyCode;
 use leash::ui::app::{App, Dialog, Pane};
 use serde_json::{Value, json};
@@ -129,13 +129,7 @@ fn a_in_the_queue_allows_the_action_shows_the_rule_and_y_commits_it_for_the_next
 fn declining_the_rule_leaves_the_action_allowed_and_writes_nothing() {
     let r = Repo::initialised();
     let console = r.hold_console();
-    let push = pre_tool_use(
-        &r,
-        "sess-1",
-        "toolu_1",
-        "Bash",
-        json!({"command": "git push origin wip"}),
-    );
+    let push = bash(&r, "sess-1", "toolu_1", "git push origin wip");
     let (hook, action) = held(&r, &push);
     let mut app = app_with(r.path(), "dark");
     on_action(&mut app, &action);
@@ -156,13 +150,7 @@ fn declining_the_rule_leaves_the_action_allowed_and_writes_nothing() {
     assert!(!r.events().iter().any(|e| e["kind"] == "rule_added"));
     // No rule: the next push is held again (and denied, nobody there).
     drop(console);
-    let again = pre_tool_use(
-        &r,
-        "sess-2",
-        "toolu_2",
-        "Bash",
-        json!({"command": "git push origin wip"}),
-    );
+    let again = bash(&r, "sess-2", "toolu_2", "git push origin wip");
     assert_eq!(answer(&r, &again), "deny");
     // On a turn, A says what it is for and decides nothing.
     key(&mut app, KeyCode::Char('A'));

@@ -6,7 +6,7 @@
 mod common;
 
 use common::Repo;
-use common::hooks::{answer as call, decided, permission, pre_tool_use, write};
+use common::hooks::{answer as call, bash, decided, permission, write};
 use serde_json::{Value, json};
 
 /// Holds `input` with an operator present and answers it with `answer`
@@ -112,13 +112,7 @@ fn allowing_a_held_write_writes_the_rule_in_its_own_commit_and_the_next_one_runs
 #[test]
 fn an_allowed_command_proposes_its_pattern_and_suggest_lists_it() {
     let r = Repo::initialised();
-    let input = pre_tool_use(
-        &r,
-        "sess-1",
-        "toolu_1",
-        "Bash",
-        json!({"command": "git push origin wip"}),
-    );
+    let input = bash(&r, "sess-1", "toolu_1", "git push origin wip");
     let (action, said) = held_and_answered(&r, &input, &["allow"]);
     assert_eq!(said, "allow");
     let suggested = r.ok(&["rules", "suggest", "--json"]).json();
@@ -131,24 +125,12 @@ fn an_allowed_command_proposes_its_pattern_and_suggest_lists_it() {
         "{text}"
     );
     r.ok(&["rules", "add", "--from", &action, "--yes"]);
-    let again = pre_tool_use(
-        &r,
-        "sess-2",
-        "toolu_2",
-        "Bash",
-        json!({"command": "git push origin wip"}),
-    );
+    let again = bash(&r, "sess-2", "toolu_2", "git push origin wip");
     assert_eq!(call(&r, &again), "allow");
     let (_, dec) = decided(&r, "toolu_2");
     assert_eq!(dec["by"], "policy");
     // A push anywhere else is still held.
-    let force = pre_tool_use(
-        &r,
-        "sess-2",
-        "toolu_3",
-        "Bash",
-        json!({"command": "git push --force origin main"}),
-    );
+    let force = bash(&r, "sess-2", "toolu_3", "git push --force origin main");
     assert_eq!(call(&r, &force), "deny");
 }
 

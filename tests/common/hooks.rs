@@ -31,6 +31,11 @@ pub fn write(r: &Repo, session: &str, id: &str, rel: &str) -> Value {
     )
 }
 
+/// A `Bash` call of `command`.
+pub fn bash(r: &Repo, session: &str, id: &str, command: &str) -> Value {
+    pre_tool_use(r, session, id, "Bash", json!({ "command": command }))
+}
+
 /// The hook's answer to `input`: its `permissionDecision`.
 pub fn answer(r: &Repo, input: &Value) -> String {
     let out = r
