@@ -83,6 +83,25 @@ fn open_from_queue(app: &mut App, id: &str) {
     assert!(app.review.is_open());
 }
 
+/// Asserts that each of `shown` is on `screen` above the diff's hunk
+/// header `hunk`, and `first_line` below it; the row of the header.
+fn above_the_diff(screen: &str, shown: &[&str], hunk: &str, first_line: &str) {
+    let row_of = |what: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what} is not on the screen:\n{screen}"))
+    };
+    let diff_at = row_of(hunk);
+    for what in shown {
+        assert!(
+            row_of(what) < diff_at,
+            "{what} is below the diff:\n{screen}"
+        );
+    }
+    assert!(row_of(first_line) > diff_at, "{screen}");
+}
+
 #[test]
 fn enter_on_a_waiting_turn_shows_everything_the_decision_needs_on_one_screen() {
     let r = workspace();
@@ -98,35 +117,26 @@ fn enter_on_a_waiting_turn_shows_everything_the_decision_needs_on_one_screen() {
     assert_eq!(diff.rows[diff.cursor], Row::Hunk(0, 0));
 
     let screen = text(&render(&mut app, 120, 40));
-    let row_of = |what: &str| {
-        screen
-            .lines()
-            .position(|l| l.contains(what))
-            .unwrap_or_else(|| panic!("{what} is not on the screen:\n{screen}"))
-    };
-    // Everything the decision needs, above the diff.
-    let diff_at = row_of("@@ -0,0 +1 @@");
-    for shown in [
-        "Review t1",
-        "ops notes",
-        "scripted",
-        "read_file docs/source.md",
-        "high ↑ raised from medium: path operations/notes.md matches rule `operations/**` (high)",
-        "failed      crashed — the agent exited 3",
-        "✗ no dangling pointers introduced (fail) — operations/notes.md:1",
-        "1 failing inherited from its base, folded",
-        "⚠ unread docs/other.md cited in operations/notes.md:1",
-        "read before writing: docs/source.md",
-        "1 file +1 −0",
-        "A operations/notes.md +1 −0",
-    ] {
-        assert!(
-            row_of(shown) < diff_at,
-            "{shown} is below the diff:\n{screen}"
-        );
-    }
-    // The first hunk, and its first line.
-    assert!(row_of("+The figure is 42") > diff_at, "{screen}");
+    // Everything the decision needs, above the diff and its first line.
+    above_the_diff(
+        &screen,
+        &[
+            "Review t1",
+            "ops notes",
+            "scripted",
+            "read_file docs/source.md",
+            "high ↑ raised from medium: path operations/notes.md matches rule `operations/**` (high)",
+            "failed      crashed — the agent exited 3",
+            "✗ no dangling pointers introduced (fail) — operations/notes.md:1",
+            "1 failing inherited from its base, folded",
+            "⚠ unread docs/other.md cited in operations/notes.md:1",
+            "read before writing: docs/source.md",
+            "1 file +1 −0",
+            "A operations/notes.md +1 −0",
+        ],
+        "@@ -0,0 +1 @@",
+        "+The figure is 42",
+    );
     // The list and the queue are away; the hostile title is shown as
     // markers, its escape never reaching the screen.
     assert!(!screen.contains("Waiting for you"), "{screen}");
@@ -172,24 +182,19 @@ fn at_80x24_the_summary_is_compact_and_the_diff_keeps_the_rest() {
     app.demo = false;
     open_from_queue(&mut app, "t1");
     let screen = text(&render(&mut app, 80, 24));
-    let row_of = |what: &str| {
-        screen
-            .lines()
-            .position(|l| l.contains(what))
-            .unwrap_or_else(|| panic!("{what} is not on the screen:\n{screen}"))
-    };
-    let diff_at = row_of("@@ -0,0 +1 @@");
-    for shown in [
-        "Review t1",
-        "scripted · read_file docs/source.md; write_file",
-        "high ↑ raised from medium",
-        "the agent exited 3",
-        "✗ 1 introduced: no dangling pointers",
-        "⚠ 2 unread",
-    ] {
-        assert!(row_of(shown) < diff_at, "{shown}:\n{screen}");
-    }
-    assert!(row_of("+The figure is 42") > diff_at, "{screen}");
+    above_the_diff(
+        &screen,
+        &[
+            "Review t1",
+            "scripted · read_file docs/source.md; write_file",
+            "high ↑ raised from medium",
+            "the agent exited 3",
+            "✗ 1 introduced: no dangling pointers",
+            "⚠ 2 unread",
+        ],
+        "@@ -0,0 +1 @@",
+        "+The figure is 42",
+    );
     assert_screen("review_80x24", r.path(), &screen, &[]);
 }
 
@@ -240,4 +245,35 @@ fn the_queue_shows_waiting_turns_by_risk_then_age_and_a_decision_reviews_the_nex
     assert_eq!(app.ws.state().turn("t2").unwrap().state.as_str(), "landed");
     assert!(app.review.is_open());
     assert_eq!(app.selected.as_deref(), Some("t4"), "the next by risk");
+}
+
+#[test]
+fn a_source_changed_since_it_was_read_is_a_warning_on_the_review_screen() {
+    let r = workspace();
+    run(
+        &r,
+        "medium",
+        "cites the source",
+        "read_file docs/source.md; write_file notes/figure.md 'It is 42 ([source](../docs/source.md)).'",
+    );
+    run(
+        &r,
+        "medium",
+        "changes the source",
+        "write_file docs/source.md 'The figure is 43.'",
+    );
+    r.ok(&["approve", "t2"]);
+    let mut app = app_with(r.path(), "dark");
+    app.demo = false;
+    open_from_queue(&mut app, "t1");
+    let screen = text(&render(&mut app, 120, 40));
+    above_the_diff(
+        &screen,
+        &[
+            "⚠ stale ../docs/source.md cited in notes/figure.md:1 — changed by t2",
+            "read before writing: docs/source.md",
+        ],
+        "@@ -0,0 +1 @@",
+        "+It is 42",
+    );
 }
