@@ -84,6 +84,29 @@ mod tests {
     use crate::ui::app::{Pane, Tab};
 
     #[test]
+    fn what_an_agent_controls_reaches_the_review_screen_as_markers() {
+        let mut created = created("t1", "fine \u{1b}[2Jtitle", "high");
+        created["prompt"] = serde_json::json!("line one\nline \u{7}two \u{202e}evil");
+        created["agent"] = serde_json::json!("demo\u{1b}]0;x\u{7}");
+        let mut finished = finished("t1", 1);
+        finished["paths"] = serde_json::json!(["a\u{200b}b.md"]);
+        let mut f = app(&[created, finished]);
+        let app = &mut f.app;
+        app.update(Action::Review);
+        let screen = draw(app, 120, 40);
+        assert!(
+            !screen.contains(['\u{1b}', '\u{7}', '\u{202e}', '\u{200b}']),
+            "{screen}"
+        );
+        assert!(screen.contains("line one line"), "{screen}");
+        assert!(screen.contains("<RLO>evil"), "{screen}");
+        assert!(
+            screen.contains("files       1 file +1 −0  a<ZWSP>b.md"),
+            "{screen}"
+        );
+    }
+
+    #[test]
     fn v_opens_the_review_of_the_selected_turn_and_esc_goes_back() {
         let mut f = app(&[
             created("t1", "small change", "low"),
