@@ -18,7 +18,6 @@ use serde_json::Value;
 /// does: through its hooks (the gate leash gives the turn, which journals
 /// the actions) and in its stream-json.
 fn scripted_agent(r: &Repo) {
-    use std::os::unix::fs::PermissionsExt;
     let script = r#"#!/bin/sh
 set -e
 src="$PWD/docs/source.md"
@@ -44,15 +43,7 @@ printf 'See also: nothing else.\n' >> "$out"
 hook PostToolUse Write toolu_3 "$out"
 say '{"type":"result","subtype":"success","is_error":false,"result":"Wrote notes/cited.md citing docs/source.md.","num_turns":2,"session_id":"s1"}'
 "#;
-    let agent = r.data.path().join("scripted-agent");
-    std::fs::write(&agent, script).unwrap();
-    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut config = r.read(".leash/config.toml");
-    config.push_str(&format!(
-        "\n[agents.scripted]\ncommand = [{:?}, \"{{prompt}}\"]\nformat = \"claude\"\n",
-        agent.display().to_string()
-    ));
-    r.write(".leash/config.toml", &config);
+    common::agent::install(r, "scripted", script);
     r.write("docs/source.md", "# Source\n\nThe sky is blue.\n");
     r.git(&["add", "."]);
     r.git(&["commit", "-qm", "a source and a scripted agent"]);

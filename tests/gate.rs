@@ -8,6 +8,7 @@ use std::io::Write;
 use std::process::{Output, Stdio};
 
 use common::Repo;
+use common::hooks::decided;
 use serde_json::{Value, json};
 
 fn hook(r: &Repo, agent: &str, input: &str) -> std::process::Child {
@@ -1010,22 +1011,6 @@ fn all_auto(r: &Repo) {
         .replace("high = \"manual\"", "high = \"auto\"");
     assert_eq!(config.matches("= \"auto\"").count(), 3, "{config}");
     commit_policy(r, &config);
-}
-
-/// The decision the journal holds for the action of `tool_use_id`.
-fn decided(r: &Repo, tool_use_id: &str) -> (Value, Value) {
-    let events = r.events();
-    let req = events
-        .iter()
-        .find(|e| e["kind"] == "action_requested" && e["tool_use_id"] == tool_use_id)
-        .unwrap_or_else(|| panic!("no action for {tool_use_id}"))
-        .clone();
-    let dec = events
-        .iter()
-        .find(|e| e["kind"] == "action_decided" && e["action"] == req["action"])
-        .unwrap_or_else(|| panic!("no decision for {tool_use_id}"))
-        .clone();
-    (req, dec)
 }
 
 /// Asserts the gate denied the call as protected, unattended.

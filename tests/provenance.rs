@@ -7,40 +7,10 @@ mod common;
 use common::{Repo, wait_until};
 use serde_json::{Value, json};
 
-/// A stand-in for Claude Code that calls leash's hooks around each tool
-/// use, as Claude does: its prompt is the shell it runs, with `read_file
-/// PATH` and `write_file PATH TEXT` as its tools.
-const SCRIPTED: &str = r#"#!/bin/sh
-call() {
-  printf '{"hook_event_name":"%s","session_id":"s","cwd":"%s","tool_name":"%s","tool_use_id":"%s","tool_input":%s,"tool_response":%s}' \
-    "$1" "$PWD" "$2" "$3" "$4" "$5" | "$LEASH_BIN" hook claude >/dev/null
-}
-read_file() {
-  call PreToolUse Read "r-$1" "{\"file_path\":\"$PWD/$1\"}" null
-  call PostToolUse Read "r-$1" "{\"file_path\":\"$PWD/$1\"}" '{"type":"text"}'
-}
-write_file() {
-  call PreToolUse Write "w-$1" "{\"file_path\":\"$PWD/$1\",\"content\":\"x\"}" null
-  mkdir -p "$(dirname "$1")" && printf '%s\n' "$2" > "$1"
-  call PostToolUse Write "w-$1" "{\"file_path\":\"$PWD/$1\",\"content\":\"x\"}" '{"type":"create"}'
-}
-for prompt; do :; done
-eval "$prompt"
-"#;
-
 /// A repository with `docs/source.md` committed and the scripted agent.
 fn workspace() -> Repo {
-    use std::os::unix::fs::PermissionsExt;
     let r = Repo::initialised();
-    let agent = r.data.path().join("scripted");
-    std::fs::write(&agent, SCRIPTED).unwrap();
-    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut config = r.read(".leash/config.toml");
-    config.push_str(&format!(
-        "\n[agents.scripted]\ncommand = [{}, \"{{prompt}}\"]\nformat = \"claude\"\n",
-        json!(agent.display().to_string())
-    ));
-    r.write(".leash/config.toml", &config);
+    common::agent::install(&r, "scripted", common::agent::HOOKED_SHELL);
     r.write("docs/source.md", "# Source\n\nThe figure is 42.\n");
     r.git(&["add", "-A"]);
     r.git(&["commit", "-qm", "a source and a scripted agent"]);

@@ -6,61 +6,8 @@
 mod common;
 
 use common::Repo;
+use common::hooks::{answer as call, bash, decided, permission, write};
 use serde_json::{Value, json};
-
-fn pre_tool_use(r: &Repo, session: &str, id: &str, tool: &str, input: Value) -> Value {
-    json!({
-        "session_id": session,
-        "transcript_path": "/dev/null",
-        "cwd": r.path().display().to_string(),
-        "hook_event_name": "PreToolUse",
-        "permission_mode": "acceptEdits",
-        "tool_name": tool,
-        "tool_use_id": id,
-        "tool_input": input,
-    })
-}
-
-fn write(r: &Repo, session: &str, id: &str, rel: &str) -> Value {
-    let path = r.file(rel).display().to_string();
-    pre_tool_use(
-        r,
-        session,
-        id,
-        "Write",
-        json!({"file_path": path, "content": "x\n"}),
-    )
-}
-
-/// The hook's answer: `permissionDecision`.
-fn call(r: &Repo, input: &Value) -> String {
-    let out = r
-        .hook("claude", &input.to_string())
-        .wait_with_output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    v["hookSpecificOutput"]["permissionDecision"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
-}
-
-/// The journal's decision on the action of `tool_use_id`.
-fn decided(r: &Repo, tool_use_id: &str) -> (Value, Value) {
-    let events = r.events();
-    let req = events
-        .iter()
-        .find(|e| e["kind"] == "action_requested" && e["tool_use_id"] == tool_use_id)
-        .unwrap_or_else(|| panic!("no action for {tool_use_id}"))
-        .clone();
-    let dec = events
-        .iter()
-        .find(|e| e["kind"] == "action_decided" && e["action"] == req["action"])
-        .unwrap_or_else(|| panic!("no decision for {tool_use_id}"))
-        .clone();
-    (req, dec)
-}
 
 /// Holds `input` with an operator present and answers it with `answer`
 /// (`allow`, or `deny` with a reason) from another terminal; returns the
@@ -77,12 +24,7 @@ fn held_and_answered(r: &Repo, input: &Value, answer: &[&str]) -> (String, Strin
     args.extend(&answer[1..]);
     r.ok(&args);
     let out = child.wait_with_output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let said = v["hookSpecificOutput"]["permissionDecision"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (action, said)
+    (action, permission(&out.stdout))
 }
 
 #[test]
@@ -170,13 +112,7 @@ fn allowing_a_held_write_writes_the_rule_in_its_own_commit_and_the_next_one_runs
 #[test]
 fn an_allowed_command_proposes_its_pattern_and_suggest_lists_it() {
     let r = Repo::initialised();
-    let input = pre_tool_use(
-        &r,
-        "sess-1",
-        "toolu_1",
-        "Bash",
-        json!({"command": "git push origin wip"}),
-    );
+    let input = bash(&r, "sess-1", "toolu_1", "git push origin wip");
     let (action, said) = held_and_answered(&r, &input, &["allow"]);
     assert_eq!(said, "allow");
     let suggested = r.ok(&["rules", "suggest", "--json"]).json();
@@ -189,24 +125,12 @@ fn an_allowed_command_proposes_its_pattern_and_suggest_lists_it() {
         "{text}"
     );
     r.ok(&["rules", "add", "--from", &action, "--yes"]);
-    let again = pre_tool_use(
-        &r,
-        "sess-2",
-        "toolu_2",
-        "Bash",
-        json!({"command": "git push origin wip"}),
-    );
+    let again = bash(&r, "sess-2", "toolu_2", "git push origin wip");
     assert_eq!(call(&r, &again), "allow");
     let (_, dec) = decided(&r, "toolu_2");
     assert_eq!(dec["by"], "policy");
     // A push anywhere else is still held.
-    let force = pre_tool_use(
-        &r,
-        "sess-2",
-        "toolu_3",
-        "Bash",
-        json!({"command": "git push --force origin main"}),
-    );
+    let force = bash(&r, "sess-2", "toolu_3", "git push --force origin main");
     assert_eq!(call(&r, &force), "deny");
 }
 

@@ -26,11 +26,17 @@ pub enum Action {
     Right,
     /// Open the selected item (a turn into the detail pane, a queue entry).
     Open,
+    /// Open the review screen of the selected turn: everything a decision
+    /// needs on one screen, the diff below from its first hunk.
+    Review,
     /// Close a dialog or overlay, or step back out of a pane.
     Back,
     // Decisions on the selected turn or action
     /// Approve the selected turn / allow the selected action.
     Approve,
+    /// Allow the selected held action and propose the rule that would let
+    /// such actions run alone from now on (asks before writing it).
+    AllowWithRule,
     /// Reject the selected turn / deny the selected action (asks a reason).
     Reject,
     /// Roll back the selected landed turn (asks to confirm).
@@ -146,8 +152,10 @@ impl Action {
         Action::Left,
         Action::Right,
         Action::Open,
+        Action::Review,
         Action::Back,
         Action::Approve,
+        Action::AllowWithRule,
         Action::Reject,
         Action::Rollback,
         Action::NewTurn,
@@ -198,8 +206,10 @@ impl Action {
             Action::Left => "left / scroll text left",
             Action::Right => "right / scroll text right",
             Action::Open => "open",
+            Action::Review => "review screen",
             Action::Back => "back",
             Action::Approve => "approve / allow",
+            Action::AllowWithRule => "allow + propose a rule",
             Action::Reject => "reject / deny",
             Action::Rollback => "roll back",
             Action::NewTurn => "new turn",

@@ -33,12 +33,15 @@ mod output;
 mod queue;
 mod reading;
 mod receipts;
+mod review;
+mod rule;
 mod turn_list;
 mod verdicts;
 pub use autonomy::AutonomyPane;
 pub use blame::{BlameView, SourceView};
 pub use component::{Ctx, Effect, Outcome};
 pub use dashboard::{Dashboard, DashboardView};
+pub use decide::failure_words;
 pub use detail::{Detail, EventsView, ProvenanceView};
 pub use diff::{DiffView, Row};
 pub use form::{Field, NewTurn, Replay, Source, TextField};
@@ -47,6 +50,7 @@ pub use output::OutputView;
 pub use queue::{QueuePane, Waiting};
 pub use reading::{Areas, Drawn, Reading};
 pub use receipts::Seen;
+pub use review::ReviewScreen;
 pub use turn_list::{Filter, TurnList};
 
 /// The panes that can hold focus.
@@ -167,6 +171,8 @@ pub struct App {
     pub queue_pane: QueuePane,
     pub autonomy: AutonomyPane,
     pub detail: Detail,
+    /// The review screen: a turn's summary over its diff, at full width.
+    pub review: ReviewScreen,
     /// Help and dialogs over the panes, the top one getting keys first.
     pub layers: Layers,
     pub status: Option<Status>,
@@ -272,6 +278,7 @@ impl App {
             queue_pane: QueuePane::default(),
             autonomy: AutonomyPane::default(),
             detail: Detail::default(),
+            review: ReviewScreen::default(),
             layers: Layers::default(),
             status: None,
             quit: false,
@@ -335,8 +342,8 @@ impl App {
         out
     }
 
-    /// Everything that waits for the operator: actions first (an agent is
-    /// blocked on each, oldest first), then turns awaiting review.
+    /// Everything that waits for the operator, held actions and turns
+    /// awaiting review: highest risk first, then oldest first.
     pub fn waiting(&self) -> Vec<Waiting> {
         queue::waiting(&self.ws)
     }
@@ -589,6 +596,19 @@ impl App {
 
     /// The console's own keys: focus, help, decisions, leaving.
     fn global(&mut self, action: Action) {
+        if matches!(
+            action,
+            Action::NextPane
+                | Action::PrevPane
+                | Action::SliderLeft
+                | Action::SliderRight
+                | Action::Filter
+                | Action::AutonomyPanel
+        ) {
+            // A key that moves to another pane leaves the review screen,
+            // which hides the panes, first.
+            self.close_review();
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.layers.open_help(),
@@ -615,6 +635,8 @@ impl App {
                 self.focus = Pane::Turns;
                 self.route(Pane::Turns, action);
             }
+            Action::Back if self.review.is_open() => self.close_review(),
+            Action::Review => self.open_review(),
             Action::Back => {
                 self.focus = Pane::Turns;
                 self.status = None;
@@ -627,6 +649,7 @@ impl App {
                 };
             }
             Action::Approve => self.approve(),
+            Action::AllowWithRule => self.allow_with_rule(),
             Action::ToggleHunk => self.toggle_hunk(),
             Action::LandHunks => self.land_hunks(),
             Action::CommentLine => self.comment_line(),
@@ -648,6 +671,7 @@ impl App {
             match effect {
                 Effect::Select(id) => self.select(id),
                 Effect::Focus(pane) => self.focus = pane,
+                Effect::Review(id) => self.review_turn(id),
                 Effect::Status(status) => self.status = Some(status),
                 Effect::Refuse(why) => self.refuse(why),
                 Effect::Output(end) => self.request_output(end),
@@ -685,6 +709,7 @@ impl App {
         if let Some(id) = self.queue_pane.to_head(&ctx) {
             self.select(Some(id));
         }
+        self.review_next();
     }
 
     fn refuse(&mut self, text: String) {
@@ -763,6 +788,9 @@ impl App {
             Done::Diff { turn, result } => {
                 if self.selected.as_deref() == Some(turn.as_str()) {
                     self.detail.diff.set(result);
+                    if std::mem::take(&mut self.review.first_hunk) {
+                        self.detail.diff.cursor_to_first_hunk();
+                    }
                     if let Some((path, line)) = self.detail.pending_jump.take()
                         && let Some(said) = self.detail.diff.jump_to(&path, line)
                     {
@@ -852,6 +880,7 @@ fn op_name(op: &Op) -> String {
         Op::Fix => "fix invariants".into(),
         Op::FixTurn(id) => format!("fix invariants of {id}"),
         Op::Deny(id, ..) => format!("deny {id}"),
+        Op::AddRule(_) => "add the rule".into(),
     }
 }
 

@@ -612,6 +612,36 @@ mod tests {
     }
 
     #[test]
+    fn every_builtin_keymap_allows_with_a_rule_in_the_queue_and_lands_hunks_in_the_detail() {
+        for name in Keymap::builtin_names() {
+            let km = Keymap::builtin(name).unwrap();
+            let queue = [Layer::Queue, Layer::Global];
+            assert_eq!(
+                km.resolve(key("A"), &queue),
+                Some(Action::AllowWithRule),
+                "{name}"
+            );
+            assert_eq!(km.resolve(key("v"), &queue), Some(Action::Review), "{name}");
+            assert_eq!(
+                km.resolve(key("v"), &[Layer::Turns, Layer::Global]),
+                Some(Action::Review),
+                "{name}"
+            );
+            let detail = [Layer::Detail, Layer::Global];
+            assert_eq!(
+                km.resolve(key("A"), &detail),
+                Some(Action::LandHunks),
+                "{name}"
+            );
+            assert_eq!(
+                km.resolve(key("v"), &detail),
+                Some(Action::SelectLines),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
     fn default_binds_every_action_somewhere() {
         let km = default();
         for &action in Action::ALL {

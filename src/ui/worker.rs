@@ -109,6 +109,9 @@ pub enum Op {
     FixTurn(String),
     /// Refuse a waiting action, with the reason the agent is told.
     Deny(String, String, Option<Receipt>),
+    /// Add the rule the operator confirmed to `.leash/config.toml`, in a
+    /// commit of its own (`leash rules add`).
+    AddRule(crate::workspace::rules::Suggestion),
 }
 
 impl Op {
@@ -510,6 +513,16 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 receipt.clone(),
             )
             .map(|()| format!("{id} denied; the agent is told why"))
+            .map_err(|e| e.to_string()),
+        Op::AddRule(s) => ws
+            .add_rule(s)
+            .map(|commit| {
+                format!(
+                    "rule added in {}: {} — sessions and turns started from now on follow it",
+                    short(&commit.to_string()),
+                    crate::sanitize::plain(&s.proposal.title())
+                )
+            })
             .map_err(|e| e.to_string()),
     }
 }

@@ -19,7 +19,7 @@ use crate::state::{ActionInfo, Turn};
 pub const DENIALS_TO_RAISE: usize = 3;
 
 /// A proposal with the answers behind it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suggestion {
     pub proposal: Proposal,
     /// Action ids (or, for rejected turns, turn ids), oldest first.

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod agent;
 pub mod console;
+pub mod hooks;
 pub mod script;
 
 use std::path::{Path, PathBuf};

@@ -38,6 +38,8 @@ pub enum Effect {
     Select(Option<String>),
     /// Move the focus.
     Focus(Pane),
+    /// Show a turn, by id, on the review screen.
+    Review(String),
     /// Say something in the status line.
     Status(Status),
     /// Say why something cannot be done (an error in the status line).

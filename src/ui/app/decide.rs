@@ -410,7 +410,7 @@ pub fn approve_warnings(t: &Turn) -> Option<Vec<String>> {
         .iter()
         .filter(|r| !crate::invariants::passes(r))
         .collect();
-    let failed = t.failure.is_some() || t.exit.is_some_and(|e| e != 0) || t.signal.is_some();
+    let failed = failure_words(t).is_some();
     if t.risk != RiskClass::High && !failed && failing.is_empty() {
         return None;
     }
@@ -430,14 +430,8 @@ pub fn approve_warnings(t: &Turn) -> Option<Vec<String>> {
         ));
     }
     lines.push(class);
-    if let Some(f) = t.failure {
-        lines.push(format!("failed: {} ({})", f, f.shown_as()));
-    } else if failed {
-        lines.push(match (t.exit, t.signal) {
-            (_, Some(s)) => format!("failed: the agent was killed by signal {s}"),
-            (Some(e), _) => format!("failed: the agent exited {e}"),
-            _ => "failed".into(),
-        });
+    if let Some(failed) = failure_words(t) {
+        lines.push(format!("failed: {failed}"));
     }
     if !failing.is_empty() {
         lines.push("invariants that do not pass:".into());
@@ -475,6 +469,29 @@ pub fn approve_warnings(t: &Turn) -> Option<Vec<String>> {
         }
     }
     Some(lines)
+}
+
+/// How a turn failed, in words — its failure class (with its badge where
+/// that says more), then how its agent ended when it ended badly;
+/// `None` when it did not fail.
+pub fn failure_words(t: &Turn) -> Option<String> {
+    let class = t.failure.map(|f| {
+        let name = f.to_string();
+        if name.replace('_', " ") == f.shown_as() {
+            name
+        } else {
+            format!("{name} ({})", f.shown_as())
+        }
+    });
+    let ended = match (t.signal, t.exit) {
+        (Some(s), _) => Some(format!("the agent was killed by signal {s}")),
+        (None, Some(e)) if e != 0 => Some(format!("the agent exited {e}")),
+        _ => None,
+    };
+    match (class, ended) {
+        (Some(c), Some(e)) => Some(format!("{c} — {e}")),
+        (c, e) => c.or(e),
+    }
 }
 
 /// Where `moved`'s slider leaves a higher class freer than a lower one,

@@ -88,6 +88,17 @@ impl DiffView {
         self.files = Some(files);
     }
 
+    /// The cursor on the first hunk (or the first file shown without
+    /// hunks), the view from the top: its file's header stays above it.
+    pub(super) fn cursor_to_first_hunk(&mut self) {
+        let first = self
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Hunk(..) | Row::Note(_)));
+        self.cursor = first.unwrap_or(0);
+        self.scroll = self.cursor.saturating_sub(1);
+    }
+
     pub(super) fn jump(&mut self, forward: bool, is_target: impl Fn(&Row) -> bool) {
         let found = if forward {
             (self.scroll + 1..self.rows.len()).find(|&i| is_target(&self.rows[i]))

@@ -1,6 +1,7 @@
-//! The queue of what waits for the operator: held actions, then turns
-//! awaiting review; its cursor stays on its entry while entries come and
-//! go, and with the queue focused the selection is the entry under it.
+//! The queue of what waits for the operator: held actions and turns
+//! awaiting review, by risk then age; its cursor stays on its entry while
+//! entries come and go, and with the queue focused the selection is the
+//! entry under it.
 
 use super::component::{Ctx, Effect, Outcome, is_movement, step};
 use super::{Pane, Status};
@@ -40,24 +41,23 @@ pub fn review_queue(ws: &Workspace) -> Vec<&Turn> {
     q
 }
 
-/// Everything that waits for the operator: actions first (an agent is
-/// blocked on each, oldest first), then turns awaiting review.
+/// Everything that waits for the operator — held actions and turns
+/// awaiting review alike — highest risk first, then oldest first (an
+/// action by when it was asked for, a turn by when it was created).
 pub fn waiting(ws: &Workspace) -> Vec<Waiting> {
-    let mut w: Vec<Waiting> = ws
-        .state()
-        .waiting_actions()
-        .into_iter()
-        .map(|(t, a)| Waiting::Action {
+    let actions = ws.state().waiting_actions().into_iter().map(|(t, a)| {
+        let w = Waiting::Action {
             turn: t.id.clone(),
             action: a.id.clone(),
-        })
-        .collect();
-    w.extend(
-        review_queue(ws)
-            .into_iter()
-            .map(|t| Waiting::Turn(t.id.clone())),
-    );
-    w
+        };
+        (a.risk, a.requested.as_str(), w)
+    });
+    let turns = review_queue(ws)
+        .into_iter()
+        .map(|t| (t.risk, t.created.as_str(), Waiting::Turn(t.id.clone())));
+    let mut all: Vec<_> = actions.chain(turns).collect();
+    all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    all.into_iter().map(|(_, _, w)| w).collect()
 }
 
 /// The queue pane's own state.
@@ -85,7 +85,12 @@ impl QueuePane {
                 }
                 Outcome::consumed()
             }
-            Action::Open => Outcome::with(vec![Effect::Focus(Pane::Detail)]),
+            // A waiting turn opens on the review screen; a held action's
+            // turn in the detail pane.
+            Action::Open => match waiting(app.ws).get(self.sel) {
+                Some(Waiting::Turn(id)) => Outcome::with(vec![Effect::Review(id.clone())]),
+                _ => Outcome::with(vec![Effect::Focus(Pane::Detail)]),
+            },
             _ => Outcome::ignored(),
         }
     }
@@ -179,6 +184,49 @@ mod tests {
         assert!(screen.contains("Waiting for you"), "{screen}");
         let row = |s: &str, what: &str| s.lines().position(|l| l.contains(what));
         assert!(row(&screen, "risky change") < row(&screen, "small change"));
+    }
+
+    #[test]
+    fn held_actions_and_waiting_turns_are_one_queue_by_risk_then_age() {
+        let at = |mut e: serde_json::Value, ts: &str| {
+            e["ts"] = serde_json::json!(format!("2026-01-02T03:{ts}Z"));
+            e
+        };
+        let held = |turn: &str, action: &str, risk: &str, ts: &str| {
+            at(
+                serde_json::json!({"kind": "action_requested", "turn": turn, "action": action,
+                    "tool": "Bash", "summary": action, "input": {"command": "x"},
+                    "risk": risk, "needs": "approval"}),
+                ts,
+            )
+        };
+        let f = app(&[
+            at(created("t1", "old low", "low"), "00:00"),
+            at(finished("t1", 1), "00:01"),
+            at(created("t2", "new high", "high"), "02:00"),
+            at(finished("t2", 1), "02:01"),
+            at(created("t3", "old high", "high"), "01:00"),
+            at(finished("t3", 1), "01:01"),
+            at(created("t4", "running", "low"), "00:30"),
+            held("t4", "t4.a1", "medium", "00:40"),
+            held("t4", "t4.a2", "high", "01:30"),
+            held("t4", "t4.a3", "low", "00:45"),
+        ]);
+        let action = |a: &str| Waiting::Action {
+            turn: "t4".into(),
+            action: a.into(),
+        };
+        assert_eq!(
+            waiting(&f.app.ws),
+            [
+                Waiting::Turn("t3".into()),
+                action("t4.a2"),
+                Waiting::Turn("t2".into()),
+                action("t4.a1"),
+                Waiting::Turn("t1".into()),
+                action("t4.a3"),
+            ]
+        );
     }
 
     #[test]

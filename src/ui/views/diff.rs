@@ -27,6 +27,17 @@ fn status_word(s: FileStatus) -> &'static str {
     }
 }
 
+/// A file's change in one letter, as `git status --short` writes it.
+pub(super) fn status_letter(s: FileStatus) -> char {
+    match s {
+        FileStatus::Added => 'A',
+        FileStatus::Deleted => 'D',
+        FileStatus::Modified => 'M',
+        FileStatus::Renamed => 'R',
+        FileStatus::TypeChanged => 'T',
+    }
+}
+
 /// Draws the Diff tab; returns the rows drawn, `first..last`, for the
 /// app to ask for their syntax colours.
 pub(super) fn draw_diff(frame: &mut Frame, app: &App, area: Rect) -> Option<(usize, usize)> {

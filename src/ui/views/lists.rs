@@ -262,8 +262,8 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
     first
 }
 
-/// What waits for the operator: held actions first, then turns awaiting
-/// review, highest risk and oldest first.
+/// What waits for the operator, held actions and turns awaiting review:
+/// highest risk first, then oldest first.
 /// Returns the index of the first entry shown.
 pub fn draw_queue(frame: &mut Frame, app: &App, area: Rect) -> usize {
     let q = app.waiting();

@@ -11,6 +11,7 @@ mod form;
 mod lists;
 mod overlay;
 pub(crate) mod provenance;
+mod review;
 pub mod text;
 
 use ratatui::Frame;
@@ -36,6 +37,14 @@ pub fn draw(frame: &mut Frame, app: &App) -> Drawn {
     ])
     .areas(area);
     draw_header(frame, app, header);
+    let mut drawn = Drawn::default();
+    if app.review.is_open() {
+        // The review screen has the body to itself: the lists are away.
+        review::draw(frame, app, body, &mut drawn);
+        draw_footer(frame, app, footer);
+        draw_layers(frame, app, area);
+        return drawn;
+    }
     // The list gets room for titles on wide screens; the detail pane (diffs,
     // transcripts) keeps the rest.
     let left_width = match body.width {
@@ -57,7 +66,6 @@ pub fn draw(frame: &mut Frame, app: &App) -> Drawn {
     let queue_first = lists::draw_queue(frame, app, queue);
     lists::draw_autonomy(frame, app, autonomy);
     let inner = |r: Rect| r.inner(ratatui::layout::Margin::new(1, 1));
-    let mut drawn = Drawn::default();
     let areas = &mut drawn.areas;
     areas.turns = inner(turns);
     areas.turns_first = first;
@@ -66,14 +74,18 @@ pub fn draw(frame: &mut Frame, app: &App) -> Drawn {
     areas.autonomy = inner(autonomy);
     detail::draw(frame, app, right, &mut drawn);
     draw_footer(frame, app, footer);
-    // The layers over the panes, bottom first.
+    draw_layers(frame, app, area);
+    drawn
+}
+
+/// The layers over the panes, bottom first.
+fn draw_layers(frame: &mut Frame, app: &App, area: Rect) {
     for layer in app.layers.iter() {
         match layer {
             Overlay::Help(scroll) => overlay::draw_help(frame, app, *scroll, area),
             Overlay::Dialog(d) => overlay::draw_dialog(frame, app, d, area),
         }
     }
-    drawn
 }
 
 fn overrides_height(app: &App) -> u16 {
@@ -261,6 +273,20 @@ fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
     }
     let state = app.current().map(|t| t.state);
     let mut acts = Vec::new();
+    if app.review.is_open() {
+        // The review screen: the diff's verdict keys, then the decisions.
+        acts.extend([
+            Action::NextHunk,
+            Action::ToggleHunk,
+            Action::LandHunks,
+            Action::CommentLine,
+        ]);
+        if state == Some(TurnState::AwaitingReview) {
+            acts.extend([Action::Approve, Action::Reject]);
+        }
+        acts.extend([Action::Back, Action::Help, Action::Quit]);
+        return (Layer::Detail, acts);
+    }
     match app.focus {
         Pane::Autonomy => acts.extend([
             Action::Up,
@@ -279,6 +305,15 @@ fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
         ]),
         Pane::Turns => acts.extend([Action::Up, Action::Down, Action::Open, Action::Filter]),
         Pane::Queue => acts.extend([Action::Up, Action::Down, Action::Open]),
+    }
+    if matches!(app.focus, Pane::Turns | Pane::Queue) && state == Some(TurnState::AwaitingReview) {
+        acts.push(Action::Review);
+    }
+    if app.selected_action().is_some() {
+        // A held action: allow it (and say it once), or deny it.
+        acts.extend([Action::Approve, Action::AllowWithRule, Action::Reject]);
+        acts.extend([Action::Help, Action::Quit]);
+        return (Layer::Queue, acts);
     }
     match state {
         Some(TurnState::AwaitingReview) => acts.extend([Action::Approve, Action::Reject]),
@@ -361,9 +396,14 @@ fn footer_priority(a: Action) -> u8 {
     match a {
         Action::Help | Action::Confirm | Action::Cancel | Action::Back => 0,
         Action::Approve | Action::Reject | Action::Rollback | Action::CancelTurn => 1,
+        Action::AllowWithRule | Action::ToggleHunk | Action::LandHunks => 2,
         Action::SliderLeft | Action::SliderRight | Action::Quit => 2,
         Action::Open | Action::TabDiff | Action::NextHunk | Action::NewTurn => 3,
-        Action::Replay | Action::AutonomyPanel | Action::Follow | Action::TabOutput => 4,
+        Action::Review
+        | Action::Replay
+        | Action::AutonomyPanel
+        | Action::Follow
+        | Action::TabOutput => 4,
         _ => 5,
     }
 }
