@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 
 mod brief;
 mod denials;
+mod pipelines;
 mod queries;
 mod row;
 
 use brief::TurnMeta;
 pub use brief::{Need, OrderKey, Span, Stored, order_key, order_key_at};
 pub use denials::{Denials, DeniedBy};
+pub use pipelines::{PassAttempt, PassView, Pipeline, PipelineState};
 pub use row::TurnRow;
 
 use crate::event::Record;
@@ -374,6 +376,8 @@ pub struct State {
     /// True while the turns that were settled at the last snapshot are not
     /// loaded (the hook gate's view): only live turns are here.
     pub(crate) settled_left_out: bool,
+    /// Pipeline runs, oldest first.
+    pub(crate) pipelines: Vec<Pipeline>,
 }
 
 impl State {
@@ -507,6 +511,9 @@ impl State {
                 rollback: None,
                 comments: Vec::new(),
             });
+            return;
+        }
+        if self.apply_pipeline(&record.event, ts) {
             return;
         }
         match &record.event {
@@ -932,7 +939,11 @@ impl State {
             | Event::AutonomySet { .. }
             | Event::RuleAdded { .. }
             | Event::SessionStarted { .. }
-            | Event::SessionEnded { .. } => {}
+            | Event::SessionEnded { .. }
+            | Event::PipelineStarted { .. }
+            | Event::PassStarted { .. }
+            | Event::PipelineResumed { .. }
+            | Event::PipelineCancelled { .. } => {}
             Event::Usage { model, .. } => {
                 if model.is_some() {
                     t.model = model.clone();
