@@ -560,7 +560,10 @@ impl Event {
         | Event::PipelineCancelled { run, .. } = self
             && !crate::model::is_run_id(run)
         {
-            return Err(format!("pipeline run id `{}` is not p<digits>", one_line(run)));
+            return Err(format!(
+                "pipeline run id `{}` is not p<digits>",
+                one_line(run)
+            ));
         }
         let action = match self {
             Event::ActionRequested { action, turn, .. } => {

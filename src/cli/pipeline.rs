@@ -99,7 +99,10 @@ pub fn pipeline(ws: &mut Workspace, op: PipelineOp) -> CliResult {
                 print_json(&json!({"run": a.run, "cancelled": true, "turn": turn}));
             } else {
                 match turn {
-                    Some(t) => say!("{}: cancelled; its running pass {t} is being cancelled", a.run),
+                    Some(t) => say!(
+                        "{}: cancelled; its running pass {t} is being cancelled",
+                        a.run
+                    ),
                     None => say!("{}: cancelled", a.run),
                 }
             }
@@ -236,7 +239,14 @@ fn show(ws: &Workspace, p: &Pipeline) {
         p.started
     );
     if let Some(reason) = &p.cancelled {
-        say!("cancelled{}", if reason.is_empty() { String::new() } else { format!(": {reason}") });
+        say!(
+            "cancelled{}",
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {reason}")
+            }
+        );
     }
     for v in state.pass_views(p) {
         let turn = v.attempt.map(|a| a.turn.as_str()).unwrap_or("-");

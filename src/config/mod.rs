@@ -14,9 +14,9 @@ use std::path::Path;
 
 mod check;
 mod committed;
-mod pass;
 pub mod json;
 pub mod located;
+mod pass;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -176,8 +176,8 @@ pub fn check_tasks(
         }
     };
     // `what` is "task `a`" or "pass `b` of task `a`".
-    let check_agent = |what: &str, agent: Option<&str>, has_command: bool, at: Pos, agent_at: Pos| {
-        match agent {
+    let check_agent =
+        |what: &str, agent: Option<&str>, has_command: bool, at: Pos, agent_at: Pos| match agent {
             Some(agent) if cfg.agents.contains_key(agent) => Ok(()),
             Some("generic") if has_command => Ok(()),
             Some("generic") => Err(ConfigError::new(
@@ -208,18 +208,29 @@ pub fn check_tasks(
                 ),
             )),
             None => Ok(()),
-        }
-    };
+        };
     for task in &tasks.tasks {
         if task.passes.is_empty() {
             let what = format!("task `{}`", task.name);
             let has_command = task.command.is_some();
-            check_agent(&what, task.agent.as_deref(), has_command, task.at, task.agent_at)?;
+            check_agent(
+                &what,
+                task.agent.as_deref(),
+                has_command,
+                task.at,
+                task.agent_at,
+            )?;
         }
         for pass in &task.passes {
             let what = format!("pass `{}` of task `{}`", pass.name, task.name);
             let has_command = pass.command.is_some();
-            check_agent(&what, pass.agent.as_deref(), has_command, pass.at, pass.agent_at)?;
+            check_agent(
+                &what,
+                pass.agent.as_deref(),
+                has_command,
+                pass.at,
+                pass.agent_at,
+            )?;
         }
     }
     Ok(())

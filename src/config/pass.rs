@@ -18,7 +18,10 @@ const OUT_PLACEHOLDERS: &[&str] = &["today", "yesterday", "task", "run"];
 enum Place<'a> {
     Out,
     /// A prompt or command of a pass, after the passes named.
-    Prompt { earlier: &'a [String], command: bool },
+    Prompt {
+        earlier: &'a [String],
+        command: bool,
+    },
 }
 
 impl Source<'_> {
@@ -103,7 +106,12 @@ impl Source<'_> {
         }
         if let Some(command) = &raw.command {
             let expected = "expected an argv array such as [\"sh\", \"make-claims.sh\", \"{out}\"]";
-            if command.get_ref().0.first().is_none_or(|p| p.trim().is_empty()) {
+            if command
+                .get_ref()
+                .0
+                .first()
+                .is_none_or(|p| p.trim().is_empty())
+            {
                 return Err(self.err(
                     command.span(),
                     format!("the command of {what} is empty or has no program; {expected}"),
@@ -150,7 +158,9 @@ impl Source<'_> {
         {
             return Err(self.err(
                 role.span(),
-                format!("the role of {what} is empty; expected a name such as \"citation verifier\""),
+                format!(
+                    "the role of {what} is empty; expected a name such as \"citation verifier\""
+                ),
             ));
         }
         Ok(PassConfig {
@@ -222,7 +232,10 @@ impl Source<'_> {
             if known {
                 continue;
             }
-            let mut allowed: Vec<String> = OUT_PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect();
+            let mut allowed: Vec<String> = OUT_PLACEHOLDERS
+                .iter()
+                .map(|p| format!("{{{p}}}"))
+                .collect();
             if let Place::Prompt { earlier, command } = place {
                 allowed.push("{out}".into());
                 if *command {

@@ -1458,7 +1458,10 @@ fn pipeline_errors_point_at_the_pass() {
         &with("out = \"x\"\n[[task.pass]]\nname = \"a\"\nprompt = \"q\"\nout = \"y\"\n"),
         8,
         8,
-        &["duplicate pass name `a` in task `post`", "already used at line 4"],
+        &[
+            "duplicate pass name `a` in task `post`",
+            "already used at line 4",
+        ],
     );
     tasks_err(
         &with("out = \"x\"\n[[task.pass]]\nname = \"b\"\nprompt = \"from {c.out}\"\nout = \"y\"\n"),

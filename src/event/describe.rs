@@ -207,7 +207,10 @@ impl Event {
             ),
             Event::LockRemoved { path, reason, .. } => format!("lock_removed {path}: {reason}"),
             Event::PipelineStarted { run, task, passes } => {
-                format!("pipeline_started {run} of task {task}: {}", passes.join(" → "))
+                format!(
+                    "pipeline_started {run} of task {task}: {}",
+                    passes.join(" → ")
+                )
             }
             Event::PassStarted {
                 run,
@@ -229,7 +232,10 @@ impl Event {
             }
             Event::PipelineCancelled { run, reason } => format!(
                 "pipeline_cancelled {run}{}",
-                reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
+                reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
             ),
             Event::TurnConfined {
                 turn,

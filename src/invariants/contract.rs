@@ -23,7 +23,8 @@ pub fn check_pass(
     mode: PassMode,
     changed: &[String],
 ) -> Option<(FailureClass, String)> {
-    let violation = |rule: String| Some((FailureClass::ContractViolation, format!("{out}: {rule}")));
+    let violation =
+        |rule: String| Some((FailureClass::ContractViolation, format!("{out}: {rule}")));
     if mode == PassMode::ReadOnly {
         let others: Vec<&str> = changed
             .iter()
@@ -37,9 +38,7 @@ pub fn check_pass(
             };
             return Some((
                 FailureClass::ContractViolation,
-                format!(
-                    "{first}{more}: changed by a read-only pass, which may change only {out}"
-                ),
+                format!("{first}{more}: changed by a read-only pass, which may change only {out}"),
             ));
         }
     }
@@ -54,7 +53,10 @@ pub fn check_pass(
         at.push(c);
         match std::fs::symlink_metadata(&at) {
             Err(_) => {
-                return Some((FailureClass::EmptyDeliverable, format!("{out}: not produced")));
+                return Some((
+                    FailureClass::EmptyDeliverable,
+                    format!("{out}: not produced"),
+                ));
             }
             Ok(m) if m.file_type().is_symlink() => {
                 return violation("a symbolic link, not a file".into());
@@ -72,8 +74,10 @@ pub fn check_pass(
         return violation(format!("{} bytes, over max_bytes = {max}", meta.len()));
     }
     let mut bytes = Vec::new();
-    let read = std::fs::File::open(&at)
-        .and_then(|f| f.take(contract.max_bytes.unwrap_or(READ_LIMIT)).read_to_end(&mut bytes));
+    let read = std::fs::File::open(&at).and_then(|f| {
+        f.take(contract.max_bytes.unwrap_or(READ_LIMIT))
+            .read_to_end(&mut bytes)
+    });
     if let Err(e) = read {
         return violation(format!("unreadable: {e}"));
     }
@@ -125,7 +129,10 @@ mod tests {
         let t = tree(&[
             ("w/claims.json", "{\n  \"a\": 1,\n  oops\n}\n"),
             ("w/ok.json", "[1]"),
-            ("posts/d.md", "# Post\n## Summary\ntext\n```\n## Sources\n```\n"),
+            (
+                "posts/d.md",
+                "# Post\n## Summary\ntext\n```\n## Sources\n```\n",
+            ),
             ("blank.md", " \n\n"),
         ]);
         let json = Contract {
@@ -134,7 +141,10 @@ mod tests {
         };
         assert_eq!(
             check(&t, "w/claims.json", &json),
-            Some((ContractViolation, "w/claims.json: not valid JSON at line 3".into()))
+            Some((
+                ContractViolation,
+                "w/claims.json: not valid JSON at line 3".into()
+            ))
         );
         assert_eq!(check(&t, "w/ok.json", &json), None);
         let headings = Contract {
@@ -143,7 +153,10 @@ mod tests {
         };
         assert_eq!(
             check(&t, "posts/d.md", &headings),
-            Some((ContractViolation, "posts/d.md: missing heading `Sources`".into()))
+            Some((
+                ContractViolation,
+                "posts/d.md: missing heading `Sources`".into()
+            ))
         );
         let level = Contract {
             headings: vec!["### Summary".into()],
@@ -180,7 +193,13 @@ mod tests {
         let t = tree(&[("audit.md", "- claim 2 has no source\n")]);
         let changed = ["audit.md".to_string(), "posts/d.md".into(), "x".into()];
         assert_eq!(
-            check_pass(t.path(), "audit.md", &Contract::default(), PassMode::ReadOnly, &changed),
+            check_pass(
+                t.path(),
+                "audit.md",
+                &Contract::default(),
+                PassMode::ReadOnly,
+                &changed
+            ),
             Some((
                 FailureClass::ContractViolation,
                 "posts/d.md and 1 more: changed by a read-only pass, which may change only \
@@ -190,7 +209,13 @@ mod tests {
         );
         let only = ["audit.md".to_string()];
         assert_eq!(
-            check_pass(t.path(), "audit.md", &Contract::default(), PassMode::ReadOnly, &only),
+            check_pass(
+                t.path(),
+                "audit.md",
+                &Contract::default(),
+                PassMode::ReadOnly,
+                &only
+            ),
             None
         );
     }

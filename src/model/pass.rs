@@ -102,7 +102,15 @@ mod tests {
             serde_json::to_string(&PassMode::ReadOnly).unwrap(),
             "\"read-only\""
         );
-        assert_eq!(serde_json::to_string(&PassGate::Review).unwrap(), "\"review\"");
-        assert!("maybe".parse::<PassGate>().unwrap_err().contains("auto, review"));
+        assert_eq!(
+            serde_json::to_string(&PassGate::Review).unwrap(),
+            "\"review\""
+        );
+        assert!(
+            "maybe"
+                .parse::<PassGate>()
+                .unwrap_err()
+                .contains("auto, review")
+        );
     }
 }

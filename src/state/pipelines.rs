@@ -169,9 +169,7 @@ impl State {
         match (turn.state, turn.failure) {
             (TurnState::Running, _) => PipelineState::Running,
             (TurnState::AwaitingReview, None) => PipelineState::AwaitingReview,
-            (TurnState::Landed, _) if p.passes.last() == Some(&current.pass) => {
-                PipelineState::Done
-            }
+            (TurnState::Landed, _) if p.passes.last() == Some(&current.pass) => PipelineState::Done,
             (TurnState::Landed, _) => PipelineState::Paused,
             _ => PipelineState::Failed,
         }

@@ -222,7 +222,9 @@ impl Workspace {
         let p = self.pipeline(run)?.clone();
         let state = self.state.pipeline_state(&p);
         if matches!(state, PipelineState::Done | PipelineState::Cancelled) {
-            return Err(Error::Refused(format!("{run} is {state}; nothing to cancel")));
+            return Err(Error::Refused(format!(
+                "{run} is {state}; nothing to cancel"
+            )));
         }
         self.append(vec![Event::PipelineCancelled {
             run: run.to_string(),
