@@ -14,6 +14,8 @@ case "$2" in
   claims) printf '{"claims": [{"text": "leash lands turns", "source": "README.md"}]}\n' > "$out" ;;
   draft) printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
   nosources) printf '# Post\n\n## Summary\nNothing cited.\n' > "$out" ;;
+  held) if [ -f "$4" ]; then exec sleep 600; fi
+         printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
   audit) printf 'every claim of %s is supported\n' "$3" > "$out" ;;
   audit-and-edit) printf 'one claim is unsupported\n' > "$out"; echo "edited by the audit" >> README.md ;;
 esac
@@ -279,4 +281,48 @@ fn config_errors_of_passes_point_at_file_line_and_column() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_pass_interrupted_by_kill_9_of_its_supervisor_is_resumed() {
+    let hold = tempfile::NamedTempFile::new().unwrap();
+    let held = tasks("held", "audit", "").replace(
+        "\"{extract.out}\"]",
+        &format!(
+            "\"{{extract.out}}\", {:?}]",
+            hold.path().display().to_string()
+        ),
+    );
+    let r = repo(&held);
+    let child = r
+        .cmd(&["run", "--task", "post"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = r.wait_for_event("the draft's agent started", |e| {
+        e["kind"] == "turn_started" && e["turn"] == "t2"
+    });
+    let kill = |pid: &Value| {
+        let pid = pid.as_u64().unwrap().to_string();
+        std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap();
+    };
+    kill(&started["supervisor_pid"]);
+    kill(&started["agent_pid"]);
+    let mut child = child;
+    child.wait().unwrap();
+    // The run stands at its interrupted pass; resuming starts it again.
+    let p = show(&r, "p1");
+    assert_eq!(p["state"], "failed", "{p:#}");
+    assert_eq!(pass(&p, "draft")["state"], "interrupted");
+    drop(hold);
+    let resumed = r.run(&["pipeline", "resume", "p1"]);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    let p = show(&r, "p1");
+    assert_eq!(p["state"], "done", "{p:#}");
+    assert_eq!(pass(&p, "draft")["turn"], "t3");
+    assert_eq!(pass(&p, "draft")["attempts"], 2);
 }
