@@ -143,7 +143,20 @@ fn a_three_pass_pipeline_lands_pass_by_pass() {
 #[test]
 fn a_contract_failure_stops_the_pipeline_and_resume_completes_it() {
     let r = repo(&tasks("nosources", "audit", ""));
-    let run = r.run(&["run", "--task", "post"]);
+    // A fold snapshot after every event: the run must read back from it.
+    let out = r
+        .cmd(&["run", "--task", "post"])
+        .env("LEASH_SNAPSHOT_EVERY", "1")
+        .output()
+        .unwrap();
+    let run = common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(r.file(".git/leash/snapshot/live.json").exists());
+    let live = std::fs::read_to_string(r.file(".git/leash/snapshot/live.json")).unwrap();
+    assert!(live.contains("\"pipelines\":[{\"id\":\"p1\""), "{live}");
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.stdout, "p1\n");
     let reason = "failed with contract_violation: posts/post-p1.md: missing heading `Sources`; \

@@ -166,7 +166,7 @@ fn fold_id() -> &'static str {
 /// A hash of the code that folds (computed when leash is built, not in
 /// every process that opens the journal).
 const FOLD_HASH: u64 = {
-    let sources: [&[u8]; 14] = [
+    let sources: [&[u8]; 15] = [
         env!("CARGO_PKG_VERSION").as_bytes(),
         include_bytes!("../state/mod.rs"),
         include_bytes!("../state/brief.rs"),
@@ -180,6 +180,7 @@ const FOLD_HASH: u64 = {
         include_bytes!("../event/describe.rs"),
         include_bytes!("../invariants/mod.rs"),
         include_bytes!("../model.rs"),
+        include_bytes!("../model/pass.rs"),
         include_bytes!("mod.rs"),
         include_bytes!("snapshot.rs"),
     ];

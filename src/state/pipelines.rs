@@ -237,3 +237,119 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Record;
+
+    fn fold(lines: &[&str]) -> State {
+        let mut state = State::default();
+        for (i, line) in lines.iter().enumerate() {
+            state.apply(&Record {
+                v: crate::journal::VERSION,
+                seq: i as u64 + 1,
+                ts: "2026-01-01T00:00:00.000Z".into(),
+                event: serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")),
+            });
+        }
+        state
+    }
+
+    const STARTED: &str =
+        r#"{"kind":"pipeline_started","run":"p1","task":"post","passes":["extract","draft"]}"#;
+
+    fn created(turn: &str) -> String {
+        format!(
+            r#"{{"kind":"turn_created","turn":"{turn}","task":"post","agent":"generic","turn_kind":"isolated","risk":"low","base":null,"title":"post"}}"#
+        )
+    }
+
+    fn pass(turn: &str, pass: &str, gate: &str) -> String {
+        format!(
+            r#"{{"kind":"pass_started","run":"p1","pass":"{pass}","turn":"{turn}","out":"{pass}.md","contract":{{"json":true}},"mode":"read-only","gate":"{gate}"}}"#
+        )
+    }
+
+    fn finished(turn: &str, files: u32, failure: Option<&str>) -> String {
+        let failure = failure
+            .map(|f| format!(r#","failure":"{f}""#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"kind":"turn_finished","turn":"{turn}","exit":0,"files_changed":{files},"insertions":1,"deletions":0,"reason":"why"{failure}}}"#
+        )
+    }
+
+    fn landed(turn: &str) -> String {
+        format!(
+            r#"{{"kind":"turn_landed","turn":"{turn}","commit":"0123456789012345678901234567890123456789"}}"#
+        )
+    }
+
+    fn state_of(lines: &[&str]) -> (PipelineState, Vec<&'static str>) {
+        let s = fold(lines);
+        let p = s.pipeline("p1").expect("folded");
+        let words = s.pass_views(p).iter().map(|v| v.word()).collect();
+        (s.pipeline_state(p), words)
+    }
+
+    #[test]
+    fn a_run_stands_where_its_latest_pass_turn_stands() {
+        use PipelineState::*;
+        let (c1, p1, f1, l1) = (
+            created("t1"),
+            pass("t1", "extract", "auto"),
+            finished("t1", 1, None),
+            landed("t1"),
+        );
+        let (c2, p2) = (created("t2"), pass("t2", "draft", "auto"));
+        assert_eq!(state_of(&[STARTED]), (Paused, vec!["pending", "pending"]));
+        assert_eq!(
+            state_of(&[STARTED, &c1, &p1]),
+            (Running, vec!["running", "pending"])
+        );
+        assert_eq!(
+            state_of(&[STARTED, &c1, &p1, &f1]),
+            (AwaitingReview, vec!["awaiting_review", "pending"])
+        );
+        assert_eq!(
+            state_of(&[STARTED, &c1, &p1, &f1, &l1]),
+            (Paused, vec!["landed", "pending"])
+        );
+        let failed = finished("t2", 1, Some("contract_violation"));
+        assert_eq!(
+            state_of(&[STARTED, &c1, &p1, &f1, &l1, &c2, &p2, &failed]),
+            (Failed, vec!["landed", "failed"])
+        );
+        let (f2, l2) = (finished("t2", 1, None), landed("t2"));
+        assert_eq!(
+            state_of(&[STARTED, &c1, &p1, &f1, &l1, &c2, &p2, &f2, &l2]),
+            (Done, vec!["landed", "landed"])
+        );
+        let cancelled = r#"{"kind":"pipeline_cancelled","run":"p1","reason":"enough"}"#;
+        assert_eq!(state_of(&[STARTED, &c1, &p1, cancelled]).0, Cancelled);
+        let s = fold(&[STARTED, &c1, &p1]);
+        let (p, a) = s.pass_of("t1").unwrap();
+        assert_eq!(
+            (p.id.as_str(), a.pass.as_str(), a.mode),
+            ("p1", "extract", PassMode::ReadOnly)
+        );
+        assert!(a.contract.json);
+        assert_eq!(s.next_run_id(), "p2");
+        // The pass's start is in its turn's own log.
+        assert_eq!(s.turn("t1").unwrap().log[1].kind, "pass_started");
+    }
+
+    #[test]
+    fn a_resumed_run_takes_the_passes_as_committed_now() {
+        let resumed = r#"{"kind":"pipeline_resumed","run":"p1","pass":"draft","passes":["extract","draft","audit"]}"#;
+        let s = fold(&[STARTED, resumed]);
+        assert_eq!(
+            s.pipeline("p1").unwrap().passes,
+            ["extract", "draft", "audit"]
+        );
+        let twice = fold(&[STARTED, STARTED]);
+        assert_eq!(twice.pipelines().len(), 1);
+        assert!(twice.warnings[0].contains("started twice"));
+    }
+}
