@@ -339,3 +339,28 @@ fn a_pass_interrupted_by_kill_9_of_its_supervisor_is_resumed() {
     assert_eq!(pass(&p, "draft")["turn"], "t3");
     assert_eq!(pass(&p, "draft")["attempts"], 2);
 }
+
+#[test]
+fn a_pass_with_a_review_gate_pauses_the_run_until_it_is_resumed() {
+    let gated = tasks("draft", "audit", "").replace(
+        "contract = { json = true }",
+        "contract = { json = true }\ngate = \"review\"",
+    );
+    let r = repo(&gated);
+    let run = r.run(&["run", "--task", "post"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("p1: paused after pass extract (t1); `leash pipeline resume p1` goes on"),
+        "{}",
+        run.stderr
+    );
+    let p = show(&r, "p1");
+    assert_eq!(p["state"], "paused");
+    assert_eq!(pass(&p, "extract")["state"], "landed");
+    assert_eq!(pass(&p, "draft")["state"], "pending");
+    let resumed = r.run(&["pipeline", "resume", "p1"]);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert!(resumed.stderr.contains("p1: resumed at pass draft"), "{}", resumed.stderr);
+    assert_eq!(show(&r, "p1")["state"], "done");
+}

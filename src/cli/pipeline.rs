@@ -260,7 +260,7 @@ fn show(ws: &Workspace, p: &Pipeline) {
         if v.attempts > 1 {
             line.push_str(&format!(" · attempt {}", v.attempts));
         }
-        say!("{line}");
+        say!("{}", line.trim_end());
         if let (Some(f), Some(reason)) = (v.failure, v.reason) {
             say!("  {:<12} {f}: {reason}", "");
         }
