@@ -1503,3 +1503,21 @@ fn pipeline_errors_point_at_the_pass() {
         &["pass `a` of task `post` names agent `gpt`, which is not configured"],
     );
 }
+
+#[test]
+fn the_tasks_templates_pipeline_example_is_valid_once_uncommented() {
+    let example = TASKS_TEMPLATE
+        .split("Uncommented, this example is a valid pipeline:\n#\n")
+        .nth(1)
+        .expect("the template has its example");
+    let text: String = example
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#')))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let t = parse_tasks(&text, tasks_path()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    check_tasks(&t, &template_config(), tasks_path()).unwrap();
+    let post = t.find("post").unwrap();
+    let names: Vec<&str> = post.passes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["extract", "draft", "audit"]);
+}
