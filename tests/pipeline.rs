@@ -361,6 +361,73 @@ fn a_pass_with_a_review_gate_pauses_the_run_until_it_is_resumed() {
     assert_eq!(pass(&p, "draft")["state"], "pending");
     let resumed = r.run(&["pipeline", "resume", "p1"]);
     assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
-    assert!(resumed.stderr.contains("p1: resumed at pass draft"), "{}", resumed.stderr);
+    assert!(
+        resumed.stderr.contains("p1: resumed at pass draft"),
+        "{}",
+        resumed.stderr
+    );
     assert_eq!(show(&r, "p1")["state"], "done");
+}
+
+#[test]
+fn the_gate_of_a_read_only_pass_denies_every_change_but_its_out() {
+    let r = repo(&tasks("draft", "audit", ""));
+    // The audit asks the gate as Claude Code would before each write, and
+    // writes its out only when allowed.
+    let out = tempfile::tempdir().unwrap();
+    let audit = r#"pre() {
+  printf '{"hook_event_name":"PreToolUse","session_id":"s","cwd":"%s","tool_name":"%s","tool_use_id":"%s","tool_input":{"file_path":"%s","content":"x","command":"touch x"}}' "$PWD" "$1" "$2" "$3" | "$LEASH_BIN" hook claude
+}
+pre Write w1 "$PWD/$1" > "$OUT/out.json"
+pre Edit w2 "$PWD/README.md" > "$OUT/other.json"
+pre Write w3 "$PWD/work/../$1" > "$OUT/dotted.json"
+pre Bash b1 "" > "$OUT/bash.json"
+grep -q '"allow"' "$OUT/out.json" && mkdir -p "$(dirname "$1")" && echo "all supported" > "$1"
+true
+"#;
+    r.write("bin/audit.sh", audit);
+    // The script writes the gate's answers outside its worktree: this test
+    // is about the gate, so confinement is off.
+    r.write(
+        ".leash/config.toml",
+        &format!("{CONFIG}\n[run]\nconfine = \"off\"\n"),
+    );
+    let tasks_toml = tasks("draft", "audit", "").replace(
+        "command = [\"sh\", \"bin/pass.sh\", \"{out}\", \"audit\", \"{draft.out}\"]",
+        "command = [\"sh\", \"bin/audit.sh\", \"{out}\"]",
+    );
+    r.write(".leash/tasks.toml", &tasks_toml);
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-q", "-m", "an audit that asks the gate"]);
+    let run = r
+        .cmd(&["run", "--task", "post"])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .env("OUT", out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let answer = |name: &str| -> Value {
+        let text = std::fs::read_to_string(out.path().join(name)).unwrap();
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    let decision = |v: &Value| v["hookSpecificOutput"]["permissionDecision"].clone();
+    let reason = |v: &Value| v["hookSpecificOutput"]["permissionDecisionReason"].clone();
+    assert_eq!(
+        decision(&answer("out.json")),
+        "allow",
+        "{}",
+        answer("out.json")
+    );
+    assert_eq!(decision(&answer("dotted.json")), "allow");
+    for denied in ["other.json", "bash.json"] {
+        let v = answer(denied);
+        assert_eq!(decision(&v), "deny", "{denied}: {v}");
+        assert_eq!(
+            reason(&v),
+            "leash: pass audit of p1 is read-only: it may change only work/post/p1/audit.md"
+        );
+    }
+    let p = show(&r, "p1");
+    assert_eq!(p["state"], "done", "{p:#}");
 }
