@@ -178,32 +178,6 @@ pub struct Confinement {
     pub warning: Option<String>,
 }
 
-impl Confinement {
-    /// One line for a person: "yes, by Landlock ABI 7 (13 writable paths);
-    /// network denied except TCP 443" or "NO — why".
-    pub fn summary(&self) -> String {
-        let mut s = if self.confined {
-            format!(
-                "yes, by Landlock ABI {} ({})",
-                self.abi.unwrap_or(0),
-                crate::words::count(self.writable.len(), "writable path")
-            )
-        } else {
-            "NO".to_string()
-        };
-        if let Some(ports) = &self.connect_ports {
-            s.push_str(&format!(
-                "; network denied except TCP {}",
-                crate::words::ports_text(ports)
-            ));
-        }
-        if let Some(w) = &self.warning {
-            s.push_str(&format!(" — {w}"));
-        }
-        s
-    }
-}
-
 /// The latest check of the workspace as a whole (`leash check`, or a turn's
 /// tree, whichever came last).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! Questions asked of the folded state: what waits for the operator, an
-//! action by id, a session's running in-place turn.
+//! action by id, a session's running in-place turn; how a turn was confined.
 
-use super::{ActionInfo, State, Turn, action_index};
+use super::{ActionInfo, Confinement, State, Turn, action_index};
 use crate::model::{TurnKind, TurnState};
 
 impl State {
@@ -28,5 +28,31 @@ impl State {
                 && t.state == TurnState::Running
                 && t.session.as_deref() == Some(session)
         })
+    }
+}
+
+impl Confinement {
+    /// One line for a person: "yes, by Landlock ABI 7 (13 writable paths);
+    /// network denied except TCP 443" or "NO — why".
+    pub fn summary(&self) -> String {
+        let mut s = if self.confined {
+            format!(
+                "yes, by Landlock ABI {} ({})",
+                self.abi.unwrap_or(0),
+                crate::words::count(self.writable.len(), "writable path")
+            )
+        } else {
+            "NO".to_string()
+        };
+        if let Some(ports) = &self.connect_ports {
+            s.push_str(&format!(
+                "; network denied except TCP {}",
+                crate::words::ports_text(ports)
+            ));
+        }
+        if let Some(w) = &self.warning {
+            s.push_str(&format!(" — {w}"));
+        }
+        s
     }
 }
