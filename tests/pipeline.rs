@@ -431,3 +431,43 @@ true
     let p = show(&r, "p1");
     assert_eq!(p["state"], "done", "{p:#}");
 }
+
+#[test]
+fn cancel_ends_a_running_pass_and_the_run() {
+    let hold = tempfile::NamedTempFile::new().unwrap();
+    let held = tasks("held", "audit", "").replace(
+        "\"{extract.out}\"]",
+        &format!(
+            "\"{{extract.out}}\", {:?}]",
+            hold.path().display().to_string()
+        ),
+    );
+    let r = repo(&held);
+    let child = r
+        .cmd(&["run", "--task", "post"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    r.wait_for_event("the draft's agent started", |e| {
+        e["kind"] == "turn_started" && e["turn"] == "t2"
+    });
+    let c = r.ok(&["pipeline", "cancel", "p1"]);
+    assert_eq!(
+        c.stdout,
+        "p1: cancelled; its running pass t2 is being cancelled\n"
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let p = show(&r, "p1");
+    assert_eq!(p["state"], "cancelled", "{p:#}");
+    assert_eq!(pass(&p, "draft")["failure"], "cancelled");
+    assert_eq!(pass(&p, "audit")["state"], "pending");
+    let again = r.run(&["pipeline", "cancel", "p1"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("p1 is cancelled; nothing to cancel"),
+        "{}",
+        again.stderr
+    );
+}

@@ -205,11 +205,23 @@ impl Workspace {
             )));
         }
         let passes: Vec<String> = task.passes.iter().map(|p| p.name.clone()).collect();
-        self.append(vec![Event::PipelineResumed {
-            run: run.to_string(),
-            pass: again.clone(),
-            passes,
-        }])?;
+        // Under the journal lock, the run is still where it was seen: two
+        // resumes at once start the pass once.
+        let seen = p.attempts.len();
+        self.transact(|state| {
+            let now = state.pipeline(run).map(|p| p.attempts.len());
+            if now != Some(seen) {
+                return Err(Error::Refused(format!(
+                    "{run} moved on while it was being resumed; see `leash pipeline show {run}`"
+                )));
+            }
+            let resumed = Event::PipelineResumed {
+                run: run.to_string(),
+                pass: again.clone(),
+                passes: passes.clone(),
+            };
+            Ok((vec![resumed], ()))
+        })?;
         Ok(Some(PassStart {
             pass: again,
             prompt,
