@@ -471,3 +471,35 @@ fn cancel_ends_a_running_pass_and_the_run() {
         again.stderr
     );
 }
+
+#[test]
+fn resume_with_a_new_prompt_gives_the_failed_pass_that_prompt() {
+    // The draft writes its prompt as the post: the prompt is what fails.
+    let prompted = tasks("draft", "audit", "").replace(
+        "command = [\"sh\", \"bin/pass.sh\", \"{out}\", \"draft\", \"{extract.out}\"]",
+        "prompt = \"# Post from {extract.out}\"\n\
+         command = [\"sh\", \"-c\", \"mkdir -p posts && printf '%s\\\\n' \\\"$1\\\" > \\\"$0\\\"\", \"{out}\", \"{prompt}\"]",
+    );
+    let r = repo(&prompted);
+    let run = r.run(&["run", "--task", "post"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("posts/post-p1.md: missing heading `Summary`"),
+        "{}",
+        run.stderr
+    );
+    let resumed = r.run(&[
+        "pipeline",
+        "resume",
+        "p1",
+        "--prompt",
+        "# Post\n## Summary\nFrom {extract.out} ({run} of {task}).\n## Sources\n- README.md",
+    ]);
+    assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
+    assert_eq!(
+        r.read("posts/post-p1.md"),
+        "# Post\n## Summary\nFrom work/post/p1/claims.json (p1 of post).\n## Sources\n- README.md\n"
+    );
+    assert_eq!(show(&r, "p1")["state"], "done");
+}
