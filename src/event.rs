@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::short;
 
 use crate::model::{
-    AutonomyLevel, DecidedBy, Decision, FailureClass, PartialVerdict, Receipt, RiskClass, TurnKind,
+    AutonomyLevel, Contract, DecidedBy, Decision, FailureClass, PartialVerdict, PassGate, PassMode,
+    Receipt, RiskClass, TurnKind,
 };
 
 /// One line of the journal.
@@ -356,6 +357,43 @@ pub enum Event {
         turn: Option<String>,
         reason: String,
     },
+    /// A pipeline run of a task with passes began (`leash run --task`).
+    PipelineStarted {
+        run: String,
+        task: String,
+        /// Its passes' names, in order, as the committed tasks file had them.
+        passes: Vec<String>,
+    },
+    /// A pass of a pipeline run began as turn `turn` (appended with the
+    /// turn's `turn_created`): what its `out` must be, as committed then.
+    PassStarted {
+        run: String,
+        pass: String,
+        turn: String,
+        /// Repo-relative, placeholders filled in.
+        out: String,
+        #[serde(default)]
+        contract: Contract,
+        #[serde(default)]
+        mode: PassMode,
+        #[serde(default)]
+        gate: PassGate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        role: Option<String>,
+    },
+    /// The operator resumed a pipeline run at `pass`, with the passes as
+    /// the committed tasks file has them now.
+    PipelineResumed {
+        run: String,
+        pass: String,
+        passes: Vec<String>,
+    },
+    /// The operator cancelled a pipeline run: no further pass starts.
+    PipelineCancelled {
+        run: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// The operator was told, by the `[notify] command`, that `item` (an
     /// action id, or the turn's own id for its review) waits for them: no
     /// process tells them of it again.
@@ -484,6 +522,10 @@ impl Event {
             Event::AgentSession { .. } => "agent_session",
             Event::LimitResets { .. } => "limit_resets",
             Event::Notified { .. } => "notified",
+            Event::PipelineStarted { .. } => "pipeline_started",
+            Event::PassStarted { .. } => "pass_started",
+            Event::PipelineResumed { .. } => "pipeline_resumed",
+            Event::PipelineCancelled { .. } => "pipeline_cancelled",
         }
     }
 
@@ -512,7 +554,8 @@ impl Event {
             | Event::TurnFollows { turn, .. }
             | Event::AgentSession { turn, .. }
             | Event::LimitResets { turn, .. }
-            | Event::Notified { turn, .. } => Some(turn),
+            | Event::Notified { turn, .. }
+            | Event::PassStarted { turn, .. } => Some(turn),
             Event::InvariantsChecked { turn, .. } | Event::LockRemoved { turn, .. } => {
                 turn.as_deref()
             }
@@ -522,7 +565,10 @@ impl Event {
             Event::AutonomySet { .. }
             | Event::RuleAdded { .. }
             | Event::SessionStarted { .. }
-            | Event::SessionEnded { .. } => None,
+            | Event::SessionEnded { .. }
+            | Event::PipelineStarted { .. }
+            | Event::PipelineResumed { .. }
+            | Event::PipelineCancelled { .. } => None,
         }
     }
 
@@ -536,6 +582,17 @@ impl Event {
             && !is_turn_id(turn)
         {
             return Err(format!("turn id `{}` is not t<digits>", one_line(turn)));
+        }
+        if let Event::PipelineStarted { run, .. }
+        | Event::PassStarted { run, .. }
+        | Event::PipelineResumed { run, .. }
+        | Event::PipelineCancelled { run, .. } = self
+            && !crate::model::is_run_id(run)
+        {
+            return Err(format!(
+                "pipeline run id `{}` is not p<digits>",
+                one_line(run)
+            ));
         }
         let action = match self {
             Event::ActionRequested { action, turn, .. } => {

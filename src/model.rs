@@ -47,6 +47,9 @@ macro_rules! words {
 }
 pub(crate) use words;
 
+mod pass;
+pub use pass::{Budget, Contract, PassGate, PassMode, is_pass_name, is_run_id, run_number};
+
 /// How much harm a turn can do. Ordered: `Low < Medium < High`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

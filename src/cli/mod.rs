@@ -9,6 +9,7 @@ mod decide;
 mod follow;
 mod init;
 pub mod out;
+mod pipeline;
 mod provenance;
 mod rules;
 mod run;
@@ -213,6 +214,20 @@ detached. In the console, `A` on a held action allows it and offers the same.")]
     Allow(ActionArg),
     /// Refuse a waiting action; the agent is told the reason.
     Deny(DenyArgs),
+    /// Pipeline runs of tasks with [[task.pass]]: `leash pipeline list|show|resume|cancel`.
+    #[command(long_about = "\
+A task in .leash/tasks.toml with [[task.pass]] tables is a pipeline: `leash run --task T` \
+prints the run's id (p1, p2, …) and runs its passes one by one, each an isolated turn on \
+the branch head, which holds the landed pass before it. A pass whose `out` breaks its \
+contract fails (empty_deliverable or contract_violation, naming the file and the rule) \
+and the run stops there; a pass that waits for review is waited for. `list` shows the \
+runs, `show RUN` their passes with state, turn and failure, `resume RUN [--prompt TEXT]` \
+starts the failed, rejected or interrupted pass again as the committed tasks.toml defines \
+it now (or goes on after a landed pass), and `cancel RUN` stops a run.")]
+    Pipeline {
+        #[command(subcommand)]
+        op: pipeline::PipelineOp,
+    },
     /// The hook endpoint the agents call: reads one hook event as JSON on stdin, answers in the agent's dialect.
     #[command(long_about = "\
 The hook endpoint Claude Code and Codex call (install it with `leash hooks install`). \
@@ -697,6 +712,7 @@ fn wants_json(command: &Option<Command>) -> bool {
                 RulesOp::Suggest(a) => a.json,
                 RulesOp::Add(a) => a.json,
             },
+            Command::Pipeline { op } => op.json(),
             Command::Hook { .. }
             | Command::Demo(_)
             | Command::DemoAgent { .. }
@@ -895,7 +911,8 @@ fn dispatch(cli: Cli) -> CliResult {
             | Command::Rules {
                 op: RulesOp::Suggest(_)
             }
-    ) || matches!(&command, Command::Autonomy(a) if a.words.is_empty() && !a.save);
+    ) || matches!(&command, Command::Autonomy(a) if a.words.is_empty() && !a.save)
+        || matches!(&command, Command::Pipeline { op } if op.reads_only());
     let mut ws = if read_only {
         open_read_only(&dir)?
     } else {
@@ -933,6 +950,7 @@ fn dispatch(cli: Cli) -> CliResult {
             RulesOp::Suggest(a) => rules::suggest(&ws, a.json),
             RulesOp::Add(a) => rules::add(&mut ws, a),
         },
+        Command::Pipeline { op } => pipeline::pipeline(&mut ws, op),
     }
 }
 

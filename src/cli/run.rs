@@ -17,7 +17,14 @@ use crate::{say, tell};
 /// and returns.
 pub fn detach(dir: &std::path::Path, command: super::Command) -> CliResult {
     let (root, spec) = match command {
-        super::Command::Run(a) => (dir.to_path_buf(), spec_of(a)),
+        super::Command::Run(a) => {
+            if let Some(task) = &a.task
+                && super::open(dir)?.is_pipeline(task)
+            {
+                refuse_for_pipeline(task, &a)?;
+            }
+            (dir.to_path_buf(), spec_of(a))
+        }
         super::Command::Replay(a) => {
             let ws = super::open(dir)?;
             let spec = ws.replay_spec(&a.turn, a.on_head, a.prompt)?;
@@ -68,7 +75,33 @@ fn redirect_output(path: &std::path::Path, fds: &[i32]) -> Result<(), Failure> {
 /// Creates the turn and supervises it to its end.
 pub fn run(ws: &mut Workspace, a: RunArgs) -> CliResult {
     let json = a.json;
+    if let Some(task) = a.task.as_deref().filter(|t| ws.is_pipeline(t)) {
+        refuse_for_pipeline(task, &a)?;
+        return super::pipeline::run_task(ws, task, json);
+    }
     run_spec(ws, &spec_of(a), json)
+}
+
+/// What `leash run --task` of a pipeline does not take: each pass brings
+/// its own agent, prompt, risk and base.
+fn refuse_for_pipeline(task: &str, a: &RunArgs) -> Result<(), Failure> {
+    let given = [
+        ("--agent", a.agent.is_some()),
+        ("--prompt", a.prompt.is_some()),
+        ("--risk", a.risk.is_some()),
+        ("--title", a.title.is_some()),
+        ("--timeout", a.timeout.is_some()),
+        ("--base", a.base.is_some()),
+        ("--detach", a.detach),
+        ("a command after `--`", !a.command.is_empty()),
+    ];
+    match given.iter().find(|(_, g)| *g) {
+        Some((what, _)) => Err(Failure::usage(format!(
+            "task `{task}` is a pipeline: its passes bring their own agents and prompts, so \
+             `leash run --task {task}` takes no {what}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The turn `leash run`'s arguments ask for.

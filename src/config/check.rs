@@ -344,7 +344,22 @@ impl Source<'_> {
                 Some(_) => {}
             }
         }
-        if raw.prompt.is_none() && raw.command.is_none() {
+        if !raw.pass.is_empty() {
+            let own = [
+                ("prompt", raw.prompt.as_ref().map(Spanned::span)),
+                ("command", raw.command.as_ref().map(Spanned::span)),
+                ("deliverable", raw.deliverable.as_ref().map(Spanned::span)),
+            ];
+            if let Some((key, Some(at))) = own.into_iter().find(|(_, at)| at.is_some()) {
+                return Err(self.err(
+                    at,
+                    format!(
+                        "task `{tname}` has passes, so it has no `{key}` of its own; expected \
+                         it in a [[task.pass]] (each pass has its own, and its `out`)"
+                    ),
+                ));
+            }
+        } else if raw.prompt.is_none() && raw.command.is_none() {
             return Err(self.err(
                 span,
                 format!(
@@ -356,7 +371,9 @@ impl Source<'_> {
         if let Some(d) = &raw.deliverable {
             self.check_deliverable(tname, d)?;
         }
+        let passes = self.passes(tname, raw.pass)?;
         Ok(TaskConfig {
+            passes,
             name: name.into_inner(),
             agent: raw.agent.map(Spanned::into_inner),
             risk: raw.risk.map(|w| w.0),

@@ -16,6 +16,7 @@ mod check;
 mod committed;
 pub mod json;
 pub mod located;
+mod pass;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -174,47 +175,62 @@ pub fn check_tasks(
             format!("configured agents: {}", names.join(", "))
         }
     };
+    // `what` is "task `a`" or "pass `b` of task `a`".
+    let check_agent =
+        |what: &str, agent: Option<&str>, has_command: bool, at: Pos, agent_at: Pos| match agent {
+            Some(agent) if cfg.agents.contains_key(agent) => Ok(()),
+            Some("generic") if has_command => Ok(()),
+            Some("generic") => Err(ConfigError::new(
+                tasks_path,
+                agent_at,
+                format!(
+                    "{what} uses agent `generic` but has no `command`; expected \
+                     command = [\"program\", \"arg\", …] (or an [agents.generic] \
+                     entry in {CONFIG_FILE})"
+                ),
+            )),
+            Some(agent) => Err(ConfigError::new(
+                tasks_path,
+                agent_at,
+                format!(
+                    "{what} names agent `{agent}`, which is not configured in \
+                     {CONFIG_FILE}; {}, or \"generic\" with a `command`",
+                    configured()
+                ),
+            )),
+            None if !has_command && cfg.agents.is_empty() => Err(ConfigError::new(
+                tasks_path,
+                at,
+                format!(
+                    "{what} has a prompt but no agent, and {}; expected agent = \
+                     \"NAME\" with an [agents.NAME] entry, or a `command`",
+                    configured()
+                ),
+            )),
+            None => Ok(()),
+        };
     for task in &tasks.tasks {
-        match &task.agent {
-            Some(agent) if cfg.agents.contains_key(agent) => {}
-            Some(agent) if agent == "generic" && task.command.is_some() => {}
-            Some(agent) if agent == "generic" => {
-                return Err(ConfigError::new(
-                    tasks_path,
-                    task.agent_at,
-                    format!(
-                        "task `{}` uses agent `generic` but has no `command`; expected \
-                         command = [\"program\", \"arg\", …] (or an [agents.generic] \
-                         entry in {CONFIG_FILE})",
-                        task.name
-                    ),
-                ));
-            }
-            Some(agent) => {
-                return Err(ConfigError::new(
-                    tasks_path,
-                    task.agent_at,
-                    format!(
-                        "task `{}` names agent `{agent}`, which is not configured in \
-                         {CONFIG_FILE}; {}, or \"generic\" with a `command`",
-                        task.name,
-                        configured()
-                    ),
-                ));
-            }
-            None if task.command.is_none() && cfg.agents.is_empty() => {
-                return Err(ConfigError::new(
-                    tasks_path,
-                    task.at,
-                    format!(
-                        "task `{}` has a prompt but no agent, and {}; expected agent = \
-                         \"NAME\" with an [agents.NAME] entry, or a `command`",
-                        task.name,
-                        configured()
-                    ),
-                ));
-            }
-            None => {}
+        if task.passes.is_empty() {
+            let what = format!("task `{}`", task.name);
+            let has_command = task.command.is_some();
+            check_agent(
+                &what,
+                task.agent.as_deref(),
+                has_command,
+                task.at,
+                task.agent_at,
+            )?;
+        }
+        for pass in &task.passes {
+            let what = format!("pass `{}` of task `{}`", pass.name, task.name);
+            let has_command = pass.command.is_some();
+            check_agent(
+                &what,
+                pass.agent.as_deref(),
+                has_command,
+                pass.at,
+                pass.agent_at,
+            )?;
         }
     }
     Ok(())

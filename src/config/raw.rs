@@ -13,7 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use toml::Spanned;
 
 use super::{AgentFormat, Allowed, ConfineMode, NetworkMode, Prompts, Unattended};
-use crate::model::{AutonomyLevel, RiskClass};
+use crate::model::{AutonomyLevel, PassGate, PassMode, RiskClass};
 
 /// Words that a config value may be; gives `Word` its error text.
 pub(super) trait Words: FromStr {
@@ -68,6 +68,20 @@ impl Words for Prompts {
     const WHAT: &'static str = "a prompts setting";
     fn words() -> Vec<&'static str> {
         Prompts::ALL.iter().map(|c| c.as_str()).collect()
+    }
+}
+
+impl Words for PassMode {
+    const WHAT: &'static str = "a pass mode";
+    fn words() -> Vec<&'static str> {
+        PassMode::ALL.iter().map(|c| c.as_str()).collect()
+    }
+}
+
+impl Words for PassGate {
+    const WHAT: &'static str = "a pass gate";
+    fn words() -> Vec<&'static str> {
+        PassGate::ALL.iter().map(|c| c.as_str()).collect()
     }
 }
 
@@ -305,4 +319,47 @@ pub(super) struct RawTask {
     pub(super) title: Option<String>,
     pub(super) deliverable: Option<Spanned<String>>,
     pub(super) autonomy: Option<Word<AutonomyLevel>>,
+    #[serde(default)]
+    pub(super) pass: Vec<Spanned<RawPass>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[task.pass]] table")]
+pub(super) struct RawPass {
+    pub(super) name: Option<Spanned<String>>,
+    pub(super) agent: Option<Spanned<String>>,
+    pub(super) command: Option<Spanned<Argv>>,
+    pub(super) prompt: Option<Spanned<String>>,
+    pub(super) out: Option<Spanned<String>>,
+    pub(super) contract: Option<RawContract>,
+    pub(super) risk: Option<Word<RiskClass>>,
+    pub(super) autonomy: Option<Word<AutonomyLevel>>,
+    pub(super) budget: Option<RawBudget>,
+    pub(super) mode: Option<Word<PassMode>>,
+    pub(super) role: Option<Spanned<String>>,
+    pub(super) gate: Option<Word<PassGate>>,
+}
+
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a contract table with `nonempty`, `json`, `schema`, `headings` and `max_bytes`"
+)]
+pub(super) struct RawContract {
+    pub(super) nonempty: Option<Spanned<bool>>,
+    pub(super) json: Option<bool>,
+    pub(super) schema: Option<Spanned<String>>,
+    pub(super) headings: Option<Vec<Spanned<String>>>,
+    pub(super) max_bytes: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a budget table with `tokens`, `usd` and `time`"
+)]
+pub(super) struct RawBudget {
+    pub(super) tokens: Option<Spanned<i64>>,
+    pub(super) usd: Option<Spanned<f64>>,
+    pub(super) time: Option<Spanned<Dur>>,
 }

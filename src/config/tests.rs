@@ -1320,3 +1320,204 @@ fn a_risk_rule_may_lower() {
         &["bool"],
     );
 }
+
+/// The issue's example pipeline, without the `schema` this leash refuses.
+const PIPELINE: &str = r###"[[task]]
+name = "post"
+title = "Post for {today}"
+[[task.pass]]
+name = "extract"
+agent = "claude"
+prompt = "Extract every claim and its source from docs/notes/ into {out}"
+out = "work/{task}/{run}/claims.json"
+contract = { json = true, max_bytes = 20000 }
+risk = "low"
+budget = { tokens = 150000, usd = 1, time = "10m" }
+[[task.pass]]
+name = "draft"
+agent = "claude"
+prompt = "Write the post from {extract.out}"
+out = "posts/{today}.md"
+contract = { headings = ["Summary", "## Sources"] }
+gate = "review"
+[[task.pass]]
+name = "audit"
+command = ["sh", "audit.sh", "{draft.out}", "{out}"]
+mode = "read-only"
+role = "citation verifier"
+autonomy = "auto"
+out = "work/{task}/{run}/audit.md"
+"###;
+
+#[test]
+fn pipelines_are_read_pass_by_pass() {
+    let t = parse_tasks(PIPELINE, tasks_path()).unwrap_or_else(|e| panic!("{e}"));
+    let post = t.find("post").unwrap();
+    assert_eq!((post.prompt.clone(), post.command.clone()), (None, None));
+    let names: Vec<&str> = post.passes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["extract", "draft", "audit"]);
+    let [extract, draft, audit] = &post.passes[..] else {
+        panic!("three passes")
+    };
+    assert_eq!(extract.out, "work/{task}/{run}/claims.json");
+    assert_eq!(
+        extract.contract,
+        crate::model::Contract {
+            json: true,
+            headings: vec![],
+            max_bytes: Some(20000)
+        }
+    );
+    assert_eq!(extract.risk, Some(Low));
+    assert_eq!(
+        extract.budget,
+        crate::model::Budget {
+            tokens: Some(150_000),
+            usd: Some(1.0),
+            time: Some(Duration::from_secs(600))
+        }
+    );
+    assert_eq!(extract.at, Pos { line: 4, column: 1 });
+    assert_eq!(extract.agent_at, Pos { line: 6, column: 9 });
+    assert_eq!(draft.contract.headings, ["Summary", "## Sources"]);
+    assert_eq!(draft.gate, crate::model::PassGate::Review);
+    assert_eq!(draft.mode, crate::model::PassMode::Write);
+    assert_eq!(audit.mode, crate::model::PassMode::ReadOnly);
+    assert_eq!(audit.role.as_deref(), Some("citation verifier"));
+    assert_eq!(audit.autonomy, Some(Auto));
+    assert_eq!(audit.agent, None);
+    check_tasks(&t, &template_config(), tasks_path()).unwrap();
+}
+
+#[test]
+fn pipeline_errors_point_at_the_pass() {
+    let head = "[[task]]\nname = \"post\"\n[[task.pass]]\nname = \"a\"\nprompt = \"p\"\n";
+    let with = |rest: &str| format!("{head}{rest}");
+    tasks_err(&with(""), 3, 1, &["pass `a` of task `post` has no `out`"]);
+    tasks_err(
+        "[[task]]\nname = \"post\"\nprompt = \"p\"\n[[task.pass]]\nname = \"a\"\nprompt = \"p\"\nout = \"x\"\n",
+        3,
+        10,
+        &["task `post` has passes, so it has no `prompt` of its own"],
+    );
+    tasks_err(
+        &with("out = \"../x\"\n"),
+        6,
+        7,
+        &["the out of pass `a` of task `post` leaves the repository"],
+    );
+    tasks_err(
+        &with("out = \"x/{when}.md\"\n"),
+        6,
+        7,
+        &["names `{when}`", "{today}, {yesterday}, {task}, {run}"],
+    );
+    tasks_err(
+        &with("out = \"x\"\nmode = \"sideways\"\n"),
+        7,
+        8,
+        &["`sideways` is not a pass mode", "write, read-only"],
+    );
+    tasks_err(
+        &with("out = \"x\"\ngate = \"later\"\n"),
+        7,
+        8,
+        &["`later` is not a pass gate", "auto, review"],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { json = true, schema = \"s.json\" }\n"),
+        7,
+        36,
+        &["asks for `schema`", "JSON Schema is not supported"],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { nonempty = false }\n"),
+        7,
+        25,
+        &["always checked to be non-empty"],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { max_bytes = 0 }\n"),
+        7,
+        26,
+        &["`max_bytes` in the contract of pass `a` of task `post` must be above zero"],
+    );
+    tasks_err(
+        &with("out = \"x\"\nbudget = { tokens = 10, time = \"soon\" }\n"),
+        7,
+        32,
+        &["`soon` is not a duration"],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { jsn = true }\n"),
+        7,
+        14,
+        &["unknown field `jsn`", "did you mean `json`"],
+    );
+    tasks_err(
+        &with("out = \"x\"\n[[task.pass]]\nname = \"a\"\nprompt = \"q\"\nout = \"y\"\n"),
+        8,
+        8,
+        &[
+            "duplicate pass name `a` in task `post`",
+            "already used at line 4",
+        ],
+    );
+    tasks_err(
+        &with("out = \"x\"\n[[task.pass]]\nname = \"b\"\nprompt = \"from {c.out}\"\nout = \"y\"\n"),
+        9,
+        10,
+        &["names `{c.out}`", "`c` is not an earlier pass", "{a.out}"],
+    );
+    tasks_err(
+        "[[task]]\nname = \"post\"\n[[task.pass]]\nname = \"a.b\"\nprompt = \"p\"\nout = \"x\"\n",
+        4,
+        8,
+        &["`a.b` cannot name a pass"],
+    );
+    tasks_err(
+        "[[task]]\nname = \"post\"\n[[task.pass]]\nname = \"a\"\nout = \"x\"\n",
+        3,
+        1,
+        &["pass `a` of task `post` has neither `prompt` nor `command`"],
+    );
+    // A prompt may hold JSON, and a command `{prompt}`.
+    let t = parse_tasks(
+        &with("out = \"x\"\n[[task.pass]]\nname = \"b\"\nprompt = \"write {\\\"a\\\": 1} from {a.out}\"\ncommand = [\"sh\", \"{prompt}\"]\nout = \"y\"\n"),
+        tasks_path(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.tasks[0].passes.len(), 2);
+    // A pass's agent is checked against the config like a task's.
+    let e = check_tasks(
+        &parse_tasks(&with("out = \"x\"\nagent = \"gpt\"\n"), tasks_path()).unwrap(),
+        &template_config(),
+        tasks_path(),
+    )
+    .unwrap_err();
+    check_err(
+        &e,
+        tasks_path(),
+        7,
+        9,
+        &["pass `a` of task `post` names agent `gpt`, which is not configured"],
+    );
+}
+
+#[test]
+fn the_tasks_templates_pipeline_example_is_valid_once_uncommented() {
+    let example = TASKS_TEMPLATE
+        .split("Uncommented, this example is a valid pipeline:\n#\n")
+        .nth(1)
+        .expect("the template has its example");
+    let text: String = example
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l.trim_start_matches('#')))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let t = parse_tasks(&text, tasks_path()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    check_tasks(&t, &template_config(), tasks_path()).unwrap();
+    let post = t.find("post").unwrap();
+    let names: Vec<&str> = post.passes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["extract", "draft", "audit"]);
+}

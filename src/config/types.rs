@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Pos;
 use super::expand_date_placeholders;
-use crate::model::{AutonomyLevel, RiskClass, Sliders};
+use crate::model::{AutonomyLevel, Budget, Contract, PassGate, PassMode, RiskClass, Sliders};
 use crate::model::{InvariantConfig, words};
 use crate::policy::RiskRule;
 
@@ -245,6 +245,44 @@ pub struct TaskConfig {
     pub at: Pos,
     /// Where its `agent` value is (0:0 when there is none).
     pub agent_at: Pos,
+    /// Its `[[task.pass]]` tables: a task with passes is a pipeline, and
+    /// has no `prompt` or `command` of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passes: Vec<PassConfig>,
+}
+
+/// One `[[task.pass]]`: a turn of a pipeline, with a deliverable (`out`)
+/// and a contract it must meet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PassConfig {
+    /// Letters, digits, `-` and `_`; unique within its task.
+    pub name: String,
+    pub agent: Option<String>,
+    pub command: Option<Vec<String>>,
+    /// With `{today}`, `{yesterday}`, `{task}`, `{run}`, `{out}` and
+    /// `{<earlier pass>.out}` still in it.
+    pub prompt: Option<String>,
+    /// Repo-relative; `{today}`, `{yesterday}`, `{task}` and `{run}` still in it.
+    pub out: String,
+    pub contract: Contract,
+    pub risk: Option<RiskClass>,
+    pub autonomy: Option<AutonomyLevel>,
+    /// Read and kept; not enforced yet.
+    pub budget: Budget,
+    pub mode: PassMode,
+    pub role: Option<String>,
+    pub gate: PassGate,
+    /// Where the pass's table starts in the tasks file.
+    pub at: Pos,
+    /// Where its `agent` value is (0:0 when there is none).
+    pub agent_at: Pos,
+}
+
+impl TaskConfig {
+    /// The pass called `name`.
+    pub fn pass(&self, name: &str) -> Option<&PassConfig> {
+        self.passes.iter().find(|p| p.name == name)
+    }
 }
 
 impl TaskConfig {

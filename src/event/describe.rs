@@ -206,6 +206,37 @@ impl Event {
                     .unwrap_or_default()
             ),
             Event::LockRemoved { path, reason, .. } => format!("lock_removed {path}: {reason}"),
+            Event::PipelineStarted { run, task, passes } => {
+                format!(
+                    "pipeline_started {run} of task {task}: {}",
+                    passes.join(" → ")
+                )
+            }
+            Event::PassStarted {
+                run,
+                pass,
+                turn,
+                out,
+                mode,
+                ..
+            } => format!(
+                "pass_started {run} {pass} as {turn}, out {out}{}",
+                if *mode == crate::model::PassMode::ReadOnly {
+                    " (read-only)"
+                } else {
+                    ""
+                }
+            ),
+            Event::PipelineResumed { run, pass, .. } => {
+                format!("pipeline_resumed {run} at {pass}")
+            }
+            Event::PipelineCancelled { run, reason } => format!(
+                "pipeline_cancelled {run}{}",
+                reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ),
             Event::TurnConfined {
                 turn,
                 confined,

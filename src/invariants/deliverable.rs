@@ -33,7 +33,7 @@ pub(crate) fn parse(o: &Options) -> Result<Spec, String> {
 }
 
 /// `(level, text)` of an ATX heading line such as `## Summary ##`.
-fn heading(line: &str) -> Option<(usize, String)> {
+pub(super) fn heading(line: &str) -> Option<(usize, String)> {
     let line = line.trim();
     let level = line.bytes().take_while(|&b| b == b'#').count();
     let rest = &line[level..];
@@ -106,7 +106,7 @@ pub(crate) fn check(t: &Tree, s: &Spec, ctx: &Context) -> Result<Report, String>
 }
 
 /// The ATX headings of a Markdown text, outside fenced code.
-fn headings_in(text: &str) -> Vec<(usize, String)> {
+pub(super) fn headings_in(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut fence: Option<&str> = None;
     for line in text.lines() {

@@ -8,6 +8,7 @@
 mod boot;
 mod citations;
 mod command;
+mod contract;
 mod deliverable;
 mod layout;
 mod markdown;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use options::Options;
 
 pub use citations::{Citation, Problem, Require, TurnSources, check_citations};
+pub use contract::check_pass;
 
 /// The invariant kinds of DESIGN §6.
 use crate::model::INVARIANT_KINDS as KINDS;

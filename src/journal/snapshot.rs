@@ -44,7 +44,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AutonomyLevel, RiskClass};
-use crate::state::{LastCheck, Session, Span, State, Stored, Turn};
+use crate::state::{LastCheck, Pipeline, Session, Span, State, Stored, Turn};
 
 /// How many bytes at each end of the covered journal must match.
 const WINDOW: u64 = 4096;
@@ -86,6 +86,7 @@ struct LiveOut<'a> {
     sessions: &'a BTreeMap<String, Session>,
     last_check: &'a Option<LastCheck>,
     head_check: &'a Option<LastCheck>,
+    pipelines: &'a [Pipeline],
     turns: Vec<StoredOut<'a>>,
 }
 
@@ -100,6 +101,8 @@ struct LiveIn {
     sessions: BTreeMap<String, Session>,
     last_check: Option<LastCheck>,
     head_check: Option<LastCheck>,
+    #[serde(default)]
+    pipelines: Vec<Pipeline>,
     turns: Vec<Stored>,
 }
 
@@ -163,7 +166,7 @@ fn fold_id() -> &'static str {
 /// A hash of the code that folds (computed when leash is built, not in
 /// every process that opens the journal).
 const FOLD_HASH: u64 = {
-    let sources: [&[u8]; 13] = [
+    let sources: [&[u8]; 15] = [
         env!("CARGO_PKG_VERSION").as_bytes(),
         include_bytes!("../state/mod.rs"),
         include_bytes!("../state/brief.rs"),
@@ -171,11 +174,13 @@ const FOLD_HASH: u64 = {
         include_bytes!("../sanitize.rs"),
         include_bytes!("../state/denials.rs"),
         include_bytes!("../state/queries.rs"),
+        include_bytes!("../state/pipelines.rs"),
         include_bytes!("../event.rs"),
         // Events' readable lines are folded into each turn's log.
         include_bytes!("../event/describe.rs"),
         include_bytes!("../invariants/mod.rs"),
         include_bytes!("../model.rs"),
+        include_bytes!("../model/pass.rs"),
         include_bytes!("mod.rs"),
         include_bytes!("snapshot.rs"),
     ];
@@ -243,6 +248,7 @@ pub fn load(path: &Path, file: &File, settled: bool) -> Option<(State, Covers)> 
     state.sessions = live.sessions;
     state.last_check = live.last_check;
     state.head_check = live.head_check;
+    state.pipelines = live.pipelines;
     if settled {
         // Into the empty state first: the settled turns, read in order,
         // become its list as they are.
@@ -630,6 +636,7 @@ fn write_live(
         sessions: &state.sessions,
         last_check: &state.last_check,
         head_check: &state.head_check,
+        pipelines: &state.pipelines,
         turns: Vec::new(),
     };
     serde_json::to_writer(&mut *out, &head).map_err(std::io::Error::other)?;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 mod brief;
 mod confinement;
 mod denials;
+mod pipelines;
 mod queries;
 mod row;
 
@@ -15,6 +16,7 @@ use brief::TurnMeta;
 pub use brief::{Need, OrderKey, Span, Stored, order_key, order_key_at};
 pub use confinement::Confinement;
 pub use denials::{Denials, DeniedBy};
+pub use pipelines::{PassAttempt, PassView, Pipeline, PipelineState};
 pub use row::TurnRow;
 
 use crate::event::Record;
@@ -348,6 +350,8 @@ pub struct State {
     /// True while the turns that were settled at the last snapshot are not
     /// loaded (the hook gate's view): only live turns are here.
     pub(crate) settled_left_out: bool,
+    /// Pipeline runs, oldest first.
+    pub(crate) pipelines: Vec<Pipeline>,
 }
 
 impl State {
@@ -484,6 +488,9 @@ impl State {
                 agent_session: None,
                 limit_resets: None,
             });
+            return;
+        }
+        if self.apply_pipeline(&record.event, ts) {
             return;
         }
         match &record.event {
@@ -923,7 +930,11 @@ impl State {
             | Event::AutonomySet { .. }
             | Event::RuleAdded { .. }
             | Event::SessionStarted { .. }
-            | Event::SessionEnded { .. } => {}
+            | Event::SessionEnded { .. }
+            | Event::PipelineStarted { .. }
+            | Event::PassStarted { .. }
+            | Event::PipelineResumed { .. }
+            | Event::PipelineCancelled { .. } => {}
             Event::Usage { model, .. } => {
                 if model.is_some() {
                     t.model = model.clone();

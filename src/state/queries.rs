@@ -1,5 +1,5 @@
 //! Questions asked of the folded state: what waits for the operator, an
-//! action by id, a session's running in-place turn.
+//! action by id, a session's running in-place turn; how a turn was confined.
 
 use super::{ActionInfo, State, Turn, action_index};
 use crate::model::{TurnKind, TurnState};

@@ -428,19 +428,26 @@ fn pre_tool_use(
     let mutating = !READ_ONLY.contains(&tool.tool.as_str());
     let contained =
         edits_only_the_turns_worktree(env, &tool, &written, &work_dir, protected.is_some());
-    let needs = mutating && level == AutonomyLevel::Manual && !contained;
+    // A read-only pass of a pipeline may change nothing but its `out`.
+    let refusal = mutating
+        .then(|| read_only_refusal(ws, &turn_id, &root, &work_dir, &tool, &written))
+        .flatten();
+    let needs = refusal.is_none() && mutating && level == AutonomyLevel::Manual && !contained;
     let operator = ws.console_present();
     let unattended = ws.config.gate.unattended;
     let what = tool.summary.clone();
-    let free = (!needs).then(|| {
-        free_pass(
-            ws.config.gate.allowed,
-            &tool,
-            mutating,
-            contained,
-            format!("{class} = {level}"),
-        )
-    });
+    let free = match refusal {
+        Some(why) => Some((ActionDecision::Deny, why)),
+        None => (!needs).then(|| {
+            free_pass(
+                ws.config.gate.allowed,
+                &tool,
+                mutating,
+                contained,
+                format!("{class} = {level}"),
+            )
+        }),
+    };
     // Allocate the action id and record it under the journal lock.
     let action = ws.transact(|state| {
         let t = state
@@ -589,6 +596,47 @@ fn edits_only_the_turns_worktree(
         && written.iter().all(|p| {
             std::fs::metadata(cwd.join(p)).map_or(true, |m| !(m.is_file() && m.nlink() > 1))
         })
+}
+
+/// Why a mutating call of turn `turn` is refused when the turn is a
+/// read-only pass of a pipeline: anything but a file edit of its `out`
+/// (paths as given, from `cwd`, read lexically inside `root`).
+fn read_only_refusal(
+    ws: &Workspace,
+    turn: &str,
+    root: &std::path::Path,
+    cwd: &std::path::Path,
+    tool: &ToolUse,
+    written: &[String],
+) -> Option<String> {
+    use std::path::Component;
+    let (run, pass) = ws
+        .state
+        .pass_of(turn)
+        .filter(|(_, a)| a.mode == crate::model::PassMode::ReadOnly)?;
+    let is_out = |p: &String| {
+        let mut at = PathBuf::new();
+        for c in cwd.join(p).components() {
+            match c {
+                Component::ParentDir => {
+                    at.pop();
+                }
+                Component::CurDir => {}
+                c => at.push(c),
+            }
+        }
+        at.strip_prefix(root)
+            .is_ok_and(|rel| rel == std::path::Path::new(&pass.out))
+    };
+    let only_out = FILE_EDITS.contains(&tool.tool.as_str())
+        && !written.is_empty()
+        && written.iter().all(is_out);
+    (!only_out).then(|| {
+        format!(
+            "pass {} of {} is read-only: it may change only {}",
+            pass.pass, run.id, pass.out
+        )
+    })
 }
 
 /// What leash decides for a call that needs no operator, and why.

@@ -125,6 +125,28 @@ impl Workspace {
             ),
             None => None,
         };
+        if let Some(t) = task.as_ref().filter(|t| !t.passes.is_empty()) {
+            let passes: Vec<&str> = t.passes.iter().map(|p| p.name.as_str()).collect();
+            return Err(Error::Refused(format!(
+                "task `{}` is a pipeline ({}): start it with `leash run --task {}`, which runs \
+                 its passes one by one",
+                t.name,
+                passes.join(" → "),
+                t.name
+            )));
+        }
+        self.resolve_task(spec, task.as_ref(), today)
+    }
+
+    /// Resolves `spec` with `task` as the task it names (a pipeline's pass
+    /// is given here as the task it runs as).
+    pub(super) fn resolve_task(
+        &self,
+        spec: &TurnSpec,
+        task: Option<&config::TaskConfig>,
+        today: chrono::NaiveDate,
+    ) -> Result<Resolved> {
+        let task = task.cloned();
         let prompt = spec
             .prompt
             .clone()
@@ -219,6 +241,17 @@ impl Workspace {
     pub fn create_turn(&mut self, spec: &TurnSpec) -> Result<String> {
         self.ensure_unblocked()?;
         let r = self.resolve(spec)?;
+        self.create_resolved(&r, spec, |_| Vec::new())
+    }
+
+    /// [`Self::create_turn`] for a resolved spec; `extra` makes the events
+    /// appended with its `turn_created`, for the new id.
+    pub(super) fn create_resolved(
+        &mut self,
+        r: &Resolved,
+        spec: &TurnSpec,
+        extra: impl FnOnce(&str) -> Vec<Event>,
+    ) -> Result<String> {
         let branch = checkpoint::current_branch(&self.repo)?;
         // A turn lands on the branch it started from: on a detached HEAD it
         // could never land, so none is created.
@@ -311,6 +344,7 @@ impl Workspace {
                     session: r.session.clone(),
                 });
             }
+            events.extend(extra(&id));
             events
         })?;
         let dir = self.turn_dir(&id);
@@ -664,6 +698,13 @@ impl Workspace {
         if refused_failure {
             failure = Some(FailureClass::ContractViolation);
         }
+        // A pipeline's pass is held to its contract, named file and rule.
+        let contract = self
+            .pass_contract(id, worktree, &stats.paths)
+            .filter(|_| matches!(failure, None | Some(FailureClass::EmptyDeliverable)));
+        if let Some((class, _)) = &contract {
+            failure = Some(*class);
+        }
         let Conclusion {
             escalations,
             level,
@@ -676,6 +717,10 @@ impl Workspace {
             if !check.introduced.is_empty() {
                 reason.push_str(&format!(" (introduced: {})", check.introduced.join(", ")));
             }
+        }
+        if let Some((class, said)) = &contract {
+            let prefix = class.reason_prefix();
+            reason = reason.replacen(&prefix, &format!("{prefix}{said}; "), 1);
         }
         if refused_failure {
             let prefix = FailureClass::ContractViolation.reason_prefix();
