@@ -318,3 +318,33 @@ fn no_file_holds_more_than_800_lines_of_code() {
         "fn a() {}\n\n// a comment\n/// docs\nfn b() {}\n#[cfg(all(test, unix))]\nmod tests {\n}\n";
     assert_eq!(lines_of_code(&code_of(sample)), 2);
 }
+
+/// Every source file of the folders whose code shapes a file leash writes
+/// for itself is in that file's code id: a change to any of them makes
+/// older snapshots and policy caches untrusted (`code_id`).
+#[test]
+fn the_code_ids_name_every_file_of_the_code_they_stand_for() {
+    let named = |file: &str| std::fs::read_to_string(src().join(file)).unwrap();
+    let (snapshot, cache) = (
+        named("journal/snapshot.rs"),
+        named("workspace/policy_cache.rs"),
+    );
+    let mut missing = Vec::new();
+    let mut check = |id: &str, text: &str, folder: &str, except: &[&str]| {
+        for entry in std::fs::read_dir(src().join(folder)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".rs") && !except.contains(&name.as_str()) {
+                let rel = format!("\"../{folder}/{name}\"");
+                if !text.contains(&rel) {
+                    missing.push(format!("{id}: {folder}/{name}"));
+                }
+            }
+        }
+    };
+    check("snapshot", &snapshot, "state", &[]);
+    check("snapshot", &snapshot, "model", &[]);
+    check("policy cache", &cache, "config", &["tests.rs"]);
+    check("policy cache", &cache, "invariants", &["testutil.rs"]);
+    check("policy cache", &cache, "model", &[]);
+    assert!(missing.is_empty(), "not in their code id: {missing:?}");
+}

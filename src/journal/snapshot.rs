@@ -166,11 +166,13 @@ fn fold_id() -> &'static str {
 /// A hash of the code that folds (computed when leash is built, not in
 /// every process that opens the journal).
 const FOLD_HASH: u64 = {
-    let sources: [&[u8]; 15] = [
+    let sources: [&[u8]; 17] = [
         env!("CARGO_PKG_VERSION").as_bytes(),
         include_bytes!("../state/mod.rs"),
         include_bytes!("../state/brief.rs"),
         include_bytes!("../state/row.rs"),
+        include_bytes!("../state/checks.rs"),
+        include_bytes!("../state/confinement.rs"),
         include_bytes!("../sanitize.rs"),
         include_bytes!("../state/denials.rs"),
         include_bytes!("../state/queries.rs"),

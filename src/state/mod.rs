@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 mod brief;
+mod checks;
 mod confinement;
 mod denials;
 mod pipelines;
@@ -14,6 +15,7 @@ mod row;
 
 use brief::TurnMeta;
 pub use brief::{Need, OrderKey, Span, Stored, order_key, order_key_at};
+pub use checks::{LastCheck, MergedCheck};
 pub use confinement::Confinement;
 pub use denials::{Denials, DeniedBy};
 pub use pipelines::{PassAttempt, PassView, Pipeline, PipelineState};
@@ -176,34 +178,6 @@ pub struct RollbackAsked {
     pub ts: String,
     #[serde(default)]
     pub reason: Option<String>,
-}
-
-/// The latest check of the workspace as a whole (`leash check`, or a turn's
-/// tree, whichever came last).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LastCheck {
-    pub ts: String,
-    pub turn: Option<String>,
-    pub results: Vec<crate::invariants::CheckResult>,
-    /// The commit whose tree was checked (for `leash check`, the head the
-    /// checkout stood on).
-    #[serde(default)]
-    pub commit: String,
-    /// Where every finding is when `results` keep only the first few (see
-    /// `Workspace::full_results`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub findings: Option<String>,
-}
-
-/// A check of the merged tree a turn landed as.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MergedCheck {
-    /// The commit checked: the merge of the turn onto the moved branch.
-    pub tree: String,
-    pub results: Vec<crate::invariants::CheckResult>,
-    /// Where every finding is when `results` keep only the first few.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub findings: Option<String>,
 }
 
 /// One action (tool call) of a turn, as far as the journal knows it.

@@ -48,6 +48,7 @@ const CODE: u64 = crate::code_id::hash(&[
     include_bytes!("../invariants/boot.rs"),
     include_bytes!("../invariants/citations.rs"),
     include_bytes!("../invariants/command.rs"),
+    include_bytes!("../invariants/contract.rs"),
     include_bytes!("../invariants/deliverable.rs"),
     include_bytes!("../invariants/layout.rs"),
     include_bytes!("../invariants/markdown.rs"),
