@@ -9,7 +9,7 @@
 // A bench prints its own figures; no agent text passes through it.
 #![allow(clippy::disallowed_macros)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -237,6 +237,15 @@ fn workspace(events: u64, actions: usize) -> (tempfile::TempDir, u64, usize) {
     (d, seq, n + 1)
 }
 
+/// Room for what a measured process prints (`turns --json` at 1M events
+/// writes 24 MB).
+const OUTPUT_ROOM: usize = 64 << 20;
+
+thread_local! {
+    /// That room, made once and kept.
+    static OUTPUT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn leash(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_leash"));
     c.current_dir(dir)
@@ -268,6 +277,13 @@ fn measure(cmd: Command, input: &str) -> (Duration, u64, Vec<u8>) {
             None => launcher.env_remove(k),
         };
     }
+    // The output is read into room made (and faulted in) before the run:
+    // a reader growing its buffer as 24 MB arrive would be measured, not
+    // leash, whose writes wait on the reader once the pipe is full.
+    let mut room = OUTPUT.with(|room| std::mem::take(&mut *room.borrow_mut()));
+    if room.len() < OUTPUT_ROOM {
+        room = vec![1; OUTPUT_ROOM];
+    }
     let mut child = launcher.spawn().unwrap();
     child
         .stdin
@@ -275,8 +291,33 @@ fn measure(cmd: Command, input: &str) -> (Duration, u64, Vec<u8>) {
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut err = Vec::new();
+        stderr_pipe.read_to_end(&mut err).unwrap();
+        err
+    });
+    // Read as `cat` does, as much as the pipe holds at a time
+    // (`read_to_end` starts at 8 KiB a read and grows only when a read
+    // fills its request, which a pipe's seldom does).
+    let mut pipe = child.stdout.take().unwrap();
+    let mut len = 0;
+    loop {
+        let n = pipe.read(&mut room[len..]).unwrap();
+        if n == 0 {
+            break;
+        }
+        len += n;
+        assert!(
+            len < room.len(),
+            "{cmd:?} printed more than {OUTPUT_ROOM} bytes"
+        );
+    }
+    child.wait().unwrap();
+    let stderr = stderr.join().unwrap();
+    let printed = room[..len].to_vec();
+    OUTPUT.with(|kept| *kept.borrow_mut() = room);
+    let err = String::from_utf8_lossy(&stderr);
     let last = err.lines().last().unwrap_or("");
     let f: Vec<u64> = last
         .strip_prefix("MEASURED ")
@@ -285,7 +326,7 @@ fn measure(cmd: Command, input: &str) -> (Duration, u64, Vec<u8>) {
         .map(|x| x.parse().unwrap())
         .collect();
     assert!(f[2] <= 1, "{cmd:?} failed: {err}");
-    (Duration::from_micros(f[0]), f[1], out.stdout)
+    (Duration::from_micros(f[0]), f[1], printed)
 }
 
 /// The launcher: runs its arguments as a command (stdin, stdout and
@@ -417,6 +458,11 @@ fn history(label: &str, events: u64) {
         "  first open (no snapshot yet: folds all {seq} events): {t:.2?}, peak RSS {:.1} MiB",
         r as f64 / 1024.0
     );
+    // The journal and the snapshot just written are flushed before
+    // anything is measured, as a journal at rest would be: the kernel's
+    // writeback of hundreds of megabytes competed with the figures.
+    // SAFETY: sync takes no arguments and cannot fail.
+    unsafe { libc::sync() };
     hooks(&format!("  {label}: hook, auto-allowed Read"), &root, HOOKS);
     let mut times = Vec::new();
     let mut rss = Vec::new();
@@ -489,6 +535,8 @@ fn actions() {
         let mut cmd = leash(&root);
         cmd.args(["turns", "--json"]);
         measure(cmd, "");
+        // SAFETY: as in `history`.
+        unsafe { libc::sync() };
         hooks(
             &format!("  hook on a turn of {actions} actions"),
             &root,
