@@ -390,18 +390,7 @@ impl Source<'_> {
     /// The deliverable is looked for inside the turn's worktree, so it must
     /// not point outside it.
     fn check_deliverable(&self, task: &str, d: &Spanned<String>) -> Result<(), ConfigError> {
-        let value = d.get_ref();
-        let p = Path::new(value);
-        let problem = if value.trim().is_empty() {
-            Some("is empty")
-        } else if p.is_absolute() || value.starts_with('/') {
-            Some("is absolute")
-        } else if p.components().any(|c| c == Component::ParentDir) {
-            Some("leaves the repository through `..`")
-        } else {
-            None
-        };
-        match problem {
+        match outside_problem(d.get_ref()) {
             Some(problem) => Err(self.err(
                 d.span(),
                 format!(
@@ -411,5 +400,21 @@ impl Source<'_> {
             )),
             None => Ok(()),
         }
+    }
+}
+
+/// What keeps `value` from being a path inside the repository (a task's
+/// deliverable, a pass's out), as the rest of a sentence naming it: empty,
+/// absolute, or through `..`.
+pub(super) fn outside_problem(value: &str) -> Option<&'static str> {
+    let p = Path::new(value);
+    if value.trim().is_empty() {
+        Some("is empty")
+    } else if p.is_absolute() || value.starts_with('/') {
+        Some("is absolute")
+    } else if p.components().any(|c| c == Component::ParentDir) {
+        Some("leaves the repository through `..`")
+    } else {
+        None
     }
 }

@@ -2,7 +2,6 @@
 //! placed at the value it is about.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
 
 use toml::Spanned;
 
@@ -185,18 +184,8 @@ impl Source<'_> {
     /// point outside it, and it names a file.
     fn out(&self, what: &str, out: &Spanned<String>) -> Result<(), ConfigError> {
         let value = out.get_ref();
-        let p = Path::new(value);
-        let problem = if value.trim().is_empty() {
-            Some("is empty")
-        } else if p.is_absolute() || value.starts_with('/') {
-            Some("is absolute")
-        } else if p.components().any(|c| c == Component::ParentDir) {
-            Some("leaves the repository through `..`")
-        } else if value.ends_with('/') {
-            Some("names a folder")
-        } else {
-            None
-        };
+        let problem = super::check::outside_problem(value)
+            .or_else(|| value.ends_with('/').then_some("names a folder"));
         if let Some(problem) = problem {
             return Err(self.err(
                 out.span(),
