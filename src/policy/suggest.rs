@@ -46,6 +46,38 @@ pub struct Call<'a> {
     pub commands: &'a [String],
 }
 
+impl Call<'_> {
+    /// What `rules` (and the protected places) make of the call.
+    fn classify(&self, rules: &RiskRules, default_risk: RiskClass) -> Vec<super::RuleHit> {
+        classify_action(
+            rules,
+            default_risk,
+            self.root,
+            self.cwd,
+            self.tool,
+            self.paths_written,
+            self.commands,
+        )
+    }
+
+    /// What the `lower = true` rules of `rules` make of the call that
+    /// classified as `hits` (see [`RiskRules::lowered`]).
+    fn lowered_by(
+        &self,
+        rules: &RiskRules,
+        hits: &[super::RuleHit],
+    ) -> Option<Vec<super::RuleHit>> {
+        rules.lowered(
+            self.root,
+            self.cwd,
+            self.tool,
+            self.paths_written,
+            self.commands,
+            hits,
+        )
+    }
+}
+
 /// A rule leash offers to add to `.leash/config.toml`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
@@ -141,15 +173,7 @@ pub fn allow(
                 .into(),
         );
     };
-    let hits = classify_action(
-        rules,
-        default_risk,
-        call.root,
-        call.cwd,
-        call.tool,
-        call.paths_written,
-        call.commands,
-    );
+    let hits = call.classify(rules, default_risk);
     let subjects = subjects(call, &hits, Direction::Allow)?;
     let proposal = Proposal {
         direction: Direction::Allow,
@@ -167,14 +191,7 @@ pub fn allow(
     };
     // The proof: with the rule added, the gate classes the call so.
     let compiled = RiskRules::compile(std::slice::from_ref(&proposal.rule))?;
-    let got = compiled.lowered(
-        call.root,
-        call.cwd,
-        call.tool,
-        call.paths_written,
-        call.commands,
-        &hits,
-    );
+    let got = call.lowered_by(&compiled, &hits);
     match got.and_then(|h| h.iter().map(|h| h.class).max()) {
         Some(c) if c == class => Ok(proposal),
         _ => Err(format!(
@@ -197,29 +214,14 @@ pub fn raise(
         .into_iter()
         .find(|c| sliders.get(*c) == AutonomyLevel::Manual)
         .unwrap_or(RiskClass::High);
-    let hits = classify_action(
-        rules,
-        default_risk,
-        call.root,
-        call.cwd,
-        call.tool,
-        call.paths_written,
-        call.commands,
-    );
+    let hits = call.classify(rules, default_risk);
     if let Some(h) = hits
         .iter()
         .find(|h| matches!(h.kind, HitKind::Protected | HitKind::Unreadable))
     {
         return Err(format!("already held whatever the rules say: {h}"));
     }
-    let lowered = rules.lowered(
-        call.root,
-        call.cwd,
-        call.tool,
-        call.paths_written,
-        call.commands,
-        &hits,
-    );
+    let lowered = call.lowered_by(rules, &hits);
     if lowered.is_none() && !hits.is_empty() && hits.iter().all(|h| h.class >= class) {
         return Err(format!(
             "already {class} by rule `{}`",
