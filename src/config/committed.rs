@@ -165,16 +165,20 @@ pub fn uncommitted_policy_files(
     root: &Path,
     commit: Option<git2::Oid>,
 ) -> Vec<&'static str> {
+    // Compared by blob id: the committed blob is never read. A file not
+    // committed as a file, or in a commit that cannot be read, has no id.
+    let ids = committed_entries(repo, commit).map_or([None, None], |e| e.map(Option::flatten));
     [CONFIG_FILE, TASKS_FILE]
         .into_iter()
-        .filter(|rel| {
-            // Compared by blob id: the committed blob is never read.
+        .zip(ids)
+        .filter(|(rel, id)| {
             let on_disk = match on_disk(root, rel) {
                 Ok(b) => b.and_then(|b| git2::Oid::hash_object(git2::ObjectType::Blob, &b).ok()),
                 Err(()) => return true,
             };
-            on_disk != committed_id(repo, commit, rel)
+            on_disk != *id
         })
+        .map(|(rel, _)| rel)
         .collect()
 }
 
@@ -211,13 +215,24 @@ fn on_disk(root: &Path, rel: &str) -> Result<Option<Vec<u8>>, ()> {
 
 /// The blob ids of `.leash/config.toml` and `tasks.toml` as committed at
 /// `commit` (`None` inside: not committed); `None` when the commit or its
-/// trees cannot be read.
+/// trees cannot be read, or either is there but not a file.
 pub fn committed_ids(
     repo: &git2::Repository,
     commit: Option<git2::Oid>,
 ) -> Option<[Option<git2::Oid>; 2]> {
+    let [config, tasks] = committed_entries(repo, commit)?;
+    Some([config?, tasks?])
+}
+
+/// Each policy file's entry at `commit`: `Some(None)` when it is not
+/// committed, `None` when it is there but not a file; `None` in all when
+/// the commit or its trees cannot be read.
+fn committed_entries(
+    repo: &git2::Repository,
+    commit: Option<git2::Oid>,
+) -> Option<[Option<Option<git2::Oid>>; 2]> {
     let Some(commit) = commit else {
-        return Some([None, None]);
+        return Some([Some(None), Some(None)]);
     };
     let tree = repo.find_commit(commit).and_then(|c| c.tree()).ok()?;
     let id = |rel: &str| match tree.get_path(Path::new(rel)) {
@@ -226,16 +241,5 @@ pub fn committed_ids(
         Err(e) if e.code() == git2::ErrorCode::NotFound => Some(None),
         Err(_) => None,
     };
-    Some([id(CONFIG_FILE)?, id(TASKS_FILE)?])
-}
-
-/// The blob id of `rel` as committed at `commit`, if it is there.
-fn committed_id(
-    repo: &git2::Repository,
-    commit: Option<git2::Oid>,
-    rel: &str,
-) -> Option<git2::Oid> {
-    let tree = repo.find_commit(commit?).and_then(|c| c.tree()).ok()?;
-    let entry = tree.get_path(Path::new(rel)).ok()?;
-    (entry.kind() == Some(git2::ObjectType::Blob)).then(|| entry.id())
+    Some([id(CONFIG_FILE), id(TASKS_FILE)])
 }
