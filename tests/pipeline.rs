@@ -296,8 +296,9 @@ fn config_errors_of_passes_point_at_file_line_and_column() {
     );
 }
 
-#[test]
-fn a_pass_interrupted_by_kill_9_of_its_supervisor_is_resumed() {
+/// A pipeline whose draft pass's agent waits while the returned file
+/// exists, started in the background (`leash run --task post`).
+fn held_run() -> (tempfile::NamedTempFile, Repo, std::process::Child) {
     let hold = tempfile::NamedTempFile::new().unwrap();
     let held = tasks("held", "audit", "").replace(
         "\"{extract.out}\"]",
@@ -313,6 +314,12 @@ fn a_pass_interrupted_by_kill_9_of_its_supervisor_is_resumed() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    (hold, r, child)
+}
+
+#[test]
+fn a_pass_interrupted_by_kill_9_of_its_supervisor_is_resumed() {
+    let (hold, r, child) = held_run();
     let started = r.wait_for_event("the draft's agent started", |e| {
         e["kind"] == "turn_started" && e["turn"] == "t2"
     });
@@ -434,21 +441,7 @@ true
 
 #[test]
 fn cancel_ends_a_running_pass_and_the_run() {
-    let hold = tempfile::NamedTempFile::new().unwrap();
-    let held = tasks("held", "audit", "").replace(
-        "\"{extract.out}\"]",
-        &format!(
-            "\"{{extract.out}}\", {:?}]",
-            hold.path().display().to_string()
-        ),
-    );
-    let r = repo(&held);
-    let child = r
-        .cmd(&["run", "--task", "post"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (_hold, r, child) = held_run();
     r.wait_for_event("the draft's agent started", |e| {
         e["kind"] == "turn_started" && e["turn"] == "t2"
     });
