@@ -1321,7 +1321,7 @@ fn a_risk_rule_may_lower() {
     );
 }
 
-/// The issue's example pipeline, without the `schema` this leash refuses.
+/// The issue's example pipeline.
 const PIPELINE: &str = r###"[[task]]
 name = "post"
 title = "Post for {today}"
@@ -1330,7 +1330,7 @@ name = "extract"
 agent = "claude"
 prompt = "Extract every claim and its source from docs/notes/ into {out}"
 out = "work/{task}/{run}/claims.json"
-contract = { json = true, max_bytes = 20000 }
+contract = { json = true, schema = "schemas/claims.json", max_bytes = 20000 }
 risk = "low"
 budget = { tokens = 150000, usd = 1, time = "10m" }
 [[task.pass]]
@@ -1364,6 +1364,7 @@ fn pipelines_are_read_pass_by_pass() {
         extract.contract,
         crate::model::Contract {
             json: true,
+            schema: Some("schemas/claims.json".into()),
             headings: vec![],
             max_bytes: Some(20000)
         }
@@ -1425,10 +1426,25 @@ fn pipeline_errors_point_at_the_pass() {
         &["`later` is not a pass gate", "auto, review"],
     );
     tasks_err(
-        &with("out = \"x\"\ncontract = { json = true, schema = \"s.json\" }\n"),
+        &with("out = \"x\"\ncontract = { json = true, schema = \"../s.json\" }\n"),
         7,
         36,
-        &["asks for `schema`", "JSON Schema is not supported"],
+        &[
+            "the schema of pass `a` of task `post`",
+            "a path inside the repository",
+        ],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { json = false, schema = \"s.json\" }\n"),
+        7,
+        37,
+        &["has a `schema` but says json = false"],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { schema = 3 }\n"),
+        7,
+        23,
+        &["string"],
     );
     tasks_err(
         &with("out = \"x\"\ncontract = { nonempty = false }\n"),

@@ -15,6 +15,10 @@ pub struct Contract {
     /// It parses as JSON.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub json: bool,
+    /// A JSON Schema it is valid against: a repo-relative path, read as
+    /// committed at the pass's base (so the pass cannot loosen it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Markdown headings it holds: `"Sources"` at any level, `"## Sources"`
     /// at that level.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
