@@ -115,10 +115,23 @@ pub fn pipeline(ws: &mut Workspace, op: PipelineOp) -> CliResult {
 /// `leash run --task T` for a pipeline task: prints the run's id, then
 /// drives it.
 pub fn run_task(ws: &mut Workspace, task: &str, json: bool) -> CliResult {
+    use std::io::Write;
     let (id, first) = ws.start_pipeline(task)?;
-    if !json {
+    if std::env::var_os(crate::workspace::detached::DETACHED_ENV).is_some() {
+        // `leash run --task T --detach`: nobody reads our terminal from
+        // here on; the run's output is kept in its log, and the process
+        // that started us is told the run's id.
+        let dir = ws.leash_dir().join("pipelines");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let log = dir.join(format!("{id}.log"));
+        super::run::redirect_output(&log, &[2])?;
+        super::out::set_json(false);
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{id}");
+        let _ = out.flush();
+        super::run::redirect_output(&log, &[1])?;
+    } else if !json {
         say!("{id}");
-        use std::io::Write;
         let _ = std::io::stdout().flush();
     }
     drive(ws, &id, Some(first), json)
