@@ -257,6 +257,7 @@ fn config_template_shows_every_key_and_its_examples_parse() {
         "[provenance]",
         "prompts",
         "[notify]",
+        "[prices]",
         "[[invariant]]",
         "name",
         "kind",
