@@ -91,14 +91,12 @@ impl TurnSpend {
         match event {
             Event::BudgetWarning {
                 what, spent, limit, ..
-            } => {
-                if !self.warnings.iter().any(|w| w.what == *what) {
-                    self.warnings.push(BudgetWarned {
-                        what: *what,
-                        spent: *spent,
-                        limit: *limit,
-                    });
-                }
+            } if !self.warnings.iter().any(|w| w.what == *what) => {
+                self.warnings.push(BudgetWarned {
+                    what: *what,
+                    spent: *spent,
+                    limit: *limit,
+                });
             }
             Event::Usage {
                 input_tokens,
@@ -206,7 +204,10 @@ impl State {
 mod tests {
     use super::*;
 
-    fn spent(usages: &[(u64, u64, Option<&str>, bool, Option<f64>)]) -> Spent {
+    /// Input, output, request, total, cost.
+    type Usage<'a> = (u64, u64, Option<&'a str>, bool, Option<f64>);
+
+    fn spent(usages: &[Usage]) -> Spent {
         let mut s = TurnSpend::default();
         for &(i, o, r, t, c) in usages {
             s.add(i + o, r, t, c);
