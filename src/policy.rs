@@ -1338,7 +1338,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, 3 * 4 * 14 * 2 * 2);
+        assert_eq!(seen, 3 * 4 * 15 * 2 * 2);
     }
 
     #[test]

@@ -14,6 +14,8 @@ case "$2" in
   claims) printf '{"claims": [{"text": "leash lands turns", "source": "README.md"}]}\n' > "$out" ;;
   draft) printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
   nosources) printf '# Post\n\n## Summary\nNothing cited.\n' > "$out" ;;
+  waits) while [ -f "$4" ]; do sleep 0.05; done
+         printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
   held) if [ -f "$4" ]; then exec sleep 600; fi
          printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
   audit) printf 'every claim of %s is supported\n' "$3" > "$out" ;;
@@ -260,15 +262,14 @@ fn cancel_stops_a_run_that_waits_for_review() {
 fn config_errors_of_passes_point_at_file_line_and_column() {
     let broken = tasks("draft", "audit", "").replace(
         "contract = { json = true }",
-        "contract = { json = true, schema = \"schemas/claims.json\" }",
+        "contract = { json = true, schema = \"/etc/claims.json\" }",
     );
     let r = repo(&broken);
     let run = r.run(&["run", "--task", "post"]);
     assert_ne!(run.code, 0);
     assert!(
         run.stderr.contains(
-            ".leash/tasks.toml:9:36: the contract of pass `extract` of task `post` asks for \
-             `schema`"
+            ".leash/tasks.toml:9:36: the schema of pass `extract` of task `post` is absolute"
         ),
         "{}",
         run.stderr
@@ -296,18 +297,24 @@ fn config_errors_of_passes_point_at_file_line_and_column() {
     );
 }
 
-/// A pipeline whose draft pass's agent waits while the returned file
-/// exists, started in the background (`leash run --task post`).
-fn held_run() -> (tempfile::NamedTempFile, Repo, std::process::Child) {
+/// A workspace whose pipeline's draft pass runs `kind` with the returned
+/// file as its fourth argument.
+fn holding(kind: &str) -> (tempfile::NamedTempFile, Repo) {
     let hold = tempfile::NamedTempFile::new().unwrap();
-    let held = tasks("held", "audit", "").replace(
+    let held = tasks(kind, "audit", "").replace(
         "\"{extract.out}\"]",
         &format!(
             "\"{{extract.out}}\", {:?}]",
             hold.path().display().to_string()
         ),
     );
-    let r = repo(&held);
+    (hold, repo(&held))
+}
+
+/// A pipeline whose draft pass's agent waits while the returned file
+/// exists, started in the background (`leash run --task post`).
+fn held_run() -> (tempfile::NamedTempFile, Repo, std::process::Child) {
+    let (hold, r) = holding("held");
     let child = r
         .cmd(&["run", "--task", "post"])
         .stdout(std::process::Stdio::null())
@@ -495,4 +502,37 @@ fn resume_with_a_new_prompt_gives_the_failed_pass_that_prompt() {
         "# Post\n## Summary\nFrom work/post/p1/claims.json (p1 of post).\n## Sources\n- README.md\n"
     );
     assert_eq!(show(&r, "p1")["state"], "done");
+}
+
+#[test]
+fn run_detach_prints_the_run_id_at_once_and_the_run_goes_on_in_the_background() {
+    let (hold, r) = holding("waits");
+    let out = r.run(&["run", "--task", "post", "--detach"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "p1\n");
+    // It returned while the run goes on: the draft's agent waits for us.
+    r.wait_for_event("the draft's agent started", |e| {
+        e["kind"] == "turn_started" && e["turn"] == "t2"
+    });
+    assert_eq!(show(&r, "p1")["state"], "running");
+    drop(hold);
+    wait_until("the detached run is done", || {
+        (show(&r, "p1")["state"] == "done").then_some(())
+    });
+    // What its supervisor said is kept with the run.
+    let log = std::fs::read_to_string(r.path().join(".git/leash/pipelines/p1.log")).unwrap();
+    assert!(log.contains("p1: pass draft runs as t2"), "{log}");
+    wait_until("the log tells the end", || {
+        std::fs::read_to_string(r.path().join(".git/leash/pipelines/p1.log"))
+            .ok()
+            .filter(|l| l.contains("p1: done, every pass landed"))
+    });
+}
+
+#[test]
+fn run_detach_of_a_pipeline_refuses_what_its_passes_bring() {
+    let r = repo(&tasks("draft", "audit", ""));
+    let out = r.run(&["run", "--task", "post", "--detach", "--agent", "x"]);
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("takes no --agent"), "{}", out.stderr);
 }

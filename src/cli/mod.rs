@@ -220,8 +220,10 @@ A task in .leash/tasks.toml with [[task.pass]] tables is a pipeline: `leash run 
 prints the run's id (p1, p2, …) and runs its passes one by one, each an isolated turn on \
 the branch head, which holds the landed pass before it. A pass whose `out` breaks its \
 contract fails (empty_deliverable or contract_violation, naming the file and the rule) \
-and the run stops there; a pass that waits for review is waited for. `list` shows the \
-runs, `show RUN` their passes with state, turn and failure, `resume RUN [--prompt TEXT]` \
+and the run stops there; a pass over its budget (tokens, usd, time) is stopped and fails \
+budget_exceeded; a pass that waits for review is waited for. With --detach the run goes \
+on in the background (its output in .git/leash/pipelines/RUN.log). `list` shows the \
+runs, `show RUN` their passes with state, turn, failure, spending and budget, `resume RUN [--prompt TEXT]` \
 starts the failed, rejected or interrupted pass again as the committed tasks.toml defines \
 it now (or goes on after a landed pass), and `cancel RUN` stops a run.")]
     Pipeline {
@@ -423,7 +425,7 @@ pub struct RunArgs {
     /// The prompt; replaces "{prompt}" in the agent's command as one argument.
     #[arg(long, value_name = "P")]
     pub prompt: Option<String>,
-    /// Return at once; the turn's supervisor runs on in its own session.
+    /// Return at once; the turn's (or pipeline run's) supervisor runs on in its own session.
     #[arg(long)]
     pub detach: bool,
     /// End the agent after this long, e.g. 90s, 10m (default: [run] timeout, else none).

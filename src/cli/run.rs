@@ -21,6 +21,8 @@ pub fn detach(dir: &std::path::Path, command: super::Command) -> CliResult {
             if let Some(task) = &a.task
                 && super::open(dir)?.is_pipeline(task)
             {
+                // The run's supervisor is `leash run --task` itself, run
+                // detached like a turn's; it reports the run's id.
                 refuse_for_pipeline(task, &a)?;
             }
             (dir.to_path_buf(), spec_of(a))
@@ -57,7 +59,7 @@ pub(super) fn detach_spec(root: &std::path::Path, spec: &TurnSpec) -> CliResult 
 }
 
 /// Redirects stdout and stderr of this process to `path`.
-fn redirect_output(path: &std::path::Path, fds: &[i32]) -> Result<(), Failure> {
+pub(super) fn redirect_output(path: &std::path::Path, fds: &[i32]) -> Result<(), Failure> {
     let f = OpenOptions::new()
         .create(true)
         .append(true)
@@ -92,7 +94,6 @@ fn refuse_for_pipeline(task: &str, a: &RunArgs) -> Result<(), Failure> {
         ("--title", a.title.is_some()),
         ("--timeout", a.timeout.is_some()),
         ("--base", a.base.is_some()),
-        ("--detach", a.detach),
         ("a command after `--`", !a.command.is_empty()),
     ];
     match given.iter().find(|(_, g)| *g) {

@@ -259,16 +259,30 @@ impl Source<'_> {
                 ),
             ));
         }
-        if let Some(schema) = &raw.schema {
-            return Err(self.err(
-                schema.span(),
-                format!(
-                    "the contract of {what} asks for `schema`, which this leash does not check \
-                     yet (JSON Schema is not supported); expected json = true alone for now, \
-                     and leave `schema` out rather than have it silently ignored"
-                ),
-            ));
-        }
+        let schema = match raw.schema {
+            Some(schema) => {
+                if let Some(problem) = super::check::outside_problem(schema.get_ref()) {
+                    return Err(self.err(
+                        schema.span(),
+                        format!(
+                            "the schema of {what} {problem}; expected a path inside the \
+                             repository, such as \"schemas/claims.json\" (read as committed)"
+                        ),
+                    ));
+                }
+                if raw.json == Some(false) {
+                    return Err(self.err(
+                        schema.span(),
+                        format!(
+                            "the contract of {what} has a `schema` but says json = false; a \
+                             schema checks JSON, so expected json = true or no `json` at all"
+                        ),
+                    ));
+                }
+                Some(schema.into_inner())
+            }
+            None => None,
+        };
         let mut headings = Vec::new();
         for h in raw.headings.unwrap_or_default() {
             let text = h.get_ref().trim_start_matches('#').trim();
@@ -297,7 +311,8 @@ impl Source<'_> {
             None => None,
         };
         Ok(Contract {
-            json: raw.json.unwrap_or(false),
+            json: raw.json.unwrap_or(false) || schema.is_some(),
+            schema,
             headings,
             max_bytes,
         })

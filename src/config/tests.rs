@@ -257,6 +257,7 @@ fn config_template_shows_every_key_and_its_examples_parse() {
         "[provenance]",
         "prompts",
         "[notify]",
+        "[prices]",
         "[[invariant]]",
         "name",
         "kind",
@@ -1321,7 +1322,7 @@ fn a_risk_rule_may_lower() {
     );
 }
 
-/// The issue's example pipeline, without the `schema` this leash refuses.
+/// The issue's example pipeline.
 const PIPELINE: &str = r###"[[task]]
 name = "post"
 title = "Post for {today}"
@@ -1330,7 +1331,7 @@ name = "extract"
 agent = "claude"
 prompt = "Extract every claim and its source from docs/notes/ into {out}"
 out = "work/{task}/{run}/claims.json"
-contract = { json = true, max_bytes = 20000 }
+contract = { json = true, schema = "schemas/claims.json", max_bytes = 20000 }
 risk = "low"
 budget = { tokens = 150000, usd = 1, time = "10m" }
 [[task.pass]]
@@ -1364,6 +1365,7 @@ fn pipelines_are_read_pass_by_pass() {
         extract.contract,
         crate::model::Contract {
             json: true,
+            schema: Some("schemas/claims.json".into()),
             headings: vec![],
             max_bytes: Some(20000)
         }
@@ -1425,10 +1427,25 @@ fn pipeline_errors_point_at_the_pass() {
         &["`later` is not a pass gate", "auto, review"],
     );
     tasks_err(
-        &with("out = \"x\"\ncontract = { json = true, schema = \"s.json\" }\n"),
+        &with("out = \"x\"\ncontract = { json = true, schema = \"../s.json\" }\n"),
         7,
         36,
-        &["asks for `schema`", "JSON Schema is not supported"],
+        &[
+            "the schema of pass `a` of task `post`",
+            "a path inside the repository",
+        ],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { json = false, schema = \"s.json\" }\n"),
+        7,
+        37,
+        &["has a `schema` but says json = false"],
+    );
+    tasks_err(
+        &with("out = \"x\"\ncontract = { schema = 3 }\n"),
+        7,
+        23,
+        &["string"],
     );
     tasks_err(
         &with("out = \"x\"\ncontract = { nonempty = false }\n"),
@@ -1520,4 +1537,41 @@ fn the_tasks_templates_pipeline_example_is_valid_once_uncommented() {
     let post = t.find("post").unwrap();
     let names: Vec<&str> = post.passes.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["extract", "draft", "audit"]);
+}
+
+#[test]
+fn prices_are_dollars_per_million_tokens_by_model() {
+    let c = cfg("[prices]\n\"claude-x\" = { input = 3, output = 15.0 }\n");
+    assert_eq!(
+        c.prices["claude-x"],
+        Price {
+            input: 3.0,
+            output: 15.0
+        }
+    );
+    assert_eq!(c.price(Some("claude-x"), 1_000_000, 100_000), Some(4.5));
+    assert_eq!(c.price(Some("other"), 1, 1), None);
+    assert_eq!(c.price(None, 1, 1), None);
+    cfg_err(
+        "[prices]\n\"m\" = { input = 3.0 }\n",
+        2,
+        7,
+        &[
+            "the price of `m` has no `output`",
+            "dollars per million tokens",
+        ],
+    );
+    cfg_err(
+        "[prices]\n\"m\" = { input = -1.0, output = 1.0 }\n",
+        2,
+        17,
+        &["`input` in the price of `m` must be zero or more"],
+    );
+    cfg_err(
+        "[prices]\n\"m\" = { input = 1.0, output = 1.0, cache = 0.1 }\n",
+        2,
+        36,
+        &["unknown field `cache`"],
+    );
+    cfg_err("[prices]\n\"m\" = 3\n", 2, 7, &["expected a price such as"]);
 }

@@ -194,6 +194,17 @@ impl Event {
                     .map(|w| format!(" of a {w}-token window"))
                     .unwrap_or_default()
             ),
+            Event::BudgetWarning {
+                what, spent, limit, ..
+            } => format!(
+                "budget warning: {} ({:.0} %)",
+                what.over(*spent, *limit),
+                if *limit > 0.0 {
+                    spent / limit * 100.0
+                } else {
+                    100.0
+                }
+            ),
             Event::SessionStarted {
                 session,
                 agent,

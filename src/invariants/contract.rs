@@ -14,14 +14,20 @@ use crate::model::{Contract, FailureClass, PassMode};
 /// How much of an `out` is read when no `max_bytes` bounds it.
 const READ_LIMIT: u64 = 64 << 20;
 
+/// Reads a contract's schema file by its repo-relative path (as committed
+/// at the pass's base), or says why it cannot.
+pub type SchemaSource<'a> = &'a dyn Fn(&str) -> Result<Vec<u8>, String>;
+
 /// Checks the pass's `out` in `tree` (its worktree) against `contract`;
-/// `changed` are the repo-relative paths the pass's diff touches.
+/// `changed` are the repo-relative paths the pass's diff touches, and
+/// `schema` reads the contract's schema.
 pub fn check_pass(
     tree: &Path,
     out: &str,
     contract: &Contract,
     mode: PassMode,
     changed: &[String],
+    schema: SchemaSource<'_>,
 ) -> Option<(FailureClass, String)> {
     let violation =
         |rule: String| Some((FailureClass::ContractViolation, format!("{out}: {rule}")));
@@ -85,10 +91,17 @@ pub fn check_pass(
         return Some((FailureClass::EmptyDeliverable, format!("{out}: empty")));
     }
     let text = String::from_utf8_lossy(&bytes);
-    if contract.json
-        && let Err(e) = serde_json::from_str::<serde_json::Value>(&text)
-    {
-        return violation(format!("not valid JSON at line {}", e.line()));
+    if contract.json {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Err(e) => return violation(format!("not valid JSON at line {}", e.line())),
+            Ok(value) => {
+                if let Some(path) = &contract.schema
+                    && let Some(failed) = super::schema::check(out, &value, path, schema(path))
+                {
+                    return Some(failed);
+                }
+            }
+        }
     }
     if !contract.headings.is_empty() {
         let present = headings_in(&text);
@@ -119,8 +132,19 @@ mod tests {
         t
     }
 
+    fn no_schema(path: &str) -> Result<Vec<u8>, String> {
+        Err(format!("{path}: no schema in this test"))
+    }
+
     fn check(t: &tempfile::TempDir, out: &str, c: &Contract) -> Option<(FailureClass, String)> {
-        check_pass(t.path(), out, c, PassMode::Write, &[out.to_string()])
+        check_pass(
+            t.path(),
+            out,
+            c,
+            PassMode::Write,
+            &[out.to_string()],
+            &no_schema,
+        )
     }
 
     #[test]
@@ -198,7 +222,8 @@ mod tests {
                 "audit.md",
                 &Contract::default(),
                 PassMode::ReadOnly,
-                &changed
+                &changed,
+                &no_schema
             ),
             Some((
                 FailureClass::ContractViolation,
@@ -214,7 +239,8 @@ mod tests {
                 "audit.md",
                 &Contract::default(),
                 PassMode::ReadOnly,
-                &only
+                &only,
+                &no_schema
             ),
             None
         );

@@ -16,6 +16,7 @@ mod options;
 mod readme;
 mod references;
 mod routing;
+mod schema;
 mod separation;
 mod tree;
 
@@ -30,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use options::Options;
 
 pub use citations::{Citation, Problem, Require, TurnSources, check_citations};
-pub use contract::check_pass;
+pub use contract::{SchemaSource, check_pass};
 
 /// The invariant kinds of DESIGN §6.
 use crate::model::INVARIANT_KINDS as KINDS;

@@ -31,6 +31,8 @@ pub(super) struct TurnObserver<'w> {
     pub(super) last_usage: Option<Usage>,
     /// The model the stream named for the session, journaled with usage.
     pub(super) model: Option<String>,
+    /// A pipeline pass's budget, watched while it runs.
+    pub(super) budget: Option<super::budget::BudgetWatch>,
 }
 
 impl TurnObserver<'_> {
@@ -123,14 +125,24 @@ impl TurnObserver<'_> {
                         events.push(limit_resets(&self.turn, r));
                     }
                 }
-                Item::Usage(u) if self.last_usage != Some(*u) => {
-                    self.last_usage = Some(*u);
+                Item::Usage(u) if self.last_usage.as_ref() != Some(u) => {
+                    self.last_usage = Some(u.clone());
+                    // The agent's own cost, else the config's price for
+                    // the model; never a guess.
+                    let cost_usd = u.cost_usd.or_else(|| {
+                        self.ws
+                            .config
+                            .price(self.model.as_deref(), u.input_tokens, u.output_tokens)
+                    });
                     events.push(Event::Usage {
                         turn: self.turn.clone(),
                         input_tokens: u.input_tokens,
                         output_tokens: u.output_tokens,
                         context_window: u.context_window,
                         model: self.model.clone(),
+                        request: u.request.clone(),
+                        total: u.total,
+                        cost_usd,
                     });
                 }
                 _ => {}
@@ -223,6 +235,10 @@ impl process::Observer for TurnObserver<'_> {
                 .notices
                 .push(format!("could not journal the start of {}: {e}", self.turn));
         }
+    }
+
+    fn stop(&mut self) -> bool {
+        self.over_budget()
     }
 
     fn line(&mut self, line: &str) {

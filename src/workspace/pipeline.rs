@@ -261,7 +261,32 @@ impl Workspace {
         changed: &[String],
     ) -> Option<(FailureClass, String)> {
         let (_, a) = self.state.pass_of(turn)?;
-        invariants::check_pass(worktree, &a.out, &a.contract, a.mode, changed)
+        let base = self.state.turn(turn).and_then(|t| t.base.clone());
+        let schema = |path: &str| self.committed_file(base.as_deref(), path);
+        invariants::check_pass(worktree, &a.out, &a.contract, a.mode, changed, &schema)
+    }
+
+    /// The bytes of `path` as committed at `commit` (the pass's base): what
+    /// its contract's schema says, whatever the pass's worktree holds.
+    fn committed_file(
+        &self,
+        commit: Option<&str>,
+        path: &str,
+    ) -> std::result::Result<Vec<u8>, String> {
+        let commit = commit.ok_or("the pass has no base commit to read it from")?;
+        let short = &commit[..commit.len().min(12)];
+        let tree = git2::Oid::from_str(commit)
+            .and_then(|id| self.repo.find_commit(id))
+            .and_then(|c| c.tree())
+            .map_err(|e| format!("the pass's base {short} cannot be read: {}", e.message()))?;
+        let entry = tree
+            .get_path(Path::new(path))
+            .map_err(|_| format!("not committed at the pass's base {short}"))?;
+        let blob = entry
+            .to_object(&self.repo)
+            .and_then(|o| o.peel_to_blob())
+            .map_err(|_| format!("not a file at the pass's base {short}"))?;
+        Ok(blob.content().to_vec())
     }
 
     fn pipeline(&self, run: &str) -> Result<&Pipeline> {
@@ -357,6 +382,7 @@ impl Workspace {
                 mode: pass.mode,
                 gate: pass.gate,
                 role: pass.role.clone(),
+                budget: pass.budget,
             }]
         })
     }

@@ -55,6 +55,7 @@ const CODE: u64 = crate::code_id::hash(&[
     include_bytes!("../invariants/readme.rs"),
     include_bytes!("../invariants/references.rs"),
     include_bytes!("../invariants/routing.rs"),
+    include_bytes!("../invariants/schema.rs"),
     include_bytes!("../invariants/separation.rs"),
     include_bytes!("../invariants/tree.rs"),
     include_bytes!("policy_cache.rs"),
