@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::short;
 
 use crate::model::{
-    AutonomyLevel, Contract, DecidedBy, Decision, FailureClass, PartialVerdict, PassGate, PassMode,
-    Receipt, RiskClass, TurnKind,
+    AutonomyLevel, Budget, Contract, DecidedBy, Decision, FailureClass, PartialVerdict, PassGate,
+    PassMode, Receipt, RiskClass, TurnKind,
 };
 
 /// One line of the journal.
@@ -205,6 +205,19 @@ pub enum Event {
         /// named one (the note of a landed turn and `Assisted-by` carry it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model: Option<String>,
+        /// The request this usage is of (Claude's message id): a later
+        /// usage of the same request replaces it rather than adds to it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<String>,
+        /// The run's total (Claude's result): it replaces what the
+        /// turn's requests added up to.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        total: bool,
+        /// Dollars for what this usage counts: as the agent reported them,
+        /// else priced by `[prices]` of the config when the usage was
+        /// journaled; `None` when neither knows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost_usd: Option<f64>,
     },
     TurnFinished {
         turn: String,
@@ -380,6 +393,9 @@ pub enum Event {
         gate: PassGate,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<String>,
+        /// What the pass may spend, as its definition said when it started.
+        #[serde(default)]
+        budget: Budget,
     },
     /// The operator resumed a pipeline run at `pass`, with the passes as
     /// the committed tasks file has them now.

@@ -195,6 +195,7 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
                     input_tokens: tokens,
                     output_tokens: 0,
                     context_window: Some(limit),
+                    ..Usage::default()
                 });
                 overflow_window = Some(limit);
             }
@@ -216,9 +217,9 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
             }
             if let Item::Usage(u) = &item {
                 if u.context_window.is_some() {
-                    total = Some(*u);
+                    total = Some(u.clone());
                 } else {
-                    request = Some(*u);
+                    request = Some(u.clone());
                     overflow_window = None;
                     out.overflowed = false;
                 }
@@ -226,7 +227,7 @@ pub fn render(bytes: &[u8], format: Format, cwd: Option<&str>) -> Rendered {
             out.lines.extend(item_lines(item, cwd));
         }
     }
-    let window = total.and_then(|t| t.context_window);
+    let window = total.as_ref().and_then(|t| t.context_window);
     out.usage = request.or(total).map(|u| Usage {
         context_window: overflow_window.or(window).or(u.context_window),
         ..u

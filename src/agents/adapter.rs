@@ -130,7 +130,11 @@ impl ToolUse {
 }
 
 /// Token counts of the latest request or run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// What a run spent is the sum of its requests' usages — each request
+/// counted once, by the latest line naming it (`request`) — until a run
+/// total (`total`) says it whole.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Usage {
     /// Prompt tokens; for Claude input + cache read + cache creation, since
     /// all three occupy the context.
@@ -139,6 +143,14 @@ pub struct Usage {
     pub output_tokens: u64,
     /// The model's context window, when the stream says it.
     pub context_window: Option<u64>,
+    /// The request (Claude's message id) this usage is of: lines naming
+    /// the same request repeat or update its usage rather than add to it.
+    pub request: Option<String>,
+    /// Whether this is the run's total (Claude's result line), which
+    /// replaces the sum of the requests seen so far.
+    pub total: bool,
+    /// Dollars, as the agent reported them for what this usage counts.
+    pub cost_usd: Option<f64>,
 }
 
 /// Parses one line of an agent's stdout. Stateless, so the console can render any window of a log.
@@ -257,7 +269,7 @@ impl Summary {
                         None => self.tools.push(tool.clone()),
                     }
                 }
-                Item::Usage(usage) => self.usage = Some(*usage),
+                Item::Usage(usage) => self.usage = Some(usage.clone()),
                 Item::LimitResets(r) => self.resets = Some(*r),
                 Item::Warning { message } | Item::Refused { message, .. } => {
                     self.warnings.push(message.clone())
@@ -810,7 +822,7 @@ mod tests {
         let usage = |n| Usage {
             input_tokens: n,
             output_tokens: 1,
-            context_window: None,
+            ..Usage::default()
         };
         let write = ToolUse::new("t1", "Write", Value::Null);
         let items = vec![

@@ -118,7 +118,10 @@ impl Claude {
             && !subagent
             && let Some(usage) = message.get("usage").and_then(|u| usage(u, None))
         {
-            items.push(Item::Usage(usage));
+            items.push(Item::Usage(Usage {
+                request: str_at(message, "id").map(str::to_string),
+                ..usage
+            }));
         }
         items
     }
@@ -130,7 +133,14 @@ impl Claude {
             .get("usage")
             .and_then(|u| usage(u, context_window(value)))
         {
-            items.push(Item::Usage(usage));
+            items.push(Item::Usage(Usage {
+                total: true,
+                cost_usd: value
+                    .get("total_cost_usd")
+                    .and_then(Value::as_f64)
+                    .filter(|c| c.is_finite() && *c >= 0.0),
+                ..usage
+            }));
         }
         let denials = value.get("permission_denials").and_then(Value::as_array);
         for denial in denials.into_iter().flatten() {
@@ -353,6 +363,7 @@ fn usage(value: &Value, context_window: Option<u64>) -> Option<Usage> {
         input_tokens: input,
         output_tokens: count_at(value, "output_tokens"),
         context_window,
+        ..Usage::default()
     };
     (usage.input_tokens > 0 || usage.output_tokens > 0).then_some(usage)
 }
@@ -501,7 +512,7 @@ mod tests {
                 .flat_map(|t| t.paths_written.iter().map(String::as_str))
                 .collect();
             let warned = summary.warnings.join("\n");
-            let usage = summary.usage.unwrap_or_default();
+            let usage = summary.usage.clone().unwrap_or_default();
             let final_error = items
                 .iter()
                 .any(|i| matches!(i, Item::Final { is_error: true, .. }));
@@ -543,7 +554,10 @@ mod tests {
                         Usage {
                             input_tokens: 38340,
                             output_tokens: 93,
-                            context_window: Some(1_000_000)
+                            context_window: Some(1_000_000),
+                            total: true,
+                            cost_usd: Some(0.15522),
+                            ..Usage::default()
                         }
                     );
                     // Hooks that answered nothing special are not news.
@@ -673,7 +687,7 @@ mod tests {
                 Item::Usage(Usage {
                     input_tokens: 125,
                     output_tokens: 7,
-                    context_window: None
+                    ..Usage::default()
                 })
             ]
         );
@@ -699,7 +713,8 @@ mod tests {
         assert!(items.contains(&Item::Usage(Usage {
             input_tokens: 12686,
             output_tokens: 1,
-            context_window: None
+            request: Some("msg_fake_bb92a44565cf4b028bc3".into()),
+            ..Usage::default()
         })));
     }
 
@@ -1033,7 +1048,8 @@ mod tests {
         assert!(claude().parse_line(&big).contains(&Item::Usage(Usage {
             input_tokens: u64::MAX,
             output_tokens: 0,
-            context_window: None
+            total: true,
+            ..Usage::default()
         })));
     }
 

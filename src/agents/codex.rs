@@ -284,7 +284,7 @@ fn usage(value: &Value) -> Option<Usage> {
     let usage = Usage {
         input_tokens: count_at(value, "input_tokens"),
         output_tokens: count_at(value, "output_tokens"),
-        context_window: None,
+        ..Usage::default()
     };
     (usage.input_tokens > 0 || usage.output_tokens > 0).then_some(usage)
 }
@@ -388,7 +388,7 @@ mod tests {
             let final_error = items
                 .iter()
                 .any(|i| matches!(i, Item::Final { is_error: true, .. }));
-            let usage = summary.usage.unwrap_or_default();
+            let usage = summary.usage.clone().unwrap_or_default();
             match name.as_str() {
                 "codex_exec.jsonl" => {
                     let [bash] = tools(&items)[..] else {
@@ -423,7 +423,7 @@ mod tests {
                         Usage {
                             input_tokens: 19847,
                             output_tokens: 24,
-                            context_window: None
+                            ..Usage::default()
                         }
                     );
                 }

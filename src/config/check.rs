@@ -103,6 +103,37 @@ impl Source<'_> {
         })
     }
 
+    /// A `[prices]` entry: both prices, finite and not negative.
+    pub(super) fn price(
+        &self,
+        model: &str,
+        raw: Spanned<super::raw::RawPrice>,
+    ) -> Result<super::Price, ConfigError> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let one = |key: &str, v: Option<Spanned<f64>>| match v {
+            None => Err(self.err(
+                span.clone(),
+                format!(
+                    "the price of `{model}` has no `{key}`; expected \
+                     {{ input = 3.0, output = 15.0 }} (dollars per million tokens)"
+                ),
+            )),
+            Some(v) if !(v.get_ref().is_finite() && *v.get_ref() >= 0.0) => Err(self.err(
+                v.span(),
+                format!(
+                    "`{key}` in the price of `{model}` must be zero or more; expected \
+                     dollars per million tokens such as 3.0"
+                ),
+            )),
+            Some(v) => Ok(*v.get_ref()),
+        };
+        Ok(super::Price {
+            input: one("input", raw.input)?,
+            output: one("output", raw.output)?,
+        })
+    }
+
     /// `[notify] command`: a non-empty argv whose program is named.
     pub(super) fn notify_command(
         &self,

@@ -137,6 +137,10 @@ pub fn parse_workspace_config(text: &str, path: &Path) -> Result<WorkspaceConfig
     if let Some(command) = raw.notify.and_then(|n| n.command) {
         cfg.notify.command = Some(src.notify_command(command)?);
     }
+    for (model, price) in raw.prices {
+        let price = src.price(&model, price)?;
+        cfg.prices.insert(model, price);
+    }
     let mut names: BTreeMap<String, Pos> = BTreeMap::new();
     for inv in raw.invariant {
         let inv = src.invariant(inv, &mut names)?;

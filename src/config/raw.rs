@@ -184,6 +184,19 @@ pub(super) struct RawConfig {
     pub(super) invariant: Vec<Spanned<RawInvariant>>,
     pub(super) provenance: Option<RawProvenance>,
     pub(super) notify: Option<RawNotify>,
+    #[serde(default)]
+    pub(super) prices: BTreeMap<String, Spanned<RawPrice>>,
+}
+
+/// A `[prices]` entry: `"model" = { input = 3.0, output = 15.0 }`.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a price such as { input = 3.0, output = 15.0 } (dollars per million tokens)"
+)]
+pub(super) struct RawPrice {
+    pub(super) input: Option<Spanned<f64>>,
+    pub(super) output: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

@@ -1521,3 +1521,40 @@ fn the_tasks_templates_pipeline_example_is_valid_once_uncommented() {
     let names: Vec<&str> = post.passes.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["extract", "draft", "audit"]);
 }
+
+#[test]
+fn prices_are_dollars_per_million_tokens_by_model() {
+    let c = cfg("[prices]\n\"claude-x\" = { input = 3, output = 15.0 }\n");
+    assert_eq!(
+        c.prices["claude-x"],
+        Price {
+            input: 3.0,
+            output: 15.0
+        }
+    );
+    assert_eq!(c.price(Some("claude-x"), 1_000_000, 100_000), Some(4.5));
+    assert_eq!(c.price(Some("other"), 1, 1), None);
+    assert_eq!(c.price(None, 1, 1), None);
+    cfg_err(
+        "[prices]\n\"m\" = { input = 3.0 }\n",
+        2,
+        7,
+        &[
+            "the price of `m` has no `output`",
+            "dollars per million tokens",
+        ],
+    );
+    cfg_err(
+        "[prices]\n\"m\" = { input = -1.0, output = 1.0 }\n",
+        2,
+        17,
+        &["`input` in the price of `m` must be zero or more"],
+    );
+    cfg_err(
+        "[prices]\n\"m\" = { input = 1.0, output = 1.0, cache = 0.1 }\n",
+        2,
+        36,
+        &["unknown field `cache`"],
+    );
+    cfg_err("[prices]\n\"m\" = 3\n", 2, 7, &["expected a price such as"]);
+}

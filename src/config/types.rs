@@ -27,6 +27,9 @@ pub struct WorkspaceConfig {
     pub invariants: Vec<InvariantConfig>,
     pub provenance: ProvenanceConfig,
     pub notify: NotifyConfig,
+    /// `[prices]`: dollars per million tokens, by the model name the
+    /// agent's stream gives, for agents that report no cost of their own.
+    pub prices: BTreeMap<String, Price>,
 }
 
 impl Default for WorkspaceConfig {
@@ -41,7 +44,32 @@ impl Default for WorkspaceConfig {
             invariants: Vec::new(),
             provenance: ProvenanceConfig::default(),
             notify: NotifyConfig::default(),
+            prices: BTreeMap::new(),
         }
+    }
+}
+
+/// What a model's tokens cost, in dollars per million tokens. Prompt
+/// tokens are all priced as `input`, cached ones too (so a cost priced
+/// here is at most what was billed, for models that bill cache reads
+/// cheaper).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+}
+
+impl Price {
+    /// Dollars for `input` prompt and `output` generated tokens.
+    pub fn cost(&self, input: u64, output: u64) -> f64 {
+        (input as f64 * self.input + output as f64 * self.output) / 1_000_000.0
+    }
+}
+
+impl WorkspaceConfig {
+    /// Dollars for a usage of `model`, when `[prices]` names it.
+    pub fn price(&self, model: Option<&str>, input: u64, output: u64) -> Option<f64> {
+        self.prices.get(model?).map(|p| p.cost(input, output))
     }
 }
 

@@ -187,12 +187,16 @@ impl Event {
                 input_tokens,
                 output_tokens,
                 context_window,
+                total,
+                cost_usd,
                 ..
             } => format!(
-                "usage {input_tokens} tokens in, {output_tokens} out{}",
+                "usage {input_tokens} tokens in, {output_tokens} out{}{}{}",
                 context_window
                     .map(|w| format!(" of a {w}-token window"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if *total { " (run total)" } else { "" },
+                cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
             ),
             Event::SessionStarted {
                 session,

@@ -166,7 +166,7 @@ fn fold_id() -> &'static str {
 /// A hash of the code that folds (computed when leash is built, not in
 /// every process that opens the journal).
 const FOLD_HASH: u64 = {
-    let sources: [&[u8]; 17] = [
+    let sources: [&[u8]; 18] = [
         env!("CARGO_PKG_VERSION").as_bytes(),
         include_bytes!("../state/mod.rs"),
         include_bytes!("../state/brief.rs"),
@@ -177,6 +177,7 @@ const FOLD_HASH: u64 = {
         include_bytes!("../state/denials.rs"),
         include_bytes!("../state/queries.rs"),
         include_bytes!("../state/pipelines.rs"),
+        include_bytes!("../state/spend.rs"),
         include_bytes!("../event.rs"),
         // Events' readable lines are folded into each turn's log.
         include_bytes!("../event/describe.rs"),

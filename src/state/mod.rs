@@ -12,6 +12,7 @@ mod denials;
 mod pipelines;
 mod queries;
 mod row;
+mod spend;
 
 use brief::TurnMeta;
 pub use brief::{Need, OrderKey, Span, Stored, order_key, order_key_at};
@@ -20,6 +21,7 @@ pub use confinement::Confinement;
 pub use denials::{Denials, DeniedBy};
 pub use pipelines::{PassAttempt, PassView, Pipeline, PipelineState};
 pub use row::TurnRow;
+pub use spend::{Spent, TurnSpend};
 
 use crate::event::Record;
 use crate::event::{ActionDecision, Event, Needs};
@@ -158,6 +160,9 @@ pub struct Turn {
     /// When the rate limit it hit resets (`limit_resets`, RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_resets: Option<String>,
+    /// What it spent, from its `usage` events (see [`State::turn_spent`]).
+    #[serde(default)]
+    pub spend: TurnSpend,
 }
 
 /// A comment on a line of a turn's diff.
@@ -461,6 +466,7 @@ impl State {
                 follows: None,
                 agent_session: None,
                 limit_resets: None,
+                spend: TurnSpend::default(),
             });
             return;
         }
@@ -913,6 +919,7 @@ impl State {
                 if model.is_some() {
                     t.model = model.clone();
                 }
+                t.spend.fold(&record.event);
             }
         }
     }
@@ -1734,6 +1741,9 @@ mod tests {
                         output_tokens: 5,
                         context_window: None,
                         model: None,
+                        request: None,
+                        total: false,
+                        cost_usd: None,
                     },
                 ],
                 Seen {

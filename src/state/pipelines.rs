@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::event::Event;
-use crate::model::{Contract, FailureClass, PassGate, PassMode, TurnState, run_number, words};
+use crate::model::{
+    Budget, Contract, FailureClass, PassGate, PassMode, TurnState, run_number, words,
+};
 
 /// One run of a pipeline task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +41,9 @@ pub struct PassAttempt {
     pub mode: PassMode,
     pub gate: PassGate,
     pub role: Option<String>,
+    /// What it may spend (see [`State::turn_spent`] for what it spent).
+    #[serde(default)]
+    pub budget: Budget,
 }
 
 /// Where a pipeline run stands.
@@ -203,6 +208,7 @@ impl State {
                 mode,
                 gate,
                 role,
+                budget,
             } => {
                 match self.pipelines.iter_mut().find(|p| &p.id == run) {
                     Some(p) => p.attempts.push(PassAttempt {
@@ -213,6 +219,7 @@ impl State {
                         mode: *mode,
                         gate: *gate,
                         role: role.clone(),
+                        budget: *budget,
                     }),
                     None => self
                         .warnings

@@ -77,6 +77,9 @@ pub struct TurnRow<'a> {
     comments: &'a [LineComment],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     notified: &'a [String],
+    /// What it spent (the turn keeps how it was folded; a listing shows
+    /// the sum).
+    spend: super::Spent,
 }
 
 impl<'a> TurnRow<'a> {
@@ -141,6 +144,7 @@ impl<'a> TurnRow<'a> {
             rollback: &t.rollback,
             comments: &t.comments,
             notified: &t.notified,
+            spend: t.spend.spent(),
         }
     }
 }

@@ -123,14 +123,24 @@ impl TurnObserver<'_> {
                         events.push(limit_resets(&self.turn, r));
                     }
                 }
-                Item::Usage(u) if self.last_usage != Some(*u) => {
-                    self.last_usage = Some(*u);
+                Item::Usage(u) if self.last_usage.as_ref() != Some(u) => {
+                    self.last_usage = Some(u.clone());
+                    // The agent's own cost, else the config's price for
+                    // the model; never a guess.
+                    let cost_usd = u.cost_usd.or_else(|| {
+                        self.ws
+                            .config
+                            .price(self.model.as_deref(), u.input_tokens, u.output_tokens)
+                    });
                     events.push(Event::Usage {
                         turn: self.turn.clone(),
                         input_tokens: u.input_tokens,
                         output_tokens: u.output_tokens,
                         context_window: u.context_window,
                         model: self.model.clone(),
+                        request: u.request.clone(),
+                        total: u.total,
+                        cost_usd,
                     });
                 }
                 _ => {}

@@ -357,6 +357,7 @@ impl Workspace {
                 mode: pass.mode,
                 gate: pass.gate,
                 role: pass.role.clone(),
+                budget: pass.budget,
             }]
         })
     }

@@ -157,7 +157,7 @@ pub(super) fn muted<'a>(app: &App, text: impl Into<String>) -> Line<'a> {
 fn context_gauge(app: &App, r: &crate::transcript::Rendered, cells: usize) -> Vec<Span<'static>> {
     let th = &app.theme;
     let over = |k: String| Span::styled(k, th.style("gauge.high"));
-    let Some(u) = r.usage else {
+    let Some(u) = r.usage.as_ref() else {
         return if r.overflowed {
             vec![over("context overflowed".into())]
         } else {

@@ -1,0 +1,244 @@
+//! What turns and pipeline runs spent, folded from the journal's `usage`
+//! events, and the budget warnings journaled while a pass runs.
+//!
+//! **Tokens spent** are the tokens billed: the sum over the model requests
+//! of a turn of their prompt tokens (cached ones included) and generated
+//! tokens. While a Claude turn runs, each request's usage arrives with its
+//! message id, on every content block of that message: lines naming the
+//! same request replace its count rather than add to it. The run's total
+//! (Claude's result line) arrives at the end and replaces the sum. Codex
+//! reports one usage per turn of its conversation (`turn.completed`):
+//! those add up. An agent without a stream reports nothing: zero tokens,
+//! cost unknown.
+//!
+//! **Dollars spent** are the cost each usage was journaled with: the
+//! agent's own (Claude's `total_cost_usd`), else the config's `[prices]`
+//! for the model the stream named; unknown (`None`) as soon as one counted
+//! usage had neither.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::State;
+use crate::event::Event;
+use crate::state::Pipeline;
+
+/// Tokens and dollars spent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spent {
+    /// Tokens billed: prompt plus generated, over every request.
+    pub tokens: u64,
+    /// Dollars, when every counted usage had a known cost; `None` while
+    /// nothing was reported or when one usage could not be priced.
+    pub usd: Option<f64>,
+}
+
+impl Spent {
+    /// Both together; a part that spent nothing at an unknown cost does
+    /// not make the whole unknown.
+    pub fn plus(self, other: Spent) -> Spent {
+        let usd = match (self.usd, other.usd) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, None) if other.tokens == 0 => a,
+            (None, b) if self.tokens == 0 => b,
+            _ => None,
+        };
+        Spent {
+            tokens: self.tokens.saturating_add(other.tokens),
+            usd,
+        }
+    }
+}
+
+/// A turn's spending as folded so far (see the module's comment).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurnSpend {
+    /// Every usage counted but the latest request's.
+    #[serde(default)]
+    counted: Spent,
+    /// Whether any usage was counted at all.
+    #[serde(default)]
+    reported: bool,
+    /// The latest request: its id and what it spent so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last: Option<(String, Spent)>,
+}
+
+impl TurnSpend {
+    /// Folds a `usage` event; any other event changes nothing.
+    pub(super) fn fold(&mut self, event: &Event) {
+        if let Event::Usage {
+            input_tokens,
+            output_tokens,
+            request,
+            total,
+            cost_usd,
+            ..
+        } = event
+        {
+            self.add(
+                *input_tokens,
+                *output_tokens,
+                request.as_deref(),
+                *total,
+                *cost_usd,
+            );
+        }
+    }
+
+    /// Folds one usage.
+    fn add(
+        &mut self,
+        input: u64,
+        output: u64,
+        request: Option<&str>,
+        total: bool,
+        cost_usd: Option<f64>,
+    ) {
+        let this = Spent {
+            tokens: input.saturating_add(output),
+            usd: cost_usd,
+        };
+        if total {
+            // The run's total says everything the requests said.
+            self.last = None;
+            self.counted = this;
+        } else {
+            match (request, &mut self.last) {
+                (Some(id), Some((last, spent))) if last == id => *spent = this,
+                (Some(id), last) => {
+                    if let Some((_, spent)) = last.take() {
+                        self.counted = fold_in(self.counted, spent, self.reported);
+                    }
+                    *last = Some((id.to_string(), this));
+                    self.reported = true;
+                    return;
+                }
+                (None, _) => self.counted = fold_in(self.counted, this, self.reported),
+            }
+        }
+        self.reported = true;
+    }
+
+    /// Everything spent so far.
+    pub fn spent(&self) -> Spent {
+        match &self.last {
+            Some((_, last)) => fold_in(self.counted, *last, self.reported),
+            None => self.counted,
+        }
+    }
+}
+
+/// `sum` and `this`, where the first usage ever counted starts the sum.
+fn fold_in(sum: Spent, this: Spent, reported: bool) -> Spent {
+    if !reported {
+        return this;
+    }
+    Spent {
+        tokens: sum.tokens.saturating_add(this.tokens),
+        usd: sum.usd.zip(this.usd).map(|(a, b)| a + b),
+    }
+}
+
+impl State {
+    /// What turn `id` spent so far; nothing for an unknown turn.
+    pub fn turn_spent(&self, id: &str) -> Spent {
+        self.turn(id).map(|t| t.spend.spent()).unwrap_or_default()
+    }
+
+    /// What a pipeline run spent: every attempt at each of its passes.
+    pub fn pipeline_spent(&self, p: &Pipeline) -> Spent {
+        p.attempts
+            .iter()
+            .map(|a| self.turn_spent(&a.turn))
+            .fold(Spent::default(), Spent::plus)
+    }
+
+    /// How long turn `id` has run: from its start to its end, or to `now`
+    /// while it runs; `None` before it started (or for an unknown turn).
+    pub fn turn_elapsed(&self, id: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+        let t = self.turn(id)?;
+        let parse = |ts: &str| chrono::DateTime::parse_from_rfc3339(ts).ok();
+        let start = parse(t.started.as_deref()?)?;
+        let end = match t.finished.as_deref() {
+            Some(f) => parse(f)?.with_timezone(&chrono::Utc),
+            None => now,
+        };
+        Some(
+            (end - start.with_timezone(&chrono::Utc))
+                .to_std()
+                .unwrap_or_default(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spent(usages: &[(u64, u64, Option<&str>, bool, Option<f64>)]) -> Spent {
+        let mut s = TurnSpend::default();
+        for &(i, o, r, t, c) in usages {
+            s.add(i, o, r, t, c);
+        }
+        s.spent()
+    }
+
+    #[test]
+    fn repeated_lines_of_one_request_count_once_and_the_total_replaces_the_sum() {
+        let (a, b) = (Some("msg_a"), Some("msg_b"));
+        // Two blocks of request a, the second with more output, then b.
+        let running = [
+            (100, 1, a, false, None),
+            (100, 5, a, false, None),
+            (200, 3, b, false, None),
+        ];
+        assert_eq!(spent(&running).tokens, 105 + 203);
+        assert_eq!(spent(&running).usd, None);
+        let mut done = running.to_vec();
+        done.push((300, 40, None, true, Some(0.25)));
+        assert_eq!(
+            spent(&done),
+            Spent {
+                tokens: 340,
+                usd: Some(0.25)
+            }
+        );
+    }
+
+    #[test]
+    fn usages_without_a_request_add_up_and_one_unknown_cost_makes_it_unknown() {
+        let priced = [
+            (10, 5, None, false, Some(1.0)),
+            (20, 5, None, false, Some(2.0)),
+        ];
+        assert_eq!(
+            spent(&priced),
+            Spent {
+                tokens: 40,
+                usd: Some(3.0)
+            }
+        );
+        let mut one_unknown = priced.to_vec();
+        one_unknown.push((1, 1, None, false, None));
+        assert_eq!(spent(&one_unknown).usd, None);
+        assert_eq!(spent(&[]), Spent::default());
+    }
+
+    #[test]
+    fn a_pipeline_sums_its_passes_and_a_pass_that_spent_nothing_is_no_unknown() {
+        let known = Spent {
+            tokens: 10,
+            usd: Some(0.5),
+        };
+        assert_eq!(known.plus(Spent::default()), known);
+        assert_eq!(Spent::default().plus(known), known);
+        let unknown = Spent {
+            tokens: 3,
+            usd: None,
+        };
+        assert_eq!(known.plus(unknown).usd, None);
+        assert_eq!(known.plus(known).tokens, 20);
+    }
+}
