@@ -226,6 +226,62 @@ mod tests {
         assert_eq!(f.app.tab(), crate::ui::app::Tab::Diff);
     }
 
+    fn usage(turn: &str, tokens: u64, usd: f64) -> Value {
+        json!({"kind": "usage", "turn": turn, "input_tokens": tokens, "output_tokens": 0,
+               "total": true, "cost_usd": usd})
+    }
+
+    #[test]
+    fn the_row_shows_what_the_run_spent_and_warns_at_80_percent_of_a_budget() {
+        let budget = json!({"tokens": 10000, "usd": 1.0});
+        let mut extract = pass("t2", "extract", None);
+        extract["budget"] = budget.clone();
+        let mut draft = pass("t3", "draft", None);
+        draft["budget"] = budget;
+        let events = |draft_tokens: u64| {
+            vec![
+                started(&["extract", "draft"]),
+                created("t2", "post", "low"),
+                extract.clone(),
+                usage("t2", 4000, 0.3),
+                finished("t2", 1),
+                landed("t2"),
+                created("t3", "post", "low"),
+                draft.clone(),
+                usage("t3", draft_tokens, 0.5),
+            ]
+        };
+        let mut f = app(&events(7900));
+        let p = f.app.ws.state().pipeline("p1").unwrap().clone();
+        let spend = crate::ui::views::pipeline::run_spend(&f.app, &p).unwrap();
+        // Every pass has a budget: the run's is their sum.
+        assert_eq!(spend.full, "11.9k / 20k tok · $0.80 / $2.00");
+        assert_eq!(spend.compact, "11.9k/20k $0.80/$2.00");
+        assert_eq!(spend.most, Some(79), "the draft's own tokens");
+        assert!(!spend.warns());
+        let screen = draw(&mut f.app, 120, 40);
+        assert!(
+            screen.contains("draft ▶      11.9k/20k $0.80/$2.00┃"),
+            "{screen}"
+        );
+        // The pass's detail: its own spending against its own budget.
+        assert!(
+            screen.contains("spent    7.9k / 10k tok · $0.50 / $1.00"),
+            "{screen}"
+        );
+        let screen = draw(&mut f.app, 80, 24);
+        assert!(screen.contains("▸ ✓→draft▶       11.9k $0.80┃"), "{screen}");
+        let f = app(&events(8000));
+        let p = f.app.ws.state().pipeline("p1").unwrap();
+        let spend = crate::ui::views::pipeline::run_spend(&f.app, p).unwrap();
+        assert_eq!(spend.most, Some(80));
+        assert!(spend.warns());
+        // Nothing spent and no budget: nothing said.
+        let f = run("citation verifier");
+        let p = f.app.ws.state().pipeline("p1").unwrap();
+        assert_eq!(crate::ui::views::pipeline::run_spend(&f.app, p), None);
+    }
+
     #[test]
     fn a_hostile_role_shows_as_markers() {
         let mut f = run("verifier \u{1b}]0;pwned\u{7}\u{202e}x");

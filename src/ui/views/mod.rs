@@ -10,7 +10,7 @@ mod diff;
 mod form;
 mod lists;
 mod overlay;
-mod pipeline;
+pub mod pipeline;
 pub(crate) mod provenance;
 mod review;
 pub mod text;

@@ -10,8 +10,8 @@ use unicode_width::UnicodeWidthStr;
 
 use super::lists::state_glyph;
 use super::text::{fit, safe, spans};
-use crate::model::{Contract, FailureClass, PassGate, PassMode, TurnState};
-use crate::state::{PassAttempt, PassView, Pipeline, PipelineState};
+use crate::model::{Budget, Contract, FailureClass, PassGate, PassMode, TurnState};
+use crate::state::{PassAttempt, PassView, Pipeline, PipelineState, Spent};
 use crate::ui::app::{App, PassOut};
 
 /// How many lines of a pass's `out` its detail shows at most.
@@ -112,6 +112,125 @@ fn stages<'a>(app: &App, views: &[PassView], current: Option<&str>, tier: usize)
     out
 }
 
+/// What a run spent against its budgets, as its row shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSpend {
+    /// `12.4k tok · $0.31 / $1.00`: the budget parts only where one is set.
+    pub full: String,
+    /// `12.4k/20k $0.31/$1.00`, for narrower lists.
+    pub compact: String,
+    /// `12.4k $0.31`, for the narrowest.
+    pub short: String,
+    /// The most spent of any budget, in percent: of a pass's (its latest
+    /// attempt against its own), or of the run's (its passes' summed).
+    pub most: Option<u64>,
+}
+
+impl RunSpend {
+    /// At 80 % of a budget the row warns.
+    pub fn warns(&self) -> bool {
+        self.most.is_some_and(|m| m >= 80)
+    }
+}
+
+/// Tokens in few characters: `950`, `12.4k`, `1.2M`.
+pub fn tokens_short(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..999_950 => format!("{:.1}k", n as f64 / 1e3).replace(".0k", "k"),
+        _ => format!("{:.1}M", n as f64 / 1e6).replace(".0M", "M"),
+    }
+}
+
+/// Spending against budgets in words, full (`12.4k / 20k tok · $0.31 /
+/// $1.00`) and compact (`12.4k/20k $0.31/$1.00`): a budget's part only
+/// where one is set; dollars not known show as `$?` only against a budget.
+pub fn spend_words(spent: Spent, tokens: Option<u64>, usd: Option<f64>) -> (String, String) {
+    let t = tokens_short(spent.tokens);
+    let (full_tokens, compact_tokens) = match tokens {
+        Some(limit) => (
+            format!("{t} / {} tok", tokens_short(limit)),
+            format!("{t}/{}", tokens_short(limit)),
+        ),
+        None => (format!("{t} tok"), t),
+    };
+    let (full_usd, compact_usd) = match (spent.usd, usd) {
+        (Some(u), Some(limit)) => (
+            format!("${u:.2} / ${limit:.2}"),
+            format!("${u:.2}/${limit:.2}"),
+        ),
+        (Some(u), None) => (format!("${u:.2}"), format!("${u:.2}")),
+        (None, Some(limit)) => (format!("$? / ${limit:.2}"), format!("$?/${limit:.2}")),
+        (None, None) => return (full_tokens, compact_tokens),
+    };
+    (
+        format!("{full_tokens} · {full_usd}"),
+        format!("{compact_tokens} {compact_usd}"),
+    )
+}
+
+/// A run's spending: its passes' turns' usage as the journal has it, its
+/// budgets as its passes started with them (a pass not started yet: as
+/// committed in the task). `None` when nothing was spent and no budget is
+/// set.
+pub fn run_spend(app: &App, p: &Pipeline) -> Option<RunSpend> {
+    let state = app.ws.state();
+    let spent = state.pipeline_spent(p);
+    let task = app.ws.tasks().find(&p.task);
+    let budgets: Vec<Budget> = p
+        .passes
+        .iter()
+        .map(|name| {
+            let started = p.attempts.iter().rev().find(|a| &a.pass == name);
+            started.map(|a| a.budget).unwrap_or_else(|| {
+                task.and_then(|t| t.passes.iter().find(|c| &c.name == name))
+                    .map(|c| c.budget)
+                    .unwrap_or_default()
+            })
+        })
+        .collect();
+    let tokens_budget: Option<u64> = budgets.iter().map(|b| b.tokens).sum();
+    let usd_budget: Option<f64> = budgets.iter().map(|b| b.usd).sum();
+    let any_budget = budgets
+        .iter()
+        .any(|b| b.tokens.is_some() || b.usd.is_some());
+    if spent.tokens == 0 && spent.usd.is_none() && !any_budget {
+        return None;
+    }
+    let pct = |spent: f64, limit: f64| (spent * 100.0 / limit).floor() as u64;
+    let mut most: Option<u64> = None;
+    let mut note = |x: u64| most = Some(most.map_or(x, |m| m.max(x)));
+    // Each pass's latest attempt against its own budget.
+    for name in &p.passes {
+        if let Some(a) = p.attempts.iter().rev().find(|a| &a.pass == name) {
+            let s = state.turn_spent(&a.turn);
+            if let Some(limit) = a.budget.tokens {
+                note(pct(s.tokens as f64, limit as f64));
+            }
+            if let (Some(limit), Some(usd)) = (a.budget.usd, s.usd) {
+                note(pct(usd, limit));
+            }
+        }
+    }
+    if let Some(limit) = tokens_budget {
+        note(pct(spent.tokens as f64, limit as f64));
+    }
+    if let (Some(limit), Some(usd)) = (usd_budget, spent.usd) {
+        note(pct(usd, limit));
+    }
+    let (full, compact) = spend_words(spent, tokens_budget, usd_budget);
+    let short = match spent.usd {
+        Some(u) => format!("{} ${u:.2}", tokens_short(spent.tokens)),
+        None => tokens_short(spent.tokens),
+    };
+    Some(RunSpend {
+        full,
+        compact,
+        short,
+        most,
+    })
+}
+
 /// A run's row: its state glyph, id, task and what it waits for (its age
 /// at the right), then its passes as stages, `▸` / `▾` for collapsed or
 /// expanded.
@@ -149,29 +268,67 @@ pub fn run_item<'a>(app: &App, p: &Pipeline, width: usize, expanded: bool) -> Li
         " ".repeat(width.saturating_sub(used + tail.width())),
     ));
     first.push(Span::styled(tail, th.style("text.muted")));
+    // The second line: the stages, and what the run spent at the right.
     let views = state.pass_views(p);
     let current = p.current().map(|a| a.pass.as_str());
+    let spend = run_spend(app, p);
+    let warns = spend.as_ref().is_some_and(RunSpend::warns);
+    let (full, compact, short) = spend.as_ref().map_or(Default::default(), |s| {
+        (s.full.clone(), s.compact.clone(), s.short.clone())
+    });
     let room = width.saturating_sub(4);
-    let tier = (0..4)
-        .find(|&k| {
-            stages(app, &views, current, k)
-                .iter()
-                .map(|s| s.width())
-                .sum::<usize>()
-                <= room
-        })
-        .unwrap_or(3);
+    let stages_width = |tier: usize| -> usize {
+        stages(app, &views, current, tier)
+            .iter()
+            .map(|s| s.width())
+            .sum()
+    };
+    // The stages' names go before the spending's budgets, the spending
+    // before the names of the passes the run is not at; a run near a
+    // budget keeps its spending longest.
+    let mut tiers: Vec<(usize, &str)> = vec![
+        (0, &full),
+        (1, &full),
+        (0, &compact),
+        (1, &compact),
+        (1, &short),
+        (2, &short),
+    ];
+    if warns {
+        tiers.push((3, &short));
+    }
+    tiers.extend([(0, ""), (1, ""), (2, ""), (3, "")]);
+    let (tier, money) = tiers
+        .into_iter()
+        .filter(|(_, m)| spend.is_some() || m.is_empty())
+        .find(|(k, m)| stages_width(*k) + if m.is_empty() { 0 } else { m.width() + 1 } <= room)
+        .unwrap_or((3, ""));
     let mut second = vec![Span::styled(
         if expanded { "  ▾ " } else { "  ▸ " },
         th.style("text.muted"),
     )];
+    let room_for_stages = room.saturating_sub(if money.is_empty() {
+        0
+    } else {
+        money.width() + 1
+    });
     let cut = super::text::clip(
         stages(app, &views, current, tier),
         0,
-        room,
+        room_for_stages,
         super::text::marker_style(th),
     );
+    let drawn: usize = cut.iter().map(|s| s.width()).sum();
     second.extend(cut);
+    if !money.is_empty() {
+        second.push(Span::raw(
+            " ".repeat(room.saturating_sub(drawn + money.width())),
+        ));
+        second.push(Span::styled(
+            money.to_string(),
+            th.style(if warns { "warning" } else { "text.muted" }),
+        ));
+    }
     ListItem::new(vec![Line::from(first), Line::from(second)])
 }
 
@@ -284,6 +441,24 @@ pub fn pass_lines<'a>(app: &App, p: &Pipeline, a: &PassAttempt, width: usize) ->
         width,
         super::text::marker_style(th),
     )));
+    let spent = app.ws.state().turn_spent(&a.turn);
+    if spent.tokens > 0
+        || spent.usd.is_some()
+        || a.budget.tokens.is_some()
+        || a.budget.usd.is_some()
+    {
+        let (full, _) = spend_words(spent, a.budget.tokens, a.budget.usd);
+        let pct = |x: f64, limit: f64| x * 100.0 / limit >= 80.0;
+        let warns = a
+            .budget
+            .tokens
+            .is_some_and(|l| pct(spent.tokens as f64, l as f64))
+            || a.budget.usd.zip(spent.usd).is_some_and(|(l, u)| pct(u, l));
+        lines.push(Line::from(vec![
+            label("spent"),
+            Span::styled(full, th.style(if warns { "warning" } else { "text" })),
+        ]));
+    }
     let mut out = vec![label("out"), safe(&a.out, th.style("text"))];
     let preview = match &app.detail.pass_out {
         PassOut::Reading => {
