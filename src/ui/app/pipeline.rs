@@ -269,13 +269,17 @@ mod tests {
             screen.contains("spent    7.9k / 10k tok · $0.50 / $1.00"),
             "{screen}"
         );
+        // Narrow, the passes' names go before the spending...
         let screen = draw(&mut f.app, 80, 24);
-        assert!(screen.contains("▸ ✓→draft▶       11.9k $0.80┃"), "{screen}");
-        let f = app(&events(8000));
+        assert!(screen.contains("▸ extract ✓ → draft ▶       ┃"), "{screen}");
+        let mut f = app(&events(8000));
         let p = f.app.ws.state().pipeline("p1").unwrap();
         let spend = crate::ui::views::pipeline::run_spend(&f.app, p).unwrap();
         assert_eq!(spend.most, Some(80));
         assert!(spend.warns());
+        // ...but not at 80 % of a budget.
+        let screen = draw(&mut f.app, 80, 24);
+        assert!(screen.contains("▸ extract✓→draft▶  12k $0.80┃"), "{screen}");
         // Nothing spent and no budget: nothing said.
         let f = run("citation verifier");
         let p = f.app.ws.state().pipeline("p1").unwrap();

@@ -94,8 +94,8 @@ impl TurnList {
             .collect()
     }
 
-    /// The rows, newest first: a pipeline run's turns make one row (at its
-    /// newest turn), followed, when it is expanded, by its passes' turns in
+    /// The rows, newest first: a pipeline run's turns make one row (where
+    /// its first pass's turn would be), followed, when it is expanded, by its passes' turns in
     /// the order they started.
     pub fn entries<'a>(&self, ws: &'a Workspace) -> Vec<Entry<'a>> {
         let state = ws.state();
@@ -108,14 +108,21 @@ impl TurnList {
             .iter()
             .flat_map(|p| p.attempts.iter().map(move |a| (a.turn.as_str(), p)))
             .collect();
-        let mut listed = BTreeSet::new();
+        // A run's row is where its first pass's turn would be (its oldest
+        // shown): it does not move while the run goes on.
+        let mut oldest: HashMap<&str, &str> = HashMap::new();
+        for t in &shown {
+            if let Some(p) = run_of.get(t.id.as_str()) {
+                oldest.insert(p.id.as_str(), t.id.as_str());
+            }
+        }
         let mut out = Vec::with_capacity(shown.len());
         for t in shown {
             let Some(p) = run_of.get(t.id.as_str()) else {
                 out.push(Entry::Turn(t));
                 continue;
             };
-            if !listed.insert(p.id.as_str()) {
+            if oldest.get(p.id.as_str()) != Some(&t.id.as_str()) {
                 continue;
             }
             out.push(Entry::Run(p));

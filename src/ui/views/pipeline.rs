@@ -283,21 +283,20 @@ pub fn run_item<'a>(app: &App, p: &Pipeline, width: usize, expanded: bool) -> Li
             .map(|s| s.width())
             .sum()
     };
-    // The stages' names go before the spending's budgets, the spending
-    // before the names of the passes the run is not at; a run near a
-    // budget keeps its spending longest.
+    // The spending's budgets go first, then the spending itself, then the
+    // names of the passes the run is not at; a run near a budget keeps its
+    // spending before any name.
     let mut tiers: Vec<(usize, &str)> = vec![
         (0, &full),
         (1, &full),
         (0, &compact),
         (1, &compact),
         (1, &short),
-        (2, &short),
     ];
     if warns {
-        tiers.push((3, &short));
+        tiers.extend([(2, short.as_str()), (3, &short)]);
     }
-    tiers.extend([(0, ""), (1, ""), (2, ""), (3, "")]);
+    tiers.extend([(0, ""), (1, ""), (2, &short), (2, ""), (3, "")]);
     let (tier, money) = tiers
         .into_iter()
         .filter(|(_, m)| spend.is_some() || m.is_empty())
