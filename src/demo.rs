@@ -46,6 +46,12 @@ pub const SCENARIOS: &[(&str, &str, &str)] = &[
 /// findings are its `out`.
 pub const PIPELINE_TASK: &str = "post";
 
+/// How many passes the demo's pipeline has (each one turn).
+pub const PIPELINE_PASSES: usize = 3;
+
+/// How many turns the demo starts: its scenarios' and its pipeline's.
+pub const TURNS: usize = SCENARIOS.len() + PIPELINE_PASSES;
+
 const PIPELINE: &str = r#"
 # A pipeline: one task as three small turns, each with a contract
 # (`leash pipeline show p1`). The audit may change nothing but its out.
