@@ -210,3 +210,34 @@ fn a_failed_contract_shows_its_rule_and_hostile_text_shows_as_markers() {
     let screen = text(&render(&mut app, 120, 40));
     assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202e}'));
 }
+
+#[test]
+fn the_demo_runs_a_three_pass_pipeline_whose_read_only_audit_finds_one_unsupported_claim() {
+    let d = common::console::demo();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["pipeline", "show", "p1", "--json"])
+        .current_dir(&d.root)
+        .env("LEASH_DATA_DIR", d._data.path())
+        .output()
+        .unwrap();
+    let p: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["state"], "done", "{p:#}");
+    assert_eq!(p["task"], leash::demo::PIPELINE_TASK);
+    let passes = p["passes"].as_array().unwrap();
+    let names: Vec<&str> = passes.iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["extract", "draft", "audit"]);
+    assert_eq!(passes.len(), leash::demo::PIPELINE_PASSES);
+    assert!(passes.iter().all(|x| x["state"] == "landed"), "{p:#}");
+    assert_eq!(passes[2]["mode"], "read-only");
+    let audit = std::fs::read_to_string(d.root.join("work/post/p1/audit.md")).unwrap();
+    assert_eq!(audit.matches("UNSUPPORTED").count(), 1, "{audit}");
+    let draft = std::fs::read_to_string(d.root.join("docs/post-p1.md")).unwrap();
+    assert!(draft.contains("three times faster"), "{draft}");
+    // In the console: one row of stages, the audit's detail its finding.
+    let mut app = app_with(&d.root, "dark");
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(screen.contains("p1  post · done"), "{screen}");
+    assert!(screen.contains("extract✓→draft✓→audit✓"), "{screen}");
+    assert!(screen.contains("citation verifier · read-only"), "{screen}");
+    assert!(screen.contains("UNSUPPORTED"), "{screen}");
+}
