@@ -141,9 +141,9 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
     );
 
     // Down to the hostile turn (t6; the newest is on top, under the
-    // pipeline's row): its escapes are markers, and the terminal's title
-    // was not touched.
-    tmux.keys(&["j", "j", "j", "j"]);
+    // pipeline's row, which may have come after the console opened): its
+    // escapes are markers, and the terminal's title was not touched.
+    tmux.keys(&["g", "j", "j", "j", "j"]);
     tmux.wait_for("<RLO>");
     tmux.wait_for("⟨esc⟩");
     let title = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_title}"]);
