@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::short;
 
 use crate::model::{
-    AutonomyLevel, Budget, Contract, DecidedBy, Decision, FailureClass, PartialVerdict, PassGate,
-    PassMode, Receipt, RiskClass, TurnKind,
+    AutonomyLevel, Budget, BudgetKind, Contract, DecidedBy, Decision, FailureClass, PartialVerdict,
+    PassGate, PassMode, Receipt, RiskClass, TurnKind,
 };
 
 /// One line of the journal.
@@ -218,6 +218,14 @@ pub enum Event {
         /// journaled; `None` when neither knows.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cost_usd: Option<f64>,
+    },
+    /// A running pass crossed 80 % of one of its budgets (once per budget).
+    BudgetWarning {
+        turn: String,
+        /// `tokens`, `usd` or `time` (seconds).
+        what: BudgetKind,
+        spent: f64,
+        limit: f64,
     },
     TurnFinished {
         turn: String,
@@ -513,6 +521,7 @@ impl Event {
             Event::ActionDecided { .. } => "action_decided",
             Event::ActionDone { .. } => "action_done",
             Event::Usage { .. } => "usage",
+            Event::BudgetWarning { .. } => "budget_warning",
             Event::TurnFinished { .. } => "turn_finished",
             Event::RiskEscalated { .. } => "risk_escalated",
             Event::InvariantsChecked { .. } => "invariants_checked",
@@ -552,6 +561,7 @@ impl Event {
             | Event::TurnStarted { turn, .. }
             | Event::ActionRequested { turn, .. }
             | Event::Usage { turn, .. }
+            | Event::BudgetWarning { turn, .. }
             | Event::TurnFinished { turn, .. }
             | Event::RiskEscalated { turn, .. }
             | Event::TurnDecided { turn, .. }

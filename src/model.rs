@@ -48,7 +48,9 @@ macro_rules! words {
 pub(crate) use words;
 
 mod pass;
-pub use pass::{Budget, Contract, PassGate, PassMode, is_pass_name, is_run_id, run_number};
+pub use pass::{
+    Budget, BudgetKind, Contract, PassGate, PassMode, is_pass_name, is_run_id, run_number,
+};
 
 /// How much harm a turn can do. Ordered: `Low < Medium < High`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -208,6 +210,9 @@ pub enum FailureClass {
     Interrupted,
     /// The operator cancelled it (`leash cancel`, or the console).
     Cancelled,
+    /// A pipeline's pass went over its budget (tokens, dollars or time)
+    /// and leash stopped it.
+    BudgetExceeded,
 }
 
 words!(FailureClass, "a failure class", {
@@ -224,6 +229,7 @@ words!(FailureClass, "a failure class", {
     TimedOut => "timed_out",
     Interrupted => "interrupted",
     Cancelled => "cancelled",
+    BudgetExceeded => "budget_exceeded",
 });
 
 impl FailureClass {
@@ -243,6 +249,7 @@ impl FailureClass {
             FailureClass::TimedOut => "timed out",
             FailureClass::Interrupted => "interrupted",
             FailureClass::Cancelled => "cancelled",
+            FailureClass::BudgetExceeded => "over budget",
         }
     }
 
@@ -262,6 +269,9 @@ impl FailureClass {
             FailureClass::ConcurrentDrift => "like a race: the branch moved while it ran",
             FailureClass::ContractViolation => {
                 "like a type error: its result breaks a declared contract"
+            }
+            FailureClass::BudgetExceeded => {
+                "like a process over its ulimit: it spent more than its pass may"
             }
             _ => return None,
         })

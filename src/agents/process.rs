@@ -135,6 +135,11 @@ pub trait Observer {
     fn started(&mut self, pid: u32, start: Option<u64>);
     /// One whole line the agent printed on stdout (for stream adapters).
     fn line(&mut self, line: &str);
+    /// Whether the agent must be stopped now (a pass over its budget), as
+    /// a cancelled one is; asked after every line and on every tick.
+    fn stop(&mut self) -> bool {
+        false
+    }
 }
 
 enum Event {
@@ -274,6 +279,8 @@ pub fn run(spawn: Spawn<'_>, observer: &mut dyn Observer) -> std::io::Result<Fin
                     Some(Exit::Cancelled)
                 } else if spawn.timeout.is_some_and(|t| begun.elapsed() >= t) {
                     Some(Exit::TimedOut)
+                } else if observer.stop() {
+                    Some(Exit::Cancelled)
                 } else {
                     None
                 };

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{CliResult, Failure, print_json};
-use crate::state::{PassView, Pipeline, PipelineState};
+use crate::model::{Budget, BudgetKind};
+use crate::state::{PassView, Pipeline, PipelineState, Spent};
 use crate::workspace::{PassStart, Workspace};
 use crate::{say, tell};
 
@@ -261,10 +262,53 @@ fn show(ws: &Workspace, p: &Pipeline) {
             line.push_str(&format!(" · attempt {}", v.attempts));
         }
         say!("{}", line.trim_end());
+        if let Some(a) = v.attempt {
+            let spending = spending(state.turn_spent(&a.turn), &a.budget);
+            if !spending.is_empty() {
+                say!("  {:<12} {spending}", "");
+            }
+        }
         if let (Some(f), Some(reason)) = (v.failure, v.reason) {
             say!("  {:<12} {f}: {reason}", "");
         }
     }
+}
+
+/// "spent 160 400 tokens, $1.23 · budget 150 000 tokens, $1.00, 10m";
+/// empty when nothing was spent nor budgeted.
+fn spending(spent: Spent, budget: &Budget) -> String {
+    let mut parts = Vec::new();
+    if spent.tokens > 0 || spent.usd.is_some() {
+        let usd = match spent.usd {
+            Some(u) => BudgetKind::Usd.show(u),
+            None => "cost unknown".to_string(),
+        };
+        parts.push(format!(
+            "spent {} tokens, {usd}",
+            BudgetKind::Tokens.show(spent.tokens as f64)
+        ));
+    }
+    let limits: Vec<String> = budget
+        .limits()
+        .into_iter()
+        .map(|(what, limit)| match what {
+            BudgetKind::Tokens => format!("{} tokens", what.show(limit)),
+            _ => what.show(limit),
+        })
+        .collect();
+    if !limits.is_empty() {
+        parts.push(format!("budget {}", limits.join(", ")));
+    }
+    parts.join(" · ")
+}
+
+/// A budget as JSON: each limit set (time in seconds).
+fn budget_json(budget: &Budget) -> Value {
+    json!({
+        "tokens": budget.tokens,
+        "usd": budget.usd,
+        "time_secs": budget.time.map(|t| t.as_secs_f64()),
+    })
 }
 
 /// A run as `leash pipeline show --json` prints it.
@@ -284,6 +328,9 @@ fn run_json(ws: &Workspace, p: &Pipeline) -> Value {
                 "out": v.attempt.map(|a| a.out.as_str()),
                 "mode": v.attempt.map(|a| a.mode.as_str()),
                 "role": v.attempt.and_then(|a| a.role.as_deref()),
+                "spent": v.attempt.map(|a| state.turn_spent(&a.turn)),
+                "budget": v.attempt.map(|a| budget_json(&a.budget)),
+                "budget_warnings": v.attempt.map(|a| state.budget_warnings(&a.turn)),
             })
         })
         .collect();
@@ -294,6 +341,7 @@ fn run_json(ws: &Workspace, p: &Pipeline) -> Value {
         "current": p.current().map(|c| c.pass.as_str()),
         "started": p.started,
         "cancelled": p.cancelled,
+        "spent": state.pipeline_spent(p),
         "passes": passes,
     })
 }

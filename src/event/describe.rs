@@ -198,6 +198,17 @@ impl Event {
                 if *total { " (run total)" } else { "" },
                 cost_usd.map(|c| format!(", ${c:.4}")).unwrap_or_default()
             ),
+            Event::BudgetWarning {
+                what, spent, limit, ..
+            } => format!(
+                "budget warning: {} ({:.0} %)",
+                what.over(*spent, *limit),
+                if *limit > 0.0 {
+                    spent / limit * 100.0
+                } else {
+                    100.0
+                }
+            ),
             Event::SessionStarted {
                 session,
                 agent,

@@ -62,6 +62,87 @@ pub struct Budget {
     pub time: Option<Duration>,
 }
 
+/// One of a pass's budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetKind {
+    Tokens,
+    Usd,
+    /// Seconds of the clock.
+    Time,
+}
+
+words!(BudgetKind, "a budget", { Tokens => "tokens", Usd => "usd", Time => "time" });
+
+impl BudgetKind {
+    /// `spent` (or `limit`) as a person reads it: `162 400`, `$1.25`, `1m 30s`.
+    pub fn show(self, amount: f64) -> String {
+        match self {
+            BudgetKind::Tokens => group_thousands(amount.max(0.0).round() as u64),
+            BudgetKind::Usd => format!("${amount:.2}"),
+            // Under a minute the clock's tenths matter: a second's budget
+            // was passed at 1.1s, not at "1s".
+            BudgetKind::Time if amount < 59.95 && (amount - amount.round()).abs() >= 0.05 => {
+                format!("{amount:.1}s")
+            }
+            BudgetKind::Time => {
+                let secs = amount.max(0.0).round() as u64;
+                match (secs / 3600, secs / 60 % 60, secs % 60) {
+                    (0, 0, s) => format!("{s}s"),
+                    (0, m, 0) => format!("{m}m"),
+                    (0, m, s) => format!("{m}m {s}s"),
+                    (h, 0, _) => format!("{h}h"),
+                    (h, m, _) => format!("{h}h {m}m"),
+                }
+            }
+        }
+    }
+
+    /// "tokens: 162 400 spent of a budget of 150 000".
+    pub fn over(self, spent: f64, limit: f64) -> String {
+        format!(
+            "{self}: {} spent of a budget of {}",
+            self.show(spent),
+            self.show(limit)
+        )
+    }
+}
+
+/// `162400` → `162 400`.
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Budget {
+    /// Its limits, by kind, as numbers (seconds for time).
+    pub fn limits(&self) -> Vec<(BudgetKind, f64)> {
+        let mut out = Vec::new();
+        if let Some(t) = self.tokens {
+            out.push((BudgetKind::Tokens, t as f64));
+        }
+        if let Some(u) = self.usd {
+            out.push((BudgetKind::Usd, u));
+        }
+        if let Some(t) = self.time {
+            out.push((BudgetKind::Time, t.as_secs_f64()));
+        }
+        out
+    }
+
+    /// Whether it sets no limit at all.
+    pub fn is_empty(&self) -> bool {
+        self.limits().is_empty()
+    }
+}
+
 /// Whether `id` is a pipeline run's id: `p` and digits, as `p3`.
 pub fn is_run_id(id: &str) -> bool {
     id.strip_prefix('p')
@@ -93,6 +174,25 @@ mod tests {
         assert_eq!(run_number("p12"), Some(12));
         assert!(is_pass_name("extract") && is_pass_name("step_2-a"));
         assert!(!is_pass_name("") && !is_pass_name("a.b") && !is_pass_name("a b"));
+    }
+
+    #[test]
+    fn budgets_read_as_a_person_counts() {
+        assert_eq!(
+            BudgetKind::Tokens.over(162_400.0, 150_000.0),
+            "tokens: 162 400 spent of a budget of 150 000"
+        );
+        assert_eq!(BudgetKind::Tokens.show(999.0), "999");
+        assert_eq!(BudgetKind::Tokens.show(1_000_000.0), "1 000 000");
+        assert_eq!(
+            BudgetKind::Usd.over(1.254, 1.0),
+            "usd: $1.25 spent of a budget of $1.00"
+        );
+        assert_eq!(BudgetKind::Time.show(90.0), "1m 30s");
+        assert_eq!(BudgetKind::Time.show(600.0), "10m");
+        assert_eq!(BudgetKind::Time.show(2.0), "2s");
+        assert_eq!(BudgetKind::Time.show(1.13), "1.1s");
+        assert_eq!(BudgetKind::Time.show(3720.0), "1h 2m");
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub use confinement::Confinement;
 pub use denials::{Denials, DeniedBy};
 pub use pipelines::{PassAttempt, PassView, Pipeline, PipelineState};
 pub use row::TurnRow;
-pub use spend::{Spent, TurnSpend};
+pub use spend::{BudgetWarned, Spent, TurnSpend};
 
 use crate::event::Record;
 use crate::event::{ActionDecision, Event, Needs};
@@ -921,6 +921,7 @@ impl State {
                 }
                 t.spend.fold(&record.event);
             }
+            Event::BudgetWarning { .. } => t.spend.fold(&record.event),
         }
     }
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::event::Event;
+use crate::model::BudgetKind;
 use crate::state::Pipeline;
 
 /// Tokens and dollars spent.
@@ -54,90 +55,113 @@ impl Spent {
 /// A turn's spending as folded so far (see the module's comment).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TurnSpend {
-    /// Every usage counted but the latest request's.
+    /// Tokens of every usage counted but the latest request's.
     #[serde(default)]
-    counted: Spent,
-    /// Whether any usage was counted at all.
+    tokens: u64,
+    /// Their dollars, where known.
+    #[serde(default)]
+    usd: f64,
+    /// Whether one of them had no known cost.
+    #[serde(default)]
+    unpriced: bool,
+    /// Whether any usage was reported at all.
     #[serde(default)]
     reported: bool,
-    /// The latest request: its id and what it spent so far.
+    /// The latest request: its id, tokens and cost so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    last: Option<(String, Spent)>,
+    last: Option<(String, u64, Option<f64>)>,
+    /// The budgets it crossed 80 % of, in order (`budget_warning`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<BudgetWarned>,
+}
+
+/// A budget a running pass crossed 80 % of.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BudgetWarned {
+    pub what: BudgetKind,
+    /// What was spent when it was crossed (seconds for time).
+    pub spent: f64,
+    pub limit: f64,
 }
 
 impl TurnSpend {
-    /// Folds a `usage` event; any other event changes nothing.
+    /// Folds a `usage` or `budget_warning` event; any other event changes
+    /// nothing.
     pub(super) fn fold(&mut self, event: &Event) {
-        if let Event::Usage {
-            input_tokens,
-            output_tokens,
-            request,
-            total,
-            cost_usd,
-            ..
-        } = event
-        {
-            self.add(
-                *input_tokens,
-                *output_tokens,
+        match event {
+            Event::BudgetWarning {
+                what, spent, limit, ..
+            } => {
+                if !self.warnings.iter().any(|w| w.what == *what) {
+                    self.warnings.push(BudgetWarned {
+                        what: *what,
+                        spent: *spent,
+                        limit: *limit,
+                    });
+                }
+            }
+            Event::Usage {
+                input_tokens,
+                output_tokens,
+                request,
+                total,
+                cost_usd,
+                ..
+            } => self.add(
+                input_tokens.saturating_add(*output_tokens),
                 request.as_deref(),
                 *total,
                 *cost_usd,
-            );
+            ),
+            _ => {}
         }
     }
 
-    /// Folds one usage.
-    fn add(
-        &mut self,
-        input: u64,
-        output: u64,
-        request: Option<&str>,
-        total: bool,
-        cost_usd: Option<f64>,
-    ) {
-        let this = Spent {
-            tokens: input.saturating_add(output),
-            usd: cost_usd,
-        };
+    /// Folds one usage of `tokens` costing `usd`.
+    fn add(&mut self, tokens: u64, request: Option<&str>, total: bool, usd: Option<f64>) {
+        self.reported = true;
         if total {
             // The run's total says everything the requests said.
-            self.last = None;
-            self.counted = this;
-        } else {
-            match (request, &mut self.last) {
-                (Some(id), Some((last, spent))) if last == id => *spent = this,
-                (Some(id), last) => {
-                    if let Some((_, spent)) = last.take() {
-                        self.counted = fold_in(self.counted, spent, self.reported);
-                    }
-                    *last = Some((id.to_string(), this));
-                    self.reported = true;
-                    return;
-                }
-                (None, _) => self.counted = fold_in(self.counted, this, self.reported),
-            }
+            *self = TurnSpend {
+                warnings: std::mem::take(&mut self.warnings),
+                ..TurnSpend::default()
+            };
+            self.reported = true;
+            self.count(tokens, usd);
+            return;
         }
-        self.reported = true;
+        match (request, &mut self.last) {
+            (Some(id), Some((last, t, u))) if last == id => (*t, *u) = (tokens, usd),
+            (Some(id), _) => {
+                if let Some((_, t, u)) = self.last.take() {
+                    self.count(t, u);
+                }
+                self.last = Some((id.to_string(), tokens, usd));
+            }
+            (None, _) => self.count(tokens, usd),
+        }
+    }
+
+    fn count(&mut self, tokens: u64, usd: Option<f64>) {
+        self.tokens = self.tokens.saturating_add(tokens);
+        match usd {
+            Some(u) => self.usd += u,
+            None => self.unpriced = true,
+        }
     }
 
     /// Everything spent so far.
     pub fn spent(&self) -> Spent {
-        match &self.last {
-            Some((_, last)) => fold_in(self.counted, *last, self.reported),
-            None => self.counted,
+        let (tokens, usd) = match &self.last {
+            Some((_, t, u)) => (*t, *u),
+            None => (0, Some(0.0)),
+        };
+        Spent {
+            tokens: self.tokens.saturating_add(tokens),
+            usd: usd
+                .filter(|_| self.reported && !self.unpriced)
+                .map(|u| self.usd + u),
         }
-    }
-}
-
-/// `sum` and `this`, where the first usage ever counted starts the sum.
-fn fold_in(sum: Spent, this: Spent, reported: bool) -> Spent {
-    if !reported {
-        return this;
-    }
-    Spent {
-        tokens: sum.tokens.saturating_add(this.tokens),
-        usd: sum.usd.zip(this.usd).map(|(a, b)| a + b),
     }
 }
 
@@ -145,6 +169,11 @@ impl State {
     /// What turn `id` spent so far; nothing for an unknown turn.
     pub fn turn_spent(&self, id: &str) -> Spent {
         self.turn(id).map(|t| t.spend.spent()).unwrap_or_default()
+    }
+
+    /// The budgets turn `id` crossed 80 % of while it ran, in order.
+    pub fn budget_warnings(&self, id: &str) -> &[BudgetWarned] {
+        self.turn(id).map_or(&[], |t| t.spend.warnings.as_slice())
     }
 
     /// What a pipeline run spent: every attempt at each of its passes.
@@ -180,7 +209,7 @@ mod tests {
     fn spent(usages: &[(u64, u64, Option<&str>, bool, Option<f64>)]) -> Spent {
         let mut s = TurnSpend::default();
         for &(i, o, r, t, c) in usages {
-            s.add(i, o, r, t, c);
+            s.add(i + o, r, t, c);
         }
         s.spent()
     }
@@ -218,6 +247,19 @@ mod tests {
             Spent {
                 tokens: 40,
                 usd: Some(3.0)
+            }
+        );
+        let (a, b) = (Some("msg_a"), Some("msg_b"));
+        let requests = [
+            (10, 5, a, false, Some(1.0)),
+            (10, 6, a, false, Some(1.5)),
+            (20, 5, b, false, Some(2.0)),
+        ];
+        assert_eq!(
+            spent(&requests),
+            Spent {
+                tokens: 41,
+                usd: Some(3.5)
             }
         );
         let mut one_unknown = priced.to_vec();

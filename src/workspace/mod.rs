@@ -26,6 +26,7 @@ use crate::state::{State, Turn};
 use policy_cache::{committed_policy, committed_policy_read};
 
 pub mod blame;
+mod budget;
 pub mod checks;
 mod confinement;
 mod diffs;

@@ -31,6 +31,8 @@ pub(super) struct TurnObserver<'w> {
     pub(super) last_usage: Option<Usage>,
     /// The model the stream named for the session, journaled with usage.
     pub(super) model: Option<String>,
+    /// A pipeline pass's budget, watched while it runs.
+    pub(super) budget: Option<super::budget::BudgetWatch>,
 }
 
 impl TurnObserver<'_> {
@@ -233,6 +235,10 @@ impl process::Observer for TurnObserver<'_> {
                 .notices
                 .push(format!("could not journal the start of {}: {e}", self.turn));
         }
+    }
+
+    fn stop(&mut self) -> bool {
+        self.over_budget()
     }
 
     fn line(&mut self, line: &str) {

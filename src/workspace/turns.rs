@@ -56,6 +56,8 @@ struct Ended {
     reported: Option<crate::model::FailureClass>,
     /// Paths outside the worktree whose writes the kernel refused.
     refused: Vec<String>,
+    /// Why a pipeline pass was stopped over its budget.
+    over_budget: Option<String>,
 }
 
 impl Workspace {
@@ -539,7 +541,10 @@ impl Workspace {
             default_risk,
             last_usage: None,
             model: None,
+            budget: None,
         };
+        observer.budget = (observer.ws.state.pass_of(id))
+            .and_then(|(_, a)| super::budget::BudgetWatch::start(a.budget));
         let finished = match prepared {
             Ok(confine) => process::run(
                 Spawn {
@@ -558,8 +563,12 @@ impl Workspace {
                 "the agent was not started: {why}"
             ))),
         };
+        // Its last lines may have come after its exit was seen: a pass
+        // that ended over its budget is over it all the same.
+        observer.over_budget();
         let structured = observer.parser.is_some();
         let summary = observer.summary;
+        let over_budget = observer.budget.and_then(|w| w.over);
         crash_point("agent_exited");
         let (exit, mut printed, spawn_error) = match finished {
             Ok(f) => (f.exit, f.printed, None),
@@ -582,7 +591,9 @@ impl Workspace {
         let reported = policy::reported_failure(
             summary.failure.as_ref().map(|(class, _)| *class),
             refused_by_agent,
-        );
+        )
+        .filter(|_| over_budget.is_none())
+        .or(over_budget.as_ref().map(|_| FailureClass::BudgetExceeded));
         if structured {
             // A known stream's final message is its result, not the JSON.
             printed = summary
@@ -600,6 +611,7 @@ impl Workspace {
                 spawn_error,
                 reported,
                 refused,
+                over_budget,
             },
         )
     }
@@ -660,6 +672,7 @@ impl Workspace {
             spawn_error,
             reported,
             refused,
+            over_budget,
         } = ended;
         let turn = self.turn(id)?.clone();
         let message = self.turn_message(&turn);
@@ -734,6 +747,9 @@ impl Workspace {
             let said = format!("{prefix}write outside the worktree refused: ");
             list.dedup();
             reason = reason.replacen(&prefix, &format!("{said}{}{more}; ", list.join(", ")), 1);
+        }
+        if let Some(over) = &over_budget {
+            reason = super::budget::over_budget_reason(&reason, over);
         }
         if let Some(e) = &spawn_error {
             reason = format!("{e}; {reason}");
