@@ -280,6 +280,19 @@ mod tests {
         // ...but not at 80 % of a budget.
         let screen = draw(&mut f.app, 80, 24);
         assert!(screen.contains("▸ extract✓→draft▶  12k $0.80┃"), "{screen}");
+        // The supervisor's journaled warning (here, of the run's time)
+        // warns on the row and shows in the pass's detail.
+        let mut warned = events(1000);
+        warned.push(
+            json!({"kind": "budget_warning", "turn": "t3", "what": "time",
+                           "spent": 480.0, "limit": 600.0}),
+        );
+        let mut f = app(&warned);
+        let p = f.app.ws.state().pipeline("p1").unwrap();
+        let spend = crate::ui::views::pipeline::run_spend(&f.app, p).unwrap();
+        assert!(spend.warns(), "{spend:?}");
+        let screen = draw(&mut f.app, 120, 40);
+        assert!(screen.contains("⚠ time at 80 %: 8m of 10m"), "{screen}");
         // Nothing spent and no budget: nothing said.
         let f = run("citation verifier");
         let p = f.app.ws.state().pipeline("p1").unwrap();

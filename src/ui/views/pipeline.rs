@@ -194,7 +194,11 @@ pub fn run_spend(app: &App, p: &Pipeline) -> Option<RunSpend> {
     let any_budget = budgets
         .iter()
         .any(|b| b.tokens.is_some() || b.usd.is_some());
-    if spent.tokens == 0 && spent.usd.is_none() && !any_budget {
+    let warned = p
+        .attempts
+        .iter()
+        .any(|a| !state.budget_warnings(&a.turn).is_empty());
+    if spent.tokens == 0 && spent.usd.is_none() && !any_budget && !warned {
         return None;
     }
     let pct = |spent: f64, limit: f64| (spent * 100.0 / limit).floor() as u64;
@@ -209,6 +213,10 @@ pub fn run_spend(app: &App, p: &Pipeline) -> Option<RunSpend> {
             }
             if let (Some(limit), Some(usd)) = (a.budget.usd, s.usd) {
                 note(pct(usd, limit));
+            }
+            // What the supervisor journaled as it crossed 80 % (time too).
+            for w in state.budget_warnings(&a.turn) {
+                note(pct(w.spent, w.limit));
             }
         }
     }
@@ -456,6 +464,18 @@ pub fn pass_lines<'a>(app: &App, p: &Pipeline, a: &PassAttempt, width: usize) ->
         lines.push(Line::from(vec![
             label("spent"),
             Span::styled(full, th.style(if warns { "warning" } else { "text" })),
+        ]));
+    }
+    for w in app.ws.state().budget_warnings(&a.turn) {
+        let text = format!(
+            "⚠ {} at 80 %: {} of {}",
+            w.what,
+            w.what.show(w.spent),
+            w.what.show(w.limit)
+        );
+        lines.push(Line::from(vec![
+            Span::raw(" ".repeat(9)),
+            Span::styled(text, th.style("warning")),
         ]));
     }
     let mut out = vec![label("out"), safe(&a.out, th.style("text"))];
