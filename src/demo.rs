@@ -41,6 +41,50 @@ pub const SCENARIOS: &[(&str, &str, &str)] = &[
     ("hang", "low", "demo: add the slow test fixture"),
 ];
 
+/// The demo's pipeline task: three passes run by the demo agent, each a
+/// turn with a contract; the audit is read-only, a citation verifier whose
+/// findings are its `out`.
+pub const PIPELINE_TASK: &str = "post";
+
+/// How many passes the demo's pipeline has (each one turn).
+pub const PIPELINE_PASSES: usize = 3;
+
+/// How many turns the demo starts: its scenarios' and its pipeline's.
+pub const TURNS: usize = SCENARIOS.len() + PIPELINE_PASSES;
+
+const PIPELINE: &str = r#"
+# A pipeline: one task as three small turns, each with a contract
+# (`leash pipeline show p1`). The audit may change nothing but its out.
+[[task]]
+name = "post"
+title = "demo: the post, in three passes"
+
+[[task.pass]]
+name = "extract"
+agent = "demo"
+risk = "low"
+prompt = "demo: pass extract: list each claim of docs/outline.md with its source into {out}"
+out = "work/{task}/{run}/claims.json"
+contract = { json = true }
+
+[[task.pass]]
+name = "draft"
+agent = "demo"
+risk = "low"
+prompt = "demo: pass draft: write the post from {extract.out} into {out}"
+out = "docs/{task}-{run}.md"
+contract = { headings = ["Summary", "Sources"] }
+
+[[task.pass]]
+name = "audit"
+agent = "demo"
+risk = "low"
+mode = "read-only"
+role = "citation verifier"
+prompt = "demo: pass audit: check each claim of {draft.out} against {extract.out}; findings into {out}"
+out = "work/{task}/{run}/audit.md"
+"#;
+
 fn today() -> String {
     chrono::Local::now().format("%Y-%m-%d").to_string()
 }
@@ -155,6 +199,7 @@ pub fn build_workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
             tasks.push_str("deliverable = \"docs/draft.md\"\n");
         }
     }
+    tasks.push_str(PIPELINE);
     write(&root, ".leash/tasks.toml", &tasks)?;
     git(&root, &["init", "-q", "-b", "main"])?;
     git(&root, &["config", "user.name", "leash demo"])?;
@@ -162,6 +207,45 @@ pub fn build_workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     git(&root, &["add", "-A"])?;
     git(&root, &["commit", "-q", "-m", "Demo workspace"])?;
     Ok(root)
+}
+
+/// Starts the demo's pipeline as `leash run --task post` does, under a
+/// supervisor of its own that leaves this session (it runs on while the
+/// console is open); returns the run's id, which it prints first.
+pub fn start_pipeline(root: &Path) -> anyhow::Result<String> {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("finding leash's own binary")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--repo")
+        .arg(root)
+        .args(["run", "--task", PIPELINE_TASK])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setsid is async-signal-safe; the supervisor leaves our
+    // session so a closing terminal does not take it down.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().context("starting the demo pipeline")?;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().context("its output")?)
+        .read_line(&mut line)
+        .context("reading the demo pipeline's run id")?;
+    // Reaped when it ends, as detached turns' supervisors are.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    match line.trim() {
+        "" => bail!(
+            "the demo pipeline did not start (`leash run --task {PIPELINE_TASK}` in the workspace says why)"
+        ),
+        id => Ok(id.to_string()),
+    }
 }
 
 /// Starts every demo turn, detached, through the library (as the CLI and
@@ -270,6 +354,12 @@ pub fn agent(prompt: &str) -> anyhow::Result<i32> {
         "permissionMode": "acceptEdits", "apiKeySource": "none (leash demo agent)"}),
     );
     let day = today();
+    if let Some(pass) = prompt
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("demo: pass "))
+    {
+        return pass_agent(&mut s, &cwd, pass);
+    }
     match scenario {
         "note" => {
             s.text("I'll write today's stand-up note into memory.");
@@ -416,4 +506,89 @@ pub fn agent(prompt: &str) -> anyhow::Result<i32> {
             Ok(2)
         }
     }
+}
+
+/// The word after `word` in a pass's prompt (`into OUT`, `of FILE`).
+fn after<'a>(prompt: &'a str, word: &str) -> Option<&'a str> {
+    let mut words = prompt.split_whitespace();
+    words.find(|w| *w == word)?;
+    words
+        .next()
+        .map(|w| w.trim_end_matches([';', ',', '.', ':']))
+}
+
+/// A claim the draft makes that no source supports: what the audit finds.
+const UNSUPPORTED: &str = "Teams that supervise their agents ship three times faster.";
+
+/// One pass of the demo pipeline: `pass` is what follows `demo: pass `
+/// in its prompt (its kind, then its files by `of`, `from` and `into`).
+fn pass_agent(s: &mut Script, cwd: &Path, pass: &str) -> anyhow::Result<i32> {
+    let kind = pass.split([':', ' ']).next().unwrap_or("");
+    let Some(out) = after(pass, "into") else {
+        s.result("the demo pass names no `into FILE`", true, json!({}));
+        return Ok(2);
+    };
+    let at = |rel: &str| cwd.join(rel).display().to_string();
+    let body = match kind {
+        "extract" => {
+            s.text("Listing each claim of the outline with where it comes from.");
+            let outline = std::fs::read_to_string(cwd.join("docs/outline.md")).unwrap_or_default();
+            s.tool(
+                "Read",
+                json!({"file_path": at("docs/outline.md")}),
+                &outline,
+            );
+            let claims: Vec<Value> = outline
+                .lines()
+                .filter_map(|l| l.strip_prefix("- "))
+                .map(|c| json!({"claim": c, "source": "docs/outline.md"}))
+                .collect();
+            serde_json::to_string_pretty(&json!({ "claims": claims }))? + "\n"
+        }
+        "draft" => {
+            let from = after(pass, "from").unwrap_or("");
+            s.text("Writing the post from the extracted claims.");
+            let claims = std::fs::read_to_string(cwd.join(from)).unwrap_or_default();
+            s.tool("Read", json!({"file_path": at(from)}), &claims);
+            format!(
+                "# Supervised agents (demo post)\n\n## Summary\n\n\
+                 Supervised agents beat unsupervised ones: every turn is a checkpoint,\n\
+                 and a bad one is rolled back in one key. {UNSUPPORTED}\n\n\
+                 ## Sources\n\n- docs/outline.md, by way of {from}\n"
+            )
+        }
+        "audit" => {
+            let draft = after(pass, "of").unwrap_or("");
+            let claims = after(pass, "against").unwrap_or("");
+            s.text("Checking each claim of the draft against the extracted claims.");
+            let text = std::fs::read_to_string(cwd.join(draft)).unwrap_or_default();
+            s.tool("Read", json!({"file_path": at(draft)}), &text);
+            let sources = std::fs::read_to_string(cwd.join(claims)).unwrap_or_default();
+            s.tool("Read", json!({"file_path": at(claims)}), &sources);
+            format!(
+                "# Audit (demo): citation verifier\n\n\
+                 Checked the claims of {draft} against {claims}.\n\n\
+                 - supported: supervised agents beat unsupervised ones\n\
+                 - supported: a bad turn is rolled back in one key\n\
+                 - UNSUPPORTED: \"{UNSUPPORTED}\" (Summary): no source names it\n\n\
+                 1 unsupported claim.\n"
+            )
+        }
+        other => {
+            s.result(
+                &format!("the demo agent has no pass `{other}`"),
+                true,
+                json!({}),
+            );
+            return Ok(2);
+        }
+    };
+    write(cwd, out, &body)?;
+    s.tool(
+        "Write",
+        json!({"file_path": at(out), "content": body}),
+        "File created successfully",
+    );
+    s.result(&format!("Wrote {out}."), false, json!({}));
+    Ok(0)
 }

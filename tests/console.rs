@@ -394,7 +394,7 @@ fn a_turn_started_elsewhere_appears_and_rings_the_bell() {
     app.on_changed();
     assert_eq!(app.turns().len(), before + 1);
     assert_eq!(app.outbox.bells.len(), 1, "one new turn waits: one bell");
-    let next = format!("t{} waits for review", leash::demo::SCENARIOS.len() + 1);
+    let next = format!("t{} waits for review", leash::demo::TURNS + 1);
     assert!(
         app.outbox.bells[0].contains(&next),
         "{:?}",
@@ -420,7 +420,7 @@ fn replay_starts_the_same_work_on_its_base_as_a_new_turn() {
         "replay asks first, in the form"
     );
     key(&mut app, KeyCode::Enter);
-    let new = format!("t{}", leash::demo::SCENARIOS.len() + 1);
+    let new = format!("t{}", leash::demo::TURNS + 1);
     assert!(
         app.status
             .as_ref()
@@ -522,7 +522,7 @@ fn a_typed_command_starts_a_detached_turn_with_its_quoting_kept() {
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Left);
     key(&mut app, KeyCode::Enter);
-    let new = format!("t{}", leash::demo::SCENARIOS.len() + 1);
+    let new = format!("t{}", leash::demo::TURNS + 1);
     assert!(
         app.status
             .as_ref()
@@ -640,7 +640,11 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
     app.focus = Pane::Detail;
     key(&mut app, KeyCode::Char('4'));
     let dash = app.dashboard();
-    assert_eq!(&dash.turns[..3], ["t9", "t8", "t7"], "newest turns first");
+    assert_eq!(
+        &dash.turns[..3],
+        ["t12", "t11", "t10"],
+        "newest turns first"
+    );
     assert_eq!(
         &dash.rows[..3],
         ["fixtures load", "memory layout", "no dangling pointers"],
@@ -648,9 +652,10 @@ fn the_invariant_dashboard_shows_breaks_newest_first_and_opens_a_finding_in_the_
     );
     let screen = text(&render(&mut app, 130, 34));
     assert!(screen.contains("fixtures load"), "{screen}");
-    // The header describes the branch head (all pass); t9's degraded
+    // The header describes the branch head (all pass, the deliverable
+    // check too: the pipeline's last pass landed there); t9's degraded
     // check is t9's, shown in its row.
-    assert!(screen.contains("invariants 7 ✓"), "{screen}");
+    assert!(screen.contains("invariants 8 ✓"), "{screen}");
     assert!(
         screen.contains("guarded 1✗"),
         "t7's row shows its failing check:\n{screen}"

@@ -105,8 +105,9 @@ fn approving_a_high_or_failing_turn_asks_first_and_a_clean_one_takes_one_key() {
 fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
     let d = demo();
     let mut app = app_with(&d.root, "dark");
-    // The console opens on the newest turn, t9, which also waits.
-    assert_eq!(app.selected.as_deref(), Some("t9"));
+    // The console opens on the newest row, the demo pipeline's (its
+    // current pass, the audit t12, landed).
+    assert_eq!(app.selected.as_deref(), Some("t12"));
     let heads: Vec<String> = app.waiting().iter().map(|w| w.turn().into()).collect();
     assert_eq!(heads.first().map(String::as_str), Some("t3"), "{heads:?}");
 
@@ -116,7 +117,7 @@ fn tab_to_the_queue_never_lands_a_turn_the_operator_did_not_see() {
     assert_eq!(app.selected.as_deref(), Some("t3"), "the queue's head");
     let status = app.status.clone().unwrap().text;
     assert!(
-        status.contains("t3 selected (was t9)"),
+        status.contains("t3 selected (was t12)"),
         "the change is said: {status}"
     );
     key(&mut app, KeyCode::Char('a'));

@@ -30,7 +30,7 @@ fn ctrl(app: &mut App, c: char) {
 
 /// The id the next turn gets in the demo workspace.
 fn next_id(n: usize) -> String {
-    format!("t{}", leash::demo::SCENARIOS.len() + n)
+    format!("t{}", leash::demo::TURNS + n)
 }
 
 /// Waits for a turn to finish, so that no supervisor outlives the test.

@@ -435,7 +435,7 @@ fn slash_filters_the_turns_list_and_esc_clears_it() {
         key(&mut app, KeyCode::Char(c));
     }
     let screen = text(&render(&mut app, 130, 34));
-    assert!(screen.contains("Turns 2/9 /fail▏"), "{screen}");
+    assert!(screen.contains("Turns 2/12 /fail▏"), "{screen}");
     assert!(
         screen.contains("! t4") && screen.contains("! t5"),
         "{screen}"
@@ -456,7 +456,7 @@ fn slash_filters_the_turns_list_and_esc_clears_it() {
     }
     key(&mut app, KeyCode::Enter);
     let screen = text(&render(&mut app, 130, 34));
-    assert!(screen.contains("Turns 1/9 /high "), "{screen}");
+    assert!(screen.contains("Turns 1/12 /high "), "{screen}");
     assert_eq!(app.selected.as_deref(), Some("t3"));
     key(&mut app, KeyCode::Char('j'));
     assert_eq!(
@@ -466,7 +466,7 @@ fn slash_filters_the_turns_list_and_esc_clears_it() {
     );
     key(&mut app, KeyCode::Esc);
     let screen = text(&render(&mut app, 130, 34));
-    assert!(screen.contains("Turns 9 "), "esc clears it:\n{screen}");
+    assert!(screen.contains("Turns 12 "), "esc clears it:\n{screen}");
     // Typing into the filter, ctrl-c still quits.
     key(&mut app, KeyCode::Char('/'));
     key(&mut app, KeyCode::Char('q'));

@@ -109,7 +109,11 @@ impl DemoTerm {
         let n = leash::demo::SCENARIOS.len();
         common::wait_until("every demo turn to finish", || {
             let text = std::fs::read_to_string(&self.journal).ok()?;
-            (text.matches("\"turn_finished\"").count() == n).then_some(())
+            let finished = text.matches("\"turn_finished\"").count();
+            let landed = text.matches("\"turn_landed\"").count();
+            // The pipeline's passes land by policy; so does the note.
+            (finished == leash::demo::TURNS && landed == 1 + leash::demo::PIPELINE_PASSES)
+                .then_some(())
         });
         self.tmux.wait_for(&format!("{} waiting", n - 3))
     }
@@ -123,9 +127,11 @@ fn log(dir: &Path) -> String {
 fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
     let term = demo_in_tmux("keys", 150, 45, "");
     let (tmux, dir) = (&term.tmux, term.dir.as_path());
-    // The demo turns: one lands by itself, two fail, the rest wait.
-    let n = leash::demo::SCENARIOS.len();
+    // The demo turns: one lands by itself, two fail, the rest wait; the
+    // pipeline's three passes land one after the other.
+    let n = leash::demo::TURNS;
     tmux.wait_for(&format!("{n} turns"));
+    tmux.wait_for("p1  post · done");
     let screen = term.settled();
     assert!(screen.contains("DEMO"), "{screen}");
     assert!(
@@ -134,9 +140,10 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
         log(dir)
     );
 
-    // Down to the hostile turn (t6; the newest is on top): its escapes are
-    // markers, and the terminal's title was not touched.
-    tmux.keys(&["j", "j", "j"]);
+    // Down to the hostile turn (t6; the newest is on top, under the
+    // pipeline's row, which may have come after the console opened): its
+    // escapes are markers, and the terminal's title was not touched.
+    tmux.keys(&["g", "j", "j", "j", "j"]);
     tmux.wait_for("<RLO>");
     tmux.wait_for("⟨esc⟩");
     let title = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{pane_title}"]);
@@ -207,7 +214,7 @@ fn demo_in_a_real_terminal_approve_reject_and_roll_back_with_keys() {
 fn the_new_turn_form_in_a_real_terminal_takes_typing_and_a_paste_and_starts_one_turn() {
     let term = demo_in_tmux("form", 120, 40, "");
     let (tmux, journal) = (&term.tmux, &term.journal);
-    let n = leash::demo::SCENARIOS.len();
+    let n = leash::demo::TURNS;
     let screen = term.settled();
     // Nothing is in the way of the keys: a notice would take the `n`.
     assert!(!screen.contains("Heads up"), "{screen}");

@@ -230,6 +230,13 @@ fn make_screenshots() {
     );
     app.focus = Pane::Turns;
 
+    // The demo's pipeline: its row expanded, its audit's detail (the one
+    // unsupported claim it found).
+    select(&mut app, "t12");
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char('1'));
+    save(&render(&mut app, w, h), &fonts, &out.join("pipeline.png"));
+
     key(&mut app, KeyCode::Char('?'));
     save(
         &render(&mut app, w, h),

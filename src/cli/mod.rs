@@ -855,6 +855,11 @@ pub fn demo(a: &DemoArgs) -> Result<PathBuf, Failure> {
     tell!("leash demo: workspace at {}", root.display());
     let ids = crate::demo::start_turns(&root).map_err(|e| format!("{e:#}"))?;
     tell!("leash demo: started demo turns {}", ids.join(", "));
+    let run = crate::demo::start_pipeline(&root).map_err(|e| format!("{e:#}"))?;
+    tell!(
+        "leash demo: started the demo pipeline {run} (task {})",
+        crate::demo::PIPELINE_TASK
+    );
     if a.no_console {
         say!("{}", root.display());
     }

@@ -96,6 +96,15 @@ pub enum Action {
     Expand,
     /// Filter the turns list by text, state, risk or agent.
     Filter,
+    // Pipelines
+    /// Expand or collapse the pipeline run under the cursor (its passes'
+    /// turns listed under its row).
+    ToggleGroup,
+    /// The next pass of the selected pass's pipeline run; where a diff is
+    /// shown, or on a turn that is no pass, the next hunk.
+    NextPass,
+    /// The previous pass (or hunk, as `NextPass`).
+    PrevPass,
     // Dialogs
     Confirm,
     Cancel,
@@ -186,6 +195,9 @@ impl Action {
         Action::ToggleWrap,
         Action::Expand,
         Action::Filter,
+        Action::ToggleGroup,
+        Action::NextPass,
+        Action::PrevPass,
         Action::Confirm,
         Action::Cancel,
     ];
@@ -240,6 +252,9 @@ impl Action {
             Action::ToggleWrap => "wrap long lines",
             Action::Expand => "tool inputs in full",
             Action::Filter => "filter turns",
+            Action::ToggleGroup => "expand / collapse a pipeline",
+            Action::NextPass => "next pass / hunk",
+            Action::PrevPass => "previous pass / hunk",
             Action::Confirm => "confirm",
             Action::Cancel => "cancel",
             Action::Type(_) => "type",

@@ -30,6 +30,7 @@ mod diff;
 mod form;
 mod layers;
 mod output;
+mod pipeline;
 mod queue;
 mod reading;
 mod receipts;
@@ -47,11 +48,12 @@ pub use diff::{DiffView, Row};
 pub use form::{Field, NewTurn, Replay, Source, TextField};
 pub use layers::{Layers, Overlay};
 pub use output::OutputView;
+pub use pipeline::PassOut;
 pub use queue::{QueuePane, Waiting};
 pub use reading::{Areas, Drawn, Reading};
 pub use receipts::Seen;
 pub use review::ReviewScreen;
-pub use turn_list::{Filter, TurnList};
+pub use turn_list::{Entry, Filter, TurnList};
 
 /// The panes that can hold focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,6 +453,7 @@ impl App {
             },
         });
         self.request_output(None);
+        self.request_pass_out();
     }
 
     fn request_output(&mut self, end: Option<u64>) {
@@ -570,6 +573,9 @@ impl App {
                 return self.apply(out.effects);
             }
             None => {}
+        }
+        if matches!(action, Action::NextPass | Action::PrevPass) {
+            return self.step_pass(action == Action::NextPass);
         }
         if self.route(self.focus, action) {
             return;
@@ -829,6 +835,7 @@ impl App {
             }
             Done::Blame { turn, sign, result } => self.blame_done(turn, sign, result),
             Done::Source { line, result } => self.source_done(line, result),
+            Done::PassOut { turn, result } => self.pass_out_done(turn, result),
         }
     }
 

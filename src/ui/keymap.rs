@@ -570,8 +570,11 @@ mod tests {
             ("a", &[Layer::Queue, Layer::Global], Action::Approve),
             ("r", &[Layer::Queue, Layer::Global], Action::Reject),
             ("a", &[Layer::Detail, Layer::Global], Action::Approve),
-            ("]", &[Layer::Detail, Layer::Global], Action::NextHunk),
-            ("[", &[Layer::Detail, Layer::Global], Action::PrevHunk),
+            ("]", &[Layer::Detail, Layer::Global], Action::NextPass),
+            ("[", &[Layer::Detail, Layer::Global], Action::PrevPass),
+            ("]", &panes, Action::NextPass),
+            ("[", &panes, Action::PrevPass),
+            ("space", &panes, Action::ToggleGroup),
             ("}", &[Layer::Detail, Layer::Global], Action::NextFile),
             ("{", &[Layer::Detail, Layer::Global], Action::PrevFile),
             ("f", &[Layer::Detail, Layer::Global], Action::Follow),
@@ -645,6 +648,13 @@ mod tests {
     fn default_binds_every_action_somewhere() {
         let km = default();
         for &action in Action::ALL {
+            // The hunk jumps are what `next_pass` / `prev_pass` do where a
+            // diff is shown (or the selected turn is no pipeline's pass).
+            let action = match action {
+                Action::NextHunk => Action::NextPass,
+                Action::PrevHunk => Action::PrevPass,
+                a => a,
+            };
             let bound = Layer::ALL
                 .iter()
                 .any(|&l| !km.keys_for(l, action).is_empty());
@@ -693,7 +703,7 @@ mod tests {
         assert_eq!(vim.resolve(key("ctrl-b"), &panes), Some(Action::PageUp));
         assert_eq!(vim.resolve(key("l"), &panes), Some(Action::Right));
         assert_eq!(vim.resolve(key("g"), &panes), Some(Action::Top));
-        assert_eq!(vim.resolve(key("]"), &panes), Some(Action::NextHunk));
+        assert_eq!(vim.resolve(key("]"), &panes), Some(Action::NextPass));
         assert_eq!(
             vim.resolve(key("ctrl-f"), &[Layer::Help]),
             Some(Action::PageDown)

@@ -67,6 +67,47 @@ pub enum Job {
         blob: String,
         line: usize,
     },
+    /// The head of a pipeline pass's `out`: as its turn's commit holds it,
+    /// or as its worktree holds it while it has no commit.
+    PassOut {
+        turn: String,
+        out: String,
+        commit: Option<String>,
+        worktree: Option<PathBuf>,
+    },
+}
+
+/// How many bytes of a pass's `out` are read for its preview.
+pub const OUT_PREVIEW_BYTES: usize = 16 * 1024;
+
+/// The first lines of a pass's `out`, sanitized.
+#[derive(Debug, Clone, Default)]
+pub struct OutPreview {
+    pub lines: Vec<crate::sanitize::SafeLine>,
+    /// The file's size.
+    pub bytes: u64,
+    /// Its lines, counted in what was read (`cut`: more follow).
+    pub line_count: usize,
+    pub cut: bool,
+}
+
+impl OutPreview {
+    /// The preview of a file's first bytes (`size`: its whole size).
+    pub fn of(head: &[u8], size: u64) -> OutPreview {
+        let cut = (head.len() as u64) < size;
+        let text = String::from_utf8_lossy(head);
+        let mut lines = crate::sanitize::sanitize_text(&text, 400);
+        // A cut file's last line may be cut in the middle: it is not shown.
+        if cut && lines.len() > 1 {
+            lines.pop();
+        }
+        OutPreview {
+            line_count: lines.len(),
+            lines,
+            bytes: size,
+            cut,
+        }
+    }
 }
 
 /// Names one highlighted hunk: (turn, file index, hunk index).
@@ -158,6 +199,11 @@ pub enum Done {
         line: usize,
         result: Result<SourceText, String>,
     },
+    /// A pass's `out` (`None`: not there).
+    PassOut {
+        turn: String,
+        result: Result<Option<OutPreview>, String>,
+    },
 }
 
 /// A window of a turn's output, parsed and sanitized.
@@ -190,6 +236,7 @@ fn slot_of(job: &Job) -> &'static str {
         Job::Highlight { .. } => "highlight",
         Job::Blame { .. } => "blame",
         Job::Source { .. } => "source",
+        Job::PassOut { .. } => "pass_out",
     }
 }
 
@@ -233,7 +280,7 @@ fn data_loop<M>(root: &Path, slots: &Slots, done: &Sender<M>, wrap: fn(Done) -> 
             loop {
                 // What the operator asked for by a key first, then diffs and
                 // output; highlighting only decorates them.
-                let next = ["blame", "source", "diff", "output", "highlight"]
+                let next = ["blame", "source", "diff", "pass_out", "output", "highlight"]
                     .iter()
                     .find_map(|k| jobs.remove(k));
                 if let Some(j) = next {
@@ -305,6 +352,22 @@ pub fn run_job(reader: &DiffReader, highlighter: &Highlighter, job: Job) -> Done
         Job::Source { path, blob, line } => Done::Source {
             line,
             result: reader.source(&path, &blob),
+        },
+        Job::PassOut {
+            turn,
+            out,
+            commit,
+            worktree,
+        } => Done::PassOut {
+            turn,
+            result: reader
+                .file_head(
+                    commit.as_deref(),
+                    worktree.as_ref(),
+                    &out,
+                    OUT_PREVIEW_BYTES,
+                )
+                .map(|f| f.map(|(head, size)| OutPreview::of(&head, size))),
         },
     }
 }

@@ -57,6 +57,69 @@ impl DiffReader {
             _ => Ok(Vec::new()),
         }
     }
+
+    /// The first `limit` bytes of the file at repo-relative `path` as
+    /// commit `commit` holds it, or, with no commit, as worktree `worktree`
+    /// holds it now (a symbolic link on the way is not followed), and the
+    /// file's whole size; `None` when it is not there.
+    pub fn file_head(
+        &self,
+        commit: Option<&str>,
+        worktree: Option<&PathBuf>,
+        path: &str,
+        limit: usize,
+    ) -> Result<Option<(Vec<u8>, u64)>, String> {
+        let rel = Path::new(path);
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(format!("{path}: not a path inside the workspace"));
+        }
+        if let Some(commit) = commit {
+            let repo = self
+                .repo
+                .as_ref()
+                .ok_or("the workspace repository could not be opened")?;
+            let oid = Oid::from_str(commit).map_err(|e| e.to_string())?;
+            let tree = repo
+                .find_commit(oid)
+                .and_then(|c| c.tree())
+                .map_err(|e| e.to_string())?;
+            let Ok(entry) = tree.get_path(rel) else {
+                return Ok(None);
+            };
+            let Ok(blob) = repo.find_blob(entry.id()) else {
+                return Ok(None);
+            };
+            let bytes = blob.content();
+            return Ok(Some((
+                bytes[..bytes.len().min(limit)].to_vec(),
+                bytes.len() as u64,
+            )));
+        }
+        let Some(wt) = worktree else { return Ok(None) };
+        let mut at = wt.clone();
+        for c in rel.components() {
+            at.push(c);
+            match std::fs::symlink_metadata(&at) {
+                Err(_) => return Ok(None),
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(format!("{path}: a symbolic link, not a file"));
+                }
+                Ok(_) => {}
+            }
+        }
+        use std::io::Read;
+        let f = std::fs::File::open(&at).map_err(|e| format!("{path}: {e}"))?;
+        let size = f.metadata().map_err(|e| format!("{path}: {e}"))?.len();
+        let mut bytes = Vec::new();
+        f.take(limit as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{path}: {e}"))?;
+        Ok(Some((bytes, size)))
+    }
 }
 
 /// For a process that only shows what is in the repository and then exits

@@ -17,7 +17,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-/// A demo workspace whose six demo turns have all finished.
+/// A demo workspace whose demo turns have all finished, its pipeline done.
 pub struct Demo {
     _dir: tempfile::TempDir,
     pub _data: tempfile::TempDir,
@@ -44,11 +44,13 @@ pub fn demo() -> Demo {
         String::from_utf8_lossy(&out.stderr)
     );
     let journal = root.join(".git/leash/journal.jsonl");
+    // Every turn finished, and the stand-up note and the pipeline's passes
+    // landed (the pipeline is done).
     super::wait_until("every demo turn to finish", || {
         let text = std::fs::read_to_string(&journal).ok()?;
         let finished = text.matches("\"kind\":\"turn_finished\"").count();
-        let landed = text.contains("\"kind\":\"turn_landed\"");
-        (finished == leash::demo::SCENARIOS.len() && landed).then_some(())
+        let landed = text.matches("\"kind\":\"turn_landed\"").count();
+        (finished == leash::demo::TURNS && landed == 1 + leash::demo::PIPELINE_PASSES).then_some(())
     });
     Demo {
         root: root.canonicalize().unwrap(),

@@ -33,6 +33,8 @@ pub struct Detail {
     pub events: EventsView,
     pub dashboard: DashboardView,
     pub provenance: ProvenanceView,
+    /// The selected pipeline pass's `out`, as the worker read it.
+    pub pass_out: super::PassOut,
     /// A file and line to show once the selected turn's diff arrives.
     pub(super) pending_jump: Option<(String, Option<u32>)>,
     /// The hunk verdicts of turns not selected now, by turn: marks stay
@@ -50,6 +52,7 @@ impl Default for Detail {
             events: EventsView::default(),
             dashboard: DashboardView::default(),
             provenance: ProvenanceView::default(),
+            pass_out: super::PassOut::default(),
             pending_jump: None,
             verdicts: Default::default(),
         }
@@ -74,6 +77,7 @@ impl Detail {
         self.output = OutputView::new();
         self.events = EventsView::default();
         self.provenance = ProvenanceView::default();
+        self.pass_out = super::PassOut::default();
         self.reading.hscroll = 0;
     }
 

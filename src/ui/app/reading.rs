@@ -153,8 +153,11 @@ impl App {
                 match pane {
                     Pane::Turns => {
                         let i = a.turns_first + usize::from(at.y - a.turns.y) / 2;
-                        let id = self.turns().get(i).map(|t| t.id.clone());
-                        if id.is_some() {
+                        let entries = self.turn_list.entries(&self.ws);
+                        let picked = self.turn_list.pick(&entries, i);
+                        if let Some(super::Effect::Select(id)) = picked
+                            && id.is_some()
+                        {
                             self.select(id);
                         }
                     }

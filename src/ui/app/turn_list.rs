@@ -1,11 +1,45 @@
-//! The turns list: which turns it shows (its filter, typed in place) and
+//! The turns list: which turns it shows (its filter, typed in place), a
+//! pipeline run's turns grouped under one row (expanded on request), and
 //! moving the selection through them.
+
+use std::collections::{BTreeSet, HashMap};
 
 use super::Pane;
 use super::component::{Ctx, Effect, Outcome, is_movement, step};
-use crate::state::Turn;
+use crate::state::{Pipeline, Turn};
 use crate::ui::action::Action;
 use crate::workspace::Workspace;
+
+/// One row of the turns list.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry<'a> {
+    /// A turn of its own.
+    Turn(&'a Turn),
+    /// A pipeline run: its passes as stages, where its newest pass's turn
+    /// would be.
+    Run(&'a Pipeline),
+    /// A pass's turn, under its expanded run.
+    Pass(&'a Pipeline, &'a Turn),
+}
+
+impl<'a> Entry<'a> {
+    /// The turn the row is (none for a run's own row).
+    pub fn turn(&self) -> Option<&'a Turn> {
+        match self {
+            Entry::Turn(t) | Entry::Pass(_, t) => Some(t),
+            Entry::Run(_) => None,
+        }
+    }
+
+    /// The turn selecting the row selects: a run's stands for its current
+    /// pass's turn.
+    pub fn selects(&self) -> Option<String> {
+        match self {
+            Entry::Turn(t) | Entry::Pass(_, t) => Some(t.id.clone()),
+            Entry::Run(p) => p.current().map(|a| a.turn.clone()),
+        }
+    }
+}
 
 /// The turns list's filter: words that must all appear in a turn's id,
 /// title, state, risk or agent.
@@ -41,6 +75,11 @@ impl Filter {
 pub struct TurnList {
     /// The list's filter, when one is set.
     pub filter: Option<Filter>,
+    /// The pipeline runs whose passes' turns are listed under their row.
+    pub expanded: BTreeSet<String>,
+    /// The run whose own row is under the cursor (its current pass's turn
+    /// is the one selected).
+    pub on_run: Option<String>,
 }
 
 impl TurnList {
@@ -53,6 +92,85 @@ impl TurnList {
             .rev()
             .filter(|t| filter.is_none_or(|f| f.matches(t)))
             .collect()
+    }
+
+    /// The rows, newest first: a pipeline run's turns make one row (where
+    /// its first pass's turn would be), followed, when it is expanded, by its passes' turns in
+    /// the order they started.
+    pub fn entries<'a>(&self, ws: &'a Workspace) -> Vec<Entry<'a>> {
+        let state = ws.state();
+        let shown = self.shown(ws);
+        if state.pipelines().is_empty() {
+            return shown.into_iter().map(Entry::Turn).collect();
+        }
+        let run_of: HashMap<&str, &Pipeline> = state
+            .pipelines()
+            .iter()
+            .flat_map(|p| p.attempts.iter().map(move |a| (a.turn.as_str(), p)))
+            .collect();
+        // A run's row is where its first pass's turn would be (its oldest
+        // shown): it does not move while the run goes on.
+        let mut oldest: HashMap<&str, &str> = HashMap::new();
+        for t in &shown {
+            if let Some(p) = run_of.get(t.id.as_str()) {
+                oldest.insert(p.id.as_str(), t.id.as_str());
+            }
+        }
+        let mut out = Vec::with_capacity(shown.len());
+        for t in shown {
+            let Some(p) = run_of.get(t.id.as_str()) else {
+                out.push(Entry::Turn(t));
+                continue;
+            };
+            if oldest.get(p.id.as_str()) != Some(&t.id.as_str()) {
+                continue;
+            }
+            out.push(Entry::Run(p));
+            if self.expanded.contains(&p.id) {
+                let filter = self.filter.as_ref();
+                out.extend(
+                    p.attempts
+                        .iter()
+                        .filter_map(|a| state.turn(&a.turn))
+                        .filter(|t| filter.is_none_or(|f| f.matches(t)))
+                        .map(|t| Entry::Pass(p, t)),
+                );
+            }
+        }
+        out
+    }
+
+    /// The row under the cursor: the run's own row while it is on it, else
+    /// the selected turn's row, else (the run collapsed) its run's row.
+    pub fn position(&self, entries: &[Entry], selected: Option<&str>) -> Option<usize> {
+        let sel = selected?;
+        let on_run = self.on_run.as_deref().and_then(|run| {
+            entries.iter().position(|e| {
+                matches!(e, Entry::Run(p) if p.id == run
+                    && p.current().is_some_and(|c| c.turn == sel))
+            })
+        });
+        on_run
+            .or_else(|| {
+                entries
+                    .iter()
+                    .position(|e| e.turn().is_some_and(|t| t.id == sel))
+            })
+            .or_else(|| {
+                entries.iter().position(
+                    |e| matches!(e, Entry::Run(p) if p.attempts.iter().any(|a| a.turn == sel)),
+                )
+            })
+    }
+
+    /// Puts the cursor on row `i`: what selecting it asks for.
+    pub fn pick(&mut self, entries: &[Entry], i: usize) -> Option<Effect> {
+        let e = entries.get(i)?;
+        self.on_run = match e {
+            Entry::Run(p) => Some(p.id.clone()),
+            _ => None,
+        };
+        Some(Effect::Select(e.selects()))
     }
 
     /// Whether keys type into the filter.
@@ -94,13 +212,27 @@ impl TurnList {
     fn handle_list(&mut self, action: Action, app: &Ctx) -> Outcome {
         match action {
             a if is_movement(a) => {
-                let ids: Vec<String> = self.shown(app.ws).iter().map(|t| t.id.clone()).collect();
-                let pos = app
-                    .selected
-                    .and_then(|s| ids.iter().position(|i| i == s))
-                    .unwrap_or(0);
-                let next = ids.get(step(a, pos, ids.len(), app.page, false)).cloned();
-                Outcome::with(vec![Effect::Select(next)])
+                let entries = self.entries(app.ws);
+                let pos = self.position(&entries, app.selected).unwrap_or(0);
+                let i = step(a, pos, entries.len(), app.page, false);
+                let effect = self.pick(&entries, i).unwrap_or(Effect::Select(None));
+                Outcome::with(vec![effect])
+            }
+            Action::ToggleGroup => {
+                let entries = self.entries(app.ws);
+                let at = self.position(&entries, app.selected).map(|i| entries[i]);
+                let Some(Entry::Run(p) | Entry::Pass(p, _)) = at else {
+                    return Outcome::with(vec![Effect::Refuse(
+                        "not a pipeline run: space expands or collapses a run's row".into(),
+                    )]);
+                };
+                if !self.expanded.remove(&p.id) {
+                    self.expanded.insert(p.id.clone());
+                    return Outcome::consumed();
+                }
+                // Collapsed: the cursor goes to the run's row.
+                self.on_run = Some(p.id.clone());
+                Outcome::with(vec![Effect::Select(p.current().map(|a| a.turn.clone()))])
             }
             Action::Open => Outcome::with(vec![Effect::Focus(Pane::Detail)]),
             Action::Filter => {

@@ -202,6 +202,22 @@ fn context_gauge(app: &App, r: &crate::transcript::Rendered, cells: usize) -> Ve
 
 fn draw_output(frame: &mut Frame, app: &App, turn: &Turn, area: Rect) {
     let th = &app.theme;
+    // A pipeline's pass: its run, contract and `out` over its output,
+    // taking at most half the pane.
+    let area = match app.current_pass() {
+        Some((p, a)) => {
+            let mut lines = super::pipeline::pass_lines(app, p, a, area.width as usize);
+            lines.truncate((area.height / 2).max(3) as usize);
+            let [top, rest] = Layout::vertical([
+                Constraint::Length(lines.len() as u16 + 1),
+                Constraint::Min(1),
+            ])
+            .areas(area);
+            frame.render_widget(Paragraph::new(lines), top);
+            rest
+        }
+        None => area,
+    };
     let [gauge, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let w = &app.detail.output.window;
     // The gauge first: how full the context is matters more than how the

@@ -11,8 +11,8 @@ use unicode_width::UnicodeWidthStr;
 use super::pane_block;
 use super::text::{fit, safe};
 use crate::model::{AutonomyLevel, TurnState};
-use crate::state::Turn;
-use crate::ui::app::{App, Pane, Waiting};
+use crate::state::{PassAttempt, Turn};
+use crate::ui::app::{App, Entry, Pane, Waiting};
 use crate::ui::worker::CLASSES;
 
 /// A glyph per state, so the list reads at a glance.
@@ -31,7 +31,12 @@ pub fn state_glyph(s: TurnState) -> &'static str {
 
 /// A turn as two lines: what it is (state, id, risk with ↑ when it
 /// escalated, autonomy, +/−, age), then its failure badge and title.
-fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
+///
+/// A pipeline's pass (`pass`) is indented under its run's row, its pass's
+/// name and role on the second line where a turn has its title.
+fn turn_item<'a>(app: &App, t: &Turn, width: usize, pass: Option<&PassAttempt>) -> ListItem<'a> {
+    let indent = if pass.is_some() { 2 } else { 0 };
+    let width = width.saturating_sub(indent);
     let th = &app.theme;
     let state_role = format!("state.{}", t.state.as_str());
     let risk_role = if t.escalations.is_empty() {
@@ -48,6 +53,7 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
         .unwrap_or(4);
     let escalated = if t.escalations.is_empty() { " " } else { "↑" };
     let mut head = vec![
+        Span::raw(" ".repeat(indent)),
         Span::styled(format!("{} ", state_glyph(t.state)), th.style(&state_role)),
         Span::styled(format!("{:<4}", t.id), th.style("text.title")),
     ];
@@ -108,14 +114,18 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
             },
         ));
     }
-    let used: usize = head.iter().map(|s| s.content.chars().count()).sum();
+    let used: usize = head
+        .iter()
+        .map(|s| s.content.chars().count())
+        .sum::<usize>()
+        - indent;
     // Fixed-width tail, so rows line up and a ticking age moves nothing.
     let tail = row_tail(t, tier);
     let pad = width.saturating_sub(used + tail.chars().count());
     let mut first = head;
     first.push(Span::raw(" ".repeat(pad)));
     first.push(Span::styled(tail, th.style("text.muted")));
-    let mut second = vec![Span::raw("  ")];
+    let mut second = vec![Span::raw(" ".repeat(indent + 2))];
     let mut room = width.saturating_sub(2);
     if let Some(d) = &t.denials {
         let badge = fit(&format!("⊘ {} denied", d.count), room);
@@ -133,8 +143,17 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize) -> ListItem<'a> {
             second.push(Span::styled(" — ", th.style("text.muted")));
         }
     }
-    if room > 0 {
-        second.push(safe(&fit(&t.title, room), th.style("text")));
+    match pass {
+        Some(a) if room > 0 => {
+            let name = fit(&a.pass, room);
+            room = room.saturating_sub(name.width());
+            second.push(Span::styled(name, th.style("text.title")));
+            if let Some(role) = a.role.as_deref().filter(|_| room > 3) {
+                second.push(safe(&fit(&format!(" · {role}"), room), th.style("info")));
+            }
+        }
+        _ if room > 0 => second.push(safe(&fit(&t.title, room), th.style("text"))),
+        _ => {}
     }
     ListItem::new(vec![Line::from(first), Line::from(second)])
 }
@@ -189,6 +208,7 @@ fn row_width(t: &Turn, tier: usize) -> usize {
 /// Returns the index of the first row shown.
 pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
     let turns = app.turns();
+    let entries = app.entries();
     let mut title = vec![
         Span::styled(" Turns ", app.theme.style("text.title")),
         Span::styled(format!("{} ", turns.len()), app.theme.style("text.muted")),
@@ -242,19 +262,25 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
         return 0;
     }
     let width = inner.width as usize;
-    let selected = app
-        .selected
-        .as_ref()
-        .and_then(|s| turns.iter().position(|t| &t.id == s));
-    // Only the rows that can be seen are built; a turn takes two.
+    let selected = app.turn_list.position(&entries, app.selected.as_deref());
+    // Only the rows that can be seen are built; a row takes two lines.
     let height = (inner.height as usize / 2).max(1);
     let sel = selected.unwrap_or(0);
     let first = sel.saturating_sub(height.saturating_sub(1));
-    let items: Vec<ListItem> = turns
+    let items: Vec<ListItem> = entries
         .iter()
         .skip(first)
         .take(height)
-        .map(|t| turn_item(app, t, width))
+        .map(|e| match e {
+            Entry::Turn(t) => turn_item(app, t, width, None),
+            Entry::Pass(p, t) => {
+                let a = p.attempts.iter().find(|a| a.turn == t.id);
+                turn_item(app, t, width, a)
+            }
+            Entry::Run(p) => {
+                super::pipeline::run_item(app, p, width, app.turn_list.expanded.contains(&p.id))
+            }
+        })
         .collect();
     let mut state = ListState::default().with_selected(selected.map(|s| s - first));
     let list = List::new(items).highlight_style(app.theme.style("selection"));

@@ -10,6 +10,7 @@ mod diff;
 mod form;
 mod lists;
 mod overlay;
+pub mod pipeline;
 pub(crate) mod provenance;
 mod review;
 pub mod text;
@@ -21,7 +22,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
 use crate::model::TurnState;
 use crate::ui::action::Action;
-use crate::ui::app::{App, Dialog, Drawn, Overlay, Pane};
+use crate::ui::app::{App, Dialog, Drawn, Overlay, Pane, Tab};
 use crate::ui::keymap::Layer;
 
 /// Draws the whole console; what the frame found out is for
@@ -294,6 +295,15 @@ fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
             Action::SliderLeft,
             Action::SliderRight,
         ]),
+        Pane::Detail if app.current_pass().is_some() && app.tab() != Tab::Diff => acts.extend([
+            Action::TabOutput,
+            Action::TabDiff,
+            Action::TabEvents,
+            Action::NextPass,
+            Action::PrevPass,
+            Action::Follow,
+            Action::ToggleWrap,
+        ]),
         Pane::Detail => acts.extend([
             Action::TabOutput,
             Action::TabDiff,
@@ -303,7 +313,12 @@ fn footer_actions(app: &App) -> (Layer, Vec<Action>) {
             Action::Follow,
             Action::ToggleWrap,
         ]),
-        Pane::Turns => acts.extend([Action::Up, Action::Down, Action::Open, Action::Filter]),
+        Pane::Turns => {
+            acts.extend([Action::Up, Action::Down, Action::Open, Action::Filter]);
+            if app.current_pass().is_some() {
+                acts.extend([Action::ToggleGroup, Action::NextPass]);
+            }
+        }
         Pane::Queue => acts.extend([Action::Up, Action::Down, Action::Open]),
     }
     if matches!(app.focus, Pane::Turns | Pane::Queue) && state == Some(TurnState::AwaitingReview) {
@@ -366,19 +381,32 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         Some(Dialog::Reason { .. } | Dialog::Comment { .. } | Dialog::NewTurn(_))
     );
     for a in actions {
+        // `]` and `[` step passes, and hunks where a diff is shown.
+        let alias = match a {
+            Action::NextHunk => Some(Action::NextPass),
+            Action::PrevHunk => Some(Action::PrevPass),
+            _ => None,
+        };
         let key = app
             .keymap
             .keys_for(layer, a)
             .into_iter()
             .chain(app.keymap.keys_for(Layer::Global, a))
+            .chain(alias.map_or(Vec::new(), |b| app.keymap.keys_for(layer, b)))
             .find(|k| !(typing && k.types_text()));
+        let word = match a {
+            Action::NextPass => "next pass",
+            Action::PrevPass => "previous pass",
+            Action::ToggleGroup => "expand / collapse",
+            _ => a.describe(),
+        };
         if let Some(k) = key {
             // A key and its word go or stay together.
             parts.push((
                 footer_priority(a),
                 [
                     Span::styled(format!(" {k} "), t.style("footer.key")),
-                    Span::styled(format!("{} ", a.describe()), t.style("footer")),
+                    Span::styled(format!("{word} "), t.style("footer")),
                 ],
             ));
         }
@@ -399,6 +427,7 @@ fn footer_priority(a: Action) -> u8 {
         Action::AllowWithRule | Action::ToggleHunk | Action::LandHunks => 2,
         Action::SliderLeft | Action::SliderRight | Action::Quit => 2,
         Action::Open | Action::TabDiff | Action::NextHunk | Action::NewTurn => 3,
+        Action::ToggleGroup | Action::NextPass => 3,
         Action::Review
         | Action::Replay
         | Action::AutonomyPanel
