@@ -1,11 +1,11 @@
 //! `leash init`: write the workspace's commented config and tasks files.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{CliResult, Failure, print_json};
+use super::{CliResult, DemoArgs, Failure, interactive, print_json};
 use crate::config::{CONFIG_FILE, CONFIG_TEMPLATE, TASKS_FILE, TASKS_TEMPLATE};
-use crate::say;
+use crate::{say, tell};
 
 /// Writes `.leash/config.toml` and `.leash/tasks.toml`; refuses (exit 1)
 /// if either exists, writing neither.
@@ -132,4 +132,34 @@ mod tests {
         a.agents.insert("codex".into(), b.agents["codex"].clone());
         assert_eq!(a, b);
     }
+}
+
+/// `leash demo`: builds the demo workspace and starts its turns through the
+/// library, says so, and returns the workspace's path (for the console,
+/// which the entry point opens unless `--no-console`).
+pub fn demo(a: &DemoArgs) -> Result<PathBuf, Failure> {
+    // The console needs a terminal: find out before building anything or
+    // starting a turn.
+    if !a.no_console && !interactive() {
+        return Err(Failure::refused(
+            "no_terminal",
+            "leash demo opens the console, which needs a terminal, and this \
+             command's input or output is not one; nothing was built or started. \
+             Run it in a terminal, or build the demo workspace and start its turns \
+             without the console: `leash demo --no-console --dir DIR`",
+        ));
+    }
+    let root = crate::demo::build_workspace(a.dir.as_deref()).map_err(|e| format!("{e:#}"))?;
+    tell!("leash demo: workspace at {}", root.display());
+    let ids = crate::demo::start_turns(&root).map_err(|e| format!("{e:#}"))?;
+    tell!("leash demo: started demo turns {}", ids.join(", "));
+    let run = crate::demo::start_pipeline(&root).map_err(|e| format!("{e:#}"))?;
+    tell!(
+        "leash demo: started the demo pipeline {run} (task {})",
+        crate::demo::PIPELINE_TASK
+    );
+    if a.no_console {
+        say!("{}", root.display());
+    }
+    Ok(root)
 }

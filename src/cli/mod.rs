@@ -8,6 +8,7 @@ mod check;
 mod decide;
 mod follow;
 mod init;
+pub use init::demo;
 pub mod out;
 mod pipeline;
 mod provenance;
@@ -22,8 +23,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::model::{AutonomyLevel, RiskClass, TurnState};
+use crate::tell;
 use crate::workspace::Workspace;
-use crate::{say, tell};
 
 const ABOUT: &str = "Supervise AI agents while they change a git repository.";
 
@@ -834,36 +835,6 @@ impl Cli {
     pub fn dir(&self) -> PathBuf {
         self.repo.clone().unwrap_or_else(|| PathBuf::from("."))
     }
-}
-
-/// `leash demo`: builds the demo workspace and starts its turns through the
-/// library, says so, and returns the workspace's path (for the console,
-/// which the entry point opens unless `--no-console`).
-pub fn demo(a: &DemoArgs) -> Result<PathBuf, Failure> {
-    // The console needs a terminal: find out before building anything or
-    // starting a turn.
-    if !a.no_console && !interactive() {
-        return Err(Failure::refused(
-            "no_terminal",
-            "leash demo opens the console, which needs a terminal, and this \
-             command's input or output is not one; nothing was built or started. \
-             Run it in a terminal, or build the demo workspace and start its turns \
-             without the console: `leash demo --no-console --dir DIR`",
-        ));
-    }
-    let root = crate::demo::build_workspace(a.dir.as_deref()).map_err(|e| format!("{e:#}"))?;
-    tell!("leash demo: workspace at {}", root.display());
-    let ids = crate::demo::start_turns(&root).map_err(|e| format!("{e:#}"))?;
-    tell!("leash demo: started demo turns {}", ids.join(", "));
-    let run = crate::demo::start_pipeline(&root).map_err(|e| format!("{e:#}"))?;
-    tell!(
-        "leash demo: started the demo pipeline {run} (task {})",
-        crate::demo::PIPELINE_TASK
-    );
-    if a.no_console {
-        say!("{}", root.display());
-    }
-    Ok(root)
 }
 
 fn dispatch(cli: Cli) -> CliResult {
