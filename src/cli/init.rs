@@ -103,6 +103,36 @@ fn config_text(landlock: bool) -> String {
     text
 }
 
+/// `leash demo`: builds the demo workspace and starts its turns through the
+/// library, says so, and returns the workspace's path (for the console,
+/// which the entry point opens unless `--no-console`).
+pub fn demo(a: &DemoArgs) -> Result<PathBuf, Failure> {
+    // The console needs a terminal: find out before building anything or
+    // starting a turn.
+    if !a.no_console && !interactive() {
+        return Err(Failure::refused(
+            "no_terminal",
+            "leash demo opens the console, which needs a terminal, and this \
+             command's input or output is not one; nothing was built or started. \
+             Run it in a terminal, or build the demo workspace and start its turns \
+             without the console: `leash demo --no-console --dir DIR`",
+        ));
+    }
+    let root = crate::demo::build_workspace(a.dir.as_deref()).map_err(|e| format!("{e:#}"))?;
+    tell!("leash demo: workspace at {}", root.display());
+    let ids = crate::demo::start_turns(&root).map_err(|e| format!("{e:#}"))?;
+    tell!("leash demo: started demo turns {}", ids.join(", "));
+    let run = crate::demo::start_pipeline(&root).map_err(|e| format!("{e:#}"))?;
+    tell!(
+        "leash demo: started the demo pipeline {run} (task {})",
+        crate::demo::PIPELINE_TASK
+    );
+    if a.no_console {
+        say!("{}", root.display());
+    }
+    Ok(root)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,34 +162,4 @@ mod tests {
         a.agents.insert("codex".into(), b.agents["codex"].clone());
         assert_eq!(a, b);
     }
-}
-
-/// `leash demo`: builds the demo workspace and starts its turns through the
-/// library, says so, and returns the workspace's path (for the console,
-/// which the entry point opens unless `--no-console`).
-pub fn demo(a: &DemoArgs) -> Result<PathBuf, Failure> {
-    // The console needs a terminal: find out before building anything or
-    // starting a turn.
-    if !a.no_console && !interactive() {
-        return Err(Failure::refused(
-            "no_terminal",
-            "leash demo opens the console, which needs a terminal, and this \
-             command's input or output is not one; nothing was built or started. \
-             Run it in a terminal, or build the demo workspace and start its turns \
-             without the console: `leash demo --no-console --dir DIR`",
-        ));
-    }
-    let root = crate::demo::build_workspace(a.dir.as_deref()).map_err(|e| format!("{e:#}"))?;
-    tell!("leash demo: workspace at {}", root.display());
-    let ids = crate::demo::start_turns(&root).map_err(|e| format!("{e:#}"))?;
-    tell!("leash demo: started demo turns {}", ids.join(", "));
-    let run = crate::demo::start_pipeline(&root).map_err(|e| format!("{e:#}"))?;
-    tell!(
-        "leash demo: started the demo pipeline {run} (task {})",
-        crate::demo::PIPELINE_TASK
-    );
-    if a.no_console {
-        say!("{}", root.display());
-    }
-    Ok(root)
 }
