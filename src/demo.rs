@@ -53,8 +53,8 @@ pub const PIPELINE_PASSES: usize = 3;
 pub const TURNS: usize = SCENARIOS.len() + PIPELINE_PASSES;
 
 const PIPELINE: &str = r#"
-# A pipeline: one task as three small turns, each with a contract
-# (`leash pipeline show p1`). The audit may change nothing but its out.
+# A pipeline: one task as three small turns, each with a contract and a
+# budget (`leash pipeline show p1`). The audit may change nothing but its out.
 [[task]]
 name = "post"
 title = "demo: the post, in three passes"
@@ -66,6 +66,7 @@ risk = "low"
 prompt = "demo: pass extract: list each claim of docs/outline.md with its source into {out}"
 out = "work/{task}/{run}/claims.json"
 contract = { json = true }
+budget = { tokens = 150000, usd = 0.5, time = "5m" }
 
 [[task.pass]]
 name = "draft"
@@ -74,6 +75,7 @@ risk = "low"
 prompt = "demo: pass draft: write the post from {extract.out} into {out}"
 out = "docs/{task}-{run}.md"
 contract = { headings = ["Summary", "Sources"] }
+budget = { tokens = 150000, usd = 0.5, time = "5m" }
 
 [[task.pass]]
 name = "audit"
@@ -83,6 +85,8 @@ mode = "read-only"
 role = "citation verifier"
 prompt = "demo: pass audit: check each claim of {draft.out} against {extract.out}; findings into {out}"
 out = "work/{task}/{run}/audit.md"
+# Past 80 % of its tokens by the end: the console warns.
+budget = { tokens = 140000, usd = 0.5, time = "5m" }
 "#;
 
 fn today() -> String {
@@ -209,43 +213,17 @@ pub fn build_workspace(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(root)
 }
 
-/// Starts the demo's pipeline as `leash run --task post` does, under a
-/// supervisor of its own that leaves this session (it runs on while the
-/// console is open); returns the run's id, which it prints first.
+/// Starts the demo's pipeline as `leash run --task post --detach` does:
+/// under a supervisor of its own that leaves this session (it runs on
+/// while the console is open, its output kept in the run's log); returns
+/// the run's id.
 pub fn start_pipeline(root: &Path) -> anyhow::Result<String> {
-    use std::io::BufRead;
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().context("finding leash's own binary")?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("--repo")
-        .arg(root)
-        .args(["run", "--task", PIPELINE_TASK])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
-    // SAFETY: setsid is async-signal-safe; the supervisor leaves our
-    // session so a closing terminal does not take it down.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().context("starting the demo pipeline")?;
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().context("its output")?)
-        .read_line(&mut line)
-        .context("reading the demo pipeline's run id")?;
-    // Reaped when it ends, as detached turns' supervisors are.
-    std::thread::spawn(move || {
-        let _ = child.wait();
-    });
-    match line.trim() {
-        "" => bail!(
-            "the demo pipeline did not start (`leash run --task {PIPELINE_TASK}` in the workspace says why)"
-        ),
-        id => Ok(id.to_string()),
-    }
+    let spec = TurnSpec {
+        task: Some(PIPELINE_TASK.to_string()),
+        ..TurnSpec::default()
+    };
+    detached::start(root, &spec)
+        .map_err(|e| anyhow::anyhow!("starting the demo pipeline ({PIPELINE_TASK}): {e}"))
 }
 
 /// Starts every demo turn, detached, through the library (as the CLI and
@@ -292,8 +270,26 @@ impl Script {
         }
     }
 
+    /// The usage of request `k` (1, 2, …): the context grows with each.
+    fn request_usage(k: u32) -> (u64, u64, u64) {
+        let k = u64::from(k);
+        (900 + 400 * k, 12000 + 6000 * k, 120 * k)
+    }
+
     fn usage(&self) -> Value {
-        json!({"input_tokens": 900 + 400 * self.msg, "cache_read_input_tokens": 12000 + 6000 * self.msg, "cache_creation_input_tokens": 0, "output_tokens": 120 * self.msg})
+        let (input, cached, output) = Self::request_usage(self.msg);
+        json!({"input_tokens": input, "cache_read_input_tokens": cached, "cache_creation_input_tokens": 0, "output_tokens": output})
+    }
+
+    /// The run's usage, as Claude's result line gives it: the sum over
+    /// its requests.
+    fn run_usage(&self) -> Value {
+        let (mut input, mut cached, mut output) = (0, 0, 0);
+        for k in 1..=self.msg {
+            let (i, c, o) = Self::request_usage(k);
+            (input, cached, output) = (input + i, cached + c, output + o);
+        }
+        json!({"input_tokens": input, "cache_read_input_tokens": cached, "cache_creation_input_tokens": 0, "output_tokens": output})
     }
 
     fn text(&mut self, text: &str) {
@@ -319,10 +315,11 @@ impl Script {
     }
 
     fn result(&self, text: &str, is_error: bool, extra: Value) {
+        let run = self.run_usage();
         let mut v = json!({"type": "result", "subtype": "success", "is_error": is_error,
             "result": text, "num_turns": self.msg, "duration_ms": 1200, "total_cost_usd": 0.0,
-            "session_id": self.session, "usage": self.usage(), "permission_denials": [],
-            "modelUsage": {"claude-demo": {"inputTokens": 900 + 400 * self.msg, "outputTokens": 120 * self.msg,
+            "session_id": self.session, "usage": run, "permission_denials": [],
+            "modelUsage": {"claude-demo": {"inputTokens": run["input_tokens"], "outputTokens": run["output_tokens"],
                 "contextWindow": 200_000}}});
         if let (Some(obj), Value::Object(more)) = (v.as_object_mut(), extra) {
             obj.extend(more);

@@ -183,6 +183,14 @@ impl Event {
                 }
                 s
             }
+            // A run's total is what it spent over its requests, not how
+            // full its context was: it names no window.
+            Event::Usage {
+                input_tokens,
+                output_tokens,
+                total: true,
+                ..
+            } => format!("usage over the run: {input_tokens} tokens in, {output_tokens} out"),
             Event::Usage {
                 input_tokens,
                 output_tokens,

@@ -153,7 +153,12 @@ impl State {
                     attempt,
                     state: turn.map(|t| t.state),
                     failure: turn.and_then(|t| t.failure),
-                    reason: turn.map(|t| t.reason.as_str()),
+                    // An interrupted turn says why in its notes.
+                    reason: turn.and_then(|t| {
+                        Some(t.reason.as_str())
+                            .filter(|r| !r.is_empty())
+                            .or(t.notes.last().map(String::as_str))
+                    }),
                     attempts: tries.len(),
                 }
             })

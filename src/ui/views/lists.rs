@@ -34,7 +34,15 @@ pub fn state_glyph(s: TurnState) -> &'static str {
 ///
 /// A pipeline's pass (`pass`) is indented under its run's row, its pass's
 /// name and role on the second line where a turn has its title.
-fn turn_item<'a>(app: &App, t: &Turn, width: usize, pass: Option<&PassAttempt>) -> ListItem<'a> {
+/// `tier` is how narrow the row is drawn ([`row_tier`]), the same for
+/// every row of a kind on screen so that their columns line up.
+fn turn_item<'a>(
+    app: &App,
+    t: &Turn,
+    width: usize,
+    tier: usize,
+    pass: Option<&PassAttempt>,
+) -> ListItem<'a> {
     let indent = if pass.is_some() { 2 } else { 0 };
     let width = width.saturating_sub(indent);
     let th = &app.theme;
@@ -45,12 +53,6 @@ fn turn_item<'a>(app: &App, t: &Turn, width: usize, pass: Option<&PassAttempt>) 
         "risk.escalated".to_string()
     };
     let level = t.autonomy.unwrap_or_else(|| app.ws.level_for(t));
-    // Narrow lists drop the state word (the glyph and its colour say it),
-    // then shorten risk and autonomy, then tighten the +/− and age: every
-    // column stays.
-    let tier = (0..5)
-        .find(|&tier| row_width(t, tier) <= width)
-        .unwrap_or(4);
     let escalated = if t.escalations.is_empty() { " " } else { "↑" };
     let mut head = vec![
         Span::raw(" ".repeat(indent)),
@@ -184,6 +186,15 @@ fn row_tail(t: &Turn, tier: usize) -> String {
 }
 
 /// The first line's width of a turn row at a tier of narrowing.
+/// How narrow `t`'s row must be drawn to fit `width`. Narrow lists drop
+/// the state word (the glyph and its colour say it), then shorten risk
+/// and autonomy, then tighten the +/− and age: every column stays.
+fn row_tier(t: &Turn, width: usize) -> usize {
+    (0..5)
+        .find(|&tier| row_width(t, tier) <= width)
+        .unwrap_or(4)
+}
+
 fn row_width(t: &Turn, tier: usize) -> usize {
     let badge = if t.invariants.is_empty() {
         0
@@ -267,15 +278,26 @@ pub fn draw_turns(frame: &mut Frame, app: &App, area: Rect) -> usize {
     let height = (inner.height as usize / 2).max(1);
     let sel = selected.unwrap_or(0);
     let first = sel.saturating_sub(height.saturating_sub(1));
-    let items: Vec<ListItem> = entries
-        .iter()
-        .skip(first)
-        .take(height)
+    let shown = || entries.iter().skip(first).take(height);
+    // One tier for the turns on screen, one for the passes (indented): the
+    // narrowest any of them needs.
+    let tier = |pass: bool| {
+        shown()
+            .filter_map(|e| match e {
+                Entry::Turn(t) if !pass => Some(row_tier(t, width)),
+                Entry::Pass(_, t) if pass => Some(row_tier(t, width.saturating_sub(2))),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let (turn_tier, pass_tier) = (tier(false), tier(true));
+    let items: Vec<ListItem> = shown()
         .map(|e| match e {
-            Entry::Turn(t) => turn_item(app, t, width, None),
+            Entry::Turn(t) => turn_item(app, t, width, turn_tier, None),
             Entry::Pass(p, t) => {
                 let a = p.attempts.iter().find(|a| a.turn == t.id);
-                turn_item(app, t, width, a)
+                turn_item(app, t, width, pass_tier, a)
             }
             Entry::Run(p) => {
                 super::pipeline::run_item(app, p, width, app.turn_list.expanded.contains(&p.id))
