@@ -461,18 +461,18 @@ impl Workspace {
             signal_hook::flag::register(sig, cancel.clone()).map_err(io_error(&worktree))?;
         }
         crash_point("worktree_creating");
-        if let super::follow::Place::Checkout(at) = self.place_worktree(id, &worktree)? {
-            if let Err(e) = checkpoint::create_worktree_with(&self.repo, id, &worktree, at, || {
+        if let super::follow::Place::Checkout(at) = self.place_worktree(id, &worktree)?
+            && let Err(e) = checkpoint::create_worktree_with(&self.repo, id, &worktree, at, || {
                 crash_point("worktree_half_made")
-            }) {
-                // The agent never starts: say why with the turn, rather
-                // than leave it for recovery to find without a reason.
-                self.append(vec![Event::TurnInterrupted {
-                    turn: id.to_string(),
-                    reason: Some(format!("its worktree could not be made: {e}")),
-                }])?;
-                return Err(e.into());
-            }
+            })
+        {
+            // The agent never starts: say why with the turn, rather
+            // than leave it for recovery to find without a reason.
+            self.append(vec![Event::TurnInterrupted {
+                turn: id.to_string(),
+                reason: Some(format!("its worktree could not be made: {e}")),
+            }])?;
+            return Err(e.into());
         }
         let log = self.turn_dir(id).join("output.log");
         // The turn's own temp dir, removed when the turn is over.
