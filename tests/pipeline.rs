@@ -345,6 +345,12 @@ fn a_pass_interrupted_by_kill_9_of_its_supervisor_is_resumed() {
     let p = show(&r, "p1");
     assert_eq!(p["state"], "failed", "{p:#}");
     assert_eq!(pass(&p, "draft")["state"], "interrupted");
+    // It says why, as the turn does.
+    let why = pass(&p, "draft")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(why.contains("its supervisor is gone"), "{p:#}");
     drop(hold);
     let resumed = r.run(&["pipeline", "resume", "p1"]);
     assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);

@@ -124,6 +124,35 @@ fn kill_9_of_a_detached_supervisor_leaves_an_interrupted_turn_with_its_partial_w
 }
 
 #[test]
+fn a_worktree_that_cannot_be_made_interrupts_the_turn_and_says_why() {
+    let r = Repo::initialised();
+    r.ok(&["run", "--", "sh", "-c", "echo one > one.md"]);
+    // What a removed repository at this same path left where t2's
+    // worktree goes: leash does not take it over.
+    let worktrees: Vec<_> = std::fs::read_dir(r.data.path().join("worktrees"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(worktrees.len(), 1, "{worktrees:?}");
+    let leftover = worktrees[0].join("t2");
+    std::fs::create_dir_all(&leftover).unwrap();
+    std::fs::write(leftover.join(".git"), "gitdir: /nowhere/worktrees/t2\n").unwrap();
+    let out = r.run(&["run", "--", "sh", "-c", "echo two > two.md"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+    // The turn says why at once, not only in the supervisor's stderr.
+    let t = r.turn("t2");
+    assert_eq!(t["state"], "interrupted", "{t}");
+    let notes = t["notes"].to_string();
+    assert!(
+        notes.contains("its worktree could not be made") && notes.contains("already exists"),
+        "{t}"
+    );
+    // The leftover is untouched.
+    assert!(leftover.join(".git").exists());
+}
+
+#[test]
 fn cancel_ends_a_running_turn_and_names_it_cancelled() {
     let r = Repo::initialised();
     r.ok(&["run", "--detach", "--", "sh", "-c", "exec sleep 120"]);
