@@ -513,9 +513,11 @@ fn a_pipeline_task_asks_for_nothing_and_enter_starts_a_run_whose_first_pass_runs
     assert_eq!(f.fields(), [Field::Source], "nothing else to fill in");
     key(&mut app, KeyCode::Tab);
     assert_eq!(form(&app).focus, Field::Source);
-    // Typing writes no prompt, and says why.
+    // Typing or pasting writes no prompt, and says why.
     typed(&mut app, "x");
+    app.on_paste("pasted");
     assert!(form(&app).prompt.text.is_empty());
+    assert_eq!(form(&app).focus, Field::Source);
     let status = app.status.clone().unwrap();
     assert!(
         status.error && status.text.contains("a pipeline takes no prompt"),

@@ -5,6 +5,8 @@
 //! delete, insertion, paste); typing while a list or a choice has focus
 //! writes the prompt, so no key press goes nowhere. Enter starts exactly
 //! one turn (a detached `leash run`, through the worker), esc cancels.
+//! A pipeline task asks for nothing more — its passes bring their own
+//! agent, prompt and risk —, and enter starts a run of it.
 
 use super::{App, Dialog, Pane, Status};
 use crate::model::TurnSpec;
