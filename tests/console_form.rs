@@ -481,3 +481,233 @@ fn the_forms_keys_are_actions_the_keymap_can_move() {
     assert_eq!(turns_created(&d.root), before + 1);
     wait_finished(&d.root, &next_id(1));
 }
+
+/// `leash pipeline list --json` in the workspace at `root`.
+fn pipelines(root: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["pipeline", "list", "--json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn choose_pipeline(app: &mut App) {
+    key(app, KeyCode::Char('n'));
+    while *form(app).chosen() != Source::Pipeline(leash::demo::PIPELINE_TASK.into()) {
+        key(app, KeyCode::Down);
+    }
+}
+
+#[test]
+fn a_pipeline_task_asks_for_nothing_and_enter_starts_a_run_whose_first_pass_runs() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    choose_pipeline(&mut app);
+    let f = form(&app);
+    assert_eq!(f.fields(), [Field::Source], "nothing else to fill in");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(form(&app).focus, Field::Source);
+    // Typing or pasting writes no prompt, and says why.
+    typed(&mut app, "x");
+    app.on_paste("pasted");
+    assert!(form(&app).prompt.text.is_empty());
+    assert_eq!(form(&app).focus, Field::Source);
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.error && status.text.contains("a pipeline takes no prompt"),
+        "{status:?}"
+    );
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("pipeline · extract → draft → audit"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("3 passes, each with its own agent, prompt and risk"),
+        "{screen}"
+    );
+    assert!(!screen.contains("  Risk "), "no risk to choose:\n{screen}");
+    assert_eq!(
+        form(&app).spec(&app).unwrap(),
+        leash::model::TurnSpec {
+            task: Some("post".into()),
+            ..Default::default()
+        },
+        "only --task"
+    );
+
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog().is_none());
+    let status = app.status.clone().unwrap();
+    assert!(!status.error, "{status:?}");
+    assert_eq!(status.text, "started pipeline run p2 (task post)");
+    // Its first pass runs as the next turn, held to the pass's contract.
+    let first = next_id(1);
+    let journal = d.root.join(".git/leash/journal.jsonl");
+    common::wait_until("p2's first pass to start", || {
+        let text = std::fs::read_to_string(&journal).ok()?;
+        text.contains(&format!(
+            "\"kind\":\"pass_started\",\"run\":\"p2\",\"pass\":\"extract\",\"turn\":\"{first}\""
+        ))
+        .then_some(())
+    });
+    wait_finished(&d.root, &first);
+    // The run goes on by itself; wait for it to stop, so that its
+    // supervisor does not outlive the test.
+    let run = common::wait_until("p2 to stop", || {
+        pipelines(&d.root)
+            .into_iter()
+            .find(|p| p["id"] == "p2")
+            .filter(|p| {
+                ["done", "failed", "awaiting_review"].contains(&p["state"].as_str().unwrap())
+            })
+    });
+    assert_eq!(run["task"], "post", "{run:#}");
+    if run["state"] == "awaiting_review" {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
+            .args(["pipeline", "cancel", "p2"])
+            .current_dir(&d.root)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    app.on_changed();
+    let t = app.ws.state().turn(&first).unwrap();
+    assert_eq!(t.task.as_deref(), Some("post"));
+    assert_eq!(t.agent, "demo");
+    assert!(
+        t.prompt
+            .as_deref()
+            .unwrap()
+            .starts_with("demo: pass extract"),
+        "{:?}",
+        t.prompt
+    );
+}
+
+#[test]
+fn the_form_with_a_pipeline_task_chosen_at_80x24_and_120x40() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    choose_pipeline(&mut app);
+    assert_screen(
+        "form_pipeline_80x24",
+        &d.root,
+        &text(&render(&mut app, 80, 24)),
+        &[],
+    );
+    assert_screen(
+        "form_pipeline_120x40",
+        &d.root,
+        &text(&render(&mut app, 120, 40)),
+        &[],
+    );
+    // The other sources' fields come back as they were.
+    key(&mut app, KeyCode::Down);
+    assert_eq!(*form(&app).chosen(), Source::Agent("demo".into()));
+    assert_eq!(
+        form(&app).fields(),
+        [Field::Source, Field::Prompt, Field::Risk, Field::Title]
+    );
+}
+
+#[test]
+fn replaying_a_pipelines_pass_is_refused_naming_pipeline_resume() {
+    let d = demo();
+    let mut app = app_with(&d.root, "dark");
+    // The demo's audit, the last pass of p1.
+    let audit = format!("t{}", leash::demo::TURNS);
+    assert!(app.ws.state().pass_of(&audit).is_some());
+    select(&mut app, &audit);
+    let before = turns_created(&d.root);
+    key(&mut app, KeyCode::Char('p'));
+    assert!(app.dialog().is_none(), "no form: {:?}", app.dialog());
+    let status = app.status.clone().unwrap();
+    assert!(status.error, "{status:?}");
+    assert!(
+        status
+            .text
+            .contains(&format!("{audit} is pass audit of pipeline run p1")),
+        "{status:?}"
+    );
+    assert!(
+        status.text.contains("`leash pipeline resume p1`"),
+        "{status:?}"
+    );
+    // `leash replay` says the same, and starts nothing either.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leash"))
+        .args(["replay", &audit])
+        .current_dir(&d.root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`leash pipeline resume p1`"), "{err}");
+    assert_eq!(turns_created(&d.root), before);
+    // A plain turn still replays; choosing the pipeline there starts a
+    // run, on the head like every run: the base does not apply.
+    select(&mut app, "t2");
+    key(&mut app, KeyCode::Char('p'));
+    assert!(form(&app).replay.is_some());
+    key(&mut app, KeyCode::Tab);
+    while *form(&app).chosen() != Source::Pipeline("post".into()) {
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(form(&app).fields(), [Field::Source]);
+    assert_eq!(form(&app).spec(&app).unwrap().base, None);
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        screen.contains("Base     (each pass starts on the branch head)"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_pipelines_names_and_roles_show_as_plain_text() {
+    use leash::ui::keymap::Keymap;
+    use leash::ui::settings::UserSettings;
+    use leash::ui::theme::Theme;
+    let r = common::Repo::initialised();
+    r.write(
+        ".leash/tasks.toml",
+        "[[task]]\nname = \"post\"\n\n[[task.pass]]\nname = \"extract\"\n\
+         command = [\"sh\", \"-c\", \"echo > {out}\"]\nout = \"claims.md\"\n\
+         role = \"verifier \\u001b]0;pwned\\u0007 \\u202egnp.exe\"\nmode = \"read-only\"\n\
+         gate = \"review\"\n",
+    );
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-q", "-m", "a pipeline task"]);
+    let ws = leash::workspace::Workspace::open(r.path()).unwrap();
+    let mut app = App::new(
+        ws,
+        Keymap::builtin("default").unwrap(),
+        Theme::builtin("dark").unwrap(),
+        UserSettings::default(),
+        vec![],
+    );
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(*form(&app).chosen(), Source::Pipeline("post".into()));
+    let screen = text(&render(&mut app, 120, 40));
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\u{202e}') && !screen.contains('\u{7}'),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("1 pass, each with its own agent"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("extract: read-only, verifier ⟨esc⟩"),
+        "the role shows, its escape as a marker:\n{screen}"
+    );
+    assert!(
+        screen.contains("<RLO>gnp.exe, then waits for you"),
+        "{screen}"
+    );
+}

@@ -525,9 +525,16 @@ pub fn run_op(ws: &mut Workspace, op: &Op) -> Result<String, String> {
                 .map(|()| format!("autonomy {what} = {level}"))
                 .map_err(|e| e.to_string())
         }
-        Op::Start(spec) => detached::start(ws.root(), spec)
-            .map(|id| format!("started {id}"))
-            .map_err(|e| e.message),
+        Op::Start(spec) => {
+            // `leash run --task T` of a pipeline answers with the run's id.
+            let pipeline = spec.task.as_deref().filter(|t| ws.is_pipeline(t));
+            detached::start(ws.root(), spec)
+                .map(|id| match pipeline {
+                    Some(task) => format!("started pipeline run {id} (task {task})"),
+                    None => format!("started {id}"),
+                })
+                .map_err(|e| e.message)
+        }
         Op::Fix => match ws.fix_workspace() {
             Ok(Some((id, results, landing))) => {
                 let names: Vec<&str> = results

@@ -65,9 +65,21 @@ impl Workspace {
     /// task (while tasks.toml still has it), agent or command, declared risk
     /// and prompt — or `prompt` instead — on the turn's own base, or on the
     /// branch head with `on_head` (the way forward for a turn whose branch
-    /// moved under it).
+    /// moved under it). A pipeline's pass is refused: it runs again only
+    /// within its run (`leash pipeline resume`).
     pub fn replay_spec(&self, id: &str, on_head: bool, prompt: Option<String>) -> Result<TurnSpec> {
         let t = self.turn(id)?;
+        // A pass outside its run would lose its contract, its mode (a
+        // read-only pass could write) and the outs of the passes before:
+        // it runs again only within its run.
+        if let Some((p, a)) = self.state.pass_of(id) {
+            return Err(Error::Refused(format!(
+                "{id} is pass {} of pipeline run {}: a pass starts again only within its run, \
+                 held to its contract — `leash pipeline resume {}` reruns it once it failed or \
+                 was rejected, `leash run --task {}` starts a new run",
+                a.pass, p.id, p.id, p.task
+            )));
+        }
         let task = t
             .task
             .clone()

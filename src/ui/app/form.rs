@@ -5,6 +5,8 @@
 //! delete, insertion, paste); typing while a list or a choice has focus
 //! writes the prompt, so no key press goes nowhere. Enter starts exactly
 //! one turn (a detached `leash run`, through the worker), esc cancels.
+//! A pipeline task asks for nothing more — its passes bring their own
+//! agent, prompt and risk —, and enter starts a run of it.
 
 use super::{App, Dialog, Pane, Status};
 use crate::model::TurnSpec;
@@ -117,6 +119,9 @@ impl TextField {
 pub enum Source {
     /// A task from `.leash/tasks.toml`, by name.
     Task(String),
+    /// A pipeline task (`[[task.pass]]`), by name: each pass brings its
+    /// own agent, prompt and risk, so the form asks for none of them.
+    Pipeline(String),
     /// An agent from `.leash/config.toml`, given a free-form prompt.
     Agent(String),
     /// A command line (argv, never through a shell).
@@ -145,6 +150,10 @@ pub struct Replay {
     /// Start on the head instead of the turn's base.
     pub on_head: bool,
 }
+
+/// What typing or pasting says while a pipeline task is chosen.
+const PIPELINE_TAKES_NO_PROMPT: &str = "a pipeline takes no prompt: each pass brings its own \
+     agent, prompt and risk (choose an agent to write a prompt)";
 
 /// The form's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +188,13 @@ impl NewTurn {
             .tasks()
             .tasks
             .iter()
-            .map(|t| Source::Task(t.name.clone()))
+            .map(|t| {
+                if t.passes.is_empty() {
+                    Source::Task(t.name.clone())
+                } else {
+                    Source::Pipeline(t.name.clone())
+                }
+            })
             .collect();
         sources.extend(app.ws.config().agents.keys().cloned().map(Source::Agent));
         sources.push(Source::Command);
@@ -234,8 +249,12 @@ impl NewTurn {
         Ok(form)
     }
 
-    /// The fields in tab order.
+    /// The fields in tab order: for a pipeline only the source (its
+    /// passes bring the rest, each starting on the branch head).
     pub fn fields(&self) -> Vec<Field> {
+        if self.is_pipeline() {
+            return vec![Field::Source];
+        }
         let mut f = Vec::new();
         if self.replay.is_some() {
             f.push(Field::Base);
@@ -249,6 +268,11 @@ impl NewTurn {
         &self.sources[self.source.min(self.sources.len() - 1)]
     }
 
+    /// Whether the chosen source is a pipeline task.
+    pub fn is_pipeline(&self) -> bool {
+        matches!(self.chosen(), Source::Pipeline(_))
+    }
+
     /// The text field the second row edits: the command line for the
     /// command source, else the prompt.
     pub fn text(&self) -> &TextField {
@@ -260,6 +284,7 @@ impl NewTurn {
 
     fn text_mut(&mut self, field: Field) -> Option<&mut TextField> {
         match (field, self.chosen()) {
+            (_, Source::Pipeline(_)) => None,
             (Field::Prompt, Source::Command) => Some(&mut self.command),
             (Field::Prompt, _) => Some(&mut self.prompt),
             (Field::Title, _) => Some(&mut self.title),
@@ -298,6 +323,14 @@ impl NewTurn {
 
     /// The turn the form asks for, or the field to fix and why.
     pub fn spec(&self, app: &App) -> Result<TurnSpec, (Field, String)> {
+        if let Source::Pipeline(name) = self.chosen() {
+            // `leash run --task NAME`, and nothing else: a risk, title,
+            // prompt or base would be refused, each pass has its own.
+            return Ok(TurnSpec {
+                task: Some(name.clone()),
+                ..TurnSpec::default()
+            });
+        }
         let prompt = self.prompt.text.trim();
         let mut spec = TurnSpec {
             risk: Some(self.risk),
@@ -309,7 +342,7 @@ impl NewTurn {
             ..TurnSpec::default()
         };
         match self.chosen() {
-            Source::Task(name) => {
+            Source::Task(name) | Source::Pipeline(name) => {
                 spec.task = Some(name.clone());
                 if !prompt.is_empty()
                     && (self.replay.is_some() || self.prompt.text != self.prefilled)
@@ -368,6 +401,9 @@ impl App {
     pub fn on_paste(&mut self, text: &str) {
         match self.layers.top_dialog_mut() {
             Some(Dialog::NewTurn(form)) => {
+                if form.is_pipeline() {
+                    return self.refuse(PIPELINE_TAKES_NO_PROMPT.into());
+                }
                 if form.text_mut(form.focus).is_none() {
                     form.focus = Field::Prompt;
                 }
@@ -385,6 +421,11 @@ impl App {
     /// An action (from a key the form did not take itself, or a caller).
     pub(super) fn form_action(&mut self, mut form: NewTurn, action: Action) {
         match action {
+            Action::Type(_) if form.is_pipeline() => {
+                // No key press goes nowhere: it says why it writes nothing.
+                self.layers.open(Dialog::NewTurn(form));
+                return self.refuse(PIPELINE_TAKES_NO_PROMPT.into());
+            }
             Action::Type(c) => {
                 // Typing on a list or a choice writes the prompt: a new
                 // one, unless the operator already wrote some of it.
@@ -461,9 +502,12 @@ impl App {
         match form.spec(self) {
             Ok(spec) => {
                 self.status = Some(Status {
-                    text: match &form.replay {
-                        Some(r) => format!("replaying {}…", r.turn),
-                        None => "starting a turn…".into(),
+                    text: match (&form.replay, form.chosen()) {
+                        (_, Source::Pipeline(name)) => {
+                            format!("starting a run of pipeline {name}…")
+                        }
+                        (Some(r), _) => format!("replaying {}…", r.turn),
+                        (None, _) => "starting a turn…".into(),
                     },
                     error: false,
                 });

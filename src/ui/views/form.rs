@@ -12,7 +12,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::centered;
 use super::text::{fit, safe};
-use crate::model::RiskClass;
+use crate::model::{PassGate, PassMode, RiskClass};
 use crate::ui::app::{App, Field, NewTurn, Source, TextField};
 
 /// The label column's width.
@@ -93,6 +93,12 @@ fn source_cols(app: &App, s: &Source) -> (&'static str, String, String, String) 
                 .unwrap_or_default();
             ("task", name.clone(), risk, what)
         }
+        Source::Pipeline(name) => (
+            "task",
+            name.clone(),
+            "—".into(),
+            format!("pipeline · {}", pass_names(app, name)),
+        ),
         Source::Agent(name) => (
             "agent",
             name.clone(),
@@ -105,6 +111,51 @@ fn source_cols(app: &App, s: &Source) -> (&'static str, String, String, String) 
             String::new(),
             "a command line, run without a shell".into(),
         ),
+    }
+}
+
+/// The passes of pipeline task `name`, in order: `extract → draft`.
+fn pass_names(app: &App, name: &str) -> String {
+    app.ws
+        .tasks()
+        .find(name)
+        .map(|t| {
+            t.passes
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        })
+        .unwrap_or_default()
+}
+
+/// What sets the passes of pipeline task `name` apart, one phrase each:
+/// `audit: read-only, citation verifier, then waits for you`.
+fn pass_notes(app: &App, name: &str) -> String {
+    let Some(t) = app.ws.tasks().find(name) else {
+        return String::new();
+    };
+    let notes: Vec<String> = t
+        .passes
+        .iter()
+        .filter_map(|p| {
+            let mut bits = Vec::new();
+            if p.mode == PassMode::ReadOnly {
+                bits.push(p.mode.to_string());
+            }
+            if let Some(role) = &p.role {
+                bits.push(role.clone());
+            }
+            if p.gate == PassGate::Review {
+                bits.push("then waits for you".into());
+            }
+            (!bits.is_empty()).then(|| format!("{}: {}", p.name, bits.join(", ")))
+        })
+        .collect();
+    if notes.is_empty() {
+        "each starts on the branch head once the one before has landed".into()
+    } else {
+        notes.join(" · ")
     }
 }
 
@@ -150,20 +201,30 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
                 Span::styled(format!(" {text} "), th.style("text.muted"))
             }
         };
-        lines.push(Line::from(vec![
-            label(app, form, Field::Base, "Base"),
-            choice(
-                !r.on_head,
-                format!("its base {}", short(&r.base)),
-                th.style("text"),
-            ),
-            Span::raw(" "),
-            choice(
-                r.on_head,
-                format!("the current head {}", short(&r.head)),
-                th.style("text"),
-            ),
-        ]));
+        if form.is_pipeline() {
+            lines.push(Line::from(vec![
+                label(app, form, Field::Base, "Base"),
+                Span::styled(
+                    fit("(each pass starts on the branch head)", room),
+                    th.style("text.muted").add_modifier(Modifier::ITALIC),
+                ),
+            ]));
+        } else {
+            lines.push(Line::from(vec![
+                label(app, form, Field::Base, "Base"),
+                choice(
+                    !r.on_head,
+                    format!("its base {}", short(&r.base)),
+                    th.style("text"),
+                ),
+                Span::raw(" "),
+                choice(
+                    r.on_head,
+                    format!("the current head {}", short(&r.head)),
+                    th.style("text"),
+                ),
+            ]));
+        }
     }
     // The rows below the list: prompt, risk, title, a blank line, the hint.
     let fixed = lines.len() + 5 + 2;
@@ -230,71 +291,101 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
             ),
         ]));
     }
-    // The text fields, with where their cursor is.
+    // The text fields, with where their cursor is — or, for a pipeline,
+    // what will run in their place.
     let mut cursor: Option<(usize, usize)> = None;
-    let command = matches!(form.chosen(), Source::Command);
-    let placeholder = if command {
-        "type a command, e.g. sh -c 'make test'".to_string()
-    } else {
-        match form.chosen() {
-            Source::Task(_) => "the task's prompt".to_string(),
-            _ => "type the prompt".to_string(),
-        }
-    };
-    let mut text_row =
-        |lines: &mut Vec<Line>, field: Field, name: &str, f: &TextField, ph: &str| {
-            let mut spans = vec![label(app, form, field, name)];
-            if f.text.is_empty() {
-                if form.focus == field {
-                    cursor = Some((lines.len(), LABEL));
-                }
-                spans.push(Span::styled(
-                    fit(&format!("({ph})"), room),
-                    th.style("text.muted").add_modifier(Modifier::ITALIC),
-                ));
-            } else {
-                let (shown, col) = field_view(f, room);
-                if form.focus == field {
-                    cursor = Some((lines.len(), LABEL + col));
-                }
-                spans.push(Span::styled(shown, th.style("text")));
-            }
-            lines.push(Line::from(spans));
+    if let Source::Pipeline(name) = form.chosen() {
+        let n = app.ws.tasks().find(name).map_or(0, |t| t.passes.len());
+        let row = |lab: &str, text: String, style: Style| {
+            Line::from(vec![
+                Span::styled(
+                    format!("  {lab:<w$}", w = LABEL - 2),
+                    th.style("text.muted"),
+                ),
+                Span::styled(fit(&text, room), style),
+            ])
         };
-    text_row(
-        &mut lines,
-        Field::Prompt,
-        if command { "Command" } else { "Prompt" },
-        form.text(),
-        &placeholder,
-    );
-    let mut risk = vec![label(app, form, Field::Risk, "Risk")];
-    for r in RiskClass::ALL {
-        risk.push(if *r == form.risk {
-            Span::styled(
-                format!("[{r}]"),
-                th.style(&format!("risk.{r}")).add_modifier(Modifier::BOLD),
-            )
+        lines.push(row(
+            "Runs",
+            format!("pipeline · {}", pass_names(app, name)),
+            th.style("text"),
+        ));
+        lines.push(row(
+            "",
+            format!(
+                "{n} pass{}, each with its own agent, prompt and risk",
+                if n == 1 { "" } else { "es" }
+            ),
+            th.style("text.muted"),
+        ));
+        lines.push(row("", pass_notes(app, name), th.style("text.muted")));
+    } else {
+        let command = matches!(form.chosen(), Source::Command);
+        let placeholder = if command {
+            "type a command, e.g. sh -c 'make test'".to_string()
         } else {
-            Span::styled(format!(" {r} "), th.style("text.muted"))
-        });
+            match form.chosen() {
+                Source::Task(_) => "the task's prompt".to_string(),
+                _ => "type the prompt".to_string(),
+            }
+        };
+        let mut text_row =
+            |lines: &mut Vec<Line>, field: Field, name: &str, f: &TextField, ph: &str| {
+                let mut spans = vec![label(app, form, field, name)];
+                if f.text.is_empty() {
+                    if form.focus == field {
+                        cursor = Some((lines.len(), LABEL));
+                    }
+                    spans.push(Span::styled(
+                        fit(&format!("({ph})"), room),
+                        th.style("text.muted").add_modifier(Modifier::ITALIC),
+                    ));
+                } else {
+                    let (shown, col) = field_view(f, room);
+                    if form.focus == field {
+                        cursor = Some((lines.len(), LABEL + col));
+                    }
+                    spans.push(Span::styled(shown, th.style("text")));
+                }
+                lines.push(Line::from(spans));
+            };
+        text_row(
+            &mut lines,
+            Field::Prompt,
+            if command { "Command" } else { "Prompt" },
+            form.text(),
+            &placeholder,
+        );
+        let mut risk = vec![label(app, form, Field::Risk, "Risk")];
+        for r in RiskClass::ALL {
+            risk.push(if *r == form.risk {
+                Span::styled(
+                    format!("[{r}]"),
+                    th.style(&format!("risk.{r}")).add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Span::styled(format!(" {r} "), th.style("text.muted"))
+            });
+        }
+        lines.push(Line::from(risk));
+        let title_default = match form.chosen() {
+            Source::Task(name) | Source::Pipeline(name) => {
+                match app.ws.tasks().find(name).and_then(|t| t.title.clone()) {
+                    Some(t) => format!("the task's title: {}", crate::sanitize::plain(&t)),
+                    None => "the prompt's first line".into(),
+                }
+            }
+            Source::Agent(_) => "the prompt's first line".into(),
+            Source::Command => "the command".into(),
+        };
+        text_row(
+            &mut lines,
+            Field::Title,
+            "Title",
+            &form.title,
+            &title_default,
+        );
     }
-    lines.push(Line::from(risk));
-    let title_default = match form.chosen() {
-        Source::Task(name) => match app.ws.tasks().find(name).and_then(|t| t.title.clone()) {
-            Some(t) => format!("the task's title: {}", crate::sanitize::plain(&t)),
-            None => "the prompt's first line".into(),
-        },
-        Source::Agent(_) => "the prompt's first line".into(),
-        Source::Command => "the command".into(),
-    };
-    text_row(
-        &mut lines,
-        Field::Title,
-        "Title",
-        &form.title,
-        &title_default,
-    );
     lines.push(Line::raw(""));
     let start = if form.replay.is_some() {
         "enter replay"
@@ -302,6 +393,9 @@ pub fn draw(frame: &mut Frame, app: &App, form: &NewTurn, area: Rect) {
         "enter start"
     };
     let hint = match form.focus {
+        Field::Source if form.is_pipeline() => {
+            format!("↑↓ choose · the passes bring their own prompts · {start} · esc cancel")
+        }
         Field::Source => {
             format!("↑↓ choose · typing writes the prompt · tab next · {start} · esc cancel")
         }
