@@ -1161,3 +1161,72 @@ fn claude_read_then_write_is_traced_by_blame_the_note_and_verify() {
     assert!(text.contains("docs/other.md"), "{text}");
     assert!(!text.contains("no note"), "{text}");
 }
+
+/// A pipeline of one Claude pass, run twice: with room in its token
+/// budget it lands and `pipeline show` counts what Claude's stream said
+/// (its result's total, and the cost it reported); with too little, Claude
+/// is stopped and the pass fails `budget_exceeded` naming the tokens.
+#[test]
+#[ignore = "needs the real Claude Code and Codex CLIs: run .ci/real-agents (LEASH_REAL_AGENTS=1)"]
+fn claude_pass_is_held_to_its_token_budget_by_its_own_usage() {
+    if !enabled() {
+        return;
+    }
+    let server = Server::start("fake_anthropic.py", "claude.json");
+    let r = claude_repo("");
+    let pass = |task: &str, tokens: u64| {
+        format!(
+            "\n[[task]]\nname = \"{task}\"\n[[task.pass]]\nname = \"write\"\nagent = \"claude\"\n\
+             risk = \"low\"\nprompt = \"make a hello note\"\nout = \"notes/hello.md\"\n\
+             budget = {{ tokens = {tokens} }}\n"
+        )
+    };
+    let mut tasks = r.read(".leash/tasks.toml");
+    tasks.push_str(&pass("roomy", 200_000));
+    tasks.push_str(&pass("tight", 15_000));
+    r.write(".leash/tasks.toml", &tasks);
+    r.git(&["commit", "-qam", "two pipelines"]);
+    let home = tempfile::tempdir().unwrap();
+    let run = |task: &str| {
+        let mut cmd = r.cmd(&["run", "--task", task]);
+        claude_env(&mut cmd, home.path(), server.port);
+        cmd.output().unwrap()
+    };
+    let show = |id: &str| r.ok(&["pipeline", "show", id, "--json"]).json();
+
+    let out = run("roomy");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p = show("p1");
+    assert_eq!(p["state"], "done", "{p:#}");
+    let spent = &p["passes"][0]["spent"];
+    // What Claude's result line gave as the run's usage, as journaled.
+    let total = r
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "usage" && e["total"] == true)
+        .last()
+        .expect("Claude's result carried the run's usage");
+    let tokens = total["input_tokens"].as_u64().unwrap() + total["output_tokens"].as_u64().unwrap();
+    assert_eq!(spent["tokens"].as_u64(), Some(tokens), "{p:#}");
+    // Two requests of a ~12k-token context: more than either alone.
+    assert!(tokens > 20_000, "{p:#}");
+    assert!(spent["usd"].is_number(), "Claude reports its cost: {p:#}");
+
+    let out = run("tight");
+    assert!(!out.status.success());
+    let p = show("p2");
+    assert_eq!(p["state"], "failed", "{p:#}");
+    let pass = &p["passes"][0];
+    assert_eq!(pass["failure"], "budget_exceeded", "{p:#}");
+    let reason = pass["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("tokens: ") && reason.contains("spent of a budget of 15 000"),
+        "{reason}"
+    );
+    // The first request alone was past 80 % of it.
+    assert_eq!(pass["budget_warnings"][0]["what"], "tokens", "{p:#}");
+}
