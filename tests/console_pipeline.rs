@@ -8,63 +8,9 @@ mod common;
 
 use common::Repo;
 use common::console::{app_with, assert_screen, key, render, text};
+use common::pipeline::{Passes, repo};
 use crossterm::event::KeyCode;
 use leash::ui::app::Pane;
-
-/// Each pass's agent: `sh bin/pass.sh OUT KIND [FROM]` writes OUT.
-const PASS_SH: &str = r#"#!/bin/sh
-out="$1"
-mkdir -p "$(dirname "$out")"
-case "$2" in
-  claims) printf '{"claims": [\n  {"text": "leash lands turns", "source": "README.md"},\n  {"text": "a pass has a contract", "source": "docs/pipelines.md"}\n]}\n' > "$out" ;;
-  draft) printf '# Post\n\n## Summary\nFrom %s: leash lands turns, and each pass has a contract.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
-  nosources) printf '# Post\n\n## Summary\nNothing cited. \033]0;pwned\007 \342\200\256gnp.exe\n' > "$out" ;;
-esac
-echo "wrote $out"
-"#;
-
-const CONFIG: &str = "default_risk = \"low\"\n\n[autonomy]\nlow = \"guarded\"\nmedium = \"review\"\nhigh = \"manual\"\n";
-
-/// extract → draft → audit; the draft waits for review when `review`.
-fn tasks(extract: &str, draft: &str, review: bool, role: &str) -> String {
-    let autonomy = if review { "autonomy = \"review\"" } else { "" };
-    format!(
-        r#"[[task]]
-name = "post"
-title = "Post"
-
-[[task.pass]]
-name = "extract"
-command = ["sh", "bin/pass.sh", "{{out}}", "{extract}"]
-out = "work/{{task}}/{{run}}/claims.json"
-contract = {{ json = true }}
-
-[[task.pass]]
-name = "draft"
-command = ["sh", "bin/pass.sh", "{{out}}", "{draft}", "{{extract.out}}"]
-out = "posts/{{task}}-{{run}}.md"
-contract = {{ headings = ["Summary", "Sources"] }}
-{autonomy}
-
-[[task.pass]]
-name = "audit"
-mode = "read-only"
-role = "{role}"
-command = ["sh", "bin/pass.sh", "{{out}}", "audit", "{{draft.out}}"]
-out = "work/{{task}}/{{run}}/audit.md"
-"#
-    )
-}
-
-fn repo(tasks_toml: &str) -> Repo {
-    let r = Repo::initialised();
-    r.write(".leash/config.toml", CONFIG);
-    r.write(".leash/tasks.toml", tasks_toml);
-    r.write("bin/pass.sh", PASS_SH);
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-q", "-m", "a pipeline task"]);
-    r
-}
 
 /// The run's supervisor, waiting on the draft's review; ended with the test.
 struct Held(std::process::Child);
@@ -79,7 +25,13 @@ impl Drop for Held {
 /// `leash run --task post` with the draft held for review: extract landed,
 /// draft waiting, audit not started.
 fn waiting_run() -> (Repo, Held) {
-    let r = repo(&tasks("claims", "draft", true, "citation verifier"));
+    let r = repo(
+        &Passes {
+            draft_autonomy: "autonomy = \"review\"",
+            ..Passes::default()
+        }
+        .toml(),
+    );
     let child = r
         .cmd(&["run", "--task", "post"])
         .stdout(std::process::Stdio::null())
@@ -178,12 +130,14 @@ fn brackets_step_between_passes_and_a_pass_detail_shows_its_contract_and_out() {
 
 #[test]
 fn a_failed_contract_shows_its_rule_and_hostile_text_shows_as_markers() {
-    let r = repo(&tasks(
-        "claims",
-        "nosources",
-        false,
-        "verifier \\u001b]0;pwned\\u0007 \\u202e",
-    ));
+    let r = repo(
+        &Passes {
+            draft: "nosources",
+            role: "verifier \\u001b]0;pwned\\u0007 \\u202e",
+            ..Passes::default()
+        }
+        .toml(),
+    );
     let out = r.cmd(&["run", "--task", "post"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "the draft breaks its contract");
     let mut app = app_with(r.path(), "dark");

@@ -3,70 +3,9 @@
 
 mod common;
 
+use common::pipeline::{CONFIG, Passes, repo};
 use common::{Repo, wait_until};
 use serde_json::Value;
-
-/// The agent of every pass: `sh bin/pass.sh OUT KIND [FROM]` writes OUT.
-const PASS_SH: &str = r#"#!/bin/sh
-out="$1"
-mkdir -p "$(dirname "$out")"
-case "$2" in
-  claims) printf '{"claims": [{"text": "leash lands turns", "source": "README.md"}]}\n' > "$out" ;;
-  draft) printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
-  nosources) printf '# Post\n\n## Summary\nNothing cited.\n' > "$out" ;;
-  waits) while [ -f "$4" ]; do sleep 0.05; done
-         printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
-  held) if [ -f "$4" ]; then exec sleep 600; fi
-         printf '# Post\n\n## Summary\nFrom %s.\n\n## Sources\n- README.md\n' "$3" > "$out" ;;
-  audit) printf 'every claim of %s is supported\n' "$3" > "$out" ;;
-  audit-and-edit) printf 'one claim is unsupported\n' > "$out"; echo "edited by the audit" >> README.md ;;
-esac
-echo "wrote $out"
-"#;
-
-const CONFIG: &str = "default_risk = \"low\"\n\n[autonomy]\nlow = \"guarded\"\nmedium = \"review\"\nhigh = \"manual\"\n";
-
-/// A three-pass task; `draft_kind` and `audit_kind` choose what the
-/// script writes in those passes, `draft_autonomy` may hold the draft
-/// for review.
-fn tasks(draft_kind: &str, audit_kind: &str, draft_autonomy: &str) -> String {
-    format!(
-        r#"[[task]]
-name = "post"
-title = "Post"
-
-[[task.pass]]
-name = "extract"
-command = ["sh", "bin/pass.sh", "{{out}}", "claims"]
-out = "work/{{task}}/{{run}}/claims.json"
-contract = {{ json = true }}
-
-[[task.pass]]
-name = "draft"
-command = ["sh", "bin/pass.sh", "{{out}}", "{draft_kind}", "{{extract.out}}"]
-out = "posts/{{task}}-{{run}}.md"
-contract = {{ headings = ["Summary", "Sources"] }}
-{draft_autonomy}
-
-[[task.pass]]
-name = "audit"
-mode = "read-only"
-role = "citation verifier"
-command = ["sh", "bin/pass.sh", "{{out}}", "{audit_kind}", "{{draft.out}}"]
-out = "work/{{task}}/{{run}}/audit.md"
-"#
-    )
-}
-
-fn repo(tasks_toml: &str) -> Repo {
-    let r = Repo::initialised();
-    r.write(".leash/config.toml", CONFIG);
-    r.write(".leash/tasks.toml", tasks_toml);
-    r.write("bin/pass.sh", PASS_SH);
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-q", "-m", "a pipeline task"]);
-    r
-}
 
 fn show(r: &Repo, run: &str) -> Value {
     r.ok(&["pipeline", "show", run, "--json"]).json()
@@ -83,7 +22,13 @@ fn pass<'a>(p: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn a_three_pass_pipeline_lands_pass_by_pass() {
-    let r = repo(&tasks("draft", "audit", "autonomy = \"review\""));
+    let r = repo(
+        &Passes {
+            draft_autonomy: "autonomy = \"review\"",
+            ..Passes::default()
+        }
+        .toml(),
+    );
     // The draft waits for review: the run waits for it, and goes on when
     // the operator approves.
     let child = r
@@ -130,7 +75,7 @@ fn a_three_pass_pipeline_lands_pass_by_pass() {
     // Placeholders: the draft read the extract's out, the audit the draft's.
     assert!(
         r.read("posts/post-p1.md")
-            .contains("From work/post/p1/claims.json.")
+            .contains("From work/post/p1/claims.json:")
     );
     assert_eq!(
         r.read("work/post/p1/audit.md"),
@@ -144,7 +89,13 @@ fn a_three_pass_pipeline_lands_pass_by_pass() {
 
 #[test]
 fn a_contract_failure_stops_the_pipeline_and_resume_completes_it() {
-    let r = repo(&tasks("nosources", "audit", ""));
+    let r = repo(
+        &Passes {
+            draft: "nosources",
+            ..Passes::default()
+        }
+        .toml(),
+    );
     // A fold snapshot after every event: the run must read back from it.
     let out = r
         .cmd(&["run", "--task", "post"])
@@ -182,7 +133,7 @@ fn a_contract_failure_stops_the_pipeline_and_resume_completes_it() {
     // Still failed and not cancelled: resume refuses nothing, but the
     // definition as committed still fails the same way.
     // Fix the pass in the committed tasks.toml, then resume.
-    r.write(".leash/tasks.toml", &tasks("draft", "audit", ""));
+    r.write(".leash/tasks.toml", &Passes::default().toml());
     r.git(&["commit", "-q", "-am", "the draft cites its sources"]);
     let resumed = r.run(&["pipeline", "resume", "p1"]);
     assert_eq!(resumed.code, 0, "{}\n{}", resumed.stdout, resumed.stderr);
@@ -206,7 +157,13 @@ fn a_contract_failure_stops_the_pipeline_and_resume_completes_it() {
 
 #[test]
 fn a_read_only_pass_that_writes_another_file_violates_its_contract() {
-    let r = repo(&tasks("draft", "audit-and-edit", ""));
+    let r = repo(
+        &Passes {
+            audit: "audit-and-edit",
+            ..Passes::default()
+        }
+        .toml(),
+    );
     let run = r.run(&["run", "--task", "post", "--json"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let p = run.json();
@@ -226,7 +183,13 @@ fn a_read_only_pass_that_writes_another_file_violates_its_contract() {
 
 #[test]
 fn cancel_stops_a_run_that_waits_for_review() {
-    let r = repo(&tasks("draft", "audit", "autonomy = \"review\""));
+    let r = repo(
+        &Passes {
+            draft_autonomy: "autonomy = \"review\"",
+            ..Passes::default()
+        }
+        .toml(),
+    );
     let child = r
         .cmd(&["run", "--task", "post"])
         .stdout(std::process::Stdio::piped())
@@ -260,7 +223,7 @@ fn cancel_stops_a_run_that_waits_for_review() {
 
 #[test]
 fn config_errors_of_passes_point_at_file_line_and_column() {
-    let broken = tasks("draft", "audit", "").replace(
+    let broken = Passes::default().toml().replace(
         "contract = { json = true }",
         "contract = { json = true, schema = \"/etc/claims.json\" }",
     );
@@ -274,7 +237,9 @@ fn config_errors_of_passes_point_at_file_line_and_column() {
         "{}",
         run.stderr
     );
-    let unknown = tasks("draft", "audit", "").replace("{extract.out}", "{audit.out}");
+    let unknown = Passes::default()
+        .toml()
+        .replace("{extract.out}", "{audit.out}");
     let r = repo(&unknown);
     let run = r.run(&["run", "--task", "post"]);
     assert_ne!(run.code, 0);
@@ -287,7 +252,7 @@ fn config_errors_of_passes_point_at_file_line_and_column() {
         run.stderr
     );
     // A pipeline task runs only as a pipeline.
-    let r = repo(&tasks("draft", "audit", ""));
+    let r = repo(&Passes::default().toml());
     let run = r.run(&["run", "--task", "post", "--prompt", "x"]);
     assert_eq!(run.code, 2);
     assert!(
@@ -301,7 +266,12 @@ fn config_errors_of_passes_point_at_file_line_and_column() {
 /// file as its fourth argument.
 fn holding(kind: &str) -> (tempfile::NamedTempFile, Repo) {
     let hold = tempfile::NamedTempFile::new().unwrap();
-    let held = tasks(kind, "audit", "").replace(
+    let held = Passes {
+        draft: kind,
+        ..Passes::default()
+    }
+    .toml()
+    .replace(
         "\"{extract.out}\"]",
         &format!(
             "\"{{extract.out}}\", {:?}]",
@@ -362,7 +332,7 @@ fn a_pass_interrupted_by_kill_9_of_its_supervisor_is_resumed() {
 
 #[test]
 fn a_pass_with_a_review_gate_pauses_the_run_until_it_is_resumed() {
-    let gated = tasks("draft", "audit", "").replace(
+    let gated = Passes::default().toml().replace(
         "contract = { json = true }",
         "contract = { json = true }\ngate = \"review\"",
     );
@@ -391,7 +361,7 @@ fn a_pass_with_a_review_gate_pauses_the_run_until_it_is_resumed() {
 
 #[test]
 fn the_gate_of_a_read_only_pass_denies_every_change_but_its_out() {
-    let r = repo(&tasks("draft", "audit", ""));
+    let r = repo(&Passes::default().toml());
     // The audit asks the gate as Claude Code would before each write, and
     // writes its out only when allowed.
     let out = tempfile::tempdir().unwrap();
@@ -412,7 +382,7 @@ true
         ".leash/config.toml",
         &format!("{CONFIG}\n[run]\nconfine = \"off\"\n"),
     );
-    let tasks_toml = tasks("draft", "audit", "").replace(
+    let tasks_toml = Passes::default().toml().replace(
         "command = [\"sh\", \"bin/pass.sh\", \"{out}\", \"audit\", \"{draft.out}\"]",
         "command = [\"sh\", \"bin/audit.sh\", \"{out}\"]",
     );
@@ -481,7 +451,7 @@ fn cancel_ends_a_running_pass_and_the_run() {
 #[test]
 fn resume_with_a_new_prompt_gives_the_failed_pass_that_prompt() {
     // The draft writes its prompt as the post: the prompt is what fails.
-    let prompted = tasks("draft", "audit", "").replace(
+    let prompted = Passes::default().toml().replace(
         "command = [\"sh\", \"bin/pass.sh\", \"{out}\", \"draft\", \"{extract.out}\"]",
         "prompt = \"# Post from {extract.out}\"\n\
          command = [\"sh\", \"-c\", \"mkdir -p posts && printf '%s\\\\n' \\\"$1\\\" > \\\"$0\\\"\", \"{out}\", \"{prompt}\"]",
@@ -537,7 +507,7 @@ fn run_detach_prints_the_run_id_at_once_and_the_run_goes_on_in_the_background() 
 
 #[test]
 fn run_detach_of_a_pipeline_refuses_what_its_passes_bring() {
-    let r = repo(&tasks("draft", "audit", ""));
+    let r = repo(&Passes::default().toml());
     let out = r.run(&["run", "--task", "post", "--detach", "--agent", "x"]);
     assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("takes no --agent"), "{}", out.stderr);

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod console;
 pub mod hooks;
+pub mod pipeline;
 pub mod script;
 
 use std::path::{Path, PathBuf};
