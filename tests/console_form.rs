@@ -670,9 +670,6 @@ fn replaying_a_pipelines_pass_is_refused_naming_pipeline_resume() {
 
 #[test]
 fn a_pipelines_names_and_roles_show_as_plain_text() {
-    use leash::ui::keymap::Keymap;
-    use leash::ui::settings::UserSettings;
-    use leash::ui::theme::Theme;
     let r = common::Repo::initialised();
     r.write(
         ".leash/tasks.toml",
@@ -683,14 +680,7 @@ fn a_pipelines_names_and_roles_show_as_plain_text() {
     );
     r.git(&["add", "-A"]);
     r.git(&["commit", "-q", "-m", "a pipeline task"]);
-    let ws = leash::workspace::Workspace::open(r.path()).unwrap();
-    let mut app = App::new(
-        ws,
-        Keymap::builtin("default").unwrap(),
-        Theme::builtin("dark").unwrap(),
-        UserSettings::default(),
-        vec![],
-    );
+    let mut app = app_with(r.path(), "dark");
     key(&mut app, KeyCode::Char('n'));
     assert_eq!(*form(&app).chosen(), Source::Pipeline("post".into()));
     let screen = text(&render(&mut app, 120, 40));

@@ -50,9 +50,7 @@ fn repo(budget: &str, what: &str, prices: &str) -> Repo {
     let r = Repo::initialised();
     r.write(
         ".leash/config.toml",
-        &format!(
-            "default_risk = \"low\"\n\n[autonomy]\nlow = \"guarded\"\nmedium = \"review\"\nhigh = \"manual\"\n{prices}"
-        ),
+        &format!("{}{prices}", common::pipeline::CONFIG),
     );
     common::agent::install(&r, "cl", CLAUDE_SH);
     r.write(
