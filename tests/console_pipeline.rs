@@ -8,7 +8,7 @@ mod common;
 
 use common::Repo;
 use common::console::{app_with, assert_screen, key, render, text};
-use common::pipeline::{Passes, repo};
+use common::pipeline::{Passes, repo, run_waiting_on_the_draft};
 use crossterm::event::KeyCode;
 use leash::ui::app::Pane;
 
@@ -25,22 +25,7 @@ impl Drop for Held {
 /// `leash run --task post` with the draft held for review: extract landed,
 /// draft waiting, audit not started.
 fn waiting_run() -> (Repo, Held) {
-    let r = repo(
-        &Passes {
-            draft_autonomy: "autonomy = \"review\"",
-            ..Passes::default()
-        }
-        .toml(),
-    );
-    let child = r
-        .cmd(&["run", "--task", "post"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    r.wait_for_event("the draft's turn finished", |e| {
-        e["kind"] == "turn_finished" && e["turn"] == "t2"
-    });
+    let (r, child) = run_waiting_on_the_draft();
     (r, Held(child))
 }
 

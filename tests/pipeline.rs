@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::pipeline::{CONFIG, Passes, repo};
+use common::pipeline::{CONFIG, Passes, repo, run_waiting_on_the_draft};
 use common::{Repo, wait_until};
 use serde_json::Value;
 
@@ -22,24 +22,9 @@ fn pass<'a>(p: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn a_three_pass_pipeline_lands_pass_by_pass() {
-    let r = repo(
-        &Passes {
-            draft_autonomy: "autonomy = \"review\"",
-            ..Passes::default()
-        }
-        .toml(),
-    );
     // The draft waits for review: the run waits for it, and goes on when
     // the operator approves.
-    let child = r
-        .cmd(&["run", "--task", "post"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    r.wait_for_event("the draft's turn finished", |e| {
-        e["kind"] == "turn_finished" && e["turn"] == "t2"
-    });
+    let (r, child) = run_waiting_on_the_draft();
     let waiting = show(&r, "p1");
     assert_eq!(waiting["state"], "awaiting_review", "{waiting:#}");
     assert_eq!(pass(&waiting, "extract")["state"], "landed");

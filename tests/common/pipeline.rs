@@ -97,3 +97,26 @@ pub fn repo(tasks_toml: &str) -> Repo {
     r.git(&["commit", "-q", "-m", "a pipeline task"]);
     r
 }
+
+/// `leash run --task post` with the draft held for review, returned once
+/// the draft's turn finished: extract landed, draft waiting, audit not
+/// started. The run's supervisor goes on waiting, its output piped.
+pub fn run_waiting_on_the_draft() -> (Repo, std::process::Child) {
+    let r = repo(
+        &Passes {
+            draft_autonomy: "autonomy = \"review\"",
+            ..Passes::default()
+        }
+        .toml(),
+    );
+    let child = r
+        .cmd(&["run", "--task", "post"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    r.wait_for_event("the draft's turn finished", |e| {
+        e["kind"] == "turn_finished" && e["turn"] == "t2"
+    });
+    (r, child)
+}
