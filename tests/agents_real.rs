@@ -1207,8 +1207,8 @@ fn claude_pass_is_held_to_its_token_budget_by_its_own_usage() {
     let total = r
         .events()
         .into_iter()
-        .filter(|e| e["kind"] == "usage" && e["total"] == true)
-        .last()
+        .rev()
+        .find(|e| e["kind"] == "usage" && e["total"] == true)
         .expect("Claude's result carried the run's usage");
     let tokens = total["input_tokens"].as_u64().unwrap() + total["output_tokens"].as_u64().unwrap();
     assert_eq!(spent["tokens"].as_u64(), Some(tokens), "{p:#}");
