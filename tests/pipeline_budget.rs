@@ -265,3 +265,58 @@ fn resume_reruns_a_pass_over_budget_with_the_budget_as_committed_now() {
     );
     assert_eq!(r.read("work/claims.json"), "{\"ok\": true}\n");
 }
+
+/// The time budget is the agent's: while its write of a protected path
+/// waits for the operator, the pass's clock stops. The operator takes
+/// longer than the whole budget to allow it, and the pass still ends by
+/// itself, within it.
+#[test]
+fn time_waiting_for_the_operator_does_not_count_against_the_time_budget() {
+    let r = Repo::initialised();
+    common::agent::install(&r, "sh", common::agent::HOOKED_SHELL);
+    r.write(
+        ".leash/tasks.toml",
+        r#"[[task]]
+name = "post"
+
+[[task.pass]]
+name = "write"
+agent = "sh"
+risk = "low"
+prompt = "write_file .leash/held.md held; write_file work/out.md done"
+out = "work/out.md"
+budget = { time = "1s" }
+"#,
+    );
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-q", "-m", "a pass with a time budget"]);
+    let _console = r.hold_console();
+    let mut run = r
+        .cmd(&["run", "--task", "post"])
+        .env("LEASH_BIN", env!("CARGO_BIN_EXE_leash"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let held = r.wait_for_event("the write to wait for the operator", |e| {
+        e["kind"] == "action_requested" && e["needs"] == "approval"
+    });
+    // The operator thinks for longer than the pass's whole budget.
+    let asked = std::time::Instant::now();
+    wait_until("the budget's second to pass while the action waits", || {
+        (asked.elapsed() > std::time::Duration::from_millis(1500)).then_some(())
+    });
+    r.ok(&["allow", held["action"].as_str().unwrap()]);
+    let finished = r.wait_for_event("the pass's end", |e| {
+        e["kind"] == "turn_finished" && e["turn"] == "t1"
+    });
+    assert!(
+        finished["signal"].is_null(),
+        "it was not stopped: {finished:#}"
+    );
+    assert_eq!(finished["exit"], 0, "it ended by itself: {finished:#}");
+    let _ = run.kill();
+    let _ = run.wait();
+    let t = r.turn("t1");
+    assert_ne!(t["failure"], "budget_exceeded", "{t:#}");
+}

@@ -5,11 +5,14 @@
 //! is stopped as a cancelled one is, and the pass fails `budget_exceeded`
 //! with a reason naming the budget, its limit and what was spent.
 //!
+//! Time is the agent's: while one of its actions waits for the operator,
+//! the pass's clock stops (`[run] timeout` is the wall clock).
+//!
 //! A cost that is not known (the agent reports none and `[prices]` has no
 //! price for its model) cannot be held to a dollar budget: only its
 //! tokens and time are.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::observer::TurnObserver;
 use crate::event::Event;
@@ -18,11 +21,21 @@ use crate::model::{Budget, BudgetKind, FailureClass};
 /// The share of a budget at which the pass is warned about.
 const WARN_AT: f64 = 0.8;
 
+/// How often a pass with a time budget reads the journal for actions of
+/// its that wait for the operator (the gate answers in other processes).
+const LOOK: Duration = Duration::from_millis(200);
+
 /// What one running pass may spend, and what was said about it so far.
 pub(super) struct BudgetWatch {
     budget: Budget,
     begun: Instant,
     warned: Vec<BudgetKind>,
+    /// Time its actions waited for the operator, not counted.
+    waited: Duration,
+    /// Since when one of its actions waits for the operator.
+    waiting_since: Option<Instant>,
+    /// When the journal was last read for those.
+    looked: Option<Instant>,
     /// Why the pass was stopped: "tokens: 162 400 spent of a budget of 150 000".
     pub(super) over: Option<String>,
 }
@@ -34,8 +47,32 @@ impl BudgetWatch {
             budget,
             begun: Instant::now(),
             warned: Vec::new(),
+            waited: Duration::ZERO,
+            waiting_since: None,
+            looked: None,
             over: None,
         })
+    }
+
+    /// The agent's time so far: the clock, less its waits for the operator.
+    fn agent_time(&self) -> Duration {
+        let waiting = self.waiting_since.map_or(Duration::ZERO, |s| s.elapsed());
+        self.begun
+            .elapsed()
+            .saturating_sub(self.waited)
+            .saturating_sub(waiting)
+    }
+
+    /// Notes whether an action waits for the operator now.
+    fn waiting(&mut self, now: bool) {
+        match (self.waiting_since, now) {
+            (None, true) => self.waiting_since = Some(Instant::now()),
+            (Some(since), false) => {
+                self.waited += since.elapsed();
+                self.waiting_since = None;
+            }
+            _ => {}
+        }
     }
 }
 
@@ -49,13 +86,24 @@ impl TurnObserver<'_> {
         if watch.over.is_some() {
             return true;
         }
+        if watch.budget.time.is_some() && watch.looked.is_none_or(|l| l.elapsed() >= LOOK) {
+            watch.looked = Some(Instant::now());
+            // Another process's gate holds the action: read what it wrote.
+            let _ = self.ws.refresh();
+            let held = self.ws.state.turn(&self.turn).is_some_and(|t| {
+                t.actions
+                    .iter()
+                    .any(|a| a.needs_approval && a.decision.is_none())
+            });
+            watch.waiting(held);
+        }
         let spent = self.ws.state.turn_spent(&self.turn);
         let mut warnings = Vec::new();
         for (what, limit) in watch.budget.limits() {
             let now = match what {
                 BudgetKind::Tokens => Some(spent.tokens as f64),
                 BudgetKind::Usd => spent.usd,
-                BudgetKind::Time => Some(watch.begun.elapsed().as_secs_f64()),
+                BudgetKind::Time => Some(watch.agent_time().as_secs_f64()),
             };
             let Some(now) = now else { continue };
             if now > limit {
