@@ -85,11 +85,30 @@ fn show(r: &Repo) -> Value {
 }
 
 /// Runs the pipeline to its end and returns its first pass as shown.
+/// `n` with its thousands apart, as leash writes counts: 160 301.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn run_over_budget(r: &Repo) -> Value {
     let out = r.run(&["run", "--task", "post"]);
     assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let p = show(r);
     assert_eq!(p["state"], "failed", "{p:#}");
+    // The run says what it spent as it ends.
+    let spent = p["spent"]["tokens"].as_u64().unwrap();
+    if spent > 0 {
+        let said = format!("p1: spent {} tokens", group(spent));
+        assert!(out.stderr.contains(&said), "{said}\n{}", out.stderr);
+    }
     // The pipeline stopped there: the next pass never started.
     assert_eq!(p["passes"][1]["state"], "pending", "{p:#}");
     assert!(
@@ -147,6 +166,10 @@ fn a_pass_over_its_token_budget_is_stopped_and_fails_naming_the_budget() {
     // The text view says what was spent against the budget.
     let text = r.ok(&["pipeline", "show", "p1"]).stdout;
     assert!(text.contains("budget 150 000 tokens"), "{text}");
+    assert!(
+        text.contains("⚠ tokens at 80 %: 120 201 of 150 000"),
+        "{text}"
+    );
     assert!(
         text.contains("budget_exceeded: failed with budget_exceeded: tokens: 160 301"),
         "{text}"

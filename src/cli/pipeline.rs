@@ -148,6 +148,18 @@ fn drive(ws: &mut Workspace, id: &str, first: Option<PassStart>, json: bool) -> 
         print_json(&run_json(ws, p));
     } else {
         tell!("{}", stopped_line(ws, p, state));
+        let spent = ws.state().pipeline_spent(p);
+        if spent.tokens > 0 {
+            let usd = spent
+                .usd
+                .map_or("cost unknown".to_string(), |u| BudgetKind::Usd.show(u));
+            tell!(
+                "{}: spent {} tokens, {usd} (`leash pipeline show {}` for each pass)",
+                p.id,
+                BudgetKind::Tokens.show(spent.tokens as f64),
+                p.id
+            );
+        }
     }
     for n in ws.notices() {
         super::out::notice("notice", n);
@@ -279,6 +291,9 @@ fn show(ws: &Workspace, p: &Pipeline) {
             let spending = spending(state.turn_spent(&a.turn), &a.budget);
             if !spending.is_empty() {
                 say!("  {:<12} {spending}", "");
+            }
+            for w in state.budget_warnings(&a.turn) {
+                say!("  {:<12} ⚠ {w}", "");
             }
         }
         if let (Some(f), Some(reason)) = (v.failure, v.reason) {

@@ -104,11 +104,12 @@ impl BudgetKind {
 
     /// "tokens: 162 400 spent of a budget of 150 000".
     pub fn over(self, spent: f64, limit: f64) -> String {
-        format!(
-            "{self}: {} spent of a budget of {}",
-            self.show(spent),
-            self.show(limit)
-        )
+        let (mut shown, budget) = (self.show(spent), self.show(limit));
+        // Just past a second's budget reads "1.02s", not "1s of 1s".
+        if shown == budget && self == BudgetKind::Time && spent < 60.0 {
+            shown = format!("{spent:.2}s");
+        }
+        format!("{self}: {shown} spent of a budget of {budget}")
     }
 }
 
@@ -197,6 +198,22 @@ mod tests {
         assert_eq!(BudgetKind::Time.show(2.0), "2s");
         assert_eq!(BudgetKind::Time.show(1.13), "1.1s");
         assert_eq!(BudgetKind::Time.show(3720.0), "1h 2m");
+    }
+
+    #[test]
+    fn just_over_a_time_budget_reads_as_over_it() {
+        assert_eq!(
+            BudgetKind::Time.over(1.02, 1.0),
+            "time: 1.02s spent of a budget of 1s"
+        );
+        assert_eq!(
+            BudgetKind::Time.over(1.1, 1.0),
+            "time: 1.1s spent of a budget of 1s"
+        );
+        assert_eq!(
+            BudgetKind::Tokens.over(160_301.0, 150_000.0),
+            "tokens: 160 301 spent of a budget of 150 000"
+        );
     }
 
     #[test]

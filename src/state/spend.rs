@@ -84,6 +84,19 @@ pub struct BudgetWarned {
     pub limit: f64,
 }
 
+/// "tokens at 80 %: 116 800 of 140 000".
+impl std::fmt::Display for BudgetWarned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at 80 %: {} of {}",
+            self.what,
+            self.what.show(self.spent),
+            self.what.show(self.limit)
+        )
+    }
+}
+
 impl TurnSpend {
     /// Folds a `usage` or `budget_warning` event; any other event changes
     /// nothing.

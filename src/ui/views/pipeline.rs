@@ -467,12 +467,7 @@ pub fn pass_lines<'a>(app: &App, p: &Pipeline, a: &PassAttempt, width: usize) ->
         ]));
     }
     for w in app.ws.state().budget_warnings(&a.turn) {
-        let text = format!(
-            "⚠ {} at 80 %: {} of {}",
-            w.what,
-            w.what.show(w.spent),
-            w.what.show(w.limit)
-        );
+        let text = format!("⚠ {w}");
         lines.push(Line::from(vec![
             Span::raw(" ".repeat(9)),
             Span::styled(text, th.style("warning")),
