@@ -343,3 +343,45 @@ budget = { time = "1s" }
     let t = r.turn("t1");
     assert_ne!(t["failure"], "budget_exceeded", "{t:#}");
 }
+
+/// Codex's stream names no model: the one its command line asks for
+/// (`-m`) prices its usage from `[prices]`.
+#[test]
+fn a_codex_pass_is_priced_by_the_model_its_command_line_names() {
+    let r = Repo::initialised();
+    let agent = r.data.path().join("codex-agent");
+    std::fs::write(
+        &agent,
+        "#!/bin/sh\n\
+         for prompt; do :; done\n\
+         printf '{\"type\":\"thread.started\",\"thread_id\":\"th1\"}\\n'\n\
+         mkdir -p work && printf '{\"ok\": true}\\n' > work/claims.json\n\
+         printf '{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":100000,\"cached_input_tokens\":0,\"output_tokens\":1000}}\\n'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    r.write(
+        ".leash/config.toml",
+        &format!(
+            "{}\n[prices]\n\"test-codex\" = {{ input = 2.0, output = 10.0 }}\n\n\
+             [agents.cx]\ncommand = [{}, \"exec\", \"--json\", \"-m\", \"test-codex\", \"{{prompt}}\"]\n\
+             format = \"codex\"\n",
+            common::pipeline::CONFIG,
+            serde_json::json!(agent.display().to_string())
+        ),
+    );
+    r.write(
+        ".leash/tasks.toml",
+        "[[task]]\nname = \"post\"\n\n[[task.pass]]\nname = \"extract\"\nagent = \"cx\"\n\
+         prompt = \"extract\"\nout = \"work/claims.json\"\nbudget = { usd = 5.0 }\n",
+    );
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-q", "-m", "a Codex pass"]);
+    let out = r.run(&["run", "--task", "post"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let p = show(&r);
+    // 100 000 × $2 + 1 000 × $10 per million tokens.
+    assert_eq!(p["passes"][0]["spent"]["tokens"], 101_000, "{p:#}");
+    assert_eq!(p["passes"][0]["spent"]["usd"], 0.21, "{p:#}");
+}

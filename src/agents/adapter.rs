@@ -153,6 +153,29 @@ pub struct Usage {
     pub cost_usd: Option<f64>,
 }
 
+/// The model an agent's command line asks for — `--model X`,
+/// `--model=X`, `-m X`, or `-c model=X` / `--config model=X` (Codex's
+/// config override, quotes allowed) — for pricing a stream that names
+/// none (Codex's). The last one given wins, as in the agents.
+pub fn model_in_argv(argv: &[String]) -> Option<String> {
+    let mut model = None;
+    let mut words = argv.iter();
+    while let Some(w) = words.next() {
+        let named = match w.as_str() {
+            "--model" | "-m" => words.next().cloned(),
+            "-c" | "--config" => words
+                .next()
+                .and_then(|kv| kv.strip_prefix("model="))
+                .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string()),
+            _ => w.strip_prefix("--model=").map(str::to_string),
+        };
+        if let Some(m) = named.filter(|m| !m.is_empty() && !m.starts_with('-')) {
+            model = Some(m);
+        }
+    }
+    model
+}
+
 /// Parses one line of an agent's stdout. Stateless, so the console can render any window of a log.
 pub trait StreamFormat {
     /// The items one line says; empty for lines that carry nothing to show.
@@ -683,6 +706,29 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_a_command_line_asks_for() {
+        let argv = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            model_in_argv(&argv("codex exec --json -m gpt-5 {prompt}")).as_deref(),
+            Some("gpt-5")
+        );
+        assert_eq!(
+            model_in_argv(&argv("claude -p {prompt} --model=opus")).as_deref(),
+            Some("opus")
+        );
+        assert_eq!(
+            model_in_argv(&argv("codex exec -c model=\"o4\" x")).as_deref(),
+            Some("o4")
+        );
+        assert_eq!(
+            model_in_argv(&argv("codex exec --model a --model b")).as_deref(),
+            Some("b")
+        );
+        assert_eq!(model_in_argv(&argv("codex exec -c sandbox=none -m")), None);
+        assert_eq!(model_in_argv(&argv("claude -p hi")), None);
+    }
 
     #[test]
     fn classifies_the_documented_error_texts() {

@@ -31,6 +31,9 @@ pub(super) struct TurnObserver<'w> {
     pub(super) last_usage: Option<Usage>,
     /// The model the stream named for the session, journaled with usage.
     pub(super) model: Option<String>,
+    /// The model the agent's command line asked for: what prices its usage
+    /// when the stream names none (Codex's).
+    pub(super) argv_model: Option<String>,
     /// A pipeline pass's budget, watched while it runs.
     pub(super) budget: Option<super::budget::BudgetWatch>,
 }
@@ -130,9 +133,11 @@ impl TurnObserver<'_> {
                     // The agent's own cost, else the config's price for
                     // the model; never a guess.
                     let cost_usd = u.cost_usd.or_else(|| {
-                        self.ws
-                            .config
-                            .price(self.model.as_deref(), u.input_tokens, u.output_tokens)
+                        self.ws.config.price(
+                            self.model.as_deref().or(self.argv_model.as_deref()),
+                            u.input_tokens,
+                            u.output_tokens,
+                        )
                     });
                     events.push(Event::Usage {
                         turn: self.turn.clone(),

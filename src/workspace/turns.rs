@@ -561,6 +561,7 @@ impl Workspace {
             default_risk,
             last_usage: None,
             model: None,
+            argv_model: crate::agents::adapter::model_in_argv(&argv),
             budget: None,
         };
         observer.budget = (observer.ws.state.pass_of(id))
