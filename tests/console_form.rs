@@ -557,6 +557,11 @@ fn a_pipeline_task_asks_for_nothing_and_enter_starts_a_run_whose_first_pass_runs
         ))
         .then_some(())
     });
+    // The console selects the new run's row once its first pass shows.
+    app.on_changed();
+    assert_eq!(app.selected.as_deref(), Some(first.as_str()));
+    assert_eq!(app.turn_list.on_run.as_deref(), Some("p2"));
+    assert_eq!(app.turn_list.pending_run, None);
     wait_finished(&d.root, &first);
     // The run goes on by itself; wait for it to stop, so that its
     // supervisor does not outlive the test.

@@ -768,6 +768,9 @@ impl App {
                 .bells
                 .push(format!("leash: {id} waits for you: {summary}"));
         }
+        if self.turn_list.pending_run.is_some() {
+            self.select_started_run();
+        }
         if self.selected.is_none() {
             let first = self.turns().first().map(|t| t.id.clone());
             self.select(first);
@@ -818,6 +821,9 @@ impl App {
             Done::Op { op, result } => {
                 let decided = result.is_ok() && is_decision(&op);
                 let started = form::started(&op, &result);
+                if let Some(run) = form::started_run(&op, &result) {
+                    self.turn_list.pending_run = Some(run);
+                }
                 self.op_done(&op);
                 self.status = Some(match result {
                     Ok(text) => Status { text, error: false },
@@ -832,6 +838,7 @@ impl App {
                     self.give_hints();
                 }
                 self.select_started(started);
+                self.select_started_run();
             }
             Done::Blame { turn, sign, result } => self.blame_done(turn, sign, result),
             Done::Source { line, result } => self.source_done(line, result),

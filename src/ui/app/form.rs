@@ -521,6 +521,30 @@ impl App {
         }
     }
 
+    /// A pipeline run started from the console: its row is selected as
+    /// soon as its first pass's turn is in the journal (now, or at a later
+    /// refresh).
+    pub(super) fn select_started_run(&mut self) {
+        let Some(run) = self.turn_list.pending_run.clone() else {
+            return;
+        };
+        let state = self.ws.state();
+        let Some(turn) = state
+            .pipeline(&run)
+            .and_then(|p| p.current())
+            .map(|a| a.turn.clone())
+            .filter(|t| state.turn(t).is_some())
+        else {
+            return;
+        };
+        self.turn_list.pending_run = None;
+        if self.focus == Pane::Queue {
+            self.focus = Pane::Turns;
+        }
+        self.turn_list.on_run = Some(run);
+        self.select(Some(turn));
+    }
+
     /// A turn started from the console: select it in the list.
     pub(super) fn select_started(&mut self, id: Option<String>) {
         let Some(id) = id.filter(|id| self.ws.state().turn(id).is_some()) else {
@@ -530,6 +554,18 @@ impl App {
             self.focus = Pane::Turns;
         }
         self.select(Some(id));
+    }
+}
+
+/// The id of the pipeline run an operation started, if it started one.
+pub(super) fn started_run(op: &Op, result: &Result<String, String>) -> Option<String> {
+    match (op, result) {
+        (Op::Start(_), Ok(text)) => text
+            .strip_prefix("started pipeline run ")
+            .and_then(|rest| rest.split(' ').next())
+            .filter(|id| crate::model::is_run_id(id))
+            .map(str::to_string),
+        _ => None,
     }
 }
 

@@ -80,6 +80,9 @@ pub struct TurnList {
     /// The run whose own row is under the cursor (its current pass's turn
     /// is the one selected).
     pub on_run: Option<String>,
+    /// A run started from the console whose first pass has not shown yet:
+    /// its row is selected once it has.
+    pub pending_run: Option<String>,
 }
 
 impl TurnList {
