@@ -580,7 +580,10 @@ fn a_pipeline_task_asks_for_nothing_and_enter_starts_a_run_whose_first_pass_runs
             .current_dir(&d.root)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{out:?}");
+        // Waiting for review can be a moment on the way to landing by
+        // policy: a run that went on to its end meanwhile is fine too.
+        let went_on = String::from_utf8_lossy(&out.stderr).contains("is done; nothing to cancel");
+        assert!(out.status.success() || went_on, "{out:?}");
     }
     app.on_changed();
     let t = app.ws.state().turn(&first).unwrap();
