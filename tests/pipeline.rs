@@ -168,22 +168,7 @@ fn a_read_only_pass_that_writes_another_file_violates_its_contract() {
 
 #[test]
 fn cancel_stops_a_run_that_waits_for_review() {
-    let r = repo(
-        &Passes {
-            draft_autonomy: "autonomy = \"review\"",
-            ..Passes::default()
-        }
-        .toml(),
-    );
-    let child = r
-        .cmd(&["run", "--task", "post"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    r.wait_for_event("the draft's turn finished", |e| {
-        e["kind"] == "turn_finished" && e["turn"] == "t2"
-    });
+    let (r, child) = run_waiting_on_the_draft();
     let c = r.ok(&["pipeline", "cancel", "p1", "--reason", "not today"]);
     assert_eq!(c.stdout, "p1: cancelled\n");
     let out = child.wait_with_output().unwrap();

@@ -6,6 +6,7 @@
 mod common;
 
 use common::{Repo, wait_until};
+use leash::model::BudgetKind;
 use serde_json::Value;
 
 /// Claude's stream as the prompt asks: `requests N IN OUT` prints N
@@ -85,19 +86,6 @@ fn show(r: &Repo) -> Value {
 }
 
 /// Runs the pipeline to its end and returns its first pass as shown.
-/// `n` with its thousands apart, as leash writes counts: 160 301.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn run_over_budget(r: &Repo) -> Value {
     let out = r.run(&["run", "--task", "post"]);
     assert_ne!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
@@ -106,7 +94,7 @@ fn run_over_budget(r: &Repo) -> Value {
     // The run says what it spent as it ends.
     let spent = p["spent"]["tokens"].as_u64().unwrap();
     if spent > 0 {
-        let said = format!("p1: spent {} tokens", group(spent));
+        let said = format!("p1: spent {} tokens", BudgetKind::Tokens.show(spent as f64));
         assert!(out.stderr.contains(&said), "{said}\n{}", out.stderr);
     }
     // The pipeline stopped there: the next pass never started.
