@@ -49,7 +49,8 @@ pub(crate) use words;
 
 mod pass;
 pub use pass::{
-    Budget, BudgetKind, Contract, PassGate, PassMode, is_pass_name, is_run_id, run_number,
+    BUDGET_WARN_AT, Budget, BudgetKind, Contract, PassGate, PassMode, is_pass_name, is_run_id,
+    run_number,
 };
 
 /// How much harm a turn can do. Ordered: `Low < Medium < High`.

@@ -55,6 +55,10 @@ pub enum PassGate {
 
 words!(PassGate, "a pass gate", { Auto => "auto", Review => "review" });
 
+/// The share of a budget at which a pass is warned about (journaled once
+/// by its supervisor, shown in the console's warning colour).
+pub const BUDGET_WARN_AT: f64 = 0.8;
+
 /// What a pass may spend; `None` is no limit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Budget {

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::event::Event;
-use crate::model::BudgetKind;
+use crate::model::{Budget, BudgetKind};
 use crate::state::Pipeline;
 
 /// Tokens and dollars spent.
@@ -36,6 +36,18 @@ pub struct Spent {
 }
 
 impl Spent {
+    /// The largest share of `budget`'s tokens and dollars this is (1.0 is
+    /// all of it); `None` when neither is set (or only dollars, at an
+    /// unknown cost). Time is the supervisor's to measure.
+    pub fn share_of(&self, budget: &Budget) -> Option<f64> {
+        let tokens = budget.tokens.map(|l| self.tokens as f64 / l as f64);
+        let usd = budget.usd.zip(self.usd).map(|(l, u)| u / l);
+        match (tokens, usd) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Both together; a part that spent nothing at an unknown cost does
     /// not make the whole unknown.
     pub fn plus(self, other: Spent) -> Spent {
@@ -219,6 +231,27 @@ mod tests {
 
     /// Input, output, request, total, cost.
     type Usage<'a> = (u64, u64, Option<&'a str>, bool, Option<f64>);
+
+    #[test]
+    fn the_share_of_a_budget_is_the_larger_of_tokens_and_known_dollars() {
+        let budget = |tokens, usd| Budget {
+            tokens,
+            usd,
+            time: None,
+        };
+        let spent = |tokens, usd| Spent { tokens, usd };
+        assert_eq!(
+            spent(80, None).share_of(&budget(Some(100), None)),
+            Some(0.8)
+        );
+        assert_eq!(
+            spent(10, Some(0.9)).share_of(&budget(Some(100), Some(1.0))),
+            Some(0.9)
+        );
+        // A cost not known is no share of a dollar budget.
+        assert_eq!(spent(10, None).share_of(&budget(None, Some(1.0))), None);
+        assert_eq!(spent(10, Some(1.0)).share_of(&Budget::default()), None);
+    }
 
     fn spent(usages: &[Usage]) -> Spent {
         let mut s = TurnSpend::default();

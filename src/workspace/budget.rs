@@ -16,10 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::observer::TurnObserver;
 use crate::event::Event;
-use crate::model::{Budget, BudgetKind, FailureClass};
-
-/// The share of a budget at which the pass is warned about.
-const WARN_AT: f64 = 0.8;
+use crate::model::{BUDGET_WARN_AT, Budget, BudgetKind, FailureClass};
 
 /// How often a pass with a time budget reads the journal for actions of
 /// its that wait for the operator (the gate answers in other processes).
@@ -110,7 +107,7 @@ impl TurnObserver<'_> {
                 watch.over = Some(what.over(now, limit));
                 break;
             }
-            if now >= limit * WARN_AT && !watch.warned.contains(&what) {
+            if now >= limit * BUDGET_WARN_AT && !watch.warned.contains(&what) {
                 watch.warned.push(what);
                 warnings.push(Event::BudgetWarning {
                     turn: self.turn.clone(),

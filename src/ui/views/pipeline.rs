@@ -10,7 +10,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::lists::state_glyph;
 use super::text::{fit, safe, spans};
-use crate::model::{Budget, Contract, FailureClass, PassGate, PassMode, TurnState};
+use crate::model::{BUDGET_WARN_AT, Budget, Contract, FailureClass, PassGate, PassMode, TurnState};
 use crate::state::{PassAttempt, PassView, Pipeline, PipelineState, Spent};
 use crate::ui::app::{App, PassOut};
 
@@ -129,7 +129,8 @@ pub struct RunSpend {
 impl RunSpend {
     /// At 80 % of a budget the row warns.
     pub fn warns(&self) -> bool {
-        self.most.is_some_and(|m| m >= 80)
+        self.most
+            .is_some_and(|m| m as f64 >= BUDGET_WARN_AT * 100.0)
     }
 }
 
@@ -177,20 +178,22 @@ pub fn run_spend(app: &App, p: &Pipeline) -> Option<RunSpend> {
     let state = app.ws.state();
     let spent = state.pipeline_spent(p);
     let task = app.ws.tasks().find(&p.task);
-    let budgets: Vec<Budget> = p
-        .passes
+    let views = state.pass_views(p);
+    let budgets: Vec<Budget> = views
         .iter()
-        .map(|name| {
-            let started = p.attempts.iter().rev().find(|a| &a.pass == name);
-            started.map(|a| a.budget).unwrap_or_else(|| {
-                task.and_then(|t| t.passes.iter().find(|c| &c.name == name))
-                    .map(|c| c.budget)
-                    .unwrap_or_default()
-            })
+        .map(|v| match v.attempt {
+            Some(a) => a.budget,
+            None => task
+                .and_then(|t| t.passes.iter().find(|c| c.name == v.name))
+                .map(|c| c.budget)
+                .unwrap_or_default(),
         })
         .collect();
-    let tokens_budget: Option<u64> = budgets.iter().map(|b| b.tokens).sum();
-    let usd_budget: Option<f64> = budgets.iter().map(|b| b.usd).sum();
+    let run_budget = Budget {
+        tokens: budgets.iter().map(|b| b.tokens).sum(),
+        usd: budgets.iter().map(|b| b.usd).sum(),
+        time: None,
+    };
     let any_budget = budgets
         .iter()
         .any(|b| b.tokens.is_some() || b.usd.is_some());
@@ -201,31 +204,26 @@ pub fn run_spend(app: &App, p: &Pipeline) -> Option<RunSpend> {
     if spent.tokens == 0 && spent.usd.is_none() && !any_budget && !warned {
         return None;
     }
-    let pct = |spent: f64, limit: f64| (spent * 100.0 / limit).floor() as u64;
-    let mut most: Option<u64> = None;
-    let mut note = |x: u64| most = Some(most.map_or(x, |m| m.max(x)));
-    // Each pass's latest attempt against its own budget.
-    for name in &p.passes {
-        if let Some(a) = p.attempts.iter().rev().find(|a| &a.pass == name) {
-            let s = state.turn_spent(&a.turn);
-            if let Some(limit) = a.budget.tokens {
-                note(pct(s.tokens as f64, limit as f64));
-            }
-            if let (Some(limit), Some(usd)) = (a.budget.usd, s.usd) {
-                note(pct(usd, limit));
-            }
-            // What the supervisor journaled as it crossed 80 % (time too).
-            for w in state.budget_warnings(&a.turn) {
-                note(pct(w.spent, w.limit));
-            }
-        }
-    }
-    if let Some(limit) = tokens_budget {
-        note(pct(spent.tokens as f64, limit as f64));
-    }
-    if let (Some(limit), Some(usd)) = (usd_budget, spent.usd) {
-        note(pct(usd, limit));
-    }
+    let pct = |share: f64| (share * 100.0).floor() as u64;
+    // Each pass's latest attempt against its own budget, with what its
+    // supervisor journaled as it crossed 80 % (time too); then the run's.
+    let latest = views.iter().filter_map(|v| v.attempt);
+    let most = latest
+        .flat_map(|a| {
+            let warned = state
+                .budget_warnings(&a.turn)
+                .iter()
+                .map(|w| w.spent / w.limit);
+            state
+                .turn_spent(&a.turn)
+                .share_of(&a.budget)
+                .into_iter()
+                .chain(warned)
+        })
+        .chain(spent.share_of(&run_budget))
+        .map(pct)
+        .max();
+    let (tokens_budget, usd_budget) = (run_budget.tokens, run_budget.usd);
     let (full, compact) = spend_words(spent, tokens_budget, usd_budget);
     let short = match spent.usd {
         Some(u) => format!("{} ${u:.2}", tokens_short(spent.tokens)),
@@ -455,12 +453,9 @@ pub fn pass_lines<'a>(app: &App, p: &Pipeline, a: &PassAttempt, width: usize) ->
         || a.budget.usd.is_some()
     {
         let (full, _) = spend_words(spent, a.budget.tokens, a.budget.usd);
-        let pct = |x: f64, limit: f64| x * 100.0 / limit >= 80.0;
-        let warns = a
-            .budget
-            .tokens
-            .is_some_and(|l| pct(spent.tokens as f64, l as f64))
-            || a.budget.usd.zip(spent.usd).is_some_and(|(l, u)| pct(u, l));
+        let warns = spent
+            .share_of(&a.budget)
+            .is_some_and(|share| share >= BUDGET_WARN_AT);
         lines.push(Line::from(vec![
             label("spent"),
             Span::styled(full, th.style(if warns { "warning" } else { "text" })),
