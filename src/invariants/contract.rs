@@ -6,13 +6,50 @@
 //! is missing or blank, `contract_violation` for the rest.
 
 use std::io::Read;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use super::deliverable::{heading, headings_in};
 use crate::model::{Contract, FailureClass, PassMode};
 
 /// How much of an `out` is read when no `max_bytes` bounds it.
 const READ_LIMIT: u64 = 64 << 20;
+
+/// Where a repo-relative path leads in a tree on disk.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Within {
+    /// Absolute, or with `..`: not a path inside the tree.
+    Outside,
+    /// A symbolic link on the way, which could lead out of the tree.
+    Link,
+    /// Nothing there.
+    Missing,
+    /// There, every folder on the way a real folder.
+    At(PathBuf),
+}
+
+/// Whether repo-relative `rel` stays inside the tree: not absolute, no `..`.
+pub fn is_inside(rel: &str) -> bool {
+    Path::new(rel)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+/// Where `rel` leads in `tree`, never through a symbolic link.
+pub fn within(tree: &Path, rel: &str) -> Within {
+    if !is_inside(rel) {
+        return Within::Outside;
+    }
+    let mut at = tree.to_path_buf();
+    for c in Path::new(rel).components() {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Err(_) => return Within::Missing,
+            Ok(m) if m.file_type().is_symlink() => return Within::Link,
+            Ok(_) => {}
+        }
+    }
+    Within::At(at)
+}
 
 /// Reads a contract's schema file by its repo-relative path (as committed
 /// at the pass's base), or says why it cannot.
@@ -48,28 +85,17 @@ pub fn check_pass(
             ));
         }
     }
-    let rel = Path::new(out);
-    if rel.is_absolute() || rel.components().any(|c| c == Component::ParentDir) {
-        return violation("not a path inside the workspace".into());
-    }
-    // Every folder on the way is a real folder: a symbolic link could
-    // point the check at a file outside the pass's tree.
-    let mut at = tree.to_path_buf();
-    for c in rel.components() {
-        at.push(c);
-        match std::fs::symlink_metadata(&at) {
-            Err(_) => {
-                return Some((
-                    FailureClass::EmptyDeliverable,
-                    format!("{out}: not produced"),
-                ));
-            }
-            Ok(m) if m.file_type().is_symlink() => {
-                return violation("a symbolic link, not a file".into());
-            }
-            Ok(_) => {}
+    let at = match within(tree, out) {
+        Within::Outside => return violation("not a path inside the workspace".into()),
+        Within::Link => return violation("a symbolic link, not a file".into()),
+        Within::Missing => {
+            return Some((
+                FailureClass::EmptyDeliverable,
+                format!("{out}: not produced"),
+            ));
         }
-    }
+        Within::At(at) => at,
+    };
     let meta = match std::fs::symlink_metadata(&at) {
         Ok(m) if m.is_file() => m,
         _ => return violation("not a regular file".into()),

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use options::Options;
 
 pub use citations::{Citation, Problem, Require, TurnSources, check_citations};
-pub use contract::{SchemaSource, check_pass};
+pub use contract::{SchemaSource, Within, check_pass, is_inside, within};
 
 /// The invariant kinds of DESIGN §6.
 use crate::model::INVARIANT_KINDS as KINDS;

@@ -8,6 +8,7 @@ use git2::{Oid, Repository};
 
 use crate::checkpoint::sides;
 use crate::diff::{FileDiff, Limits};
+use crate::invariants::{self, Within};
 
 /// A repository handle for reading diffs on another thread.
 pub struct DiffReader {
@@ -69,12 +70,7 @@ impl DiffReader {
         path: &str,
         limit: usize,
     ) -> Result<Option<(Vec<u8>, u64)>, String> {
-        let rel = Path::new(path);
-        if rel.is_absolute()
-            || rel
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
+        if !invariants::is_inside(path) {
             return Err(format!("{path}: not a path inside the workspace"));
         }
         if let Some(commit) = commit {
@@ -87,7 +83,7 @@ impl DiffReader {
                 .find_commit(oid)
                 .and_then(|c| c.tree())
                 .map_err(|e| e.to_string())?;
-            let Ok(entry) = tree.get_path(rel) else {
+            let Ok(entry) = tree.get_path(Path::new(path)) else {
                 return Ok(None);
             };
             let Ok(blob) = repo.find_blob(entry.id()) else {
@@ -100,17 +96,12 @@ impl DiffReader {
             )));
         }
         let Some(wt) = worktree else { return Ok(None) };
-        let mut at = wt.clone();
-        for c in rel.components() {
-            at.push(c);
-            match std::fs::symlink_metadata(&at) {
-                Err(_) => return Ok(None),
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(format!("{path}: a symbolic link, not a file"));
-                }
-                Ok(_) => {}
-            }
-        }
+        let at = match invariants::within(wt, path) {
+            Within::At(at) => at,
+            Within::Missing => return Ok(None),
+            Within::Link => return Err(format!("{path}: a symbolic link, not a file")),
+            Within::Outside => return Err(format!("{path}: not a path inside the workspace")),
+        };
         use std::io::Read;
         let f = std::fs::File::open(&at).map_err(|e| format!("{path}: {e}"))?;
         let size = f.metadata().map_err(|e| format!("{path}: {e}"))?.len();
